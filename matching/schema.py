@@ -1,0 +1,51 @@
+"""Frames at the matching boundary (DESIGN.md §3): open items in, allocations and unresolved out."""
+
+from __future__ import annotations
+
+import polars as pl
+
+#: The finance system's open-items export after validation (one row per receivable).
+OPEN_ITEM_SCHEMA: dict[str, pl.DataType] = {
+    "tenant": pl.String(),
+    "receivable_id": pl.String(),
+    "kassenzeichen": pl.String(),         # as printed on the notice
+    "kz_norm": pl.String(),               # digits only (separators removed)
+    "debtor_id": pl.String(),
+    "debtor_name": pl.String(),
+    "debtor_iban": pl.String(),           # may hold several, separated by ',' or ';' in the export
+    "claim_type": pl.String(),
+    "amount_cents": pl.Int64(),           # open amount, > 0
+    "due_date": pl.Date(),
+    "external_ref": pl.String(),
+    "mandate_id": pl.String(),
+    "mandate_date": pl.Date(),
+    "dunning_block_until": pl.Date(),
+    "law": pl.String(),                   # public | private
+    "source_file": pl.String(),
+    "source_path": pl.String(),
+    "source_line": pl.Int32(),
+}
+
+#: One row per (payment, open item) that matching decided.
+ALLOCATION_SCHEMA: dict[str, pl.DataType] = {
+    "transaction_id": pl.String(),
+    "bank_ref": pl.String(),
+    "receivable_id": pl.String(),
+    "kassenzeichen": pl.String(),
+    "amount_cents": pl.Int64(),           # > 0 for a payment; < 0 for a reversal (direct-debit return)
+    "rule": pl.String(),                  # e.g. reference.exact, reference.typo, iban_amount, order.ao225
+    "confidence": pl.Float64(),           # a score for people, never used to decide money
+    "decided_by": pl.String(),            # auto | clerk id
+    "booking_date": pl.Date(),
+}
+
+#: One row per payment (or remainder of one) that is not booked automatically.
+UNRESOLVED_SCHEMA: dict[str, pl.DataType] = {
+    "transaction_id": pl.String(),
+    "bank_ref": pl.String(),
+    "booking_date": pl.Date(),
+    "amount_cents": pl.Int64(),
+    "unallocated_cents": pl.Int64(),
+    "reason": pl.String(),                # stable code: no_reference, ambiguous, overpayment, double_payment...
+    "candidates": pl.String(),            # JSON list of up to 3 {receivable_id, kassenzeichen, amount_cents, score, why}
+}

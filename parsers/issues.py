@@ -1,0 +1,55 @@
+"""Parse problems as records (STYLE.md practice 4): file, locator, severity, stable code, message."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from parsers.schema import ISSUE_SCHEMA
+
+ERROR = "error"
+WARNING = "warning"
+INFO = "info"
+
+
+@dataclass(frozen=True, slots=True)
+class Issue:
+    """One finding about an input file.
+
+    >>> Issue("a.sta", "line 17 :61:", ERROR, "mt940.bad_amount", "amount '12.3' is not a decimal").one_line()
+    'a.sta: line 17 :61:: error mt940.bad_amount: amount \\'12.3\\' is not a decimal'
+    """
+
+    source_path: str
+    locator: str
+    severity: str
+    code: str
+    message: str
+    raw: str = field(default="")
+
+    def one_line(self) -> str:
+        where = f"{self.source_path}: {self.locator}: " if self.locator else f"{self.source_path}: "
+        return f"{where}{self.severity} {self.code}: {self.message}"
+
+
+def issues_frame(issues: list[Issue]) -> pl.DataFrame:
+    """The issues as a frame with :data:`ISSUE_SCHEMA`."""
+    return pl.DataFrame(
+        {
+            "source_path": [i.source_path for i in issues],
+            "locator": [i.locator for i in issues],
+            "severity": [i.severity for i in issues],
+            "code": [i.code for i in issues],
+            "message": [i.message for i in issues],
+            "raw": [i.raw for i in issues],
+        },
+        schema=ISSUE_SCHEMA,
+    )
+
+
+def money(cents: int) -> str:
+    """Cents as a German-neutral decimal string for messages: ``-123456`` -> ``'-1234.56'``."""
+    sign = "-" if cents < 0 else ""
+    cents = abs(cents)
+    return f"{sign}{cents // 100}.{cents % 100:02d}"
