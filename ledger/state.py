@@ -1,0 +1,128 @@
+"""What a run needs to know from the ledger before it starts: the tenant's current state, derived.
+
+Nothing here writes. The current state is never stored as such (that would need UPDATE); it is
+derived from the append-only tables:
+
+- current open items = rows of the newest open-items import, minus the allocations booked against that
+  import since (a reversal is a negative allocation, so it re-opens the amount), never below 0;
+- current Klärungsliste = the latest ``unresolved`` event per transaction whose state is not ``resolved``;
+- the day close of a day = its ``close`` row plus any ``correction`` rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from ledger.db import fetch
+from ledger.tables import ALLOCATIONS, DAY_CLOSES, OPEN_ITEMS, STATEMENTS, TRANSACTIONS, UNRESOLVED
+from matching.schema import ALLOCATION_SCHEMA, OPEN_ITEM_SCHEMA
+from parsers.schema import conform
+
+
+@dataclass(slots=True)
+class LedgerState:
+    """The tenant's state at the start of a run (frames; small enough for one municipality)."""
+
+    known_files: pl.DataFrame          # source_file of every file already ingested
+    statements: pl.DataFrame           # every booked statement of the tenant (gap check, duplicates)
+    open_items: pl.DataFrame           # OPEN_ITEM_SCHEMA + import_id, amount_cents = still open now
+    allocations: pl.DataFrame          # every allocation booked so far (ALLOCATION_SCHEMA + extras)
+    unresolved: pl.DataFrame           # current Klärungsliste events (UNRESOLVED table rows)
+    unresolved_tx: pl.DataFrame        # the transactions behind the current Klärungsliste
+    day_transactions: pl.DataFrame     # transactions already booked with the run's booking date
+    day_closes: pl.DataFrame           # close/correction rows of the booking date and the day before
+    decision_ids: pl.DataFrame         # clerk decisions already recorded
+
+    def write(self, folder: Path) -> dict[str, str]:
+        """Write every frame as Parquet into ``folder``; return name -> path."""
+        folder.mkdir(parents=True, exist_ok=True)
+        out = {}
+        for f in fields(self):
+            path = folder / f"state_{f.name}.parquet"
+            getattr(self, f.name).write_parquet(path)
+            out[f.name] = str(path)
+        return out
+
+    @classmethod
+    def read(cls, paths: dict[str, str]) -> LedgerState:
+        """Read what :meth:`write` wrote."""
+        return cls(**{f.name: pl.read_parquet(paths[f.name]) for f in fields(cls)})
+
+
+def current_open_items(con: duckdb.DuckDBPyConnection, tenant: str) -> pl.DataFrame:
+    """Open items of the newest import with the amount still open (0 for settled ones)."""
+    df = fetch(con, """
+        WITH latest AS (
+            SELECT import_id FROM open_item_imports WHERE tenant = $t
+            ORDER BY imported_at DESC, import_id DESC LIMIT 1
+        ), paid AS (
+            SELECT receivable_id, sum(amount_cents) AS paid FROM allocations
+            WHERE tenant = $t AND import_id = (SELECT import_id FROM latest) GROUP BY receivable_id
+        )
+        SELECT o.* REPLACE (greatest(o.amount_cents - coalesce(p.paid, 0), 0) AS amount_cents)
+        FROM open_items o LEFT JOIN paid p USING (receivable_id)
+        WHERE o.tenant = $t AND o.import_id = (SELECT import_id FROM latest)
+        ORDER BY o.receivable_id
+    """, {"t": tenant})
+    return conform(df, {**OPEN_ITEM_SCHEMA, "import_id": OPEN_ITEMS["import_id"]})
+
+
+def current_unresolved(con: duckdb.DuckDBPyConnection, tenant: str) -> pl.DataFrame:
+    """The latest Klärungsliste event per transaction, where that event is not ``resolved``."""
+    df = fetch(con, """
+        SELECT u.* FROM unresolved u JOIN runs r USING (tenant, run_id)
+        WHERE u.tenant = $t
+        QUALIFY row_number() OVER (PARTITION BY u.transaction_id ORDER BY r.committed_at DESC) = 1
+    """, {"t": tenant}, table="unresolved")
+    return df.filter(pl.col("state") != "resolved").sort("booking_date", "transaction_id")
+
+
+def read_state(con: duckdb.DuckDBPyConnection, tenant: str, booking_date: date) -> LedgerState:
+    """Everything a run of ``tenant`` for ``booking_date`` reads from the ledger, in one go."""
+    p = {"t": tenant}
+    unresolved = current_unresolved(con, tenant)
+    con.register("_ids", unresolved.select("transaction_id").to_arrow())
+    try:
+        unresolved_tx = fetch(con, "SELECT t.* FROM transactions t JOIN _ids USING (transaction_id) "
+                                   "WHERE t.tenant = $t", p, table="transactions")
+    finally:
+        con.unregister("_ids")
+    return LedgerState(
+        known_files=fetch(con, "SELECT DISTINCT source_file FROM files WHERE tenant = $t AND status = 'ok' "
+                               "AND source_file IS NOT NULL", p),
+        statements=fetch(con, "SELECT * FROM statements WHERE tenant = $t", p, table="statements"),
+        open_items=current_open_items(con, tenant),
+        allocations=fetch(con, "SELECT * FROM allocations WHERE tenant = $t", p, table="allocations"),
+        unresolved=unresolved,
+        unresolved_tx=unresolved_tx,
+        day_transactions=fetch(con, "SELECT * FROM transactions WHERE tenant = $t AND booking_date = $d",
+                               {**p, "d": booking_date}, table="transactions"),
+        day_closes=fetch(con, "SELECT * FROM day_closes WHERE tenant = $t AND booking_date <= $d "
+                              "ORDER BY booking_date, closed_on", {**p, "d": booking_date}, table="day_closes"),
+        decision_ids=fetch(con, "SELECT DISTINCT decision_id FROM clerk_decisions WHERE tenant = $t", p),
+    )
+
+
+def empty_state() -> LedgerState:
+    """The state of a fresh ledger (used by tests of the plain steps)."""
+    return LedgerState(
+        known_files=pl.DataFrame(schema={"source_file": pl.String()}),
+        statements=pl.DataFrame(schema=STATEMENTS),
+        open_items=pl.DataFrame(schema={**OPEN_ITEM_SCHEMA, "import_id": pl.String()}),
+        allocations=pl.DataFrame(schema=ALLOCATIONS),
+        unresolved=pl.DataFrame(schema=UNRESOLVED),
+        unresolved_tx=pl.DataFrame(schema=TRANSACTIONS),
+        day_transactions=pl.DataFrame(schema=TRANSACTIONS),
+        day_closes=pl.DataFrame(schema=DAY_CLOSES),
+        decision_ids=pl.DataFrame(schema={"decision_id": pl.String()}),
+    )
+
+
+def prior_allocations(state: LedgerState) -> pl.DataFrame:
+    """The booked allocations in the matcher's ALLOCATION_SCHEMA."""
+    return conform(state.allocations, ALLOCATION_SCHEMA)

@@ -1,0 +1,201 @@
+"""The ledger's tables, each declared once as a Polars schema built from the stage schemas.
+
+A ledger table = the frame a stage hands on (``TRANSACTION_SCHEMA``, ``ALLOCATION_SCHEMA`` …) plus the
+columns the ledger adds: ``tenant`` and ``run_id`` on every row, and whatever provenance the stage frame
+does not already carry. The migrations create the DuckDB tables from these dicts, the booking code
+conforms its frames to them, and a test checks that the database and the stage schemas agree.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from matching.schema import ALLOCATION_SCHEMA, OPEN_ITEM_SCHEMA, UNRESOLVED_SCHEMA
+from parsers.result import FILE_SCHEMA
+from parsers.schema import ISSUE_SCHEMA, STATEMENT_SCHEMA, TRANSACTION_SCHEMA
+
+Schema = dict[str, pl.DataType]
+
+
+def _with(base: Schema, extra: Schema, *, first: Schema | None = None) -> Schema:
+    """``first`` columns, then ``base``, then ``extra`` (names already in ``base`` keep their place)."""
+    out: Schema = {}
+    for part in (first or {}, base, extra):
+        for name, dtype in part.items():
+            out.setdefault(name, dtype)
+    return out
+
+
+KEY: Schema = {"tenant": pl.String(), "run_id": pl.String()}
+
+#: One row per execution of the nightly run (also the no-op ones: the Verfahrensdokumentation wants them).
+RUNS: Schema = {
+    "tenant": pl.String(),
+    "run_id": pl.String(),
+    "booking_date": pl.Date(),
+    "started_at": pl.Datetime("us", "UTC"),
+    "committed_at": pl.Datetime("us", "UTC"),
+    "mode": pl.String(),                  # prefect | plain
+    "flow_run_id": pl.String(),           # Prefect's id (null in plain mode)
+    "n_files": pl.Int32(),
+    "n_duplicate_files": pl.Int32(),
+    "n_rejected_files": pl.Int32(),
+    "n_transactions": pl.Int32(),
+    "n_allocations": pl.Int32(),
+    "n_unresolved": pl.Int32(),
+    "summary": pl.String(),               # JSON: counts and sums of the run report
+}
+
+#: Every file the run saw in the inbox: ingested, duplicate or rejected (and where it went).
+FILES: Schema = _with(FILE_SCHEMA, {
+    "kind": pl.String(),                  # statement | open_items
+    "booking_date": pl.Date(),
+    "archived_as": pl.String(),           # path below the tenant folder after the move
+}, first=KEY)
+
+STATEMENTS: Schema = _with(STATEMENT_SCHEMA, {}, first=KEY)
+TRANSACTIONS: Schema = _with(TRANSACTION_SCHEMA, {}, first=KEY)
+
+#: One row per open-items export: each export is kept as a version; the newest is the current base.
+OPEN_ITEM_IMPORTS: Schema = {
+    "tenant": pl.String(),
+    "run_id": pl.String(),
+    "import_id": pl.String(),             # sha256 of the export file
+    "booking_date": pl.Date(),
+    "source_path": pl.String(),
+    "n_items": pl.Int32(),
+    "total_cents": pl.Int64(),
+    "imported_at": pl.Datetime("us", "UTC"),
+}
+
+OPEN_ITEMS: Schema = _with(OPEN_ITEM_SCHEMA, {"import_id": pl.String()}, first=KEY)
+
+#: Bookings of payments on receivables; a reversal is a row with a negative amount (rule ``reversal``).
+ALLOCATIONS: Schema = _with(ALLOCATION_SCHEMA, {
+    "import_id": pl.String(),             # the open-items version the allocation was booked against
+    "decision_id": pl.String(),           # the clerk decision that made it (null for automatic ones)
+}, first=KEY)
+
+#: Klärungsliste as events: a row whenever an item's state changes (open, changed, resolved, parked).
+UNRESOLVED: Schema = _with(UNRESOLVED_SCHEMA, {
+    "state": pl.String(),                 # open | parked | resolved
+    "as_of": pl.Date(),
+}, first=KEY)
+
+#: Every clerk decision the run picked up from the journal, accepted or rejected (once per decision_id).
+CLERK_DECISIONS: Schema = {
+    "tenant": pl.String(),
+    "run_id": pl.String(),
+    "decision_id": pl.String(),
+    "transaction_id": pl.String(),
+    "action": pl.String(),                # assign | refund | park | retry
+    "allocations": pl.String(),           # JSON list of {receivable_id, kassenzeichen, amount_cents}
+    "amount_cents": pl.Int64(),
+    "refund_iban": pl.String(),
+    "note": pl.String(),
+    "decided_by": pl.String(),
+    "decided_at": pl.String(),
+    "approved_by": pl.String(),
+    "status": pl.String(),                # booked | rejected
+    "reason": pl.String(),                # why rejected (null when booked)
+}
+
+#: Money a clerk decided to send back (the pain.001 job pays it out later).
+REFUNDS: Schema = {
+    "tenant": pl.String(),
+    "run_id": pl.String(),
+    "decision_id": pl.String(),
+    "transaction_id": pl.String(),
+    "amount_cents": pl.Int64(),
+    "refund_iban": pl.String(),
+    "decided_by": pl.String(),
+    "booking_date": pl.Date(),
+}
+
+#: The day close per account and booking day; once written the day is locked, later runs add
+#: ``kind = correction`` rows dated by the run that found the difference.
+DAY_CLOSES: Schema = {
+    "tenant": pl.String(),
+    "run_id": pl.String(),
+    "kind": pl.String(),                  # close | correction
+    "closed_on": pl.Date(),               # the night the row was written
+    "account_iban": pl.String(),
+    "booking_date": pl.Date(),
+    "statement_nos": pl.String(),
+    "opening_cents": pl.Int64(),
+    "credits_cents": pl.Int64(),
+    "debits_cents": pl.Int64(),
+    "closing_cents": pl.Int64(),
+    "book_opening_cents": pl.Int64(),
+    "book_closing_cents": pl.Int64(),
+    "difference_cents": pl.Int64(),
+    "missing_statements": pl.String(),
+    "n_unresolved": pl.Int64(),
+    "unresolved_cents": pl.Int64(),
+    "status": pl.String(),
+    "row": pl.String(),                   # the whole day-close row as JSON, as the report showed it
+}
+
+ISSUES: Schema = _with(ISSUE_SCHEMA, {"booking_date": pl.Date()}, first=KEY)
+
+AUDIT_EVENTS: Schema = {
+    "tenant": pl.String(),
+    "run_id": pl.String(),
+    "at": pl.Datetime("us", "UTC"),
+    "event": pl.String(),                 # e.g. run.committed, file.duplicate, decision.rejected
+    "subject": pl.String(),
+    "detail": pl.String(),                # JSON
+}
+
+#: Every table of the ledger, in creation order.
+TABLES: dict[str, Schema] = {
+    "runs": RUNS,
+    "files": FILES,
+    "statements": STATEMENTS,
+    "transactions": TRANSACTIONS,
+    "open_item_imports": OPEN_ITEM_IMPORTS,
+    "open_items": OPEN_ITEMS,
+    "allocations": ALLOCATIONS,
+    "unresolved": UNRESOLVED,
+    "clerk_decisions": CLERK_DECISIONS,
+    "refunds": REFUNDS,
+    "day_closes": DAY_CLOSES,
+    "issues": ISSUES,
+    "audit_events": AUDIT_EVENTS,
+}
+
+#: Where each stage frame lives in the ledger (the test checks columns and types agree).
+STAGE_TABLES: dict[str, Schema] = {
+    "files": FILE_SCHEMA,
+    "statements": STATEMENT_SCHEMA,
+    "transactions": TRANSACTION_SCHEMA,
+    "open_items": OPEN_ITEM_SCHEMA,
+    "allocations": ALLOCATION_SCHEMA,
+    "unresolved": UNRESOLVED_SCHEMA,
+    "issues": ISSUE_SCHEMA,
+}
+
+_DUCK: dict[type[pl.DataType], str] = {
+    pl.String: "VARCHAR",
+    pl.Int32: "INTEGER",
+    pl.Int64: "BIGINT",
+    pl.Float64: "DOUBLE",
+    pl.Boolean: "BOOLEAN",
+    pl.Date: "DATE",
+}
+
+
+def duckdb_type(dtype: pl.DataType) -> str:
+    """DuckDB column type for a Polars dtype (only the few our schemas use)."""
+    if isinstance(dtype, pl.Datetime):
+        return "TIMESTAMPTZ" if dtype.time_zone else "TIMESTAMP"
+    try:
+        return _DUCK[type(dtype)]
+    except KeyError:
+        raise TypeError(f"no DuckDB type for {dtype!r}") from None
+
+
+def create_table_sql(name: str, schema: Schema) -> str:
+    """``CREATE TABLE`` statement for one ledger table."""
+    cols = ",\n  ".join(f'"{c}" {duckdb_type(t)}' for c, t in schema.items())
+    return f"CREATE TABLE {name} (\n  {cols}\n)"
