@@ -1,0 +1,291 @@
+"""Ingest a batch of bank files: expand, hash, deduplicate, detect, dispatch, check; one row per file.
+
+``parse_paths`` is what ``kasse parse`` and the nightly run call. Every input file ends in exactly one
+row of ``files`` with status ``ok``, ``rejected`` (with a one-line reason, also an error issue) or
+``duplicate`` (same bytes already seen, or every statement already read: nothing of it kept). A bad
+file never stops the others and never raises.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import polars as pl
+
+from parsers.archive import ArchiveError, unpack
+from parsers.checks import balance_expr, check_statements
+from parsers.detect import DEFAULT_MAX_BYTES, Detected, detect
+from parsers.ids import sha256_file, with_transaction_ids
+from parsers.issues import ERROR, INFO, WARNING, Issue
+from parsers.result import FILE_SCHEMA, ParseResult
+from parsers.schema import STATEMENT_SCHEMA, TRANSACTION_SCHEMA, conform, empty
+from parsers.validity import add_validity
+
+#: detect() verdicts reached without reading the file's bytes (nothing to hash)
+_UNHASHED = {"file.not_found", "file.unreadable", "file.is_directory", "file.not_regular", "file.too_large"}
+
+
+@dataclass(slots=True)
+class _Batch:
+    """What the per-file loop gathers."""
+
+    rows: list[dict[str, object]] = field(default_factory=list)
+    transactions: list[pl.DataFrame] = field(default_factory=list)
+    statements: list[pl.DataFrame] = field(default_factory=list)
+    issues: list[Issue] = field(default_factory=list)
+    seen: dict[str, str] = field(default_factory=dict)  # sha256 -> first path
+
+    def reject(self, display: str, sha: str | None, size: int | None, code: str, reason: str, locator: str = "",
+               fmt: str | None = None) -> None:
+        issue = Issue(display, locator, ERROR, code, reason)
+        self.issues.append(issue)
+        self.rows.append(_row(display, sha, fmt, "rejected", issue.one_line(), size))
+
+
+def _row(display: str, sha: str | None, fmt: str | None, status: str, reason: str | None, size: int | None) -> dict[str, object]:
+    return {"source_path": display, "source_file": sha, "source_format": fmt, "status": status,
+            "reason": reason, "size_bytes": size}
+
+
+def expand_paths(paths: Sequence[Path | str]) -> Iterator[Path]:
+    """Files named, and the files inside folders named (recursively, sorted; symlinked folders not followed)."""
+    for p in map(Path, paths):
+        if p.is_dir():
+            found = []
+            for root, dirs, files in os.walk(p):
+                dirs.sort()
+                found += [Path(root) / f for f in files]
+            yield from sorted(found, key=str)
+        else:
+            yield p
+
+
+def _dispatch(path: Path, fmt: str, sha: str, tenant: str) -> ParseResult:
+    """Call the format's parser (imported lazily, so ingest works while a parser is missing)."""
+    if fmt in ("mt940", "mt942"):
+        from parsers.mt940 import parse_mt940
+
+        return parse_mt940(path, sha256=sha, tenant=tenant)
+    from parsers.camt import parse_camt
+
+    return parse_camt(path, sha256=sha, tenant=tenant)
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text[:200]}" if text else type(exc).__name__
+
+
+def _read_file(batch: _Batch, path: Path, display: str, *, tenant: str, max_bytes: int,
+               known_files: frozenset[str], allow_zip: bool = True) -> None:
+    """Everything about one input file, appended to ``batch``."""
+    det = detect(path, max_bytes=max_bytes)
+    if det.code in _UNHASHED:
+        batch.reject(display, None, det.size, det.code, det.reason, det.locator)
+        return
+    try:
+        sha = sha256_file(str(path))
+    except OSError as exc:
+        batch.reject(display, None, det.size, "file.unreadable", f"cannot read the file: {exc.strerror or exc}")
+        return
+    first = batch.seen.get(sha)
+    if first is not None or sha in known_files:
+        why = f"same bytes as {first}" if first is not None else "already imported earlier (same SHA-256)"
+        batch.issues.append(Issue(display, "", INFO, "file.duplicate", why))
+        batch.rows.append(_row(display, sha, det.format, "duplicate", f"{display}: duplicate: {why}", det.size))
+        return
+    batch.seen[sha] = display
+    if det.format == "zip":
+        _read_zip(batch, path, display, det, sha, tenant=tenant, max_bytes=max_bytes, known_files=known_files,
+                  allow_zip=allow_zip)
+        return
+    if not det.ok or det.format is None:
+        batch.reject(display, sha, det.size, det.code, det.reason, det.locator)
+        return
+    try:
+        result = _dispatch(path, det.format, sha, tenant)
+        tx = conform(result.transactions, TRANSACTION_SCHEMA).with_columns(source_path=pl.lit(display))
+        st = conform(result.statements, STATEMENT_SCHEMA).with_columns(source_path=pl.lit(display))
+    except ImportError as exc:
+        batch.reject(display, sha, det.size, "parser.missing", f"no parser for {det.format} installed ({exc})",
+                     fmt=det.format)
+        return
+    except Exception as exc:  # a parser bug must not stop the batch: the file is rejected, named, one line
+        batch.reject(display, sha, det.size, "parser.crashed", f"the {det.format} parser failed: {_one_line(exc)}",
+                     fmt=det.format)
+        return
+    issues = [replace(i, source_path=display) for i in result.issues]
+    if st.is_empty():
+        errors = [i for i in issues if i.severity == ERROR]
+        batch.issues += [i for i in issues if i.severity != ERROR] + errors[1:]
+        if errors:
+            batch.reject(display, sha, det.size, errors[0].code, errors[0].message, errors[0].locator, det.format)
+        else:
+            batch.reject(display, sha, det.size, "file.no_statements", f"no statement found in this {det.format} file",
+                         fmt=det.format)
+        return
+    batch.issues += issues
+    batch.transactions.append(tx)
+    batch.statements.append(st)
+    batch.rows.append(_row(display, sha, det.format, "ok", None, det.size))
+
+
+def _read_zip(batch: _Batch, path: Path, display: str, det: Detected, sha: str, *, tenant: str, max_bytes: int,
+              known_files: frozenset[str], allow_zip: bool) -> None:
+    if not allow_zip:
+        batch.reject(display, sha, det.size, "zip.nested", "a ZIP inside a ZIP is not opened")
+        return
+    with tempfile.TemporaryDirectory(prefix="kasse-zip-") as tmp:
+        try:
+            members = unpack(path, display, Path(tmp), max_bytes=max_bytes)
+        except ArchiveError as exc:
+            batch.reject(display, sha, det.size, exc.code, exc.reason)
+            return
+        for m in members:
+            if m.path is None:
+                batch.reject(m.name, None, None, m.code, m.reason)
+            else:
+                _read_file(batch, m.path, m.name, tenant=tenant, max_bytes=max_bytes, known_files=known_files,
+                           allow_zip=False)
+
+
+def _statement_is_keyed(st: pl.DataFrame) -> pl.Expr:
+    """A key identifies a statement only with a statement number or both balances (camt.054 often has neither)."""
+    return (pl.col("statement_no").fill_null("") != "") | (
+        pl.col("opening_cents").is_not_null() & pl.col("closing_cents").is_not_null()
+    )
+
+
+def drop_duplicate_statements(
+    statements: pl.DataFrame, transactions: pl.DataFrame, known_statement_keys: frozenset[str]
+) -> tuple[pl.DataFrame, pl.DataFrame, list[Issue]]:
+    """Drop statements already read from an earlier file of the batch or known to the ledger (with a warning)."""
+    marked = statements.with_columns(
+        _first=pl.col("source_path").first().over("statement_key"),
+        _keyed=_statement_is_keyed(statements),
+    ).with_columns(
+        _dup=pl.col("_keyed")
+        & (pl.col("statement_key").is_in(list(known_statement_keys)) | (pl.col("source_path") != pl.col("_first")))
+    )
+    dups = marked.filter("_dup")
+    issues = []
+    for row in dups.iter_rows(named=True):  # one per dropped statement (few)
+        label = row["statement_no"] or row["statement_id"] or "?"
+        where = "the ledger (imported earlier)" if row["_first"] == row["source_path"] else row["_first"]
+        issues.append(Issue(
+            row["source_path"], f"statement {label}", WARNING, "statement.duplicate",
+            f"statement {label} of account {row['account_iban']} ({row['opening_date']}..{row['closing_date']}) "
+            f"was already read from {where}; this copy in {row['source_path']} is dropped",
+        ))
+    if dups.is_empty():
+        return statements, transactions, issues
+    drop = dups.select("source_path", "statement_key")
+    kept_tx = transactions.join(drop, on=["source_path", "statement_key"], how="anti", nulls_equal=True,
+                                maintain_order="left")
+    return marked.filter(~pl.col("_dup")).select(statements.columns), kept_tx, issues
+
+
+def _files_frame(batch: _Batch, statements: pl.DataFrame, transactions: pl.DataFrame) -> pl.DataFrame:
+    rows = pl.DataFrame(batch.rows, schema={k: FILE_SCHEMA[k] for k in
+                                            ("source_path", "source_file", "source_format", "status", "reason",
+                                             "size_bytes")})
+    per_st = statements.group_by("source_path").agg(
+        n_statements=pl.len().cast(pl.Int32()), n_entries=pl.col("n_entries").sum().cast(pl.Int32()))
+    per_tx = transactions.group_by("source_path").agg(n_rows=pl.len().cast(pl.Int32()))
+    ok = pl.col("status") == "ok"
+    out = rows.join(per_st, on="source_path", how="left", maintain_order="left").join(
+        per_tx, on="source_path", how="left", maintain_order="left"
+    ).with_columns(
+        n_statements=pl.when(ok).then(pl.col("n_statements").fill_null(0)),
+        n_entries=pl.when(ok).then(pl.col("n_entries").fill_null(0)),
+        n_rows=pl.when(ok).then(pl.col("n_rows").fill_null(0)),
+    )
+    return conform(out, FILE_SCHEMA)
+
+
+def _all_statements_dropped(files: pl.DataFrame, dropped: list[Issue]) -> pl.DataFrame:
+    """A file whose every statement was a duplicate is itself a duplicate delivery."""
+    if not dropped:
+        return files
+    paths = sorted({i.source_path for i in dropped})
+    return files.with_columns(
+        status=pl.when((pl.col("status") == "ok") & (pl.col("n_statements") == 0) & pl.col("source_path").is_in(paths))
+        .then(pl.lit("duplicate")).otherwise(pl.col("status")),
+        reason=pl.when((pl.col("status") == "ok") & (pl.col("n_statements") == 0) & pl.col("source_path").is_in(paths))
+        .then(pl.col("source_path") + ": duplicate: every statement was already read (overlapping delivery)")
+        .otherwise(pl.col("reason")),
+    )
+
+
+def _strict(result: ParseResult) -> ParseResult:
+    """Warnings become errors, and a file with an error is rejected: nothing of it is kept."""
+    issues = [replace(i, severity=ERROR) if i.severity == WARNING else i for i in result.issues]
+    first_error: dict[str, Issue] = {}
+    for i in issues:
+        if i.severity == ERROR:
+            first_error.setdefault(i.source_path, i)
+    files = result.files
+    bad = [p for p, s in zip(files["source_path"], files["status"], strict=True) if s == "ok" and p in first_error]
+    if not bad:
+        return ParseResult(result.transactions, result.statements, issues, files)
+    reasons = pl.DataFrame({"source_path": bad, "_r": [f"strict: {first_error[p].one_line()}" for p in bad]})
+    files = files.join(reasons, on="source_path", how="left", maintain_order="left").with_columns(
+        status=pl.when(pl.col("_r").is_not_null()).then(pl.lit("rejected")).otherwise(pl.col("status")),
+        reason=pl.coalesce("_r", "reason"),
+        n_statements=pl.when(pl.col("_r").is_null()).then(pl.col("n_statements")),
+        n_entries=pl.when(pl.col("_r").is_null()).then(pl.col("n_entries")),
+        n_rows=pl.when(pl.col("_r").is_null()).then(pl.col("n_rows")),
+    ).drop("_r")
+    keep = ~pl.col("source_path").is_in(bad)
+    return ParseResult(result.transactions.filter(keep), result.statements.filter(keep), issues, files)
+
+
+def parse_paths(
+    paths: Sequence[Path | str],
+    *,
+    tenant: str = "default",
+    strict: bool = False,
+    progress: bool = False,
+    known_files: frozenset[str] = frozenset(),
+    known_statement_keys: frozenset[str] = frozenset(),
+    previous_statements: pl.DataFrame | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> ParseResult:
+    """Read files and folders into one :class:`ParseResult`, one ``files`` row per input file.
+
+    >>> parse_paths(["/nonexistent.sta"]).files.select("status", "reason").row(0)
+    ('rejected', '/nonexistent.sta: error file.not_found: no such file')
+    """
+    files = list(expand_paths(paths))
+    batch = _Batch()
+    for path in _progress(files, progress):
+        _read_file(batch, path, str(path), tenant=tenant, max_bytes=max_bytes, known_files=known_files)
+    tx = pl.concat(batch.transactions, how="vertical") if batch.transactions else empty(TRANSACTION_SCHEMA)
+    st = pl.concat(batch.statements, how="vertical") if batch.statements else empty(STATEMENT_SCHEMA)
+    st, tx, dropped = drop_duplicate_statements(st, tx, known_statement_keys)
+    if tx.height and tx["transaction_id"].null_count():
+        tx = conform(with_transaction_ids(tx), TRANSACTION_SCHEMA)
+    tx = add_validity(tx)
+    st = st.with_columns(balance_ok=balance_expr())
+    issues = batch.issues + dropped + check_statements(st, previous=previous_statements)
+    files_df = _all_statements_dropped(_files_frame(batch, st, tx), dropped)
+    result = ParseResult(tx, st, issues, files_df)
+    return _strict(result) if strict else result
+
+
+def parse_file(path: Path | str, *, tenant: str = "default", max_bytes: int = DEFAULT_MAX_BYTES) -> ParseResult:
+    """One file (or ZIP) on its own: :func:`parse_paths` with a single input."""
+    return parse_paths([path], tenant=tenant, max_bytes=max_bytes)
+
+
+def _progress(files: list[Path], show: bool) -> Iterator[Path]:
+    if not show:
+        yield from files
+        return
+    from rich.progress import track
+
+    yield from track(files, description="reading bank files", transient=True)
