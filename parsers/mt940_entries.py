@@ -1,0 +1,115 @@
+"""The ``:61:`` statement line, vectorised: dates, debit/credit mark, amount, booking key, references.
+
+``YYMMDD[MMDD](C|D|RC|RD)[funds code]amount[ ]booking-key customer-ref[//bank-ref][\\nsupplementary]``.
+Also the MT940 amount and date grammar shared with the balance tags.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+# value date, entry date, mark, funds code (3rd currency letter), amount, rest of the first line
+_LINE61 = r"^(\d{6})(\d{4})?(R?[CD])([A-Z])?\s?(\d*,\d*)\s?(.*)$"
+# booking key: N/F/S + 3 characters (ING pads with a space: "NOV "); Penta omits it: "D20,00NONREF"
+_KEY = r"^([A-Z][A-Z0-9]{3}|[A-Z][A-Z0-9]{2} )"
+
+
+def amount_cents(text: pl.Expr) -> pl.Expr:
+    """MT940 amount (decimal comma, up to 2 decimals, ``0,`` and ``000473,17`` allowed) as Int64 cents.
+
+    Null when the text is not such an amount (the caller reports it).
+    """
+    parts = text.str.extract_groups(r"^(\d*),(\d{0,2})$")
+    whole = parts.struct.field("1")
+    frac = parts.struct.field("2").str.pad_end(2, "0")
+    ok = whole.is_not_null() & ((whole.str.len_bytes() > 0) | (parts.struct.field("2").str.len_bytes() > 0))
+    return pl.when(ok & (whole.str.len_bytes() <= 15)).then(
+        pl.when(whole.str.len_bytes() > 0).then(whole).otherwise(pl.lit("0")).cast(pl.Int64) * 100
+        + frac.cast(pl.Int64)
+    )
+
+
+def century(yy: pl.Expr) -> pl.Expr:
+    """Two-digit year to four digits: 80–99 -> 19xx (DEM-era files), else 20xx."""
+    return pl.when(yy >= 80).then(yy + 1900).otherwise(yy + 2000)
+
+
+def make_date(year: pl.Expr, month: pl.Expr, day: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    """A ``Date`` from parts, with days past the month's end clamped to it (30 February exists
+    at German banks for interest closings). Returns ``(date, clamped)``; date is null when month
+    or day is out of range (month not 1–12, day not 1–31)."""
+    valid = month.is_between(1, 12) & day.is_between(1, 31) & year.is_not_null()
+    first = pl.date(pl.when(valid).then(year).otherwise(2000), pl.when(valid).then(month).otherwise(1), 1)
+    last = first.dt.month_end()
+    clamped = valid & (day > last.dt.day())
+    date = pl.when(~valid).then(None).when(clamped).then(last).otherwise(first + pl.duration(days=day - 1))
+    return date, clamped
+
+
+def yymmdd(text: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    """``YYMMDD`` text to ``(date, clamped)``; see :func:`make_date`."""
+    yy = text.str.slice(0, 2).cast(pl.Int32, strict=False)
+    mm = text.str.slice(2, 2).cast(pl.Int32, strict=False)
+    dd = text.str.slice(4, 2).cast(pl.Int32, strict=False)
+    return make_date(century(yy), mm, dd)
+
+
+def parse_line61(f61: pl.DataFrame) -> pl.DataFrame:
+    """Add the ``:61:`` columns to a frame with the field ``content``.
+
+    Adds ``value_date``, ``booking_date``, ``date_clamped``, ``mark``, ``is_reversal``,
+    ``amount_cents`` (signed), ``entry_amount_cents``, ``swift_code``, ``line_customer_ref``,
+    ``bank_ref``, ``supplementary``, ``original_amount_cents``, ``original_currency``,
+    ``charges_cents`` and ``line_ok`` (false when the grammar or the amount failed).
+    """
+    first = pl.col("content").str.extract(r"^([^\n]*)", 1)
+    g = first.str.extract_groups(_LINE61)
+    df = f61.with_columns(
+        g.struct.field("1").alias("_vd"),
+        g.struct.field("2").alias("_ed"),
+        g.struct.field("3").alias("mark"),
+        amount_cents(g.struct.field("5")).alias("_abs"),
+        g.struct.field("6").alias("_rest"),
+        pl.col("content").str.extract(r"(?s)\n(.*)$", 1).alias("supplementary"),
+    )
+    value_date, clamped = yymmdd(pl.col("_vd"))
+    df = df.with_columns(value_date.alias("value_date"), clamped.fill_null(False).alias("date_clamped"))
+    # Entry date MMDD: the year that puts it nearest the value date (Knab: value 2014-01-01, entry 12-29).
+    vy = pl.col("value_date").dt.year()
+    em = pl.col("_ed").str.slice(0, 2).cast(pl.Int32, strict=False)
+    ed = pl.col("_ed").str.slice(2, 2).cast(pl.Int32, strict=False)
+    cands = [make_date(vy + k, em, ed) for k in (-1, 0, 1)]
+    dist = [(c[0] - pl.col("value_date")).dt.total_days().abs() for c in cands]
+    nearest = (
+        pl.when(dist[1] <= pl.min_horizontal(dist[0], dist[2]))
+        .then(cands[1][0])
+        .when(dist[0] <= dist[2])
+        .then(cands[0][0])
+        .otherwise(cands[2][0])
+    )
+    df = df.with_columns(
+        pl.when(pl.col("_ed").is_null()).then(pl.col("value_date")).otherwise(nearest).alias("booking_date"),
+        (pl.col("date_clamped") | cands[1][1].fill_null(False)).alias("date_clamped"),
+    )
+    rest = pl.col("_rest").fill_null("")
+    penta = rest.str.starts_with("NONREF")  # Penta: no booking key, the reference follows the amount
+    key = pl.when(penta).then(None).otherwise(rest.str.extract(_KEY, 1))
+    after_key = pl.when(key.is_null()).then(rest).otherwise(rest.str.slice(4))
+    cust = after_key.str.extract(r"^(.*?)(?://|$)", 1).str.strip_chars()
+    bank = after_key.str.extract(r"//(.*)$", 1).str.strip_chars()
+    sign = pl.when(pl.col("mark").is_in(["C", "RD"])).then(1).otherwise(-1)
+    sup = pl.col("supplementary").fill_null("")
+    ocmt = sup.str.extract_groups(r"/OCMT/([A-Z]{3})(\d*,\d*)")
+    chgs = sup.str.extract_groups(r"/CHGS/([A-Z]{3})(\d*,\d*)")
+    df = df.with_columns(
+        pl.col("mark").str.starts_with("R").alias("is_reversal"),
+        (pl.col("_abs") * sign).alias("amount_cents"),
+        key.str.strip_chars().alias("swift_code"),
+        pl.when((cust.str.len_bytes() > 0) & (cust != "NONREF")).then(cust).alias("line_customer_ref"),
+        pl.when(bank.str.len_bytes() > 0).then(bank).alias("bank_ref"),
+        amount_cents(ocmt.struct.field("2")).alias("original_amount_cents"),
+        ocmt.struct.field("1").alias("original_currency"),
+        amount_cents(chgs.struct.field("2")).alias("charges_cents"),
+        (pl.col("_abs").is_not_null() & pl.col("value_date").is_not_null()).alias("line_ok"),
+    )
+    return df.with_columns(pl.col("amount_cents").alias("entry_amount_cents")).drop("_vd", "_ed", "_abs", "_rest")
