@@ -1,0 +1,62 @@
+"""Allocation of booked payments to their designated items, carrying open amounts across payments.
+
+Each designated item set (``set_key``) is a tape: its items laid end to end in allocation order
+(payer's designation = the set; inside it § 225 AO for public law, § 367 BGB for private law, each
+class by due date). The set's payments, in processing order, fill the tape one after another: payment
+``p`` covers ``[C(p-1), C(p))`` of the cumulative payment sums, item ``k`` occupies
+``[D(k-1), D(k))`` of the cumulative open amounts, and ``p`` pays ``k`` their overlap. That is exactly
+the sequential "pay the next open item in order" — as two cumulative sums and one join, with no loop.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from matching.config import MAIN, MatchConfig
+
+
+def class_rank(cfg: MatchConfig) -> pl.Expr:
+    """The position of an item's claim class in its law's order (unlisted claim types are ``MAIN``)."""
+    def rank(order: tuple[str, ...]) -> pl.Expr:
+        main = order.index(MAIN) if MAIN in order else len(order)
+        return pl.col("claim_type").replace_strict(list(order), list(range(len(order))), default=main, return_dtype=pl.Int32)
+
+    return pl.when(pl.col("law") == "private").then(rank(cfg.private)).otherwise(rank(cfg.public))
+
+
+def allocate(book: pl.DataFrame, pay: pl.DataFrame, rec: pl.DataFrame, cfg: MatchConfig) -> pl.DataFrame:
+    """Allocation rows (transaction_id, receivable_id, amount_cents, rule, confidence) with amount > 0."""
+    items = (
+        book.select("set_key", "receivable_id").unique()
+        .join(rec.select("receivable_id", "claim_type", "law", "due_date", pl.col("amount_cents").alias("open")), on="receivable_id")
+        .with_columns(class_rank(cfg).alias("rank"))
+        .sort(["set_key", "rank", "due_date", "receivable_id"], nulls_last=True)
+        .with_columns(pl.col("open").cum_sum().over("set_key").alias("d_end"))
+        .with_columns(
+            (pl.col("d_end") - pl.col("open")).alias("d_start"),
+            pl.col("open").sum().over("set_key").alias("d_total"),
+            (pl.col("open") > 0).sum().over("set_key").alias("n_open"),
+            pl.when(pl.col("law").n_unique().over("set_key") > 1).then(pl.lit("order.mixed"))
+            .when(pl.col("law") == "private").then(pl.lit(cfg.order_rule("private")))
+            .otherwise(pl.lit(cfg.order_rule("public"))).alias("order_rule"),
+        )
+    )
+    pays = (
+        book.select("set_key", "transaction_id", "rule", "confidence").unique("transaction_id")
+        .join(pay.select("transaction_id", "seq", "amount_cents"), on="transaction_id")
+        .sort(["set_key", "seq"])
+        .with_columns(pl.col("amount_cents").cum_sum().over("set_key").alias("c_end"))
+        .with_columns((pl.col("c_end") - pl.col("amount_cents")).alias("c_start"))
+    )
+    overlap = pl.min_horizontal("c_end", "d_end") - pl.max_horizontal("c_start", "d_start")
+    uses_order = (pl.col("n_open") > 1) & (pl.col("c_end") < pl.col("d_total"))
+    return (
+        pays.join(items, on="set_key")
+        .with_columns(overlap.alias("alloc"))
+        .filter(pl.col("alloc") > 0)
+        .select(
+            "transaction_id", "receivable_id", pl.col("alloc").alias("amount_cents"),
+            pl.when(uses_order).then(pl.col("order_rule")).otherwise(pl.col("rule")).alias("rule"),
+            "confidence",
+        )
+    )

@@ -1,0 +1,38 @@
+"""Which bank rows are payments, and in which order they are processed.
+
+Only booked credits are payments; booked direct-debit returns (debits) reverse earlier allocations;
+everything else (pending rows, bank fees and interest GVC 8xx, other debits, zero amounts) is skipped
+and counted in the summary by reason — never dropped silently.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from matching.config import MatchConfig
+
+PAYMENT = "payment"
+RETURN = "return"
+SKIP_REASONS = ("pending", "bank_fee", "debit", "zero_amount")
+
+
+def classify(tx: pl.DataFrame, cfg: MatchConfig) -> pl.DataFrame:
+    """``tx`` with ``kind`` (payment | return | a skip reason) and ``seq`` (processing order, from 0).
+
+    The order is booking date, then bank_ref, then transaction_id: independent of file order.
+    """
+    code = pl.col("tx_code").fill_null("")
+    fee = pl.any_horizontal([code.str.starts_with(p) for p in cfg.skip_tx_codes]) if cfg.skip_tx_codes else pl.lit(False)
+    is_return = code.is_in(list(cfg.return_tx_codes)) | pl.col("return_reason").is_not_null()
+    kind = (
+        pl.when(~pl.col("booked").fill_null(False)).then(pl.lit("pending"))
+        .when(fee).then(pl.lit("bank_fee"))
+        .when(pl.col("amount_cents") < 0).then(pl.when(is_return).then(pl.lit(RETURN)).otherwise(pl.lit("debit")))
+        .when(pl.col("amount_cents") == 0).then(pl.lit("zero_amount"))
+        .otherwise(pl.lit(PAYMENT))
+    )
+    return (
+        tx.with_columns(kind.alias("kind"))
+        .sort(["booking_date", "bank_ref", "transaction_id"], nulls_last=True)
+        .with_row_index("seq")
+    )

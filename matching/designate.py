@@ -1,0 +1,145 @@
+"""Which open items each payment designates, and whether that may be booked (set-based).
+
+Evidence levels, strongest first; a payment uses only its strongest level:
+
+0. ``reference.exact``    a Kassenzeichen with a valid check digit (or an ``external_ref`` token)
+1. ``reference.window``   a valid Kassenzeichen glued to a neighbouring number
+2. ``reference.typo``     one wrong digit / one swap, repaired to exactly one Kassenzeichen
+3. ``iban_amount``        payer IBAN of exactly one debtor, exactly one of its items has the amount
+
+A Kassenzeichen designates all items filed under it (main claim and its Nebenforderungen). Decisions use
+the open amounts at the start of the run; the allocation step carries amounts from payment to payment.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from matching.config import MatchConfig
+from matching.refexpr import reference_candidates, text_tokens
+from matching.typos import typo_repairs
+
+RULES = ("reference.exact", "reference.window", "reference.typo", "iban_amount")
+CONFIDENCE = (1.0, 0.95, 0.9, 0.8)
+
+
+def iban_owner(rec: pl.DataFrame) -> pl.DataFrame:
+    """IBAN → the one debtor it is known for (IBANs known for several debtors are left out)."""
+    return (
+        rec.lazy()
+        .select("debtor_id", pl.col("debtor_iban").str.split(",").alias("iban"))
+        .explode("iban")
+        .with_columns(pl.col("iban").str.replace_all(r"[\s;]", "").str.to_uppercase())
+        .filter(pl.col("iban").str.len_chars() > 0)
+        .unique()
+        .group_by("iban")
+        .agg(pl.col("debtor_id").first(), pl.len().alias("n"))
+        .filter(pl.col("n") == 1)
+        .select("iban", pl.col("debtor_id").alias("payer_debtor"))
+        .collect()
+    )
+
+
+def _hits(pay: pl.DataFrame, rec: pl.DataFrame, cfg: MatchConfig) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(transaction_id, receivable_id, level) for every level, plus ambiguous typo fits for suggestions."""
+    items = rec.select("receivable_id", "kz_norm")
+    refs = reference_candidates(pay, cfg)
+    valid = refs.filter(pl.col("valid"))
+    by_ref = valid.join(items, left_on="ref", right_on="kz_norm").select(
+        "transaction_id", "receivable_id", pl.when(pl.col("kind") == "exact").then(0).otherwise(1).alias("level")
+    )
+    frames = [by_ref]
+    ext = rec.filter(pl.col("external_ref").is_not_null()).select(
+        "receivable_id", pl.col("external_ref").str.to_uppercase().str.replace_all(r"[^A-Z0-9]", "").alias("token")
+    )
+    if ext.height:
+        frames.append(text_tokens(pay, cfg).join(ext, on="token").select("transaction_id", "receivable_id", pl.lit(0).alias("level")))
+    found = pl.concat([f.with_columns(pl.col("level").cast(pl.Int32)) for f in frames]).unique()
+    typo_fits = pl.DataFrame(schema={"transaction_id": pl.String, "receivable_id": pl.String})
+    if cfg.typo_repair:
+        todo = refs.filter(pl.col("kind") == "exact").join(found, on="transaction_id", how="anti")
+        rep = typo_repairs(todo, rec.select("kz_norm").unique(), cfg)
+        ok = rep.filter(pl.col("n_fits") == 1)
+        found = pl.concat([found, ok.join(items, on="kz_norm").select("transaction_id", "receivable_id", pl.lit(2, pl.Int32).alias("level"))])
+        typo_fits = rep.filter(pl.col("n_fits") > 1).join(items, on="kz_norm").select("transaction_id", "receivable_id")
+    return found, typo_fits
+
+
+def designate(pay: pl.DataFrame, rec: pl.DataFrame, cfg: MatchConfig) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """Decide per payment. Returns ``(book, held, cands)``.
+
+    ``book``: transaction_id, receivable_id, rule, confidence, set_key — item sets to allocate.
+    ``held``: transaction_id, reason — payments not booked. ``cands``: transaction_id, receivable_id,
+    score, why — evidence shown to the clerk for held payments.
+    """
+    owners = iban_owner(rec)
+    pay = pay.join(owners, left_on=pl.col("counterparty_iban").str.replace_all(" ", "").str.to_uppercase(),
+                   right_on="iban", how="left").select(pl.exclude("iban"))
+    found, typo_fits = _hits(pay, rec, cfg)
+    if cfg.iban_amount:
+        iban_fit = (
+            pay.join(found, on="transaction_id", how="anti")
+            .filter(pl.col("payer_debtor").is_not_null())
+            .join(rec.filter(pl.col("amount_cents") > 0).select("receivable_id", "debtor_id", pl.col("amount_cents").alias("open")),
+                  left_on=["payer_debtor", "amount_cents"], right_on=["debtor_id", "open"])
+            .select("transaction_id", "receivable_id", pl.lit(3, pl.Int32).alias("level"))
+        )
+        found = pl.concat([found, iban_fit])
+    found = found.filter(pl.col("level") == pl.col("level").min().over("transaction_id"))
+    cand = found.join(rec.select("receivable_id", "debtor_id", pl.col("amount_cents").alias("open")), on="receivable_id").join(
+        pay.select("transaction_id", "amount_cents", "payer_debtor"), on="transaction_id"
+    )
+    per = cand.group_by("transaction_id").agg(
+        pl.col("level").first(),
+        pl.col("debtor_id").n_unique().alias("n_debtors"),
+        pl.col("debtor_id").first().alias("debtor"),
+        pl.col("open").sum().alias("open_sum"),
+        pl.len().alias("n_items"),
+        pl.col("amount_cents").first(),
+        pl.col("payer_debtor").first(),
+        pl.col("receivable_id").sort().str.join("|").alias("set_key"),
+    )
+    fits = pl.col("amount_cents") == pl.col("open_sum")
+    other_payer = pl.col("payer_debtor").is_not_null() & (pl.col("payer_debtor") != pl.col("debtor"))
+    reason = (
+        pl.when((pl.col("level") == 3) & (pl.col("n_items") > 1)).then(pl.lit("ambiguous"))
+        .when((pl.col("n_debtors") > 1) & ~fits).then(pl.lit("several_debtors"))
+        .when((pl.col("level") == 2) & ~fits & (pl.col("payer_debtor").is_null() | other_payer)).then(pl.lit("typo_unconfirmed"))
+        .when((pl.col("n_debtors") == 1) & other_payer & ~fits).then(pl.lit("reference_other_debtor"))
+        .when(pl.col("open_sum") == 0).then(pl.lit("double_payment"))
+        .otherwise(None)
+    )
+    per = per.with_columns(reason.alias("reason"))
+    # two payments of the run designating overlapping but different item sets: not decided here
+    booked = cand.join(per.filter(pl.col("reason").is_null()).select("transaction_id", "set_key"), on="transaction_id")
+    clash = booked.filter(pl.col("set_key").n_unique().over("receivable_id") > 1).select("transaction_id").unique()
+    per = per.with_columns(
+        pl.when(pl.col("reason").is_null() & pl.col("transaction_id").is_in(clash["transaction_id"].implode()))
+        .then(pl.lit("conflict")).otherwise(pl.col("reason")).alias("reason")
+    )
+    rules = pl.col("level").replace_strict(list(range(4)), list(RULES), return_dtype=pl.String)
+    conf = pl.col("level").replace_strict(list(range(4)), list(CONFIDENCE), return_dtype=pl.Float64)
+    book = cand.join(per.filter(pl.col("reason").is_null()).select("transaction_id", "set_key"), on="transaction_id").select(
+        "transaction_id", "receivable_id", rules.alias("rule"), conf.alias("confidence"), "set_key"
+    )
+    held_known = per.filter(pl.col("reason").is_not_null()).select("transaction_id", "reason")
+    looked = reference_like(pay, cfg)
+    rest = pay.join(per, on="transaction_id", how="anti").select(
+        "transaction_id",
+        pl.when(pl.col("transaction_id").is_in(typo_fits["transaction_id"].implode())).then(pl.lit("ambiguous"))
+        .when(pl.col("transaction_id").is_in(looked.implode())).then(pl.lit("unknown_reference"))
+        .otherwise(pl.lit("no_reference")).alias("reason"),
+    )
+    held = pl.concat([held_known, rest])
+    cands = pl.concat([
+        cand.join(held_known, on="transaction_id", how="semi").select(
+            "transaction_id", "receivable_id", conf.alias("score"), rules.alias("why")),
+        typo_fits.select("transaction_id", "receivable_id", pl.lit(0.5).alias("score"), pl.lit("reference.typo").alias("why")),
+    ])
+    return book, held, cands
+
+
+def reference_like(pay: pl.DataFrame, cfg: MatchConfig) -> pl.Series:
+    """transaction_ids whose text holds something shaped like a Kassenzeichen (right length)."""
+    refs = reference_candidates(pay, cfg)
+    return refs.filter(pl.col("kind") == "exact")["transaction_id"].unique()

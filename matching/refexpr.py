@@ -1,0 +1,99 @@
+"""Reference candidates from payment texts, as Polars expressions (no Python loop over payments).
+
+A Kassenzeichen arrives with or without separators (``.``, space, ``-``, ``/``), behind a prefix
+(``KZ``, ``Kassenzeichen:``, ``Az.``), cut by a bank line break, several in one text, or in the EREF
+or the structured creditor reference (``RF..``). We normalise the joined text, collapse separators
+between digit groups, and take every digit run of exactly ``digits`` digits (``exact``) and every
+``digits``-long window of a longer run (``window``: a reference glued to a neighbouring number).
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from matching.config import MatchConfig
+
+_SEP = r"(\d)[.\s/\-]+(\d)"
+_WEIGHTS_MOD11 = (2, 3, 4, 5, 6, 7)
+
+
+def digit(expr: pl.Expr, i: int) -> pl.Expr:
+    """The ``i``-th character of ``expr`` as an integer (0..9)."""
+    return expr.str.slice(i, 1).cast(pl.Int32, strict=False)
+
+
+def check_ok(expr: pl.Expr, digits: int, scheme: str) -> pl.Expr:
+    """Whether a ``digits``-long digit string has a valid check digit under ``scheme`` (vectorised).
+
+    mod11: weights 2..7 repeating from the rightmost body digit, check = (11 − sum mod 11) mod 11, 10
+    never issued. mod10: Luhn (every second digit from the rightmost body digit doubled).
+    """
+    well_formed = expr.str.len_chars() == digits
+    if scheme == "none":
+        return well_formed
+    body = digits - 1
+    terms = []
+    for i in range(body):
+        j = body - 1 - i  # position from the right of the body, 0 = rightmost
+        d = digit(expr, i)
+        if scheme == "mod11":
+            terms.append(d * _WEIGHTS_MOD11[j % 6])
+        else:
+            terms.append(((d * 2) % 10 + (d * 2) // 10) if j % 2 == 0 else d)
+    total = pl.sum_horizontal(terms)
+    check = (11 - total % 11) % 11 if scheme == "mod11" else (10 - total % 10) % 10
+    return well_formed & (check == digit(expr, body)) & (check != 10)
+
+
+def normalised_text(cfg: MatchConfig) -> pl.Expr:
+    """Remittance + EREF + creditor reference, upper-cased, prefixes and RF check digits removed,
+    separators between digit groups collapsed (twice: a separator between single digits)."""
+    text = pl.concat_str(
+        [pl.col("remittance"), pl.col("end_to_end_id"), pl.col("creditor_ref")], separator=" | ", ignore_nulls=True
+    ).str.to_uppercase()
+    text = text.str.replace_all(r"\bRF\d\d", " ")
+    if cfg.prefixes:
+        alts = "|".join(sorted((p.replace(".", r"\.") for p in cfg.prefixes), key=len, reverse=True))
+        text = text.str.replace_all(rf"\b(?:{alts})\b\.?:?", " ")
+    return text.str.replace_all(_SEP, "${1}${2}").str.replace_all(_SEP, "${1}${2}")
+
+
+def reference_candidates(tx: pl.DataFrame, cfg: MatchConfig) -> pl.DataFrame:
+    """One row per (transaction_id, ref, kind) with ``kind`` exact | window and ``valid`` (check digit).
+
+    ``tx`` needs transaction_id, remittance, end_to_end_id, creditor_ref.
+    """
+    n = cfg.digits
+    runs = (
+        tx.lazy()
+        .select("transaction_id", normalised_text(cfg).str.extract_all(r"\d+").alias("run"))
+        .explode("run")
+        .filter(pl.col("run").str.len_chars().is_between(n, cfg.max_run))
+        .unique()
+    )
+    exact = runs.filter(pl.col("run").str.len_chars() == n).select(
+        "transaction_id", pl.col("run").alias("ref"), pl.lit("exact").alias("kind")
+    )
+    frames = [exact]
+    if cfg.check_digit != "none":
+        windows = (
+            runs.filter(pl.col("run").str.len_chars() > n)
+            .with_columns(pl.int_ranges(0, pl.col("run").str.len_chars() - n + 1).alias("off"))
+            .explode("off")
+            .select("transaction_id", pl.col("run").str.slice(pl.col("off"), n).alias("ref"), pl.lit("window").alias("kind"))
+        )
+        frames.append(windows)
+    out = pl.concat(frames).unique(["transaction_id", "ref", "kind"])
+    return out.with_columns(check_ok(pl.col("ref"), n, cfg.check_digit).alias("valid")).collect()
+
+
+def text_tokens(tx: pl.DataFrame, cfg: MatchConfig) -> pl.DataFrame:
+    """Whole alphanumeric tokens (4+ characters) of the normalised text: for ``external_ref`` look-ups."""
+    return (
+        tx.lazy()
+        .select("transaction_id", normalised_text(cfg).str.extract_all(r"[A-Z0-9]{4,}").alias("token"))
+        .explode("token")
+        .drop_nulls("token")
+        .unique()
+        .collect()
+    )

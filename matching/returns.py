@@ -1,0 +1,62 @@
+"""Direct-debit returns (GVC 109 / ``RtrInf``): reverse the earlier allocation and reopen the item.
+
+A return is a debit that quotes the collection's Kassenzeichen (EREF). It reverses the one earlier
+payment (from ``prior_allocations`` or this run) that allocated to that Kassenzeichen exactly the
+returned amount (or the bank's original amount, when a return fee was added). Reversal rows are
+negative allocations with rule ``dd_return``; an item is never reversed below zero. No unique original,
+or an original already reversed → unresolved (``return_unmatched`` / ``return_duplicate``).
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from matching.config import MatchConfig
+from matching.refexpr import reference_candidates
+
+
+def reverse_returns(
+    rets: pl.DataFrame, pool: pl.DataFrame, rec: pl.DataFrame, cfg: MatchConfig
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """``(reversals, held)``: reversal rows (transaction_id, receivable_id, kassenzeichen, amount_cents)
+    and held returns (transaction_id, reason). ``pool``: earlier allocations (ALLOCATION_SCHEMA columns)."""
+    held_schema = {"transaction_id": pl.String, "reason": pl.String}
+    rev_schema = {"transaction_id": pl.String, "receivable_id": pl.String, "kassenzeichen": pl.String, "amount_cents": pl.Int64}
+    if rets.is_empty():
+        return pl.DataFrame(schema=rev_schema), pl.DataFrame(schema=held_schema)
+    refs = reference_candidates(rets, cfg).filter(pl.col("valid")).select("transaction_id", pl.col("ref").alias("kz_norm")).unique()
+    pool = (
+        pool.select(pl.col("transaction_id").alias("orig"), "receivable_id", "kassenzeichen", "amount_cents")
+        .join(rec.select("receivable_id", pl.col("kz_norm").alias("kz_rec")), on="receivable_id", how="left")
+        .with_columns(pl.coalesce("kz_rec", pl.col("kassenzeichen").str.replace_all(r"\D", "")).alias("kz_norm"))
+    )
+    net = pool.group_by("receivable_id").agg(pl.col("amount_cents").sum().alias("net"))
+    positive = pool.filter(pl.col("amount_cents") > 0)
+    totals = positive.group_by("orig").agg(pl.col("amount_cents").sum().alias("total"))
+    r = rets.select("transaction_id", "seq", pl.col("amount_cents").abs().alias("back"), "original_amount_cents")
+    pairs = (
+        refs.join(positive.select("orig", "kz_norm").unique(), on="kz_norm")
+        .select("transaction_id", "orig").unique()
+        .join(totals, on="orig")
+        .join(r, on="transaction_id")
+        .filter((pl.col("total") == pl.col("back")) | (pl.col("total") == pl.col("original_amount_cents")))
+        .filter(pl.len().over("transaction_id") == 1)
+        .with_columns(pl.col("seq").rank("ordinal").over("orig").alias("nth"))
+    )
+    rows = (
+        pairs.filter(pl.col("nth") == 1)
+        .join(positive.select("orig", "receivable_id", "kassenzeichen", "amount_cents"), on="orig")
+        .join(net, on="receivable_id")
+        .with_columns((-pl.min_horizontal("amount_cents", "net").clip(lower_bound=0)).alias("amount_cents"))
+    )
+    spent = rows.group_by("transaction_id").agg((pl.col("amount_cents") == 0).all().alias("spent"))
+    reversals = rows.filter(pl.col("amount_cents") < 0).select(list(rev_schema))
+    dup = pl.concat([
+        pairs.filter(pl.col("nth") > 1).select("transaction_id"),
+        spent.filter(pl.col("spent")).select("transaction_id"),
+    ])
+    held = pl.concat([
+        dup.with_columns(pl.lit("return_duplicate").alias("reason")),
+        rets.join(pairs, on="transaction_id", how="anti").select("transaction_id", pl.lit("return_unmatched").alias("reason")),
+    ])
+    return reversals, held
