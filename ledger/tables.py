@@ -11,6 +11,7 @@ from __future__ import annotations
 import polars as pl
 
 from matching.schema import ALLOCATION_SCHEMA, OPEN_ITEM_SCHEMA, UNRESOLVED_SCHEMA
+from outputs.day_close import DAY_CLOSE_SCHEMA
 from parsers.result import FILE_SCHEMA
 from parsers.schema import ISSUE_SCHEMA, STATEMENT_SCHEMA, TRANSACTION_SCHEMA
 
@@ -112,29 +113,9 @@ REFUNDS: Schema = {
     "booking_date": pl.Date(),
 }
 
-#: The day close per account and booking day; once written the day is locked, later runs add
-#: ``kind = correction`` rows dated by the run that found the difference.
-DAY_CLOSES: Schema = {
-    "tenant": pl.String(),
-    "run_id": pl.String(),
-    "kind": pl.String(),                  # close | correction
-    "closed_on": pl.Date(),               # the night the row was written
-    "account_iban": pl.String(),
-    "booking_date": pl.Date(),
-    "statement_nos": pl.String(),
-    "opening_cents": pl.Int64(),
-    "credits_cents": pl.Int64(),
-    "debits_cents": pl.Int64(),
-    "closing_cents": pl.Int64(),
-    "book_opening_cents": pl.Int64(),
-    "book_closing_cents": pl.Int64(),
-    "difference_cents": pl.Int64(),
-    "missing_statements": pl.String(),
-    "n_unresolved": pl.Int64(),
-    "unresolved_cents": pl.Int64(),
-    "status": pl.String(),
-    "row": pl.String(),                   # the whole day-close row as JSON, as the report showed it
-}
+#: The day close per account and booking day (DAY_CLOSE_SCHEMA of the report); once written the day
+#: is locked, later runs add ``kind = correction`` rows dated by the run that found the difference.
+DAY_CLOSES: Schema = _with(DAY_CLOSE_SCHEMA, {"closed_on": pl.Date()}, first=KEY)
 
 ISSUES: Schema = _with(ISSUE_SCHEMA, {"booking_date": pl.Date()}, first=KEY)
 
@@ -173,6 +154,7 @@ STAGE_TABLES: dict[str, Schema] = {
     "allocations": ALLOCATION_SCHEMA,
     "unresolved": UNRESOLVED_SCHEMA,
     "issues": ISSUE_SCHEMA,
+    "day_closes": DAY_CLOSE_SCHEMA,
 }
 
 _DUCK: dict[type[pl.DataType], str] = {

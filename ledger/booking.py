@@ -1,0 +1,86 @@
+"""Booking: everything a run decided goes into the ledger in ONE transaction — all of it or nothing.
+
+This is the only writer of the ledger file. The rows are computed before (the run folder holds them
+as Parquet); here they are only appended, table by table, between ``BEGIN`` and ``COMMIT``. Any
+exception rolls back, so a crash leaves the ledger exactly as it was. Nothing is ever updated or
+deleted: corrections are new rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+
+import duckdb
+import polars as pl
+
+from ledger.db import insert, scalar
+from ledger.tables import TABLES
+
+
+class InjectedFailure(RuntimeError):
+    """Raised on purpose by ``fail_at`` (tests prove that every step can fail without harm)."""
+
+
+class BookingConflict(RuntimeError):
+    """Another run booked some of this run's files since it read the ledger: run again."""
+
+
+def maybe_fail(step: str, fail_at: str | None) -> None:
+    """Raise :class:`InjectedFailure` when ``fail_at`` names ``step``."""
+    if fail_at is not None and fail_at == step:
+        raise InjectedFailure(f"injected failure at {step}")
+
+
+def already_booked(con: duckdb.DuckDBPyConnection, run_id: str) -> bool:
+    """Whether ``run_id`` has been committed (a retried book task must not book twice)."""
+    return bool(scalar(con, "SELECT count(*) FROM runs WHERE run_id = $r", {"r": run_id}))
+
+
+def book(con: duckdb.DuckDBPyConnection, frames: Mapping[str, pl.DataFrame], *, run_id: str,
+         fail_at: str | None = None) -> dict[str, int]:
+    """Append ``frames`` (table name -> rows) in one transaction; return rows written per table.
+
+    ``frames["runs"]`` must hold the run's row; its ``committed_at`` is set here. Idempotent per
+    ``run_id``: a second call for a committed run writes nothing and returns ``{}``.
+    """
+    unknown = set(frames) - set(TABLES)
+    if unknown:
+        raise ValueError(f"not ledger tables: {sorted(unknown)}")
+    if already_booked(con, run_id):
+        return {}
+    written: dict[str, int] = {}
+    con.execute("BEGIN TRANSACTION")
+    try:
+        files = frames.get("files")
+        if files is not None and files.height:
+            _check_files_new(con, files)
+        for table in TABLES:
+            frame = frames.get(table)
+            if frame is None:
+                continue
+            if table == "runs":
+                frame = frame.with_columns(pl.lit(datetime.now(UTC)).cast(TABLES["runs"]["committed_at"])
+                                           .alias("committed_at"))
+            written[table] = insert(con, table, frame)
+            maybe_fail(f"book.{table}", fail_at)
+        maybe_fail("book.commit", fail_at)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return written
+
+
+def _check_files_new(con: duckdb.DuckDBPyConnection, files: pl.DataFrame) -> None:
+    hashes = files.filter(pl.col("status") == "ok").select("tenant", "source_file")
+    if hashes.height == 0:
+        return
+    con.register("_new_files", hashes.to_arrow())
+    try:
+        clash = scalar(con, "SELECT count(*) FROM files f JOIN _new_files n USING (tenant, source_file) "
+                            "WHERE f.status = 'ok'")
+    finally:
+        con.unregister("_new_files")
+    if clash:
+        raise BookingConflict(f"{clash} file(s) of this run were booked by another run meanwhile")

@@ -1,0 +1,110 @@
+"""Close step: day close (Tagesabschluss), Klärungsliste and key figures from the run's frames.
+
+Computed before the booking so that the day close is locked in the same transaction as the payments
+it sums; the report files are written after the commit from exactly these frames. A day already
+closed is never closed again: the report functions return dated correction rows instead, and a night
+repeated with nothing new gives no correction at all.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import json
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from ledger.config import TenantConfig
+from ledger.publish import published_klaerungsliste
+from ledger.rundir import RunDir
+from matching.schema import UNRESOLVED_SCHEMA
+from parsers.schema import STATEMENT_SCHEMA, TRANSACTION_SCHEMA, conform
+
+
+def expected_accounts(cfg: TenantConfig) -> list[str]:
+    """The tenant's bank accounts from its config (``[[accounts]] iban = …`` or ``accounts = [...]``)."""
+    out: list[str] = []
+    for key in ("accounts", "bank_accounts"):
+        value = cfg.raw.get(key)
+        if isinstance(value, dict):
+            value = value.get("accounts", list(value.values()))
+        for a in value if isinstance(value, list) else []:
+            iban = a.get("iban") if isinstance(a, dict) else a
+            if isinstance(iban, str) and iban:
+                out.append(iban.replace(" ", ""))
+    return sorted(set(out))
+
+
+def close(cfg: TenantConfig, booking_date: date, run_id: str, folder: RunDir) -> dict[str, int]:
+    """Compute and stage the day close; write Klärungsliste and key figures frames to the run folder."""
+    from outputs.day_close import DAY_CLOSE_SCHEMA, day_close
+    from outputs.key_figures import key_figures
+    from outputs.klaerungsliste import klaerungsliste
+
+    state = folder.state()
+    new_tx = folder.read("book_transactions")
+    transactions = conform(
+        pl.concat([state.day_transactions, state.unresolved_tx, new_tx], how="vertical_relaxed")
+        .unique(subset="transaction_id", keep="last", maintain_order=True), TRANSACTION_SCHEMA)
+    statements = conform(pl.concat([state.statements, folder.read("book_statements")], how="vertical_relaxed"),
+                         STATEMENT_SCHEMA)
+    current = folder.read("current_unresolved")
+    unresolved = conform(current, UNRESOLVED_SCHEMA)
+    earlier = conform(state.day_closes, DAY_CLOSE_SCHEMA)
+    day = pl.lit(booking_date)
+    locked = earlier.filter(((pl.col("kind") == "close") & (pl.col("booking_date") == day))
+                            | ((pl.col("kind") == "correction") & (pl.col("corrected_date") == day)))
+    rows = day_close(statements, transactions, unresolved, booking_date=booking_date,
+                     previous=earlier.filter(pl.col("booking_date") < day),
+                     expected_accounts=expected_accounts(cfg), locked=locked, today=booking_date,
+                     tenant=cfg.tenant)
+    folder.book("day_closes", rows.with_columns(pl.lit(cfg.tenant).alias("tenant"), pl.lit(run_id).alias("run_id"),
+                                                pl.lit(booking_date).alias("closed_on")))
+    shown = pl.concat([locked, rows], how="vertical") if locked.height else rows
+    folder.write("report_day_close", shown)
+
+    day_allocations = pl.concat([
+        state.allocations.filter(pl.col("booking_date") == day), folder.read("run_allocations"),
+    ], how="vertical_relaxed")
+    folder.write("report_klaerungsliste", klaerungsliste(unresolved, transactions, as_of=booking_date))
+    figures = key_figures(transactions.filter(pl.col("booking_date") == day), day_allocations, unresolved,
+                          as_of=booking_date)
+    for name, frame in figures.items():
+        folder.write(f"kf_{name}", frame)
+    folder.write_json("key_figures", {"names": sorted(figures)})
+    folder.write("published_klaerungsliste", published_klaerungsliste(
+        current, transactions, tenant=cfg.tenant, as_of=booking_date))
+    return {"day_close_rows": rows.height, "corrections": rows.filter(pl.col("kind") == "correction").height,
+            "klaerungsliste": current.height}
+
+
+def write_reports(cfg: TenantConfig, booking_date: date, run_id: str, folder: RunDir,
+                  out_dir: Path) -> dict[str, str]:
+    """Write the night's report files with ``outputs.write_reports``; return name -> path."""
+    write = importlib.import_module("outputs").write_reports
+
+    figures = {n: folder.read(f"kf_{n}") for n in folder.read_json("key_figures").get("names", [])}
+    paths = write(out_dir, tenant=cfg.tenant, booking_date=booking_date,
+                  day_close=folder.read("report_day_close"), klaerungsliste=folder.read("report_klaerungsliste"),
+                  key_figures=figures, run_id=run_id)
+    out = _as_paths(paths)
+    folder.write_json("reports", out)
+    return out
+
+
+def _as_paths(paths: Any) -> dict[str, str]:
+    """The report writer's result (a dataclass, mapping or list of paths) as name -> path strings."""
+    items: list[tuple[Any, Any]]
+    if dataclasses.is_dataclass(paths) and not isinstance(paths, type):
+        items = list(dataclasses.asdict(paths).items())
+    elif isinstance(paths, dict):
+        items = list(paths.items())
+    elif isinstance(paths, (list, tuple)):
+        items = [(Path(p).name, p) for p in paths]
+    else:
+        items = list(vars(paths).items())
+    return {str(k): json.dumps(v, default=str) if isinstance(v, (dict, list, tuple)) else str(v)
+            for k, v in items if v is not None}

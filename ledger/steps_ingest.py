@@ -1,0 +1,121 @@
+"""Ingest step: the tenant's inbox into staged ledger rows (files, statements, transactions, imports).
+
+Bank files go through ``parsers.parse_paths`` with the ledger's known file hashes and statement keys,
+so a file delivered again (same hash) or the same statements inside another file are recognised and
+not booked twice; the ``files`` rows and issues say so. Open-items exports are each kept as a version
+(``open_item_imports`` + ``open_items``); the newest becomes the current base for matching.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from ledger.config import TenantConfig
+from ledger.inbox import archived_as, list_inbox
+from ledger.rundir import RunDir
+from ledger.tables import FILES
+from parsers.ids import sha256_file
+from parsers.issues import Issue, issues_frame
+from parsers.result import FILE_SCHEMA
+from parsers.schema import conform
+
+
+def match_config(cfg: TenantConfig) -> Any:
+    """The tenant's matching config (``[reference]``, ``[matching]``, ``[allocation]`` of its TOML)."""
+    from matching.config import load_match_config
+
+    return load_match_config(cfg.source)
+
+
+def _exports(paths: list[Path], known: set[str], *, tenant: str, run_id: str, booking_date: date,
+             config: Any) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, list[Issue]]:
+    """Load each open-items export (a per-file loop: exports are few); return files, imports, items, issues."""
+    from parsers.open_items import load_open_items
+
+    files: list[dict[str, Any]] = []
+    imports: list[dict[str, Any]] = []
+    items: list[pl.DataFrame] = []
+    issues: list[Issue] = []
+    now = datetime.now(UTC)
+    for n, path in enumerate(paths):
+        sha = sha256_file(str(path))
+        row = {"source_path": str(path), "source_file": sha, "source_format": "open_items",
+               "size_bytes": path.stat().st_size, "n_statements": 0, "n_entries": 0}
+        if sha in known:
+            files.append({**row, "status": "duplicate", "reason": "export already imported (same SHA-256)",
+                          "n_rows": 0})
+            issues.append(Issue(str(path), "", "info", "file.duplicate", "open-items export already imported"))
+            known.add(sha)
+            continue
+        frame, found = load_open_items(path, tenant=tenant, config=config)
+        issues.extend(found)
+        errors = [i for i in found if i.severity == "error"]
+        if frame.height == 0:
+            why = errors[0].message if errors else "the export holds no open items"
+            files.append({**row, "status": "rejected", "reason": why, "n_rows": 0})
+            continue
+        known.add(sha)
+        files.append({**row, "status": "ok", "reason": None, "n_rows": frame.height})
+        imports.append({"tenant": tenant, "run_id": run_id, "import_id": sha, "booking_date": booking_date,
+                        "source_path": str(path), "n_items": frame.height,
+                        "total_cents": int(frame["amount_cents"].sum()),
+                        "imported_at": now + timedelta(microseconds=n)})
+        items.append(frame.with_columns(pl.lit(tenant).alias("tenant"), pl.lit(run_id).alias("run_id"),
+                                        pl.lit(sha).alias("import_id")))
+    files_df = conform(pl.DataFrame(files, schema_overrides=FILE_SCHEMA, infer_schema_length=None), FILE_SCHEMA) \
+        if files else pl.DataFrame(schema=FILE_SCHEMA)
+    imports_df = pl.DataFrame(imports) if imports else pl.DataFrame()
+    items_df = pl.concat(items, how="vertical_relaxed") if items else pl.DataFrame()
+    return files_df, imports_df, items_df, issues
+
+
+def ingest(cfg: TenantConfig, booking_date: date, run_id: str, folder: RunDir) -> dict[str, int]:
+    """Parse the inbox and stage the rows; return counts of files per status."""
+    from parsers import parse_paths
+
+    state = folder.state()
+    known = set(state.known_files["source_file"].to_list())
+    banks, exports = list_inbox(cfg.inbox)
+    result = parse_paths(banks, tenant=cfg.tenant, known_files=frozenset(known),
+                         known_statement_keys=frozenset(state.statements["statement_key"].drop_nulls().to_list()),
+                         previous_statements=state.statements.drop("run_id") if state.statements.height else None)
+    known |= set(result.files.filter(pl.col("status") == "ok")["source_file"].drop_nulls().to_list())
+    ex_files, imports, items, ex_issues = _exports(exports, known, tenant=cfg.tenant, run_id=run_id,
+                                                   booking_date=booking_date, config=match_config(cfg))
+    tag = [pl.lit(cfg.tenant).alias("tenant"), pl.lit(run_id).alias("run_id")]
+    files = pl.concat([
+        conform(result.files, FILE_SCHEMA).with_columns(pl.lit("statement").alias("kind")),
+        ex_files.with_columns(pl.lit("open_items").alias("kind")),
+    ], how="vertical")
+    files = archived_as(files.with_columns(*tag, pl.lit(booking_date).alias("booking_date")),
+                        tenant_dir=cfg.tenant_dir, booking_date=booking_date)
+    issues = issues_frame([*result.issues, *ex_issues]).with_columns(*tag, pl.lit(booking_date).alias("booking_date"))
+    transactions = result.transactions.with_columns(*tag)
+    folder.book("files", conform(files, FILES))
+    folder.book("statements", result.statements.with_columns(*tag))
+    folder.book("transactions", transactions)
+    folder.book("issues", issues)
+    folder.book("open_item_imports", imports)
+    folder.book("open_items", items)
+    folder.book("audit_events", _file_events(files, cfg.tenant, run_id))
+    counts = files["status"].value_counts()
+    return {**dict(zip(counts["status"].to_list(), counts["count"].to_list(), strict=True)),
+            "transactions": transactions.height, "statements": result.statements.height,
+            "open_items": items.height, "issues": issues.height}
+
+
+def _file_events(files: pl.DataFrame, tenant: str, run_id: str) -> pl.DataFrame:
+    """One audit event per inbox file (files are few)."""
+    now = datetime.now(UTC)
+    rows = [{"tenant": tenant, "run_id": run_id, "at": now, "event": f"file.{r['status']}",
+             "subject": r["source_path"],
+             "detail": json.dumps({"sha256": r["source_file"], "kind": r["kind"], "reason": r["reason"],
+                                   "archived_as": r["archived_as"]})}
+            for r in files.iter_rows(named=True)]
+    return pl.DataFrame(rows, schema={"tenant": pl.String(), "run_id": pl.String(), "at": pl.Datetime("us", "UTC"),
+                                      "event": pl.String(), "subject": pl.String(), "detail": pl.String()})

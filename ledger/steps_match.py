@@ -1,0 +1,125 @@
+"""Match step: clerk decisions first, then the matcher over new and yesterday's unresolved payments.
+
+The receivables are the current open items: the newest export (a new one in tonight's inbox replaces
+the base), minus what is booked against it. Payments still fully unresolved from earlier nights are
+matched again with the new payments, so an item leaves the Klärungsliste by itself once the open-items
+export that explains it arrives. Parked items stay parked until a clerk decides otherwise.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+from typing import Any
+
+import polars as pl
+
+from ledger.config import TenantConfig
+from ledger.decisions import apply_decisions
+from ledger.rundir import RunDir
+from ledger.steps_ingest import match_config
+from ledger.tables import ALLOCATIONS, AUDIT_EVENTS, UNRESOLVED
+from ledger.unresolved import apply_events, unresolved_events
+from matching.schema import ALLOCATION_SCHEMA, OPEN_ITEM_SCHEMA, UNRESOLVED_SCHEMA
+from parsers.issues import issues_frame
+from parsers.schema import TRANSACTION_SCHEMA, assert_schema, conform
+
+
+def effective_decisions(cfg: TenantConfig) -> tuple[list[Any], pl.DataFrame]:
+    """Effective clerk decisions from the journal, and the journal's findings as an issues frame."""
+    from ledger.journal import load_journal
+
+    decisions, issues = load_journal(cfg.state_dir, cfg.tenant)
+    return [d for d in decisions if d.state == "effective"], issues_frame(issues)
+
+
+def receivables_now(base: pl.DataFrame, booked: pl.DataFrame) -> pl.DataFrame:
+    """``base`` open items (with ``import_id``) minus the ``booked`` allocations on them, never below 0."""
+    paid = booked.group_by("receivable_id").agg(pl.col("amount_cents").sum().alias("_paid"))
+    return (
+        base.join(paid, on="receivable_id", how="left")
+        .with_columns((pl.col("amount_cents") - pl.col("_paid").fill_null(0)).clip(lower_bound=0)
+                      .alias("amount_cents"))
+        .drop("_paid")
+    )
+
+
+def _base_open_items(state_open: pl.DataFrame, imports: pl.DataFrame, items: pl.DataFrame) -> pl.DataFrame:
+    """The open items to match against: tonight's newest export if one came, else the ledger's state."""
+    if imports.height == 0:
+        return state_open
+    newest = imports.sort("imported_at")["import_id"][-1]
+    return conform(items.filter(pl.col("import_id") == newest), {**OPEN_ITEM_SCHEMA, "import_id": pl.String()})
+
+
+def match(cfg: TenantConfig, booking_date: date, run_id: str, folder: RunDir) -> dict[str, int]:
+    """Run decisions and matching; stage allocations, Klärungsliste events, decisions, refunds."""
+    from matching import match as run_matcher
+
+    state = folder.state()
+    decisions, journal_issues = effective_decisions(cfg)
+    outcome = apply_decisions(decisions, tenant=cfg.tenant, run_id=run_id, booking_date=booking_date,
+                              unresolved=state.unresolved, open_items=state.open_items,
+                              known_ids=state.decision_ids["decision_id"].to_list())
+    base = _base_open_items(state.open_items, folder.read("book_open_item_imports"), folder.read("book_open_items"))
+    receivables = receivables_now(base, outcome.allocations)
+
+    again = state.unresolved.filter(
+        (pl.col("state") == "open") & (pl.col("unallocated_cents") == pl.col("amount_cents"))
+        & ~pl.col("transaction_id").is_in(list(outcome.handled))
+    )["transaction_id"]
+    payments = pl.concat([
+        conform(folder.read("book_transactions"), TRANSACTION_SCHEMA),
+        conform(state.unresolved_tx.filter(pl.col("transaction_id").is_in(again.implode())), TRANSACTION_SCHEMA),
+    ], how="vertical")
+    prior = conform(pl.concat([state.allocations, outcome.allocations], how="vertical_relaxed"), ALLOCATION_SCHEMA)
+    result = run_matcher(payments, conform(receivables, OPEN_ITEM_SCHEMA), match_config(cfg), prior_allocations=prior)
+    assert_schema(result.allocations, ALLOCATION_SCHEMA, "matching.match allocations")
+    assert_schema(result.unresolved, UNRESOLVED_SCHEMA, "matching.match unresolved")
+
+    imports = receivables.select("receivable_id", "import_id")
+    auto = result.allocations.join(imports, on="receivable_id", how="left").with_columns(
+        pl.lit(cfg.tenant).alias("tenant"), pl.lit(run_id).alias("run_id"))
+    allocations = pl.concat([conform(outcome.allocations, ALLOCATIONS), conform(auto, ALLOCATIONS)], how="vertical")
+    events = pl.concat([
+        conform(outcome.events, UNRESOLVED),
+        unresolved_events(state.unresolved, result.unresolved, rematched=again, tenant=cfg.tenant,
+                          run_id=run_id, as_of=booking_date),
+    ], how="vertical")
+    current = apply_events(state.unresolved, events)
+
+    folder.book("allocations", allocations)
+    folder.book("unresolved", events)
+    folder.book("clerk_decisions", outcome.decisions)
+    folder.book("refunds", outcome.refunds)
+    folder.book("issues", pl.concat([
+        folder.read("book_issues"),
+        journal_issues.with_columns(pl.lit(cfg.tenant).alias("tenant"), pl.lit(run_id).alias("run_id"),
+                                    pl.lit(booking_date).alias("booking_date")),
+    ], how="vertical_relaxed"))
+    folder.book("audit_events", pl.concat([folder.read("book_audit_events"),
+                                           _decision_events(outcome.decisions, cfg.tenant, run_id)],
+                                          how="vertical_relaxed"))
+    folder.write("open_now", receivables_now(receivables, auto))
+    folder.write("current_unresolved", current)
+    folder.write("run_allocations", allocations)
+    summary = {
+        "n_payments_matched": payments.height, "n_rematched": again.len(),
+        "n_allocations": allocations.height, "allocated_cents": int(allocations["amount_cents"].sum()),
+        "n_unresolved": current.height, "unresolved_cents": int(current["unallocated_cents"].sum()),
+        "n_decisions": outcome.decisions.height,
+        "n_decisions_rejected": outcome.decisions.filter(pl.col("status") == "rejected").height,
+        "matcher": result.summary,
+    }
+    folder.write_json("summary", summary)
+    return {k: v for k, v in summary.items() if isinstance(v, int)}
+
+
+def _decision_events(decisions: pl.DataFrame, tenant: str, run_id: str) -> pl.DataFrame:
+    now = datetime.now(UTC)
+    rows = [{"tenant": tenant, "run_id": run_id, "at": now, "event": f"decision.{d['status']}",
+             "subject": d["decision_id"],
+             "detail": json.dumps({"transaction_id": d["transaction_id"], "action": d["action"],
+                                   "by": d["decided_by"], "reason": d["reason"]})}
+            for d in decisions.iter_rows(named=True)]
+    return pl.DataFrame(rows, schema=AUDIT_EVENTS)
