@@ -158,6 +158,8 @@ def _verdict(head: bytes, tail: bytes, size: int) -> Detected:
     stripped = text.strip(" \t\r\n\x00\x01\x03\x1a")
     if not stripped:
         return _reject("file.empty", f"the file holds only whitespace ({size} bytes)", size)
+    if re.match(r"<(!doctype\s+html|html[\s>])", stripped[:40], re.I):
+        return _reject("file.unknown_format", "an HTML page (a web login or error page?), not a bank statement", size)
     if stripped.startswith("<"):
         return _xml_verdict(stripped, tail_text, size, truncated_head=size > HEAD_BYTES)
     mt = _mt_verdict(text)
@@ -261,7 +263,7 @@ def _xml_verdict(text: str, tail: str, size: int, *, truncated_head: bool) -> De
         if re.fullmatch(rf"{prefix_name}(V\d+)?", name):
             truncated = _truncation(tail, local)
             if truncated:
-                return Detected(None, "xml.truncated", truncated, "/Document", kind, size)
+                return Detected(None, "xml.malformed", truncated, "/Document", kind, size)
             return Detected(fmt, detail=kind, size=size)
     for prefix_name, what in _PAIN_CHILDREN.items():
         if name.startswith(prefix_name):

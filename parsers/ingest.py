@@ -20,7 +20,7 @@ from parsers.archive import ArchiveError, unpack
 from parsers.checks import balance_expr, check_statements
 from parsers.detect import DEFAULT_MAX_BYTES, Detected, detect
 from parsers.ids import sha256_file, with_transaction_ids
-from parsers.issues import ERROR, INFO, WARNING, Issue
+from parsers.issues import ERROR, INFO, WARNING, Issue, money
 from parsers.result import FILE_SCHEMA, ParseResult
 from parsers.schema import STATEMENT_SCHEMA, TRANSACTION_SCHEMA, conform, empty
 from parsers.validity import add_validity
@@ -163,9 +163,17 @@ def _statement_is_keyed(st: pl.DataFrame) -> pl.Expr:
 def drop_duplicate_statements(
     statements: pl.DataFrame, transactions: pl.DataFrame, known_statement_keys: frozenset[str]
 ) -> tuple[pl.DataFrame, pl.DataFrame, list[Issue]]:
-    """Drop statements already read from an earlier file of the batch or known to the ledger (with a warning)."""
+    """Drop statements already read from an earlier file of the batch or known to the ledger.
+
+    A copy with the same entries is an overlapping delivery (warning ``statement.duplicate``); a copy
+    whose entries differ from the first is an error ``statement.conflict`` (still dropped: the key, and so
+    the transaction ids, would collide).
+    """
+    first = pl.col("source_path").first().over("statement_key")
     marked = statements.with_columns(
-        _first=pl.col("source_path").first().over("statement_key"),
+        _first=first,
+        _first_n=pl.col("n_entries").first().over("statement_key"),
+        _first_sum=pl.col("entries_sum_cents").first().over("statement_key"),
         _keyed=_statement_is_keyed(statements),
     ).with_columns(
         _dup=pl.col("_keyed")
@@ -175,12 +183,20 @@ def drop_duplicate_statements(
     issues = []
     for row in dups.iter_rows(named=True):  # one per dropped statement (few)
         label = row["statement_no"] or row["statement_id"] or "?"
-        where = "the ledger (imported earlier)" if row["_first"] == row["source_path"] else row["_first"]
-        issues.append(Issue(
-            row["source_path"], f"statement {label}", WARNING, "statement.duplicate",
-            f"statement {label} of account {row['account_iban']} ({row['opening_date']}..{row['closing_date']}) "
-            f"was already read from {where}; this copy in {row['source_path']} is dropped",
-        ))
+        what = f"statement {label} of account {row['account_iban']} ({row['opening_date']}..{row['closing_date']})"
+        if row["_first"] == row["source_path"]:
+            issues.append(Issue(row["source_path"], f"statement {label}", WARNING, "statement.duplicate",
+                                f"{what} is already in the ledger (imported earlier); this copy is dropped"))
+        elif (row["n_entries"], row["entries_sum_cents"]) == (row["_first_n"], row["_first_sum"]):
+            issues.append(Issue(row["source_path"], f"statement {label}", WARNING, "statement.duplicate",
+                                f"{what} was already read from {row['_first']}; this copy is dropped"))
+        else:
+            issues.append(Issue(
+                row["source_path"], f"statement {label}", ERROR, "statement.conflict",
+                f"{what} was already read from {row['_first']} with {row['_first_n']} entries summing "
+                f"{money(row['_first_sum'] or 0)}, but this copy has {row['n_entries']} entries summing "
+                f"{money(row['entries_sum_cents'] or 0)}; this copy is dropped",
+            ))
     if dups.is_empty():
         return statements, transactions, issues
     drop = dups.select("source_path", "statement_key")
