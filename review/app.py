@@ -1,0 +1,92 @@
+"""The review web app: routes, session, security headers. ``create_app(config, users)`` builds it.
+
+Server-rendered HTML only, no JavaScript at all: the Content-Security-Policy forbids every script, so
+even an escaping mistake could not run one.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from review.auth import LoginRequired, home, login_page, login_required_handler, logout
+from review.config import ReviewConfig
+from review.state import PublishedState
+from review.users import User
+from review.views_actions import approve, decide, withdraw
+from review.views_decisions import decisions_page
+from review.views_detail import detail_page
+from review.views_list import list_page
+from review.web import HERE, ReviewContext, http_error, make_templates
+
+CSP = ("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+       "frame-ancestors 'none'; base-uri 'none'")
+SECURITY_HEADERS = [
+    (b"content-security-policy", CSP.encode()),
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+    (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
+]
+
+
+class SecurityHeaders:
+    """ASGI middleware: security headers on every response, ``no-store`` on pages (personal data),
+    and ``Server-Timing: app;dur=<ms>`` (what the benchmark reads)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        static = str(scope.get("path", "")).startswith("/static/")
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                headers.extend(SECURITY_HEADERS)
+                if not static:
+                    headers.append((b"cache-control", b"no-store"))
+                ms = (time.perf_counter() - started) * 1000
+                headers.append((b"server-timing", f"app;dur={ms:.2f}".encode()))
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def create_app(config: ReviewConfig, users: dict[str, User]) -> Starlette:
+    """The ASGI app over ``config.state_dir`` for ``users``."""
+    routes = [
+        Route("/", home),
+        Route("/login", login_page, methods=["GET", "POST"]),
+        Route("/logout", logout, methods=["POST"]),
+        Route("/t/{tenant}/", list_page),
+        Route("/t/{tenant}/decisions", decisions_page),
+        Route("/t/{tenant}/item/{transaction_id}", detail_page),
+        Route("/t/{tenant}/item/{transaction_id}/decide", decide, methods=["POST"]),
+        Route("/t/{tenant}/decision/{decision_id}/approve", approve, methods=["POST"]),
+        Route("/t/{tenant}/decision/{decision_id}/withdraw", withdraw, methods=["POST"]),
+        Mount("/static", StaticFiles(directory=Path(HERE) / "static"), name="static"),
+    ]
+    middleware = [
+        Middleware(SecurityHeaders),
+        Middleware(SessionMiddleware, secret_key=config.secret_key, session_cookie="kasse_review",
+                   max_age=config.session_seconds, same_site="strict", https_only=config.https_only),
+    ]
+    app = Starlette(routes=routes, middleware=middleware,
+                    exception_handlers={HTTPException: http_error, LoginRequired: login_required_handler})
+    app.state.review = ReviewContext(config, users, PublishedState(config.state_dir), make_templates())
+    return app

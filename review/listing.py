@@ -1,0 +1,129 @@
+"""Filtering, searching, sorting and paging the Klärungsliste — vectorised Polars over the snapshot.
+
+>>> q = parse_list_query({"q": "1.234,56", "sort": "amount", "dir": "asc", "page": "2"})
+>>> (q.amount_cents, q.sort, q.descending, q.page)
+(123456, 'amount', False, 2)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+import polars as pl
+
+from review.amounts import try_parse_amount
+
+#: sort key shown to the user -> column
+SORTS = {"age": "age_days", "amount": "unallocated_cents", "account": "account_iban", "reason": "reason",
+         "name": "counterparty_name"}
+STATUS_FILTERS = ("", "open", "pending", "effective")
+
+
+@dataclass(frozen=True, slots=True)
+class ListQuery:
+    """What the list page was asked for (all optional); built from the query string."""
+
+    q: str = ""
+    amount_cents: int | None = None        # set when q reads as an amount
+    account: str = ""
+    reason: str = ""
+    status: str = ""                       # "" all | open (no decision) | pending | effective
+    age_min: int | None = None
+    age_max: int | None = None
+    amount_min: int | None = None          # cents
+    amount_max: int | None = None
+    sort: str = "age"
+    descending: bool = True
+    page: int = 1
+
+    def params(self, **changes: object) -> str:
+        """The query string for this query with some fields changed (for sort and page links)."""
+        values: dict[str, object] = {
+            "q": self.q, "account": self.account, "reason": self.reason, "status": self.status,
+            "age_min": self.age_min, "age_max": self.age_max,
+            "amount_min": _euros(self.amount_min), "amount_max": _euros(self.amount_max),
+            "sort": self.sort, "dir": "desc" if self.descending else "asc", "page": self.page,
+        }
+        values.update(changes)
+        return urlencode({k: v for k, v in values.items() if v not in (None, "")})
+
+
+def _euros(cents: int | None) -> str | None:
+    return None if cents is None else f"{cents // 100}.{cents % 100:02d}"
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(str(value).strip()) if value not in (None, "") else None
+    except ValueError:
+        return None
+
+
+def parse_list_query(params: Mapping[str, str]) -> ListQuery:
+    """A :class:`ListQuery` from request parameters; unreadable values are ignored, never an error."""
+    q = (params.get("q") or "").strip()[:200]
+    sort = params.get("sort") or "age"
+    status = params.get("status") or ""
+    return ListQuery(
+        q=q,
+        amount_cents=try_parse_amount(q) if q else None,
+        account=(params.get("account") or "").strip(),
+        reason=(params.get("reason") or "").strip(),
+        status=status if status in STATUS_FILTERS else "",
+        age_min=_int(params.get("age_min")),
+        age_max=_int(params.get("age_max")),
+        amount_min=try_parse_amount(params.get("amount_min") or ""),
+        amount_max=try_parse_amount(params.get("amount_max") or ""),
+        sort=sort if sort in SORTS else "age",
+        descending=(params.get("dir") or "desc") != "asc",
+        page=max(1, _int(params.get("page")) or 1),
+    )
+
+
+def _search(q: str, amount_cents: int | None) -> pl.Expr:
+    text = q.lower()
+    iban = "".join(q.split()).upper()
+    expr = pl.col("_name").str.contains(text, literal=True) | pl.col("_text").str.contains(text, literal=True)
+    if len(iban) >= 4:
+        expr = expr | pl.col("_iban").str.contains(iban, literal=True)
+    if amount_cents is not None:
+        expr = expr | (pl.col("amount_cents") == amount_cents) | (pl.col("unallocated_cents") == amount_cents)
+    return expr
+
+
+def filter_items(items: pl.DataFrame, query: ListQuery, decided: Mapping[str, str] | None = None) -> pl.DataFrame:
+    """The rows matching the query, sorted (``decided``: transaction_id -> pending|effective)."""
+    conds: list[pl.Expr] = []
+    if query.q:
+        conds.append(_search(query.q, query.amount_cents))
+    if query.account:
+        conds.append(pl.col("account_iban") == query.account)
+    if query.reason:
+        conds.append(pl.col("reason") == query.reason)
+    if query.age_min is not None:
+        conds.append(pl.col("age_days") >= query.age_min)
+    if query.age_max is not None:
+        conds.append(pl.col("age_days") <= query.age_max)
+    if query.amount_min is not None:
+        conds.append(pl.col("unallocated_cents") >= query.amount_min)
+    if query.amount_max is not None:
+        conds.append(pl.col("unallocated_cents") <= query.amount_max)
+    if query.status:
+        decided = decided or {}
+        if query.status == "open":
+            conds.append(~pl.col("transaction_id").is_in(list(decided)))
+        else:
+            ids = [t for t, s in decided.items() if s == query.status]
+            conds.append(pl.col("transaction_id").is_in(ids))
+    out = items.filter(pl.all_horizontal(conds)) if conds else items
+    column = SORTS[query.sort]
+    return out.sort([column, "transaction_id"], descending=[query.descending, False], nulls_last=True)
+
+
+def page_of(rows: pl.DataFrame, page: int, page_size: int) -> tuple[pl.DataFrame, int, int]:
+    """(rows of the page, the page actually shown, number of pages) — a page past the end shows the last."""
+    pages = max(1, -(-rows.height // page_size))
+    page = min(max(1, page), pages)
+    return rows.slice((page - 1) * page_size, page_size), page, pages

@@ -1,0 +1,62 @@
+"""The detail page: one unresolved payment as the bank sent it, its candidates, and the decision forms."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from review.auth import require_tenant, require_user
+from review.explain import explain, iban_verdict, parse_candidates, proposed_items, search_open_items
+from review.state import Snapshot
+from review.web import context_of, render
+
+#: empty rows in the split form for open items the matcher did not propose
+FREE_ROWS = 2
+
+
+def find_row(snap: Snapshot | None, tenant: str, transaction_id: str) -> dict[str, Any]:
+    """The Klärungsliste row, or 404 (e.g. the nightly run booked it meanwhile)."""
+    if snap is None:
+        raise HTTPException(404, f"Für Mandant {tenant} ist noch kein Lauf veröffentlicht.")
+    hit = snap.items.filter(pl.col("transaction_id") == transaction_id)
+    if hit.height == 0:
+        raise HTTPException(404, f"Zahlung {transaction_id} steht nicht (mehr) in der Klärungsliste "
+                                 f"(Stand: Lauf {snap.run_id}).")
+    return hit.row(0, named=True)
+
+
+def detail_response(request: Request, tenant: str, transaction_id: str, *, errors: list[str] | None = None,
+                    form: dict[str, Any] | None = None, status: int = 200) -> Response:
+    """Render the detail page (also used to show a refused form again with its errors and values)."""
+    ctx = context_of(request)
+    snap = ctx.state.snapshot(tenant)
+    row = find_row(snap, tenant, transaction_id)
+    assert snap is not None
+    proposed, cand_problem = parse_candidates(row["candidates"])
+    items_q = (request.query_params.get("items_q") or "").strip()[:100]
+    items = proposed_items(snap.open_items, proposed)
+    if items_q:
+        found = search_open_items(snap.open_items, items_q)
+        items = pl.concat([items, found.filter(~pl.col("receivable_id").is_in(items["receivable_id"].to_list()))])
+    fits = explain(row, items, proposed)
+    gone = [c for c in proposed if c["receivable_id"] not in set(items["receivable_id"].to_list())]
+    history = [d for d in ctx.state.decisions(tenant) if d.transaction_id == transaction_id]
+    live = next((d for d in reversed(history) if d.state in ("pending", "effective")), None)
+    return render(request, "detail.html", {
+        "tenant": tenant, "snap": snap, "row": row, "verdict": iban_verdict(row["counterparty_iban"]),
+        "fits": fits, "gone": gone, "cand_problem": cand_problem, "items_q": items_q,
+        "history": list(reversed(history)), "live": live, "free_rows": FREE_ROWS,
+        "threshold": ctx.config.four_eyes_above_cents, "errors": errors or [], "form": form or {},
+    }, status=status)
+
+
+async def detail_page(request: Request) -> Response:
+    """GET /t/{tenant}/item/{transaction_id}."""
+    user = require_user(request)
+    tenant = request.path_params["tenant"]
+    require_tenant(user, tenant)
+    return detail_response(request, tenant, request.path_params["transaction_id"])

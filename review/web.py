@@ -1,0 +1,80 @@
+"""What every view shares: the app context, template rendering, flash messages, the error shape."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.templating import Jinja2Templates
+
+from review.amounts import format_cents
+from review.config import ReviewConfig
+from review.state import PublishedState
+from review.users import User
+
+HERE = Path(__file__).resolve().parent
+
+
+@dataclass
+class ReviewContext:
+    """Held in ``app.state.review``: settings, users, caches of the published state, templates."""
+
+    config: ReviewConfig
+    users: dict[str, User]
+    state: PublishedState
+    templates: Jinja2Templates
+
+
+def make_templates() -> Jinja2Templates:
+    """Jinja2 with autoescaping on for every template (all user data is escaped) and undefined as error."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(HERE / "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["money"] = format_cents
+    return Jinja2Templates(env=env)
+
+
+def context_of(request: Request) -> ReviewContext:
+    """The app's :class:`ReviewContext`."""
+    ctx: ReviewContext = request.app.state.review
+    return ctx
+
+
+def flash(request: Request, message: str, kind: str = "ok") -> None:
+    """A one-time message shown on the next page (kept in the signed session)."""
+    request.session.setdefault("flash", []).append([kind, message])
+
+
+def render(request: Request, name: str, context: dict[str, Any] | None = None, status: int = 200) -> HTMLResponse:
+    """Render a template with the user, the CSRF token and pending flash messages."""
+    from review.auth import current_user
+    from review.csrf import csrf_token
+
+    values: dict[str, Any] = {
+        "user": current_user(request),
+        "csrf_token": csrf_token(request),
+        "flashes": request.session.pop("flash", []),
+        "tenant": None,
+    }
+    values.update(context or {})
+    response: HTMLResponse = context_of(request).templates.TemplateResponse(request, name, values, status_code=status)
+    return response
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    """One error shape for every refused request: status, a short title and the reason."""
+    status = exc.status_code if isinstance(exc, HTTPException) else 500
+    detail = exc.detail if isinstance(exc, HTTPException) else "internal error"
+    titles = {400: "Ungültige Anfrage", 403: "Nicht erlaubt", 404: "Nicht gefunden", 405: "Nicht erlaubt",
+              409: "Inzwischen geändert", 422: "Nicht gebucht", 429: "Zu viele Versuche"}
+    return render(request, "error.html", {"status": status, "title": titles.get(status, "Fehler"),
+                                          "detail": detail}, status=status)
