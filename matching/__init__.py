@@ -84,7 +84,8 @@ def match(
     )
     allocations = conform(allocations, ALLOCATION_SCHEMA)
     held_all = pl.concat([held, held_r])
-    all_cands = pl.concat([cands, name_suggestions(held, pay, rec, config)])
+    names, left_out = name_suggestions(held, pay, rec, config)
+    all_cands = pl.concat([cands, names])
     unresolved = (
         pl.concat([
             held_all.join(meta, on="transaction_id").with_columns(pl.col("amount_cents").alias("unallocated_cents")),
@@ -97,4 +98,6 @@ def match(
     unresolved = conform(unresolved, UNRESOLVED_SCHEMA)
     assert_schema(allocations, ALLOCATION_SCHEMA, "matching allocations")
     assert_schema(unresolved, UNRESOLVED_SCHEMA, "matching unresolved")
-    return MatchResult(allocations, unresolved, summarise(tx, allocations, unresolved))
+    summary = summarise(tx, allocations, unresolved)
+    summary["name_pairs_left_out"] = left_out
+    return MatchResult(allocations, unresolved, summary)

@@ -45,9 +45,8 @@ def check_ok(expr: pl.Expr, digits: int, scheme: str) -> pl.Expr:
     return well_formed & (check == digit(expr, body)) & (check != 10)
 
 
-def normalised_text(cfg: MatchConfig) -> pl.Expr:
-    """Remittance + EREF + creditor reference, upper-cased, prefixes and RF check digits removed,
-    separators between digit groups collapsed (twice: a separator between single digits)."""
+def plain_text(cfg: MatchConfig) -> pl.Expr:
+    """Remittance + EREF + creditor reference, upper-cased, prefixes and RF check digits removed."""
     text = pl.concat_str(
         [pl.col("remittance"), pl.col("end_to_end_id"), pl.col("creditor_ref")], separator=" | ", ignore_nulls=True
     ).str.to_uppercase()
@@ -55,22 +54,29 @@ def normalised_text(cfg: MatchConfig) -> pl.Expr:
     if cfg.prefixes:
         alts = "|".join(sorted((p.replace(".", r"\.") for p in cfg.prefixes), key=len, reverse=True))
         text = text.str.replace_all(rf"\b(?:{alts})\b\.?:?", " ")
-    return text.str.replace_all(_SEP, "${1}${2}").str.replace_all(_SEP, "${1}${2}")
+    return text
+
+
+def normalised_text(cfg: MatchConfig) -> pl.Expr:
+    """:func:`plain_text` with separators between digit groups collapsed (twice: that reaches the
+    fixpoint, a single pass leaves every second separator of ``1 2 3``)."""
+    return plain_text(cfg).str.replace_all(_SEP, "${1}${2}").str.replace_all(_SEP, "${1}${2}")
 
 
 def reference_candidates(tx: pl.DataFrame, cfg: MatchConfig) -> pl.DataFrame:
     """One row per (transaction_id, ref, kind) with ``kind`` exact | window and ``valid`` (check digit).
 
-    ``tx`` needs transaction_id, remittance, end_to_end_id, creditor_ref.
+    ``exact``: a digit run of exactly ``digits`` digits, in the collapsed or in the plain text (so that
+    ``KZ-DUEDATE`` and two references separated by a space are each found whole). ``window``: every
+    ``digits``-long slice of a longer collapsed run. ``tx`` needs transaction_id, remittance,
+    end_to_end_id, creditor_ref.
     """
     n = cfg.digits
-    runs = (
-        tx.lazy()
-        .select("transaction_id", normalised_text(cfg).str.extract_all(r"\d+").alias("run"))
-        .explode("run")
-        .filter(pl.col("run").str.len_chars().is_between(n, cfg.max_run))
-        .unique()
+    base = tx.lazy().select(
+        "transaction_id",
+        pl.concat_list(normalised_text(cfg).str.extract_all(r"\d+"), plain_text(cfg).str.extract_all(r"\d+")).alias("run"),
     )
+    runs = base.explode("run").filter(pl.col("run").str.len_chars().is_between(n, cfg.max_run)).unique()
     exact = runs.filter(pl.col("run").str.len_chars() == n).select(
         "transaction_id", pl.col("run").alias("ref"), pl.lit("exact").alias("kind")
     )
@@ -87,13 +93,26 @@ def reference_candidates(tx: pl.DataFrame, cfg: MatchConfig) -> pl.DataFrame:
     return out.with_columns(check_ok(pl.col("ref"), n, cfg.check_digit).alias("valid")).collect()
 
 
+#: ``external_ref`` may be written with separators (``BN 2024 0042``): up to this many neighbouring
+#: words are glued together when looking it up.
+MAX_WORDS = 4
+
+
 def text_tokens(tx: pl.DataFrame, cfg: MatchConfig) -> pl.DataFrame:
-    """Whole alphanumeric tokens (4+ characters) of the normalised text: for ``external_ref`` look-ups."""
-    return (
+    """Alphanumeric words of the plain text and glued runs of up to 4 neighbours, 4+ characters long:
+    the keys looked up in ``external_ref`` (normalised to ``[A-Z0-9]``)."""
+    words = (
         tx.lazy()
-        .select("transaction_id", normalised_text(cfg).str.extract_all(r"[A-Z0-9]{4,}").alias("token"))
-        .explode("token")
-        .drop_nulls("token")
-        .unique()
-        .collect()
+        .select("transaction_id", plain_text(cfg).str.extract_all(r"[A-Z0-9]+").alias("w"))
+        .explode("w")
+        .drop_nulls("w")
+        .with_columns(pl.int_range(pl.len()).over("transaction_id").alias("i"))
     )
+    grams = [
+        words.select(
+            "transaction_id",
+            pl.concat_str([pl.col("w").shift(-k).over("transaction_id", order_by="i") for k in range(size)]).alias("token"),
+        )
+        for size in range(1, MAX_WORDS + 1)
+    ]
+    return pl.concat(grams).drop_nulls("token").filter(pl.col("token").str.len_chars() >= 4).unique().collect()

@@ -1,23 +1,27 @@
 """Candidates shown to the clerk for a payment that is not booked: evidence, then name suggestions.
 
-Name similarity (rapidfuzz, pairwise in C over amount-blocked pairs) only ever produces suggestions;
-nothing here books money. The top candidates per payment become a JSON list in ``candidates``.
+Name similarity (rapidfuzz WRatio over amount-blocked pairs, at most ``MAX_PAIRS`` per run; the count
+of pairs left out is reported) only ever produces suggestions; nothing here books money. The top candidates per payment become a JSON list in ``candidates``.
 """
 
 from __future__ import annotations
 
 import polars as pl
-from rapidfuzz import fuzz, process, utils
+from rapidfuzz import fuzz, utils
 
 from matching.config import MatchConfig
 
 #: An amount shared by more open items than this is too common to suggest anything by name.
 MAX_BLOCK = 200
+#: Name comparisons per run (a C call each); beyond this, suggestions are left out and counted.
+MAX_PAIRS = 200_000
 
 
-def name_suggestions(held: pl.DataFrame, pay: pl.DataFrame, rec: pl.DataFrame, cfg: MatchConfig) -> pl.DataFrame:
-    """(transaction_id, receivable_id, score, why) for held payments without evidence: same open
-    amount, payer name similar to the debtor name (WRatio ≥ ``name_min_score``)."""
+def name_suggestions(
+    held: pl.DataFrame, pay: pl.DataFrame, rec: pl.DataFrame, cfg: MatchConfig
+) -> tuple[pl.DataFrame, int]:
+    """``((transaction_id, receivable_id, score, why), pairs left out)`` for held payments without
+    evidence: same open amount, payer name similar to the debtor name (WRatio ≥ ``name_min_score``)."""
     out_schema = {"transaction_id": pl.String, "receivable_id": pl.String, "score": pl.Float64, "why": pl.String}
     want = held.filter(pl.col("reason").is_in(["no_reference", "unknown_reference"])).join(
         pay.select("transaction_id", "amount_cents", "counterparty_name"), on="transaction_id"
@@ -25,17 +29,19 @@ def name_suggestions(held: pl.DataFrame, pay: pl.DataFrame, rec: pl.DataFrame, c
     open_items = rec.filter(pl.col("amount_cents") > 0).select("receivable_id", "debtor_name", "amount_cents")
     small = open_items.group_by("amount_cents").len().filter(pl.col("len") <= MAX_BLOCK).select("amount_cents")
     pairs = want.join(small, on="amount_cents").join(open_items, on="amount_cents")
+    left_out = max(0, pairs.height - MAX_PAIRS)
+    pairs = pairs.sort("transaction_id", "receivable_id").head(MAX_PAIRS)
     if pairs.is_empty():
-        return pl.DataFrame(schema=out_schema)
-    scores = process.cpdist(
-        pairs["counterparty_name"].to_list(), pairs["debtor_name"].fill_null("").to_list(),
-        scorer=fuzz.WRatio, processor=utils.default_process,
-    )
-    return (
+        return pl.DataFrame(schema=out_schema), left_out
+    a = [utils.default_process(x) for x in pairs["counterparty_name"].to_list()]
+    b = [utils.default_process(x) for x in pairs["debtor_name"].fill_null("").to_list()]
+    scores = [fuzz.WRatio(x, y) for x, y in zip(a, b, strict=True)]  # suggestion pairs, not payments
+    out = (
         pairs.with_columns(pl.Series("s", scores, dtype=pl.Float64))
         .filter(pl.col("s") >= cfg.name_min_score)
         .select("transaction_id", "receivable_id", (pl.col("s") / 100 * 0.7).round(3).alias("score"), pl.lit("name_amount").alias("why"))
     )
+    return out, left_out
 
 
 def candidates_json(cands: pl.DataFrame, rec: pl.DataFrame, cfg: MatchConfig) -> pl.DataFrame:

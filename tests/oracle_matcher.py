@@ -1,0 +1,248 @@
+"""A deliberately naive, obviously correct matcher: the oracle of the differential tests.
+
+Plain Python, one payment after the other, following docs/MATCHING.md word by word. Kept only to
+test the vectorised matcher against; never used in production (it loops over payments on purpose).
+Also holds small builders for literal test frames.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Any
+
+import polars as pl
+
+from matching.checkdigit import complete, is_valid
+from matching.config import MAIN, MatchConfig
+from matching.schema import ALLOCATION_SCHEMA, OPEN_ITEM_SCHEMA
+from parsers.schema import TRANSACTION_SCHEMA, conform
+
+RULES = ("reference.exact", "reference.window", "reference.typo", "iban_amount")
+
+
+def kz(body: str, scheme: str = "mod11") -> str:
+    """A valid Kassenzeichen from an 11-digit body (test helper; the body must be issuable)."""
+    out = complete(body, scheme)
+    assert out is not None, body
+    return out
+
+
+def items(rows: list[dict[str, Any]]) -> pl.DataFrame:
+    """Open items from dicts; defaults fill what a test does not care about."""
+    base = {"tenant": "t", "debtor_name": "X", "claim_type": "GRUNDSTEUER", "due_date": date(2026, 1, 15), "law": "public"}
+    full = [{**base, **r} for r in rows]
+    for r in full:
+        r.setdefault("kz_norm", re.sub(r"\D", "", r["kassenzeichen"]))
+    return conform(pl.DataFrame(full, infer_schema_length=None), OPEN_ITEM_SCHEMA)
+
+
+def txs(rows: list[dict[str, Any]]) -> pl.DataFrame:
+    """Transactions from dicts; booked credits on 2026-02-02 unless said otherwise."""
+    base = {"booked": True, "booking_date": date(2026, 2, 2), "tx_code": "166", "currency": "EUR"}
+    full = [{**base, **r} for r in rows]
+    for i, r in enumerate(full):
+        r.setdefault("transaction_id", f"t{i}")
+        r.setdefault("bank_ref", f"B{i:04d}")
+    return conform(pl.DataFrame(full, infer_schema_length=None), TRANSACTION_SCHEMA)
+
+
+def prior(rows: list[dict[str, Any]]) -> pl.DataFrame:
+    """Earlier allocations (ALLOCATION_SCHEMA) from dicts."""
+    base = {"rule": "reference.exact", "confidence": 1.0, "decided_by": "auto", "booking_date": date(2026, 1, 20)}
+    return conform(pl.DataFrame([{**base, **r} for r in rows], infer_schema_length=None), ALLOCATION_SCHEMA)
+
+
+def _valid(ref: str, cfg: MatchConfig) -> bool:
+    if len(ref) != cfg.digits:
+        return False
+    if cfg.check_digit == "mod11" and complete(ref[:-1], "mod11") is None:
+        return False
+    return is_valid(ref, cfg.check_digit)
+
+
+def _plain(t: dict[str, Any], cfg: MatchConfig) -> str:
+    parts = [t[c] for c in ("remittance", "end_to_end_id", "creditor_ref") if t[c] is not None]
+    text = " | ".join(parts).upper()
+    text = re.sub(r"\bRF\d\d", " ", text)
+    for p in sorted(cfg.prefixes, key=len, reverse=True):
+        text = re.sub(r"\b" + re.escape(p) + r"\b\.?:?", " ", text)
+    return text
+
+
+def _text(t: dict[str, Any], cfg: MatchConfig) -> str:
+    text = _plain(t, cfg)
+    while True:
+        new = re.sub(r"(\d)[.\s/\-]+(\d)", r"\1\2", text)
+        if new == text:
+            return text
+        text = new
+
+
+def _refs(t: dict[str, Any], cfg: MatchConfig) -> tuple[set[str], set[str]]:
+    """(exact-length runs, windows of longer runs)."""
+    exact, windows = set(), set()
+    for run in re.findall(r"\d+", _text(t, cfg)) + re.findall(r"\d+", _plain(t, cfg)):
+        if len(run) == cfg.digits:
+            exact.add(run)
+        elif cfg.digits < len(run) <= cfg.max_run and cfg.check_digit != "none":
+            windows.update(run[i:i + cfg.digits] for i in range(len(run) - cfg.digits + 1))
+    return exact, windows
+
+
+def _tokens(t: dict[str, Any], cfg: MatchConfig) -> set[str]:
+    words = re.findall(r"[A-Z0-9]+", _plain(t, cfg))
+    grams = {"".join(words[i:i + k]) for k in range(1, 5) for i in range(len(words) - k + 1)}
+    return {g for g in grams if len(g) >= 4}
+
+
+def _edits(ref: str) -> set[str]:
+    out = {ref[:i] + d + ref[i + 1:] for i in range(len(ref)) for d in "0123456789"}
+    out |= {ref[:i] + ref[i + 1] + ref[i] + ref[i + 2:] for i in range(len(ref) - 1)}
+    out.discard(ref)
+    return out
+
+
+def _rank(item: dict[str, Any], cfg: MatchConfig) -> int:
+    order = cfg.private if item["law"] == "private" else cfg.public
+    if item["claim_type"] in order:
+        return order.index(item["claim_type"])
+    return order.index(MAIN) if MAIN in order else len(order)
+
+
+def oracle_match(transactions: pl.DataFrame, receivables: pl.DataFrame, cfg: MatchConfig,
+                 prior_allocations: pl.DataFrame | None = None) -> tuple[set[tuple], set[tuple]]:
+    """(allocations as {(transaction_id, receivable_id, amount_cents, rule)},
+    unresolved as {(transaction_id, reason, unallocated_cents)})."""
+    recs = receivables.to_dicts()
+    by_id = {r["receivable_id"]: r for r in recs}
+    owners: dict[str, set[str]] = {}
+    for r in recs:
+        for iban in (r["debtor_iban"] or "").split(","):
+            iban = re.sub(r"[\s;]", "", iban).upper()
+            if iban:
+                owners.setdefault(iban, set()).add(r["debtor_id"])
+    rows = sorted(transactions.to_dicts(), key=lambda t: (t["booking_date"], t["bank_ref"] or "\uffff", t["transaction_id"]))
+    pays, rets = [], []
+    for t in rows:
+        code = t["tx_code"] or ""
+        if not t["booked"] or any(code.startswith(p) for p in cfg.skip_tx_codes) or t["amount_cents"] == 0:
+            continue
+        if t["amount_cents"] < 0:
+            if code in cfg.return_tx_codes or t["return_reason"] is not None:
+                rets.append(t)
+            continue
+        pays.append(t)
+
+    decided: list[tuple[dict[str, Any], list[str], int]] = []   # (payment, item ids, level)
+    unresolved: set[tuple] = set()
+    for t in pays:
+        exact, windows = _refs(t, cfg)
+        payer_set = owners.get((t["counterparty_iban"] or "").replace(" ", "").upper(), set())
+        payer = next(iter(payer_set)) if len(payer_set) == 1 else None
+        levels: dict[int, set[str]] = {0: set(), 1: set(), 2: set(), 3: set()}
+        tokens = _tokens(t, cfg)
+        for r in recs:
+            if r["kz_norm"] in exact and _valid(r["kz_norm"], cfg):
+                levels[0].add(r["receivable_id"])
+            ext = re.sub(r"[^A-Z0-9]", "", (r["external_ref"] or "").upper())
+            if ext and ext in tokens:
+                levels[0].add(r["receivable_id"])
+            if r["kz_norm"] in windows and _valid(r["kz_norm"], cfg):
+                levels[1].add(r["receivable_id"])
+        typo_ambiguous = False
+        if not levels[0] and not levels[1] and cfg.typo_repair and cfg.check_digit != "none":
+            known = {r["kz_norm"] for r in recs}
+            for ref in exact:
+                fits = {v for v in _edits(ref) if _valid(v, cfg) and v in known}
+                if len(fits) == 1:
+                    levels[2] |= {r["receivable_id"] for r in recs if r["kz_norm"] in fits}
+                elif len(fits) > 1:
+                    typo_ambiguous = True
+        if not any(levels.values()) and cfg.iban_amount and payer is not None:
+            levels[3] = {r["receivable_id"] for r in recs
+                         if r["debtor_id"] == payer and r["amount_cents"] > 0 and r["amount_cents"] == t["amount_cents"]}
+        level = next((lv for lv in range(4) if levels[lv]), None)
+        if level is None:
+            reason = "ambiguous" if typo_ambiguous else ("unknown_reference" if exact else "no_reference")
+            unresolved.add((t["transaction_id"], reason, t["amount_cents"]))
+            continue
+        ids = sorted(levels[level])
+        debtors = {by_id[i]["debtor_id"] for i in ids}
+        open_sum = sum(by_id[i]["amount_cents"] for i in ids)
+        fits_all = t["amount_cents"] == open_sum
+        other = payer is not None and payer not in debtors
+        reason = None
+        if level == 3 and len(ids) > 1:
+            reason = "ambiguous"
+        elif len(debtors) > 1 and not fits_all:
+            reason = "several_debtors"
+        elif level == 2 and not fits_all and (payer is None or other):
+            reason = "typo_unconfirmed"
+        elif len(debtors) == 1 and other and not fits_all:
+            reason = "reference_other_debtor"
+        elif open_sum == 0:
+            reason = "double_payment"
+        if reason:
+            unresolved.add((t["transaction_id"], reason, t["amount_cents"]))
+        else:
+            decided.append((t, ids, level))
+
+    # overlapping but different designated sets in one run are left to a clerk
+    sets_of: dict[str, set[tuple[str, ...]]] = {}
+    for _, ids, _ in decided:
+        for i in ids:
+            sets_of.setdefault(i, set()).add(tuple(ids))
+    allocations: set[tuple] = set()
+    left = {r["receivable_id"]: r["amount_cents"] for r in recs}
+    for t, ids, level in decided:
+        if any(len(sets_of[i]) > 1 for i in ids):
+            unresolved.add((t["transaction_id"], "conflict", t["amount_cents"]))
+            continue
+        ordered = sorted(ids, key=lambda i: (_rank(by_id[i], cfg), by_id[i]["due_date"], i))
+        laws = {by_id[i]["law"] for i in ids}
+        n_open = sum(1 for i in ids if by_id[i]["amount_cents"] > 0)
+        remaining = t["amount_cents"]
+        got: list[tuple[str, int]] = []
+        for i in ordered:
+            take = min(remaining, left[i])
+            if take > 0:
+                got.append((i, take))
+                left[i] -= take
+                remaining -= take
+        still_open = sum(left[i] for i in ids)
+        if n_open > 1 and still_open > 0:
+            rule = "order.mixed" if len(laws) > 1 else cfg.order_rule(laws.pop())
+        else:
+            rule = RULES[level]
+        allocations |= {(t["transaction_id"], i, a, rule) for i, a in got}
+        if remaining > 0:
+            unresolved.add((t["transaction_id"], "overpayment" if got else "double_payment", remaining))
+
+    # direct-debit returns
+    pool = [(a[0], a[1], a[2]) for a in allocations]
+    if prior_allocations is not None:
+        pool += [(p["transaction_id"], p["receivable_id"], p["amount_cents"]) for p in prior_allocations.to_dicts()]
+    kz_of = {r["receivable_id"]: r["kz_norm"] for r in recs}
+    used: set[str] = set()
+    net: dict[str, int] = {}
+    for _, rid, amt in pool:
+        net[rid] = net.get(rid, 0) + amt
+    for t in rets:
+        exact, windows = _refs(t, cfg)
+        quoted = {x for x in exact | windows if _valid(x, cfg)}
+        origs = {o for o, rid, amt in pool if amt > 0 and kz_of.get(rid) in quoted}
+        back = -t["amount_cents"]
+        fits = [o for o in origs if sum(a for oo, _, a in pool if oo == o and a > 0) in (back, t["original_amount_cents"])]
+        if len(fits) != 1:
+            unresolved.add((t["transaction_id"], "return_unmatched", t["amount_cents"]))
+            continue
+        if fits[0] in used:
+            unresolved.add((t["transaction_id"], "return_duplicate", t["amount_cents"]))
+            continue
+        used.add(fits[0])
+        rows_ = [(rid, min(a, max(net[rid], 0))) for o, rid, a in pool if o == fits[0] and a > 0]
+        if all(a == 0 for _, a in rows_):
+            unresolved.add((t["transaction_id"], "return_duplicate", t["amount_cents"]))
+        allocations |= {(t["transaction_id"], rid, -a, "dd_return") for rid, a in rows_ if a > 0}
+    return allocations, unresolved
