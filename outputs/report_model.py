@@ -1,0 +1,143 @@
+"""What the HTML and PDF reports show, formatted once for people (German numbers and dates).
+
+:func:`build_model` turns the frames into plain dicts of strings; the HTML template and the PDF writer
+only lay them out, so both say exactly the same thing. Row formatting is vectorised in Polars; only the
+(few) account rows and the first ``max_items`` Klärungsliste rows become Python dicts.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import polars as pl
+
+from outputs.fmt import de_date, eur, eur_expr
+from outputs.klaerungsliste import section_totals
+
+STATUS_TEXT = {
+    "ok": "in Ordnung",
+    "difference": "Differenz",
+    "missing_statement": "Auszug fehlt",
+    "no_statement": "kein Auszug",
+}
+SECTION_TEXT = {"unresolved": "Ungeklärt", "overpayment": "Überzahlung", "verwahrgeld": "Verwahrgeld"}
+
+#: Day-close columns that are summed into the totals line.
+TOTAL_COLUMNS = ("opening_cents", "credits_cents", "debits_cents", "closing_cents", "book_opening_cents",
+                 "booked_cents", "book_closing_cents", "difference_cents", "n_unresolved", "unresolved_cents")
+
+#: Explanations printed above the day-close table.
+HOW_TO_READ = [
+    "Ist = Bestand laut Kontoauszug der Bank (Anfangs- und Endsaldo des Tages).",
+    "Soll = Buchbestand der Stadtkasse: Buchbestand des Vortags + Eingänge − Ausgänge des Tages.",
+    "Differenz = Endsaldo laut Bank − Buchbestand Ende. Sie muss 0,00 € sein (§ 31 KomHVO NRW).",
+    "„Auszug fehlt“: in der Nummernfolge der Kontoauszüge fehlt eine Nummer — bei der Bank anfordern.",
+    "Ungeklärt: Zahlungen auf dem Konto, die noch keiner Forderung zugeordnet sind (Klärungsliste).",
+]
+
+
+def _money_rows(df: pl.DataFrame, cols: list[str]) -> list[dict[str, Any]]:
+    shown = df.with_columns([eur_expr(c).fill_null("").alias(f"{c}_txt") for c in cols])
+    return shown.to_dicts()
+
+
+def _day_rows(dc: pl.DataFrame) -> list[dict[str, Any]]:
+    money = [c for c in TOTAL_COLUMNS if c.endswith("_cents")]
+    rows = _money_rows(dc, money)
+    for r in rows:  # a handful of accounts
+        r["status_txt"] = STATUS_TEXT.get(r["status"], r["status"])
+        r["hint"] = _hint(r)
+        r["date_txt"] = de_date(r["booking_date"])
+        r["corrected_txt"] = de_date(r["corrected_date"])
+    return rows
+
+
+def _hint(r: dict[str, Any]) -> str:
+    """Where a difference comes from: the opening (a day or statement missing) or the day's movements."""
+    parts = []
+    if r["missing_statements"]:
+        parts.append(f"Kontoauszug Nr. {r['missing_statements']} fehlt")
+    if r["kind"] == "close" and r["difference_cents"]:
+        if r["opening_cents"] is not None and r["book_opening_cents"] is not None:
+            gap = r["opening_cents"] - r["book_opening_cents"]
+            if gap:
+                parts.append(f"Anfangssaldo der Bank weicht um {eur(gap, sign=True)} vom Buchbestand des Vortags ab")
+        if r["opening_cents"] is not None and r["closing_cents"] is not None:
+            moved = r["closing_cents"] - r["opening_cents"] - r["booked_cents"]
+            if moved:
+                parts.append(f"Umsätze laut Bank weichen um {eur(moved, sign=True)} von den Buchungen ab")
+    if r["status"] == "no_statement":
+        parts.append("kein Kontoauszug eingegangen — Buchbestand fortgeschrieben")
+    return "; ".join(parts)
+
+
+def _totals(dc: pl.DataFrame) -> dict[str, str]:
+    sums = dc.select([pl.col(c).sum() for c in TOTAL_COLUMNS]).row(0, named=True)
+    return {f"{k}_txt": (str(v) if k.startswith("n_") else eur(v)) for k, v in sums.items()}
+
+
+def _klaerung_rows(kl: pl.DataFrame, max_items: int) -> list[dict[str, Any]]:
+    head = kl.head(max_items).with_columns(
+        eur_expr("amount_cents").alias("amount_txt"),
+        eur_expr("unallocated_cents").alias("unallocated_txt"),
+        pl.col("booking_date").dt.to_string("%d.%m.%Y").alias("date_txt"),
+        pl.col("section").replace_strict(SECTION_TEXT, default=pl.col("section")).alias("section_txt"),
+        pl.when(pl.col("iban_valid").not_()).then(pl.lit(" (ungültig)")).otherwise(pl.lit("")).alias("iban_note"),
+    )
+    return head.to_dicts()
+
+
+def _fig_rows(df: pl.DataFrame) -> list[dict[str, Any]]:
+    money = [c for c in df.columns if c.endswith("_cents")]
+    rows = _money_rows(df, money)
+    for r in rows:
+        for k in ("booking_date",):
+            if k in r:
+                r["date_txt"] = de_date(r[k])
+    return rows
+
+
+def _summary(kf: dict[str, pl.DataFrame]) -> list[dict[str, Any]]:
+    rows = _fig_rows(kf["summary"])
+    for r in rows:
+        rate, per = r["automation_rate_pct"], r["unresolved_per_10000"]
+        r["automation_txt"] = "–" if rate is None else f"{rate:.1f} %".replace(".", ",")
+        r["per10000_txt"] = "–" if per is None else f"{per:.0f}"
+    return rows
+
+
+def build_model(*, tenant: str, booking_date: date, run_id: str, day_close: pl.DataFrame,
+                klaerungsliste: pl.DataFrame, key_figures: dict[str, pl.DataFrame],
+                max_items: int = 200) -> dict[str, Any]:
+    """Everything the reports print, as strings (money ``1.234,56 €``, dates ``dd.mm.yyyy``)."""
+    closes = day_close.filter(pl.col("kind") == "close")
+    corrections = day_close.filter(pl.col("kind") == "correction")
+    sections = section_totals(klaerungsliste).with_columns(
+        pl.col("section").replace_strict(SECTION_TEXT, default=pl.col("section")).alias("section_txt"),
+        eur_expr("cents").alias("cents_txt"),
+    ).to_dicts()
+    problems = closes.filter(pl.col("status") != "ok").height
+    return {
+        "tenant": tenant,
+        "date_txt": de_date(booking_date),
+        "iso_date": booking_date.isoformat(),
+        "run_id": run_id,
+        "how_to_read": HOW_TO_READ,
+        "n_accounts": closes.height,
+        "n_problems": problems,
+        "verdict": ("Alle Konten abgestimmt." if problems == 0 and closes.height
+                    else f"{problems} von {closes.height} Konten nicht abgestimmt — bitte prüfen."),
+        "rows": _day_rows(closes),
+        "totals": _totals(closes),
+        "corrections": _day_rows(corrections),
+        "sections": sections,
+        "klaerung_rows": _klaerung_rows(klaerungsliste, max_items),
+        "klaerung_total": klaerungsliste.height,
+        "max_items": max_items,
+        "summary": _summary(key_figures),
+        "age": _fig_rows(key_figures["age_structure"]),
+        "per_day": _fig_rows(key_figures["per_day_account"]),
+        "by_rule": _fig_rows(key_figures["by_rule"]),
+        "by_reason": _fig_rows(key_figures["by_reason"]),
+    }
