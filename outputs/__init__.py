@@ -1,0 +1,46 @@
+"""Reports of the nightly run: day close (Tagesabschluss), Klärungsliste, key figures — plain functions.
+
+Compute (frames in, frames out) and write (files, atomically with a manifest) are separate steps::
+
+    dc = day_close(statements, transactions, unresolved, booking_date=day, previous=earlier_closes)
+    kl = klaerungsliste(unresolved, transactions, as_of=day)
+    kf = key_figures(transactions, allocations, unresolved, as_of=day)
+    paths = write_reports(out_dir, tenant=t, booking_date=day, day_close=dc, klaerungsliste=kl,
+                          key_figures=kf, run_id=run_id)
+
+No Prefect, no DuckDB here. docs/REPORTS.md explains every report and column.
+"""
+
+from outputs.atomic import PlannedFile, verify, write_all
+from outputs.day_close import DAY_CLOSE_SCHEMA, check_totals, day_close
+from outputs.key_figures import (
+    AGE_STRUCTURE_SCHEMA,
+    BY_REASON_SCHEMA,
+    BY_RULE_SCHEMA,
+    PER_DAY_ACCOUNT_SCHEMA,
+    SUMMARY_SCHEMA,
+    key_figures,
+)
+from outputs.klaerungsliste import KLAERUNG_SCHEMA, klaerungsliste
+from outputs.report import ReportPaths, plan_reports, publish_reports, write_reports
+
+__all__ = [
+    "AGE_STRUCTURE_SCHEMA",
+    "BY_REASON_SCHEMA",
+    "BY_RULE_SCHEMA",
+    "DAY_CLOSE_SCHEMA",
+    "KLAERUNG_SCHEMA",
+    "PER_DAY_ACCOUNT_SCHEMA",
+    "SUMMARY_SCHEMA",
+    "PlannedFile",
+    "ReportPaths",
+    "check_totals",
+    "day_close",
+    "key_figures",
+    "klaerungsliste",
+    "plan_reports",
+    "publish_reports",
+    "verify",
+    "write_all",
+    "write_reports",
+]
