@@ -189,13 +189,15 @@ class _Writer:
         return bytes(pdf.output())
 
 
-def render_pdf(model: dict[str, Any], *, font: Path | bool | None = True) -> bytes:
+def render_pdf(model: dict[str, Any], *, font: Path | bool | None = True, compress: bool = True) -> bytes:
     """Render the day-close PDF from :func:`outputs.report_model.build_model` output.
 
     ``font=True`` looks for DejaVu Sans, ``False``/``None`` forces the latin-1 core font, a path uses it.
-    The creation date is the booking day, so the same input gives the same bytes.
+    The creation date is the booking day, so the same input gives the same bytes. ``compress=False``
+    leaves the page streams readable (tests look for the signature lines in them).
     """
     path = find_font() if font is True else (font if isinstance(font, Path) else None)
     w = _Writer(model, path)
+    w.pdf.set_compression(compress)
     w.pdf.set_creation_date(datetime.combine(datetime.fromisoformat(model["iso_date"]).date(), time()))
     return w.render()
