@@ -1,0 +1,318 @@
+"""The review page in-process: every page and action, the refused ones included (real files, real argon2)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from review_data import (
+    IBAN_BAD,
+    IBAN_ERIKA,
+    OTHER,
+    PASSWORD,
+    TENANT,
+    config_file,
+    klaerungsliste,
+    make_client,
+    write_state,
+    write_users,
+)
+
+from ledger.journal import effective_decisions, read_decisions
+from review import create_app, load_review_config, load_users
+
+LIST = f"/t/{TENANT}/"
+
+
+def item(tx: str) -> str:
+    return f"/t/{TENANT}/item/{tx}"
+
+
+@pytest.fixture(scope="module")
+def users_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_users(tmp_path_factory.mktemp("users") / "users.toml")
+
+
+@pytest.fixture
+def env(tmp_path: Path, users_file: Path) -> dict[str, Any]:
+    state = write_state(tmp_path / "state")
+    config = load_review_config(config_file(tmp_path, state))
+    return {"state": state, "app": create_app(config, load_users(users_file))}
+
+
+def token(page: str) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert found, "no CSRF token on the page"
+    return found.group(1)
+
+
+def login(env: dict[str, Any], who: str) -> Any:
+    client = make_client(env["app"])
+    page = client.get("/login")
+    r = client.post("/login", data={"login": who, "password": PASSWORD, "csrf_token": token(page.text), "next": "/"},
+                    follow_redirects=False)
+    assert r.status_code == 303, r.text
+    return client
+
+
+def decide(client: Any, tx: str, **form: Any) -> Any:
+    page = client.get(item(tx))
+    run_id = re.search(r'name="run_id" value="([^"]+)"', page.text)
+    data = {"csrf_token": token(page.text), "run_id": run_id.group(1) if run_id else "", **form}
+    return client.post(item(tx) + "/decide", data=data, follow_redirects=False)
+
+
+def assign(client: Any, tx: str, parts: list[tuple[str, str]]) -> Any:
+    return decide(client, tx, action="assign", rid=[p[0] for p in parts], amt=[p[1] for p in parts])
+
+
+def post(client: Any, url: str, page_url: str, **form: Any) -> Any:
+    return client.post(url, data={"csrf_token": token(client.get(page_url).text), **form}, follow_redirects=False)
+
+
+# --- login, session, headers ------------------------------------------------------------------------------
+
+def test_login_required_and_login_logout(env: dict[str, Any]) -> None:
+    client = make_client(env["app"])
+    r = client.get(LIST, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"].startswith("/login?next=")
+    r = client.post("/login", data={"login": "anna", "password": "falsch", "csrf_token": token(client.get("/login").text)})
+    assert r.status_code == 401 and "Passwort falsch" in r.text
+    r = client.post("/login", data={"login": "niemand", "password": PASSWORD,
+                                    "csrf_token": token(client.get("/login").text)})
+    assert r.status_code == 401
+    client = login(env, "anna")
+    assert client.get(LIST).status_code == 200
+    assert post(client, "/logout", LIST, follow_redirects=False).status_code == 303
+    assert client.get(LIST, follow_redirects=False).status_code == 303
+
+
+def test_login_and_logout_need_the_csrf_token(env: dict[str, Any]) -> None:
+    client = make_client(env["app"])
+    client.get("/login")
+    r = client.post("/login", data={"login": "anna", "password": PASSWORD})
+    assert r.status_code == 403 and "CSRF" in r.text
+    client = login(env, "anna")
+    assert client.post("/logout", data={}).status_code == 403
+    assert client.get(LIST).status_code == 200               # still logged in
+
+
+def test_next_parameter_cannot_redirect_elsewhere(env: dict[str, Any]) -> None:
+    client = make_client(env["app"])
+    r = client.post("/login", data={"login": "sven", "password": PASSWORD, "next": "//evil.example/",
+                                    "csrf_token": token(client.get("/login").text)}, follow_redirects=False)
+    assert r.headers["location"] == "/"
+
+
+def test_security_headers_and_no_script(env: dict[str, Any]) -> None:
+    r = login(env, "anna").get(item("tx-split"))
+    csp = r.headers["content-security-policy"]
+    assert "default-src 'none'" in csp and "script-src" not in csp and "unsafe-inline" not in csp
+    assert r.headers["x-frame-options"] == "DENY" and r.headers["x-content-type-options"] == "nosniff"
+    assert r.headers["cache-control"] == "no-store"
+    assert "<script" not in r.text
+    cookie = r.request.headers.get("cookie", "")
+    assert "kasse_review=" in cookie
+
+
+# --- list --------------------------------------------------------------------------------------------------
+
+def tx_ids(html: str) -> list[str]:
+    seen: list[str] = []
+    for tx in re.findall(r'href="/t/[^/]+/item/([^"]+)">', html):
+        if tx not in seen:
+            seen.append(tx)
+    return seen
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({"reason": "overpayment"}, ["tx-over"]),
+        ({"q": "mustermann", "sort": "amount", "dir": "asc"}, ["tx-over", "tx-split"]),
+        ({"q": "DE76 2004 1133", "sort": "amount", "dir": "asc"}, ["tx-noref", "tx-double"]),
+        ({"q": "33,33"}, ["tx-noref"]),
+        ({"q": "33.33"}, ["tx-noref"]),
+        ({"q": "6.000,00"}, ["tx-big"]),
+        ({"q": "4711.0000.0001"}, ["tx-double"]),                   # reference in the remittance
+        ({"q": "E2E-tx-xss"}, ["tx-xss"]),                          # end-to-end id
+        ({"age_min": "10", "age_max": "20"}, ["tx-double"]),
+        ({"amount_min": "100,00", "sort": "amount", "dir": "desc"}, ["tx-big", "tx-split"]),
+        ({"account": "DE12500105170648489890", "sort": "age", "dir": "asc"}, ["tx-double", "tx-big"]),
+        ({"sort": "amount", "dir": "asc"}, ["tx-xss", "tx-over", "tx-noref"]),       # first page of 3
+        ({"sort": "amount", "dir": "asc", "page": "2"}, ["tx-double", "tx-split", "tx-big"]),
+        ({"q": "nobody at all"}, []),
+    ],
+)
+def test_list_filters_search_sort_page(env: dict[str, Any], params: dict[str, str], expected: list[str]) -> None:
+    r = login(env, "anna").get(LIST, params=params)
+    assert r.status_code == 200
+    assert tx_ids(r.text) == expected
+
+
+def test_list_shows_paging_and_run(env: dict[str, Any]) -> None:
+    r = login(env, "otto").get(LIST)                      # the auditor reads
+    assert "Seite 1 von 2" in r.text and "run-0001" in r.text and "6 von 6" in r.text
+
+
+def test_user_data_is_escaped(env: dict[str, Any]) -> None:
+    client = login(env, "anna")
+    for url in (LIST + "?q=script", item("tx-xss")):
+        html = client.get(url).text
+        assert "<script>alert" not in html and "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in html
+    assert "&lt;b&gt;fett&lt;/b&gt; &amp; &#34;zitiert&#34;" in client.get(item("tx-xss")).text
+
+
+# --- tenants -------------------------------------------------------------------------------------------------
+
+def test_a_clerk_sees_only_their_tenants(env: dict[str, Any]) -> None:
+    anna = login(env, "anna")
+    assert anna.get(f"/t/{OTHER}/").status_code == 403
+    assert anna.get(f"/t/{OTHER}/item/tx-nachbar").status_code == 403
+    r = anna.post(f"/t/{OTHER}/item/tx-nachbar/decide", data={"csrf_token": token(anna.get(LIST).text),
+                                                                "action": "retry", "run_id": "run-0001"})
+    assert r.status_code == 403
+    assert anna.get(f"/t/{TENANT}/item/tx-nachbar").status_code == 404      # not in her tenant's list either
+    assert read_decisions(env["state"], OTHER) == []
+    sven = login(env, "sven")
+    assert sven.get(f"/t/{OTHER}/").status_code == 200 and "tx-nachbar" in sven.get(f"/t/{OTHER}/").text
+
+
+# --- detail ----------------------------------------------------------------------------------------------------
+
+def test_detail_shows_raw_text_iban_verdict_and_why(env: dict[str, Any]) -> None:
+    client = login(env, "anna")
+    html = client.get(item("tx-split")).text
+    assert '<pre class="remittance">Grundsteuer + Hundesteuer\nKZ 1234.5678.9012 und 1234.5678.9029</pre>' in html
+    assert "DE54 1002 0030 1234 5678 90" in html and 'class="verdict ok"' in html
+    assert "Referenz gefunden" in html and "IBAN bekannt" in html and "Name 100 %" in html
+    assert "1234.5678.9029" in html and "Abgleich: 0.90" in html
+    bad = client.get(item("tx-xss")).text
+    assert 'class="verdict bad"' in bad and "invalid" in bad
+    searched = client.get(item("tx-noref"), params={"items_q": "Korn"}).text
+    assert "9999.1111.2222" in searched                       # a manual pick beyond the matcher's proposals
+    assert client.get(item("nope")).status_code == 404
+
+
+# --- decisions --------------------------------------------------------------------------------------------------
+
+def test_assign_split_then_second_user_approves(env: dict[str, Any]) -> None:
+    anna = login(env, "anna")
+    r = assign(anna, "tx-split", [("R-GRST-1", "100,00"), ("R-HUND-1", "50.00")])
+    assert r.status_code == 303
+    (d,) = read_decisions(env["state"], TENANT)
+    assert (d.action, d.state, d.user, d.amount_cents) == ("assign", "pending", "anna", 15000)
+    assert [(a.receivable_id, a.amount_cents) for a in d.allocations] == [("R-GRST-1", 10000), ("R-HUND-1", 5000)]
+    assert d.before["unallocated_cents"] == 15000 and d.before["run_id"] == "run-0001"
+    assert d.after["status"] == "assigned"
+    assert "wartet auf Freigabe" in anna.get(item("tx-split")).text
+    assert "wartet auf Freigabe" in anna.get(LIST, params={"status": "pending"}).text
+    # the author cannot approve: she is a clerk, and it is her own decision
+    r = post(anna, f"/t/{TENANT}/decision/{d.decision_id}/approve", item("tx-split"))
+    assert r.status_code == 403
+    sven = login(env, "sven")
+    assert "Freigeben" in sven.get(f"/t/{TENANT}/decisions").text
+    r = post(sven, f"/t/{TENANT}/decision/{d.decision_id}/approve", f"/t/{TENANT}/decisions")
+    assert r.status_code == 303
+    (eff,) = effective_decisions(env["state"], TENANT)
+    assert (eff.decision_id, eff.approved_by) == (d.decision_id, "sven")
+    assert "wird im nächsten Lauf gebucht" in sven.get(item("tx-split")).text
+    r = post(login(env, "paula"), f"/t/{TENANT}/decision/{d.decision_id}/approve", item("tx-split"))
+    assert r.status_code == 409                                 # already approved
+
+
+def test_nobody_approves_their_own_decision(env: dict[str, Any]) -> None:
+    sven = login(env, "sven")
+    assert assign(sven, "tx-big", [("9999.1111.2222", "6.000,00")]).status_code == 303   # by Kassenzeichen
+    (d,) = read_decisions(env["state"], TENANT)
+    assert d.state == "pending" and d.allocations[0].receivable_id == "R-GEW-9"
+    r = post(sven, f"/t/{TENANT}/decision/{d.decision_id}/approve", item("tx-big"))
+    assert r.status_code == 403 and "Vier-Augen" in r.text
+    assert read_decisions(env["state"], TENANT)[0].state == "pending"
+    assert post(login(env, "paula"), f"/t/{TENANT}/decision/{d.decision_id}/approve", item("tx-big")).status_code == 303
+    assert read_decisions(env["state"], TENANT)[0].state == "effective"
+
+
+@pytest.mark.parametrize(
+    ("parts", "message"),
+    [
+        ([("R-GRST-1", "100,00"), ("R-HUND-1", "49,99")], "es fehlen 0,01 €"),
+        ([("R-GRST-1", "100,00"), ("R-HUND-1", "50,00"), ("R-ABF-7", "0,01")], "sind zu viel 0,01 €"),
+        ([("R-GRST-1", "150,00")], "übersteigt den offenen Betrag"),
+        ([("R-GRST-1", "1OO,00"), ("R-HUND-1", "50,00")], "ist kein Betrag"),
+        ([("R-UNBEKANNT", "150,00")], "nicht gefunden"),
+        ([("R-GRST-1", "75,00"), ("R-GRST-1", "75,00")], "zweimal"),
+        ([("R-GRST-1", ""), ("R-HUND-1", "")], "mindestens einem"),
+    ],
+)
+def test_amounts_that_do_not_add_up_are_refused(env: dict[str, Any], parts: list[tuple[str, str]], message: str) -> None:
+    r = assign(login(env, "anna"), "tx-split", parts)
+    assert r.status_code == 422 and message in r.text
+    assert read_decisions(env["state"], TENANT) == []
+    assert 'value="' + parts[0][1] + '"' in r.text               # the clerk's input is kept
+
+
+def test_decide_without_csrf_or_as_auditor_is_refused(env: dict[str, Any]) -> None:
+    anna = login(env, "anna")
+    r = anna.post(item("tx-noref") + "/decide", data={"action": "retry", "run_id": "run-0001"})
+    assert r.status_code == 403 and "CSRF" in r.text
+    r = anna.post(item("tx-noref") + "/decide", data={"action": "retry", "run_id": "run-0001", "csrf_token": "x" * 43})
+    assert r.status_code == 403
+    otto = login(env, "otto")
+    assert "Zuordnen</button>" not in otto.get(item("tx-noref")).text
+    assert decide(otto, "tx-noref", action="retry").status_code == 403
+    assert read_decisions(env["state"], TENANT) == []
+
+
+def test_refund_checks_the_iban_small_amounts_need_no_approval(env: dict[str, Any]) -> None:
+    anna = login(env, "anna")
+    r = decide(anna, "tx-noref", action="refund", refund_iban=IBAN_BAD)
+    assert r.status_code == 422 and "ungültig" in r.text
+    assert decide(anna, "tx-noref", action="refund", refund_iban="DE54 1002 0030 1234 5678 90").status_code == 303
+    (d,) = effective_decisions(env["state"], TENANT)           # 33,33 € is below the 100,00 € limit
+    assert (d.action, d.refund_iban, d.amount_cents, d.requires_approval) == ("refund", IBAN_ERIKA, 3333, False)
+
+
+def test_park_needs_a_note_retry_moves_no_money(env: dict[str, Any]) -> None:
+    anna = login(env, "anna")
+    r = decide(anna, "tx-double", action="park", note=" ")
+    assert r.status_code == 422 and "warum" in r.text
+    assert decide(anna, "tx-double", action="park", note="Zahler telefonisch nicht erreicht").status_code == 303
+    assert decide(anna, "tx-big", action="retry").status_code == 303
+    states = {(d.transaction_id, d.action): (d.state, d.amount_cents) for d in read_decisions(env["state"], TENANT)}
+    assert states == {("tx-double", "park"): ("effective", 8000), ("tx-big", "retry"): ("effective", 0)}
+
+
+def test_withdraw_own_pending_but_not_someone_elses(env: dict[str, Any]) -> None:
+    anna = login(env, "anna")
+    assign(anna, "tx-split", [("R-GRST-1", "100,00"), ("R-HUND-1", "50,00")])
+    (d,) = read_decisions(env["state"], TENANT)
+    url = f"/t/{TENANT}/decision/{d.decision_id}/withdraw"
+    assert post(login(env, "bert"), url, item("tx-split")).status_code == 403
+    assert post(anna, url, item("tx-split")).status_code == 303
+    assert read_decisions(env["state"], TENANT)[0].state == "withdrawn"
+    assert post(anna, url, item("tx-split")).status_code == 409
+
+
+# --- living with the nightly run ----------------------------------------------------------------------------
+
+def test_new_publication_is_picked_up_and_stale_forms_refused(env: dict[str, Any]) -> None:
+    anna = login(env, "anna")
+    page = anna.get(item("tx-noref"))
+    write_state(env["state"], "run-0002", items=klaerungsliste().filter(~(klaerungsliste()["transaction_id"] == "tx-split")))
+    r = anna.post(item("tx-noref") + "/decide", data={"csrf_token": token(page.text), "run_id": "run-0001",
+                                                       "action": "retry"})
+    assert r.status_code == 409 and "run-0002" in r.text
+    assert anna.get(item("tx-split")).status_code == 404         # booked by the run meanwhile
+    assert "run-0002" in anna.get(LIST).text and "5 von 5" in anna.get(LIST).text
+
+
+def test_no_published_state_yet(tmp_path: Path, users_file: Path) -> None:
+    app = create_app(load_review_config(config_file(tmp_path, tmp_path / "empty")), load_users(users_file))
+    client = make_client(app)
+    client.post("/login", data={"login": "anna", "password": PASSWORD, "csrf_token": token(client.get("/login").text)})
+    r = client.get(LIST)
+    assert r.status_code == 200 and "noch nichts veröffentlicht" in r.text
+    assert client.get(item("tx-split")).status_code == 404
