@@ -47,9 +47,9 @@ def name_suggestions(
 def candidates_json(cands: pl.DataFrame, rec: pl.DataFrame, cfg: MatchConfig) -> pl.DataFrame:
     """(transaction_id, candidates): the top ``cfg.suggestions`` per payment as a JSON list."""
     top = (
-        cands.sort(["transaction_id", "score", "receivable_id"], descending=[False, True, False])
+        cands.join(rec.select("receivable_id", "kassenzeichen", "amount_cents"), on="receivable_id")
+        .sort(["transaction_id", "score", "receivable_id", "why"], descending=[False, True, False, False])
         .unique(["transaction_id", "receivable_id"], keep="first", maintain_order=True)
-        .join(rec.select("receivable_id", "kassenzeichen", "amount_cents"), on="receivable_id")
         .group_by("transaction_id", maintain_order=True)
         .head(cfg.suggestions)
     )
