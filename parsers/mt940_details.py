@@ -31,26 +31,63 @@ RETURN_GVCS = ["108", "109", "159", "160", "193"]
 
 #: Subfield numbers we treat as markers. DK defines 00, 10, 20–34, 60–63; real files also use
 #: 11, 35, 38 and 70/71. Any other ``?`` + two characters (``?2A``, ``?96``) is text plus a warning.
-_VALID_SUBFIELD = r"\?(00|1[01]|2[0-9]|3[0-8]|6[0-3]|7[01])"
-_MARK = "\x1e"  # record separator: cannot occur in decoded bank text (control bytes are removed)
-_KW = "\x1f"
-
-
-def _sub(flat: pl.Expr, code: str) -> pl.Expr:
-    """Content of the (first) subfield ``code`` (a regex for the two digits), stripped; '' -> null."""
-    value = flat.str.extract(f"{_MARK}(?:{code})([^{_MARK}]*)", 1).str.strip_chars()
-    return pl.when(value.str.len_bytes() > 0).then(value)
-
-
-def _joined(flat: pl.Expr, code: str) -> pl.Expr:
-    """All subfields matching ``code`` in order, joined without separator."""
-    parts = flat.str.extract_all(f"{_MARK}(?:{code})[^{_MARK}]*")
-    return parts.list.eval(pl.element().str.slice(3)).list.join("")
+VALID_SUBFIELDS = ["00", "10", "11", *[str(n) for n in range(20, 39)], "60", "61", "62", "63", "70", "71"]
+PURPOSE_SUBFIELDS = [*[str(n) for n in range(20, 30)], "60", "61", "62", "63"]
+_KW = "\x1f"  # unit separator: cannot occur in decoded bank text
 
 
 def _nonempty(expr: pl.Expr) -> pl.Expr:
     value = expr.str.strip_chars()
     return pl.when((value.str.len_bytes() > 0) & (value != "NOTPROVIDED")).then(value)
+
+
+def _subfields(df: pl.DataFrame) -> pl.DataFrame:
+    """Per structured entry (``_eid``): the subfield values, joined per meaning, in file order.
+
+    The flat text is split at every ``?``; a piece whose first two characters are not a valid
+    subfield number is text of the subfield before it (with a warning), found by a forward fill.
+    """
+    pieces = df.select("_eid", pl.col("_flat0").str.split("?").list.slice(1).alias("p")).explode("p")
+    code = pl.col("p").str.slice(0, 2)
+    valid = code.is_in(VALID_SUBFIELDS)
+    first = (pl.col("_eid") != pl.col("_eid").shift(1)).fill_null(True)
+    pieces = pieces.filter(pl.col("p").is_not_null()).with_columns(
+        pl.when(valid).then(code).when(first).then(pl.lit("??")).forward_fill().alias("c"),
+        pl.when(valid)
+        .then(pl.col("p").str.slice(2))
+        .when(pl.col("p") == "")
+        .then(pl.lit(""))  # a stray "?" closing the text (WoLpH malformed_details): dropped, warned
+        .otherwise(pl.lit("?") + pl.col("p"))
+        .alias("v"),
+        pl.when(~valid).then(pl.lit("?") + code).alias("bad"),
+    )
+    c, v = pl.col("c"), pl.col("v")
+    return pieces.group_by("_eid").agg(
+        v.filter(c == "00").str.join("").alias("_00"),
+        v.filter(c == "10").str.join("").alias("_10"),
+        v.filter(c == "30").str.join("").alias("_30"),
+        v.filter(c == "31").str.join("").alias("_31"),
+        v.filter(c.is_in(["32", "33"])).str.join("").alias("_name"),
+        v.filter(c == "34").str.join("").alias("_34"),
+        v.filter(c.is_in(PURPOSE_SUBFIELDS)).str.join("").alias("_purpose"),
+        pl.col("bad").drop_nulls().str.join(", ").alias("details_bad_subfield"),
+    )
+
+
+def _keywords(sub: pl.DataFrame) -> pl.DataFrame:
+    """Split each purpose text at the SEPA keywords; one column per keyword plus ``_free`` (text before)."""
+    kws = [f"{k}+" for k in SEPA_KEYWORDS]
+    parts = sub.select(
+        "_eid", pl.col("_purpose").str.replace_many(kws, [_KW + k for k in kws]).str.split(_KW).alias("p")
+    ).explode("p")
+    first = (pl.col("_eid") != pl.col("_eid").shift(1)).fill_null(True)
+    parts = parts.with_columns(first.alias("_first"), pl.col("p").str.slice(0, 4).alias("k"))
+    aggs = [pl.col("p").filter(pl.col("_first")).first().alias("_free"), (~pl.col("_first")).any().alias("_has_kw")]
+    for kw, target in SEPA_KEYWORDS.items():
+        if target is not None:
+            sel = pl.col("p").filter(~pl.col("_first") & (pl.col("k") == kw)).first().str.slice(5)
+            aggs.append(sel.alias(target))
+    return parts.group_by("_eid").agg(aggs)
 
 
 def parse_details(entries: pl.DataFrame, col: str = "details") -> pl.DataFrame:
@@ -60,60 +97,48 @@ def parse_details(entries: pl.DataFrame, col: str = "details") -> pl.DataFrame:
     ``counterparty_iban``, ``counterparty_name``, ``text_key_ext``, ``return_reason``,
     ``end_to_end_id``, ``details_customer_ref``, ``mandate_id``, ``creditor_id``, ``ultimate_party``,
     ``remittance``, ``details_oamt`` (text), ``details_coam`` (text), ``details_structured`` and
-    ``details_bad_subfield`` (the first invalid ``?xx``, for the warning).
+    ``details_bad_subfield`` (the invalid ``?xx`` markers, for the warning).
     """
     text = pl.col(col).fill_null("")
     flat0 = text.str.replace_all("\n", "", literal=True)
     # Triodos (NL) writes DK-like subfields with ">" instead of "?".
-    flat0 = pl.when(flat0.str.contains(r"^\d{3}>\d\d")).then(flat0.str.replace_all(r">(\d\d)", "?$1")).otherwise(flat0)
-    structured = flat0.str.contains(r"^\s*\d{3}\s*\?")
-    df = entries.with_columns(
-        structured.alias("details_structured"),
-        pl.when(structured).then(flat0.str.replace_all(_VALID_SUBFIELD, f"{_MARK}$1")).alias("_flat"),
-        flat0.alias("_flat0"),
-    )
-    flat = pl.col("_flat")
-    purpose = _joined(flat, r"2[0-9]|6[0-3]")
-    df = df.with_columns(
-        pl.when(pl.col("details_structured") | pl.col("_flat0").str.starts_with("999"))
-        .then(pl.col("_flat0").str.strip_chars_start().str.slice(0, 3))
-        .alias("tx_code"),
-        _sub(flat, "00").alias("booking_text"),
-        _sub(flat, "10").alias("primanota"),
-        _sub(flat, "30").alias("counterparty_bic"),
-        _sub(flat, "31").str.replace_all(" ", "", literal=True).alias("counterparty_iban"),
-        _nonempty(_joined(flat, "3[23]")).alias("counterparty_name"),
-        _sub(flat, "34").alias("text_key_ext"),
-        flat.str.extract(r"(\?.{0,2})", 1).alias("details_bad_subfield"),
-        # Each keyword occurrence starts a new piece; then every keyword's piece is looked up.
-        purpose.str.replace_all(r"(EREF|KREF|MREF|CRED|DEBT|COAM|OAMT|SVWZ|ABWA|ABWE)\+", f"{_KW}$1+").alias(
-            "_purpose"
-        ),
-    )
-    p = pl.col("_purpose")
-    kw_cols = []
-    for kw, target in SEPA_KEYWORDS.items():
-        if target is not None:
-            kw_cols.append(_nonempty(p.str.extract(f"{_KW}{kw}\\+([^{_KW}]*)", 1)).alias(target))
-    df = df.with_columns(*kw_cols, _nonempty(p.str.extract(f"^([^{_KW}]*)", 1)).alias("_free"))
-    has_kw = p.str.contains(_KW, literal=True)
-    unstructured = (
-        text.str.replace(r"^999", "")
-        .str.replace_all(r"\s+", " ")
-        .str.strip_chars()
-    )
+    triodos = flat0.str.contains(r"^\d{3}>\d\d")
+    flat0 = pl.when(triodos).then(flat0.str.replace_all(">", "?", literal=True)).otherwise(flat0)
+    df = entries.with_row_index("_eid").with_columns(flat0.alias("_flat0"))
+    df = df.with_columns(pl.col("_flat0").str.contains(r"^\s*\d{3}\s*\?").alias("details_structured"))
+    sub = _subfields(df.filter(pl.col("details_structured")))
+    kw = _keywords(sub)
+    df = df.join(sub, on="_eid", how="left").join(kw, on="_eid", how="left")
+    unstructured = text.str.replace(r"^999", "").str.replace_all(r"\s+", " ").str.strip_chars()
     remittance = (
         pl.when(~pl.col("details_structured"))
         .then(_nonempty(unstructured))
-        .when(has_kw & pl.col("_svwz").is_not_null())
-        .then(pl.col("_svwz"))
-        .otherwise(pl.col("_free"))
+        .when(pl.col("_has_kw"))
+        .then(pl.coalesce(_nonempty(pl.col("_svwz")), _nonempty(pl.col("_free"))))
+        .otherwise(_nonempty(pl.col("_purpose")))
     )
+    gvc = pl.col("_flat0").str.strip_chars_start().str.slice(0, 3)
     return df.with_columns(
+        pl.when(pl.col("details_structured") | pl.col("_flat0").str.starts_with("999")).then(gvc).alias("tx_code"),
+        _nonempty(pl.col("_00")).alias("booking_text"),
+        _nonempty(pl.col("_10")).alias("primanota"),
+        _nonempty(pl.col("_30")).alias("counterparty_bic"),
+        _nonempty(pl.col("_31")).str.replace_all(" ", "", literal=True).alias("counterparty_iban"),
+        _nonempty(pl.col("_name")).alias("counterparty_name"),
+        _nonempty(pl.col("_34")).alias("text_key_ext"),
         remittance.alias("remittance"),
-        pl.coalesce("_abwa", "_abwe").alias("ultimate_party"),
+        pl.coalesce(_nonempty(pl.col("_abwa")), _nonempty(pl.col("_abwe"))).alias("ultimate_party"),
+        _nonempty(pl.col("end_to_end_id")).alias("end_to_end_id"),
+        _nonempty(pl.col("customer_ref")).alias("details_customer_ref"),
+        _nonempty(pl.col("mandate_id")).alias("mandate_id"),
+        _nonempty(pl.col("creditor_id")).alias("creditor_id"),
+        _nonempty(pl.col("_oamt")).alias("details_oamt"),
+        _nonempty(pl.col("_coam")).alias("details_coam"),
+        pl.when(pl.col("details_bad_subfield").str.len_bytes() > 0).then(pl.col("details_bad_subfield"))
+        .alias("details_bad_subfield"),
+    ).with_columns(
         pl.when(pl.col("tx_code").is_in(RETURN_GVCS)).then(pl.col("text_key_ext")).alias("return_reason"),
-        pl.col("customer_ref").alias("details_customer_ref"),
-        pl.col("_oamt").alias("details_oamt"),
-        pl.col("_coam").alias("details_coam"),
-    ).drop("_flat", "_flat0", "_purpose", "_free", "_svwz", "_abwa", "_abwe", "_oamt", "_coam", "customer_ref")
+    ).drop(
+        "_eid", "_flat0", "_00", "_10", "_30", "_31", "_name", "_34", "_purpose", "_free", "_has_kw",
+        "_svwz", "_abwa", "_abwe", "_oamt", "_coam", "customer_ref",
+    )

@@ -9,9 +9,12 @@ from __future__ import annotations
 import polars as pl
 
 # value date, entry date, mark, funds code (3rd currency letter), amount, rest of the first line
-_LINE61 = r"^(\d{6})(\d{4})?(R?[CD])([A-Z])?\s?(\d*,\d*)\s?(.*)$"
-# booking key: N/F/S + 3 characters (ING pads with a space: "NOV "); Penta omits it: "D20,00NONREF"
-_KEY = r"^([A-Z][A-Z0-9]{3}|[A-Z][A-Z0-9]{2} )"
+# booking key (N/F/S + 3 characters; ING pads with a space: "NOV "; Penta omits it: "D20,00NONREF"),
+# customer reference, "//" bank reference, and the supplementary details line.
+_LINE61 = (
+    r"(?s)^(\d{6})(\d{4})?(R?[CD])([A-Z])?\s?(\d*,\d*)\s?"
+    r"(NONREF|[A-Z][A-Z0-9]{3}|[A-Z][A-Z0-9]{2} )?([^\n]*?)(?://([^\n]*))?(?:\n(.*))?$"
+)
 
 
 def amount_cents(text: pl.Expr) -> pl.Expr:
@@ -54,6 +57,11 @@ def yymmdd(text: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
     return make_date(century(yy), mm, dd)
 
 
+def fast_dates(text: pl.Expr) -> pl.Expr:
+    """``YYMMDD`` via strptime (00–68 -> 20xx, 69–99 -> 19xx); null where the date does not exist."""
+    return text.str.strptime(pl.Date, "%y%m%d", strict=False)
+
+
 def parse_line61(f61: pl.DataFrame) -> pl.DataFrame:
     """Add the ``:61:`` columns to a frame with the field ``content``.
 
@@ -62,54 +70,81 @@ def parse_line61(f61: pl.DataFrame) -> pl.DataFrame:
     ``bank_ref``, ``supplementary``, ``original_amount_cents``, ``original_currency``,
     ``charges_cents`` and ``line_ok`` (false when the grammar or the amount failed).
     """
-    first = pl.col("content").str.extract(r"^([^\n]*)", 1)
-    g = first.str.extract_groups(_LINE61)
+    g = pl.col("content").str.extract_groups(_LINE61)
     df = f61.with_columns(
         g.struct.field("1").alias("_vd"),
         g.struct.field("2").alias("_ed"),
         g.struct.field("3").alias("mark"),
         amount_cents(g.struct.field("5")).alias("_abs"),
-        g.struct.field("6").alias("_rest"),
-        pl.col("content").str.extract(r"(?s)\n(.*)$", 1).alias("supplementary"),
+        g.struct.field("6").alias("_key"),
+        g.struct.field("7").str.strip_chars().alias("_cust"),
+        g.struct.field("8").str.strip_chars().alias("bank_ref"),
+        g.struct.field("9").alias("supplementary"),
     )
-    value_date, clamped = yymmdd(pl.col("_vd"))
-    df = df.with_columns(value_date.alias("value_date"), clamped.fill_null(False).alias("date_clamped"))
     # Entry date MMDD: the year that puts it nearest the value date (Knab: value 2014-01-01, entry 12-29).
-    vy = pl.col("value_date").dt.year()
-    em = pl.col("_ed").str.slice(0, 2).cast(pl.Int32, strict=False)
-    ed = pl.col("_ed").str.slice(2, 2).cast(pl.Int32, strict=False)
-    cands = [make_date(vy + k, em, ed) for k in (-1, 0, 1)]
-    dist = [(c[0] - pl.col("value_date")).dt.total_days().abs() for c in cands]
+    vd = fast_dates(pl.col("_vd"))
+    vy = vd.dt.year().cast(pl.String)
+    cands = [fast_dates(pl.concat_str([(vd.dt.year() + k).cast(pl.String).str.slice(2, 2), pl.col("_ed")]))
+             for k in (-1, 0, 1)]
+    dist = [(c - vd).dt.total_days().abs() for c in cands]
     nearest = (
-        pl.when(dist[1] <= pl.min_horizontal(dist[0], dist[2]))
-        .then(cands[1][0])
-        .when(dist[0] <= dist[2])
-        .then(cands[0][0])
-        .otherwise(cands[2][0])
+        pl.when(dist[1] <= pl.min_horizontal(dist[0], dist[2])).then(cands[1])
+        .when(dist[0] <= dist[2]).then(cands[0])
+        .otherwise(cands[2])
     )
     df = df.with_columns(
-        pl.when(pl.col("_ed").is_null()).then(pl.col("value_date")).otherwise(nearest).alias("booking_date"),
-        (pl.col("date_clamped") | cands[1][1].fill_null(False)).alias("date_clamped"),
+        vd.alias("value_date"),
+        pl.when(pl.col("_ed").is_null()).then(vd).otherwise(nearest).alias("booking_date"),
+        pl.lit(False).alias("date_clamped"),
+        vy.alias("_vy"),
     )
-    rest = pl.col("_rest").fill_null("")
-    penta = rest.str.starts_with("NONREF")  # Penta: no booking key, the reference follows the amount
-    key = pl.when(penta).then(None).otherwise(rest.str.extract(_KEY, 1))
-    after_key = pl.when(key.is_null()).then(rest).otherwise(rest.str.slice(4))
-    cust = after_key.str.extract(r"^(.*?)(?://|$)", 1).str.strip_chars()
-    bank = after_key.str.extract(r"//(.*)$", 1).str.strip_chars()
+    df = _clamp_dates(df)
+    penta = pl.col("_key") == "NONREF"  # Penta: no booking key, the reference follows the amount
+    cust = pl.when(penta).then(pl.lit("NONREF") + pl.col("_cust")).otherwise(pl.col("_cust"))
     sign = pl.when(pl.col("mark").is_in(["C", "RD"])).then(1).otherwise(-1)
     sup = pl.col("supplementary").fill_null("")
     ocmt = sup.str.extract_groups(r"/OCMT/([A-Z]{3})(\d*,\d*)")
     chgs = sup.str.extract_groups(r"/CHGS/([A-Z]{3})(\d*,\d*)")
+    has_sup = sup.str.contains("/OCMT/|/CHGS/")
     df = df.with_columns(
         pl.col("mark").str.starts_with("R").alias("is_reversal"),
         (pl.col("_abs") * sign).alias("amount_cents"),
-        key.str.strip_chars().alias("swift_code"),
+        pl.when(~penta).then(pl.col("_key").str.strip_chars()).alias("swift_code"),
         pl.when((cust.str.len_bytes() > 0) & (cust != "NONREF")).then(cust).alias("line_customer_ref"),
-        pl.when(bank.str.len_bytes() > 0).then(bank).alias("bank_ref"),
-        amount_cents(ocmt.struct.field("2")).alias("original_amount_cents"),
-        ocmt.struct.field("1").alias("original_currency"),
-        amount_cents(chgs.struct.field("2")).alias("charges_cents"),
+        pl.when(pl.col("bank_ref").str.len_bytes() > 0).then(pl.col("bank_ref")).alias("bank_ref"),
+        pl.when(has_sup).then(amount_cents(ocmt.struct.field("2"))).alias("original_amount_cents"),
+        pl.when(has_sup).then(ocmt.struct.field("1")).alias("original_currency"),
+        pl.when(has_sup).then(amount_cents(chgs.struct.field("2"))).alias("charges_cents"),
         (pl.col("_abs").is_not_null() & pl.col("value_date").is_not_null()).alias("line_ok"),
     )
-    return df.with_columns(pl.col("amount_cents").alias("entry_amount_cents")).drop("_vd", "_ed", "_abs", "_rest")
+    return df.with_columns(pl.col("amount_cents").alias("entry_amount_cents")).drop(
+        "_vd", "_ed", "_abs", "_key", "_cust", "_vy"
+    )
+
+
+def _clamp_dates(df: pl.DataFrame) -> pl.DataFrame:
+    """Slow path for the few rows whose value or entry date does not exist (30 February)."""
+    bad = df.filter(
+        pl.col("_vd").is_not_null()
+        & (pl.col("value_date").is_null() | (pl.col("_ed").is_not_null() & pl.col("booking_date").is_null()))
+    )
+    if bad.height == 0:
+        return df
+    value_date, v_clamped = yymmdd(pl.col("_vd"))
+    vy = value_date.dt.year()
+    em = pl.col("_ed").str.slice(0, 2).cast(pl.Int32, strict=False)
+    ed = pl.col("_ed").str.slice(2, 2).cast(pl.Int32, strict=False)
+    cands = [make_date(vy + k, em, ed) for k in (-1, 0, 1)]
+    dist = [(c[0] - value_date).dt.total_days().abs() for c in cands]
+    nearest = (
+        pl.when(dist[1] <= pl.min_horizontal(dist[0], dist[2])).then(cands[1][0])
+        .when(dist[0] <= dist[2]).then(cands[0][0])
+        .otherwise(cands[2][0])
+    )
+    fixed = bad.select(
+        "field_no",
+        value_date.alias("value_date"),
+        pl.when(pl.col("_ed").is_null()).then(value_date).otherwise(nearest).alias("booking_date"),
+        (v_clamped.fill_null(False) | cands[1][1].fill_null(False)).alias("date_clamped"),
+    )
+    return df.update(fixed, on="field_no")

@@ -8,6 +8,8 @@ lines are attached to the tag before them by a forward fill, and each ``:20:`` s
 
 from __future__ import annotations
 
+import io
+
 import polars as pl
 
 #: Tags of MT940 and MT942 (plus the common non-SWIFT ``:NS:``) that we accept at the start of a line.
@@ -39,6 +41,23 @@ def _strip_envelopes(line: pl.Expr) -> pl.Expr:
     )
 
 
+def _read_lines(text: str) -> pl.DataFrame:
+    """Lines of ``text`` as a one-column frame, read by Polars' multi-threaded CSV reader.
+
+    Each line gets a leading blank so that empty lines survive (the reader turns them into nulls)
+    and is sliced off again; the column separator is a control character absent from the text.
+    """
+    sep = next((c for c in "\x1e\x1d\x1c\x1f\x02\x04\x05\x06" if c not in text), None)
+    if sep is None:  # pragma: no cover - every candidate control character occurs: split in Polars
+        return pl.DataFrame({"line": [text]}).select(pl.col("line").str.split("\n")).explode("line")
+    data = (" " + text.replace("\n", "\n ")).encode("utf-8")
+    df = pl.read_csv(
+        io.BytesIO(data), has_header=False, separator=sep, quote_char=None, new_columns=["line"],
+        schema={"line": pl.String()},
+    )
+    return df.select(pl.col("line").str.slice(1))
+
+
 def split_lines(text: str) -> pl.DataFrame:
     """The text as a frame of lines: ``line_no`` (1-based) and ``line`` (without CR, envelopes stripped).
 
@@ -47,7 +66,7 @@ def split_lines(text: str) -> pl.DataFrame:
     """
     if "@@:" in text:
         text = text.replace("@@", "\n")
-    df = pl.DataFrame({"line": [text]}).select(pl.col("line").str.split("\n")).explode("line")
+    df = _read_lines(text)
     line = pl.col("line").str.strip_chars_end("\r").str.replace_all("\r", "", literal=True)
     if "{" in text:
         line = _strip_envelopes(line)
@@ -69,7 +88,7 @@ def classify(lines: pl.DataFrame) -> pl.DataFrame:
         (pl.col("line").str.strip_chars().str.len_bytes() == 0).alias("_blank"),
     )
     prev = pl.col("_cand").forward_fill().shift(1)
-    in_details = prev.is_in(["86", "NS"]).fill_null(False)
+    in_details = (prev == "86").fill_null(False)
     is_tag = pl.col("_cand").is_not_null() & ~(in_details & ~pl.col("_cand").is_in(AFTER_DETAILS))
     df = df.with_columns(
         pl.when(is_tag).then(pl.col("_cand")).alias("tag"),

@@ -19,6 +19,8 @@ CONTROL_BYTES = b"\x00\x01\x03\x1a"
 # Seen in the fruitl00p Spk sample ("MšLLER", "šberweisung").
 _CP850_MOJIBAKE: dict[str, str | int | None] = {"š": "Ü", "„": "ä", "”": "ö", "Ž": "Ä", "™": "Ö", "\x81": "ü"}
 _MOJIBAKE_PATTERN = re.compile(r"[A-Za-z][š„”Ž™][A-Za-z]|(?:^|[\s?:/])š[a-zA-Z]")
+_DOS_LETTERS = bytes(range(0x80, 0xA6))
+_ANSI_LETTERS = bytes(range(0xC0, 0x100))
 _REAL_UMLAUTS = re.compile(r"[äöüÄÖÜß]")
 
 
@@ -33,8 +35,8 @@ class Decoded:
 
 def _looks_like_dos(data: bytes) -> bool:
     """True if 8-bit bytes sit mostly where DOS code pages put letters (0x80–0xA5)."""
-    dos = sum(data.count(bytes([b])) for b in range(0x80, 0xA6))
-    ansi = sum(data.count(bytes([b])) for b in range(0xC0, 0x100))
+    dos = len(data) - len(data.translate(None, _DOS_LETTERS))
+    ansi = len(data) - len(data.translate(None, _ANSI_LETTERS))
     return dos > ansi
 
 
@@ -63,9 +65,10 @@ def decode_bank_text(data: bytes, encoding: str | None = None) -> Decoded:
     'cp1252'
     """
     notes: list[tuple[str, str, str]] = []
-    n_ctrl = sum(data.count(bytes([b])) for b in CONTROL_BYTES)
+    cleaned = data.translate(None, CONTROL_BYTES)
+    n_ctrl = len(data) - len(cleaned)
     if n_ctrl:
-        data = data.translate(None, CONTROL_BYTES)
+        data = cleaned
         notes.append(("info", "mt940.control_bytes", f"removed {n_ctrl} control byte(s) (SOH/ETX/NUL/0x1A)"))
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
