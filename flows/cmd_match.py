@@ -1,0 +1,118 @@
+"""``kasse match --receivables FILE --statements PATH... --out DIR [--config FILE]`` (stateless).
+
+Reads the open-items export and bank files, matches, and writes ``allocations.parquet``/``.csv``,
+``unresolved.parquet``/``.csv``, ``issues.csv`` and ``summary.json`` into DIR — each atomically (temp
+file in DIR, then rename), all computed before the first is written. No ledger. Exit 0: done; 1: done,
+but some input rows or files were rejected (see issues.csv); 2: usage error (config, unreadable export).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from matching import match
+from matching.config import ConfigError, load_match_config
+from parsers import parse_paths
+from parsers.issues import ERROR, Issue, issues_frame
+from parsers.open_items import load_open_items
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``match`` sub-command."""
+    p = subparsers.add_parser(
+        "match",
+        help="match bank statement payments to an open-items export (stateless, files in, files out)",
+        description="Match incoming payments of bank files to the open items of a finance-system export. "
+        "Writes allocations, unresolved (Klärungsliste input), issues.csv and summary.json into DIR. "
+        "Exit 0: done; 1: some input rejected (rest matched); 2: usage error.",
+    )
+    p.add_argument("--receivables", required=True, type=Path, metavar="FILE", help="open-items export (CSV or Parquet)")
+    p.add_argument("--statements", required=True, nargs="+", type=Path, metavar="PATH", help="bank files or folders")
+    p.add_argument("--out", required=True, type=Path, metavar="DIR", help="output folder (created if missing)")
+    p.add_argument("--config", type=Path, metavar="FILE", help="tenant TOML ([reference], [matching], [allocation])")
+    p.add_argument("--tenant", default="default", help="tenant (Mandant) of the rows")
+    p.add_argument("--json", action="store_true", help="print summary.json instead of a text summary")
+    p.set_defaults(run=run)
+
+
+def _atomic(target: Path, write: Callable[[Path], None]) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _write_text(path: Path, text: str) -> None:
+    path.write_text(text, encoding="utf-8")
+
+
+def run_match(receivables: Path, statements: list[Path], out: Path, *, config: Path | None = None,
+              tenant: str = "default") -> dict[str, Any]:
+    """Do the whole stateless run and write the files; returns the summary (``ConfigError`` on a bad config)."""
+    t0 = time.perf_counter()
+    cfg = load_match_config(config)
+    items, item_issues = load_open_items(receivables, tenant=tenant, config=cfg)
+    parsed = parse_paths(statements, tenant=tenant)
+    t1 = time.perf_counter()
+    result = match(parsed.transactions, items, cfg)
+    t2 = time.perf_counter()
+    issues: list[Issue] = [*item_issues, *parsed.issues]
+    summary = {
+        **result.summary,
+        "open_items": items.height,
+        "open_items_rejected_lines": len({i.locator for i in item_issues if i.severity == ERROR and i.locator}),
+        "files": parsed.files.height,
+        "files_rejected": parsed.files.filter(pl.col("status") == "rejected").height,
+        "issues": {"error": sum(i.severity == ERROR for i in issues), "other": sum(i.severity != ERROR for i in issues)},
+        "seconds": {"read": round(t1 - t0, 3), "match": round(t2 - t1, 3)},
+    }
+    out.mkdir(parents=True, exist_ok=True)
+    csv_opts: dict[str, Any] = {"separator": ";"}
+    writes: list[tuple[str, Callable[[Path], None]]] = [
+        ("allocations.parquet", result.allocations.write_parquet),
+        ("allocations.csv", lambda p: result.allocations.write_csv(p, **csv_opts)),
+        ("unresolved.parquet", result.unresolved.write_parquet),
+        ("unresolved.csv", lambda p: result.unresolved.write_csv(p, **csv_opts)),
+        ("issues.csv", lambda p: issues_frame(issues).write_csv(p, **csv_opts)),
+        ("summary.json", lambda p: _write_text(p, json.dumps(summary, indent=2, sort_keys=True) + "\n")),
+    ]
+    for name, write in writes:
+        _atomic(out / name, write)
+    return summary
+
+
+def run(args: Any) -> int:
+    """Entry point of ``kasse match``."""
+    if not args.receivables.is_file():
+        print(f"kasse match: --receivables {args.receivables}: no such file", file=sys.stderr)
+        return 2
+    try:
+        summary = run_match(args.receivables, list(args.statements), args.out, config=args.config, tenant=args.tenant)
+    except ConfigError as exc:
+        print(f"kasse match: {exc}", file=sys.stderr)
+        return 2
+    if summary["open_items"] == 0 and summary["issues"]["error"]:
+        print(f"kasse match: {args.receivables}: no usable open items (see {args.out / 'issues.csv'})", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(summary, indent=2, sort_keys=True))
+    else:
+        rate = summary["automation_rate"]
+        print(f"{summary['payments']} payments, {summary['allocated_fully']} fully and {summary['allocated_partly']} "
+              f"partly booked ({'-' if rate is None else f'{rate:.1%}'} automatic); "
+              f"unresolved: {summary['unresolved'] or 'none'}; skipped: {summary['skipped'] or 'none'}")
+        print(f"wrote {args.out}/allocations.*, unresolved.*, issues.csv, summary.json")
+    return 1 if summary["issues"]["error"] else 0
