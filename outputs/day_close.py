@@ -106,7 +106,8 @@ def _previous_state(previous: pl.DataFrame | None, day: date) -> pl.DataFrame:
     corr = (
         previous.filter((pl.col("kind") == "correction") & (pl.col("booking_date") <= day))
         .join(closes.select([*_KEY, "prev_date"]), on=_KEY, how="inner")
-        .filter(pl.col("booking_date") > pl.col("prev_date"))
+        # made after that close: dated later, or correcting that very day (a night run again)
+        .filter((pl.col("booking_date") > pl.col("prev_date")) | (pl.col("corrected_date") >= pl.col("prev_date")))
         .group_by(_KEY)
         .agg(pl.col("book_closing_cents").fill_null(0).sum().alias("_corr"))
     )

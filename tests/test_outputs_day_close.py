@@ -156,6 +156,17 @@ def test_late_entry_for_a_locked_day_gives_a_dated_correction_row() -> None:
     assert again.is_empty() and dict(again.schema) == DAY_CLOSE_SCHEMA
 
 
+def test_correction_made_when_the_same_night_runs_again_carries_into_the_next_day() -> None:
+    s1 = stmt(SPK, 3, 0, 1_700, D1)
+    s2 = stmt(SPK, 4, 1_700, 1_700, D2)
+    locked = day_close(S([s1]), T([tx(s1, 0, 1_000)]), U([]), booking_date=D1)
+    late = [tx(s1, 0, 1_000), tx(s1, 1, 700)]
+    corr = day_close(S([s1]), T(late), U([]), booking_date=D1, locked=locked, today=D1)  # rerun of D1
+    assert row(corr, SPK)["book_closing_cents"] == 700
+    c2 = day_close(S([s1, s2]), T(late), U([]), booking_date=D2, previous=pl.concat([locked, corr]))
+    assert (row(c2, SPK)["book_opening_cents"], row(c2, SPK)["status"]) == (1_700, "ok")
+
+
 def test_locked_day_needs_a_correction_date() -> None:
     s1 = stmt(SPK, 3, 0, 0, D1)
     locked = day_close(S([s1]), T([]), U([]), booking_date=D1)
