@@ -129,25 +129,23 @@ def load_open_items(
          pl.format("law: expected public or private, got '{}'", pl.col("law"))),
         ("open_items.invalid_iban", pl.col("debtor_iban").is_in(sorted(bad_iban)),
          pl.format("debtor_iban: '{}' is not a valid IBAN", pl.col("debtor_iban"))),
-        ("open_items.duplicate_id", pl.len().over("receivable_id") > 1,
-         pl.format("receivable_id '{}' occurs {} times; all its rows are rejected", pl.col("receivable_id"),
-                   pl.len().over("receivable_id"))),
-        ("open_items.kassenzeichen_two_debtors", pl.col("debtor_id").n_unique().over("kz_norm") > 1,
+        ("open_items.duplicate_id", pl.col("_n_id") > 1,
+         pl.format("receivable_id '{}' occurs {} times; all its rows are rejected", pl.col("receivable_id"), pl.col("_n_id"))),
+        ("open_items.kassenzeichen_two_debtors", pl.col("_n_debtors") > 1,
          pl.format("Kassenzeichen '{}' belongs to {} debtors; all its rows are rejected", pl.col("kassenzeichen"),
-                   pl.col("debtor_id").n_unique().over("kz_norm"))),
+                   pl.col("_n_debtors"))),
     ]
-    flagged = df.select(
-        "source_line", "receivable_id",
-        *[pl.when(cond.fill_null(False)).then(msg).otherwise(None).alias(f"{i}") for i, (_, cond, msg) in enumerate(checks)],
-    )
-    for i, (code, _, _) in enumerate(checks):
-        hits = flagged.filter(pl.col(f"{i}").is_not_null())
+    df = df.with_columns(pl.len().over("receivable_id").alias("_n_id"), pl.col("debtor_id").n_unique().over("kz_norm").alias("_n_debtors"))
+    df = df.with_columns([cond.fill_null(False).alias(f"_f{i}") for i, (_, cond, _) in enumerate(checks)])
+    flags = [pl.col(f"_f{i}") for i in range(len(checks))]
+    bad = df.filter(pl.any_horizontal(flags))  # messages are formatted for the bad rows only
+    for i, (code, _, fmt) in enumerate(checks):
+        hits = bad.filter(flags[i]).select("source_line", "receivable_id", fmt.alias("_msg"))
         issues.extend(
-            Issue(p, f"line {line}", ERROR, code, f"{msg}", raw=rid or "")
-            for line, rid, msg in hits.select("source_line", "receivable_id", f"{i}").iter_rows()
+            Issue(p, f"line {line}", ERROR, code, str(text), raw=rid or "")
+            for line, rid, text in hits.iter_rows()
         )
-    bad_rows = flagged.filter(pl.any_horizontal([pl.col(f"{i}").is_not_null() for i in range(len(checks))]))
-    good = df.join(bad_rows.select("source_line"), on="source_line", how="anti")
+    good = df.filter(~pl.any_horizontal(flags))
     wrong = good.filter(~check_ok(pl.col("kz_norm"), digits, scheme))["kassenzeichen"]
     if wrong.len():
         issues.append(Issue(p, "", WARNING, "open_items.kassenzeichen_unchecked",
