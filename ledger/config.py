@@ -16,6 +16,9 @@ the config file's folder::
     [schedule]
     nightly = "0 2 * * *"          # cron, for `kasse serve`
     timezone = "Europe/Berlin"
+
+A top-level ``extends = "other.toml"`` reads that file first and lays this one over it, table by
+table (the demo uses it to put its own ``[paths]`` over the sample municipality's config).
 """
 
 from __future__ import annotations
@@ -106,14 +109,30 @@ def tenant_config(data: dict[str, Any], *, base: Path, tenant: str | None = None
     )
 
 
+def _read(path: Path, depth: int = 0) -> dict[str, Any]:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"config file not found: {path}") from None
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    parent = data.pop("extends", None)
+    if parent is None:
+        return data
+    if not isinstance(parent, str) or depth > 4:
+        raise ConfigError(f"{path}: extends must name one TOML file (and not loop)")
+    base = _read((path.parent / parent).resolve(), depth + 1)
+    for key, value in data.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            base[key] = {**base[key], **value}
+        else:
+            base[key] = value
+    return base
+
+
 def load_tenant_config(path: Path | None, *, tenant: str | None = None) -> TenantConfig:
     """Read a tenant TOML (``None``: defaults in the current folder)."""
     if path is None:
         return tenant_config({}, base=Path.cwd(), tenant=tenant)
-    try:
-        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"config file not found: {path}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
-    return tenant_config(data, base=Path(path).resolve().parent, tenant=tenant, source=Path(path))
+    path = Path(path)
+    return tenant_config(_read(path), base=path.resolve().parent, tenant=tenant, source=path)

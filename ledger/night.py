@@ -60,6 +60,11 @@ class Night:
         return self.cfg.reports / self.cfg.tenant / self.booking_date.isoformat()
 
 
+def default_booking_date() -> date:
+    """The booking day a night run closes by default: yesterday."""
+    return date.today() - timedelta(days=1)
+
+
 def new_night(cfg: TenantConfig, booking_date: date, *, mode: str = "plain",
               flow_run_id: str | None = None) -> Night:
     """A fresh run identity: ``<date>-<tenant>-<8 hex>``."""
@@ -106,7 +111,7 @@ def step_book(night: Night, fail_at: str | None = None) -> dict[str, int]:
     frames = night.folder.ledger_frames()
     frames["runs"] = _run_row(night, frames)
     frames["audit_events"] = pl.concat([frames["audit_events"], _audit_committed(night, frames)],
-                                       how="vertical_relaxed")
+                                       how="diagonal_relaxed")
     con = connect(night.cfg.ledger)
     try:
         return book(con, frames, run_id=night.run_id, fail_at=fail_at)
@@ -173,5 +178,5 @@ def _run_row(night: Night, frames: dict[str, pl.DataFrame]) -> pl.DataFrame:
 def _audit_committed(night: Night, frames: dict[str, pl.DataFrame]) -> pl.DataFrame:
     detail = {t: f.height for t, f in frames.items() if t not in ("runs", "audit_events")}
     return pl.DataFrame([{"tenant": night.cfg.tenant, "run_id": night.run_id,
-                          "at": datetime.now(UTC) + timedelta(0), "event": "run.committed",
+                          "at": datetime.now(UTC), "event": "run.committed",
                           "subject": night.booking_date.isoformat(), "detail": json.dumps(detail)}])

@@ -66,7 +66,9 @@ class RunDir:
         """Stage rows for ledger ``table`` (appended by the book step)."""
         if table not in TABLES:
             raise KeyError(f"not a ledger table: {table}")
-        return self.write(f"book_{table}", conform(frame, TABLES[table]))
+        schema = TABLES[table]
+        rows = conform(frame, schema) if frame.width else pl.DataFrame(schema=schema)
+        return self.write(f"book_{table}", rows)
 
     def ledger_frames(self) -> dict[str, pl.DataFrame]:
         """Every staged ``book_<table>`` frame (an empty frame for tables the run adds nothing to)."""

@@ -9,7 +9,6 @@ repeated with nothing new gives no correction at all.
 from __future__ import annotations
 
 import dataclasses
-import importlib
 import json
 from datetime import date
 from pathlib import Path
@@ -47,9 +46,9 @@ def close(cfg: TenantConfig, booking_date: date, run_id: str, folder: RunDir) ->
     state = folder.state()
     new_tx = folder.read("book_transactions")
     transactions = conform(
-        pl.concat([state.day_transactions, state.unresolved_tx, new_tx], how="vertical_relaxed")
+        pl.concat([state.day_transactions, state.unresolved_tx, new_tx], how="diagonal_relaxed")
         .unique(subset="transaction_id", keep="last", maintain_order=True), TRANSACTION_SCHEMA)
-    statements = conform(pl.concat([state.statements, folder.read("book_statements")], how="vertical_relaxed"),
+    statements = conform(pl.concat([state.statements, folder.read("book_statements")], how="diagonal_relaxed"),
                          STATEMENT_SCHEMA)
     current = folder.read("current_unresolved")
     unresolved = conform(current, UNRESOLVED_SCHEMA)
@@ -68,7 +67,7 @@ def close(cfg: TenantConfig, booking_date: date, run_id: str, folder: RunDir) ->
 
     day_allocations = pl.concat([
         state.allocations.filter(pl.col("booking_date") == day), folder.read("run_allocations"),
-    ], how="vertical_relaxed")
+    ], how="diagonal_relaxed")
     folder.write("report_klaerungsliste", klaerungsliste(unresolved, transactions, as_of=booking_date))
     figures = key_figures(transactions.filter(pl.col("booking_date") == day), day_allocations, unresolved,
                           as_of=booking_date)
@@ -84,7 +83,7 @@ def close(cfg: TenantConfig, booking_date: date, run_id: str, folder: RunDir) ->
 def write_reports(cfg: TenantConfig, booking_date: date, run_id: str, folder: RunDir,
                   out_dir: Path) -> dict[str, str]:
     """Write the night's report files with ``outputs.write_reports``; return name -> path."""
-    write = importlib.import_module("outputs").write_reports
+    from outputs.report import write_reports as write
 
     figures = {n: folder.read(f"kf_{n}") for n in folder.read_json("key_figures").get("names", [])}
     paths = write(out_dir, tenant=cfg.tenant, booking_date=booking_date,

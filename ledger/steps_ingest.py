@@ -27,9 +27,9 @@ from parsers.schema import conform
 
 def match_config(cfg: TenantConfig) -> Any:
     """The tenant's matching config (``[reference]``, ``[matching]``, ``[allocation]`` of its TOML)."""
-    from matching.config import load_match_config
+    from matching.config import MatchConfig
 
-    return load_match_config(cfg.source)
+    return MatchConfig.from_toml(cfg.raw)
 
 
 def _exports(paths: list[Path], known: set[str], *, tenant: str, run_id: str, booking_date: date,
@@ -70,7 +70,7 @@ def _exports(paths: list[Path], known: set[str], *, tenant: str, run_id: str, bo
     files_df = conform(pl.DataFrame(files, schema_overrides=FILE_SCHEMA, infer_schema_length=None), FILE_SCHEMA) \
         if files else pl.DataFrame(schema=FILE_SCHEMA)
     imports_df = pl.DataFrame(imports) if imports else pl.DataFrame()
-    items_df = pl.concat(items, how="vertical_relaxed") if items else pl.DataFrame()
+    items_df = pl.concat(items, how="diagonal_relaxed") if items else pl.DataFrame()
     return files_df, imports_df, items_df, issues
 
 

@@ -72,7 +72,7 @@ def match(cfg: TenantConfig, booking_date: date, run_id: str, folder: RunDir) ->
         conform(folder.read("book_transactions"), TRANSACTION_SCHEMA),
         conform(state.unresolved_tx.filter(pl.col("transaction_id").is_in(again.implode())), TRANSACTION_SCHEMA),
     ], how="vertical")
-    prior = conform(pl.concat([state.allocations, outcome.allocations], how="vertical_relaxed"), ALLOCATION_SCHEMA)
+    prior = conform(pl.concat([state.allocations, outcome.allocations], how="diagonal_relaxed"), ALLOCATION_SCHEMA)
     result = run_matcher(payments, conform(receivables, OPEN_ITEM_SCHEMA), match_config(cfg), prior_allocations=prior)
     assert_schema(result.allocations, ALLOCATION_SCHEMA, "matching.match allocations")
     assert_schema(result.unresolved, UNRESOLVED_SCHEMA, "matching.match unresolved")
@@ -96,10 +96,10 @@ def match(cfg: TenantConfig, booking_date: date, run_id: str, folder: RunDir) ->
         folder.read("book_issues"),
         journal_issues.with_columns(pl.lit(cfg.tenant).alias("tenant"), pl.lit(run_id).alias("run_id"),
                                     pl.lit(booking_date).alias("booking_date")),
-    ], how="vertical_relaxed"))
+    ], how="diagonal_relaxed"))
     folder.book("audit_events", pl.concat([folder.read("book_audit_events"),
                                            _decision_events(outcome.decisions, cfg.tenant, run_id)],
-                                          how="vertical_relaxed"))
+                                          how="diagonal_relaxed"))
     folder.write("open_now", receivables_now(receivables, auto))
     folder.write("current_unresolved", current)
     folder.write("run_allocations", allocations)

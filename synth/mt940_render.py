@@ -61,7 +61,7 @@ def render_entries(bookings: pl.DataFrame) -> pl.Series:
     b = bookings.with_columns(_purpose_subfields(bookings).alias("purpose"))
 
     def opt(code: str, col: str, start: int = 0, length: int | None = None) -> pl.Expr:
-        value = pl.col(col).str.slice(start, length)
+        value = pl.col(col).str.slice(start, length).str.strip_chars_end(" ")  # DK: no trailing blanks
         return pl.when(value.is_not_null() & (value != "")).then(pl.concat_str(pl.lit(code), value)).otherwise(
             pl.lit(""))
 

@@ -1,0 +1,115 @@
+"""The nightly reconciliation as a Prefect 3 flow: each task is one call of a plain step in ``ledger.night``.
+
+Per tenant: read ledger → ingest → match → close → **book** (the one write, one transaction) →
+reports → publish → archive. Tasks hand each other only the run's identity; the frames travel as
+Parquet in the run folder. Tenants run one after the other inside one flow run, so exactly one process
+(this one) writes the DuckDB file, one transaction at a time. Artifacts link the report files.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+for _name, _value in (("DO_NOT_TRACK", "1"), ("PREFECT_SERVER_ANALYTICS_ENABLED", "false"),
+                      ("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")):
+    os.environ.setdefault(_name, _value)
+
+from prefect import flow, runtime, task  # noqa: E402  (the environment above must be set first)
+from prefect.artifacts import create_link_artifact, create_markdown_artifact  # noqa: E402
+from prefect.cache_policies import NO_CACHE  # noqa: E402
+
+from ledger import night as steps  # noqa: E402
+from ledger.config import TenantConfig, load_tenant_config  # noqa: E402
+
+#: Steps that touch files or the ledger file (which may be locked for a moment) are retried.
+RETRIES = 2
+RETRY_DELAY = 5
+
+
+@task(name="read-ledger", retries=RETRIES, retry_delay_seconds=RETRY_DELAY, cache_policy=NO_CACHE)
+def read_ledger(night: steps.Night, fail_at: str | None = None) -> str:
+    return steps.step_read_ledger(night, fail_at)
+
+
+@task(name="ingest", retries=RETRIES, retry_delay_seconds=RETRY_DELAY, cache_policy=NO_CACHE)
+def ingest(night: steps.Night, fail_at: str | None = None) -> dict[str, int]:
+    return steps.step_ingest(night, fail_at)
+
+
+@task(name="match", cache_policy=NO_CACHE)
+def match(night: steps.Night, fail_at: str | None = None) -> dict[str, int]:
+    return steps.step_match(night, fail_at)
+
+
+@task(name="close", cache_policy=NO_CACHE)
+def close(night: steps.Night, fail_at: str | None = None) -> dict[str, int]:
+    return steps.step_close(night, fail_at)
+
+
+@task(name="book", retries=RETRIES, retry_delay_seconds=RETRY_DELAY, cache_policy=NO_CACHE)   # idempotent per run_id: a retry after a commit books nothing twice
+def book(night: steps.Night, fail_at: str | None = None) -> dict[str, int]:
+    return steps.step_book(night, fail_at)
+
+
+@task(name="reports", retries=RETRIES, retry_delay_seconds=RETRY_DELAY, cache_policy=NO_CACHE)
+def reports(night: steps.Night, fail_at: str | None = None) -> dict[str, str]:
+    return steps.step_reports(night, fail_at)
+
+
+@task(name="publish", retries=RETRIES, retry_delay_seconds=RETRY_DELAY, cache_policy=NO_CACHE)
+def publish(night: steps.Night, fail_at: str | None = None) -> str:
+    return steps.step_publish(night, fail_at)
+
+
+@task(name="archive", retries=RETRIES, retry_delay_seconds=RETRY_DELAY, cache_policy=NO_CACHE)
+def archive(night: steps.Night, fail_at: str | None = None) -> list[str]:
+    return steps.step_archive(night, fail_at)
+
+
+def _artifacts(night: steps.Night, paths: dict[str, str], report: dict[str, Any]) -> None:
+    """Markdown summary plus links to the day-close PDF and the Klärungsliste (the files are the report)."""
+    key = f"nightly-{night.cfg.tenant}".lower().replace("_", "-")
+    lines = [f"# Nightly run {night.cfg.tenant} {night.booking_date.isoformat()}", "",
+             f"run_id `{night.run_id}`", "", "| what | value |", "|---|---|"]
+    for section in ("files", "match", "close", "booked"):
+        for k, v in (report.get(section) or {}).items():
+            lines.append(f"| {section}.{k} | {v} |")
+    lines += ["", "Reports:", *[f"- {name}: `{p}`" for name, p in sorted(paths.items())]]
+    create_markdown_artifact("\n".join(lines), key=key, description="Stadtkasse nightly run")
+    for name, p in paths.items():
+        if name.endswith(("pdf", "xlsx")) or p.endswith((".pdf", ".xlsx")):
+            create_link_artifact(Path(p).resolve().as_uri(), link_text=Path(p).name,
+                                 key=f"{key}-{Path(p).suffix.lstrip('.')}", description=name)
+
+
+def run_tenant(cfg: TenantConfig, booking_date: date, fail_at: str | None = None) -> dict[str, Any]:
+    """The steps of one tenant as tasks, in order (called inside the flow)."""
+    night = steps.new_night(cfg, booking_date, mode="prefect", flow_run_id=str(runtime.flow_run.id or ""))
+    report: dict[str, Any] = {"run_id": night.run_id, "tenant": cfg.tenant, "booking_date": str(booking_date)}
+    read_ledger(night, fail_at)
+    report["files"] = ingest(night, fail_at)
+    report["match"] = match(night, fail_at)
+    report["close"] = close(night, fail_at)
+    report["booked"] = book(night, fail_at)
+    report["reports"] = reports(night, fail_at)
+    report["published"] = publish(night, fail_at)
+    report["archived"] = archive(night, fail_at)
+    _artifacts(night, report["reports"], report)
+    return report
+
+
+@flow(name="stadtkasse-nightly", log_prints=True)
+def nightly(configs: list[str], booking_date: str | None = None, tenants: list[str] | None = None,
+            fail_at: str | None = None) -> list[dict[str, Any]]:
+    """Nightly reconciliation for every tenant config in ``configs`` (``booking_date`` ISO, default yesterday)."""
+    day = date.fromisoformat(booking_date) if booking_date else steps.default_booking_date()
+    out = []
+    for path in configs:
+        cfg = load_tenant_config(Path(path) if path else None)
+        if tenants and cfg.tenant not in tenants:
+            continue
+        out.append(run_tenant(cfg, day, fail_at))
+    return out

@@ -1,0 +1,264 @@
+"""The nightly run's plain steps over real files and a real DuckDB file (no Prefect: see test_nightly_flow)."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+import pytest
+from nightly_files import ACCOUNT, Entry, kz, write_mt940, write_open_items
+
+from ledger import night
+from ledger.booking import InjectedFailure
+from ledger.config import TenantConfig, load_tenant_config
+from ledger.db import connect, fetch, row_counts
+from ledger.journal import Allocation, new_decision, record_decision
+from ledger.publish import read_published
+from ledger.tables import TABLES
+
+D1, D2 = date(2026, 11, 16), date(2026, 11, 17)
+K = [kz(i) for i in range(6)]
+#: Tables a repeated night may add to: every execution is logged (runs, audit_events).
+LOG_TABLES = {"runs", "audit_events"}
+
+
+def tenant(tmp_path: Path) -> TenantConfig:
+    (tmp_path / "kasse.toml").write_text('[tenant]\nid = "stadt"\n', encoding="utf-8")
+    return load_tenant_config(tmp_path / "kasse.toml")
+
+
+def deliver_day1(cfg: TenantConfig) -> None:
+    """Open items R0..R2, and statement 1: a payment for R0, one for R1 short by 10 €, one without reference."""
+    write_open_items(cfg.inbox / "export_1116.csv", [("R0", K[0], 15000), ("R1", K[1], 9900), ("R2", K[2], 5000)])
+    write_mt940(cfg.inbox / "sparkasse_1116.sta", day=D1, seq=1, opening=100000, entries=[
+        Entry(15000, f"Grundsteuer KZ {K[0]}"),
+        Entry(8900, f"KZ {K[1]}", name="Max Meier"),
+        Entry(4200, "Miete November", name="Unbekannt GmbH", iban="DE44500105175407324931"),
+        Entry(-350, "Kontofuehrung"),
+    ])
+
+
+def facts(cfg: TenantConfig) -> dict[str, pl.DataFrame]:
+    """Every booked-fact table, sorted, without the run id (what must not change on a repeat)."""
+    con = connect(cfg.ledger)
+    try:
+        out = {}
+        for table in TABLES:
+            if table in LOG_TABLES:
+                continue
+            df = fetch(con, f"SELECT * FROM {table}", table=table).drop("run_id")
+            out[table] = df.sort(df.columns, nulls_last=True)
+        return out
+    finally:
+        con.close()
+
+
+def counts(cfg: TenantConfig) -> dict[str, int]:
+    con = connect(cfg.ledger)
+    try:
+        return row_counts(con)
+    finally:
+        con.close()
+
+
+def test_first_night_books_matches_publishes_and_archives(tmp_path: Path) -> None:
+    cfg = tenant(tmp_path)
+    deliver_day1(cfg)
+    report = night.run_night(cfg, D1)
+    assert report["files"]["ok"] == 2
+    c = counts(cfg)
+    assert c["transactions"] == 4 and c["statements"] == 1 and c["open_items"] == 3
+    con = connect(cfg.ledger)
+    alloc = fetch(con, "SELECT receivable_id, amount_cents, rule, decided_by FROM allocations ORDER BY 1")
+    con.close()
+    assert alloc["receivable_id"].to_list() == ["R0", "R1"]
+    assert alloc["amount_cents"].to_list() == [15000, 8900]
+    assert set(alloc["decided_by"]) == {"auto"}
+    kl, items, meta = read_published(cfg.state_dir / "published", "stadt")
+    assert kl["amount_cents"].to_list() == [4200]                     # the payment without reference
+    assert kl["counterparty_name"].to_list() == ["Unbekannt GmbH"]
+    assert kl["age_days"].to_list() == [0]
+    assert dict(zip(items["receivable_id"], items["amount_cents"], strict=True)) == {"R0": 0, "R1": 1000, "R2": 5000}
+    assert meta["run_id"] == report["run_id"] and meta["as_of"] == "2026-11-16"
+    assert not list(cfg.inbox.rglob("*.*"))                           # inbox emptied …
+    archived = sorted(p.name for p in (cfg.archive / "2026-11-16").iterdir())
+    assert len(archived) == 2 and all(len(n.split("-", 1)[0]) == 64 for n in archived)   # … under their hash
+    assert Path(report["reports"]["day_close_pdf"]).read_bytes().startswith(b"%PDF")
+
+
+def test_same_night_twice_changes_nothing(tmp_path: Path) -> None:
+    cfg = tenant(tmp_path)
+    deliver_day1(cfg)
+    night.run_night(cfg, D1)
+    before = facts(cfg)
+    night.run_night(cfg, D1)
+    after = facts(cfg)
+    for table, df in before.items():
+        assert after[table].equals(df), f"{table} changed on a repeated night"
+    assert counts(cfg)["runs"] == 2                                   # both executions are logged
+
+
+def test_day_close_totals_equal_booked_rows(tmp_path: Path) -> None:
+    cfg = tenant(tmp_path)
+    deliver_day1(cfg)
+    night.run_night(cfg, D1)
+    con = connect(cfg.ledger)
+    close = fetch(con, "SELECT * FROM day_closes WHERE kind = 'close'")
+    tx = fetch(con, "SELECT amount_cents FROM transactions WHERE booked AND booking_date = $d", {"d": D1})
+    con.close()
+    row = close.row(0, named=True)
+    assert row["account_iban"] == ACCOUNT
+    assert row["credits_cents"] == tx.filter(pl.col("amount_cents") > 0)["amount_cents"].sum() == 28100
+    assert row["debits_cents"] == -tx.filter(pl.col("amount_cents") < 0)["amount_cents"].sum() == 350
+    assert row["closing_cents"] == 100000 + 28100 - 350
+    assert row["difference_cents"] == 0
+    assert row["unresolved_cents"] == 4200 + 0                        # only the unexplained payment
+
+
+def test_duplicate_delivery_books_nothing(tmp_path: Path) -> None:
+    cfg = tenant(tmp_path)
+    deliver_day1(cfg)
+    night.run_night(cfg, D1)
+    before = facts(cfg)
+    # the bank sends the same file again, and the same statement inside a file with another name and :20:
+    deliver_day1(cfg)
+    (cfg.inbox / "export_1116.csv").unlink()
+    copy = cfg.inbox / "resent.sta"
+    copy.write_bytes((cfg.inbox / "sparkasse_1116.sta").read_bytes().replace(b":20:STARTUMS", b":20:RESENT"))
+    report = night.run_night(cfg, D1)
+    after = facts(cfg)
+    for table in ("transactions", "statements", "allocations", "unresolved", "open_items", "day_closes"):
+        assert after[table].equals(before[table]), table
+    con = connect(cfg.ledger)
+    files = fetch(con, "SELECT source_path, status FROM files WHERE run_id = $r", {"r": report["run_id"]})
+    issues = fetch(con, "SELECT code FROM issues WHERE run_id = $r", {"r": report["run_id"]})
+    con.close()
+    status = dict(zip([Path(p).name for p in files["source_path"]], files["status"], strict=True))
+    assert status["sparkasse_1116.sta"] == "duplicate"
+    assert "statement.duplicate" in issues["code"].to_list()           # the same statement in another file
+
+
+def test_statement_number_gap_is_a_finding(tmp_path: Path) -> None:
+    cfg = tenant(tmp_path)
+    deliver_day1(cfg)
+    night.run_night(cfg, D1)
+    # statement 2 never arrives: the next delivery is number 3
+    write_mt940(cfg.inbox / "sparkasse_1117.sta", day=D2, seq=3, opening=128100 - 350,
+                entries=[Entry(5000, f"KZ {K[2]}")])
+    report = night.run_night(cfg, D2)
+    con = connect(cfg.ledger)
+    issues = fetch(con, "SELECT code, message FROM issues WHERE run_id = $r", {"r": report["run_id"]})
+    close = fetch(con, "SELECT missing_statements, status FROM day_closes WHERE booking_date = $d", {"d": D2})
+    con.close()
+    assert any("gap" in c for c in issues["code"]), issues
+    assert close["missing_statements"].to_list() == ["2"]
+    assert close["status"].to_list() == ["missing_statement"]
+
+
+def test_unresolved_payment_leaves_the_list_when_its_open_item_arrives(tmp_path: Path) -> None:
+    cfg = tenant(tmp_path)
+    write_open_items(cfg.inbox / "export_1116.csv", [("R0", K[0], 15000)])
+    write_mt940(cfg.inbox / "a.sta", day=D1, seq=1, opening=0, entries=[Entry(7700, f"Hundesteuer KZ {K[3]}")])
+    night.run_night(cfg, D1)
+    kl, _, _ = read_published(cfg.state_dir / "published", "stadt")
+    assert kl.height == 1
+    # next night: a new export holding the Hundesteuer claim, and no new statement
+    write_open_items(cfg.inbox / "export_1117.csv", [("R0", K[0], 15000), ("R3", K[3], 7700)])
+    night.run_night(cfg, D2)
+    kl, items, _ = read_published(cfg.state_dir / "published", "stadt")
+    assert kl.height == 0
+    assert dict(zip(items["receivable_id"], items["amount_cents"], strict=True))["R3"] == 0
+    con = connect(cfg.ledger)
+    states = fetch(con, "SELECT state FROM unresolved ORDER BY as_of")["state"].to_list()
+    con.close()
+    assert states == ["open", "resolved"]                            # append-only: the history stays
+
+
+def test_clerk_decisions_are_booked_once_or_rejected_with_reason(tmp_path: Path) -> None:
+    cfg = tenant(tmp_path)
+    deliver_day1(cfg)
+    night.run_night(cfg, D1)
+    kl, _, _ = read_published(cfg.state_dir / "published", "stadt")
+    tx = kl["transaction_id"][0]
+    good = record_decision(cfg.state_dir, new_decision(
+        "stadt", tx, "assign", user="anna", role="clerk", amount_cents=4200, requires_approval=False,
+        allocations=[Allocation("R2", K[2], 4200)]))
+    con = connect(cfg.ledger)
+    booked_tx = fetch(con, "SELECT transaction_id FROM allocations WHERE receivable_id = 'R0'")["transaction_id"][0]
+    con.close()
+    late = record_decision(cfg.state_dir, new_decision(                # that payment was booked automatically
+        "stadt", booked_tx, "refund", user="bert", role="clerk", amount_cents=15000, requires_approval=False,
+        refund_iban="DE44500105175407324931"))
+    night.run_night(cfg, D2)
+    night.run_night(cfg, D2)                                          # decisions are booked only once
+    con = connect(cfg.ledger)
+    dec = fetch(con, "SELECT decision_id, status, reason FROM clerk_decisions ORDER BY decided_at")
+    alloc = fetch(con, "SELECT receivable_id, amount_cents, rule, decided_by, decision_id FROM allocations "
+                       "WHERE rule = 'clerk'")
+    con.close()
+    assert dec.height == 2
+    status = dict(zip(dec["decision_id"], dec["status"], strict=True))
+    assert status[good.decision_id] == "booked"
+    assert status[late.decision_id] == "rejected"
+    assert "no longer on the Klärungsliste" in dec.filter(pl.col("status") == "rejected")["reason"][0]
+    assert alloc.rows() == [("R2", 4200, "clerk", "anna", good.decision_id)]
+    kl, _, _ = read_published(cfg.state_dir / "published", "stadt")
+    assert kl.height == 0
+
+
+@pytest.mark.parametrize("step", ["read_ledger", "ingest", "match", "close", "book"])
+def test_failure_before_commit_leaves_ledger_unchanged_and_rerun_completes(tmp_path: Path, step: str) -> None:
+    cfg = tenant(tmp_path)
+    deliver_day1(cfg)
+    empty = counts(cfg)
+    with pytest.raises(InjectedFailure):
+        night.run_night(cfg, D1, fail_at=step)
+    assert counts(cfg) == empty
+    assert len(list(cfg.inbox.iterdir())) == 2                        # nothing moved
+    night.run_night(cfg, D1)
+    assert counts(cfg)["transactions"] == 4
+
+
+def test_failure_inside_the_booking_transaction_rolls_everything_back(tmp_path: Path) -> None:
+    cfg = tenant(tmp_path)
+    deliver_day1(cfg)
+    n = night.new_night(cfg, D1)
+    for step in ("read_ledger", "ingest", "match", "close"):
+        getattr(night, f"step_{step}")(n)
+    empty = counts(cfg)
+    for table in [*TABLES, "commit"]:
+        with pytest.raises(InjectedFailure):
+            night.step_book(n, fail_at=f"book.{table}")
+        assert counts(cfg) == empty, f"failure at book.{table} left rows behind"
+    booked = night.step_book(n)
+    assert booked["transactions"] == 4
+    assert night.step_book(n) == {}                                   # a retried book task books nothing twice
+
+
+@pytest.mark.parametrize("step", ["reports", "publish", "archive"])
+def test_failure_after_commit_is_finished_by_the_rerun(tmp_path: Path, step: str) -> None:
+    cfg = tenant(tmp_path)
+    deliver_day1(cfg)
+    with pytest.raises(InjectedFailure):
+        night.run_night(cfg, D1, fail_at=step)
+    committed = facts(cfg)
+    report = night.run_night(cfg, D1)                                 # files still in the inbox are duplicates now
+    after = facts(cfg)
+    for table, df in committed.items():
+        assert after[table].equals(df), table
+    assert not list(cfg.inbox.rglob("*.*"))
+    assert Path(report["reports"]["day_close_pdf"]).exists()
+    assert (cfg.state_dir / "published" / "stadt" / "meta.json").exists()
+
+
+def test_rejected_file_goes_to_quarantine_with_reason(tmp_path: Path) -> None:
+    cfg = tenant(tmp_path)
+    cfg.inbox.mkdir(parents=True)
+    (cfg.inbox / "kaputt.sta").write_bytes(b"this is not a bank statement\n")
+    night.run_night(cfg, D1)
+    assert (cfg.quarantine / "kaputt.sta").exists()
+    reason = (cfg.quarantine / "kaputt.sta.reason.txt").read_text(encoding="utf-8")
+    assert reason.strip()
+    shutil.rmtree(cfg.quarantine)
