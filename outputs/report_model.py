@@ -104,6 +104,7 @@ def _summary(kf: dict[str, pl.DataFrame]) -> list[dict[str, Any]]:
         rate, per = r["automation_rate_pct"], r["unresolved_per_10000"]
         r["automation_txt"] = "–" if rate is None else f"{rate:.1f} %".replace(".", ",")
         r["per10000_txt"] = "–" if per is None else f"{per:.0f}"
+        r["first_txt"], r["last_txt"] = de_date(r["first_booking_date"]), de_date(r["last_booking_date"])
     return rows
 
 

@@ -111,7 +111,7 @@ class _Writer:
         m = self.m
         head = ["Konto (IBAN)", "Auszug Nr.", "Anfangssaldo Bank (Ist)", "Eingänge", "Ausgänge",
                 "Endsaldo Bank (Ist)", "Buchbestand Anfang (Soll)", "Buchbestand Ende (Soll)", "Differenz",
-                "Auszug fehlt Nr.", "Ungeklärt", "Status"]
+                "Auszug fehlt Nr.", "Ungeklärt Anzahl / Betrag", "Status"]
         rows = [[r["account_iban"], r["statement_nos"], r["opening_cents_txt"], r["credits_cents_txt"],
                  r["debits_cents_txt"], r["closing_cents_txt"], r["book_opening_cents_txt"],
                  r["book_closing_cents_txt"], r["difference_cents_txt"], r["missing_statements"],
@@ -140,14 +140,17 @@ class _Writer:
 
     def summaries(self) -> None:
         m = self.m
-        self.heading("Klärungsliste (Einzelposten: klaerungsliste.xlsx / .csv)")
+        self.pdf.ln(6)
+        self.heading("Anlage: Klärungsliste (Einzelposten in klaerungsliste.xlsx / .csv)")
         self.table(["Bereich", "Anzahl", "Offener Betrag"],
                    [[s["section_txt"], str(s["n"]), s["cents_txt"]] for s in m["sections"]], [40, 20, 32], {1, 2})
         self.heading("Altersstruktur der ungeklärten Posten")
         self.table(["Alter (Tage)", "Anzahl", "Offener Betrag"],
                    [[a["age_band"], str(a["n_items"]), a["unallocated_cents_txt"]] for a in m["age"]],
                    [40, 20, 32], {1, 2})
-        self.heading("Kennzahlen (gpaNRW)")
+        self.heading("Anlage: Kennzahlen (gpaNRW)")
+        for srow in m["summary"]:
+            self.line(f"Zeitraum: {srow['first_txt']} bis {srow['last_txt']} (Buchungstage der ausgewerteten Zahlungen)", 8)
         self.table(["Einzahlungen", "Summe Einzahlungen", "automatisch gebucht", "Automatisierungsgrad",
                     "Ungeklärte Einzahlungen", "Ungeklärte je 10.000 Einzahlungen"],
                    [[str(s["n_incoming"]), s["incoming_cents_txt"], str(s["n_auto"]), s["automation_txt"],
@@ -185,8 +188,8 @@ class _Writer:
         self.heading("Abstimmung je Bankkonto (§ 31 KomHVO NRW)", room=60)
         self.day_table()
         self.corrections()
-        self.summaries()
         self.signatures()
+        self.summaries()
         return bytes(pdf.output())
 
 
