@@ -25,7 +25,7 @@ class IbanVerdict:
     text: str
     valid: bool
     formatted: str
-    message: str                           # "valid (Commerzbank, COBADEFFXXX)" or the reason it is not
+    message: str                           # "gültig (Commerzbank, COBADEFFXXX)" or why it is not
     bic: str = ""
 
 
@@ -36,11 +36,11 @@ def iban_verdict(text: str | None) -> IbanVerdict | None:
     try:
         iban = IBAN(text)
     except ValueError as exc:              # schwifty's exceptions subclass ValueError
-        return IbanVerdict(text, False, text, f"invalid: {exc}")
+        return IbanVerdict(text, False, text, f"ungültig: {exc}")
     bank = getattr(iban, "bank_name", None) or ""
     bic = str(iban.bic) if iban.bic else ""
     detail = ", ".join(x for x in (bank, bic) if x)
-    return IbanVerdict(text, True, iban.formatted, f"valid ({detail})" if detail else "valid", bic)
+    return IbanVerdict(text, True, iban.formatted, f"gültig ({detail})" if detail else "gültig", bic)
 
 
 def normalise_iban(text: str | None) -> str:

@@ -190,7 +190,7 @@ def test_detail_shows_raw_text_iban_verdict_and_why(env: dict[str, Any]) -> None
     assert "Referenz gefunden" in html and "IBAN bekannt" in html and "Name 100 %" in html
     assert "1234.5678.9029" in html and "Abgleich: 0.90" in html
     bad = client.get(item("tx-xss")).text
-    assert 'class="verdict bad"' in bad and "invalid" in bad
+    assert 'class="verdict bad"' in bad and "ungültig: Invalid checksum digits" in bad
     searched = client.get(item("tx-noref"), params={"items_q": "Korn"}).text
     assert "9999.1111.2222" in searched                       # a manual pick beyond the matcher's proposals
     assert client.get(item("nope")).status_code == 404
