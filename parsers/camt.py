@@ -1,0 +1,152 @@
+"""camt.052 / camt.053 / camt.054 (every version .001.01-.001.13) -> canonical frames plus issues.
+
+One pass with ``lxml.etree.iterparse`` (``camt_stream``) hands over the statement heads and the entries
+as serialised XML chunks; a worker thread cuts the fields out of the chunks with Polars while the parser
+reads on (``camt_fields``), and the columns are then typed and named (``camt_rows``) and checked
+(``camt_checks``). Memory stays flat apart from the result itself.
+
+A file that is not well-formed (cut off, garbage) is rejected as a whole: one ``error`` issue with the
+line lxml reports, and empty frames, because a statement read in part must never be booked.
+
+>>> from pathlib import Path
+>>> result = parse_camt(Path("statement.xml"), sha256="ab12…")   # doctest: +SKIP
+>>> result.transactions.select("amount_cents", "remittance")         # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+
+import polars as pl
+
+from parsers.camt_checks import entry_issues
+from parsers.camt_fields import detail_fields, entry_fields, split_entries
+from parsers.camt_header import StatementHead
+from parsers.camt_rows import canonical_rows
+from parsers.camt_stream import Chunk, stream
+from parsers.ids import with_transaction_ids
+from parsers.issues import ERROR, Issue
+from parsers.result import ParseResult
+from parsers.schema import STATEMENT_SCHEMA, TRANSACTION_SCHEMA, conform
+
+#: characters of entry XML handed to the worker at once (big enough for Polars to use both cores)
+BATCH_CHARS = 32 << 20
+_CHUNK_SCHEMA = {"stmt": pl.Int32(), "first_entry": pl.Int32(), "count": pl.Int32(), "text": pl.String()}
+
+
+def parse_camt(path: Path, *, sha256: str, tenant: str = "default") -> ParseResult:
+    """Parse one camt file; bad input becomes issues, never an exception."""
+    try:
+        result = _parse(Path(path), sha256, tenant, huge_tree=False)
+        if any(i.code == "camt.malformed_xml" and "huge" in i.message.lower() for i in result.issues):
+            result = _parse(Path(path), sha256, tenant, huge_tree=True)  # a legitimately huge text node
+        return result
+    except (OSError, ValueError, LookupError) as exc:  # unreadable file, unknown encoding name, …
+        return ParseResult(issues=[Issue(str(path), "", ERROR, "camt.unreadable", f"{type(exc).__name__}: {exc}")])
+
+
+def _extract(chunks: list[Chunk]) -> pl.DataFrame:
+    frame = pl.DataFrame(
+        {"stmt": [c.head.index for c in chunks], "first_entry": [c.first_entry for c in chunks],
+         "count": [c.count for c in chunks],
+         "text": [c.text for c in chunks]},
+        schema=_CHUNK_SCHEMA,
+    )
+    return detail_fields(entry_fields(split_entries(frame)))
+
+
+def _parse(path: Path, sha256: str, tenant: str, *, huge_tree: bool) -> ParseResult:
+    source = str(path)
+    futures: list[Future[pl.DataFrame]] = []
+    pending: list[Chunk] = []
+    size = 0
+    with ThreadPoolExecutor(max_workers=1) as pool:
+
+        def on_chunk(chunk: Chunk) -> None:
+            nonlocal size
+            pending.append(chunk)
+            size += len(chunk.text)
+            if size >= BATCH_CHARS:
+                futures.append(pool.submit(_extract, pending.copy()))
+                pending.clear()
+                size = 0
+
+        outcome = stream(path, on_chunk, huge_tree=huge_tree)
+        if outcome.fatal:
+            for f in futures:
+                f.cancel()
+            return ParseResult(issues=outcome.issues)
+        futures.append(pool.submit(_extract, pending))
+        rows = pl.concat([f.result() for f in futures], how="vertical")
+    heads = _heads_frame(outcome.heads, source, sha256, tenant)
+    rows = canonical_rows(rows, heads)
+    issues = outcome.issues + entry_issues(rows, source)
+    transactions = conform(rows, TRANSACTION_SCHEMA)
+    raw = transactions.get_column("raw")
+    transactions = with_transaction_ids(transactions.drop("raw")).with_columns(raw)
+    statements = _statements(outcome.heads, heads, rows)
+    return ParseResult(transactions=transactions, statements=statements, issues=issues)
+
+
+def _heads_frame(heads: list[StatementHead], source: str, sha256: str, tenant: str) -> pl.DataFrame:
+    """Per-statement columns every transaction row carries."""
+    return pl.DataFrame(
+        {
+            "stmt": [h.index for h in heads],
+            "tenant": [tenant] * len(heads),
+            "account_iban": [h.account for h in heads],
+            "statement_id": [h.statement_id for h in heads],
+            "statement_key": [h.key for h in heads],
+            "stmt_xpath": [h.xpath for h in heads],
+            "source_format": [h.source_format for h in heads],
+            "source_file": [sha256] * len(heads),
+            "source_path": [source] * len(heads),
+        },
+        schema={"stmt": pl.Int32(), "tenant": pl.String(), "account_iban": pl.String(),
+                "statement_id": pl.String(), "statement_key": pl.String(), "stmt_xpath": pl.String(),
+                "source_format": pl.String(), "source_file": pl.String(), "source_path": pl.String()},
+    )
+
+
+def _statements(heads: list[StatementHead], frame: pl.DataFrame, rows: pl.DataFrame) -> pl.DataFrame:
+    """One row per statement: the head, plus sums and counts over its rows."""
+    first = pl.col("detail_index") == 0
+    sums = rows.group_by("stmt").agg(
+        pl.col("booking_date").min().alias("first_booking_date"),
+        pl.col("booking_date").max().alias("last_booking_date"),
+        pl.col("entry_amount_cents").filter(first & pl.col("booked")).sum().alias("entries_sum_cents"),
+        pl.len().cast(pl.Int32).alias("n_details"),
+    )
+    own = pl.DataFrame(
+        {
+            "stmt": [h.index for h in heads],
+            "currency": [h.currency for h in heads],
+            "statement_no": [h.statement_no for h in heads],
+            "sequence_no": [h.sequence_no for h in heads],
+            "page_no": [h.page_no for h in heads],
+            "kind": [h.kind for h in heads],
+            "opening_date": [h.opening_date for h in heads],
+            "opening_cents": [h.opening.cents if h.opening else None for h in heads],
+            "closing_date": [h.closing_date for h in heads],
+            "closing_cents": [h.closing.cents if h.closing else None for h in heads],
+            "n_entries": [h.n_entries for h in heads],
+        },
+        schema={"stmt": pl.Int32(), "currency": pl.String(), "statement_no": pl.String(),
+                "sequence_no": pl.Int64(), "page_no": pl.Int64(), "kind": pl.String(), "opening_date": pl.Date(),
+                "opening_cents": pl.Int64(), "closing_date": pl.Date(), "closing_cents": pl.Int64(),
+                "n_entries": pl.Int32()},
+    )
+    out = (
+        frame.join(own, on="stmt", how="left", maintain_order="left")
+        .join(sums, on="stmt", how="left", maintain_order="left")
+        .with_columns(
+            pl.col("entries_sum_cents").fill_null(0),
+            pl.col("n_details").fill_null(0),
+            pl.col("stmt").alias("statement_index"),
+        )
+        .with_columns(
+            (pl.col("opening_cents") + pl.col("entries_sum_cents") == pl.col("closing_cents")).alias("balance_ok")
+        )
+    )
+    return conform(out, STATEMENT_SCHEMA)
