@@ -25,6 +25,7 @@ Kind = Literal["text", "cents", "date", "int", "bool", "float"]
 #: Leading characters Excel (and LibreOffice) would treat as the start of a formula.
 FORMULA_START = r"^[=+\-@\t\r]"
 
+_DEFAULT_WIDTH = {"text": 18, "cents": 14, "date": 11, "int": 9, "bool": 8, "float": 10}
 EUR_FORMAT = '#,##0.00 "€";-#,##0.00 "€"'
 DATE_FORMAT = "dd.mm.yyyy"
 
@@ -36,6 +37,7 @@ class Col:
     source: str
     header: str
     kind: Kind = "text"
+    width: int = 0                                  # XLSX column width in characters (0: from the kind)
 
 
 def neutralise_expr(col: str) -> pl.Expr:
@@ -101,7 +103,8 @@ def xlsx_bytes(sheets: Sequence[tuple[str, pl.DataFrame, Sequence[Col]]], *, cre
             ws.write_row(0, 0, frame.columns)
             ws.write_string(1, 0, "keine Einträge")
             continue
+        widths = {c.header: c.width or _DEFAULT_WIDTH[c.kind] for c in cols}  # autofit costs a pass per cell
         frame.write_excel(workbook=wb, worksheet=name, column_formats=formats,  # type: ignore[arg-type]
-                          autofit=True, freeze_panes=(1, 0), table_style="Table Style Light 9")
+                          column_widths=widths, freeze_panes=(1, 0), table_style="Table Style Light 9")
     wb.close()
     return buf.getvalue()

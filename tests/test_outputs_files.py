@@ -160,3 +160,13 @@ def test_pdf_is_valid_and_has_both_signature_lines(out: Path, frames: dict) -> N
 def test_latin1_fallback_never_fails_on_foreign_text() -> None:
     assert to_latin1("Łukasz Ωmega – 5 €") == "Lukasz ?mega - 5 EUR"
     assert to_latin1("Müller") == "Müller"
+
+
+def test_reports_doc_names_every_column() -> None:
+    from outputs import DAY_CLOSE_SCHEMA, KLAERUNG_SCHEMA
+    from outputs.key_figures import SUMMARY_SCHEMA as KF
+
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "REPORTS.md").read_text(encoding="utf-8")
+    missing = [c for c in [*DAY_CLOSE_SCHEMA, *KLAERUNG_SCHEMA] if f"`{c}`" not in doc]
+    missing += [c for c in ("automation_rate_pct", "unresolved_per_10000") if c in KF and f"`{c}`" not in doc]
+    assert missing == [], f"docs/REPORTS.md does not explain {missing}"
