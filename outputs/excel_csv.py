@@ -13,7 +13,7 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
-from typing import Literal
+from typing import Any, Literal
 
 import polars as pl
 import xlsxwriter
@@ -103,8 +103,10 @@ def xlsx_bytes(sheets: Sequence[tuple[str, pl.DataFrame, Sequence[Col]]], *, cre
             ws.write_row(0, 0, frame.columns)
             ws.write_string(1, 0, "keine Einträge")
             continue
-        widths = {c.header: c.width or _DEFAULT_WIDTH[c.kind] for c in cols}  # autofit costs a pass per cell
-        frame.write_excel(workbook=wb, worksheet=name, column_formats=formats,  # type: ignore[arg-type]
-                          column_widths=widths, freeze_panes=(1, 0), table_style="Table Style Light 9")
+        # fixed widths: autofit would cost another pass over every cell
+        widths: dict[Any, Any] = {c.header: c.width or _DEFAULT_WIDTH[c.kind] for c in cols}
+        fmts: dict[Any, Any] = formats
+        frame.write_excel(workbook=wb, worksheet=name, column_formats=fmts, column_widths=widths,
+                          freeze_panes=(1, 0), table_style="Table Style Light 9")
     wb.close()
     return buf.getvalue()
