@@ -142,12 +142,14 @@ def _age_structure(unresolved: pl.DataFrame, tenants: pl.DataFrame, as_of: date)
 
 
 def key_figures(transactions: pl.DataFrame, allocations: pl.DataFrame, unresolved: pl.DataFrame, *,
-                as_of: date) -> dict[str, pl.DataFrame]:
+                as_of: date, tenant: str | None = None) -> dict[str, pl.DataFrame]:
     """Compute the key figures as of ``as_of``: ``summary`` (one row per tenant) and detail frames.
 
     Returns frames named ``summary``, ``per_day_account``, ``age_structure``, ``by_rule`` and ``by_reason``
     (schemas ``*_SCHEMA`` in this module). Inputs follow TRANSACTION_SCHEMA, ALLOCATION_SCHEMA and
-    UNRESOLVED_SCHEMA; allocations and unresolved rows are attributed to a tenant through their transaction.
+    UNRESOLVED_SCHEMA; allocations and unresolved rows are attributed to a tenant through their transaction;
+    rows whose transaction is not in ``transactions`` (e.g. older unresolved items when only the day's
+    payments are passed) belong to ``tenant``, or to the only tenant in ``transactions``.
     """
     pay = _payments(transactions, allocations, unresolved, as_of)
     summary = (
@@ -166,9 +168,11 @@ def key_figures(transactions: pl.DataFrame, allocations: pl.DataFrame, unresolve
         )
     )
     tenant_of = transactions.select("transaction_id", "tenant").unique(subset=["transaction_id"], keep="first")
+    known = transactions.get_column("tenant").unique().to_list()
+    fallback = tenant if tenant is not None else (known[0] if len(known) == 1 else "")
     un = (
         unresolved.join(tenant_of, on="transaction_id", how="left")
-        .with_columns(pl.col("tenant").fill_null(""))
+        .with_columns(pl.col("tenant").fill_null(fallback))
         .filter(pl.col("booking_date") <= as_of)
     )
     open_sum = un.group_by("tenant").agg(pl.col("unallocated_cents").sum().alias("unresolved_cents"))
@@ -177,7 +181,7 @@ def key_figures(transactions: pl.DataFrame, allocations: pl.DataFrame, unresolve
         "tenant", "booking_date", "account_iban"
     )
     al = allocations.join(tenant_of, on="transaction_id", how="left").with_columns(
-        pl.col("tenant").fill_null(""),
+        pl.col("tenant").fill_null(fallback),
         pl.when(pl.col("decided_by") == "auto").then(pl.lit("auto")).otherwise(pl.lit("clerk")).alias("decided_by"),
     )
     by_rule = al.group_by("tenant", "rule", "decided_by").agg(

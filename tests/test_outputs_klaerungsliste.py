@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 import polars as pl
 import pytest
-from outputs_frames import SPK, VB, alloc, stmt, tx, unres
+from outputs_frames import SPK, TENANT, VB, alloc, stmt, tx, unres
 from outputs_frames import allocations as A
 from outputs_frames import transactions as T
 from outputs_frames import unresolved as U
@@ -113,3 +113,13 @@ def test_age_bands_have_sharp_edges() -> None:
 def test_no_payments_gives_no_rate_not_a_division_error() -> None:
     kf = key_figures(T([]), A([]), U([]), as_of=AS_OF)
     assert kf["summary"].is_empty() and kf["age_structure"].is_empty()
+
+
+def test_old_unresolved_items_count_for_the_tenant_when_only_the_days_payments_are_passed() -> None:
+    old = stmt(SPK, 1, 0, 0, AS_OF - timedelta(days=45))
+    today = stmt(SPK, 2, 0, 0, AS_OF)
+    t_old, t_new = tx(old, 0, 4_000), tx(today, 0, 1_000)
+    kf = key_figures(T([t_new]), A([]), U([unres(t_old, "no_reference"), unres(t_new, "ambiguous")]), as_of=AS_OF)
+    age = {r["age_band"]: r["n_items"] for r in kf["age_structure"].to_dicts() if r["tenant"] == TENANT}
+    assert age == {"0–7": 1, "8–30": 0, "31–90": 1, ">90": 0}
+    assert kf["summary"]["unresolved_cents"].item() == 5_000
