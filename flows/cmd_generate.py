@@ -1,0 +1,55 @@
+"""``kasse generate --out DIR``: write the synthetic municipality (open items, bank files, ground truth).
+
+Calls :func:`synth.generate` (or :func:`synth.generate_scale` with ``--payments``). The same options
+give the same bytes. Exit 0 on success, 2 on usage errors (bad date, non-positive counts).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from pathlib import Path
+from typing import Any
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``generate`` sub-command."""
+    p = subparsers.add_parser(
+        "generate",
+        help="write a synthetic municipality: open items, MT940/camt.053 statements and truth.parquet",
+        description="Write a synthetic municipality into DIR: open_items.csv, statements/sparkasse/*.sta "
+        "(MT940, ISO-8859-1), statements/volksbank/*.xml (camt.053.001.08), truth.parquet (the correct "
+        "allocation of every booking), kasse.toml and README.md. Deterministic for a seed.",
+    )
+    p.add_argument("--out", required=True, metavar="DIR", help="output folder (created if missing)")
+    p.add_argument("--seed", type=int, default=1, metavar="N", help="random seed (default 1)")
+    p.add_argument("--items", type=int, default=3000, metavar="N", help="number of open items (default 3000)")
+    p.add_argument("--days", type=int, default=5, metavar="N", help="booking days (default 5)")
+    p.add_argument("--start", default="2026-11-16", metavar="YYYY-MM-DD", help="first booking day (default 2026-11-16)")
+    p.add_argument("--tenant", default="musterstadt", metavar="T", help="tenant id (default musterstadt)")
+    p.add_argument("--payments", type=int, default=None, metavar="N",
+                   help="scale mode: N payments against --items open items (Parquet open items, fast)")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Generate the set; print what was written."""
+    from synth import generate, generate_scale
+
+    try:
+        start = dt.date.fromisoformat(args.start)
+    except ValueError:
+        print(f"kasse generate: --start expects YYYY-MM-DD, got {args.start!r}", file=sys.stderr)
+        return 2
+    if args.items < 1 or args.days < 1 or (args.payments is not None and args.payments < 1):
+        print("kasse generate: --items, --days and --payments must be positive", file=sys.stderr)
+        return 2
+    out = Path(args.out)
+    if args.payments is not None:
+        result = generate_scale(out, n_items=args.items, n_payments=args.payments, seed=args.seed)
+    else:
+        result = generate(out, seed=args.seed, n_items=args.items, days=args.days, start=start, tenant=args.tenant)
+    print(f"{result.n_items} open items, {result.n_payments} bank bookings in {len(result.statements)} "
+          f"statement files → {out}")
+    return 0
