@@ -52,14 +52,10 @@ def iban_valid_expr(column: str) -> pl.Expr:
     for start in range(0, _MAX_DIGITS, _CHUNK):
         chunk = digits.str.slice(start, _CHUNK)
         width = chunk.str.len_chars()
-        remainder = (
-            pl.when(width > 0)
-            .then(
-                (remainder * pl.lit(10, dtype=pl.Int64()).pow(width.cast(pl.Int64())) + chunk.cast(pl.Int64(), strict=False))
-                % 97
-            )
-            .otherwise(remainder)
-        )
+        # remainder appears once per step (in both when-branches it doubled the expression tree per chunk)
+        scale = pl.when(width > 0).then(pl.lit(10, dtype=pl.Int64()).pow(width.cast(pl.Int64()))).otherwise(1)
+        value = pl.when(width > 0).then(chunk.cast(pl.Int64(), strict=False)).otherwise(0)
+        remainder = (remainder * scale + value) % 97
     verdict = shaped & length_ok.fill_null(False) & (remainder == 1).fill_null(False)
     return pl.when(judged).then(verdict).otherwise(pl.lit(None, dtype=pl.Boolean()))
 
