@@ -117,6 +117,7 @@ def _statements(heads: list[StatementHead], frame: pl.DataFrame, rows: pl.DataFr
         pl.col("booking_date").max().alias("last_booking_date"),
         pl.col("entry_amount_cents").filter(first & pl.col("booked")).sum().alias("entries_sum_cents"),
         pl.len().cast(pl.Int32).alias("n_details"),
+        pl.col("currency").drop_nulls().first().alias("_row_currency"),
     )
     own = pl.DataFrame(
         {
@@ -144,6 +145,7 @@ def _statements(heads: list[StatementHead], frame: pl.DataFrame, rows: pl.DataFr
             pl.col("entries_sum_cents").fill_null(0),
             pl.col("n_details").fill_null(0),
             pl.col("stmt").alias("statement_index"),
+            pl.coalesce(pl.col("currency"), pl.col("_row_currency")).alias("currency"),
         )
         .with_columns(
             (pl.col("opening_cents") + pl.col("entries_sum_cents") == pl.col("closing_cents")).alias("balance_ok")

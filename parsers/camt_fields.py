@@ -202,7 +202,11 @@ def detail_fields(entries: pl.DataFrame) -> pl.DataFrame:
             _inside(tx, "Cdtr").str.extract(r"<PrvtId>\s*<Othr>\s*<Id>([^<]*)<", 1),
         )).alias("d_creditor_id"),
         text_expr(_inside(tx, "CdtrRefInf").str.extract(_leaf("Ref"), 1)).alias("d_creditor_ref"),
-        text_expr(_inside(tx, "RtrInf").str.extract(r"<Rsn>\s*<(?:Cd|Prtry)>([^<]*)<", 1)).alias("d_return"),
+        # a return without a reason code keeps its narrative (AddtlInf), so the return is not lost
+        pl.coalesce(
+            text_expr(_inside(tx, "RtrInf").str.extract(r"<Rsn>\s*<(?:Cd|Prtry)>([^<]*)<", 1)),
+            text_expr(_inside(tx, "RtrInf").str.extract(_leaf("AddtlInf"), 1)),
+        ).alias("d_return"),
         pl.when(ustrd.list.len() > 0).then(nonempty_expr(joined.str.strip_chars())).alias("d_remittance"),
         *_charges(_inside(tx, "Chrgs"), "d_charges"),
     ).drop("_tx")
