@@ -153,7 +153,7 @@ def make_payments(rng: random.Random, items: list[Item], days: list[dt.date], n_
             swift_code="NRTI", booking_text="SEPA-RUECKLASTSCHRIFT", family="IDDT", subfamily="UPDD",
             svwz=f"RUECKLASTSCHRIFT {c.svwz}"[:140], eref=c.eref, mref=c.mref, cred=CREDITOR_ID, cp_name=c.cp_name,
             cp_iban=c.cp_iban, cp_bic=c.cp_bic, return_code=RETURN_CODES[reason], return_reason=reason,
-            kz_quoted=c.kz_quoted, note=f"return {reason} of collection on {c.booking_date}"))
+            kz_quoted=c.kz_quoted, quoted=c.quoted, note=f"return {reason} of collection on {c.booking_date}"))
 
     def unique_amount(it: Item) -> bool:
         return pools.amounts_by_debtor[it.debtor.debtor_id].count(it.amount_cents) == 1
