@@ -154,7 +154,7 @@ def test_camt_statements_tie_out_and_batch_counts(demo: GeneratedSet) -> None:
 
 def _hashes(folder: Path) -> dict[str, str]:
     return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+            for p in sorted(folder.rglob("*")) if p.is_file() and not p.name.startswith(".")}
 
 
 def test_same_seed_same_bytes(tmp_path: Path) -> None:
