@@ -11,7 +11,9 @@ from __future__ import annotations
 import re
 
 _GERMAN = re.compile(r"^\d{1,3}(\.\d{3})+(,\d{1,2})?$|^\d+(,\d{1,2})?$")
-_POINT = re.compile(r"^\d{1,3}(,\d{3})+(\.\d{1,2})?$|^\d+(\.\d{1,2})?$")
+# a comma as thousands separator only together with a decimal point: "12,345" is refused (German eyes
+# read it as three decimals), "12,345.00" is not
+_POINT = re.compile(r"^\d{1,3}(,\d{3})+\.\d{1,2}$|^\d+(\.\d{1,2})?$")
 
 
 class AmountError(ValueError):
@@ -21,8 +23,8 @@ class AmountError(ValueError):
 def parse_amount(text: str) -> int:
     """Euro text -> cents. Accepts ``1.234,56``, ``1234,56``, ``1234.56``, ``1,234.56``, ``€``/``EUR``.
 
-    A single separator followed by exactly three digits (``1.234``) is read as a thousands separator,
-    as a German clerk means it. Raises :class:`AmountError` for anything else (never guesses).
+    A dot followed by exactly three digits (``1.234``) is a thousands separator, as a German clerk means
+    it; ``12,345`` is refused. Raises :class:`AmountError` for anything else (never guesses).
     """
     s = text.strip().replace("\u00a0", "").replace(" ", "").replace("€", "").removesuffix("EUR").strip()
     sign = 1

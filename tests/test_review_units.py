@@ -1,0 +1,105 @@
+"""Plain parts of the review page: amounts as clerks type them, users file, settings, list queries, CLI."""
+
+from __future__ import annotations
+
+import io
+import sys
+from pathlib import Path
+
+import polars as pl
+import pytest
+from review_data import PASSWORD, klaerungsliste, write_users
+
+from flows.cli import main
+from review.amounts import AmountError, format_cents, parse_amount
+from review.config import ConfigError, review_config_from
+from review.listing import filter_items, page_of, parse_list_query
+from review.state import _with_search_columns
+from review.users import UsersFileError, authenticate, hash_password, load_users, parse_users
+
+
+@pytest.mark.parametrize(
+    ("text", "cents"),
+    [
+        ("1.234,56", 123456), ("1234,56", 123456), ("1234.56", 123456), ("1,234.56", 123456),
+        ("12", 1200), ("0,5", 50), ("0.05", 5), ("1.234", 123400), ("1.234.567,89", 123456789),
+        (" 150,00 € ", 15000), ("99,99 EUR", 9999), ("-5,00", -500), ("1\u00a0234,56", 123456),
+    ],
+)
+def test_amounts_as_typed(text: str, cents: int) -> None:
+    assert parse_amount(text) == cents
+
+
+@pytest.mark.parametrize("text", ["", "abc", "1,2,3", "12,345", "1.23.45", "1,234,5", "12.345,6.7", "1e3", "--5"])
+def test_amounts_never_guessed(text: str) -> None:
+    with pytest.raises(AmountError):
+        parse_amount(text)
+
+
+def test_format_cents() -> None:
+    assert [format_cents(c) for c in (0, 5, 123456, -100, 123456789, None)] == [
+        "0,00", "0,05", "1.234,56", "-1,00", "1.234.567,89", ""]
+
+
+def test_users_file(tmp_path: Path) -> None:
+    users = load_users(write_users(tmp_path / "users.toml"))
+    assert users["otto"].role == "auditor" and not users["otto"].may_decide
+    assert users["sven"].may_approve and not users["anna"].may_approve
+    assert authenticate(users, "anna", PASSWORD) is users["anna"]
+    assert authenticate(users, "anna", "wrong") is None
+    assert authenticate({"x": users["anna"]}, "x", PASSWORD) is not None
+    h = hash_password("lang-genug")
+    assert h.startswith("$argon2id$")
+    with pytest.raises(UsersFileError, match="role must be one of"):
+        parse_users({"users": {"a": {"role": "admin", "tenants": ["t"], "password_hash": h}}})
+    with pytest.raises(UsersFileError, match="tenants"):
+        parse_users({"users": {"a": {"role": "clerk", "tenants": [], "password_hash": h}}})
+    with pytest.raises(UsersFileError, match="argon2"):
+        parse_users({"users": {"a": {"role": "clerk", "tenants": ["t"], "password_hash": "plain"}}})
+    (tmp_path / "bad.toml").write_text("[users\n")
+    with pytest.raises(UsersFileError, match=r"bad\.toml"):
+        load_users(tmp_path / "bad.toml")
+
+
+def test_review_settings(tmp_path: Path) -> None:
+    cfg = review_config_from({"paths": {"state_dir": "st"}, "review": {"four_eyes_above": "1.000,00"}}, tmp_path)
+    assert cfg.state_dir == tmp_path / "st" and cfg.four_eyes_above_cents == 100000
+    assert cfg.requires_approval(100001) and not cfg.requires_approval(100000)
+    assert review_config_from({"review": {"four_eyes_above": 250}}, tmp_path).four_eyes_above_cents == 25000
+    default = review_config_from({}, tmp_path)
+    assert default.four_eyes_above_cents == 0 and default.requires_approval(1) and not default.requires_approval(0)
+    assert default.state_dir == tmp_path / "state"          # beside the ledger, as the nightly run reads it
+    with pytest.raises(ConfigError, match="four_eyes_above"):
+        review_config_from({"review": {"four_eyes_above": "viel"}}, tmp_path)
+    (tmp_path / "short.secret").write_text("abc")
+    with pytest.raises(ConfigError, match="at least 16"):
+        review_config_from({"review": {"secret_file": "short.secret"}}, tmp_path)
+
+
+def test_list_query_ignores_garbage_and_pages_clamp() -> None:
+    q = parse_list_query({"sort": "drop table", "page": "-3", "age_min": "x", "status": "nope", "q": "  a  "})
+    assert (q.sort, q.page, q.age_min, q.status, q.q, q.amount_cents) == ("age", 1, None, "", "a", None)
+    items = _with_search_columns(klaerungsliste())
+    rows = filter_items(items, parse_list_query({"sort": "amount", "dir": "asc"}))
+    assert rows["unallocated_cents"].to_list() == sorted(rows["unallocated_cents"].to_list())
+    shown, page, pages = page_of(rows, 99, 4)
+    assert (page, pages, shown.height) == (2, 2, 2)
+    decided = {"tx-split": "pending", "tx-big": "effective"}
+    assert filter_items(items, parse_list_query({"status": "open"}), decided).height == 4
+    assert filter_items(items, parse_list_query({"status": "pending"}), decided)["transaction_id"].to_list() == ["tx-split"]
+    # a search text with regex characters is taken literally
+    assert filter_items(items, parse_list_query({"q": "KZ 4711.0000.0001"})).height == 1
+    assert filter_items(items, parse_list_query({"q": ".*"})).height == 0
+    assert isinstance(rows, pl.DataFrame)
+
+
+def test_cli_hash_password_and_config_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(sys, "stdin", io.StringIO("ein-langes-passwort\n"))
+    assert main(["review", "--hash-password"]) == 0
+    assert capsys.readouterr().out.startswith("$argon2id$")
+    assert main(["review"]) == 2
+    assert "--users FILE is required" in capsys.readouterr().err
+    (tmp_path / "u.toml").write_text("[users.a]\nrole = 'boss'\ntenants = ['t']\npassword_hash = '$argon2id$x'\n")
+    assert main(["review", "--users", str(tmp_path / "u.toml")]) == 2
+    assert "role must be one of" in capsys.readouterr().err
