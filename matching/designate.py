@@ -4,7 +4,8 @@ Evidence levels, strongest first; a payment uses only its strongest level:
 
 0. ``reference.exact``    a Kassenzeichen with a valid check digit (or an ``external_ref`` token)
 1. ``reference.window``   a valid Kassenzeichen glued to a neighbouring number
-2. ``reference.typo``     one wrong digit / one swap, repaired to exactly one Kassenzeichen
+2. ``reference.typo``     one wrong digit / one swap, repaired to exactly one Kassenzeichen (if
+                          several are one edit away: to the one whose open amount is the payment)
 3. ``iban_amount``        payer IBAN of exactly one debtor, exactly one of its items has the amount
 
 A Kassenzeichen designates all items filed under it (main claim and its Nebenforderungen). Decisions use
@@ -59,9 +60,23 @@ def _hits(pay: pl.DataFrame, rec: pl.DataFrame, cfg: MatchConfig) -> tuple[pl.Da
     if cfg.typo_repair:
         todo = refs.filter(pl.col("kind") == "exact").join(found, on="transaction_id", how="anti")
         rep = typo_repairs(todo, rec.select("kz_norm").unique(), cfg)
-        ok = rep.filter(pl.col("n_fits") == 1)
+        # several Kassenzeichen one edit away: the one whose open amount is exactly the payment decides
+        kz_open = rec.group_by("kz_norm").agg(pl.col("amount_cents").sum().alias("open_sum"))
+        by_amount = (
+            rep.filter(pl.col("n_fits") > 1)
+            .join(kz_open, on="kz_norm")
+            .join(pay.select("transaction_id", "amount_cents"), on="transaction_id")
+            .filter(pl.col("open_sum") == pl.col("amount_cents"))
+            .filter(pl.len().over("transaction_id", "ref") == 1)
+        )
+        ok = pl.concat([rep.filter(pl.col("n_fits") == 1).select("transaction_id", "ref", "kz_norm"),
+                        by_amount.select("transaction_id", "ref", "kz_norm")])
         found = pl.concat([found, ok.join(items, on="kz_norm").select("transaction_id", "receivable_id", pl.lit(2, pl.Int32).alias("level"))])
-        typo_fits = rep.filter(pl.col("n_fits") > 1).join(items, on="kz_norm").select("transaction_id", "receivable_id")
+        typo_fits = (
+            rep.filter(pl.col("n_fits") > 1)
+            .join(by_amount.select("transaction_id", "ref"), on=["transaction_id", "ref"], how="anti")
+            .join(items, on="kz_norm").select("transaction_id", "receivable_id")
+        )
     return found, typo_fits
 
 

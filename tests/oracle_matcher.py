@@ -155,6 +155,9 @@ def oracle_match(transactions: pl.DataFrame, receivables: pl.DataFrame, cfg: Mat
             known = {r["kz_norm"] for r in recs}
             for ref in exact:
                 fits = {v for v in _edits(ref) if _valid(v, cfg) and v in known}
+                if len(fits) > 1:
+                    same = {v for v in fits if sum(r["amount_cents"] for r in recs if r["kz_norm"] == v) == t["amount_cents"]}
+                    fits = same if len(same) == 1 else fits
                 if len(fits) == 1:
                     levels[2] |= {r["receivable_id"] for r in recs if r["kz_norm"] in fits}
                 elif len(fits) > 1:
