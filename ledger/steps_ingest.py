@@ -32,6 +32,25 @@ def match_config(cfg: TenantConfig) -> Any:
     return MatchConfig.from_toml(cfg.raw)
 
 
+def account_aliases(ibans: list[str]) -> dict[str, str]:
+    """``BLZ/Kontonummer`` spellings (MT940 :25:) of the tenant's German IBANs -> the IBAN."""
+    out: dict[str, str] = {}
+    for iban in ibans:
+        if iban.startswith("DE") and len(iban) == 22:
+            blz, konto = iban[4:12], iban[12:]
+            for k in {konto, konto.lstrip("0")}:
+                out[f"{blz}/{k}"] = iban
+    return out
+
+
+def with_configured_accounts(frame: pl.DataFrame, ibans: list[str]) -> pl.DataFrame:
+    """Write ``account_iban`` as the configured IBAN where the bank delivered BLZ/account (raw keeps it)."""
+    aliases = account_aliases(ibans)
+    if not aliases or frame.height == 0:
+        return frame
+    return frame.with_columns(pl.col("account_iban").replace(aliases))
+
+
 def _exports(paths: list[Path], known: set[str], *, tenant: str, run_id: str, booking_date: date,
              config: Any) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, list[Issue]]:
     """Load each open-items export (a per-file loop: exports are few); return files, imports, items, issues."""
@@ -95,9 +114,12 @@ def ingest(cfg: TenantConfig, booking_date: date, run_id: str, folder: RunDir) -
     files = archived_as(files.with_columns(*tag, pl.lit(booking_date).alias("booking_date")),
                         tenant_dir=cfg.tenant_dir, booking_date=booking_date)
     issues = issues_frame([*result.issues, *ex_issues]).with_columns(*tag, pl.lit(booking_date).alias("booking_date"))
-    transactions = result.transactions.with_columns(*tag)
+    from ledger.steps_close import expected_accounts
+
+    ibans = expected_accounts(cfg)
+    transactions = with_configured_accounts(result.transactions.with_columns(*tag), ibans)
     folder.book("files", conform(files, FILES))
-    folder.book("statements", result.statements.with_columns(*tag))
+    folder.book("statements", with_configured_accounts(result.statements.with_columns(*tag), ibans))
     folder.book("transactions", transactions)
     folder.book("issues", issues)
     folder.book("open_item_imports", imports)

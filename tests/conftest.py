@@ -21,3 +21,12 @@ def samples_dir() -> Path:
     if not SAMPLES.is_dir():
         pytest.fail(f"../shared/samples not found beside the repo (looked in {SAMPLES})")
     return SAMPLES
+
+
+@pytest.fixture(scope="session")
+def prefect_harness():
+    """One Prefect test harness (temporary SQLite API) per test session: startup costs several seconds."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=None):
+        yield
