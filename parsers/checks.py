@@ -2,9 +2,8 @@
 
 Per statement (``statement.balance_mismatch``, error): opening + booked entries = closing.
 
-Per account (account + currency + tenant; statements of kind ``statement`` only, sorted by the
-year of the closing date, sequence number, page, opening date; the ledger's ``previous`` statements
-first):
+Per account (account + currency + tenant; statements of kind ``statement`` only, sorted by closing
+date, sequence number, page; the ledger's ``previous`` statements first):
 
 * ``statement.gap`` (warning): the sequence number jumps by more than one. Not a gap: the same number
   again (the next page of a multi-page statement), a number 0 (``:28C:0`` = "not numbered"), and a
@@ -132,12 +131,11 @@ def check_sequence(statements: pl.DataFrame, *, previous: pl.DataFrame | None = 
         pl.col("account_iban").fill_null("").str.replace_all(" ", "").str.to_uppercase(),
         pl.col("currency").fill_null(""),
     ]
-    when = pl.coalesce("opening_date", "first_booking_date", "closing_date")
-    year = pl.coalesce("closing_date", "last_booking_date", "opening_date").dt.year()
-    ordered = both.with_columns(_acct=pl.concat_str(account, separator="|"), _when=when, _year=year).sort(
-        ["_acct", "_new", "_year", "sequence_no", "page_no", "_when", "_ord"], nulls_last=False
+    when = pl.coalesce("closing_date", "last_booking_date", "opening_date", "first_booking_date")
+    ordered = both.with_columns(_acct=pl.concat_str(account, separator="|"), _when=when).sort(
+        ["_acct", "_new", "_when", "sequence_no", "page_no", "_ord"], nulls_last=False
     )
-    year = pl.col("_year")
+    year = pl.col("_when").dt.year()
     flagged = ordered.with_columns(
         _prev_seq=pl.col("sequence_no").shift(1).over("_acct"),
         _prev_closing=pl.col("closing_cents").shift(1).over("_acct"),

@@ -26,13 +26,17 @@ _MAX_DIGITS = 2 * 34  # an IBAN has at most 34 characters, each becomes at most 
 
 @cache
 def iban_lengths() -> dict[str, int]:
-    """IBAN length per country code, from schwifty's registry (empty if the registry changed shape)."""
-    try:
-        from schwifty import registry
+    """IBAN length per country code, from schwifty's registry (asked once for every two-letter code)."""
+    from schwifty import registry
 
-        return {c: registry.get_iban_spec(c).iban_length for c in registry.get_countries()}
-    except Exception:  # a registry layout change must not stop ingest: length is then not checked
-        return {}
+    lengths = {}
+    for a in _LETTER_VALUES:
+        for b in _LETTER_VALUES:
+            try:
+                lengths[a + b] = registry.get_iban_spec(a + b).iban_length
+            except Exception:  # no IBAN in that country (schwifty raises its own ValueError family)
+                continue
+    return lengths
 
 
 def iban_valid_expr(column: str) -> pl.Expr:
@@ -49,13 +53,12 @@ def iban_valid_expr(column: str) -> pl.Expr:
         length_ok = pl.lit(True)
     digits = (s.str.slice(4) + s.str.slice(0, 4)).str.replace_many(_LETTER_VALUES)
     remainder = pl.lit(0, dtype=pl.Int64())
+    ten = pl.lit(10, dtype=pl.Int64())
     for start in range(0, _MAX_DIGITS, _CHUNK):
+        # past the end a chunk is "" (width 0, value 0), which leaves the remainder as it is
         chunk = digits.str.slice(start, _CHUNK)
-        width = chunk.str.len_chars()
-        # remainder appears once per step (in both when-branches it doubled the expression tree per chunk)
-        scale = pl.when(width > 0).then(pl.lit(10, dtype=pl.Int64()).pow(width.cast(pl.Int64()))).otherwise(1)
-        value = pl.when(width > 0).then(chunk.cast(pl.Int64(), strict=False)).otherwise(0)
-        remainder = (remainder * scale + value) % 97
+        value = chunk.cast(pl.Int64(), strict=False).fill_null(0)
+        remainder = (remainder * ten.pow(chunk.str.len_chars().cast(pl.Int64())) + value) % 97
     verdict = shaped & length_ok.fill_null(False) & (remainder == 1).fill_null(False)
     return pl.when(judged).then(verdict).otherwise(pl.lit(None, dtype=pl.Boolean()))
 
