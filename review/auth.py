@@ -72,7 +72,7 @@ def _safe_next(value: object) -> str:
 async def login_page(request: Request) -> Response:
     """GET /login: the form; POST /login: check the password, start a fresh session."""
     next_path = _safe_next(request.query_params.get("next"))
-    if request.method == "GET":
+    if request.method != "POST":                       # GET and HEAD
         return render(request, "login.html", {"next": next_path, "error": ""})
     form = await request.form()
     check_csrf(request, form)

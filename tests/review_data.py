@@ -109,11 +109,11 @@ def write_state(state_dir: Path, run_id: str = "run-0001", *, items: pl.DataFram
     return state_dir
 
 
-def config_file(folder: Path, state_dir: Path, four_eyes_above: str = "100,00") -> Path:
+def config_file(folder: Path, state_dir: Path, four_eyes_above: str = "100,00", page_size: int = 3) -> Path:
     """A tenant TOML with the review section."""
     path = folder / "kasse.toml"
     path.write_text(f'[tenant]\nid = "{TENANT}"\n\n[paths]\nstate_dir = "{state_dir}"\n\n'
-                    f'[review]\nfour_eyes_above = "{four_eyes_above}"\npage_size = 3\n', encoding="utf-8")
+                    f'[review]\nfour_eyes_above = "{four_eyes_above}"\npage_size = {page_size}\n', encoding="utf-8")
     return path
 
 

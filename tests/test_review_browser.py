@@ -25,7 +25,7 @@ from nightly_files import Entry, kz, write_mt940, write_open_items
 from review_data import PASSWORD, TENANT, config_file, write_state, write_users
 
 from ledger.config import load_tenant_config
-from ledger.journal import effective_decisions
+from ledger.journal import Allocation, effective_decisions, new_decision, record_decision
 from ledger.night import run_night
 from ledger.publish import read_published
 from review import create_app, load_review_config, load_users
@@ -143,12 +143,18 @@ def test_clerk_splits_supervisor_approves_next_night_books(tmp_path: Path) -> No
 
 def test_pages_in_the_browser_and_screenshots(tmp_path: Path) -> None:
     state = write_state(tmp_path / "state")
-    app = create_app(load_review_config(config_file(tmp_path, state)), load_users(write_users(tmp_path / "u.toml")))
+    record_decision(state, new_decision(TENANT, "tx-big", "assign", user="bert", role="clerk", amount_cents=600000,
+                                        requires_approval=True, allocations=[Allocation("R-GEW-9", "9999.1111.2222", 600000)]))
+    record_decision(state, new_decision(TENANT, "tx-double", "park", user="bert", role="clerk", amount_cents=8000,
+                                        requires_approval=False, note="Zahler nicht erreichbar"))
+    config = load_review_config(config_file(tmp_path, state, page_size=50))
+    app = create_app(config, load_users(write_users(tmp_path / "u.toml")))
     out = Path(os.environ.get("KASSE_SCREENSHOTS") or tmp_path)
     with serve(app) as base, browser_page() as (page, errors):
         log_in(page, base, "anna")
         page.goto(f"{base}/t/{TENANT}/?sort=amount&dir=desc")
-        assert page.locator("table.items tbody tr").count() == 3
+        assert page.locator("table.items tbody tr").count() == 6
+        assert page.locator("span.badge.pending").count() == 1 and page.locator("span.badge.effective").count() == 1
         page.screenshot(path=str(out / "review_list.png"), full_page=True)
         page.goto(f"{base}/t/{TENANT}/item/tx-split")
         assert page.locator("pre.remittance").inner_text().splitlines() == [
