@@ -149,7 +149,7 @@ def _entry_issues(e: pl.DataFrame, path: str) -> list[Issue]:
                    pl.format("date beyond the month's end in '{}' (e.g. 30 February) read as the month's last day",
                              pl.col("content").str.slice(0, 10)), raw, _at("61"))
     out += _issues(e.filter(pl.col("details_bad_subfield").is_not_null()), path, WARNING, "mt940.invalid_subfield",
-                   pl.format("invalid :86: subfield '{}' (expected ?00 ?10 ?20-?34 ?60-?63); kept as text",
+                   pl.format("invalid :86: subfield marker(s) {} (expected ?00 ?10 ?20-?34 ?60-?63): ?2 + letter read as a purpose line, others kept as text",
                              pl.col("details_bad_subfield")), raw, _at("61"))
     return out
 

@@ -52,11 +52,15 @@ def _subfields(df: pl.DataFrame) -> pl.DataFrame:
     pieces = pieces.filter(pl.col("p").is_not_null())
     code = pl.col("p").str.slice(0, 2)
     valid = code.is_in(VALID_SUBFIELDS)
+    # "?2A" (zilverline deutsche_bank) sits exactly where the next 27-character purpose line starts:
+    # a purpose marker with a damaged number. It is read as one (content kept, marker dropped, warned).
+    damaged = code.str.contains(r"^2[A-Z]$")
     if pieces.select((~valid).any()).item():
         first = (pl.col("_eid") != pl.col("_eid").shift(1)).fill_null(True)
         pieces = pieces.with_columns(
-            pl.when(valid).then(code).when(first).then(pl.lit("??")).forward_fill().alias("c"),
-            pl.when(valid)
+            pl.when(valid).then(code).when(damaged).then(pl.lit("29")).when(first).then(pl.lit("??"))
+            .forward_fill().alias("c"),
+            pl.when(valid | damaged)
             .then(pl.col("p").str.slice(2))
             .when(pl.col("p") == "")
             .then(pl.lit(""))  # a stray "?" closing the text (WoLpH malformed_details): dropped, warned
