@@ -41,10 +41,11 @@ def iban_owner(rec: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _hits(pay: pl.DataFrame, rec: pl.DataFrame, cfg: MatchConfig) -> tuple[pl.DataFrame, pl.DataFrame]:
+def _hits(
+    pay: pl.DataFrame, refs: pl.DataFrame, rec: pl.DataFrame, cfg: MatchConfig
+) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(transaction_id, receivable_id, level) for every level, plus ambiguous typo fits for suggestions."""
     items = rec.select("receivable_id", "kz_norm")
-    refs = reference_candidates(pay, cfg)
     valid = refs.filter(pl.col("valid"))
     by_ref = valid.join(items, left_on="ref", right_on="kz_norm").select(
         "transaction_id", "receivable_id", pl.when(pl.col("kind") == "exact").then(0).otherwise(1).alias("level")
@@ -90,7 +91,8 @@ def designate(pay: pl.DataFrame, rec: pl.DataFrame, cfg: MatchConfig) -> tuple[p
     owners = iban_owner(rec)
     pay = pay.join(owners, left_on=pl.col("counterparty_iban").str.replace_all(" ", "").str.to_uppercase(),
                    right_on="iban", how="left").select(pl.exclude("iban"))
-    found, typo_fits = _hits(pay, rec, cfg)
+    refs = reference_candidates(pay, cfg)
+    found, typo_fits = _hits(pay, refs, rec, cfg)
     if cfg.iban_amount:
         iban_fit = (
             pay.join(found, on="transaction_id", how="anti")
@@ -138,7 +140,7 @@ def designate(pay: pl.DataFrame, rec: pl.DataFrame, cfg: MatchConfig) -> tuple[p
         "transaction_id", "receivable_id", rules.alias("rule"), conf.alias("confidence"), "set_key"
     )
     held_known = per.filter(pl.col("reason").is_not_null()).select("transaction_id", "reason")
-    looked = reference_like(pay, cfg)
+    looked = refs.filter(pl.col("kind") == "exact")["transaction_id"].unique()
     rest = pay.join(per, on="transaction_id", how="anti").select(
         "transaction_id",
         pl.when(pl.col("transaction_id").is_in(typo_fits["transaction_id"].implode())).then(pl.lit("ambiguous"))
@@ -152,9 +154,3 @@ def designate(pay: pl.DataFrame, rec: pl.DataFrame, cfg: MatchConfig) -> tuple[p
         typo_fits.select("transaction_id", "receivable_id", pl.lit(0.5).alias("score"), pl.lit("reference.typo").alias("why")),
     ])
     return book, held, cands
-
-
-def reference_like(pay: pl.DataFrame, cfg: MatchConfig) -> pl.Series:
-    """transaction_ids whose text holds something shaped like a Kassenzeichen (right length)."""
-    refs = reference_candidates(pay, cfg)
-    return refs.filter(pl.col("kind") == "exact")["transaction_id"].unique()

@@ -45,22 +45,33 @@ def check_ok(expr: pl.Expr, digits: int, scheme: str) -> pl.Expr:
     return well_formed & (check == digit(expr, body)) & (check != 10)
 
 
-def plain_text(cfg: MatchConfig) -> pl.Expr:
-    """Remittance + EREF + creditor reference, upper-cased, prefixes and RF check digits removed."""
-    text = pl.concat_str(
+def joined_text() -> pl.Expr:
+    """Remittance + EREF + creditor reference, with a non-separator between the fields."""
+    return pl.concat_str(
         [pl.col("remittance"), pl.col("end_to_end_id"), pl.col("creditor_ref")], separator=" | ", ignore_nulls=True
-    ).str.to_uppercase()
-    text = text.str.replace_all(r"\bRF\d\d", " ")
+    )
+
+
+def plain_text(cfg: MatchConfig) -> pl.Expr:
+    """The joined text upper-cased, prefixes (``KZ``, ``Kassenzeichen:`` …) and RF check digits removed:
+    the text whose words are looked up as ``external_ref``."""
+    text = joined_text().str.to_uppercase().str.replace_all(r"\bRF\d\d", " ")
     if cfg.prefixes:
         alts = "|".join(sorted((p.replace(".", r"\.") for p in cfg.prefixes), key=len, reverse=True))
         text = text.str.replace_all(rf"\b(?:{alts})\b\.?:?", " ")
     return text
 
 
-def normalised_text(cfg: MatchConfig) -> pl.Expr:
-    """:func:`plain_text` with separators between digit groups collapsed (twice: that reaches the
-    fixpoint, a single pass leaves every second separator of ``1 2 3``)."""
-    return plain_text(cfg).str.replace_all(_SEP, "${1}${2}").str.replace_all(_SEP, "${1}${2}")
+def digit_texts(tx: pl.DataFrame) -> pl.LazyFrame:
+    """(transaction_id, plain, collapsed): the joined text without RF check digits, and the same with
+    separators between digit groups collapsed (twice: that reaches the fixpoint, a single pass leaves
+    every second separator of ``1 2 3``). Letters never hold digits, so prefixes need no removal."""
+    plain = joined_text().str.replace_all(r"(?i)\bRF\d\d", " ")
+    return (
+        tx.lazy()
+        .select("transaction_id", plain.alias("plain"))
+        .with_columns(pl.col("plain").str.replace_all(_SEP, "${1}${2}").str.replace_all(_SEP, "${1}${2}").alias("collapsed"))
+    )
 
 
 def reference_candidates(tx: pl.DataFrame, cfg: MatchConfig) -> pl.DataFrame:
@@ -68,15 +79,19 @@ def reference_candidates(tx: pl.DataFrame, cfg: MatchConfig) -> pl.DataFrame:
 
     ``exact``: a digit run of exactly ``digits`` digits, in the collapsed or in the plain text (so that
     ``KZ-DUEDATE`` and two references separated by a space are each found whole). ``window``: every
-    ``digits``-long slice of a longer collapsed run. ``tx`` needs transaction_id, remittance,
-    end_to_end_id, creditor_ref.
+    ``digits``-long slice of a longer run (up to ``max_run`` digits). ``tx`` needs transaction_id,
+    remittance, end_to_end_id, creditor_ref.
     """
     n = cfg.digits
-    base = tx.lazy().select(
-        "transaction_id",
-        pl.concat_list(normalised_text(cfg).str.extract_all(r"\d+"), plain_text(cfg).str.extract_all(r"\d+")).alias("run"),
+    long_run = rf"\d{{{n},}}"
+    runs = (
+        digit_texts(tx)
+        .select("transaction_id", pl.concat_list(pl.col("collapsed").str.extract_all(long_run),
+                                                 pl.col("plain").str.extract_all(long_run)).alias("run"))
+        .explode("run")
+        .filter(pl.col("run").str.len_chars() <= cfg.max_run)
+        .unique()
     )
-    runs = base.explode("run").filter(pl.col("run").str.len_chars().is_between(n, cfg.max_run)).unique()
     exact = runs.filter(pl.col("run").str.len_chars() == n).select(
         "transaction_id", pl.col("run").alias("ref"), pl.lit("exact").alias("kind")
     )

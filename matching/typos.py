@@ -45,8 +45,8 @@ def typo_repairs(refs: pl.DataFrame, kz_index: pl.DataFrame, cfg: MatchConfig) -
         .join(_edits(n), how="cross")
         .with_columns(variant.alias("kz_norm"))
         .filter(pl.col("kz_norm") != r)
+        .join(kz_index.lazy().select("kz_norm"), on="kz_norm", how="semi")  # existence first: cheap
         .filter(check_ok(pl.col("kz_norm"), n, cfg.check_digit))
-        .join(kz_index.lazy().select("kz_norm"), on="kz_norm", how="semi")
         .unique(["transaction_id", "ref", "kz_norm"])
         .with_columns(pl.len().over("transaction_id", "ref").cast(pl.UInt32).alias("n_fits"))
         .select("transaction_id", "ref", "kz_norm", "n_fits")

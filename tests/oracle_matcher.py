@@ -70,8 +70,13 @@ def _plain(t: dict[str, Any], cfg: MatchConfig) -> str:
     return text
 
 
+def _digit_plain(t: dict[str, Any]) -> str:
+    parts = [t[c] for c in ("remittance", "end_to_end_id", "creditor_ref") if t[c] is not None]
+    return re.sub(r"(?i)\bRF\d\d", " ", " | ".join(parts))
+
+
 def _text(t: dict[str, Any], cfg: MatchConfig) -> str:
-    text = _plain(t, cfg)
+    text = _digit_plain(t)
     while True:
         new = re.sub(r"(\d)[.\s/\-]+(\d)", r"\1\2", text)
         if new == text:
@@ -82,7 +87,7 @@ def _text(t: dict[str, Any], cfg: MatchConfig) -> str:
 def _refs(t: dict[str, Any], cfg: MatchConfig) -> tuple[set[str], set[str]]:
     """(exact-length runs, windows of longer runs)."""
     exact, windows = set(), set()
-    for run in re.findall(r"\d+", _text(t, cfg)) + re.findall(r"\d+", _plain(t, cfg)):
+    for run in re.findall(r"\d+", _text(t, cfg)) + re.findall(r"\d+", _digit_plain(t)):
         if len(run) == cfg.digits:
             exact.add(run)
         elif cfg.digits < len(run) <= cfg.max_run and cfg.check_digit != "none":

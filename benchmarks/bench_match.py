@@ -1,0 +1,147 @@
+"""Matching benchmark: 1 M payments against 5 M open items; prints figures (not a test).
+
+    .venv/bin/python benchmarks/bench_match.py [--payments 1000000] [--items 5000000] [--repeat 3]
+
+Measures, each as the median of ``--repeat`` runs in a fresh child process (peak RSS = the child's):
+
+* ``kasse match`` end to end: open-items Parquet + one MT940 file in, the output files written;
+* the matching core alone: ``matching.match`` on the parsed frames;
+* a token-matching baseline on the same frames — whole remittance tokens of 4+ characters looked up
+  as Kassenzeichen, the whole payment booked to the first hit (what the open ERP peers do; written
+  set-based here, which is kinder to it than their one-payment-at-a-time look-ups).
+
+Quality is judged against the generator's truth (benchmarks/match_data.py): booked, wrong, held.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import polars as pl
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+
+from match_data import open_items, payments, score, write_mt940  # noqa: E402
+
+
+def prepare(work: Path, n_pay: int, n_items: int) -> None:
+    """Generate the data once: items.parquet (export), truth.parquet, bank.sta (MT940)."""
+    work.mkdir(parents=True, exist_ok=True)
+    t = time.perf_counter()
+    items = open_items(n_items)
+    items, bookings, truth = payments(items, n_pay)
+    export = items.with_columns(
+        pl.format("{}.{}", pl.col("amount_cents") // 100, (pl.col("amount_cents") % 100).cast(pl.String).str.zfill(2)).alias("amount")
+    ).drop("amount_cents", "kz_norm")
+    export.write_parquet(work / "items.parquet")
+    items.write_parquet(work / "items_truth.parquet")
+    truth.write_parquet(work / "truth.parquet")
+    write_mt940(bookings, work / "bank.sta")
+    print(f"data: {items.height:,} open items, {bookings.height:,} bank entries "
+          f"({(work / 'bank.sta').stat().st_size / 2**20:.0f} MiB MT940) in {time.perf_counter() - t:.1f} s", flush=True)
+
+
+def _child(mode: str, work: Path) -> dict[str, object]:
+    """Run one measurement in a fresh process; it prints one JSON line."""
+    out = subprocess.run([sys.executable, __file__, "--child", mode, "--work", str(work)], cwd=ROOT,
+                         capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def child(mode: str, work: Path) -> None:
+    """The measured work of one child process."""
+    from flows.cmd_match import run_match
+    from matching import load_match_config, match
+    from matching.schema import OPEN_ITEM_SCHEMA
+    from parsers.schema import conform
+
+    res: dict[str, object] = {}
+    if mode == "e2e":
+        t = time.perf_counter()
+        summary = run_match(work / "items.parquet", [work / "bank.sta"], work / "out")
+        res = {"seconds": time.perf_counter() - t, "split": summary["seconds"]}
+    elif mode == "parse":
+        from parsers import parse_paths
+        from parsers.open_items import load_open_items
+        items, _ = load_open_items(work / "items.parquet")
+        items.write_parquet(work / "items_loaded.parquet")
+        parse_paths([work / "bank.sta"]).transactions.write_parquet(work / "tx.parquet")
+    else:
+        tx = pl.read_parquet(work / "tx.parquet")
+        items = conform(pl.read_parquet(work / "items_loaded.parquet"), OPEN_ITEM_SCHEMA)
+        if mode == "core":
+            t = time.perf_counter()
+            r = match(tx, items, load_match_config(None))
+            res = {"seconds": time.perf_counter() - t}
+            r.allocations.write_parquet(work / "core_alloc.parquet")
+            r.unresolved.write_parquet(work / "core_unres.parquet")
+        else:
+            t = time.perf_counter()
+            alloc = token_baseline(tx, items)
+            res = {"seconds": time.perf_counter() - t}
+            alloc.write_parquet(work / "base_alloc.parquet")
+    res["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps(res))
+
+
+def token_baseline(tx: pl.DataFrame, items: pl.DataFrame) -> pl.DataFrame:
+    """Whole tokens (4+ characters) of the remittance looked up as Kassenzeichen; the payment is booked
+    whole to the first item found (ERP peers: no check digit, no amount check, no order)."""
+    credits = tx.filter(pl.col("booked") & (pl.col("amount_cents") > 0))
+    tokens = (
+        credits.select("transaction_id", "bank_ref", "amount_cents",
+                       pl.col("remittance").fill_null("").str.split(" ").alias("tok"))
+        .explode("tok")
+        .filter(pl.col("tok").str.len_chars() >= 4)
+    )
+    hits = tokens.join(items.select("receivable_id", pl.col("kassenzeichen").alias("tok")), on="tok")
+    return (
+        hits.sort("transaction_id", "receivable_id").unique("transaction_id", keep="first")
+        .select("transaction_id", "bank_ref", "receivable_id", "amount_cents")
+    )
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--payments", type=int, default=1_000_000)
+    ap.add_argument("--items", type=int, default=5_000_000)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--work", type=Path, default=Path("/tmp/bench_match"))
+    ap.add_argument("--child", choices=["e2e", "parse", "core", "baseline"])
+    args = ap.parse_args()
+    if args.child:
+        child(args.child, args.work)
+        return
+    prepare(args.work, args.payments, args.items)
+    _child("parse", args.work)
+    figures: dict[str, dict[str, float]] = {}
+    for mode in ("core", "baseline", "e2e"):
+        runs = [_child(mode, args.work) for _ in range(args.repeat)]
+        secs = [float(str(r["seconds"])) for r in runs]
+        figures[mode] = {"median_s": round(statistics.median(secs), 2), "min_s": round(min(secs), 2),
+                         "peak_rss_mib": round(max(float(str(r["peak_rss_mib"])) for r in runs))}
+        print(f"{mode:9s} median {figures[mode]['median_s']:7.2f} s  (runs {', '.join(f'{s:.2f}' for s in secs)})  "
+              f"peak RSS {figures[mode]['peak_rss_mib']:,.0f} MiB" + (f"  split {runs[-1].get('split')}" if mode == "e2e" else ""),
+              flush=True)
+    items = pl.read_parquet(args.work / "items_truth.parquet")
+    truth = pl.read_parquet(args.work / "truth.parquet")
+    ours = score(pl.read_parquet(args.work / "core_alloc.parquet"), pl.read_parquet(args.work / "core_unres.parquet"), truth, items)
+    base = score(pl.read_parquet(args.work / "base_alloc.parquet"), pl.DataFrame(), truth, items)
+    for name, s in (("stadtkasse", ours), ("token baseline", base)):
+        dec, booked = int(str(s["decidable"])), int(str(s["decidable_booked"]))
+        print(f"{name:15s} decidable booked {booked:,}/{dec:,} = {booked / dec:.2%}; wrong payments {s['wrong']:,}; "
+              f"items over-allocated {s['over_allocated_items']:,}")
+    print(json.dumps({"figures": figures, "ours": ours, "baseline": base}, indent=1))
+
+
+if __name__ == "__main__":
+    main()
