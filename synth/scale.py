@@ -190,13 +190,17 @@ def generate_scale(out_dir: Path, *, n_items: int, n_payments: int, seed: int = 
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / ("scale.sta" if bank == "sparkasse" else "scale.xml")
         account = TREASURY_ACCOUNTS[bank]
-        texts = (mt940_render.render_entries(bookings) if bank == "sparkasse"
-                 else camt_render.render_entries(bookings, "08")).to_list()
         balance = 1_000_000_00
+        block = 10 * ENTRIES_PER_STATEMENT  # render ten statements at a time: memory stays flat
         with open(path, "wb") as out:
             for k, day in enumerate(days):
-                part = bookings.slice(k * ENTRIES_PER_STATEMENT, ENTRIES_PER_STATEMENT)
-                lines = texts[k * ENTRIES_PER_STATEMENT:(k + 1) * ENTRIES_PER_STATEMENT]
+                if k % 10 == 0:
+                    chunk = bookings.slice(k * ENTRIES_PER_STATEMENT, block)
+                    texts = (mt940_render.render_entries(chunk) if bank == "sparkasse"
+                             else camt_render.render_entries(chunk, "08")).to_list()
+                lo = (k % 10) * ENTRIES_PER_STATEMENT
+                part = chunk.slice(lo, ENTRIES_PER_STATEMENT)
+                lines = texts[lo:lo + ENTRIES_PER_STATEMENT]
                 header = StatementHeader(account, k + 1, day, balance, f"STARTUMSE{k + 1:05d}")
                 if bank == "sparkasse":
                     out.write(mt940_render.render_statement(header, part, lines).encode("iso-8859-1"))
