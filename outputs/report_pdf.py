@@ -120,7 +120,7 @@ class _Writer:
         rows.append(["Summe", "", tt["opening_cents_txt"], tt["credits_cents_txt"], tt["debits_cents_txt"],
                      tt["closing_cents_txt"], tt["book_opening_cents_txt"], tt["book_closing_cents_txt"],
                      tt["difference_cents_txt"], "", f"{tt['n_unresolved_txt']} / {tt['unresolved_cents_txt']}", ""])
-        self.table(head, rows, [39, 16, 24, 24, 24, 24, 24, 24, 24, 14, 22, 18], {2, 3, 4, 5, 6, 7, 8, 10},
+        self.table(head, rows, [37, 16, 24, 24, 24, 24, 24, 24, 21, 14, 26, 19], {2, 3, 4, 5, 6, 7, 8, 10},
                    bold_last=True, size=7)
         hints = [f"{r['account_iban']}: {r['hint']}" for r in m["rows"] if r["hint"]]
         if hints:
