@@ -189,7 +189,7 @@ def drop_duplicate_statements(
                                 f"{what} is already in the ledger (imported earlier); this copy is dropped"))
         elif (row["n_entries"], row["entries_sum_cents"]) == (row["_first_n"], row["_first_sum"]):
             issues.append(Issue(row["source_path"], f"statement {label}", WARNING, "statement.duplicate",
-                                f"{what} was already read from {row['_first']}; this copy is dropped"))
+                                f"{what} was already read from {row['_first']}; this copy in {row['source_path']} is dropped"))
         else:
             issues.append(Issue(
                 row["source_path"], f"statement {label}", ERROR, "statement.conflict",
@@ -276,7 +276,14 @@ def parse_paths(
     >>> parse_paths(["/nonexistent.sta"]).files.select("status", "reason").row(0)
     ('rejected', '/nonexistent.sta: error file.not_found: no such file')
     """
-    files = list(expand_paths(paths))
+    return _parse(list(expand_paths(paths)), tenant=tenant, strict=strict, progress=progress, known_files=known_files,
+                  known_statement_keys=known_statement_keys, previous_statements=previous_statements,
+                  max_bytes=max_bytes)
+
+
+def _parse(files: list[Path], *, tenant: str, strict: bool, progress: bool, known_files: frozenset[str],
+           known_statement_keys: frozenset[str], previous_statements: pl.DataFrame | None,
+           max_bytes: int) -> ParseResult:
     batch = _Batch()
     for path in _progress(files, progress):
         _read_file(batch, path, str(path), tenant=tenant, max_bytes=max_bytes, known_files=known_files)
@@ -294,8 +301,9 @@ def parse_paths(
 
 
 def parse_file(path: Path | str, *, tenant: str = "default", max_bytes: int = DEFAULT_MAX_BYTES) -> ParseResult:
-    """One file (or ZIP) on its own: :func:`parse_paths` with a single input."""
-    return parse_paths([path], tenant=tenant, max_bytes=max_bytes)
+    """One file (or ZIP) on its own, like :func:`parse_paths` but a folder is rejected, not expanded."""
+    return _parse([Path(path)], tenant=tenant, strict=False, progress=False, known_files=frozenset(),
+                  known_statement_keys=frozenset(), previous_statements=None, max_bytes=max_bytes)
 
 
 def _progress(files: list[Path], show: bool) -> Iterator[Path]:
