@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import threading
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -58,11 +59,39 @@ class Snapshot:
     warnings: tuple[str, ...] = ()
     accounts: tuple[str, ...] = ()
     reasons: tuple[str, ...] = ()
+    #: decision_id -> (status booked|rejected, reason) when the run publishes clerk_decisions.parquet
+    outcomes: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     @property
     def run_id(self) -> str:
         """The run that published this snapshot."""
         return str(self.meta.get("run_id") or "")
+
+    @property
+    def published_at(self) -> datetime | None:
+        """When the run published (``None`` if meta.json does not say)."""
+        try:
+            return datetime.fromisoformat(str(self.meta["published_at"]))
+        except (KeyError, ValueError):
+            return None
+
+    def seen_by_run(self, decision: Decision) -> bool:
+        """Whether the run that published this snapshot had the decision in force when it read the journal.
+
+        Known for certain when the run publishes its outcomes; otherwise taken from the times: a decision
+        in force before the publication was read by that run (the run reads the journal first, so only a
+        decision made while the run was working can be misjudged, and it is then shown as processed).
+        """
+        if decision.decision_id in self.outcomes:
+            return True
+        published = self.published_at
+        if published is None or decision.state != "effective":
+            return False
+        in_force = decision.approved_at or decision.created_at
+        try:
+            return datetime.fromisoformat(in_force) <= published
+        except ValueError:
+            return False
 
 
 def _conform(df: pl.DataFrame, schema: dict[str, pl.DataType], name: str) -> tuple[pl.DataFrame, list[str]]:
@@ -91,6 +120,18 @@ def _with_search_columns(items: pl.DataFrame) -> pl.DataFrame:
             separator="\n",
         ).str.to_lowercase().alias("_text"),
     )
+
+
+def _outcomes(version: Path) -> dict[str, tuple[str, str]]:
+    """Optional ``clerk_decisions.parquet`` (decision_id, status, reason): what the run did with decisions."""
+    path = version / "clerk_decisions.parquet"
+    if not path.exists():
+        return {}
+    try:
+        df = pl.read_parquet(path, columns=["decision_id", "status", "reason"])
+    except (OSError, pl.exceptions.PolarsError):
+        return {}
+    return {r[0]: (str(r[1] or ""), str(r[2] or "")) for r in df.iter_rows()}
 
 
 def read_snapshot(folder: Path, tenant: str) -> Snapshot | None:
@@ -122,7 +163,7 @@ def read_snapshot(folder: Path, tenant: str) -> Snapshot | None:
         items = _with_search_columns(items.filter(pl.col("tenant").is_null() | (pl.col("tenant") == tenant)))
         accounts = tuple(sorted(x for x in items["account_iban"].unique().to_list() if x))
         reasons = tuple(sorted(x for x in items["reason"].unique().to_list() if x))
-        return Snapshot(tenant, meta, items, open_items, tuple(w1 + w2), accounts, reasons)
+        return Snapshot(tenant, meta, items, open_items, tuple(w1 + w2), accounts, reasons, _outcomes(version))
     raise StateError(f"{folder}: the published state kept changing while being read; try again")
 
 
@@ -169,6 +210,7 @@ class PublishedState:
             self._journals[tenant] = _Cached(key, decisions)
         return decisions
 
-    def live_decisions(self, tenant: str) -> dict[str, Decision]:
-        """transaction_id -> its pending or effective decision (at most one per payment)."""
-        return {d.transaction_id: d for d in self.decisions(tenant) if d.state in ("pending", "effective")}
+    def live_decisions(self, tenant: str, snap: Snapshot | None = None) -> dict[str, Decision]:
+        """transaction_id -> its decision still to come: pending, or effective and not yet seen by a run."""
+        return {d.transaction_id: d for d in self.decisions(tenant)
+                if d.state == "pending" or (d.state == "effective" and not (snap and snap.seen_by_run(d)))}

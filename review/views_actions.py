@@ -83,6 +83,10 @@ async def _review_action(request: Request, approve: bool) -> Response:
         raise HTTPException(403, f"Nur {target.user} oder eine Aufsicht kann diese Entscheidung zurückziehen.")
     if not approve and target.state not in ("pending", "effective"):
         raise HTTPException(409, f"Die Entscheidung ist {STATE_NAMES.get(target.state, target.state)}.")
+    snap = context_of(request).state.snapshot(tenant)
+    if not approve and snap is not None and snap.seen_by_run(target):
+        raise HTTPException(409, f"Der Lauf {snap.run_id} hat die Entscheidung schon verarbeitet; eine Korrektur "
+                                 "braucht eine neue Entscheidung.")
     try:
         if approve:
             record_approval(state_dir, tenant, decision_id, user=user.login, role=user.role, note=note)

@@ -16,7 +16,9 @@ async def decisions_page(request: Request) -> Response:
     user = require_user(request)
     tenant = request.path_params["tenant"]
     require_tenant(user, tenant)
-    decisions = context_of(request).state.decisions(tenant)
+    state = context_of(request).state
+    decisions = state.decisions(tenant)
     pending = [d for d in decisions if d.state == "pending"]
     recent = [d for d in reversed(decisions) if d.state != "pending"][:RECENT]
-    return render(request, "decisions.html", {"tenant": tenant, "pending": pending, "recent": recent})
+    return render(request, "decisions.html", {"tenant": tenant, "pending": pending, "recent": recent,
+                                              "snap": state.snapshot(tenant)})

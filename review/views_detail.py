@@ -45,7 +45,8 @@ def detail_response(request: Request, tenant: str, transaction_id: str, *, error
     fits = explain(row, items, proposed)
     gone = [c for c in proposed if c["receivable_id"] not in set(items["receivable_id"].to_list())]
     history = [d for d in ctx.state.decisions(tenant) if d.transaction_id == transaction_id]
-    live = next((d for d in reversed(history) if d.state in ("pending", "effective")), None)
+    live = next((d for d in reversed(history) if d.state == "pending"
+                 or (d.state == "effective" and not snap.seen_by_run(d))), None)
     return render(request, "detail.html", {
         "tenant": tenant, "snap": snap, "row": row, "verdict": iban_verdict(row["counterparty_iban"]),
         "fits": fits, "gone": gone, "cand_problem": cand_problem, "items_q": items_q,

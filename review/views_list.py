@@ -24,7 +24,7 @@ async def list_page(request: Request) -> Response:
     if snap is None:
         return render(request, "list.html", {"tenant": tenant, "snap": None, "query": query, "rows": [],
                                              "total": 0, "page": 1, "pages": 1, "sorts": SORTS, "live": {}})
-    live = ctx.state.live_decisions(tenant)
+    live = ctx.state.live_decisions(tenant, snap)
     matched = filter_items(snap.items, query, {t: d.state for t, d in live.items()})
     shown, page, pages = page_of(matched, query.page, ctx.config.page_size)
     return render(request, "list.html", {

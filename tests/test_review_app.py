@@ -316,3 +316,35 @@ def test_no_published_state_yet(tmp_path: Path, users_file: Path) -> None:
     r = client.get(LIST)
     assert r.status_code == 200 and "noch nichts veröffentlicht" in r.text
     assert client.get(item("tx-split")).status_code == 404
+
+
+def test_decisions_the_run_has_seen_are_no_longer_announced(env: dict[str, Any]) -> None:
+    anna = login(env, "anna")
+    assert decide(anna, "tx-noref", action="retry", note="neue Sollstellung kommt").status_code == 303
+    (d,) = effective_decisions(env["state"], TENANT)
+    assert "wird im nächsten Lauf gebucht" in anna.get(item("tx-noref")).text
+    write_state(env["state"], "run-0002")                     # the run read it; the payment is still unmatched
+    html = anna.get(item("tx-noref")).text
+    assert "vom Lauf run-0002 verarbeitet" in html and "wird im nächsten Lauf gebucht" not in html
+    assert "wird im nächsten Lauf gebucht" not in anna.get(LIST).text
+    r = post(anna, f"/t/{TENANT}/decision/{d.decision_id}/withdraw", item("tx-noref"))
+    assert r.status_code == 409 and "schon verarbeitet" in r.text
+
+
+def test_outcomes_published_by_the_run_are_shown(tmp_path: Path, users_file: Path) -> None:
+    import polars as pl
+
+    from ledger.journal import new_decision, record_decision
+
+    state = write_state(tmp_path / "state")
+    d = record_decision(state, new_decision(TENANT, "tx-over", "refund", user="anna", role="clerk", amount_cents=2000,
+                                            requires_approval=False, refund_iban=IBAN_ERIKA,
+                                            before={}, after={}))
+    version = (state / "published" / TENANT).resolve()
+    pl.DataFrame({"decision_id": [d.decision_id], "status": ["rejected"],
+                  "reason": ["decision moves 20.00 but only 10.00 is unallocated"]}).write_parquet(
+        version / "clerk_decisions.parquet")
+    app = create_app(load_review_config(config_file(tmp_path, state)), load_users(users_file))
+    env = {"state": state, "app": app}
+    html = login(env, "anna").get(item("tx-over")).text
+    assert "vom Lauf abgelehnt: decision moves 20.00 but only 10.00 is unallocated" in html
