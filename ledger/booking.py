@@ -57,12 +57,11 @@ def book(con: duckdb.DuckDBPyConnection, frames: Mapping[str, pl.DataFrame], *, 
             _check_files_new(con, files)
         for table in TABLES:
             frame = frames.get(table)
-            if frame is None:
-                continue
-            if table == "runs":
-                frame = frame.with_columns(pl.lit(datetime.now(UTC)).cast(TABLES["runs"]["committed_at"])
-                                           .alias("committed_at"))
-            written[table] = insert(con, table, frame)
+            if frame is not None:
+                if table == "runs":
+                    frame = frame.with_columns(pl.lit(datetime.now(UTC)).cast(TABLES["runs"]["committed_at"])
+                                               .alias("committed_at"))
+                written[table] = insert(con, table, frame)
             maybe_fail(f"book.{table}", fail_at)
         maybe_fail("book.commit", fail_at)
         con.execute("COMMIT")
