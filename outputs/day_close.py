@@ -16,6 +16,7 @@ book opening adds those deltas, so the chain of book balances stays right withou
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import date
 
@@ -174,11 +175,29 @@ def _unresolved_stock(unresolved: pl.DataFrame, transactions: pl.DataFrame, day:
     )
 
 
+def account_key(account: str) -> str:
+    """One spelling per German account: ``DE..`` IBAN and ``BLZ/Kontonummer`` give the same key.
+
+    MT940 ``:25:`` often carries ``37050198/1900001234`` where the config names the IBAN
+    ``DE63370501981900001234``; both become ``37050198/1900001234``. Other accounts stay as they are.
+
+    >>> account_key("DE63 3705 0198 1900 0012 34"), account_key("37050198/0001900001234")
+    ('37050198/1900001234', '37050198/1900001234')
+    """
+    a = account.replace(" ", "").upper()
+    if m := re.fullmatch(r"DE\d{2}(\d{8})(\d{10})", a):
+        return f"{m[1]}/{m[2].lstrip('0')}"
+    if m := re.fullmatch(r"(\d{8})/(\d{1,13})(?:EUR)?", a):
+        return f"{m[1]}/{m[2].lstrip('0')}"
+    return a
+
+
 def _accounts(frames: Sequence[pl.DataFrame], expected: Sequence[str], tenant: str | None) -> pl.DataFrame:
     known = pl.concat([f.select(_KEY) for f in frames]).unique()
     tenants = known.get_column("tenant").unique().to_list()
     default_tenant = tenant if tenant is not None else (tenants[0] if len(tenants) == 1 else "")
-    extra = [a.replace(" ", "") for a in expected if a.replace(" ", "") not in set(known["account_iban"])]
+    seen = {account_key(a) for a in known["account_iban"].drop_nulls().to_list()}  # a few accounts
+    extra = sorted({a.replace(" ", "") for a in expected if account_key(a) not in seen})
     exp = pl.DataFrame({"tenant": [default_tenant] * len(extra), "account_iban": extra},
                        schema={"tenant": pl.String(), "account_iban": pl.String()})
     return pl.concat([known, exp]).unique().sort(_KEY)

@@ -14,6 +14,7 @@ from outputs_frames import transactions as T
 from outputs_frames import unresolved as U
 
 from outputs import DAY_CLOSE_SCHEMA, check_totals, day_close
+from outputs.day_close import account_key
 
 D1, D2, D3 = date(2024, 5, 16), date(2024, 5, 17), date(2024, 5, 21)
 
@@ -88,6 +89,12 @@ def test_expected_account_without_statement_is_listed() -> None:
     r = row(dc, VB)
     assert (r["status"], r["n_statements"], r["tenant"]) == ("no_statement", 0, TENANT)
     assert r["difference_cents"] is None
+
+
+def test_expected_iban_matches_a_statement_that_names_blz_and_account_number() -> None:
+    s1 = stmt("37050198/1900001234", 3, 0, 0, D1)        # MT940 :25: as a Sparkasse sends it
+    dc = day_close(S([s1]), T([]), U([]), booking_date=D1, expected_accounts=["DE63 3705 0198 1900 0012 34"])
+    assert dc["account_iban"].to_list() == ["37050198/1900001234"] and dc["status"].to_list() == ["ok"]
 
 
 def test_book_balance_continues_from_the_previous_close_and_an_account_without_statement() -> None:
@@ -196,3 +203,8 @@ def test_property_book_movements_are_the_sum_of_booked_rows(amounts: list[int], 
     assert r["difference_cents"] == error
     assert r["status"] == ("ok" if error == 0 else "difference")
     check_totals(dc)
+
+
+def test_account_key_leaves_foreign_accounts_alone() -> None:
+    assert account_key("NL91ABNA0417164300") == "NL91ABNA0417164300"
+    assert account_key("DE02120300000000202051") == "12030000/202051"

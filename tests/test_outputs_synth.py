@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 
 import polars as pl
@@ -22,11 +23,13 @@ def test_every_day_of_a_generated_municipality_reconciles(tmp_path: Path) -> Non
     st, tx = parsed.statements, parsed.transactions
     result = match(tx, items, cfg)
     days = sorted(set(st["closing_date"].to_list()))
+    ibans = [a["iban"] for a in tomllib.loads((tmp_path / "data" / "kasse.toml").read_text("utf-8"))["accounts"]]
     assert len(days) == 2
     previous = None
     for day in days:
         un = result.unresolved.filter(pl.col("booking_date") <= day)
-        dc = day_close(st, tx, un, booking_date=day, previous=previous, tenant="musterstadt")
+        dc = day_close(st, tx, un, booking_date=day, previous=previous, tenant="musterstadt",
+                       expected_accounts=ibans)                   # IBANs, while MT940 says BLZ/account
         previous = dc if previous is None else pl.concat([previous, dc])
         assert dc.height == 2 and dc["status"].to_list() == ["ok", "ok"]      # Sparkasse MT940, Volksbank camt
         booked = tx.filter(pl.col("booked") & pl.col("statement_key").is_in(
