@@ -127,7 +127,8 @@ def build_model(*, tenant: str, booking_date: date, run_id: str, day_close: pl.D
         "how_to_read": HOW_TO_READ,
         "n_accounts": closes.height,
         "n_problems": problems,
-        "verdict": ("Alle Konten abgestimmt." if problems == 0 and closes.height
+        "verdict": ("Keine Konten und keine Kontoauszüge für diesen Tag." if closes.height == 0
+                    else "Alle Konten abgestimmt." if problems == 0
                     else f"{problems} von {closes.height} Konten nicht abgestimmt — bitte prüfen."),
         "rows": _day_rows(closes),
         "totals": _totals(closes),

@@ -170,3 +170,14 @@ def test_reports_doc_names_every_column() -> None:
     missing = [c for c in [*DAY_CLOSE_SCHEMA, *KLAERUNG_SCHEMA] if f"`{c}`" not in doc]
     missing += [c for c in ("automation_rate_pct", "unresolved_per_10000") if c in KF and f"`{c}`" not in doc]
     assert missing == [], f"docs/REPORTS.md does not explain {missing}"
+
+
+def test_a_night_without_anything_still_writes_every_file(tmp_path: Path) -> None:
+    empty_tx, empty_un = T([]), U([])
+    dc = day_close(S([]), empty_tx, empty_un, booking_date=D2)
+    paths = write_reports(tmp_path, tenant=TENANT, booking_date=D2, day_close=dc,
+                          klaerungsliste=klaerungsliste(empty_un, empty_tx, as_of=D2),
+                          key_figures=key_figures(empty_tx, A([]), empty_un, as_of=D2), run_id="empty")
+    assert verify(tmp_path) == []
+    assert "Keine Konten" in paths.day_close_html.read_text(encoding="utf-8")
+    assert pl.read_csv(paths.klaerungsliste_csv, separator=";").height == 0
