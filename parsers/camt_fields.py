@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from parsers.camt_values import cents_expr, nonempty_expr, text_expr, unescape_expr
+from parsers.camt_values import cents_expr, code_expr, nonempty_expr, text_expr, unescape_expr
 
 #: DK rule for unstructured remittance (DFÜ-Abkommen, Anlage 3): a long text is cut into ``Ustrd``
 #: chunks of 140 characters. A chunk of exactly 140 characters was cut mid-text, so the next chunk
@@ -60,9 +60,9 @@ def _charges(block: pl.Expr, name: str) -> list[pl.Expr]:
 
 def _bank_code(block: pl.Expr, prefix: str) -> list[pl.Expr]:
     return [
-        text_expr(block.str.extract(r"<Domn>\s*<Cd>([^<]*)<", 1)).alias(f"{prefix}domain"),
-        text_expr(block.str.extract(r"<Fmly>\s*<Cd>([^<]*)<", 1)).alias(f"{prefix}family"),
-        text_expr(block.str.extract(_leaf("SubFmlyCd"), 1)).alias(f"{prefix}subfamily"),
+        code_expr(block.str.extract(r"<Domn>\s*<Cd>([^<]*)<", 1)).alias(f"{prefix}domain"),
+        code_expr(block.str.extract(r"<Fmly>\s*<Cd>([^<]*)<", 1)).alias(f"{prefix}family"),
+        code_expr(block.str.extract(_leaf("SubFmlyCd"), 1)).alias(f"{prefix}subfamily"),
         text_expr(block.str.extract(r"<Prtry>\s*<Cd>([^<]*)<", 1)).alias(f"{prefix}proprietary"),
     ]
 
@@ -98,6 +98,10 @@ def split_entries(chunks: pl.DataFrame) -> pl.DataFrame:
 #: the entry's children after its simple fields (ISO order: NtryRef, Amt, CdtDbtInd, RvslInd, Sts,
 #: BookgDt, ValDt, AcctSvcrRef come first)
 _AFTER_SIMPLE = r"(?s)<(?:Avlbty|BkTxCd|ComssnWvrInd|AddtlInfInd|AmtDtls|Chrgs|TechInptChanl|Intrst|CardTx|NtryDtls|AddtlNtryInf)[\s>/].*$"
+#: a detail's children that hold nested Amt/CdtDbtInd elements (its own Amt, CdtDbtInd come first)
+_DETAIL_BLOCKS = (r"(?s)<(?:AmtDtls|Avlbty|BkTxCd|Chrgs|Intrst|RltdPties|RltdAgts|LclInstrm|Purp|RltdRmtInf|RmtInf|"
+                  r"RltdDts|RltdPric|RltdQties|FinInstrmId|Tax|RtrInf|CorpActn|SfkpgAcct|CshDpst|CardTx|AddtlTxInf|"
+                  r"SplmtryData)[\s>/].*$")
 _AFTER_CHARGES = r"(?s)<(?:TechInptChanl|Intrst|CardTx)[\s>/].*$"
 
 
@@ -119,9 +123,9 @@ def entry_fields(entries: pl.DataFrame) -> pl.DataFrame:
         .with_columns(
             simple.str.extract(_leaf("Amt"), 1).alias("e_amount"),
             simple.str.extract(_ccy(), 1).alias("e_currency"),
-            text_expr(simple.str.extract(_leaf("CdtDbtInd"), 1)).alias("e_cdi"),
-            text_expr(simple.str.extract(_leaf("RvslInd"), 1)).alias("e_reversal"),
-            text_expr(simple.str.extract(r"<Sts>\s*(?:<(?:Cd|Prtry)>)?([^<]*)<", 1)).alias("e_status"),
+            code_expr(simple.str.extract(_leaf("CdtDbtInd"), 1)).alias("e_cdi"),
+            code_expr(simple.str.extract(_leaf("RvslInd"), 1)).alias("e_reversal"),
+            code_expr(simple.str.extract(r"<Sts>\s*(?:<(?:Cd|Prtry)>)?([^<]*)<", 1)).alias("e_status"),
             simple.str.extract(r"<BookgDt>\s*<(?:Dt|DtTm)>([^<]*)<", 1).alias("e_booking"),
             simple.str.extract(r"<ValDt>\s*<(?:Dt|DtTm)>([^<]*)<", 1).alias("e_value"),
             simple.str.contains("<BookgDt", literal=True).alias("e_has_booking"),
@@ -149,10 +153,13 @@ def detail_fields(entries: pl.DataFrame) -> pl.DataFrame:
         pl.int_ranges(0, n, dtype=pl.Int32).alias("detail_index"),
     ).explode("_tx", "detail_index", empty_as_null=True)
     tx = pl.col("_tx")
-    # v3+: the detail's own Amt and CdtDbtInd follow its Refs
-    own = pl.coalesce(tx.str.splitn("</Refs>", 2).struct.field("field_1"), tx)
+    # v3+: the detail's own Amt and CdtDbtInd come before any nested block
+    own = tx.str.replace(_DETAIL_BLOCKS, "")
     refs = _inside(tx, "Refs")
-    ustrd = tx.str.extract_all(r"<Ustrd(?:\s[^>]*)?>[^<]*</Ustrd>").list.eval(
+    parties = _inside(tx, "RltdPties")
+    agents = _inside(tx, "RltdAgts")
+    remittance = _inside(tx, "RmtInf")
+    ustrd = remittance.str.extract_all(r"<Ustrd(?:\s[^>]*)?>[^<]*</Ustrd>").list.eval(
         unescape_expr(pl.element().str.extract(r">([^<]*)<", 1))
     )
     joined = ustrd.list.eval(
@@ -160,18 +167,18 @@ def detail_fields(entries: pl.DataFrame) -> pl.DataFrame:
     ).list.join("")
 
     def name(block: str) -> pl.Expr:
-        return text_expr(_inside(tx, block).str.extract(_leaf("Nm"), 1))
+        return text_expr(_inside(parties, block).str.extract(_leaf("Nm"), 1))
 
     def account(block: str) -> pl.Expr:
-        acct = _inside(tx, block)
-        return text_expr(pl.coalesce(
+        acct = _inside(parties, block)
+        return code_expr(pl.coalesce(
             acct.str.extract(_leaf("IBAN"), 1),
             acct.str.extract(r"<(?:Othr|PrtryAcct)>\s*<Id>([^<]*)<", 1),
             acct.str.extract(_leaf("BBAN"), 1),
         ))
 
     def bic(block: str) -> pl.Expr:
-        return text_expr(_inside(tx, block).str.extract(r"<BIC(?:FI)?>([^<]*)<", 1))
+        return code_expr(_inside(agents, block).str.extract(r"<BIC(?:FI)?>([^<]*)<", 1))
 
     tx_amount = _inside(tx, "TxAmt")
     instructed = _inside(tx, "InstdAmt")
@@ -179,9 +186,9 @@ def detail_fields(entries: pl.DataFrame) -> pl.DataFrame:
         pl.col("detail_index").fill_null(0),
         tx_amount.str.extract(_leaf("Amt"), 1).alias("d_tx_amount"),
         tx_amount.str.extract(_ccy(), 1).alias("d_tx_currency"),
-        own.str.extract(r"^\s*<Amt(?:\s[^>]*)?>([^<]*)</Amt>", 1).alias("d_amount"),
-        own.str.extract(r'^\s*<Amt\s[^>]*?Ccy="([^"]*)"', 1).alias("d_currency"),
-        text_expr(own.str.extract(r"^\s*(?:<Amt[^>]*>[^<]*</Amt>\s*)?<CdtDbtInd>([^<]*)<", 1)).alias("d_cdi"),
+        own.str.extract(_leaf("Amt"), 1).alias("d_amount"),
+        own.str.extract(_ccy(), 1).alias("d_currency"),
+        code_expr(own.str.extract(_leaf("CdtDbtInd"), 1)).alias("d_cdi"),
         instructed.str.extract(_leaf("Amt"), 1).alias("d_instructed"),
         instructed.str.extract(_ccy(), 1).alias("d_instructed_ccy"),
         text_expr(refs.str.extract(_leaf("EndToEndId"), 1)).alias("d_end_to_end"),
@@ -199,9 +206,9 @@ def detail_fields(entries: pl.DataFrame) -> pl.DataFrame:
         bic("CdtrAgt").alias("d_creditor_bic"),
         text_expr(pl.coalesce(
             _inside(tx, "CdtrSchmeId").str.extract(r"<Othr>\s*<Id>([^<]*)<", 1),
-            _inside(tx, "Cdtr").str.extract(r"<PrvtId>\s*<Othr>\s*<Id>([^<]*)<", 1),
+            _inside(parties, "Cdtr").str.extract(r"<PrvtId>\s*<Othr>\s*<Id>([^<]*)<", 1),
         )).alias("d_creditor_id"),
-        text_expr(_inside(tx, "CdtrRefInf").str.extract(_leaf("Ref"), 1)).alias("d_creditor_ref"),
+        text_expr(_inside(remittance, "CdtrRefInf").str.extract(_leaf("Ref"), 1)).alias("d_creditor_ref"),
         # a return without a reason code keeps its narrative (AddtlInf), so the return is not lost
         pl.coalesce(
             text_expr(_inside(tx, "RtrInf").str.extract(r"<Rsn>\s*<(?:Cd|Prtry)>([^<]*)<", 1)),

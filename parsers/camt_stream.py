@@ -26,8 +26,6 @@ from parsers.issues import ERROR, WARNING, Issue
 CHUNK_ENTRIES = 2000
 MESSAGES = {"BkToCstmrStmt": "camt.053", "BkToCstmrAcctRpt": "camt.052", "BkToCstmrDbtCdtNtfctn": "camt.054"}
 _NAMESPACE = re.compile(r"camt\.(05[234])\.001\.(\d+)")
-#: a namespace prefix in a start or end tag (text cannot hold a raw '<', so this only meets tags)
-PREFIX = re.compile(r"<(/?)[A-Za-z_][\w.\-]*:")
 _TAGS = ("{*}Ntry", *(f"{{*}}{name}" for name in KINDS))
 
 
@@ -61,6 +59,7 @@ class _Streamer:
         self.head: StatementHead | None = None
         self.pending = 0
         self.counts: dict[str, int] = {}
+        self.prefix: str | None = None
 
     def start(self, root: Any, message: Any) -> bool:
         """Decide the format from the root's namespace and the message element; False if not camt."""
@@ -122,8 +121,8 @@ class _Streamer:
         stmt = self.current
         xml = etree.tostring(stmt, encoding="unicode", with_tail=False)
         body = xml[xml.index(">") + 1 :]
-        if PREFIX.search(body):
-            body = PREFIX.sub(r"<\1", body)
+        if self.prefix:  # camt elements written as <p:Ntry>: our regexes expect plain names
+            body = body.replace(f"<{self.prefix}:", "<").replace(f"</{self.prefix}:", "</")
         del stmt[: len(stmt) if upto is None else stmt.index(upto) + 1]
         self.on_chunk(Chunk(self.head, self.head.n_entries - self.pending, self.pending, body))
         self.pending = 0
@@ -137,6 +136,7 @@ class _Streamer:
         if stmt is not self.current:
             self.flush(None)
             self.open(stmt, el)
+            self.prefix = el.prefix
         assert self.head is not None
         self.head.n_entries += 1
         self.pending += 1

@@ -94,6 +94,11 @@ def nonempty_expr(col: pl.Expr) -> pl.Expr:
     return pl.when(col.str.len_bytes() > 0).then(col).otherwise(None)
 
 
+def code_expr(col: pl.Expr) -> pl.Expr:
+    """A code (CdtDbtInd, Sts, BkTxCd, IBAN, BIC): its character set has no '&', so no unescaping."""
+    return nonempty_expr(col.str.strip_chars())
+
+
 def text_expr(col: pl.Expr) -> pl.Expr:
     """Serialised XML text back to the value: entities resolved, outer whitespace cut, empty -> null."""
     return nonempty_expr(unescape_expr(col).str.strip_chars())
