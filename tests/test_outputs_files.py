@@ -181,3 +181,19 @@ def test_a_night_without_anything_still_writes_every_file(tmp_path: Path) -> Non
     assert verify(tmp_path) == []
     assert "Keine Konten" in paths.day_close_html.read_text(encoding="utf-8")
     assert pl.read_csv(paths.klaerungsliste_csv, separator=";").height == 0
+
+
+def test_docstring_examples_hold() -> None:
+    import doctest
+    import importlib
+
+    for name in ("outputs.fmt", "outputs.day_close"):
+        result = doctest.testmod(importlib.import_module(name))
+        assert result.failed == 0 and result.attempted > 0, name
+
+
+def test_outputs_stay_plain_functions() -> None:
+    root = Path(__file__).resolve().parent.parent / "outputs"
+    offenders = [p.name for p in root.glob("*.py")
+                 if re.search(r"^\s*(import|from)\s+(prefect|duckdb)\b", p.read_text(encoding="utf-8"), re.M)]
+    assert offenders == []
