@@ -55,6 +55,6 @@ def run(args: argparse.Namespace) -> int:
     from review.app import create_app
 
     print(f"review page on http://{args.host}:{args.port}/ (state: {config.state_dir})", file=sys.stderr)
-    uvicorn.run(create_app(config, users), host=args.host, port=args.port, log_level="warning",
+    uvicorn.run(create_app(config, users, args.users), host=args.host, port=args.port, log_level="warning",
                 server_header=False)
     return 0

@@ -67,8 +67,8 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
-def create_app(config: ReviewConfig, users: dict[str, User]) -> Starlette:
-    """The ASGI app over ``config.state_dir`` for ``users``."""
+def create_app(config: ReviewConfig, users: dict[str, User], users_path: Path | None = None) -> Starlette:
+    """The ASGI app over ``config.state_dir`` for ``users`` (re-read from ``users_path`` when it changes)."""
     routes = [
         Route("/", home),
         Route("/login", login_page, methods=["GET", "POST"]),
@@ -88,5 +88,7 @@ def create_app(config: ReviewConfig, users: dict[str, User]) -> Starlette:
     ]
     app = Starlette(routes=routes, middleware=middleware,
                     exception_handlers={HTTPException: http_error, LoginRequired: login_required_handler})
-    app.state.review = ReviewContext(config, users, PublishedState(config.state_dir), make_templates())
+    mtime = users_path.stat().st_mtime_ns if users_path is not None else 0
+    app.state.review = ReviewContext(config, users, PublishedState(config.state_dir), make_templates(),
+                                     users_path, mtime)
     return app

@@ -35,7 +35,7 @@ def current_user(request: Request) -> User | None:
     expires = request.session.get("expires", 0)
     if not isinstance(expires, int | float) or expires < time.time():
         return None
-    return context_of(request).users.get(login)
+    return context_of(request).current_users().get(login)
 
 
 def require_user(request: Request) -> User:
@@ -83,7 +83,7 @@ async def login_page(request: Request) -> Response:
     if count >= MAX_FAILURES and time.time() - since < LOCK_SECONDS:
         return render(request, "login.html", {"next": next_path, "error":
                       f"Zu viele Fehlversuche; bitte {LOCK_SECONDS} Sekunden warten."}, status=429)
-    user = authenticate(context_of(request).users, login, password)
+    user = authenticate(context_of(request).current_users(), login, password)
     if user is None:
         _failures[login] = (count + 1 if time.time() - since < LOCK_SECONDS else 1, time.time())
         return render(request, "login.html", {"next": next_path, "error": "Anmeldename oder Passwort falsch."},

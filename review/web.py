@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,9 +16,10 @@ from starlette.templating import Jinja2Templates
 from review.amounts import format_cents
 from review.config import ReviewConfig
 from review.state import PublishedState
-from review.users import User
+from review.users import User, UsersFileError, load_users
 
 HERE = Path(__file__).resolve().parent
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -28,6 +30,20 @@ class ReviewContext:
     users: dict[str, User]
     state: PublishedState
     templates: Jinja2Templates
+    users_path: Path | None = None         # re-read when it changes: a removed user is out at once
+    users_mtime: int = 0
+
+    def current_users(self) -> dict[str, User]:
+        """The users, re-read from ``users_path`` when the file changed (a broken file keeps the old ones)."""
+        if self.users_path is not None:
+            try:
+                mtime = self.users_path.stat().st_mtime_ns
+                if mtime != self.users_mtime:
+                    self.users = load_users(self.users_path)
+                    self.users_mtime = mtime
+            except (OSError, UsersFileError) as exc:
+                log.warning("users file not reloaded, keeping %d users: %s", len(self.users), exc)
+        return self.users
 
 
 def make_templates() -> Jinja2Templates:

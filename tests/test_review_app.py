@@ -348,3 +348,23 @@ def test_outcomes_published_by_the_run_are_shown(tmp_path: Path, users_file: Pat
     env = {"state": state, "app": app}
     html = login(env, "anna").get(item("tx-over")).text
     assert "vom Lauf abgelehnt: decision moves 20.00 but only 10.00 is unallocated" in html
+
+
+def test_removed_user_is_out_at_once_and_errors_have_one_shape(tmp_path: Path) -> None:
+    users_path = write_users(tmp_path / "users.toml")
+    state = write_state(tmp_path / "state")
+    app = create_app(load_review_config(config_file(tmp_path, state)), load_users(users_path), users_path)
+    env = {"state": state, "app": app}
+    bert = login(env, "bert")
+    assert bert.get(LIST).status_code == 200
+    text = users_path.read_text()
+    start = text.index("[users.bert]")
+    users_path.write_text(text[:start] + text[text.index("[users.sven]"):])
+    assert bert.get(LIST, follow_redirects=False).status_code == 303          # logged out
+    users_path.write_text("not toml [")                                       # a broken file keeps the others
+    anna = login(env, "anna")
+    r = anna.get(item("tx-split") + "/decide")
+    assert r.status_code == 405 and "405" in r.text and r.headers["content-security-policy"]
+    r = anna.get("/nirgendwo")
+    assert r.status_code == 404 and "Nicht gefunden" in r.text
+    assert anna.head("/login").status_code == 200
