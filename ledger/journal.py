@@ -159,7 +159,7 @@ def check_decision(d: Decision) -> None:
 
 
 def _to_line(entry: dict[str, Any]) -> bytes:
-    return (json.dumps(entry, ensure_ascii=False, sort_keys=True, separators=(",", ":")) + "\n").encode()
+    return (json.dumps(entry, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str) + "\n").encode()
 
 
 def _append(state_dir: Path, tenant: str, entry: dict[str, Any]) -> Path:
