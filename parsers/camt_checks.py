@@ -16,6 +16,8 @@ from parsers.camt_values import amount_problem_expr
 from parsers.issues import ERROR, INFO, WARNING, Issue, money
 
 Row = dict[str, Any]
+#: findings listed one by one per check and file; the rest are counted in one more issue
+MAX_PER_CHECK = 1000
 
 _AMOUNT_WORDS = {
     "missing": ("missing", "expected an amount, found none"),
@@ -26,12 +28,21 @@ _AMOUNT_WORDS = {
 
 def _emit(out: list[Issue], frame: pl.DataFrame, condition: pl.Expr, columns: list[str],
           make: Callable[[Row], tuple[str, str, str, str]], source: str) -> None:
+    """One issue per selected row, at most :data:`MAX_PER_CHECK`, then one issue counting the rest.
+
+    Info issues carry no raw text (the row has it), so a big file of harmless findings stays small.
+    """
     hits = frame.filter(condition)
     if hits.height == 0:
         return
-    for row in hits.select(["source_xpath", "raw", *columns]).iter_rows(named=True):
+    for row in hits.head(MAX_PER_CHECK).select(["source_xpath", "raw", *columns]).iter_rows(named=True):
         suffix, severity, code, message = make(row)
-        out.append(Issue(source, row["source_xpath"] + suffix, severity, code, message, row["raw"] or ""))
+        raw = "" if severity == INFO else row["raw"] or ""
+        out.append(Issue(source, row["source_xpath"] + suffix, severity, code, message, raw))
+    if hits.height > MAX_PER_CHECK:
+        last = out[-1]
+        out.append(Issue(source, "", last.severity, last.code,
+                         f"{hits.height - MAX_PER_CHECK:,} more entries like the ones above (not listed one by one)"))
 
 
 def entry_issues(rows: pl.DataFrame, source: str) -> list[Issue]:

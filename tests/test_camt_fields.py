@@ -98,6 +98,11 @@ def test_returns_r02_am06_and_datetime_goldman(camt) -> None:  # type: ignore[no
     assert any("REJECT REVERSAL" in x for x in reasons)  # a return without a code keeps its narrative
     assert r.transactions["booking_date"].to_list()[-1] == date(2026, 4, 20)  # BookgDt/DtTm
     assert r.statements["balance_ok"].to_list() == [True]
+    assert r.statements["opening_cents"].item() < 0  # a DBIT balance is negative
+    fx = r.transactions.row(9, named=True)  # EUR booking of a USD instruction (CcyXchg)
+    assert (fx["amount_cents"], fx["currency"], fx["original_amount_cents"], fx["original_currency"]) == (
+        -2906, "EUR", 2500, "USD")
+    assert "CcyXchg" in fx["raw"]
 
 
 def test_reversal_sign_follows_cdtdbtind_as_booked(camt) -> None:  # type: ignore[no-untyped-def]

@@ -8,6 +8,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+import parsers.camt_checks
 import parsers.camt_stream
 from parsers.camt import parse_camt
 from parsers.camt_values import cents_expr, cents_or_none
@@ -172,3 +173,22 @@ def test_chunk_boundaries_do_not_change_the_result(tmp_path: Path, monkeypatch: 
     assert whole.transactions.equals(chunked.transactions)
     assert whole.statements.equals(chunked.statements)
     assert chunked.statements["n_entries"].to_list() == [299, 299]
+
+
+def test_dk_code_with_extension_and_instructed_amount(tmp_path: Path) -> None:
+    code = "<BkTxCd><Prtry><Cd>NRTI+109+7402+992</Cd><Issr>DK</Issr></Prtry></BkTxCd>"
+    amounts = '<AmtDtls><InstdAmt><Amt Ccy="USD">12.00</Amt></InstdAmt></AmtDtls>'
+    tx = f"<NtryDtls><TxDtls>{amounts}<RtrInf><Rsn><Cd>AC04</Cd></Rsn></RtrInf></TxDtls></NtryDtls>"
+    r = parse(tmp_path, document(entry("11.85", "DBIT", details=code + tx).replace("<AcctSvcrRef>R1</AcctSvcrRef>", "")))
+    row = r.transactions.row(0, named=True)
+    assert (row["swift_code"], row["tx_code"], row["primanota"], row["text_key_ext"]) == ("NRTI", "109", "7402", "992")
+    assert (row["original_amount_cents"], row["original_currency"], row["return_reason"]) == (1200, "USD", "AC04")
+    assert row["amount_cents"] == -1185 and row["bank_tx_code"] == "NRTI+109+7402+992"
+
+
+def test_many_equal_findings_are_counted_not_listed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(parsers.camt_checks, "MAX_PER_CHECK", 5)
+    r = parse(tmp_path, document("".join(entry(sts="") for _ in range(12))))
+    assert [i.code for i in r.issues] == ["camt.missing_status"] * 6
+    assert r.issues[-1].message.startswith("7 more entries")
+    assert r.issues[0].raw == ""  # info: the row keeps the raw XML
