@@ -18,7 +18,7 @@ from review.amounts import try_parse_amount
 #: sort key shown to the user -> column
 SORTS = {"age": "age_days", "amount": "unallocated_cents", "account": "account_iban", "reason": "reason",
          "name": "counterparty_name"}
-STATUS_FILTERS = ("", "open", "pending", "effective")
+STATUS_FILTERS = ("", "open", "pending", "effective", "parked")
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,7 +29,7 @@ class ListQuery:
     amount_cents: int | None = None        # set when q reads as an amount
     account: str = ""
     reason: str = ""
-    status: str = ""                       # "" all | open (no decision) | pending | effective
+    status: str = ""                       # "" all | open (no decision) | pending | effective | parked
     age_min: int | None = None
     age_max: int | None = None
     amount_min: int | None = None          # cents
@@ -114,6 +114,8 @@ def filter_items(items: pl.DataFrame, query: ListQuery, decided: Mapping[str, st
         decided = decided or {}
         if query.status == "open":
             conds.append(~pl.col("transaction_id").is_in(list(decided)))
+        elif query.status == "parked":               # Verwahrgeld, as the last run published it
+            conds.append(pl.col("state") == "parked")
         else:
             ids = [t for t, s in decided.items() if s == query.status]
             conds.append(pl.col("transaction_id").is_in(ids))

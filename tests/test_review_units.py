@@ -87,6 +87,9 @@ def test_list_query_ignores_garbage_and_pages_clamp() -> None:
     decided = {"tx-split": "pending", "tx-big": "effective"}
     assert filter_items(items, parse_list_query({"status": "open"}), decided).height == 4
     assert filter_items(items, parse_list_query({"status": "pending"}), decided)["transaction_id"].to_list() == ["tx-split"]
+    parked = items.with_columns(pl.when(pl.col("transaction_id") == "tx-big").then(pl.lit("parked"))
+                                .otherwise(pl.col("state")).alias("state"))
+    assert filter_items(parked, parse_list_query({"status": "parked"}))["transaction_id"].to_list() == ["tx-big"]
     # a search text with regex characters is taken literally
     assert filter_items(items, parse_list_query({"q": "KZ 4711.0000.0001"})).height == 1
     assert filter_items(items, parse_list_query({"q": ".*"})).height == 0
