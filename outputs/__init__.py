@@ -12,7 +12,7 @@ No Prefect, no DuckDB here. docs/REPORTS.md explains every report and column.
 """
 
 from outputs.atomic import PlannedFile, verify, write_all
-from outputs.day_close import DAY_CLOSE_SCHEMA, check_totals, day_close
+from outputs.day_close import DAY_CLOSE_SCHEMA, account_key, check_totals, day_close, late_days
 from outputs.key_figures import (
     AGE_STRUCTURE_SCHEMA,
     BY_REASON_SCHEMA,
@@ -34,10 +34,12 @@ __all__ = [
     "SUMMARY_SCHEMA",
     "PlannedFile",
     "ReportPaths",
+    "account_key",
     "check_totals",
     "day_close",
     "key_figures",
     "klaerungsliste",
+    "late_days",
     "plan_reports",
     "publish_reports",
     "verify",

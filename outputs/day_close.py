@@ -110,11 +110,13 @@ def _previous_state(previous: pl.DataFrame | None, day: date) -> pl.DataFrame:
         # made after that close: dated later, or correcting that very day (a night run again)
         .filter((pl.col("booking_date") > pl.col("prev_date")) | (pl.col("corrected_date") >= pl.col("prev_date")))
         .group_by(_KEY)
-        .agg(pl.col("book_closing_cents").fill_null(0).sum().alias("_corr"))
+        .agg(pl.col("book_closing_cents").fill_null(0).sum().alias("_corr"),
+             pl.col("last_sequence_no").max().alias("_corr_seq"))  # a late statement's number counts too
     )
     return (
         closes.join(corr, on=_KEY, how="left")
-        .with_columns((pl.col("prev_book_closing") + pl.col("_corr").fill_null(0)).alias("prev_book_closing"))
+        .with_columns((pl.col("prev_book_closing") + pl.col("_corr").fill_null(0)).alias("prev_book_closing"),
+                      pl.max_horizontal("prev_seq", "_corr_seq").alias("prev_seq"))
         .select(list(schema))
     )
 
@@ -337,6 +339,17 @@ def day_close(statements: pl.DataFrame, transactions: pl.DataFrame, unresolved: 
     if today is None:
         raise ValueError("day_close: a locked day needs `today`, the date its correction rows carry")
     return _corrections(fresh, locked, booking_date, today)
+
+
+def late_days(new_statements: pl.DataFrame, *, booking_date: date) -> list[date]:
+    """Earlier booking days that tonight's new statements belong to (each needs a correction, if locked).
+
+    The flow recomputes each such day with ``day_close(..., locked=…, today=booking_date)`` before
+    closing ``booking_date`` and passes the correction rows in ``previous``.
+    """
+    st = new_statements.filter(pl.col("kind").fill_null("statement") == "statement")
+    days = st.select(pl.coalesce("closing_date", "last_booking_date", "opening_date").alias("d"))
+    return sorted(d for d in days.get_column("d").unique().to_list() if d is not None and d < booking_date)
 
 
 def check_totals(close: pl.DataFrame) -> None:

@@ -14,7 +14,7 @@ from outputs_frames import transactions as T
 from outputs_frames import unresolved as U
 
 from outputs import DAY_CLOSE_SCHEMA, check_totals, day_close
-from outputs.day_close import account_key
+from outputs.day_close import account_key, late_days
 
 D1, D2, D3 = date(2024, 5, 16), date(2024, 5, 17), date(2024, 5, 21)
 
@@ -161,6 +161,26 @@ def test_late_entry_for_a_locked_day_gives_a_dated_correction_row() -> None:
     # running the correction again against locked + correction finds nothing more
     again = day_close(S([s1, s2]), T(late), U([]), booking_date=D1, locked=pl.concat([locked, corr]), today=D3)
     assert again.is_empty() and dict(again.schema) == DAY_CLOSE_SCHEMA
+
+
+def test_statement_for_a_locked_day_that_arrives_late_is_corrected_and_today_is_clean() -> None:
+    s1 = stmt(SPK, 3, 10_000, 10_000, D1)
+    s2 = stmt(SPK, 4, 10_000, 12_500, D2)                      # arrives only with the night of D3
+    s3 = stmt(SPK, 5, 12_500, 12_000, D3)
+    night1 = S([s1])
+    c1 = day_close(night1, T([]), U([]), booking_date=D1)
+    c2 = day_close(night1, T([]), U([]), booking_date=D2, previous=c1, expected_accounts=[SPK])
+    assert row(c2, SPK)["status"] == "no_statement"          # D2 is closed without its statement
+    locked = pl.concat([c1, c2])
+    all_st, all_tx = S([s1, s2, s3]), T([tx(s2, 0, 2_500), tx(s3, 0, -500)])
+    assert late_days(S([s2, s3]), booking_date=D3) == [D2]
+    corr = day_close(all_st, all_tx, U([]), booking_date=D2, previous=c1,
+                     locked=locked.filter(pl.col("booking_date") == D2), today=D3)
+    r = row(corr, SPK)
+    assert (r["corrected_date"], r["credits_cents"], r["book_closing_cents"], r["n_statements"]) == (D2, 2_500, 2_500, 1)
+    c3 = day_close(all_st, all_tx, U([]), booking_date=D3, previous=pl.concat([locked, corr]))
+    assert (row(c3, SPK)["book_opening_cents"], row(c3, SPK)["status"]) == (12_500, "ok")
+    assert row(c3, SPK)["missing_statements"] == ""            # 4 was seen by the correction
 
 
 def test_correction_made_when_the_same_night_runs_again_carries_into_the_next_day() -> None:
