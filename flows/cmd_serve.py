@@ -1,0 +1,69 @@
+"""``kasse serve``: register the nightly run of each tenant as a Prefect deployment with a cron schedule,
+and execute its runs (a long-running process, like a worker).
+
+Needs a Prefect server: start one with ``prefect server start`` and point ``PREFECT_API_URL`` at it
+(docs/OPERATIONS.md). The schedule comes from the tenant config's ``[schedule] nightly`` (default
+``0 2 * * *``, Europe/Berlin) unless ``--cron`` is given. At most one flow run executes at a time
+(``--limit 1``), so this process is the only writer of the ledger file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from ledger.config import ConfigError, load_tenant_config
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``serve`` sub-command."""
+    p = subparsers.add_parser("serve", help="schedule the nightly run on a Prefect server and execute it",
+                              description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--config", action="append", type=Path, default=None,
+                   help="tenant TOML (repeat for several tenants; default ./kasse.toml)")
+    p.add_argument("--cron", default=None, help="cron schedule for every tenant (overrides [schedule] nightly)")
+    p.add_argument("--limit", type=int, default=1, help="flow runs at the same time (default 1: one writer)")
+    p.set_defaults(run=run)
+
+
+def deployments(configs: list[Path], cron: str | None) -> list[Any]:
+    """One deployment per tenant config: ``stadtkasse-nightly/nightly-<tenant>`` with its cron schedule."""
+    from prefect.deployments.runner import EntrypointType
+    from prefect.schedules import Cron
+
+    from flows.nightly import nightly
+
+    out = []
+    for path in configs:
+        cfg = load_tenant_config(path)
+        out.append(nightly.to_deployment(
+            name=f"nightly-{cfg.tenant}",
+            schedules=[Cron(cron or cfg.cron, timezone=cfg.timezone)],
+            parameters={"configs": [str(path.resolve())]},
+            description=f"Stadtkasse nightly reconciliation of {cfg.tenant} (booking date: yesterday)",
+            tags=["stadtkasse", cfg.tenant],
+            entrypoint_type=EntrypointType.MODULE_PATH,
+        ))
+    return out
+
+
+def run(args: argparse.Namespace) -> int:
+    """Execute ``kasse serve`` (blocks until interrupted)."""
+    configs = args.config or [Path("kasse.toml")]
+    if not os.environ.get("PREFECT_API_URL"):
+        print("kasse serve: PREFECT_API_URL is not set; start `prefect server start` and export "
+              "PREFECT_API_URL=http://127.0.0.1:4200/api (see docs/OPERATIONS.md)", file=sys.stderr)
+        return 2
+    try:
+        deps = deployments(configs, args.cron)
+    except ConfigError as exc:
+        print(f"kasse serve: {exc}", file=sys.stderr)
+        return 2
+    from prefect import serve
+
+    print(f"serving {', '.join(d.name for d in deps)} (limit {args.limit}); Ctrl-C stops", flush=True)
+    serve(*deps, limit=args.limit)
+    return 0
