@@ -1,8 +1,8 @@
 """IBAN and BIC validity of the counterparties, as columns beside the values (schwifty's verdict).
 
 The value is always kept; ``iban_valid`` / ``bic_valid`` say whether it is valid, and are null when
-there is nothing to judge: no value, or a German pre-SEPA account number from ``?31`` (digits only,
-not an IBAN at all). The IBAN check is vectorised over all rows: country length from schwifty's
+there is nothing to judge: no value, or a German pre-SEPA account number from ``?31`` or bank code
+(BLZ) from ``?30`` (digits only: not an IBAN or BIC at all). The IBAN check is vectorised over all rows: country length from schwifty's
 registry, then ISO 7064 mod-97 computed over the digit string in 7-digit chunks. BICs are few, so
 schwifty checks only the unique values.
 
@@ -75,11 +75,15 @@ def _bic_ok(value: str) -> bool:
 def add_validity(transactions: pl.DataFrame) -> pl.DataFrame:
     """Fill ``iban_valid`` and ``bic_valid`` from the counterparty IBAN/BIC (null where absent)."""
     bic = pl.col("counterparty_bic").str.replace_all(r"\s", "").str.to_uppercase()
-    uniques = (
-        transactions.select(bic.alias("b")).filter(pl.col("b").is_not_null() & (pl.col("b") != "")).unique()
-    )["b"].to_list()
+    # a German Bankleitzahl from ?30 (digits only) is not a BIC at all: nothing to judge, like ?31
+    judged = bic.str.contains(r"^[A-Z]")
+    uniques = transactions.filter(judged.fill_null(False)).select(bic.alias("b")).unique()["b"].to_list()
     verdicts = {b: _bic_ok(b) for b in uniques}
-    bic_valid = bic.replace_strict(verdicts, default=None, return_dtype=pl.Boolean()) if verdicts else None
+    bic_valid = (
+        pl.when(judged).then(bic.replace_strict(verdicts, default=None, return_dtype=pl.Boolean()))
+        if verdicts
+        else None
+    )
     return transactions.with_columns(
         iban_valid_expr("counterparty_iban").alias("iban_valid"),
         (bic_valid if bic_valid is not None else pl.lit(None, dtype=pl.Boolean())).alias("bic_valid"),
