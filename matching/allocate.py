@@ -42,7 +42,7 @@ def allocate(book: pl.DataFrame, pay: pl.DataFrame, rec: pl.DataFrame, cfg: Matc
         )
     )
     pays = (
-        book.select("set_key", "transaction_id", "rule", "confidence").unique("transaction_id")
+        book.select("set_key", "transaction_id").unique()
         .join(pay.select("transaction_id", "seq", "amount_cents"), on="transaction_id")
         .sort(["set_key", "seq"])
         .with_columns(pl.col("amount_cents").cum_sum().over("set_key").alias("c_end"))
@@ -52,6 +52,7 @@ def allocate(book: pl.DataFrame, pay: pl.DataFrame, rec: pl.DataFrame, cfg: Matc
     uses_order = (pl.col("n_open") > 1) & (pl.col("c_end") < pl.col("d_total"))
     return (
         pays.join(items, on="set_key")
+        .join(book.select("transaction_id", "receivable_id", "rule", "confidence"), on=["transaction_id", "receivable_id"])
         .with_columns(overlap.alias("alloc"))
         .filter(pl.col("alloc") > 0)
         .select(

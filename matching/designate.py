@@ -1,6 +1,6 @@
 """Which open items each payment designates, and whether that may be booked (set-based).
 
-Evidence levels, strongest first; a payment uses only its strongest level:
+Evidence, strongest first; a payment uses only its strongest tier (0 and 1 are one tier):
 
 0. ``reference.exact``    a Kassenzeichen with a valid check digit (or an ``external_ref`` token)
 1. ``reference.window``   a valid Kassenzeichen glued to a neighbouring number
@@ -8,8 +8,11 @@ Evidence levels, strongest first; a payment uses only its strongest level:
                           several are one edit away: to the one whose open amount is the payment)
 3. ``iban_amount``        payer IBAN of exactly one debtor, exactly one of its items has the amount
 
-A Kassenzeichen designates all items filed under it (main claim and its Nebenforderungen). Decisions use
-the open amounts at the start of the run; the allocation step carries amounts from payment to payment.
+A Kassenzeichen designates all items filed under it (main claim and its Nebenforderungen). When the
+amount does not fit the designated items exactly (partial or over-payment), the payer must be
+recognisably the debtor (known IBAN or :func:`matching.names.same_person`), else the reference may be
+someone else's and the payment is held. Decisions use the open amounts at the start of the run; the
+allocation step carries amounts from payment to payment.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from __future__ import annotations
 import polars as pl
 
 from matching.config import MatchConfig
+from matching.names import same_person
 from matching.refexpr import reference_candidates, text_tokens
 from matching.typos import typo_repairs
 
@@ -102,28 +106,45 @@ def designate(pay: pl.DataFrame, rec: pl.DataFrame, cfg: MatchConfig) -> tuple[p
             .select("transaction_id", "receivable_id", pl.lit(3, pl.Int32).alias("level"))
         )
         found = pl.concat([found, iban_fit])
-    found = found.filter(pl.col("level") == pl.col("level").min().over("transaction_id"))
-    cand = found.join(rec.select("receivable_id", "debtor_id", pl.col("amount_cents").alias("open")), on="receivable_id").join(
-        pay.select("transaction_id", "amount_cents", "payer_debtor"), on="transaction_id"
+    # exact and window references are one tier (a second reference glued to the first by a separator
+    # is only found as a window); an item found both ways counts as exact
+    tier = pl.when(pl.col("level") <= 1).then(0).otherwise(pl.col("level"))
+    found = (
+        found.with_columns(tier.alias("tier"))
+        .filter(pl.col("tier") == pl.col("tier").min().over("transaction_id"))
+        .group_by("transaction_id", "receivable_id").agg(pl.col("level").min(), pl.col("tier").first())
+    )
+    cand = found.join(rec.select("receivable_id", "debtor_id", "debtor_name", pl.col("amount_cents").alias("open")),
+                      on="receivable_id").join(
+        pay.select("transaction_id", "amount_cents", "payer_debtor", "counterparty_name", "ultimate_party"), on="transaction_id"
     )
     per = cand.group_by("transaction_id").agg(
-        pl.col("level").first(),
+        pl.col("tier").first(),
         pl.col("debtor_id").n_unique().alias("n_debtors"),
-        pl.col("debtor_id").first().alias("debtor"),
+        pl.col("debtor_id").min().alias("debtor"),
+        pl.col("debtor_name").min(),
         pl.col("open").sum().alias("open_sum"),
         pl.len().alias("n_items"),
         pl.col("amount_cents").first(),
         pl.col("payer_debtor").first(),
+        pl.col("counterparty_name").first(),
+        pl.col("ultimate_party").first(),
         pl.col("receivable_id").sort().str.join("|").alias("set_key"),
     )
     fits = pl.col("amount_cents") == pl.col("open_sum")
     other_payer = pl.col("payer_debtor").is_not_null() & (pl.col("payer_debtor") != pl.col("debtor"))
+    confirmed = (
+        (pl.col("payer_debtor") == pl.col("debtor")).fill_null(False)
+        | same_person(pl.col("counterparty_name"), pl.col("debtor_name"))
+        | same_person(pl.col("ultimate_party"), pl.col("debtor_name"))
+    )
     reason = (
-        pl.when((pl.col("level") == 3) & (pl.col("n_items") > 1)).then(pl.lit("ambiguous"))
+        pl.when((pl.col("tier") == 3) & (pl.col("n_items") > 1)).then(pl.lit("ambiguous"))
         .when((pl.col("n_debtors") > 1) & ~fits).then(pl.lit("several_debtors"))
-        .when((pl.col("level") == 2) & ~fits & (pl.col("payer_debtor").is_null() | other_payer)).then(pl.lit("typo_unconfirmed"))
-        .when((pl.col("n_debtors") == 1) & other_payer & ~fits).then(pl.lit("reference_other_debtor"))
         .when(pl.col("open_sum") == 0).then(pl.lit("double_payment"))
+        .when(~fits & other_payer).then(pl.lit("reference_other_debtor"))
+        .when(~fits & ~confirmed).then(
+            pl.when(pl.col("tier") == 2).then(pl.lit("typo_unconfirmed")).otherwise(pl.lit("payer_unconfirmed")))
         .otherwise(None)
     )
     per = per.with_columns(reason.alias("reason"))

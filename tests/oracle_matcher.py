@@ -8,6 +8,7 @@ Also holds small builders for literal test frames.
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date
 from typing import Any
 
@@ -108,6 +109,29 @@ def _edits(ref: str) -> set[str]:
     return out
 
 
+STOP = {"GMBH", "MBH", "UG", "KG", "OHG", "AG", "CO", "EK", "GBR", "EG", "EV", "SE", "HAFTUNGSBESCHRAENKT",
+        "UND", "DR", "PROF", "FRAU", "HERR", "FAMILIE", "FAM"}
+
+
+def _words(name: str | None) -> list[str]:
+    s = (name or "").upper()
+    for a, b in (("Ä", "AE"), ("Ö", "OE"), ("Ü", "UE"), ("ẞ", "SS")):
+        s = s.replace(a, b)
+    s = "".join(c for c in unicodedata.normalize("NFKD", s) if not unicodedata.combining(c))
+    return [w for w in re.split(r"[^A-Z]+", s) if w and w not in STOP]
+
+
+def same_person_naive(payer: str | None, debtor: str | None) -> bool:
+    """docs/MATCHING.md: payer words ⊆ debtor words (initials match first letters), or the reverse."""
+    pw, dw = _words(payer), _words(debtor)
+    p_full = {w for w in pw if len(w) > 1}
+    p_init = {w for w in pw if len(w) == 1}
+    d_full = {w for w in dw if len(w) > 1}
+    a = bool(p_full) and p_full <= d_full and p_init <= {w[0] for w in d_full}
+    b = bool(d_full) and d_full <= p_full
+    return a or b
+
+
 def _rank(item: dict[str, Any], cfg: MatchConfig) -> int:
     order = cfg.private if item["law"] == "private" else cfg.public
     if item["claim_type"] in order:
@@ -139,7 +163,7 @@ def oracle_match(transactions: pl.DataFrame, receivables: pl.DataFrame, cfg: Mat
             continue
         pays.append(t)
 
-    decided: list[tuple[dict[str, Any], list[str], int]] = []   # (payment, item ids, level)
+    decided: list[tuple[dict[str, Any], list[str], dict[str, str]]] = []   # (payment, item ids, rule per item)
     unresolved: set[tuple] = set()
     for t in pays:
         exact, windows = _refs(t, cfg)
@@ -153,6 +177,8 @@ def oracle_match(transactions: pl.DataFrame, receivables: pl.DataFrame, cfg: Mat
             ext = re.sub(r"[^A-Z0-9]", "", (r["external_ref"] or "").upper())
             if ext and ext in tokens:
                 levels[0].add(r["receivable_id"])
+        exact_ids = set(levels[0])
+        for r in recs:
             if r["kz_norm"] in windows and _valid(r["kz_norm"], cfg):
                 levels[1].add(r["receivable_id"])
         typo_ambiguous = False
@@ -170,7 +196,8 @@ def oracle_match(transactions: pl.DataFrame, receivables: pl.DataFrame, cfg: Mat
         if not any(levels.values()) and cfg.iban_amount and payer is not None:
             levels[3] = {r["receivable_id"] for r in recs
                          if r["debtor_id"] == payer and r["amount_cents"] > 0 and r["amount_cents"] == t["amount_cents"]}
-        level = next((lv for lv in range(4) if levels[lv]), None)
+        levels[0] |= levels[1]  # exact and window references are one tier
+        level = next((lv for lv in (0, 2, 3) if levels[lv]), None)
         if level is None:
             reason = "ambiguous" if typo_ambiguous else ("unknown_reference" if exact else "no_reference")
             unresolved.add((t["transaction_id"], reason, t["amount_cents"]))
@@ -179,22 +206,29 @@ def oracle_match(transactions: pl.DataFrame, receivables: pl.DataFrame, cfg: Mat
         debtors = {by_id[i]["debtor_id"] for i in ids}
         open_sum = sum(by_id[i]["amount_cents"] for i in ids)
         fits_all = t["amount_cents"] == open_sum
-        other = payer is not None and payer not in debtors
+        debtor = min(debtors)
+        debtor_name = min(by_id[i]["debtor_name"] for i in ids if by_id[i]["debtor_id"] == debtor)
+        other = payer is not None and payer != debtor
+        confirmed = payer == debtor or same_person_naive(t["counterparty_name"], debtor_name) or \
+            same_person_naive(t["ultimate_party"], debtor_name)
         reason = None
         if level == 3 and len(ids) > 1:
             reason = "ambiguous"
         elif len(debtors) > 1 and not fits_all:
             reason = "several_debtors"
-        elif level == 2 and not fits_all and (payer is None or other):
-            reason = "typo_unconfirmed"
-        elif len(debtors) == 1 and other and not fits_all:
-            reason = "reference_other_debtor"
         elif open_sum == 0:
             reason = "double_payment"
+        elif not fits_all and other:
+            reason = "reference_other_debtor"
+        elif not fits_all and not confirmed:
+            reason = "typo_unconfirmed" if level == 2 else "payer_unconfirmed"
         if reason:
             unresolved.add((t["transaction_id"], reason, t["amount_cents"]))
         else:
-            decided.append((t, ids, level))
+            rule_of = {i: RULES[level] for i in ids}
+            if level == 0:
+                rule_of = {i: RULES[0] if i in exact_ids else RULES[1] for i in ids}
+            decided.append((t, ids, rule_of))
 
     # overlapping but different designated sets in one run are left to a clerk
     sets_of: dict[str, set[tuple[str, ...]]] = {}
@@ -203,7 +237,7 @@ def oracle_match(transactions: pl.DataFrame, receivables: pl.DataFrame, cfg: Mat
             sets_of.setdefault(i, set()).add(tuple(ids))
     allocations: set[tuple] = set()
     left = {r["receivable_id"]: r["amount_cents"] for r in recs}
-    for t, ids, level in decided:
+    for t, ids, rule_of in decided:
         if any(len(sets_of[i]) > 1 for i in ids):
             unresolved.add((t["transaction_id"], "conflict", t["amount_cents"]))
             continue
@@ -222,8 +256,8 @@ def oracle_match(transactions: pl.DataFrame, receivables: pl.DataFrame, cfg: Mat
         if n_open > 1 and still_open > 0:
             rule = "order.mixed" if len(laws) > 1 else cfg.order_rule(laws.pop())
         else:
-            rule = RULES[level]
-        allocations |= {(t["transaction_id"], i, a, rule) for i, a in got}
+            rule = ""
+        allocations |= {(t["transaction_id"], i, a, rule or rule_of[i]) for i, a in got}
         if remaining > 0:
             unresolved.add((t["transaction_id"], "overpayment" if got else "double_payment", remaining))
 

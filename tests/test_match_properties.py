@@ -15,6 +15,7 @@ from matching import load_match_config, match
 
 CFG = load_match_config(None)
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+NAMES = ["Müller, Anna", "Bernd Schäfer", "Çelik, Elif", "Metallbau Krämer e.K.", "Schmidt, Petra"]
 CLAIMS = ["GRUNDSTEUER", "ABFALL", "MAHNGEBUEHR", "SAEUMNISZUSCHLAG", "ZINSEN", "KITA"]
 
 
@@ -54,7 +55,7 @@ def _case(seed: int) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame | None]:
             for _ in range(rng.randint(1, 3)):
                 n += 1
                 recs.append({
-                    "receivable_id": f"r{n}", "kassenzeichen": k, "debtor_id": f"d{d}", "debtor_name": f"Name {d}",
+                    "receivable_id": f"r{n}", "kassenzeichen": k, "debtor_id": f"d{d}", "debtor_name": NAMES[d],
                     "debtor_iban": ibans[d] if rng.random() < 0.7 else ibans[(d + 1) % n_debtors] if rng.random() < 0.2 else None,
                     "claim_type": rng.choice(CLAIMS), "law": rng.choice(["public", "public", "private"]),
                     "amount_cents": rng.choice([0, 500, 1000, 2500, 2500, 4000]),
@@ -72,7 +73,7 @@ def _case(seed: int) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame | None]:
                "booking_date": date(2026, 2, 1) + timedelta(days=rng.randrange(3)),
                "bank_ref": rng.choice([f"B{i}", None]),
                "counterparty_iban": rng.choice([ibans[d], ibans[rng.randrange(n_debtors)], None]),
-               "counterparty_name": f"Name {d}"}
+               "counterparty_name": rng.choice([NAMES[d], NAMES[(d + 1) % len(NAMES)], f"P. {NAMES[d].split(',')[0]}", None])}
         roll = rng.random()
         if roll < 0.1:
             row.update(tx_code="805", amount_cents=-amount)

@@ -28,9 +28,12 @@ def _rec() -> pl.DataFrame:
         {"receivable_id": "r1", "kassenzeichen": K1, "debtor_id": "d1", "amount_cents": 10000,
          "debtor_iban": "DE89370400440532013000", "debtor_name": "Anna Müller"},
         # K2: a main claim with its Mahngebühr and Säumniszuschlag under one Kassenzeichen
-        {"receivable_id": "r2", "kassenzeichen": K2, "debtor_id": "d2", "amount_cents": 9000, "due_date": date(2026, 1, 1)},
-        {"receivable_id": "r2m", "kassenzeichen": K2, "debtor_id": "d2", "amount_cents": 600, "claim_type": "MAHNGEBUEHR"},
-        {"receivable_id": "r2s", "kassenzeichen": K2, "debtor_id": "d2", "amount_cents": 1200, "claim_type": "SAEUMNISZUSCHLAG"},
+        {"receivable_id": "r2", "kassenzeichen": K2, "debtor_id": "d2", "amount_cents": 9000, "due_date": date(2026, 1, 1),
+         "debtor_name": "Schäfer, Bernd"},
+        {"receivable_id": "r2m", "kassenzeichen": K2, "debtor_id": "d2", "amount_cents": 600, "claim_type": "MAHNGEBUEHR",
+         "debtor_name": "Schäfer, Bernd"},
+        {"receivable_id": "r2s", "kassenzeichen": K2, "debtor_id": "d2", "amount_cents": 1200, "claim_type": "SAEUMNISZUSCHLAG",
+         "debtor_name": "Schäfer, Bernd"},
         {"receivable_id": "r3", "kassenzeichen": K3, "debtor_id": "d3", "amount_cents": 7500, "external_ref": "BN-2024-0042"},
         # settled already: kept with 0 so that a second payment is recognised
         {"receivable_id": "r4", "kassenzeichen": K4, "debtor_id": "d4", "amount_cents": 0},
@@ -66,14 +69,14 @@ def test_reference_glued_to_a_number_is_found_as_window() -> None:
 
 def test_partial_payment_follows_ao225_inside_the_kassenzeichen() -> None:
     # 9500 of 10800: main claim 9000 first, then the Mahngebühr 500 of 600; Säumniszuschlag untouched
-    r = match(txs([{"remittance": f"KZ {K2}", "amount_cents": 9500}]), _rec(), CFG)
+    r = match(txs([{"remittance": f"KZ {K2}", "amount_cents": 9500, "counterparty_name": "B. Schaefer"}]), _rec(), CFG)
     assert _allocs(r) == [("t0", "r2", 9000, "order.ao225"), ("t0", "r2m", 500, "order.ao225")]
     assert r.unresolved.is_empty()
 
 
 def test_private_law_follows_bgb367() -> None:
     rec = _rec().with_columns(pl.lit("private").alias("law"))
-    r = match(txs([{"remittance": f"KZ {K2}", "amount_cents": 1000}]), rec, CFG)
+    r = match(txs([{"remittance": f"KZ {K2}", "amount_cents": 1000, "counterparty_name": "Bernd Schäfer"}]), rec, CFG)
     assert _allocs(r) == [("t0", "r2m", 600, "order.bgb367"), ("t0", "r2s", 400, "order.bgb367")]
 
 
@@ -83,7 +86,7 @@ def test_full_payment_of_all_items_of_a_kassenzeichen_is_exact() -> None:
 
 
 def test_overpayment_books_the_open_amount_and_lists_the_surplus() -> None:
-    r = match(txs([{"remittance": K1, "amount_cents": 12000}]), _rec(), CFG)
+    r = match(txs([{"remittance": K1, "amount_cents": 12000, "counterparty_name": "MUELLER, ANNA"}]), _rec(), CFG)
     assert _allocs(r) == [("t0", "r1", 10000, "reference.exact")]
     assert _unres(r) == [("t0", "overpayment", 2000)]
 
@@ -95,8 +98,10 @@ def test_payment_for_a_settled_item_is_a_double_payment() -> None:
 
 def test_open_amounts_carry_over_between_days_whatever_the_file_order() -> None:
     # day 2 pays 6000, day 1 pays 6000: day 1 gets 6000, day 2 the remaining 4000 and 2000 surplus
-    t = txs([{"remittance": K1, "amount_cents": 6000, "booking_date": date(2026, 2, 3), "transaction_id": "late"},
-             {"remittance": K1, "amount_cents": 6000, "booking_date": date(2026, 2, 2), "transaction_id": "early"}])
+    t = txs([{"remittance": K1, "amount_cents": 6000, "booking_date": date(2026, 2, 3), "transaction_id": "late",
+              "counterparty_iban": "DE89370400440532013000"},
+             {"remittance": K1, "amount_cents": 6000, "booking_date": date(2026, 2, 2), "transaction_id": "early",
+              "counterparty_name": "A. Müller"}])
     r = match(t, _rec(), CFG)
     assert _allocs(r) == [("early", "r1", 6000, "reference.exact"), ("late", "r1", 4000, "reference.exact")]
     assert _unres(r) == [("late", "overpayment", 2000)]
@@ -138,6 +143,18 @@ def test_known_payer_quoting_another_debtors_reference_with_wrong_amount_is_held
     # Anna (known IBAN) quotes d3's Kassenzeichen but pays an amount that fits nothing there
     r = match(txs([{"remittance": K3, "amount_cents": 1234, "counterparty_iban": "DE89370400440532013000"}]), _rec(), CFG)
     assert _unres(r) == [("t0", "reference_other_debtor", 1234)]
+
+
+def test_amount_that_does_not_fit_needs_a_recognisable_payer() -> None:
+    # a stranger quotes Anna's Kassenzeichen with an amount that fits nothing: maybe a wrong reference
+    r = match(txs([{"remittance": K1, "amount_cents": 5000, "counterparty_name": "Peter Schmitt"},
+                   # no payer name at all: the same
+                   {"remittance": K1, "amount_cents": 5000},
+                   # Anna's own account: hers
+                   {"remittance": K1, "amount_cents": 5000, "counterparty_iban": "DE89370400440532013000",
+                    "counterparty_name": "Konto 4711"}]), _rec(), CFG)
+    assert _unres(r) == [("t0", "payer_unconfirmed", 5000), ("t1", "payer_unconfirmed", 5000)]
+    assert _allocs(r) == [("t2", "r1", 5000, "reference.exact")]
 
 
 def test_several_items_of_two_debtors_only_when_the_amounts_add_up() -> None:
