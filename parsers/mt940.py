@@ -17,7 +17,7 @@ from parsers.ids import statement_key, with_transaction_ids
 from parsers.issues import ERROR, INFO, WARNING, Issue
 from parsers.mt940_details import parse_details
 from parsers.mt940_entries import parse_line61
-from parsers.mt940_lines import classify, split_lines, to_fields
+from parsers.mt940_lines import split_fields
 from parsers.mt940_statements import statement_heads
 from parsers.result import ParseResult
 from parsers.schema import STATEMENT_SCHEMA, TRANSACTION_SCHEMA, conform
@@ -40,23 +40,21 @@ def _at(tag: str, line: str = "line_no") -> pl.Expr:
     return pl.format("line {} :" + tag + ":", pl.col(line))
 
 
-def _line_issues(cl: pl.DataFrame, path: str) -> list[Issue]:
-    """Unknown tags, tags outside a message, and text outside any message."""
-    out = _issues(cl.filter(pl.col("kind") == "unknown"), path, WARNING, "mt940.unknown_tag",
+def _note_issues(notes: pl.DataFrame, path: str) -> list[Issue]:
+    """Unknown tags and tags outside a message are warnings; text outside messages one info."""
+    line = pl.format("line {}", pl.col("line_no"))
+    out = _issues(notes.filter(pl.col("kind") == "unknown"), path, WARNING, "mt940.unknown_tag",
                   pl.format("unknown tag {} (expected an MT940/MT942 tag); line kept as its own field",
-                            pl.col("line").str.extract(r"^(:[^:]*:)", 1)),
-                  pl.col("line"), pl.format("line {}", pl.col("line_no")))
-    outside = cl.filter(pl.col("kind") == "outside")
-    tags = outside.filter(pl.col("line").str.contains(r"^:[0-9]{2}[A-Z]?:"))
-    out += _issues(tags, path, WARNING, "mt940.outside_statement",
-                   pl.lit("tag outside a statement (no :20: before it since the last '-'); ignored"),
-                   pl.col("line"), pl.format("line {}", pl.col("line_no")))
-    text = outside.join(tags, on="line_no", how="anti")
+                            pl.col("raw").str.extract(r"^(:[^:]*:)", 1)), pl.col("raw"), line)
+    out += _issues(notes.filter(pl.col("kind") == "outside_tag"), path, WARNING, "mt940.outside_statement",
+                   pl.lit("tag outside a statement (no :20: before it since the last end marker); ignored"),
+                   pl.col("raw"), line)
+    text = notes.filter(pl.col("kind") == "outside_text")
     if text.height:
         first = text.row(0, named=True)
         out.append(Issue(path, f"line {first['line_no']}", INFO, "mt940.text_outside_statement",
-                         f"{text.height} line(s) of text outside any statement ignored (header, preamble)",
-                         "\n".join(text["line"].head(5).to_list())))
+                         f"{text.height} piece(s) of text outside any statement ignored (header, preamble)",
+                         "\n".join(text["raw"].head(3).to_list())[:2000]))
     return out
 
 
@@ -166,9 +164,9 @@ def parse_mt940(path: Path, *, sha256: str, tenant: str = "default", encoding: s
         return ParseResult(issues=[Issue(spath, "", ERROR, "mt940.unreadable", f"cannot read file: {exc}")])
     dec = decode_bank_text(data, encoding)
     issues = [Issue(spath, "", sev, code, msg) for sev, code, msg in dec.notes]
-    cl = classify(split_lines(dec.text))
-    issues += _line_issues(cl, spath)
-    fields = to_fields(cl)
+    fields, notes = split_fields(dec.text)
+    del dec, data  # the text and bytes are no longer needed: free them before the heavy part
+    issues += _note_issues(notes, spath)
     if fields.filter(pl.col("stmt") >= 0).height == 0:
         issues.append(Issue(spath, "", ERROR, "mt940.no_statement", "no MT940/MT942 statement (no :20: tag) found"))
         return ParseResult(issues=issues)

@@ -1,9 +1,12 @@
 """MT940/MT942 text to fields: one row per tag with its content, line and statement (vectorised).
 
-The whole file becomes a Series of lines. Tag lines are classified with one regex; a line that
-looks like a tag is a tag only if the tag exists in MT940/MT942 and may stand where it stands
-(``:12:`` or ``:KO:`` inside an ``:86:`` is text that happens to start with a colon). Continuation
-lines are attached to the tag before them by a forward fill, and each ``:20:`` starts a statement.
+The text is cut before every line that starts with ``:`` (one pass of Polars' multi-threaded CSV
+reader with the record separator as line end), so each piece is a tag with its continuation
+lines. A piece is a tag only if the tag exists in MT940/MT942 and may stand where it stands
+(``:12:`` or ``:KO:`` inside an ``:86:`` is text that happens to start with a colon): such pieces
+are glued back to the field before them. Each ``:20:`` opens a statement; an end marker line
+(``-``, ``-}``, a SWIFT envelope ``{…``) closes it, and whatever follows up to the next ``:20:``
+is outside any statement.
 """
 
 from __future__ import annotations
@@ -22,132 +25,122 @@ KNOWN_TAGS = [
 #: (e.g. ``:26:37 Fo?25`` or ``:28C:`` mid-sentence in a wrapped remittance).
 AFTER_DETAILS = ["61", "86", "62F", "62M", "64", "65", "20", "90D", "90C", "NS"]
 
-_LOOKS_LIKE_TAG_RE = r"^:[0-9A-Z]{2,3}:"
+_LOOKS_LIKE_TAG = r"^:[0-9A-Z]{2,3}:"
+# End of a message inside a piece: a line "-" (maybe "-}…"), a SWIFT envelope line "{n:" or "}",
+# or the DOS end-of-file mark.
+_END = r"\n(?:-[ \t]*(?:\n|$)|-\}|\{[0-9]:|\}|\x1a)"
+_SEPARATORS = "\x1e\x1d\x1c\x1f\x02\x04\x05\x06"
 
 
-def _strip_envelopes(line: pl.Expr) -> pl.Expr:
-    """Remove SWIFT FIN envelopes ``{1:..}{2:..}{3:..}{4:`` and ``-}{5:..}`` without moving lines.
-
-    PostFinance puts the end of one message and the start of the next on one line (``-}{1:…{4:``);
-    that line becomes the end marker ``-``.
-    """
-    return (
-        line.str.replace(r"^-\}.*$", "-")
-        .str.replace(r"^\{1:.*\{4:", "")
-        .str.replace(r"^\{4:", "")
-        .str.replace(r"^\{5:.*$", "")
-        .str.replace(r"^\}$", "")
-    )
-
-
-def _read_lines(text: str) -> pl.DataFrame:
-    """Lines of ``text`` as a one-column frame, read by Polars' multi-threaded CSV reader.
-
-    The reader keeps empty lines (as nulls, filled with ''); the column separator is a control
-    character absent from the text, and quoting is off.
-    """
-    if not text:
-        return pl.DataFrame({"line": [""]})
-    sep = next((c for c in "\x1e\x1d\x1c\x1f\x02\x04\x05\x06" if c not in text), None)
-    if sep is None:  # pragma: no cover - every candidate control character occurs: split in Polars
-        return pl.DataFrame({"line": [text]}).select(pl.col("line").str.split("\n")).explode("line")
-    data = text.encode("utf-8")
-    df = pl.read_csv(
-        io.BytesIO(data), has_header=False, separator=sep, quote_char=None, new_columns=["line"],
-        schema={"line": pl.String()},
-    )
-    return df.select(pl.col("line").fill_null(""))
-
-
-def split_lines(text: str) -> pl.DataFrame:
-    """The text as a frame of lines: ``line_no`` (1-based) and ``line`` (without CR, envelopes stripped).
-
-    FinTS files that use ``@@`` instead of line breaks (HIKAZ, MT942 ``pending.sta``) are split at
-    ``@@``; the line numbers are then those of the logical lines.
-    """
-    if "@@:" in text:
+def _pieces(text: str) -> pl.DataFrame:
+    """The text cut before each line starting with ``:``; column ``chunk`` and its first ``line_no``."""
+    text = text.replace("\r", "")
+    if "@@:" in text:  # FinTS (HIKAZ, pending.sta) separates lines with "@@"
         text = text.replace("@@", "\n")
-    df = _read_lines(text)
-    line = pl.col("line").str.strip_chars_end("\r").str.replace_all("\r", "", literal=True)
-    if "{" in text:
-        line = _strip_envelopes(line)
-    return df.select(pl.int_range(1, pl.len() + 1, dtype=pl.Int32).alias("line_no"), line.alias("line"))
+    free = [c for c in _SEPARATORS if c not in text]
+    if len(free) < 2:  # pragma: no cover - the text holds every candidate control character
+        text = text.translate({ord(c): " " for c in _SEPARATORS})
+        free = list(_SEPARATORS)
+    eol, sep = free[0], free[1]
+    data = text.replace("\n:", eol + ":").encode("utf-8")
+    del text
+    if not data:
+        return pl.DataFrame({"chunk": [""], "line_no": [1]}, schema={"chunk": pl.String, "line_no": pl.Int32})
+    df = pl.read_csv(io.BytesIO(data), has_header=False, separator=sep, eol_char=eol, quote_char=None,
+                     schema={"chunk": pl.String()})
+    nl = pl.col("chunk").str.count_matches("\n", literal=True).cast(pl.Int32) + 1
+    return df.select(pl.col("chunk").fill_null(""), (nl.cum_sum() - nl + 1).alias("line_no"))
 
 
-def classify(lines: pl.DataFrame) -> pl.DataFrame:
-    """Add ``tag`` (tag starting here, else null), ``stmt`` (statement ordinal, -1 outside) and ``kind``.
+def split_fields(text: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Fields and notes of an MT940/MT942 text.
 
-    ``kind`` is ``tag``, ``text`` (continuation), ``end`` (the ``-`` marker), ``blank``, ``unknown``
-    (a tag-looking line where no tag can stand: a warning) or ``outside`` (text between messages).
+    ``fields``: ``stmt`` (ordinal of the statement), ``field_no``, ``tag`` (``?`` for an unknown
+    tag), ``line_no``, ``content`` (text after the tag, continuation lines joined with ``\\n``).
+    ``notes``: pieces outside any statement and unknown tags, as ``kind`` (``unknown``,
+    ``outside_tag``, ``outside_text``), ``line_no``, ``raw``.
     """
-    # ":61:..." split at ":" gives ["", "61", ...]: a literal split instead of a capturing regex.
-    cand = pl.col("line").str.split_exact(":", 2).struct.field("field_1")
-    known = pl.col("line").str.starts_with(":") & cand.is_in(KNOWN_TAGS)
-    df = lines.with_columns(
-        pl.when(known).then(cand).alias("_cand"),
-        pl.col("line").str.contains(_LOOKS_LIKE_TAG_RE).alias("_looks"),
-        pl.col("line").str.contains(r"^-\s*$").alias("_end"),
-        (pl.col("line").str.strip_chars().str.len_bytes() == 0).alias("_blank"),
+    df = _pieces(text)
+    chunk = pl.col("chunk")
+    colon = chunk.str.starts_with(":")
+    cand = chunk.str.split_exact(":", 2).struct.field("field_1")
+    df = df.with_columns(
+        pl.when(colon & cand.is_in(KNOWN_TAGS)).then(cand).alias("_cand"),
+        (colon & chunk.str.contains(_LOOKS_LIKE_TAG)).alias("_looks"),
+        chunk.str.contains(_END).alias("_ends"),
     )
-    prev = pl.col("_cand").forward_fill().shift(1)
-    in_details = (prev == "86").fill_null(False)
+    in_details = (pl.col("_cand").forward_fill().shift(1) == "86").fill_null(False)
     is_tag = pl.col("_cand").is_not_null() & ~(in_details & ~pl.col("_cand").is_in(AFTER_DETAILS))
     df = df.with_columns(
         pl.when(is_tag).then(pl.col("_cand")).alias("tag"),
         (pl.col("_looks") & ~is_tag & ~in_details).alias("_unknown"),
     )
-    # Inside a message: from a :20: up to the end marker "-" (a line that is only "-").
-    opened = pl.when(pl.col("tag") == "20").then(True).when(pl.col("_end")).then(False)
+    opened = pl.when(pl.col("tag") == "20").then(True).when(pl.col("_ends").shift(1)).then(False)
     df = df.with_columns(
-        (pl.col("tag") == "20").fill_null(False).cast(pl.Int32).cum_sum().sub(1).alias("_n20"),
         opened.forward_fill().fill_null(False).alias("_open"),
+        (pl.col("tag") == "20").fill_null(False).cast(pl.Int32).cum_sum().sub(1).alias("_n20"),
     )
-    kind = (
-        pl.when(pl.col("_blank"))
-        .then(pl.lit("blank"))
-        .when(pl.col("_end"))
-        .then(pl.lit("end"))
-        .when(~pl.col("_open"))
-        .then(pl.lit("outside"))
-        .when(pl.col("tag").is_not_null())
-        .then(pl.lit("tag"))
-        .when(pl.col("_unknown"))
-        .then(pl.lit("unknown"))
-        .otherwise(pl.lit("text"))
-    )
-    return df.select(
-        "line_no",
-        "line",
-        "tag",
-        pl.when(pl.col("_open")).then(pl.col("_n20")).otherwise(-1).alias("stmt"),
-        kind.alias("kind"),
-    )
-
-
-def to_fields(classified: pl.DataFrame) -> pl.DataFrame:
-    """One row per field: ``stmt``, ``field_no``, ``tag``, ``line_no`` and ``content``.
-
-    The content is the text after the tag, continuation lines joined with ``\\n`` (kept, because
-    the :86: grammar joins DK lines without a separator and free text with a space). Unknown
-    tag-looking lines form their own field with tag ``?`` so the caller can report them.
-    """
-    body = classified.filter(pl.col("kind").is_in(["tag", "text", "unknown"]))
-    starts = (pl.col("kind") != "text") | (pl.col("stmt") != pl.col("stmt").shift(1)).fill_null(True)
+    notes = _notes(df)
+    body = df.filter(pl.col("_open"))
+    starts = pl.col("tag").is_not_null() | pl.col("_unknown") | (pl.col("_n20") != pl.col("_n20").shift(1))
     body = body.with_columns(
-        starts.cum_sum().alias("field_no"),
-        pl.when(pl.col("kind") == "tag")
-        .then(pl.col("line").str.slice(pl.col("tag").str.len_chars() + 2))
-        .otherwise(pl.col("line"))
+        starts.fill_null(True).cum_sum().alias("field_no"),
+        pl.when(pl.col("tag").is_not_null())
+        .then(chunk.str.slice(pl.col("tag").str.len_chars() + 2))
+        .otherwise(chunk)
         .alias("content"),
-        pl.when(pl.col("kind") == "unknown").then(pl.lit("?")).otherwise(pl.col("tag")).alias("tag"),
+        pl.when(pl.col("_unknown")).then(pl.lit("?")).otherwise(pl.col("tag")).alias("tag"),
+        pl.col("_n20").alias("stmt"),
+    ).select("stmt", "field_no", "tag", "line_no", "content", "_ends")
+    body = _cut_at_end(body)
+    return _glue(body), notes
+
+
+def _cut_at_end(body: pl.DataFrame) -> pl.DataFrame:
+    """Cut each piece that holds an end marker at the marker (few rows: one per message)."""
+    body = body.with_row_index("_r")
+    cut = body.filter(pl.col("_ends")).select("_r", pl.col("content").str.replace(r"(?s)" + _END + ".*$", ""))
+    if cut.height:
+        body = body.update(cut, on="_r")
+    return body.with_columns(pl.col("content").str.strip_chars_end("\n")).drop("_ends", "_r")
+
+
+def _glue(body: pl.DataFrame) -> pl.DataFrame:
+    """Join continuation pieces (tag lookalikes inside :86:) to their field; none in most files."""
+    counts = body.group_by("field_no").len()
+    multi = counts.filter(pl.col("len") > 1).select("field_no")
+    if multi.height == 0:
+        return body.with_columns(pl.col("tag").fill_null("?"))
+    joined = (
+        body.join(multi, on="field_no", how="semi")
+        .group_by("field_no")
+        .agg(pl.col("stmt").first(), pl.col("tag").first(), pl.col("line_no").first(), pl.col("content"))
+        .with_columns(pl.col("content").list.join("\n"))
     )
-    # A list aggregation joined afterwards is far cheaper than str.join inside agg.
-    fields = body.group_by("field_no").agg(
-        pl.col("stmt").first(),
-        pl.col("tag").first().fill_null("?"),
-        pl.col("line_no").first(),
-        pl.col("content"),
+    single = body.join(multi, on="field_no", how="anti")
+    cols = ["stmt", "field_no", "tag", "line_no", "content"]
+    return pl.concat([single.select(cols), joined.select(cols)]).sort("field_no").with_columns(pl.col("tag").fill_null("?"))
+
+
+def _notes(df: pl.DataFrame) -> pl.DataFrame:
+    """Unknown tags, and non-blank text outside statements (incl. what follows an end marker)."""
+    unknown = df.filter(pl.col("_open") & pl.col("_unknown")).select(
+        pl.lit("unknown").alias("kind"), "line_no", pl.col("chunk").str.extract(r"^([^\n]*)", 1).alias("raw")
     )
-    return fields.sort("field_no").select(
-        "stmt", "field_no", "tag", "line_no", pl.col("content").list.join("\n")
+    outside = df.filter(~pl.col("_open")).select(
+        pl.when(pl.col("chunk").str.contains(r"^:[0-9]{2}[A-Z]?:"))  # not ":940:" (Rabobank header)
+        .then(pl.lit("outside_tag"))
+        .otherwise(pl.lit("outside_text"))
+        .alias("kind"),
+        "line_no",
+        pl.col("chunk").alias("raw"),
     )
+    tails = df.filter(pl.col("_open") & pl.col("_ends")).select(
+        pl.lit("outside_text").alias("kind"),
+        "line_no",
+        pl.col("chunk").str.extract(r"(?s)" + _END + "(.*)$", 1).alias("raw"),
+    )
+    notes = pl.concat([unknown, outside, tails])
+    # What is not worth a note: blank text, envelope lines, bare end markers.
+    text = pl.col("raw").fill_null("").str.replace_all(r"(?m)^(?:[-{}].*|\s*)$", "").str.strip_chars()
+    return notes.filter((pl.col("kind") != "outside_text") | (text.str.len_bytes() > 0)).sort("line_no")
