@@ -123,7 +123,9 @@ def check_sequence(statements: pl.DataFrame, *, previous: pl.DataFrame | None = 
     frames = [statements.with_columns(_new=pl.lit(True), _ord=pl.int_range(pl.len()))]
     if previous is not None and previous.height:
         # a ledger statement that is in this batch too is not its own predecessor
-        older = previous.select(statements.columns).filter(~pl.col("statement_key").is_in(statements["statement_key"].implode()))
+        older = previous.select(statements.columns).filter(
+            ~pl.col("statement_key").is_in(statements["statement_key"].drop_nulls().implode()).fill_null(False)
+        )
         frames.insert(0, older.with_columns(_new=pl.lit(False), _ord=pl.lit(-1, dtype=pl.Int64())))
     both = pl.concat(frames, how="vertical_relaxed").filter(pl.col("kind").fill_null("statement") == "statement")
     if both.is_empty():

@@ -136,3 +136,9 @@ def test_order_of_rows_does_not_matter() -> None:
     forward, backward = check_statements(frame(*rows)), check_statements(frame(*reversed(rows)))
     assert codes(forward) == codes(backward)
     assert sorted(c for c, _ in codes(forward)) == ["statement.balance_mismatch", "statement.continuity"]
+
+
+def test_a_ledger_copy_of_the_same_statement_is_not_its_predecessor() -> None:
+    same = st("00004/001", 100, 50, 150, date(2024, 5, 16), statement_key="K4")
+    previous = frame(st("00003/001", 0, 100, 100, date(2024, 5, 15), statement_key="K3"), same)
+    assert check_statements(frame(same), previous=previous) == []
