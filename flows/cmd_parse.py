@@ -25,6 +25,8 @@ from parsers.result import ParseResult
 
 #: show a progress bar (on a terminal) from this many input files on
 PROGRESS_FROM_FILES = 50
+#: rejected files listed by name in the text summary (the rest: files.csv), so it fits one screen
+SHOW_REJECTED = 15
 
 
 def register(subparsers: Any) -> None:
@@ -94,8 +96,11 @@ def _print_text(s: dict[str, Any]) -> None:
         f"  {s['statements']} statements, {s['entries']} entries ({s['rows']} rows), "
         f"{s['balance_failures']} balance failures; issues: {s['errors']} errors, {s['warnings']} warnings"
     )
-    for f in s["rejected_files"]:
+    rejected = s["rejected_files"]
+    for f in rejected[:SHOW_REJECTED]:
         print(f"  rejected: {f['reason']}")
+    if len(rejected) > SHOW_REJECTED:
+        print(f"  ... and {len(rejected) - SHOW_REJECTED} more rejected files (see files.csv)")
     print(f"  written to {s['out']}/ (transactions.parquet, statements.parquet, issues.csv, files.csv)")
 
 

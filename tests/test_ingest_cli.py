@@ -93,3 +93,15 @@ def test_real_process(samples_dir: Path, tmp_path: Path) -> None:
     assert proc.stderr == ""
     tx = pl.read_parquet(tmp_path / "out" / "transactions.parquet")
     assert set(tx["tenant"]) == {"kreis-x"} and tx.height == 3
+
+
+def test_summary_fits_one_screen(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    for n in range(40):
+        (inbox / f"{n:02d}.csv").write_text("a;b;c\n1;2;3\n4;5;6\n")
+    assert main(["parse", str(inbox), "--out", str(tmp_path / "out")]) == 1
+    text = capsys.readouterr().out
+    assert len(text.splitlines()) <= 24
+    assert "... and 25 more rejected files (see files.csv)" in text
+    assert pl.read_csv(tmp_path / "out" / "files.csv").height == 40
