@@ -99,7 +99,7 @@ def test_summary_fits_one_screen(tmp_path: Path, capsys: pytest.CaptureFixture[s
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     for n in range(40):
-        (inbox / f"{n:02d}.csv").write_text("a;b;c\n1;2;3\n4;5;6\n")
+        (inbox / f"{n:02d}.csv").write_text(f"a;b;c\n{n};2;3\n4;5;6\n")
     assert main(["parse", str(inbox), "--out", str(tmp_path / "out")]) == 1
     text = capsys.readouterr().out
     assert len(text.splitlines()) <= 24
