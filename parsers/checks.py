@@ -149,6 +149,11 @@ def check_sequence(statements: pl.DataFrame, *, previous: pl.DataFrame | None = 
         _new_year=(year > year.shift(1).over("_acct")).fill_null(False),
         _has_prev=pl.col("_acct").cum_count().over("_acct") > 1,
     ).filter(pl.col("_new") & pl.col("_has_prev"))
+    seq, prev = pl.col("sequence_no"), pl.col("_prev_seq")
+    seq_suspect = (seq != 0) & (prev != 0) & (seq != prev) & (seq != prev + 1) & ~((seq == 1) & pl.col("_new_year"))
+    balance_suspect = pl.col("opening_cents") != pl.col("_prev_closing")
+    # only the suspicious pairs reach Python (the rules below then say what is wrong)
+    flagged = flagged.filter(seq_suspect.fill_null(False) | balance_suspect.fill_null(False))
     issues: list[Issue] = []
     for row in flagged.iter_rows(named=True):  # one per statement (few), not per payment
         issues += _sequence_issues(row)

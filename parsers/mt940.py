@@ -162,7 +162,7 @@ def parse_mt940(path: Path, *, sha256: str, tenant: str = "default", encoding: s
         data = Path(path).read_bytes()
     except OSError as exc:
         return ParseResult(issues=[Issue(spath, "", ERROR, "mt940.unreadable", f"cannot read file: {exc}")])
-    dec = decode_bank_text(data, encoding)
+    dec = decode_bank_text(data, encoding, drop_cr=True)
     issues = [Issue(spath, "", sev, code, msg) for sev, code, msg in dec.notes]
     fields, notes = split_fields(dec.text)
     del dec, data  # the text and bytes are no longer needed: free them before the heavy part

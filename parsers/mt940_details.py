@@ -73,6 +73,18 @@ def _subfields(df: pl.DataFrame) -> pl.DataFrame:
             code.alias("c"), pl.col("p").str.slice(2).alias("v"), pl.lit(None, dtype=pl.String).alias("bad")
         )
     c, v = pl.col("c"), pl.col("v")
+    if pieces["bad"].null_count() == pieces.height:
+        # Fast path (no damaged markers): one value per subfield, so first() instead of lists;
+        # only the purpose lines are collected and joined. A repeated ?00/?10/?3x keeps its first.
+        out = pieces.group_by("_eid").agg(
+            *[v.filter(c == code).first().alias(f"_{code}") for code in ("00", "10", "30", "31", "32", "33", "34")],
+            v.filter(c.is_in(PURPOSE_SUBFIELDS)).alias("_purpose"),
+        )
+        return out.with_columns(
+            pl.concat_str([pl.col("_32").fill_null(""), pl.col("_33").fill_null("")]).alias("_name"),
+            pl.col("_purpose").list.join(""),
+            pl.lit(None, dtype=pl.String).alias("details_bad_subfield"),
+        ).drop("_32", "_33")
     lists = pieces.group_by("_eid").agg(
         v.filter(c == "00").alias("_00"),
         v.filter(c == "10").alias("_10"),

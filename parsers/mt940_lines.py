@@ -34,7 +34,8 @@ _SEPARATORS = "\x1e\x1d\x1c\x1f\x02\x04\x05\x06"
 
 def _pieces(text: str) -> pl.DataFrame:
     """The text cut before each line starting with ``:``; column ``chunk`` and its first ``line_no``."""
-    text = text.replace("\r", "")
+    if "\r" in text:
+        text = text.replace("\r", "")
     if "@@:" in text:  # FinTS (HIKAZ, pending.sta) separates lines with "@@"
         text = text.replace("@@", "\n")
     free = [c for c in _SEPARATORS if c not in text]
@@ -63,7 +64,7 @@ def split_fields(text: str) -> tuple[pl.DataFrame, pl.DataFrame]:
     df = _pieces(text)
     chunk = pl.col("chunk")
     colon = chunk.str.starts_with(":")
-    cand = chunk.str.split_exact(":", 2).struct.field("field_1")
+    cand = chunk.str.slice(1, 4).str.split_exact(":", 1).struct.field("field_0")  # ":61:…" -> "61"
     df = df.with_columns(
         pl.when(colon & cand.is_in(KNOWN_TAGS)).then(cand).alias("_cand"),
         (colon & chunk.str.contains(_LOOKS_LIKE_TAG)).alias("_looks"),
@@ -107,10 +108,10 @@ def _cut_at_end(body: pl.DataFrame) -> pl.DataFrame:
 
 def _glue(body: pl.DataFrame) -> pl.DataFrame:
     """Join continuation pieces (tag lookalikes inside :86:) to their field; none in most files."""
+    if body["tag"].null_count() == 0:  # every piece starts a field: nothing to glue
+        return body
     counts = body.group_by("field_no").len()
     multi = counts.filter(pl.col("len") > 1).select("field_no")
-    if multi.height == 0:
-        return body.with_columns(pl.col("tag").fill_null("?"))
     joined = (
         body.join(multi, on="field_no", how="semi")
         .group_by("field_no")

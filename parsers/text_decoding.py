@@ -56,20 +56,23 @@ def repair_cp850_mojibake(text: str) -> tuple[str, int]:
     return text.translate(str.maketrans(_CP850_MOJIBAKE)), changed
 
 
-def decode_bank_text(data: bytes, encoding: str | None = None) -> Decoded:
+def decode_bank_text(data: bytes, encoding: str | None = None, *, drop_cr: bool = False) -> Decoded:
     """Decode a bank file: UTF-8 if it decodes, else the given encoding, else CP850 or Windows-1252.
 
-    Removes control bytes (:data:`CONTROL_BYTES`) and a byte-order mark, and repairs CP850 mojibake;
-    each of these is noted. Never raises: Latin-1 decodes any byte string.
+    Removes control bytes (:data:`CONTROL_BYTES`), carriage returns if ``drop_cr``, and a byte-order
+    mark, and repairs CP850 mojibake; each of these is noted. Never raises: Latin-1 decodes any
+    byte string.
 
     >>> decode_bank_text("Überweisung €".encode("cp1252")).encoding
     'cp1252'
     """
     notes: list[tuple[str, str, str]] = []
-    cleaned = data.translate(None, CONTROL_BYTES)
-    n_ctrl = len(data) - len(cleaned)
+    n_ctrl = 0
+    if any(bytes([b]) in data for b in CONTROL_BYTES):
+        n_ctrl = len(data) - len(data.translate(None, CONTROL_BYTES))
+    if n_ctrl or (drop_cr and b"\r" in data):
+        data = data.translate(None, CONTROL_BYTES + (b"\r" if drop_cr else b""))
     if n_ctrl:
-        data = cleaned
         notes.append(("info", "mt940.control_bytes", f"removed {n_ctrl} control byte(s) (SOH/ETX/NUL/0x1A)"))
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]

@@ -18,7 +18,7 @@ from parsers.schema import STATEMENT_SCHEMA, TRANSACTION_SCHEMA, assert_schema
 
 SAMPLES = Path(__file__).resolve().parent.parent.parent / "shared" / "samples" / "mt940"
 NAMES = sorted(p.name for p in SAMPLES.iterdir()) if SAMPLES.is_dir() else []
-SETTINGS = settings(max_examples=70, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
 def _parse(tmp_path: Path, data: bytes) -> ParseResult:
