@@ -9,6 +9,7 @@ Parquet in the run folder. Tenants run one after the other inside one flow run, 
 from __future__ import annotations
 
 import os
+from contextlib import ExitStack
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from prefect.cache_policies import NO_CACHE  # noqa: E402
 
 from ledger import night as steps  # noqa: E402
 from ledger.config import TenantConfig, load_tenant_config  # noqa: E402
+from ledger.db import hold  # noqa: E402
 
 #: Steps that touch files or the ledger file (which may be locked for a moment) are retried.
 RETRIES = 2
@@ -106,10 +108,12 @@ def nightly(configs: list[str], booking_date: str | None = None, tenants: list[s
             fail_at: str | None = None) -> list[dict[str, Any]]:
     """Nightly reconciliation for every tenant config in ``configs`` (``booking_date`` ISO, default yesterday)."""
     day = date.fromisoformat(booking_date) if booking_date else steps.default_booking_date()
+    chosen = [c for c in (load_tenant_config(Path(p) if p else None) for p in configs)
+              if not tenants or c.tenant in tenants]
     out = []
-    for path in configs:
-        cfg = load_tenant_config(Path(path) if path else None)
-        if tenants and cfg.tenant not in tenants:
-            continue
-        out.append(run_tenant(cfg, day, fail_at))
+    with ExitStack() as stack:
+        for ledger in sorted({c.ledger for c in chosen}):
+            stack.enter_context(hold(ledger))      # tenants sharing a ledger file: checkpoint once at the end
+        for cfg in chosen:
+            out.append(run_tenant(cfg, day, fail_at))
     return out

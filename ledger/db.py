@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,21 @@ def connect(path: Path | str, *, read_only: bool = False) -> duckdb.DuckDBPyConn
     con = duckdb.connect(str(path))
     migrate(con)
     return con
+
+
+@contextmanager
+def hold(path: Path | str) -> Iterator[None]:
+    """Keep the ledger's database open across several steps (one process, many tenants in one night).
+
+    DuckDB keeps one database instance per file and process while any connection to it is open, and
+    writes its checkpoint when the last one closes. Holding an anchor connection lets every step open
+    and close its own connection cheaply; the checkpoint happens once, at the end of the block.
+    """
+    anchor = connect(path)
+    try:
+        yield
+    finally:
+        anchor.close()
 
 
 def fetch(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] | dict[str, Any] | None = None,
