@@ -16,8 +16,29 @@ from parsers import parse_paths
 
 SAMPLES_FOUND = sample_files() if SAMPLES.is_dir() else []
 
+#: goldens that are right while the parser is wrong: the bug is reported to the parser's author;
+#: strict, so the test fails as soon as the parser is fixed and the entry must go
+KNOWN_PARSER_BUGS = {
+    name: "MT940 parser: line numbers one too low when the file starts with an empty or control-byte line"
+    for name in (
+        "WoLpH__mt940__february_30.sta",
+        "WoLpH__mt940__mBank_mt940.sta",
+        "WoLpH__mt940__transaction_details_wrapped.sta",
+        "my-flow__mt940__pending.sta",
+    )
+}
 
-@pytest.mark.parametrize("sample", SAMPLES_FOUND, ids=lambda p: p.name)
+
+def _marked(samples: list[Path]) -> list[object]:
+    return [
+        pytest.param(s, id=s.name, marks=pytest.mark.xfail(reason=KNOWN_PARSER_BUGS[s.name], strict=True))
+        if s.name in KNOWN_PARSER_BUGS
+        else pytest.param(s, id=s.name)
+        for s in samples
+    ]
+
+
+@pytest.mark.parametrize("sample", _marked(SAMPLES_FOUND))
 def test_sample_matches_its_golden(sample: Path) -> None:
     golden = golden_path(sample)
     if not golden.exists():
