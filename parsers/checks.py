@@ -20,6 +20,7 @@ from __future__ import annotations
 import polars as pl
 
 from parsers.issues import ERROR, WARNING, Issue, money
+from parsers.schema import STATEMENT_SCHEMA, conform
 
 
 def _label(statement_no: str | None, statement_id: str | None) -> str:
@@ -123,7 +124,7 @@ def check_sequence(statements: pl.DataFrame, *, previous: pl.DataFrame | None = 
     frames = [statements.with_columns(_new=pl.lit(True), _ord=pl.int_range(pl.len()))]
     if previous is not None and previous.height:
         # a ledger statement that is in this batch too is not its own predecessor
-        older = previous.select(statements.columns).filter(
+        older = conform(previous, STATEMENT_SCHEMA).select(statements.columns).filter(
             ~pl.col("statement_key").is_in(statements["statement_key"].drop_nulls().implode()).fill_null(False)
         )
         frames.insert(0, older.with_columns(_new=pl.lit(False), _ord=pl.lit(-1, dtype=pl.Int64())))

@@ -142,3 +142,11 @@ def test_a_ledger_copy_of_the_same_statement_is_not_its_predecessor() -> None:
     same = st("00004/001", 100, 50, 150, date(2024, 5, 16), statement_key="K4")
     previous = frame(st("00003/001", 0, 100, 100, date(2024, 5, 15), statement_key="K3"), same)
     assert check_statements(frame(same), previous=previous) == []
+
+
+def test_previous_may_carry_ledger_columns_and_miss_some() -> None:
+    # the nightly run passes the ledger's statements table (with run_id, maybe without a column or two)
+    previous = frame(st("00003/001", 0, 100, 100, date(2024, 5, 15))).with_columns(run_id=pl.lit("r1")).drop("page_no")
+    assert codes(check_statements(frame(st("00005/001", 100, 0, 100, date(2024, 5, 17))), previous=previous)) == [
+        ("statement.gap", "statement 00005/001")
+    ]
