@@ -16,6 +16,7 @@ line lxml reports, and empty frames, because a statement read in part must never
 from __future__ import annotations
 
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
@@ -31,7 +32,7 @@ from parsers.result import ParseResult
 from parsers.schema import STATEMENT_SCHEMA, TRANSACTION_SCHEMA, conform
 
 #: characters of entry XML handed to the worker at once (big enough for Polars to use both cores)
-BATCH_CHARS = 32 << 20
+BATCH_CHARS = 16 << 20
 _CHUNK_SCHEMA = {"stmt": pl.Int32(), "first_entry": pl.Int32(), "count": pl.Int32(), "text": pl.String()}
 
 
@@ -46,19 +47,51 @@ def parse_camt(path: Path, *, sha256: str, tenant: str = "default") -> ParseResu
         return ParseResult(issues=[Issue(str(path), "", ERROR, "camt.unreadable", f"{type(exc).__name__}: {exc}")])
 
 
-def _extract(chunks: list[Chunk]) -> pl.DataFrame:
+@dataclass(slots=True)
+class _Batch:
+    """One worker result: finished transaction rows, per-statement partial sums, findings."""
+
+    transactions: pl.DataFrame
+    sums: pl.DataFrame
+    issues: list[Issue]
+
+
+def _extract(chunks: list[Chunk], source: str, sha256: str, tenant: str) -> _Batch:
+    """Everything per batch of entries, so that only finished rows are kept (memory stays flat)."""
     frame = pl.DataFrame(
         {"stmt": [c.head.index for c in chunks], "first_entry": [c.first_entry for c in chunks],
-         "count": [c.count for c in chunks],
-         "text": [c.text for c in chunks]},
+         "count": [c.count for c in chunks], "text": [c.text for c in chunks]},
         schema=_CHUNK_SCHEMA,
     )
-    return detail_fields(entry_fields(split_entries(frame)))
+    heads = list({c.head.index: c.head for c in chunks}.values())
+    entries = split_entries(frame)
+    # rows without '&' hold no entity references: their text needs no unescaping (most rows, cheaper)
+    amp = entries.get_column("raw").str.contains("&", literal=True)
+    parts = [detail_fields(entry_fields(part, entities=flag), entities=flag)
+             for part, flag in ((entries.filter(~amp), False), (entries.filter(amp), True)) if part.height]
+    if len(parts) == 2:
+        fields = pl.concat(parts, how="vertical").sort("stmt", "entry_index", "detail_index", maintain_order=True)
+    else:
+        fields = parts[0] if parts else detail_fields(entry_fields(entries))
+    rows = canonical_rows(fields, _heads_frame(heads, source, sha256, tenant))
+    issues = entry_issues(rows, source)
+    first = pl.col("detail_index") == 0
+    sums = rows.group_by("stmt").agg(
+        pl.col("booking_date").min().alias("first_booking_date"),
+        pl.col("booking_date").max().alias("last_booking_date"),
+        pl.col("entry_amount_cents").filter(first & pl.col("booked")).sum().alias("entries_sum_cents"),
+        pl.len().cast(pl.Int32).alias("n_details"),
+        pl.col("currency").drop_nulls().first().alias("_row_currency"),
+    )
+    transactions = conform(rows, TRANSACTION_SCHEMA)
+    raw = transactions.get_column("raw")
+    transactions = with_transaction_ids(transactions.drop("raw")).with_columns(raw)
+    return _Batch(transactions, sums, issues)
 
 
 def _parse(path: Path, sha256: str, tenant: str, *, huge_tree: bool) -> ParseResult:
     source = str(path)
-    futures: list[Future[pl.DataFrame]] = []
+    futures: list[Future[_Batch]] = []
     pending: list[Chunk] = []
     size = 0
     with ThreadPoolExecutor(max_workers=1) as pool:
@@ -68,7 +101,7 @@ def _parse(path: Path, sha256: str, tenant: str, *, huge_tree: bool) -> ParseRes
             pending.append(chunk)
             size += len(chunk.text)
             if size >= BATCH_CHARS:
-                futures.append(pool.submit(_extract, pending.copy()))
+                futures.append(pool.submit(_extract, pending.copy(), source, sha256, tenant))
                 pending.clear()
                 size = 0
 
@@ -77,16 +110,19 @@ def _parse(path: Path, sha256: str, tenant: str, *, huge_tree: bool) -> ParseRes
             for f in futures:
                 f.cancel()
             return ParseResult(issues=outcome.issues)
-        futures.append(pool.submit(_extract, pending))
-        rows = pl.concat([f.result() for f in futures], how="vertical")
+        futures.append(pool.submit(_extract, pending, source, sha256, tenant))
+        batches = [f.result() for f in futures]
+    transactions = pl.concat([b.transactions for b in batches], how="vertical", rechunk=False)
+    issues = outcome.issues + [i for b in batches for i in b.issues]
+    sums = pl.concat([b.sums for b in batches], how="vertical").group_by("stmt").agg(
+        pl.col("first_booking_date").min(),
+        pl.col("last_booking_date").max(),
+        pl.col("entries_sum_cents").sum(),
+        pl.col("n_details").sum(),
+        pl.col("_row_currency").drop_nulls().first(),
+    )
     heads = _heads_frame(outcome.heads, source, sha256, tenant)
-    rows = canonical_rows(rows, heads)
-    issues = outcome.issues + entry_issues(rows, source)
-    transactions = conform(rows, TRANSACTION_SCHEMA)
-    raw = transactions.get_column("raw")
-    transactions = with_transaction_ids(transactions.drop("raw")).with_columns(raw)
-    statements = _statements(outcome.heads, heads, rows)
-    return ParseResult(transactions=transactions, statements=statements, issues=issues)
+    return ParseResult(transactions=transactions, statements=_statements(outcome.heads, heads, sums), issues=issues)
 
 
 def _heads_frame(heads: list[StatementHead], source: str, sha256: str, tenant: str) -> pl.DataFrame:
@@ -109,16 +145,8 @@ def _heads_frame(heads: list[StatementHead], source: str, sha256: str, tenant: s
     )
 
 
-def _statements(heads: list[StatementHead], frame: pl.DataFrame, rows: pl.DataFrame) -> pl.DataFrame:
+def _statements(heads: list[StatementHead], frame: pl.DataFrame, sums: pl.DataFrame) -> pl.DataFrame:
     """One row per statement: the head, plus sums and counts over its rows."""
-    first = pl.col("detail_index") == 0
-    sums = rows.group_by("stmt").agg(
-        pl.col("booking_date").min().alias("first_booking_date"),
-        pl.col("booking_date").max().alias("last_booking_date"),
-        pl.col("entry_amount_cents").filter(first & pl.col("booked")).sum().alias("entries_sum_cents"),
-        pl.len().cast(pl.Int32).alias("n_details"),
-        pl.col("currency").drop_nulls().first().alias("_row_currency"),
-    )
     own = pl.DataFrame(
         {
             "stmt": [h.index for h in heads],

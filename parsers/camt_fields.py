@@ -13,6 +13,8 @@ as text; ``camt_rows`` turns them into the canonical columns.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import polars as pl
 
 from parsers.camt_values import cents_expr, code_expr, nonempty_expr, text_expr, unescape_expr
@@ -37,6 +39,14 @@ def _drop(*names: str) -> str:
 
 def _ccy(before: str = "") -> str:
     return rf'(?s){before}<Amt\s[^>]*?Ccy="([^"]*)"'
+
+
+def _text(entities: bool) -> Callable[[pl.Expr], pl.Expr]:
+    return text_expr if entities else code_expr
+
+
+def _same(col: pl.Expr) -> pl.Expr:
+    return col
 
 
 def _inside(col: pl.Expr, name: str) -> pl.Expr:
@@ -86,6 +96,9 @@ def split_entries(chunks: pl.DataFrame) -> pl.DataFrame:
         .select("stmt", "entry_index", "raw")
         .explode("entry_index", "raw")
     )
+    base = base.with_columns(pl.col("raw").str.strip_chars_start())
+    if base.get_column("raw").str.starts_with("<Ntry>").all():  # the normal case: nothing between entries
+        return base.with_columns(pl.lit("").alias("junk"), (pl.col("raw") + "</Ntry>").alias("raw"))
     parts = pl.col("raw").str.splitn("<Ntry>", 2)
     entry = pl.coalesce("<Ntry>" + parts.struct.field("field_1"), pl.col("raw").str.extract(r"(?s)<Ntry[\s/>].*", 0))
     return base.with_columns(
@@ -105,8 +118,12 @@ _DETAIL_BLOCKS = (r"(?s)<(?:AmtDtls|Avlbty|BkTxCd|Chrgs|Intrst|RltdPties|RltdAgt
 _AFTER_CHARGES = r"(?s)<(?:TechInptChanl|Intrst|CardTx)[\s>/].*$"
 
 
-def entry_fields(entries: pl.DataFrame) -> pl.DataFrame:
-    """Add the entry-level fields and the list of the entry's ``TxDtls`` contents (``_tx``)."""
+def entry_fields(entries: pl.DataFrame, *, entities: bool = True) -> pl.DataFrame:
+    """Add the entry-level fields and the list of the entry's ``TxDtls`` contents (``_tx``).
+
+    ``entities=False`` promises that no row holds an ``&``: text values then need no unescaping.
+    """
+    text_expr = _text(entities)
     raw = pl.col("raw")
     pre = pl.col("_pre")  # the entry up to its NtryDtls
     simple = pl.col("_simple")
@@ -119,7 +136,12 @@ def entry_fields(entries: pl.DataFrame) -> pl.DataFrame:
     )
     return (
         entries.with_columns(raw.str.splitn("<NtryDtls>", 2).struct.field("field_0").alias("_pre"))
-        .with_columns(pre.str.replace(_AFTER_SIMPLE, "").alias("_simple"))
+        .with_columns(
+            pre.str.replace(_AFTER_SIMPLE, "").alias("_simple"),
+            _inside(pre, "BkTxCd").alias("_bktxcd"),
+            charges.alias("_charges"),
+            _inside(_inside(pre, "AmtDtls"), "InstdAmt").alias("_instructed"),
+        )
         .with_columns(
             simple.str.extract(_leaf("Amt"), 1).alias("e_amount"),
             simple.str.extract(_ccy(), 1).alias("e_currency"),
@@ -131,46 +153,62 @@ def entry_fields(entries: pl.DataFrame) -> pl.DataFrame:
             simple.str.contains("<BookgDt", literal=True).alias("e_has_booking"),
             text_expr(simple.str.extract(_leaf("AcctSvcrRef"), 1)).alias("e_bank_ref"),
             text_expr(raw.str.extract(_leaf("AddtlNtryInf"), 1)).alias("e_info"),
-            *_bank_code(_inside(pre, "BkTxCd"), "e_"),
-            *_charges(charges, "e_charges"),
-            _inside(_inside(pre, "AmtDtls"), "InstdAmt").str.extract(_leaf("Amt"), 1).alias("e_instructed"),
-            _inside(_inside(pre, "AmtDtls"), "InstdAmt").str.extract(_ccy(), 1).alias("e_instructed_ccy"),
+            *_bank_code(pl.col("_bktxcd"), "e_"),
+            *_charges(pl.col("_charges"), "e_charges"),
+            pl.col("_instructed").str.extract(_leaf("Amt"), 1).alias("e_instructed"),
+            pl.col("_instructed").str.extract(_ccy(), 1).alias("e_instructed_ccy"),
             nb_of_txs.list.sum().alias("e_nb_of_txs"),
             (nb_of_txs.list.len() > 0).alias("e_has_batch"),
             tx_parts.list.slice(0, tx_parts.list.len() - 1)
             .list.eval(pl.element().str.splitn("<TxDtls>", 2).struct.field("field_1"))
             .alias("_tx"),
         )
-        .drop("_pre", "_simple")
+        .drop("_pre", "_simple", "_bktxcd", "_charges", "_instructed")
     )
 
 
-def detail_fields(entries: pl.DataFrame) -> pl.DataFrame:
-    """Explode the entries into one row per ``TxDtls`` (``detail_index``) and add the detail fields."""
+def detail_fields(entries: pl.DataFrame, *, entities: bool = True) -> pl.DataFrame:
+    """Explode the entries into one row per ``TxDtls`` (``detail_index``) and add the detail fields.
+
+    Blocks are cut out first into their own columns (eager Polars does not share common
+    subexpressions), then the fields are read from the small blocks. ``entities`` as in :func:`entry_fields`.
+    """
+    text_expr = _text(entities)
     n = pl.col("_tx").list.len()
-    rows = entries.with_columns(
-        n.cast(pl.Int32).alias("n_tx"),
-        pl.int_ranges(0, n, dtype=pl.Int32).alias("detail_index"),
-    ).explode("_tx", "detail_index", empty_as_null=True)
     tx = pl.col("_tx")
-    # v3+: the detail's own Amt and CdtDbtInd come before any nested block
-    own = tx.str.replace(_DETAIL_BLOCKS, "")
-    refs = _inside(tx, "Refs")
-    parties = _inside(tx, "RltdPties")
-    agents = _inside(tx, "RltdAgts")
-    remittance = _inside(tx, "RmtInf")
-    ustrd = remittance.str.extract_all(r"<Ustrd(?:\s[^>]*)?>[^<]*</Ustrd>").list.eval(
-        unescape_expr(pl.element().str.extract(r">([^<]*)<", 1))
+    blocks = ("Refs", "RltdPties", "RltdAgts", "RmtInf", "TxAmt", "InstdAmt", "BkTxCd", "RtrInf", "Chrgs",
+              "CdtrSchmeId")
+    rows = (
+        entries.with_columns(
+            n.cast(pl.Int32).alias("n_tx"),
+            pl.int_ranges(0, n, dtype=pl.Int32).alias("detail_index"),
+        )
+        .explode("_tx", "detail_index", empty_as_null=True)
+        .with_columns(
+            # v3+: the detail's own Amt and CdtDbtInd come before any nested block
+            tx.str.replace(_DETAIL_BLOCKS, "").alias("_own"),
+            *(_inside(tx, b).alias(f"_{b}") for b in blocks),
+        )
+        .drop("_tx")
     )
+    parties, agents = pl.col("_RltdPties"), pl.col("_RltdAgts")
+    rows = rows.with_columns(
+        *(_inside(parties, b).alias(f"_{b}") for b in ("Dbtr", "Cdtr", "UltmtDbtr", "UltmtCdtr", "DbtrAcct", "CdtrAcct")),
+        *(_inside(agents, b).alias(f"_{b}") for b in ("DbtrAgt", "CdtrAgt")),
+        pl.col("_RmtInf").str.extract_all(r"<Ustrd(?:\s[^>]*)?>[^<]*</Ustrd>").list.eval(
+            (unescape_expr if entities else _same)(pl.element().str.extract(r">([^<]*)<", 1))
+        ).alias("_ustrd"),
+    )
+    ustrd = pl.col("_ustrd")
     joined = ustrd.list.eval(
         pl.when(pl.element().str.len_chars() >= USTRD_CHUNK).then(pl.element()).otherwise(pl.element() + " ")
     ).list.join("")
 
     def name(block: str) -> pl.Expr:
-        return text_expr(_inside(parties, block).str.extract(_leaf("Nm"), 1))
+        return text_expr(pl.col(f"_{block}").str.extract(_leaf("Nm"), 1))
 
     def account(block: str) -> pl.Expr:
-        acct = _inside(parties, block)
+        acct = pl.col(f"_{block}")
         return code_expr(pl.coalesce(
             acct.str.extract(_leaf("IBAN"), 1),
             acct.str.extract(r"<(?:Othr|PrtryAcct)>\s*<Id>([^<]*)<", 1),
@@ -178,24 +216,24 @@ def detail_fields(entries: pl.DataFrame) -> pl.DataFrame:
         ))
 
     def bic(block: str) -> pl.Expr:
-        return code_expr(_inside(agents, block).str.extract(r"<BIC(?:FI)?>([^<]*)<", 1))
+        return code_expr(pl.col(f"_{block}").str.extract(r"<BIC(?:FI)?>([^<]*)<", 1))
 
-    tx_amount = _inside(tx, "TxAmt")
-    instructed = _inside(tx, "InstdAmt")
+    own, refs, rtr = pl.col("_own"), pl.col("_Refs"), pl.col("_RtrInf")
+    helper = [c for c in rows.columns if c.startswith("_")]
     return rows.with_columns(
         pl.col("detail_index").fill_null(0),
-        tx_amount.str.extract(_leaf("Amt"), 1).alias("d_tx_amount"),
-        tx_amount.str.extract(_ccy(), 1).alias("d_tx_currency"),
+        pl.col("_TxAmt").str.extract(_leaf("Amt"), 1).alias("d_tx_amount"),
+        pl.col("_TxAmt").str.extract(_ccy(), 1).alias("d_tx_currency"),
         own.str.extract(_leaf("Amt"), 1).alias("d_amount"),
         own.str.extract(_ccy(), 1).alias("d_currency"),
         code_expr(own.str.extract(_leaf("CdtDbtInd"), 1)).alias("d_cdi"),
-        instructed.str.extract(_leaf("Amt"), 1).alias("d_instructed"),
-        instructed.str.extract(_ccy(), 1).alias("d_instructed_ccy"),
+        pl.col("_InstdAmt").str.extract(_leaf("Amt"), 1).alias("d_instructed"),
+        pl.col("_InstdAmt").str.extract(_ccy(), 1).alias("d_instructed_ccy"),
         text_expr(refs.str.extract(_leaf("EndToEndId"), 1)).alias("d_end_to_end"),
         text_expr(refs.str.extract(_leaf("MndtId"), 1)).alias("d_mandate"),
         text_expr(refs.str.extract(_leaf("PmtInfId"), 1)).alias("d_payment_info"),
         text_expr(refs.str.extract(_leaf("AcctSvcrRef"), 1)).alias("d_bank_ref"),
-        *_bank_code(_inside(tx, "BkTxCd"), "d_"),
+        *_bank_code(pl.col("_BkTxCd"), "d_"),
         name("Dbtr").alias("d_debtor"),
         name("Cdtr").alias("d_creditor"),
         name("UltmtDbtr").alias("d_ultimate_debtor"),
@@ -205,15 +243,15 @@ def detail_fields(entries: pl.DataFrame) -> pl.DataFrame:
         bic("DbtrAgt").alias("d_debtor_bic"),
         bic("CdtrAgt").alias("d_creditor_bic"),
         text_expr(pl.coalesce(
-            _inside(tx, "CdtrSchmeId").str.extract(r"<Othr>\s*<Id>([^<]*)<", 1),
-            _inside(parties, "Cdtr").str.extract(r"<PrvtId>\s*<Othr>\s*<Id>([^<]*)<", 1),
+            pl.col("_CdtrSchmeId").str.extract(r"<Othr>\s*<Id>([^<]*)<", 1),
+            pl.col("_Cdtr").str.extract(r"<PrvtId>\s*<Othr>\s*<Id>([^<]*)<", 1),
         )).alias("d_creditor_id"),
-        text_expr(_inside(remittance, "CdtrRefInf").str.extract(_leaf("Ref"), 1)).alias("d_creditor_ref"),
+        text_expr(_inside(pl.col("_RmtInf"), "CdtrRefInf").str.extract(_leaf("Ref"), 1)).alias("d_creditor_ref"),
         # a return without a reason code keeps its narrative (AddtlInf), so the return is not lost
         pl.coalesce(
-            text_expr(_inside(tx, "RtrInf").str.extract(r"<Rsn>\s*<(?:Cd|Prtry)>([^<]*)<", 1)),
-            text_expr(_inside(tx, "RtrInf").str.extract(_leaf("AddtlInf"), 1)),
+            code_expr(rtr.str.extract(r"<Rsn>\s*<(?:Cd|Prtry)>([^<]*)<", 1)),
+            text_expr(rtr.str.extract(_leaf("AddtlInf"), 1)),
         ).alias("d_return"),
         pl.when(ustrd.list.len() > 0).then(nonempty_expr(joined.str.strip_chars())).alias("d_remittance"),
-        *_charges(_inside(tx, "Chrgs"), "d_charges"),
-    ).drop("_tx")
+        *_charges(pl.col("_Chrgs"), "d_charges"),
+    ).drop(helper)
