@@ -1,8 +1,9 @@
 """IBAN and BIC validity of the counterparties, as columns beside the values (schwifty's verdict).
 
 The value is always kept; ``iban_valid`` / ``bic_valid`` say whether it is valid, and are null when
-there is nothing to judge: no value, or a German pre-SEPA account number from ``?31`` or bank code
-(BLZ) from ``?30`` (digits only: not an IBAN or BIC at all). The IBAN check is vectorised over all rows: country length from schwifty's
+there is nothing to judge: no value, or a value that is no IBAN at all (a German pre-SEPA account
+number from ``?31``, a proprietary account id from camt ``Othr/Id``: anything not starting with two
+letters and two digits), and for BICs a German bank code (BLZ) from ``?30`` (digits only). The IBAN check is vectorised over all rows: country length from schwifty's
 registry, then ISO 7064 mod-97 computed over the digit string in 16-digit chunks. BICs are few, so
 schwifty checks only the unique values.
 
@@ -40,7 +41,7 @@ def iban_lengths() -> dict[str, int]:
 
 
 def with_iban_valid(frame: pl.DataFrame, column: str, target: str) -> pl.DataFrame:
-    """``frame`` with ``target`` = is ``column`` a valid IBAN? Null when empty or not IBAN-shaped at all.
+    """``frame`` with ``target`` = is ``column`` a valid IBAN? Null unless it starts like one (``DE89``...).
 
     Computed in steps (normalise, then digits, then mod 97) so that each string operation runs once.
     """
@@ -49,7 +50,7 @@ def with_iban_valid(frame: pl.DataFrame, column: str, target: str) -> pl.DataFra
     expected = s.str.slice(0, 2).replace_strict(lengths, default=None, return_dtype=pl.UInt32())
     step1 = frame.with_columns(_iban=pl.col(column).str.replace_all(r"[\s\-]", "").str.to_uppercase())
     step2 = step1.with_columns(
-        _judged=s.str.contains(r"^[A-Z]{2}"),
+        _judged=s.str.contains(r"^[A-Z]{2}[0-9]{2}"),
         _shaped=s.str.contains(r"^[A-Z]{2}[0-9]{2}[A-Z0-9]{1,30}$") & (s.str.len_chars() == expected).fill_null(False),
         _digits=(s.str.slice(4) + s.str.slice(0, 4)).str.replace_many(_LETTER_VALUES),
     )

@@ -44,14 +44,15 @@ def test_wrong_check_digits_length_or_country() -> None:
         "DE8937040044053201300",  # one digit short for Germany
         "XX89370400440532013000",  # no such country
         "DE89-3704-0044-0532-0130-0X",  # letters where digits belong, after the hyphens are removed
-        "NOTPROVIDED",  # a placeholder some banks put in the IBAN field
     ])]
-    assert got == [False, False, False, False, False]
+    assert got == [False, False, False, False]
 
 
 def test_absent_and_old_account_numbers_are_null() -> None:
     # ?31 in a German :86: before SEPA held the account number (digits), which is not an IBAN at all
     assert judge([None, "", "0532013000", "1234 5678"]) == [(None, None)] * 4
+    # camt Othr/Id account ids and placeholders are no IBANs either
+    assert judge(["ACHCONTROLOUTUSD01", "NOTPROVIDED"]) == [(None, None)] * 2
 
 
 def test_bics_checked_by_schwifty_on_unique_values() -> None:
