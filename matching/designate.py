@@ -64,11 +64,13 @@ def _hits(
     typo_fits = pl.DataFrame(schema={"transaction_id": pl.String, "receivable_id": pl.String})
     if cfg.typo_repair:
         todo = refs.filter(pl.col("kind") == "exact").join(found, on="transaction_id", how="anti")
-        rep = typo_repairs(todo, rec.select("kz_norm").unique(), cfg)
+        rep = typo_repairs(todo, rec.select("kz_norm"), cfg)
         # several Kassenzeichen one edit away: the one whose open amount is exactly the payment decides
-        kz_open = rec.group_by("kz_norm").agg(pl.col("amount_cents").sum().alias("open_sum"))
+        several = rep.filter(pl.col("n_fits") > 1)
+        kz_open = rec.join(several.select("kz_norm").unique(), on="kz_norm", how="semi").group_by("kz_norm").agg(
+            pl.col("amount_cents").sum().alias("open_sum"))
         by_amount = (
-            rep.filter(pl.col("n_fits") > 1)
+            several
             .join(kz_open, on="kz_norm")
             .join(pay.select("transaction_id", "amount_cents"), on="transaction_id")
             .filter(pl.col("open_sum") == pl.col("amount_cents"))
@@ -129,15 +131,23 @@ def designate(pay: pl.DataFrame, rec: pl.DataFrame, cfg: MatchConfig) -> tuple[p
         pl.col("payer_debtor").first(),
         pl.col("counterparty_name").first(),
         pl.col("ultimate_party").first(),
-        pl.col("receivable_id").sort().str.join("|").alias("set_key"),
+        pl.col("receivable_id").min().alias("set_key"),
     )
+    # a set of several items is named by its sorted ids (exact, so tapes and conflicts are never merged)
+    multi = cand.join(per.filter(pl.col("n_items") > 1).select("transaction_id"), on="transaction_id").group_by(
+        "transaction_id").agg(pl.col("receivable_id").sort().str.join("|").alias("multi_key"))
+    per = per.join(multi, on="transaction_id", how="left").with_columns(
+        pl.coalesce("multi_key", "set_key").alias("set_key")).drop("multi_key")
     fits = pl.col("amount_cents") == pl.col("open_sum")
     other_payer = pl.col("payer_debtor").is_not_null() & (pl.col("payer_debtor") != pl.col("debtor"))
-    confirmed = (
+    # the name test runs only where it can matter: amounts that do not fit (a few per cent)
+    doubt = per.filter(~fits)
+    sure = doubt.filter(
         (pl.col("payer_debtor") == pl.col("debtor")).fill_null(False)
         | same_person(pl.col("counterparty_name"), pl.col("debtor_name"))
         | same_person(pl.col("ultimate_party"), pl.col("debtor_name"))
-    )
+    )["transaction_id"]
+    confirmed = pl.col("transaction_id").is_in(sure.implode())
     reason = (
         pl.when((pl.col("tier") == 3) & (pl.col("n_items") > 1)).then(pl.lit("ambiguous"))
         .when((pl.col("n_debtors") > 1) & ~fits).then(pl.lit("several_debtors"))

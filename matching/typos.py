@@ -1,10 +1,12 @@
 """Typo repair of references: one wrong digit, or two neighbouring digits swapped.
 
-Variants are generated set-based (a cross join with a small table of edits), only for references that
-failed the check digit or found no item. A repair counts only if the variant passes the check digit
-AND exactly one Kassenzeichen among the open items fits; that is what makes it safe: mod 11 and Luhn
-catch every single wrong digit, so a valid Kassenzeichen one edit away is the one that was meant —
-unless there are two, which is then ambiguous.
+Only references that fail the check digit are repaired: mod 11 catches every single wrong digit and
+every swap of neighbours, so a valid Kassenzeichen is never one edit away from another valid one.
+The candidates are computed, not searched: for each position the check digit admits exactly one
+replacement digit (mod 11: the weight is invertible; Luhn: digit → contribution is a bijection), so a
+reference has at most ``digits`` substitutions plus ``digits − 1`` swaps to look up — set-based, one
+list per reference, exploded and joined with the open items. A repair counts only if the variant
+passes the check digit AND exists (the caller keeps it only when exactly one Kassenzeichen fits).
 """
 
 from __future__ import annotations
@@ -12,43 +14,75 @@ from __future__ import annotations
 import polars as pl
 
 from matching.config import MatchConfig
-from matching.refexpr import check_ok
+from matching.refexpr import check_ok, digit
+
+_MOD11_INVERSE = {w: pow(w, -1, 11) for w in range(2, 8)}
+#: Luhn: which digit gives a doubled contribution of 0..9 (2d, minus 9 above 9)
+_LUHN_UNDOUBLE = [0, 5, 1, 6, 2, 7, 3, 8, 4, 9]
 
 
-def _edits(n: int) -> pl.LazyFrame:
-    """All edits of an ``n``-digit string: (pos, new digit) substitutions and (pos, pos+1) swaps."""
-    subs = pl.DataFrame({"pos": [p for p in range(n) for _ in range(10)], "new": [str(d) for _ in range(n) for d in range(10)]})
-    swaps = pl.DataFrame({"pos": list(range(n - 1)), "new": [None] * (n - 1)}, schema={"pos": pl.Int64, "new": pl.String})
-    return pl.concat([subs.with_columns(pl.col("pos").cast(pl.Int64)), swaps]).lazy()
+def _weight(scheme: str, j: int) -> int:
+    """mod11 weight, or Luhn doubling flag (1 = doubled), of the body digit ``j`` places from the right."""
+    return 2 + j % 6 if scheme == "mod11" else int(j % 2 == 0)
+
+
+def _contribution(scheme: str, j: int, d: pl.Expr) -> pl.Expr:
+    if scheme == "mod11":
+        return d * _weight(scheme, j)
+    return ((d * 2) % 10 + (d * 2) // 10) if j % 2 == 0 else d
+
+
+def _replacement(scheme: str, j: int, need: pl.Expr) -> pl.Expr:
+    """The digit whose contribution at place ``j`` is ``need`` (mod 11 / mod 10); null if none."""
+    if scheme == "mod11":
+        d = (need * _MOD11_INVERSE[_weight(scheme, j)]) % 11
+        return pl.when(d < 10).then(d).otherwise(None)
+    if j % 2 == 0:
+        return pl.lit(pl.Series(_LUHN_UNDOUBLE, dtype=pl.Int32)).gather(need)
+    return need
+
+
+def _with_variants(todo: pl.LazyFrame, n: int, scheme: str) -> pl.LazyFrame:
+    """``todo`` (column ``ref``, an ``n``-digit string failing the check) with ``kz_norm``: the list of
+    candidate strings. Digits and the check sum are materialised first, so each is computed once."""
+    r = pl.col("ref")
+    body = n - 1
+    mod = 11 if scheme == "mod11" else 10
+    staged = todo.with_columns(
+        [_contribution(scheme, body - 1 - i, digit(r, i)).alias(f"_c{i}") for i in range(body)]
+        + [digit(r, body).alias("_check")]
+    ).with_columns(pl.sum_horizontal([f"_c{i}" for i in range(body)]).alias("_total"))
+    total, check = pl.col("_total"), pl.col("_check")
+    out: list[pl.Expr] = []
+    for i in range(body):
+        need = (-(total - pl.col(f"_c{i}") + check)) % mod
+        d = _replacement(scheme, body - 1 - i, need)
+        out.append(pl.concat_str([r.str.slice(0, i), d.cast(pl.String), r.str.slice(i + 1)]))
+    new_check = (mod - total % mod) % mod
+    out.append(pl.when(new_check < 10).then(pl.concat_str([r.str.slice(0, body), new_check.cast(pl.String)])))
+    for i in range(n - 1):
+        out.append(pl.concat_str([r.str.slice(0, i), r.str.slice(i + 1, 1), r.str.slice(i, 1), r.str.slice(i + 2)]))
+    return staged.select("transaction_id", "ref", pl.concat_list(out).alias("kz_norm"))
 
 
 def typo_repairs(refs: pl.DataFrame, kz_index: pl.DataFrame, cfg: MatchConfig) -> pl.DataFrame:
-    """For each (transaction_id, ref) the one Kassenzeichen a single edit away, if exactly one exists.
+    """Kassenzeichen one edit away from each invalid (transaction_id, ref), with ``n_fits`` per ref.
 
-    ``refs``: transaction_id, ref (``digits`` long). ``kz_index``: kz_norm (unique). Returns
-    transaction_id, ref, kz_norm (repairs) plus ``n_fits`` (> 1 rows are returned too, for suggestions).
+    ``refs``: transaction_id, ref (``digits`` long), valid. ``kz_index``: kz_norm (unique).
+    Returns transaction_id, ref, kz_norm, n_fits (rows with ``n_fits`` > 1 serve as suggestions).
     """
+    schema = {"transaction_id": pl.String, "ref": pl.String, "kz_norm": pl.String, "n_fits": pl.UInt32}
     n = cfg.digits
-    if cfg.check_digit == "none" or refs.is_empty():
-        return pl.DataFrame(schema={"transaction_id": pl.String, "ref": pl.String, "kz_norm": pl.String, "n_fits": pl.UInt32})
-    r = pl.col("ref")
-    p = pl.col("pos")
-    variant = (
-        pl.when(pl.col("new").is_null())
-        .then(pl.concat_str([r.str.slice(0, p), r.str.slice(p + 1, 1), r.str.slice(p, 1), r.str.slice(p + 2)]))
-        .otherwise(pl.concat_str([r.str.slice(0, p), pl.col("new"), r.str.slice(p + 1)]))
-    )
-    found = (
-        refs.lazy()
-        .select("transaction_id", "ref")
-        .unique()
-        .join(_edits(n), how="cross")
-        .with_columns(variant.alias("kz_norm"))
-        .filter(pl.col("kz_norm") != r)
-        .join(kz_index.lazy().select("kz_norm"), on="kz_norm", how="semi")  # existence first: cheap
-        .filter(check_ok(pl.col("kz_norm"), n, cfg.check_digit))
+    todo = refs.filter(~pl.col("valid")).select("transaction_id", "ref").unique()
+    if cfg.check_digit == "none" or todo.is_empty():
+        return pl.DataFrame(schema=schema)
+    # eager steps: in one lazy plan the optimiser pushed the check-digit filter below the join
+    found = _with_variants(todo.lazy(), n, cfg.check_digit).collect().explode("kz_norm")
+    found = found.filter(pl.col("kz_norm").is_not_null() & (pl.col("kz_norm") != pl.col("ref")))
+    found = found.join(kz_index.select("kz_norm"), on="kz_norm", how="semi")  # existence first: cheap
+    return (
+        found.filter(check_ok(pl.col("kz_norm"), n, cfg.check_digit))  # swaps are not valid by construction
         .unique(["transaction_id", "ref", "kz_norm"])
         .with_columns(pl.len().over("transaction_id", "ref").cast(pl.UInt32).alias("n_fits"))
-        .select("transaction_id", "ref", "kz_norm", "n_fits")
+        .select(list(schema))
     )
-    return found.collect()

@@ -185,6 +185,8 @@ def oracle_match(transactions: pl.DataFrame, receivables: pl.DataFrame, cfg: Mat
         if not levels[0] and not levels[1] and cfg.typo_repair and cfg.check_digit != "none":
             known = {r["kz_norm"] for r in recs}
             for ref in exact:
+                if _valid(ref, cfg):
+                    continue  # a valid reference is never one edit from another valid one
                 fits = {v for v in _edits(ref) if _valid(v, cfg) and v in known}
                 if len(fits) > 1:
                     same = {v for v in fits if sum(r["amount_cents"] for r in recs if r["kz_norm"] == v) == t["amount_cents"]}
