@@ -145,6 +145,9 @@ def _read_zip(batch: _Batch, path: Path, display: str, det: Detected, sha: str, 
         except ArchiveError as exc:
             batch.reject(display, sha, det.size, exc.code, exc.reason)
             return
+        # the archive itself has a row too (so the inbox can archive it; its hash marks a re-delivery),
+        # with no statements of its own: its members follow as rows named zip!member
+        batch.rows.append(_row(display, sha, "zip", "ok", None, det.size))
         for m in members:
             if m.path is None:
                 batch.reject(m.name, None, None, m.code, m.reason)

@@ -179,6 +179,7 @@ def test_zip_members_are_files_of_their_own(samples_dir: Path, tmp_path: Path) -
     result = parse_paths([z], max_bytes=20_000)
     got = dict(zip(result.files["source_path"], result.files["status"], strict=True))
     assert got == {
+        str(z): "ok",  # the archive itself: no statements of its own
         f"{z}!day1/a.sta": "ok",
         f"{z}!day1/camt.xml": "ok",
         f"{z}!notes.csv": "rejected",
@@ -186,7 +187,12 @@ def test_zip_members_are_files_of_their_own(samples_dir: Path, tmp_path: Path) -
         f"{z}!big.sta": "rejected",
     }
     assert set(result.transactions["source_path"]) == {f"{z}!day1/a.sta", f"{z}!day1/camt.xml"}
-    assert_counts(result, 5)
+    assert_counts(result, 6)
+    assert result.files.row(0, named=True)["source_format"] == "zip"
+    assert result.files.row(0, named=True)["n_statements"] == 0
+    # the same archive again: one duplicate row, nothing opened
+    again = parse_paths([z], known_files=frozenset(result.files["source_file"].drop_nulls()))
+    assert again.files.select("source_path", "status").rows() == [(str(z), "duplicate")]
 
 
 @pytest.mark.parametrize(
