@@ -69,8 +69,8 @@ def _subfields(df: pl.DataFrame) -> pl.DataFrame:
             pl.when(~valid).then(pl.lit("?") + code).alias("bad"),
         )
     else:
-        pieces = pieces.with_columns(
-            code.alias("c"), pl.col("p").str.slice(2).alias("v"), pl.lit(None, dtype=pl.String).alias("bad")
+        pieces = pieces.select(  # drop "p" at once: these frames are the parser's memory peak
+            "_eid", code.alias("c"), pl.col("p").str.slice(2).alias("v"), pl.lit(None, dtype=pl.String).alias("bad")
         )
     c, v = pl.col("c"), pl.col("v")
     if pieces["bad"].null_count() == pieces.height:
@@ -130,8 +130,14 @@ def parse_details(entries: pl.DataFrame, col: str = "details") -> pl.DataFrame:
     flat0 = pl.when(triodos).then(flat0.str.replace_all(">", "?", literal=True)).otherwise(flat0)
     df = entries.with_row_index("_eid").with_columns(flat0.alias("_flat0"))
     df = df.with_columns(pl.col("_flat0").str.contains(r"^\s*\d{3}\s*\?").alias("details_structured"))
-    sub = _subfields(df.filter(pl.col("details_structured")))
+    sub_in = df.filter(pl.col("details_structured")).select("_eid", "_flat0")
+    sub = _subfields(sub_in)
     kw = _keywords(sub)
+    gvc = pl.col("_flat0").str.strip_chars_start().str.slice(0, 3)
+    df = df.with_columns(
+        pl.when(pl.col("details_structured") | pl.col("_flat0").str.starts_with("999")).then(gvc).alias("tx_code"),
+    ).drop("_flat0")
+    del sub_in
     free = df.filter(~pl.col("details_structured")).select(
         "_eid", pl.col(col).fill_null("").str.replace(r"^999", "").str.replace_all(r"\s+", " ").alias("_text")
     )
@@ -143,9 +149,7 @@ def parse_details(entries: pl.DataFrame, col: str = "details") -> pl.DataFrame:
         .then(pl.coalesce(_nonempty(pl.col("_svwz")), _nonempty(pl.col("_free"))))
         .otherwise(_nonempty(pl.col("_purpose")))
     )
-    gvc = pl.col("_flat0").str.strip_chars_start().str.slice(0, 3)
     return df.with_columns(
-        pl.when(pl.col("details_structured") | pl.col("_flat0").str.starts_with("999")).then(gvc).alias("tx_code"),
         _nonempty(pl.col("_00")).alias("booking_text"),
         _nonempty(pl.col("_10")).alias("primanota"),
         _nonempty(pl.col("_30")).alias("counterparty_bic"),
@@ -165,6 +169,6 @@ def parse_details(entries: pl.DataFrame, col: str = "details") -> pl.DataFrame:
     ).with_columns(
         pl.when(pl.col("tx_code").is_in(RETURN_GVCS)).then(pl.col("text_key_ext")).alias("return_reason"),
     ).drop(
-        "_eid", "_flat0", "_text", "_00", "_10", "_30", "_31", "_name", "_34", "_purpose", "_free", "_has_kw",
+        "_eid", "_text", "_00", "_10", "_30", "_31", "_name", "_34", "_purpose", "_free", "_has_kw",
         "_svwz", "_abwa", "_abwe", "_oamt", "_coam", "customer_ref",
     )
