@@ -78,21 +78,14 @@ def parse_line61(f61: pl.DataFrame) -> pl.DataFrame:
         pl.col("bank_ref").str.strip_chars(),
     )
     # Entry date MMDD: the year that puts it nearest the value date (Knab: value 2014-01-01, entry 12-29).
+    # Fast path: the value date's year; the rows where that is more than half a year off (a year
+    # boundary) or not a date (30 February) are redone in _clamp_dates.
     vd = fast_dates(pl.col("_vd"))
-    vy = vd.dt.year().cast(pl.String)
-    cands = [fast_dates(pl.concat_str([(vd.dt.year() + k).cast(pl.String).str.slice(2, 2), pl.col("_ed")]))
-             for k in (-1, 0, 1)]
-    dist = [(c - vd).dt.total_days().abs() for c in cands]
-    nearest = (
-        pl.when(dist[1] <= pl.min_horizontal(dist[0], dist[2])).then(cands[1])
-        .when(dist[0] <= dist[2]).then(cands[0])
-        .otherwise(cands[2])
-    )
+    same_year = fast_dates(pl.concat_str([pl.col("_vd").str.slice(0, 2), pl.col("_ed")]))
     df = df.with_columns(
         vd.alias("value_date"),
-        pl.when(pl.col("_ed").is_null()).then(vd).otherwise(nearest).alias("booking_date"),
+        pl.when(pl.col("_ed").is_null()).then(vd).otherwise(same_year).alias("booking_date"),
         pl.lit(False).alias("date_clamped"),
-        vy.alias("_vy"),
     )
     df = _clamp_dates(df)
     penta = pl.col("_key") == "NONREF"  # Penta: no booking key, the reference follows the amount
@@ -115,15 +108,16 @@ def parse_line61(f61: pl.DataFrame) -> pl.DataFrame:
         (pl.col("_abs").is_not_null() & pl.col("value_date").is_not_null()).alias("line_ok"),
     )
     return df.with_columns(pl.col("amount_cents").alias("entry_amount_cents")).drop(
-        "_vd", "_ed", "_abs", "_key", "_cust", "_vy", "_funds", "_amount"
+        "_vd", "_ed", "_abs", "_key", "_cust", "_funds", "_amount"
     )
 
 
 def _clamp_dates(df: pl.DataFrame) -> pl.DataFrame:
     """Slow path for the few rows whose value or entry date does not exist (30 February)."""
+    far = (pl.col("booking_date") - pl.col("value_date")).dt.total_days().abs() > 183
     bad = df.filter(
         pl.col("_vd").is_not_null()
-        & (pl.col("value_date").is_null() | (pl.col("_ed").is_not_null() & pl.col("booking_date").is_null()))
+        & (pl.col("value_date").is_null() | (pl.col("_ed").is_not_null() & (pl.col("booking_date").is_null() | far)))
     )
     if bad.height == 0:
         return df

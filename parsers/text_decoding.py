@@ -87,7 +87,7 @@ def decode_bank_text(data: bytes, encoding: str | None = None, *, drop_cr: bool 
         try:
             text, chosen = data.decode("utf-8"), "utf-8"
         except UnicodeDecodeError:
-            chosen = "cp850" if _looks_like_dos(data) else "cp1252"
+            chosen = "cp850" if _looks_like_dos(data[: 4 << 20]) else "cp1252"  # the first 4 MiB tell
             if chosen == "cp1252" and len(data.translate(None, _C1_BYTES)) == len(data):
                 chosen = "latin-1"  # same characters as cp1252 without 0x80-0x9F, and decodes 3x faster
             try:
