@@ -113,7 +113,7 @@ def main() -> int:
         os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
         from flows.nightly import nightly
 
-        with Peak() as peak:
+        with hold(load_tenant_config(configs[0]).ledger), Peak() as peak:
             nightly(configs=[str(c) for c in configs], booking_date=DAY.isoformat())
         print(f"prefect flow, {args.tenants} tenants: {time.perf_counter() - t0:.1f} s wall "
               f"(incl. ephemeral API start), peak RSS {peak.peak:.0f} MiB")

@@ -9,11 +9,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from ledger.config import ConfigError, load_tenant_config
+from ledger.db import hold
 
 
 def register(subparsers: Any) -> None:
@@ -38,21 +41,32 @@ def config_paths(given: list[Path] | None) -> list[Path | None]:
     return [Path("kasse.toml")] if Path("kasse.toml").is_file() else [None]
 
 
+@contextmanager
+def holding(configs: list[Path | None]) -> Iterator[None]:
+    """Hold every ledger file of ``configs`` open while the block runs (one checkpoint per night)."""
+    with ExitStack() as stack:
+        for ledger in sorted({load_tenant_config(c).ledger for c in configs}):
+            stack.enter_context(hold(ledger))
+        yield
+
+
 def run_reports(configs: list[Path | None], day: date, *, tenants: list[str] | None, prefect: bool,
                 fail_at: str | None = None) -> list[dict[str, Any]]:
     """Run the night for every config (Prefect flow or plain steps); return the run reports."""
     if prefect:
         from flows.nightly import nightly
 
-        return nightly(configs=[str(c) if c else "" for c in configs], booking_date=day.isoformat(),
-                       tenants=tenants, fail_at=fail_at)
+        with holding(configs):
+            return nightly(configs=[str(c) if c else "" for c in configs], booking_date=day.isoformat(),
+                           tenants=tenants, fail_at=fail_at)
     from ledger.night import run_night
 
     out = []
-    for c in configs:
-        cfg = load_tenant_config(c)
-        if not tenants or cfg.tenant in tenants:
-            out.append(run_night(cfg, day, fail_at=fail_at))
+    with holding(configs):
+        for c in configs:
+            cfg = load_tenant_config(c)
+            if not tenants or cfg.tenant in tenants:
+                out.append(run_night(cfg, day, fail_at=fail_at))
     return out
 
 

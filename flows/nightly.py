@@ -4,12 +4,13 @@ Per tenant: read ledger → ingest → match → close → **book** (the one wri
 reports → publish → archive. Tasks hand each other only the run's identity; the frames travel as
 Parquet in the run folder. Tenants run one after the other inside one flow run, so exactly one process
 (this one) writes the DuckDB file, one transaction at a time. Artifacts link the report files.
+Callers in the same process may hold the ledger open around the flow (``ledger.db.hold``, as
+``kasse nightly`` does) so that DuckDB checkpoints once per night instead of once per step.
 """
 
 from __future__ import annotations
 
 import os
-from contextlib import ExitStack
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,6 @@ from prefect.cache_policies import NO_CACHE  # noqa: E402
 
 from ledger import night as steps  # noqa: E402
 from ledger.config import TenantConfig, load_tenant_config  # noqa: E402
-from ledger.db import hold  # noqa: E402
 
 #: Steps that touch files or the ledger file (which may be locked for a moment) are retried.
 RETRIES = 2
@@ -110,10 +110,4 @@ def nightly(configs: list[str], booking_date: str | None = None, tenants: list[s
     day = date.fromisoformat(booking_date) if booking_date else steps.default_booking_date()
     chosen = [c for c in (load_tenant_config(Path(p) if p else None) for p in configs)
               if not tenants or c.tenant in tenants]
-    out = []
-    with ExitStack() as stack:
-        for ledger in sorted({c.ledger for c in chosen}):
-            stack.enter_context(hold(ledger))      # tenants sharing a ledger file: checkpoint once at the end
-        for cfg in chosen:
-            out.append(run_tenant(cfg, day, fail_at))
-    return out
+    return [run_tenant(cfg, day, fail_at) for cfg in chosen]
