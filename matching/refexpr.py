@@ -73,32 +73,44 @@ def plain_digits_text() -> pl.Expr:
 def reference_candidates(tx: pl.DataFrame, cfg: MatchConfig) -> pl.DataFrame:
     """One row per (transaction_id, ref, kind) with ``kind`` exact | window and ``valid`` (check digit).
 
-    ``exact``: a digit run of exactly ``digits`` digits, in the collapsed or in the plain text (so that
-    ``KZ-DUEDATE`` and two references separated by a space are each found whole). ``window``: every
-    ``digits``-long slice of a longer run (up to ``max_run`` digits). ``tx`` needs transaction_id,
-    remittance, end_to_end_id, creditor_ref. Eager on purpose: as one lazy plan this ran twice as long.
-    (Collapsing separators is one ``extract_all`` of digit/separator stretches, the same as replacing
-    ``digit separators digit`` until nothing changes.)
+    A *stretch* is a maximal run of digits and separators (``.`` space ``-`` ``/``) that starts and
+    ends with a digit (``KZ 1.2345.6789.012``, a Kassenzeichen cut by a bank line break, or a date
+    glued to it by a space). ``exact``: ``digits`` digits made of whole digit groups of a stretch
+    (``11/2026 5077 5195 6274`` holds ``507751956274``). ``window``: any other ``digits``-long slice
+    of a stretch's digits, or of a longer digit run, up to ``max_run`` digits (``RG4711`` + reference).
+    ``tx`` needs transaction_id, remittance, end_to_end_id, creditor_ref. Eager on purpose: as one
+    lazy plan this ran twice as long.
     """
     n = cfg.digits
-    # a collapsed run = a maximal stretch of digits and separators (. space - /) that starts and ends
-    # with a digit, separators removed; stretches shorter than n characters cannot hold n digits
-    stretch = rf"\d[\d.\s/\-]{{{n - 2},}}\d"
     plain = plain_digits_text()
-    runs = (
-        tx.select("transaction_id", pl.concat_list(plain.str.extract_all(stretch), plain.str.extract_all(rf"\d{{{n},}}")).alias("run"))
-        .explode("run")
-        .drop_nulls("run")
-        .with_columns(pl.col("run").str.replace_all(r"[.\s/\-]", ""))
-        .filter(pl.col("run").str.len_chars().is_between(n, cfg.max_run))
+    stretches = (
+        tx.select("transaction_id", plain.str.extract_all(rf"\d[\d.\s/\-]{{{n - 2},}}\d").alias("s"))
+        .explode("s")
+        .drop_nulls("s")
         .unique()
+        .with_row_index("sid")
     )
-    is_exact = pl.col("run").str.len_chars() == n
-    frames = [runs.filter(is_exact).select("transaction_id", pl.col("run").alias("ref"), pl.lit("exact").alias("kind"))]
+    groups = (
+        stretches.select("sid", pl.col("s").str.extract_all(r"\d+").alias("g"))
+        .explode("g")
+        .with_columns(pl.col("g").str.len_chars().cast(pl.Int64).alias("len"))
+        .with_columns(pl.col("len").cum_sum().over("sid").alias("end"))
+        .with_columns((pl.col("end") - pl.col("len")).alias("start"))
+    )
+    runs = stretches.select("transaction_id", "sid", pl.col("s").str.replace_all(r"[.\s/\-]", "").alias("run"))
+    exact = (
+        groups.select("sid", "start").join(groups.select("sid", "end"), on="sid")
+        .filter(pl.col("end") - pl.col("start") == n)
+        .join(runs, on="sid")
+        .select("transaction_id", pl.col("run").str.slice(pl.col("start"), n).alias("ref"), pl.lit("exact").alias("kind"))
+    )
+    frames = [exact]
     if cfg.check_digit != "none":
+        glued = tx.select("transaction_id", plain.str.extract_all(rf"\d{{{n + 1},}}").alias("run")).explode("run")
+        long_runs = pl.concat([runs.select("transaction_id", "run"), glued]).drop_nulls("run").filter(
+            pl.col("run").str.len_chars().is_between(n + 1, cfg.max_run)).unique()
         windows = (
-            runs.filter(~is_exact)
-            .with_columns(pl.int_ranges(0, pl.col("run").str.len_chars() - n + 1).alias("off"))
+            long_runs.with_columns(pl.int_ranges(0, pl.col("run").str.len_chars() - n + 1).alias("off"))
             .explode("off")
             .select("transaction_id", pl.col("run").str.slice(pl.col("off"), n).alias("ref"), pl.lit("window").alias("kind"))
         )

@@ -86,13 +86,23 @@ def _text(t: dict[str, Any], cfg: MatchConfig) -> str:
 
 
 def _refs(t: dict[str, Any], cfg: MatchConfig) -> tuple[set[str], set[str]]:
-    """(exact-length runs, windows of longer runs)."""
+    """(exact: whole digit groups of a stretch adding up to ``digits``; windows: other slices)."""
+    n = cfg.digits
+    plain = _digit_plain(t)
     exact, windows = set(), set()
-    for run in re.findall(r"\d+", _text(t, cfg)) + re.findall(r"\d+", _digit_plain(t)):
-        if len(run) == cfg.digits:
-            exact.add(run)
-        elif cfg.digits < len(run) <= cfg.max_run and cfg.check_digit != "none":
-            windows.update(run[i:i + cfg.digits] for i in range(len(run) - cfg.digits + 1))
+    long_runs = [r for r in re.findall(r"\d+", plain) if len(r) > n]
+    for stretch in re.findall(rf"\d[\d.\s/\-]{{{n - 2},}}\d", plain):
+        groups = re.findall(r"\d+", stretch)
+        for a in range(len(groups)):
+            for b in range(a, len(groups)):
+                joined = "".join(groups[a:b + 1])
+                if len(joined) == n:
+                    exact.add(joined)
+        long_runs.append("".join(groups))
+    if cfg.check_digit != "none":
+        for run in long_runs:
+            if n < len(run) <= cfg.max_run:
+                windows.update(run[i:i + n] for i in range(len(run) - n + 1))
     return exact, windows
 
 
