@@ -46,10 +46,11 @@ def test_sample_matches_its_golden(sample: Path) -> None:
                     "and check the new file by eye")
     expected = [json.loads(line) for line in golden.read_text(encoding="utf-8").splitlines()]
     got = golden_records(sample)
-    assert got[0] == expected[0], "file record (statements, issues) differs"
-    assert len(got) == len(expected), f"{len(got) - 1} transactions, golden has {len(expected) - 1}"
+    hint = f"if the parser changed on purpose: `.venv/bin/python -m tests.regen_goldens {sample.name}`, read the diff"
+    assert got[0] == expected[0], f"file record (statements, issues) differs; {hint}"
+    assert len(got) == len(expected), f"{len(got) - 1} transactions, golden has {len(expected) - 1}; {hint}"
     for n, (g, e) in enumerate(zip(got[1:], expected[1:], strict=True), start=2):
-        assert g == e, f"{golden.name} line {n} differs"
+        assert g == e, f"{golden.name} line {n} differs; {hint}"
 
 
 def test_samples_are_there() -> None:
