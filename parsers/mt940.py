@@ -67,6 +67,10 @@ def _owned_details(fields: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     )
     d86 = fields.with_columns(owner.alias("owner")).filter(pl.col("tag") == "86")
     owned = d86.filter(pl.col("owner") >= 0)
+    if not (owned["owner"] == owned["owner"].shift(1)).any():  # one :86: per entry (owners ascend)
+        return owned.select(pl.col("owner").alias("field_no"), pl.col("content").alias("details")), d86.filter(
+            pl.col("owner") < 0
+        )
     counts = owned.group_by("owner").len()
     single = owned.join(counts.filter(pl.col("len") == 1), on="owner", how="semi").select("owner", "content")
     multi = (

@@ -43,7 +43,8 @@ def statement_heads(fields: pl.DataFrame) -> pl.DataFrame:
     ``opening_*``/``closing_*`` (date, cents, currency, ok, raw, line, tag), ``is_mt942``,
     ``currency``, ``line_20``.
     """
-    body = fields.filter(pl.col("stmt") >= 0)
+    # Entries and details are most of the rows and carry nothing for the heads: leave them out first.
+    body = fields.filter((pl.col("stmt") >= 0) & ~pl.col("tag").is_in(["61", "86"]))
     base = body.group_by("stmt").agg(
         pl.col("line_no").first().alias("line_20"),
         pl.col("tag").is_in(MT942_TAGS).any().alias("_has942"),
