@@ -158,8 +158,9 @@ def _read_zip(batch: _Batch, path: Path, display: str, det: Detected, sha: str, 
 
 def _statement_is_keyed(st: pl.DataFrame) -> pl.Expr:
     """A key identifies a statement only with a statement number or both balances (camt.054 often has neither)."""
-    return (pl.col("statement_no").fill_null("") != "") | (
-        pl.col("opening_cents").is_not_null() & pl.col("closing_cents").is_not_null()
+    return pl.col("statement_key").is_not_null() & (
+        (pl.col("statement_no").fill_null("") != "")
+        | (pl.col("opening_cents").is_not_null() & pl.col("closing_cents").is_not_null())
     )
 
 
