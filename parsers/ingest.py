@@ -156,7 +156,7 @@ def _read_zip(batch: _Batch, path: Path, display: str, det: Detected, sha: str, 
                            allow_zip=False)
 
 
-def _statement_is_keyed(st: pl.DataFrame) -> pl.Expr:
+def _statement_is_keyed() -> pl.Expr:
     """A key identifies a statement only with a statement number or both balances (camt.054 often has neither)."""
     return pl.col("statement_key").is_not_null() & (
         (pl.col("statement_no").fill_null("") != "")
@@ -178,7 +178,7 @@ def drop_duplicate_statements(
         _first=first,
         _first_n=pl.col("n_entries").first().over("statement_key"),
         _first_sum=pl.col("entries_sum_cents").first().over("statement_key"),
-        _keyed=_statement_is_keyed(statements),
+        _keyed=_statement_is_keyed(),
     ).with_columns(
         _dup=pl.col("_keyed")
         & (pl.col("statement_key").is_in(list(known_statement_keys)) | (pl.col("source_path") != pl.col("_first")))
