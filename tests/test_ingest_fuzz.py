@@ -71,3 +71,25 @@ def test_line_shuffles(work: Path, pick: str, seed: object) -> None:
     lines = (SAMPLES / pick).read_bytes().splitlines(keepends=True)
     seed.shuffle(lines)  # type: ignore[attr-defined]
     check(work, b"".join(lines), "shuffle")
+
+
+@settings(max_examples=200, deadline=None)
+@given(data=st.binary(max_size=3000) | st.text(max_size=3000).map(lambda t: t.encode("utf-8", "surrogatepass")))
+def test_detection_of_arbitrary_bytes_never_raises(data: bytes) -> None:
+    from parsers.detect import STATEMENT_FORMATS, detect_bytes
+
+    got = detect_bytes(data)
+    if got.ok:
+        assert got.format in (*STATEMENT_FORMATS, "zip")
+    else:
+        assert got.code and got.reason and "\n" not in got.reason
+
+
+@settings(max_examples=200, deadline=None)
+@given(prefix=st.sampled_from([b"", b"<?xml version='1.0'?>", b"\xef\xbb\xbf", b"<!-- x -->"]),
+       body=st.text(alphabet="<>!/?[]=:'\" DocumentBkToCstmrStmtENTITY-\n", max_size=300))
+def test_detection_of_xmlish_text_never_raises(prefix: bytes, body: str) -> None:
+    from parsers.detect import detect_bytes
+
+    got = detect_bytes(prefix + body.encode())
+    assert got.ok or (got.code and "\n" not in got.reason)
