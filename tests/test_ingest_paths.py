@@ -239,3 +239,15 @@ def test_parse_file_and_tenant(tmp_path: Path) -> None:
     assert result.transactions["tenant"].to_list() == ["stadt-a"]
     assert result.transactions["iban_valid"].to_list() == [True]
     assert parse_file(tmp_path).files["reason"][0] == f"{tmp_path}: error file.is_directory: is a directory, not a file"
+
+
+def test_broken_xml_in_the_middle_is_rejected_with_the_parsers_line(samples_dir: Path, tmp_path: Path) -> None:
+    data = (samples_dir / "camt" / "viafintech__camt_parser__053_valid_example.xml").read_bytes()
+    mid = len(data) // 2
+    broken = tmp_path / "mid.xml"
+    broken.write_bytes(data[:mid] + b"<<<>>>" + data[mid:])
+    result = parse_paths([broken])
+    assert result.files["status"].to_list() == ["rejected"]
+    reason = result.files["reason"][0]
+    assert re.match(rf"{re.escape(str(broken))}: line \d+: error [a-z]+\.malformed_xml: ", reason), reason
+    assert result.transactions.height == 0 and result.statements.height == 0
