@@ -49,7 +49,7 @@ def open_items(n_items: int, seed: int = 7) -> pl.DataFrame:
         (pl.col("k") // 2).alias("debtor"),
         _int(n_kz, 500, 250_000, seed, 1).alias("amount_cents"),
         pl.lit(pl.Series(CLAIMS)).gather(_int(n_kz, 0, len(CLAIMS), seed, 2)).alias("claim_type"),
-        (pl.lit(dt.date(2026, 1, 1)) + pl.duration(days=_int(n_kz, 0, 60, seed, 3))).alias("due_date"),
+        (pl.lit(dt.date(2026, 1, 1)) + pl.duration(days=pl.lit(_int(n_kz, 0, 60, seed, 3)))).alias("due_date"),
         pl.when(_int(n_kz, 0, 10, seed, 4) == 0).then(pl.lit("private")).otherwise(pl.lit("public")).alias("law"),
     )
     debt = pl.col("debtor")
