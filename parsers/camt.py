@@ -24,7 +24,7 @@ import polars as pl
 from parsers.camt_checks import entry_issues
 from parsers.camt_fields import detail_fields, entry_fields, split_entries
 from parsers.camt_header import StatementHead
-from parsers.camt_rows import canonical_rows
+from parsers.camt_rows import canonical_rows, cap_raw
 from parsers.camt_stream import Chunk, stream
 from parsers.ids import with_transaction_ids
 from parsers.issues import ERROR, Issue
@@ -32,7 +32,7 @@ from parsers.result import ParseResult
 from parsers.schema import STATEMENT_SCHEMA, TRANSACTION_SCHEMA, conform
 
 #: characters of entry XML handed to the worker at once (big enough for Polars to use both cores)
-BATCH_CHARS = 16 << 20
+BATCH_CHARS = 8 << 20
 _CHUNK_SCHEMA = {"stmt": pl.Int32(), "first_entry": pl.Int32(), "count": pl.Int32(), "text": pl.String()}
 
 
@@ -73,7 +73,7 @@ def _extract(chunks: list[Chunk], source: str, sha256: str, tenant: str) -> _Bat
         fields = pl.concat(parts, how="vertical").sort("stmt", "entry_index", "detail_index", maintain_order=True)
     else:
         fields = parts[0] if parts else detail_fields(entry_fields(entries))
-    rows = canonical_rows(fields, _heads_frame(heads, source, sha256, tenant))
+    rows = cap_raw(canonical_rows(fields, _heads_frame(heads, source, sha256, tenant)))
     issues = entry_issues(rows, source)
     first = pl.col("detail_index") == 0
     sums = rows.group_by("stmt").agg(

@@ -129,9 +129,18 @@ def canonical_rows(rows: pl.DataFrame, statements: pl.DataFrame) -> pl.DataFrame
         .alias("source_xpath"),
         (raw_len > RAW_CAP).alias("raw_capped"),
         raw_len.alias("raw_chars"),
-        pl.when(raw_len > RAW_CAP)
+    )
+
+
+def cap_raw(rows: pl.DataFrame) -> pl.DataFrame:
+    """Cut ``raw`` at :data:`RAW_CAP` characters with a note (only touches the column when needed)."""
+    if not rows.get_column("raw_capped").any():
+        return rows
+    raw_len = pl.col("raw_chars")
+    return rows.with_columns(
+        pl.when(pl.col("raw_capped"))
         .then(pl.concat_str([pl.col("raw").str.slice(0, RAW_CAP), pl.lit("…[capped at 20000 of "),
                              raw_len.cast(pl.String), pl.lit(" characters; the file has the whole entry]")]))
         .otherwise(pl.col("raw"))
-        .alias("raw"),
+        .alias("raw")
     )
