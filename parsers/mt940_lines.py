@@ -49,8 +49,9 @@ def _pieces(text: str) -> pl.DataFrame:
         return pl.DataFrame({"chunk": [""], "line_no": [1]}, schema={"chunk": pl.String, "line_no": pl.Int32})
     df = pl.read_csv(io.BytesIO(data), has_header=False, separator=sep, eol_char=eol, quote_char=None,
                      schema={"chunk": pl.String()})
+    df = df.with_columns(pl.col("chunk").fill_null(""))  # an empty piece (file starting with "\n") is null
     nl = pl.col("chunk").str.count_matches("\n", literal=True).cast(pl.Int32) + 1
-    return df.select(pl.col("chunk").fill_null(""), (nl.cum_sum() - nl + 1).alias("line_no"))
+    return df.select("chunk", (nl.cum_sum() - nl + 1).alias("line_no"))
 
 
 def split_fields(text: str) -> tuple[pl.DataFrame, pl.DataFrame]:

@@ -50,6 +50,12 @@ def test_frames_have_the_contract_schemas_and_provenance(tmp_path: Path) -> None
     assert r.files.height == 0
 
 
+@pytest.mark.parametrize("lead", ["", "\n", "\r\n\r\n", "\x01\r\n", "preamble\n\n"])
+def test_source_line_counts_leading_empty_lines(tmp_path: Path, lead: str) -> None:
+    r = parse_bytes(tmp_path, lead + HEAD + ":61:240102C10,00NTRF\n" + TAIL)
+    assert tx(r)["source_line"] == 5 + lead.count("\n")
+
+
 def test_output_is_deterministic(samples_dir: Path) -> None:
     a = sample(samples_dir, "betterplace__mt940_parser__sepa_mt9401.txt")
     b = sample(samples_dir, "betterplace__mt940_parser__sepa_mt9401.txt")
