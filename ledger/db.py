@@ -38,6 +38,7 @@ def hold(path: Path | str) -> Iterator[None]:
         yield
     finally:
         anchor.close()
+        del anchor          # a traceback kept by the caller must not keep the connection alive
 
 
 def fetch(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] | dict[str, Any] | None = None,

@@ -79,6 +79,7 @@ def step_read_ledger(night: Night, fail_at: str | None = None) -> str:
         state = read_state(con, night.cfg.tenant, night.booking_date)
     finally:
         con.close()
+        del con
     night.folder.write_state(state)
     maybe_fail("read_ledger", fail_at)
     return str(night.folder.path)
@@ -117,6 +118,7 @@ def step_book(night: Night, fail_at: str | None = None) -> dict[str, int]:
         return book(con, frames, run_id=night.run_id, fail_at=fail_at)
     finally:
         con.close()
+        del con
 
 
 def step_reports(night: Night, fail_at: str | None = None) -> dict[str, str]:
