@@ -268,3 +268,42 @@ def test_rejected_file_goes_to_quarantine_with_reason(tmp_path: Path) -> None:
     reason = (cfg.quarantine / "kaputt.sta.reason.txt").read_text(encoding="utf-8")
     assert reason.strip()
     shutil.rmtree(cfg.quarantine)
+
+
+def test_a_late_statement_for_a_closed_day_gives_a_dated_correction_not_a_new_close(tmp_path: Path) -> None:
+    cfg = tenant(tmp_path)
+    deliver_day1(cfg)
+    night.run_night(cfg, D1)
+    # the bank sends a second statement for the same day after the day was closed
+    write_mt940(cfg.inbox / "sparkasse_1116_2.sta", day=D1, seq=2, opening=128100 - 350,
+                entries=[Entry(5000, f"KZ {K[2]}", name="Schuldner R2")])
+    night.run_night(cfg, D1)
+    con = connect(cfg.ledger)
+    rows = fetch(con, "SELECT kind, booking_date, corrected_date, credits_cents FROM day_closes ORDER BY kind")
+    con.close()
+    assert rows["kind"].to_list() == ["close", "correction"]
+    correction = rows.row(1, named=True)
+    assert correction["corrected_date"] == D1 and correction["credits_cents"] == 5000
+
+
+def test_two_tenants_share_one_ledger_file_without_mixing(tmp_path: Path) -> None:
+    from flows.cmd_nightly import run_reports
+
+    configs: list[Path | None] = []
+    for name in ("nord", "sued"):
+        site = tmp_path / name
+        site.mkdir()
+        (site / "kasse.toml").write_text(f'[tenant]\nid = "{name}"\n[paths]\nledger = "../kasse.duckdb"\n'
+                                         'state_dir = "../state"\n', encoding="utf-8")
+        cfg = load_tenant_config(site / "kasse.toml")
+        deliver_day1(cfg)
+        configs.append(cfg.source)
+    reports = run_reports(configs, D1, tenants=None, prefect=False)
+    assert [r["tenant"] for r in reports] == ["nord", "sued"]
+    con = connect(tmp_path / "kasse.duckdb")
+    per = fetch(con, "SELECT tenant, count(*) AS n FROM transactions GROUP BY tenant ORDER BY tenant")
+    con.close()
+    assert per.rows() == [("nord", 4), ("sued", 4)]                  # same bytes, but each tenant books its own
+    for name in ("nord", "sued"):
+        kl, _, meta = read_published(tmp_path / "state" / "published", name)
+        assert set(kl["tenant"]) == {name} and meta["tenant"] == name
