@@ -12,7 +12,7 @@ derived from the append-only tables:
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
@@ -22,6 +22,9 @@ from ledger.db import fetch
 from ledger.tables import ALLOCATIONS, DAY_CLOSES, OPEN_ITEMS, STATEMENTS, TRANSACTIONS, UNRESOLVED
 from matching.schema import ALLOCATION_SCHEMA, OPEN_ITEM_SCHEMA
 from parsers.schema import conform
+
+#: A statement delivered this many days late still corrects its (closed) day; older ones only book.
+LATE_DAYS = 14
 
 
 @dataclass(slots=True)
@@ -34,7 +37,7 @@ class LedgerState:
     allocations: pl.DataFrame          # every allocation booked so far (ALLOCATION_SCHEMA + extras)
     unresolved: pl.DataFrame           # current Klärungsliste events (UNRESOLVED table rows)
     unresolved_tx: pl.DataFrame        # the transactions behind the current Klärungsliste
-    day_transactions: pl.DataFrame     # transactions already booked with the run's booking date
+    day_transactions: pl.DataFrame     # transactions booked for the booking date and the LATE_DAYS before
     day_closes: pl.DataFrame           # close/correction rows of the booking date and the day before
     decision_ids: pl.DataFrame         # clerk decisions already recorded
 
@@ -100,8 +103,10 @@ def read_state(con: duckdb.DuckDBPyConnection, tenant: str, booking_date: date) 
         allocations=fetch(con, "SELECT * FROM allocations WHERE tenant = $t", p, table="allocations"),
         unresolved=unresolved,
         unresolved_tx=unresolved_tx,
-        day_transactions=fetch(con, "SELECT * FROM transactions WHERE tenant = $t AND booking_date = $d",
-                               {**p, "d": booking_date}, table="transactions"),
+        day_transactions=fetch(con, "SELECT * FROM transactions WHERE tenant = $t "
+                                    "AND booking_date BETWEEN $d0 AND $d",
+                               {**p, "d": booking_date, "d0": booking_date - timedelta(days=LATE_DAYS)},
+                               table="transactions"),
         day_closes=fetch(con, "SELECT * FROM day_closes WHERE tenant = $t AND booking_date <= $d "
                               "ORDER BY booking_date, closed_on", {**p, "d": booking_date}, table="day_closes"),
         decision_ids=fetch(con, "SELECT DISTINCT decision_id FROM clerk_decisions WHERE tenant = $t", p),

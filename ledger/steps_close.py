@@ -19,6 +19,7 @@ import polars as pl
 from ledger.config import TenantConfig
 from ledger.publish import published_klaerungsliste
 from ledger.rundir import RunDir
+from ledger.state import LATE_DAYS
 from matching.schema import UNRESOLVED_SCHEMA
 from parsers.schema import STATEMENT_SCHEMA, TRANSACTION_SCHEMA, conform
 
@@ -37,6 +38,14 @@ def expected_accounts(cfg: TenantConfig) -> list[str]:
     return sorted(set(out))
 
 
+def days_to_close(closes: pl.DataFrame, new_statements: pl.DataFrame, booking_date: date) -> list[date]:
+    """The booking date, plus earlier closed days (within LATE_DAYS) a late statement of tonight belongs to."""
+    closed = set(closes.filter(pl.col("kind") == "close")["booking_date"].to_list())
+    late = {d for d in new_statements["closing_date"].drop_nulls().to_list()
+            if d < booking_date and d in closed and (booking_date - d).days <= LATE_DAYS}
+    return [*sorted(late), booking_date]
+
+
 def close(cfg: TenantConfig, booking_date: date, run_id: str, folder: RunDir) -> dict[str, int]:
     """Compute and stage the day close; write Klärungsliste and key figures frames to the run folder."""
     from outputs.day_close import DAY_CLOSE_SCHEMA, day_close
@@ -53,16 +62,24 @@ def close(cfg: TenantConfig, booking_date: date, run_id: str, folder: RunDir) ->
     current = folder.read("current_unresolved")
     unresolved = conform(current, UNRESOLVED_SCHEMA)
     earlier = conform(state.day_closes, DAY_CLOSE_SCHEMA)
-    day = pl.lit(booking_date)
-    locked = earlier.filter(((pl.col("kind") == "close") & (pl.col("booking_date") == day))
-                            | ((pl.col("kind") == "correction") & (pl.col("corrected_date") == day)))
-    rows = day_close(statements, transactions, unresolved, booking_date=booking_date,
-                     previous=earlier.filter(pl.col("booking_date") < day),
-                     expected_accounts=expected_accounts(cfg), locked=locked, today=booking_date,
-                     tenant=cfg.tenant)
+    new_rows = []
+    for day_ in days_to_close(earlier, folder.read("book_statements"), booking_date):
+        day = pl.lit(day_)
+        own = (((pl.col("kind") == "close") & (pl.col("booking_date") == day))
+               | ((pl.col("kind") == "correction") & (pl.col("corrected_date") == day)))
+        locked = earlier.filter(own)
+        rows = day_close(statements, transactions, unresolved, booking_date=day_,
+                         previous=earlier.filter(~own),
+                         expected_accounts=expected_accounts(cfg), locked=locked, today=booking_date,
+                         tenant=cfg.tenant)
+        new_rows.append(rows)
+        earlier = pl.concat([earlier, rows], how="vertical")
+    rows = pl.concat(new_rows, how="vertical")
     folder.book("day_closes", rows.with_columns(pl.lit(cfg.tenant).alias("tenant"), pl.lit(run_id).alias("run_id"),
                                                 pl.lit(booking_date).alias("closed_on")))
-    shown = pl.concat([locked, rows], how="vertical") if locked.height else rows
+    day = pl.lit(booking_date)
+    shown = earlier.filter(((pl.col("kind") == "close") & (pl.col("booking_date") == day))
+                           | ((pl.col("kind") == "correction") & (pl.col("booking_date") == day)))
     folder.write("report_day_close", shown)
 
     day_allocations = pl.concat([

@@ -307,3 +307,24 @@ def test_two_tenants_share_one_ledger_file_without_mixing(tmp_path: Path) -> Non
     for name in ("nord", "sued"):
         kl, _, meta = read_published(tmp_path / "state" / "published", name)
         assert set(kl["tenant"]) == {name} and meta["tenant"] == name
+
+
+def test_a_statement_delivered_a_day_late_corrects_its_closed_day(tmp_path: Path) -> None:
+    cfg = tenant(tmp_path)
+    deliver_day1(cfg)
+    night.run_night(cfg, D1)
+    # night 2 brings the day's statement 3 and, late, statement 2 which belongs to the closed day 1
+    late = 128100 - 350
+    write_mt940(cfg.inbox / "late_1116.sta", day=D1, seq=2, opening=late, entries=[Entry(700, "Spende")])
+    write_mt940(cfg.inbox / "sparkasse_1117.sta", day=D2, seq=3, opening=late + 700, entries=[Entry(300, "Spende")])
+    night.run_night(cfg, D2)
+    con = connect(cfg.ledger)
+    rows = fetch(con, "SELECT kind, booking_date, corrected_date, credits_cents, book_opening_cents, "
+                      "book_closing_cents, difference_cents, missing_statements FROM day_closes ORDER BY booking_date, kind")
+    con.close()
+    by = {(r["kind"], r["booking_date"]): r for r in rows.iter_rows(named=True)}
+    corr = by[("correction", D2)]
+    assert corr["corrected_date"] == D1 and corr["credits_cents"] == 700
+    day2 = by[("close", D2)]
+    assert day2["book_opening_cents"] == late + 700                  # day 1's book close plus its correction
+    assert day2["difference_cents"] == 0 and day2["missing_statements"] == ""
