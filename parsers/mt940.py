@@ -16,7 +16,7 @@ import polars as pl
 from parsers.ids import statement_key, with_transaction_ids
 from parsers.issues import ERROR, INFO, WARNING, Issue
 from parsers.mt940_details import parse_details
-from parsers.mt940_entries import parse_line61
+from parsers.mt940_entries import amount_cents, parse_line61
 from parsers.mt940_lines import split_fields
 from parsers.mt940_statements import statement_heads
 from parsers.result import ParseResult
@@ -150,6 +150,9 @@ def _entry_issues(e: pl.DataFrame, path: str) -> list[Issue]:
     out += _issues(e.filter(pl.col("date_clamped")), path, WARNING, "mt940.date_clamped",
                    pl.format("date beyond the month's end in '{}' (e.g. 30 February) read as the month's last day",
                              pl.col("content").str.slice(0, 10)), raw, _at("61"))
+    out += _issues(e.filter(pl.col("entry_date_bad") & pl.col("line_ok")), path, WARNING, "mt940.bad_entry_date",
+                   pl.format("entry date '{}' is not a date; booking date set to the value date",
+                             pl.col("content").str.slice(6, 4)), raw, _at("61"))
     out += _issues(e.filter(pl.col("details_bad_subfield").is_not_null()), path, WARNING, "mt940.invalid_subfield",
                    pl.format("invalid :86: subfield marker(s) {} (expected ?00 ?10 ?20-?34 ?60-?63): ?2 + letter read as a purpose line, others kept as text",
                              pl.col("details_bad_subfield")), raw, _at("61"))
@@ -211,6 +214,4 @@ def parse_mt940(path: Path, *, sha256: str, tenant: str = "default", encoding: s
 
 def _amount_text(col: str) -> pl.Expr:
     """``OAMT+11,85`` style amounts (decimal comma, maybe a dot as thousands mark) as cents."""
-    from parsers.mt940_entries import amount_cents
-
     return amount_cents(pl.col(col).str.replace_all(".", "", literal=True).str.strip_chars())

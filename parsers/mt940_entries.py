@@ -68,7 +68,8 @@ def parse_line61(f61: pl.DataFrame) -> pl.DataFrame:
     Adds ``value_date``, ``booking_date``, ``date_clamped``, ``mark``, ``is_reversal``,
     ``amount_cents`` (signed), ``entry_amount_cents``, ``swift_code``, ``line_customer_ref``,
     ``bank_ref``, ``supplementary``, ``original_amount_cents``, ``original_currency``,
-    ``charges_cents`` and ``line_ok`` (false when the grammar or the amount failed).
+    ``charges_cents``, ``entry_date_bad`` and ``line_ok`` (false when the grammar, the amount or
+    the value date failed).
     """
     # One regex pass; unnest the struct (each struct.field() on the expression would re-run it).
     df = f61.with_columns(pl.col("content").str.extract_groups(_LINE61).alias("_g")).unnest("_g")
@@ -120,7 +121,7 @@ def _clamp_dates(df: pl.DataFrame) -> pl.DataFrame:
         & (pl.col("value_date").is_null() | (pl.col("_ed").is_not_null() & (pl.col("booking_date").is_null() | far)))
     )
     if bad.height == 0:
-        return df
+        return df.with_columns(pl.lit(False).alias("entry_date_bad"))
     value_date, v_clamped = yymmdd(pl.col("_vd"))
     vy = value_date.dt.year()
     em = pl.col("_ed").str.slice(0, 2).cast(pl.Int32, strict=False)
@@ -135,7 +136,10 @@ def _clamp_dates(df: pl.DataFrame) -> pl.DataFrame:
     fixed = bad.select(
         "field_no",
         value_date.alias("value_date"),
-        pl.when(pl.col("_ed").is_null()).then(value_date).otherwise(nearest).alias("booking_date"),
+        # An entry date that is no date at all ("1399") falls back to the value date, with a warning.
+        pl.when(pl.col("_ed").is_null()).then(value_date).otherwise(pl.coalesce(nearest, value_date))
+        .alias("booking_date"),
         (v_clamped.fill_null(False) | cands[1][1].fill_null(False)).alias("date_clamped"),
+        (pl.col("_ed").is_not_null() & nearest.is_null()).alias("entry_date_bad"),
     )
-    return df.update(fixed, on="field_no")
+    return df.with_columns(pl.lit(False).alias("entry_date_bad")).update(fixed, on="field_no")

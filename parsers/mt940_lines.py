@@ -67,7 +67,7 @@ def split_fields(text: str) -> tuple[pl.DataFrame, pl.DataFrame]:
     colon = chunk.str.starts_with(":")
     cand = chunk.str.slice(1, 4).str.split_exact(":", 1).struct.field("field_0")  # ":61:…" -> "61"
     df = df.with_columns(
-        pl.when(colon & cand.is_in(KNOWN_TAGS)).then(cand).alias("_cand"),
+        pl.when(chunk.str.contains(_LOOKS_LIKE_TAG) & cand.is_in(KNOWN_TAGS)).then(cand).alias("_cand"),
         (colon & chunk.str.contains(_LOOKS_LIKE_TAG)).alias("_looks"),
         chunk.str.contains(_END).alias("_ends"),
     )

@@ -237,6 +237,12 @@ def test_marks_funds_codes_and_amounts(tmp_path: Path, mark_amount: str, cents: 
     assert (t["amount_cents"], t["is_reversal"], t["swift_code"]) == (cents, reversal, "NTRF")
 
 
+def test_entry_date_that_is_no_date_falls_back_to_the_value_date(tmp_path: Path) -> None:
+    r = parse_bytes(tmp_path, HEAD + ":61:2401021399C10,00NTRF\n" + TAIL)
+    assert tx(r)["booking_date"] == date(2024, 1, 2)
+    assert next(i for i in r.issues if i.code == "mt940.bad_entry_date").severity == "warning"
+
+
 def test_samples_reversals(samples_dir: Path) -> None:
     t = tx(sample(samples_dir, "sandermarechal__jejik-mt940__sparkasse2.txt"))
     assert (t["amount_cents"], t["is_reversal"], t["tx_code"]) == (102725, True, "899")  # RDR
@@ -376,7 +382,7 @@ def test_abwa_and_60_63(samples_dir: Path) -> None:
 
 # --- garbage never raises -------------------------------------------------------------------------
 
-@pytest.mark.parametrize("data", [b"", b"\x00\xff\xfe garbage", b"<?xml version='1.0'?><Document/>", b"-\n-\n",
+@pytest.mark.parametrize("data", [b"", b"\x00\xff\xfe garbage", b":20", b":20X:ref\n", b"<?xml version='1.0'?><Document/>", b"-\n-\n",
                                   b":61:240102C10,00NTRF\n"])
 def test_garbage_gives_no_statement(tmp_path: Path, data: bytes) -> None:
     r = parse_bytes(tmp_path, data)
