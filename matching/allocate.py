@@ -26,6 +26,22 @@ def class_rank(cfg: MatchConfig) -> pl.Expr:
 
 def allocate(book: pl.DataFrame, pay: pl.DataFrame, rec: pl.DataFrame, cfg: MatchConfig) -> pl.DataFrame:
     """Allocation rows (transaction_id, receivable_id, amount_cents, rule, confidence) with amount > 0."""
+    # most sets are one payment for one item: the overlap is min(payment, open); no tape needed
+    size = book.group_by("set_key").agg(pl.len().alias("n_rows"), pl.col("transaction_id").n_unique().alias("n_pay"))
+    single = size.filter((pl.col("n_rows") == 1) & (pl.col("n_pay") == 1)).select("set_key")
+    simple = (
+        book.join(single, on="set_key")
+        .join(pay.select("transaction_id", "amount_cents"), on="transaction_id")
+        .join(rec.select("receivable_id", pl.col("amount_cents").alias("open")), on="receivable_id")
+        .with_columns(pl.min_horizontal("amount_cents", "open").alias("alloc"))
+        .filter(pl.col("alloc") > 0)
+        .select("transaction_id", "receivable_id", pl.col("alloc").alias("amount_cents"), "rule", "confidence")
+    )
+    return pl.concat([simple, _tape(book.join(single, on="set_key", how="anti"), pay, rec, cfg)])
+
+
+def _tape(book: pl.DataFrame, pay: pl.DataFrame, rec: pl.DataFrame, cfg: MatchConfig) -> pl.DataFrame:
+    """The general case: several payments and/or several items per designated set."""
     items = (
         book.select("set_key", "receivable_id").unique()
         .join(rec.select("receivable_id", "claim_type", "law", "due_date", pl.col("amount_cents").alias("open")), on="receivable_id")

@@ -32,6 +32,7 @@ def iban_owner(rec: pl.DataFrame) -> pl.DataFrame:
     """IBAN → the one debtor it is known for (IBANs known for several debtors are left out)."""
     return (
         rec.lazy()
+        .filter(pl.col("debtor_iban").is_not_null())
         .select("debtor_id", pl.col("debtor_iban").str.split(",").alias("iban"))
         .explode("iban")
         .with_columns(pl.col("iban").str.replace_all(r"[\s;]", "").str.to_uppercase())
