@@ -117,12 +117,14 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--work", type=Path, default=Path("/tmp/bench_match"))
     ap.add_argument("--child", choices=["e2e", "parse", "core", "baseline"])
+    ap.add_argument("--reuse", action="store_true", help="keep the data already in --work (same sizes)")
     args = ap.parse_args()
     if args.child:
         child(args.child, args.work)
         return
-    prepare(args.work, args.payments, args.items)
-    _child("parse", args.work)
+    if not (args.reuse and (args.work / "tx.parquet").exists()):
+        prepare(args.work, args.payments, args.items)
+        _child("parse", args.work)
     figures: dict[str, dict[str, float]] = {}
     for mode in ("core", "baseline", "e2e"):
         runs = [_child(mode, args.work) for _ in range(args.repeat)]
