@@ -13,13 +13,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import polars as pl
-from schwifty import IBAN
 
 from matching.refexpr import check_ok
 from matching.schema import OPEN_ITEM_SCHEMA
 from parsers.ids import sha256_file
 from parsers.issues import ERROR, WARNING, Issue
 from parsers.schema import conform, empty
+from parsers.validity import with_iban_valid
 
 if TYPE_CHECKING:
     from matching.config import MatchConfig
@@ -70,15 +70,21 @@ def _date(col: str) -> pl.Expr:
     return pl.coalesce(s.str.to_date("%Y-%m-%d", strict=False), s.str.to_date("%d.%m.%Y", strict=False))
 
 
-def _bad_ibans(values: pl.Series) -> set[str]:
-    """IBANs schwifty rejects (checked once per distinct value, not per row)."""
-    bad = set()
-    for raw in values.drop_nulls().unique().to_list():
-        for one in raw.replace(";", ",").split(","):
-            one = one.strip()
-            if one and not IBAN(one, allow_invalid=True).is_valid:
-                bad.add(raw)
-    return bad
+def _bad_ibans(values: pl.Series) -> list[str]:
+    """Distinct debtor_iban values holding an invalid IBAN (several per value, ``,`` or ``;``).
+
+    Vectorised check of :func:`parsers.validity.with_iban_valid` (schwifty's country lengths + mod 97,
+    tested against schwifty there): a value that is not IBAN-shaped at all is invalid too.
+    """
+    one = (
+        pl.DataFrame({"raw": values.drop_nulls().unique()})
+        .with_columns(pl.col("raw").str.replace_all(";", ",").str.split(",").alias("iban"))
+        .explode("iban")
+        .with_columns(pl.col("iban").str.strip_chars())
+        .filter(pl.col("iban") != "")
+    )
+    checked = with_iban_valid(one, "iban", "ok")
+    return checked.filter(~pl.col("ok").fill_null(False))["raw"].unique().sort().to_list()
 
 
 def load_open_items(
@@ -127,7 +133,7 @@ def load_open_items(
          pl.format("dunning_block_until: expected an ISO date, got '{}'", pl.col("dunning_block_until"))),
         ("open_items.bad_law", ~pl.col("law_n").is_in(["public", "private"]),
          pl.format("law: expected public or private, got '{}'", pl.col("law"))),
-        ("open_items.invalid_iban", pl.col("debtor_iban").is_in(sorted(bad_iban)),
+        ("open_items.invalid_iban", pl.col("debtor_iban").is_in(bad_iban),
          pl.format("debtor_iban: '{}' is not a valid IBAN", pl.col("debtor_iban"))),
         ("open_items.duplicate_id", pl.col("_n_id") > 1,
          pl.format("receivable_id '{}' occurs {} times; all its rows are rejected", pl.col("receivable_id"), pl.col("_n_id"))),
