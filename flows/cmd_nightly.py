@@ -15,8 +15,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from ledger.booking import BookingConflict
 from ledger.config import ConfigError, load_tenant_config
-from ledger.db import hold
+from ledger.db import LedgerBusy, hold
 
 
 def register(subparsers: Any) -> None:
@@ -96,6 +97,9 @@ def run(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print(f"kasse nightly: {exc}", file=sys.stderr)
         return 2
+    except (LedgerBusy, BookingConflict) as exc:
+        print(f"kasse nightly: {exc}; nothing was booked, run the night again later", file=sys.stderr)
+        return 3
     if args.json:
         print(json.dumps(reports, indent=1, default=str))
     else:

@@ -11,12 +11,12 @@ Public names (the rest is private to the package)::
 """
 
 from ledger.config import ConfigError, TenantConfig, load_tenant_config
-from ledger.db import connect, fetch, hold, row_counts
+from ledger.db import LedgerBusy, connect, fetch, hold, row_counts
 from ledger.night import STEPS, Night, new_night, run_night
 from ledger.publish import PUBLISHED_KLAERUNG_SCHEMA, publish, read_published
 from ledger.tables import TABLES
 
 __all__ = [
-    "PUBLISHED_KLAERUNG_SCHEMA", "STEPS", "TABLES", "ConfigError", "Night", "TenantConfig", "connect", "fetch",
+    "PUBLISHED_KLAERUNG_SCHEMA", "STEPS", "TABLES", "ConfigError", "LedgerBusy", "Night", "TenantConfig", "connect", "fetch",
     "hold", "load_tenant_config", "new_night", "publish", "read_published", "row_counts", "run_night",
 ]

@@ -15,12 +15,21 @@ from ledger.tables import TABLES
 from parsers.schema import conform
 
 
+class LedgerBusy(RuntimeError):
+    """Another process holds the ledger file (DuckDB: one writer, and no reader while it writes)."""
+
+
 def connect(path: Path | str, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     """Open (and create/migrate, unless ``read_only``) the ledger DuckDB file."""
-    if read_only:
-        return duckdb.connect(str(path), read_only=True)
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(path))
+    try:
+        if read_only:
+            return duckdb.connect(str(path), read_only=True)
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        con = duckdb.connect(str(path))
+    except duckdb.IOException as exc:
+        if "lock" not in str(exc).lower():
+            raise
+        raise LedgerBusy(f"ledger {path} is in use by another process: {exc}") from exc
     migrate(con)
     return con
 

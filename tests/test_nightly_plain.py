@@ -328,3 +328,28 @@ def test_a_statement_delivered_a_day_late_corrects_its_closed_day(tmp_path: Path
     day2 = by[("close", D2)]
     assert day2["book_opening_cents"] == late + 700                  # day 1's book close plus its correction
     assert day2["difference_cents"] == 0 and day2["missing_statements"] == ""
+
+
+def test_a_ledger_held_by_another_process_is_a_clean_message(tmp_path: Path,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    import subprocess
+    import sys
+
+    from flows.cli import main
+
+    cfg = tenant(tmp_path)
+    deliver_day1(cfg)
+    connect(cfg.ledger).close()
+    holder = subprocess.Popen([sys.executable, "-c", f"import duckdb, time\nc = duckdb.connect({str(cfg.ledger)!r})\n"
+                               "print('held', flush=True)\ntime.sleep(60)"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        code = main(["nightly", "--date", D1.isoformat(), "--config", str(cfg.source), "--no-prefect"])
+    finally:
+        holder.kill()
+        holder.wait()
+        if holder.stdout is not None:
+            holder.stdout.close()
+    assert code == 3
+    assert "in use by another process" in capsys.readouterr().err
+    assert len(list(cfg.inbox.iterdir())) == 2                         # nothing moved, nothing booked
