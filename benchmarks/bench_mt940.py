@@ -33,8 +33,8 @@ DOCS = ROOT / "docs" / "BENCHMARKS.md"
 #: Kept with the figures on every run (measured separately with per-stage timers, 1M entries, CPU s).
 NOTES = [
     "Goal (issue): ≥ 300,000 entries/s on 2 cores, RSS < 2 GB. **RSS is met; throughput is not**: about",
-    "78,000 entries per CPU-second, so roughly 100,000–150,000 entries/s on two idle cores. Where the",
-    "CPU goes (1M entries, one run): decoding 0.8 s; cutting the text into tag pieces (one multi-threaded",
+    "80,000–110,000 entries per CPU-second (9–13 CPU-s per million over the runs so far), so on two idle",
+    "cores roughly 100,000–200,000 entries/s. Where the CPU goes (1M entries, one run): decoding 0.8 s; cutting the text into tag pieces (one multi-threaded",
     "CSV-reader pass) 2.5 s; the `:61:` grammar 1.2 s; the DK `:86:` split (explode at `?`, group, SEPA",
     "keywords) 4–5 s; attaching `:86:` to entries 0.3 s; statements, `raw`, ids and schema 2 s. The next",
     "step would be the `:86:` split without the explode (fixed-order subfield positions via `str.find`).",
