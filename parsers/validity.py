@@ -68,28 +68,36 @@ def with_iban_valid(frame: pl.DataFrame, column: str, target: str) -> pl.DataFra
     ).drop("_iban", "_judged", "_shaped", "_digits")
 
 
-def _bic_ok(value: str) -> bool:
+def _bic_ok(raw: str) -> bool | None:
+    """schwifty's verdict on one BIC as delivered; None for a German bank code (BLZ, digits only)."""
     from schwifty import BIC
 
+    value = "".join(raw.split()).upper()
+    if not value or not ("A" <= value[0] <= "Z"):  # a Bankleitzahl from ?30 is no BIC at all, like ?31
+        return None
     try:
         return bool(BIC(value, allow_invalid=True).is_valid)
     except Exception:  # schwifty raises its ValueError family for shapes it cannot even hold
         return False
 
 
+def _iban_verdicts(transactions: pl.DataFrame) -> pl.Series:
+    """``iban_valid`` per row; computed once per distinct IBAN when payers repeat (they mostly do)."""
+    column = transactions.select(pl.col("counterparty_iban"))
+    distinct = column.unique()
+    if distinct.height * 2 > column.height:
+        return with_iban_valid(column, "counterparty_iban", "iban_valid")["iban_valid"]
+    judged = with_iban_valid(distinct, "counterparty_iban", "iban_valid")
+    joined = column.join(judged, on="counterparty_iban", how="left", nulls_equal=True, maintain_order="left")
+    return joined["iban_valid"]
+
+
 def add_validity(transactions: pl.DataFrame) -> pl.DataFrame:
     """Fill ``iban_valid`` and ``bic_valid`` from the counterparty IBAN/BIC (null where absent)."""
-    bic = pl.col("counterparty_bic").str.replace_all(r"\s", "").str.to_uppercase()
-    # a German Bankleitzahl from ?30 (digits only) is not a BIC at all: nothing to judge, like ?31
-    judged = bic.str.contains(r"^[A-Z]")
-    uniques = transactions.filter(judged.fill_null(False)).select(bic.alias("b")).unique()["b"].to_list()
-    verdicts = {b: _bic_ok(b) for b in uniques}
-    bic_valid = (
-        pl.when(judged).then(bic.replace_strict(verdicts, default=None, return_dtype=pl.Boolean()))
-        if verdicts
-        else None
+    bics = transactions["counterparty_bic"].drop_nulls().unique().to_list()  # few: schwifty on each
+    verdicts = {b: _bic_ok(b) for b in bics}
+    bic_valid = pl.col("counterparty_bic").replace_strict(verdicts, default=None, return_dtype=pl.Boolean())
+    return transactions.with_columns(
+        (bic_valid if verdicts else pl.lit(None, dtype=pl.Boolean())).alias("bic_valid"),
+        _iban_verdicts(transactions).alias("iban_valid"),
     )
-    with_bic = transactions.with_columns(
-        (bic_valid if bic_valid is not None else pl.lit(None, dtype=pl.Boolean())).alias("bic_valid")
-    )
-    return with_iban_valid(with_bic, "counterparty_iban", "iban_valid")
