@@ -195,7 +195,7 @@ def _describe_text(text: str) -> str:
     return f"not a bank statement: no MT940 tags (:20:/:25:) and no XML; first line {first!r}"
 
 
-def _skip_prolog(text: str) -> tuple[int, Detected | None]:
+def _skip_prolog(text: str, *, cut: bool) -> tuple[int, Detected | None]:
     """Index of the root start tag after the XML declaration, comments and PIs, or a rejection."""
     pos = 0
     while True:
@@ -219,12 +219,13 @@ def _skip_prolog(text: str) -> tuple[int, Detected | None]:
         else:
             return pos, None
         if end < 0:
-            return pos, _reject("xml.malformed", "the XML prolog never ends (unclosed <? or <!--)", None, "/")
+            why = f"no root element in the first {HEAD_BYTES // 1024} KB" if cut else "the XML prolog never ends"
+            return pos, _reject("xml.malformed", f"{why} (an unclosed <? or <!--)", None, "/")
         pos = end + len(close)
 
 
 def _xml_verdict(text: str, tail: str, size: int, *, truncated_head: bool) -> Detected:
-    pos, bad = _skip_prolog(text)
+    pos, bad = _skip_prolog(text, cut=truncated_head)
     if bad is not None:
         return Detected(None, bad.code, bad.reason, bad.locator, "", size)
     root = _START_TAG.match(text, pos)
