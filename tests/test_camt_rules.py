@@ -192,3 +192,12 @@ def test_many_equal_findings_are_counted_not_listed(tmp_path: Path, monkeypatch:
     assert [i.code for i in r.issues] == ["camt.missing_status"] * 6
     assert r.issues[-1].message.startswith("7 more entries")
     assert r.issues[0].raw == ""  # info: the row keeps the raw XML
+
+
+def test_a_huge_text_node_is_read_and_raw_is_capped_with_a_note(tmp_path: Path) -> None:
+    # libxml2 refuses text nodes over 10 MB unless asked (huge_tree); the parser retries with it
+    text = "x" * 10_500_000
+    r = parse(tmp_path, document(entry(details=f"<NtryDtls><TxDtls><RmtInf><Ustrd>{text}</Ustrd></RmtInf></TxDtls></NtryDtls>")))
+    assert [i.code for i in r.issues] == ["camt.raw_capped"]
+    assert r.transactions["remittance"].str.len_chars().item() == 10_500_000
+    assert r.transactions["raw"].str.len_chars().item() < 20_100
