@@ -48,9 +48,9 @@ def match(
     payment is recognised). ``prior_allocations``: ALLOCATION_SCHEMA rows already booked.
     """
     rec = conform(receivables, OPEN_ITEM_SCHEMA).with_columns(
-        pl.col("amount_cents").fill_null(0), pl.col("law").fill_null("public"),
-        pl.col("kz_norm").fill_null(pl.col("kassenzeichen").str.replace_all(r"\D", "")),
-    )
+        pl.col("amount_cents").fill_null(0), pl.col("law").fill_null("public"))
+    if rec["kz_norm"].null_count():  # only then: a string pass over millions of items costs seconds
+        rec = rec.with_columns(pl.col("kz_norm").fill_null(pl.col("kassenzeichen").str.replace_all(r"\D", "")))
     tx = classify(transactions, config)
     pay = tx.filter(pl.col("kind") == PAYMENT)
     book, held, cands = designate(pay, rec, config)
