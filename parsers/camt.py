@@ -45,6 +45,9 @@ def parse_camt(path: Path, *, sha256: str, tenant: str = "default") -> ParseResu
         return result
     except (OSError, ValueError, LookupError) as exc:  # unreadable file, unknown encoding name, …
         return ParseResult(issues=[Issue(str(path), "", ERROR, "camt.unreadable", f"{type(exc).__name__}: {exc}")])
+    except pl.exceptions.PolarsError as exc:  # a shape of input no test has met: reject, never crash the batch
+        return ParseResult(issues=[Issue(str(path), "", ERROR, "camt.internal_error",
+                                         f"file rejected, the parser failed on it ({type(exc).__name__}: {exc})")])
 
 
 @dataclass(slots=True)
