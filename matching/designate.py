@@ -1,6 +1,6 @@
 """Which open items each payment designates, and whether that may be booked (set-based).
 
-Evidence, strongest first; a payment uses only its strongest tier (0 and 1 are one tier):
+Evidence tiers, strongest first; a payment uses only its strongest tier:
 
 0. ``reference.exact``    a Kassenzeichen with a valid check digit (or an ``external_ref`` token)
 1. ``reference.window``   a valid Kassenzeichen glued to a neighbouring number
@@ -109,9 +109,9 @@ def designate(pay: pl.DataFrame, rec: pl.DataFrame, cfg: MatchConfig) -> tuple[p
             .select("transaction_id", "receivable_id", pl.lit(3, pl.Int32).alias("level"))
         )
         found = pl.concat([found, iban_fit])
-    # exact and window references are one tier (a second reference glued to the first by a separator
-    # is only found as a window); an item found both ways counts as exact
-    tier = pl.when(pl.col("level") <= 1).then(0).otherwise(pl.col("level"))
+    # a payment uses its strongest tier only: windows count when no exact reference found an item
+    # (a window of an EREF "KZ-date" can hit another, valid Kassenzeichen in a dense numbering)
+    tier = pl.col("level")
     found = (
         found.with_columns(tier.alias("tier"))
         .filter(pl.col("tier") == pl.col("tier").min().over("transaction_id"))

@@ -187,7 +187,6 @@ def oracle_match(transactions: pl.DataFrame, receivables: pl.DataFrame, cfg: Mat
             ext = re.sub(r"[^A-Z0-9]", "", (r["external_ref"] or "").upper())
             if ext and ext in tokens:
                 levels[0].add(r["receivable_id"])
-        exact_ids = set(levels[0])
         for r in recs:
             if r["kz_norm"] in windows and _valid(r["kz_norm"], cfg):
                 levels[1].add(r["receivable_id"])
@@ -208,8 +207,7 @@ def oracle_match(transactions: pl.DataFrame, receivables: pl.DataFrame, cfg: Mat
         if not any(levels.values()) and cfg.iban_amount and payer is not None:
             levels[3] = {r["receivable_id"] for r in recs
                          if r["debtor_id"] == payer and r["amount_cents"] > 0 and r["amount_cents"] == t["amount_cents"]}
-        levels[0] |= levels[1]  # exact and window references are one tier
-        level = next((lv for lv in (0, 2, 3) if levels[lv]), None)
+        level = next((lv for lv in (0, 1, 2, 3) if levels[lv]), None)
         if level is None:
             reason = "ambiguous" if typo_ambiguous else ("unknown_reference" if exact else "no_reference")
             unresolved.add((t["transaction_id"], reason, t["amount_cents"]))
@@ -238,8 +236,6 @@ def oracle_match(transactions: pl.DataFrame, receivables: pl.DataFrame, cfg: Mat
             unresolved.add((t["transaction_id"], reason, t["amount_cents"]))
         else:
             rule_of = {i: RULES[level] for i in ids}
-            if level == 0:
-                rule_of = {i: RULES[0] if i in exact_ids else RULES[1] for i in ids}
             decided.append((t, ids, rule_of))
 
     # overlapping but different designated sets in one run are left to a clerk
