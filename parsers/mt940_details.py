@@ -34,11 +34,19 @@ RETURN_GVCS = ["108", "109", "159", "160", "193"]
 VALID_SUBFIELDS = ["00", "10", "11", *[str(n) for n in range(20, 39)], "60", "61", "62", "63", "70", "71"]
 PURPOSE_SUBFIELDS = [*[str(n) for n in range(20, 30)], "60", "61", "62", "63"]
 _KW = "\x1f"  # unit separator: cannot occur in decoded bank text
+# A "?" not followed by a valid subfield number: nothing, one character, a non-digit, or a number
+# outside VALID_SUBFIELDS (the same verdict as ``is_in(VALID_SUBFIELDS)`` on each piece; a test checks).
+_BAD_MARKER = r"(?s)\?(?:$|[^0-9]|[0-9](?:$|[^0-9])|0[1-9]|1[2-9]|39|[4589][0-9]|6[4-9]|7[2-9])"
 
 
 def _nonempty(expr: pl.Expr) -> pl.Expr:
     value = expr.str.strip_chars()
     return pl.when((value.str.len_bytes() > 0) & (value != "NOTPROVIDED")).then(value)
+
+
+def _first_per_entry(rows: pl.DataFrame, value: pl.Expr) -> pl.DataFrame:
+    """``_eid`` and ``value`` of the first row of each entry in ``rows`` (sorted by ``_eid``)."""
+    return rows.filter(pl.col("_eid") != pl.col("_eid").shift(1).fill_null(-1)).select("_eid", value)
 
 
 def _subfields(df: pl.DataFrame) -> pl.DataFrame:
@@ -55,7 +63,7 @@ def _subfields(df: pl.DataFrame) -> pl.DataFrame:
     # "?2A" (zilverline deutsche_bank) sits exactly where the next 27-character purpose line starts:
     # a purpose marker with a damaged number. It is read as one (content kept, marker dropped, warned).
     damaged = code.str.contains(r"^2[A-Z]$")
-    if pieces.select((~valid).any()).item():
+    if df.select(pl.col("_flat0").str.contains(_BAD_MARKER).any()).item():  # cheaper than is_in on the pieces
         first = (pl.col("_eid") != pl.col("_eid").shift(1)).fill_null(True)
         pieces = pieces.with_columns(
             pl.when(valid).then(code).when(damaged).then(pl.lit("29")).when(first).then(pl.lit("??"))
@@ -74,15 +82,16 @@ def _subfields(df: pl.DataFrame) -> pl.DataFrame:
         )
     c, v = pl.col("c"), pl.col("v")
     if pieces["bad"].null_count() == pieces.height:
-        # Fast path (no damaged markers): one value per subfield, so first() instead of lists;
-        # only the purpose lines are collected and joined. A repeated ?00/?10/?3x keeps its first.
-        out = pieces.group_by("_eid").agg(
-            *[v.filter(c == code).first().alias(f"_{code}") for code in ("00", "10", "30", "31", "32", "33", "34")],
-            v.filter(c.is_in(PURPOSE_SUBFIELDS)).alias("_purpose"),
-        )
-        return out.with_columns(
+        # Fast path (no damaged markers): one value per subfield, the first if repeated. A filter per
+        # subfield, its first row per entry (pieces are in entry order) and a join on the entry
+        # number are much cheaper than filtered aggregations in one group_by.
+        out = df.select("_eid")
+        for code in ("00", "10", "30", "31", "32", "33", "34"):
+            out = out.join(_first_per_entry(pieces.filter(c == code), v.alias(f"_{code}")), on="_eid", how="left")
+        purpose = pieces.filter(c.is_in(PURPOSE_SUBFIELDS)).group_by("_eid").agg(v.alias("_purpose"))
+        return out.join(purpose, on="_eid", how="left").with_columns(
             pl.concat_str([pl.col("_32").fill_null(""), pl.col("_33").fill_null("")]).alias("_name"),
-            pl.col("_purpose").list.join(""),
+            pl.col("_purpose").fill_null([]).list.join(""),
             pl.lit(None, dtype=pl.String).alias("details_bad_subfield"),
         ).drop("_32", "_33")
     lists = pieces.group_by("_eid").agg(
@@ -102,17 +111,20 @@ def _subfields(df: pl.DataFrame) -> pl.DataFrame:
 def _keywords(sub: pl.DataFrame) -> pl.DataFrame:
     """Split each purpose text at the SEPA keywords; one column per keyword plus ``_free`` (text before)."""
     kws = [f"{k}+" for k in SEPA_KEYWORDS]
-    parts = sub.select(
+    split = sub.select(
         "_eid", pl.col("_purpose").str.replace_many(kws, [_KW + k for k in kws]).str.split(_KW).alias("p")
-    ).explode("p")
-    first = (pl.col("_eid") != pl.col("_eid").shift(1)).fill_null(True)
-    parts = parts.with_columns(first.alias("_first"), pl.col("p").str.slice(0, 4).alias("k"))
-    aggs = [pl.col("p").filter(pl.col("_first")).first().alias("_free"), (~pl.col("_first")).any().alias("_has_kw")]
+    )
+    out = split.select(
+        "_eid", pl.col("p").list.first().alias("_free"), (pl.col("p").list.len() > 1).alias("_has_kw")
+    )
+    # The keyword parts (all but the first), in entry order; per keyword its first part per entry.
+    parts = split.select("_eid", pl.col("p").list.slice(1)).explode("p").filter(pl.col("p").is_not_null())
+    parts = parts.with_columns(pl.col("p").str.slice(0, 4).alias("k"))
     for kw, target in SEPA_KEYWORDS.items():
         if target is not None:
-            sel = pl.col("p").filter(~pl.col("_first") & (pl.col("k") == kw)).first().str.slice(5)
-            aggs.append(sel.alias(target))
-    return parts.group_by("_eid").agg(aggs)
+            found = _first_per_entry(parts.filter(pl.col("k") == kw), pl.col("p").str.slice(5).alias(target))
+            out = out.join(found, on="_eid", how="left")
+    return out
 
 
 def parse_details(entries: pl.DataFrame, col: str = "details") -> pl.DataFrame:
