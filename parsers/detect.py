@@ -219,8 +219,12 @@ def _skip_prolog(text: str, *, cut: bool) -> tuple[int, Detected | None]:
         else:
             return pos, None
         if end < 0:
-            why = f"no root element in the first {HEAD_BYTES // 1024} KB" if cut else "the XML prolog never ends"
-            return pos, _reject("xml.malformed", f"{why} (an unclosed <? or <!--)", None, "/")
+            why = (
+                f"no root element in the first {HEAD_BYTES // 1024} KB (a comment or <? ... ?> that long)"
+                if cut
+                else "the XML prolog never ends (an unclosed <? or <!--)"
+            )
+            return pos, _reject("xml.malformed", why, None, "/")
         pos = end + len(close)
 
 
