@@ -22,10 +22,11 @@ from pathlib import Path
 import polars as pl
 
 from parsers.camt_checks import entry_issues
+from parsers.camt_fast import fast_stream
 from parsers.camt_fields import detail_fields, entry_fields, split_entries
 from parsers.camt_header import StatementHead
 from parsers.camt_rows import canonical_rows, cap_raw
-from parsers.camt_stream import Chunk, stream
+from parsers.camt_stream import Chunk, Outcome, stream
 from parsers.ids import with_transaction_ids
 from parsers.issues import ERROR, Issue
 from parsers.result import ParseResult
@@ -33,12 +34,17 @@ from parsers.schema import STATEMENT_SCHEMA, TRANSACTION_SCHEMA, conform
 
 #: characters of entry XML handed to the worker at once (big enough for Polars to use both cores)
 BATCH_CHARS = 8 << 20
+#: try ``camt_fast`` first (entries cut from the bytes); off: always the element path
+FAST_PATH = True
 _CHUNK_SCHEMA = {"stmt": pl.Int32(), "first_entry": pl.Int32(), "count": pl.Int32(), "text": pl.String()}
 
 
 def parse_camt(path: Path, *, sha256: str, tenant: str = "default") -> ParseResult:
     """Parse one camt file; bad input becomes issues, never an exception."""
     try:
+        fast = _parse_fast(Path(path), sha256, tenant) if FAST_PATH else None
+        if fast is not None:
+            return fast
         result = _parse(Path(path), sha256, tenant, huge_tree=False)
         if any(i.code == "camt.malformed_xml" and "huge" in i.message.lower() for i in result.issues):
             result = _parse(Path(path), sha256, tenant, huge_tree=True)  # a legitimately huge text node
@@ -67,7 +73,12 @@ def _extract(chunks: list[Chunk], source: str, sha256: str, tenant: str) -> _Bat
         schema=_CHUNK_SCHEMA,
     )
     heads = list({c.head.index: c.head for c in chunks}.values())
-    entries = split_entries(frame)
+    return _extract_entries(split_entries(frame), heads, source, sha256, tenant)
+
+
+def _extract_entries(entries: pl.DataFrame, heads: list[StatementHead], source: str, sha256: str,
+                     tenant: str) -> _Batch:
+    """:func:`_extract` from the entries (``stmt``, ``entry_index``, ``raw``, ``junk``) on."""
     # rows without '&' hold no entity references: their text needs no unescaping (most rows, cheaper)
     amp = entries.get_column("raw").str.contains("&", literal=True)
     parts = [detail_fields(entry_fields(part, entities=flag), entities=flag)
@@ -90,6 +101,26 @@ def _extract(chunks: list[Chunk], source: str, sha256: str, tenant: str) -> _Bat
     raw = transactions.get_column("raw")
     transactions = with_transaction_ids(transactions.drop("raw")).with_columns(raw)
     return _Batch(transactions, sums, issues)
+
+
+def _parse_fast(path: Path, sha256: str, tenant: str) -> ParseResult | None:
+    """The byte-level path (``camt_fast``); ``None`` when the file needs the element path."""
+    source = str(path)
+    futures: list[Future[_Batch]] = []
+    with ThreadPoolExecutor(max_workers=1) as pool:
+
+        def on_entries(entries: pl.DataFrame, heads: list[StatementHead]) -> None:
+            futures.append(pool.submit(_extract_entries, entries, heads, source, sha256, tenant))
+
+        outcome = fast_stream(path, on_entries)
+        if outcome is None:
+            for f in futures:
+                f.cancel()
+            return None
+        batches = [f.result() for f in futures]
+    if not batches:  # statements without entries: one empty batch gives the frames their columns
+        return None
+    return _assemble(outcome, batches, source, sha256, tenant)
 
 
 def _parse(path: Path, sha256: str, tenant: str, *, huge_tree: bool) -> ParseResult:
@@ -115,6 +146,11 @@ def _parse(path: Path, sha256: str, tenant: str, *, huge_tree: bool) -> ParseRes
             return ParseResult(issues=outcome.issues)
         futures.append(pool.submit(_extract, pending, source, sha256, tenant))
         batches = [f.result() for f in futures]
+    return _assemble(outcome, batches, source, sha256, tenant)
+
+
+def _assemble(outcome: Outcome, batches: list[_Batch], source: str, sha256: str, tenant: str) -> ParseResult:
+    """The batches and the statement heads -> the parse result."""
     transactions = pl.concat([b.transactions for b in batches], how="vertical", rechunk=False)
     issues = outcome.issues + [i for b in batches for i in b.issues]
     sums = pl.concat([b.sums for b in batches], how="vertical").group_by("stmt").agg(

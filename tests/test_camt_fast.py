@@ -1,0 +1,116 @@
+"""The byte-level camt path gives exactly what the element path gives, and hands odd files over to it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from test_camt_rules import document, entry
+
+import parsers.camt
+import parsers.camt_fast
+from parsers.camt import parse_camt
+from parsers.result import ParseResult
+
+SAMPLES = sorted((Path(__file__).resolve().parent.parent.parent / "shared" / "samples" / "camt").glob("*.xml"))
+BATCH = ("<NtryDtls><Btch><NbOfTxs>2</NbOfTxs></Btch>"
+         + "".join(f'<TxDtls><AmtDtls><TxAmt><Amt Ccy="EUR">{a}</Amt></TxAmt></AmtDtls>'
+                   f"<RltdPties><Dbtr><Nm>Müller &amp; Co</Nm></Dbtr></RltdPties>"
+                   f"<RmtInf><Ustrd>KZ 5.1 &lt;x&gt;</Ustrd></RmtInf></TxDtls>" for a in ("1.00", "2.00"))
+         + "</NtryDtls>")
+
+
+def _both(path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[ParseResult, ParseResult, bool]:
+    """(fast result, element-path result, whether the fast path was taken)."""
+    taken: list[bool] = []
+    real = parsers.camt_fast.fast_stream
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        out = real(*args, **kwargs)
+        taken.append(out is not None)
+        return out
+
+    monkeypatch.setattr(parsers.camt, "fast_stream", spy)
+    fast = parse_camt(path, sha256="0" * 64)
+    monkeypatch.setattr(parsers.camt, "FAST_PATH", False)
+    slow = parse_camt(path, sha256="0" * 64)
+    monkeypatch.setattr(parsers.camt, "FAST_PATH", True)
+    return fast, slow, any(taken)
+
+
+def _same(a: ParseResult, b: ParseResult) -> None:
+    assert a.transactions.equals(b.transactions)
+    assert a.statements.equals(b.statements)
+    assert a.issues == b.issues
+
+
+@pytest.mark.parametrize("sample", SAMPLES, ids=[p.name for p in SAMPLES])
+def test_samples_give_the_same_frames(sample: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fast, slow, _ = _both(sample, monkeypatch)
+    _same(fast, slow)
+
+
+def _two_statements(body: str) -> str:
+    xml = document(body)
+    return xml.replace("</Stmt>", "</Stmt>\n<Stmt><Id>S2</Id><Acct><Id><IBAN>X1</IBAN></Id></Acct>" + body + "</Stmt>")
+
+
+def test_tiny_blocks_and_prefixes_take_the_fast_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    body = "\n  ".join(entry(f"{i}.00", details=BATCH if i % 7 == 0 else "") for i in range(1, 41))
+    plain = _two_statements(body)
+    prefixed = plain.replace("<", "<c:").replace("<c:/", "</c:").replace("<c:?xml", "<?xml")
+    prefixed = prefixed.replace('<c:Document xmlns="', '<c:Document xmlns:c="')
+    for i, xml in enumerate((plain, plain.replace("\n", "\r\n"), prefixed)):
+        path = tmp_path / f"f{i}.xml"
+        path.write_text(xml, encoding="utf-8")
+        for size in (None, 700):
+            monkeypatch.setattr(parsers.camt_fast, "BLOCK_BYTES", size or (8 << 20))
+            fast, slow, taken = _both(path, monkeypatch)
+            assert taken, (i, size)
+            _same(fast, slow)
+            assert fast.statements["n_entries"].to_list() == [40, 40]
+            assert fast.transactions["raw"][0].startswith("<Ntry>")
+
+
+ODD = {
+    "comment_inside": entry(extra="<!-- note -->"),
+    "comment_between": entry() + "<!-- note -->" + entry("2.00"),
+    "cdata": entry(details="<AddtlNtryInf><![CDATA[a < b]]></AddtlNtryInf>"),
+    "char_ref": entry(details="<AddtlNtryInf>M&#252;ller &quot;x&quot;</AddtlNtryInf>"),
+    "empty_element": entry(details="<AddtlNtryInf></AddtlNtryInf>"),
+    "single_quotes": entry().replace('Ccy="EUR"', "Ccy='EUR'"),
+    "space_in_tag": entry().replace('<Amt Ccy="EUR">', '<Amt  Ccy="EUR" >'),
+    "gt_in_text": entry(details="<AddtlNtryInf>a > b</AddtlNtryInf>"),
+    "junk_between": entry() + "<Foo>bar</Foo>" + entry("2.00"),
+    "attribute_on_entry": entry().replace("<Ntry>", '<Ntry a="1">'),
+    "pi_inside": entry(extra="<?pi x?>"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ODD))
+def test_odd_files_fall_back_to_the_element_path(name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "odd.xml"
+    path.write_text(document(ODD[name] + entry("3.00")), encoding="utf-8")
+    fast, slow, taken = _both(path, monkeypatch)
+    assert not taken
+    _same(fast, slow)
+
+
+def test_not_well_formed_falls_back_and_is_rejected(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "bad.xml"
+    path.write_text(document(entry() + entry("2.00").replace("</CdtDbtInd>", "</CdtDbtIn>")), encoding="utf-8")
+    fast, slow, taken = _both(path, monkeypatch)
+    assert not taken
+    _same(fast, slow)
+    assert [i.code for i in fast.issues] == ["camt.malformed_xml"] and fast.transactions.height == 0
+
+
+def test_latin1_file_falls_back(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "latin1.xml"
+    xml = document(entry(details="<AddtlNtryInf>Müller</AddtlNtryInf>")).replace('encoding="UTF-8"', 'encoding="ISO-8859-1"')
+    path.write_bytes(xml.encode("latin-1"))
+    fast, slow, taken = _both(path, monkeypatch)
+    assert not taken
+    _same(fast, slow)
+    assert fast.transactions["booking_text"].to_list() == ["Müller"]
