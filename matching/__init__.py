@@ -54,6 +54,12 @@ def match(
     tx = classify(transactions, config)
     pay = tx.filter(pl.col("kind") == PAYMENT)
     book, held, cands = designate(pay, rec, config)
+    # from here on only items that a payment designates, suggests or an earlier allocation names
+    # are looked up: joins against a few thousand instead of millions of open items
+    named = [book.select("receivable_id"), cands.select("receivable_id")]
+    if prior_allocations is not None and prior_allocations.height:
+        named.append(prior_allocations.select(pl.col("receivable_id").cast(pl.String)))
+    rec_all, rec = rec, rec.join(pl.concat(named).unique(), on="receivable_id", how="semi")
     alloc = allocate(book, pay, rec, config)
     got = alloc.group_by("transaction_id").agg(pl.col("amount_cents").sum().alias("got"))
     remainder = (
@@ -84,8 +90,10 @@ def match(
     )
     allocations = conform(allocations, ALLOCATION_SCHEMA)
     held_all = pl.concat([held, held_r])
-    names, left_out = name_suggestions(held, pay, rec, config)
+    names, left_out = name_suggestions(held, pay, rec_all, config)
     all_cands = pl.concat([cands, names])
+    rec = pl.concat([rec, rec_all.join(names.select("receivable_id").unique(), on="receivable_id", how="semi")]).unique(
+        "receivable_id")
     unresolved = (
         pl.concat([
             held_all.join(meta, on="transaction_id").with_columns(pl.col("amount_cents").alias("unallocated_cents")),
