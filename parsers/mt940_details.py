@@ -86,8 +86,8 @@ def _subfields(df: pl.DataFrame) -> pl.DataFrame:
         # subfield, its first row per entry (pieces are in entry order) and a join on the entry
         # number are much cheaper than filtered aggregations in one group_by.
         out = df.select("_eid")
-        for code in ("00", "10", "30", "31", "32", "33", "34"):
-            out = out.join(_first_per_entry(pieces.filter(c == code), v.alias(f"_{code}")), on="_eid", how="left")
+        for num in ("00", "10", "30", "31", "32", "33", "34"):
+            out = out.join(_first_per_entry(pieces.filter(c == num), v.alias(f"_{num}")), on="_eid", how="left")
         purpose = pieces.filter(c.is_in(PURPOSE_SUBFIELDS)).group_by("_eid").agg(v.alias("_purpose"))
         return out.join(purpose, on="_eid", how="left").with_columns(
             pl.concat_str([pl.col("_32").fill_null(""), pl.col("_33").fill_null("")]).alias("_name"),
@@ -137,10 +137,13 @@ def parse_details(entries: pl.DataFrame, col: str = "details") -> pl.DataFrame:
     ``details_bad_subfield`` (the invalid ``?xx`` markers, for the warning).
     """
     flat0 = pl.col(col).fill_null("").str.replace_all("\n", "", literal=True)
-    # Triodos (NL) writes DK-like subfields with ">" instead of "?".
-    triodos = flat0.str.contains(r"^\d{3}>\d\d")
-    flat0 = pl.when(triodos).then(flat0.str.replace_all(">", "?", literal=True)).otherwise(flat0)
     df = entries.with_row_index("_eid").with_columns(flat0.alias("_flat0"))
+    # Triodos (NL) writes DK-like subfields with ">" instead of "?".
+    triodos = pl.col("_flat0").str.contains(r"^\d{3}>\d\d")
+    if df.select(triodos.any()).item():
+        df = df.with_columns(
+            pl.when(triodos).then(pl.col("_flat0").str.replace_all(">", "?", literal=True)).otherwise(pl.col("_flat0"))
+        )
     df = df.with_columns(pl.col("_flat0").str.contains(r"^\s*\d{3}\s*\?").alias("details_structured"))
     sub_in = df.filter(pl.col("details_structured")).select("_eid", "_flat0")
     sub = _subfields(sub_in)

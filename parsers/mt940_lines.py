@@ -25,7 +25,7 @@ KNOWN_TAGS = [
 #: (e.g. ``:26:37 Fo?25`` or ``:28C:`` mid-sentence in a wrapped remittance).
 AFTER_DETAILS = ["61", "86", "62F", "62M", "64", "65", "20", "90D", "90C", "NS"]
 
-_LOOKS_LIKE_TAG = r"^:[0-9A-Z]{2,3}:"
+_LOOKS_LIKE_TAG = r"^:([0-9A-Z]{2,3}):"  # the tag captured
 # End of a message inside a piece: a line "-" (maybe "-}…"), a SWIFT envelope line "{n:" or "}",
 # or the DOS end-of-file mark.
 _END = r"\n(?:-[ \t]*(?:\n|$)|-\}|\{[0-9]:|\}|\x1a)"
@@ -38,7 +38,12 @@ def _pieces(text: str) -> pl.DataFrame:
         text = text.replace("\r", "")
     if "@@:" in text:  # FinTS (HIKAZ, pending.sta) separates lines with "@@"
         text = text.replace("@@", "\n")
-    free = [c for c in _SEPARATORS if c not in text]
+    free = []
+    for c in _SEPARATORS:  # each test scans the whole text: stop at the two we need
+        if c not in text:
+            free.append(c)
+            if len(free) == 2:
+                break
     if len(free) < 2:  # pragma: no cover - the text holds every candidate control character
         text = text.translate({ord(c): " " for c in _SEPARATORS})
         free = list(_SEPARATORS)
@@ -64,13 +69,12 @@ def split_fields(text: str) -> tuple[pl.DataFrame, pl.DataFrame]:
     """
     df = _pieces(text)
     chunk = pl.col("chunk")
-    colon = chunk.str.starts_with(":")
-    cand = chunk.str.slice(1, 4).str.split_exact(":", 1).struct.field("field_0")  # ":61:…" -> "61"
+    # One pass for "looks like a tag" and the tag itself (":61:…" -> "61").
+    df = df.with_columns(chunk.str.extract(_LOOKS_LIKE_TAG, 1).alias("_tt"), chunk.str.contains(_END).alias("_ends"))
     df = df.with_columns(
-        pl.when(chunk.str.contains(_LOOKS_LIKE_TAG) & cand.is_in(KNOWN_TAGS)).then(cand).alias("_cand"),
-        (colon & chunk.str.contains(_LOOKS_LIKE_TAG)).alias("_looks"),
-        chunk.str.contains(_END).alias("_ends"),
-    )
+        pl.when(pl.col("_tt").is_in(KNOWN_TAGS)).then(pl.col("_tt")).alias("_cand"),
+        pl.col("_tt").is_not_null().alias("_looks"),
+    ).drop("_tt")
     in_details = (pl.col("_cand").forward_fill().shift(1) == "86").fill_null(False)
     is_tag = pl.col("_cand").is_not_null() & ~(in_details & ~pl.col("_cand").is_in(AFTER_DETAILS))
     df = df.with_columns(
@@ -100,11 +104,15 @@ def split_fields(text: str) -> tuple[pl.DataFrame, pl.DataFrame]:
 
 def _cut_at_end(body: pl.DataFrame) -> pl.DataFrame:
     """Cut each piece that holds an end marker at the marker (few rows: one per message)."""
-    body = body.with_row_index("_r")
-    cut = body.filter(pl.col("_ends")).select("_r", pl.col("content").str.replace(r"(?s)" + _END + ".*$", ""))
-    if cut.height:
-        body = body.update(cut, on="_r")
-    return body.with_columns(pl.col("content").str.strip_chars_end("\n")).drop("_ends", "_r")
+    rows = body.select(pl.arg_where(pl.col("_ends"))).to_series()
+    if len(rows):
+        content = body.get_column("content").clone()
+        content.scatter(rows, content.gather(rows).str.replace(r"(?s)" + _END + ".*$", ""))
+        body = body.with_columns(content)
+    c = pl.col("content")
+    return body.with_columns(pl.when(c.str.ends_with("\n")).then(c.str.strip_chars_end("\n")).otherwise(c)).drop(
+        "_ends"
+    )
 
 
 def _glue(body: pl.DataFrame) -> pl.DataFrame:
