@@ -41,7 +41,7 @@ _BAD_MARKER = r"(?s)\?(?:$|[^0-9]|[0-9](?:$|[^0-9])|0[1-9]|1[2-9]|39|[4589][0-9]
 
 def _nonempty(expr: pl.Expr) -> pl.Expr:
     value = expr.str.strip_chars()
-    return pl.when((value.str.len_bytes() > 0) & (value != "NOTPROVIDED")).then(value)
+    return pl.when(~value.is_in(["", "NOTPROVIDED"])).then(value)
 
 
 def _first_per_entry(rows: pl.DataFrame, value: pl.Expr) -> pl.DataFrame:
@@ -127,6 +127,11 @@ def _keywords(sub: pl.DataFrame) -> pl.DataFrame:
     return out
 
 
+def _aligned(df: pl.DataFrame, part: pl.DataFrame) -> bool:
+    """True if ``part`` has one row per row of ``df``, in the same ``_eid`` order."""
+    return part.height == df.height and bool((part.get_column("_eid") == df.get_column("_eid")).all())
+
+
 def parse_details(entries: pl.DataFrame, col: str = "details") -> pl.DataFrame:
     """Add the DK columns to ``entries`` from the raw ``:86:`` text in ``col`` (null allowed).
 
@@ -156,7 +161,12 @@ def parse_details(entries: pl.DataFrame, col: str = "details") -> pl.DataFrame:
     free = df.filter(~pl.col("details_structured")).select(
         "_eid", pl.col(col).fill_null("").str.replace(r"^999", "").str.replace_all(r"\s+", " ").alias("_text")
     )
-    df = df.join(sub, on="_eid", how="left").join(kw, on="_eid", how="left").join(free, on="_eid", how="left")
+    if free.height == 0 and _aligned(df, sub) and _aligned(df, kw):  # all structured: no join needed
+        df = pl.concat([df, sub.drop("_eid"), kw.drop("_eid")], how="horizontal").with_columns(
+            pl.lit(None, dtype=pl.String).alias("_text")
+        )
+    else:
+        df = df.join(sub, on="_eid", how="left").join(kw, on="_eid", how="left").join(free, on="_eid", how="left")
     remittance = (
         pl.when(~pl.col("details_structured"))
         .then(_nonempty(pl.col("_text")))
