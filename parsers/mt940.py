@@ -206,10 +206,19 @@ def parse_mt940(path: Path, *, sha256: str, tenant: str = "default", encoding: s
         pl.coalesce("charges_cents", _amount_text("details_coam")).alias("charges_cents"),
         pl.lit(tenant).alias("tenant"), pl.lit(sha256).alias("source_file"), pl.lit(spath).alias("source_path"),
         pl.col("line_no").cast(pl.Int32).alias("source_line"),
-    ).sort("stmt", "entry_index")
+    )
+    e = _in_entry_order(e)
     statements = _statement_rows(heads, e, meta)
     tx = with_transaction_ids(conform(e, TRANSACTION_SCHEMA)).select(list(TRANSACTION_SCHEMA))
     return ParseResult(transactions=tx, statements=conform(statements, STATEMENT_SCHEMA), issues=issues)
+
+
+def _in_entry_order(e: pl.DataFrame) -> pl.DataFrame:
+    """``e`` sorted by statement and entry; usually it already is, and a check is cheaper than a sort."""
+    key = pl.col("stmt").cast(pl.Int64) * (1 << 32) + pl.col("entry_index").cast(pl.Int64)
+    if e.height < 2 or e.select((key.diff().drop_nulls() > 0).all()).item():
+        return e
+    return e.sort("stmt", "entry_index")
 
 
 def _amount_text(col: str) -> pl.Expr:
