@@ -36,6 +36,8 @@ from parsers.schema import STATEMENT_SCHEMA, TRANSACTION_SCHEMA, conform
 BATCH_CHARS = 8 << 20
 #: try ``camt_fast`` first (entries cut from the bytes); off: always the element path
 FAST_PATH = True
+#: batches of entries the fast path lets wait for the worker
+QUEUED_BATCHES = 2
 _CHUNK_SCHEMA = {"stmt": pl.Int32(), "first_entry": pl.Int32(), "count": pl.Int32(), "text": pl.String()}
 
 
@@ -110,6 +112,8 @@ def _parse_fast(path: Path, sha256: str, tenant: str) -> ParseResult | None:
     with ThreadPoolExecutor(max_workers=1) as pool:
 
         def on_entries(entries: pl.DataFrame, heads: list[StatementHead]) -> None:
+            if len(futures) >= QUEUED_BATCHES:  # reading is faster than extracting: keep memory flat
+                futures[-QUEUED_BATCHES].result()
             futures.append(pool.submit(_extract_entries, entries, heads, source, sha256, tenant))
 
         outcome = fast_stream(path, on_entries)
