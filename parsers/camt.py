@@ -36,8 +36,10 @@ from parsers.schema import STATEMENT_SCHEMA, TRANSACTION_SCHEMA, conform
 BATCH_CHARS = 8 << 20
 #: try ``camt_fast`` first (entries cut from the bytes); off: always the element path
 FAST_PATH = True
-#: batches of entries the fast path lets wait for the worker
-QUEUED_BATCHES = 2
+#: threads extracting batches in the fast path (Polars releases the GIL: two batches use two cores)
+WORKERS = 2
+#: batches of entries the fast path lets wait for the workers (or be worked on)
+QUEUED_BATCHES = 3
 _CHUNK_SCHEMA = {"stmt": pl.Int32(), "first_entry": pl.Int32(), "count": pl.Int32(), "text": pl.String()}
 
 
@@ -109,7 +111,7 @@ def _parse_fast(path: Path, sha256: str, tenant: str) -> ParseResult | None:
     """The byte-level path (``camt_fast``); ``None`` when the file needs the element path."""
     source = str(path)
     futures: list[Future[_Batch]] = []
-    with ThreadPoolExecutor(max_workers=1) as pool:
+    with ThreadPoolExecutor(max_workers=WORKERS) as pool:
 
         def on_entries(entries: pl.DataFrame, heads: list[StatementHead]) -> None:
             if len(futures) >= QUEUED_BATCHES:  # reading is faster than extracting: keep memory flat
