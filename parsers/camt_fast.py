@@ -13,7 +13,7 @@ attributes in double quotes, single spaces in tags, no ``<X></X>``, no comments,
 instructions, character references, ``&quot;``/``&apos;``, raw ``>`` in text, namespace declarations or
 text between entries). Then ``raw`` and every field are identical to the element path. Anything else
 makes :func:`fast_stream` return ``None`` and the caller parses the file the classic way; so does any
-doubt (not well-formed, not camt, no entries, an entry outside a statement).
+doubt (not well-formed, needs libxml2's huge-tree mode, not camt, no entries, an entry outside a statement).
 """
 
 from __future__ import annotations
@@ -100,7 +100,7 @@ class _Skeleton:
         self.walker = _Runs(source)
         self.parser = etree.XMLPullParser(
             events=("end",), tag=_TAGS, resolve_entities=False, no_network=True, load_dtd=False,
-            remove_comments=True, remove_pis=True, huge_tree=True,
+            remove_comments=True, remove_pis=True, huge_tree=False,
         )
         self.started = False
 
@@ -174,8 +174,9 @@ def fast_stream(path: Path, on_entries: EntriesSink, *, block_bytes: int | None 
 
 def _stream(f: Any, source: str, size: int, on_entries: EntriesSink, checker: ThreadPoolExecutor,
             checks: list[Future[Any]]) -> Outcome:
+    # huge_tree off as in the element path's first try: a file only a huge-tree parse accepts goes there
     wellformed = etree.XMLParser(target=_NoTree(), resolve_entities=False, no_network=True, load_dtd=False,
-                                 huge_tree=True)
+                                 huge_tree=False)
     skeleton = _Skeleton(source)
     prefix: str | None = None
     carry = b""

@@ -114,3 +114,14 @@ def test_latin1_file_falls_back(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     assert not taken
     _same(fast, slow)
     assert fast.transactions["booking_text"].to_list() == ["Müller"]
+
+
+def test_a_file_only_a_huge_tree_parse_accepts_goes_to_the_element_path(tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    # libxml2 refuses names over 50,000 characters unless in huge-tree mode; the element path decides
+    name = "N" * 50_001
+    path = tmp_path / "long_name.xml"
+    path.write_text(document(entry(details=f"<{name}>x</{name}>")), encoding="utf-8")
+    fast, slow, taken = _both(path, monkeypatch)
+    assert not taken
+    _same(fast, slow)
