@@ -40,12 +40,13 @@ _BAD_MARKER = r"(?s)\?(?:$|[^0-9]|[0-9](?:$|[^0-9])|0[1-9]|1[2-9]|39|[4589][0-9]
 
 
 def _nonempty(expr: pl.Expr) -> pl.Expr:
+    """The stripped text, null when empty or ``NOTPROVIDED``."""
     value = expr.str.strip_chars()
     return pl.when(~value.is_in(["", "NOTPROVIDED"])).then(value)
 
 
 def _first_per_entry(rows: pl.DataFrame, value: pl.Expr) -> pl.DataFrame:
-    """``_eid`` and ``value`` of the first row of each entry in ``rows`` (sorted by ``_eid``)."""
+    """``_eid`` and ``value`` of the first row of each entry in ``rows`` (an entry's rows are contiguous)."""
     return rows.filter(pl.col("_eid") != pl.col("_eid").shift(1).fill_null(-1)).select("_eid", value)
 
 
@@ -53,8 +54,9 @@ def _subfields(df: pl.DataFrame) -> pl.DataFrame:
     """Per structured entry (``_eid``): the subfield values, joined per meaning, in file order.
 
     The flat text is split at every ``?``; a piece whose first two characters are not a valid
-    subfield number is text of the subfield before it (with a warning), found by a forward fill.
-    Aggregation collects lists and joins them afterwards (much faster than ``str.join`` in ``agg``).
+    subfield number is text of the subfield before it (with a warning), found by a forward fill;
+    then repeated subfields are joined (lists collected, joined afterwards). Without such markers
+    (the usual file) a repeated ``?00``/``?10``/``?3x`` keeps its first value.
     """
     pieces = df.select("_eid", pl.col("_flat0").str.split("?").list.slice(1).alias("p")).explode("p")
     pieces = pieces.filter(pl.col("p").is_not_null())
