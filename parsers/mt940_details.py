@@ -50,6 +50,28 @@ def _first_per_entry(rows: pl.DataFrame, value: pl.Expr) -> pl.DataFrame:
     return rows.filter(pl.col("_eid") != pl.col("_eid").shift(1).fill_null(-1)).select("_eid", value)
 
 
+def _subfields_valid(df: pl.DataFrame, pieces: pl.DataFrame) -> pl.DataFrame:
+    """Fast path (every marker valid): one value per subfield, the first if repeated.
+
+    A filter per subfield (on the number as an integer: much cheaper than comparing strings), its
+    first row per entry and a join on the entry number are much cheaper than filtered
+    aggregations in one group_by.
+    """
+    pieces = pieces.select(  # drop "p" at once: these frames are the parser's memory peak
+        "_eid", pl.col("p").str.slice(0, 2).cast(pl.Int16, strict=False).alias("c"), pl.col("p").str.slice(2).alias("v")
+    )
+    c, v = pl.col("c"), pl.col("v")
+    out = df.select("_eid")
+    for num in (0, 10, 30, 31, 32, 33, 34):
+        out = out.join(_first_per_entry(pieces.filter(c == num), v.alias(f"_{num:02d}")), on="_eid", how="left")
+    purpose = pieces.filter(c.is_between(20, 29) | c.is_between(60, 63)).group_by("_eid").agg(v.alias("_purpose"))
+    return out.join(purpose, on="_eid", how="left").with_columns(
+        pl.concat_str([pl.col("_32").fill_null(""), pl.col("_33").fill_null("")]).alias("_name"),
+        pl.col("_purpose").fill_null([]).list.join(""),
+        pl.lit(None, dtype=pl.String).alias("details_bad_subfield"),
+    ).drop("_32", "_33")
+
+
 def _subfields(df: pl.DataFrame) -> pl.DataFrame:
     """Per structured entry (``_eid``): the subfield values, joined per meaning, in file order.
 
@@ -65,37 +87,21 @@ def _subfields(df: pl.DataFrame) -> pl.DataFrame:
     # "?2A" (zilverline deutsche_bank) sits exactly where the next 27-character purpose line starts:
     # a purpose marker with a damaged number. It is read as one (content kept, marker dropped, warned).
     damaged = code.str.contains(r"^2[A-Z]$")
-    if df.select(pl.col("_flat0").str.contains(_BAD_MARKER).any()).item():  # cheaper than is_in on the pieces
-        first = (pl.col("_eid") != pl.col("_eid").shift(1)).fill_null(True)
-        pieces = pieces.with_columns(
-            pl.when(valid).then(code).when(damaged).then(pl.lit("29")).when(first).then(pl.lit("??"))
-            .forward_fill().alias("c"),
-            pl.when(valid | damaged)
-            .then(pl.col("p").str.slice(2))
-            .when(pl.col("p") == "")
-            .then(pl.lit(""))  # a stray "?" closing the text (WoLpH malformed_details): dropped, warned
-            .otherwise(pl.lit("?") + pl.col("p"))
-            .alias("v"),
-            pl.when(~valid).then(pl.lit("?") + code).alias("bad"),
-        )
-    else:
-        pieces = pieces.select(  # drop "p" at once: these frames are the parser's memory peak
-            "_eid", code.alias("c"), pl.col("p").str.slice(2).alias("v"), pl.lit(None, dtype=pl.String).alias("bad")
-        )
+    if not df.select(pl.col("_flat0").str.contains(_BAD_MARKER).any()).item():  # cheaper than is_in on pieces
+        return _subfields_valid(df, pieces)
+    first = (pl.col("_eid") != pl.col("_eid").shift(1)).fill_null(True)
+    pieces = pieces.with_columns(
+        pl.when(valid).then(code).when(damaged).then(pl.lit("29")).when(first).then(pl.lit("??"))
+        .forward_fill().alias("c"),
+        pl.when(valid | damaged)
+        .then(pl.col("p").str.slice(2))
+        .when(pl.col("p") == "")
+        .then(pl.lit(""))  # a stray "?" closing the text (WoLpH malformed_details): dropped, warned
+        .otherwise(pl.lit("?") + pl.col("p"))
+        .alias("v"),
+        pl.when(~valid).then(pl.lit("?") + code).alias("bad"),
+    )
     c, v = pl.col("c"), pl.col("v")
-    if pieces["bad"].null_count() == pieces.height:
-        # Fast path (no damaged markers): one value per subfield, the first if repeated. A filter per
-        # subfield, its first row per entry (pieces are in entry order) and a join on the entry
-        # number are much cheaper than filtered aggregations in one group_by.
-        out = df.select("_eid")
-        for num in ("00", "10", "30", "31", "32", "33", "34"):
-            out = out.join(_first_per_entry(pieces.filter(c == num), v.alias(f"_{num}")), on="_eid", how="left")
-        purpose = pieces.filter(c.is_in(PURPOSE_SUBFIELDS)).group_by("_eid").agg(v.alias("_purpose"))
-        return out.join(purpose, on="_eid", how="left").with_columns(
-            pl.concat_str([pl.col("_32").fill_null(""), pl.col("_33").fill_null("")]).alias("_name"),
-            pl.col("_purpose").fill_null([]).list.join(""),
-            pl.lit(None, dtype=pl.String).alias("details_bad_subfield"),
-        ).drop("_32", "_33")
     lists = pieces.group_by("_eid").agg(
         v.filter(c == "00").alias("_00"),
         v.filter(c == "10").alias("_10"),
