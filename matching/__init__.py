@@ -53,13 +53,15 @@ def match(
         rec = rec.with_columns(pl.col("kz_norm").fill_null(pl.col("kassenzeichen").str.replace_all(r"\D", "")))
     tx = classify(transactions, config)
     pay = tx.filter(pl.col("kind") == PAYMENT)
-    book, held, cands = designate(pay, rec, config)
+    book, held, cands, kept = designate(pay, rec, config)
     # from here on only items that a payment designates, suggests or an earlier allocation names
     # are looked up: joins against a few thousand instead of millions of open items
     named = [book.select("receivable_id"), cands.select("receivable_id")]
+    base = kept  # holds every item named by book and cands
     if prior_allocations is not None and prior_allocations.height:
         named.append(prior_allocations.select(pl.col("receivable_id").cast(pl.String)))
-    rec_all, rec = rec, rec.join(pl.concat(named).unique(), on="receivable_id", how="semi")
+        base = rec
+    rec_all, rec = rec, base.join(pl.concat(named).unique(), on="receivable_id", how="semi")
     alloc = allocate(book, pay, rec, config)
     got = alloc.group_by("transaction_id").agg(pl.col("amount_cents").sum().alias("got"))
     remainder = (

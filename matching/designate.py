@@ -46,12 +46,23 @@ def iban_owner(rec: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def kz_norm_in(keys: pl.Series) -> pl.Expr:
+    """Items whose ``kz_norm`` is one of ``keys`` (a hash probe per item against the few keys)."""
+    return pl.col("kz_norm").is_in(keys.unique().implode())
+
+
 def _hits(
     pay: pl.DataFrame, refs: pl.DataFrame, rec: pl.DataFrame, cfg: MatchConfig
-) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(transaction_id, receivable_id, level) for every level, plus ambiguous typo fits for suggestions."""
-    items = rec.select("receivable_id", "kz_norm")
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """(transaction_id, receivable_id, level) for every level, ambiguous typo fits for suggestions, and
+    the items any of them or a payer's IBAN can designate (all other items play no part)."""
     valid = refs.filter(pl.col("valid"))
+    # one pass over all items keeps those a payment can name: by reference, external_ref or payer IBAN
+    payers = pay["payer_debtor"].drop_nulls().unique().implode()
+    rec_all, rec = rec, rec.filter(kz_norm_in(valid["ref"]) | pl.col("external_ref").is_not_null()
+                                   | (pl.lit(cfg.iban_amount) & pl.col("debtor_id").is_in(payers)))
+    kept = rec
+    items = rec.select("receivable_id", "kz_norm")
     by_ref = valid.join(items, left_on="ref", right_on="kz_norm").select(
         "transaction_id", "receivable_id", pl.when(pl.col("kind") == "exact").then(0).otherwise(1).alias("level")
     )
@@ -65,7 +76,11 @@ def _hits(
     typo_fits = pl.DataFrame(schema={"transaction_id": pl.String, "receivable_id": pl.String})
     if cfg.typo_repair:
         todo = refs.filter(pl.col("kind") == "exact").join(found, on="transaction_id", how="anti")
-        rep = typo_repairs(todo, rec.select("kz_norm"), cfg)
+        rep = typo_repairs(todo, rec_all.select("kz_norm"), cfg)
+        # the items of repaired Kassenzeichen: one pass over all items with a small key set
+        rec = rec_all.filter(kz_norm_in(rep["kz_norm"]))
+        items = rec.select("receivable_id", "kz_norm")
+        kept = pl.concat([kept, rec.join(kept.select("receivable_id"), on="receivable_id", how="anti")])
         # several Kassenzeichen one edit away: the one whose open amount is exactly the payment decides
         several = rep.filter(pl.col("n_fits") > 1)
         kz_open = rec.join(several.select("kz_norm").unique(), on="kz_norm", how="semi").group_by("kz_norm").agg(
@@ -85,21 +100,25 @@ def _hits(
             .join(by_amount.select("transaction_id", "ref"), on=["transaction_id", "ref"], how="anti")
             .join(items, on="kz_norm").select("transaction_id", "receivable_id")
         )
-    return found, typo_fits
+    return found, typo_fits, kept
 
 
-def designate(pay: pl.DataFrame, rec: pl.DataFrame, cfg: MatchConfig) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    """Decide per payment. Returns ``(book, held, cands)``.
+def designate(
+    pay: pl.DataFrame, rec: pl.DataFrame, cfg: MatchConfig
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """Decide per payment. Returns ``(book, held, cands, kept)``.
 
     ``book``: transaction_id, receivable_id, rule, confidence, set_key — item sets to allocate.
     ``held``: transaction_id, reason — payments not booked. ``cands``: transaction_id, receivable_id,
-    score, why — evidence shown to the clerk for held payments.
+    score, why — evidence shown to the clerk for held payments. ``kept``: the items (rows of ``rec``)
+    that any payment could designate; every receivable_id of ``book`` and ``cands`` is among them.
     """
     owners = iban_owner(rec)
     pay = pay.join(owners, left_on=pl.col("counterparty_iban").str.replace_all(" ", "").str.to_uppercase(),
                    right_on="iban", how="left").select(pl.exclude("iban"))
     refs = reference_candidates(pay, cfg)
-    found, typo_fits = _hits(pay, refs, rec, cfg)
+    # from here on only the items a payment can designate (found ones, the payers' debtors' items)
+    found, typo_fits, rec = _hits(pay, refs, rec, cfg)
     if cfg.iban_amount:
         iban_fit = (
             pay.join(found, on="transaction_id", how="anti")
@@ -185,4 +204,4 @@ def designate(pay: pl.DataFrame, rec: pl.DataFrame, cfg: MatchConfig) -> tuple[p
             "transaction_id", "receivable_id", conf.alias("score"), rules.alias("why")),
         typo_fits.select("transaction_id", "receivable_id", pl.lit(0.5).alias("score"), pl.lit("reference.typo").alias("why")),
     ])
-    return book, held, cands
+    return book, held, cands, rec

@@ -116,7 +116,8 @@ def reference_candidates(tx: pl.DataFrame, cfg: MatchConfig) -> pl.DataFrame:
         )
         frames.append(windows)
     out = pl.concat(frames).unique(["transaction_id", "ref", "kind"])
-    return out.with_columns(check_ok(pl.col("ref"), n, cfg.check_digit).alias("valid"))
+    # lazy: only a lazy plan evaluates the shared integer cast of check_ok once (eager repeats it per digit)
+    return out.lazy().with_columns(check_ok(pl.col("ref"), n, cfg.check_digit).alias("valid")).collect()
 
 
 #: ``external_ref`` may be written with separators (``BN 2024 0042``): up to this many neighbouring

@@ -26,7 +26,10 @@ def name_suggestions(
     want = held.filter(pl.col("reason").is_in(["no_reference", "unknown_reference"])).join(
         pay.select("transaction_id", "amount_cents", "counterparty_name"), on="transaction_id"
     ).filter(pl.col("counterparty_name").is_not_null())
-    open_items = rec.filter(pl.col("amount_cents") > 0).select("receivable_id", "debtor_name", "amount_cents")
+    # only the amounts some wanted payment has: a probe per item instead of grouping all items
+    amounts = want["amount_cents"].unique().implode()
+    open_items = rec.filter((pl.col("amount_cents") > 0) & pl.col("amount_cents").is_in(amounts)).select(
+        "receivable_id", "debtor_name", "amount_cents")
     small = open_items.group_by("amount_cents").len().filter(pl.col("len") <= MAX_BLOCK).select("amount_cents")
     pairs = want.join(small, on="amount_cents").join(open_items, on="amount_cents")
     left_out = max(0, pairs.height - MAX_PAIRS)

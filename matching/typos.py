@@ -79,9 +79,12 @@ def typo_repairs(refs: pl.DataFrame, kz_index: pl.DataFrame, cfg: MatchConfig) -
     # eager steps: in one lazy plan the optimiser pushed the check-digit filter below the join
     found = _with_variants(todo.lazy(), n, cfg.check_digit).collect().explode("kz_norm")
     found = found.filter(pl.col("kz_norm").is_not_null() & (pl.col("kz_norm") != pl.col("ref")))
-    found = found.join(kz_index.select("kz_norm"), on="kz_norm", how="semi")  # existence first: cheap
+    # existence first: cheap (each indexed Kassenzeichen probes the few variants, not the other way round)
+    present = kz_index.filter(pl.col("kz_norm").is_in(found["kz_norm"].unique().implode())).select("kz_norm").unique()
+    found = found.join(present, on="kz_norm", how="semi")
     return (
-        found.filter(check_ok(pl.col("kz_norm"), n, cfg.check_digit))  # swaps are not valid by construction
+        found.lazy().with_columns(check_ok(pl.col("kz_norm"), n, cfg.check_digit).alias("_ok"))  # swaps are not
+        .filter(pl.col("_ok")).collect()  # valid by construction; lazy so the integer cast is shared
         .unique(["transaction_id", "ref", "kz_norm"])
         .with_columns(pl.len().over("transaction_id", "ref").cast(pl.UInt32).alias("n_fits"))
         .select(list(schema))

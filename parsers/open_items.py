@@ -152,7 +152,9 @@ def load_open_items(
             for line, rid, text in hits.iter_rows()
         )
     good = df.filter(~pl.any_horizontal(flags))
-    wrong = good.filter(~check_ok(pl.col("kz_norm"), digits, scheme))["kassenzeichen"]
+    # lazy: only a lazy plan evaluates the shared integer cast of check_ok once (eager repeats it per digit)
+    wrong = good.lazy().select("kassenzeichen", check_ok(pl.col("kz_norm"), digits, scheme).alias("_ok")).filter(
+        ~pl.col("_ok")).collect()["kassenzeichen"]
     if wrong.len():
         issues.append(Issue(p, "", WARNING, "open_items.kassenzeichen_unchecked",
                             f"{wrong.len()} Kassenzeichen are not {digits} digits with a valid {scheme} check "
