@@ -1,6 +1,8 @@
 """camt.052 / camt.053 / camt.054 (every version .001.01-.001.13) -> canonical frames plus issues.
 
-One pass with ``lxml.etree.iterparse`` (``camt_stream``) hands over the statement heads and the entries
+First try: ``camt_fast`` cuts the entries straight out of the file's bytes (the common, plainly
+written file; same output, ~1.6x less CPU). Otherwise, the element path: one pass with
+``lxml.etree.iterparse`` (``camt_stream``) hands over the statement heads and the entries
 as serialised XML chunks; a worker thread cuts the fields out of the chunks with Polars while the parser
 reads on (``camt_fields``), and the columns are then typed and named (``camt_rows``) and checked
 (``camt_checks``). Memory stays flat apart from the result itself.
