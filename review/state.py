@@ -18,28 +18,12 @@ from typing import Any
 import polars as pl
 
 from ledger.journal import Decision, journal_dir, journal_signature, load_journal
+from ledger.publish import PUBLISHED_KLAERUNG_SCHEMA
 from matching.schema import OPEN_ITEM_SCHEMA
 
-#: Columns of klaerungsliste.parquet (the contract with the nightly run, docs/REVIEW.md).
-KLAERUNG_SCHEMA: dict[str, pl.DataType] = {
-    "transaction_id": pl.String(),
-    "tenant": pl.String(),
-    "account_iban": pl.String(),
-    "booking_date": pl.Date(),
-    "age_days": pl.Int64(),
-    "amount_cents": pl.Int64(),
-    "unallocated_cents": pl.Int64(),
-    "counterparty_name": pl.String(),
-    "counterparty_iban": pl.String(),
-    "iban_valid": pl.Boolean(),
-    "remittance": pl.String(),
-    "end_to_end_id": pl.String(),
-    "bank_ref": pl.String(),
-    "raw": pl.String(),
-    "reason": pl.String(),
-    "candidates": pl.String(),
-    "state": pl.String(),                  # open | parked (Verwahrgeld)
-}
+#: Columns of klaerungsliste.parquet: the contract with the nightly run (docs/REVIEW.md), defined
+#: once where the run writes it.
+KLAERUNG_SCHEMA: dict[str, pl.DataType] = PUBLISHED_KLAERUNG_SCHEMA
 #: columns a published file may lack without a warning (older runs)
 OPTIONAL = frozenset({"state"})
 
