@@ -46,8 +46,19 @@ def iban_owner(rec: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def kz_norm_in(keys: pl.Series) -> pl.Expr:
-    """Items whose ``kz_norm`` is one of ``keys`` (a hash probe per item against the few keys)."""
+def kz_key(digits: int) -> pl.Expr:
+    """``kz_norm`` as an integer when it is ``digits`` ASCII digits (else null): integer probes of millions
+    of items are several times cheaper than string probes. Only for ``digits`` ≤ 18 (fits an Int64)."""
+    kz = pl.col("kz_norm")
+    plain = (kz.str.len_bytes() == digits) & ~kz.str.starts_with("+")  # "+1234…" would cast like "01234…"
+    return pl.when(plain).then(kz.cast(pl.Int64, strict=False)).alias("_kz")
+
+
+def kz_norm_in(keys: pl.Series, digits: int) -> pl.Expr:
+    """Items whose ``kz_norm`` is one of ``keys`` (``digits``-long digit strings; a probe per item against
+    the few keys, on the integer ``_kz`` column of :func:`kz_key` when there is one)."""
+    if digits <= 18:
+        return pl.col("_kz").is_in(keys.unique().cast(pl.Int64, strict=False).drop_nulls().implode())
     return pl.col("kz_norm").is_in(keys.unique().implode())
 
 
@@ -59,7 +70,10 @@ def _hits(
     valid = refs.filter(pl.col("valid"))
     # one pass over all items keeps those a payment can name: by reference, external_ref or payer IBAN
     payers = pay["payer_debtor"].drop_nulls().unique().implode()
-    rec_all, rec = rec, rec.filter(kz_norm_in(valid["ref"]) | pl.col("external_ref").is_not_null()
+    n = cfg.digits
+    if n <= 18:
+        rec = rec.with_columns(kz_key(n))
+    rec_all, rec = rec, rec.filter(kz_norm_in(valid["ref"], n) | pl.col("external_ref").is_not_null()
                                    | (pl.lit(cfg.iban_amount) & pl.col("debtor_id").is_in(payers)))
     kept = rec
     items = rec.select("receivable_id", "kz_norm")
@@ -76,9 +90,9 @@ def _hits(
     typo_fits = pl.DataFrame(schema={"transaction_id": pl.String, "receivable_id": pl.String})
     if cfg.typo_repair:
         todo = refs.filter(pl.col("kind") == "exact").join(found, on="transaction_id", how="anti")
-        rep = typo_repairs(todo, rec_all.select("kz_norm"), cfg)
+        rep = typo_repairs(todo, rec_all.select(pl.col("^(kz_norm|_kz)$")), cfg)
         # the items of repaired Kassenzeichen: one pass over all items with a small key set
-        rec = rec_all.filter(kz_norm_in(rep["kz_norm"]))
+        rec = rec_all.filter(kz_norm_in(rep["kz_norm"], n))
         items = rec.select("receivable_id", "kz_norm")
         kept = pl.concat([kept, rec.join(kept.select("receivable_id"), on="receivable_id", how="anti")])
         # several Kassenzeichen one edit away: the one whose open amount is exactly the payment decides
@@ -100,7 +114,7 @@ def _hits(
             .join(by_amount.select("transaction_id", "ref"), on=["transaction_id", "ref"], how="anti")
             .join(items, on="kz_norm").select("transaction_id", "receivable_id")
         )
-    return found, typo_fits, kept
+    return found, typo_fits, kept.select(pl.exclude("_kz"))
 
 
 def designate(

@@ -80,7 +80,12 @@ def typo_repairs(refs: pl.DataFrame, kz_index: pl.DataFrame, cfg: MatchConfig) -
     found = _with_variants(todo.lazy(), n, cfg.check_digit).collect().explode("kz_norm")
     found = found.filter(pl.col("kz_norm").is_not_null() & (pl.col("kz_norm") != pl.col("ref")))
     # existence first: cheap (each indexed Kassenzeichen probes the few variants, not the other way round)
-    present = kz_index.filter(pl.col("kz_norm").is_in(found["kz_norm"].unique().implode())).select("kz_norm").unique()
+    variants = found["kz_norm"].unique()
+    if "_kz" in kz_index.columns:  # integer key of designate.kz_key: n-digit ASCII strings only, as variants are
+        probe = pl.col("_kz").is_in(variants.cast(pl.Int64, strict=False).drop_nulls().implode())
+    else:
+        probe = pl.col("kz_norm").is_in(variants.implode())
+    present = kz_index.filter(probe).select("kz_norm").unique()
     found = found.join(present, on="kz_norm", how="semi")
     return (
         found.lazy().with_columns(check_ok(pl.col("kz_norm"), n, cfg.check_digit).alias("_ok"))  # swaps are not
