@@ -70,6 +70,14 @@ def plain_digits_text() -> pl.Expr:
     return pl.when(text.str.contains("(?i)RF")).then(text.str.replace_all(r"(?i)\bRF\d\d", " ")).otherwise(text)
 
 
+def running_sum(col: str, key: str) -> pl.Expr:
+    """``col``'s cumulative sum within runs of equal ``key`` (rows of a key contiguous, as after an explode):
+    the global running sum minus the sum before the run — no grouping, unlike ``cum_sum().over(key)``."""
+    total = pl.col(col).cum_sum()
+    first = (pl.col(key) != pl.col(key).shift(1)).fill_null(True)
+    return total - pl.when(first).then(total - pl.col(col)).otherwise(None).forward_fill()
+
+
 def reference_candidates(tx: pl.DataFrame, cfg: MatchConfig) -> pl.DataFrame:
     """One row per (transaction_id, ref, kind) with ``kind`` exact | window and ``valid`` (check digit).
 
@@ -82,7 +90,9 @@ def reference_candidates(tx: pl.DataFrame, cfg: MatchConfig) -> pl.DataFrame:
     lazy plan this ran twice as long.
     """
     n = cfg.digits
-    plain = plain_digits_text()
+    # the text is built once (both extractions below read it)
+    tx = tx.select("transaction_id", plain_digits_text().alias("_text"))
+    plain = pl.col("_text")
     stretches = (
         tx.select("transaction_id", plain.str.extract_all(rf"\d[\d.\s/\-]{{{n - 2},}}\d").alias("s"))
         .explode("s")
@@ -94,7 +104,7 @@ def reference_candidates(tx: pl.DataFrame, cfg: MatchConfig) -> pl.DataFrame:
         stretches.select("sid", pl.col("s").str.extract_all(r"\d+").alias("g"))
         .explode("g")
         .with_columns(pl.col("g").str.len_chars().cast(pl.Int64).alias("len"))
-        .with_columns(pl.col("len").cum_sum().over("sid").alias("end"))
+        .with_columns(running_sum("len", "sid").alias("end"))
         .with_columns((pl.col("end") - pl.col("len")).alias("start"))
     )
     runs = stretches.select("transaction_id", "sid", pl.col("s").str.replace_all(r"[.\s/\-]", "").alias("run"))
