@@ -8,14 +8,57 @@ from __future__ import annotations
 
 import polars as pl
 
+from parsers.ids import short_hash, with_transaction_ids
 from parsers.issues import ERROR, WARNING, Issue, money
+
+#: Marks a key completed by :func:`fingerprint_unbalanced` (it identifies the statement's content).
+FINGERPRINT = "|fp:"
+_CONTENT = ("entry_index", "detail_index", "booking_date", "value_date", "amount_cents", "status", "bank_ref",
+            "end_to_end_id", "remittance")
+
+
+def fingerprint_unbalanced(statements: pl.DataFrame, transactions: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Complete the key of statements without balances (MT942, camt.054) with a hash of their entries.
+
+    Account and number alone do not tell two interim reports apart (many banks send ``:28C:0`` or the
+    same number for every MT942 of a day), so without this two different reports would share a key and
+    their transaction ids, and the second would be dropped as a "duplicate". The same report delivered
+    twice still gets the same key. Transaction ids of those statements are recomputed from the new key.
+    """
+    unbalanced = statements.filter(
+        pl.col("statement_key").is_not_null() & pl.col("opening_cents").is_null() & pl.col("closing_cents").is_null()
+    ).select("source_path", "statement_key")
+    if unbalanced.is_empty():
+        return statements, transactions
+    rows = transactions.join(unbalanced, on=["source_path", "statement_key"], how="semi").sort(
+        "source_path", "statement_key", "entry_index", "detail_index"
+    )
+    content = rows.group_by("source_path", "statement_key", maintain_order=True).agg(
+        pl.concat_str([pl.col(c).cast(pl.String).fill_null("") for c in _CONTENT], separator="\x1f").str.join("\x1e")
+        .alias("_content")
+    )
+    keys = unbalanced.join(content, on=["source_path", "statement_key"], how="left")
+    new_key = [  # one hash per statement (few)
+        f"{k}{FINGERPRINT}{short_hash(c or '')}" for k, c in zip(keys["statement_key"], keys["_content"], strict=True)
+    ]
+    mapping = keys.select("source_path", "statement_key").with_columns(pl.Series("_new_key", new_key, pl.String()))
+
+    def rekey(frame: pl.DataFrame) -> pl.DataFrame:
+        return (
+            frame.join(mapping, on=["source_path", "statement_key"], how="left", maintain_order="left")
+            .with_columns(pl.coalesce("_new_key", "statement_key").alias("statement_key"))
+            .drop("_new_key")
+        )
+
+    return rekey(statements), with_transaction_ids(rekey(transactions)).select(transactions.columns)
 
 
 def _statement_is_keyed() -> pl.Expr:
-    """A key identifies a statement only with a statement number or both balances (camt.054 often has neither)."""
+    """A key identifies a statement with a statement number, both balances, or a content fingerprint."""
     return pl.col("statement_key").is_not_null() & (
         (pl.col("statement_no").fill_null("") != "")
         | (pl.col("opening_cents").is_not_null() & pl.col("closing_cents").is_not_null())
+        | pl.col("statement_key").str.contains(FINGERPRINT, literal=True)
     )
 
 

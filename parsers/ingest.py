@@ -18,7 +18,7 @@ import polars as pl
 
 from parsers.archive import ArchiveError, unpack
 from parsers.checks import balance_expr, check_statements
-from parsers.dedupe import drop_duplicate_statements
+from parsers.dedupe import drop_duplicate_statements, fingerprint_unbalanced
 from parsers.detect import DEFAULT_MAX_BYTES, Detected, detect
 from parsers.ids import sha256_file, with_transaction_ids
 from parsers.issues import ERROR, INFO, WARNING, Issue
@@ -241,6 +241,7 @@ def _parse(files: list[Path], *, tenant: str, strict: bool, progress: bool, know
         _read_file(batch, path, str(path), tenant=tenant, max_bytes=max_bytes, known_files=known_files)
     tx = pl.concat(batch.transactions, how="vertical") if batch.transactions else empty(TRANSACTION_SCHEMA)
     st = pl.concat(batch.statements, how="vertical") if batch.statements else empty(STATEMENT_SCHEMA)
+    st, tx = fingerprint_unbalanced(st, tx)
     st, tx, dropped = drop_duplicate_statements(st, tx, known_statement_keys)
     if tx.height and tx["transaction_id"].null_count():
         tx = conform(with_transaction_ids(tx), TRANSACTION_SCHEMA)
