@@ -117,7 +117,10 @@ def canonical_rows(rows: pl.DataFrame, statements: pl.DataFrame) -> pl.DataFrame
         pl.col("d_payment_info").alias("customer_ref"),
         pl.col("d_mandate").alias("mandate_id"),
         pl.col("d_creditor_id").alias("creditor_id"),
-        pl.coalesce(pl.col("e_bank_ref"), pl.col("d_bank_ref")).alias("bank_ref"),
+        # a batch detail has its own AcctSvcrRef where the bank gives one (each payment of a Sammler
+        # stays identifiable); a lone detail keeps the entry's, as the :61: //reference does in MT940
+        pl.when(pl.col("n_tx") > 1).then(pl.coalesce("d_bank_ref", "e_bank_ref"))
+        .otherwise(pl.coalesce("e_bank_ref", "d_bank_ref")).alias("bank_ref"),
         *_codes(),
         pl.col("e_info").alias("booking_text"),
         pl.col("d_return").alias("return_reason"),
