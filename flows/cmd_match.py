@@ -9,9 +9,7 @@ but some input rows or files were rejected (see issues.csv); 2: usage error (con
 from __future__ import annotations
 
 import json
-import os
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -21,6 +19,7 @@ import polars as pl
 
 from matching import match
 from matching.config import ConfigError, load_match_config
+from outputs.atomic import write_file_atomically
 from parsers import parse_paths
 from parsers.issues import ERROR, Issue, issues_frame
 from parsers.open_items import load_open_items
@@ -43,16 +42,6 @@ def register(subparsers: Any) -> None:
     p.add_argument("--json", action="store_true", help="print summary.json instead of a text summary")
     p.set_defaults(run=run)
 
-
-def _atomic(target: Path, write: Callable[[Path], None]) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _write_text(path: Path, text: str) -> None:
@@ -90,7 +79,7 @@ def run_match(receivables: Path, statements: list[Path], out: Path, *, config: P
         ("summary.json", lambda p: _write_text(p, json.dumps(summary, indent=2, sort_keys=True) + "\n")),
     ]
     for name, write in writes:
-        _atomic(out / name, write)
+        write_file_atomically(out / name, write)
     return summary
 
 

@@ -9,15 +9,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-import tempfile
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
+from outputs.atomic import write_file_atomically
 from parsers.detect import DEFAULT_MAX_BYTES
 from parsers.ingest import expand_paths, parse_paths
 from parsers.issues import issues_frame
@@ -47,25 +45,15 @@ def register(subparsers: Any) -> None:
     p.set_defaults(run=run)
 
 
-def _atomic(target: Path, write: Callable[[Path], None]) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
 
 def write_outputs(result: ParseResult, out: Path) -> None:
     """Write the four output files into ``out``, each atomically."""
     out.mkdir(parents=True, exist_ok=True)
     issues = issues_frame(result.issues).select("source_path", "locator", "severity", "code", "message")
-    _atomic(out / "transactions.parquet", result.transactions.write_parquet)
-    _atomic(out / "statements.parquet", result.statements.write_parquet)
-    _atomic(out / "issues.csv", issues.write_csv)
-    _atomic(out / "files.csv", result.files.write_csv)
+    write_file_atomically(out / "transactions.parquet", result.transactions.write_parquet)
+    write_file_atomically(out / "statements.parquet", result.statements.write_parquet)
+    write_file_atomically(out / "issues.csv", issues.write_csv)
+    write_file_atomically(out / "files.csv", result.files.write_csv)
 
 
 def summary(result: ParseResult, out: Path) -> dict[str, Any]:

@@ -14,7 +14,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,6 +33,26 @@ class PlannedFile:
 
     def sha256(self) -> str:
         return hashlib.sha256(self.data).hexdigest()
+
+
+def write_file_atomically(target: Path, write: Callable[[Path], object]) -> None:
+    """Let ``write`` fill a temporary file beside ``target``, then rename it into place.
+
+    A failure leaves ``target`` as it was (old content or absent) and no temporary file behind.
+
+    >>> import tempfile; d = Path(tempfile.mkdtemp())
+    >>> write_file_atomically(d / "a.txt", lambda p: p.write_text("ok", encoding="utf-8"))
+    >>> (d / "a.txt").read_text(encoding="utf-8")
+    'ok'
+    """
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def _fsync_write(path: Path, data: bytes) -> None:
