@@ -117,6 +117,11 @@ def _hits(
     return found, typo_fits, kept.select(pl.exclude("_kz"))
 
 
+def _rows(df: pl.DataFrame, idx: pl.Series) -> pl.DataFrame:
+    """The rows of ``df`` at the positions ``idx`` (a gather: cheaper than a join on a string id)."""
+    return df.select(pl.all().gather(idx))
+
+
 def designate(
     pay: pl.DataFrame, rec: pl.DataFrame, cfg: MatchConfig
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame]:
@@ -142,35 +147,33 @@ def designate(
             .select("transaction_id", "receivable_id", pl.lit(3, pl.Int32).alias("level"))
         )
         found = pl.concat([found, iban_fit])
+    # integer row keys: every payment and kept item is numbered once, the decisions below group and
+    # join on those numbers (cheap) instead of on the string ids, which are gathered back at the end
+    pay_i = pay.select("transaction_id", "amount_cents", "payer_debtor", "counterparty_name", "ultimate_party")
+    rec_i = rec.select("receivable_id", "debtor_id", "debtor_name", pl.col("amount_cents").alias("open"))
+    found = (
+        found.join(pay_i.select("transaction_id").with_row_index("_t"), on="transaction_id")
+        .join(rec_i.select("receivable_id").with_row_index("_r"), on="receivable_id")
+        .select("_t", "_r", "level")
+    )
     # a payment uses its strongest tier only: windows count when no exact reference found an item
     # (a window of an EREF "KZ-date" can hit another, valid Kassenzeichen in a dense numbering)
-    tier = pl.col("level")
-    found = (
-        found.with_columns(tier.alias("tier"))
-        .filter(pl.col("tier") == pl.col("tier").min().over("transaction_id"))
-        .group_by("transaction_id", "receivable_id").agg(pl.col("level").min(), pl.col("tier").first())
-    )
-    cand = found.join(rec.select("receivable_id", "debtor_id", "debtor_name", pl.col("amount_cents").alias("open")),
-                      on="receivable_id").join(
-        pay.select("transaction_id", "amount_cents", "payer_debtor", "counterparty_name", "ultimate_party"), on="transaction_id"
-    )
-    per = cand.group_by("transaction_id").agg(
-        pl.col("tier").first(),
+    found = found.filter(pl.col("level") == pl.col("level").min().over("_t")).unique(["_t", "_r"])
+    cand = pl.concat([found, _rows(rec_i, found["_r"])], how="horizontal")
+    per = cand.group_by("_t").agg(
+        pl.col("level").first().alias("tier"),
         pl.col("debtor_id").n_unique().alias("n_debtors"),
         pl.col("debtor_id").min().alias("debtor"),
         pl.col("debtor_name").min(),
         pl.col("open").sum().alias("open_sum"),
         pl.len().alias("n_items"),
-        pl.col("amount_cents").first(),
-        pl.col("payer_debtor").first(),
-        pl.col("counterparty_name").first(),
-        pl.col("ultimate_party").first(),
         pl.col("receivable_id").min().alias("set_key"),
     )
+    per = pl.concat([per, _rows(pay_i, per["_t"])], how="horizontal")
     # a set of several items is named by its sorted ids (exact, so tapes and conflicts are never merged)
-    multi = cand.join(per.filter(pl.col("n_items") > 1).select("transaction_id"), on="transaction_id").group_by(
-        "transaction_id").agg(pl.col("receivable_id").sort().str.join("|").alias("multi_key"))
-    per = per.join(multi, on="transaction_id", how="left").with_columns(
+    multi = cand.filter(pl.len().over("_t") > 1).group_by("_t").agg(
+        pl.col("receivable_id").sort().str.join("|").alias("multi_key"))
+    per = per.join(multi, on="_t", how="left").with_columns(
         pl.coalesce("multi_key", "set_key").alias("set_key")).drop("multi_key")
     fits = pl.col("amount_cents") == pl.col("open_sum")
     other_payer = pl.col("payer_debtor").is_not_null() & (pl.col("payer_debtor") != pl.col("debtor"))
@@ -180,8 +183,8 @@ def designate(
         (pl.col("payer_debtor") == pl.col("debtor")).fill_null(False)
         | same_person(pl.col("counterparty_name"), pl.col("debtor_name"))
         | same_person(pl.col("ultimate_party"), pl.col("debtor_name"))
-    )["transaction_id"]
-    confirmed = pl.col("transaction_id").is_in(sure.implode())
+    )["_t"]
+    confirmed = pl.col("_t").is_in(sure.implode())
     reason = (
         pl.when((pl.col("tier") == 3) & (pl.col("n_items") > 1)).then(pl.lit("ambiguous"))
         .when((pl.col("n_debtors") > 1) & ~fits).then(pl.lit("several_debtors"))
@@ -193,20 +196,21 @@ def designate(
     )
     per = per.with_columns(reason.alias("reason"))
     # two payments of the run designating overlapping but different item sets: not decided here
-    booked = cand.join(per.filter(pl.col("reason").is_null()).select("transaction_id", "set_key"), on="transaction_id")
-    clash = booked.filter(pl.col("set_key").n_unique().over("receivable_id") > 1).select("transaction_id").unique()
+    booked = cand.join(per.filter(pl.col("reason").is_null()).select("_t", "set_key"), on="_t")
+    clash = booked.filter(pl.col("set_key").n_unique().over("_r") > 1)["_t"].unique()
     per = per.with_columns(
-        pl.when(pl.col("reason").is_null() & pl.col("transaction_id").is_in(clash["transaction_id"].implode()))
+        pl.when(pl.col("reason").is_null() & pl.col("_t").is_in(clash.implode()))
         .then(pl.lit("conflict")).otherwise(pl.col("reason")).alias("reason")
     )
+    cand = pl.concat([cand, _rows(pay_i.select("transaction_id"), cand["_t"])], how="horizontal")
     rules = pl.col("level").replace_strict(list(range(4)), list(RULES), return_dtype=pl.String)
     conf = pl.col("level").replace_strict(list(range(4)), list(CONFIDENCE), return_dtype=pl.Float64)
-    book = cand.join(per.filter(pl.col("reason").is_null()).select("transaction_id", "set_key"), on="transaction_id").select(
+    book = cand.join(per.filter(pl.col("reason").is_null()).select("_t", "set_key"), on="_t").select(
         "transaction_id", "receivable_id", rules.alias("rule"), conf.alias("confidence"), "set_key"
     )
     held_known = per.filter(pl.col("reason").is_not_null()).select("transaction_id", "reason")
     looked = refs.filter(pl.col("kind") == "exact")["transaction_id"].unique()
-    rest = pay.join(per, on="transaction_id", how="anti").select(
+    rest = pay_i.with_row_index("_t").filter(~pl.col("_t").is_in(per["_t"].implode())).select(
         "transaction_id",
         pl.when(pl.col("transaction_id").is_in(typo_fits["transaction_id"].implode())).then(pl.lit("ambiguous"))
         .when(pl.col("transaction_id").is_in(looked.implode())).then(pl.lit("unknown_reference"))
@@ -214,7 +218,7 @@ def designate(
     )
     held = pl.concat([held_known, rest])
     cands = pl.concat([
-        cand.join(held_known, on="transaction_id", how="semi").select(
+        cand.join(per.filter(pl.col("reason").is_not_null()).select("_t"), on="_t", how="semi").select(
             "transaction_id", "receivable_id", conf.alias("score"), rules.alias("why")),
         typo_fits.select("transaction_id", "receivable_id", pl.lit(0.5).alias("score"), pl.lit("reference.typo").alias("why")),
     ])
