@@ -160,25 +160,38 @@ def designate(
     # (a window of an EREF "KZ-date" can hit another, valid Kassenzeichen in a dense numbering)
     found = found.filter(pl.col("level") == pl.col("level").min().over("_t")).unique(["_t", "_r"])
     cand = pl.concat([found, _rows(rec_i, found["_r"])], how="horizontal")
-    per = cand.group_by("_t").agg(
+    # one row per payment: most payments name one item (its row is the payment's row, no group-by);
+    # only those naming several are grouped, and their set is named by its sorted ids (exact, so tapes
+    # and conflicts are never merged)
+    n_items = pl.len().over("_t").cast(pl.UInt32).alias("n_items")
+    cand = cand.with_columns(n_items)
+    one = cand.filter(pl.col("n_items") == 1).select(
+        "_t", pl.col("level").alias("tier"), pl.lit(1, pl.UInt32).alias("n_debtors"), pl.col("debtor_id").alias("debtor"),
+        "debtor_name", pl.col("open").fill_null(0).alias("open_sum"), "n_items", pl.col("receivable_id").alias("set_key"),
+    )
+    several = cand.filter(pl.col("n_items") > 1).group_by("_t").agg(
         pl.col("level").first().alias("tier"),
-        pl.col("debtor_id").n_unique().alias("n_debtors"),
+        pl.col("debtor_id").n_unique().cast(pl.UInt32).alias("n_debtors"),
         pl.col("debtor_id").min().alias("debtor"),
         pl.col("debtor_name").min(),
         pl.col("open").sum().alias("open_sum"),
-        pl.len().alias("n_items"),
-        pl.col("receivable_id").min().alias("set_key"),
+        pl.len().cast(pl.UInt32).alias("n_items"),
+        pl.col("receivable_id").sort().str.join("|").alias("set_key"),
     )
+    per = pl.concat([one, several.select(one.columns)])
     per = pl.concat([per, _rows(pay_i, per["_t"])], how="horizontal")
-    # a set of several items is named by its sorted ids (exact, so tapes and conflicts are never merged)
-    multi = cand.filter(pl.len().over("_t") > 1).group_by("_t").agg(
-        pl.col("receivable_id").sort().str.join("|").alias("multi_key"))
-    per = per.join(multi, on="_t", how="left").with_columns(
-        pl.coalesce("multi_key", "set_key").alias("set_key")).drop("multi_key")
     fits = pl.col("amount_cents") == pl.col("open_sum")
     other_payer = pl.col("payer_debtor").is_not_null() & (pl.col("payer_debtor") != pl.col("debtor"))
-    # the name test runs only where it can matter: amounts that do not fit (a few per cent)
-    doubt = per.filter(~fits)
+    reason = (
+        pl.when((pl.col("tier") == 3) & (pl.col("n_items") > 1)).then(pl.lit("ambiguous"))
+        .when((pl.col("n_debtors") > 1) & ~fits).then(pl.lit("several_debtors"))
+        .when(pl.col("open_sum") == 0).then(pl.lit("double_payment"))
+        .when(~fits & other_payer).then(pl.lit("reference_other_debtor"))
+        .otherwise(None)
+    )
+    per = per.with_columns(reason.alias("reason"))
+    # the name test runs only where it can decide: amounts that do not fit and no reason found above
+    doubt = per.filter(pl.col("reason").is_null() & ~fits)
     sure = doubt.filter(
         (pl.col("payer_debtor") == pl.col("debtor")).fill_null(False)
         | same_person(pl.col("counterparty_name"), pl.col("debtor_name"))
@@ -186,10 +199,7 @@ def designate(
     )["_t"]
     confirmed = pl.col("_t").is_in(sure.implode())
     reason = (
-        pl.when((pl.col("tier") == 3) & (pl.col("n_items") > 1)).then(pl.lit("ambiguous"))
-        .when((pl.col("n_debtors") > 1) & ~fits).then(pl.lit("several_debtors"))
-        .when(pl.col("open_sum") == 0).then(pl.lit("double_payment"))
-        .when(~fits & other_payer).then(pl.lit("reference_other_debtor"))
+        pl.when(pl.col("reason").is_not_null()).then(pl.col("reason"))
         .when(~fits & ~confirmed).then(
             pl.when(pl.col("tier") == 2).then(pl.lit("typo_unconfirmed")).otherwise(pl.lit("payer_unconfirmed")))
         .otherwise(None)
