@@ -27,17 +27,23 @@ def class_rank(cfg: MatchConfig) -> pl.Expr:
 def allocate(book: pl.DataFrame, pay: pl.DataFrame, rec: pl.DataFrame, cfg: MatchConfig) -> pl.DataFrame:
     """Allocation rows (transaction_id, receivable_id, amount_cents, rule, confidence) with amount > 0."""
     # most sets are one payment for one item: the overlap is min(payment, open); no tape needed
-    size = book.group_by("set_key").agg(pl.len().alias("n_rows"), pl.col("transaction_id").n_unique().alias("n_pay"))
-    single = size.filter((pl.col("n_rows") == 1) & (pl.col("n_pay") == 1)).select("set_key")
-    simple = (
-        book.join(single, on="set_key")
-        .join(pay.select("transaction_id", "amount_cents"), on="transaction_id")
-        .join(rec.select("receivable_id", pl.col("amount_cents").alias("open")), on="receivable_id")
-        .with_columns(pl.min_horizontal("amount_cents", "open").alias("alloc"))
-        .filter(pl.col("alloc") > 0)
-        .select("transaction_id", "receivable_id", pl.col("alloc").alias("amount_cents"), "rule", "confidence")
-    )
-    return pl.concat([simple, _tape(book.join(single, on="set_key", how="anti"), pay, rec, cfg)])
+    if {"single", "pay_cents", "open"} <= set(book.columns):  # marked by designate: no joins needed
+        rest = book.filter(~pl.col("single"))
+        simple = book.filter(pl.col("single")).select(
+            "transaction_id", "receivable_id", pl.min_horizontal("pay_cents", "open").alias("amount_cents"), "rule", "confidence")
+    else:
+        size = book.group_by("set_key").agg(pl.len().alias("n_rows"), pl.col("transaction_id").n_unique().alias("n_pay"))
+        single = size.filter((pl.col("n_rows") == 1) & (pl.col("n_pay") == 1)).select("set_key")
+        simple = (
+            book.join(single, on="set_key")
+            .join(pay.select("transaction_id", "amount_cents"), on="transaction_id")
+            .join(rec.select("receivable_id", pl.col("amount_cents").alias("open")), on="receivable_id")
+            .select("transaction_id", "receivable_id", pl.min_horizontal("amount_cents", "open").alias("amount_cents"),
+                    "rule", "confidence")
+        )
+        rest = book.join(single, on="set_key", how="anti")
+    simple = simple.filter(pl.col("amount_cents") > 0)
+    return pl.concat([simple, _tape(rest, pay, rec, cfg)])
 
 
 def _tape(book: pl.DataFrame, pay: pl.DataFrame, rec: pl.DataFrame, cfg: MatchConfig) -> pl.DataFrame:

@@ -127,7 +127,8 @@ def designate(
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """Decide per payment. Returns ``(book, held, cands, kept)``.
 
-    ``book``: transaction_id, receivable_id, rule, confidence, set_key — item sets to allocate.
+    ``book``: transaction_id, receivable_id, rule, confidence, set_key — item sets to allocate (and for
+    :func:`matching.allocate.allocate`: single — the set is this one item and payment; pay_cents, open).
     ``held``: transaction_id, reason — payments not booked. ``cands``: transaction_id, receivable_id,
     score, why — evidence shown to the clerk for held payments. ``kept``: the items (rows of ``rec``)
     that any payment could designate; every receivable_id of ``book`` and ``cands`` is among them.
@@ -215,8 +216,12 @@ def designate(
     cand = pl.concat([cand, _rows(pay_i.select("transaction_id"), cand["_t"])], how="horizontal")
     rules = pl.col("level").replace_strict(list(range(4)), list(RULES), return_dtype=pl.String)
     conf = pl.col("level").replace_strict(list(range(4)), list(CONFIDENCE), return_dtype=pl.Float64)
-    book = cand.join(per.filter(pl.col("reason").is_null()).select("_t", "set_key"), on="_t").select(
-        "transaction_id", "receivable_id", rules.alias("rule"), conf.alias("confidence"), "set_key"
+    # a set of one item named by one payment only needs min(payment, open) in allocate: marked here
+    book = (
+        cand.join(per.filter(pl.col("reason").is_null()).select("_t", "set_key", "amount_cents"), on="_t")
+        .with_columns(((pl.col("n_items") == 1) & (pl.len().over("_r") == 1)).alias("single"))
+        .select("transaction_id", "receivable_id", rules.alias("rule"), conf.alias("confidence"), "set_key",
+                "single", pl.col("amount_cents").alias("pay_cents"), "open")
     )
     held_known = per.filter(pl.col("reason").is_not_null()).select("transaction_id", "reason")
     looked = refs.filter(pl.col("kind") == "exact")["transaction_id"].unique()
