@@ -87,7 +87,7 @@ def _hits(
     if ext.height:
         frames.append(text_tokens(pay, cfg).join(ext, on="token").select("transaction_id", "receivable_id", pl.lit(0).alias("level")))
     found = pl.concat([f.with_columns(pl.col("level").cast(pl.Int32)) for f in frames]).unique()
-    typo_fits = pl.DataFrame(schema={"transaction_id": pl.String, "receivable_id": pl.String})
+    typo_fits = pl.DataFrame(schema={"transaction_id": pay.schema["transaction_id"], "receivable_id": pl.String})
     if cfg.typo_repair:
         todo = refs.filter(pl.col("kind") == "exact").join(found, on="transaction_id", how="anti")
         rep = typo_repairs(todo, rec_all.select(pl.col("^(kz_norm|_kz)$")), cfg)
@@ -122,6 +122,11 @@ def _rows(df: pl.DataFrame, idx: pl.Series) -> pl.DataFrame:
     return df.select(pl.all().gather(idx))
 
 
+def _ids(df: pl.DataFrame, tid: pl.Series) -> pl.DataFrame:
+    """``df`` with its payment numbers (``transaction_id``) replaced by the payments' ids ``tid``."""
+    return df.with_columns(tid.gather(df["transaction_id"]).alias("transaction_id"))
+
+
 def designate(
     pay: pl.DataFrame, rec: pl.DataFrame, cfg: MatchConfig
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame]:
@@ -133,6 +138,10 @@ def designate(
     score, why — evidence shown to the clerk for held payments. ``kept``: the items (rows of ``rec``)
     that any payment could designate; every receivable_id of ``book`` and ``cands`` is among them.
     """
+    # integer row keys: every payment is numbered once and its number stands in for transaction_id up to
+    # the end (joins, windows and group-bys on integers are several times cheaper than on the string ids)
+    tid = pay["transaction_id"]
+    pay = pay.with_columns(pl.int_range(pl.len(), dtype=pl.UInt32).alias("transaction_id"))
     owners = iban_owner(rec)
     pay = pay.join(owners, left_on=pl.col("counterparty_iban").str.replace_all(" ", "").str.to_uppercase(),
                    right_on="iban", how="left").select(pl.exclude("iban"))
@@ -148,14 +157,14 @@ def designate(
             .select("transaction_id", "receivable_id", pl.lit(3, pl.Int32).alias("level"))
         )
         found = pl.concat([found, iban_fit])
-    # integer row keys: every payment and kept item is numbered once, the decisions below group and
-    # join on those numbers (cheap) instead of on the string ids, which are gathered back at the end
-    pay_i = pay.select("transaction_id", "amount_cents", "payer_debtor", "counterparty_name", "ultimate_party")
+    # the kept items are numbered too: the decisions below group and join on the numbers
+    # row k of pay_i is payment number k (the join with the owners need not keep the row order)
+    pay_i = pay.select("transaction_id", "amount_cents", "payer_debtor", "counterparty_name", "ultimate_party").sort(
+        "transaction_id")
     rec_i = rec.select("receivable_id", "debtor_id", "debtor_name", pl.col("amount_cents").alias("open"))
     found = (
-        found.join(pay_i.select("transaction_id").with_row_index("_t"), on="transaction_id")
-        .join(rec_i.select("receivable_id").with_row_index("_r"), on="receivable_id")
-        .select("_t", "_r", "level")
+        found.join(rec_i.select("receivable_id").with_row_index("_r"), on="receivable_id")
+        .select(pl.col("transaction_id").alias("_t"), "_r", "level")
     )
     # a payment uses its strongest tier only: windows count when no exact reference found an item
     # (a window of an EREF "KZ-date" can hit another, valid Kassenzeichen in a dense numbering)
@@ -213,7 +222,7 @@ def designate(
         pl.when(pl.col("reason").is_null() & pl.col("_t").is_in(clash.implode()))
         .then(pl.lit("conflict")).otherwise(pl.col("reason")).alias("reason")
     )
-    cand = pl.concat([cand, _rows(pay_i.select("transaction_id"), cand["_t"])], how="horizontal")
+    cand = cand.with_columns(pl.col("_t").alias("transaction_id"))
     rules = pl.col("level").replace_strict(list(range(4)), list(RULES), return_dtype=pl.String)
     conf = pl.col("level").replace_strict(list(range(4)), list(CONFIDENCE), return_dtype=pl.Float64)
     # a set of one item named by one payment only needs min(payment, open) in allocate: marked here
@@ -225,7 +234,7 @@ def designate(
     )
     held_known = per.filter(pl.col("reason").is_not_null()).select("transaction_id", "reason")
     looked = refs.filter(pl.col("kind") == "exact")["transaction_id"].unique()
-    rest = pay_i.with_row_index("_t").filter(~pl.col("_t").is_in(per["_t"].implode())).select(
+    rest = pay_i.filter(~pl.col("transaction_id").is_in(per["_t"].implode())).select(
         "transaction_id",
         pl.when(pl.col("transaction_id").is_in(typo_fits["transaction_id"].implode())).then(pl.lit("ambiguous"))
         .when(pl.col("transaction_id").is_in(looked.implode())).then(pl.lit("unknown_reference"))
@@ -237,4 +246,4 @@ def designate(
             "transaction_id", "receivable_id", conf.alias("score"), rules.alias("why")),
         typo_fits.select("transaction_id", "receivable_id", pl.lit(0.5).alias("score"), pl.lit("reference.typo").alias("why")),
     ])
-    return book, held, cands, rec
+    return _ids(book, tid), _ids(held, tid), _ids(cands, tid), rec

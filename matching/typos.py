@@ -71,7 +71,8 @@ def typo_repairs(refs: pl.DataFrame, kz_index: pl.DataFrame, cfg: MatchConfig) -
     ``refs``: transaction_id, ref (``digits`` long), valid. ``kz_index``: kz_norm (unique).
     Returns transaction_id, ref, kz_norm, n_fits (rows with ``n_fits`` > 1 serve as suggestions).
     """
-    schema = {"transaction_id": pl.String, "ref": pl.String, "kz_norm": pl.String, "n_fits": pl.UInt32}
+    schema = pl.Schema({"transaction_id": refs.schema["transaction_id"], "ref": pl.String(), "kz_norm": pl.String(),
+                        "n_fits": pl.UInt32()})
     n = cfg.digits
     todo = refs.filter(~pl.col("valid")).select("transaction_id", "ref").unique()
     if cfg.check_digit == "none" or todo.is_empty():
