@@ -202,11 +202,13 @@ def designate(
     per = per.with_columns(reason.alias("reason"))
     # the name test runs only where it can decide: amounts that do not fit and no reason found above
     doubt = per.filter(pl.col("reason").is_null() & ~fits)
-    sure = doubt.filter(
-        (pl.col("payer_debtor") == pl.col("debtor")).fill_null(False)
-        | same_person(pl.col("counterparty_name"), pl.col("debtor_name"))
-        | same_person(pl.col("ultimate_party"), pl.col("debtor_name"))
-    )["_t"]
+    # (an absent ultimate party is never the debtor: only payments that name one are tested by it)
+    sure = pl.concat([
+        doubt.filter((pl.col("payer_debtor") == pl.col("debtor")).fill_null(False)
+                     | same_person(pl.col("counterparty_name"), pl.col("debtor_name")))["_t"],
+        doubt.filter(pl.col("ultimate_party").is_not_null()).filter(
+            same_person(pl.col("ultimate_party"), pl.col("debtor_name")))["_t"],
+    ])
     confirmed = pl.col("_t").is_in(sure.implode())
     reason = (
         pl.when(pl.col("reason").is_not_null()).then(pl.col("reason"))
