@@ -1,0 +1,46 @@
+"""Layering rules of DESIGN.md that code review alone would let slip."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PLAIN_PACKAGES = ("parsers", "matching", "outputs", "ledger", "review", "synth")
+
+
+def _imported_modules(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+    return names
+
+
+@pytest.mark.parametrize("package", PLAIN_PACKAGES)
+def test_only_flows_import_prefect(package: str) -> None:
+    offenders = [
+        str(path.relative_to(ROOT))
+        for path in sorted((ROOT / package).rglob("*.py"))
+        if any(m == "prefect" or m.startswith("prefect.") for m in _imported_modules(path))
+    ]
+    assert not offenders, f"plain functions must not import prefect (DESIGN.md §1): {offenders}"
+
+
+@pytest.mark.parametrize("package", ("parsers", "matching", "outputs"))
+def test_pure_stages_do_not_touch_the_ledger(package: str) -> None:
+    offenders = [
+        str(path.relative_to(ROOT))
+        for path in sorted((ROOT / package).rglob("*.py"))
+        if any(m == "duckdb" or m == "ledger" or m.startswith("ledger.") for m in _imported_modules(path))
+    ]
+    assert not offenders, f"{package}/ works on frames, never on the ledger: {offenders}"
+
+
+def test_the_scan_sees_imports() -> None:
+    assert "prefect" in _imported_modules(ROOT / "flows" / "nightly.py")
