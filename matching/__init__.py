@@ -65,8 +65,7 @@ def match(
     alloc = allocate(book, pay, rec, config)
     got = alloc.group_by("transaction_id").agg(pl.col("amount_cents").sum().alias("got"))
     remainder = (
-        book.select("transaction_id").unique()
-        .join(pay.select("transaction_id", "amount_cents"), on="transaction_id")
+        book.select("transaction_id", pl.col("pay_cents").alias("amount_cents")).unique()
         .join(got, on="transaction_id", how="left")
         .with_columns(pl.col("got").fill_null(0))
         .filter(pl.col("amount_cents") > pl.col("got"))
@@ -76,7 +75,8 @@ def match(
             (pl.col("amount_cents") - pl.col("got")).alias("unallocated_cents"),
         )
     )
-    alloc = alloc.join(rec.select("receivable_id", "kassenzeichen"), on="receivable_id")
+    if "kassenzeichen" not in alloc.columns:  # designate's book carries it: no join with the items
+        alloc = alloc.join(rec.select("receivable_id", "kassenzeichen"), on="receivable_id")
     pool = alloc.select("transaction_id", "receivable_id", "kassenzeichen", "amount_cents")
     if prior_allocations is not None and prior_allocations.height:
         pool = pl.concat([conform(prior_allocations, ALLOCATION_SCHEMA).select(pool.columns), pool])

@@ -25,12 +25,16 @@ def class_rank(cfg: MatchConfig) -> pl.Expr:
 
 
 def allocate(book: pl.DataFrame, pay: pl.DataFrame, rec: pl.DataFrame, cfg: MatchConfig) -> pl.DataFrame:
-    """Allocation rows (transaction_id, receivable_id, amount_cents, rule, confidence) with amount > 0."""
+    """Allocation rows (transaction_id, receivable_id, amount_cents, rule, confidence) with amount > 0.
+
+    With ``kassenzeichen`` in ``book`` (as from :func:`matching.designate.designate`) the rows carry it."""
+    kz = [c for c in ("kassenzeichen",) if c in book.columns]
     # most sets are one payment for one item: the overlap is min(payment, open); no tape needed
     if {"single", "pay_cents", "open"} <= set(book.columns):  # marked by designate: no joins needed
         rest = book.filter(~pl.col("single"))
         simple = book.filter(pl.col("single")).select(
-            "transaction_id", "receivable_id", pl.min_horizontal("pay_cents", "open").alias("amount_cents"), "rule", "confidence")
+            "transaction_id", "receivable_id", pl.min_horizontal("pay_cents", "open").alias("amount_cents"), "rule", "confidence",
+            *kz)
     else:
         size = book.group_by("set_key").agg(pl.len().alias("n_rows"), pl.col("transaction_id").n_unique().alias("n_pay"))
         single = size.filter((pl.col("n_rows") == 1) & (pl.col("n_pay") == 1)).select("set_key")
@@ -39,14 +43,14 @@ def allocate(book: pl.DataFrame, pay: pl.DataFrame, rec: pl.DataFrame, cfg: Matc
             .join(pay.select("transaction_id", "amount_cents"), on="transaction_id")
             .join(rec.select("receivable_id", pl.col("amount_cents").alias("open")), on="receivable_id")
             .select("transaction_id", "receivable_id", pl.min_horizontal("amount_cents", "open").alias("amount_cents"),
-                    "rule", "confidence")
+                    "rule", "confidence", *kz)
         )
         rest = book.join(single, on="set_key", how="anti")
     simple = simple.filter(pl.col("amount_cents") > 0)
-    return pl.concat([simple, _tape(rest, pay, rec, cfg)])
+    return pl.concat([simple, _tape(rest, pay, rec, cfg, kz)])
 
 
-def _tape(book: pl.DataFrame, pay: pl.DataFrame, rec: pl.DataFrame, cfg: MatchConfig) -> pl.DataFrame:
+def _tape(book: pl.DataFrame, pay: pl.DataFrame, rec: pl.DataFrame, cfg: MatchConfig, kz: list[str]) -> pl.DataFrame:
     """The general case: several payments and/or several items per designated set."""
     items = (
         book.select("set_key", "receivable_id").unique()
@@ -74,12 +78,12 @@ def _tape(book: pl.DataFrame, pay: pl.DataFrame, rec: pl.DataFrame, cfg: MatchCo
     uses_order = (pl.col("n_open") > 1) & (pl.col("c_end") < pl.col("d_total"))
     return (
         pays.join(items, on="set_key")
-        .join(book.select("transaction_id", "receivable_id", "rule", "confidence"), on=["transaction_id", "receivable_id"])
+        .join(book.select("transaction_id", "receivable_id", "rule", "confidence", *kz), on=["transaction_id", "receivable_id"])
         .with_columns(overlap.alias("alloc"))
         .filter(pl.col("alloc") > 0)
         .select(
             "transaction_id", "receivable_id", pl.col("alloc").alias("amount_cents"),
             pl.when(uses_order).then(pl.col("order_rule")).otherwise(pl.col("rule")).alias("rule"),
-            "confidence",
+            "confidence", *kz,
         )
     )

@@ -133,7 +133,8 @@ def designate(
     """Decide per payment. Returns ``(book, held, cands, kept)``.
 
     ``book``: transaction_id, receivable_id, rule, confidence, set_key — item sets to allocate (and for
-    :func:`matching.allocate.allocate`: single — the set is this one item and payment; pay_cents, open).
+    :func:`matching.allocate.allocate`: single — the set is this one item and payment; pay_cents, open,
+    kassenzeichen).
     ``held``: transaction_id, reason — payments not booked. ``cands``: transaction_id, receivable_id,
     score, why — evidence shown to the clerk for held payments. ``kept``: the items (rows of ``rec``)
     that any payment could designate; every receivable_id of ``book`` and ``cands`` is among them.
@@ -161,7 +162,7 @@ def designate(
     # row k of pay_i is payment number k (the join with the owners need not keep the row order)
     pay_i = pay.select("transaction_id", "amount_cents", "payer_debtor", "counterparty_name", "ultimate_party").sort(
         "transaction_id")
-    rec_i = rec.select("receivable_id", "debtor_id", "debtor_name", pl.col("amount_cents").alias("open"))
+    rec_i = rec.select("receivable_id", "debtor_id", "debtor_name", pl.col("amount_cents").alias("open"), "kassenzeichen")
     found = (
         found.join(rec_i.select("receivable_id").with_row_index("_r"), on="receivable_id")
         .select(pl.col("transaction_id").alias("_t"), "_r", "level")
@@ -232,7 +233,7 @@ def designate(
         cand.join(per.filter(pl.col("reason").is_null()).select("_t", "set_key", "amount_cents"), on="_t")
         .with_columns(((pl.col("n_items") == 1) & (pl.len().over("_r") == 1)).alias("single"))
         .select("transaction_id", "receivable_id", rules.alias("rule"), conf.alias("confidence"), "set_key",
-                "single", pl.col("amount_cents").alias("pay_cents"), "open")
+                "single", pl.col("amount_cents").alias("pay_cents"), "open", "kassenzeichen")
     )
     held_known = per.filter(pl.col("reason").is_not_null()).select("transaction_id", "reason")
     looked = refs.filter(pl.col("kind") == "exact")["transaction_id"].unique()
