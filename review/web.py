@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.templating import Jinja2Templates
 
+from outputs.klaerungsliste import REASON_TEXT
 from review.amounts import format_cents
 from review.config import ReviewConfig
 from review.state import PublishedState
@@ -56,6 +57,7 @@ def make_templates() -> Jinja2Templates:
         lstrip_blocks=True,
     )
     env.filters["money"] = format_cents
+    env.filters["reason_text"] = lambda code: REASON_TEXT.get(code or "", code or "")
     return Jinja2Templates(env=env)
 
 

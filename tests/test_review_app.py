@@ -189,6 +189,7 @@ def test_detail_shows_raw_text_iban_verdict_and_why(env: dict[str, Any]) -> None
     assert "DE54 1002 0030 1234 5678 90" in html and 'class="verdict ok"' in html
     assert "Referenz gefunden" in html and "IBAN bekannt" in html and "Name 100 %" in html
     assert "1234.5678.9029" in html and "Abgleich: 0.90" in html
+    assert "Mehrere Forderungen passen gleich gut" in html     # the reason code explained in German
     bad = client.get(item("tx-xss")).text
     assert 'class="verdict bad"' in bad and "ungültig: Invalid checksum digits" in bad
     searched = client.get(item("tx-noref"), params={"items_q": "Korn"}).text
