@@ -16,7 +16,7 @@ import polars as pl
 
 from synth import camt_render, mt940_render, rand
 from synth.accounts import TREASURY_ACCOUNTS
-from synth.bookings import StatementHeader, conform_bookings
+from synth.bookings import StatementHeader, business_days, conform_bookings
 from synth.names import DEBTOR_BANKS, FIRST_NAMES, LAST_NAMES
 from synth.numbers import format_kassenzeichen, german_iban, kassenzeichen_from_bodies
 
@@ -35,16 +35,6 @@ _KINDS = (
 _PURPOSE_WORDS = ("Grundsteuer", "Abfallgebuehren", "Hundesteuer 2026", "Kita-Beitrag", "Gewerbesteuer",
                   "Bussgeld", "Grundbesitzabgaben", "Rechnung")
 _KZ_PREFIX = ("Kassenzeichen ", "KZ ", "Kassenzeichen: ", "Az. ", "", "Kassenz. ")
-
-
-def _business_days(first: dt.date, count: int) -> list[dt.date]:
-    days: list[dt.date] = []
-    d = first
-    while len(days) < count:
-        if d.weekday() < 5:
-            days.append(d)
-        d += dt.timedelta(days=1)
-    return days
 
 
 def random_bookings(n: int, seed: int, offset: int, days: list[dt.date], ref_prefix: str) -> pl.DataFrame:
@@ -126,7 +116,7 @@ def _blocks(n_entries: int, seed: int, bank: str, render: Callable[[pl.DataFrame
     """Statements with their bookings and rendered entries, made ten statements at a time."""
     account = TREASURY_ACCOUNTS[bank]
     n_statements = max(1, -(-n_entries // ENTRIES_PER_STATEMENT))
-    days = _business_days(FIRST_DAY, n_statements)
+    days = business_days(FIRST_DAY, n_statements)
     balance = 1_000_000_00
     for first in range(0, n_statements, _STATEMENTS_PER_BLOCK):
         offset = first * ENTRIES_PER_STATEMENT

@@ -7,7 +7,7 @@ Sammler of one day's direct-debit collections); the MT940 writer books every row
 from __future__ import annotations
 
 import dataclasses
-from datetime import date
+from datetime import date, timedelta
 
 import polars as pl
 
@@ -87,3 +87,14 @@ def cents_text(cents: int, sep: str = ",") -> str:
     """One absolute amount in cents as text with ``sep`` as decimal mark."""
     a = abs(cents)
     return f"{a // 100}{sep}{a % 100:02d}"
+
+
+def business_days(start: date, count: int) -> list[date]:
+    """``count`` booking days from ``start`` on (Monday to Friday)."""
+    out: list[date] = []
+    d = start
+    while len(out) < count:
+        if d.weekday() < 5:
+            out.append(d)
+        d += timedelta(days=1)
+    return out

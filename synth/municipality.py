@@ -21,7 +21,7 @@ import polars as pl
 
 from synth import camt_render, mt940_render
 from synth.accounts import TREASURY_ACCOUNTS
-from synth.bookings import StatementHeader, conform_bookings
+from synth.bookings import StatementHeader, business_days, conform_bookings
 from synth.cases import Payment, assign_banks_and_days, make_payments
 from synth.claims import make_items
 from synth.debtors import make_debtors
@@ -29,17 +29,6 @@ from synth.generated import TRUTH_SCHEMA, GeneratedSet
 from synth.writing import open_items_csv, readme_text, tenant_toml
 
 BANKS = ("sparkasse", "volksbank")
-
-
-def business_days(start: dt.date, count: int) -> list[dt.date]:
-    """``count`` booking days from ``start`` on (Monday to Friday)."""
-    out: list[dt.date] = []
-    d = start
-    while len(out) < count:
-        if d.weekday() < 5:
-            out.append(d)
-        d += dt.timedelta(days=1)
-    return out
 
 
 def statement_number(day: dt.date) -> int:

@@ -19,8 +19,8 @@ import polars as pl
 
 from synth import camt_render, mt940_render, rand
 from synth.accounts import TREASURY_ACCOUNTS
-from synth.bench import ENTRIES_PER_STATEMENT, FIRST_DAY, _business_days
-from synth.bookings import StatementHeader, conform_bookings
+from synth.bench import ENTRIES_PER_STATEMENT, FIRST_DAY
+from synth.bookings import StatementHeader, business_days, conform_bookings
 from synth.generated import TRUTH_SCHEMA, GeneratedSet
 from synth.names import DEBTOR_BANKS, FIRST_NAMES, HAUSVERWALTUNGEN, LAST_NAMES
 from synth.numbers import format_kassenzeichen, german_iban, kassenzeichen_from_bodies
@@ -174,7 +174,7 @@ def generate_scale(out_dir: Path, *, n_items: int, n_payments: int, seed: int = 
     for bank in ("sparkasse", "volksbank"):
         rows = pays.filter(pl.col("bank") == bank).with_row_index("j").with_columns(pl.col("j").cast(pl.Int64))
         n_st = max(1, -(-rows.height // ENTRIES_PER_STATEMENT))
-        days = _business_days(FIRST_DAY, n_st)
+        days = business_days(FIRST_DAY, n_st)
         prefix = "1" if bank == "sparkasse" else "2"
         rows = rows.with_columns(
             pl.lit(pl.Series(days, dtype=pl.Date)).gather(pl.col("j") // ENTRIES_PER_STATEMENT).alias("booking_date"),
