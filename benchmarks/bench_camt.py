@@ -22,11 +22,12 @@ import json
 import os
 import random
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from child import run_child
 
 ROOT = Path(__file__).resolve().parent.parent
 NS = "urn:iso:std:iso:20022:tech:xsd:camt.053.001.08"
@@ -169,17 +170,8 @@ def worker(name: str, path: Path) -> None:
 
 
 def measure(name: str, path: Path) -> dict[str, float]:
-    """Run one contender in a fresh subprocess; its peak RSS comes from ``os.wait4``'s rusage."""
-    proc = subprocess.Popen([sys.executable, __file__, "--worker", name, str(path)], stdout=subprocess.PIPE)
-    assert proc.stdout is not None
-    out = proc.stdout.read()
-    _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode != 0:
-        raise SystemExit(f"{name} failed with {proc.returncode}")
-    result = json.loads(out)
-    result["rss_mb"] = usage.ru_maxrss / 1024
-    return result
+    """One contender in a fresh subprocess (:func:`child.run_child`): its figures and peak RSS."""
+    return run_child(__file__, name, path)
 
 
 def main() -> None:

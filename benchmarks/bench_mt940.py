@@ -21,11 +21,12 @@ import os
 import platform
 import re
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from child import run_child
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs" / "BENCHMARKS.md"
@@ -79,18 +80,8 @@ def _worker(kind: str, path: str) -> None:
 
 
 def _run(kind: str, path: Path) -> dict[str, float]:
-    """One subprocess run: entries, seconds (inside the child) and the child's peak RSS in MB."""
-    proc = subprocess.Popen([sys.executable, __file__, "--worker", kind, str(path)], stdout=subprocess.PIPE)
-    assert proc.stdout is not None
-    out = proc.stdout.read()
-    _pid, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode != 0:
-        raise SystemExit(f"{kind} failed with exit code {proc.returncode}")
-    result = json.loads(out)
-    result["rss_mb"] = usage.ru_maxrss / 1024  # Linux: kilobytes
-    result["cpu"] = usage.ru_utime + usage.ru_stime  # whole child: interpreter start, imports, work
-    return result
+    """One contender in a fresh subprocess (:func:`child.run_child`): its figures and peak RSS."""
+    return run_child(__file__, kind, path)
 
 
 def _slice(path: Path, entries: int) -> Path:

@@ -1,0 +1,30 @@
+"""Run one benchmark contender in a fresh child process and read its figures.
+
+The child prints one JSON object on stdout; the parent adds the child's peak RSS (``ru_maxrss`` from
+``os.wait4``, Linux kilobytes) and, unless the child measured it itself, its CPU seconds (user +
+system of the whole child: interpreter start, imports, work).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+
+def run_child(script: str, name: str, path: Path) -> dict[str, Any]:
+    """``python script --worker name path`` in a subprocess; its JSON plus ``rss_mb`` and ``cpu``."""
+    proc = subprocess.Popen([sys.executable, script, "--worker", name, str(path)], stdout=subprocess.PIPE)
+    assert proc.stdout is not None
+    out = proc.stdout.read()
+    _pid, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise SystemExit(f"{name} failed with exit code {proc.returncode}")
+    result: dict[str, Any] = json.loads(out)
+    result["rss_mb"] = usage.ru_maxrss / 1024
+    result.setdefault("cpu", usage.ru_utime + usage.ru_stime)
+    return result
