@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -11,6 +12,7 @@ from review.amounts import format_cents
 from review.auth import require_decider, require_tenant, require_user
 from review.csrf import check_csrf
 from review.decide import DecisionForm, build_decision
+from review.users import User
 from review.views_detail import detail_response, find_row
 from review.web import context_of, flash
 
@@ -19,15 +21,21 @@ STATE_NAMES = {"pending": "wartet auf Freigabe", "effective": "wirksam", "withdr
 ACTION_NAMES = {"assign": "Zuordnung", "refund": "Erstattung", "park": "Verwahrgeld", "retry": "Neuer Abgleich"}
 
 
-async def decide(request: Request) -> Response:
-    """POST /t/{tenant}/item/{transaction_id}/decide: record assign | refund | park | retry."""
+async def _checked_post(request: Request) -> tuple[User, str, FormData]:
+    """Every POST here: a logged-in user of this tenant, a valid CSRF token, a role that may decide."""
     user = require_user(request)
     tenant = request.path_params["tenant"]
-    tid = request.path_params["transaction_id"]
     require_tenant(user, tenant)
     form = await request.form()
     check_csrf(request, form)
     require_decider(user)
+    return user, tenant, form
+
+
+async def decide(request: Request) -> Response:
+    """POST /t/{tenant}/item/{transaction_id}/decide: record assign | refund | park | retry."""
+    user, tenant, form = await _checked_post(request)
+    tid = request.path_params["transaction_id"]
     ctx = context_of(request)
     snap = ctx.state.snapshot(tenant)
     row = find_row(snap, tenant, tid)
@@ -60,13 +68,8 @@ async def decide(request: Request) -> Response:
 
 
 async def _review_action(request: Request, approve: bool) -> Response:
-    user = require_user(request)
-    tenant = request.path_params["tenant"]
+    user, tenant, form = await _checked_post(request)
     decision_id = request.path_params["decision_id"]
-    require_tenant(user, tenant)
-    form = await request.form()
-    check_csrf(request, form)
-    require_decider(user)
     state_dir = context_of(request).config.state_dir
     note = str(form.get("note") or "").strip()[:2000]
     target = next((d for d in context_of(request).state.decisions(tenant) if d.decision_id == decision_id), None)
