@@ -35,6 +35,13 @@ class MatchResult:
     summary: dict[str, Any] = field(default_factory=dict)
 
 
+def _bank_ids(df: pl.DataFrame, meta: pl.DataFrame, cols: tuple[str, ...]) -> pl.DataFrame:
+    """``df`` with its payment numbers (``transaction_id`` = ``seq``) replaced by the bank rows' own ids and
+    ``cols`` of ``meta`` (row k of ``meta`` is payment number k): a gather, no join on string ids."""
+    at = df["transaction_id"]
+    return df.with_columns(*(meta[c].gather(at).alias(c) for c in cols))
+
+
 def match(
     transactions: pl.DataFrame,
     receivables: pl.DataFrame,
@@ -52,16 +59,25 @@ def match(
     if rec["kz_norm"].null_count():  # only then: a string pass over millions of items costs seconds
         rec = rec.with_columns(pl.col("kz_norm").fill_null(pl.col("kassenzeichen").str.replace_all(r"\D", "")))
     tx = classify(transactions, config)
+    # integer row keys: from here on a bank row's ``transaction_id`` is its ``seq`` (row k of ``tx`` is
+    # number k); joins, group-bys and sorts on it are several times cheaper than on the string ids, which
+    # come back by a gather at the end
+    meta = tx.select("transaction_id", "bank_ref", "booking_date", "amount_cents")
+    tx = tx.with_columns(pl.col("seq").alias("transaction_id"))
+    key = tx.schema["seq"]
     pay = tx.filter(pl.col("kind") == PAYMENT)
-    book, held, cands, kept = designate(pay, rec, config)
+    rec_all = rec
+    book, held, cands, rec = designate(pay, rec, config)
     # from here on only items that a payment designates, suggests or an earlier allocation names
-    # are looked up: joins against a few thousand instead of millions of open items
-    named = [book.select("receivable_id"), cands.select("receivable_id")]
-    base = kept  # holds every item named by book and cands
+    # (``rec`` holds every item named by book and cands; earlier allocations may name any item)
+    prior = None
     if prior_allocations is not None and prior_allocations.height:
-        named.append(prior_allocations.select(pl.col("receivable_id").cast(pl.String)))
-        base = rec
-    rec_all, rec = rec, base.join(pl.concat(named).unique(), on="receivable_id", how="semi")
+        prior = conform(prior_allocations, ALLOCATION_SCHEMA).select("transaction_id", "receivable_id", "kassenzeichen",
+                                                                     "amount_cents")
+        # earlier runs' payments are numbered after this run's rows
+        prior = prior.with_columns((pl.col("transaction_id").rank("dense").cast(key) - 1 + tx.height).alias("transaction_id"))
+        named = pl.concat([rec.select("receivable_id"), prior.select("receivable_id")]).unique()
+        rec = rec_all.join(named, on="receivable_id", how="semi")
     alloc = allocate(book, pay, rec, config)
     got = alloc.group_by("transaction_id").agg(pl.col("amount_cents").sum().alias("got"))
     remainder = (
@@ -78,36 +94,36 @@ def match(
     if "kassenzeichen" not in alloc.columns:  # designate's book carries it: no join with the items
         alloc = alloc.join(rec.select("receivable_id", "kassenzeichen"), on="receivable_id")
     pool = alloc.select("transaction_id", "receivable_id", "kassenzeichen", "amount_cents")
-    if prior_allocations is not None and prior_allocations.height:
-        pool = pl.concat([conform(prior_allocations, ALLOCATION_SCHEMA).select(pool.columns), pool])
+    if prior is not None:
+        pool = pl.concat([prior, pool])
     rets = tx.filter(pl.col("kind") == RETURN)
     reversals, held_r = reverse_returns(rets, pool, rec, config)
     reversals = reversals.with_columns(pl.lit("dd_return").alias("rule"), pl.lit(1.0).alias("confidence"))
-    meta = tx.select("transaction_id", "seq", "bank_ref", "booking_date", "amount_cents")
     allocations = (
         pl.concat([alloc.select(reversals.columns), reversals])
-        .join(meta.drop("amount_cents"), on="transaction_id")
         .with_columns(pl.lit("auto").alias("decided_by"))
-        .sort(["seq", "receivable_id"])
+        .sort(["transaction_id", "receivable_id"])
     )
-    allocations = conform(allocations, ALLOCATION_SCHEMA)
-    held_all = pl.concat([held, held_r])
     names, left_out = name_suggestions(held, pay, rec_all, config)
-    all_cands = pl.concat([cands, names])
-    rec = pl.concat([rec, rec_all.join(names.select("receivable_id").unique(), on="receivable_id", how="semi")]).unique(
-        "receivable_id")
+    if "kassenzeichen" not in names.columns:
+        rec = pl.concat([rec, rec_all.filter(pl.col("receivable_id").is_in(names["receivable_id"].implode()))]).unique(
+            "receivable_id")
+    amounts = pl.lit(meta["amount_cents"])
     unresolved = (
         pl.concat([
-            held_all.join(meta, on="transaction_id").with_columns(pl.col("amount_cents").alias("unallocated_cents")),
-            remainder.join(meta, on="transaction_id"),
+            pl.concat([held, held_r]).with_columns(amounts.gather(pl.col("transaction_id")).alias("unallocated_cents")),
+            remainder,
         ], how="diagonal")
-        .join(candidates_json(all_cands, rec, config), on="transaction_id", how="left")
+        .join(candidates_json(pl.concat([cands, names], how="diagonal"), rec, config), on="transaction_id", how="left")
         .with_columns(pl.col("candidates").fill_null("[]"))
-        .sort(["seq", "reason"])
+        .sort(["transaction_id", "reason"])
     )
-    unresolved = conform(unresolved, UNRESOLVED_SCHEMA)
-    assert_schema(allocations, ALLOCATION_SCHEMA, "matching allocations")
-    assert_schema(unresolved, UNRESOLVED_SCHEMA, "matching unresolved")
     summary = summarise(tx, allocations, unresolved)
     summary["name_pairs_left_out"] = left_out
+    allocations = conform(_bank_ids(allocations, meta, ("transaction_id", "bank_ref", "booking_date")), ALLOCATION_SCHEMA)
+    unresolved = conform(_bank_ids(unresolved, meta, ("transaction_id", "bank_ref", "booking_date", "amount_cents")),
+                         UNRESOLVED_SCHEMA)
+    assert_schema(allocations, ALLOCATION_SCHEMA, "matching allocations")
+    assert_schema(unresolved, UNRESOLVED_SCHEMA, "matching unresolved")
     return MatchResult(allocations, unresolved, summary)
+

@@ -14,10 +14,17 @@ from matching.config import MatchConfig
 PAYMENT = "payment"
 RETURN = "return"
 SKIP_REASONS = ("pending", "bank_fee", "debit", "zero_amount")
+#: The transaction columns matching reads: only these are carried (and sorted) through a run.
+COLUMNS = (
+    "transaction_id", "booking_date", "bank_ref", "amount_cents", "original_amount_cents", "booked", "tx_code",
+    "return_reason", "counterparty_name", "counterparty_iban", "ultimate_party", "remittance", "end_to_end_id",
+    "creditor_ref",
+)
 
 
 def classify(tx: pl.DataFrame, cfg: MatchConfig) -> pl.DataFrame:
-    """``tx`` with ``kind`` (payment | return | a skip reason) and ``seq`` (processing order, from 0).
+    """The :data:`COLUMNS` of ``tx`` with ``kind`` (payment | return | a skip reason) and ``seq``
+    (processing order, from 0), sorted by ``seq``.
 
     The order is booking date, then bank_ref, then transaction_id: independent of file order.
     """
@@ -32,7 +39,7 @@ def classify(tx: pl.DataFrame, cfg: MatchConfig) -> pl.DataFrame:
         .otherwise(pl.lit(PAYMENT))
     )
     return (
-        tx.with_columns(kind.alias("kind"))
+        tx.select(*COLUMNS, kind.alias("kind"))
         .sort(["booking_date", "bank_ref", "transaction_id"], nulls_last=True)
         .with_row_index("seq")
     )
