@@ -1,0 +1,142 @@
+"""Which open items each payment's evidence points at: one probe of the export per kind of evidence.
+
+Evidence tiers, strongest first (a payment later uses only its strongest tier):
+
+0. ``reference.exact``    a Kassenzeichen with a valid check digit (or an ``external_ref`` token)
+1. ``reference.window``   a valid Kassenzeichen glued to a neighbouring number
+2. ``reference.typo``     one wrong digit / one swap, repaired to exactly one Kassenzeichen (if
+                          several are one edit away: to the one whose open amount is the payment)
+3. ``iban_amount``        payer IBAN of exactly one debtor, exactly one of its items has the amount
+
+Items are named by their row number ``_r`` in the export: the export is probed a few times with small
+key sets (integer keys where a Kassenzeichen fits an Int64), and no string of the millions of items is
+copied or joined here. Typo repair looks only at payments that no reference found, the IBAN fallback
+only at payments that nothing else found.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from matching.config import MatchConfig
+from matching.refexpr import text_tokens
+from matching.typos import typo_repairs
+
+
+def normalised_iban(col: str) -> pl.Expr:
+    """An IBAN without spaces, upper case."""
+    return pl.col(col).str.replace_all(" ", "", literal=True).str.to_uppercase()
+
+
+def iban_owner(rec: pl.DataFrame, ibans: pl.Series) -> pl.DataFrame:
+    """``ibans`` (normalised) → the one debtor each is known for; IBANs known for several debtors or for
+    none are left out. Only items holding one of ``ibans`` are read: as one normalised value (a probe),
+    or in a list / with spaces or lower case (the few values with other characters, split here)."""
+    wanted = ibans.drop_nulls().unique().implode()
+    raw = pl.col("debtor_iban")
+    return (
+        rec.lazy()
+        .filter(raw.is_in(wanted) | raw.str.contains("[^A-Z0-9]"))
+        .select("debtor_id", raw.str.split(",").alias("iban"))
+        .explode("iban")
+        .with_columns(pl.col("iban").str.replace_all(r"[\s;]", "").str.to_uppercase())
+        .filter(pl.col("iban").is_in(wanted))
+        .unique()
+        .group_by("iban")
+        .agg(pl.col("debtor_id").first(), pl.len().alias("n"))
+        .filter(pl.col("n") == 1)
+        .select("iban", pl.col("debtor_id").alias("payer_debtor"))
+        .collect()
+    )
+
+
+def item_key(digits: int) -> pl.Expr:
+    """The join key of an item's Kassenzeichen: ``kz_norm`` as an Int64 when it is ``digits`` ASCII digits
+    (else null) for ``digits`` ≤ 18 — integer probes of millions of items are several times cheaper than
+    string probes — and ``kz_norm`` itself for longer numbers."""
+    kz = pl.col("kz_norm")
+    if digits > 18:
+        return kz.alias("_k")
+    plain = (kz.str.len_bytes() == digits) & ~kz.str.starts_with("+")  # "+1234…" would cast like "01234…"
+    return pl.when(plain).then(kz.cast(pl.Int64, strict=False)).alias("_k")
+
+
+def ref_key(col: str, digits: int) -> pl.Expr:
+    """The join key of a reference string (``digits`` digits) matching :func:`item_key`."""
+    return (pl.col(col) if digits > 18 else pl.col(col).cast(pl.Int64, strict=False)).alias("_k")
+
+
+def _among(keys: pl.Series) -> pl.Expr:
+    """Items whose ``_k`` is one of ``keys`` (already keys of :func:`ref_key`)."""
+    return pl.col("_k").is_in(keys.drop_nulls().unique().implode())
+
+
+def evidence(pay: pl.DataFrame, refs: pl.DataFrame, rec: pl.DataFrame, cfg: MatchConfig) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """``(found, typo_fits)``: found = (transaction_id, _r, level) for every tier; typo_fits =
+    (transaction_id, _r) for references one edit away from several Kassenzeichen (suggestions only).
+
+    ``pay``: transaction_id, amount_cents, payer_debtor and the text columns; ``refs``: of
+    :func:`matching.refexpr.reference_candidates`; ``rec``: the export with ``_r`` (row number) and ``_k``
+    (:func:`item_key`).
+    """
+    n = cfg.digits
+    t_dtype = pay.schema["transaction_id"]
+    valid = refs.filter(pl.col("valid")).select(
+        "transaction_id", ref_key("ref", n), pl.when(pl.col("kind") == "exact").then(0).otherwise(1).cast(pl.Int32).alias("level"))
+    named = rec.filter(_among(valid["_k"])).select("_r", "_k")
+    frames = [valid.join(named, on="_k").select("transaction_id", "_r", "level")]
+    ext = rec.filter(pl.col("external_ref").is_not_null()).select(
+        "_r", pl.col("external_ref").str.to_uppercase().str.replace_all(r"[^A-Z0-9]", "").alias("token"))
+    if ext.height:
+        frames.append(text_tokens(pay, cfg).join(ext, on="token").select("transaction_id", "_r", pl.lit(0, pl.Int32).alias("level")))
+    found = pl.concat(frames).unique()
+    typo_fits = pl.DataFrame(schema={"transaction_id": t_dtype, "_r": rec.schema["_r"]})
+    if cfg.typo_repair:
+        found, typo_fits = _typos(pay, refs, rec, found, cfg)
+    if cfg.iban_amount:
+        found = pl.concat([found, _iban_amount(pay, rec, found)])
+    return found, typo_fits
+
+
+def _typos(
+    pay: pl.DataFrame, refs: pl.DataFrame, rec: pl.DataFrame, found: pl.DataFrame, cfg: MatchConfig
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """``found`` plus typo repairs (level 2) of payments nothing found yet, and the ambiguous fits."""
+    n = cfg.digits
+    todo = refs.filter(pl.col("kind") == "exact").join(found, on="transaction_id", how="anti")
+    index = rec.select("kz_norm", pl.col("_k").alias("_kz")) if n <= 18 else rec.select("kz_norm")
+    rep = typo_repairs(todo, index, cfg).with_columns(ref_key("kz_norm", n))
+    # the items of repaired Kassenzeichen: one probe of the export with a small key set
+    items = rec.filter(_among(rep["_k"])).select("_r", "_k", "amount_cents")
+    # several Kassenzeichen one edit away: the one whose open amount is exactly the payment decides
+    several = rep.filter(pl.col("n_fits") > 1)
+    kz_open = items.group_by("_k").agg(pl.col("amount_cents").sum().alias("open_sum"))
+    by_amount = (
+        several
+        .join(kz_open, on="_k")
+        .join(pay.select("transaction_id", "amount_cents"), on="transaction_id")
+        .filter(pl.col("open_sum") == pl.col("amount_cents"))
+        .filter(pl.len().over("transaction_id", "ref") == 1)
+    )
+    ok = pl.concat([rep.filter(pl.col("n_fits") == 1).select("transaction_id", "ref", "_k"),
+                    by_amount.select("transaction_id", "ref", "_k")])
+    found = pl.concat([found, ok.join(items, on="_k").select("transaction_id", "_r", pl.lit(2, pl.Int32).alias("level"))])
+    typo_fits = (
+        several.join(by_amount.select("transaction_id", "ref"), on=["transaction_id", "ref"], how="anti")
+        .join(items, on="_k").select("transaction_id", "_r")
+    )
+    return found, typo_fits
+
+
+def _iban_amount(pay: pl.DataFrame, rec: pl.DataFrame, found: pl.DataFrame) -> pl.DataFrame:
+    """Level 3 for payments nothing found: the payer's debtor has open items of exactly the amount."""
+    want = pay.filter(pl.col("payer_debtor").is_not_null()).join(found, on="transaction_id", how="anti").select(
+        "transaction_id", "payer_debtor", "amount_cents")
+    # amounts first (an integer probe), then the few items left by debtor
+    items = (
+        rec.filter((pl.col("amount_cents") > 0) & pl.col("amount_cents").is_in(want["amount_cents"].unique().implode()))
+        .filter(pl.col("debtor_id").is_in(want["payer_debtor"].unique().implode()))
+        .select("_r", "debtor_id", "amount_cents")
+    )
+    return want.join(items, left_on=["payer_debtor", "amount_cents"], right_on=["debtor_id", "amount_cents"]).select(
+        "transaction_id", "_r", pl.lit(3, pl.Int32).alias("level"))
