@@ -106,7 +106,7 @@ def match(
     )
     names, left_out = name_suggestions(held, pay, rec_all, config)
     if "kassenzeichen" not in names.columns:
-        rec = pl.concat([rec, rec_all.filter(pl.col("receivable_id").is_in(names["receivable_id"].implode()))]).unique(
+        rec = pl.concat([rec, rec_all.select(rec.columns).filter(pl.col("receivable_id").is_in(names["receivable_id"].implode()))]).unique(
             "receivable_id")
     amounts = pl.lit(meta["amount_cents"])
     unresolved = (

@@ -15,12 +15,15 @@ from __future__ import annotations
 import polars as pl
 
 from matching.config import MatchConfig
-from matching.evidence import evidence, iban_owner, item_key, normalised_iban
+from matching.evidence import evidence, iban_owner, key_index, normalised_iban
 from matching.names import same_person
 from matching.refexpr import reference_candidates
 
 RULES = ("reference.exact", "reference.window", "reference.typo", "iban_amount")
 CONFIDENCE = (1.0, 0.95, 0.9, 0.8)
+#: The item columns the later steps read (allocation order, returns, candidate lists).
+KEPT = ("receivable_id", "kassenzeichen", "kz_norm", "debtor_id", "debtor_name", "claim_type", "law", "due_date",
+        "amount_cents")
 
 
 def _at(df: pl.DataFrame, idx: pl.Series, cols: tuple[str, ...]) -> pl.DataFrame:
@@ -75,8 +78,7 @@ def designate(
             "payer_debtor"),
     )
     refs = reference_candidates(pay, cfg)
-    rec = rec.with_columns(pl.int_range(pl.len(), dtype=pl.UInt32).alias("_r"), item_key(cfg.digits))
-    found, typo_fits = evidence(pay, refs, rec, cfg)
+    found, typo_fits = evidence(pay, refs, rec, key_index(rec, cfg.digits), cfg)
     found = found.rename({"transaction_id": "_t"})
     # a payment uses its strongest tier only: windows count when no exact reference found an item
     # (a window of an EREF "KZ-date" can hit another, valid Kassenzeichen in a dense numbering)
@@ -136,7 +138,7 @@ def designate(
     ])
     # the strings of the items named, fetched once; the payments' own ids back
     kept_r = pl.concat([book["_r"], cands["_r"]]).unique().sort()
-    kept = rec.select(pl.exclude("_r", "_k").gather(kept_r))
+    kept = rec.select(pl.col(KEPT).gather(kept_r))
     book = pl.concat([book, _at(rec, book["_r"], ("receivable_id", "kassenzeichen"))], how="horizontal")
     cands = pl.concat([cands, _at(rec, cands["_r"], ("receivable_id",))], how="horizontal")
     return (_ids(book.drop("_r"), tid), _ids(held, tid), _ids(cands.drop("_r"), tid), kept)

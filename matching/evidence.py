@@ -30,23 +30,28 @@ def normalised_iban(col: str) -> pl.Expr:
 
 def iban_owner(rec: pl.DataFrame, ibans: pl.Series) -> pl.DataFrame:
     """``ibans`` (normalised) → the one debtor each is known for; IBANs known for several debtors or for
-    none are left out. Only items holding one of ``ibans`` are read: as one normalised value (a probe),
-    or in a list / with spaces or lower case (the few values with other characters, split here)."""
+    none are left out. Only items holding one of ``ibans`` are read: a plain value by a probe, the few
+    values with other characters (lists, spaces, lower case) split and normalised first."""
     wanted = ibans.drop_nulls().unique().implode()
     raw = pl.col("debtor_iban")
-    return (
-        rec.lazy()
-        .filter(raw.is_in(wanted) | raw.str.contains("[^A-Z0-9]"))
+    held = (
+        rec.select("debtor_id", "debtor_iban").filter(raw.is_not_null())  # most items have no IBAN: the tests
+        .with_columns(raw.str.contains("[^A-Z0-9]").alias("_odd"))        # below run on the others only
+        .filter(pl.col("_odd") | raw.is_in(wanted))
+    )
+    odd = (
+        held.filter(pl.col("_odd"))
         .select("debtor_id", raw.str.split(",").alias("iban"))
         .explode("iban")
-        .with_columns(pl.col("iban").str.replace_all(r"[\s;]", "").str.to_uppercase())
+        .select("debtor_id", pl.col("iban").str.replace_all(r"[\s;]", "").str.to_uppercase())
         .filter(pl.col("iban").is_in(wanted))
-        .unique()
+    )
+    return (
+        pl.concat([held.filter(~pl.col("_odd")).select("debtor_id", raw.alias("iban")), odd])
         .group_by("iban")
-        .agg(pl.col("debtor_id").first(), pl.len().alias("n"))
+        .agg(pl.col("debtor_id").first().alias("payer_debtor"), pl.col("debtor_id").n_unique().alias("n"))
         .filter(pl.col("n") == 1)
-        .select("iban", pl.col("debtor_id").alias("payer_debtor"))
-        .collect()
+        .select("iban", "payer_debtor")
     )
 
 
@@ -71,43 +76,53 @@ def _among(keys: pl.Series) -> pl.Expr:
     return pl.col("_k").is_in(keys.drop_nulls().unique().implode())
 
 
-def evidence(pay: pl.DataFrame, refs: pl.DataFrame, rec: pl.DataFrame, cfg: MatchConfig) -> tuple[pl.DataFrame, pl.DataFrame]:
+def key_index(rec: pl.DataFrame, digits: int) -> pl.DataFrame:
+    """``_r`` (row number in ``rec``), ``kz_norm`` and ``_k`` (:func:`item_key`) in one chunk: the frame the
+    probes filter (a frame whose columns are chunked alike is filtered without realigning them)."""
+    return rec.select("kz_norm", item_key(digits)).rechunk().with_row_index("_r")
+
+
+def evidence(
+    pay: pl.DataFrame, refs: pl.DataFrame, rec: pl.DataFrame, ix: pl.DataFrame, cfg: MatchConfig
+) -> tuple[pl.DataFrame, pl.DataFrame]:
     """``(found, typo_fits)``: found = (transaction_id, _r, level) for every tier; typo_fits =
     (transaction_id, _r) for references one edit away from several Kassenzeichen (suggestions only).
 
     ``pay``: transaction_id, amount_cents, payer_debtor and the text columns; ``refs``: of
-    :func:`matching.refexpr.reference_candidates`; ``rec``: the export with ``_r`` (row number) and ``_k``
-    (:func:`item_key`).
+    :func:`matching.refexpr.reference_candidates`; ``rec``: the export; ``ix``: its key index of
+    :func:`key_index`.
     """
     n = cfg.digits
     t_dtype = pay.schema["transaction_id"]
     valid = refs.filter(pl.col("valid")).select(
         "transaction_id", ref_key("ref", n), pl.when(pl.col("kind") == "exact").then(0).otherwise(1).cast(pl.Int32).alias("level"))
-    named = rec.filter(_among(valid["_k"])).select("_r", "_k")
+    named = ix.select("_r", "_k").filter(_among(valid["_k"]))
     frames = [valid.join(named, on="_k").select("transaction_id", "_r", "level")]
-    ext = rec.filter(pl.col("external_ref").is_not_null()).select(
-        "_r", pl.col("external_ref").str.to_uppercase().str.replace_all(r"[^A-Z0-9]", "").alias("token"))
-    if ext.height:
+    if rec["external_ref"].null_count() < rec.height:
+        at = rec["external_ref"].is_not_null().arg_true()
+        ext = pl.DataFrame({"_r": at.cast(ix.schema["_r"]), "token": rec["external_ref"].gather(at)}).with_columns(
+            pl.col("token").str.to_uppercase().str.replace_all(r"[^A-Z0-9]", ""))
         frames.append(text_tokens(pay, cfg).join(ext, on="token").select("transaction_id", "_r", pl.lit(0, pl.Int32).alias("level")))
     found = pl.concat(frames).unique()
-    typo_fits = pl.DataFrame(schema={"transaction_id": t_dtype, "_r": rec.schema["_r"]})
+    typo_fits = pl.DataFrame(schema={"transaction_id": t_dtype, "_r": ix.schema["_r"]})
     if cfg.typo_repair:
-        found, typo_fits = _typos(pay, refs, rec, found, cfg)
+        found, typo_fits = _typos(pay, refs, rec, ix, found, cfg)
     if cfg.iban_amount:
-        found = pl.concat([found, _iban_amount(pay, rec, found)])
+        found = pl.concat([found, _iban_amount(pay, rec, found).with_columns(pl.col("_r").cast(ix.schema["_r"]))])
     return found, typo_fits
 
 
 def _typos(
-    pay: pl.DataFrame, refs: pl.DataFrame, rec: pl.DataFrame, found: pl.DataFrame, cfg: MatchConfig
+    pay: pl.DataFrame, refs: pl.DataFrame, rec: pl.DataFrame, ix: pl.DataFrame, found: pl.DataFrame, cfg: MatchConfig
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """``found`` plus typo repairs (level 2) of payments nothing found yet, and the ambiguous fits."""
     n = cfg.digits
     todo = refs.filter(pl.col("kind") == "exact").join(found, on="transaction_id", how="anti")
-    index = rec.select("kz_norm", pl.col("_k").alias("_kz")) if n <= 18 else rec.select("kz_norm")
+    index = ix.select("kz_norm", pl.col("_k").alias("_kz")) if n <= 18 else ix.select("kz_norm")
     rep = typo_repairs(todo, index, cfg).with_columns(ref_key("kz_norm", n))
     # the items of repaired Kassenzeichen: one probe of the export with a small key set
-    items = rec.filter(_among(rep["_k"])).select("_r", "_k", "amount_cents")
+    items = ix.select("_r", "_k").filter(_among(rep["_k"]))
+    items = items.with_columns(rec["amount_cents"].gather(items["_r"]))
     # several Kassenzeichen one edit away: the one whose open amount is exactly the payment decides
     several = rep.filter(pl.col("n_fits") > 1)
     kz_open = items.group_by("_k").agg(pl.col("amount_cents").sum().alias("open_sum"))
@@ -133,10 +148,9 @@ def _iban_amount(pay: pl.DataFrame, rec: pl.DataFrame, found: pl.DataFrame) -> p
     want = pay.filter(pl.col("payer_debtor").is_not_null()).join(found, on="transaction_id", how="anti").select(
         "transaction_id", "payer_debtor", "amount_cents")
     # amounts first (an integer probe), then the few items left by debtor
-    items = (
-        rec.filter((pl.col("amount_cents") > 0) & pl.col("amount_cents").is_in(want["amount_cents"].unique().implode()))
-        .filter(pl.col("debtor_id").is_in(want["payer_debtor"].unique().implode()))
-        .select("_r", "debtor_id", "amount_cents")
-    )
+    amount = rec["amount_cents"]
+    at = (amount.is_in(want["amount_cents"].unique().implode()) & (amount > 0)).arg_true()
+    items = pl.DataFrame({"_r": at, "debtor_id": rec["debtor_id"].gather(at), "amount_cents": amount.gather(at)}).filter(
+        pl.col("debtor_id").is_in(want["payer_debtor"].unique().implode()))
     return want.join(items, left_on=["payer_debtor", "amount_cents"], right_on=["debtor_id", "amount_cents"]).select(
         "transaction_id", "_r", pl.lit(3, pl.Int32).alias("level"))
