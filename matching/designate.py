@@ -12,11 +12,13 @@ result fetch their strings.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import polars as pl
 
 from matching.config import MatchConfig
 from matching.evidence import evidence, iban_owner, key_index, normalised_iban
-from matching.names import same_person
+from matching.names import name_words, same_words
 from matching.refexpr import reference_candidates
 
 RULES = ("reference.exact", "reference.window", "reference.typo", "iban_amount")
@@ -70,15 +72,21 @@ def designate(
     # payments numbered 0..n-1 (``_t``); their number stands in for transaction_id up to the end
     tid = pay["transaction_id"]
     piban = pay.select(normalised_iban("counterparty_iban"))["counterparty_iban"]
-    owners = iban_owner(rec, piban)
     pay = pay.select(
         pl.int_range(pl.len(), dtype=pl.UInt32).alias("transaction_id"), "amount_cents", "counterparty_name",
         "ultimate_party", "remittance", "end_to_end_id", "creditor_ref",
-        piban.replace_strict(owners["iban"], owners["payer_debtor"], default=None, return_dtype=pl.String).alias(
-            "payer_debtor"),
     )
-    refs = reference_candidates(pay, cfg)
-    found, typo_fits = evidence(pay, refs, rec, key_index(rec, cfg.digits), cfg)
+    # the payments' texts and the export's keys are independent: read side by side (Polars releases the
+    # GIL, and much of either is single-threaded string work)
+    with ThreadPoolExecutor(1) as side:
+        texts = side.submit(reference_candidates, pay, cfg)
+        owners = iban_owner(rec, piban)
+        ix = key_index(rec, cfg.digits)
+        refs = texts.result()
+    pay = pay.with_columns(
+        piban.replace_strict(owners["iban"], owners["payer_debtor"], default=None, return_dtype=pl.String).alias(
+            "payer_debtor"))
+    found, typo_fits = evidence(pay, refs, rec, ix, cfg)
     found = found.rename({"transaction_id": "_t"})
     # a payment uses its strongest tier only: windows count when no exact reference found an item
     # (a window of an EREF "KZ-date" can hit another, valid Kassenzeichen in a dense numbering)
@@ -146,23 +154,26 @@ def designate(
 
 def _payer_is_debtor(doubt: pl.DataFrame, cand: pl.DataFrame, pay: pl.DataFrame, rec: pl.DataFrame) -> pl.Series:
     """The payments of ``doubt`` (amount does not fit) whose payer is recognisably the set's debtor: a
-    known IBAN of the debtor, or the payer's / ultimate party's name (names fetched for these rows only;
-    a set's debtor name is the smallest of its items', as its debtor is the smallest id)."""
+    known IBAN of the debtor, or the payer's / ultimate party's name (names fetched and folded only for
+    the payments the IBAN does not settle; a set's debtor name is the smallest of its items', as its
+    debtor is the smallest id)."""
+    by_iban = (pl.col("payer_debtor") == pl.col("debtor")).fill_null(False)
+    rest = doubt.filter(~by_iban).select("_t")
     names = (
-        cand.join(doubt.select("_t"), on="_t", how="semi")
+        cand.join(rest, on="_t", how="semi")
         .select("_t", pl.lit(rec["debtor_name"]).gather(pl.col("_r")).alias("debtor_name"))
         .group_by("_t").agg(pl.col("debtor_name").min())
+        .with_columns(
+            name_words(pl.col("debtor_name")).alias("dw"),
+            pl.lit(pay["counterparty_name"]).gather(pl.col("_t")).alias("counterparty_name"),
+            pl.lit(pay["ultimate_party"]).gather(pl.col("_t")).alias("ultimate_party"),
+        )
     )
-    doubt = doubt.join(names, on="_t").with_columns(
-        pl.lit(pay["counterparty_name"]).gather(pl.col("_t")).alias("counterparty_name"),
-        pl.lit(pay["ultimate_party"]).gather(pl.col("_t")).alias("ultimate_party"))
+    payer = names.filter(same_words(name_words(pl.col("counterparty_name")), pl.col("dw")))["_t"]
     # (an absent ultimate party is never the debtor: only payments that name one are tested by it)
-    return pl.concat([
-        doubt.filter((pl.col("payer_debtor") == pl.col("debtor")).fill_null(False)
-                     | same_person(pl.col("counterparty_name"), pl.col("debtor_name")))["_t"],
-        doubt.filter(pl.col("ultimate_party").is_not_null()).filter(
-            same_person(pl.col("ultimate_party"), pl.col("debtor_name")))["_t"],
-    ])
+    ultimate = names.filter(pl.col("ultimate_party").is_not_null() & ~pl.col("_t").is_in(payer.implode())).filter(
+        same_words(name_words(pl.col("ultimate_party")), pl.col("dw")))["_t"]
+    return pl.concat([doubt.filter(by_iban)["_t"], payer, ultimate])
 
 
 def _ids(df: pl.DataFrame, tid: pl.Series) -> pl.DataFrame:

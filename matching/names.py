@@ -33,7 +33,11 @@ def name_words(expr: pl.Expr) -> pl.Expr:
 
 def same_person(payer: pl.Expr, debtor: pl.Expr) -> pl.Expr:
     """Whether the payer's name is recognisably the debtor's (both raw names; false when either is empty)."""
-    pw, dw = name_words(payer), name_words(debtor)
+    return same_words(name_words(payer), name_words(debtor))
+
+
+def same_words(pw: pl.Expr, dw: pl.Expr) -> pl.Expr:
+    """:func:`same_person` on the :func:`name_words` of both names (to fold a name once for several tests)."""
     p_full = pw.list.eval(pl.element().filter(pl.element().str.len_chars() > 1))
     p_init = pw.list.eval(pl.element().filter(pl.element().str.len_chars() == 1))
     d_full = dw.list.eval(pl.element().filter(pl.element().str.len_chars() > 1))
