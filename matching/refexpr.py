@@ -9,6 +9,8 @@ between digit groups, and take every digit run of exactly ``digits`` digits (``e
 
 from __future__ import annotations
 
+import functools
+
 import polars as pl
 
 from matching.config import MatchConfig
@@ -21,6 +23,58 @@ def digit(expr: pl.Expr, i: int) -> pl.Expr:
     return expr.str.slice(i, 1).cast(pl.Int32, strict=False)
 
 
+#: digits per look-up table of :func:`check_int` (10⁴ one-byte entries each)
+_CHUNK = 4
+
+
+@functools.cache
+def _chunk_tables(digits: int, scheme: str) -> tuple[pl.Series, ...]:
+    """One table per chunk of ``_CHUNK`` digits, from the right: ``table[v]`` is the chunk's share of the
+    check sum (mod 11 or 10) when its digits read ``v`` — the check digit itself counting once."""
+    mod = 11 if scheme == "mod11" else 10
+    out = []
+    for place in range(0, digits, _CHUNK):
+        width = min(_CHUNK, digits - place)
+        table = []
+        for v in range(10**width):
+            total = 0
+            for i in range(width):
+                d, j = (v // 10**i) % 10, place + i - 1  # j: position from the right of the body
+                if j < 0:  # the check digit
+                    total += d
+                elif scheme == "mod11":
+                    total += d * _WEIGHTS_MOD11[j % 6]
+                else:
+                    total += (d * 2 % 10 + d * 2 // 10) if j % 2 == 0 else d
+            table.append(total % mod)
+        out.append(pl.Series(table, dtype=pl.UInt8))
+    return tuple(out)
+
+
+def check_int(number: pl.Expr, digits: int, scheme: str) -> pl.Expr:
+    """Whether a non-negative Int64 of ``digits`` places (leading zeros allowed, ``digits`` ≤ 18) has a
+    valid ``mod11`` / ``mod10`` check digit (its last digit); null where ``number`` is null. Numbers out of
+    range (negative, more places) are an error: the caller tests the form first.
+
+    The check digit c fits the body's sum S iff (S + c) ≡ 0 (mod 11 resp. 10) — for mod11 this also
+    excludes the never issued check value 10. S + c is summed from table look-ups per 4-digit chunk
+    (two integer divisions for 12 digits instead of two per digit).
+    """
+    mod = 11 if scheme == "mod11" else 10
+    tables = _chunk_tables(digits, scheme)
+    size = 10**_CHUNK
+    terms, rest = [], number
+    for k, table in enumerate(tables):
+        if k == len(tables) - 1:
+            chunk = rest
+        else:
+            high = rest // size
+            chunk, rest = rest - high * size, high
+        terms.append(pl.lit(table).gather(chunk))
+    total = pl.sum_horizontal(terms)  # at most 5 chunks of < 11: fits the UInt8 of the tables
+    return total.is_in([m * mod for m in range(len(tables))])
+
+
 def check_ok(expr: pl.Expr, digits: int, scheme: str) -> pl.Expr:
     """Whether a ``digits``-long digit string has a valid check digit under ``scheme`` (vectorised).
 
@@ -30,21 +84,21 @@ def check_ok(expr: pl.Expr, digits: int, scheme: str) -> pl.Expr:
     well_formed = (expr.str.len_chars() == digits) & expr.str.contains("^[0-9]+$")
     if scheme == "none":
         return well_formed.fill_null(False)
+    if digits <= 18:  # fits an Int64: integer arithmetic is much cheaper than string slices
+        number = pl.when(well_formed).then(expr.cast(pl.Int64, strict=False))  # in range: digits places
+        return (well_formed & check_int(number, digits, scheme)).fill_null(False)
     body = digits - 1
-    # up to 18 digits fit an Int64: integer arithmetic is much cheaper than string slices
-    number = expr.cast(pl.Int64, strict=False) if digits <= 18 else None
     terms = []
     for i in range(body):
         j = body - 1 - i  # position from the right of the body, 0 = rightmost
-        d = digit(expr, i) if number is None else (number // 10 ** (j + 1)) % 10
+        d = digit(expr, i)
         if scheme == "mod11":
             terms.append(d * _WEIGHTS_MOD11[j % 6])
         else:
             terms.append(((d * 2) % 10 + (d * 2) // 10) if j % 2 == 0 else d)
     total = pl.sum_horizontal(terms)
     check = (11 - total % 11) % 11 if scheme == "mod11" else (10 - total % 10) % 10
-    last = digit(expr, body) if number is None else number % 10
-    return (well_formed & (check == last) & (check != 10)).fill_null(False)
+    return (well_formed & (check == digit(expr, body)) & (check != 10)).fill_null(False)
 
 
 def joined_text() -> pl.Expr:
@@ -78,6 +132,32 @@ def running_sum(col: str, key: str) -> pl.Expr:
     return total - pl.when(first).then(total - pl.col(col)).otherwise(None).forward_fill()
 
 
+#: the separators a payer or a bank puts between digit groups (``\s``: any Unicode white space)
+_SEP = r"[.\s/\-]"
+
+
+def _stretches(tx: pl.DataFrame, n: int) -> pl.DataFrame:
+    """transaction_id, ``s`` (one stretch per row), ``run`` (its digits), ``k`` (stretches of the payment)."""
+    text = tx.select("transaction_id", joined_text().alias("_t"))
+    # RF check digits removed only where an RF occurs ((?i)RF: no other letter case-folds to R or F)
+    rf = text["_t"].str.contains("[Rr][Ff]")
+    if rf.any():
+        text = pl.concat([text.filter(~rf), text.filter(rf).with_columns(
+            pl.col("_t").str.replace_all(r"(?i)\bRF\d\d", " "))])
+    return (
+        text.select("transaction_id", pl.col("_t").str.extract_all(rf"\d[\d.\s/\-]{{{n - 2},}}\d").alias("s"))
+        .with_columns(pl.col("s").list.len().alias("k"))
+        .explode("s")
+        .drop_nulls("s")
+        .with_columns(pl.col("s").str.replace_all(_SEP, "").alias("run"))
+    )
+
+
+def _rows(df: pl.DataFrame, idx: pl.Series) -> pl.DataFrame:
+    """The rows of ``df`` at the positions ``idx`` (a gather: cheaper than a join)."""
+    return df.select(pl.all().gather(idx))
+
+
 def reference_candidates(tx: pl.DataFrame, cfg: MatchConfig) -> pl.DataFrame:
     """One row per (transaction_id, ref, kind) with ``kind`` exact | window and ``valid`` (check digit).
 
@@ -86,48 +166,56 @@ def reference_candidates(tx: pl.DataFrame, cfg: MatchConfig) -> pl.DataFrame:
     glued to it by a space). ``exact``: ``digits`` digits made of whole digit groups of a stretch
     (``11/2026 5077 5195 6274`` holds ``507751956274``). ``window``: any other ``digits``-long slice
     of a stretch's digits, or of a longer digit run, up to ``max_run`` digits (``RG4711`` + reference).
-    ``tx`` needs transaction_id, remittance, end_to_end_id, creditor_ref. Eager on purpose: as one
-    lazy plan this ran twice as long.
+    ``tx`` needs transaction_id, remittance, end_to_end_id, creditor_ref.
     """
     n = cfg.digits
-    # the text is built once (both extractions below read it)
-    tx = tx.select("transaction_id", plain_digits_text().alias("_text"))
-    plain = pl.col("_text")
-    stretches = (
-        tx.select("transaction_id", plain.str.extract_all(rf"\d[\d.\s/\-]{{{n - 2},}}\d").alias("s"))
-        .explode("s")
-        .drop_nulls("s")
-        .unique()
-        .with_row_index("sid")
-    )
+    st = _stretches(tx, n).with_columns(pl.col("run").str.len_chars().alias("nd"))
+    # a stretch of exactly n digits (most of them) is one exact reference: all its groups, no window;
+    # the payment's only stretch gives one row, so those rows need no de-duplication
+    whole = pl.col("nd") == n
+    single = st.filter(whole & (pl.col("k") == 1)).select("transaction_id", pl.col("run").alias("ref"))
+    exact = [st.filter(whole & (pl.col("k") > 1)).select("transaction_id", pl.col("run").alias("ref"))]
+    # longer stretches: whole groups adding up to n digits, found by an equi-join start + n = end
+    long = st.filter(pl.col("nd") > n).select("transaction_id", "run", "nd", "s")
     groups = (
-        stretches.select("sid", pl.col("s").str.extract_all(r"\d+").alias("g"))
+        long.select(pl.col("s").str.extract_all(r"\d+").alias("g")).with_row_index("sid")
         .explode("g")
         .with_columns(pl.col("g").str.len_chars().cast(pl.Int64).alias("len"))
         .with_columns(running_sum("len", "sid").alias("end"))
         .with_columns((pl.col("end") - pl.col("len")).alias("start"))
     )
-    runs = stretches.select("transaction_id", "sid", pl.col("s").str.replace_all(r"[.\s/\-]", "").alias("run"))
-    exact = (
-        groups.select("sid", "start").join(groups.select("sid", "end"), on="sid")
-        .filter(pl.col("end") - pl.col("start") == n)
-        .join(runs, on="sid")
-        .select("transaction_id", pl.col("run").str.slice(pl.col("start"), n).alias("ref"), pl.lit("exact").alias("kind"))
-    )
-    frames = [exact]
+    pairs = groups.select("sid", "start").join(
+        groups.select("sid", "end"), left_on=["sid", pl.col("start") + n], right_on=["sid", "end"])
+    hit = long.select("transaction_id", "run").pipe(_rows, pairs["sid"]).with_columns(pairs["start"])
+    exact.append(hit.select("transaction_id", pl.col("run").str.slice(pl.col("start"), n).alias("ref")))
+    out = [single.with_columns(pl.lit("exact").alias("kind")),
+           pl.concat(exact).unique().with_columns(pl.lit("exact").alias("kind"))]
     if cfg.check_digit != "none":
-        glued = tx.select("transaction_id", plain.str.extract_all(rf"\d{{{n + 1},}}").alias("run")).explode("run")
-        long_runs = pl.concat([runs.select("transaction_id", "run"), glued]).drop_nulls("run").filter(
-            pl.col("run").str.len_chars().is_between(n + 1, cfg.max_run)).unique()
+        # windows: every n-slice of a stretch's digits up to max_run long, and of each digit run of more
+        # than n digits (all of them lie in a stretch; only needed where the stretch is too long itself)
+        fits = pl.col("nd").is_between(n + 1, cfg.max_run)
+        glued = groups.filter(pl.col("len").is_between(n + 1, cfg.max_run)).filter(
+            pl.col("sid").is_in(long.with_row_index("sid").filter(~fits)["sid"].implode()))
+        runs = pl.concat([
+            long.filter(fits).select("transaction_id", "run"),
+            long.select("transaction_id").pipe(_rows, glued["sid"]).with_columns(glued["g"].alias("run")),
+        ])
         windows = (
-            long_runs.with_columns(pl.int_ranges(0, pl.col("run").str.len_chars() - n + 1).alias("off"))
+            runs.with_columns(pl.int_ranges(0, pl.col("run").str.len_chars() - n + 1).alias("off"))
             .explode("off")
-            .select("transaction_id", pl.col("run").str.slice(pl.col("off"), n).alias("ref"), pl.lit("window").alias("kind"))
+            .select("transaction_id", pl.col("run").str.slice(pl.col("off"), n).alias("ref"))
+            .unique()
         )
-        frames.append(windows)
-    out = pl.concat(frames).unique(["transaction_id", "ref", "kind"])
-    # lazy: only a lazy plan evaluates the shared integer cast of check_ok once (eager repeats it per digit)
-    return out.lazy().with_columns(check_ok(pl.col("ref"), n, cfg.check_digit).alias("valid")).collect()
+        out.append(windows.with_columns(pl.lit("window").alias("kind")))
+    refs = pl.concat(out)
+    ref = pl.col("ref")
+    if cfg.check_digit == "none":  # refs are n \d characters: well formed iff all ASCII, i.e. n bytes
+        valid = ref.str.len_bytes() == n
+    elif n <= 18:
+        valid = ((ref.str.len_bytes() == n) & check_int(ref.cast(pl.Int64, strict=False), n, cfg.check_digit)).fill_null(False)
+    else:
+        valid = check_ok(ref, n, cfg.check_digit)
+    return refs.lazy().with_columns(valid.alias("valid")).collect()
 
 
 #: ``external_ref`` may be written with separators (``BN 2024 0042``): up to this many neighbouring

@@ -14,7 +14,7 @@ from __future__ import annotations
 import polars as pl
 
 from matching.config import MatchConfig
-from matching.refexpr import check_ok, digit
+from matching.refexpr import check_int, check_ok, digit
 
 _MOD11_INVERSE = {w: pow(w, -1, 11) for w in range(2, 8)}
 #: Luhn: which digit gives a doubled contribution of 0..9 (2d, minus 9 above 9)
@@ -65,11 +65,79 @@ def _with_variants(todo: pl.LazyFrame, n: int, scheme: str) -> pl.LazyFrame:
     return staged.select("transaction_id", "ref", pl.concat_list(out).alias("kz_norm"))
 
 
+def _int_variants(todo: pl.DataFrame, n: int, scheme: str) -> pl.DataFrame:
+    """``_i`` (row of ``todo``), ``_v``: the candidates of :func:`_with_variants` as Int64 arithmetic on
+    the reference read as a number (``ref``: ``n`` ≤ 18 ASCII digits), those failing the check left out.
+
+    With ``d_j`` the digit ``j`` places from the right (``d_0`` the check digit): a substitution at ``j``
+    is ``x + (new − d_j)·10^j``, a swap of places ``j`` and ``j − 1`` is ``x + (d_{j−1} − d_j)·9·10^(j−1)``."""
+    x = pl.col("_x")
+    mod = 11 if scheme == "mod11" else 10
+    d = [pl.col(f"_d{j}") for j in range(n)]
+    c = [pl.lit(0)] + [pl.col(f"_c{j}") for j in range(1, n)]
+    staged = (
+        todo.select(pl.col("ref").cast(pl.Int64, strict=False).alias("_x")).with_row_index("_i")
+        .with_columns([((x // 10**j) % 10).alias(f"_d{j}") for j in range(n)])
+        .with_columns([_contribution(scheme, j - 1, d[j]).alias(f"_c{j}") for j in range(1, n)])
+        .with_columns(pl.sum_horizontal(c[1:]).alias("_total"))
+    )
+    total = pl.col("_total")
+    subs: list[pl.Expr] = []
+    for j in range(1, n):
+        new = _replacement(scheme, j - 1, (-(total - c[j] + d[0])) % mod)
+        subs.append(x + (new - d[j]) * 10**j)
+    new_check = (mod - total % mod) % mod
+    subs.append(pl.when(new_check < 10).then(x - d[0] + new_check))
+    swaps = [x + (d[j - 1] - d[j]) * (9 * 10 ** (j - 1)) for j in range(1, n)]
+
+    def long(exprs: list[pl.Expr]) -> pl.DataFrame:  # one row per (reference, variant); a column each first
+        wide = staged.select("_i", "_x", *(e.alias(f"_v{k}") for k, e in enumerate(exprs)))
+        return wide.unpivot(index=["_i", "_x"], value_name="_v").filter(
+            pl.col("_v").is_not_null() & (pl.col("_v") != x))
+
+    # substitutions pass the check by construction; a swap only sometimes
+    swapped = long(swaps)
+    return pl.concat([long(subs), swapped.filter(check_int(pl.col("_v"), n, scheme))]).select("_i", "_v")
+
+
+def _int_repairs(todo: pl.DataFrame, kz_index: pl.DataFrame, n: int, scheme: str) -> pl.DataFrame:
+    """transaction_id, ref, kz_norm: the indexed Kassenzeichen among the integer variants of ``todo``."""
+    found = _int_variants(todo, n, scheme)
+    if "_kz" in kz_index.columns:  # integer key of evidence.item_key: n-digit ASCII strings only
+        present = kz_index.filter(pl.col("_kz").is_in(found["_v"].implode())).select("kz_norm", "_kz")
+        found = found.filter(pl.col("_v").is_in(present["_kz"].implode()))
+    else:
+        wanted = found["_v"].unique().cast(pl.String).str.zfill(n)
+        present = kz_index.filter(pl.col("kz_norm").is_in(wanted.implode()))
+    found = pl.concat([todo.select(pl.col("transaction_id", "ref").gather(found["_i"])),
+                       found.select(pl.col("_v").cast(pl.String).str.zfill(n).alias("kz_norm"))], how="horizontal")
+    return found.join(present.select("kz_norm").unique(), on="kz_norm", how="semi")
+
+
+def _str_repairs(todo: pl.DataFrame, kz_index: pl.DataFrame, n: int, scheme: str) -> pl.DataFrame:
+    """transaction_id, ref, kz_norm: the indexed Kassenzeichen among the string variants of ``todo`` (any
+    ``n``; for references of more than 18 digits or with other than ASCII digits)."""
+    # eager steps: in one lazy plan the optimiser pushed the check-digit filter below the join
+    found = _with_variants(todo.lazy(), n, scheme).collect().explode("kz_norm")
+    found = found.filter(pl.col("kz_norm").is_not_null() & (pl.col("kz_norm") != pl.col("ref")))
+    # existence first: cheap (each indexed Kassenzeichen probes the few variants, not the other way round)
+    variants = found["kz_norm"].unique()
+    if "_kz" in kz_index.columns:
+        probe = pl.col("_kz").is_in(variants.cast(pl.Int64, strict=False).drop_nulls().implode())
+    else:
+        probe = pl.col("kz_norm").is_in(variants.implode())
+    present = kz_index.filter(probe).select("kz_norm").unique()
+    found = found.join(present, on="kz_norm", how="semi")
+    # swaps are not valid by construction; lazy so the integer cast is shared
+    return found.lazy().filter(check_ok(pl.col("kz_norm"), n, scheme)).collect()
+
+
 def typo_repairs(refs: pl.DataFrame, kz_index: pl.DataFrame, cfg: MatchConfig) -> pl.DataFrame:
     """Kassenzeichen one edit away from each invalid (transaction_id, ref), with ``n_fits`` per ref.
 
-    ``refs``: transaction_id, ref (``digits`` long), valid. ``kz_index``: kz_norm (unique).
-    Returns transaction_id, ref, kz_norm, n_fits (rows with ``n_fits`` > 1 serve as suggestions).
+    ``refs``: transaction_id, ref (``digits`` long), valid. ``kz_index``: kz_norm (unique), optionally
+    ``_kz`` (:func:`matching.evidence.item_key`). Returns transaction_id, ref, kz_norm, n_fits (rows with
+    ``n_fits`` > 1 serve as suggestions).
     """
     schema = pl.Schema({"transaction_id": refs.schema["transaction_id"], "ref": pl.String(), "kz_norm": pl.String(),
                         "n_fits": pl.UInt32()})
@@ -77,21 +145,16 @@ def typo_repairs(refs: pl.DataFrame, kz_index: pl.DataFrame, cfg: MatchConfig) -
     todo = refs.filter(~pl.col("valid")).select("transaction_id", "ref").unique()
     if cfg.check_digit == "none" or todo.is_empty():
         return pl.DataFrame(schema=schema)
-    # eager steps: in one lazy plan the optimiser pushed the check-digit filter below the join
-    found = _with_variants(todo.lazy(), n, cfg.check_digit).collect().explode("kz_norm")
-    found = found.filter(pl.col("kz_norm").is_not_null() & (pl.col("kz_norm") != pl.col("ref")))
-    # existence first: cheap (each indexed Kassenzeichen probes the few variants, not the other way round)
-    variants = found["kz_norm"].unique()
-    if "_kz" in kz_index.columns:  # integer key of designate.kz_key: n-digit ASCII strings only, as variants are
-        probe = pl.col("_kz").is_in(variants.cast(pl.Int64, strict=False).drop_nulls().implode())
+    if n <= 18:  # n ASCII digits fit an Int64; the rest (other Unicode digits) by strings
+        ascii_ref = pl.col("ref").str.contains(f"^[0-9]{{{n}}}$")
+        found = pl.concat([
+            _int_repairs(todo.filter(ascii_ref), kz_index, n, cfg.check_digit),
+            _str_repairs(todo.filter(~ascii_ref), kz_index, n, cfg.check_digit),
+        ])
     else:
-        probe = pl.col("kz_norm").is_in(variants.implode())
-    present = kz_index.filter(probe).select("kz_norm").unique()
-    found = found.join(present, on="kz_norm", how="semi")
+        found = _str_repairs(todo, kz_index, n, cfg.check_digit)
     return (
-        found.lazy().with_columns(check_ok(pl.col("kz_norm"), n, cfg.check_digit).alias("_ok"))  # swaps are not
-        .filter(pl.col("_ok")).collect()  # valid by construction; lazy so the integer cast is shared
-        .unique(["transaction_id", "ref", "kz_norm"])
+        found.unique(["transaction_id", "ref", "kz_norm"])
         .with_columns(pl.len().over("transaction_id", "ref").cast(pl.UInt32).alias("n_fits"))
         .select(list(schema))
     )
