@@ -8,6 +8,7 @@ Pure: frames in, frames out, no I/O. Set-based Polars throughout (no Python loop
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -78,6 +79,9 @@ def match(
         prior = prior.with_columns((pl.col("transaction_id").rank("dense").cast(key) - 1 + tx.height).alias("transaction_id"))
         named = pl.concat([rec.select("receivable_id"), prior.select("receivable_id")]).unique()
         rec = rec_all.join(named, on="receivable_id", how="semi")
+    # name suggestions for the held payments do not depend on the allocation: computed side by side
+    side = ThreadPoolExecutor(1)
+    suggested = side.submit(name_suggestions, held, pay, rec_all, config)
     alloc = allocate(book, pay, rec, config)
     got = alloc.group_by("transaction_id").agg(pl.col("amount_cents").sum().alias("got"))
     remainder = (
@@ -104,7 +108,8 @@ def match(
         .with_columns(pl.lit("auto").alias("decided_by"))
         .sort(["transaction_id", "receivable_id"])
     )
-    names, left_out = name_suggestions(held, pay, rec_all, config)
+    names, left_out = suggested.result()
+    side.shutdown()
     if "kassenzeichen" not in names.columns:
         rec = pl.concat([rec, rec_all.select(rec.columns).filter(pl.col("receivable_id").is_in(names["receivable_id"].implode()))]).unique(
             "receivable_id")
