@@ -60,10 +60,10 @@ def match(
     if rec["kz_norm"].null_count():  # only then: a string pass over millions of items costs seconds
         rec = rec.with_columns(pl.col("kz_norm").fill_null(pl.col("kassenzeichen").str.replace_all(r"\D", "")))
     tx = classify(transactions, config)
-    # integer row keys: from here on a bank row's ``transaction_id`` is its ``seq`` (row k of ``tx`` is
+    # integer row keys: from here on a bank row's ``transaction_id`` is its ``seq`` (row k of ``meta`` is
     # number k); joins, group-bys and sorts on it are several times cheaper than on the string ids, which
     # come back by a gather at the end
-    meta = tx.select("transaction_id", "bank_ref", "booking_date", "amount_cents")
+    meta = tx.select("seq", "transaction_id", "bank_ref", "booking_date", "amount_cents").sort("seq")
     tx = tx.with_columns(pl.col("seq").alias("transaction_id"))
     key = tx.schema["seq"]
     pay = tx.filter(pl.col("kind") == PAYMENT)
