@@ -1,0 +1,101 @@
+"""Reading the open-items export (CSV or Parquet) into a raw frame for :mod:`parsers.open_items`.
+
+The raw frame has lower-cased column names, a ``source_line`` and, for Parquet, only the columns the
+loader uses. Every column is a string, as the CSV delivers it, except where a typed Parquet column
+means exactly what its string would (the loader then need not parse it back):
+
+* ``due_date``, ``mandate_date``, ``dunning_block_until`` of type ``Date`` stay dates;
+* ``amount`` of an integer type or ``Decimal`` with at most two places stays a number;
+* ``amount`` as ``Float`` (raw name ``amount``) is rounded to ``amount_cents`` once, here.
+
+Typed columns are cast to strings only for the messages of rejected rows, where the string is the
+one the whole column would have given.
+
+:class:`RawExport` lists which columns kept their type and the column names the file has (for the
+missing-columns message).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from parsers.issues import ERROR, Issue
+
+REQUIRED = ("receivable_id", "kassenzeichen", "debtor_id", "debtor_name", "claim_type", "amount", "due_date")
+OPTIONAL = ("tenant", "debtor_iban", "external_ref", "mandate_id", "mandate_date", "dunning_block_until", "law")
+DATES = ("due_date", "mandate_date", "dunning_block_until")
+_WANTED = {*REQUIRED, *OPTIONAL, "amount_cents"}
+
+
+@dataclass(frozen=True)
+class RawExport:
+    """The export as read: ``frame`` (renamed, ``source_line`` added), ``typed`` columns, all ``names``."""
+
+    frame: pl.DataFrame
+    typed: frozenset[str]
+    names: list[str]
+
+
+def _norm(name: str) -> str:
+    return name.strip().lower()
+
+
+def _keeps_type(name: str, dtype: pl.DataType) -> bool:
+    """Whether a Parquet column of ``dtype`` under the normalised ``name`` can stay typed."""
+    if name in DATES:
+        return dtype == pl.Date
+    if name == "amount":
+        return dtype.is_integer() or (isinstance(dtype, pl.Decimal) and (dtype.scale or 0) <= 2)
+    return False
+
+
+def _read_parquet(path: Path) -> RawExport:
+    schema = pl.read_parquet_schema(path)
+    float_amount = "amount" in schema and schema["amount"].is_float()
+    names = [*schema, *(["amount_cents"] if float_amount and "amount_cents" not in schema else [])]
+    names = [_norm(c) for c in names] + ([] if "source_line" in schema else ["source_line"])
+    df = pl.read_parquet(path, columns=[c for c in schema if _norm(c) in _WANTED])
+    if float_amount:
+        # a float export is rounded to cents once, here, and never used as float again
+        df = df.with_columns((pl.col("amount") * 100).round().cast(pl.Int64).alias("amount_cents"))
+    # a float amount stays as it is too: only the messages of rejected rows show it (as a string)
+    typed = {c for c in df.columns if c != "amount_cents" and (_keeps_type(_norm(c), schema[c]) or (float_amount and c == "amount"))}
+    to_string = [c for c in df.columns if c != "amount_cents" and c not in typed and df.schema[c] != pl.String]
+    if to_string:
+        df = df.with_columns(pl.col(to_string).cast(pl.String))
+    df = df.with_columns((pl.int_range(pl.len(), dtype=pl.Int32) + 1).alias("source_line"))
+    df = df.rename({c: _norm(c) for c in df.columns})
+    return RawExport(df, frozenset(_norm(c) for c in typed), names)
+
+
+def _read_csv(path: Path) -> RawExport:
+    data = path.read_bytes()
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    data.decode("utf-8")
+    header = data.split(b"\n", 1)[0]
+    sep = ";" if header.count(b";") >= header.count(b",") else ","
+    df = pl.read_csv(data, separator=sep, infer_schema=False, truncate_ragged_lines=False)
+    df = df.with_columns((pl.int_range(pl.len(), dtype=pl.Int32) + 2).alias("source_line"))
+    df = df.rename({c: _norm(c) for c in df.columns})
+    return RawExport(df, frozenset(), df.columns)
+
+
+def read_export(path: Path) -> tuple[RawExport | None, list[Issue]]:
+    """The export as a :class:`RawExport`, or ``None`` and a file-level issue (unreadable, not UTF-8)."""
+    p = str(path)
+    try:
+        if path.suffix.lower() == ".parquet":
+            try:
+                return _read_parquet(path), []
+            except (OSError, pl.exceptions.PolarsError):
+                pl.read_parquet(path)  # the whole-file reader's own words for what is wrong
+                raise
+        return _read_csv(path), []
+    except UnicodeDecodeError as exc:
+        return None, [Issue(p, "", ERROR, "open_items.encoding", f"expected UTF-8, got a bad byte at {exc.start}")]
+    except (OSError, pl.exceptions.PolarsError) as exc:
+        return None, [Issue(p, "", ERROR, "open_items.unreadable", f"cannot read the export: {exc}")]

@@ -1,0 +1,178 @@
+"""Value parsing for the open-items loader: the common shape fast, everything else the careful way.
+
+Each parser here has a *reference* expression (the careful rule, applied to a few rows) and a fast
+path for the shape a finance system nearly always writes. The fast path only takes rows it is sure
+to read exactly as the reference would; the rest go through the reference (:func:`patched`). So
+millions of ``1234.56`` amounts and ISO dates cost one vectorised pass, and the output is the same as
+if every row had been read the careful way (tests hold the two to each other).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date as _date
+from functools import cache
+
+import polars as pl
+
+from matching.refexpr import check_ok
+
+_AMOUNT = r"^-?\d+(\.\d{1,2})?$"
+# ASCII digits only (``\d`` would take any script's digits, which the reference rejects) and at
+# most 15 integer digits, so that cents stay far inside Int64
+_FAST_AMOUNT = r"^-?[0-9]{1,15}([.,][0-9]{1,2})?$"
+_LIMIT = 10**15  # integer and decimal amounts below this (EUR) are read as numbers, the rest as text
+
+
+def cents(col: str) -> pl.Expr:
+    """Reference: decimal comma or point (``1.234,56`` / ``1234.56``) → Int64 cents; null when unparsable."""
+    s = pl.col(col).str.strip_chars().str.replace_all(" ", "")
+    s = pl.when(s.str.contains(",")).then(s.str.replace_all(r"\.", "").str.replace(",", ".")).otherwise(s)
+    ok = s.str.contains(_AMOUNT)
+    whole = s.str.extract(r"^(-?\d+)", 1).cast(pl.Int64, strict=False)
+    frac = s.str.extract(r"\.(\d{1,2})$", 1).str.pad_end(2, "0").cast(pl.Int64, strict=False).fill_null(0)
+    sign = pl.when(s.str.starts_with("-")).then(-1).otherwise(1)
+    return pl.when(ok).then(whole * 100 + sign * frac).otherwise(None)
+
+
+def date(col: str) -> pl.Expr:
+    """Reference: ISO date or ``dd.mm.yyyy``, blanks around allowed; null when unparsable."""
+    s = pl.col(col).str.strip_chars()
+    return pl.coalesce(s.str.to_date("%Y-%m-%d", strict=False), s.str.to_date("%d.%m.%Y", strict=False))
+
+
+def by_value(values: pl.Series, parse: Callable[[str], pl.Expr]) -> pl.Series:
+    """``parse`` (an expression over a column) applied to ``values``, computed once per distinct value."""
+    name = values.name
+    distinct = values.unique()
+    parsed = pl.DataFrame({name: distinct}).select(parse(name)).to_series()
+    return values.replace_strict(distinct, parsed, default=None, return_dtype=parsed.dtype)
+
+
+def patched(fast: pl.Series, redo: pl.Series, values: pl.Series, reference: Callable[[pl.Series], pl.Series]) -> pl.Series:
+    """``fast`` with the rows flagged in ``redo`` replaced by ``reference`` over those rows of ``values``."""
+    rows = redo.fill_null(False).arg_true()
+    if rows.len() == 0:
+        return fast
+    return fast.clone().scatter(rows, reference(values.gather(rows)).cast(fast.dtype))
+
+
+def _as_text(values: pl.Series) -> pl.Series:
+    return values if values.dtype == pl.String else values.cast(pl.String)
+
+
+def amount_cents(values: pl.Series) -> pl.Series:
+    """Cents of an amount column: text as :func:`cents` reads it; integers and decimals (scale ≤ 2) exactly
+    as their text would be read."""
+    def slow(v: pl.Series) -> pl.Series:
+        return by_value(_as_text(v), cents)
+
+    frame = pl.DataFrame({"a": values})
+    a = pl.col("a")
+    dtype = values.dtype
+    if dtype == pl.String:
+        ok = a.str.contains(_FAST_AMOUNT)
+        fast = a.str.replace(",", ".", literal=True).str.to_decimal(scale=2).to_physical().cast(pl.Int64)
+    elif isinstance(dtype, pl.Decimal):
+        ok = a.abs() < _LIMIT
+        fast = a.to_physical().cast(pl.Int64) * 10 ** (2 - (dtype.scale or 0))
+    else:  # an integer type: whole euros
+        ok = (a < _LIMIT) & (a > -_LIMIT) if dtype.is_signed_integer() else a < _LIMIT
+        fast = a.cast(pl.Int64) * 100
+    got = frame.select(pl.when(ok).then(fast).alias("c"), ok.fill_null(True).alias("ok"))
+    return patched(got["c"], ~got["ok"], values, slow).rename(values.name)
+
+
+def parsed_date(values: pl.Series) -> pl.Series:
+    """Dates of a date column: text as :func:`date` reads it; a ``Date`` column as its ISO text would be read."""
+    def slow(v: pl.Series) -> pl.Series:
+        return by_value(_as_text(v), date)
+
+    if values.dtype == pl.Date:
+        fast = values
+        redo = (values < _date(1, 1, 1)) | (values > _date(9999, 12, 31))  # text of 5+ digit years differs
+    else:
+        # an ISO date is the common case; anything the plain ISO reading misses goes the careful way
+        fast = values.str.to_date("%Y-%m-%d", strict=False)
+        redo = fast.is_null() & values.is_not_null()
+    return patched(fast, redo, values, slow).rename(values.name)
+
+
+def normalised(values: pl.Series, norm: Callable[[pl.Expr], pl.Expr]) -> tuple[pl.Series, pl.Series]:
+    """``norm`` applied to a text column, and its distinct non-null results. Judged on the distinct
+    values first, so a column that is already normal (the usual export) is kept without a pass over
+    every row. For columns with few distinct values (claim type, law, IBANs)."""
+    distinct = values.unique().drop_nulls()
+    after = pl.DataFrame({"v": distinct}).select(norm(pl.col("v"))).to_series()
+    if (after == distinct).all():
+        return values, distinct
+    return pl.DataFrame({"v": values}).select(norm(pl.col("v"))).to_series().rename(values.name), after.unique()
+
+
+def digits_only(values: pl.Series) -> pl.Series:
+    """``values`` with every non-digit removed (``\\D``); only rows holding one are rewritten."""
+    redo = values.str.contains(r"\D")
+    return patched(values, redo, values, lambda v: v.str.replace_all(r"\D", ""))
+
+
+def per_group(key: pl.Series, value: pl.Series | None) -> pl.Series:
+    """Per row, how many rows share its ``key`` (``value`` None), or how many distinct ``value`` they
+    hold (nulls count as a value, as in ``n_unique``) — exact, but reported only where more than 1;
+    other rows get 1.
+
+    Cheap when keys are mostly unique: only rows whose 64-bit hash of the key repeats are looked at
+    (equal keys have equal hashes, so each repeated key's rows are among them, all of them), and for
+    ``value`` only groups where some row differs from the group's first row are counted exactly.
+    """
+    n = key.len()
+    ones = pl.repeat(1, n, dtype=pl.UInt32, eager=True)
+    h = key.hash()
+    ordered = h.sort()
+    twice = ordered.filter(ordered == ordered.shift(1))
+    if twice.is_empty():
+        return ones
+    rows = h.is_in(twice.unique().implode()).arg_true()
+    sub = pl.DataFrame({"k": key.gather(rows), "h": h.gather(rows), "v": rows if value is None else value.gather(rows)})
+    if value is not None:  # keep only the groups (of equal hash) whose values are not all the same
+        odd = sub.filter(pl.col("v").ne_missing(pl.col("v").first().over("h")))["h"].unique()
+        differs = sub["h"].is_in(odd.implode())
+        rows, sub = rows.filter(differs), sub.filter(differs)
+    count = pl.len() if value is None else pl.col("v").n_unique()
+    return ones.scatter(rows, sub.select(count.over("k").cast(pl.UInt32)).to_series())
+
+
+@cache
+def _chunk_table(digits: int, scheme: str, chunk: int) -> pl.Series:
+    """Check-digit sum of the body digits held in one 6-digit chunk of the number, for every chunk value."""
+    v = pl.int_range(10**6, dtype=pl.Int64, eager=True)
+    total = pl.Series([0] * 0, dtype=pl.Int64).extend_constant(0, 10**6)
+    for i in range(6):
+        j = 6 * chunk + i - 1  # position in the body, 0 = rightmost body digit (-1 = the check digit)
+        if j < 0 or j >= digits - 1:
+            continue
+        d = (v // 10**i) % 10
+        if scheme == "mod11":
+            total = total + d * (2, 3, 4, 5, 6, 7)[j % 6]
+        else:
+            total = total + (((d * 2) % 10 + (d * 2) // 10) if j % 2 == 0 else d)
+    return total
+
+
+def check_digit_ok(kz_norm: pl.Series, digits: int, scheme: str) -> pl.Series:
+    """:func:`matching.refexpr.check_ok` over a column of digit strings (``kz_norm``), by table look-ups:
+    the number split in 6-digit chunks, each chunk's weighted digit sum read from a table."""
+    frame = pl.DataFrame({"k": kz_norm})
+    if scheme not in ("mod11", "mod10") or digits > 18:
+        return frame.lazy().select(check_ok(pl.col("k"), digits, scheme)).collect().to_series()
+    k = pl.col("k")
+    # kz_norm holds only digits (any script): exactly ``digits`` characters in as many bytes are ASCII 0-9
+    well_formed = (k.str.len_bytes() == digits) & (k.str.len_chars() == digits)
+    n = frame.select(pl.when(well_formed).then(k.cast(pl.Int64, strict=False)).alias("n"))["n"]
+    chunks = (digits + 5) // 6
+    parts = pl.DataFrame({f"c{c}": (n // 10 ** (6 * c)) % 10**6 for c in range(chunks)})
+    total = pl.sum_horizontal(
+        [pl.lit(_chunk_table(digits, scheme, c)).gather(pl.col(f"c{c}")) for c in range(chunks)]
+    )
+    check = (11 - total % 11) % 11 if scheme == "mod11" else (10 - total % 10) % 10
+    last = pl.col("c0") % 10
+    return parts.select(((check == last) & (check != 10)).fill_null(False)).to_series()
