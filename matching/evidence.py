@@ -85,7 +85,7 @@ def key_index(rec: pl.DataFrame, digits: int) -> pl.DataFrame:
 def evidence(
     pay: pl.DataFrame, refs: pl.DataFrame, rec: pl.DataFrame, ix: pl.DataFrame, cfg: MatchConfig
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """``(found, typo_fits)``: found = (transaction_id, _r, level) for every tier; typo_fits =
+    """``(found, typo_fits)``: found = (transaction_id, _r, level) for every tier, possibly repeated; typo_fits =
     (transaction_id, _r) for references one edit away from several Kassenzeichen (suggestions only).
 
     ``pay``: transaction_id, amount_cents, payer_debtor and the text columns; ``refs``: of
@@ -103,7 +103,7 @@ def evidence(
         ext = pl.DataFrame({"_r": at.cast(ix.schema["_r"]), "token": rec["external_ref"].gather(at)}).with_columns(
             pl.col("token").str.to_uppercase().str.replace_all(r"[^A-Z0-9]", ""))
         frames.append(text_tokens(pay, cfg).join(ext, on="token").select("transaction_id", "_r", pl.lit(0, pl.Int32).alias("level")))
-    found = pl.concat(frames).unique()
+    found = pl.concat(frames)  # (duplicates are dropped by the caller's unique per payment and item)
     typo_fits = pl.DataFrame(schema={"transaction_id": t_dtype, "_r": ix.schema["_r"]})
     if cfg.typo_repair:
         found, typo_fits = _typos(pay, refs, rec, ix, found, cfg)
