@@ -43,6 +43,23 @@ def _bank_ids(df: pl.DataFrame, meta: pl.DataFrame, cols: tuple[str, ...]) -> pl
     return df.with_columns(*(meta[c].gather(at).alias(c) for c in cols))
 
 
+def _remainder(book: pl.DataFrame, alloc: pl.DataFrame) -> pl.DataFrame:
+    """(transaction_id, reason, unallocated_cents) for booked payments not wholly allocated: an
+    over-payment, or a double payment when the designated items were already settled."""
+    got = alloc.group_by("transaction_id").agg(pl.col("amount_cents").sum().alias("got"))
+    return (
+        book.select("transaction_id", pl.col("pay_cents").alias("amount_cents")).unique()
+        .join(got, on="transaction_id", how="left")
+        .with_columns(pl.col("got").fill_null(0))
+        .filter(pl.col("amount_cents") > pl.col("got"))
+        .select(
+            "transaction_id",
+            pl.when(pl.col("got") > 0).then(pl.lit("overpayment")).otherwise(pl.lit("double_payment")).alias("reason"),
+            (pl.col("amount_cents") - pl.col("got")).alias("unallocated_cents"),
+        )
+    )
+
+
 def match(
     transactions: pl.DataFrame,
     receivables: pl.DataFrame,
@@ -80,39 +97,21 @@ def match(
         named = pl.concat([rec.select("receivable_id"), prior.select("receivable_id")]).unique()
         rec = rec_all.join(named, on="receivable_id", how="semi")
     # name suggestions for the held payments do not depend on the allocation: computed side by side
-    side = ThreadPoolExecutor(1)
-    suggested = side.submit(name_suggestions, held, pay, rec_all, config)
-    alloc = allocate(book, pay, rec, config)
-    got = alloc.group_by("transaction_id").agg(pl.col("amount_cents").sum().alias("got"))
-    remainder = (
-        book.select("transaction_id", pl.col("pay_cents").alias("amount_cents")).unique()
-        .join(got, on="transaction_id", how="left")
-        .with_columns(pl.col("got").fill_null(0))
-        .filter(pl.col("amount_cents") > pl.col("got"))
-        .select(
-            "transaction_id",
-            pl.when(pl.col("got") > 0).then(pl.lit("overpayment")).otherwise(pl.lit("double_payment")).alias("reason"),
-            (pl.col("amount_cents") - pl.col("got")).alias("unallocated_cents"),
+    with ThreadPoolExecutor(1) as side:
+        suggested = side.submit(name_suggestions, held, pay, rec_all, config)
+        alloc = allocate(book, pay, rec, config)
+        pool = alloc.select("transaction_id", "receivable_id", "kassenzeichen", "amount_cents")
+        if prior is not None:
+            pool = pl.concat([prior, pool])
+        reversals, held_r = reverse_returns(tx.filter(pl.col("kind") == RETURN), pool, rec, config)
+        reversals = reversals.with_columns(pl.lit("dd_return").alias("rule"), pl.lit(1.0).alias("confidence"))
+        allocations = (
+            pl.concat([alloc.select(reversals.columns), reversals])
+            .with_columns(pl.lit("auto").alias("decided_by"))
+            .sort(["transaction_id", "receivable_id"])
         )
-    )
-    if "kassenzeichen" not in alloc.columns:  # designate's book carries it: no join with the items
-        alloc = alloc.join(rec.select("receivable_id", "kassenzeichen"), on="receivable_id")
-    pool = alloc.select("transaction_id", "receivable_id", "kassenzeichen", "amount_cents")
-    if prior is not None:
-        pool = pl.concat([prior, pool])
-    rets = tx.filter(pl.col("kind") == RETURN)
-    reversals, held_r = reverse_returns(rets, pool, rec, config)
-    reversals = reversals.with_columns(pl.lit("dd_return").alias("rule"), pl.lit(1.0).alias("confidence"))
-    allocations = (
-        pl.concat([alloc.select(reversals.columns), reversals])
-        .with_columns(pl.lit("auto").alias("decided_by"))
-        .sort(["transaction_id", "receivable_id"])
-    )
-    names, left_out = suggested.result()
-    side.shutdown()
-    if "kassenzeichen" not in names.columns:
-        rec = pl.concat([rec, rec_all.select(rec.columns).filter(pl.col("receivable_id").is_in(names["receivable_id"].implode()))]).unique(
-            "receivable_id")
+        names, left_out = suggested.result()
+    remainder = _remainder(book, alloc)
     amounts = pl.lit(meta["amount_cents"])
     unresolved = (
         pl.concat([
