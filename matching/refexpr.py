@@ -35,19 +35,17 @@ def _chunk_tables(digits: int, scheme: str) -> tuple[pl.Series, ...]:
     out = []
     for place in range(0, digits, _CHUNK):
         width = min(_CHUNK, digits - place)
-        table = []
-        for v in range(10**width):
-            total = 0
-            for i in range(width):
-                d, j = (v // 10**i) % 10, place + i - 1  # j: position from the right of the body
-                if j < 0:  # the check digit
-                    total += d
-                elif scheme == "mod11":
-                    total += d * _WEIGHTS_MOD11[j % 6]
-                else:
-                    total += (d * 2 % 10 + d * 2 // 10) if j % 2 == 0 else d
-            table.append(total % mod)
-        out.append(pl.Series(table, dtype=pl.UInt8))
+        v = pl.int_range(10**width, eager=True)
+        total = pl.zeros(len(v), dtype=pl.Int64, eager=True)
+        for i in range(width):
+            d, j = (v // 10**i) % 10, place + i - 1  # j: position from the right of the body
+            if j < 0:  # the check digit
+                total += d
+            elif scheme == "mod11":
+                total += d * _WEIGHTS_MOD11[j % 6]
+            else:
+                total += (d * 2 % 10 + d * 2 // 10) if j % 2 == 0 else d
+        out.append((total % mod).cast(pl.UInt8))
     return tuple(out)
 
 
@@ -132,30 +130,92 @@ def running_sum(col: str, key: str) -> pl.Expr:
     return total - pl.when(first).then(total - pl.col(col)).otherwise(None).forward_fill()
 
 
-#: the separators a payer or a bank puts between digit groups (``\s``: any Unicode white space)
-_SEP = r"[.\s/\-]"
+#: the text fields a reference is looked for in (their stretches never join: see :func:`joined_text`)
+_FIELDS = ("remittance", "end_to_end_id", "creditor_ref")
+
+
+def _stretch_pattern(n: int) -> str:
+    """A stretch: a digit, at least ``n − 2`` digits or separators (``.`` white space ``/`` ``-``), a digit."""
+    return rf"\d[\d.\s/\-]{{{n - 2},}}\d"
 
 
 def _stretches(tx: pl.DataFrame, n: int) -> pl.DataFrame:
-    """transaction_id, ``s`` (one stretch per row), ``run`` (its digits), ``k`` (stretches of the payment)."""
-    text = tx.select("transaction_id", joined_text().alias("_t"))
-    # RF check digits removed only where an RF occurs ((?i)RF: no other letter case-folds to R or F)
-    rf = text["_t"].str.contains("[Rr][Ff]")
+    """transaction_id, ``s`` (one stretch per row), ``run`` (its digits), ``nd`` (their number), ``k``
+    (stretches of the payment).
+
+    Field by field: no separator joins two fields in :func:`joined_text` (`` | ``), and an RF with its two check digits
+    cannot span one, so the stretches of the joined text are those of its fields."""
+    text = tx.select("transaction_id", *_FIELDS)
+    # RF check digits are removed only where an RF occurs ((?i)RF: no other letter case-folds to R or F)
+    rf = text.select(pl.any_horizontal(pl.col(f).str.contains("[Rr][Ff]").fill_null(False) for f in _FIELDS)).to_series()
     if rf.any():
         text = pl.concat([text.filter(~rf), text.filter(rf).with_columns(
-            pl.col("_t").str.replace_all(r"(?i)\bRF\d\d", " "))])
-    return (
-        text.select("transaction_id", pl.col("_t").str.extract_all(rf"\d[\d.\s/\-]{{{n - 2},}}\d").alias("s"))
-        .with_columns(pl.col("s").list.len().alias("k"))
-        .explode("s")
-        .drop_nulls("s")
-        .with_columns(pl.col("s").str.replace_all(_SEP, "").alias("run"))
-    )
+            pl.col(f).str.replace_all(r"(?i)\bRF\d\d", " ") for f in _FIELDS)])
+    lists = text.select("transaction_id", *(pl.col(f).str.extract_all(_stretch_pattern(n)) for f in _FIELDS))
+    lists = lists.with_columns(pl.sum_horizontal(pl.col(f).list.len() for f in _FIELDS).alias("k"))
+    st = pl.concat([
+        lists.select("transaction_id", pl.col(f).alias("s"), "k").filter(pl.col("s").list.len() > 0).explode("s")
+        for f in _FIELDS
+    ])
+    # a stretch holds only digits and separators: dropping the non-digits leaves its digits
+    return st.with_columns(pl.col("s").str.replace_all(r"\D", "").alias("run")).with_columns(
+        pl.col("run").str.len_chars().alias("nd"))
 
 
 def _rows(df: pl.DataFrame, idx: pl.Series) -> pl.DataFrame:
     """The rows of ``df`` at the positions ``idx`` (a gather: cheaper than a join)."""
     return df.select(pl.all().gather(idx))
+
+
+def _exact(st: pl.DataFrame, n: int) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """``(single, exact, groups)``: the exact references of the payments' only stretch when it has ``n``
+    digits (one per payment, no duplicates), all other exact references (unique), and the digit groups
+    (sid: row of the stretches longer than n digits, g, len, start, end)."""
+    # a stretch of exactly n digits (most of them) is one exact reference: all its groups
+    whole = pl.col("nd") == n
+    single = st.filter(whole & (pl.col("k") == 1)).select("transaction_id", pl.col("run").alias("ref"))
+    exact = [st.filter(whole & (pl.col("k") > 1)).select("transaction_id", pl.col("run").alias("ref"))]
+    # longer stretches: whole groups adding up to n digits, found by an equi-join start + n = end
+    long = st.filter(pl.col("nd") > n)
+    groups = (
+        long.select(pl.col("s").str.extract_all(r"\d+").alias("g")).with_row_index("sid")
+        .explode("g")
+        .with_columns(pl.col("g").str.len_chars().cast(pl.Int64).alias("len"))
+        .with_columns(running_sum("len", "sid").alias("end"))
+        .with_columns((pl.col("end") - pl.col("len")).alias("start"))
+    )
+    pairs = groups.select("sid", "start").join(
+        groups.select("sid", "end"), left_on=["sid", pl.col("start") + n], right_on=["sid", "end"])
+    hit = long.select("transaction_id", "run").pipe(_rows, pairs["sid"]).with_columns(pairs["start"])
+    exact.append(hit.select("transaction_id", pl.col("run").str.slice(pl.col("start"), n).alias("ref")))
+    return single, pl.concat(exact).unique(), groups
+
+
+def _windows(st: pl.DataFrame, groups: pl.DataFrame, n: int, max_run: int) -> pl.DataFrame:
+    """transaction_id, ref: every n-slice of a stretch's digits up to ``max_run`` long, and of each digit
+    run of more than n digits (all of them lie in a stretch: only needed where the stretch is too long)."""
+    long = st.filter(pl.col("nd") > n)
+    fits = pl.col("nd").is_between(n + 1, max_run)
+    too_long = long.with_row_index("sid").filter(~fits)["sid"]
+    glued = groups.filter(pl.col("len").is_between(n + 1, max_run) & pl.col("sid").is_in(too_long.implode()))
+    runs = pl.concat([
+        long.filter(fits).select("transaction_id", "run"),
+        long.select("transaction_id").pipe(_rows, glued["sid"]).with_columns(glued["g"].alias("run")),
+    ])
+    windows = (
+        runs.with_columns(pl.int_ranges(0, pl.col("run").str.len_chars() - n + 1).alias("off"))
+        .explode("off")
+        .select("transaction_id", pl.col("run").str.slice(pl.col("off"), n).alias("ref"))
+    )
+    if n > 18 or not runs.schema["transaction_id"].is_integer():
+        return windows.unique()
+    # de-duplicated on one Int128 (payment number · 10ⁿ + the window read as a number): several times
+    # cheaper than on (payment, string); windows of other than ASCII digits (no number) by strings
+    number = pl.col("ref").cast(pl.Int64, strict=False)
+    key = pl.col("transaction_id").cast(pl.Int128) * 10**n + number.cast(pl.Int128)
+    plain = windows.filter(number.is_not_null())
+    return pl.concat([plain.filter(plain.select(key.is_first_distinct()).to_series()),
+                      windows.filter(number.is_null()).unique()])
 
 
 def reference_candidates(tx: pl.DataFrame, cfg: MatchConfig) -> pl.DataFrame:
@@ -169,44 +229,11 @@ def reference_candidates(tx: pl.DataFrame, cfg: MatchConfig) -> pl.DataFrame:
     ``tx`` needs transaction_id, remittance, end_to_end_id, creditor_ref.
     """
     n = cfg.digits
-    st = _stretches(tx, n).with_columns(pl.col("run").str.len_chars().alias("nd"))
-    # a stretch of exactly n digits (most of them) is one exact reference: all its groups, no window;
-    # the payment's only stretch gives one row, so those rows need no de-duplication
-    whole = pl.col("nd") == n
-    single = st.filter(whole & (pl.col("k") == 1)).select("transaction_id", pl.col("run").alias("ref"))
-    exact = [st.filter(whole & (pl.col("k") > 1)).select("transaction_id", pl.col("run").alias("ref"))]
-    # longer stretches: whole groups adding up to n digits, found by an equi-join start + n = end
-    long = st.filter(pl.col("nd") > n).select("transaction_id", "run", "nd", "s")
-    groups = (
-        long.select(pl.col("s").str.extract_all(r"\d+").alias("g")).with_row_index("sid")
-        .explode("g")
-        .with_columns(pl.col("g").str.len_chars().cast(pl.Int64).alias("len"))
-        .with_columns(running_sum("len", "sid").alias("end"))
-        .with_columns((pl.col("end") - pl.col("len")).alias("start"))
-    )
-    pairs = groups.select("sid", "start").join(
-        groups.select("sid", "end"), left_on=["sid", pl.col("start") + n], right_on=["sid", "end"])
-    hit = long.select("transaction_id", "run").pipe(_rows, pairs["sid"]).with_columns(pairs["start"])
-    exact.append(hit.select("transaction_id", pl.col("run").str.slice(pl.col("start"), n).alias("ref")))
-    out = [single.with_columns(pl.lit("exact").alias("kind")),
-           pl.concat(exact).unique().with_columns(pl.lit("exact").alias("kind"))]
+    st = _stretches(tx, n)
+    single, exact, groups = _exact(st, n)
+    out = [single.with_columns(pl.lit("exact").alias("kind")), exact.with_columns(pl.lit("exact").alias("kind"))]
     if cfg.check_digit != "none":
-        # windows: every n-slice of a stretch's digits up to max_run long, and of each digit run of more
-        # than n digits (all of them lie in a stretch; only needed where the stretch is too long itself)
-        fits = pl.col("nd").is_between(n + 1, cfg.max_run)
-        glued = groups.filter(pl.col("len").is_between(n + 1, cfg.max_run)).filter(
-            pl.col("sid").is_in(long.with_row_index("sid").filter(~fits)["sid"].implode()))
-        runs = pl.concat([
-            long.filter(fits).select("transaction_id", "run"),
-            long.select("transaction_id").pipe(_rows, glued["sid"]).with_columns(glued["g"].alias("run")),
-        ])
-        windows = (
-            runs.with_columns(pl.int_ranges(0, pl.col("run").str.len_chars() - n + 1).alias("off"))
-            .explode("off")
-            .select("transaction_id", pl.col("run").str.slice(pl.col("off"), n).alias("ref"))
-            .unique()
-        )
-        out.append(windows.with_columns(pl.lit("window").alias("kind")))
+        out.append(_windows(st, groups, n, cfg.max_run).with_columns(pl.lit("window").alias("kind")))
     refs = pl.concat(out)
     ref = pl.col("ref")
     if cfg.check_digit == "none":  # refs are n \d characters: well formed iff all ASCII, i.e. n bytes
