@@ -26,13 +26,14 @@ from parsers.open_items_iban import iban_column
 from parsers.open_items_read import OPTIONAL, REQUIRED, RawExport, read_export
 from parsers.open_items_values import (
     amount_cents,
+    blank,
     check_digit_ok,
     digits_only,
     normalised,
     parsed_date,
     per_group,
 )
-from parsers.schema import conform, empty
+from parsers.schema import empty
 
 if TYPE_CHECKING:
     from matching.config import MatchConfig
@@ -42,44 +43,51 @@ __all__ = ["OPTIONAL", "REQUIRED", "load_open_items"]
 _LAWS = ("public", "private")
 
 
-def _blank(col: str, typed: frozenset[str]) -> pl.Expr:
-    if col in typed:
-        return pl.col(col).is_null()  # a typed value is never blank text
-    return pl.col(col).is_null() | (pl.col(col).str.strip_chars() == "")
-
-
-def _columns(raw: pl.DataFrame, typed: frozenset[str], tenant: str, check: tuple[int, str],
+def _columns(raw: dict[str, pl.Series], typed: frozenset[str], tenant: str, check: tuple[int, str],
              pool: ThreadPoolExecutor) -> dict[str, pl.Series]:
     """The parsed and normalised columns the checks and the output use, computed side by side."""
     Cols = dict[str, pl.Series]
 
     def kz() -> Cols:
         kz_norm = digits_only(raw["kassenzeichen"].alias("kz_norm"))
-        ok = pool.submit(check_digit_ok, kz_norm, *check)
-        return {"kz_norm": kz_norm, "_n_debtors": per_group(kz_norm, raw["debtor_id"]), "_ok": ok.result()}
+        # a blank Kassenzeichen has no digits: only those rows are looked at
+        return {"kz_norm": kz_norm, "_blank_kz": blank(raw["kassenzeichen"], kz_norm.str.len_bytes() == 0)}
+
+    def debtors(kz_norm: pl.Series) -> Cols:
+        return {"_n_debtors": per_group(kz_norm, raw["debtor_id"])}
+
+    def check_digits(kz_norm: pl.Series) -> Cols:
+        return {"_ok": check_digit_ok(kz_norm, *check)}
 
     def amount() -> Cols:
-        if "amount_cents" in raw.columns:
-            return {"amount_cents": raw.select(pl.col("amount_cents").cast(pl.Int64)).to_series()}
+        if "amount_cents" in raw:
+            return {"amount_cents": raw["amount_cents"].cast(pl.Int64)}
         return {"amount_cents": amount_cents(raw["amount"])}
 
     def small() -> Cols:
         law = normalised(raw["law"], lambda e: e.str.strip_chars().str.to_lowercase())[0]
+        claim, _ = normalised(raw["claim_type"], lambda e: e.str.strip_chars().str.to_uppercase())
+        due = parsed_date(raw["due_date"])
         return {
-            "due_date_d": parsed_date(raw["due_date"]), "mandate_date_d": parsed_date(raw["mandate_date"]),
+            "due_date_d": due, "mandate_date_d": parsed_date(raw["mandate_date"]),
             "block_d": parsed_date(raw["dunning_block_until"]), "law_n": law.fill_null("public"),
-            "claim_n": normalised(raw["claim_type"], lambda e: e.str.strip_chars().str.to_uppercase())[0],
-            "tenant": raw["tenant"].fill_null(tenant), "_n_id": per_group(raw["receivable_id"], None),
+            "claim_n": claim, "tenant": raw["tenant"].fill_null(tenant), "_n_id": per_group(raw["receivable_id"], None),
+            # blank claim type: stripped (and upper-cased) it is ""; a due date that parsed is not blank
+            "_blank_claim": claim.is_null() | (claim.str.len_bytes() == 0),
+            "_blank_due": blank(raw["due_date"], due.is_null()),
         }
 
     def ibans() -> Cols:
         iban, bad = iban_column(raw["debtor_iban"])
         return {"debtor_iban": iban, "_bad_iban": bad}
 
-    def blank() -> Cols:
-        return {"_blank": raw.select(pl.any_horizontal([_blank(c, typed) for c in REQUIRED if c != "amount"])).to_series()}
+    def blanks() -> Cols:
+        return {f"_blank_{c}": blank(raw[c]) for c in ("receivable_id", "debtor_id", "debtor_name")}
 
-    jobs = [pool.submit(job) for job in (kz, amount, ibans, small, blank)]
+    first = pool.submit(kz)
+    jobs = [pool.submit(job) for job in (amount, ibans, small, blanks)]
+    kz_norm = first.result()["kz_norm"]  # no job waits for another: any number of workers will do
+    jobs += [first, pool.submit(debtors, kz_norm), pool.submit(check_digits, kz_norm)]
     return {name: col for job in jobs for name, col in job.result().items()}
 
 
@@ -89,7 +97,7 @@ def _checks(df: pl.DataFrame) -> list[tuple[str, pl.Expr | None, pl.Expr]]:
     laws = df["law_n"].unique()
     law_ok = bool(laws.is_in(list(_LAWS)).all())
     return [
-        ("open_items.missing_value", pl.col("_blank"),
+        ("open_items.missing_value", pl.any_horizontal(pl.col("^_blank_.*$")),
          pl.lit("a required column is empty")),
         ("open_items.bad_amount", pl.col("amount_cents").is_null(),
          pl.format("amount: expected a decimal like 1234,56 or 1234.56, got '{}'", pl.col("amount"))),
@@ -117,13 +125,17 @@ def _split(df: pl.DataFrame, export: RawExport, checks: list[tuple[str, pl.Expr 
            p: str) -> tuple[pl.DataFrame, list[Issue]]:
     """The rows no check rejects, and one issue per (check, rejected row) in check order, then line order."""
     active = [(i, cond) for i, (_, cond, _) in enumerate(checks) if cond is not None]
-    df = df.with_columns([cond.fill_null(False).alias(f"_f{i}") for i, cond in active])
-    any_bad = pl.any_horizontal([pl.col(f"_f{i}") for i, _ in active])
-    bad = df.filter(any_bad)  # messages are formatted for the bad rows only
+    # over a frame of just the columns the conditions read (a select over all of them would first copy
+    # every column of the reader's chunking into one chunk)
+    used = {name for _, cond in active for name in cond.meta.root_names()}
+    flags = pl.DataFrame([df[c] for c in df.columns if c in used]).select(
+        [cond.fill_null(False).alias(f"_f{i}") for i, cond in active])
+    any_bad = flags.select(pl.any_horizontal(pl.all())).to_series()
     issues: list[Issue] = []
-    if bad.is_empty():
+    if not any_bad.any():
         return df, issues
-    # typed columns are shown as the text the export would have held
+    # messages are formatted for the bad rows only; typed columns shown as the text the export would hold
+    bad = df.filter(any_bad).hstack(flags.filter(any_bad))
     bad = bad.with_columns([pl.col(c).cast(pl.String) for c in export.typed if c in bad.columns])
     for i, _ in active:
         code, _, fmt = checks[i]
@@ -151,25 +163,29 @@ def load_open_items(
         return empty(OPEN_ITEM_SCHEMA), [*issues, Issue(p, "line 1", ERROR, "open_items.missing_columns", msg)]
     digits = config.digits if config else 12
     scheme = config.check_digit if config else "mod11"
-    raw = export.frame
-    for c in OPTIONAL:
-        if c not in raw.columns:
-            raw = raw.with_columns(pl.lit(None, dtype=pl.String).alias(c))
+    # frames are put together from columns: frame operations over columns of different chunking (the
+    # Parquet reader's against computed ones) would first copy them into one chunk each
+    n = export.frame.height
+    raw = {c.name: c for c in export.frame.get_columns()}
+    raw |= {c: pl.repeat(None, n, dtype=pl.String, eager=True).alias(c) for c in OPTIONAL if c not in raw}
     with ThreadPoolExecutor(max_workers=4) as pool:
         digest = pool.submit(sha256_file, p)  # hashing the file overlaps the checks
         cols = _columns(raw, export.typed, tenant, (digits, scheme), pool)
-        df = raw.with_columns(**cols)
+        df = pl.DataFrame([col.alias(name) for name, col in (raw | cols).items()])
         good, found = _split(df, export, _checks(df), p)
         issues.extend(found)
-        wrong = good.select(pl.col("kassenzeichen").filter(~pl.col("_ok"))).to_series()
+        wrong = good["kassenzeichen"].filter(~good["_ok"])
         if wrong.len():
             issues.append(Issue(p, "", WARNING, "open_items.kassenzeichen_unchecked",
                                 f"{wrong.len()} Kassenzeichen are not {digits} digits with a valid {scheme} check "
                                 f"digit (e.g. '{wrong[0]}'); they match only by external_ref or IBAN", raw=wrong[0]))
-        good = good.with_columns(
-            pl.lit(digest.result()).alias("source_file"), pl.lit(p).alias("source_path"),
-            pl.col("due_date_d").alias("due_date"), pl.col("mandate_date_d").alias("mandate_date"),
-            pl.col("block_d").alias("dunning_block_until"), pl.col("law_n").alias("law"),
-            pl.col("claim_n").alias("claim_type"),
-        )
-    return conform(good, OPEN_ITEM_SCHEMA), issues
+        n = good.height
+        final = {
+            "source_file": pl.repeat(digest.result(), n, dtype=pl.String, eager=True),
+            "source_path": pl.repeat(p, n, dtype=pl.String, eager=True), "due_date": good["due_date_d"],
+            "mandate_date": good["mandate_date_d"], "dunning_block_until": good["block_d"],
+            "law": good["law_n"], "claim_type": good["claim_n"],
+        }
+    # conform(), column by column: the columns of the contract, in order, each cast strictly
+    out = [(final[name] if name in final else good[name]).cast(t, strict=True).alias(name) for name, t in OPEN_ITEM_SCHEMA.items()]
+    return pl.DataFrame(out), issues

@@ -35,24 +35,27 @@ def reference_bad(values: pl.Series) -> list[str]:
     return checked.filter(~pl.col("ok").fill_null(False))["raw"].unique().sort().to_list()
 
 
-def _plain_valid() -> pl.Expr:
-    """Valid IBAN? for a value of the plain shape: length of its country, and mod 97 of BBAN + country
-    letters as numbers (A = 10 ... Z = 35) + check digits equals 1 (a BBAN of up to 30 digits fits Int128)."""
+def _plain_valid(values: pl.Series) -> pl.DataFrame:
+    """``plain`` (the value has the plain shape) and ``valid`` (for a plain value: the length of its
+    country, and mod 97 of BBAN + country letters as numbers (A = 10 ... Z = 35) + check digits is 1;
+    a BBAN of up to 30 digits fits Int128)."""
     v = pl.col("v")
     # per country: its letters as a number (DE → 1314) and the IBAN length, in one look-up
     code = {c: int(str(ord(c[0]) - 55) + str(ord(c[1]) - 55)) * 100 + n for c, n in iban_lengths().items()}
-    country = v.str.slice(0, 2).replace_strict(code, default=None, return_dtype=pl.Int64)
+    step = values.to_frame("v").with_columns(
+        plain=v.str.contains(_PLAIN), code=v.str.slice(0, 2).replace_strict(code, default=None, return_dtype=pl.Int64)
+    )
     bban = (v.str.slice(4).cast(pl.Int128, strict=False) % pl.lit(97, pl.Int128)).cast(pl.Int64)
-    tail = (country // 100) * 100 + v.str.slice(2, 2).cast(pl.Int64, strict=False)
+    tail = (pl.col("code") // 100) * 100 + v.str.slice(2, 2).cast(pl.Int64, strict=False)
     total = (bban * (10**6 % 97) + tail) % 97
-    return ((v.str.len_bytes() == country % 100) & (total == 1)).fill_null(False)
+    return step.select("plain", valid=((v.str.len_bytes() == pl.col("code") % 100) & (total == 1)).fill_null(False))
 
 
 def iban_column(values: pl.Series) -> tuple[pl.Series, pl.Series]:
     """(normalised debtor_iban, invalid flag per row) — the same as normalising every row and looking
     the value up in :func:`reference_bad` of all values."""
     given = values.is_not_null().arg_true()  # many items carry no IBAN: work on the others only
-    got = pl.DataFrame({"v": values.gather(given)}).select(plain=pl.col("v").str.contains(_PLAIN), valid=_plain_valid())
+    got = _plain_valid(values.drop_nulls())
     bad = pl.repeat(False, values.len(), eager=True).scatter(given, ~got["valid"])
     rows = given.filter(~got["plain"])  # IBANs written another way: normalised, then the reference rule
     if rows.len() == 0:

@@ -66,7 +66,8 @@ def _read_parquet(path: Path) -> RawExport:
     to_string = [c for c in df.columns if c != "amount_cents" and c not in typed and df.schema[c] != pl.String]
     if to_string:
         df = df.with_columns(pl.col(to_string).cast(pl.String))
-    df = df.with_columns((pl.int_range(pl.len(), dtype=pl.Int32) + 1).alias("source_line"))
+    # hstack, not with_columns: a column of another chunking makes with_columns copy the whole frame
+    df = df.hstack([pl.int_range(1, df.height + 1, dtype=pl.Int32, eager=True).alias("source_line")])
     df = df.rename({c: _norm(c) for c in df.columns})
     return RawExport(df, frozenset(_norm(c) for c in typed), names)
 
