@@ -143,23 +143,27 @@ def _stretches(tx: pl.DataFrame, n: int) -> pl.DataFrame:
     """transaction_id, ``s`` (one stretch per row), ``run`` (its digits), ``nd`` (their number), ``k``
     (stretches of the payment).
 
-    Field by field: no separator joins two fields in :func:`joined_text` (`` | ``), and an RF with its two check digits
-    cannot span one, so the stretches of the joined text are those of its fields."""
+    Field by field: no separator joins two fields in :func:`joined_text` (`` | ``), and an RF with its
+    two check digits cannot span one, so the stretches of the joined text are those of its fields. One
+    lazy plan: Polars runs its string passes on all cores."""
     text = tx.select("transaction_id", *_FIELDS)
     # RF check digits are removed only where an RF occurs ((?i)RF: no other letter case-folds to R or F)
     rf = text.select(pl.any_horizontal(pl.col(f).str.contains("[Rr][Ff]").fill_null(False) for f in _FIELDS)).to_series()
+    parts = [text.lazy()]
     if rf.any():
-        text = pl.concat([text.filter(~rf), text.filter(rf).with_columns(
-            pl.col(f).str.replace_all(r"(?i)\bRF\d\d", " ") for f in _FIELDS)])
-    lists = text.select("transaction_id", *(pl.col(f).str.extract_all(_stretch_pattern(n)) for f in _FIELDS))
+        parts = [text.filter(~rf).lazy(), text.filter(rf).lazy().with_columns(
+            pl.col(f).str.replace_all(r"(?i)\bRF\d\d", " ") for f in _FIELDS)]
+    lists = pl.concat(parts).select("transaction_id", *(pl.col(f).str.extract_all(_stretch_pattern(n)) for f in _FIELDS))
     lists = lists.with_columns(pl.sum_horizontal(pl.col(f).list.len() for f in _FIELDS).alias("k"))
+    first, *rest = _FIELDS  # the remittance (nearly always there), then the few EREFs and RF references
     st = pl.concat([
-        lists.select("transaction_id", pl.col(f).alias("s"), "k").filter(pl.col("s").list.len() > 0).explode("s")
-        for f in _FIELDS
+        lists.select("transaction_id", pl.col(first).alias("s"), "k").explode("s").drop_nulls("s"),
+        *(lists.select("transaction_id", pl.col(f).alias("s"), "k").filter(pl.col("s").list.len() > 0).explode("s")
+          for f in rest),
     ])
     # a stretch holds only digits and separators: dropping the non-digits leaves its digits
     return st.with_columns(pl.col("s").str.replace_all(r"\D", "").alias("run")).with_columns(
-        pl.col("run").str.len_chars().alias("nd"))
+        pl.col("run").str.len_chars().alias("nd")).collect()
 
 
 def _rows(df: pl.DataFrame, idx: pl.Series) -> pl.DataFrame:
@@ -167,34 +171,37 @@ def _rows(df: pl.DataFrame, idx: pl.Series) -> pl.DataFrame:
     return df.select(pl.all().gather(idx))
 
 
-def _exact(st: pl.DataFrame, n: int) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    """``(single, exact, groups)``: the exact references of the payments' only stretch when it has ``n``
-    digits (one per payment, no duplicates), all other exact references (unique), and the digit groups
-    (sid: row of the stretches longer than n digits, g, len, start, end)."""
-    # a stretch of exactly n digits (most of them) is one exact reference: all its groups
-    whole = pl.col("nd") == n
-    single = st.filter(whole & (pl.col("k") == 1)).select("transaction_id", pl.col("run").alias("ref"))
-    exact = [st.filter(whole & (pl.col("k") > 1)).select("transaction_id", pl.col("run").alias("ref"))]
-    # longer stretches: whole groups adding up to n digits, found by an equi-join start + n = end
-    long = st.filter(pl.col("nd") > n)
-    groups = (
+def _groups(long: pl.DataFrame) -> pl.DataFrame:
+    """The digit groups of the stretches ``long``: sid (row of ``long``), g, len, start, end (in the run)."""
+    return (
         long.select(pl.col("s").str.extract_all(r"\d+").alias("g")).with_row_index("sid")
         .explode("g")
         .with_columns(pl.col("g").str.len_chars().cast(pl.Int64).alias("len"))
         .with_columns(running_sum("len", "sid").alias("end"))
         .with_columns((pl.col("end") - pl.col("len")).alias("start"))
     )
+
+
+def _exact(st: pl.DataFrame, long: pl.DataFrame, groups: pl.DataFrame, n: int) -> pl.LazyFrame:
+    """transaction_id, ref: ``n`` digits made of whole groups of a stretch, once per payment."""
+    # a stretch of exactly n digits (most of them) is one exact reference: all its groups; the payment's
+    # only stretch gives one row, so those rows need no de-duplication
+    whole = pl.col("nd") == n
+    single = st.lazy().filter(whole & (pl.col("k") == 1)).select("transaction_id", pl.col("run").alias("ref"))
+    # longer stretches: whole groups adding up to n digits, found by an equi-join start + n = end
     pairs = groups.select("sid", "start").join(
         groups.select("sid", "end"), left_on=["sid", pl.col("start") + n], right_on=["sid", "end"])
     hit = long.select("transaction_id", "run").pipe(_rows, pairs["sid"]).with_columns(pairs["start"])
-    exact.append(hit.select("transaction_id", pl.col("run").str.slice(pl.col("start"), n).alias("ref")))
-    return single, pl.concat(exact).unique(), groups
+    others = pl.concat([
+        st.lazy().filter(whole & (pl.col("k") > 1)).select("transaction_id", pl.col("run").alias("ref")),
+        hit.lazy().select("transaction_id", pl.col("run").str.slice(pl.col("start"), n).alias("ref")),
+    ]).unique()
+    return pl.concat([single, others])
 
 
-def _windows(st: pl.DataFrame, groups: pl.DataFrame, n: int, max_run: int) -> pl.DataFrame:
+def _windows(long: pl.DataFrame, groups: pl.DataFrame, n: int, max_run: int) -> pl.LazyFrame:
     """transaction_id, ref: every n-slice of a stretch's digits up to ``max_run`` long, and of each digit
     run of more than n digits (all of them lie in a stretch: only needed where the stretch is too long)."""
-    long = st.filter(pl.col("nd") > n)
     fits = pl.col("nd").is_between(n + 1, max_run)
     too_long = long.with_row_index("sid").filter(~fits)["sid"]
     glued = groups.filter(pl.col("len").is_between(n + 1, max_run) & pl.col("sid").is_in(too_long.implode()))
@@ -203,7 +210,7 @@ def _windows(st: pl.DataFrame, groups: pl.DataFrame, n: int, max_run: int) -> pl
         long.select("transaction_id").pipe(_rows, glued["sid"]).with_columns(glued["g"].alias("run")),
     ])
     windows = (
-        runs.with_columns(pl.int_ranges(0, pl.col("run").str.len_chars() - n + 1).alias("off"))
+        runs.lazy().with_columns(pl.int_ranges(0, pl.col("run").str.len_chars() - n + 1).alias("off"))
         .explode("off")
         .select("transaction_id", pl.col("run").str.slice(pl.col("off"), n).alias("ref"))
     )
@@ -213,8 +220,7 @@ def _windows(st: pl.DataFrame, groups: pl.DataFrame, n: int, max_run: int) -> pl
     # cheaper than on (payment, string); windows of other than ASCII digits (no number) by strings
     number = pl.col("ref").cast(pl.Int64, strict=False)
     key = pl.col("transaction_id").cast(pl.Int128) * 10**n + number.cast(pl.Int128)
-    plain = windows.filter(number.is_not_null())
-    return pl.concat([plain.filter(plain.select(key.is_first_distinct()).to_series()),
+    return pl.concat([windows.filter(number.is_not_null()).filter(key.is_first_distinct()),
                       windows.filter(number.is_null()).unique()])
 
 
@@ -230,11 +236,11 @@ def reference_candidates(tx: pl.DataFrame, cfg: MatchConfig) -> pl.DataFrame:
     """
     n = cfg.digits
     st = _stretches(tx, n)
-    single, exact, groups = _exact(st, n)
-    out = [single.with_columns(pl.lit("exact").alias("kind")), exact.with_columns(pl.lit("exact").alias("kind"))]
+    long = st.filter(pl.col("nd") > n)  # the few stretches with more than n digits
+    groups = _groups(long)
+    out = [_exact(st, long, groups, n).with_columns(pl.lit("exact").alias("kind"))]
     if cfg.check_digit != "none":
-        out.append(_windows(st, groups, n, cfg.max_run).with_columns(pl.lit("window").alias("kind")))
-    refs = pl.concat(out)
+        out.append(_windows(long, groups, n, cfg.max_run).with_columns(pl.lit("window").alias("kind")))
     ref = pl.col("ref")
     if cfg.check_digit == "none":  # refs are n \d characters: well formed iff all ASCII, i.e. n bytes
         valid = ref.str.len_bytes() == n
@@ -242,7 +248,7 @@ def reference_candidates(tx: pl.DataFrame, cfg: MatchConfig) -> pl.DataFrame:
         valid = ((ref.str.len_bytes() == n) & check_int(ref.cast(pl.Int64, strict=False), n, cfg.check_digit)).fill_null(False)
     else:
         valid = check_ok(ref, n, cfg.check_digit)
-    return refs.lazy().with_columns(valid.alias("valid")).collect()
+    return pl.concat(out).with_columns(valid.alias("valid")).collect()
 
 
 #: ``external_ref`` may be written with separators (``BN 2024 0042``): up to this many neighbouring

@@ -14,7 +14,7 @@ from __future__ import annotations
 import polars as pl
 
 from matching.config import MatchConfig
-from matching.refexpr import check_int, check_ok, digit
+from matching.refexpr import check_ok, digit
 
 _MOD11_INVERSE = {w: pow(w, -1, 11) for w in range(2, 8)}
 #: Luhn: which digit gives a doubled contribution of 0..9 (2d, minus 9 above 9)
@@ -82,22 +82,23 @@ def _int_variants(todo: pl.DataFrame, n: int, scheme: str) -> pl.DataFrame:
         .with_columns(pl.sum_horizontal(c[1:]).alias("_total"))
     )
     total = pl.col("_total")
-    subs: list[pl.Expr] = []
-    for j in range(1, n):
+    variants: list[pl.Expr] = []
+    for j in range(1, n):  # substitutions: pass the check by construction
         new = _replacement(scheme, j - 1, (-(total - c[j] + d[0])) % mod)
-        subs.append(x + (new - d[j]) * 10**j)
+        variants.append(x + (new - d[j]) * 10**j)
     new_check = (mod - total % mod) % mod
-    subs.append(pl.when(new_check < 10).then(x - d[0] + new_check))
-    swaps = [x + (d[j - 1] - d[j]) * (9 * 10 ** (j - 1)) for j in range(1, n)]
-
-    def long(exprs: list[pl.Expr]) -> pl.DataFrame:  # one row per (reference, variant); a column each first
-        wide = staged.select("_i", "_x", *(e.alias(f"_v{k}") for k, e in enumerate(exprs)))
-        return wide.unpivot(index=["_i", "_x"], value_name="_v").filter(
-            pl.col("_v").is_not_null() & (pl.col("_v") != x))
-
-    # substitutions pass the check by construction; a swap only sometimes
-    swapped = long(swaps)
-    return pl.concat([long(subs), swapped.filter(check_int(pl.col("_v"), n, scheme))]).select("_i", "_v")
+    variants.append(pl.when(new_check < 10).then(x - d[0] + new_check))
+    for j in range(1, n):  # swaps: kept where the check sum after the swap passes (else null)
+        if j == 1:  # the last body digit and the check digit
+            ok = (total - c[1] + _contribution(scheme, 0, d[0]) + d[1]) % mod == 0
+        else:
+            ok = (total - c[j] - c[j - 1] + _contribution(scheme, j - 1, d[j - 1])
+                  + _contribution(scheme, j - 2, d[j]) + d[0]) % mod == 0
+        variants.append(pl.when(ok).then(x + (d[j - 1] - d[j]) * (9 * 10 ** (j - 1))))
+    # one row per (reference, variant): a column each first
+    wide = staged.select("_i", "_x", *(e.alias(f"_v{k}") for k, e in enumerate(variants)))
+    return wide.unpivot(index=["_i", "_x"], value_name="_v").filter(
+        pl.col("_v").is_not_null() & (pl.col("_v") != x)).select("_i", "_v")
 
 
 def _int_repairs(todo: pl.DataFrame, kz_index: pl.DataFrame, n: int, scheme: str) -> pl.DataFrame:
