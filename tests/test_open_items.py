@@ -6,6 +6,8 @@ from datetime import date
 from pathlib import Path
 
 import polars as pl
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from oracle_matcher import kz
 
 from matching.config import MatchConfig
@@ -93,3 +95,130 @@ def test_parquet_export_and_unchecked_kassenzeichen_warning(tmp_path: Path) -> N
     df, issues = load_open_items(p, config=MatchConfig.from_toml({}))
     assert df["amount_cents"].to_list() == [1999, 0] and df["due_date"].to_list() == [date(2026, 1, 1), date(2026, 1, 2)]
     assert [(i.severity, i.code) for i in issues] == [("warning", "open_items.kassenzeichen_unchecked")]
+
+
+# --- the fast paths (parsers.open_items_values / _iban) against the careful rules they stand in for ---
+
+ODD_AMOUNTS = ["12.34", "-0.50", "7", "007.5", "-0", "12.345", "1e5", "", " 12,5 ", "1.234,56", "1,5", "12,", ".5",
+               "+3.00", "١٢", "99999999999999999999", "9999999999999.99", "99999999999999.99", "0,01", "1 000,00", None]
+ODD_DATES = ["2026-01-15", " 2026-01-15", "2026-01-15 ", "2026-1-5", "+2026-01-15", "15.01.2026", "2026-13-45", "",
+             "20260115", "2026-01-15T00:00", "0001-01-01", "9999-12-31", "١٢٠٢٦-٠١-١٥", None]
+
+
+def test_fast_amounts_and_dates_equal_the_careful_rules() -> None:
+    from parsers.open_items_values import amount_cents, by_value, cents, date, parsed_date
+
+    values = pl.Series("amount", ODD_AMOUNTS * 3)
+    assert amount_cents(values).to_list() == by_value(values, cents).to_list()
+    assert amount_cents(values).to_list()[:4] == [1234, -50, 700, 750]
+    days = pl.Series("due_date", ODD_DATES * 3)
+    assert parsed_date(days).to_list() == by_value(days, date).to_list()
+    assert parsed_date(days)[0] == date_(2026, 1, 15)
+
+
+def date_(y: int, m: int, d: int) -> date:
+    return date(y, m, d)
+
+
+@given(st.lists(st.one_of(st.none(), st.text(alphabet="0123456789.,- +e١", max_size=20),
+                          st.decimals(min_value=-10**16, max_value=10**16, places=2, allow_nan=False).map(str)),
+                max_size=40))
+@settings(max_examples=150, deadline=None)
+def test_fast_amounts_equal_the_careful_rule_on_any_text(texts: list[str | None]) -> None:
+    from parsers.open_items_values import amount_cents, by_value, cents
+
+    values = pl.Series("amount", texts, dtype=pl.String)
+    assert amount_cents(values).to_list() == by_value(values, cents).to_list()
+
+
+@given(st.lists(st.one_of(st.none(), st.text(alphabet="0123456789", min_size=0, max_size=22),
+                          st.text(alphabet="0123456789٣ x", max_size=14)), max_size=40),
+       st.sampled_from([6, 8, 11, 12, 18, 20]), st.sampled_from(["mod11", "mod10", "none"]))
+@settings(max_examples=150, deadline=None)
+def test_check_digit_tables_equal_check_ok(kz: list[str | None], digits: int, scheme: str) -> None:
+    from matching.refexpr import check_ok
+    from parsers.open_items_values import check_digit_ok, digits_only
+
+    norm = digits_only(pl.Series("kz", kz, dtype=pl.String))
+    assert norm.to_list() == [None if k is None else "".join(c for c in k if c.isdecimal()) for k in kz]
+    expected = norm.to_frame().lazy().select(check_ok(pl.col("kz"), digits, scheme)).collect().to_series()
+    assert check_digit_ok(norm, digits, scheme).to_list() == expected.to_list()
+
+
+def test_check_digit_tables_know_a_valid_and_a_wrong_kassenzeichen() -> None:
+    from parsers.open_items_values import check_digit_ok
+
+    wrong = K1[:-1] + str((int(K1[-1]) + 1) % 10)
+    assert check_digit_ok(pl.Series([K1, wrong, "4711", None]), 12, "mod11").to_list() == [True, False, False, False]
+
+
+IBANS = ["DE89370400440532013000", "DE89370400440532013001", "de89 3704 0044 0532 0130 00", "DE00123", "",
+         "NL91ABNA0417164300", "GB82WEST12345698765432", "BE68539007547034", "DE8937040044053201300", ";",
+         "DE89370400440532013000,DE89370400440532013001", "DE89370400440532013000; BE68539007547034",
+         "XX89370400440532013000", "AT611904300234573201", "DE89370400440532013000 ", "DE89-3704", None]
+
+
+@given(st.lists(st.one_of(st.sampled_from(IBANS), st.text(alphabet="DEBN0123456789 ,;", max_size=24)), max_size=30))
+@settings(max_examples=100, deadline=None)
+def test_iban_rows_equal_the_careful_rule(values: list[str | None]) -> None:
+    from parsers.open_items_iban import iban_column, normalise, reference_bad
+
+    column = pl.Series("debtor_iban", values, dtype=pl.String)
+    normal = column.to_frame().select(normalise(pl.col("debtor_iban"))).to_series()
+    iban, bad = iban_column(column)
+    assert iban.to_list() == normal.to_list()
+    assert bad.to_list() == normal.is_in(pl.Series(reference_bad(normal), dtype=pl.String).implode()).fill_null(False).to_list()
+
+
+def test_iban_rows_flag_the_invalid_ones() -> None:
+    from parsers.open_items_iban import iban_column
+
+    _, bad = iban_column(pl.Series(IBANS, dtype=pl.String))
+    assert [v for v, b in zip(IBANS, bad.to_list(), strict=True) if b] == [
+        "DE89370400440532013001", "DE00123", "DE8937040044053201300",
+        "DE89370400440532013000,DE89370400440532013001", "XX89370400440532013000", "DE89-3704"]
+
+
+@given(st.lists(st.tuples(st.sampled_from(["a", "b", "c", "", None]), st.sampled_from(["x", "y", None])), max_size=40))
+@settings(max_examples=100, deadline=None)
+def test_per_group_equals_a_window(pairs: list[tuple[str | None, str | None]]) -> None:
+    from parsers.open_items_values import per_group
+
+    df = pl.DataFrame({"k": [k for k, _ in pairs], "v": [v for _, v in pairs]}, schema={"k": pl.String, "v": pl.String})
+    assert per_group(df["k"], None).to_list() == df.select(pl.len().over("k")).to_series().to_list()
+    assert per_group(df["k"], df["v"]).to_list() == df.select(pl.col("v").n_unique().over("k")).to_series().to_list()
+
+
+def _text_export(path: Path, frame: pl.DataFrame) -> None:
+    frame.with_columns(pl.all().cast(pl.String)).write_parquet(path)
+
+
+def test_typed_parquet_columns_read_as_their_text(tmp_path: Path) -> None:
+    from decimal import Decimal
+
+    base = {"receivable_id": ["a", "b", "c", "d"], "kassenzeichen": [K1, K2, K3, "4711"], "debtor_id": ["d1", "d2", "d3", "d4"],
+            "debtor_name": ["A", "B", "C", "D"], "claim_type": ["abfall", "ABFALL", "KITA", "KITA"],
+            "due_date": [date(2026, 1, 1), None, date(2026, 3, 1), date(1, 1, 1)],
+            "mandate_date": [None, None, date(2025, 12, 1), None]}
+    amounts = {
+        "int": pl.Series([19, -5, 0, 10**16], dtype=pl.Int64),
+        "decimal2": pl.Series([Decimal("19.99"), Decimal("-0.50"), Decimal("0"), None], dtype=pl.Decimal(12, 2)),
+        "decimal0": pl.Series([Decimal("19"), Decimal("5"), Decimal("0"), Decimal("7")], dtype=pl.Decimal(12, 0)),
+        "decimal3": pl.Series([Decimal("19.990"), Decimal("1.5"), Decimal("0"), None], dtype=pl.Decimal(12, 3)),
+    }
+    for name, amount in amounts.items():
+        typed, text = tmp_path / f"{name}.parquet", tmp_path / f"{name}_text.parquet"
+        frame = pl.DataFrame(base).with_columns(amount.alias("amount"))
+        frame.write_parquet(typed)
+        _text_export(text, frame)
+        df, issues = load_open_items(typed)
+        ref, ref_issues = load_open_items(text)
+        assert df.drop("source_file", "source_path").equals(ref.drop("source_file", "source_path")), name
+        assert [(i.locator, i.code, i.message) for i in issues] == [(i.locator, i.code, i.message) for i in ref_issues], name
+    df, issues = load_open_items(tmp_path / "int.parquet")
+    assert df["amount_cents"].to_list() == [1900, 0, 10**18]  # row 2: negative; row 3: no due date
+    assert df["due_date"].to_list() == [date(2026, 1, 1), date(2026, 3, 1), date(1, 1, 1)]
+    assert df["claim_type"].to_list() == ["ABFALL", "KITA", "KITA"] and df["mandate_date"][1] == date(2025, 12, 1)
+    assert {i.code: i.message for i in issues if i.locator == "line 2"}["open_items.negative_amount"] == "amount: expected >= 0, got -5"
+    df, _ = load_open_items(tmp_path / "decimal2.parquet")
+    assert df["amount_cents"].to_list() == [1999, 0]
