@@ -97,7 +97,7 @@ def _checks(df: pl.DataFrame) -> list[tuple[str, pl.Expr | None, pl.Expr]]:
     laws = df["law_n"].unique()
     law_ok = bool(laws.is_in(list(_LAWS)).all())
     return [
-        ("open_items.missing_value", pl.any_horizontal(pl.col("^_blank_.*$")),
+        ("open_items.missing_value", pl.any_horizontal([pl.col(c) for c in df.columns if c.startswith("_blank_")]),
          pl.lit("a required column is empty")),
         ("open_items.bad_amount", pl.col("amount_cents").is_null(),
          pl.format("amount: expected a decimal like 1234,56 or 1234.56, got '{}'", pl.col("amount"))),

@@ -17,6 +17,7 @@ missing-columns message).
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -67,7 +68,7 @@ def _read_parquet(path: Path) -> RawExport:
     if to_string:
         df = df.with_columns(pl.col(to_string).cast(pl.String))
     # hstack, not with_columns: a column of another chunking makes with_columns copy the whole frame
-    df = df.hstack([pl.int_range(1, df.height + 1, dtype=pl.Int32, eager=True).alias("source_line")])
+    df = df.hstack([pl.int_range(1, df.height + 1, dtype=pl.Int32, eager=True).alias("source_line")])  # not read
     df = df.rename({c: _norm(c) for c in df.columns})
     return RawExport(df, frozenset(_norm(c) for c in typed), names)
 
@@ -76,11 +77,20 @@ def _read_csv(path: Path) -> RawExport:
     data = path.read_bytes()
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
-    data.decode("utf-8")
-    header = data.split(b"\n", 1)[0]
+    end = data.find(b"\n")
+    header = data if end < 0 else data[:end]
     sep = ";" if header.count(b";") >= header.count(b",") else ","
-    df = pl.read_csv(data, separator=sep, infer_schema=False, truncate_ragged_lines=False)
-    df = df.with_columns((pl.int_range(pl.len(), dtype=pl.Int32) + 2).alias("source_line"))
+    with ThreadPoolExecutor(max_workers=1) as pool:  # Polars parses while Python checks the encoding
+        frame = pool.submit(pl.read_csv, data, separator=sep, infer_schema=False, truncate_ragged_lines=False)
+        try:
+            data.decode("utf-8")  # a bad byte is reported as such, even where Polars fails too
+        except UnicodeDecodeError:
+            frame.exception()  # wait for Polars, and drop what it made of the file
+            raise
+        df = frame.result()
+    line = pl.int_range(2, df.height + 2, dtype=pl.Int32, eager=True).alias("source_line")
+    # hstack, not with_columns: a column of another chunking makes with_columns copy the whole frame
+    df = df.with_columns(line) if "source_line" in df.columns else df.hstack([line])
     df = df.rename({c: _norm(c) for c in df.columns})
     return RawExport(df, frozenset(), df.columns)
 

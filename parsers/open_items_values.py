@@ -81,8 +81,9 @@ def amount_cents(values: pl.Series) -> pl.Series:
         return by_value(_as_text(v), cents)
 
     dtype = values.dtype
-    if dtype == pl.String:  # decimal point first; then decimal comma; anything else the careful way
-        return _plain_cents(values, _POINT, lambda v: _plain_cents(v, _COMMA, slow)).rename(values.name)
+    if dtype == pl.String:  # decimal point or comma (the one the first rows use first); else the careful way
+        first, then = (_COMMA, _POINT) if values.head(1000).str.contains(",", literal=True).any() else (_POINT, _COMMA)
+        return _plain_cents(values, first, lambda v: _plain_cents(v, then, slow)).rename(values.name)
     a = pl.col("a")
     if isinstance(dtype, pl.Decimal):
         ok = a.abs() < _LIMIT

@@ -222,3 +222,20 @@ def test_typed_parquet_columns_read_as_their_text(tmp_path: Path) -> None:
     assert {i.code: i.message for i in issues if i.locator == "line 2"}["open_items.negative_amount"] == "amount: expected >= 0, got -5"
     df, _ = load_open_items(tmp_path / "decimal2.parquet")
     assert df["amount_cents"].to_list() == [1999, 0]
+
+
+def test_blank_required_values_are_rejected(tmp_path: Path) -> None:
+    p = tmp_path / "op.csv"
+    p.write_text(HEADER
+                 + f"r1;{K1};d1;A;;GRUNDSTEUER;10,00;2026-01-15;\n"       # line 2: good
+                 + f" \t;{K2};d2;B;;GRUNDSTEUER;1,00;2026-01-15;\n"       # line 3: blank receivable_id
+                 + f"r3;{K3};d3;\u00a0;;GRUNDSTEUER;1,00;2026-01-15;\n"   # line 4: blank debtor_name (no-break space)
+                 + "r4; - ;d4;D;;GRUNDSTEUER;1,00;2026-01-15;\n"         # line 5: Kassenzeichen without digits, not blank
+                 + "r5;  ;d4;E;;GRUNDSTEUER;1,00;2026-01-15;\n"          # line 6: blank Kassenzeichen (same debtor)
+                 + f"r6;{K1}9;d6;F;; ;1,00;2026-01-15;\n"                # line 7: blank claim type
+                 + f"r7;{K1}8;d7;G;;ABFALL;1,00; ;\n",                   # line 8: blank due date (and no date)
+                 encoding="utf-8")
+    df, issues = load_open_items(p)
+    assert df["receivable_id"].to_list() == ["r1", "r4"]
+    assert _codes(issues) == sorted([(f"line {n}", "open_items.missing_value") for n in (3, 4, 6, 7, 8)]
+                                    + [("line 8", "open_items.bad_date"), ("", "open_items.kassenzeichen_unchecked")])
