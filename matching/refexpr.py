@@ -264,13 +264,29 @@ def text_tokens(tx: pl.DataFrame, cfg: MatchConfig) -> pl.DataFrame:
         .select("transaction_id", plain_text(cfg).str.extract_all(r"[A-Z0-9]+").alias("w"))
         .explode("w")
         .drop_nulls("w")
-        .with_columns(pl.int_range(pl.len()).over("transaction_id").alias("i"))
+        .collect()
     )
+    # the words of a payment are neighbouring rows (explode keeps a list together): a run of `size` words
+    # starting at a row is whole when the row size − 1 further down still belongs to the same payment
+    tid, w = pl.col("transaction_id"), pl.col("w")
     grams = [
-        words.select(
+        words.lazy().select(
             "transaction_id",
-            pl.concat_str([pl.col("w").shift(-k).over("transaction_id", order_by="i") for k in range(size)]).alias("token"),
+            (pl.when(tid.shift(-(size - 1)) == tid).then(pl.concat_str([w.shift(-k) for k in range(size)]))
+             if size > 1 else w).alias("token"),
         )
         for size in range(1, MAX_WORDS + 1)
     ]
-    return pl.concat(grams).drop_nulls("token").filter(pl.col("token").str.len_chars() >= 4).unique().collect()
+    tokens = pl.concat(grams).drop_nulls("token").filter(pl.col("token").str.len_chars() >= 4).collect()
+    return _distinct(tokens)
+
+
+def _distinct(df: pl.DataFrame) -> pl.DataFrame:
+    """The distinct rows of ``df`` (transaction_id, token). A row whose hash no other row shares is
+    distinct; only the few rows sharing a hash (duplicates, or a collision) are compared in full."""
+    h = df.select(pl.col("token").hash(1) ^ pl.col("transaction_id").hash(2)).to_series()
+    again = h.filter(~h.is_first_distinct())
+    if again.is_empty():
+        return df
+    shared = h.is_in(again.implode())
+    return pl.concat([df.filter(~shared), df.filter(shared).unique()])

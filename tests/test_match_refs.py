@@ -9,13 +9,15 @@ Int64 holds (20 digits: the string paths).
 
 from __future__ import annotations
 
+import re
+
 import polars as pl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from matching.checkdigit import complete, is_valid
 from matching.config import MatchConfig
-from matching.refexpr import check_ok, reference_candidates
+from matching.refexpr import MAX_WORDS, check_ok, reference_candidates, text_tokens
 from matching.typos import typo_repairs
 
 SETTINGS = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -237,6 +239,31 @@ def test_check_ok_matches_the_scalar_check_digits() -> None:
             values += ["+" + "1" * (digits - 1), "-" + "1" * (digits - 1), "1" * (digits + 1), "\u0663" * digits, ""]
             got = pl.DataFrame({"v": values}).select(check_ok(pl.col("v"), digits, scheme))["v"].to_list()
             assert got == [len(v) == digits and _valid(v, scheme) for v in values], (digits, scheme)
+
+
+def oracle_tokens(rows: list[tuple[int, str | None, str | None, str | None]], cfg: MatchConfig) -> set[tuple]:
+    """(transaction_id, token): words [A-Z0-9]+ of the upper-cased text without RF check digits and
+    prefixes, and up to MAX_WORDS neighbouring words glued, 4+ characters long."""
+    out = set()
+    prefixes = "|".join(sorted((re.escape(p) for p in cfg.prefixes), key=len, reverse=True))
+    for tid, *fields in rows:
+        text = re.sub(r"\bRF\d\d", " ", " | ".join(f for f in fields if f is not None).upper())
+        if prefixes:
+            text = re.sub(rf"\b(?:{prefixes})\b\.?:?", " ", text)
+        words = re.findall("[A-Z0-9]+", text)
+        for size in range(1, MAX_WORDS + 1):
+            out |= {(tid, "".join(words[i:i + size])) for i in range(len(words) - size + 1)}
+    return {(tid, t) for tid, t in out if len(t) >= 4}
+
+
+@SETTINGS
+@given(st.data())
+def test_text_tokens_as_documented(data: st.DataObject) -> None:
+    cfg = MatchConfig(prefixes=data.draw(st.sampled_from([("KASSENZEICHEN", "KZ", "AZ"), ()])))
+    rows = data.draw(payments(12, "mod11"))
+    got = text_tokens(_frame(rows), cfg)
+    assert got.height == got.unique().height
+    assert set(got.iter_rows()) == oracle_tokens(rows, cfg)
 
 
 # --- typo_repairs ------------------------------------------------------------------------------------
