@@ -43,8 +43,7 @@ __all__ = ["OPTIONAL", "REQUIRED", "load_open_items"]
 _LAWS = ("public", "private")
 
 
-def _columns(raw: dict[str, pl.Series], typed: frozenset[str], tenant: str, check: tuple[int, str],
-             pool: ThreadPoolExecutor) -> dict[str, pl.Series]:
+def _columns(raw: dict[str, pl.Series], tenant: str, check: tuple[int, str], pool: ThreadPoolExecutor) -> dict[str, pl.Series]:
     """The parsed and normalised columns the checks and the output use, computed side by side."""
     Cols = dict[str, pl.Series]
 
@@ -170,7 +169,7 @@ def load_open_items(
     raw |= {c: pl.repeat(None, n, dtype=pl.String, eager=True).alias(c) for c in OPTIONAL if c not in raw}
     with ThreadPoolExecutor(max_workers=4) as pool:
         digest = pool.submit(sha256_file, p)  # hashing the file overlaps the checks
-        cols = _columns(raw, export.typed, tenant, (digits, scheme), pool)
+        cols = _columns(raw, tenant, (digits, scheme), pool)
         df = pl.DataFrame([col.alias(name) for name, col in (raw | cols).items()])
         good, found = _split(df, export, _checks(df), p)
         issues.extend(found)

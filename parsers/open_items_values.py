@@ -147,11 +147,13 @@ def per_group(key: pl.Series, value: pl.Series | None) -> pl.Series:
 
     Cheap when keys are mostly unique: only rows whose 64-bit hash of the key repeats are looked at
     (equal keys have equal hashes, so each repeated key's rows are among them, all of them), and for
-    ``value`` only groups where some row differs from the group's first row are counted exactly.
+    ``value`` only groups where some rows differ are counted exactly.
     """
     n = key.len()
     ones = pl.repeat(1, n, dtype=pl.UInt32, eager=True)
     h = key.hash()
+    if value is None and h.n_unique() == n:  # ids: usually all distinct, and this says so quickest
+        return ones
     ordered = h.sort()
     twice = ordered.filter(ordered == ordered.shift(1))
     if twice.is_empty():
@@ -159,7 +161,9 @@ def per_group(key: pl.Series, value: pl.Series | None) -> pl.Series:
     rows = h.is_in(twice.unique().implode()).arg_true()
     sub = pl.DataFrame({"k": key.gather(rows), "h": h.gather(rows), "v": rows if value is None else value.gather(rows)})
     if value is not None:  # keep only the groups (of equal hash) whose values are not all the same
-        odd = sub.filter(pl.col("v").ne_missing(pl.col("v").first().over("h")))["h"].unique()
+        # sorted by hash, a group holds two values exactly where two neighbours in it differ
+        same_group = pl.col("h") == pl.col("h").shift(1)
+        odd = sub.sort("h").filter(same_group & pl.col("v").ne_missing(pl.col("v").shift(1)))["h"].unique()
         differs = sub["h"].is_in(odd.implode())
         rows, sub = rows.filter(differs), sub.filter(differs)
     count = pl.len() if value is None else pl.col("v").n_unique()
@@ -184,17 +188,20 @@ def _chunk_table(digits: int, scheme: str, chunk: int) -> pl.Series:
 
 
 def check_digit_ok(kz_norm: pl.Series, digits: int, scheme: str) -> pl.Series:
-    """:func:`matching.refexpr.check_ok` over a column of digit strings (``kz_norm``), by table look-ups:
-    the number split in 6-digit chunks, each chunk's weighted digit sum read from a table."""
+    """:func:`matching.refexpr.check_ok` over a column of digit strings (``kz_norm``: digits of any
+    script and nothing else), by table look-ups: the number split in 6-digit chunks, each chunk's
+    weighted digit sum read from a table."""
     frame = pl.DataFrame({"k": kz_norm})
     if scheme not in ("mod11", "mod10") or digits > 18:
         return frame.lazy().select(check_ok(pl.col("k"), digits, scheme)).collect().to_series()
     k = pl.col("k")
-    # kz_norm holds only digits (any script): exactly ``digits`` characters in as many bytes are ASCII 0-9
-    well_formed = (k.str.len_bytes() == digits) & (k.str.len_chars() == digits)
-    n = frame.select(pl.when(well_formed).then(k.cast(pl.Int64, strict=False)).alias("n"))["n"]
+    # kz_norm holds only digits (any script): ``digits`` bytes that read as an integer are ASCII 0-9
+    # (a digit of another script takes 2+ bytes and does not read as an integer)
+    n = pl.when(k.str.len_bytes() == digits).then(k.cast(pl.Int64, strict=False))
     chunks = (digits + 5) // 6
-    parts = pl.DataFrame({f"c{c}": (n // 10 ** (6 * c)) % 10**6 for c in range(chunks)})
+    parts = frame.select(n.alias("n")).select(
+        [((pl.col("n") // 10 ** (6 * c) if c else pl.col("n")) % 10**6).alias(f"c{c}") for c in range(chunks)]
+    )
     total = pl.sum_horizontal(
         [pl.lit(_chunk_table(digits, scheme, c)).gather(pl.col(f"c{c}")).cast(pl.Int64) for c in range(chunks)]
     )
