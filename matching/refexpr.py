@@ -285,7 +285,8 @@ def _distinct(df: pl.DataFrame) -> pl.DataFrame:
     """The distinct rows of ``df`` (transaction_id, token). A row whose hash no other row shares is
     distinct; only the few rows sharing a hash (duplicates, or a collision) are compared in full."""
     h = df.select(pl.col("token").hash(1) ^ pl.col("transaction_id").hash(2)).to_series()
-    again = h.filter(~h.is_first_distinct())
+    ordered = h.sort()  # equal hashes become neighbours (a sort: several times cheaper than a hash set here)
+    again = ordered.filter(ordered == ordered.shift(1))
     if again.is_empty():
         return df
     shared = h.is_in(again.implode())

@@ -20,7 +20,7 @@ from matching.config import MatchConfig
 from matching.refexpr import MAX_WORDS, check_ok, reference_candidates, text_tokens
 from matching.typos import typo_repairs
 
-SETTINGS = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 #: separators of the grammar; \t, \n and NBSP are white space to both Python and Polars (Rust) regexes
 SEPARATORS = ".-/ \t\n\u00a0"
 ASCII = "0123456789"
