@@ -171,6 +171,18 @@ def _rows(df: pl.DataFrame, idx: pl.Series) -> pl.DataFrame:
     return df.select(pl.all().gather(idx))
 
 
+def _distinct(df: pl.DataFrame, col: str) -> pl.DataFrame:
+    """The distinct rows of ``df`` (transaction_id, ``col``). A row whose hash no other row shares is
+    distinct; only the few rows sharing a hash (duplicates, or a collision) are compared in full."""
+    h = df.select(pl.col(col).hash(1) ^ pl.col("transaction_id").hash(2)).to_series()
+    ordered = h.sort()  # equal hashes become neighbours (a sort: several times cheaper than a hash set here)
+    again = ordered.filter(ordered == ordered.shift(1))
+    if again.is_empty():
+        return df
+    shared = h.is_in(again.implode())
+    return pl.concat([df.filter(~shared), df.filter(shared).unique()])
+
+
 def _groups(long: pl.DataFrame) -> pl.DataFrame:
     """The digit groups of the stretches ``long``: sid (row of ``long``), g, len, start, end (in the run)."""
     return (
@@ -214,14 +226,7 @@ def _windows(long: pl.DataFrame, groups: pl.DataFrame, n: int, max_run: int) -> 
         .explode("off")
         .select("transaction_id", pl.col("run").str.slice(pl.col("off"), n).alias("ref"))
     )
-    if n > 18 or not runs.schema["transaction_id"].is_integer():
-        return windows.unique()
-    # de-duplicated on one Int128 (payment number · 10ⁿ + the window read as a number): several times
-    # cheaper than on (payment, string); windows of other than ASCII digits (no number) by strings
-    number = pl.col("ref").cast(pl.Int64, strict=False)
-    key = pl.col("transaction_id").cast(pl.Int128) * 10**n + number.cast(pl.Int128)
-    return pl.concat([windows.filter(number.is_not_null()).filter(key.is_first_distinct()),
-                      windows.filter(number.is_null()).unique()])
+    return _distinct(windows.collect(), "ref").lazy()
 
 
 def reference_candidates(tx: pl.DataFrame, cfg: MatchConfig) -> pl.DataFrame:
@@ -278,16 +283,4 @@ def text_tokens(tx: pl.DataFrame, cfg: MatchConfig) -> pl.DataFrame:
         for size in range(1, MAX_WORDS + 1)
     ]
     tokens = pl.concat(grams).drop_nulls("token").filter(pl.col("token").str.len_chars() >= 4).collect()
-    return _distinct(tokens)
-
-
-def _distinct(df: pl.DataFrame) -> pl.DataFrame:
-    """The distinct rows of ``df`` (transaction_id, token). A row whose hash no other row shares is
-    distinct; only the few rows sharing a hash (duplicates, or a collision) are compared in full."""
-    h = df.select(pl.col("token").hash(1) ^ pl.col("transaction_id").hash(2)).to_series()
-    ordered = h.sort()  # equal hashes become neighbours (a sort: several times cheaper than a hash set here)
-    again = ordered.filter(ordered == ordered.shift(1))
-    if again.is_empty():
-        return df
-    shared = h.is_in(again.implode())
-    return pl.concat([df.filter(~shared), df.filter(shared).unique()])
+    return _distinct(tokens, "token")
