@@ -2,9 +2,12 @@
 
 A Kassenzeichen arrives with or without separators (``.``, space, ``-``, ``/``), behind a prefix
 (``KZ``, ``Kassenzeichen:``, ``Az.``), cut by a bank line break, several in one text, or in the EREF
-or the structured creditor reference (``RF..``). We normalise the joined text, collapse separators
-between digit groups, and take every digit run of exactly ``digits`` digits (``exact``) and every
+or the structured creditor reference (``RF..``). We find the *stretches* of digits and separators in
+each text field, take every ``digits`` digits made of whole digit groups (``exact``) and every
 ``digits``-long window of a longer run (``window``: a reference glued to a neighbouring number).
+Most stretches are one Kassenzeichen: they skip the group analysis. Check digits are computed on the
+number (table look-ups), duplicates found by hashes first; tests/test_match_refs.py holds the rules
+as plain-Python oracles.
 """
 
 from __future__ import annotations
@@ -114,12 +117,6 @@ def plain_text(cfg: MatchConfig) -> pl.Expr:
         alts = "|".join(sorted((p.replace(".", r"\.") for p in cfg.prefixes), key=len, reverse=True))
         text = text.str.replace_all(rf"\b(?:{alts})\b\.?:?", " ")
     return text
-
-
-def plain_digits_text() -> pl.Expr:
-    """The joined text without RF check digits (``RF18`` + reference: the 18 is not part of it)."""
-    text = joined_text()
-    return pl.when(text.str.contains("(?i)RF")).then(text.str.replace_all(r"(?i)\bRF\d\d", " ")).otherwise(text)
 
 
 def running_sum(col: str, key: str) -> pl.Expr:
