@@ -19,8 +19,7 @@ from matching.refexpr import check_ok
 
 _AMOUNT = r"^-?\d+(\.\d{1,2})?$"
 # ASCII digits only (``\d`` would take any script's digits, which the reference rejects), at most
-# 13 before the separator: below 10**15 cents a Float64 reading times 100 is within 0.25 of the
-# exact cents (relative error ≤ 2**-52), so rounding gives them exactly
+# 13 before the separator: read as a Decimal(16, 2), whose integer form is the cents, exactly
 _POINT = r"^-?[0-9]{1,13}(\.[0-9]{1,2})?$"
 _COMMA = r"^-?[0-9]{1,13}(,[0-9]{1,2})?$"
 _LIMIT = 10**15  # integer and decimal amounts below this (EUR) are read as numbers, the rest as text
@@ -65,11 +64,12 @@ def _as_text(values: pl.Series) -> pl.Series:
 
 def _plain_cents(values: pl.Series, shape: str, reference: Callable[[pl.Series], pl.Series]) -> pl.Series:
     """Cents of the text amounts of ``shape`` (decimal point or comma, no thousands separator, no
-    blanks) read as Float64; other non-null values through ``reference``."""
+    blanks) read as a decimal (exact: its integer form is the cents); other non-null values through
+    ``reference``."""
     a = pl.col("a")
     text = a if shape == _POINT else a.str.replace(",", ".", literal=True)
     got = values.to_frame("a").select(
-        ok=a.str.contains(shape), c=(text.cast(pl.Float64, strict=False) * 100).round().cast(pl.Int64, strict=False)
+        ok=a.str.contains(shape), c=text.cast(pl.Decimal(16, 2), strict=False).to_physical().cast(pl.Int64, strict=False)
     )
     return patched(got["c"], ~got["ok"], values, reference)
 
