@@ -6,6 +6,8 @@ Measures, each as the median of ``--repeat`` runs in a fresh child process (peak
 
 * ``kasse match`` end to end: open-items Parquet + one MT940 file in, the output files written;
 * the matching core alone: ``matching.match`` on the parsed frames;
+* loading the open-items export alone (``parsers.open_items.load_open_items``): the Parquet file, and
+  with ``--csv`` the same export as a ``;`` CSV with decimal commas (written once into ``--work``);
 * a token-matching baseline on the same frames — whole remittance tokens of 4+ characters looked up
   as Kassenzeichen, the whole payment booked to the first hit (what the open ERP peers do; written
   set-based here, which is kinder to it than their one-payment-at-a-time look-ups).
@@ -69,6 +71,11 @@ def child(mode: str, work: Path) -> None:
         t = time.perf_counter()
         summary = run_match(work / "items.parquet", [work / "bank.sta"], work / "out")
         res = {"seconds": time.perf_counter() - t, "split": summary["seconds"]}
+    elif mode in ("load", "load_csv"):
+        from parsers.open_items import load_open_items
+        t = time.perf_counter()
+        items, _ = load_open_items(work / ("items.parquet" if mode == "load" else "items.csv"))
+        res = {"seconds": time.perf_counter() - t, "rows": items.height}
     elif mode == "parse":
         from parsers import parse_paths
         from parsers.open_items import load_open_items
@@ -118,7 +125,8 @@ def main() -> None:
     ap.add_argument("--items", type=int, default=5_000_000)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--work", type=Path, default=Path("/tmp/bench_match"))
-    ap.add_argument("--child", choices=["e2e", "parse", "core", "baseline"])
+    ap.add_argument("--child", choices=["e2e", "parse", "core", "baseline", "load", "load_csv"])
+    ap.add_argument("--csv", action="store_true", help="also measure loading the export as CSV")
     ap.add_argument("--reuse", action="store_true", help="keep the data already in --work (same sizes)")
     args = ap.parse_args()
     if args.child:
@@ -127,8 +135,14 @@ def main() -> None:
     if not (args.reuse and (args.work / "tx.parquet").exists()):
         prepare(args.work, args.payments, args.items)
         _child("parse", args.work)
+    modes = ["core", "baseline", "e2e", "load"]
+    if args.csv:
+        modes.append("load_csv")
+        if not (args.work / "items.csv").exists():
+            pl.read_parquet(args.work / "items.parquet").with_columns(
+                pl.col("amount").str.replace(".", ",", literal=True)).write_csv(args.work / "items.csv", separator=";")
     figures: dict[str, dict[str, float]] = {}
-    for mode in ("core", "baseline", "e2e"):
+    for mode in modes:
         runs = [_child(mode, args.work) for _ in range(args.repeat)]
         secs = [float(str(r["seconds"])) for r in runs]
         figures[mode] = {"median_s": round(statistics.median(secs), 2), "min_s": round(min(secs), 2),

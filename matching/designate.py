@@ -52,7 +52,8 @@ def _per_payment(cand: pl.DataFrame) -> pl.DataFrame:
         pl.len().cast(pl.UInt32).alias("n_items"),
         pl.col("_r").sort().cast(pl.String).str.join("|").alias("set_key"),
     )
-    first_set = cand["_r"].max() + 1 if cand.height else 0
+    top = cand["_r"].max()
+    first_set = int(top) + 1 if isinstance(top, int) else 0
     several = several.with_columns((pl.col("set_key").rank("dense").cast(pl.Int64) + first_set - 1).alias("set_key"))
     return pl.concat([one, several.select(one.columns)])
 

@@ -21,8 +21,9 @@ def reverse_returns(
     """``(reversals, held)``: reversal rows (transaction_id, receivable_id, kassenzeichen, amount_cents)
     and held returns (transaction_id, reason). ``pool``: earlier allocations (ALLOCATION_SCHEMA columns)."""
     key = rets.schema["transaction_id"]
-    held_schema = {"transaction_id": key, "reason": pl.String}
-    rev_schema = {"transaction_id": key, "receivable_id": pl.String, "kassenzeichen": pl.String, "amount_cents": pl.Int64}
+    held_schema: dict[str, pl.DataType] = {"transaction_id": key, "reason": pl.String()}
+    rev_schema: dict[str, pl.DataType] = {"transaction_id": key, "receivable_id": pl.String(), "kassenzeichen": pl.String(),
+                                          "amount_cents": pl.Int64()}
     if rets.is_empty():
         return pl.DataFrame(schema=rev_schema), pl.DataFrame(schema=held_schema)
     refs = reference_candidates(rets, cfg).filter(pl.col("valid")).select("transaction_id", pl.col("ref").alias("kz_norm")).unique()
