@@ -46,11 +46,14 @@ def _bank_ids(df: pl.DataFrame, meta: pl.DataFrame, cols: tuple[str, ...]) -> pl
 def _remainder(book: pl.DataFrame, alloc: pl.DataFrame) -> pl.DataFrame:
     """(transaction_id, reason, unallocated_cents) for booked payments not wholly allocated: an
     over-payment, or a double payment when the designated items were already settled."""
-    got = alloc.group_by("transaction_id").agg(pl.col("amount_cents").sum().alias("got"))
+    # a set of one item and one payment got min(payment, open); the others are summed
+    single = book.filter(pl.col("single")).select(
+        "transaction_id", pl.col("pay_cents").alias("amount_cents"), pl.min_horizontal("pay_cents", "open").clip(0).alias("got"))
+    rest = book.filter(~pl.col("single")).select("transaction_id", pl.col("pay_cents").alias("amount_cents")).unique()
+    got = alloc.filter(pl.col("transaction_id").is_in(rest["transaction_id"].implode())).group_by("transaction_id").agg(
+        pl.col("amount_cents").sum().alias("got"))
     return (
-        book.select("transaction_id", pl.col("pay_cents").alias("amount_cents")).unique()
-        .join(got, on="transaction_id", how="left")
-        .with_columns(pl.col("got").fill_null(0))
+        pl.concat([single, rest.join(got, on="transaction_id", how="left").with_columns(pl.col("got").fill_null(0))])
         .filter(pl.col("amount_cents") > pl.col("got"))
         .select(
             "transaction_id",
@@ -105,10 +108,12 @@ def match(
             pool = pl.concat([prior, pool])
         reversals, held_r = reverse_returns(tx.filter(pl.col("kind") == RETURN), pool, rec, config)
         reversals = reversals.with_columns(pl.lit("dd_return").alias("rule"), pl.lit(1.0).alias("confidence"))
+        # a payment's rows are next to each other in receivable_id order already: a stable sort by the
+        # payment number gives the order by (payment, item) without comparing strings
         allocations = (
-            pl.concat([alloc.select(reversals.columns), reversals])
+            pl.concat([alloc.select(reversals.columns), reversals.sort(["transaction_id", "receivable_id"])])
             .with_columns(pl.lit("auto").alias("decided_by"))
-            .sort(["transaction_id", "receivable_id"])
+            .sort("transaction_id", maintain_order=True)
         )
         names, left_out = suggested.result()
     remainder = _remainder(book, alloc)

@@ -25,29 +25,18 @@ def class_rank(cfg: MatchConfig) -> pl.Expr:
 
 
 def allocate(book: pl.DataFrame, pay: pl.DataFrame, rec: pl.DataFrame, cfg: MatchConfig) -> pl.DataFrame:
-    """Allocation rows (transaction_id, receivable_id, amount_cents, rule, confidence) with amount > 0.
-
-    With ``kassenzeichen`` in ``book`` (as from :func:`matching.designate.designate`) the rows carry it."""
-    kz = [c for c in ("kassenzeichen",) if c in book.columns]
+    """Allocation rows (transaction_id, receivable_id, amount_cents, rule, confidence, kassenzeichen) with
+    amount > 0, from the ``book`` of :func:`matching.designate.designate` (``single`` marks a set of one
+    item named by one payment; ``pay_cents``, ``open``). A payment's rows are in receivable_id order and
+    next to each other."""
+    kz = ["kassenzeichen"]
     # most sets are one payment for one item: the overlap is min(payment, open); no tape needed
-    if {"single", "pay_cents", "open"} <= set(book.columns):  # marked by designate: no joins needed
-        rest = book.filter(~pl.col("single"))
-        simple = book.filter(pl.col("single")).select(
-            "transaction_id", "receivable_id", pl.min_horizontal("pay_cents", "open").alias("amount_cents"), "rule", "confidence",
-            *kz)
-    else:
-        size = book.group_by("set_key").agg(pl.len().alias("n_rows"), pl.col("transaction_id").n_unique().alias("n_pay"))
-        single = size.filter((pl.col("n_rows") == 1) & (pl.col("n_pay") == 1)).select("set_key")
-        simple = (
-            book.join(single, on="set_key")
-            .join(pay.select("transaction_id", "amount_cents"), on="transaction_id")
-            .join(rec.select("receivable_id", pl.col("amount_cents").alias("open")), on="receivable_id")
-            .select("transaction_id", "receivable_id", pl.min_horizontal("amount_cents", "open").alias("amount_cents"),
-                    "rule", "confidence", *kz)
-        )
-        rest = book.join(single, on="set_key", how="anti")
-    simple = simple.filter(pl.col("amount_cents") > 0)
-    return pl.concat([simple, _tape(rest, pay, rec, cfg, kz)])
+    simple = book.filter(pl.col("single")).select(
+        "transaction_id", "receivable_id", pl.min_horizontal("pay_cents", "open").alias("amount_cents"), "rule",
+        "confidence", *kz,
+    ).filter(pl.col("amount_cents") > 0)
+    tape = _tape(book.filter(~pl.col("single")), pay, rec, cfg, kz).sort(["transaction_id", "receivable_id"])
+    return pl.concat([simple, tape])
 
 
 def _tape(book: pl.DataFrame, pay: pl.DataFrame, rec: pl.DataFrame, cfg: MatchConfig, kz: list[str]) -> pl.DataFrame:

@@ -90,8 +90,11 @@ def designate(
     found, typo_fits = evidence(pay, refs, rec, ix, cfg)
     found = found.rename({"transaction_id": "_t"})
     # a payment uses its strongest tier only: windows count when no exact reference found an item
-    # (a window of an EREF "KZ-date" can hit another, valid Kassenzeichen in a dense numbering)
-    found = found.filter(pl.col("level") == pl.col("level").min().over("_t")).unique(["_t", "_r"])
+    # (a window of an EREF "KZ-date" can hit another, valid Kassenzeichen in a dense numbering); typo
+    # and IBAN evidence exist only for payments without references, so only windows need the test
+    window = pl.col("level") == 1
+    exact_t = found.filter(pl.col("level") == 0)["_t"].unique().implode()
+    found = found.filter(~window | ~pl.col("_t").is_in(exact_t)).unique(["_t", "_r"])
     cand = pl.concat([found, _at(rec, found["_r"], ("debtor_id", "amount_cents")).rename({"amount_cents": "open"})],
                      how="horizontal").with_columns(pl.len().over("_t").cast(pl.UInt32).alias("n_items"))
     per = _per_payment(cand)
