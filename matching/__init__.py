@@ -127,11 +127,14 @@ def match(
         .with_columns(pl.col("candidates").fill_null("[]"))
         .sort(["transaction_id", "reason"])
     )
-    summary = summarise(tx, allocations, unresolved)
+    with ThreadPoolExecutor(1) as side:  # the counts beside putting the bank's ids back
+        counted = side.submit(summarise, tx, allocations, unresolved)
+        allocations = conform(_bank_ids(allocations, meta, ("transaction_id", "bank_ref", "booking_date")),
+                              ALLOCATION_SCHEMA)
+        unresolved = conform(_bank_ids(unresolved, meta, ("transaction_id", "bank_ref", "booking_date", "amount_cents")),
+                             UNRESOLVED_SCHEMA)
+        summary = counted.result()
     summary["name_pairs_left_out"] = left_out
-    allocations = conform(_bank_ids(allocations, meta, ("transaction_id", "bank_ref", "booking_date")), ALLOCATION_SCHEMA)
-    unresolved = conform(_bank_ids(unresolved, meta, ("transaction_id", "bank_ref", "booking_date", "amount_cents")),
-                         UNRESOLVED_SCHEMA)
     assert_schema(allocations, ALLOCATION_SCHEMA, "matching allocations")
     assert_schema(unresolved, UNRESOLVED_SCHEMA, "matching unresolved")
     return MatchResult(allocations, unresolved, summary)
