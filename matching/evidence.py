@@ -41,9 +41,9 @@ def iban_owner(rec: pl.DataFrame, ibans: pl.Series) -> pl.DataFrame:
     )
     odd = (
         held.filter(pl.col("_odd"))
-        .select("debtor_id", raw.str.split(",").alias("iban"))
+        .select("debtor_id", raw.str.replace_all(";", ",", literal=True).str.split(",").alias("iban"))
         .explode("iban")
-        .select("debtor_id", pl.col("iban").str.replace_all(r"[\s;]", "").str.to_uppercase())
+        .select("debtor_id", pl.col("iban").str.replace_all(r"\s", "").str.to_uppercase())
         .filter(pl.col("iban").is_in(wanted))
     )
     return (

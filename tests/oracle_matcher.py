@@ -157,8 +157,8 @@ def oracle_match(transactions: pl.DataFrame, receivables: pl.DataFrame, cfg: Mat
     by_id = {r["receivable_id"]: r for r in recs}
     owners: dict[str, set[str]] = {}
     for r in recs:
-        for iban in (r["debtor_iban"] or "").split(","):
-            iban = re.sub(r"[\s;]", "", iban).upper()
+        for iban in re.split(r"[,;]", r["debtor_iban"] or ""):
+            iban = re.sub(r"\s", "", iban).upper()
             if iban:
                 owners.setdefault(iban, set()).add(r["debtor_id"])
     rows = sorted(transactions.to_dicts(), key=lambda t: (t["booking_date"], t["bank_ref"] or "\uffff", t["transaction_id"]))

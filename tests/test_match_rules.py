@@ -132,6 +132,23 @@ def test_known_iban_with_another_amount_is_not_booked() -> None:
     assert _unres(r) == [("t0", "no_reference", 9999)]
 
 
+def test_iban_owner_found_in_a_list_written_with_spaces_and_lower_case() -> None:
+    # the export may hold several IBANs per debtor, as written by people: lists, blanks, lower case
+    rec = pl.concat([_rec(), items([{"receivable_id": "r9", "kassenzeichen": kz("30000000001"), "debtor_id": "d9",
+                                     "amount_cents": 4321, "debtor_iban": "at61 1904 3002 3457 3201; DE02120300000000202051"}])])
+    for payer in ("AT611904300234573201", "DE02 1203 0000 0000 2020 51"):
+        r = match(txs([{"remittance": "Rate", "amount_cents": 4321, "counterparty_iban": payer}]), rec, CFG)
+        assert _allocs(r) == [("t0", "r9", 4321, "iban_amount")], payer
+
+
+def test_iban_known_for_two_debtors_decides_nothing() -> None:
+    # d1's IBAN also stands in d9's list: the payer could be either, so the fallback does not book
+    rec = pl.concat([_rec(), items([{"receivable_id": "r9", "kassenzeichen": kz("30000000001"), "debtor_id": "d9",
+                                     "amount_cents": 10000, "debtor_iban": "AT611904300234573201,de89370400440532013000"}])])
+    r = match(txs([{"remittance": "Steuer", "amount_cents": 10000, "counterparty_iban": "DE89370400440532013000"}]), rec, CFG)
+    assert _allocs(r) == [] and _unres(r) == [("t0", "no_reference", 10000)]
+
+
 def test_third_party_payer_reference_decides() -> None:
     # a Hausverwaltung (unknown IBAN) pays Anna's item: the reference decides
     r = match(txs([{"remittance": K1, "amount_cents": 10000, "counterparty_name": "Hausverwaltung Schmitz GmbH",
