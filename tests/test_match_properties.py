@@ -38,6 +38,19 @@ def _spell(rng: random.Random, k: str) -> str:
     return k
 
 
+def _iban_field(rng: random.Random, ibans: list[str], d: int) -> str | None:
+    """A debtor's IBAN field as exports hold it: its own, a neighbour's, none, or a list written by hand."""
+    pick = rng.random()
+    if pick < 0.6:
+        return ibans[d]
+    if pick < 0.75:
+        return ibans[(d + 1) % len(ibans)]
+    if pick < 0.9:  # a list: ';' or ',', blanks every four characters, lower case
+        other = " ".join(ibans[(d + 1) % len(ibans)][i:i + 4] for i in range(0, 22, 4))
+        return rng.choice([";", ", "]).join([ibans[d].lower(), other])
+    return None
+
+
 def _case(seed: int) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame | None]:
     rng = random.Random(seed)
     recs, kzs = [], []
@@ -56,7 +69,7 @@ def _case(seed: int) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame | None]:
                 n += 1
                 recs.append({
                     "receivable_id": f"r{n}", "kassenzeichen": k, "debtor_id": f"d{d}", "debtor_name": NAMES[d],
-                    "debtor_iban": ibans[d] if rng.random() < 0.7 else ibans[(d + 1) % n_debtors] if rng.random() < 0.2 else None,
+                    "debtor_iban": _iban_field(rng, ibans, d),
                     "claim_type": rng.choice(CLAIMS), "law": rng.choice(["public", "public", "private"]),
                     "amount_cents": rng.choice([0, 500, 1000, 2500, 2500, 4000]),
                     "due_date": date(2026, 1, 1) + timedelta(days=rng.randrange(40)),
