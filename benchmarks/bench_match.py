@@ -8,6 +8,8 @@ Measures, each as the median of ``--repeat`` runs in a fresh child process (peak
 * the matching core alone: ``matching.match`` on the parsed frames;
 * loading the open-items export alone (``parsers.open_items.load_open_items``): the Parquet file, and
   with ``--csv`` the same export as a ``;`` CSV with decimal commas (written once into ``--work``);
+* a fixed calibration workload (:func:`calibration`) first: the host's speed varies by half and more
+  from hour to hour on shared machines, and figures of different runs compare only next to it;
 * a token-matching baseline on the same frames — whole remittance tokens of 4+ characters looked up
   as Kassenzeichen, the whole payment booked to the first hit (what the open ERP peers do; written
   set-based here, which is kinder to it than their one-payment-at-a-time look-ups).
@@ -67,7 +69,11 @@ def child(mode: str, work: Path) -> None:
     from parsers.schema import conform
 
     res: dict[str, object] = {}
-    if mode == "e2e":
+    if mode == "calibrate":
+        t = time.perf_counter()
+        calibration()
+        res = {"seconds": time.perf_counter() - t}
+    elif mode == "e2e":
         t = time.perf_counter()
         summary = run_match(work / "items.parquet", [work / "bank.sta"], work / "out")
         res = {"seconds": time.perf_counter() - t, "split": summary["seconds"]}
@@ -102,6 +108,19 @@ def child(mode: str, work: Path) -> None:
     print(json.dumps(res))
 
 
+def calibration() -> int:
+    """A fixed Polars workload (hashing, a join, a sort, string passes; no files) whose time says how fast
+    the host is at the moment: the same code measured twice is comparable only with this next to it."""
+    n = 2_000_000
+    keys = pl.DataFrame({"k": pl.int_range(n, eager=True).hash(7) % (n // 2)})
+    s = keys.select(pl.col("k").cast(pl.String).alias("s"), "k")
+    probe = keys.head(n // 5).with_columns(pl.col("k").alias("p"))
+    joined = probe.join(keys, on="k").height
+    ordered = s.sort("s").height
+    texts = s.select(pl.col("s").str.contains("12").sum().alias("a"), pl.col("s").str.replace_all("3", "x").str.len_bytes().sum().alias("b"))
+    return joined + ordered + int(texts.item(0, 0))
+
+
 def token_baseline(tx: pl.DataFrame, items: pl.DataFrame) -> pl.DataFrame:
     """Whole tokens (4+ characters) of the remittance looked up as Kassenzeichen; the payment is booked
     whole to the first item found (ERP peers: no check digit, no amount check, no order)."""
@@ -125,7 +144,7 @@ def main() -> None:
     ap.add_argument("--items", type=int, default=5_000_000)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--work", type=Path, default=Path("/tmp/bench_match"))
-    ap.add_argument("--child", choices=["e2e", "parse", "core", "baseline", "load", "load_csv"])
+    ap.add_argument("--child", choices=["e2e", "parse", "core", "baseline", "load", "load_csv", "calibrate"])
     ap.add_argument("--csv", action="store_true", help="also measure loading the export as CSV")
     ap.add_argument("--reuse", action="store_true", help="keep the data already in --work (same sizes)")
     args = ap.parse_args()
@@ -135,7 +154,7 @@ def main() -> None:
     if not (args.reuse and (args.work / "tx.parquet").exists()):
         prepare(args.work, args.payments, args.items)
         _child("parse", args.work)
-    modes = ["core", "baseline", "e2e", "load"]
+    modes = ["calibrate", "core", "baseline", "e2e", "load"]
     if args.csv:
         modes.append("load_csv")
         if not (args.work / "items.csv").exists():
