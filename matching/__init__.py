@@ -98,7 +98,7 @@ def match(
         # earlier runs' payments are numbered after this run's rows
         prior = prior.with_columns((pl.col("transaction_id").rank("dense").cast(key) - 1 + tx.height).alias("transaction_id"))
         named = pl.concat([rec.select("receivable_id"), prior.select("receivable_id")]).unique()
-        rec = rec_all.join(named, on="receivable_id", how="semi")
+        rec = rec_all.with_row_index("_r").join(named, on="receivable_id", how="semi")
     # name suggestions for the held payments do not depend on the allocation: computed side by side
     with ThreadPoolExecutor(1) as side:
         suggested = side.submit(name_suggestions, held, pay, rec_all, config)

@@ -27,8 +27,8 @@ def class_rank(cfg: MatchConfig) -> pl.Expr:
 def allocate(book: pl.DataFrame, pay: pl.DataFrame, rec: pl.DataFrame, cfg: MatchConfig) -> pl.DataFrame:
     """Allocation rows (transaction_id, receivable_id, amount_cents, rule, confidence, kassenzeichen) with
     amount > 0, from the ``book`` of :func:`matching.designate.designate` (``single`` marks a set of one
-    item named by one payment; ``pay_cents``, ``open``). A payment's rows are in receivable_id order and
-    next to each other."""
+    item named by one payment; ``pay_cents``, ``open``; ``_r`` the item's number, also in ``rec``). A
+    payment's rows are in receivable_id order and next to each other."""
     kz = ["kassenzeichen"]
     # most sets are one payment for one item: the overlap is min(payment, open); no tape needed
     simple = book.filter(pl.col("single")).select(
@@ -42,8 +42,8 @@ def allocate(book: pl.DataFrame, pay: pl.DataFrame, rec: pl.DataFrame, cfg: Matc
 def _tape(book: pl.DataFrame, pay: pl.DataFrame, rec: pl.DataFrame, cfg: MatchConfig, kz: list[str]) -> pl.DataFrame:
     """The general case: several payments and/or several items per designated set."""
     items = (
-        book.select("set_key", "receivable_id").unique()
-        .join(rec.select("receivable_id", "claim_type", "law", "due_date", pl.col("amount_cents").alias("open")), on="receivable_id")
+        book.select("set_key", "_r").unique()
+        .join(rec.select("_r", "receivable_id", "claim_type", "law", "due_date", pl.col("amount_cents").alias("open")), on="_r")
         .with_columns(class_rank(cfg).alias("rank"))
         .sort(["set_key", "rank", "due_date", "receivable_id"], nulls_last=True)
         .with_columns(pl.col("open").cum_sum().over("set_key").alias("d_end"))
@@ -67,7 +67,7 @@ def _tape(book: pl.DataFrame, pay: pl.DataFrame, rec: pl.DataFrame, cfg: MatchCo
     uses_order = (pl.col("n_open") > 1) & (pl.col("c_end") < pl.col("d_total"))
     return (
         pays.join(items, on="set_key")
-        .join(book.select("transaction_id", "receivable_id", "rule", "confidence", *kz), on=["transaction_id", "receivable_id"])
+        .join(book.select("transaction_id", "_r", "rule", "confidence", *kz), on=["transaction_id", "_r"])
         .with_columns(overlap.alias("alloc"))
         .filter(pl.col("alloc") > 0)
         .select(

@@ -65,10 +65,10 @@ def designate(
 
     ``book``: transaction_id, receivable_id, rule, confidence, set_key — item sets to allocate (and for
     :func:`matching.allocate.allocate`: single — the set is this one item and payment; pay_cents, open,
-    kassenzeichen).
+    kassenzeichen, ``_r`` — the item's row number in ``rec``).
     ``held``: transaction_id, reason — payments not booked. ``cands``: transaction_id, receivable_id,
-    score, why — evidence shown to the clerk for held payments. ``kept``: the items (rows of ``rec``)
-    that book or cands name.
+    score, why — evidence shown to the clerk for held payments. ``kept``: the items (rows of ``rec``,
+    with their row number ``_r``) that book or cands name.
     """
     # payments numbered 0..n-1 (``_t``); their number stands in for transaction_id up to the end
     tid = pay["transaction_id"]
@@ -150,10 +150,10 @@ def designate(
     ])
     # the strings of the items named, fetched once; the payments' own ids back
     kept_r = pl.concat([book["_r"], cands["_r"]]).unique().sort()
-    kept = rec.select(pl.col(KEPT).gather(kept_r))
+    kept = rec.select(pl.col(KEPT).gather(kept_r)).with_columns(kept_r.alias("_r"))
     book = pl.concat([book, _at(rec, book["_r"], ("receivable_id", "kassenzeichen"))], how="horizontal")
     cands = pl.concat([cands, _at(rec, cands["_r"], ("receivable_id",))], how="horizontal")
-    return (_ids(book.drop("_r"), tid), _ids(held, tid), _ids(cands.drop("_r"), tid), kept)
+    return (_ids(book, tid), _ids(held, tid), _ids(cands.drop("_r"), tid), kept)
 
 
 def _payer_is_debtor(doubt: pl.DataFrame, cand: pl.DataFrame, pay: pl.DataFrame, rec: pl.DataFrame) -> pl.Series:
