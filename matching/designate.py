@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 import polars as pl
 
 from matching.config import MatchConfig
-from matching.evidence import evidence, iban_owner, key_index, normalised_iban
+from matching.evidence import by_iban_amount, by_reference, iban_owner, key_index, normalised_iban
 from matching.names import name_words, same_words
 from matching.refexpr import reference_candidates
 
@@ -31,6 +31,14 @@ KEPT = ("receivable_id", "kassenzeichen", "kz_norm", "debtor_id", "debtor_name",
 def _at(df: pl.DataFrame, idx: pl.Series, cols: tuple[str, ...]) -> pl.DataFrame:
     """``cols`` of ``df`` at the row numbers ``idx`` (a gather: cheaper than a join on a string id)."""
     return df.select(pl.col(c).gather(idx) for c in cols)
+
+
+def _text_evidence(
+    pay: pl.DataFrame, rec: pl.DataFrame, ix: pl.DataFrame, cfg: MatchConfig
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """The payments' reference candidates and what they find (tiers 0–2): one task of the side thread."""
+    refs = reference_candidates(pay, cfg)
+    return (refs, *by_reference(pay, refs, rec, ix, cfg))
 
 
 def _per_payment(cand: pl.DataFrame) -> pl.DataFrame:
@@ -77,17 +85,17 @@ def designate(
         pl.int_range(pl.len(), dtype=pl.UInt32).alias("transaction_id"), "amount_cents", "counterparty_name",
         "ultimate_party", "remittance", "end_to_end_id", "creditor_ref",
     )
-    # the payments' texts and the export's keys are independent: read side by side (Polars releases the
-    # GIL, and much of either is single-threaded string work)
+    # the references (and their typo repairs) need nothing of the payers' IBANs: the texts are read and
+    # looked up beside the IBAN owners (Polars releases the GIL; much of either is single-threaded)
+    ix = key_index(rec, cfg.digits)
     with ThreadPoolExecutor(1) as side:
-        texts = side.submit(reference_candidates, pay, cfg)
+        texts = side.submit(_text_evidence, pay, rec, ix, cfg)
         owners = iban_owner(rec, piban)
-        ix = key_index(rec, cfg.digits)
-        refs = texts.result()
-    pay = pay.with_columns(
-        piban.replace_strict(owners["iban"], owners["payer_debtor"], default=None, return_dtype=pl.String).alias(
-            "payer_debtor"))
-    found, typo_fits = evidence(pay, refs, rec, ix, cfg)
+        payer = piban.replace_strict(owners["iban"], owners["payer_debtor"], default=None, return_dtype=pl.String)
+        refs, found, typo_fits = texts.result()
+    pay = pay.with_columns(payer.alias("payer_debtor"))
+    if cfg.iban_amount:
+        found = pl.concat([found, by_iban_amount(pay, rec, found)])
     found = found.rename({"transaction_id": "_t"})
     # a payment uses its strongest tier only: windows count when no exact reference found an item
     # (a window of an EREF "KZ-date" can hit another, valid Kassenzeichen in a dense numbering); typo

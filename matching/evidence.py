@@ -82,13 +82,14 @@ def key_index(rec: pl.DataFrame, digits: int) -> pl.DataFrame:
     return rec.select("kz_norm", item_key(digits)).rechunk().with_row_index("_r")
 
 
-def evidence(
+def by_reference(
     pay: pl.DataFrame, refs: pl.DataFrame, rec: pl.DataFrame, ix: pl.DataFrame, cfg: MatchConfig
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """``(found, typo_fits)``: found = (transaction_id, _r, level) for every tier, possibly repeated; typo_fits =
-    (transaction_id, _r) for references one edit away from several Kassenzeichen (suggestions only).
+    """``(found, typo_fits)``: found = (transaction_id, _r, level) for tiers 0–2, possibly repeated;
+    typo_fits = (transaction_id, _r) for references one edit away from several Kassenzeichen (suggestions
+    only). Tier 3 is :func:`by_iban_amount`, which needs the payers' debtors.
 
-    ``pay``: transaction_id, amount_cents, payer_debtor and the text columns; ``refs``: of
+    ``pay``: transaction_id, amount_cents and the text columns; ``refs``: of
     :func:`matching.refexpr.reference_candidates`; ``rec``: the export; ``ix``: its key index of
     :func:`key_index`.
     """
@@ -107,8 +108,6 @@ def evidence(
     typo_fits = pl.DataFrame(schema={"transaction_id": t_dtype, "_r": ix.schema["_r"]})
     if cfg.typo_repair:
         found, typo_fits = _typos(pay, refs, rec, ix, found, cfg)
-    if cfg.iban_amount:
-        found = pl.concat([found, _iban_amount(pay, rec, found).with_columns(pl.col("_r").cast(ix.schema["_r"]))])
     return found, typo_fits
 
 
@@ -143,8 +142,9 @@ def _typos(
     return found, typo_fits
 
 
-def _iban_amount(pay: pl.DataFrame, rec: pl.DataFrame, found: pl.DataFrame) -> pl.DataFrame:
-    """Level 3 for payments nothing found: the payer's debtor has open items of exactly the amount."""
+def by_iban_amount(pay: pl.DataFrame, rec: pl.DataFrame, found: pl.DataFrame) -> pl.DataFrame:
+    """(transaction_id, _r, level 3) for payments nothing in ``found`` names: the payer's debtor
+    (``pay.payer_debtor``) has open items of exactly the amount."""
     want = pay.filter(pl.col("payer_debtor").is_not_null()).join(found, on="transaction_id", how="anti").select(
         "transaction_id", "payer_debtor", "amount_cents")
     # amounts first (an integer probe), then the few items left by debtor
@@ -153,4 +153,4 @@ def _iban_amount(pay: pl.DataFrame, rec: pl.DataFrame, found: pl.DataFrame) -> p
     items = pl.DataFrame({"_r": at, "debtor_id": rec["debtor_id"].gather(at), "amount_cents": amount.gather(at)}).filter(
         pl.col("debtor_id").is_in(want["payer_debtor"].unique().implode()))
     return want.join(items, left_on=["payer_debtor", "amount_cents"], right_on=["debtor_id", "amount_cents"]).select(
-        "transaction_id", "_r", pl.lit(3, pl.Int32).alias("level"))
+        "transaction_id", pl.col("_r").cast(found.schema["_r"]), pl.lit(3, pl.Int32).alias("level"))
