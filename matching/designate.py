@@ -17,9 +17,10 @@ from concurrent.futures import ThreadPoolExecutor
 import polars as pl
 
 from matching.config import MatchConfig
-from matching.evidence import by_iban_amount, by_reference, iban_owner, key_index, normalised_iban
+from matching.evidence import by_iban_amount, by_reference, iban_owner, key_index
 from matching.names import name_words, same_words
 from matching.refexpr import reference_candidates
+from parsers.validity import compact_iban
 
 RULES = ("reference.exact", "reference.window", "reference.typo", "iban_amount")
 CONFIDENCE = (1.0, 0.95, 0.9, 0.8)
@@ -80,7 +81,7 @@ def designate(
     """
     # payments numbered 0..n-1 (``_t``); their number stands in for transaction_id up to the end
     tid = pay["transaction_id"]
-    piban = pay.select(normalised_iban("counterparty_iban"))["counterparty_iban"]
+    piban = pay.select(compact_iban(pl.col("counterparty_iban")))["counterparty_iban"]
     pay = pay.select(
         pl.int_range(pl.len(), dtype=pl.UInt32).alias("transaction_id"), "amount_cents", "counterparty_name",
         "ultimate_party", "remittance", "end_to_end_id", "creditor_ref",

@@ -21,11 +21,7 @@ import polars as pl
 from matching.config import MatchConfig
 from matching.refexpr import text_tokens
 from matching.typos import typo_repairs
-
-
-def normalised_iban(col: str) -> pl.Expr:
-    """An IBAN without spaces, upper case."""
-    return pl.col(col).str.replace_all(" ", "", literal=True).str.to_uppercase()
+from parsers.validity import iban_list
 
 
 def iban_owner(rec: pl.DataFrame, ibans: pl.Series) -> pl.DataFrame:
@@ -41,7 +37,7 @@ def iban_owner(rec: pl.DataFrame, ibans: pl.Series) -> pl.DataFrame:
     )
     odd = (
         held.filter(pl.col("_odd"))
-        .select("debtor_id", raw.str.replace_all(";", ",", literal=True).str.split(",").alias("iban"))
+        .select("debtor_id", iban_list(raw).alias("iban"))
         .explode("iban")
         .select("debtor_id", pl.col("iban").str.replace_all(r"\s", "").str.to_uppercase())
         .filter(pl.col("iban").is_in(wanted))

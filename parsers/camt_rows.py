@@ -25,6 +25,7 @@ from __future__ import annotations
 import polars as pl
 
 from parsers.camt_values import cents_expr, date_expr
+from parsers.validity import compact_iban
 
 RAW_CAP = 20_000
 _DK_CODE = r"^([A-Z]{4})\+(\d{3})(?:\+([^+]*))?(?:\+([^+]*))?$"
@@ -32,10 +33,6 @@ _DK_CODE = r"^([A-Z]{4})\+(\d{3})(?:\+([^+]*))?(?:\+([^+]*))?$"
 
 def _sign(cdi: pl.Expr) -> pl.Expr:
     return pl.when(cdi == "CRDT").then(pl.lit(1, pl.Int64)).when(cdi == "DBIT").then(pl.lit(-1, pl.Int64))
-
-
-def _norm_account(col: pl.Expr) -> pl.Expr:
-    return col.str.replace_all(" ", "", literal=True).str.to_uppercase()
 
 
 def _codes() -> list[pl.Expr]:
@@ -82,9 +79,9 @@ def canonical_rows(rows: pl.DataFrame, statements: pl.DataFrame) -> pl.DataFrame
     instructed_ccy = pl.coalesce(pl.col("d_instructed_ccy"), pl.when(single).then(pl.col("e_instructed_ccy")))
     # original direction: a reversal undoes a booking in the other direction
     by_direction = (d_sign.fill_null(1) > 0) != reversal
-    own = _norm_account(pl.col("account_iban"))
-    debtor_is_own = _norm_account(pl.col("d_debtor_account")) == own
-    creditor_is_own = _norm_account(pl.col("d_creditor_account")) == own
+    own = compact_iban(pl.col("account_iban"))
+    debtor_is_own = compact_iban(pl.col("d_debtor_account")) == own
+    creditor_is_own = compact_iban(pl.col("d_creditor_account")) == own
     use_debtor = (
         pl.when(by_direction & debtor_is_own.fill_null(False) & ~creditor_is_own.fill_null(False)).then(False)
         .when(~by_direction & creditor_is_own.fill_null(False) & ~debtor_is_own.fill_null(False)).then(True)

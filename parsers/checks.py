@@ -21,6 +21,7 @@ import polars as pl
 
 from parsers.issues import ERROR, WARNING, Issue, money
 from parsers.schema import STATEMENT_SCHEMA, conform
+from parsers.validity import compact_iban
 
 
 def _label(statement_no: str | None, statement_id: str | None) -> str:
@@ -133,7 +134,7 @@ def check_sequence(statements: pl.DataFrame, *, previous: pl.DataFrame | None = 
         return []
     account = [
         pl.col("tenant").fill_null(""),
-        pl.col("account_iban").fill_null("").str.replace_all(" ", "").str.to_uppercase(),
+        compact_iban(pl.col("account_iban").fill_null("")),
         pl.col("currency").fill_null(""),
     ]
     when = pl.coalesce("closing_date", "last_booking_date", "opening_date", "first_booking_date")

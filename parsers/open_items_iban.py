@@ -12,21 +12,16 @@ from __future__ import annotations
 
 import polars as pl
 
-from parsers.validity import iban_lengths, with_iban_valid
+from parsers.validity import compact_iban, iban_lengths, iban_list, with_iban_valid
 
 _PLAIN = r"^[A-Z]{2}[0-9]{2}[0-9]{1,30}$"  # upper case, no blanks, all-digit BBAN
-
-
-def normalise(e: pl.Expr) -> pl.Expr:
-    """The IBAN as the loader keeps it: blanks removed, upper case."""
-    return e.str.replace_all(" ", "").str.to_uppercase()
 
 
 def reference_bad(values: pl.Series) -> list[str]:
     """Distinct (normalised) values holding an invalid IBAN: a value that is not IBAN-shaped is invalid too."""
     one = (
         pl.DataFrame({"raw": values.drop_nulls().unique()})
-        .with_columns(pl.col("raw").str.replace_all(";", ",").str.split(",").alias("iban"))
+        .with_columns(iban_list(pl.col("raw")).alias("iban"))
         .explode("iban")
         .with_columns(pl.col("iban").str.strip_chars())
         .filter(pl.col("iban") != "")
@@ -60,7 +55,7 @@ def iban_column(values: pl.Series) -> tuple[pl.Series, pl.Series]:
     rows = given.filter(~got["plain"])  # IBANs written another way: normalised, then the reference rule
     if rows.len() == 0:
         return values, bad.rename("_bad_iban")
-    theirs = values.gather(rows).to_frame("v").select(normalise(pl.col("v"))).to_series()
+    theirs = values.gather(rows).to_frame("v").select(compact_iban(pl.col("v"))).to_series()
     iban = values.clone().scatter(rows, theirs)
     bad = bad.scatter(rows, theirs.is_in(pl.Series(reference_bad(theirs), dtype=pl.String).implode()))
     return iban.rename(values.name), bad.rename("_bad_iban")

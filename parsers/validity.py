@@ -25,6 +25,16 @@ _CHUNK = 16  # remainder (< 97) * 10**16 + a 16-digit chunk stays inside Int64 (
 _MAX_DIGITS = 2 * 34  # an IBAN has at most 34 characters, each becomes at most 2 digits
 
 
+def compact_iban(e: pl.Expr) -> pl.Expr:
+    """An IBAN as it is stored and compared: blanks removed, upper case (``de89 3704 …`` → ``DE893704…``)."""
+    return e.str.replace_all(" ", "", literal=True).str.to_uppercase()
+
+
+def iban_list(e: pl.Expr) -> pl.Expr:
+    """A field holding several IBANs (``,`` or ``;`` between them) as the list of its parts, as written."""
+    return e.str.replace_all(";", ",", literal=True).str.split(",")
+
+
 @cache
 def iban_lengths() -> dict[str, int]:
     """IBAN length per country code, from schwifty's registry (asked once for every two-letter code)."""
