@@ -82,12 +82,15 @@ def check_ok(expr: pl.Expr, digits: int, scheme: str) -> pl.Expr:
     mod11: weights 2..7 repeating from the rightmost body digit, check = (11 − sum mod 11) mod 11, 10
     never issued. mod10: Luhn (every second digit from the rightmost body digit doubled).
     """
+    if scheme != "none" and digits <= 18:  # fits an Int64: integer arithmetic is much cheaper than strings
+        # ``digits`` ASCII characters without a sign that read as an integer are ``digits`` ASCII digits
+        plain = ((expr.str.len_bytes() == digits) & (expr.str.len_chars() == digits)
+                 & ~expr.str.starts_with("+") & ~expr.str.starts_with("-"))
+        number = pl.when(plain).then(expr.cast(pl.Int64, strict=False))
+        return (plain & check_int(number, digits, scheme)).fill_null(False)  # (named after ``expr``)
     well_formed = (expr.str.len_chars() == digits) & expr.str.contains("^[0-9]+$")
     if scheme == "none":
         return well_formed.fill_null(False)
-    if digits <= 18:  # fits an Int64: integer arithmetic is much cheaper than string slices
-        number = pl.when(well_formed).then(expr.cast(pl.Int64, strict=False))  # in range: digits places
-        return (well_formed & check_int(number, digits, scheme)).fill_null(False)
     body = digits - 1
     terms = []
     for i in range(body):

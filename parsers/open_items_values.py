@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date as _date
-from functools import cache
 
 import polars as pl
 
@@ -170,41 +169,6 @@ def per_group(key: pl.Series, value: pl.Series | None) -> pl.Series:
     return ones.scatter(rows, sub.select(count.over("k").cast(pl.UInt32)).to_series())
 
 
-@cache
-def _chunk_table(digits: int, scheme: str, chunk: int) -> pl.Series:
-    """Check-digit sum of the body digits held in one 6-digit chunk of the number, for every chunk value."""
-    v = pl.int_range(10**6, dtype=pl.Int64, eager=True)
-    total = pl.repeat(0, 10**6, dtype=pl.Int64, eager=True)
-    for i in range(6):
-        j = 6 * chunk + i - 1  # position in the body, 0 = rightmost body digit (-1 = the check digit)
-        if j < 0 or j >= digits - 1:
-            continue
-        d = (v // 10**i) % 10
-        if scheme == "mod11":
-            total = total + d * (2, 3, 4, 5, 6, 7)[j % 6]
-        else:
-            total = total + (((d * 2) % 10 + (d * 2) // 10) if j % 2 == 0 else d)
-    return total.cast(pl.UInt16)  # at most 6 digits x 9 x 7: small tables stay in the cache
-
-
 def check_digit_ok(kz_norm: pl.Series, digits: int, scheme: str) -> pl.Series:
-    """:func:`matching.refexpr.check_ok` over a column of digit strings (``kz_norm``: digits of any
-    script and nothing else), by table look-ups: the number split in 6-digit chunks, each chunk's
-    weighted digit sum read from a table."""
-    frame = pl.DataFrame({"k": kz_norm})
-    if scheme not in ("mod11", "mod10") or digits > 18:
-        return frame.lazy().select(check_ok(pl.col("k"), digits, scheme)).collect().to_series()
-    k = pl.col("k")
-    # kz_norm holds only digits (any script): ``digits`` bytes that read as an integer are ASCII 0-9
-    # (a digit of another script takes 2+ bytes and does not read as an integer)
-    n = pl.when(k.str.len_bytes() == digits).then(k.cast(pl.Int64, strict=False))
-    chunks = (digits + 5) // 6
-    parts = frame.select(n.alias("n")).select(
-        [((pl.col("n") // 10 ** (6 * c) if c else pl.col("n")) % 10**6).alias(f"c{c}") for c in range(chunks)]
-    )
-    total = pl.sum_horizontal(
-        [pl.lit(_chunk_table(digits, scheme, c)).gather(pl.col(f"c{c}")).cast(pl.Int64) for c in range(chunks)]
-    )
-    check = (11 - total % 11) % 11 if scheme == "mod11" else (10 - total % 10) % 10
-    last = pl.col("c0") % 10
-    return parts.select(((check == last) & (check != 10)).fill_null(False)).to_series()
+    """:func:`matching.refexpr.check_ok` over a column of digit strings (``kz_norm``)."""
+    return kz_norm.to_frame("k").lazy().select(check_ok(pl.col("k"), digits, scheme)).collect().to_series()
