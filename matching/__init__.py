@@ -19,6 +19,7 @@ from matching.classify import PAYMENT, RETURN, classify
 from matching.config import MatchConfig, load_match_config
 from matching.designate import designate
 from matching.returns import reverse_returns
+from matching.rows import fetch
 from matching.schema import ALLOCATION_SCHEMA, OPEN_ITEM_SCHEMA, UNRESOLVED_SCHEMA
 from matching.suggest import candidates_json, name_suggestions
 from matching.summary import summarise
@@ -34,13 +35,6 @@ class MatchResult:
     allocations: pl.DataFrame
     unresolved: pl.DataFrame
     summary: dict[str, Any] = field(default_factory=dict)
-
-
-def _bank_ids(df: pl.DataFrame, meta: pl.DataFrame, cols: tuple[str, ...]) -> pl.DataFrame:
-    """``df`` with its payment numbers (``transaction_id`` = ``seq``) replaced by the bank rows' own ids and
-    ``cols`` of ``meta`` (row k of ``meta`` is payment number k): a gather, no join on string ids."""
-    at = df["transaction_id"]
-    return df.with_columns(*(meta[c].gather(at).alias(c) for c in cols))
 
 
 def _remainder(book: pl.DataFrame, alloc: pl.DataFrame) -> pl.DataFrame:
@@ -129,10 +123,9 @@ def match(
     )
     with ThreadPoolExecutor(1) as side:  # the counts beside putting the bank's ids back
         counted = side.submit(summarise, tx, allocations, unresolved)
-        allocations = conform(_bank_ids(allocations, meta, ("transaction_id", "bank_ref", "booking_date")),
-                              ALLOCATION_SCHEMA)
-        unresolved = conform(_bank_ids(unresolved, meta, ("transaction_id", "bank_ref", "booking_date", "amount_cents")),
-                             UNRESOLVED_SCHEMA)
+        ids = ("transaction_id", "bank_ref", "booking_date")
+        allocations = conform(fetch(allocations, meta, "transaction_id", ids), ALLOCATION_SCHEMA)
+        unresolved = conform(fetch(unresolved, meta, "transaction_id", (*ids, "amount_cents")), UNRESOLVED_SCHEMA)
         summary = counted.result()
     summary["name_pairs_left_out"] = left_out
     assert_schema(allocations, ALLOCATION_SCHEMA, "matching allocations")

@@ -20,6 +20,7 @@ from matching.config import MatchConfig
 from matching.evidence import by_iban_amount, by_reference, iban_owner, key_index
 from matching.names import name_words, same_words
 from matching.refexpr import reference_candidates
+from matching.rows import fetch
 from parsers.validity import compact_iban
 
 RULES = ("reference.exact", "reference.window", "reference.typo", "iban_amount")
@@ -27,11 +28,6 @@ CONFIDENCE = (1.0, 0.95, 0.9, 0.8)
 #: The item columns the later steps read (allocation order, returns, candidate lists).
 KEPT = ("receivable_id", "kassenzeichen", "kz_norm", "debtor_id", "debtor_name", "claim_type", "law", "due_date",
         "amount_cents")
-
-
-def _at(df: pl.DataFrame, idx: pl.Series, cols: tuple[str, ...]) -> pl.DataFrame:
-    """``cols`` of ``df`` at the row numbers ``idx`` (a gather: cheaper than a join on a string id)."""
-    return df.select(pl.col(c).gather(idx) for c in cols)
 
 
 def _text_evidence(
@@ -104,10 +100,9 @@ def designate(
     window = pl.col("level") == 1
     exact_t = found.filter(pl.col("level") == 0)["_t"].unique().implode()
     found = found.filter(~window | ~pl.col("_t").is_in(exact_t)).unique(["_t", "_r"])
-    cand = pl.concat([found, _at(rec, found["_r"], ("debtor_id", "amount_cents")).rename({"amount_cents": "open"})],
-                     how="horizontal").with_columns(pl.len().over("_t").cast(pl.UInt32).alias("n_items"))
+    cand = fetch(found, rec, "_r", ("debtor_id", "amount_cents")).rename({"amount_cents": "open"}).with_columns(pl.len().over("_t").cast(pl.UInt32).alias("n_items"))
     per = _per_payment(cand)
-    per = pl.concat([per, _at(pay, per["_t"], ("amount_cents", "payer_debtor"))], how="horizontal")
+    per = fetch(per, pay, "_t", ("amount_cents", "payer_debtor"))
     fits = pl.col("amount_cents") == pl.col("open_sum")
     other_payer = pl.col("payer_debtor").is_not_null() & (pl.col("payer_debtor") != pl.col("debtor"))
     reason = (
@@ -160,9 +155,12 @@ def designate(
     # the strings of the items named, fetched once; the payments' own ids back
     kept_r = pl.concat([book["_r"], cands["_r"]]).unique().sort()
     kept = rec.select(pl.col(KEPT).gather(kept_r)).with_columns(kept_r.alias("_r"))
-    book = pl.concat([book, _at(rec, book["_r"], ("receivable_id", "kassenzeichen"))], how="horizontal")
-    cands = pl.concat([cands, _at(rec, cands["_r"], ("receivable_id",))], how="horizontal")
-    return (_ids(book, tid), _ids(held, tid), _ids(cands.drop("_r"), tid), kept)
+    book = fetch(book, rec, "_r", ("receivable_id", "kassenzeichen"))
+    cands = fetch(cands, rec, "_r", ("receivable_id",)).drop("_r")
+    # the payments' own numbers (their seq) back in place of 0..n-1
+    ids = tid.to_frame("transaction_id")
+    book, held, cands = (fetch(df, ids, "transaction_id", ("transaction_id",)) for df in (book, held, cands))
+    return book, held, cands, kept
 
 
 def _payer_is_debtor(doubt: pl.DataFrame, cand: pl.DataFrame, pay: pl.DataFrame, rec: pl.DataFrame) -> pl.Series:
@@ -187,8 +185,3 @@ def _payer_is_debtor(doubt: pl.DataFrame, cand: pl.DataFrame, pay: pl.DataFrame,
     ultimate = names.filter(pl.col("ultimate_party").is_not_null() & ~pl.col("_t").is_in(payer.implode())).filter(
         same_words(name_words(pl.col("ultimate_party")), pl.col("dw")))["_t"]
     return pl.concat([doubt.filter(by_iban)["_t"], payer, ultimate])
-
-
-def _ids(df: pl.DataFrame, tid: pl.Series) -> pl.DataFrame:
-    """``df`` with its payment numbers (``transaction_id``) replaced by the payments' ids ``tid``."""
-    return df.with_columns(tid.gather(df["transaction_id"]).alias("transaction_id"))

@@ -166,11 +166,6 @@ def _stretches(tx: pl.DataFrame, n: int) -> pl.DataFrame:
         pl.col("run").str.len_chars().alias("nd")).collect()
 
 
-def _rows(df: pl.DataFrame, idx: pl.Series) -> pl.DataFrame:
-    """The rows of ``df`` at the positions ``idx`` (a gather: cheaper than a join)."""
-    return df.select(pl.all().gather(idx))
-
-
 def _distinct(df: pl.DataFrame, col: str) -> pl.DataFrame:
     """The distinct rows of ``df`` (transaction_id, ``col``). A row whose hash no other row shares is
     distinct; only the few rows sharing a hash (duplicates, or a collision) are compared in full."""
@@ -203,7 +198,7 @@ def _exact(st: pl.DataFrame, long: pl.DataFrame, groups: pl.DataFrame, n: int) -
     # longer stretches: whole groups adding up to n digits, found by an equi-join start + n = end
     pairs = groups.select("sid", "start").join(
         groups.select("sid", "end"), left_on=["sid", pl.col("start") + n], right_on=["sid", "end"])
-    hit = long.select("transaction_id", "run").pipe(_rows, pairs["sid"]).with_columns(pairs["start"])
+    hit = long.select(pl.col("transaction_id", "run").gather(pairs["sid"])).with_columns(pairs["start"])
     others = pl.concat([
         st.lazy().filter(whole & (pl.col("k") > 1)).select("transaction_id", pl.col("run").alias("ref")),
         hit.lazy().select("transaction_id", pl.col("run").str.slice(pl.col("start"), n).alias("ref")),
@@ -219,7 +214,7 @@ def _windows(long: pl.DataFrame, groups: pl.DataFrame, n: int, max_run: int) -> 
     glued = groups.filter(pl.col("len").is_between(n + 1, max_run) & pl.col("sid").is_in(too_long.implode()))
     runs = pl.concat([
         long.filter(fits).select("transaction_id", "run"),
-        long.select("transaction_id").pipe(_rows, glued["sid"]).with_columns(glued["g"].alias("run")),
+        long.select(pl.col("transaction_id").gather(glued["sid"])).with_columns(glued["g"].alias("run")),
     ])
     windows = (
         runs.lazy().with_columns(pl.int_ranges(0, pl.col("run").str.len_chars() - n + 1).alias("off"))

@@ -1,0 +1,16 @@
+"""Rows named by their number: a payment by its processing position, an item by its row in the export.
+
+Joins, group-bys and sorts on such numbers are several times cheaper than on string ids; the strings
+(ids, names, Kassenzeichen) are fetched by a gather, only for the rows that need them.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+
+def fetch(df: pl.DataFrame, src: pl.DataFrame, key: str, cols: tuple[str, ...]) -> pl.DataFrame:
+    """``df`` with ``cols`` of ``src`` taken at the row numbers in ``df[key]`` (replacing columns of the
+    same name, ``key`` itself included: all are read at the numbers ``df`` had)."""
+    at = df[key]
+    return df.with_columns(src[c].gather(at).alias(c) for c in cols)
