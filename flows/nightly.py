@@ -90,15 +90,7 @@ def _artifacts(night: steps.Night, paths: dict[str, str], report: dict[str, Any]
 def run_tenant(cfg: TenantConfig, booking_date: date, fail_at: str | None = None) -> dict[str, Any]:
     """The steps of one tenant as tasks, in order (called inside the flow)."""
     night = steps.new_night(cfg, booking_date, mode="prefect", flow_run_id=str(runtime.flow_run.id or ""))
-    report: dict[str, Any] = {"run_id": night.run_id, "tenant": cfg.tenant, "booking_date": str(booking_date)}
-    read_ledger(night, fail_at)
-    report["files"] = ingest(night, fail_at)
-    report["match"] = match(night, fail_at)
-    report["close"] = close(night, fail_at)
-    report["booked"] = book(night, fail_at)
-    report["reports"] = reports(night, fail_at)
-    report["published"] = publish(night, fail_at)
-    report["archived"] = archive(night, fail_at)
+    report = steps.run_steps(night, (read_ledger, ingest, match, close, book, reports, publish, archive), fail_at)
     _artifacts(night, report["reports"], report)
     return report
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -147,19 +148,25 @@ def step_archive(night: Night, fail_at: str | None = None) -> list[str]:
     return [str(p) for p in apply_moves(moves)]
 
 
+#: What each step after read_ledger adds to the run report, in the order of a night.
+REPORT_KEYS = ("files", "match", "close", "booked", "reports", "published", "archived")
+
+
+def run_steps(night: Night, steps: Sequence[Callable[[Night, str | None], Any]], fail_at: str | None) -> dict[str, Any]:
+    """Run the eight steps of a night in order (read_ledger, ingest, match, close, book, reports,
+    publish, archive — as plain functions or as Prefect tasks) and return the run report."""
+    report: dict[str, Any] = {"run_id": night.run_id, "tenant": night.cfg.tenant, "booking_date": str(night.booking_date)}
+    read_ledger, *rest = steps
+    read_ledger(night, fail_at)
+    for key, step in zip(REPORT_KEYS, rest, strict=True):
+        report[key] = step(night, fail_at)
+    return report
+
+
 def run_night(cfg: TenantConfig, booking_date: date, *, fail_at: str | None = None) -> dict[str, Any]:
     """Run every step for one tenant and date without Prefect; return the run report (a dict)."""
-    night = new_night(cfg, booking_date)
-    report: dict[str, Any] = {"run_id": night.run_id, "tenant": cfg.tenant, "booking_date": str(booking_date)}
-    step_read_ledger(night, fail_at)
-    report["files"] = step_ingest(night, fail_at)
-    report["match"] = step_match(night, fail_at)
-    report["close"] = step_close(night, fail_at)
-    report["booked"] = step_book(night, fail_at)
-    report["reports"] = step_reports(night, fail_at)
-    report["published"] = step_publish(night, fail_at)
-    report["archived"] = step_archive(night, fail_at)
-    return report
+    return run_steps(new_night(cfg, booking_date), (step_read_ledger, step_ingest, step_match, step_close, step_book,
+                                                     step_reports, step_publish, step_archive), fail_at)
 
 
 def _run_row(night: Night, frames: dict[str, pl.DataFrame]) -> pl.DataFrame:
