@@ -26,6 +26,10 @@ OPEN_ITEM_SCHEMA: dict[str, pl.DataType] = {
     "source_line": pl.Int32(),
 }
 
+#: The open-item columns matching reads (the others are carried by the ledger, not by a match).
+ITEM_COLUMNS = ("receivable_id", "kassenzeichen", "kz_norm", "debtor_id", "debtor_name", "debtor_iban", "claim_type",
+                "amount_cents", "due_date", "external_ref", "law")
+
 #: One row per (payment, open item) that matching decided.
 ALLOCATION_SCHEMA: dict[str, pl.DataType] = {
     "transaction_id": pl.String(),
