@@ -38,6 +38,15 @@ def _text_evidence(
     return (refs, *by_reference(pay, refs, rec, ix, cfg))
 
 
+def _distinct_sorted(found: pl.DataFrame) -> pl.DataFrame:
+    """``found`` (_t, _r, level) sorted by payment and item, each pair once (a payment's rows all have the
+    same level: its strongest tier). Sorted by ``_t``, the frames of the decisions are grouped and joined
+    on it along the order (Polars keeps the sorted flag), several times faster than by hashing."""
+    found = found.sort("_t", "_r")
+    t, r = pl.col("_t"), pl.col("_r")
+    return found.filter(((t != t.shift(1)) | (r != r.shift(1))).fill_null(True))
+
+
 def _per_payment(cand: pl.DataFrame) -> pl.DataFrame:
     """One row per payment: its tier, debtors, open sum and designated set.
 
@@ -49,7 +58,7 @@ def _per_payment(cand: pl.DataFrame) -> pl.DataFrame:
         "_t", pl.col("level").alias("tier"), pl.lit(1, pl.UInt32).alias("n_debtors"), pl.col("debtor_id").alias("debtor"),
         pl.col("open").fill_null(0).alias("open_sum"), "n_items", pl.col("_r").cast(pl.Int64).alias("set_key"),
     )
-    several = cand.filter(pl.col("n_items") > 1).group_by("_t").agg(
+    several = cand.filter(pl.col("n_items") > 1).group_by("_t", maintain_order=True).agg(
         pl.col("level").first().alias("tier"),
         pl.col("debtor_id").n_unique().cast(pl.UInt32).alias("n_debtors"),
         pl.col("debtor_id").min().alias("debtor"),
@@ -60,7 +69,7 @@ def _per_payment(cand: pl.DataFrame) -> pl.DataFrame:
     top = cand["_r"].max()
     first_set = int(top) + 1 if isinstance(top, int) else 0
     several = several.with_columns((pl.col("set_key").rank("dense").cast(pl.Int64) + first_set - 1).alias("set_key"))
-    return pl.concat([one, several.select(one.columns)])
+    return pl.concat([one, several.select(one.columns)]).sort("_t")
 
 
 def designate(
@@ -99,7 +108,7 @@ def designate(
     # and IBAN evidence exist only for payments without references, so only windows need the test
     window = pl.col("level") == 1
     exact_t = found.filter(pl.col("level") == 0)["_t"].unique().implode()
-    found = found.filter(~window | ~pl.col("_t").is_in(exact_t)).unique(["_t", "_r"])
+    found = _distinct_sorted(found.filter(~window | ~pl.col("_t").is_in(exact_t)))
     cand = fetch(found, rec, "_r", ("debtor_id", "amount_cents")).rename({"amount_cents": "open"}).with_columns(pl.len().over("_t").cast(pl.UInt32).alias("n_items"))
     per = _per_payment(cand)
     per = fetch(per, pay, "_t", ("amount_cents", "payer_debtor"))
@@ -173,7 +182,7 @@ def _payer_is_debtor(doubt: pl.DataFrame, cand: pl.DataFrame, pay: pl.DataFrame,
     names = (
         cand.join(rest, on="_t", how="semi")
         .select("_t", pl.lit(rec["debtor_name"]).gather(pl.col("_r")).alias("debtor_name"))
-        .group_by("_t").agg(pl.col("debtor_name").min())
+        .group_by("_t", maintain_order=True).agg(pl.col("debtor_name").min())
         .with_columns(
             name_words(pl.col("debtor_name")).alias("dw"),
             pl.lit(pay["counterparty_name"]).gather(pl.col("_t")).alias("counterparty_name"),
