@@ -99,7 +99,7 @@ def match(
     # name suggestions for the held payments do not depend on the allocation: computed side by side
     with ThreadPoolExecutor(1) as side:
         suggested = side.submit(name_suggestions, held, pay, rec_all, config)
-        alloc = allocate(book, pay, rec, config)
+        alloc = allocate(book, rec, config)
         pool = alloc.select("transaction_id", "receivable_id", "kassenzeichen", "amount_cents")
         if prior is not None:
             pool = pl.concat([prior, pool])

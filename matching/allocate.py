@@ -24,10 +24,11 @@ def class_rank(cfg: MatchConfig) -> pl.Expr:
     return pl.when(pl.col("law") == "private").then(rank(cfg.private)).otherwise(rank(cfg.public))
 
 
-def allocate(book: pl.DataFrame, pay: pl.DataFrame, rec: pl.DataFrame, cfg: MatchConfig) -> pl.DataFrame:
+def allocate(book: pl.DataFrame, rec: pl.DataFrame, cfg: MatchConfig) -> pl.DataFrame:
     """Allocation rows (transaction_id, receivable_id, amount_cents, rule, confidence, kassenzeichen) with
-    amount > 0, from the ``book`` of :func:`matching.designate.designate` (``single`` marks a set of one
-    item named by one payment; ``pay_cents``, ``open``; ``_r`` the item's number, also in ``rec``). A
+    amount > 0, from the ``book`` of :func:`matching.designate.designate` (``transaction_id`` the payment's
+    processing position; ``single`` marks a set of one item named by one payment; ``pay_cents``, ``open``;
+    ``_r`` the item's number, also in ``rec``). A
     payment's rows are in receivable_id order and next to each other."""
     kz = ["kassenzeichen"]
     # most sets are one payment for one item: the overlap is min(payment, open); no tape needed
@@ -35,15 +36,17 @@ def allocate(book: pl.DataFrame, pay: pl.DataFrame, rec: pl.DataFrame, cfg: Matc
         "transaction_id", "receivable_id", pl.min_horizontal("pay_cents", "open").alias("amount_cents"), "rule",
         "confidence", *kz,
     ).filter(pl.col("amount_cents") > 0)
-    tape = _tape(book.filter(~pl.col("single")), pay, rec, cfg, kz).sort(["transaction_id", "receivable_id"])
+    tape = _tape(book.filter(~pl.col("single")), rec, cfg, kz).sort(["transaction_id", "receivable_id"])
     return pl.concat([simple, tape])
 
 
-def _tape(book: pl.DataFrame, pay: pl.DataFrame, rec: pl.DataFrame, cfg: MatchConfig, kz: list[str]) -> pl.DataFrame:
+def _tape(book: pl.DataFrame, rec: pl.DataFrame, cfg: MatchConfig, kz: list[str]) -> pl.DataFrame:
     """The general case: several payments and/or several items per designated set."""
+    # the frames are ordered by their join keys first: Polars joins sorted keys along the order
     items = (
-        book.select("set_key", "_r").unique()
-        .join(rec.select("_r", "receivable_id", "claim_type", "law", "due_date", pl.col("amount_cents").alias("open")), on="_r")
+        book.select("set_key", "_r").unique().sort("_r")
+        .join(rec.select("_r", "receivable_id", *kz, "claim_type", "law", "due_date", pl.col("amount_cents").alias("open")),
+              on="_r")
         .with_columns(class_rank(cfg).alias("rank"))
         .sort(["set_key", "rank", "due_date", "receivable_id"], nulls_last=True)
         .with_columns(pl.col("open").cum_sum().over("set_key").alias("d_end"))
@@ -56,18 +59,18 @@ def _tape(book: pl.DataFrame, pay: pl.DataFrame, rec: pl.DataFrame, cfg: MatchCo
             .otherwise(pl.lit(cfg.order_rule("public"))).alias("order_rule"),
         )
     )
+    # a payment's number is its processing position (``seq``); ``book`` carries its amount, rule and confidence
     pays = (
-        book.select("set_key", "transaction_id").unique()
-        .join(pay.select("transaction_id", "seq", "amount_cents"), on="transaction_id")
-        .sort(["set_key", "seq"])
+        book.select("set_key", "transaction_id", pl.col("pay_cents").alias("amount_cents"), "rule", "confidence").unique()
+        .sort(["set_key", "transaction_id"])
         .with_columns(pl.col("amount_cents").cum_sum().over("set_key").alias("c_end"))
         .with_columns((pl.col("c_end") - pl.col("amount_cents")).alias("c_start"))
     )
     overlap = pl.min_horizontal("c_end", "d_end") - pl.max_horizontal("c_start", "d_start")
     uses_order = (pl.col("n_open") > 1) & (pl.col("c_end") < pl.col("d_total"))
+    # a set key stands for exactly its items, so each payment of the set meets each of them
     return (
         pays.join(items, on="set_key")
-        .join(book.select("transaction_id", "_r", "rule", "confidence", *kz), on=["transaction_id", "_r"])
         .with_columns(overlap.alias("alloc"))
         .filter(pl.col("alloc") > 0)
         .select(
