@@ -12,7 +12,7 @@ result fetch their strings.
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import polars as pl
 
@@ -31,11 +31,12 @@ KEPT = ("receivable_id", "kassenzeichen", "kz_norm", "debtor_id", "debtor_name",
 
 
 def _text_evidence(
-    pay: pl.DataFrame, rec: pl.DataFrame, ix: pl.DataFrame, cfg: MatchConfig
+    pay: pl.DataFrame, rec: pl.DataFrame, ix: Future[pl.DataFrame], cfg: MatchConfig
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    """The payments' reference candidates and what they find (tiers 0–2): one task of the side thread."""
+    """The payments' reference candidates and what they find (tiers 0–2): a task of the side threads, which
+    needs the key index ``ix`` (built by another) only once the references are read."""
     refs = reference_candidates(pay, cfg)
-    return (refs, *by_reference(pay, refs, rec, ix, cfg))
+    return (refs, *by_reference(pay, refs, rec, ix.result(), cfg))
 
 
 def _distinct_sorted(found: pl.DataFrame) -> pl.DataFrame:
@@ -85,17 +86,18 @@ def designate(
     with their row number ``_r``) that book or cands name.
     """
     # payments numbered 0..n-1 (``_t``); their number stands in for transaction_id up to the end
-    tid = pay["transaction_id"]
-    piban = pay.select(compact_iban(pl.col("counterparty_iban")))["counterparty_iban"]
+    tid, piban = pay["transaction_id"], pay["counterparty_iban"]
     pay = pay.select(
         pl.int_range(pl.len(), dtype=pl.UInt32).alias("transaction_id"), "amount_cents", "counterparty_name",
         "ultimate_party", "remittance", "end_to_end_id", "creditor_ref",
     )
     # the references (and their typo repairs) need nothing of the payers' IBANs: the texts are read and
-    # looked up beside the IBAN owners (Polars releases the GIL; much of either is single-threaded)
-    ix = key_index(rec, cfg.digits)
-    with ThreadPoolExecutor(1) as side:
+    # looked up beside the IBAN owners, the key index built beside the reading (Polars releases the GIL;
+    # much of each is single-threaded)
+    with ThreadPoolExecutor(2) as side:
+        ix = side.submit(key_index, rec, cfg.digits)
         texts = side.submit(_text_evidence, pay, rec, ix, cfg)
+        piban = piban.to_frame().select(compact_iban(pl.col("counterparty_iban")))["counterparty_iban"]
         owners = iban_owner(rec, piban)
         payer = piban.replace_strict(owners["iban"], owners["payer_debtor"], default=None, return_dtype=pl.String)
         refs, found, typo_fits = texts.result()
