@@ -161,8 +161,8 @@ def _stretches(tx: pl.DataFrame, n: int) -> pl.DataFrame:
         *(lists.select("transaction_id", pl.col(f).alias("s"), "k").filter(pl.col("s").list.len() > 0).explode("s")
           for f in rest),
     ])
-    # a stretch holds only digits and separators: dropping the non-digits leaves its digits
-    return st.with_columns(pl.col("s").str.replace_all(r"\D", "").alias("run")).with_columns(
+    # a stretch holds only digits and separators: dropping the separators leaves its digits
+    return st.with_columns(pl.col("s").str.replace_all(r"[.\s/\-]", "").alias("run")).with_columns(
         pl.col("run").str.len_chars().alias("nd")).collect()
 
 

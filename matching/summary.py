@@ -15,7 +15,8 @@ def _counts(df: pl.DataFrame, col: str) -> dict[str, int]:
 
 def summarise(tx: pl.DataFrame, allocations: pl.DataFrame, unresolved: pl.DataFrame) -> dict[str, Any]:
     """Counts, cents, automation rate (payments fully booked / payments) and per-rule figures."""
-    pay = tx.filter(pl.col("kind") == PAYMENT)
+    kind = tx["kind"]
+    is_pay = kind == PAYMENT
     pos = allocations.filter(pl.col("amount_cents") > 0)
     booked_ids = pos.select("transaction_id").unique()
     open_ids = unresolved.select("transaction_id").unique()
@@ -25,13 +26,13 @@ def summarise(tx: pl.DataFrame, allocations: pl.DataFrame, unresolved: pl.DataFr
         str(rule): {"allocations": int(n), "cents": int(c)}
         for rule, n, c in allocations.group_by("rule").agg(pl.len(), pl.col("amount_cents").sum()).sort("rule").iter_rows()
     }
-    n_pay = pay.height
+    n_pay = int(is_pay.sum())
     return {
         "rows": tx.height,
-        "skipped": _counts(tx.filter(~pl.col("kind").is_in([PAYMENT, RETURN])), "kind"),
+        "skipped": _counts(kind.filter(~kind.is_in([PAYMENT, RETURN])).to_frame(), "kind"),
         "payments": n_pay,
-        "payments_cents": int(pay["amount_cents"].sum() or 0),
-        "returns": tx.filter(pl.col("kind") == RETURN).height,
+        "payments_cents": int(tx["amount_cents"].filter(is_pay).sum() or 0),
+        "returns": int((kind == RETURN).sum()),
         "allocated_fully": full,
         "allocated_partly": partly,
         "allocated_cents": int(pos["amount_cents"].sum() or 0),
