@@ -99,11 +99,19 @@ def designate(
         texts = side.submit(_text_evidence, pay, rec, ix, cfg)
         piban = piban.to_frame().select(compact_iban(pl.col("counterparty_iban")))["counterparty_iban"]
         owners = iban_owner(rec, piban)
-        payer = piban.replace_strict(owners["iban"], owners["payer_debtor"], default=None, return_dtype=pl.String)
         refs, found, typo_fits = texts.result()
-    pay = pay.with_columns(payer.alias("payer_debtor"))
+
+    def payer(t: pl.Series) -> pl.Series:
+        """The debtor whose known IBAN paid each payment numbered in ``t``, else null. Only the payments
+        whose decision needs it ask: those nothing found, and those whose amount does not fit."""
+        known = piban.gather(t).replace_strict(owners["iban"], owners["payer_debtor"], default=None, return_dtype=pl.String)
+        return known.alias("payer_debtor")
+
     if cfg.iban_amount:
-        found = pl.concat([found, by_iban_amount(pay, rec, found)])
+        nothing = pay.select("transaction_id", "amount_cents").filter(
+            ~pl.col("transaction_id").is_in(found["transaction_id"].implode()))
+        want = nothing.with_columns(payer(nothing["transaction_id"])).filter(pl.col("payer_debtor").is_not_null())
+        found = pl.concat([found, by_iban_amount(want, rec, found.schema["_r"])])
     found = found.rename({"transaction_id": "_t"})
     # a payment uses its strongest tier only: windows count when no exact reference found an item
     # (a window of an EREF "KZ-date" can hit another, valid Kassenzeichen in a dense numbering); typo
@@ -113,8 +121,10 @@ def designate(
     found = _distinct_sorted(found.filter(~window | ~pl.col("_t").is_in(exact_t)))
     cand = fetch(found, rec, "_r", ("debtor_id", "amount_cents")).rename({"amount_cents": "open"}).with_columns(pl.len().over("_t").cast(pl.UInt32).alias("n_items"))
     per = _per_payment(cand)
-    per = fetch(per, pay, "_t", ("amount_cents", "payer_debtor"))
+    per = fetch(per, pay, "_t", ("amount_cents",))
     fits = pl.col("amount_cents") == pl.col("open_sum")
+    unfit = per.filter(~fits).select("_t")
+    per = per.join(unfit.with_columns(payer(unfit["_t"])), on="_t", how="left", maintain_order="left")
     other_payer = pl.col("payer_debtor").is_not_null() & (pl.col("payer_debtor") != pl.col("debtor"))
     reason = (
         pl.when((pl.col("tier") == 3) & (pl.col("n_items") > 1)).then(pl.lit("ambiguous"))

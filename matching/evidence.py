@@ -138,15 +138,14 @@ def _typos(
     return found, typo_fits
 
 
-def by_iban_amount(pay: pl.DataFrame, rec: pl.DataFrame, found: pl.DataFrame) -> pl.DataFrame:
-    """(transaction_id, _r, level 3) for payments nothing in ``found`` names: the payer's debtor
-    (``pay.payer_debtor``) has open items of exactly the amount."""
-    want = pay.filter(pl.col("payer_debtor").is_not_null()).join(found, on="transaction_id", how="anti").select(
-        "transaction_id", "payer_debtor", "amount_cents")
+def by_iban_amount(want: pl.DataFrame, rec: pl.DataFrame, r_dtype: pl.DataType) -> pl.DataFrame:
+    """(transaction_id, _r, level 3) for the payments ``want`` (transaction_id, amount_cents,
+    payer_debtor: payments nothing else found, paid from a debtor's known IBAN): that debtor has open
+    items of exactly the amount."""
     # amounts first (an integer probe), then the few items left by debtor
     amount = rec["amount_cents"]
     at = (amount.is_in(want["amount_cents"].unique().implode()) & (amount > 0)).arg_true()
     items = pl.DataFrame({"_r": at, "debtor_id": rec["debtor_id"].gather(at), "amount_cents": amount.gather(at)}).filter(
         pl.col("debtor_id").is_in(want["payer_debtor"].unique().implode()))
     return want.join(items, left_on=["payer_debtor", "amount_cents"], right_on=["debtor_id", "amount_cents"]).select(
-        "transaction_id", pl.col("_r").cast(found.schema["_r"]), pl.lit(3, pl.Int32).alias("level"))
+        "transaction_id", pl.col("_r").cast(r_dtype), pl.lit(3, pl.Int32).alias("level"))
