@@ -104,8 +104,8 @@ def designate(
     def payer(t: pl.Series) -> pl.Series:
         """The debtor whose known IBAN paid each payment numbered in ``t``, else null. Only the payments
         whose decision needs it ask: those nothing found, and those whose amount does not fit."""
-        known = piban.gather(t).replace_strict(owners["iban"], owners["payer_debtor"], default=None, return_dtype=pl.String)
-        return known.alias("payer_debtor")
+        asked = piban.gather(t).to_frame("iban")
+        return asked.join(owners, on="iban", how="left", maintain_order="left")["payer_debtor"]
 
     if cfg.iban_amount:
         nothing = pay.select("transaction_id", "amount_cents").filter(
