@@ -93,8 +93,7 @@ def by_reference(
     t_dtype = pay.schema["transaction_id"]
     valid = refs.filter(pl.col("valid")).select(
         "transaction_id", ref_key("ref", n), pl.when(pl.col("kind") == "exact").then(0).otherwise(1).cast(pl.Int32).alias("level"))
-    named = ix.select("_r", "_k").filter(_among(valid["_k"]))
-    frames = [valid.join(named, on="_k").select("transaction_id", "_r", "level")]
+    frames = [valid.join(ix.select("_r", "_k"), on="_k").select("transaction_id", "_r", "level")]
     if rec["external_ref"].null_count() < rec.height:
         at = rec["external_ref"].is_not_null().arg_true()
         ext = pl.DataFrame({"_r": at.cast(ix.schema["_r"]), "token": rec["external_ref"].gather(at)}).with_columns(
