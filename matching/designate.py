@@ -65,11 +65,14 @@ def _per_payment(cand: pl.DataFrame) -> pl.DataFrame:
         pl.col("debtor_id").min().alias("debtor"),
         pl.col("open").sum().alias("open_sum"),
         pl.len().cast(pl.UInt32).alias("n_items"),
-        pl.col("_r").sort().cast(pl.String).str.join("|").alias("set_key"),
+        pl.col("_r").sort().alias("items"),
     )
     top = cand["_r"].max()
     first_set = int(top) + 1 if isinstance(top, int) else 0
-    several = several.with_columns((pl.col("set_key").rank("dense").cast(pl.Int64) + first_set - 1).alias("set_key"))
+    # the same sorted list of items, the same number (a join on the list: exact, no string built)
+    sets = several.select("items").unique(maintain_order=True).with_row_index("_set")
+    several = several.join(sets, on="items", maintain_order="left").with_columns(
+        (pl.col("_set").cast(pl.Int64) + first_set).alias("set_key"))
     return pl.concat([one, several.select(one.columns)]).sort("_t")
 
 
