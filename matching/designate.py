@@ -43,9 +43,10 @@ def _distinct_sorted(found: pl.DataFrame) -> pl.DataFrame:
     """``found`` (_t, _r, level) sorted by payment and item, each pair once (a payment's rows all have the
     same level: its strongest tier). Sorted by ``_t``, the frames of the decisions are grouped and joined
     on it along the order (Polars keeps the sorted flag), several times faster than by hashing."""
-    found = found.sort("_t", "_r")
-    t, r = pl.col("_t"), pl.col("_r")
-    return found.filter(((t != t.shift(1)) | (r != r.shift(1))).fill_null(True))
+    # one UInt64 sort key (payment and item are UInt32 numbers): cheaper than a sort on two columns
+    pair = pl.col("_t").cast(pl.UInt64) * 2**32 + pl.col("_r").cast(pl.UInt64)
+    found = found.sort(pair).with_columns(pl.col("_t").set_sorted())
+    return found.filter((pair != pair.shift(1)).fill_null(True))
 
 
 def _per_payment(cand: pl.DataFrame) -> pl.DataFrame:
