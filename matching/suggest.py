@@ -24,9 +24,26 @@ MAX_PAIRS = 200_000
 _ITEM = ("receivable_id", "kassenzeichen", "amount_cents")
 
 
+#: Comparisons per call from Python: a C loop over a whole list would hold the GIL for all of it, and
+#: this runs beside the allocation, whose Polars calls each need the GIL for a moment.
+_SLICE = 4096
+
+
 def _processed(names: pl.Series) -> pl.Series:
     """rapidfuzz's ``default_process`` of each name (null as the empty name), as WRatio compares them."""
-    return pl.Series(list(map(utils.default_process, names.fill_null("").to_list())), dtype=pl.String)
+    values = names.fill_null("").to_list()
+    out: list[str] = []
+    for i in range(0, len(values), _SLICE):
+        out.extend(map(utils.default_process, values[i:i + _SLICE]))
+    return pl.Series(out, dtype=pl.String)
+
+
+def _scores(a: list[str], b: list[str]) -> list[float]:
+    """WRatio of each pair (``a[i]``, ``b[i]``): suggestion pairs, not payments."""
+    out: list[float] = []
+    for i in range(0, len(a), _SLICE):
+        out.extend(map(fuzz.WRatio, a[i:i + _SLICE], b[i:i + _SLICE]))
+    return out
 
 
 def _within_cap(want: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, int, int]:
@@ -85,7 +102,7 @@ def name_suggestions(
     pairs = with_names(whole)
     if room:  # the payment cut by the cap: its first pairs in receivable_id order
         pairs = pl.concat([pairs, with_names(cut).sort("transaction_id", "receivable_id").head(room)])
-    scores = list(map(fuzz.WRatio, pairs["a"].to_list(), pairs["b"].to_list()))  # suggestion pairs, not payments
+    scores = _scores(pairs["a"].to_list(), pairs["b"].to_list())
     out = (
         pairs.with_columns(pl.Series("s", scores, dtype=pl.Float64))
         .filter(pl.col("s") >= cfg.name_min_score)
