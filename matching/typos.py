@@ -105,6 +105,10 @@ def _int_repairs(todo: pl.DataFrame, kz_index: pl.DataFrame, n: int, scheme: str
     """transaction_id, ref, kz_norm: the indexed Kassenzeichen among the integer variants of ``todo``."""
     found = _int_variants(todo, n, scheme)
     if "_kz" in kz_index.columns:  # integer key of evidence.item_key: n-digit ASCII strings only
+        # variants outside the numbers issued cannot exist: a smaller key set makes the probe of every
+        # item cheaper (a Kassenzeichen numbering is dense; a wrong leading digit leaves its range)
+        keys = kz_index["_kz"]
+        found = found.filter(pl.col("_v").is_between(keys.min(), keys.max()))
         present = kz_index.filter(pl.col("_kz").is_in(found["_v"].implode())).select("kz_norm", "_kz")
         found = found.filter(pl.col("_v").is_in(present["_kz"].implode()))
     else:
