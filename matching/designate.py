@@ -35,7 +35,7 @@ def _text_evidence(
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """The payments' reference candidates and what they find (tiers 0–2): a task of the side threads, which
     needs the key index ``ix`` (built by another) only once the references are read."""
-    refs = reference_candidates(pay, cfg)
+    refs = reference_candidates(pay, cfg, kinds=("exact",))
     return (refs, *by_reference(pay, refs, rec, ix.result(), cfg))
 
 
@@ -117,12 +117,10 @@ def designate(
         want = nothing.with_columns(payer(nothing["transaction_id"])).filter(pl.col("payer_debtor").is_not_null())
         found = pl.concat([found, by_iban_amount(want, rec, found.schema["_r"])])
     found = found.rename({"transaction_id": "_t"})
-    # a payment uses its strongest tier only: windows count when no exact reference found an item
-    # (a window of an EREF "KZ-date" can hit another, valid Kassenzeichen in a dense numbering); typo
-    # and IBAN evidence exist only for payments without references, so only windows need the test
-    window = pl.col("level") == 1
-    exact_t = found.filter(pl.col("level") == 0)["_t"].unique().implode()
-    found = _distinct_sorted(found.filter(~window | ~pl.col("_t").is_in(exact_t)))
+    # a payment has evidence of its strongest tier only: each tier is read for the payments the ones
+    # before found nothing (a window of an EREF "KZ-date" can hit another, valid Kassenzeichen in a
+    # dense numbering: windows count only without an exact reference)
+    found = _distinct_sorted(found)
     cand = fetch(found, rec, "_r", ("debtor_id", "amount_cents")).rename({"amount_cents": "open"}).with_columns(pl.len().over("_t").cast(pl.UInt32).alias("n_items"))
     per = _per_payment(cand)
     per = fetch(per, pay, "_t", ("amount_cents",))

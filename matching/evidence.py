@@ -10,8 +10,9 @@ Evidence tiers, strongest first (a payment later uses only its strongest tier):
 
 Items are named by their row number ``_r`` in the export: the export is probed a few times with small
 key sets (integer keys where a Kassenzeichen fits an Int64), and no string of the millions of items is
-copied or joined here. Typo repair looks only at payments that no reference found, the IBAN fallback
-only at payments that nothing else found.
+copied or joined here. Each tier is read only for the payments the tiers before it left without an
+item: windows where no exact reference (or ``external_ref``) found one, typo repair where no reference
+did, the IBAN fallback where nothing did.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from __future__ import annotations
 import polars as pl
 
 from matching.config import MatchConfig
-from matching.refexpr import text_tokens
+from matching.refexpr import reference_candidates, text_tokens
 from matching.typos import typo_repairs
 from parsers.validity import iban_list
 
@@ -85,21 +86,27 @@ def by_reference(
     typo_fits = (transaction_id, _r) for references one edit away from several Kassenzeichen (suggestions
     only). Tier 3 is :func:`by_iban_amount`, which needs the payers' debtors.
 
-    ``pay``: transaction_id, amount_cents and the text columns; ``refs``: of
-    :func:`matching.refexpr.reference_candidates`; ``rec``: the export; ``ix``: its key index of
-    :func:`key_index`.
+    ``pay``: transaction_id, amount_cents and the text columns; ``refs``: the exact references of
+    :func:`matching.refexpr.reference_candidates` (windows are read here, for the payments that need
+    them); ``rec``: the export; ``ix``: its key index of :func:`key_index`.
     """
     n = cfg.digits
     t_dtype = pay.schema["transaction_id"]
-    valid = refs.filter(pl.col("valid")).select(
-        "transaction_id", ref_key("ref", n), pl.when(pl.col("kind") == "exact").then(0).otherwise(1).cast(pl.Int32).alias("level"))
-    frames = [valid.join(ix.select("_r", "_k"), on="_k").select("transaction_id", "_r", "level")]
+
+    def look_up(refs: pl.DataFrame, level: int) -> pl.DataFrame:
+        valid = refs.filter(pl.col("valid")).select("transaction_id", ref_key("ref", n))
+        return valid.join(ix.select("_r", "_k"), on="_k").select("transaction_id", "_r", pl.lit(level, pl.Int32).alias("level"))
+
+    frames = [look_up(refs.filter(pl.col("kind") == "exact"), 0)]
     if rec["external_ref"].null_count() < rec.height:
         at = rec["external_ref"].is_not_null().arg_true()
         ext = pl.DataFrame({"_r": at.cast(ix.schema["_r"]), "token": rec["external_ref"].gather(at)}).with_columns(
             pl.col("token").str.to_uppercase().str.replace_all(r"[^A-Z0-9]", ""))
         frames.append(text_tokens(pay, cfg).join(ext, on="token").select("transaction_id", "_r", pl.lit(0, pl.Int32).alias("level")))
     found = pl.concat(frames)  # (duplicates are dropped by the caller's unique per payment and item)
+    # windows (tier 1) count only where no exact reference found an item: read only for those payments
+    rest = pay.filter(~pl.col("transaction_id").is_in(found["transaction_id"].implode()))
+    found = pl.concat([found, look_up(reference_candidates(rest, cfg, kinds=("window",)), 1)])
     typo_fits = pl.DataFrame(schema={"transaction_id": t_dtype, "_r": ix.schema["_r"]})
     if cfg.typo_repair:
         found, typo_fits = _typos(pay, refs, rec, ix, found, cfg)

@@ -224,8 +224,11 @@ def _windows(long: pl.DataFrame, groups: pl.DataFrame, n: int, max_run: int) -> 
     return _distinct(windows.collect(), "ref").lazy()
 
 
-def reference_candidates(tx: pl.DataFrame, cfg: MatchConfig) -> pl.DataFrame:
-    """One row per (transaction_id, ref, kind) with ``kind`` exact | window and ``valid`` (check digit).
+def reference_candidates(
+    tx: pl.DataFrame, cfg: MatchConfig, *, kinds: tuple[str, ...] = ("exact", "window")
+) -> pl.DataFrame:
+    """One row per (transaction_id, ref, kind) with ``kind`` exact | window (those of ``kinds``) and
+    ``valid`` (check digit).
 
     A *stretch* is a maximal run of digits and separators (``.`` space ``-`` ``/``) that starts and
     ends with a digit (``KZ 1.2345.6789.012``, a Kassenzeichen cut by a bank line break, or a date
@@ -238,9 +241,14 @@ def reference_candidates(tx: pl.DataFrame, cfg: MatchConfig) -> pl.DataFrame:
     st = _stretches(tx, n)
     long = st.filter(pl.col("nd") > n)  # the few stretches with more than n digits
     groups = _groups(long)
-    out = [_exact(st, long, groups, n).with_columns(pl.lit("exact").alias("kind"))]
-    if cfg.check_digit != "none":
+    out = []
+    if "exact" in kinds:
+        out.append(_exact(st, long, groups, n).with_columns(pl.lit("exact").alias("kind")))
+    if "window" in kinds and cfg.check_digit != "none":
         out.append(_windows(long, groups, n, cfg.max_run).with_columns(pl.lit("window").alias("kind")))
+    if not out:
+        return pl.DataFrame(schema={"transaction_id": tx.schema["transaction_id"], "ref": pl.String(), "kind": pl.String(),
+                                    "valid": pl.Boolean()})
     ref = pl.col("ref")
     if cfg.check_digit == "none":  # refs are n \d characters: well formed iff all ASCII, i.e. n bytes
         valid = ref.str.len_bytes() == n
