@@ -185,7 +185,13 @@ def _check_refs(rows: list[tuple[int, str | None, str | None, str | None]], cfg:
     assert got.columns == ["transaction_id", "ref", "kind", "valid"]
     assert got.dtypes == [pl.UInt32, pl.String, pl.String, pl.Boolean]
     assert got.height == got.unique(["transaction_id", "ref", "kind"]).height  # no row twice
-    assert set(got.iter_rows()) == oracle_refs(rows, cfg)
+    want = oracle_refs(rows, cfg)
+    assert set(got.iter_rows()) == want
+    # one kind asked for: exactly that kind's rows (matching reads windows only where no exact one hit)
+    for kind in ("exact", "window"):
+        part = reference_candidates(_frame(rows), cfg, kinds=(kind,))
+        assert part.schema == got.schema
+        assert set(part.iter_rows()) == {row for row in want if row[2] == kind}
 
 
 # --- reference_candidates -----------------------------------------------------------------------------
