@@ -21,7 +21,7 @@ from matching.designate import designate
 from matching.returns import reverse_returns
 from matching.rows import fetch
 from matching.schema import ALLOCATION_SCHEMA, ITEM_COLUMNS, OPEN_ITEM_SCHEMA, UNRESOLVED_SCHEMA
-from matching.suggest import candidates_json, name_suggestions
+from matching.suggest import candidates_json
 from matching.summary import summarise
 from parsers.schema import assert_schema, conform
 
@@ -85,7 +85,7 @@ def match(
     key = tx.schema["seq"]
     pay = tx.filter(pl.col("kind") == PAYMENT)
     rec_all = rec
-    book, held, cands, rec = designate(pay, rec, config)
+    book, held, cands, rec, names, left_out = designate(pay, rec, config)
     # from here on only items that a payment designates, suggests or an earlier allocation names
     # (``rec`` holds every item named by book and cands; earlier allocations may name any item)
     prior = None
@@ -96,23 +96,19 @@ def match(
         prior = prior.with_columns((pl.col("transaction_id").rank("dense").cast(key) - 1 + tx.height).alias("transaction_id"))
         named = pl.concat([rec.select("receivable_id"), prior.select("receivable_id")]).unique()
         rec = rec_all.with_row_index("_r").join(named, on="receivable_id", how="semi")
-    # name suggestions for the held payments do not depend on the allocation: computed side by side
-    with ThreadPoolExecutor(1) as side:
-        suggested = side.submit(name_suggestions, held, pay, rec_all, config)
-        alloc = allocate(book, rec, config)
-        pool = alloc.select("transaction_id", "receivable_id", "kassenzeichen", "amount_cents")
-        if prior is not None:
-            pool = pl.concat([prior, pool])
-        reversals, held_r = reverse_returns(tx.filter(pl.col("kind") == RETURN), pool, rec, config)
-        reversals = reversals.with_columns(pl.lit("dd_return").alias("rule"), pl.lit(1.0).alias("confidence"))
-        # a payment's rows are next to each other in receivable_id order already: a stable sort by the
-        # payment number gives the order by (payment, item) without comparing strings
-        allocations = (
-            pl.concat([alloc.select(reversals.columns), reversals.sort(["transaction_id", "receivable_id"])])
-            .with_columns(pl.lit("auto").alias("decided_by"))
-            .sort("transaction_id", maintain_order=True)
-        )
-        names, left_out = suggested.result()
+    alloc = allocate(book, rec, config)
+    pool = alloc.select("transaction_id", "receivable_id", "kassenzeichen", "amount_cents")
+    if prior is not None:
+        pool = pl.concat([prior, pool])
+    reversals, held_r = reverse_returns(tx.filter(pl.col("kind") == RETURN), pool, rec, config)
+    reversals = reversals.with_columns(pl.lit("dd_return").alias("rule"), pl.lit(1.0).alias("confidence"))
+    # a payment's rows are next to each other in receivable_id order already: a stable sort by the
+    # payment number gives the order by (payment, item) without comparing strings
+    allocations = (
+        pl.concat([alloc.select(reversals.columns), reversals.sort(["transaction_id", "receivable_id"])])
+        .with_columns(pl.lit("auto").alias("decided_by"))
+        .sort("transaction_id", maintain_order=True)
+    )
     remainder = _remainder(book, alloc)
     amounts = pl.lit(meta["amount_cents"])
     unresolved = (

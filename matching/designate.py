@@ -12,7 +12,9 @@ result fetch their strings.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from typing import NamedTuple
 
 import polars as pl
 
@@ -21,6 +23,7 @@ from matching.evidence import by_iban_amount, by_reference, iban_owner, key_inde
 from matching.names import name_words, same_words
 from matching.refexpr import reference_candidates
 from matching.rows import fetch
+from matching.suggest import name_suggestions
 from parsers.validity import compact_iban
 
 RULES = ("reference.exact", "reference.window", "reference.typo", "iban_amount")
@@ -77,20 +80,32 @@ def _per_payment(cand: pl.DataFrame) -> pl.DataFrame:
     return pl.concat([one, several.select(one.columns)]).sort("_t")
 
 
-def designate(
-    pay: pl.DataFrame, rec: pl.DataFrame, cfg: MatchConfig
-) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    """Decide per payment. Returns ``(book, held, cands, kept)``.
+class Decisions(NamedTuple):
+    """What :func:`designate` decided (see there)."""
+
+    book: pl.DataFrame
+    held: pl.DataFrame
+    cands: pl.DataFrame
+    kept: pl.DataFrame
+    names: pl.DataFrame
+    names_left_out: int
+
+
+def designate(pay: pl.DataFrame, rec: pl.DataFrame, cfg: MatchConfig) -> Decisions:
+    """Decide per payment. Returns ``(book, held, cands, kept, names, names_left_out)``.
 
     ``book``: transaction_id, receivable_id, rule, confidence, set_key — item sets to allocate (and for
     :func:`matching.allocate.allocate`: single — the set is this one item and payment; pay_cents, open,
     kassenzeichen, ``_r`` — the item's row number in ``rec``).
     ``held``: transaction_id, reason — payments not booked. ``cands``: transaction_id, receivable_id,
     score, why — evidence shown to the clerk for held payments. ``kept``: the items (rows of ``rec``,
-    with their row number ``_r``) that book or cands name.
+    with their row number ``_r``) that book or cands name. ``names``, ``names_left_out``: of
+    :func:`matching.suggest.name_suggestions` for the payments nothing names.
     """
     # payments numbered 0..n-1 (``_t``); their number stands in for transaction_id up to the end
+    given = pay
     tid, piban = pay["transaction_id"], pay["counterparty_iban"]
+    ids = tid.to_frame("transaction_id")
     pay = pay.select(
         pl.int_range(pl.len(), dtype=pl.UInt32).alias("transaction_id"), "amount_cents", "counterparty_name",
         "ultimate_party", "remittance", "end_to_end_id", "creditor_ref",
@@ -121,6 +136,29 @@ def designate(
     # before found nothing (a window of an EREF "KZ-date" can hit another, valid Kassenzeichen in a
     # dense numbering: windows count only without an exact reference)
     found = _distinct_sorted(found)
+    # payments nothing names are held already; their name suggestions need nothing of the decisions
+    # below and are made beside them
+    looked = refs.filter(pl.col("kind") == "exact")["transaction_id"].unique()
+    rest = pay.filter(~pl.col("transaction_id").is_in(found["_t"].unique().implode())).select(
+        "transaction_id",
+        pl.when(pl.col("transaction_id").is_in(typo_fits["transaction_id"].implode())).then(pl.lit("ambiguous"))
+        .when(pl.col("transaction_id").is_in(looked.implode())).then(pl.lit("unknown_reference"))
+        .otherwise(pl.lit("no_reference")).alias("reason"),
+    )
+    with ThreadPoolExecutor(1) as side:
+        suggested = side.submit(name_suggestions, fetch(rest, ids, "transaction_id", ("transaction_id",)), given, rec, cfg)
+        book, held, cands, kept = _decide(found, rest, typo_fits, pay, rec, payer, ids)
+        names, left_out = suggested.result()
+    return Decisions(book, held, cands, kept, names, left_out)
+
+
+def _decide(
+    found: pl.DataFrame, rest: pl.DataFrame, typo_fits: pl.DataFrame, pay: pl.DataFrame, rec: pl.DataFrame,
+    payer: Callable[[pl.Series], pl.Series], ids: pl.DataFrame,
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """``(book, held, cands, kept)`` of :func:`designate` from the evidence ``found`` (sorted, distinct)
+    of the payments ``pay`` (numbered ``_t``); ``rest``: the payments nothing names, with their reason;
+    ``payer``: the payer's debtor of payments by number; ``ids``: the payments' own numbers by ``_t``."""
     cand = fetch(found, rec, "_r", ("debtor_id", "amount_cents")).rename({"amount_cents": "open"}).with_columns(pl.len().over("_t").cast(pl.UInt32).alias("n_items"))
     per = _per_payment(cand)
     per = fetch(per, pay, "_t", ("amount_cents",))
@@ -162,13 +200,6 @@ def designate(
                 "single", pl.col("amount_cents").alias("pay_cents"), "open")
     )
     held_known = per.filter(pl.col("reason").is_not_null()).select(pl.col("_t").alias("transaction_id"), "reason")
-    looked = refs.filter(pl.col("kind") == "exact")["transaction_id"].unique()
-    rest = pay.filter(~pl.col("transaction_id").is_in(per["_t"].implode())).select(
-        "transaction_id",
-        pl.when(pl.col("transaction_id").is_in(typo_fits["transaction_id"].implode())).then(pl.lit("ambiguous"))
-        .when(pl.col("transaction_id").is_in(looked.implode())).then(pl.lit("unknown_reference"))
-        .otherwise(pl.lit("no_reference")).alias("reason"),
-    )
     held = pl.concat([held_known, rest])
     cands = pl.concat([
         cand.join(per.filter(pl.col("reason").is_not_null()).select("_t"), on="_t", how="semi").select(
@@ -181,7 +212,6 @@ def designate(
     book = fetch(book, rec, "_r", ("receivable_id", "kassenzeichen"))
     cands = fetch(cands, rec, "_r", ("receivable_id",)).drop("_r")
     # the payments' own numbers (their seq) back in place of 0..n-1
-    ids = tid.to_frame("transaction_id")
     book, held, cands = (fetch(df, ids, "transaction_id", ("transaction_id",)) for df in (book, held, cands))
     return book, held, cands, kept
 
