@@ -118,7 +118,9 @@ def _typos(
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """``found`` plus typo repairs (level 2) of payments nothing found yet, and the ambiguous fits."""
     n = cfg.digits
-    todo = refs.filter(pl.col("kind") == "exact").join(found, on="transaction_id", how="anti")
+    # (a reference with a valid check digit is never one edit away from another valid one: only the
+    # invalid ones are repaired)
+    todo = refs.filter((pl.col("kind") == "exact") & ~pl.col("valid")).join(found, on="transaction_id", how="anti")
     index = ix.select("kz_norm", pl.col("_k").alias("_kz")) if n <= 18 else ix.select("kz_norm")
     rep = typo_repairs(todo, index, cfg).with_columns(ref_key("kz_norm", n))
     # the items of repaired Kassenzeichen: one probe of the export with a small key set
