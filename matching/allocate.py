@@ -28,8 +28,8 @@ def allocate(book: pl.DataFrame, rec: pl.DataFrame, cfg: MatchConfig) -> pl.Data
     """Allocation rows (transaction_id, receivable_id, amount_cents, rule, confidence, kassenzeichen) with
     amount > 0, from the ``book`` of :func:`matching.designate.designate` (``transaction_id`` the payment's
     processing position; ``single`` marks a set of one item named by one payment; ``pay_cents``, ``open``;
-    ``_r`` the item's number, also in ``rec``). A
-    payment's rows are in receivable_id order and next to each other."""
+    ``_r`` the item's number, also in ``rec``). A payment's rows are in receivable_id order and next to
+    each other."""
     kz = ["kassenzeichen"]
     # most sets are one payment for one item: the overlap is min(payment, open); no tape needed
     simple = book.filter(pl.col("single")).select(

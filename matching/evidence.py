@@ -8,9 +8,9 @@ Evidence tiers, strongest first (a payment later uses only its strongest tier):
                           several are one edit away: to the one whose open amount is the payment)
 3. ``iban_amount``        payer IBAN of exactly one debtor, exactly one of its items has the amount
 
-Items are named by their row number ``_r`` in the export: the export is probed a few times with small
-key sets (integer keys where a Kassenzeichen fits an Int64), and no string of the millions of items is
-copied or joined here. Each tier is read only for the payments the tiers before it left without an
+Items are named by their row number ``_r`` in the export: the references are joined with a key index
+of the export (integer keys where a Kassenzeichen fits an Int64), the other evidence probes it with
+small key sets, and no string of the millions of items is copied or joined here. Each tier is read only for the payments the tiers before it left without an
 item: windows where no exact reference (or ``external_ref``) found one, typo repair where no reference
 did, the IBAN fallback where nothing did.
 """
