@@ -27,12 +27,22 @@ def reverse_returns(
     if rets.is_empty():
         return pl.DataFrame(schema=rev_schema), pl.DataFrame(schema=held_schema)
     refs = reference_candidates(rets, cfg).filter(pl.col("valid")).select("transaction_id", pl.col("ref").alias("kz_norm")).unique()
+    # only the earlier payments that allocated to a quoted Kassenzeichen matter (with all their rows: their
+    # total), and the items they paid (with all their rows: the net). A row's Kassenzeichen is the item's
+    # as it is now, else the one the row was written with; rows are found by either before the few left
+    # are joined with the items (a pool is every allocation of the run and before: a million rows)
+    wanted = refs["kz_norm"].unique().implode()
+    quoted = rec.filter(pl.col("kz_norm").is_in(wanted))["receivable_id"].implode()
+    everything = pool
+    hit = pool.filter(pl.col("receivable_id").is_in(quoted) | pl.col("kassenzeichen").str.replace_all(r"\D", "").is_in(wanted))
+    pool = pool.filter(pl.col("transaction_id").is_in(hit["transaction_id"].unique().implode()))
+    net_rows = everything.filter(pl.col("receivable_id").is_in(pool["receivable_id"].unique().implode()))
     pool = (
         pool.select(pl.col("transaction_id").alias("orig"), "receivable_id", "kassenzeichen", "amount_cents")
         .join(rec.select("receivable_id", pl.col("kz_norm").alias("kz_rec")), on="receivable_id", how="left")
         .with_columns(pl.coalesce("kz_rec", pl.col("kassenzeichen").str.replace_all(r"\D", "")).alias("kz_norm"))
     )
-    net = pool.group_by("receivable_id").agg(pl.col("amount_cents").sum().alias("net"))
+    net = net_rows.group_by("receivable_id").agg(pl.col("amount_cents").sum().alias("net"))
     positive = pool.filter(pl.col("amount_cents") > 0)
     totals = positive.group_by("orig").agg(pl.col("amount_cents").sum().alias("total"))
     r = rets.select("transaction_id", "seq", pl.col("amount_cents").abs().alias("back"), "original_amount_cents")
