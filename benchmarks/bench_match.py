@@ -12,6 +12,8 @@ Measures, each as the median of ``--repeat`` runs in a fresh child process (peak
   with ``--csv`` the same export as a ``;`` CSV with decimal commas (written once into ``--work``);
 * a fixed calibration workload (:func:`calibration`) first: the host's speed varies by half and more
   from hour to hour on shared machines, and figures of different runs compare only next to it;
+* direct-debit returns: ``reverse_returns`` for 1,000 returns against the core's allocations as the
+  earlier ones (:func:`returns_case`);
 * a token-matching baseline on the same frames — whole remittance tokens of 4+ characters looked up
   as Kassenzeichen, the whole payment booked to the first hit (what the open ERP peers do; written
   set-based here, which is kinder to it than their one-payment-at-a-time look-ups).
@@ -108,6 +110,12 @@ def child(mode: str, work: Path) -> None:
                 match(tx, items, load_match_config(None))
                 secs.append(time.perf_counter() - t)
             res = {"seconds": statistics.median(secs[1:]), "runs": [round(x, 2) for x in secs]}
+        elif mode == "returns":
+            rets, pool, kept = returns_case(work, items)
+            from matching.returns import reverse_returns
+            t = time.perf_counter()
+            reversals, held = reverse_returns(rets, pool, kept, load_match_config(None))
+            res = {"seconds": time.perf_counter() - t, "reversals": reversals.height, "held": held.height}
         else:
             t = time.perf_counter()
             alloc = token_baseline(tx, items)
@@ -117,6 +125,28 @@ def child(mode: str, work: Path) -> None:
     res["peak_rss_mib"] = use.ru_maxrss / 1024
     res["cpu_s"] = use.ru_utime + use.ru_stime  # whole child, including imports and reading the inputs
     print(json.dumps(res))
+
+
+def returns_case(work: Path, items: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """1,000 direct-debit returns (EREF = the Kassenzeichen) of payments the core booked to one item each,
+    against all of the core's allocations (``core_alloc.parquet``) as the earlier allocations, and the
+    items they name — the inputs of ``reverse_returns`` in a nightly run that has returns."""
+    from matching.designate import KEPT
+    alloc = pl.read_parquet(work / "core_alloc.parquet")
+    rows = items["receivable_id"].is_in(alloc["receivable_id"].unique().implode()).arg_true()
+    kept = items.select(pl.col(KEPT).gather(rows)).with_columns(rows.alias("_r"))
+    pool = alloc.select(pl.col("transaction_id").rank("dense").cast(pl.UInt32), "receivable_id", "kassenzeichen",
+                        "amount_cents")
+    single = pool.filter(pl.len().over("transaction_id") == 1).head(1000)
+    numbers = pl.int_range(2_000_000, 2_000_000 + single.height, eager=True, dtype=pl.UInt32)
+    rets = pl.DataFrame({
+        "transaction_id": numbers, "seq": numbers, "amount_cents": -single["amount_cents"],
+        "original_amount_cents": pl.repeat(None, single.height, dtype=pl.Int64, eager=True),
+        "remittance": pl.repeat("RUECKLASTSCHRIFT", single.height, eager=True),
+        "end_to_end_id": "KZ" + single["kassenzeichen"].str.replace_all(r"\D", ""),
+        "creditor_ref": pl.repeat(None, single.height, dtype=pl.String, eager=True),
+    })
+    return rets, pool, kept
 
 
 def calibration() -> int:
@@ -155,7 +185,8 @@ def main() -> None:
     ap.add_argument("--items", type=int, default=5_000_000)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--work", type=Path, default=Path("/tmp/bench_match"))
-    ap.add_argument("--child", choices=["e2e", "parse", "core", "core_warm", "baseline", "load", "load_csv", "calibrate"])
+    ap.add_argument("--child", choices=["e2e", "parse", "core", "core_warm", "returns", "baseline", "load", "load_csv",
+                                        "calibrate"])
     ap.add_argument("--csv", action="store_true", help="also measure loading the export as CSV")
     ap.add_argument("--reuse", action="store_true", help="keep the data already in --work (same sizes)")
     args = ap.parse_args()
@@ -165,7 +196,7 @@ def main() -> None:
     if not (args.reuse and (args.work / "tx.parquet").exists()):
         prepare(args.work, args.payments, args.items)
         _child("parse", args.work)
-    modes = ["calibrate", "core", "core_warm", "baseline", "e2e", "load"]
+    modes = ["calibrate", "core", "core_warm", "returns", "baseline", "e2e", "load"]
     if args.csv:
         modes.append("load_csv")
         if not (args.work / "items.csv").exists():
