@@ -10,9 +10,9 @@ Evidence tiers, strongest first (a payment later uses only its strongest tier):
 
 Items are named by their row number ``_r`` in the export: the references are joined with a key index
 of the export (integer keys where a Kassenzeichen fits an Int64), the other evidence probes it with
-small key sets, and no string of the millions of items is copied or joined here. Each tier is read only for the payments the tiers before it left without an
-item: windows where no exact reference (or ``external_ref``) found one, typo repair where no reference
-did, the IBAN fallback where nothing did.
+small key sets, and no string of the millions of items is copied or joined here. Each tier is read
+only for the payments the tiers before it left without an item: windows where no exact reference (or
+``external_ref``) found one, typo repair where no reference did, the IBAN fallback where nothing did.
 """
 
 from __future__ import annotations

@@ -25,7 +25,7 @@ _ITEM = ("receivable_id", "kassenzeichen", "amount_cents")
 
 
 #: Comparisons per call from Python: a C loop over a whole list would hold the GIL for all of it, and
-#: this runs beside the allocation, whose Polars calls each need the GIL for a moment.
+#: this runs beside the decisions, whose Polars calls each need the GIL for a moment.
 _SLICE = 4096
 
 
