@@ -206,6 +206,19 @@ def test_direct_debit_return_reverses_the_collection() -> None:
     assert _allocs(r2) == [] and _unres(r2) == [("x", "return_duplicate", -10000)]
 
 
+def test_return_counts_every_earlier_row_of_the_item() -> None:
+    # the collection paid r1; a later row without a Kassenzeichen (a clerk's correction) took it back
+    # already, and r1 has left the export: the item's net is 0, so the return reverses nothing
+    earlier = prior([
+        {"transaction_id": "coll", "receivable_id": "r1", "kassenzeichen": K1, "amount_cents": 10000},
+        {"transaction_id": "corr", "receivable_id": "r1", "kassenzeichen": None, "amount_cents": -10000},
+    ])
+    rec = _rec().filter(pl.col("receivable_id") != "r1")
+    t = txs([{"end_to_end_id": K1, "amount_cents": -10000, "tx_code": "109", "transaction_id": "x"}])
+    r = match(t, rec, CFG, prior_allocations=earlier)
+    assert _allocs(r) == [] and _unres(r) == [("x", "return_duplicate", -10000)]
+
+
 def test_return_without_a_known_collection_is_held() -> None:
     t = txs([{"end_to_end_id": K1, "amount_cents": -10000, "tx_code": "109"}])
     assert _unres(match(t, _rec(), CFG)) == [("t0", "return_unmatched", -10000)]
