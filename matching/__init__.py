@@ -24,6 +24,7 @@ from matching.schema import ALLOCATION_SCHEMA, ITEM_COLUMNS, OPEN_ITEM_SCHEMA, U
 from matching.suggest import candidates_json
 from matching.summary import summarise
 from parsers.schema import assert_schema, conform
+from parsers.validity import digits
 
 __all__ = ["MatchConfig", "MatchResult", "load_match_config", "match"]
 
@@ -75,7 +76,7 @@ def match(
         *(c for c in ITEM_COLUMNS if c not in ("amount_cents", "law")),
         pl.col("amount_cents").fill_null(0), pl.col("law").fill_null("public")).rechunk()
     if rec["kz_norm"].null_count():  # only then: a string pass over millions of items costs seconds
-        rec = rec.with_columns(pl.col("kz_norm").fill_null(pl.col("kassenzeichen").str.replace_all(r"\D", "")))
+        rec = rec.with_columns(pl.col("kz_norm").fill_null(digits(pl.col("kassenzeichen"))))
     tx = classify(transactions, config)
     # integer row keys: from here on a bank row's ``transaction_id`` is its ``seq`` (row k of ``meta`` is
     # number k); joins, group-bys and sorts on it are several times cheaper than on the string ids, which

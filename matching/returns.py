@@ -13,6 +13,7 @@ import polars as pl
 
 from matching.config import MatchConfig
 from matching.refexpr import reference_candidates
+from parsers.validity import digits
 
 
 def reverse_returns(
@@ -33,17 +34,19 @@ def reverse_returns(
     # are joined with the items (a pool is every allocation of the run and before: a million rows)
     wanted = refs["kz_norm"].unique().implode()
     quoted = rec.filter(pl.col("kz_norm").is_in(wanted))["receivable_id"].implode()
-    everything = pool
-    hit = pool.filter(pl.col("receivable_id").is_in(quoted) | pl.col("kassenzeichen").str.replace_all(r"\D", "").is_in(wanted))
-    pool = pool.filter(pl.col("transaction_id").is_in(hit["transaction_id"].unique().implode()))
-    net_rows = everything.filter(pl.col("receivable_id").is_in(pool["receivable_id"].unique().implode()))
-    pool = (
-        pool.select(pl.col("transaction_id").alias("orig"), "receivable_id", "kassenzeichen", "amount_cents")
-        .join(rec.select("receivable_id", pl.col("kz_norm").alias("kz_rec")), on="receivable_id", how="left")
-        .with_columns(pl.coalesce("kz_rec", pl.col("kassenzeichen").str.replace_all(r"\D", "")).alias("kz_norm"))
+    pool = pool.with_columns(digits(pl.col("kassenzeichen")).alias("kz_written"))
+    hit = pool.filter(pl.col("receivable_id").is_in(quoted) | pl.col("kz_written").is_in(wanted))
+    theirs = pool.filter(pl.col("transaction_id").is_in(hit["transaction_id"].unique().implode()))
+    net = (
+        pool.filter(pl.col("receivable_id").is_in(theirs["receivable_id"].unique().implode()))
+        .group_by("receivable_id").agg(pl.col("amount_cents").sum().alias("net"))
     )
-    net = net_rows.group_by("receivable_id").agg(pl.col("amount_cents").sum().alias("net"))
-    positive = pool.filter(pl.col("amount_cents") > 0)
+    theirs = (
+        theirs.select(pl.col("transaction_id").alias("orig"), "receivable_id", "kassenzeichen", "amount_cents", "kz_written")
+        .join(rec.select("receivable_id", pl.col("kz_norm").alias("kz_rec")), on="receivable_id", how="left")
+        .with_columns(pl.coalesce("kz_rec", "kz_written").alias("kz_norm"))
+    )
+    positive = theirs.filter(pl.col("amount_cents") > 0)
     totals = positive.group_by("orig").agg(pl.col("amount_cents").sum().alias("total"))
     r = rets.select("transaction_id", "seq", pl.col("amount_cents").abs().alias("back"), "original_amount_cents")
     pairs = (

@@ -15,6 +15,7 @@ from datetime import date as _date
 import polars as pl
 
 from matching.refexpr import check_ok
+from parsers.validity import digits
 
 _AMOUNT = r"^-?\d+(\.\d{1,2})?$"
 # ASCII digits only (``\d`` would take any script's digits, which the reference rejects), at most
@@ -136,7 +137,7 @@ def blank(values: pl.Series, maybe: pl.Series | None = None) -> pl.Series:
 def digits_only(values: pl.Series) -> pl.Series:
     """``values`` with every non-digit removed (``\\D``); only rows holding one are rewritten."""
     redo = values.str.contains(r"\D")
-    return patched(values, redo, values, lambda v: v.str.replace_all(r"\D", ""))
+    return patched(values, redo, values, lambda v: v.to_frame("v").select(digits(pl.col("v"))).to_series())
 
 
 def per_group(key: pl.Series, value: pl.Series | None) -> pl.Series:

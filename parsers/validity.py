@@ -30,6 +30,11 @@ def compact_iban(e: pl.Expr) -> pl.Expr:
     return e.str.replace_all(" ", "", literal=True).str.to_uppercase()
 
 
+def digits(e: pl.Expr) -> pl.Expr:
+    """A Kassenzeichen as it is compared: every non-digit removed (``1.0066.4377.513`` → ``100664377513``)."""
+    return e.str.replace_all(r"\D", "")
+
+
 def iban_list(e: pl.Expr) -> pl.Expr:
     """A field holding several IBANs (``,`` or ``;`` between them) as the list of its parts, as written."""
     return e.str.replace_all(";", ",", literal=True).str.split(",")
