@@ -42,6 +42,16 @@ def _text_evidence(
     return (refs, *by_reference(pay, refs, rec, ix.result(), cfg))
 
 
+def _unsure(found: pl.DataFrame, pay: pl.DataFrame, rec: pl.DataFrame) -> pl.Series:
+    """The payments (numbers) whose decision may ask who paid: all but those whose evidence ``found``
+    (transaction_id, _r) is one item with exactly the payment's amount open. (Nothing found: the IBAN
+    fallback asks; an amount that does not fit: the payer must be the debtor.)"""
+    span = found.group_by("transaction_id").agg(pl.col("_r").min().alias("lo"), pl.col("_r").max().alias("hi"))
+    one = span.filter(pl.col("lo") == pl.col("hi"))
+    sure = one.filter(rec["amount_cents"].gather(one["lo"]) == pay["amount_cents"].gather(one["transaction_id"]))
+    return pay["transaction_id"].filter(~pay["transaction_id"].is_in(sure["transaction_id"].implode()))
+
+
 def _distinct_sorted(found: pl.DataFrame) -> pl.DataFrame:
     """``found`` (_t, _r, level) sorted by payment and item, each pair once (a payment's rows all have the
     same level: its strongest tier). Sorted by ``_t``, the frames of the decisions are grouped and joined
@@ -110,15 +120,16 @@ def designate(pay: pl.DataFrame, rec: pl.DataFrame, cfg: MatchConfig) -> Decisio
         pl.int_range(pl.len(), dtype=pl.UInt32).alias("transaction_id"), "amount_cents", "counterparty_name",
         "ultimate_party", "remittance", "end_to_end_id", "creditor_ref",
     )
-    # the references (and their typo repairs) need nothing of the payers' IBANs: the texts are read and
-    # looked up beside the IBAN owners, the key index built beside the reading (Polars releases the GIL;
-    # much of each is single-threaded)
+    # the key index is built beside the reading of the references (Polars releases the GIL; much of each
+    # is single-threaded)
     with ThreadPoolExecutor(2) as side:
         ix = side.submit(key_index, rec, cfg.digits)
         texts = side.submit(_text_evidence, pay, rec, ix, cfg)
         piban = piban.to_frame().select(compact_iban(pl.col("counterparty_iban")))["counterparty_iban"]
-        owners = iban_owner(rec, piban)
         refs, found, typo_fits = texts.result()
+    # the owners of the payers' IBANs, only for the payments whose decision may ask (a scan of the items'
+    # IBANs for a few wanted ones costs a fraction of one for every payer's)
+    owners = iban_owner(rec, piban.gather(_unsure(found, pay, rec)))
 
     def payer(t: pl.Series) -> pl.Series:
         """The debtor whose known IBAN paid each payment numbered in ``t``, else null. Only the payments
@@ -159,6 +170,13 @@ def _decide(
     """``(book, held, cands, kept)`` of :func:`designate` from the evidence ``found`` (sorted, distinct)
     of the payments ``pay`` (numbered ``_t``); ``rest``: the payments nothing names, with their reason;
     ``payer``: the payer's debtor of payments by number; ``ids``: the payments' own numbers by ``_t``."""
+    # the items named, read once in row order (cheap from a column in many chunks, as a file's row groups
+    # give it) into one small frame; from here on ``_r`` is the row in it, which holds the export's row
+    # number as ``_r``: the many reads at random below go to it, not to the millions of items
+    named = pl.concat([found["_r"], typo_fits["_r"]]).unique().sort()
+    place = pl.zeros(rec.height, pl.UInt32, eager=True).scatter(named, pl.int_range(named.len(), dtype=pl.UInt32, eager=True))
+    rec = rec.select(pl.col(KEPT).gather(named)).with_columns(named.alias("_r"))
+    found, typo_fits = (df.with_columns(place.gather(df["_r"]).alias("_r")) for df in (found, typo_fits))
     cand = fetch(found, rec, "_r", ("debtor_id", "amount_cents")).rename({"amount_cents": "open"}).with_columns(pl.len().over("_t").cast(pl.UInt32).alias("n_items"))
     per = _per_payment(cand)
     per = fetch(per, pay, "_t", ("amount_cents",))
@@ -206,10 +224,9 @@ def _decide(
             pl.col("_t").alias("transaction_id"), "_r", conf.alias("score"), rules.alias("why")),
         typo_fits.select("transaction_id", "_r", pl.lit(0.5).alias("score"), pl.lit("reference.typo").alias("why")),
     ])
-    # the strings of the items named, fetched once; the payments' own ids back
-    kept_r = pl.concat([book["_r"], cands["_r"]]).unique().sort()
-    kept = rec.select(pl.col(KEPT).gather(kept_r)).with_columns(kept_r.alias("_r"))
-    book = fetch(book, rec, "_r", ("receivable_id", "kassenzeichen"))
+    # the items of the result with their export row numbers back; the payments' own ids back
+    kept = rec.select(pl.all().gather(pl.concat([book["_r"], cands["_r"]]).unique().sort()))
+    book = fetch(book, rec, "_r", ("_r", "receivable_id", "kassenzeichen"))
     cands = fetch(cands, rec, "_r", ("receivable_id",)).drop("_r")
     # the payments' own numbers (their seq) back in place of 0..n-1
     book, held, cands = (fetch(df, ids, "transaction_id", ("transaction_id",)) for df in (book, held, cands))

@@ -68,15 +68,12 @@ def ref_key(col: str, digits: int) -> pl.Expr:
     return (pl.col(col) if digits > 18 else pl.col(col).cast(pl.Int64, strict=False)).alias("_k")
 
 
-def _among(keys: pl.Series) -> pl.Expr:
-    """Items whose ``_k`` is one of ``keys`` (already keys of :func:`ref_key`)."""
-    return pl.col("_k").is_in(keys.drop_nulls().unique().implode())
-
-
 def key_index(rec: pl.DataFrame, digits: int) -> pl.DataFrame:
-    """``_r`` (row number in ``rec``), ``kz_norm`` and ``_k`` (:func:`item_key`) in one chunk: the frame the
-    probes filter (a frame whose columns are chunked alike is filtered without realigning them)."""
-    return rec.select("kz_norm", item_key(digits)).rechunk().with_row_index("_r")
+    """``_r`` (row number in ``rec``) and ``_k`` (:func:`item_key`) of the items that have a key; integer
+    keys sorted: the references, sorted too, are joined with it along the order (a merge, several times
+    cheaper than hashing millions of keys), and a few keys are looked up by binary search."""
+    ix = rec.select(item_key(digits)).with_row_index("_r").filter(pl.col("_k").is_not_null())
+    return ix.sort("_k") if digits <= 18 else ix  # (longer numbers: string keys, hashed)
 
 
 def by_reference(
@@ -94,8 +91,8 @@ def by_reference(
     t_dtype = pay.schema["transaction_id"]
 
     def look_up(refs: pl.DataFrame, level: int) -> pl.DataFrame:
-        valid = refs.filter(pl.col("valid")).select("transaction_id", ref_key("ref", n))
-        return valid.join(ix.select("_r", "_k"), on="_k").select("transaction_id", "_r", pl.lit(level, pl.Int32).alias("level"))
+        valid = refs.filter(pl.col("valid")).select("transaction_id", ref_key("ref", n)).sort("_k")
+        return valid.join(ix, on="_k").select("transaction_id", "_r", pl.lit(level, pl.Int32).alias("level"))
 
     frames = [look_up(refs.filter(pl.col("kind") == "exact"), 0)]
     if rec["external_ref"].null_count() < rec.height:
@@ -121,10 +118,10 @@ def _typos(
     # (a reference with a valid check digit is never one edit away from another valid one: only the
     # invalid ones are repaired)
     todo = refs.filter((pl.col("kind") == "exact") & ~pl.col("valid")).join(found, on="transaction_id", how="anti")
-    index = ix.select("kz_norm", pl.col("_k").alias("_kz")) if n <= 18 else ix.select("kz_norm")
+    index = ix.select(pl.col("_k").alias("_kz" if n <= 18 else "kz_norm"))
     rep = typo_repairs(todo, index, cfg).with_columns(ref_key("kz_norm", n))
-    # the items of repaired Kassenzeichen: one probe of the export with a small key set
-    items = ix.select("_r", "_k").filter(_among(rep["_k"]))
+    # the items of repaired Kassenzeichen: a small key set joined with the index along the order
+    items = rep.select(pl.col("_k").unique().sort()).join(ix, on="_k")
     items = items.with_columns(rec["amount_cents"].gather(items["_r"]))
     # several Kassenzeichen one edit away: the one whose open amount is exactly the payment decides
     several = rep.filter(pl.col("n_fits") > 1)

@@ -14,3 +14,4 @@ def fetch(df: pl.DataFrame, src: pl.DataFrame, key: str, cols: tuple[str, ...]) 
     same name, ``key`` itself included: all are read at the numbers ``df`` had)."""
     at = df[key]
     return df.with_columns(src[c].gather(at).alias(c) for c in cols)
+

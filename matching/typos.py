@@ -101,22 +101,27 @@ def _int_variants(todo: pl.DataFrame, n: int, scheme: str) -> pl.DataFrame:
         pl.col("_v").is_not_null() & (pl.col("_v") != x)).select("_i", "_v")
 
 
+def _present(keys: pl.Series, kz_index: pl.DataFrame) -> pl.Series:
+    """The distinct ``keys`` that are among the sorted ``_kz`` of ``kz_index``: sorted too, they are joined
+    along the order (no hash table of the millions of keys)."""
+    return keys.unique().sort().to_frame("_kz").join(kz_index.select("_kz"), on="_kz")["_kz"].unique()
+
+
 def _int_repairs(todo: pl.DataFrame, kz_index: pl.DataFrame, n: int, scheme: str) -> pl.DataFrame:
     """transaction_id, ref, kz_norm: the indexed Kassenzeichen among the integer variants of ``todo``."""
     found = _int_variants(todo, n, scheme)
-    if "_kz" in kz_index.columns:  # integer key of evidence.item_key: n-digit ASCII strings only
-        # variants outside the numbers issued cannot exist: a smaller key set makes the probe of every
-        # item cheaper (a Kassenzeichen numbering is dense; a wrong leading digit leaves its range)
+    if "_kz" in kz_index.columns:  # the sorted integer keys of evidence.key_index
+        # variants outside the numbers issued cannot exist: a smaller set to look up (a Kassenzeichen
+        # numbering is dense; a wrong leading digit leaves its range)
         keys = kz_index["_kz"]
         found = found.filter(pl.col("_v").is_between(keys.min(), keys.max()))
-        present = kz_index.filter(pl.col("_kz").is_in(found["_v"].implode())).select("kz_norm", "_kz")
-        found = found.filter(pl.col("_v").is_in(present["_kz"].implode()))
+        found = found.filter(pl.col("_v").is_in(_present(found["_v"], kz_index).implode()))
     else:
         wanted = found["_v"].unique().cast(pl.String).str.zfill(n)
         present = kz_index.filter(pl.col("kz_norm").is_in(wanted.implode()))
-    found = pl.concat([todo.select(pl.col("transaction_id", "ref").gather(found["_i"])),
-                       found.select(pl.col("_v").cast(pl.String).str.zfill(n).alias("kz_norm"))], how="horizontal")
-    return found.join(present.select("kz_norm").unique(), on="kz_norm", how="semi")
+        found = found.filter(pl.col("_v").cast(pl.String).str.zfill(n).is_in(present["kz_norm"].implode()))
+    return pl.concat([todo.select(pl.col("transaction_id", "ref").gather(found["_i"])),
+                      found.select(pl.col("_v").cast(pl.String).str.zfill(n).alias("kz_norm"))], how="horizontal")
 
 
 def _str_repairs(todo: pl.DataFrame, kz_index: pl.DataFrame, n: int, scheme: str) -> pl.DataFrame:
@@ -127,11 +132,11 @@ def _str_repairs(todo: pl.DataFrame, kz_index: pl.DataFrame, n: int, scheme: str
     found = found.filter(pl.col("kz_norm").is_not_null() & (pl.col("kz_norm") != pl.col("ref")))
     # existence first: cheap (each indexed Kassenzeichen probes the few variants, not the other way round)
     variants = found["kz_norm"].unique()
-    if "_kz" in kz_index.columns:
-        probe = pl.col("_kz").is_in(variants.cast(pl.Int64, strict=False).drop_nulls().implode())
+    if "_kz" in kz_index.columns:  # a key is the number of a Kassenzeichen of n ASCII digits
+        ints = variants.cast(pl.Int64, strict=False).drop_nulls()
+        present = _present(ints, kz_index).cast(pl.String).str.zfill(n).to_frame("kz_norm")
     else:
-        probe = pl.col("kz_norm").is_in(variants.implode())
-    present = kz_index.filter(probe).select("kz_norm").unique()
+        present = kz_index.filter(pl.col("kz_norm").is_in(variants.implode())).select("kz_norm").unique()
     found = found.join(present, on="kz_norm", how="semi")
     # swaps are not valid by construction; lazy so the integer cast is shared
     return found.lazy().filter(check_ok(pl.col("kz_norm"), n, scheme)).collect()
@@ -140,9 +145,9 @@ def _str_repairs(todo: pl.DataFrame, kz_index: pl.DataFrame, n: int, scheme: str
 def typo_repairs(refs: pl.DataFrame, kz_index: pl.DataFrame, cfg: MatchConfig) -> pl.DataFrame:
     """Kassenzeichen one edit away from each invalid (transaction_id, ref), with ``n_fits`` per ref.
 
-    ``refs``: transaction_id, ref (``digits`` long), valid. ``kz_index``: kz_norm (unique), optionally
-    ``_kz`` (:func:`matching.evidence.item_key`). Returns transaction_id, ref, kz_norm, n_fits (rows with
-    ``n_fits`` > 1 serve as suggestions).
+    ``refs``: transaction_id, ref (``digits`` long), valid. ``kz_index``: kz_norm (the Kassenzeichen),
+    or for ``digits`` ≤ 18 ``_kz``: the keys of :func:`matching.evidence.key_index` (sorted, no nulls).
+    Returns transaction_id, ref, kz_norm, n_fits (rows with ``n_fits`` > 1 serve as suggestions).
     """
     schema = pl.Schema({"transaction_id": refs.schema["transaction_id"], "ref": pl.String(), "kz_norm": pl.String(),
                         "n_fits": pl.UInt32()})
