@@ -13,6 +13,7 @@ from __future__ import annotations
 import polars as pl
 
 from matching.config import MAIN, MatchConfig
+from matching.rows import running_sum
 
 
 def class_rank(cfg: MatchConfig) -> pl.Expr:
@@ -42,28 +43,30 @@ def allocate(book: pl.DataFrame, rec: pl.DataFrame, cfg: MatchConfig) -> pl.Data
 
 def _tape(book: pl.DataFrame, rec: pl.DataFrame, cfg: MatchConfig, kz: list[str]) -> pl.DataFrame:
     """The general case: several payments and/or several items per designated set."""
-    # the frames are ordered by their join keys first: Polars joins sorted keys along the order
+    # the frames are ordered by their join keys first: Polars joins sorted keys along the order; the tapes
+    # lie one after another, so a sum along a tape is a running sum within a run of its set key, and a
+    # set's totals are one group-by along the order (no hashing per row, as in a window ``over`` the set)
     items = (
         book.select("set_key", "_r").unique().sort("_r")
         .join(rec.select("_r", "receivable_id", *kz, "claim_type", "law", "due_date", pl.col("amount_cents").alias("open")),
               on="_r")
         .with_columns(class_rank(cfg).alias("rank"))
         .sort(["set_key", "rank", "due_date", "receivable_id"], nulls_last=True)
-        .with_columns(pl.col("open").cum_sum().over("set_key").alias("d_end"))
-        .with_columns(
-            (pl.col("d_end") - pl.col("open")).alias("d_start"),
-            pl.col("open").sum().over("set_key").alias("d_total"),
-            (pl.col("open") > 0).sum().over("set_key").alias("n_open"),
-            pl.when(pl.col("law").n_unique().over("set_key") > 1).then(pl.lit("order.mixed"))
-            .when(pl.col("law") == "private").then(pl.lit(cfg.order_rule("private")))
-            .otherwise(pl.lit(cfg.order_rule("public"))).alias("order_rule"),
-        )
+        .with_columns(running_sum("open", "set_key").alias("d_end"))
     )
+    sets = items.group_by("set_key", maintain_order=True).agg(
+        pl.col("open").sum().alias("d_total"),
+        (pl.col("open") > 0).sum().alias("n_open"),
+        pl.when(pl.col("law").n_unique() > 1).then(pl.lit("order.mixed"))
+        .when(pl.col("law").first() == "private").then(pl.lit(cfg.order_rule("private")))
+        .otherwise(pl.lit(cfg.order_rule("public"))).alias("order_rule"),
+    )
+    items = items.join(sets, on="set_key", maintain_order="left").with_columns((pl.col("d_end") - pl.col("open")).alias("d_start"))
     # a payment's number is its processing position (``seq``); ``book`` carries its amount, rule and confidence
     pays = (
         book.select("set_key", "transaction_id", pl.col("pay_cents").alias("amount_cents"), "rule", "confidence").unique()
         .sort(["set_key", "transaction_id"])
-        .with_columns(pl.col("amount_cents").cum_sum().over("set_key").alias("c_end"))
+        .with_columns(running_sum("amount_cents", "set_key").alias("c_end"))
         .with_columns((pl.col("c_end") - pl.col("amount_cents")).alias("c_start"))
     )
     overlap = pl.min_horizontal("c_end", "d_end") - pl.max_horizontal("c_start", "d_start")

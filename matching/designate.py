@@ -125,17 +125,20 @@ def designate(pay: pl.DataFrame, rec: pl.DataFrame, cfg: MatchConfig) -> Decisio
     with ThreadPoolExecutor(2) as side:
         ix = side.submit(key_index, rec, cfg.digits)
         texts = side.submit(_text_evidence, pay, rec, ix, cfg)
-        piban = piban.to_frame().select(compact_iban(pl.col("counterparty_iban")))["counterparty_iban"]
         refs, found, typo_fits = texts.result()
+
+    def ibans(t: pl.Series) -> pl.Series:
+        """The payer IBANs (compact) of the payments numbered in ``t``."""
+        return piban.gather(t).to_frame("iban").select(compact_iban(pl.col("iban")))["iban"]
+
     # the owners of the payers' IBANs, only for the payments whose decision may ask (a scan of the items'
     # IBANs for a few wanted ones costs a fraction of one for every payer's)
-    owners = iban_owner(rec, piban.gather(_unsure(found, pay, rec)))
+    owners = iban_owner(rec, ibans(_unsure(found, pay, rec)))
 
     def payer(t: pl.Series) -> pl.Series:
         """The debtor whose known IBAN paid each payment numbered in ``t``, else null. Only the payments
         whose decision needs it ask: those nothing found, and those whose amount does not fit."""
-        asked = piban.gather(t).to_frame("iban")
-        return asked.join(owners, on="iban", how="left", maintain_order="left")["payer_debtor"]
+        return ibans(t).to_frame().join(owners, on="iban", how="left", maintain_order="left")["payer_debtor"]
 
     if cfg.iban_amount:
         nothing = pay.select("transaction_id", "amount_cents").filter(

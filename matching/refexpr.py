@@ -17,6 +17,7 @@ import functools
 import polars as pl
 
 from matching.config import MatchConfig
+from matching.rows import running_sum
 
 _WEIGHTS_MOD11 = (2, 3, 4, 5, 6, 7)
 
@@ -120,14 +121,6 @@ def plain_text(cfg: MatchConfig) -> pl.Expr:
         alts = "|".join(sorted((p.replace(".", r"\.") for p in cfg.prefixes), key=len, reverse=True))
         text = text.str.replace_all(rf"\b(?:{alts})\b\.?:?", " ")
     return text
-
-
-def running_sum(col: str, key: str) -> pl.Expr:
-    """``col``'s cumulative sum within runs of equal ``key`` (rows of a key contiguous, as after an explode):
-    the global running sum minus the sum before the run — no grouping, unlike ``cum_sum().over(key)``."""
-    total = pl.col(col).cum_sum()
-    first = (pl.col(key) != pl.col(key).shift(1)).fill_null(True)
-    return total - pl.when(first).then(total - pl.col(col)).otherwise(None).forward_fill()
 
 
 #: the text fields a reference is looked for in (their stretches never join: see :func:`joined_text`)

@@ -15,3 +15,10 @@ def fetch(df: pl.DataFrame, src: pl.DataFrame, key: str, cols: tuple[str, ...]) 
     at = df[key]
     return df.with_columns(src[c].gather(at).alias(c) for c in cols)
 
+
+def running_sum(col: str, key: str) -> pl.Expr:
+    """``col``'s cumulative sum within runs of equal ``key`` (rows of a key contiguous, as after an explode):
+    the global running sum minus the sum before the run — no grouping, unlike ``cum_sum().over(key)``."""
+    total = pl.col(col).cum_sum()
+    first = (pl.col(key) != pl.col(key).shift(1)).fill_null(True)
+    return total - pl.when(first).then(total - pl.col(col)).otherwise(None).forward_fill()
