@@ -70,13 +70,12 @@ def match(
     ``receivables``: OPEN_ITEM_SCHEMA, ``amount_cents`` = open now (0 for settled items, so a double
     payment is recognised). ``prior_allocations``: ALLOCATION_SCHEMA rows already booked.
     """
-    # only the columns matching reads, as they come (in tens of chunks from a Parquet file's row groups:
-    # the items a payment names are read in row order, which is cheap from any chunking); the amounts,
-    # also read at random, in one chunk (a copy of a few milliseconds)
+    # only the columns matching reads, as they come: in tens of chunks from a Parquet file's row groups,
+    # all alike (a frame whose columns are chunked differently is realigned, copied, by a filter); the
+    # items a payment names are read in row order, which is cheap from any chunking
     rec = conform(receivables, OPEN_ITEM_SCHEMA).select(
         *(c for c in ITEM_COLUMNS if c not in ("amount_cents", "law")),
         pl.col("amount_cents").fill_null(0), pl.col("law").fill_null("public"))
-    rec = rec.with_columns(rec["amount_cents"].rechunk())
     if rec["kz_norm"].null_count():  # only then: a string pass over millions of items costs seconds
         rec = rec.with_columns(pl.col("kz_norm").fill_null(digits(pl.col("kassenzeichen"))))
     tx = classify(transactions, config)
