@@ -17,7 +17,7 @@ import polars as pl
 from matching.allocate import allocate
 from matching.classify import PAYMENT, RETURN, classify
 from matching.config import MatchConfig, load_match_config
-from matching.designate import designate
+from matching.designate import PAYMENT_COLUMNS, designate
 from matching.returns import reverse_returns
 from matching.rows import fetch
 from matching.schema import ALLOCATION_SCHEMA, ITEM_COLUMNS, OPEN_ITEM_SCHEMA, UNRESOLVED_SCHEMA
@@ -85,7 +85,7 @@ def match(
     meta = tx.select("seq", "transaction_id", "bank_ref", "booking_date", "amount_cents").sort("seq")
     tx = tx.with_columns(pl.col("seq").alias("transaction_id"))
     key = tx.schema["seq"]
-    pay = tx.filter(pl.col("kind") == PAYMENT)
+    pay = tx.select(PAYMENT_COLUMNS).filter(tx["kind"] == PAYMENT)  # (only the columns read are copied)
     rec_all = rec
     book, held, cands, rec, names, left_out = designate(pay, rec, config)
     # from here on only items that a payment designates, suggests or an earlier allocation names

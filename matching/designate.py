@@ -28,6 +28,9 @@ from parsers.validity import compact_iban
 
 RULES = ("reference.exact", "reference.window", "reference.typo", "iban_amount")
 CONFIDENCE = (1.0, 0.95, 0.9, 0.8)
+#: The payment columns :func:`designate` reads.
+PAYMENT_COLUMNS = ("transaction_id", "amount_cents", "counterparty_name", "counterparty_iban", "ultimate_party",
+                   "remittance", "end_to_end_id", "creditor_ref")
 #: The item columns the later steps read (allocation order, returns, candidate lists).
 KEPT = ("receivable_id", "kassenzeichen", "kz_norm", "debtor_id", "debtor_name", "claim_type", "law", "due_date",
         "amount_cents")
@@ -102,7 +105,8 @@ class Decisions(NamedTuple):
 
 
 def designate(pay: pl.DataFrame, rec: pl.DataFrame, cfg: MatchConfig) -> Decisions:
-    """Decide per payment. Returns ``(book, held, cands, kept, names, names_left_out)``.
+    """Decide per payment (``pay``: the :data:`PAYMENT_COLUMNS` of the payments; ``rec``: the open items).
+    Returns ``(book, held, cands, kept, names, names_left_out)``.
 
     ``book``: transaction_id, receivable_id, rule, confidence, set_key — item sets to allocate (and for
     :func:`matching.allocate.allocate`: single — the set is this one item and payment; pay_cents, open,
