@@ -98,31 +98,33 @@ def match(
         prior = prior.with_columns((pl.col("transaction_id").rank("dense").cast(key) - 1 + tx.height).alias("transaction_id"))
         named = pl.concat([rec.select("receivable_id"), prior.select("receivable_id")]).unique()
         rec = rec_all.with_row_index("_r").join(named, on="receivable_id", how="semi")
-    alloc = allocate(book, rec, config)
-    pool = alloc.select("transaction_id", "receivable_id", "kassenzeichen", "amount_cents")
-    if prior is not None:
-        pool = pl.concat([prior, pool])
-    reversals, held_r = reverse_returns(tx.filter(pl.col("kind") == RETURN), pool, rec, config)
-    reversals = reversals.with_columns(pl.lit("dd_return").alias("rule"), pl.lit(1.0).alias("confidence"))
-    # a payment's rows are next to each other in receivable_id order already: a stable sort by the
-    # payment number gives the order by (payment, item) without comparing strings
-    allocations = (
-        pl.concat([alloc.select(reversals.columns), reversals.sort(["transaction_id", "receivable_id"])])
-        .with_columns(pl.lit("auto").alias("decided_by"))
-        .sort("transaction_id", maintain_order=True)
-    )
-    remainder = _remainder(book, alloc)
-    amounts = pl.lit(meta["amount_cents"])
-    unresolved = (
-        pl.concat([
-            pl.concat([held, held_r]).with_columns(amounts.gather(pl.col("transaction_id")).alias("unallocated_cents")),
-            remainder,
-        ], how="diagonal")
-        .join(candidates_json(pl.concat([cands, names], how="diagonal"), rec, config), on="transaction_id", how="left")
-        .with_columns(pl.col("candidates").fill_null("[]"))
-        .sort(["transaction_id", "reason"])
-    )
-    with ThreadPoolExecutor(1) as side:  # the counts beside putting the bank's ids back
+    with ThreadPoolExecutor(1) as side:  # the clerk's candidate lists beside the allocation
+        listed = side.submit(candidates_json, pl.concat([cands, names], how="diagonal"), rec, config)
+        alloc = allocate(book, rec, config)
+        pool = alloc.select("transaction_id", "receivable_id", "kassenzeichen", "amount_cents")
+        if prior is not None:
+            pool = pl.concat([prior, pool])
+        reversals, held_r = reverse_returns(tx.filter(pl.col("kind") == RETURN), pool, rec, config)
+        reversals = reversals.with_columns(pl.lit("dd_return").alias("rule"), pl.lit(1.0).alias("confidence"))
+        # a payment's rows are next to each other in receivable_id order already: a stable sort by the
+        # payment number gives the order by (payment, item) without comparing strings
+        allocations = (
+            pl.concat([alloc.select(reversals.columns), reversals.sort(["transaction_id", "receivable_id"])])
+            .with_columns(pl.lit("auto").alias("decided_by"))
+            .sort("transaction_id", maintain_order=True)
+        )
+        remainder = _remainder(book, alloc)
+        amounts = pl.lit(meta["amount_cents"])
+        unresolved = (
+            pl.concat([
+                pl.concat([held, held_r]).with_columns(amounts.gather(pl.col("transaction_id")).alias("unallocated_cents")),
+                remainder,
+            ], how="diagonal")
+            .join(listed.result(), on="transaction_id", how="left")
+            .with_columns(pl.col("candidates").fill_null("[]"))
+            .sort(["transaction_id", "reason"])
+        )
+        # the counts beside putting the bank's ids back
         counted = side.submit(summarise, tx, allocations, unresolved)
         ids = ("transaction_id", "bank_ref", "booking_date")
         allocations = conform(fetch(allocations, meta, "transaction_id", ids), ALLOCATION_SCHEMA)
