@@ -19,7 +19,7 @@ from typing import NamedTuple
 import polars as pl
 
 from matching.config import MatchConfig
-from matching.evidence import by_iban_amount, by_reference, iban_owner, key_index
+from matching.evidence import by_iban_amount, by_reference, by_typo, iban_owner, key_index
 from matching.names import name_words, same_words
 from matching.refexpr import reference_candidates
 from matching.rows import fetch
@@ -38,11 +38,11 @@ KEPT = ("receivable_id", "kassenzeichen", "kz_norm", "debtor_id", "debtor_name",
 
 def _text_evidence(
     pay: pl.DataFrame, rec: pl.DataFrame, ix: Future[pl.DataFrame], cfg: MatchConfig
-) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    """The payments' reference candidates and what they find (tiers 0–2): a task of the side threads, which
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The payments' reference candidates and what they find (tiers 0–1): a task of the side threads, which
     needs the key index ``ix`` (built by another) only once the references are read."""
     refs = reference_candidates(pay, cfg, kinds=("exact",))
-    return (refs, *by_reference(pay, refs, rec, ix.result(), cfg))
+    return refs, by_reference(pay, refs, rec, ix.result(), cfg)
 
 
 def _unsure(found: pl.DataFrame, pay: pl.DataFrame, rec: pl.DataFrame) -> pl.Series:
@@ -126,18 +126,19 @@ def designate(pay: pl.DataFrame, rec: pl.DataFrame, cfg: MatchConfig) -> Decisio
     )
     # the key index is built beside the reading of the references (Polars releases the GIL; much of each
     # is single-threaded)
-    with ThreadPoolExecutor(2) as side:
-        ix = side.submit(key_index, rec, cfg.digits)
-        texts = side.submit(_text_evidence, pay, rec, ix, cfg)
-        refs, found, typo_fits = texts.result()
-
     def ibans(t: pl.Series) -> pl.Series:
         """The payer IBANs (compact) of the payments numbered in ``t``."""
         return piban.gather(t).to_frame("iban").select(compact_iban(pl.col("iban")))["iban"]
 
-    # the owners of the payers' IBANs, only for the payments whose decision may ask (a scan of the items'
-    # IBANs for a few wanted ones costs a fraction of one for every payer's)
-    owners = iban_owner(rec, ibans(_unsure(found, pay, rec)))
+    with ThreadPoolExecutor(2) as side:
+        ix = side.submit(key_index, rec, cfg.digits)
+        refs, found = side.submit(_text_evidence, pay, rec, ix, cfg).result()
+        typos = side.submit(by_typo, pay, refs, rec, ix.result(), found, cfg)
+        # beside the typo repair: the owners of the payers' IBANs, only for the payments whose decision may
+        # ask (a scan of the items' IBANs for a few wanted ones costs a fraction of one for every payer's);
+        # a payment the repair finds an item for is asked for as one nothing found
+        owners = iban_owner(rec, ibans(_unsure(found, pay, rec)))
+        found, typo_fits = typos.result()
 
     def payer(t: pl.Series) -> pl.Series:
         """The debtor whose known IBAN paid each payment numbered in ``t``, else null. Only the payments

@@ -78,17 +78,15 @@ def key_index(rec: pl.DataFrame, digits: int) -> pl.DataFrame:
 
 def by_reference(
     pay: pl.DataFrame, refs: pl.DataFrame, rec: pl.DataFrame, ix: pl.DataFrame, cfg: MatchConfig
-) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """``(found, typo_fits)``: found = (transaction_id, _r, level) for tiers 0–2, possibly repeated;
-    typo_fits = (transaction_id, _r) for references one edit away from several Kassenzeichen (suggestions
-    only). Tier 3 is :func:`by_iban_amount`, which needs the payers' debtors.
+) -> pl.DataFrame:
+    """(transaction_id, _r, level) for tiers 0–1, possibly repeated. Tier 2 is :func:`by_typo`, tier 3
+    :func:`by_iban_amount`, which needs the payers' debtors.
 
     ``pay``: transaction_id, amount_cents and the text columns; ``refs``: the exact references of
     :func:`matching.refexpr.reference_candidates` (windows are read here, for the payments that need
     them); ``rec``: the export; ``ix``: its key index of :func:`key_index`.
     """
     n = cfg.digits
-    t_dtype = pay.schema["transaction_id"]
 
     def look_up(refs: pl.DataFrame, level: int) -> pl.DataFrame:
         valid = refs.filter(pl.col("valid")).select("transaction_id", ref_key("ref", n)).sort("_k")
@@ -103,18 +101,18 @@ def by_reference(
     found = pl.concat(frames)  # (duplicates are dropped by the caller's unique per payment and item)
     # windows (tier 1) count only where no exact reference found an item: read only for those payments
     rest = pay.filter(~pl.col("transaction_id").is_in(found["transaction_id"].implode()))
-    found = pl.concat([found, look_up(reference_candidates(rest, cfg, kinds=("window",)), 1)])
-    typo_fits = pl.DataFrame(schema={"transaction_id": t_dtype, "_r": ix.schema["_r"]})
-    if cfg.typo_repair:
-        found, typo_fits = _typos(pay, refs, rec, ix, found, cfg)
-    return found, typo_fits
+    return pl.concat([found, look_up(reference_candidates(rest, cfg, kinds=("window",)), 1)])
 
 
-def _typos(
+def by_typo(
     pay: pl.DataFrame, refs: pl.DataFrame, rec: pl.DataFrame, ix: pl.DataFrame, found: pl.DataFrame, cfg: MatchConfig
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """``found`` plus typo repairs (level 2) of payments nothing found yet, and the ambiguous fits."""
+    """``(found, typo_fits)``: ``found`` (of :func:`by_reference`) plus the typo repairs (level 2) of the
+    payments nothing found yet; typo_fits = (transaction_id, _r) for references one edit away from
+    several Kassenzeichen (suggestions only)."""
     n = cfg.digits
+    if not cfg.typo_repair:
+        return found, pl.DataFrame(schema={"transaction_id": pay.schema["transaction_id"], "_r": ix.schema["_r"]})
     # (a reference with a valid check digit is never one edit away from another valid one: only the
     # invalid ones are repaired)
     todo = refs.filter((pl.col("kind") == "exact") & ~pl.col("valid")).join(found, on="transaction_id", how="anti")
