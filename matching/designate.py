@@ -150,15 +150,10 @@ def designate(pay: pl.DataFrame, rec: pl.DataFrame, cfg: MatchConfig) -> Decisio
             ~pl.col("transaction_id").is_in(found["transaction_id"].implode()))
         want = nothing.with_columns(payer(nothing["transaction_id"])).filter(pl.col("payer_debtor").is_not_null())
         found = pl.concat([found, by_iban_amount(want, rec, found.schema["_r"])])
-    found = found.rename({"transaction_id": "_t"})
-    # a payment has evidence of its strongest tier only: each tier is read for the payments the ones
-    # before found nothing (a window of an EREF "KZ-date" can hit another, valid Kassenzeichen in a
-    # dense numbering: windows count only without an exact reference)
-    found = _distinct_sorted(found)
     # payments nothing names are held already; their name suggestions need nothing of the decisions
     # below and are made beside them
     looked = refs.filter(pl.col("kind") == "exact")["transaction_id"].unique()
-    rest = pay.filter(~pl.col("transaction_id").is_in(found["_t"].unique().implode())).select(
+    rest = pay.filter(~pl.col("transaction_id").is_in(found["transaction_id"].implode())).select(
         "transaction_id",
         pl.when(pl.col("transaction_id").is_in(typo_fits["transaction_id"].implode())).then(pl.lit("ambiguous"))
         .when(pl.col("transaction_id").is_in(looked.implode())).then(pl.lit("unknown_reference"))
@@ -166,6 +161,10 @@ def designate(pay: pl.DataFrame, rec: pl.DataFrame, cfg: MatchConfig) -> Decisio
     )
     with ThreadPoolExecutor(1) as side:
         suggested = side.submit(name_suggestions, fetch(rest, ids, "transaction_id", ("transaction_id",)), given, rec, cfg)
+        # a payment has evidence of its strongest tier only: each tier is read for the payments the ones
+        # before found nothing (a window of an EREF "KZ-date" can hit another, valid Kassenzeichen in a
+        # dense numbering: windows count only without an exact reference)
+        found = _distinct_sorted(found.rename({"transaction_id": "_t"}))
         book, held, cands, kept = _decide(found, rest, typo_fits, pay, rec, payer, ids)
         names, left_out = suggested.result()
     return Decisions(book, held, cands, kept, names, left_out)
@@ -232,8 +231,10 @@ def _decide(
             pl.col("_t").alias("transaction_id"), "_r", conf.alias("score"), rules.alias("why")),
         typo_fits.select("transaction_id", "_r", pl.lit(0.5).alias("score"), pl.lit("reference.typo").alias("why")),
     ])
-    # the items of the result with their export row numbers back; the payments' own ids back
-    kept = rec.select(pl.all().gather(pl.concat([book["_r"], cands["_r"]]).unique().sort()))
+    # every item named is booked or shown (a payment with evidence is booked or held with its evidence as
+    # candidates): ``rec`` holds exactly the items of the result; their export row numbers back, and the
+    # payments' own ids
+    kept = rec
     book = fetch(book, rec, "_r", ("_r", "receivable_id", "kassenzeichen"))
     cands = fetch(cands, rec, "_r", ("receivable_id",)).drop("_r")
     # the payments' own numbers (their seq) back in place of 0..n-1
