@@ -32,7 +32,7 @@ CONFIDENCE = (1.0, 0.95, 0.9, 0.8)
 PAYMENT_COLUMNS = ("transaction_id", "amount_cents", "counterparty_name", "counterparty_iban", "ultimate_party",
                    "remittance", "end_to_end_id", "creditor_ref")
 #: The item columns the later steps read (allocation order, returns, candidate lists).
-KEPT = ("receivable_id", "kassenzeichen", "kz_norm", "debtor_id", "debtor_name", "claim_type", "law", "due_date",
+KEPT = ("receivable_id", "kassenzeichen", "kz_norm", "debtor_id", "claim_type", "law", "due_date",
         "amount_cents")
 
 
@@ -182,14 +182,16 @@ def _decide(
     # number as ``_r``: the many reads at random below go to it, not to the millions of items
     named = pl.concat([found["_r"], typo_fits["_r"]]).unique().sort()
     place = pl.zeros(rec.height, pl.UInt32, eager=True).scatter(named, pl.int_range(named.len(), dtype=pl.UInt32, eager=True))
+    names = rec["debtor_name"]  # (read for a few payments only: from the export, by its row numbers)
     rec = rec.select(pl.col(KEPT).gather(named)).with_columns(named.alias("_r"))
     found, typo_fits = (df.with_columns(place.gather(df["_r"]).alias("_r")) for df in (found, typo_fits))
     cand = fetch(found, rec, "_r", ("debtor_id", "amount_cents")).rename({"amount_cents": "open"}).with_columns(pl.len().over("_t").cast(pl.UInt32).alias("n_items"))
     per = _per_payment(cand)
     per = fetch(per, pay, "_t", ("amount_cents",))
     fits = pl.col("amount_cents") == pl.col("open_sum")
-    unfit = per.filter(~fits).select("_t")
-    per = per.join(unfit.with_columns(payer(unfit["_t"])), on="_t", how="left", maintain_order="left")
+    unfit = per.select(~fits).to_series().arg_true()  # (rows of ``per``)
+    asked = payer(per["_t"].gather(unfit))
+    per = per.with_columns(pl.repeat(None, per.height, dtype=asked.dtype, eager=True).scatter(unfit, asked).alias("payer_debtor"))
     other_payer = pl.col("payer_debtor").is_not_null() & (pl.col("payer_debtor") != pl.col("debtor"))
     reason = (
         pl.when((pl.col("tier") == 3) & (pl.col("n_items") > 1)).then(pl.lit("ambiguous"))
@@ -199,7 +201,7 @@ def _decide(
         .otherwise(None)
     )
     per = per.with_columns(reason.alias("reason"))
-    sure = _payer_is_debtor(per.filter(pl.col("reason").is_null() & ~fits), cand, pay, rec)
+    sure = _payer_is_debtor(per.filter(pl.col("reason").is_null() & ~fits), cand, pay, names, rec["_r"])
     confirmed = pl.col("_t").is_in(sure.implode())
     reason = (
         pl.when(pl.col("reason").is_not_null()).then(pl.col("reason"))
@@ -242,16 +244,19 @@ def _decide(
     return book, held, cands, kept
 
 
-def _payer_is_debtor(doubt: pl.DataFrame, cand: pl.DataFrame, pay: pl.DataFrame, rec: pl.DataFrame) -> pl.Series:
+def _payer_is_debtor(
+    doubt: pl.DataFrame, cand: pl.DataFrame, pay: pl.DataFrame, debtor_names: pl.Series, rows: pl.Series
+) -> pl.Series:
     """The payments of ``doubt`` (amount does not fit) whose payer is recognisably the set's debtor: a
     known IBAN of the debtor, or the payer's / ultimate party's name (names fetched and folded only for
     the payments the IBAN does not settle; a set's debtor name is the smallest of its items', as its
-    debtor is the smallest id)."""
+    debtor is the smallest id). ``debtor_names``: the export's; ``rows``: the export row of
+    each item ``_r`` of ``cand``."""
     by_iban = (pl.col("payer_debtor") == pl.col("debtor")).fill_null(False)
     rest = doubt.filter(~by_iban).select("_t")
     names = (
         cand.join(rest, on="_t", how="semi")
-        .select("_t", pl.lit(rec["debtor_name"]).gather(pl.col("_r")).alias("debtor_name"))
+        .select("_t", pl.lit(debtor_names).gather(pl.lit(rows).gather(pl.col("_r"))).alias("debtor_name"))
         .group_by("_t", maintain_order=True).agg(pl.col("debtor_name").min())
         .with_columns(
             name_words(pl.col("debtor_name")).alias("dw"),
