@@ -121,6 +121,26 @@ def test_typo_with_an_amount_that_does_not_fit_is_not_booked() -> None:
     assert _allocs(r) == [] and _unres(r) == [("t0", "typo_unconfirmed", 4000)]
 
 
+def test_typo_with_a_partial_amount_from_the_debtors_own_account_is_booked() -> None:
+    # the repaired reference and the payer's known IBAN agree: a partial payment of Anna's
+    wrong = K1[:5] + str((int(K1[5]) + 1) % 10) + K1[6:]
+    r = match(txs([{"remittance": wrong, "amount_cents": 4000, "counterparty_iban": "DE89370400440532013000"}]), _rec(), CFG)
+    assert _allocs(r) == [("t0", "r1", 4000, "reference.typo")] and _unres(r) == []
+
+
+def test_an_item_found_twice_counts_once_and_the_payer_is_still_asked_for() -> None:
+    # the Kassenzeichen and the Beitragsnummer both name r5: one item of 75.00, not two; 150.00 from the
+    # debtor's own account: 75.00 booked, 75.00 over; the same from a stranger: held
+    rec = pl.concat([_rec(), items([{"receivable_id": "r5", "kassenzeichen": kz("30000000001"), "debtor_id": "d5",
+                                     "amount_cents": 7500, "external_ref": "BN-2024-0077",
+                                     "debtor_iban": "DE02120300000000202051"}])])
+    text = f"{kz('30000000001')} Beitragsnummer BN-2024-0077"
+    own = match(txs([{"remittance": text, "amount_cents": 15000, "counterparty_iban": "DE02120300000000202051"}]), rec, CFG)
+    assert _allocs(own) == [("t0", "r5", 7500, "reference.exact")] and _unres(own) == [("t0", "overpayment", 7500)]
+    stranger = match(txs([{"remittance": text, "amount_cents": 15000, "counterparty_name": "Peter Schmitt"}]), rec, CFG)
+    assert _allocs(stranger) == [] and _unres(stranger) == [("t0", "payer_unconfirmed", 15000)]
+
+
 def test_iban_and_unique_amount_fallback() -> None:
     # no reference, but the payer's IBAN is known for d1 and d1 has one item of exactly 100.00
     r = match(txs([{"remittance": "Steuer", "amount_cents": 10000, "counterparty_iban": "DE89 3704 0044 0532 0130 00"}]), _rec(), CFG)
