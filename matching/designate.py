@@ -124,12 +124,12 @@ def designate(pay: pl.DataFrame, rec: pl.DataFrame, cfg: MatchConfig) -> Decisio
         pl.int_range(pl.len(), dtype=pl.UInt32).alias("transaction_id"), "amount_cents", "counterparty_name",
         "ultimate_party", "remittance", "end_to_end_id", "creditor_ref",
     )
-    # the key index is built beside the reading of the references (Polars releases the GIL; much of each
-    # is single-threaded)
     def ibans(t: pl.Series) -> pl.Series:
         """The payer IBANs (compact) of the payments numbered in ``t``."""
         return piban.gather(t).to_frame("iban").select(compact_iban(pl.col("iban")))["iban"]
 
+    # the key index is built beside the reading of the references (Polars releases the GIL; much of each
+    # is single-threaded)
     with ThreadPoolExecutor(2) as side:
         ix = side.submit(key_index, rec, cfg.digits)
         refs, found = side.submit(_text_evidence, pay, rec, ix, cfg).result()
@@ -182,7 +182,7 @@ def _decide(
     # number as ``_r``: the many reads at random below go to it, not to the millions of items
     named = pl.concat([found["_r"], typo_fits["_r"]]).unique().sort()
     place = pl.zeros(rec.height, pl.UInt32, eager=True).scatter(named, pl.int_range(named.len(), dtype=pl.UInt32, eager=True))
-    names = rec["debtor_name"]  # (read for a few payments only: from the export, by its row numbers)
+    debtor_names = rec["debtor_name"]  # (read for a few payments only: from the export, by its row numbers)
     rec = rec.select(pl.col(KEPT).gather(named)).with_columns(named.alias("_r"))
     found, typo_fits = (df.with_columns(place.gather(df["_r"]).alias("_r")) for df in (found, typo_fits))
     cand = fetch(found, rec, "_r", ("debtor_id", "amount_cents")).rename({"amount_cents": "open"}).with_columns(pl.len().over("_t").cast(pl.UInt32).alias("n_items"))
@@ -201,7 +201,7 @@ def _decide(
         .otherwise(None)
     )
     per = per.with_columns(reason.alias("reason"))
-    sure = _payer_is_debtor(per.filter(pl.col("reason").is_null() & ~fits), cand, pay, names, rec["_r"])
+    sure = _payer_is_debtor(per.filter(pl.col("reason").is_null() & ~fits), cand, pay, debtor_names, rec["_r"])
     confirmed = pl.col("_t").is_in(sure.implode())
     reason = (
         pl.when(pl.col("reason").is_not_null()).then(pl.col("reason"))

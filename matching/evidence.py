@@ -8,9 +8,10 @@ Evidence tiers, strongest first (a payment later uses only its strongest tier):
                           several are one edit away: to the one whose open amount is the payment)
 3. ``iban_amount``        payer IBAN of exactly one debtor, exactly one of its items has the amount
 
-Items are named by their row number ``_r`` in the export: the references are joined with a key index
-of the export (integer keys where a Kassenzeichen fits an Int64), the other evidence probes it with
-small key sets, and no string of the millions of items is copied or joined here. Each tier is read
+Items are named by their row number ``_r`` in the export: the references (and the typo repairs) are
+joined with a key index of the export (integer keys where a Kassenzeichen fits an Int64, sorted: the
+joins walk both sides in order), the IBAN fallback probes the amounts with a small key set, and no
+string of the millions of items is copied or joined here. Each tier is read
 only for the payments the tiers before it left without an item: windows where no exact reference (or
 ``external_ref``) found one, typo repair where no reference did, the IBAN fallback where nothing did.
 """
@@ -71,7 +72,7 @@ def ref_key(col: str, digits: int) -> pl.Expr:
 def key_index(rec: pl.DataFrame, digits: int) -> pl.DataFrame:
     """``_r`` (row number in ``rec``) and ``_k`` (:func:`item_key`) of the items that have a key; integer
     keys sorted: the references, sorted too, are joined with it along the order (a merge, several times
-    cheaper than hashing millions of keys), and a few keys are looked up by binary search."""
+    cheaper than hashing millions of keys)."""
     ix = rec.select(item_key(digits)).with_row_index("_r").filter(pl.col("_k").is_not_null())
     return ix.sort("_k") if digits <= 18 else ix  # (longer numbers: string keys, hashed)
 

@@ -262,3 +262,18 @@ def test_check_digit_none_and_luhn_configs() -> None:
     rec = items([{"receivable_id": "a", "kassenzeichen": good, "debtor_id": "d", "amount_cents": 500}])
     assert _allocs(match(txs([{"remittance": good, "amount_cents": 500}]), rec, luhn)) == [("t0", "a", 500, "reference.exact")]
     assert _allocs(match(txs([{"remittance": bad, "amount_cents": 500}]), rec, luhn)) == [("t0", "a", 500, "reference.typo")]
+
+
+def test_kassenzeichen_longer_than_18_digits_match_by_string_keys() -> None:
+    # 20 digits do not fit an Int64: the key index holds the strings; exact, typo and partial payments
+    # behave as with integer keys
+    cfg = MatchConfig.from_toml({"reference": {"digits": 20, "check_digit": "mod11"}})
+    k1, k2 = kz("1234567890123456789"), kz("9876543210987654321")
+    rec = items([{"receivable_id": "a", "kassenzeichen": k1, "debtor_id": "d1", "amount_cents": 500},
+                 {"receivable_id": "b", "kassenzeichen": k2, "debtor_id": "d2", "amount_cents": 700,
+                  "debtor_iban": "DE89370400440532013000"}])
+    swapped = k2[:4] + k2[5] + k2[4] + k2[6:]
+    assert swapped != k2
+    r = match(txs([{"remittance": f"KZ {k1[:10]} {k1[10:]}", "amount_cents": 500},
+                   {"remittance": swapped, "amount_cents": 300, "counterparty_iban": "DE89370400440532013000"}]), rec, cfg)
+    assert _allocs(r) == [("t0", "a", 500, "reference.exact"), ("t1", "b", 300, "reference.typo")]
