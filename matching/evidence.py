@@ -98,7 +98,8 @@ def by_reference(
         at = rec["external_ref"].is_not_null().arg_true()
         ext = pl.DataFrame({"_r": at.cast(ix.schema["_r"]), "token": rec["external_ref"].gather(at)}).with_columns(
             pl.col("token").str.to_uppercase().str.replace_all(r"[^A-Z0-9]", ""))
-        frames.append(text_tokens(pay, cfg).join(ext, on="token").select("transaction_id", "_r", pl.lit(0, pl.Int32).alias("level")))
+        tokens = text_tokens(pay, cfg, ext["token"].unique())
+        frames.append(tokens.join(ext, on="token").select("transaction_id", "_r", pl.lit(0, pl.Int32).alias("level")))
     found = pl.concat(frames)  # (duplicates are dropped by the caller's unique per payment and item)
     # windows (tier 1) count only where no exact reference found an item: read only for those payments
     rest = pay.filter(~pl.col("transaction_id").is_in(found["transaction_id"].implode()))

@@ -257,26 +257,46 @@ def reference_candidates(
 MAX_WORDS = 4
 
 
-def text_tokens(tx: pl.DataFrame, cfg: MatchConfig) -> pl.DataFrame:
+def text_tokens(tx: pl.DataFrame, cfg: MatchConfig, keys: pl.Series | None = None) -> pl.DataFrame:
     """Alphanumeric words of the plain text and glued runs of up to 4 neighbours, 4+ characters long:
-    the keys looked up in ``external_ref`` (normalised to ``[A-Z0-9]``)."""
+    the keys looked up in ``external_ref`` (normalised to ``[A-Z0-9]``).
+
+    With ``keys`` (the normalised values looked up) only the tokens that can be one of them: as long as
+    one, and starting like one (the first word's first four characters, or all of a shorter word, begin
+    a key). The runs are chosen on word lengths first; their text is built only for those."""
     words = (
         tx.lazy()
         .select("transaction_id", plain_text(cfg).str.extract_all(r"[A-Z0-9]+").alias("w"))
         .explode("w")
         .drop_nulls("w")
+        .with_columns(pl.col("w").str.len_bytes().alias("n"))  # (ASCII: bytes are characters)
         .collect()
     )
+    w, n = pl.col("w"), pl.col("n")
+    lo, hi, start = 4, 10**9, pl.lit(True)
+    if keys is not None:
+        keys = keys.drop_nulls()
+        keys = keys.filter(keys.str.len_bytes() >= 4)
+        if keys.is_empty():
+            return pl.DataFrame(schema={"transaction_id": tx.schema["transaction_id"], "token": pl.String()})
+        lo, hi = keys.to_frame("k").select(pl.col("k").str.len_bytes().min(), pl.col("k").str.len_bytes().max().alias("x")).row(0)
+        heads = [keys.str.slice(0, k).unique().implode() for k in range(1, 5)]
+        start = pl.when(n >= 4).then(w.str.slice(0, 4).is_in(heads[3]))
+        for k in (3, 2, 1):
+            start = start.when(n == k).then(w.is_in(heads[k - 1]))
     # the words of a payment are neighbouring rows (explode keeps a list together): a run of `size` words
     # starting at a row is whole when the row size − 1 further down still belongs to the same payment
-    tid, w = pl.col("transaction_id"), pl.col("w")
-    grams = [
-        words.lazy().select(
-            "transaction_id",
-            (pl.when(tid.shift(-(size - 1)) == tid).then(pl.concat_str([w.shift(-k) for k in range(size)]))
-             if size > 1 else w).alias("token"),
-        )
-        for size in range(1, MAX_WORDS + 1)
-    ]
-    tokens = pl.concat(grams).drop_nulls("token").filter(pl.col("token").str.len_chars() >= 4).collect()
-    return _distinct(tokens, "token")
+    tid = pl.col("transaction_id")
+    rows = words.select(
+        start.fill_null(False).alias("start"),
+        *(((tid.shift(-(size - 1)) == tid).fill_null(False)
+           & pl.sum_horizontal([n.shift(-k) for k in range(size)]).is_between(lo, hi)).alias(f"r{size}")
+          for size in range(1, MAX_WORDS + 1)),
+    )
+    grams = []
+    for size in range(1, MAX_WORDS + 1):
+        at = (rows["start"] & rows[f"r{size}"]).arg_true()
+        parts = pl.DataFrame({f"w{k}": words["w"].gather(at + k) for k in range(size)})
+        grams.append(pl.DataFrame({"transaction_id": words["transaction_id"].gather(at),
+                                   "token": parts.select(pl.concat_str(parts.columns).alias("token"))["token"]}))
+    return _distinct(pl.concat(grams), "token")

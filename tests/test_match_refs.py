@@ -272,6 +272,21 @@ def test_text_tokens_as_documented(data: st.DataObject) -> None:
     assert set(got.iter_rows()) == oracle_tokens(rows, cfg)
 
 
+@SETTINGS
+@given(st.data())
+def test_text_tokens_for_given_keys_keep_every_token_that_is_one(data: st.DataObject) -> None:
+    # with the keys looked up, fewer tokens, but every token equal to a key is still there
+    cfg = MatchConfig()
+    rows = data.draw(payments(12, "mod11"))
+    every = oracle_tokens(rows, cfg)
+    some = sorted({t for _, t in every})
+    keys = set(data.draw(st.lists(st.sampled_from(some), max_size=5))) if some else set()
+    keys |= set(data.draw(st.lists(st.text("AB019", min_size=1, max_size=14), max_size=5)))
+    got = set(text_tokens(_frame(rows), cfg, pl.Series(sorted(keys), dtype=pl.String)).iter_rows())
+    assert got <= every
+    assert {(tid, t) for tid, t in got if t in keys} == {(tid, t) for tid, t in every if t in keys}
+
+
 # --- typo_repairs ------------------------------------------------------------------------------------
 
 
