@@ -279,7 +279,8 @@ def text_tokens(tx: pl.DataFrame, cfg: MatchConfig, keys: pl.Series | None = Non
         keys = keys.filter(keys.str.len_bytes() >= 4)
         if keys.is_empty():
             return pl.DataFrame(schema={"transaction_id": tx.schema["transaction_id"], "token": pl.String()})
-        lo, hi = keys.to_frame("k").select(pl.col("k").str.len_bytes().min(), pl.col("k").str.len_bytes().max().alias("x")).row(0)
+        length = pl.col("k").str.len_bytes()
+        lo, hi = keys.to_frame("k").select(length.min().alias("lo"), length.max().alias("hi")).row(0)
         heads = [keys.str.slice(0, k).unique().implode() for k in range(1, 5)]
         start = pl.when(n >= 4).then(w.str.slice(0, 4).is_in(heads[3]))
         for k in (3, 2, 1):
