@@ -132,6 +132,7 @@ def returns_case(work: Path, items: pl.DataFrame) -> tuple[pl.DataFrame, pl.Data
     against all of the core's allocations (``core_alloc.parquet``) as the earlier allocations, and the
     items they name — the inputs of ``reverse_returns`` in a nightly run that has returns."""
     from matching.designate import KEPT
+    from parsers.validity import digits
     alloc = pl.read_parquet(work / "core_alloc.parquet")
     rows = items["receivable_id"].is_in(alloc["receivable_id"].unique().implode()).arg_true()
     kept = items.select(pl.col(KEPT).gather(rows)).with_columns(rows.alias("_r"))
@@ -143,7 +144,7 @@ def returns_case(work: Path, items: pl.DataFrame) -> tuple[pl.DataFrame, pl.Data
         "transaction_id": numbers, "seq": numbers, "amount_cents": -single["amount_cents"],
         "original_amount_cents": pl.repeat(None, single.height, dtype=pl.Int64, eager=True),
         "remittance": pl.repeat("RUECKLASTSCHRIFT", single.height, eager=True),
-        "end_to_end_id": "KZ" + single["kassenzeichen"].str.replace_all(r"\D", ""),
+        "end_to_end_id": single.select((pl.lit("KZ") + digits(pl.col("kassenzeichen"))).alias("e"))["e"],
         "creditor_ref": pl.repeat(None, single.height, dtype=pl.String, eager=True),
     })
     return rets, pool, kept

@@ -124,26 +124,24 @@ def designate(pay: pl.DataFrame, rec: pl.DataFrame, cfg: MatchConfig) -> Decisio
         pl.int_range(pl.len(), dtype=pl.UInt32).alias("transaction_id"), "amount_cents", "counterparty_name",
         "ultimate_party", "remittance", "end_to_end_id", "creditor_ref",
     )
-    def ibans(t: pl.Series) -> pl.Series:
-        """The payer IBANs (compact) of the payments numbered in ``t``."""
-        return piban.gather(t).to_frame("iban").select(compact_iban(pl.col("iban")))["iban"]
-
-    # the key index is built beside the reading of the references (Polars releases the GIL; much of each
-    # is single-threaded)
+    # the key index is built beside the reading of the references, the payers' IBANs made compact beside
+    # both (Polars releases the GIL; much of each is single-threaded)
     with ThreadPoolExecutor(2) as side:
         ix = side.submit(key_index, rec, cfg.digits)
-        refs, found = side.submit(_text_evidence, pay, rec, ix, cfg).result()
+        texts = side.submit(_text_evidence, pay, rec, ix, cfg)
+        piban = piban.to_frame("iban").select(compact_iban(pl.col("iban")))["iban"]
+        refs, found = texts.result()
         typos = side.submit(by_typo, pay, refs, rec, ix.result(), found, cfg)
         # beside the typo repair: the owners of the payers' IBANs, only for the payments whose decision may
         # ask (a scan of the items' IBANs for a few wanted ones costs a fraction of one for every payer's);
         # a payment the repair finds an item for is asked for as one nothing found
-        owners = iban_owner(rec, ibans(_unsure(found, pay, rec)))
+        owners = iban_owner(rec, piban.gather(_unsure(found, pay, rec)))
         found, typo_fits = typos.result()
 
     def payer(t: pl.Series) -> pl.Series:
         """The debtor whose known IBAN paid each payment numbered in ``t``, else null. Only the payments
         whose decision needs it ask: those nothing found, and those whose amount does not fit."""
-        return ibans(t).to_frame().join(owners, on="iban", how="left", maintain_order="left")["payer_debtor"]
+        return piban.gather(t).to_frame().join(owners, on="iban", how="left", maintain_order="left")["payer_debtor"]
 
     if cfg.iban_amount:
         nothing = pay.select("transaction_id", "amount_cents").filter(

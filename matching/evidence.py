@@ -22,6 +22,7 @@ import polars as pl
 
 from matching.config import MatchConfig
 from matching.refexpr import reference_candidates, text_tokens
+from matching.rows import among_sorted
 from matching.typos import typo_repairs
 from parsers.validity import iban_list
 
@@ -121,7 +122,7 @@ def by_typo(
     index = ix.select(pl.col("_k").alias("_kz" if n <= 18 else "kz_norm"))
     rep = typo_repairs(todo, index, cfg).with_columns(ref_key("kz_norm", n))
     # the items of repaired Kassenzeichen: a small key set joined with the index along the order
-    items = rep.select(pl.col("_k").unique().sort()).join(ix, on="_k")
+    items = among_sorted(rep["_k"], ix)
     items = items.with_columns(rec["amount_cents"].gather(items["_r"]))
     # several Kassenzeichen one edit away: the one whose open amount is exactly the payment decides
     several = rep.filter(pl.col("n_fits") > 1)

@@ -22,3 +22,10 @@ def running_sum(col: str, key: str) -> pl.Expr:
     total = pl.col(col).cum_sum()
     first = (pl.col(key) != pl.col(key).shift(1)).fill_null(True)
     return total - pl.when(first).then(total - pl.col(col)).otherwise(None).forward_fill()
+
+
+def among_sorted(keys: pl.Series, index: pl.DataFrame) -> pl.DataFrame:
+    """The rows of ``index`` whose key (its column named like ``keys``) is one of ``keys``. The few distinct
+    keys are sorted: an index sorted by its key is then joined along the order (no hash table of its
+    keys); any other index is joined by hashing."""
+    return keys.unique().sort().to_frame().join(index, on=keys.name)

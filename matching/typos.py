@@ -15,6 +15,7 @@ import polars as pl
 
 from matching.config import MatchConfig
 from matching.refexpr import check_ok, digit
+from matching.rows import among_sorted
 
 _MOD11_INVERSE = {w: pow(w, -1, 11) for w in range(2, 8)}
 #: Luhn: which digit gives a doubled contribution of 0..9 (2d, minus 9 above 9)
@@ -101,12 +102,6 @@ def _int_variants(todo: pl.DataFrame, n: int, scheme: str) -> pl.DataFrame:
         pl.col("_v").is_not_null() & (pl.col("_v") != x)).select("_i", "_v")
 
 
-def _present(keys: pl.Series, kz_index: pl.DataFrame) -> pl.Series:
-    """The distinct ``keys`` that are among the sorted ``_kz`` of ``kz_index``: sorted too, they are joined
-    along the order (no hash table of the millions of keys)."""
-    return keys.unique().sort().to_frame("_kz").join(kz_index.select("_kz"), on="_kz")["_kz"].unique()
-
-
 def _int_repairs(todo: pl.DataFrame, kz_index: pl.DataFrame, n: int, scheme: str) -> pl.DataFrame:
     """transaction_id, ref, kz_norm: the indexed Kassenzeichen among the integer variants of ``todo``."""
     found = _int_variants(todo, n, scheme)
@@ -115,7 +110,7 @@ def _int_repairs(todo: pl.DataFrame, kz_index: pl.DataFrame, n: int, scheme: str
         # numbering is dense; a wrong leading digit leaves its range)
         keys = kz_index["_kz"]
         found = found.filter(pl.col("_v").is_between(keys.min(), keys.max()))
-        found = found.filter(pl.col("_v").is_in(_present(found["_v"], kz_index).implode()))
+        found = found.filter(pl.col("_v").is_in(among_sorted(found["_v"].alias("_kz"), kz_index)["_kz"].implode()))
     else:
         wanted = found["_v"].unique().cast(pl.String).str.zfill(n)
         present = kz_index.filter(pl.col("kz_norm").is_in(wanted.implode()))
@@ -134,7 +129,7 @@ def _str_repairs(todo: pl.DataFrame, kz_index: pl.DataFrame, n: int, scheme: str
     variants = found["kz_norm"].unique()
     if "_kz" in kz_index.columns:  # a key is the number of a Kassenzeichen of n ASCII digits
         ints = variants.cast(pl.Int64, strict=False).drop_nulls()
-        present = _present(ints, kz_index).cast(pl.String).str.zfill(n).to_frame("kz_norm")
+        present = among_sorted(ints.alias("_kz"), kz_index)["_kz"].unique().cast(pl.String).str.zfill(n).to_frame("kz_norm")
     else:
         present = kz_index.filter(pl.col("kz_norm").is_in(variants.implode())).select("kz_norm").unique()
     found = found.join(present, on="kz_norm", how="semi")
