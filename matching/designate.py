@@ -65,12 +65,13 @@ def _distinct_sorted(found: pl.DataFrame) -> pl.DataFrame:
     return found.filter((pair != pair.shift(1)).fill_null(True))
 
 
-def _per_payment(cand: pl.DataFrame) -> pl.DataFrame:
+def _per_payment(cand: pl.DataFrame, first_set: int) -> pl.DataFrame:
     """One row per payment: its tier, debtors, open sum and designated set.
 
     Most payments name one item (its row is the payment's row, no group-by); only those naming several
-    are grouped. ``set_key``: the item's number for a set of one; for a set of several, a number after
-    all item numbers, the same for the same set of items (exact, so tapes and conflicts never merge).
+    are grouped. ``set_key``: the item's number for a set of one; for a set of several, a number from
+    ``first_set`` (after all item numbers) on, the same for the same set of items (exact, so tapes and
+    conflicts never merge).
     """
     one = cand.filter(pl.col("n_items") == 1).select(
         "_t", pl.col("level").alias("tier"), pl.lit(1, pl.UInt32).alias("n_debtors"), pl.col("debtor_id").alias("debtor"),
@@ -84,8 +85,6 @@ def _per_payment(cand: pl.DataFrame) -> pl.DataFrame:
         pl.len().cast(pl.UInt32).alias("n_items"),
         pl.col("_r").sort().alias("items"),
     )
-    top = cand["_r"].max()
-    first_set = int(top) + 1 if isinstance(top, int) else 0
     # the same sorted list of items, the same number (a join on the list: exact, no string built)
     sets = several.select("items").unique(maintain_order=True).with_row_index("_set")
     several = several.join(sets, on="items", maintain_order="left").with_columns(
@@ -178,13 +177,20 @@ def _decide(
     # the items named, read once in row order (cheap from a column in many chunks, as a file's row groups
     # give it) into one small frame; from here on ``_r`` is the row in it, which holds the export's row
     # number as ``_r``: the many reads at random below go to it, not to the millions of items
-    named = pl.concat([found["_r"], typo_fits["_r"]]).unique().sort()
+    rows = found["_r"].sort()
+    again = (rows == rows.shift(1)).fill_null(False)
+    named = rows.filter(~again)
+    if typo_fits.height:
+        named = pl.concat([named, typo_fits["_r"]]).unique().sort()
     place = pl.zeros(rec.height, pl.UInt32, eager=True).scatter(named, pl.int_range(named.len(), dtype=pl.UInt32, eager=True))
     debtor_names = rec["debtor_name"]  # (read for a few payments only: from the export, by its row numbers)
     rec = rec.select(pl.col(KEPT).gather(named)).with_columns(named.alias("_r"))
     found, typo_fits = (df.with_columns(place.gather(df["_r"]).alias("_r")) for df in (found, typo_fits))
+    # items that several payments name (or one payment twice, by two kinds of evidence): never ``single``
+    shared = place.gather(rows.filter(again)).implode()
+    sure, found = _sure(found, pay, rec)
     cand = fetch(found, rec, "_r", ("debtor_id", "amount_cents")).rename({"amount_cents": "open"}).with_columns(pl.len().over("_t").cast(pl.UInt32).alias("n_items"))
-    per = _per_payment(cand)
+    per = _per_payment(cand, rec.height)
     per = fetch(per, pay, "_t", ("amount_cents",))
     fits = pl.col("amount_cents") == pl.col("open_sum")
     unfit = per.select(~fits).to_series().arg_true()  # (rows of ``per``)
@@ -199,8 +205,8 @@ def _decide(
         .otherwise(None)
     )
     per = per.with_columns(reason.alias("reason"))
-    sure = _payer_is_debtor(per.filter(pl.col("reason").is_null() & ~fits), cand, pay, debtor_names, rec["_r"])
-    confirmed = pl.col("_t").is_in(sure.implode())
+    sure_payer = _payer_is_debtor(per.filter(pl.col("reason").is_null() & ~fits), cand, pay, debtor_names, rec["_r"])
+    confirmed = pl.col("_t").is_in(sure_payer.implode())
     reason = (
         pl.when(pl.col("reason").is_not_null()).then(pl.col("reason"))
         .when(~fits & ~confirmed).then(
@@ -209,26 +215,33 @@ def _decide(
     )
     per = per.with_columns(reason.alias("reason"))
     # two payments of the run designating overlapping but different item sets: not decided here
-    booked = cand.select("_t", "_r").join(per.filter(pl.col("reason").is_null()).select("_t", "set_key"), on="_t")
-    clash = booked.filter(pl.col("set_key").n_unique().over("_r") > 1)["_t"].unique()
+    clash = _clash(cand.select("_t", "_r").join(per.filter(pl.col("reason").is_null()).select("_t", "set_key"), on="_t"),
+                   sure, rec.height)
     per = per.with_columns(
         pl.when(pl.col("reason").is_null() & pl.col("_t").is_in(clash.implode()))
         .then(pl.lit("conflict")).otherwise(pl.col("reason")).alias("reason")
     )
+    in_clash = sure["_t"].is_in(clash.implode())
+    sure, sure_held = sure.filter(~in_clash), sure.filter(in_clash)
     rules = pl.col("level").replace_strict(list(range(4)), list(RULES), return_dtype=pl.String)
     conf = pl.col("level").replace_strict(list(range(4)), list(CONFIDENCE), return_dtype=pl.Float64)
     # a set of one item named by one payment only needs min(payment, open) in allocate: marked here
     book = (
-        cand.join(per.filter(pl.col("reason").is_null()).select("_t", "set_key", "amount_cents"), on="_t")
-        .with_columns(((pl.col("n_items") == 1) & (pl.len().over("_r") == 1)).alias("single"))
+        pl.concat([
+            cand.join(per.filter(pl.col("reason").is_null()).select("_t", "set_key", "amount_cents"), on="_t").select(
+                "_t", "_r", "level", "set_key", "n_items", pl.col("amount_cents").alias("pay_cents"), "open"),
+            sure.select("_t", "_r", "level", pl.col("_r").cast(pl.Int64).alias("set_key"), pl.lit(1, pl.UInt32).alias("n_items"),
+                        pl.col("open").alias("pay_cents"), "open"),
+        ])
         .select(pl.col("_t").alias("transaction_id"), "_r", rules.alias("rule"), conf.alias("confidence"), "set_key",
-                "single", pl.col("amount_cents").alias("pay_cents"), "open")
+                ((pl.col("n_items") == 1) & ~pl.col("_r").is_in(shared)).alias("single"), "pay_cents", "open")
     )
     held_known = per.filter(pl.col("reason").is_not_null()).select(pl.col("_t").alias("transaction_id"), "reason")
-    held = pl.concat([held_known, rest])
+    held = pl.concat([held_known, sure_held.select(pl.col("_t").alias("transaction_id"), pl.lit("conflict").alias("reason")), rest])
+    shown = pl.concat([cand.join(per.filter(pl.col("reason").is_not_null()).select("_t"), on="_t", how="semi").select(sure.columns),
+                       sure_held])
     cands = pl.concat([
-        cand.join(per.filter(pl.col("reason").is_not_null()).select("_t"), on="_t", how="semi").select(
-            pl.col("_t").alias("transaction_id"), "_r", conf.alias("score"), rules.alias("why")),
+        shown.select(pl.col("_t").alias("transaction_id"), "_r", conf.alias("score"), rules.alias("why")),
         typo_fits.select("transaction_id", "_r", pl.lit(0.5).alias("score"), pl.lit("reference.typo").alias("why")),
     ])
     # every item named is booked or shown (a payment with evidence is booked or held with its evidence as
@@ -240,6 +253,30 @@ def _decide(
     # the payments' own numbers (their seq) back in place of 0..n-1
     book, held, cands = (fetch(df, ids, "transaction_id", ("transaction_id",)) for df in (book, held, cands))
     return book, held, cands, kept
+
+
+def _sure(found: pl.DataFrame, pay: pl.DataFrame, rec: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """``(sure, others)``: the rows of ``found`` (sorted by ``_t``) split into the fast lane and the rest.
+    Sure: the payment's one row of evidence, its item open with exactly the payment's amount (most
+    payments): its set is that item, it fits, no payer is asked; only a conflict can hold it (see
+    :func:`_clash`). ``sure`` carries the item's ``open``."""
+    t = found["_t"]
+    lone = ((t != t.shift(1)) & (t != t.shift(-1))).fill_null(True)
+    open_now = rec["amount_cents"].gather(found["_r"])
+    mask = lone & (open_now == pay["amount_cents"].gather(t)) & (open_now > 0)
+    return found.filter(mask).with_columns(open_now.filter(mask).alias("open")), found.filter(~mask)
+
+
+def _clash(booked: pl.DataFrame, sure: pl.DataFrame, first_set: int) -> pl.Series:
+    """The payments (``_t``) booked on an item that another booked payment designates in a different set.
+    ``booked``: (_t, _r, set_key) of the payments decided in full; ``sure``: the fast lane's (_t, _r), whose
+    set is their item (``set_key`` = ``_r``). Sets of one item on the same item are the same set: only an
+    item in a set of several (``set_key`` ≥ ``first_set``) can be in two."""
+    spread = booked.filter(pl.col("set_key") >= first_set)["_r"].unique().implode()
+    on_spread = pl.col("_r").is_in(spread)
+    at = pl.concat([booked.filter(on_spread),
+                    sure.filter(on_spread).select("_t", "_r", pl.col("_r").cast(pl.Int64).alias("set_key"))])
+    return at.filter(pl.col("set_key").n_unique().over("_r") > 1)["_t"].unique()
 
 
 def _payer_is_debtor(

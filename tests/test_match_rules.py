@@ -203,6 +203,21 @@ def test_several_items_of_two_debtors_only_when_the_amounts_add_up() -> None:
     assert {c["receivable_id"] for c in cands} == {"r1", "r3"} and len(cands) <= 3
 
 
+def test_payments_designating_overlapping_sets_are_a_conflict() -> None:
+    # t0 pays Anna's item exactly, t1 the same item together with K3's, t2 K3's item exactly: two sets
+    # share an item each time, in one run, so none is booked and each is listed with its evidence;
+    # t3 pays an item nobody else names and is booked
+    r = match(txs([{"remittance": K1, "amount_cents": 10000},
+                   {"remittance": f"{K1} {K3}", "amount_cents": 17500},
+                   {"remittance": K3, "amount_cents": 7500},
+                   {"remittance": f"KZ {K2}", "amount_cents": 10800}]), _rec(), CFG)
+    assert _unres(r) == [("t0", "conflict", 10000), ("t1", "conflict", 17500), ("t2", "conflict", 7500)]
+    assert {a[0] for a in _allocs(r)} == {"t3"}
+    shown = {t: sorted(c["receivable_id"] for c in json.loads(js))
+             for t, js in r.unresolved.select("transaction_id", "candidates").iter_rows()}
+    assert shown == {"t0": ["r1"], "t1": ["r1", "r3"], "t2": ["r3"]}
+
+
 def test_skipped_rows_are_counted_not_matched() -> None:
     t = txs([{"remittance": K1, "amount_cents": 10000, "booked": False},             # pending (MT942)
              {"remittance": "Kontofuehrung", "amount_cents": -990, "tx_code": "805"},  # bank fee
