@@ -135,7 +135,7 @@ def returns_case(work: Path, items: pl.DataFrame) -> tuple[pl.DataFrame, pl.Data
     from parsers.validity import digits
     alloc = pl.read_parquet(work / "core_alloc.parquet")
     rows = items["receivable_id"].is_in(alloc["receivable_id"].unique().implode()).arg_true()
-    kept = items.select(pl.col(KEPT).gather(rows)).with_columns(rows.alias("_r"))
+    kept = items.select(pl.col(*KEPT, "kz_norm").gather(rows)).with_columns(rows.alias("_r"))
     pool = alloc.select(pl.col("transaction_id").rank("dense").cast(pl.UInt32), "receivable_id", "kassenzeichen",
                         "amount_cents")
     single = pool.filter(pl.len().over("transaction_id") == 1).head(1000)

@@ -100,11 +100,14 @@ def match(
         rec = rec_all.with_row_index("_r").join(named, on="receivable_id", how="semi")
     with ThreadPoolExecutor(1) as side:  # the clerk's candidate lists beside the allocation
         listed = side.submit(candidates_json, pl.concat([cands, names], how="diagonal"), rec, config)
-        alloc = allocate(book, rec, config)
+        alloc = allocate(book, rec_all, config)
         pool = alloc.select("transaction_id", "receivable_id", "kassenzeichen", "amount_cents")
         if prior is not None:
             pool = pl.concat([prior, pool])
-        reversals, held_r = reverse_returns(tx.filter(pl.col("kind") == RETURN), pool, rec, config)
+        rets = tx.filter(pl.col("kind") == RETURN)
+        if rets.height:  # (returns look the named items up by their Kassenzeichen's digits)
+            rec = fetch(rec, rec_all, "_r", ("kz_norm",))
+        reversals, held_r = reverse_returns(rets, pool, rec, config)
         reversals = reversals.with_columns(pl.lit("dd_return").alias("rule"), pl.lit(1.0).alias("confidence"))
         # a payment's rows are next to each other in receivable_id order already: a stable sort by the
         # payment number gives the order by (payment, item) without comparing strings

@@ -13,7 +13,7 @@ from __future__ import annotations
 import polars as pl
 
 from matching.config import MAIN, MatchConfig
-from matching.rows import running_sum
+from matching.rows import fetch, running_sum
 
 
 def class_rank(cfg: MatchConfig) -> pl.Expr:
@@ -28,9 +28,10 @@ def class_rank(cfg: MatchConfig) -> pl.Expr:
 def allocate(book: pl.DataFrame, rec: pl.DataFrame, cfg: MatchConfig) -> pl.DataFrame:
     """Allocation rows (transaction_id, receivable_id, amount_cents, rule, confidence, kassenzeichen) with
     amount > 0, from the ``book`` of :func:`matching.designate.designate` (``transaction_id`` the payment's
-    processing position; ``single`` marks a set of one item named by one payment; ``pay_cents``, ``open``;
-    ``_r`` the item's number, also in ``rec``). A payment's rows are in receivable_id order and next to
-    each other."""
+    processing position; ``single`` marks a set of one item named by one payment; ``pay_cents``, ``open``,
+    receivable_id, kassenzeichen; ``_r`` the item's row in the export ``rec``, whose claim_type, law and
+    due_date give the order inside a set). A payment's rows are in receivable_id order and next to each
+    other."""
     kz = ["kassenzeichen"]
     # most sets are one payment for one item: the overlap is min(payment, open); no tape needed
     simple = book.filter(pl.col("single")).select(
@@ -46,10 +47,11 @@ def _tape(book: pl.DataFrame, rec: pl.DataFrame, cfg: MatchConfig, kz: list[str]
     # the frames are ordered by their join keys first: Polars joins sorted keys along the order; the tapes
     # lie one after another, so a sum along a tape is a running sum within a run of its set key, and a
     # set's totals are one group-by along the order (no hashing per row, as in a window ``over`` the set)
+    # (a set's items are the same in each of its payments' rows; the order's columns are read from the
+    # export in row order, for these items only)
+    items = book.select("set_key", "_r", "receivable_id", *kz, "open").unique(["set_key", "_r"]).sort("_r")
     items = (
-        book.select("set_key", "_r").unique().sort("_r")
-        .join(rec.select("_r", "receivable_id", *kz, "claim_type", "law", "due_date", pl.col("amount_cents").alias("open")),
-              on="_r")
+        fetch(items, rec, "_r", ("claim_type", "law", "due_date"))
         .with_columns(class_rank(cfg).alias("rank"))
         .sort(["set_key", "rank", "due_date", "receivable_id"], nulls_last=True)
         .with_columns(running_sum("open", "set_key").alias("d_end"))

@@ -31,9 +31,9 @@ CONFIDENCE = (1.0, 0.95, 0.9, 0.8)
 #: The payment columns :func:`designate` reads.
 PAYMENT_COLUMNS = ("transaction_id", "amount_cents", "counterparty_name", "counterparty_iban", "ultimate_party",
                    "remittance", "end_to_end_id", "creditor_ref")
-#: The item columns the later steps read (allocation order, returns, candidate lists).
-KEPT = ("receivable_id", "kassenzeichen", "kz_norm", "debtor_id", "claim_type", "law", "due_date",
-        "amount_cents")
+#: The item columns the decisions and every later step read (``kept``); the few others a step needs
+#: (the allocation order's, the returns' digits) it reads from the export for its own items only.
+KEPT = ("receivable_id", "kassenzeichen", "debtor_id", "amount_cents")
 
 
 def _text_evidence(
@@ -111,8 +111,8 @@ def designate(pay: pl.DataFrame, rec: pl.DataFrame, cfg: MatchConfig) -> Decisio
     :func:`matching.allocate.allocate`: single — the set is this one item and payment; pay_cents, open,
     kassenzeichen, ``_r`` — the item's row number in ``rec``).
     ``held``: transaction_id, reason — payments not booked. ``cands``: transaction_id, receivable_id,
-    score, why — evidence shown to the clerk for held payments. ``kept``: the items (rows of ``rec``,
-    with their row number ``_r``) that book or cands name. ``names``, ``names_left_out``: of
+    score, why — evidence shown to the clerk for held payments. ``kept``: the :data:`KEPT` columns of the items
+    that book or cands name, with their row number ``_r`` in ``rec``. ``names``, ``names_left_out``: of
     :func:`matching.suggest.name_suggestions` for the payments nothing names.
     """
     # payments numbered 0..n-1 (``_t``); their number stands in for transaction_id up to the end
