@@ -8,7 +8,7 @@ Pure: frames in, frames out, no I/O. Set-based Polars throughout (no Python loop
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +18,7 @@ from matching.allocate import allocate
 from matching.classify import PAYMENT, RETURN, classify
 from matching.config import MatchConfig, load_match_config
 from matching.designate import PAYMENT_COLUMNS, designate
+from matching.evidence import key_index
 from matching.returns import reverse_returns
 from matching.rows import fetch
 from matching.schema import ALLOCATION_SCHEMA, ITEM_COLUMNS, OPEN_ITEM_SCHEMA, UNRESOLVED_SCHEMA
@@ -78,6 +79,16 @@ def match(
         pl.col("amount_cents").fill_null(0), pl.col("law").fill_null("public"))
     if rec["kz_norm"].null_count():  # only then: a string pass over millions of items costs seconds
         rec = rec.with_columns(pl.col("kz_norm").fill_null(digits(pl.col("kassenzeichen"))))
+    with ThreadPoolExecutor(1) as early:  # the items' key index needs no payment: begun at once
+        ix = early.submit(key_index, rec, config.digits)
+        return _match(transactions, rec, config, ix, prior_allocations)
+
+
+def _match(
+    transactions: pl.DataFrame, rec: pl.DataFrame, config: MatchConfig, ix: Future[pl.DataFrame],
+    prior_allocations: pl.DataFrame | None,
+) -> MatchResult:
+    """:func:`match` of the items ``rec`` (the columns read, nulls filled) with their key index ``ix``."""
     tx = classify(transactions, config)
     # integer row keys: from here on a bank row's ``transaction_id`` is its ``seq`` (row k of ``meta`` is
     # number k); joins, group-bys and sorts on it are several times cheaper than on the string ids, which
@@ -87,7 +98,7 @@ def match(
     key = tx.schema["seq"]
     pay = tx.select(PAYMENT_COLUMNS).filter(tx["kind"] == PAYMENT)  # (only the columns read are copied)
     rec_all = rec
-    book, held, cands, rec, names, left_out = designate(pay, rec, config)
+    book, held, cands, rec, names, left_out = designate(pay, rec, config, ix)
     # from here on only items that a payment designates, suggests or an earlier allocation names
     # (``rec`` holds every item named by book and cands; earlier allocations may name any item)
     prior = None

@@ -19,7 +19,7 @@ from typing import NamedTuple
 import polars as pl
 
 from matching.config import MatchConfig
-from matching.evidence import by_iban_amount, by_reference, by_typo, iban_owner, key_index
+from matching.evidence import by_iban_amount, by_reference, by_typo, iban_owner
 from matching.names import name_words, same_words
 from matching.refexpr import reference_candidates
 from matching.rows import fetch
@@ -103,9 +103,10 @@ class Decisions(NamedTuple):
     names_left_out: int
 
 
-def designate(pay: pl.DataFrame, rec: pl.DataFrame, cfg: MatchConfig) -> Decisions:
-    """Decide per payment (``pay``: the :data:`PAYMENT_COLUMNS` of the payments; ``rec``: the open items).
-    Returns ``(book, held, cands, kept, names, names_left_out)``.
+def designate(pay: pl.DataFrame, rec: pl.DataFrame, cfg: MatchConfig, ix: Future[pl.DataFrame]) -> Decisions:
+    """Decide per payment (``pay``: the :data:`PAYMENT_COLUMNS` of the payments; ``rec``: the open items;
+    ``ix``: its :func:`matching.evidence.key_index`, being built). Returns ``(book, held, cands, kept,
+    names, names_left_out)``.
 
     ``book``: transaction_id, receivable_id, rule, confidence, set_key — item sets to allocate (and for
     :func:`matching.allocate.allocate`: single — the set is this one item and payment; pay_cents, open,
@@ -123,10 +124,9 @@ def designate(pay: pl.DataFrame, rec: pl.DataFrame, cfg: MatchConfig) -> Decisio
         pl.int_range(pl.len(), dtype=pl.UInt32).alias("transaction_id"), "amount_cents", "counterparty_name",
         "ultimate_party", "remittance", "end_to_end_id", "creditor_ref",
     )
-    # the key index is built beside the reading of the references, the payers' IBANs made compact beside
-    # both (Polars releases the GIL; much of each is single-threaded)
-    with ThreadPoolExecutor(2) as side:
-        ix = side.submit(key_index, rec, cfg.digits)
+    # the references are read beside the key index (begun by the caller) and the payers' IBANs made
+    # compact (Polars releases the GIL; much of each is single-threaded)
+    with ThreadPoolExecutor(1) as side:
         texts = side.submit(_text_evidence, pay, rec, ix, cfg)
         piban = piban.to_frame("iban").select(compact_iban(pl.col("iban")))["iban"]
         refs, found = texts.result()
