@@ -69,9 +69,9 @@ def _per_payment(cand: pl.DataFrame, first_set: int) -> pl.DataFrame:
     """One row per payment: its tier, debtors, open sum and designated set.
 
     Most payments name one item (its row is the payment's row, no group-by); only those naming several
-    are grouped. ``set_key``: the item's number for a set of one; for a set of several, a number from
-    ``first_set`` (after all item numbers) on, the same for the same set of items (exact, so tapes and
-    conflicts never merge).
+    are grouped. ``set_key``: the item's number for a set of one; for a set of several, ``first_set``
+    (more than any item number) plus the number of the first payment naming exactly these items (exact,
+    so tapes and conflicts never merge).
     """
     one = cand.filter(pl.col("n_items") == 1).select(
         "_t", pl.col("level").alias("tier"), pl.lit(1, pl.UInt32).alias("n_debtors"), pl.col("debtor_id").alias("debtor"),
@@ -83,12 +83,18 @@ def _per_payment(cand: pl.DataFrame, first_set: int) -> pl.DataFrame:
         pl.col("debtor_id").min().alias("debtor"),
         pl.col("open").sum().alias("open_sum"),
         pl.len().cast(pl.UInt32).alias("n_items"),
-        pl.col("_r").sort().alias("items"),
+        pl.col("_r").min().alias("_r0"),
     )
-    # the same sorted list of items, the same number (a join on the list: exact, no string built)
-    sets = several.select("items").unique(maintain_order=True).with_row_index("_set")
-    several = several.join(sets, on="items", maintain_order="left").with_columns(
-        (pl.col("_set").cast(pl.Int64) + first_set).alias("set_key"))
+    # payments whose first items differ name different sets: only those sharing a first item are compared
+    # item by item (a group-by on their lists of items; no list is built for the others)
+    first = pl.col("_t")
+    alike = several.filter(pl.col("_r0").is_duplicated())["_t"]
+    if alike.len():
+        lists = cand.filter(pl.col("_t").is_in(alike.implode())).group_by("_t").agg(pl.col("_r").sort().alias("items"))
+        lists = lists.join(lists.group_by("items").agg(pl.col("_t").min().alias("_first")), on="items")
+        several = several.join(lists.select("_t", "_first"), on="_t", how="left", maintain_order="left")
+        first = pl.coalesce("_first", "_t")
+    several = several.with_columns((first.cast(pl.Int64) + first_set).alias("set_key"))
     return pl.concat([one, several.select(one.columns)]).sort("_t")
 
 

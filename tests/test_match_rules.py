@@ -203,6 +203,27 @@ def test_several_items_of_two_debtors_only_when_the_amounts_add_up() -> None:
     assert {c["receivable_id"] for c in cands} == {"r1", "r3"} and len(cands) <= 3
 
 
+def test_two_payments_for_the_same_items_fill_them_in_turn() -> None:
+    # Bernd pays K2 (10,800 over three items) in two parts: the payments share one tape (main claim
+    # first, then the fees), the second takes what the first left
+    r = match(txs([{"remittance": f"KZ {K2}", "amount_cents": 6000, "counterparty_name": "Bernd Schäfer"},
+                   {"remittance": f"KZ {K2}", "amount_cents": 4800, "counterparty_name": "Bernd Schäfer",
+                    "booking_date": date(2026, 2, 3)}]), _rec(), CFG)
+    assert _allocs(r) == [("t0", "r2", 6000, "order.ao225"), ("t1", "r2", 3000, "reference.exact"),
+                          ("t1", "r2m", 600, "reference.exact"), ("t1", "r2s", 1200, "reference.exact")]
+    assert r.unresolved.is_empty()
+
+
+def test_sets_that_begin_with_the_same_item_are_told_apart() -> None:
+    # K2's three items, and the same three with K3's: two sets beginning with r2, sharing items, so a
+    # conflict; each paid exactly, each would be booked alone
+    r = match(txs([{"remittance": f"KZ {K2}", "amount_cents": 10800},
+                   {"remittance": f"KZ {K2} KZ {K3}", "amount_cents": 18300}]), _rec(), CFG)
+    assert _unres(r) == [("t0", "conflict", 10800), ("t1", "conflict", 18300)] and _allocs(r) == []
+    alone = match(txs([{"remittance": f"KZ {K2} KZ {K3}", "amount_cents": 18300}]), _rec(), CFG)
+    assert len(_allocs(alone)) == 4 and alone.unresolved.is_empty()
+
+
 def test_payments_designating_overlapping_sets_are_a_conflict() -> None:
     # t0 pays Anna's item exactly, t1 the same item together with K3's, t2 K3's item exactly: two sets
     # share an item each time, in one run, so none is booked and each is listed with its evidence;
