@@ -96,7 +96,8 @@ def _match(
     meta = tx.select("seq", "transaction_id", "bank_ref", "booking_date", "amount_cents").sort("seq")
     tx = tx.with_columns(pl.col("seq").alias("transaction_id"))
     key = tx.schema["seq"]
-    pay = tx.select(PAYMENT_COLUMNS).filter(tx["kind"] == PAYMENT)  # (only the columns read are copied)
+    # (only the columns read are copied, by a gather in row order: one chunk from any chunking)
+    pay = tx.select(pl.col(PAYMENT_COLUMNS).gather((tx["kind"] == PAYMENT).arg_true()))
     rec_all = rec
     book, held, cands, rec, names, left_out = designate(pay, rec, config, ix)
     # from here on only items that a payment designates, suggests or an earlier allocation names

@@ -40,4 +40,4 @@ def classify(tx: pl.DataFrame, cfg: MatchConfig) -> pl.DataFrame:
         .otherwise(pl.lit(PAYMENT))
     )
     order = pl.arg_sort_by(["booking_date", "bank_ref", "transaction_id"], nulls_last=True)
-    return tx.select(order.arg_sort().alias("seq"), *COLUMNS, kind.alias("kind")).rechunk()
+    return tx.select(order.arg_sort().alias("seq"), *COLUMNS, kind.alias("kind"))
