@@ -42,8 +42,9 @@ class MatchResult:
 def _remainder(book: pl.DataFrame, alloc: pl.DataFrame) -> pl.DataFrame:
     """(transaction_id, reason, unallocated_cents) for booked payments not wholly allocated: an
     over-payment, or a double payment when the designated items were already settled."""
-    # a set of one item and one payment got min(payment, open); the others are summed
-    single = book.filter(pl.col("single")).select(
+    # a set of one item and one payment got min(payment, open), short of the payment only where the item
+    # had less open (payments are > 0); the others are summed
+    single = book.filter(pl.col("single") & (pl.col("pay_cents") > pl.col("open"))).select(
         "transaction_id", pl.col("pay_cents").alias("amount_cents"), pl.min_horizontal("pay_cents", "open").clip(0).alias("got"))
     rest = book.filter(~pl.col("single")).select("transaction_id", pl.col("pay_cents").alias("amount_cents")).unique()
     got = alloc.filter(pl.col("transaction_id").is_in(rest["transaction_id"].implode())).group_by("transaction_id").agg(
