@@ -7,7 +7,8 @@ over-payment), the payer must be recognisably the debtor (known IBAN or
 :func:`matching.names.same_person`), else the reference may be someone else's and the payment is held.
 Decisions use the open amounts at the start of the run; the allocation step carries amounts from
 payment to payment. Payments and items are numbered (``_t``, ``_r``) and only the rows that end up in a
-result fetch their strings.
+result fetch their strings. Most payments name one item, open with exactly their amount: they take a
+fast lane (:func:`_sure`) and only the others are decided row by row of a per-payment frame.
 """
 
 from __future__ import annotations
@@ -49,7 +50,8 @@ def _unsure(found: pl.DataFrame, pay: pl.DataFrame, rec: pl.DataFrame) -> pl.Ser
     """The payments (numbers) whose decision may ask who paid: all but those with one row of evidence in
     ``found`` (transaction_id, _r), an item with exactly the payment's amount open. (Nothing found: the
     IBAN fallback asks; an amount that does not fit: the payer must be the debtor. A payment with the same
-    item found twice is asked for too: a few more IBANs, no group-by.)"""
+    item found twice is asked for too: a few more IBANs, no group-by.) The test of :func:`_sure`, on the
+    evidence found so far."""
     t = found["transaction_id"].sort()  # (payments with several rows: neighbours in order; no hash of all)
     one = found.filter(~found["transaction_id"].is_in(t.filter(t == t.shift(1)).implode()))
     sure = one.filter(rec["amount_cents"].gather(one["_r"]) == pay["amount_cents"].gather(one["transaction_id"]))
