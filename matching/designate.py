@@ -308,8 +308,11 @@ def _payer_is_debtor(
             pl.lit(pay["ultimate_party"]).gather(pl.col("_t")).alias("ultimate_party"),
         )
     )
-    payer = names.filter(same_words(name_words(pl.col("counterparty_name")), pl.col("dw")))["_t"]
+    # (each name's words made a column first: an expression used twice is computed twice in an eager
+    # filter, and same_words reads each side more than once)
+    names = names.with_columns(name_words(pl.col("counterparty_name")).alias("pw"))
+    payer = names.filter(same_words(pl.col("pw"), pl.col("dw")))["_t"]
     # (an absent ultimate party is never the debtor: only payments that name one are tested by it)
-    ultimate = names.filter(pl.col("ultimate_party").is_not_null() & ~pl.col("_t").is_in(payer.implode())).filter(
-        same_words(name_words(pl.col("ultimate_party")), pl.col("dw")))["_t"]
+    ultimate = names.filter(pl.col("ultimate_party").is_not_null() & ~pl.col("_t").is_in(payer.implode())).with_columns(
+        name_words(pl.col("ultimate_party")).alias("uw")).filter(same_words(pl.col("uw"), pl.col("dw")))["_t"]
     return pl.concat([doubt.filter(by_iban)["_t"], payer, ultimate])
