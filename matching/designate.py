@@ -195,7 +195,7 @@ def _decide(
     debtor_names = rec["debtor_name"]  # (read for a few payments only: from the export, by its row numbers)
     rec = rec.select(pl.col(KEPT).gather(named)).with_columns(named.alias("_r"))
     found, typo_fits = (df.with_columns(place.gather(df["_r"]).alias("_r")) for df in (found, typo_fits))
-    # items that several payments name (or one payment twice, by two kinds of evidence): never ``single``
+    # items that several payments name (``found`` holds each payment and item once): never ``single``
     shared = place.gather(rows.filter(again)).implode()
     sure, found = _sure(found, pay, rec)
     cand = fetch(found, rec, "_r", ("debtor_id", "amount_cents")).rename({"amount_cents": "open"}).with_columns(pl.len().over("_t").cast(pl.UInt32).alias("n_items"))
