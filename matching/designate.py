@@ -54,8 +54,15 @@ def _unsure(found: pl.DataFrame, pay: pl.DataFrame, rec: pl.DataFrame) -> pl.Ser
     evidence found so far."""
     t = found["transaction_id"].sort()  # (payments with several rows: neighbours in order; no hash of all)
     one = found.filter(~found["transaction_id"].is_in(t.filter(t == t.shift(1)).implode()))
-    sure = one.filter(rec["amount_cents"].gather(one["_r"]) == pay["amount_cents"].gather(one["transaction_id"]))
+    sure = one.filter(_exactly_open(one["transaction_id"], one["_r"], pay, rec))
     return pay["transaction_id"].filter(~pay["transaction_id"].is_in(sure["transaction_id"].implode()))
+
+
+def _exactly_open(t: pl.Series, r: pl.Series, pay: pl.DataFrame, rec: pl.DataFrame) -> pl.Series:
+    """Per row (payment ``t``, item ``r``): the item is open with exactly the payment's amount (the second
+    half of the fast lane's test: see :func:`_sure` and :func:`_unsure`)."""
+    open_now = rec["amount_cents"].gather(r)
+    return (open_now == pay["amount_cents"].gather(t)) & (open_now > 0)
 
 
 def _distinct_sorted(found: pl.DataFrame) -> pl.DataFrame:
@@ -271,9 +278,9 @@ def _sure(found: pl.DataFrame, pay: pl.DataFrame, rec: pl.DataFrame) -> tuple[pl
     :func:`_clash`). ``sure`` carries the item's ``open``."""
     t = found["_t"]
     lone = ((t != t.shift(1)) & (t != t.shift(-1))).fill_null(True)
-    open_now = rec["amount_cents"].gather(found["_r"])
-    mask = lone & (open_now == pay["amount_cents"].gather(t)) & (open_now > 0)
-    return found.filter(mask).with_columns(open_now.filter(mask).alias("open")), found.filter(~mask)
+    mask = lone & _exactly_open(t, found["_r"], pay, rec)
+    sure = found.filter(mask)
+    return sure.with_columns(rec["amount_cents"].gather(sure["_r"]).alias("open")), found.filter(~mask)
 
 
 def _clash(booked: pl.DataFrame, sure: pl.DataFrame, first_set: int) -> pl.Series:
