@@ -78,7 +78,9 @@ def _entry_keys(tx: pl.DataFrame, units: pl.DataFrame) -> pl.DataFrame:
                    .select("source_path", "statement_key", "_unit", "_scope"),
                    on=["source_path", "statement_key"], how="inner")
     rows = rows.filter(pl.col("booked").fill_null(False) & ~ref.is_in(list(NO_REFERENCE)) & (pl.col("detail_index") == 0))
-    return rows.select("_unit", pl.struct(pl.col("_scope"), *[pl.col(c) for c in _ENTRY]).alias("_fp")).unique()
+    # a 64-bit hash of the entry, compared within this process only (both sides hashed here); a
+    # collision could only hold a statement back for a person, never book one twice
+    return rows.select("_unit", pl.struct(pl.col("_scope"), *[pl.col(c) for c in _ENTRY]).hash(7).alias("_fp")).unique()
 
 
 def _owners(both: pl.DataFrame, entries: pl.DataFrame) -> pl.DataFrame:
