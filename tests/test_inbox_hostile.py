@@ -22,6 +22,7 @@ from ledger.config import TenantConfig, load_tenant_config
 from ledger.db import connect, fetch
 from ledger.inbox import Move, UnsafeMove, apply_moves
 from ledger.tables import TABLES
+from parsers.names import printable, safe_file_name
 
 D1, D2 = date(2026, 11, 16), date(2026, 11, 17)
 SECRET = "root:$6$SECRET-HASH-4711$:19000:0:99999:7:::"
@@ -249,3 +250,13 @@ def test_a_text_file_is_described_not_quoted(tmp_path: Path) -> None:
     assert nightly(tmp_path, D1) == 0
     assert "SECRET-HASH" not in everything_written(cfg, tmp_path)
     assert (cfg.tenant_dir / "quarantine" / "notes.sta.reason.txt").exists()
+
+
+def test_names_are_printable_and_made_names_are_safe_and_bounded() -> None:
+    raw = os.fsdecode(b"a\xff\nb\x1b[31m.sta")
+    assert printable(raw) == "a\\xff\\nb\\x1b[31m.sta"
+    made = safe_file_name(os.fsdecode(b"\xff" * 300 + b".sta"))
+    assert made.endswith(".sta") and len(made.encode("utf-8")) <= 120
+    assert set(made) <= set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
+    assert safe_file_name("/../../kasse.duckdb") == "_.._.._kasse.duckdb"
+    assert safe_file_name("..") == "file" and safe_file_name("Umsätze 11.sta") == "Umsätze_11.sta"
