@@ -2,6 +2,10 @@
 
 Default: the real Prefect flow on Prefect's ephemeral API (no server, no network, no telemetry).
 ``--no-prefect`` runs the same plain steps without Prefect (debugging, quick demos).
+
+Exit 0: done; 1: booked, but an inbox move was refused (outside the tenant's folders); 2: config
+error; 3: the ledger is busy (nothing booked); 4: the ledger is missing or holds less than the last
+commit recorded (nothing run: restore it from the backup).
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ from typing import Any
 from ledger.booking import BookingConflict, LedgerWriteError
 from ledger.config import ConfigError, load_tenant_config
 from ledger.db import LedgerBusy, hold
+from ledger.inbox import UnsafeMove
+from ledger.marker import LedgerMissing, check_ledger_file
 
 
 def register(subparsers: Any) -> None:
@@ -46,7 +52,10 @@ def config_paths(given: list[Path] | None) -> list[Path | None]:
 def holding(configs: list[Path | None]) -> Iterator[None]:
     """Hold every ledger file of ``configs`` open while the block runs (one checkpoint per night)."""
     with ExitStack() as stack:
-        for ledger in sorted({load_tenant_config(c).ledger for c in configs}):
+        cfgs = [load_tenant_config(c) for c in configs]
+        for cfg in cfgs:
+            check_ledger_file(cfg)          # before the ledger is opened: opening would create it
+        for ledger in sorted({cfg.ledger for cfg in cfgs}):
             stack.enter_context(hold(ledger))
         yield
 
@@ -100,9 +109,15 @@ def run(args: argparse.Namespace) -> int:
     except (LedgerBusy, BookingConflict) as exc:
         print(f"kasse nightly: {exc}; nothing was booked, run the night again later", file=sys.stderr)
         return 3
+    except LedgerMissing as exc:
+        print(f"kasse nightly: {exc}", file=sys.stderr)
+        return 4
+    except UnsafeMove as exc:
+        print(f"kasse nightly: booked, but {exc}", file=sys.stderr)
+        return 1
     except LedgerWriteError as exc:
         print(f"kasse nightly: {exc}; free space (or mend the disk), then run the night again", file=sys.stderr)
-        return 4
+        return 5
     if args.json:
         print(json.dumps(reports, indent=1, default=str))
     else:

@@ -8,6 +8,7 @@ deleted: corrections are new rows.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
@@ -73,10 +74,8 @@ def book(con: duckdb.DuckDBPyConnection, frames: Mapping[str, pl.DataFrame], *, 
         maybe_fail("book.commit", fail_at)
         con.execute("COMMIT")
     except BaseException as exc:
-        try:
-            con.execute("ROLLBACK")
-        except duckdb.Error:
-            pass  # a failed COMMIT has ended the transaction already; the first error is what counts
+        with contextlib.suppress(duckdb.Error):  # a failed COMMIT has ended the transaction already:
+            con.execute("ROLLBACK")               # the first error is what counts
         if isinstance(exc, duckdb.IOException | duckdb.OutOfMemoryException):
             raise LedgerWriteError(f"the ledger could not be written ({' '.join(str(exc).split())[:300]}); "
                                    "nothing of this run was booked") from exc
@@ -102,7 +101,7 @@ def _check_transactions_new(con: duckdb.DuckDBPyConnection, transactions: pl.Dat
         con.unregister("_new_tx")
     if clash.height:
         raise BookingConflict(f"{clash.height} transaction id(s) of this run are already in the ledger, e.g. "
-                              f"{clash['transaction_id'].min()}: nothing is booked")
+                              f"{clash['transaction_id'].sort()[0]}: nothing is booked")
 
 
 def _check_files_new(con: duckdb.DuckDBPyConnection, files: pl.DataFrame) -> None:

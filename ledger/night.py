@@ -32,7 +32,8 @@ from ledger import steps_close, steps_ingest, steps_match
 from ledger.booking import book, maybe_fail
 from ledger.config import TenantConfig
 from ledger.db import connect
-from ledger.inbox import apply_moves, plan_moves
+from ledger.inbox import Move, apply_moves
+from ledger.marker import check_ledger, check_ledger_file, write_marker
 from ledger.publish import publish
 from ledger.rundir import RunDir
 from ledger.state import read_state
@@ -74,9 +75,15 @@ def new_night(cfg: TenantConfig, booking_date: date, *, mode: str = "plain",
 
 
 def step_read_ledger(night: Night, fail_at: str | None = None) -> str:
-    """Read the tenant's current state from the ledger into the run folder."""
+    """Read the tenant's current state from the ledger into the run folder.
+
+    Refuses (:class:`ledger.marker.LedgerMissing`) when the ledger file is missing or holds less than
+    the marker of the last commit records: a lost ledger is never replaced by an empty one.
+    """
+    check_ledger_file(night.cfg)
     con = connect(night.cfg.ledger)
     try:
+        check_ledger(night.cfg, con)
         state = read_state(con, night.cfg.tenant, night.booking_date)
     finally:
         con.close()
@@ -116,7 +123,9 @@ def step_book(night: Night, fail_at: str | None = None) -> dict[str, int]:
                                        how="diagonal_relaxed")
     con = connect(night.cfg.ledger)
     try:
-        return book(con, frames, run_id=night.run_id, fail_at=fail_at)
+        written = book(con, frames, run_id=night.run_id, fail_at=fail_at)
+        write_marker(night.cfg, con, night.run_id)
+        return written
     finally:
         con.close()
         del con
@@ -141,11 +150,14 @@ def step_publish(night: Night, fail_at: str | None = None) -> str:
 
 
 def step_archive(night: Night, fail_at: str | None = None) -> list[str]:
-    """Move the run's inbox files to archive/ or quarantine/ (after the commit; idempotent)."""
-    moves = plan_moves(night.folder.read("book_files"), tenant_dir=night.cfg.tenant_dir,
-                       booking_date=night.booking_date)
+    """Move the run's inbox files to archive/ or quarantine/ (after the commit; idempotent).
+
+    The moves are those the ingest step planned for the regular files it listed (``moves.json``),
+    never paths taken from ``files`` rows (a ZIP member's name is not a path).
+    """
+    moves = [Move.from_json(m) for m in night.folder.read_json("moves").get("moves", [])]
     maybe_fail("archive", fail_at)
-    return [str(p) for p in apply_moves(moves)]
+    return [str(p) for p in apply_moves(moves, tenant_dir=night.cfg.tenant_dir)]
 
 
 #: What each step after read_ledger adds to the run report, in the order of a night.

@@ -9,6 +9,7 @@ file never stops the others and never raises.
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -22,13 +23,14 @@ from parsers.dedupe import drop_copies_in_file, fingerprint_unbalanced, number_c
 from parsers.detect import DEFAULT_MAX_BYTES, Detected, detect
 from parsers.ids import sha256_file, with_transaction_ids
 from parsers.issues import ERROR, INFO, WARNING, Issue, label
+from parsers.names import display_name, printable
 from parsers.overlap import drop_overlaps
 from parsers.result import FILE_SCHEMA, ParseResult
 from parsers.schema import STATEMENT_SCHEMA, TRANSACTION_SCHEMA, conform, empty
 from parsers.validity import add_validity
 
 #: detect() verdicts reached without reading the file's bytes (nothing to hash)
-_UNHASHED = {"file.not_found", "file.unreadable", "file.is_directory", "file.not_regular", "file.too_large"}
+_UNHASHED = {"file.not_found", "file.symlink", "file.unreadable", "file.is_directory", "file.not_regular", "file.too_large"}
 
 
 @dataclass(slots=True)
@@ -54,16 +56,48 @@ def _row(display: str, sha: str | None, fmt: str | None, status: str, reason: st
 
 
 def expand_paths(paths: Sequence[Path | str]) -> Iterator[Path]:
-    """Files named, and the files inside folders named (recursively, sorted; symlinked folders not followed)."""
+    """Files named, and every entry inside folders named (recursively, sorted by path).
+
+    Inside a folder nothing is followed: a symlink (to a file or a folder, or dangling), a FIFO, socket
+    or device, and a sub-folder that cannot be listed are yielded as themselves, so the reader gives
+    each a ``rejected`` row. A path named here that is a link is followed (the operator typed it).
+    """
     for p in map(Path, paths):
         if p.is_dir():
-            found = []
-            for root, dirs, files in os.walk(p):
-                dirs.sort()
-                found += [Path(root) / f for f in files]
-            yield from sorted(found, key=str)
+            yield from sorted(_walk(p), key=str)
         else:
             yield p
+
+
+def _walk(folder: Path) -> Iterator[Path]:
+    try:
+        with os.scandir(folder) as it:
+            entries = list(it)
+    except OSError:
+        yield folder                        # cannot be listed: rejected with the reason by the reader
+        return
+    for e in entries:
+        if e.is_dir(follow_symlinks=False):
+            yield from _walk(Path(e.path))
+        else:
+            yield Path(e.path)
+
+
+def _not_followed(path: Path, follow: bool) -> tuple[str, str] | None:
+    """Why ``path`` is not read although it exists (a link not to follow, a folder not to list), or None."""
+    try:
+        st = os.stat(path) if follow else os.lstat(path)
+    except OSError:
+        return None                         # detect() names the problem
+    if stat.S_ISLNK(st.st_mode):
+        return "file.symlink", "a symbolic link: not followed (only regular files are read)"
+    if stat.S_ISDIR(st.st_mode):
+        try:
+            with os.scandir(path):
+                pass
+        except OSError as exc:
+            return "file.unreadable", f"a folder that cannot be read: {exc.strerror or type(exc).__name__}"
+    return None
 
 
 def _dispatch(path: Path, fmt: str, sha: str, tenant: str) -> ParseResult:
@@ -83,8 +117,12 @@ def _one_line(exc: BaseException) -> str:
 
 
 def _read_file(batch: _Batch, path: Path, display: str, *, tenant: str, max_bytes: int,
-               known_files: frozenset[str], allow_zip: bool = True) -> None:
-    """Everything about one input file, appended to ``batch``."""
+               known_files: frozenset[str], allow_zip: bool = True, follow: bool = False) -> None:
+    """Everything about one input file, appended to ``batch`` (a link only read when ``follow``)."""
+    skip = _not_followed(path, follow)
+    if skip is not None:
+        batch.reject(display, None, None, *skip)
+        return
     det = detect(path, max_bytes=max_bytes)
     if det.code in _UNHASHED:
         batch.reject(display, None, det.size, det.code, det.reason, det.locator)
@@ -173,10 +211,12 @@ def _read_zip(batch: _Batch, path: Path, display: str, det: Detected, sha: str, 
         # with no statements of its own: its members follow as rows named zip!member
         batch.rows.append(_row(display, sha, "zip", "ok", None, det.size))
         for m in members:
+            # a member's name is data (it may hold ../, / or control bytes): printable, never a path
+            name = display + "!" + printable(m.name.removeprefix(display + "!"))
             if m.path is None:
-                batch.reject(m.name, None, None, m.code, m.reason)
+                batch.reject(name, None, None, m.code, m.reason)
             else:
-                _read_file(batch, m.path, m.name, tenant=tenant, max_bytes=max_bytes, known_files=known_files,
+                _read_file(batch, m.path, name, tenant=tenant, max_bytes=max_bytes, known_files=known_files,
                            allow_zip=False)
 
 
@@ -257,6 +297,7 @@ def parse_paths(
     previous_statements: pl.DataFrame | None = None,
     known_entries: pl.DataFrame | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
+    follow_named_links: bool = True,
 ) -> ParseResult:
     """Read files and folders into one :class:`ParseResult`, one ``files`` row per input file.
 
@@ -264,20 +305,28 @@ def parse_paths(
     (the ledger's transactions of the days a delivery may touch) say what was read before: a statement
     overlapping one of them is dropped, never read twice (:mod:`parsers.overlap`).
 
+    ``files.source_path`` is the printable name (:func:`parsers.names.display_name`); a link named in
+    ``paths`` is followed unless ``follow_named_links`` is false, a link inside a folder never.
+    ``input_rows`` of the result is the row of each input path (members of a ZIP follow its row).
+
     >>> parse_paths(["/nonexistent.sta"]).files.select("status", "reason").row(0)
     ('rejected', '/nonexistent.sta: error file.not_found: no such file')
     """
+    named = frozenset(map(Path, paths)) if follow_named_links else frozenset()
     return _parse(list(expand_paths(paths)), tenant=tenant, strict=strict, progress=progress, known_files=known_files,
                   known_statement_keys=known_statement_keys, previous_statements=previous_statements,
-                  known_entries=known_entries, max_bytes=max_bytes)
+                  known_entries=known_entries, max_bytes=max_bytes, follow=named)
 
 
 def _parse(files: list[Path], *, tenant: str, strict: bool, progress: bool, known_files: frozenset[str],
            known_statement_keys: frozenset[str], previous_statements: pl.DataFrame | None,
-           max_bytes: int, known_entries: pl.DataFrame | None = None) -> ParseResult:
+           max_bytes: int, follow: frozenset[Path], known_entries: pl.DataFrame | None = None) -> ParseResult:
     batch = _Batch()
+    input_rows = []
     for path in _progress(files, progress):
-        _read_file(batch, path, str(path), tenant=tenant, max_bytes=max_bytes, known_files=known_files)
+        input_rows.append(len(batch.rows))
+        _read_file(batch, path, display_name(path), tenant=tenant, max_bytes=max_bytes, known_files=known_files,
+                   follow=path in follow)
     tx = pl.concat(batch.transactions, how="vertical") if batch.transactions else empty(TRANSACTION_SCHEMA)
     st = pl.concat(batch.statements, how="vertical") if batch.statements else empty(STATEMENT_SCHEMA)
     st, tx = fingerprint_unbalanced(*number_copies(st, tx))
@@ -292,13 +341,16 @@ def _parse(files: list[Path], *, tenant: str, strict: bool, progress: bool, know
     issues = batch.issues + dropped + check_statements(st, previous=previous_statements)
     files_df = _all_statements_dropped(_files_frame(batch, st, tx), dropped)
     result = ParseResult(tx, st, issues, files_df)
-    return _strict(result) if strict else result
+    result = _strict(result) if strict else result
+    result.input_rows = input_rows
+    return result
 
 
 def parse_file(path: Path | str, *, tenant: str = "default", max_bytes: int = DEFAULT_MAX_BYTES) -> ParseResult:
     """One file (or ZIP) on its own, like :func:`parse_paths` but a folder is rejected, not expanded."""
     return _parse([Path(path)], tenant=tenant, strict=False, progress=False, known_files=frozenset(),
-                  known_statement_keys=frozenset(), previous_statements=None, max_bytes=max_bytes)
+                  known_statement_keys=frozenset(), previous_statements=None, max_bytes=max_bytes,
+                  follow=frozenset([Path(path)]))
 
 
 def _progress(files: list[Path], show: bool) -> Iterator[Path]:
