@@ -10,11 +10,13 @@ page_size = 50
 session_hours = 8
 secret_file = "review.secret"  # signing key of the session cookie; a fresh random one when absent
 https_only = false             # true behind TLS: the cookie is then sent over HTTPS only
+trusted_proxies = []           # addresses of reverse proxies whose X-Forwarded-For is believed
 ```
 """
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 import tomllib
 from dataclasses import dataclass, field
@@ -40,6 +42,8 @@ class ReviewConfig:
     session_seconds: int = 8 * 3600
     secret_key: str = field(default_factory=lambda: secrets.token_urlsafe(32), repr=False)
     https_only: bool = False
+    #: peers whose ``X-Forwarded-For`` names the client (a reverse proxy); empty: the header is ignored
+    trusted_proxies: tuple[str, ...] = ()
 
     def requires_approval(self, amount_cents: int) -> bool:
         """Four-eyes: a decision moving more than the configured amount waits for a second user."""
@@ -55,6 +59,18 @@ def _threshold(value: Any, where: str) -> int:
         except AmountError as exc:
             raise ConfigError(f"{where}: review.four_eyes_above: {exc}") from exc
     raise ConfigError(f"{where}: review.four_eyes_above must be a string like \"1.000,00\" or whole euros")
+
+
+def _proxies(value: Any, where: str) -> tuple[str, ...]:
+    """Addresses or networks of trusted reverse proxies; never ``*`` (anyone could name any client)."""
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{where}: review.trusted_proxies must be a list of addresses like [\"127.0.0.1\"]")
+    for v in value:
+        try:
+            ipaddress.ip_network(v.strip(), strict=False)
+        except ValueError as exc:
+            raise ConfigError(f"{where}: review.trusted_proxies: {v!r} is not an IP address or network") from exc
+    return tuple(v.strip() for v in value)
 
 
 def review_config_from(data: dict[str, Any], base: Path, *, state_dir: Path | None = None,
@@ -75,6 +91,7 @@ def review_config_from(data: dict[str, Any], base: Path, *, state_dir: Path | No
             raise ConfigError(f"{where}: review.secret_file: {exc}") from exc
         if len(secret) < 16:
             raise ConfigError(f"{where}: review.secret_file holds {len(secret)} characters, expected at least 16")
+    proxies = _proxies(section.get("trusted_proxies", []), where)
     return ReviewConfig(
         state_dir=Path(state_dir),
         four_eyes_above_cents=_threshold(section.get("four_eyes_above", 0), where),
@@ -82,6 +99,7 @@ def review_config_from(data: dict[str, Any], base: Path, *, state_dir: Path | No
         session_seconds=int(section.get("session_hours", 8)) * 3600,
         secret_key=secret or secrets.token_urlsafe(32),
         https_only=bool(section.get("https_only", False)),
+        trusted_proxies=proxies,
     )
 
 
