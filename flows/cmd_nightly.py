@@ -4,8 +4,9 @@ Default: the real Prefect flow on Prefect's ephemeral API (no server, no network
 ``--no-prefect`` runs the same plain steps without Prefect (debugging, quick demos).
 
 Exit 0: done; 1: booked, but an inbox move was refused (outside the tenant's folders); 2: config
-error (no config file, a tenant's inbox folder missing, a ledger of a newer release); 3: the ledger is busy (nothing booked); 4: the ledger is missing or holds less than the last
-commit recorded (nothing run: restore it from the backup).
+error (no config file, a tenant's inbox folder missing, a ledger of a newer release); 3: the ledger
+is busy (nothing booked); 4: the ledger is missing or holds less than the last commit recorded
+(nothing run: restore it from the backup).
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""``kasse nightly`` refuses to run without a config file or with a tenant whose inbox folder is missing
-(exit 2, nothing created): a night on built-in defaults or a mistyped ``tenant_dir`` would otherwise
+"""``kasse nightly`` refuses to run without a config file, with a tenant whose inbox folder is missing
+(exit 2, nothing created) or on a ledger a newer release migrated: a night on built-in defaults or a mistyped ``tenant_dir`` would otherwise
 report success and book nothing, night after night."""
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ from nightly_files import Entry, write_mt940
 from flows.cli import main
 from ledger import night
 from ledger.config import ConfigError, load_tenant_config
+from ledger.db import connect
+from ledger.migrations import latest_version
 
 DAY = date(2026, 11, 16)
 
@@ -64,3 +66,14 @@ def test_an_empty_inbox_folder_is_a_quiet_night(tmp_path: Path) -> None:
     cfg.inbox.mkdir(parents=True)
     assert _nightly("--config", str(tmp_path / "kasse.toml")) == 0
     assert cfg.ledger.exists()
+
+
+def test_a_ledger_of_a_newer_release_is_refused_with_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "kasse.toml").write_text('[tenant]\nid = "stadt"\n', encoding="utf-8")
+    cfg = load_tenant_config(tmp_path / "kasse.toml")
+    cfg.inbox.mkdir(parents=True)
+    con = connect(cfg.ledger)
+    con.execute("INSERT INTO schema_version VALUES (?, 'from the future', now())", [latest_version() + 1])
+    con.close()
+    assert _nightly("--config", str(tmp_path / "kasse.toml")) == 2
+    assert f"schema version {latest_version() + 1}" in capsys.readouterr().err
