@@ -88,6 +88,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"kasse demo: {exc}", file=sys.stderr)
         return 2
     cfg = load_tenant_config(config)
+    cfg.inbox.mkdir(parents=True, exist_ok=True)     # a night refuses a tenant without its inbox folder
     days = deliveries(samples)
     exports = sorted(p for p in samples.iterdir() if p.is_file() and p.name.startswith("open_items"))
     started = time.perf_counter()

@@ -4,8 +4,9 @@ Default: the real Prefect flow on Prefect's ephemeral API (no server, no network
 ``--no-prefect`` runs the same plain steps without Prefect (debugging, quick demos).
 
 Exit 0: done; 1: booked, but an inbox move was refused (outside the tenant's folders); 2: config
-error; 3: the ledger is busy (nothing booked); 4: the ledger is missing or holds less than the last
-commit recorded (nothing run: restore it from the backup).
+error (no config file, a tenant's inbox folder missing, a ledger of a newer release); 3: the ledger
+is busy (nothing booked); 4: the ledger is missing or holds less than the last commit recorded
+(nothing run: restore it from the backup).
 """
 
 from __future__ import annotations
@@ -20,10 +21,11 @@ from pathlib import Path
 from typing import Any
 
 from ledger.booking import BookingConflict, LedgerWriteError
-from ledger.config import ConfigError, load_tenant_config
+from ledger.config import ConfigError, check_inbox, load_tenant_config
 from ledger.db import LedgerBusy, hold
 from ledger.inbox import UnsafeMove
 from ledger.marker import LedgerMissing, check_ledger_file
+from ledger.migrations import LedgerTooNew
 
 
 def register(subparsers: Any) -> None:
@@ -33,7 +35,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--date", type=date.fromisoformat, default=None,
                    help="booking date YYYY-MM-DD (default: yesterday)")
     p.add_argument("--config", action="append", type=Path, default=None,
-                   help="tenant TOML (repeat for several tenants; default ./kasse.toml if present)")
+                   help="tenant TOML (repeat for several tenants; default ./kasse.toml)")
     p.add_argument("--tenant", action="append", default=None, help="run only this tenant (repeatable)")
     p.add_argument("--no-prefect", action="store_true", help="run the plain steps without Prefect")
     p.add_argument("--json", action="store_true", help="print the run report as JSON")
@@ -42,10 +44,15 @@ def register(subparsers: Any) -> None:
 
 
 def config_paths(given: list[Path] | None) -> list[Path | None]:
-    """The configs to run: those given, else ./kasse.toml, else the built-in defaults (None)."""
+    """The configs to run: those given, else ./kasse.toml (a :class:`ConfigError` when it is missing:
+    a night never runs on built-in defaults, which would start a ledger for a tenant "default")."""
     if given:
         return list(given)
-    return [Path("kasse.toml")] if Path("kasse.toml").is_file() else [None]
+    default = Path("kasse.toml")
+    if not default.is_file():
+        raise ConfigError(f"no tenant config: {default.resolve()} not found; run in the folder that holds "
+                          "kasse.toml, or pass one with --config FILE (repeatable)")
+    return [default]
 
 
 @contextmanager
@@ -54,7 +61,8 @@ def holding(configs: list[Path | None]) -> Iterator[None]:
     with ExitStack() as stack:
         cfgs = [load_tenant_config(c) for c in configs]
         for cfg in cfgs:
-            check_ledger_file(cfg)          # before the ledger is opened: opening would create it
+            check_inbox(cfg)                # before the ledger is opened: opening would create it
+            check_ledger_file(cfg)
         for ledger in sorted({cfg.ledger for cfg in cfgs}):
             stack.enter_context(hold(ledger))
         yield
@@ -103,7 +111,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         reports = run_reports(config_paths(args.config), day, tenants=args.tenant,
                               prefect=not args.no_prefect, fail_at=args.fail_at)
-    except ConfigError as exc:
+    except (ConfigError, LedgerTooNew) as exc:
         print(f"kasse nightly: {exc}", file=sys.stderr)
         return 2
     except (LedgerBusy, BookingConflict) as exc:

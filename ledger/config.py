@@ -130,6 +130,17 @@ def _read(path: Path, depth: int = 0) -> dict[str, Any]:
     return base
 
 
+def check_inbox(cfg: TenantConfig) -> None:
+    """Refuse a tenant whose inbox folder does not exist: a typo in ``tenant_dir`` would otherwise give
+    empty nights forever (and a new ledger, archive and reports in the wrong place)."""
+    if cfg.inbox.is_dir():
+        return
+    what = "is not a folder" if cfg.inbox.exists() else "does not exist"
+    where = f"[paths] tenant_dir in {cfg.source}" if cfg.source else "the tenant folder (no config file)"
+    raise ConfigError(f"tenant {cfg.tenant}: inbox folder {cfg.inbox} {what}; nothing was run: check "
+                      f"{where}, or create the folder if this is a new tenant")
+
+
 def load_tenant_config(path: Path | None, *, tenant: str | None = None) -> TenantConfig:
     """Read a tenant TOML (``None``: defaults in the current folder)."""
     if path is None:

@@ -30,7 +30,7 @@ import polars as pl
 
 from ledger import steps_close, steps_ingest, steps_match
 from ledger.booking import book, maybe_fail
-from ledger.config import TenantConfig
+from ledger.config import TenantConfig, check_inbox
 from ledger.db import connect
 from ledger.inbox import Move, apply_moves
 from ledger.marker import check_ledger, check_ledger_file, write_marker
@@ -166,7 +166,11 @@ REPORT_KEYS = ("files", "match", "close", "booked", "reports", "published", "arc
 
 def run_steps(night: Night, steps: Sequence[Callable[[Night, str | None], Any]], fail_at: str | None) -> dict[str, Any]:
     """Run the eight steps of a night in order (read_ledger, ingest, match, close, book, reports,
-    publish, archive — as plain functions or as Prefect tasks) and return the run report."""
+    publish, archive — as plain functions or as Prefect tasks) and return the run report.
+
+    Refuses (:class:`ledger.config.ConfigError`) a tenant whose inbox folder does not exist, before
+    anything is read or written."""
+    check_inbox(night.cfg)
     report: dict[str, Any] = {"run_id": night.run_id, "tenant": night.cfg.tenant, "booking_date": str(night.booking_date)}
     read_ledger, *rest = steps
     read_ledger(night, fail_at)

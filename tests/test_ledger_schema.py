@@ -1,5 +1,5 @@
-"""The ledger's DuckDB tables agree with the stage schemas; migrations are numbered and idempotent;
-nothing in the ledger code updates or deletes booked facts."""
+"""The ledger's DuckDB tables agree with the stage schemas; nothing in the ledger code updates or
+deletes booked facts (the migrations themselves: test_ledger_migrations.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ import duckdb
 import polars as pl
 
 from ledger.db import connect, fetch
-from ledger.migrations import MIGRATIONS
 from ledger.tables import STAGE_TABLES, TABLES, duckdb_type
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,17 +39,6 @@ def test_ledger_tables_are_exactly_the_declared_schemas_and_every_row_has_tenant
         back = fetch(con, f"SELECT * FROM {table}", table=table)
         assert dict(back.schema) == schema
     con.close()
-
-
-def test_migrations_are_numbered_from_one_and_applied_once(tmp_path: Path) -> None:
-    numbers = [n for n, _, _ in MIGRATIONS]
-    assert numbers == list(range(1, len(numbers) + 1))
-    path = tmp_path / "k.duckdb"
-    connect(path).close()
-    con = connect(path)                     # opening again applies nothing twice
-    versions = fetch(con, "SELECT version FROM schema_version ORDER BY version")["version"].to_list()
-    con.close()
-    assert versions == numbers
 
 
 def test_no_update_or_delete_of_ledger_tables_in_the_code() -> None:
