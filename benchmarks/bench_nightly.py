@@ -24,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from ledger import night
+import jobs.nightly as night
 from ledger.config import load_tenant_config
 from ledger.db import hold
 

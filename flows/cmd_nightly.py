@@ -5,7 +5,7 @@ Default: the real Prefect flow on Prefect's ephemeral API (no server, no network
 
 Exit 0: done; 1: booked, but an inbox move was refused (outside the tenant's folders); 2: config
 error (no config file, a tenant's inbox folder missing, a ledger of a newer release); 3: the ledger
-is busy (nothing booked); 4: the ledger is missing or holds less than the last commit recorded
+or the tenant is busy (nothing booked); 4: the ledger is missing or holds less than the last commit recorded
 (nothing run: restore it from the backup).
 """
 
@@ -20,10 +20,11 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from jobs.nightly.inbox import UnsafeMove
+from jobs.runner import TenantBusy
 from ledger.booking import BookingConflict, LedgerWriteError
 from ledger.config import ConfigError, check_inbox, load_tenant_config
 from ledger.db import LedgerBusy, hold
-from ledger.inbox import UnsafeMove
 from ledger.marker import LedgerMissing, check_ledger_file
 from ledger.migrations import LedgerTooNew
 
@@ -39,7 +40,6 @@ def register(subparsers: Any) -> None:
     p.add_argument("--tenant", action="append", default=None, help="run only this tenant (repeatable)")
     p.add_argument("--no-prefect", action="store_true", help="run the plain steps without Prefect")
     p.add_argument("--json", action="store_true", help="print the run report as JSON")
-    p.add_argument("--fail-at", default=None, help=argparse.SUPPRESS)   # failure injection for tests
     p.set_defaults(run=run)
 
 
@@ -68,23 +68,23 @@ def holding(configs: list[Path | None]) -> Iterator[None]:
         yield
 
 
-def run_reports(configs: list[Path | None], day: date, *, tenants: list[str] | None, prefect: bool,
-                fail_at: str | None = None) -> list[dict[str, Any]]:
+def run_reports(configs: list[Path | None], day: date, *, tenants: list[str] | None,
+                prefect: bool) -> list[dict[str, Any]]:
     """Run the night for every config (Prefect flow or plain steps); return the run reports."""
     if prefect:
         from flows.nightly import nightly
 
         with holding(configs):
             return nightly(configs=[str(c) if c else "" for c in configs], booking_date=day.isoformat(),
-                           tenants=tenants, fail_at=fail_at)
-    from ledger.night import run_night
+                           tenants=tenants)
+    from jobs.nightly import run_night
 
     out = []
     with holding(configs):
         for c in configs:
             cfg = load_tenant_config(c)
             if not tenants or cfg.tenant in tenants:
-                out.append(run_night(cfg, day, fail_at=fail_at))
+                out.append(run_night(cfg, day))
     return out
 
 
@@ -105,16 +105,16 @@ def describe(report: dict[str, Any]) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Execute ``kasse nightly``."""
-    from ledger.night import default_booking_date
+    from jobs.nightly import default_booking_date
 
     day = args.date or default_booking_date()
     try:
         reports = run_reports(config_paths(args.config), day, tenants=args.tenant,
-                              prefect=not args.no_prefect, fail_at=args.fail_at)
+                              prefect=not args.no_prefect)
     except (ConfigError, LedgerTooNew) as exc:
         print(f"kasse nightly: {exc}", file=sys.stderr)
         return 2
-    except (LedgerBusy, BookingConflict) as exc:
+    except (LedgerBusy, BookingConflict, TenantBusy) as exc:
         print(f"kasse nightly: {exc}; nothing was booked, run the night again later", file=sys.stderr)
         return 3
     except LedgerMissing as exc:

@@ -38,6 +38,7 @@ def sql(text: str) -> Apply:
 #: Every migration: (number, name, function). Append only; never edit or renumber a released entry.
 MIGRATIONS: list[Migration] = [
     (1, "initial tables", sql_file("0001_initial.sql")),
+    (2, "runs.job: the job a run belongs to", sql("ALTER TABLE runs ADD COLUMN job VARCHAR DEFAULT 'nightly'")),
 ]
 
 

@@ -18,9 +18,9 @@ import pytest
 from nightly_files import ACCOUNT, OTHER_ACCOUNT, Entry, write_mt940
 
 from flows.cli import main
+from jobs.nightly.inbox import Move, UnsafeMove, apply_moves
 from ledger.config import TenantConfig, load_tenant_config
 from ledger.db import connect, fetch
-from ledger.inbox import Move, UnsafeMove, apply_moves
 from ledger.tables import TABLES
 from parsers.names import printable, safe_file_name
 

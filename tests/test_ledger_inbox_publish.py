@@ -8,7 +8,7 @@ from pathlib import Path
 
 import polars as pl
 
-from ledger.inbox import Move, apply_moves, list_inbox, plan_move, scan_inbox
+from jobs.nightly.inbox import Move, apply_moves, list_inbox, plan_move, scan_inbox
 from ledger.publish import (
     KEEP_VERSIONS,
     PUBLISHED_KLAERUNG_SCHEMA,

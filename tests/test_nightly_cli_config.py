@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from nightly_files import Entry, write_mt940
 
+import jobs.nightly as night
 from flows.cli import main
-from ledger import night
 from ledger.config import ConfigError, load_tenant_config
 from ledger.db import connect
 from ledger.migrations import latest_version

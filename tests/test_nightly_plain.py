@@ -8,10 +8,10 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from faults import InjectedFailure, fail_at
 from nightly_files import ACCOUNT, Entry, kz, write_mt940, write_open_items
 
-from ledger import night
-from ledger.booking import InjectedFailure
+import jobs.nightly as night
 from ledger.config import TenantConfig, load_tenant_config
 from ledger.db import connect, fetch, row_counts
 from ledger.journal import Allocation, new_decision, record_decision
@@ -209,19 +209,23 @@ def test_clerk_decisions_are_booked_once_or_rejected_with_reason(tmp_path: Path)
 
 
 @pytest.mark.parametrize("step", ["read_ledger", "ingest", "match", "close", "book"])
-def test_failure_before_commit_leaves_ledger_unchanged_and_rerun_completes(tmp_path: Path, step: str) -> None:
+def test_failure_before_commit_leaves_ledger_unchanged_and_rerun_completes(
+        tmp_path: Path, step: str, monkeypatch: pytest.MonkeyPatch) -> None:
     cfg = tenant(tmp_path)
     deliver_day1(cfg)
     empty = counts(cfg)
+    fail_at(monkeypatch, step)
     with pytest.raises(InjectedFailure):
-        night.run_night(cfg, D1, fail_at=step)
+        night.run_night(cfg, D1)
+    fail_at(monkeypatch, None)
     assert counts(cfg) == empty
     assert len(list(cfg.inbox.iterdir())) == 2                        # nothing moved
     night.run_night(cfg, D1)
     assert counts(cfg)["transactions"] == 4
 
 
-def test_failure_inside_the_booking_transaction_rolls_everything_back(tmp_path: Path) -> None:
+def test_failure_inside_the_booking_transaction_rolls_everything_back(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     cfg = tenant(tmp_path)
     deliver_day1(cfg)
     n = night.new_night(cfg, D1)
@@ -229,20 +233,25 @@ def test_failure_inside_the_booking_transaction_rolls_everything_back(tmp_path: 
         getattr(night, f"step_{step}")(n)
     empty = counts(cfg)
     for table in [*TABLES, "commit"]:
+        fail_at(monkeypatch, f"book.{table}")
         with pytest.raises(InjectedFailure):
-            night.step_book(n, fail_at=f"book.{table}")
+            night.step_book(n)
         assert counts(cfg) == empty, f"failure at book.{table} left rows behind"
+    fail_at(monkeypatch, None)
     booked = night.step_book(n)
     assert booked["transactions"] == 4
     assert night.step_book(n) == {}                                   # a retried book task books nothing twice
 
 
 @pytest.mark.parametrize("step", ["reports", "publish", "archive"])
-def test_failure_after_commit_is_finished_by_the_rerun(tmp_path: Path, step: str) -> None:
+def test_failure_after_commit_is_finished_by_the_rerun(tmp_path: Path, step: str,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     cfg = tenant(tmp_path)
     deliver_day1(cfg)
+    fail_at(monkeypatch, step)
     with pytest.raises(InjectedFailure):
-        night.run_night(cfg, D1, fail_at=step)
+        night.run_night(cfg, D1)
+    fail_at(monkeypatch, None)
     committed = facts(cfg)
     report = night.run_night(cfg, D1)                                 # files still in the inbox are duplicates now
     after = facts(cfg)

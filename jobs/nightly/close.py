@@ -16,9 +16,9 @@ from typing import Any
 
 import polars as pl
 
+from jobs.rundir import RunDir
 from ledger.config import TenantConfig
 from ledger.publish import published_klaerungsliste
-from ledger.rundir import RunDir
 from ledger.state import LATE_DAYS
 from matching.schema import UNRESOLVED_SCHEMA
 from parsers.schema import STATEMENT_SCHEMA, TRANSACTION_SCHEMA, conform

@@ -14,12 +14,12 @@ from typing import Any
 
 import polars as pl
 
+from jobs.nightly.decisions import apply_decisions
+from jobs.nightly.ingest import match_config
+from jobs.nightly.unresolved import apply_events, unresolved_events
+from jobs.rundir import RunDir
 from ledger.config import TenantConfig
-from ledger.decisions import apply_decisions
-from ledger.rundir import RunDir
-from ledger.steps_ingest import match_config
 from ledger.tables import ALLOCATIONS, AUDIT_EVENTS, UNRESOLVED
-from ledger.unresolved import apply_events, unresolved_events
 from matching.schema import ALLOCATION_SCHEMA, OPEN_ITEM_SCHEMA, UNRESOLVED_SCHEMA
 from parsers.issues import issues_frame
 from parsers.schema import TRANSACTION_SCHEMA, assert_schema, conform

@@ -15,9 +15,9 @@ from typing import Any
 
 import polars as pl
 
+from jobs.nightly.inbox import Entry, plan_move, scan_inbox
+from jobs.rundir import RunDir
 from ledger.config import TenantConfig
-from ledger.inbox import Entry, plan_move, scan_inbox
-from ledger.rundir import RunDir
 from ledger.tables import FILES
 from parsers.ids import sha256_file
 from parsers.issues import ERROR, Issue, issues_frame
@@ -137,7 +137,7 @@ def ingest(cfg: TenantConfig, booking_date: date, run_id: str, folder: RunDir) -
     files = files.with_columns(*tag, pl.lit(booking_date).alias("booking_date"))
     issues = issues_frame([*result.issues, *ex_issues, *other_issues]).with_columns(
         *tag, pl.lit(booking_date).alias("booking_date"))
-    from ledger.steps_close import expected_accounts
+    from jobs.nightly.close import expected_accounts
 
     ibans = expected_accounts(cfg)
     transactions = with_configured_accounts(result.transactions.with_columns(*tag), ibans)
