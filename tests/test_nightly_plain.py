@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from datetime import date
 from pathlib import Path
@@ -353,3 +354,36 @@ def test_a_ledger_held_by_another_process_is_a_clean_message(tmp_path: Path,
     assert code == 3
     assert "in use by another process" in capsys.readouterr().err
     assert len(list(cfg.inbox.iterdir())) == 2                         # nothing moved, nothing booked
+
+
+def test_the_finance_system_gets_the_nights_bookings_and_a_repeat_rewrites_the_same_bytes(tmp_path: Path) -> None:
+    from outputs.hkr_export import file_stem
+
+    cfg = tenant(tmp_path)
+    deliver_day1(cfg)
+    report = night.run_night(cfg, D1)
+    folder = cfg.reports / "stadt" / D1.isoformat() / "hkr"
+    stem = file_stem("bookings", "stadt", D1)
+    assert report["reports"][f"hkr/{stem}.csv"] == str(folder / f"{stem}.csv")
+    con = connect(cfg.ledger)
+    booked = fetch(con, "SELECT receivable_id, amount_cents, run_id FROM allocations ORDER BY 1")
+    con.close()
+    rows = pl.read_parquet(folder / f"{stem}.parquet")
+    assert rows["receivable_id"].to_list() == booked["receivable_id"].to_list() == ["R0", "R1"]
+    assert rows["amount_cents"].to_list() == [15000, 8900] and set(rows["run_id"]) == {report["run_id"]}
+    assert set(rows["kind"]) == {"allocation"} and set(rows["account_iban"]) == {ACCOUNT}
+    assert rows["value_date"].to_list() == [D1, D1] and rows["debtor_id"].null_count() == 0
+    entries = {e["file"]: e for e in json.loads((folder / "manifest.json").read_text(encoding="utf-8"))["files"]}
+    assert entries[f"{stem}.csv"]["sums"]["amount_cents"] == booked["amount_cents"].sum() == 23900
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+
+    again = night.run_night(cfg, D1)                                   # nothing new: the same files, byte for byte
+    assert again["run_id"] != report["run_id"]
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+
+    night.run_night(cfg, D2)                                           # an empty night: header-only files
+    empty = cfg.reports / "stadt" / D2.isoformat() / "hkr"
+    for kind in ("bookings", "claims"):
+        text = (empty / f"{file_stem(kind, 'stadt', D2)}.csv").read_bytes().decode("utf-8-sig")
+        assert text.startswith("tenant;") and text.count("\r\n") == 1
+        assert pl.read_parquet(empty / f"{file_stem(kind, 'stadt', D2)}.parquet").height == 0
