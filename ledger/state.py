@@ -124,19 +124,23 @@ def night_allocations(con: duckdb.DuckDBPyConnection, tenant: str, booking_date:
     """Allocations booked by earlier runs for ``booking_date``, with their payment's value date, account
     and currency and their open item's debtor and claim type (for the finance system's booking file)."""
     df = fetch(con, """
-        WITH items AS (
+        WITH night AS (
+            SELECT a.* FROM allocations a JOIN runs r ON r.tenant = a.tenant AND r.run_id = a.run_id
+            WHERE a.tenant = $t AND r.booking_date = $d
+        ), items AS (
             SELECT import_id, receivable_id, min(debtor_id) AS debtor_id, min(claim_type) AS claim_type
-            FROM open_items WHERE tenant = $t GROUP BY import_id, receivable_id
+            FROM open_items WHERE tenant = $t AND import_id IN (SELECT import_id FROM night)
+            GROUP BY import_id, receivable_id
         ), tx AS (
             SELECT transaction_id, min(value_date) AS value_date, min(account_iban) AS account_iban,
                    min(currency) AS currency
-            FROM transactions WHERE tenant = $t GROUP BY transaction_id
+            FROM transactions WHERE tenant = $t AND transaction_id IN (SELECT transaction_id FROM night)
+            GROUP BY transaction_id
         )
-        SELECT a.*, tx.value_date, tx.account_iban, tx.currency, items.debtor_id, items.claim_type
-        FROM allocations a JOIN runs r ON r.tenant = a.tenant AND r.run_id = a.run_id
-        LEFT JOIN tx ON tx.transaction_id = a.transaction_id
-        LEFT JOIN items ON items.import_id = a.import_id AND items.receivable_id = a.receivable_id
-        WHERE a.tenant = $t AND r.booking_date = $d
+        SELECT night.*, tx.value_date, tx.account_iban, tx.currency, items.debtor_id, items.claim_type
+        FROM night
+        LEFT JOIN tx ON tx.transaction_id = night.transaction_id
+        LEFT JOIN items ON items.import_id = night.import_id AND items.receivable_id = night.receivable_id
     """, {"t": tenant, "d": booking_date})
     return conform(df, NIGHT_ALLOCATIONS)
 

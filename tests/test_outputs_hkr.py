@@ -100,8 +100,7 @@ def test_a_reversal_is_a_negative_row() -> None:
 
 
 def test_manifest_sums_equal_the_allocations_booked(tmp_path: Path) -> None:
-    a, t, o = frames()
-    mine = a.filter(pl.col("tenant") == T)
+    mine = frames()[0].filter(pl.col("tenant") == T)
     write_hkr(tmp_path, tenant=T, posting_date=D, bookings=bookings())
     doc = json.loads((tmp_path / "manifest.json").read_text(encoding="utf-8"))
     assert doc["kind"] == "stadtkasse.hkr" and doc["run_ids"] == [RUN] and "generated" not in json.dumps(doc)
