@@ -387,3 +387,24 @@ def test_the_finance_system_gets_the_nights_bookings_and_a_repeat_rewrites_the_s
         text = (empty / f"{file_stem(kind, 'stadt', D2)}.csv").read_bytes().decode("utf-8-sig")
         assert text.startswith("tenant;") and text.count("\r\n") == 1
         assert pl.read_parquet(empty / f"{file_stem(kind, 'stadt', D2)}.parquet").height == 0
+
+
+def test_a_payment_matched_a_night_later_is_in_that_nights_booking_file_also_on_a_repeat(tmp_path: Path) -> None:
+    from outputs.hkr_export import file_stem
+
+    cfg = tenant(tmp_path)
+    write_open_items(cfg.inbox / "export_1116.csv", [("R0", K[0], 15000)])
+    write_mt940(cfg.inbox / "a.sta", day=D1, seq=1, opening=0, entries=[Entry(7700, f"Hundesteuer KZ {K[3]}")])
+    night.run_night(cfg, D1)
+    write_open_items(cfg.inbox / "export_1117.csv", [("R0", K[0], 15000), ("R3", K[3], 7700)])
+    first = night.run_night(cfg, D2)
+    d1 = cfg.reports / "stadt" / D1.isoformat() / "hkr" / f"{file_stem('bookings', 'stadt', D1)}.parquet"
+    d2 = cfg.reports / "stadt" / D2.isoformat() / "hkr" / f"{file_stem('bookings', 'stadt', D2)}.parquet"
+    assert pl.read_parquet(d1).height == 0                            # nothing was allocated on the first night
+    row = pl.read_parquet(d2).row(0, named=True)
+    assert (row["receivable_id"], row["amount_cents"], row["run_id"]) == ("R3", 7700, first["run_id"])
+    assert (row["posting_date"], row["booking_date"], row["value_date"]) == (D2, D1, D1)
+    assert row["debtor_id"] == "D-R3" and row["account_iban"] == ACCOUNT   # the payment came from the ledger
+    before = {p.name: p.read_bytes() for p in d2.parent.iterdir()}
+    night.run_night(cfg, D2)
+    assert {p.name: p.read_bytes() for p in d2.parent.iterdir()} == before
