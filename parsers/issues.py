@@ -48,6 +48,15 @@ def issues_frame(issues: list[Issue]) -> pl.DataFrame:
     )
 
 
+def shown(value: object) -> str:
+    """A delivered value as a message quotes it: ``'12,50'``, or ``nothing`` when there was none.
+
+    >>> shown("12,50"), shown(None)
+    ("'12,50'", 'nothing')
+    """
+    return "nothing" if value is None else repr(value)
+
+
 def money(cents: int) -> str:
     """Cents as a German-neutral decimal string for messages: ``-123456`` -> ``'-1234.56'``."""
     sign = "-" if cents < 0 else ""
