@@ -39,7 +39,8 @@ def register(subparsers: Any) -> None:
     p.add_argument("--statements", required=True, nargs="+", type=Path, metavar="PATH", help="bank files or folders")
     p.add_argument("--out", required=True, type=Path, metavar="DIR", help="output folder (created if missing)")
     p.add_argument("--config", type=Path, metavar="FILE", help="tenant TOML ([reference], [matching], [allocation])")
-    p.add_argument("--tenant", default="default", help="tenant (Mandant) of the rows")
+    p.add_argument("--tenant", default="default",
+                   help="tenant (Mandant) of the run; export rows naming another tenant are refused")
     p.add_argument("--json", action="store_true", help="print summary.json instead of a text summary")
     p.set_defaults(run=run)
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from parsers.camt_values import cents_or_none, date_or_none
 from parsers.ids import statement_key
-from parsers.issues import ERROR, WARNING, Issue
+from parsers.issues import ERROR, WARNING, Issue, shown
 
 KINDS = {"Stmt": "statement", "Rpt": "report", "Ntfctn": "notification"}
 #: Opening balance codes in order of preference: opening booked, then previously closed booked.
@@ -108,18 +108,18 @@ def _balance(bal: Any, xpath: str, source: str, issues: list[Issue]) -> tuple[st
     cents, problem = cents_or_none(raw_amount)
     if problem:
         issues.append(Issue(source, f"{xpath}/Amt", ERROR, f"camt.balance_{problem}",
-                            f"{code} balance amount: expected a decimal in whole cents, got {raw_amount!r}"))
+                            f"{code} balance amount: expected a decimal in whole cents, got {shown(raw_amount)}"))
     indicator = text(bal, "CdtDbtInd")
     if cents is not None and indicator == "DBIT":
         cents = -cents
     elif cents is not None and indicator != "CRDT":
         issues.append(Issue(source, f"{xpath}/CdtDbtInd", WARNING, "camt.balance_sign",
-                            f"{code} balance: expected CdtDbtInd CRDT or DBIT, got {indicator!r}; taken as CRDT"))
+                            f"{code} balance: expected CdtDbtInd CRDT or DBIT, got {shown(indicator)}; taken as CRDT"))
     when = text(bal, "Dt", "Dt") or text(bal, "Dt", "DtTm") or text(bal, "Dt")
     on = date_or_none(when)
     if on is None:
         issues.append(Issue(source, f"{xpath}/Dt", WARNING, "camt.balance_date",
-                            f"{code} balance: expected Dt or DtTm with an ISO date, got {when!r}"))
+                            f"{code} balance: expected Dt or DtTm with an ISO date, got {shown(when)}"))
     currency = amount.get("Ccy") if amount is not None else None
     return code, Balance(code, cents, currency, on)
 

@@ -27,6 +27,7 @@ from parsers.names import display_name, printable
 from parsers.overlap import drop_overlaps
 from parsers.result import FILE_SCHEMA, ParseResult
 from parsers.schema import STATEMENT_SCHEMA, TRANSACTION_SCHEMA, conform, empty
+from parsers.unreadable import unreadable_entry
 from parsers.validity import add_validity
 
 #: detect() verdicts reached without reading the file's bytes (nothing to hash)
@@ -172,6 +173,11 @@ def _read_file(batch: _Batch, path: Path, display: str, *, tenant: str, max_byte
         else:
             batch.reject(display, sha, det.size, "file.no_statements", f"no statement found in this {det.format} file",
                          fmt=det.format)
+        return
+    refused = unreadable_entry(tx, issues)  # a statement is never booked in part (parsers/unreadable.py)
+    if refused is not None:
+        batch.issues += issues
+        batch.reject(display, sha, det.size, refused.code, refused.message, refused.locator, det.format)
         return
     batch.issues += issues
     batch.transactions.append(tx)

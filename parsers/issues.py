@@ -58,6 +58,15 @@ def label(text: object, limit: int = 60) -> str:
     return folded if len(folded) <= limit else folded[: limit - 1] + "…"
 
 
+def shown(value: object) -> str:
+    """A delivered value as a message quotes it: ``'12,50'``, or ``nothing`` when there was none.
+
+    >>> shown("12,50"), shown(None)
+    ("'12,50'", 'nothing')
+    """
+    return "nothing" if value is None else repr(value)
+
+
 def money(cents: int) -> str:
     """Cents as a German-neutral decimal string for messages: ``-123456`` -> ``'-1234.56'``."""
     sign = "-" if cents < 0 else ""
