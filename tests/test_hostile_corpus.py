@@ -93,7 +93,7 @@ def test_two_nights_over_the_hostile_inbox(world: tuple[Path, list[Case]], tmp_p
     finally:
         con.close()
     expect(files, [c for c in cases if c.name != "evil.zip!/placeholder.txt"] + [
-        Case("evil.zip!/placeholder.txt", "rejected")], "")
+        Case("evil.zip!/placeholder.txt", "rejected")], f"{root / 'stadt' / 'inbox'}/")
     assert SECRET not in text
     assert tx["transaction_id"].is_unique().all() and tx.select("account_iban", "bank_ref").is_unique().all()
     # nothing outside the tenant's folders moved or written; the ledger in place
