@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 
 import polars as pl
 
+from claims.money import plain_eur
 from review.amounts import try_parse_amount
 
 #: sort key shown to the user -> column
@@ -51,7 +52,7 @@ class ListQuery:
 
 
 def _euros(cents: int | None) -> str | None:
-    return None if cents is None else f"{cents // 100}.{cents % 100:02d}"
+    return None if cents is None else plain_eur(cents)
 
 
 def _int(value: str | None) -> int | None:
