@@ -15,7 +15,7 @@ from typing import Any
 
 import polars as pl
 
-from claims.vocab import FileStatus, StatementKind
+from claims.vocab import FileStatus
 from ledger.config import TenantConfig
 from ledger.inbox import Entry, plan_move, scan_inbox
 from ledger.rundir import RunDir
@@ -127,7 +127,7 @@ def ingest(cfg: TenantConfig, booking_date: date, run_id: str, folder: RunDir) -
     other_files, other_issues = _others(others)
     tag = [pl.lit(cfg.tenant).alias("tenant"), pl.lit(run_id).alias("run_id")]
     files = pl.concat([
-        conform(result.files, FILE_SCHEMA).with_columns(pl.lit(StatementKind.STATEMENT).alias("kind")),
+        conform(result.files, FILE_SCHEMA).with_columns(pl.lit("statement").alias("kind")),
         ex_files.with_columns(pl.lit("open_items").alias("kind")),
         other_files.with_columns(pl.lit("other").alias("kind")),
     ], how="vertical")
