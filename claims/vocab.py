@@ -6,7 +6,7 @@ member *is* the stored string (``Rule.CLERK == "clerk"``) and goes into Polars a
 
 >>> Rule.REFERENCE_EXACT == "reference.exact", ItemState("parked") is ItemState.PARKED
 (True, True)
->>> sorted(UnresolvedReason.surplus())
+>>> sorted(str(r) for r in UnresolvedReason.surplus())
 ['double_payment', 'overpayment']
 """
 
