@@ -17,9 +17,9 @@ from review.users import User
 from review.views_detail import detail_response, find_row
 from review.web import context_of, flash
 
-STATE_NAMES = {DecisionState.PENDING: "wartet auf Freigabe", DecisionState.EFFECTIVE: "wirksam", DecisionState.WITHDRAWN: "zurückgezogen",
+STATE_NAMES: dict[str, str] = {DecisionState.PENDING: "wartet auf Freigabe", DecisionState.EFFECTIVE: "wirksam", DecisionState.WITHDRAWN: "zurückgezogen",
                DecisionState.SUPERSEDED: "ersetzt"}
-ACTION_NAMES = {DecisionAction.ASSIGN: "Zuordnung", DecisionAction.REFUND: "Erstattung", DecisionAction.PARK: "Verwahrgeld",
+ACTION_NAMES: dict[str, str] = {DecisionAction.ASSIGN: "Zuordnung", DecisionAction.REFUND: "Erstattung", DecisionAction.PARK: "Verwahrgeld",
                 DecisionAction.RETRY: "Neuer Abgleich"}
 
 

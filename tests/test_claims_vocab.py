@@ -72,7 +72,7 @@ def test_members_go_into_polars_as_plain_strings() -> None:
 
 
 def test_matching_and_outputs_use_the_vocabularies() -> None:
-    assert RULES == Rule.evidence()
+    assert tuple(RULES) == Rule.evidence()
     assert set(REASON_TEXT) == set(UnresolvedReason)          # every reason produced has a German text
 
 
