@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 import duckdb
 import polars as pl
 
+from claims.vocab import FileStatus
 from ledger import checkpoints
 from ledger.db import fetch, insert, scalar
 from ledger.tables import TABLES
@@ -95,7 +96,7 @@ def _check_transactions_new(con: duckdb.DuckDBPyConnection, transactions: pl.Dat
 
 
 def _check_files_new(con: duckdb.DuckDBPyConnection, files: pl.DataFrame) -> None:
-    hashes = files.filter(pl.col("status") == "ok").select("tenant", "source_file")
+    hashes = files.filter(pl.col("status") == FileStatus.OK).select("tenant", "source_file")
     if hashes.height == 0:
         return
     con.register("_new_files", hashes.to_arrow())

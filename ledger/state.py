@@ -18,6 +18,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from claims.vocab import ItemState
 from ledger.db import fetch
 from ledger.tables import ALLOCATIONS, DAY_CLOSES, OPEN_ITEMS, STATEMENTS, TRANSACTIONS, UNRESOLVED
 from matching.schema import ALLOCATION_SCHEMA, OPEN_ITEM_SCHEMA
@@ -88,7 +89,7 @@ def current_unresolved(con: duckdb.DuckDBPyConnection, tenant: str) -> pl.DataFr
         WHERE u.tenant = $t
         QUALIFY row_number() OVER (PARTITION BY u.transaction_id ORDER BY r.committed_at DESC) = 1
     """, {"t": tenant}, table="unresolved")
-    return df.filter(pl.col("state") != "resolved").sort("booking_date", "transaction_id")
+    return df.filter(pl.col("state") != ItemState.RESOLVED).sort("booking_date", "transaction_id")
 
 
 def read_state(con: duckdb.DuckDBPyConnection, tenant: str, booking_date: date) -> LedgerState:

@@ -15,10 +15,11 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from claims.vocab import ClaimType, Law, Rule
 from matching.checkdigit import SCHEMES
 
 #: Order classes: claim types not listed in an order are main claims (class ``MAIN``).
-MAIN = "MAIN"
+MAIN = ClaimType.MAIN
 
 
 class ConfigError(ValueError):
@@ -93,11 +94,11 @@ class MatchConfig:
 
     def order(self, law: str) -> tuple[str, ...]:
         """The class order for ``law`` (``public`` → § 225 AO, ``private`` → § 367 BGB)."""
-        return self.private if law == "private" else self.public
+        return self.private if law == Law.PRIVATE else self.public
 
     def order_rule(self, law: str) -> str:
         """The rule name recorded on an allocation that followed this law's order."""
-        return "order.bgb367" if law == "private" else "order.ao225"
+        return Rule.ORDER_BGB367 if law == Law.PRIVATE else Rule.ORDER_AO225
 
 
 def load_match_config(path: Path | None) -> MatchConfig:

@@ -10,11 +10,12 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from claims.vocab import StatementKind
 from parsers.camt_values import cents_or_none, date_or_none
 from parsers.ids import statement_key
 from parsers.issues import ERROR, WARNING, Issue, shown
 
-KINDS = {"Stmt": "statement", "Rpt": "report", "Ntfctn": "notification"}
+KINDS = {"Stmt": StatementKind.STATEMENT, "Rpt": StatementKind.REPORT, "Ntfctn": StatementKind.NOTIFICATION}
 #: Opening balance codes in order of preference: opening booked, then previously closed booked.
 OPENING_CODES = ("OPBD", "PRCD")
 CLOSING_CODES = ("CLBD",)
@@ -127,7 +128,7 @@ def _balance(bal: Any, xpath: str, source: str, issues: list[Issue]) -> tuple[st
 def read_head(stmt: Any, *, index: int, xpath: str, source_format: str, message: Any, source: str) -> StatementHead:
     """Read the head of the statement element ``stmt`` (its children before the first ``Ntry``)."""
     issues: list[Issue] = []
-    head = StatementHead(index=index, xpath=xpath, kind=KINDS.get(local(stmt), "statement"),
+    head = StatementHead(index=index, xpath=xpath, kind=KINDS.get(local(stmt), StatementKind.STATEMENT),
                          source_format=source_format, issues=issues)
     head.statement_id = text(stmt, "Id")
     seq = text(stmt, "ElctrncSeqNb")

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import polars as pl
 
+from claims.vocab import FileStatus, StatementKind
 from parsers.archive import ArchiveError, unpack
 from parsers.checks import balance_expr, check_statements
 from parsers.dedupe import drop_copies_in_file, fingerprint_unbalanced, number_copies
@@ -48,7 +49,7 @@ class _Batch:
                fmt: str | None = None) -> None:
         issue = Issue(display, locator, ERROR, code, reason)
         self.issues.append(issue)
-        self.rows.append(_row(display, sha, fmt, "rejected", issue.one_line(), size))
+        self.rows.append(_row(display, sha, fmt, FileStatus.REJECTED, issue.one_line(), size))
 
 
 def _row(display: str, sha: str | None, fmt: str | None, status: str, reason: str | None, size: int | None) -> dict[str, object]:
@@ -137,7 +138,7 @@ def _read_file(batch: _Batch, path: Path, display: str, *, tenant: str, max_byte
     if first is not None or sha in known_files:
         why = f"same bytes as {first}" if first is not None else "already imported earlier (same SHA-256)"
         batch.issues.append(Issue(display, "", INFO, "file.duplicate", why))
-        batch.rows.append(_row(display, sha, det.format, "duplicate", f"{display}: duplicate: {why}", det.size))
+        batch.rows.append(_row(display, sha, det.format, FileStatus.DUPLICATE, f"{display}: duplicate: {why}", det.size))
         return
     batch.seen[sha] = display
     if det.format == "zip":
@@ -182,7 +183,7 @@ def _read_file(batch: _Batch, path: Path, display: str, *, tenant: str, max_byte
     batch.issues += issues
     batch.transactions.append(tx)
     batch.statements.append(st)
-    batch.rows.append(_row(display, sha, det.format, "ok", None, det.size))
+    batch.rows.append(_row(display, sha, det.format, FileStatus.OK, None, det.size))
 
 
 def _incomplete(statements: pl.DataFrame) -> tuple[str, str] | None:
@@ -192,7 +193,7 @@ def _incomplete(statements: pl.DataFrame) -> tuple[str, str] | None:
     like that, and booking its entries now would book them again when the whole file comes. Only the
     formats that carry no balances by design (MT942, camt.052/054) are read without them.
     """
-    missing = statements.filter((pl.col("kind") == "statement") & pl.col("closing_cents").is_null())
+    missing = statements.filter((pl.col("kind") == StatementKind.STATEMENT) & pl.col("closing_cents").is_null())
     if missing.is_empty():
         return None
     row = missing.row(0, named=True)
@@ -215,7 +216,7 @@ def _read_zip(batch: _Batch, path: Path, display: str, det: Detected, sha: str, 
             return
         # the archive itself has a row too (so the inbox can archive it; its hash marks a re-delivery),
         # with no statements of its own: its members follow as rows named zip!member
-        batch.rows.append(_row(display, sha, "zip", "ok", None, det.size))
+        batch.rows.append(_row(display, sha, "zip", FileStatus.OK, None, det.size))
         for m in members:
             # a member's name is data (it may hold ../, / or control bytes): printable, never a path
             name = display + "!" + printable(m.name.removeprefix(display + "!"))
@@ -233,7 +234,7 @@ def _files_frame(batch: _Batch, statements: pl.DataFrame, transactions: pl.DataF
     per_st = statements.group_by("source_path").agg(
         n_statements=pl.len().cast(pl.Int32()), n_entries=pl.col("n_entries").sum().cast(pl.Int32()))
     per_tx = transactions.group_by("source_path").agg(n_rows=pl.len().cast(pl.Int32()))
-    ok = pl.col("status") == "ok"
+    ok = pl.col("status") == FileStatus.OK
     out = rows.join(per_st, on="source_path", how="left", maintain_order="left").join(
         per_tx, on="source_path", how="left", maintain_order="left"
     ).with_columns(
@@ -258,11 +259,11 @@ def _all_statements_dropped(files: pl.DataFrame, dropped: list[Issue]) -> pl.Dat
             conflict.setdefault(i.source_path, i.one_line())
     reasons = pl.DataFrame({"source_path": sorted({i.source_path for i in dropped})}).with_columns(
         _r=pl.col("source_path").replace_strict(conflict, default=None, return_dtype=pl.String()))
-    gone = (pl.col("status") == "ok") & (pl.col("n_statements") == 0) & pl.col("_in")
+    gone = (pl.col("status") == FileStatus.OK) & (pl.col("n_statements") == 0) & pl.col("_in")
     return files.join(reasons.with_columns(_in=pl.lit(True)), on="source_path", how="left",
                       maintain_order="left").with_columns(pl.col("_in").fill_null(False)).with_columns(
-        status=pl.when(gone).then(pl.when(pl.col("_r").is_not_null()).then(pl.lit("rejected"))
-                                  .otherwise(pl.lit("duplicate"))).otherwise(pl.col("status")),
+        status=pl.when(gone).then(pl.when(pl.col("_r").is_not_null()).then(pl.lit(FileStatus.REJECTED))
+                                  .otherwise(pl.lit(FileStatus.DUPLICATE))).otherwise(pl.col("status")),
         reason=pl.when(gone).then(pl.coalesce(
             "_r", pl.col("source_path") + ": duplicate: every statement was already read (overlapping delivery)"))
         .otherwise(pl.col("reason")),
@@ -277,12 +278,12 @@ def _strict(result: ParseResult) -> ParseResult:
         if i.severity == ERROR:
             first_error.setdefault(i.source_path, i)
     files = result.files
-    bad = [p for p, s in zip(files["source_path"], files["status"], strict=True) if s == "ok" and p in first_error]
+    bad = [p for p, s in zip(files["source_path"], files["status"], strict=True) if s == FileStatus.OK and p in first_error]
     if not bad:
         return ParseResult(result.transactions, result.statements, issues, files)
     reasons = pl.DataFrame({"source_path": bad, "_r": [f"strict: {first_error[p].one_line()}" for p in bad]})
     files = files.join(reasons, on="source_path", how="left", maintain_order="left").with_columns(
-        status=pl.when(pl.col("_r").is_not_null()).then(pl.lit("rejected")).otherwise(pl.col("status")),
+        status=pl.when(pl.col("_r").is_not_null()).then(pl.lit(FileStatus.REJECTED)).otherwise(pl.col("status")),
         reason=pl.coalesce("_r", "reason"),
         n_statements=pl.when(pl.col("_r").is_null()).then(pl.col("n_statements")),
         n_entries=pl.when(pl.col("_r").is_null()).then(pl.col("n_entries")),

@@ -6,11 +6,13 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
+from claims.money import plain_eur
+from claims.vocab import Severity
 from parsers.schema import ISSUE_SCHEMA
 
-ERROR = "error"
-WARNING = "warning"
-INFO = "info"
+ERROR = Severity.ERROR
+WARNING = Severity.WARNING
+INFO = Severity.INFO
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +71,4 @@ def shown(value: object) -> str:
 
 def money(cents: int) -> str:
     """Cents as a German-neutral decimal string for messages: ``-123456`` -> ``'-1234.56'``."""
-    sign = "-" if cents < 0 else ""
-    cents = abs(cents)
-    return f"{sign}{cents // 100}.{cents % 100:02d}"
+    return plain_eur(cents)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import polars as pl
 
+from claims.vocab import StatementKind
 from parsers.ids import statement_key, with_transaction_ids
 from parsers.issues import ERROR, INFO, WARNING, Issue
 from parsers.mt940_details import parse_details
@@ -99,7 +100,7 @@ def _statement_rows(heads: pl.DataFrame, entries: pl.DataFrame, meta: dict[str, 
         pl.col("n_entries").alias("n_details"),
         (pl.col("opening_cents") + pl.col("entries_sum_cents") == pl.col("closing_cents")).alias("balance_ok"),
         pl.col("stmt").alias("statement_index"),
-        pl.when(pl.col("is_mt942")).then(pl.lit("interim")).otherwise(pl.lit("statement")).alias("kind"),
+        pl.when(pl.col("is_mt942")).then(pl.lit(StatementKind.INTERIM)).otherwise(pl.lit(StatementKind.STATEMENT)).alias("kind"),
         pl.lit(meta["tenant"]).alias("tenant"),
         pl.lit(meta["source_file"]).alias("source_file"),
         pl.lit(meta["source_path"]).alias("source_path"),

@@ -32,6 +32,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from claims.vocab import FileStatus
 from parsers.names import safe_file_name
 
 #: Suffixes of open-items exports from the finance system; everything else is taken for a bank file.
@@ -138,7 +139,7 @@ def plan_move(entry: Entry, row: dict[str, Any], *, tenant_dir: Path, booking_da
     if entry.kind == "other":
         return None
     name = safe_file_name(entry.path.name)
-    if row["status"] == "rejected":
+    if row["status"] == FileStatus.REJECTED:
         return Move(entry.path, tenant_dir / "quarantine" / name, row["reason"] or "rejected", entry.dev, entry.ino)
     sha = row["source_file"]
     return Move(entry.path, tenant_dir / "archive" / booking_date.isoformat() / f"{sha}-{name}",

@@ -15,6 +15,7 @@ from typing import Any
 
 import polars as pl
 
+from claims.vocab import FileStatus
 from jobs.nightly.inbox import Entry, plan_move, scan_inbox
 from jobs.rundir import RunDir
 from ledger.config import TenantConfig
@@ -68,7 +69,7 @@ def _exports(paths: list[Path], known: set[str], *, tenant: str, run_id: str, bo
         row = {"source_path": name, "source_file": sha, "source_format": "open_items",
                "size_bytes": path.stat().st_size, "n_statements": 0, "n_entries": 0}
         if sha in known:
-            files.append({**row, "status": "duplicate", "reason": "export already imported (same SHA-256)",
+            files.append({**row, "status": FileStatus.DUPLICATE, "reason": "export already imported (same SHA-256)",
                           "n_rows": 0})
             issues.append(Issue(name, "", "info", "file.duplicate", "open-items export already imported"))
             known.add(sha)
@@ -78,10 +79,10 @@ def _exports(paths: list[Path], known: set[str], *, tenant: str, run_id: str, bo
         errors = [i for i in found if i.severity == "error"]
         if frame.height == 0:
             why = errors[0].message if errors else "the export holds no open items"
-            files.append({**row, "status": "rejected", "reason": why, "n_rows": 0})
+            files.append({**row, "status": FileStatus.REJECTED, "reason": why, "n_rows": 0})
             continue
         known.add(sha)
-        files.append({**row, "status": "ok", "reason": None, "n_rows": frame.height})
+        files.append({**row, "status": FileStatus.OK, "reason": None, "n_rows": frame.height})
         imports.append({"tenant": tenant, "run_id": run_id, "import_id": sha, "booking_date": booking_date,
                         "source_path": name, "n_items": frame.height,
                         "total_cents": int(frame["amount_cents"].sum()),
@@ -98,7 +99,7 @@ def _exports(paths: list[Path], known: set[str], *, tenant: str, run_id: str, bo
 def _others(entries: list[Entry]) -> tuple[pl.DataFrame, list[Issue]]:
     """A ``rejected`` row (and an error issue) for each inbox entry that is not a regular file."""
     issues = [Issue(display_name(e.path), "", ERROR, e.code, e.reason) for e in entries]
-    rows = [{"source_path": i.source_path, "status": "rejected", "reason": i.one_line()} for i in issues]
+    rows = [{"source_path": i.source_path, "status": FileStatus.REJECTED, "reason": i.one_line()} for i in issues]
     frame = conform(pl.DataFrame(rows, schema={k: FILE_SCHEMA[k] for k in ("source_path", "status", "reason")}),
                     FILE_SCHEMA)
     return frame, issues
@@ -119,7 +120,7 @@ def ingest(cfg: TenantConfig, booking_date: date, run_id: str, folder: RunDir) -
                          previous_statements=state.statements.drop("run_id") if state.statements.height else None,
                          known_entries=state.day_transactions if state.day_transactions.height else None,
                          follow_named_links=False)
-    known |= set(result.files.filter(pl.col("status") == "ok")["source_file"].drop_nulls().to_list())
+    known |= set(result.files.filter(pl.col("status") == FileStatus.OK)["source_file"].drop_nulls().to_list())
     ex_files, imports, items, ex_issues = _exports([e.path for e in exports], known, tenant=cfg.tenant,
                                                    run_id=run_id, booking_date=booking_date,
                                                    config=match_config(cfg))
