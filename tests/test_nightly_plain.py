@@ -417,3 +417,16 @@ def test_a_payment_matched_a_night_later_is_in_that_nights_booking_file_also_on_
     before = {p.name: p.read_bytes() for p in d2.parent.iterdir()}
     night.run_night(cfg, D2)
     assert {p.name: p.read_bytes() for p in d2.parent.iterdir()} == before
+
+
+def test_a_parked_payment_is_verwahrgeld_in_the_nights_klaerungsliste(tmp_path: Path) -> None:
+    cfg = tenant(tmp_path)
+    deliver_day1(cfg)
+    night.run_night(cfg, D1)
+    kl, _, _ = read_published(cfg.state_dir / "published", "stadt")
+    record_decision(cfg.state_dir, new_decision(
+        "stadt", kl["transaction_id"][0], "park", user="anna", role="clerk", amount_cents=4200,
+        requires_approval=False, note="Zahler unbekannt, Rückfrage läuft"))
+    report = night.run_night(cfg, D2)
+    listing = pl.read_parquet(Path(report["reports"]["klaerungsliste_parquet"]))
+    assert listing["section"].to_list() == ["verwahrgeld"]

@@ -88,7 +88,9 @@ def close(cfg: TenantConfig, booking_date: date, run_id: str, folder: RunDir) ->
     day_allocations = pl.concat([
         state.allocations.filter(pl.col("booking_date") == day), folder.read("run_allocations"),
     ], how="diagonal_relaxed")
-    folder.write("report_klaerungsliste", klaerungsliste(unresolved, transactions, as_of=booking_date))
+    # with its state: a parked item is Verwahrgeld in the report, not an unresolved payment
+    with_state = conform(current, {**UNRESOLVED_SCHEMA, "state": pl.String()})
+    folder.write("report_klaerungsliste", klaerungsliste(with_state, transactions, as_of=booking_date))
     figures = key_figures(transactions.filter(pl.col("booking_date") == day), day_allocations, unresolved,
                           as_of=booking_date)
     for name, frame in figures.items():
