@@ -7,16 +7,16 @@ Public names (the rest is private to the package)::
     connect(path) / hold(path) / fetch(...)        open the ledger (migrated), keep it open, query it
     TABLES                                         every ledger table as a Polars schema
     publish / read_published                       the review page's read-only snapshot
-    TenantConfig / load_tenant_config              where a tenant's files live, its schedule
+    TenantConfig / load_tenant_config              the tenant config (claims.config), re-exported
 """
 
-from ledger.config import ConfigError, TenantConfig, load_tenant_config
+from ledger.config import TenantConfig, load_tenant_config
 from ledger.db import LedgerBusy, connect, fetch, hold, row_counts
 from ledger.night import STEPS, Night, new_night, run_night
 from ledger.publish import PUBLISHED_KLAERUNG_SCHEMA, publish, read_published
 from ledger.tables import TABLES
 
 __all__ = [
-    "PUBLISHED_KLAERUNG_SCHEMA", "STEPS", "TABLES", "ConfigError", "LedgerBusy", "Night", "TenantConfig", "connect", "fetch",
+    "PUBLISHED_KLAERUNG_SCHEMA", "STEPS", "TABLES", "LedgerBusy", "Night", "TenantConfig", "connect", "fetch",
     "hold", "load_tenant_config", "new_night", "publish", "read_published", "row_counts", "run_night",
 ]

@@ -12,7 +12,8 @@ from nightly_files import Entry, write_mt940
 
 from flows.cli import main
 from ledger import night
-from ledger.config import ConfigError, load_tenant_config
+from claims.config import load_tenant_config
+from claims.errors import ConfigError
 from ledger.db import connect
 from ledger.migrations import latest_version
 

@@ -12,7 +12,8 @@ from review_data import PASSWORD, klaerungsliste, write_users
 
 from flows.cli import main
 from review.amounts import AmountError, format_cents, parse_amount
-from review.config import ConfigError, review_config_from
+from claims.errors import ConfigError
+from review.config import review_config_from
 from review.listing import filter_items, page_of, parse_list_query
 from review.sessions import MAX_PER_LOGIN, SessionStore
 from review.state import _with_search_columns
