@@ -21,9 +21,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from claims.config import TenantConfig, load_tenant_config, tenant_config
+from claims.config import ReviewSection, TenantConfig, load_tenant_config, tenant_config
 from claims.errors import ConfigError
 from review.amounts import AmountError, parse_amount
+
+_D = ReviewSection()     # the defaults: the model's, nowhere else
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,13 +33,14 @@ class ReviewConfig:
     """What the page needs to run; build it with :func:`load_review_config` or directly in tests."""
 
     state_dir: Path
-    four_eyes_above_cents: int = 0         # DOMAIN.md §9.2 default: every manual allocation is approved
-    page_size: int = 50
-    session_seconds: int = 8 * 3600
+    #: DOMAIN.md §9.2 default ("0,00"): every manual allocation is approved
+    four_eyes_above_cents: int = parse_amount(str(_D.four_eyes_above))
+    page_size: int = _D.page_size
+    session_seconds: int = _D.session_hours * 3600
     secret_key: str = field(default_factory=lambda: secrets.token_urlsafe(32), repr=False)
-    https_only: bool = False
+    https_only: bool = _D.https_only
     #: peers whose ``X-Forwarded-For`` names the client (a reverse proxy); empty: the header is ignored
-    trusted_proxies: tuple[str, ...] = ()
+    trusted_proxies: tuple[str, ...] = _D.trusted_proxies
 
     def requires_approval(self, amount_cents: int) -> bool:
         """Four-eyes: a decision moving more than the configured amount waits for a second user."""

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from nightly_files import Entry, write_mt940
 
-from flows.cli import main
-from ledger import night
 from claims.config import load_tenant_config
 from claims.errors import ConfigError
+from flows.cli import main
+from ledger import night
 from ledger.db import connect
 from ledger.migrations import latest_version
 

@@ -10,9 +10,9 @@ import polars as pl
 import pytest
 from nightly_files import ACCOUNT, Entry, kz, write_mt940, write_open_items
 
+from claims.config import TenantConfig, load_tenant_config
 from ledger import night
 from ledger.booking import InjectedFailure
-from ledger.config import TenantConfig, load_tenant_config
 from ledger.db import connect, fetch, row_counts
 from ledger.journal import Allocation, new_decision, record_decision
 from ledger.publish import read_published
