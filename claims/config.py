@@ -38,7 +38,6 @@ RETIRED = {
     "decides which items a payment settles (§ 225 AO, § 366 BGB); the class order applies inside it",
 }
 
-Int = Annotated[int, Strict()]
 Count = Annotated[int, Strict(), Field(gt=0)]
 Bool = Annotated[bool, Strict()]
 Text = Annotated[str, Strict()]
@@ -50,7 +49,7 @@ Words = tuple[Annotated[str, Strict()], ...]
 class Section(BaseModel):
     """A table of the tenant TOML: unknown keys refused, values immutable."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 def _upper(value: Any) -> Any:

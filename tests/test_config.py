@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import tomllib
 import typing
 from pathlib import Path
 
 import pytest
 
-from claims.config import SECTIONS, ReferenceSection, TenantFile, load_tenant_config
+from claims.config import SECTIONS, ReferenceSection, TenantFile, load_tenant_config, tenant_config
 from claims.errors import ConfigError, KasseError
 from flows.cli import main
 from ledger.steps_ingest import match_config
@@ -173,7 +174,4 @@ def test_the_sample_configs_are_valid() -> None:
     example = (ROOT / "docs" / "CONFIG.md").read_text(encoding="utf-8").split("```toml\n", 1)[1].split("```", 1)[0]
     assert "extends" in example      # the documented example names only keys the models know
     body = example.replace('extends = "../common.toml"       # optional\n', "")
-    import tomllib
-
-    from claims.config import tenant_config
     assert tenant_config(tomllib.loads(body), base=ROOT).reference.digits == 12
