@@ -25,7 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import jobs.nightly as night
-from ledger.config import load_tenant_config
+from claims.config import load_tenant_config
 from ledger.db import hold
 
 DAY = date(2026, 1, 2)   # synth.bench.FIRST_DAY: the booking day of the scale statements

@@ -17,7 +17,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from ledger.config import ConfigError, load_tenant_config
+from claims.config import load_tenant_config
+from claims.errors import ConfigError
 
 MARKER = ".kasse-demo"
 _DATE = re.compile(r"(20\d\d)-?(0[1-9]|1[0-2])-?(0[1-9]|[12]\d|3[01])")

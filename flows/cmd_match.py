@@ -18,8 +18,9 @@ from typing import Any
 
 import polars as pl
 
+from claims.errors import ConfigError
 from matching import match
-from matching.config import ConfigError, load_match_config
+from matching.config import load_match_config
 from outputs.atomic import write_file_atomically
 from parsers import parse_paths
 from parsers.issues import ERROR, Issue, issues_frame

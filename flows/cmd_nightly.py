@@ -20,10 +20,12 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from claims.config import load_tenant_config
+from claims.errors import ConfigError
 from jobs.nightly.inbox import UnsafeMove
 from jobs.runner import TenantBusy
 from ledger.booking import BookingConflict, LedgerWriteError
-from ledger.config import ConfigError, check_inbox, load_tenant_config
+from ledger.config import check_inbox
 from ledger.db import LedgerBusy, hold
 from ledger.marker import LedgerMissing, check_ledger_file
 from ledger.migrations import LedgerTooNew

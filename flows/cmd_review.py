@@ -25,7 +25,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def run(args: argparse.Namespace) -> int:
     """Serve until interrupted; 2 on a configuration problem (stated on stderr, no traceback)."""
-    from review.config import ConfigError, load_review_config
+    from claims.errors import ConfigError
+    from review.config import load_review_config
     from review.users import UsersFileError, hash_password, load_users
 
     if args.hash_password:

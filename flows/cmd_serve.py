@@ -15,7 +15,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ledger.config import ConfigError, load_tenant_config
+from claims.config import load_tenant_config
+from claims.errors import ConfigError
 
 
 def register(subparsers: Any) -> None:

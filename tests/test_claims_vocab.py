@@ -14,6 +14,7 @@ import pytest
 from nightly_files import Entry, kz, write_mt940, write_open_items
 
 import claims.vocab as vocab
+import jobs.nightly as night
 from claims.vocab import (
     ClaimType,
     DecisionAction,
@@ -28,7 +29,6 @@ from claims.vocab import (
     TxKind,
     UnresolvedReason,
 )
-from ledger import night
 from ledger.config import load_tenant_config
 from ledger.db import connect, fetch
 from ledger.journal import new_decision, record_decision

@@ -17,9 +17,9 @@ import polars as pl
 import pytest
 from nightly_files import ACCOUNT, OTHER_ACCOUNT, Entry, write_mt940
 
+from claims.config import TenantConfig, load_tenant_config
 from flows.cli import main
 from jobs.nightly.inbox import Move, UnsafeMove, apply_moves
-from ledger.config import TenantConfig, load_tenant_config
 from ledger.db import connect, fetch
 from ledger.tables import TABLES
 from parsers.names import printable, safe_file_name

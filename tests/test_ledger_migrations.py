@@ -13,7 +13,7 @@ import pytest
 from nightly_files import Entry, kz, write_mt940, write_open_items
 
 import jobs.nightly as night
-from ledger.config import load_tenant_config
+from claims.config import load_tenant_config
 from ledger.db import connect, fetch, row_counts, scalar
 from ledger.migrations import MIGRATIONS, LedgerTooNew, current_version, latest_version, migrate
 from ledger.tables import TABLES, create_table_sql

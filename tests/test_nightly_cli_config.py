@@ -11,8 +11,9 @@ import pytest
 from nightly_files import Entry, write_mt940
 
 import jobs.nightly as night
+from claims.config import load_tenant_config
+from claims.errors import ConfigError
 from flows.cli import main
-from ledger.config import ConfigError, load_tenant_config
 from ledger.db import connect
 from ledger.migrations import latest_version
 

@@ -13,7 +13,7 @@ from faults import InjectedFailure, fail_at
 from nightly_files import ACCOUNT, Entry, kz, write_mt940, write_open_items
 
 import jobs.nightly as night
-from ledger.config import TenantConfig, load_tenant_config
+from claims.config import TenantConfig, load_tenant_config
 from ledger.db import connect, fetch, row_counts
 from ledger.journal import Allocation, new_decision, record_decision
 from ledger.publish import read_published

@@ -18,8 +18,8 @@ import pytest
 from nightly_files import Entry, write_mt940
 
 import jobs.nightly as night
+from claims.config import TenantConfig, load_tenant_config
 from ledger.booking import BookingConflict, LedgerWriteError, book
-from ledger.config import TenantConfig, load_tenant_config
 from ledger.db import connect, fetch, row_counts
 from parsers import parse_paths
 

@@ -10,9 +10,10 @@ import polars as pl
 import pytest
 from review_data import PASSWORD, klaerungsliste, write_users
 
+from claims.errors import ConfigError
 from flows.cli import main
 from review.amounts import AmountError, format_cents, parse_amount
-from review.config import ConfigError, review_config_from
+from review.config import review_config_from
 from review.listing import filter_items, page_of, parse_list_query
 from review.sessions import MAX_PER_LOGIN, SessionStore
 from review.state import _with_search_columns

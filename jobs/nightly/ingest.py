@@ -31,7 +31,7 @@ def match_config(cfg: TenantConfig) -> Any:
     """The tenant's matching config (``[reference]``, ``[matching]``, ``[allocation]`` of its TOML)."""
     from matching.config import MatchConfig
 
-    return MatchConfig.from_toml(cfg.raw)
+    return MatchConfig.from_tenant(cfg)
 
 
 def account_aliases(ibans: list[str]) -> dict[str, str]:
