@@ -199,6 +199,11 @@ class TenantConfig:
     def cron(self) -> str:
         return self.settings.schedule.nightly
 
+    def schedules(self) -> dict[str, str]:
+        """Job name -> cron for every job of ``[schedule]`` (``kasse serve`` registers each)."""
+        jobs = self.settings.schedule.model_dump(exclude={"timezone"})
+        return {job: cron for job, cron in jobs.items() if isinstance(cron, str)}
+
     @property
     def timezone(self) -> str:
         return self.settings.schedule.timezone
