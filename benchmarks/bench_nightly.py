@@ -84,13 +84,13 @@ def prepare(root: Path, tenants: int, items: int, payments: int) -> list[Path]:
 
 def run_plain(configs: list[Path]) -> dict[str, tuple[float, float]]:
     """Every step for every tenant; return step -> (seconds summed over tenants, peak RSS MiB)."""
-    out = {s: (0.0, 0.0) for s in night.STEPS}
+    out = {name: (0.0, 0.0) for name, _ in night.STEPS}
     for path in configs:
         n = night.new_night(load_tenant_config(path), DAY)
-        for step in night.STEPS:
+        for step, fn in night.STEPS:
             t0 = time.perf_counter()
             with Peak() as peak:
-                getattr(night, f"step_{step}")(n)
+                fn(n)
             took, rss = out[step]
             out[step] = (took + time.perf_counter() - t0, max(rss, peak.peak))
     return out
