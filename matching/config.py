@@ -15,7 +15,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from matching.checkdigit import SCHEMES
+from claims.kassenzeichen import SCHEMES
 
 #: Order classes: claim types not listed in an order are main claims (class ``MAIN``).
 MAIN = "MAIN"

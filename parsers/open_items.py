@@ -3,8 +3,9 @@
 CSV (``;`` or ``,``, UTF-8 with or without BOM, decimal comma or point, header row) or Parquet (text
 or typed columns: ``Date`` dates, integer/decimal/float amounts). Bad rows (more or fewer fields than
 the header, broken quoting, another tenant's row, duplicate receivable_id, one Kassenzeichen for two
-debtors, negative or unparsable amount, bad date, invalid IBAN) are rejected with file, line and
-reason; the good rows go on. The export as a whole is rejected only when its header is wrong or no
+debtors, negative or unparsable amount, bad date) are rejected with file, line and reason; the good
+rows go on, as claims of ``origin`` export whose ``creditor`` is the tenant. An invalid IBAN or a bad
+address value is dropped with a warning, the item kept (:mod:`parsers.open_items_claim`). The export as a whole is rejected only when its header is wrong or no
 row is left (``open_items.no_usable_rows``).
 
 Millions of rows are cheap because most work is done once per distinct value or only for the rows
@@ -21,9 +22,10 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from matching.schema import OPEN_ITEM_SCHEMA
+from claims.claim import OPEN_ITEM_SCHEMA
 from parsers.ids import sha256_file
 from parsers.issues import ERROR, WARNING, Issue
+from parsers.open_items_claim import address_columns, checked_address, dropped_ibans, filtered
 from parsers.open_items_iban import iban_column
 from parsers.open_items_read import OPTIONAL, REQUIRED, RawExport, read_export
 from parsers.open_items_values import (
@@ -82,6 +84,9 @@ def _columns(raw: dict[str, pl.Series], tenant: str, check: tuple[int, str], poo
         iban, bad = iban_column(raw["debtor_iban"])
         return {"debtor_iban": iban, "_bad_iban": bad}
 
+    def address() -> Cols:
+        return address_columns(raw)
+
     def blanks() -> Cols:
         return {f"_blank_{c}": blank(raw[c]) for c in ("receivable_id", "debtor_id", "debtor_name")}
 
@@ -93,7 +98,7 @@ def _columns(raw: dict[str, pl.Series], tenant: str, check: tuple[int, str], poo
         return {"_other_tenant": named.is_in(others) if others else pl.repeat(False, named.len(), eager=True)}
 
     first = pool.submit(kz)
-    jobs = [pool.submit(job) for job in (amount, ibans, small, blanks, tenants)]
+    jobs = [pool.submit(job) for job in (amount, ibans, small, blanks, tenants, address)]
     kz_norm = first.result()["kz_norm"]  # no job waits for another: any number of workers will do
     jobs += [first, pool.submit(debtors, kz_norm), pool.submit(check_digits, kz_norm)]
     return {name: col for job in jobs for name, col in job.result().items()}
@@ -138,8 +143,6 @@ def _checks(df: pl.DataFrame, tenant: str) -> list[tuple[str, pl.Expr | None, pl
          pl.format("dunning_block_until: expected an ISO date, got {}", _got("dunning_block_until"))),
         ("open_items.bad_law", None if law_ok else ~pl.col("law_n").is_in(list(_LAWS)),
          pl.format("law: expected public or private, got {}", _got("law"))),
-        ("open_items.invalid_iban", pl.col("_bad_iban") if df["_bad_iban"].any() else None,
-         pl.format("debtor_iban: {} is not a valid IBAN", _got("debtor_iban"))),
         ("open_items.duplicate_id", pl.col("_n_id") > 1,
          pl.format("receivable_id {} occurs {} times; all its rows are rejected", _got("receivable_id"), pl.col("_n_id"))),
         ("open_items.kassenzeichen_two_debtors", pl.col("_n_debtors") > 1,
@@ -218,8 +221,13 @@ def load_open_items(
             issues.append(Issue(p, "", WARNING, "open_items.kassenzeichen_unchecked",
                                 f"{wrong.len()} Kassenzeichen are not {digits} digits with a valid {scheme} check "
                                 f"digit (e.g. '{wrong[0]}'); they match only by external_ref or IBAN", raw=wrong[0]))
+        iban, found = dropped_ibans(good, p)
+        address, found_address = checked_address(good, p)
+        issues.extend(sorted([*found, *found_address], key=lambda i: int(i.locator.removeprefix("line "))))
         n = good.height
-        final = {
+        final = {**address, "debtor_iban": iban,
+                 "origin": pl.repeat("export", n, dtype=pl.String, eager=True),
+                 "creditor": pl.repeat(tenant, n, dtype=pl.String, eager=True),
             "source_file": pl.repeat(digest.result(), n, dtype=pl.String, eager=True),
             "source_path": pl.repeat(p, n, dtype=pl.String, eager=True), "due_date": good["due_date_d"],
             "mandate_date": good["mandate_date_d"], "dunning_block_until": good["block_d"],
@@ -228,4 +236,5 @@ def load_open_items(
         }
     # conform(), column by column: the columns of the contract, in order, each cast strictly
     out = [(final[name] if name in final else good[name]).cast(t, strict=True).alias(name) for name, t in OPEN_ITEM_SCHEMA.items()]
-    return pl.DataFrame(out), issues
+    frame, broken = filtered(pl.DataFrame(out), p)
+    return frame, [*issues, *broken]

@@ -15,7 +15,7 @@ import polars as pl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from matching.checkdigit import complete, is_valid
+from claims.kassenzeichen import complete, is_valid
 from matching.config import MatchConfig
 from matching.refexpr import MAX_WORDS, check_ok, reference_candidates, text_tokens
 from matching.typos import typo_repairs
