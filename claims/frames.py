@@ -27,7 +27,7 @@ class _Claim(dy.Schema):
     """The columns every claim has, with their nullability."""
 
     tenant = dy.String(nullable=False)
-    receivable_id = dy.String(nullable=False, primary_key=True)
+    receivable_id = dy.String(nullable=False)
     kassenzeichen = dy.String(nullable=False)
     kz_norm = dy.String(nullable=False)
     debtor_id = dy.String(nullable=False)
@@ -51,7 +51,10 @@ class _Claim(dy.Schema):
 
 
 class OpenItemRow(_Claim):
-    """A row of the open-items export after parsing (``origin`` = export, ``creditor`` = the tenant)."""
+    """A row of the open-items export after parsing (``origin`` = export, ``creditor`` = the tenant).
+
+    ``receivable_id`` is the key; its uniqueness is checked by hand before (``open_items.duplicate_id``,
+    hash-based, cheaper than a key rule over millions of rows), so it is not declared a key here."""
 
     source_file = dy.String(nullable=False)
     source_path = dy.String(nullable=False)
@@ -65,6 +68,7 @@ class OpenItemRow(_Claim):
 class OwnClaimRow(_Claim):
     """A row of the store's ``claims`` table: a fee or an Amtshilfe claim, made by a run."""
 
+    receivable_id = dy.String(nullable=False, primary_key=True)
     run_id = dy.String(nullable=False)
     created_at = dy.Datetime(nullable=False, time_zone="UTC")
     parent_receivable_id = dy.String(nullable=True)

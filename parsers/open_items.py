@@ -25,7 +25,7 @@ import polars as pl
 from claims.claim import OPEN_ITEM_SCHEMA
 from parsers.ids import sha256_file
 from parsers.issues import ERROR, WARNING, Issue
-from parsers.open_items_claim import address_columns, checked_address, dropped_ibans, filtered
+from parsers.open_items_claim import ADDRESS, address_columns, checked_address, dropped_ibans, filtered
 from parsers.open_items_iban import iban_column
 from parsers.open_items_read import OPTIONAL, REQUIRED, RawExport, read_export
 from parsers.open_items_values import (
@@ -84,9 +84,6 @@ def _columns(raw: dict[str, pl.Series], tenant: str, check: tuple[int, str], poo
         iban, bad = iban_column(raw["debtor_iban"])
         return {"debtor_iban": iban, "_bad_iban": bad}
 
-    def address() -> Cols:
-        return address_columns(raw)
-
     def blanks() -> Cols:
         return {f"_blank_{c}": blank(raw[c]) for c in ("receivable_id", "debtor_id", "debtor_name")}
 
@@ -98,7 +95,7 @@ def _columns(raw: dict[str, pl.Series], tenant: str, check: tuple[int, str], poo
         return {"_other_tenant": named.is_in(others) if others else pl.repeat(False, named.len(), eager=True)}
 
     first = pool.submit(kz)
-    jobs = [pool.submit(job) for job in (amount, ibans, small, blanks, tenants, address)]
+    jobs = [pool.submit(job) for job in (amount, ibans, small, blanks, tenants)]
     kz_norm = first.result()["kz_norm"]  # no job waits for another: any number of workers will do
     jobs += [first, pool.submit(debtors, kz_norm), pool.submit(check_digits, kz_norm)]
     return {name: col for job in jobs for name, col in job.result().items()}
@@ -209,6 +206,11 @@ def load_open_items(
     n = export.frame.height
     raw = {c.name: c for c in export.frame.get_columns()}
     raw |= {c: pl.repeat(None, n, dtype=pl.String, eager=True).alias(c) for c in OPTIONAL if c not in raw}
+    # the address stays out of the row checks (a bad value never rejects a row): looked at for the kept
+    # rows only, found again by their row number when the export has an address at all
+    addresses = {c: raw.pop(c) for c in ADDRESS}
+    if any(col.null_count() < n for col in addresses.values()):
+        raw["_row"] = pl.int_range(n, dtype=pl.UInt32, eager=True).alias("_row")
     with ThreadPoolExecutor(max_workers=4) as pool:
         digest = pool.submit(sha256_file, p)  # hashing the file overlaps the checks
         cols = _columns(raw, tenant, (digits, scheme), pool)
@@ -222,7 +224,9 @@ def load_open_items(
                                 f"{wrong.len()} Kassenzeichen are not {digits} digits with a valid {scheme} check "
                                 f"digit (e.g. '{wrong[0]}'); they match only by external_ref or IBAN", raw=wrong[0]))
         iban, found = dropped_ibans(good, p)
-        address, found_address = checked_address(good, p)
+        kept = {c: col.gather(good["_row"]) if "_row" in good.columns else col.head(good.height)
+                for c, col in addresses.items()}
+        address, found_address = checked_address(good["source_line"], address_columns(kept), p)
         issues.extend(sorted([*found, *found_address], key=lambda i: int(i.locator.removeprefix("line "))))
         n = good.height
         final = {**address, "debtor_iban": iban,

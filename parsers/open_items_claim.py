@@ -20,6 +20,8 @@ from parsers.issues import ERROR, WARNING, Issue
 from parsers.open_items_values import parsed_date
 
 ADDRESS_TEXT = ("debtor_street", "debtor_postcode", "debtor_city", "debtor_country")
+#: the optional address columns of the export
+ADDRESS = (*ADDRESS_TEXT, "debtor_birth_date")
 
 #: rule of :class:`DebtorAddress` -> (column whose value it drops, what was expected)
 _RULES = {
@@ -30,7 +32,9 @@ _RULES = {
 
 
 def _text(values: pl.Series, *, upper: bool = False) -> pl.Series:
-    """Stripped text, blank as null."""
+    """Stripped text, blank as null (a column the export does not have is taken as it is)."""
+    if values.null_count() == values.len():
+        return values.cast(pl.String)
     v = values.cast(pl.String).str.strip_chars()
     if upper:
         v = v.str.to_uppercase()
@@ -47,9 +51,12 @@ def address_columns(raw: dict[str, pl.Series]) -> dict[str, pl.Series]:
     return out
 
 
-def checked_address(good: pl.DataFrame, p: str) -> tuple[dict[str, pl.Series], list[Issue]]:
-    """The address columns of the ``good`` rows with every bad value dropped, and a warning for each."""
-    cols = {c: good[c] for c in (*ADDRESS_TEXT, "debtor_birth_date")}
+def checked_address(lines: pl.Series, address: dict[str, pl.Series],
+                    p: str) -> tuple[dict[str, pl.Series], list[Issue]]:
+    """The ``address`` columns (of :func:`address_columns`) of the rows at ``lines`` with every bad
+    value dropped, and a warning for each."""
+    good = pl.DataFrame([lines.alias("source_line"), *(col.alias(c) for c, col in address.items())])
+    cols = {c: address[c] for c in ADDRESS}
     given = good.select(pl.any_horizontal(pl.col("debtor_postcode", "debtor_country", "birth_date_text")
                                           .is_not_null())).to_series()
     if not given.any():
@@ -67,7 +74,7 @@ def checked_address(good: pl.DataFrame, p: str) -> tuple[dict[str, pl.Series], l
         issues.extend(Issue(p, f"line {line}", WARNING, f"open_items.bad_{column.removeprefix('debtor_')}",
                             f"{column}: {why}, got '{value}'; the value is dropped, the item kept", raw=str(value))
                       for line, value in hits.iter_rows())
-        bad = good["source_line"].is_in(hits["source_line"].implode())
+        bad = lines.is_in(hits["source_line"].implode())
         cols[column] = cols[column].set(bad, None) if bad.any() else cols[column]
     issues.sort(key=lambda i: int(i.locator.removeprefix("line ")))
     return cols, issues
