@@ -15,9 +15,9 @@ from typing import Any
 
 import polars as pl
 
+from ledger import handoff
 from ledger.state import LedgerState
 from ledger.tables import TABLES
-from ledger import handoff
 from parsers.schema import conform
 
 

@@ -21,7 +21,15 @@ import polars as pl
 
 from claims.claim import OPEN_ITEM_SCHEMA
 from ledger.db import fetch
-from ledger.tables import ALLOCATIONS, DAY_CLOSES, OPEN_ITEMS, OWN_CLAIMS, STATEMENTS, TRANSACTIONS, UNRESOLVED
+from ledger.tables import (
+    ALLOCATIONS,
+    DAY_CLOSES,
+    OPEN_ITEMS,
+    OWN_CLAIMS,
+    STATEMENTS,
+    TRANSACTIONS,
+    UNRESOLVED,
+)
 from matching.schema import ALLOCATION_SCHEMA
 from parsers.schema import conform
 

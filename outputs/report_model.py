@@ -159,7 +159,8 @@ def build_model(*, tenant: str, booking_date: date, run_id: str, day_close: pl.D
         "verdict": ("Keine Konten und keine Kontoauszüge für diesen Tag." if closes.height == 0
                     else "Alle Konten abgestimmt." if problems == 0
                     else f"{problems} von {closes.height} Konten nicht abgestimmt — bitte prüfen.")
-                   + (f" {n_findings} Befunde beim Import (siehe unten)." if n_findings else ""),
+                   + (f" {n_findings} {'Befund' if n_findings == 1 else 'Befunde'} beim Import (siehe unten)."
+                      if n_findings else ""),
         "findings": findings,
         "rows": _day_rows(closes),
         "totals": _totals(closes),

@@ -99,3 +99,23 @@ def test_an_allocation_without_receivable_stops_the_run(tmp_path: Path) -> None:
     frame = pl.DataFrame([row], schema_overrides={"receivable_id": pl.String()})
     with pytest.raises(HandOffError, match="receivable_id"):
         RunDir(tmp_path / "run").book("allocations", frame)
+
+
+def test_an_item_with_a_bad_iban_is_kept_and_the_day_close_lists_the_finding(tmp_path: Path) -> None:
+    cfg = tenant(tmp_path)
+    path = cfg.inbox / "export_1116.csv"
+    write_open_items(path, [("R1", K_CLAIM, 9900), ("R2", K_FEE, 500)])
+    path.write_text(path.read_text(encoding="utf-8").replace("Schuldner R2;;", "Schuldner R2;DE00123;"),
+                    encoding="utf-8")
+    write_mt940(cfg.inbox / "sparkasse_1116.sta", day=D1, seq=1, opening=0,
+                entries=[Entry(500, f"KZ {K_FEE}", name="Schuldner R2")])
+    report = night.run_night(cfg, D1)
+    con = connect(cfg.ledger)
+    alloc = fetch(con, "SELECT receivable_id FROM allocations")["receivable_id"].to_list()
+    items = fetch(con, "SELECT receivable_id, debtor_iban, origin, creditor FROM open_items ORDER BY 1").rows()
+    con.close()
+    assert items == [("R1", None, "export", "stadt"), ("R2", None, "export", "stadt")]   # R2 kept, IBAN dropped
+    assert alloc == ["R2"]
+    html = Path(report["reports"]["day_close_html"]).read_text(encoding="utf-8")
+    assert "Befunde beim Import" in html and "open_items.invalid_iban" in html and "export_1116.csv: line 3" in html
+    assert "1 Befund beim Import (siehe unten)" in html
