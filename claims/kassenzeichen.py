@@ -1,6 +1,6 @@
 """The Kassenzeichen: its grammar and check digits (DESIGN.md §3, tenant config ``[reference]``).
 
-Grammar: as printed, a Kassenzeichen may carry separators (``1.2345.6789.0128``, ``12-3456``); its
+Grammar: as printed, a Kassenzeichen may carry separators (``1.2345.6789.012``, ``1234-5678-9012``); its
 normal form (``kz_norm``) is the digits alone. A *well-formed* one has exactly ``digits`` digits (12 by
 default) and a valid check digit as its last digit. One that is not still identifies a claim, but only
 by external reference or IBAN (never by a reference match).
@@ -18,7 +18,7 @@ DEFAULT_DIGITS = 12
 def normalise(text: str) -> str:
     """The digits of ``text`` (the normal form ``kz_norm``).
 
-    >>> normalise("1.2345.6789.0128")
+    >>> normalise("1.2345.6789.012")
     '123456789012'
     """
     return "".join(ch for ch in text if ch.isascii() and ch.isdigit())
