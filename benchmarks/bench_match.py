@@ -67,9 +67,9 @@ def _child(mode: str, work: Path) -> dict[str, object]:
 
 def child(mode: str, work: Path) -> None:
     """The measured work of one child process."""
+    from claims.claim import OPEN_ITEM_SCHEMA
     from flows.cmd_match import run_match
     from matching import load_match_config, match
-    from matching.schema import OPEN_ITEM_SCHEMA
     from parsers.schema import conform
 
     res: dict[str, object] = {}

@@ -15,6 +15,7 @@ from typing import Any
 
 import polars as pl
 
+from ledger import handoff
 from ledger.state import LedgerState
 from ledger.tables import TABLES
 from parsers.schema import conform
@@ -68,6 +69,7 @@ class RunDir:
             raise KeyError(f"not a ledger table: {table}")
         schema = TABLES[table]
         rows = conform(frame, schema) if frame.width else pl.DataFrame(schema=schema)
+        handoff.check(table, rows)  # our own frames: a broken rule stops the run (ledger/handoff.py)
         return self.write(f"book_{table}", rows)
 
     def ledger_frames(self) -> dict[str, pl.DataFrame]:

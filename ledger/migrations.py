@@ -39,6 +39,7 @@ def sql(text: str) -> Apply:
 MIGRATIONS: list[Migration] = [
     (1, "initial tables", sql_file("0001_initial.sql")),
     (2, "runs.job: the job a run belongs to", sql("ALTER TABLE runs ADD COLUMN job VARCHAR DEFAULT 'nightly'")),
+    (3, "claims: Stadtkasse's own claims; open_items.origin, creditor, debtor address", sql_file("0003_claims.sql")),
 ]
 
 

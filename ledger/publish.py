@@ -22,7 +22,7 @@ from pathlib import Path
 
 import polars as pl
 
-from matching.schema import OPEN_ITEM_SCHEMA
+from claims.claim import OPEN_ITEM_SCHEMA
 from parsers.schema import conform
 
 #: The Klärungsliste as published (the contract with the review page).

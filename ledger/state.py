@@ -4,7 +4,8 @@ Nothing here writes. The current state is never stored as such (that would need 
 derived from the append-only tables:
 
 - current open items = rows of the newest open-items import, minus the allocations booked against that
-  import since (a reversal is a negative allocation, so it re-opens the amount), never below 0;
+  import since (a reversal is a negative allocation, so it re-opens the amount), never below 0, plus
+  the claims Stadtkasse created itself (table ``claims``) minus their allocations, while still open;
 - current Klärungsliste = the latest ``unresolved`` event per transaction whose state is not ``resolved``;
 - the day close of a day = its ``close`` row plus any ``correction`` rows.
 """
@@ -18,10 +19,19 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from claims.claim import OPEN_ITEM_SCHEMA
 from claims.vocab import ItemState
 from ledger.db import fetch
-from ledger.tables import ALLOCATIONS, DAY_CLOSES, OPEN_ITEMS, STATEMENTS, TRANSACTIONS, UNRESOLVED
-from matching.schema import ALLOCATION_SCHEMA, OPEN_ITEM_SCHEMA
+from ledger.tables import (
+    ALLOCATIONS,
+    DAY_CLOSES,
+    OPEN_ITEMS,
+    OWN_CLAIMS,
+    STATEMENTS,
+    TRANSACTIONS,
+    UNRESOLVED,
+)
+from matching.schema import ALLOCATION_SCHEMA
 from parsers.schema import conform
 
 #: Ledger allocations plus the payment and open-item details the finance system's booking file needs.
@@ -65,20 +75,34 @@ class LedgerState:
 
 
 def current_open_items(con: duckdb.DuckDBPyConnection, tenant: str) -> pl.DataFrame:
-    """Open items of the newest import with the amount still open (0 for settled ones)."""
-    df = fetch(con, """
+    """The claims open now: rows of the newest import with the amount still open (0 for settled ones),
+    plus Stadtkasse's own claims (table ``claims``, ``import_id`` = ``OWN_CLAIMS``) not yet settled."""
+    own = ", ".join(
+        f"$own AS {c}" if c == "import_id"
+        else "greatest(c.amount_cents - coalesce(p.paid, 0), 0) AS amount_cents" if c == "amount_cents"
+        else f'c."{c}"' for c in OPEN_ITEMS)
+    df = fetch(con, f"""
         WITH latest AS (
             SELECT import_id FROM open_item_imports WHERE tenant = $t
             ORDER BY imported_at DESC, import_id DESC LIMIT 1
         ), paid AS (
             SELECT receivable_id, sum(amount_cents) AS paid FROM allocations
             WHERE tenant = $t AND import_id = (SELECT import_id FROM latest) GROUP BY receivable_id
+        ), own_paid AS (
+            SELECT receivable_id, sum(amount_cents) AS paid FROM allocations
+            WHERE tenant = $t AND import_id = $own GROUP BY receivable_id
         )
-        SELECT o.* REPLACE (greatest(o.amount_cents - coalesce(p.paid, 0), 0) AS amount_cents)
-        FROM open_items o LEFT JOIN paid p USING (receivable_id)
-        WHERE o.tenant = $t AND o.import_id = (SELECT import_id FROM latest)
-        ORDER BY o.receivable_id
-    """, {"t": tenant})
+        SELECT * FROM (
+            SELECT o.* REPLACE (greatest(o.amount_cents - coalesce(p.paid, 0), 0) AS amount_cents,
+                                coalesce(o.creditor, o.tenant) AS creditor)
+            FROM open_items o LEFT JOIN paid p USING (receivable_id)
+            WHERE o.tenant = $t AND o.import_id = (SELECT import_id FROM latest)
+            UNION ALL BY NAME
+            SELECT {own} FROM claims c LEFT JOIN own_paid p USING (receivable_id)
+            WHERE c.tenant = $t AND c.amount_cents - coalesce(p.paid, 0) > 0
+        )
+        ORDER BY receivable_id
+    """, {"t": tenant, "own": OWN_CLAIMS})
     return conform(df, {**OPEN_ITEM_SCHEMA, "import_id": OPEN_ITEMS["import_id"]})
 
 
@@ -132,6 +156,9 @@ def night_allocations(con: duckdb.DuckDBPyConnection, tenant: str, booking_date:
             SELECT import_id, receivable_id, min(debtor_id) AS debtor_id, min(claim_type) AS claim_type
             FROM open_items WHERE tenant = $t AND import_id IN (SELECT import_id FROM night)
             GROUP BY import_id, receivable_id
+            UNION ALL
+            SELECT $own, receivable_id, min(debtor_id), min(claim_type) FROM claims WHERE tenant = $t
+            GROUP BY receivable_id
         ), tx AS (
             SELECT transaction_id, min(value_date) AS value_date, min(account_iban) AS account_iban,
                    min(currency) AS currency
@@ -142,7 +169,7 @@ def night_allocations(con: duckdb.DuckDBPyConnection, tenant: str, booking_date:
         FROM night
         LEFT JOIN tx ON tx.transaction_id = night.transaction_id
         LEFT JOIN items ON items.import_id = night.import_id AND items.receivable_id = night.receivable_id
-    """, {"t": tenant, "d": booking_date})
+    """, {"t": tenant, "d": booking_date, "own": OWN_CLAIMS})
     return conform(df, NIGHT_ALLOCATIONS)
 
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import polars as pl
 
-from matching.schema import ALLOCATION_SCHEMA, OPEN_ITEM_SCHEMA, UNRESOLVED_SCHEMA
+from claims.claim import CLAIM_BASE, CLAIM_EXTRA, CLAIM_SCHEMA, OPEN_ITEM_SCHEMA
+from matching.schema import ALLOCATION_SCHEMA, UNRESOLVED_SCHEMA
 from outputs.day_close import DAY_CLOSE_SCHEMA
 from parsers.result import FILE_SCHEMA
 from parsers.schema import ISSUE_SCHEMA, STATEMENT_SCHEMA, TRANSACTION_SCHEMA
@@ -72,7 +73,18 @@ OPEN_ITEM_IMPORTS: Schema = {
     "imported_at": pl.Datetime("us", "UTC"),
 }
 
-OPEN_ITEMS: Schema = _with(OPEN_ITEM_SCHEMA, {"import_id": pl.String()}, first=KEY)
+#: The export's rows (``origin`` = export); the claim columns of migration 3 come after ``import_id``.
+OPEN_ITEMS: Schema = _with(CLAIM_BASE, {"import_id": pl.String(), **CLAIM_EXTRA}, first=KEY)
+
+#: The claims Stadtkasse creates itself (``origin`` fee or amtshilfe; migration 3): appended once,
+#: open until allocations settle them. Their allocations carry ``import_id`` = :data:`OWN_CLAIMS`.
+CLAIMS: Schema = _with(CLAIM_SCHEMA, {
+    "created_at": pl.Datetime("us", "UTC"),
+    "parent_receivable_id": pl.String(),  # the claim a fee was charged on (null otherwise)
+}, first=KEY)
+
+#: ``import_id`` of Stadtkasse's own claims in the current open items and in their allocations.
+OWN_CLAIMS = "claims"
 
 #: Bookings of payments on receivables; a reversal is a row with a negative amount (rule ``reversal``).
 ALLOCATIONS: Schema = _with(ALLOCATION_SCHEMA, {
@@ -146,6 +158,7 @@ TABLES: dict[str, Schema] = {
     "day_closes": DAY_CLOSES,
     "issues": ISSUES,
     "audit_events": AUDIT_EVENTS,
+    "claims": CLAIMS,
 }
 
 #: Where each stage frame lives in the ledger (the test checks columns and types agree).
@@ -154,6 +167,7 @@ STAGE_TABLES: dict[str, Schema] = {
     "statements": STATEMENT_SCHEMA,
     "transactions": TRANSACTION_SCHEMA,
     "open_items": OPEN_ITEM_SCHEMA,
+    "claims": CLAIM_SCHEMA,
     "allocations": ALLOCATION_SCHEMA,
     "unresolved": UNRESOLVED_SCHEMA,
     "issues": ISSUE_SCHEMA,

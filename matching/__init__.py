@@ -14,6 +14,7 @@ from typing import Any
 
 import polars as pl
 
+from claims.claim import OPEN_ITEM_SCHEMA
 from claims.vocab import Rule, UnresolvedReason
 from matching.allocate import allocate
 from matching.classify import PAYMENT, RETURN, classify
@@ -22,7 +23,7 @@ from matching.designate import PAYMENT_COLUMNS, designate
 from matching.evidence import key_index
 from matching.returns import reverse_returns
 from matching.rows import fetch
-from matching.schema import ALLOCATION_SCHEMA, ITEM_COLUMNS, OPEN_ITEM_SCHEMA, UNRESOLVED_SCHEMA
+from matching.schema import ALLOCATION_SCHEMA, ITEM_COLUMNS, UNRESOLVED_SCHEMA
 from matching.suggest import candidates_json
 from matching.summary import summarise
 from parsers.schema import assert_schema, conform
@@ -76,7 +77,7 @@ def match(
     # only the columns matching reads, as they come: in tens of chunks from a Parquet file's row groups,
     # all alike (a frame whose columns are chunked differently is realigned, copied, by a filter); the
     # items a payment names are read in row order, which is cheap from any chunking
-    rec = conform(receivables, OPEN_ITEM_SCHEMA).select(
+    rec = conform(receivables, {c: OPEN_ITEM_SCHEMA[c] for c in ITEM_COLUMNS}).select(
         *(c for c in ITEM_COLUMNS if c not in ("amount_cents", "law")),
         pl.col("amount_cents").fill_null(0), pl.col("law").fill_null("public"))
     if rec["kz_norm"].null_count():  # only then: a string pass over millions of items costs seconds

@@ -1,30 +1,9 @@
-"""Frames at the matching boundary (DESIGN.md §3): open items in, allocations and unresolved out."""
+"""Frames at the matching boundary (DESIGN.md §3): open items in (``claims.claim.OPEN_ITEM_SCHEMA``),
+allocations and unresolved out."""
 
 from __future__ import annotations
 
 import polars as pl
-
-#: The finance system's open-items export after validation (one row per receivable).
-OPEN_ITEM_SCHEMA: dict[str, pl.DataType] = {
-    "tenant": pl.String(),
-    "receivable_id": pl.String(),
-    "kassenzeichen": pl.String(),         # as printed on the notice
-    "kz_norm": pl.String(),               # digits only (separators removed)
-    "debtor_id": pl.String(),
-    "debtor_name": pl.String(),
-    "debtor_iban": pl.String(),           # may hold several, separated by ',' or ';' in the export
-    "claim_type": pl.String(),
-    "amount_cents": pl.Int64(),           # open amount, > 0
-    "due_date": pl.Date(),
-    "external_ref": pl.String(),
-    "mandate_id": pl.String(),
-    "mandate_date": pl.Date(),
-    "dunning_block_until": pl.Date(),
-    "law": pl.String(),                   # public | private
-    "source_file": pl.String(),
-    "source_path": pl.String(),
-    "source_line": pl.Int32(),
-}
 
 #: The open-item columns matching reads (the others are carried by the ledger, not by a match).
 ITEM_COLUMNS = ("receivable_id", "kassenzeichen", "kz_norm", "debtor_id", "debtor_name", "debtor_iban", "claim_type",

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import polars as pl
 
+from claims.kassenzeichen_expr import check_ok, digit
 from matching.config import MatchConfig
-from matching.refexpr import check_ok, digit
 from matching.rows import among_sorted
 
 _MOD11_INVERSE = {w: pow(w, -1, 11) for w in range(2, 8)}

@@ -95,7 +95,8 @@ def _only(df: pl.DataFrame, tenant: str) -> pl.DataFrame:
 
 
 def plan_reports(*, tenant: str, booking_date: date, day_close: pl.DataFrame, klaerungsliste: pl.DataFrame,
-                 key_figures: dict[str, pl.DataFrame], run_id: str) -> list[PlannedFile]:
+                 key_figures: dict[str, pl.DataFrame], run_id: str,
+                 issues: pl.DataFrame | None = None) -> list[PlannedFile]:
     """Render every report file in memory (nothing written): the "plan" half of :func:`write_reports`."""
     dc = _only(day_close, tenant)
     kl = _only(klaerungsliste, tenant)
@@ -106,7 +107,7 @@ def plan_reports(*, tenant: str, booking_date: date, day_close: pl.DataFrame, kl
         raise AssertionError("write_reports: klaerungsliste does not have KLAERUNG_SCHEMA")
     check_totals(dc)
     model = build_model(tenant=tenant, booking_date=booking_date, run_id=run_id, day_close=dc,
-                        klaerungsliste=kl, key_figures=kf)
+                        klaerungsliste=kl, key_figures=kf, issues=None if issues is None else _only(issues, tenant))
     kl_h = kl.with_columns(pl.col("section").replace_strict(SECTION_TEXT, default=pl.col("section"))
                            .alias("section_txt"))
     sheets = [(SECTION_TEXT[s], kl_h.filter(pl.col("section") == s), KLAERUNG_COLS) for s in SECTION_TEXT]
@@ -125,16 +126,18 @@ def plan_reports(*, tenant: str, booking_date: date, day_close: pl.DataFrame, kl
 
 
 def write_reports(out_dir: Path, *, tenant: str, booking_date: date, day_close: pl.DataFrame,
-                  klaerungsliste: pl.DataFrame, key_figures: dict[str, pl.DataFrame], run_id: str) -> ReportPaths:
+                  klaerungsliste: pl.DataFrame, key_figures: dict[str, pl.DataFrame], run_id: str,
+                  issues: pl.DataFrame | None = None) -> ReportPaths:
     """Write all reports of ``tenant`` for ``booking_date`` into ``out_dir`` atomically, with a manifest.
 
     Frames are the outputs of :func:`outputs.day_close`, :func:`outputs.klaerungsliste` and
-    :func:`outputs.key_figures` (rows of other tenants are left out). Everything is rendered first; then
+    :func:`outputs.key_figures` (rows of other tenants are left out); ``issues`` (ISSUE_SCHEMA) are the
+    run's import findings, listed in the day close ("Befunde beim Import"). Everything is rendered first; then
     all files go to a staging folder and are renamed into place, ``manifest.json`` last. If anything
     fails, ``out_dir`` keeps what it had before.
     """
     files = plan_reports(tenant=tenant, booking_date=booking_date, day_close=day_close,
-                         klaerungsliste=klaerungsliste, key_figures=key_figures, run_id=run_id)
+                         klaerungsliste=klaerungsliste, key_figures=key_figures, run_id=run_id, issues=issues)
     meta = {"kind": "stadtkasse.reports", "version": 1, "tenant": tenant,
             "booking_date": booking_date.isoformat(), "run_id": run_id,
             "pdf_font": "DejaVu Sans" if find_font() else "core latin-1 (transliterated)"}

@@ -109,9 +109,36 @@ def _summary(kf: dict[str, pl.DataFrame]) -> list[dict[str, Any]]:
     return rows
 
 
+#: Findings per code shown with their first lines in the day close.
+FIRST_LINES = 3
+_SEVERITY_TEXT = {"error": "Fehler", "warning": "Warnung", "info": "Hinweis"}
+
+
+def import_findings(issues: pl.DataFrame | None) -> list[dict[str, Any]]:
+    """Tonight's findings while reading the inbox (ISSUE_SCHEMA rows), one row per code: severity, count
+    and the first few places (``file: line``), errors first.
+
+    >>> rows = import_findings(pl.DataFrame({"source_path": ["in/op.csv"] * 2, "locator": ["line 6", "line 9"],
+    ...     "severity": ["warning"] * 2, "code": ["open_items.invalid_iban"] * 2, "message": ["", ""], "raw": ["", ""]}))
+    >>> rows[0]["n"], rows[0]["severity_txt"], rows[0]["first_txt"]
+    (2, 'Warnung', 'op.csv: line 6; op.csv: line 9')
+    """
+    if issues is None or issues.height == 0:
+        return []
+    rank = {"error": 0, "warning": 1}
+    out = []
+    for (code,), rows in issues.group_by(["code"], maintain_order=True):
+        sev = min(rows["severity"].to_list(), key=lambda v: rank.get(v, 2))
+        first = [f"{path.rsplit('/', 1)[-1]}: {loc}" if loc else path.rsplit("/", 1)[-1]
+                 for path, loc in rows.select("source_path", "locator").head(FIRST_LINES).iter_rows()]
+        out.append({"code": code, "severity": sev, "severity_txt": _SEVERITY_TEXT.get(sev, sev), "n": rows.height,
+                    "first_txt": "; ".join(first) + (" …" if rows.height > FIRST_LINES else "")})
+    return sorted(out, key=lambda r: (rank.get(r["severity"], 2), r["code"]))
+
+
 def build_model(*, tenant: str, booking_date: date, run_id: str, day_close: pl.DataFrame,
                 klaerungsliste: pl.DataFrame, key_figures: dict[str, pl.DataFrame],
-                max_items: int = 200) -> dict[str, Any]:
+                max_items: int = 200, issues: pl.DataFrame | None = None) -> dict[str, Any]:
     """Everything the reports print, as strings (money ``1.234,56 €``, dates ``dd.mm.yyyy``)."""
     closes = day_close.filter(pl.col("kind") == "close")
     corrections = day_close.filter(pl.col("kind") == "correction")
@@ -120,6 +147,8 @@ def build_model(*, tenant: str, booking_date: date, run_id: str, day_close: pl.D
         eur_expr("cents").alias("cents_txt"),
     ).to_dicts()
     problems = closes.filter(pl.col("status") != "ok").height
+    findings = import_findings(issues)
+    n_findings = sum(f["n"] for f in findings)
     return {
         "tenant": tenant,
         "date_txt": de_date(booking_date),
@@ -130,7 +159,10 @@ def build_model(*, tenant: str, booking_date: date, run_id: str, day_close: pl.D
         "n_problems": problems,
         "verdict": ("Keine Konten und keine Kontoauszüge für diesen Tag." if closes.height == 0
                     else "Alle Konten abgestimmt." if problems == 0
-                    else f"{problems} von {closes.height} Konten nicht abgestimmt — bitte prüfen."),
+                    else f"{problems} von {closes.height} Konten nicht abgestimmt — bitte prüfen.")
+                   + (f" {n_findings} {'Befund' if n_findings == 1 else 'Befunde'} beim Import (siehe unten)."
+                      if n_findings else ""),
+        "findings": findings,
         "rows": _day_rows(closes),
         "totals": _totals(closes),
         "corrections": _day_rows(corrections),

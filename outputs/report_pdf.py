@@ -138,6 +138,14 @@ class _Writer:
         self.table(["Korrigierter Tag", "Konto", "Eingänge", "Ausgänge", "Buchbestand Ende", "Endsaldo Bank",
                     "Differenz", "Hinweis"], rows, [22, 44, 22, 22, 26, 26, 20, 95], {2, 3, 4, 5, 6})
 
+    def findings(self) -> None:
+        if not self.m["findings"]:
+            return
+        self.heading("Befunde beim Import")
+        self.line("Fehler: Zeile nicht übernommen; Warnung: Zeile übernommen, der genannte Wert nicht.", 8)
+        rows = [[f["severity_txt"], f["code"], str(f["n"]), f["first_txt"]] for f in self.m["findings"]]
+        self.table(["Art", "Befund", "Anzahl", "Erste Stellen"], rows, [20, 70, 18, 169], {2})
+
     def summaries(self) -> None:
         m = self.m
         self.pdf.ln(6)
@@ -188,6 +196,7 @@ class _Writer:
         self.heading("Abstimmung je Bankkonto (§ 31 KomHVO NRW)", room=60)
         self.day_table()
         self.corrections()
+        self.findings()
         self.signatures()
         self.summaries()
         return bytes(pdf.output())

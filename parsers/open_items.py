@@ -3,8 +3,9 @@
 CSV (``;`` or ``,``, UTF-8 with or without BOM, decimal comma or point, header row) or Parquet (text
 or typed columns: ``Date`` dates, integer/decimal/float amounts). Bad rows (more or fewer fields than
 the header, broken quoting, another tenant's row, duplicate receivable_id, one Kassenzeichen for two
-debtors, negative or unparsable amount, bad date, invalid IBAN) are rejected with file, line and
-reason; the good rows go on. The export as a whole is rejected only when its header is wrong or no
+debtors, negative or unparsable amount, bad date) are rejected with file, line and reason; the good
+rows go on, as claims of ``origin`` export whose ``creditor`` is the tenant. An invalid IBAN or a bad
+address value is dropped with a warning, the item kept (:mod:`parsers.open_items_claim`). The export as a whole is rejected only when its header is wrong or no
 row is left (``open_items.no_usable_rows``).
 
 Millions of rows are cheap because most work is done once per distinct value or only for the rows
@@ -17,13 +18,14 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import polars as pl
 
-from matching.schema import OPEN_ITEM_SCHEMA
+from claims.claim import OPEN_ITEM_SCHEMA
 from parsers.ids import sha256_file
 from parsers.issues import ERROR, WARNING, Issue
+from parsers.open_items_claim import ADDRESS, address_columns, checked_address, dropped_ibans, filtered
 from parsers.open_items_iban import iban_column
 from parsers.open_items_read import OPTIONAL, REQUIRED, RawExport, read_export
 from parsers.open_items_values import (
@@ -37,8 +39,15 @@ from parsers.open_items_values import (
 )
 from parsers.schema import empty
 
-if TYPE_CHECKING:
-    from matching.config import MatchConfig
+
+class Grammar(Protocol):
+    """What the loader needs of a tenant's reference grammar (``matching.MatchConfig`` has it)."""
+
+    @property
+    def digits(self) -> int: ...
+
+    @property
+    def check_digit(self) -> str: ...
 
 __all__ = ["OPTIONAL", "REQUIRED", "load_open_items"]
 
@@ -138,8 +147,6 @@ def _checks(df: pl.DataFrame, tenant: str) -> list[tuple[str, pl.Expr | None, pl
          pl.format("dunning_block_until: expected an ISO date, got {}", _got("dunning_block_until"))),
         ("open_items.bad_law", None if law_ok else ~pl.col("law_n").is_in(list(_LAWS)),
          pl.format("law: expected public or private, got {}", _got("law"))),
-        ("open_items.invalid_iban", pl.col("_bad_iban") if df["_bad_iban"].any() else None,
-         pl.format("debtor_iban: {} is not a valid IBAN", _got("debtor_iban"))),
         ("open_items.duplicate_id", pl.col("_n_id") > 1,
          pl.format("receivable_id {} occurs {} times; all its rows are rejected", _got("receivable_id"), pl.col("_n_id"))),
         ("open_items.kassenzeichen_two_debtors", pl.col("_n_debtors") > 1,
@@ -186,7 +193,7 @@ def _nothing_usable(issues: list[Issue], kept: int, p: str) -> None:
 
 
 def load_open_items(
-    path: Path, *, tenant: str = "default", config: MatchConfig | None = None
+    path: Path, *, tenant: str = "default", config: Grammar | None = None
 ) -> tuple[pl.DataFrame, list[Issue]]:
     """Read and validate an open-items export; return good rows (OPEN_ITEM_SCHEMA) and issues."""
     path = Path(path)
@@ -206,6 +213,11 @@ def load_open_items(
     n = export.frame.height
     raw = {c.name: c for c in export.frame.get_columns()}
     raw |= {c: pl.repeat(None, n, dtype=pl.String, eager=True).alias(c) for c in OPTIONAL if c not in raw}
+    # the address stays out of the row checks (a bad value never rejects a row): looked at for the kept
+    # rows only, found again by their row number when the export has an address at all
+    addresses = {c: raw.pop(c) for c in ADDRESS}
+    if any(col.null_count() < n for col in addresses.values()):
+        raw["_row"] = pl.int_range(n, dtype=pl.UInt32, eager=True).alias("_row")
     with ThreadPoolExecutor(max_workers=4) as pool:
         digest = pool.submit(sha256_file, p)  # hashing the file overlaps the checks
         cols = _columns(raw, tenant, (digits, scheme), pool)
@@ -218,8 +230,15 @@ def load_open_items(
             issues.append(Issue(p, "", WARNING, "open_items.kassenzeichen_unchecked",
                                 f"{wrong.len()} Kassenzeichen are not {digits} digits with a valid {scheme} check "
                                 f"digit (e.g. '{wrong[0]}'); they match only by external_ref or IBAN", raw=wrong[0]))
+        iban, found = dropped_ibans(good, p)
+        kept = {c: col.gather(good["_row"]) if "_row" in good.columns else col.head(good.height)
+                for c, col in addresses.items()}
+        address, found_address = checked_address(good["source_line"], address_columns(kept), p)
+        issues.extend(sorted([*found, *found_address], key=lambda i: int(i.locator.removeprefix("line "))))
         n = good.height
-        final = {
+        final = {**address, "debtor_iban": iban,
+                 "origin": pl.repeat("export", n, dtype=pl.String, eager=True),
+                 "creditor": pl.repeat(tenant, n, dtype=pl.String, eager=True),
             "source_file": pl.repeat(digest.result(), n, dtype=pl.String, eager=True),
             "source_path": pl.repeat(p, n, dtype=pl.String, eager=True), "due_date": good["due_date_d"],
             "mandate_date": good["mandate_date_d"], "dunning_block_until": good["block_d"],
@@ -228,4 +247,5 @@ def load_open_items(
         }
     # conform(), column by column: the columns of the contract, in order, each cast strictly
     out = [(final[name] if name in final else good[name]).cast(t, strict=True).alias(name) for name, t in OPEN_ITEM_SCHEMA.items()]
-    return pl.DataFrame(out), issues
+    frame, broken = filtered(pl.DataFrame(out), p)
+    return frame, [*issues, *broken]

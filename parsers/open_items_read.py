@@ -27,8 +27,9 @@ from parsers.issues import ERROR, Issue
 from parsers.open_items_rows import BadRow, csv_rows
 
 REQUIRED = ("receivable_id", "kassenzeichen", "debtor_id", "debtor_name", "claim_type", "amount", "due_date")
-OPTIONAL = ("tenant", "debtor_iban", "external_ref", "mandate_id", "mandate_date", "dunning_block_until", "law")
-DATES = ("due_date", "mandate_date", "dunning_block_until")
+OPTIONAL = ("tenant", "debtor_iban", "external_ref", "mandate_id", "mandate_date", "dunning_block_until", "law",
+            "debtor_street", "debtor_postcode", "debtor_city", "debtor_country", "debtor_birth_date")
+DATES = ("due_date", "mandate_date", "dunning_block_until", "debtor_birth_date")
 _WANTED = {*REQUIRED, *OPTIONAL, "amount_cents"}
 
 

@@ -14,7 +14,7 @@ from datetime import date as _date
 
 import polars as pl
 
-from matching.refexpr import check_ok
+from claims.kassenzeichen_expr import check_ok
 from parsers.validity import digits
 
 _AMOUNT = r"^-?\d+(\.\d{1,2})?$"
@@ -171,5 +171,5 @@ def per_group(key: pl.Series, value: pl.Series | None) -> pl.Series:
 
 
 def check_digit_ok(kz_norm: pl.Series, digits: int, scheme: str) -> pl.Series:
-    """:func:`matching.refexpr.check_ok` over a column of digit strings (``kz_norm``)."""
+    """:func:`claims.kassenzeichen_expr.check_ok` over a column of digit strings (``kz_norm``)."""
     return kz_norm.to_frame("k").lazy().select(check_ok(pl.col("k"), digits, scheme)).collect().to_series()

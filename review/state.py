@@ -17,10 +17,10 @@ from typing import Any
 
 import polars as pl
 
+from claims.claim import OPEN_ITEM_SCHEMA
 from claims.vocab import DecisionState
 from ledger.journal import Decision, journal_dir, journal_signature, load_journal
 from ledger.publish import PUBLISHED_KLAERUNG_SCHEMA
-from matching.schema import OPEN_ITEM_SCHEMA
 
 #: Columns of klaerungsliste.parquet: the contract with the nightly run (docs/REVIEW.md), defined
 #: once where the run writes it.

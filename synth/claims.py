@@ -3,7 +3,7 @@
 Every periodic claim object (a property's Grundsteuer, a dog, a Kita place …) has one Kassenzeichen;
 its open instalments share it, and so do the Nebenforderungen (Mahngebühr, Säumniszuschlag, Kosten,
 Zinsen) of an overdue instalment. Kassenzeichen are 12 digits with a mod-11 check digit made by
-:func:`matching.checkdigit.complete`; the first digit tells the claim type.
+:func:`claims.kassenzeichen.complete`; the first digit tells the claim type.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import dataclasses
 import datetime as dt
 import random
 
-from matching.checkdigit import complete
+from claims.kassenzeichen import complete
 from synth.debtors import Debtor
 
 #: claim type → (first Kassenzeichen digit, tariffs in cents or None, law)

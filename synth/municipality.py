@@ -99,7 +99,7 @@ def generate(out_dir: Path, *, seed: int = 1, n_items: int = 3000, days: int = 5
     if (out_dir / "statements").exists():
         shutil.rmtree(out_dir / "statements")
     open_items = out_dir / "open_items.csv"
-    open_items.write_bytes(open_items_csv(items, tenant))
+    open_items.write_bytes(open_items_csv(items, tenant, seed=seed, as_of=start))
 
     files: list[Path] = []
     truth_rows: list[dict[str, object]] = []

@@ -1,6 +1,6 @@
 """Vectorised numbers for synthetic data: Kassenzeichen with mod-11 check digit, German IBANs.
 
-Polars versions of :mod:`matching.checkdigit` (``mod11``) and of the IBAN check-digit rule
+Polars versions of :mod:`claims.kassenzeichen` (``mod11``) and of the IBAN check-digit rule
 (ISO 13616, mod 97), for making millions of valid numbers fast; tests compare them with the scalar ones.
 """
 

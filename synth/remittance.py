@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from matching.checkdigit import is_valid
+from claims.kassenzeichen import is_valid
 
 PREFIXES = ("Kassenzeichen ", "Kassenzeichen: ", "KZ ", "KZ.", "kz ", "Kassenz. ", "Az. ", "", "",
             "Kassenzeichen-Nr. ", "Kassenzeichen ", "Kz: ")

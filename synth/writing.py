@@ -7,20 +7,23 @@ import datetime as dt
 import polars as pl
 
 from synth.accounts import TREASURY_ACCOUNTS
+from synth.addresses import address
 from synth.claims import Item
 
+ADDRESS_COLUMNS = ("debtor_street", "debtor_postcode", "debtor_city", "debtor_country", "debtor_birth_date")
 OPEN_ITEM_COLUMNS = ("tenant", "receivable_id", "kassenzeichen", "debtor_id", "debtor_name", "debtor_iban",
                      "claim_type", "amount", "due_date", "external_ref", "mandate_id", "mandate_date",
-                     "dunning_block_until", "law")
+                     "dunning_block_until", "law", *ADDRESS_COLUMNS)
 
 
 def _euro(cents: int) -> str:
     return f"{cents // 100},{cents % 100:02d}"
 
 
-def open_items_csv(items: list[Item], tenant: str) -> bytes:
-    """The finance system's open-items export: ``;``-separated, UTF-8 with BOM, decimal comma, ISO dates."""
-    rows = [{
+def open_items_csv(items: list[Item], tenant: str, *, seed: int = 1, as_of: dt.date = dt.date(2026, 11, 16)) -> bytes:
+    """The finance system's open-items export: ``;``-separated, UTF-8 with BOM, decimal comma, ISO dates;
+    with the debtor's address (:mod:`synth.addresses`, deterministic from ``seed``)."""
+    rows = [address(it.debtor, seed, as_of) | {
         "tenant": tenant, "receivable_id": it.receivable_id, "kassenzeichen": it.printed,
         "debtor_id": it.debtor.debtor_id, "debtor_name": it.debtor.name,
         "debtor_iban": ",".join(it.debtor.known_ibans), "claim_type": it.claim_type,

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from matching.checkdigit import complete
+from claims.kassenzeichen import complete
 
 ACCOUNT = "DE02120300000000202051"
 OTHER_ACCOUNT = "DE12500105170648489890"

@@ -14,9 +14,10 @@ from typing import Any
 
 import polars as pl
 
-from matching.checkdigit import complete, is_valid
+from claims.claim import OPEN_ITEM_SCHEMA
+from claims.kassenzeichen import complete, is_valid
 from matching.config import MAIN, MatchConfig
-from matching.schema import ALLOCATION_SCHEMA, OPEN_ITEM_SCHEMA
+from matching.schema import ALLOCATION_SCHEMA
 from parsers.schema import TRANSACTION_SCHEMA, conform
 
 RULES = ("reference.exact", "reference.window", "reference.typo", "iban_amount")

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import polars as pl
 
+from claims.claim import OPEN_ITEM_SCHEMA
 from jobs.nightly.inbox import Move, apply_moves, list_inbox, plan_move, scan_inbox
 from ledger.publish import (
     KEEP_VERSIONS,
@@ -17,7 +18,6 @@ from ledger.publish import (
     read_published,
 )
 from ledger.tables import UNRESOLVED
-from matching.schema import OPEN_ITEM_SCHEMA
 from parsers.schema import TRANSACTION_SCHEMA, conform
 
 DAY = date(2026, 11, 16)

@@ -61,7 +61,7 @@ def _case(seed: int) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame | None]:
         for _ in range(rng.randint(1, 2)):
             while True:
                 body = f"{rng.randrange(10**10, 10**11)}"
-                k = kz(body) if body and __import__("matching.checkdigit").checkdigit.mod11(body) is not None else None
+                k = kz(body) if body and __import__("claims.kassenzeichen").kassenzeichen.mod11(body) is not None else None
                 if k:
                     break
             kzs.append((k, d))

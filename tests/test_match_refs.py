@@ -15,9 +15,10 @@ import polars as pl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from matching.checkdigit import complete, is_valid
+from claims.kassenzeichen import complete, is_valid
+from claims.kassenzeichen_expr import check_ok
 from matching.config import MatchConfig
-from matching.refexpr import MAX_WORDS, check_ok, reference_candidates, text_tokens
+from matching.refexpr import MAX_WORDS, reference_candidates, text_tokens
 from matching.typos import typo_repairs
 
 SETTINGS = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])

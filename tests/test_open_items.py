@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from oracle_matcher import kz
 
+from claims.claim import OPEN_ITEM_SCHEMA
 from matching.config import MatchConfig
-from matching.schema import OPEN_ITEM_SCHEMA
 from parsers.open_items import load_open_items
 from parsers.schema import assert_schema
 
@@ -59,14 +59,18 @@ def test_bad_rows_are_rejected_with_line_and_reason(tmp_path: Path) -> None:
                  + f"r8;{K3};d3;C;;GRUNDSTEUER;3,00;2026-01-15;\n",       # line 10: good
                  encoding="utf-8")
     df, issues = load_open_items(p)
-    assert df["receivable_id"].to_list() == ["r8"]
+    assert df["receivable_id"].to_list() == ["r5", "r8"]          # r5 kept without its invalid IBAN
+    assert df["debtor_iban"].to_list() == [None, None]
     assert _codes(issues) == sorted([
         ("line 3", "open_items.negative_amount"), ("line 4", "open_items.bad_amount"), ("line 5", "open_items.bad_date"),
         ("line 6", "open_items.invalid_iban"), ("line 2", "open_items.duplicate_id"), ("line 7", "open_items.duplicate_id"),
         ("line 3", "open_items.kassenzeichen_two_debtors"), ("line 8", "open_items.kassenzeichen_two_debtors"),
         ("line 9", "open_items.bad_law"),
     ])
-    assert all(i.source_path == str(p) and i.severity == "error" for i in issues)
+    assert all(i.source_path == str(p) and i.severity == ("warning" if i.code == "open_items.invalid_iban" else "error")
+               for i in issues)
+    iban = next(i for i in issues if i.code == "open_items.invalid_iban")
+    assert "'DE00123'" in iban.message and "item kept" in iban.message
     neg = next(i for i in issues if i.code == "open_items.negative_amount")
     assert "expected >= 0" in neg.message and "-5,00" in neg.message
 
@@ -136,7 +140,7 @@ def test_fast_amounts_equal_the_careful_rule_on_any_text(texts: list[str | None]
        st.sampled_from([6, 8, 11, 12, 18, 20]), st.sampled_from(["mod11", "mod10", "none"]))
 @settings(max_examples=150, deadline=None)
 def test_check_digit_tables_equal_check_ok(kz: list[str | None], digits: int, scheme: str) -> None:
-    from matching.refexpr import check_ok
+    from claims.kassenzeichen_expr import check_ok
     from parsers.open_items_values import check_digit_ok, digits_only
 
     norm = digits_only(pl.Series("kz", kz, dtype=pl.String))
@@ -355,3 +359,43 @@ def test_rows_of_the_header_width_equal_pythons_csv(tmp_path_factory, rows: list
     assert export.frame.select("source_line").to_series().to_list() == [n for n, _ in good]
     assert export.frame.select(header).rows() == [tuple(v or None for v in r) for _, r in good]
     assert [i.locator for i in issues] == [f"line {n}" for n, r in zip(starts, rows, strict=True) if len(r) != 3]
+
+
+ADDRESS_HEADER = HEADER.rstrip("\n") + ";debtor_street;debtor_postcode;debtor_city;debtor_country;debtor_birth_date\n"
+
+
+def test_export_rows_are_the_tenants_claims_and_carry_the_debtors_address(tmp_path: Path) -> None:
+    p = tmp_path / "op.csv"
+    p.write_text(ADDRESS_HEADER
+                 + f"r1;{K1};d1;Anna;;GRUNDSTEUER;10,00;2026-01-15;;Lindenstraße 4; 12345 ;Musterstadt;de;1980-02-29\n"
+                 + f"r2;{K2};d2;Bernd;;GRUNDSTEUER;10,00;2026-01-15;;Hauptstr. 1;1234;Musterstadt;;\n"    # line 3: DE postcode
+                 + f"r3;{K3};d3;Carla;;GRUNDSTEUER;10,00;2026-01-15;;Dorfweg 2;1010;Wien;AT;2999-01-01\n"  # line 4: future
+                 + f"r4;{kz('10000000007')};d4;Dora;;GRUNDSTEUER;1,00;2026-01-15;;;;;XY;31.02.1980\n",     # line 5
+                 encoding="utf-8")
+    df, issues = load_open_items(p, tenant="musterstadt")
+    assert_schema(df, OPEN_ITEM_SCHEMA, "open items")
+    assert df["receivable_id"].to_list() == ["r1", "r2", "r3", "r4"]                # every item kept
+    assert df["origin"].unique().to_list() == ["export"] and df["creditor"].unique().to_list() == ["musterstadt"]
+    assert df["debtor_street"][0] == "Lindenstraße 4" and df["debtor_city"][2] == "Wien"
+    assert df["debtor_postcode"].to_list() == ["12345", None, "1010", None]          # 1010 is fine for AT
+    assert df["debtor_country"].to_list() == ["DE", None, "AT", None]
+    assert df["debtor_birth_date"].to_list() == [date(1980, 2, 29), None, None, None]
+    assert _codes(issues) == [("line 3", "open_items.bad_postcode"), ("line 4", "open_items.bad_birth_date"),
+                              ("line 5", "open_items.bad_birth_date"), ("line 5", "open_items.bad_country")]
+    assert all(i.severity == "warning" and "item kept" in i.message for i in issues)
+    assert "'1234'" in next(i.message for i in issues if i.code == "open_items.bad_postcode")
+
+
+def test_the_row_filter_leaves_out_what_the_hand_checks_missed(tmp_path: Path) -> None:
+    from parsers.open_items_claim import filtered
+
+    p = tmp_path / "op.csv"
+    p.write_text(HEADER + f"r1;{K1};d1;A;;GRUNDSTEUER;10,00;2026-01-15;\nr2;{K2};d2;B;;GRUNDSTEUER;1,00;2026-01-15;\n",
+                 encoding="utf-8")
+    df, _ = load_open_items(p)
+    broken = df.with_columns(pl.when(pl.col("receivable_id") == "r2").then(pl.lit("fee")).otherwise("origin")
+                             .alias("origin"))
+    kept, issues = filtered(broken, str(p))
+    assert kept["receivable_id"].to_list() == ["r1"] and kept.columns == df.columns
+    assert [(i.locator, i.code) for i in issues] == [("line 3", "open_items.invalid_row")]
+    assert "export_is_the_tenants" in issues[0].message

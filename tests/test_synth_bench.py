@@ -10,7 +10,7 @@ import mt940
 import pytest
 from lxml import etree
 
-from matching.checkdigit import is_valid
+from claims.kassenzeichen import is_valid
 from synth import write_camt053_file, write_mt940_file
 from synth.bench import ENTRIES_PER_STATEMENT
 

@@ -12,8 +12,8 @@ import polars as pl
 import pytest
 from lxml import etree
 
+from claims.kassenzeichen import is_valid
 from flows.cli import main
-from matching.checkdigit import is_valid
 from synth import TRUTH_SCHEMA, GeneratedSet, generate
 
 ALL_CASES = {"full", "partial", "over", "double", "multi", "third_party", "no_ref", "wrong_ref", "typo_digit",

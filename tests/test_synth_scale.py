@@ -9,7 +9,7 @@ import polars as pl
 from lxml import etree
 from schwifty import IBAN
 
-from matching.checkdigit import is_valid, mod11
+from claims.kassenzeichen import is_valid, mod11
 from synth import generate_scale, rand
 from synth.numbers import german_iban, kassenzeichen_from_bodies, mod11_check
 

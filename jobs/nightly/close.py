@@ -128,7 +128,7 @@ def write_reports(cfg: TenantConfig, booking_date: date, run_id: str, folder: Ru
     figures = {n: folder.read(f"kf_{n}") for n in folder.read_json("key_figures").get("names", [])}
     paths = write(out_dir, tenant=cfg.tenant, booking_date=booking_date,
                   day_close=folder.read("report_day_close"), klaerungsliste=folder.read("report_klaerungsliste"),
-                  key_figures=figures, run_id=run_id)
+                  key_figures=figures, run_id=run_id, issues=folder.read("book_issues"))
     out = _as_paths(paths)
     hkr = write_hkr(out_dir / HKR_DIR, tenant=cfg.tenant, posting_date=booking_date,
                     bookings=folder.read("report_hkr_bookings"))

@@ -14,14 +14,15 @@ from typing import Any
 
 import polars as pl
 
+from claims.claim import OPEN_ITEM_SCHEMA
 from claims.vocab import DecisionState, ItemState
 from jobs.nightly.decisions import apply_decisions
 from jobs.nightly.ingest import match_config
 from jobs.nightly.unresolved import apply_events, unresolved_events
 from jobs.rundir import RunDir
 from ledger.config import TenantConfig
-from ledger.tables import ALLOCATIONS, AUDIT_EVENTS, UNRESOLVED
-from matching.schema import ALLOCATION_SCHEMA, OPEN_ITEM_SCHEMA, UNRESOLVED_SCHEMA
+from ledger.tables import ALLOCATIONS, AUDIT_EVENTS, OWN_CLAIMS, UNRESOLVED
+from matching.schema import ALLOCATION_SCHEMA, UNRESOLVED_SCHEMA
 from parsers.issues import issues_frame
 from parsers.schema import TRANSACTION_SCHEMA, assert_schema, conform
 
@@ -46,11 +47,14 @@ def receivables_now(base: pl.DataFrame, booked: pl.DataFrame) -> pl.DataFrame:
 
 
 def _base_open_items(state_open: pl.DataFrame, imports: pl.DataFrame, items: pl.DataFrame) -> pl.DataFrame:
-    """The open items to match against: tonight's newest export if one came, else the ledger's state."""
+    """The open items to match against: tonight's newest export if one came (with Stadtkasse's own
+    claims from the ledger's state, which no export replaces), else the ledger's state."""
     if imports.height == 0:
         return state_open
     newest = imports.sort("imported_at")["import_id"][-1]
-    return conform(items.filter(pl.col("import_id") == newest), {**OPEN_ITEM_SCHEMA, "import_id": pl.String()})
+    schema = {**OPEN_ITEM_SCHEMA, "import_id": pl.String()}
+    return pl.concat([conform(items.filter(pl.col("import_id") == newest), schema),
+                      conform(state_open.filter(pl.col("import_id") == OWN_CLAIMS), schema)], how="vertical")
 
 
 def match(cfg: TenantConfig, booking_date: date, run_id: str, folder: RunDir) -> dict[str, int]:

@@ -1,4 +1,9 @@
-"""Check digits of a Kassenzeichen (DESIGN.md §3, tenant config ``[reference] check_digit``).
+"""The Kassenzeichen: its grammar and check digits (DESIGN.md §3, tenant config ``[reference]``).
+
+Grammar: as printed, a Kassenzeichen may carry separators (``1.2345.6789.012``, ``1234-5678-9012``); its
+normal form (``kz_norm``) is the digits alone. A *well-formed* one has exactly ``digits`` digits (12 by
+default) and a valid check digit as its last digit. One that is not still identifies a claim, but only
+by external reference or IBAN (never by a reference match).
 
 ``mod11``: weights 2,3,4,5,6,7 repeating from the rightmost body digit; check = (11 − sum mod 11) mod 11;
 a body giving 10 is never issued. ``mod10``: Luhn. ``none``: no check digit.
@@ -7,6 +12,25 @@ a body giving 10 is never issued. ``mod10``: Luhn. ``none``: no check digit.
 from __future__ import annotations
 
 SCHEMES = ("mod11", "mod10", "none")
+DEFAULT_DIGITS = 12
+
+
+def normalise(text: str) -> str:
+    """The digits of ``text`` (the normal form ``kz_norm``).
+
+    >>> normalise("1.2345.6789.012")
+    '123456789012'
+    """
+    return "".join(ch for ch in text if ch.isascii() and ch.isdigit())
+
+
+def well_formed(number: str, digits: int = DEFAULT_DIGITS, scheme: str = "mod11") -> bool:
+    """Whether ``number`` (normal form) has ``digits`` digits and a valid ``scheme`` check digit.
+
+    >>> well_formed(complete("12345678901", "mod11") or ""), well_formed("123456789010")
+    (True, False)
+    """
+    return len(number) == digits and is_valid(number, scheme)
 
 
 def mod11(body: str) -> int | None:
