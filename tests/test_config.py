@@ -13,9 +13,9 @@ import pytest
 
 from claims.config import SECTIONS, ReferenceSection, TenantFile, load_tenant_config, tenant_config
 from claims.errors import ConfigError, KasseError
+from claims.kassenzeichen import SCHEMES
 from flows.cli import main
 from jobs.nightly.ingest import match_config
-from matching.checkdigit import SCHEMES
 from matching.config import MatchConfig, load_match_config
 from review.config import ReviewConfig, load_review_config
 
