@@ -31,6 +31,7 @@ from parsers.camt_rows import canonical_rows, cap_raw
 from parsers.camt_stream import Chunk, Outcome, stream
 from parsers.ids import with_transaction_ids
 from parsers.issues import ERROR, Issue
+from parsers.limits import long_xml_stretch
 from parsers.result import ParseResult
 from parsers.schema import STATEMENT_SCHEMA, TRANSACTION_SCHEMA, conform
 
@@ -42,19 +43,37 @@ FAST_PATH = True
 WORKERS = 2
 #: batches of entries the fast path lets wait for the workers (or be worked on)
 QUEUED_BATCHES = 3
+#: The longest text a camt field holds is 500 characters (``AddtlNtryInf``, ``AddtlTxInf``: Max500Text;
+#: ``Ustrd`` is Max140Text), at most 3,000 bytes with every character an entity or UTF-8 sequence. A
+#: stretch from one tag to the next longer than this is no statement: a 30 MB text node cost 0.8 GB.
+MAX_TEXT_BYTES = 10_000
 _CHUNK_SCHEMA = {"stmt": pl.Int32(), "first_entry": pl.Int32(), "count": pl.Int32(), "text": pl.String()}
+
+
+def _text_too_long(path: Path) -> Issue | None:
+    """An error for a text node (or tag, comment) far longer than any camt field, else None."""
+    found = long_xml_stretch(path, MAX_TEXT_BYTES)
+    if found is None:
+        return None
+    line, length, tag = found
+    return Issue(str(path), f"line {line}", ERROR, "camt.text_too_long",
+                 f"{tag} at line {line} runs {length:,} bytes to the next tag; the longest camt field "
+                 f"(AddtlNtryInf, Max500Text) has 500 characters: over {MAX_TEXT_BYTES:,} bytes it is not a bank "
+                 "statement (file rejected)")
 
 
 def parse_camt(path: Path, *, sha256: str, tenant: str = "default") -> ParseResult:
     """Parse one camt file; bad input becomes issues, never an exception."""
     try:
+        too_long = _text_too_long(Path(path))
+        if too_long is not None:
+            return ParseResult(issues=[too_long])
         fast = _parse_fast(Path(path), sha256, tenant) if FAST_PATH else None
         if fast is not None:
             return fast
-        result = _parse(Path(path), sha256, tenant, huge_tree=False)
-        if any(i.code == "camt.malformed_xml" and "huge" in i.message.lower() for i in result.issues):
-            result = _parse(Path(path), sha256, tenant, huge_tree=True)  # a legitimately huge text node
-        return result
+        # libxml2's default limits stay on (no huge-tree retry): after the check above, only a hostile
+        # file (nesting deeper than 256, ...) trips them
+        return _parse(Path(path), sha256, tenant, huge_tree=False)
     except (OSError, ValueError, LookupError) as exc:  # unreadable file, unknown encoding name, …
         return ParseResult(issues=[Issue(str(path), "", ERROR, "camt.unreadable", f"{type(exc).__name__}: {exc}")])
     except pl.exceptions.PolarsError as exc:  # a shape of input no test has met: reject, never crash the batch

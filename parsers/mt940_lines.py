@@ -15,6 +15,8 @@ import io
 
 import polars as pl
 
+from parsers.limits import first_long_stretch
+
 #: Tags of MT940 and MT942 (plus the common non-SWIFT ``:NS:``) that we accept at the start of a line.
 KNOWN_TAGS = [
     "20", "21", "25", "28", "28C", "60F", "60M", "61", "86", "62F", "62M", "64", "65",
@@ -32,12 +34,46 @@ _END = r"\n(?:-[ \t]*(?:\n|$)|-\}|\{[0-9]:|\}|\x1a)"
 _SEPARATORS = "\x1e\x1d\x1c\x1f\x02\x04\x05\x06"
 
 
-def _pieces(text: str) -> pl.DataFrame:
-    """The text cut before each line starting with ``:``; column ``chunk`` and its first ``line_no``."""
+#: SWIFT allows 65 characters a line; files seen in practice run to a few hundred (an unwrapped
+#: ``:86:``, a FinTS line). A longer line is not part of a bank statement (a 300 MB line once cost 7 GB).
+MAX_LINE_CHARS = 10_000
+#: A field is a tag line plus its continuation lines. The longest legal one, a DK ``:86:``, holds about
+#: 1,000 characters (``?00``-``?63``); statement-level texts run to a few KB.
+MAX_FIELD_CHARS = 100_000
+
+
+def normalise(text: str) -> str:
+    """Every line end as LF (CRLF, bare CR, and FinTS's ``@@``)."""
     if "\r" in text:
-        text = text.replace("\r", "")
+        text = text.replace("\r\r\n", "\n").replace("\r\n", "\n").replace("\r", "\n")
     if "@@:" in text:  # FinTS (HIKAZ, pending.sta) separates lines with "@@"
         text = text.replace("@@", "\n")
+    return text
+
+
+def overlong(text: str) -> tuple[str, int, int] | None:
+    """The first line longer than :data:`MAX_LINE_CHARS` or field (the text from a line starting with
+    ``:`` to the next) longer than :data:`MAX_FIELD_CHARS`, as (what, line number, characters).
+
+    ``text`` is :func:`normalise`'d. Such a file is no bank statement, and parsing it would cost memory
+    many times its size (one row of the frames holding the whole stretch, copied by every step).
+
+    >>> overlong(":20:A\\n:86:" + "x" * 20_000 + "\\n-")
+    ('line', 2, 20004)
+    >>> overlong(":20:A\\n:86:x\\n:61:1\\n") is None
+    True
+    """
+    for what, sep, limit in (("line", "\n", MAX_LINE_CHARS), ("field", "\n:", MAX_FIELD_CHARS)):
+        found = first_long_stretch(text, sep, limit)
+        if found is not None:
+            start, length = found
+            return what, text.count("\n", 0, start) + 1, length
+    return None
+
+
+def _pieces(text: str) -> pl.DataFrame:
+    """The text cut before each line starting with ``:``; column ``chunk`` and its first ``line_no``."""
+    text = normalise(text)
     free = []
     for c in _SEPARATORS:  # each test scans the whole text: stop at the two we need
         if c not in text:
