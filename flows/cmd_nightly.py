@@ -15,7 +15,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from ledger.booking import BookingConflict
+from ledger.booking import BookingConflict, LedgerWriteError
 from ledger.config import ConfigError, load_tenant_config
 from ledger.db import LedgerBusy, hold
 
@@ -100,6 +100,9 @@ def run(args: argparse.Namespace) -> int:
     except (LedgerBusy, BookingConflict) as exc:
         print(f"kasse nightly: {exc}; nothing was booked, run the night again later", file=sys.stderr)
         return 3
+    except LedgerWriteError as exc:
+        print(f"kasse nightly: {exc}; free space (or mend the disk), then run the night again", file=sys.stderr)
+        return 4
     if args.json:
         print(json.dumps(reports, indent=1, default=str))
     else:

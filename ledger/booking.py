@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 import duckdb
 import polars as pl
 
-from ledger.db import insert, scalar
+from ledger.db import fetch, insert, scalar
 from ledger.tables import TABLES
 
 
@@ -24,6 +24,10 @@ class InjectedFailure(RuntimeError):
 
 class BookingConflict(RuntimeError):
     """Another run booked some of this run's files since it read the ledger: run again."""
+
+
+class LedgerWriteError(RuntimeError):
+    """The ledger file could not be written (a full disk, an I/O error): nothing of the run was booked."""
 
 
 def maybe_fail(step: str, fail_at: str | None) -> None:
@@ -55,6 +59,9 @@ def book(con: duckdb.DuckDBPyConnection, frames: Mapping[str, pl.DataFrame], *, 
         files = frames.get("files")
         if files is not None and files.height:
             _check_files_new(con, files)
+        transactions = frames.get("transactions")
+        if transactions is not None and transactions.height:
+            _check_transactions_new(con, transactions)
         for table in TABLES:
             frame = frames.get(table)
             if frame is not None:
@@ -65,10 +72,37 @@ def book(con: duckdb.DuckDBPyConnection, frames: Mapping[str, pl.DataFrame], *, 
             maybe_fail(f"book.{table}", fail_at)
         maybe_fail("book.commit", fail_at)
         con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
+    except BaseException as exc:
+        try:
+            con.execute("ROLLBACK")
+        except duckdb.Error:
+            pass  # a failed COMMIT has ended the transaction already; the first error is what counts
+        if isinstance(exc, duckdb.IOException | duckdb.OutOfMemoryException):
+            raise LedgerWriteError(f"the ledger could not be written ({' '.join(str(exc).split())[:300]}); "
+                                   "nothing of this run was booked") from exc
         raise
     return written
+
+
+def _check_transactions_new(con: duckdb.DuckDBPyConnection, transactions: pl.DataFrame) -> None:
+    """The ledger refuses a transaction id twice: within the run, or one it already holds.
+
+    The ingest step never stages such a row (overlapping statements are dropped there); this is the
+    last guard, so that no bug upstream can book a bank entry twice.
+    """
+    ids = transactions.select("tenant", "transaction_id")
+    twice = ids.filter(ids.is_duplicated())
+    if twice.height:
+        raise BookingConflict(f"{twice['transaction_id'].n_unique()} transaction id(s) stand more than once in this "
+                              f"run, e.g. {twice['transaction_id'][0]}: nothing is booked")
+    con.register("_new_tx", ids.to_arrow())
+    try:
+        clash = fetch(con, "SELECT n.transaction_id FROM transactions t JOIN _new_tx n USING (tenant, transaction_id)")
+    finally:
+        con.unregister("_new_tx")
+    if clash.height:
+        raise BookingConflict(f"{clash.height} transaction id(s) of this run are already in the ledger, e.g. "
+                              f"{clash['transaction_id'].min()}: nothing is booked")
 
 
 def _check_files_new(con: duckdb.DuckDBPyConnection, files: pl.DataFrame) -> None:

@@ -102,7 +102,8 @@ def ingest(cfg: TenantConfig, booking_date: date, run_id: str, folder: RunDir) -
     banks, exports = list_inbox(cfg.inbox)
     result = parse_paths(banks, tenant=cfg.tenant, known_files=frozenset(known),
                          known_statement_keys=frozenset(state.statements["statement_key"].drop_nulls().to_list()),
-                         previous_statements=state.statements.drop("run_id") if state.statements.height else None)
+                         previous_statements=state.statements.drop("run_id") if state.statements.height else None,
+                         known_entries=state.day_transactions if state.day_transactions.height else None)
     known |= set(result.files.filter(pl.col("status") == "ok")["source_file"].drop_nulls().to_list())
     ex_files, imports, items, ex_issues = _exports(exports, known, tenant=cfg.tenant, run_id=run_id,
                                                    booking_date=booking_date, config=match_config(cfg))

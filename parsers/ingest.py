@@ -18,10 +18,11 @@ import polars as pl
 
 from parsers.archive import ArchiveError, unpack
 from parsers.checks import balance_expr, check_statements
-from parsers.dedupe import drop_duplicate_statements, fingerprint_unbalanced
+from parsers.dedupe import drop_copies_in_file, fingerprint_unbalanced, number_copies
 from parsers.detect import DEFAULT_MAX_BYTES, Detected, detect
 from parsers.ids import sha256_file, with_transaction_ids
-from parsers.issues import ERROR, INFO, WARNING, Issue
+from parsers.issues import ERROR, INFO, WARNING, Issue, label
+from parsers.overlap import drop_overlaps
 from parsers.result import FILE_SCHEMA, ParseResult
 from parsers.schema import STATEMENT_SCHEMA, TRANSACTION_SCHEMA, conform, empty
 from parsers.validity import add_validity
@@ -120,6 +121,11 @@ def _read_file(batch: _Batch, path: Path, display: str, *, tenant: str, max_byte
                      fmt=det.format)
         return
     issues = [replace(i, source_path=display) for i in result.issues]
+    incomplete = _incomplete(st)
+    if incomplete is not None:
+        batch.issues += issues
+        batch.reject(display, sha, det.size, "statement.incomplete", incomplete[1], incomplete[0], det.format)
+        return
     if st.is_empty():
         errors = [i for i in issues if i.severity == ERROR]
         batch.issues += [i for i in issues if i.severity != ERROR] + errors[1:]
@@ -133,6 +139,23 @@ def _read_file(batch: _Batch, path: Path, display: str, *, tenant: str, max_byte
     batch.transactions.append(tx)
     batch.statements.append(st)
     batch.rows.append(_row(display, sha, det.format, "ok", None, det.size))
+
+
+def _incomplete(statements: pl.DataFrame) -> tuple[str, str] | None:
+    """Locator and reason for the first statement (MT940, camt.053) without a closing balance, else None.
+
+    A statement without its closing balance is not complete: a file cut off in transfer looks exactly
+    like that, and booking its entries now would book them again when the whole file comes. Only the
+    formats that carry no balances by design (MT942, camt.052/054) are read without them.
+    """
+    missing = statements.filter((pl.col("kind") == "statement") & pl.col("closing_cents").is_null())
+    if missing.is_empty():
+        return None
+    row = missing.row(0, named=True)
+    name = label(row["statement_no"] or row["statement_id"])
+    return (f"statement {name}",
+            f"statement {name} has no closing balance: the file is incomplete (cut off?) and nothing of it is "
+            f"booked; the bank's complete file is booked when it comes")
 
 
 def _read_zip(batch: _Batch, path: Path, display: str, det: Detected, sha: str, *, tenant: str, max_bytes: int,
@@ -176,17 +199,28 @@ def _files_frame(batch: _Batch, statements: pl.DataFrame, transactions: pl.DataF
 
 
 def _all_statements_dropped(files: pl.DataFrame, dropped: list[Issue]) -> pl.DataFrame:
-    """A file whose every statement was a duplicate is itself a duplicate delivery."""
+    """A file whose every statement was dropped: a duplicate delivery, or rejected when any was a conflict.
+
+    A rejected file goes to quarantine, so a person sees the conflicting statement; a file of which some
+    statements were kept stays ``ok`` (its conflicts are error issues of the run).
+    """
     if not dropped:
         return files
-    paths = sorted({i.source_path for i in dropped})
-    return files.with_columns(
-        status=pl.when((pl.col("status") == "ok") & (pl.col("n_statements") == 0) & pl.col("source_path").is_in(paths))
-        .then(pl.lit("duplicate")).otherwise(pl.col("status")),
-        reason=pl.when((pl.col("status") == "ok") & (pl.col("n_statements") == 0) & pl.col("source_path").is_in(paths))
-        .then(pl.col("source_path") + ": duplicate: every statement was already read (overlapping delivery)")
+    conflict: dict[str, str] = {}
+    for i in dropped:
+        if i.severity == ERROR:
+            conflict.setdefault(i.source_path, i.one_line())
+    reasons = pl.DataFrame({"source_path": sorted({i.source_path for i in dropped})}).with_columns(
+        _r=pl.col("source_path").replace_strict(conflict, default=None, return_dtype=pl.String()))
+    gone = (pl.col("status") == "ok") & (pl.col("n_statements") == 0) & pl.col("_in")
+    return files.join(reasons.with_columns(_in=pl.lit(True)), on="source_path", how="left",
+                      maintain_order="left").with_columns(pl.col("_in").fill_null(False)).with_columns(
+        status=pl.when(gone).then(pl.when(pl.col("_r").is_not_null()).then(pl.lit("rejected"))
+                                  .otherwise(pl.lit("duplicate"))).otherwise(pl.col("status")),
+        reason=pl.when(gone).then(pl.coalesce(
+            "_r", pl.col("source_path") + ": duplicate: every statement was already read (overlapping delivery)"))
         .otherwise(pl.col("reason")),
-    )
+    ).drop("_r", "_in")
 
 
 def _strict(result: ParseResult) -> ParseResult:
@@ -221,28 +255,36 @@ def parse_paths(
     known_files: frozenset[str] = frozenset(),
     known_statement_keys: frozenset[str] = frozenset(),
     previous_statements: pl.DataFrame | None = None,
+    known_entries: pl.DataFrame | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> ParseResult:
     """Read files and folders into one :class:`ParseResult`, one ``files`` row per input file.
+
+    ``previous_statements`` (the ledger's statements), ``known_statement_keys`` and ``known_entries``
+    (the ledger's transactions of the days a delivery may touch) say what was read before: a statement
+    overlapping one of them is dropped, never read twice (:mod:`parsers.overlap`).
 
     >>> parse_paths(["/nonexistent.sta"]).files.select("status", "reason").row(0)
     ('rejected', '/nonexistent.sta: error file.not_found: no such file')
     """
     return _parse(list(expand_paths(paths)), tenant=tenant, strict=strict, progress=progress, known_files=known_files,
                   known_statement_keys=known_statement_keys, previous_statements=previous_statements,
-                  max_bytes=max_bytes)
+                  known_entries=known_entries, max_bytes=max_bytes)
 
 
 def _parse(files: list[Path], *, tenant: str, strict: bool, progress: bool, known_files: frozenset[str],
            known_statement_keys: frozenset[str], previous_statements: pl.DataFrame | None,
-           max_bytes: int) -> ParseResult:
+           max_bytes: int, known_entries: pl.DataFrame | None = None) -> ParseResult:
     batch = _Batch()
     for path in _progress(files, progress):
         _read_file(batch, path, str(path), tenant=tenant, max_bytes=max_bytes, known_files=known_files)
     tx = pl.concat(batch.transactions, how="vertical") if batch.transactions else empty(TRANSACTION_SCHEMA)
     st = pl.concat(batch.statements, how="vertical") if batch.statements else empty(STATEMENT_SCHEMA)
-    st, tx = fingerprint_unbalanced(st, tx)
-    st, tx, dropped = drop_duplicate_statements(st, tx, known_statement_keys)
+    st, tx = fingerprint_unbalanced(*number_copies(st, tx))
+    st, tx, repeated = drop_copies_in_file(st, tx)
+    st, tx, overlaps = drop_overlaps(st, tx, known=previous_statements, known_keys=known_statement_keys,
+                                     known_entries=known_entries)
+    dropped = repeated + overlaps
     if tx.height and tx["transaction_id"].null_count():
         tx = conform(with_transaction_ids(tx), TRANSACTION_SCHEMA)
     tx = add_validity(tx)

@@ -48,6 +48,16 @@ def issues_frame(issues: list[Issue]) -> pl.DataFrame:
     )
 
 
+def label(text: object, limit: int = 60) -> str:
+    """A value from a file made fit for a one-line message: white space folded, cut at ``limit``.
+
+    >>> label("STARTUMS\\n:25/")
+    'STARTUMS :25/'
+    """
+    folded = " ".join(str(text if text is not None else "?").split()) or "?"
+    return folded if len(folded) <= limit else folded[: limit - 1] + "…"
+
+
 def money(cents: int) -> str:
     """Cents as a German-neutral decimal string for messages: ``-123456`` -> ``'-1234.56'``."""
     sign = "-" if cents < 0 else ""

@@ -136,7 +136,9 @@ def test_checks_run_across_files_and_against_the_ledger(tmp_path: Path) -> None:
     result = parse_paths([a, c])
     assert sorted(i.code for i in result.issues) == ["statement.continuity", "statement.gap"]
     assert parse_paths([c], previous_statements=result.statements.filter(pl.col("source_path") == str(a))).issues
-    assert parse_paths([c], previous_statements=result.statements.filter(pl.col("source_path") == str(c))).issues == []
+    # the ledger holding c itself: c is no predecessor of itself, only a re-delivery
+    again = parse_paths([c], previous_statements=result.statements.filter(pl.col("source_path") == str(c)))
+    assert [i.code for i in again.issues] == ["statement.duplicate"]
 
 
 def test_balance_mismatch_is_an_error_and_strict_rejects(tmp_path: Path) -> None:
