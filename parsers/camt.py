@@ -29,9 +29,10 @@ from parsers.camt_fields import detail_fields, entry_fields, split_entries
 from parsers.camt_header import StatementHead
 from parsers.camt_rows import canonical_rows, cap_raw
 from parsers.camt_stream import Chunk, Outcome, stream
+from parsers.detect import HEAD_BYTES
 from parsers.ids import with_transaction_ids
 from parsers.issues import ERROR, Issue
-from parsers.limits import long_xml_stretch
+from parsers.limits import scan_xml
 from parsers.result import ParseResult
 from parsers.schema import STATEMENT_SCHEMA, TRANSACTION_SCHEMA, conform
 
@@ -47,27 +48,45 @@ QUEUED_BATCHES = 3
 #: ``Ustrd`` is Max140Text), at most 3,000 bytes with every character an entity or UTF-8 sequence. A
 #: stretch from one tag to the next longer than this is no statement: a 30 MB text node cost 0.8 GB.
 MAX_TEXT_BYTES = 10_000
+#: Statements and transaction details (rows) one file may hold: memory grows with them more than with
+#: the bytes. A year of daily statements for 400 accounts, and a million details (a 100 MB file holds
+#: at most about 300,000 real ones), are far inside; a file of four million empty <Stmt/> took 6.7 GB.
+MAX_STATEMENTS = 100_000
+MAX_DETAILS = 1_000_000
+_STATEMENT_TAGS = ((b"BkToCstmrStmt", b"Stmt>"), (b"BkToCstmrAcctRpt", b"Rpt>"), (b"BkToCstmrDbtCdtNtfctn", b"Ntfctn>"))
 _CHUNK_SCHEMA = {"stmt": pl.Int32(), "first_entry": pl.Int32(), "count": pl.Int32(), "text": pl.String()}
 
 
-def _text_too_long(path: Path) -> Issue | None:
-    """An error for a text node (or tag, comment) far longer than any camt field, else None."""
-    found = long_xml_stretch(path, MAX_TEXT_BYTES)
-    if found is None:
-        return None
-    line, length, tag = found
-    return Issue(str(path), f"line {line}", ERROR, "camt.text_too_long",
-                 f"{tag} at line {line} runs {length:,} bytes to the next tag; the longest camt field "
-                 f"(AddtlNtryInf, Max500Text) has 500 characters: over {MAX_TEXT_BYTES:,} bytes it is not a bank "
-                 "statement (file rejected)")
+def _not_a_statement(path: Path) -> Issue | None:
+    """An error for a text node far longer than any camt field, or for more statements or details than
+    one file may hold (file rejected), else None. One pass over the bytes, before any XML parser."""
+    with open(path, "rb") as fh:
+        head = fh.read(HEAD_BYTES)
+    # the statement element of this message kind (one needle fewer to count: each costs a pass)
+    stmt = next((tag for message, tag in _STATEMENT_TAGS if message in head), _STATEMENT_TAGS[0][1])
+    scan = scan_xml(path, MAX_TEXT_BYTES, (stmt, b"TxDtls"))
+    if scan.long is not None:
+        line, length, tag = scan.long
+        return Issue(str(path), f"line {line}", ERROR, "camt.text_too_long",
+                     f"{tag} at line {line} runs {length:,} bytes to the next tag; the longest camt field "
+                     f"(AddtlNtryInf, Max500Text) has 500 characters: over {MAX_TEXT_BYTES:,} bytes it is not a "
+                     "bank statement (file rejected)")
+    for what, needle, limit in (("statements", stmt, MAX_STATEMENTS), ("details", b"TxDtls", MAX_DETAILS)):
+        n = scan.counts[needle] // 2  # an element has a start and an end tag
+        if n > limit:
+            return Issue(str(path), "", ERROR, f"camt.too_many_{what}",
+                         f"the file has about {n:,} {what} (<{needle.decode().rstrip('>')}> elements), more than the "
+                         f"{limit:,} one file may hold (memory grows with them): file rejected; split it, or it is "
+                         "not a bank statement")
+    return None
 
 
 def parse_camt(path: Path, *, sha256: str, tenant: str = "default") -> ParseResult:
     """Parse one camt file; bad input becomes issues, never an exception."""
     try:
-        too_long = _text_too_long(Path(path))
-        if too_long is not None:
-            return ParseResult(issues=[too_long])
+        rejected = _not_a_statement(Path(path))
+        if rejected is not None:
+            return ParseResult(issues=[rejected])
         fast = _parse_fast(Path(path), sha256, tenant) if FAST_PATH else None
         if fast is not None:
             return fast

@@ -11,6 +11,8 @@ from parsers.schema import ISSUE_SCHEMA
 ERROR = "error"
 WARNING = "warning"
 INFO = "info"
+#: findings listed one by one per check and file; the rest are counted in one more issue
+MAX_PER_CHECK = 1000
 
 
 @dataclass(frozen=True, slots=True)

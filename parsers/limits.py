@@ -10,15 +10,17 @@ C speed (``str.find``/``bytes.find``) whatever the file looks like.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
-from typing import AnyStr
+from typing import AnyStr, BinaryIO
 
 #: bytes read at once when a file is scanned without being loaded whole
 SCAN_BLOCK = 8 << 20
 
 
-def first_long_stretch(text: AnyStr, sep: AnyStr, limit: int) -> tuple[int, int] | None:
-    """Start and length of the first stretch of ``text`` between two ``sep`` (or an end) longer than ``limit``.
+def first_long_stretch(text: AnyStr, sep: AnyStr, limit: int, start: int = 0) -> tuple[int, int] | None:
+    """Start and length of the first stretch of ``text[start:]`` between two ``sep`` (or an end) longer
+    than ``limit``.
 
     A stretch longer than ``limit`` holds a whole aligned block of ``limit // 2`` characters without
     ``sep``, so one ``find`` per block finds every candidate, and only candidates are measured.
@@ -29,51 +31,72 @@ def first_long_stretch(text: AnyStr, sep: AnyStr, limit: int) -> tuple[int, int]
     True
     """
     block = max(limit // 2, 1)
-    n, pos = len(text), 0
+    n, pos = len(text), start
     while pos < n:
         if text.find(sep, pos, pos + block) >= 0:
             pos += block
             continue
-        before = text.rfind(sep, 0, pos + len(sep) - 1)
-        start = 0 if before < 0 else before + len(sep)
+        before = text.rfind(sep, start, pos + len(sep) - 1)
+        begin = start if before < 0 else before + len(sep)
         after = text.find(sep, pos)
         end = n if after < 0 else after
-        if end - start > limit:
-            return start, end - start
+        if end - begin > limit:
+            return begin, end - begin
         pos = max(pos + block, end // block * block)
     return None
 
 
-def long_xml_stretch(path: Path, limit: int, *, block: int = SCAN_BLOCK) -> tuple[int, int, str] | None:
-    """The first stretch of an XML file from one ``<`` to the next longer than ``limit`` bytes.
+@dataclass(frozen=True, slots=True)
+class XmlScan:
+    """What :func:`scan_xml` found: the first long stretch (line, bytes, tag) or None, and the counts."""
 
-    That is a tag plus the text after it, so a long text node (or attribute, comment) shows as one.
-    Returns (line, bytes, the tag it starts with) or None; reads the file in blocks, so memory stays
-    at one block whatever the file holds.
+    long: tuple[int, int, str] | None
+    counts: dict[bytes, int]
+
+
+def scan_xml(path: Path, limit: int, count: tuple[bytes, ...] = (), *, block: int = SCAN_BLOCK) -> XmlScan:
+    """Read an XML file in blocks: the first stretch from one ``<`` to the next longer than ``limit``
+    bytes, and how often each byte string of ``count`` occurs (one cut by a block end is missed).
+
+    A stretch is a tag plus the text after it, so a long text node (or attribute, comment) shows as
+    one. Memory stays at one block whatever the file holds; the scan stops at a long stretch.
     """
-    carry = b""  # the open stretch: from the last '<' seen (at most ``limit`` bytes)
-    lines = 0  # line ends before ``carry``
+    counts = dict.fromkeys(count, 0)
+    opened = 0  # offset just after the last '<' seen (the start of the stretch still open)
+    offset = 0  # offset of ``data`` in the file
     with open(path, "rb") as fh:
-        while True:
-            data = fh.read(block)
-            buf = carry + data
-            found = first_long_stretch(buf, b"<", limit)
+        while data := fh.read(block):
+            for needle in count:
+                counts[needle] += data.count(needle)
+            first = data.find(b"<")
+            span = offset + (len(data) if first < 0 else first) - opened  # the stretch open before this block
+            found = (opened, span) if span > limit else None
+            if found is None and first >= 0:
+                inside = first_long_stretch(data, b"<", limit, first + 1)
+                found = None if inside is None else (offset + inside[0], inside[1])
+                opened = offset + data.rfind(b"<") + 1
             if found is not None:
-                start, length = found
-                line, tag = lines + buf.count(b"\n", 0, start) + 1, _tag(buf[start : start + 80])
-                if start + length == len(buf):  # it goes on in the next blocks: measure it to its end
-                    while more := fh.read(block):
-                        end = more.find(b"<")
-                        length += len(more) if end < 0 else end
-                        if end >= 0:
-                            break
-                return line, length, tag
-            if not data:
-                return None
-            cut = buf.rfind(b"<")
-            cut = 0 if cut < 0 else cut
-            lines += buf.count(b"\n", 0, cut)
-            carry = buf[cut:]
+                return XmlScan(_where(fh, *found), counts)
+            offset += len(data)
+    return XmlScan(None, counts)
+
+
+def _where(fh: BinaryIO, start: int, length: int) -> tuple[int, int, str]:
+    """(line, whole length, tag) of the stretch at byte ``start`` of which ``length`` bytes were seen."""
+    fh.seek(start)
+    tag = _tag(fh.read(80))
+    fh.seek(start + length)
+    while more := fh.read(SCAN_BLOCK):  # the stretch may go on after what was seen: measure it to its end
+        end = more.find(b"<")
+        length += len(more) if end < 0 else end
+        if end >= 0:
+            break
+    fh.seek(0)
+    line, done = 1, 0
+    while done < start and (data := fh.read(min(SCAN_BLOCK, start - done))):
+        line += data.count(b"\n")
+        done += len(data)
+    return line, length, tag
 
 
 def _tag(head: bytes) -> str:

@@ -14,10 +14,10 @@ from pathlib import Path
 import polars as pl
 
 from parsers.ids import statement_key, with_transaction_ids
-from parsers.issues import ERROR, INFO, WARNING, Issue
+from parsers.issues import ERROR, INFO, MAX_PER_CHECK, WARNING, Issue
 from parsers.mt940_details import parse_details
 from parsers.mt940_entries import amount_cents, parse_line61
-from parsers.mt940_lines import MAX_FIELD_CHARS, MAX_LINE_CHARS, normalise, overlong, split_fields
+from parsers.mt940_lines import MAX_FIELD_CHARS, MAX_LINE_CHARS, crowded, normalise, overlong, split_fields
 from parsers.mt940_statements import statement_heads
 from parsers.result import ParseResult
 from parsers.schema import STATEMENT_SCHEMA, TRANSACTION_SCHEMA, conform
@@ -29,11 +29,17 @@ _OWNER_RESET = ["20", "21", "25", "28", "28C", "60F", "60M", "62F", "62M", "64",
 
 def _issues(df: pl.DataFrame, path: str, severity: str, code: str, message: pl.Expr, raw: pl.Expr,
             locator: pl.Expr) -> list[Issue]:
-    """Issues for the rows of ``df`` (only rows with a problem are passed: few)."""
+    """Issues for the rows of ``df`` (only rows with a problem are passed), at most :data:`MAX_PER_CHECK`
+    listed and the rest counted in one more issue (as camt does): a hostile file of a million equal
+    findings must not become a million Python objects."""
     if df.height == 0:
         return []
-    rows = df.select(locator.alias("l"), message.alias("m"), raw.fill_null("").alias("r")).rows()
-    return [Issue(path, loc, severity, code, msg, r) for loc, msg, r in rows]
+    rows = df.head(MAX_PER_CHECK).select(locator.alias("l"), message.alias("m"), raw.fill_null("").alias("r")).rows()
+    out = [Issue(path, loc, severity, code, msg, r) for loc, msg, r in rows]
+    if df.height > MAX_PER_CHECK:
+        out.append(Issue(path, "", severity, code,
+                         f"{df.height - MAX_PER_CHECK:,} more like the ones above (not listed one by one)"))
+    return out
 
 
 def _at(tag: str, line: str = "line_no") -> pl.Expr:
@@ -122,7 +128,7 @@ def _keys(heads: pl.DataFrame) -> pl.DataFrame:
 
 
 def _head_issues(heads: pl.DataFrame, path: str) -> list[Issue]:
-    st = pl.format("statement {}", pl.col("statement_no").fill_null(pl.col("ref")))
+    st = pl.format("statement {}", pl.col("statement_no").fill_null(pl.col("ref")).str.slice(0, 60))
     stmt = heads.filter(~pl.col("is_mt942"))
     out = _issues(stmt.filter(pl.col("closing_raw").is_null()), path, WARNING, "mt940.missing_closing",
                   pl.format("{}: no closing balance :62F:/:62M: (expected one per statement)", st),
@@ -160,7 +166,15 @@ def _entry_issues(e: pl.DataFrame, path: str) -> list[Issue]:
 
 
 def _too_long(text: str, path: str) -> Issue | None:
-    """An error for a line or field far longer than any bank statement has (file rejected), else None."""
+    """An error for a line or field far longer than any bank statement has, or for more fields or
+    statements than one file may hold (file rejected), else None."""
+    many = crowded(text)
+    if many is not None:
+        what, n, limit = many
+        lines = "lines starting with :20:" if what == "statements" else "lines starting with a tag"
+        return Issue(path, "", ERROR, f"mt940.too_many_{what}",
+                     f"the file has {n:,} {what} ({lines}), more than the {limit:,} one file may hold (memory "
+                     "grows with them): file rejected; split it, or it is not a bank statement")
     found = overlong(text)
     if found is None:
         return None
