@@ -1,5 +1,10 @@
 """camt.052 / camt.053 / camt.054 (every version .001.01-.001.13) -> canonical frames plus issues.
 
+Before any XML parser sees the file, one scan of its bytes (``parsers.limits.scan_xml``) rejects a
+shape no statement has: a text node (or tag, comment) over :data:`MAX_TEXT_BYTES`, more than
+:data:`MAX_STATEMENTS` statements or :data:`MAX_DETAILS` transaction details; memory grows with those,
+not with the bytes alone.
+
 First try: ``camt_fast`` cuts the entries straight out of the file's bytes (the common, plainly
 written file; same output, ~1.6x less CPU). Otherwise, the element path: one pass with
 ``lxml.etree.iterparse`` (``camt_stream``) hands over the statement heads and the entries

@@ -17,7 +17,16 @@ from parsers.ids import statement_key, with_transaction_ids
 from parsers.issues import ERROR, INFO, MAX_PER_CHECK, WARNING, Issue
 from parsers.mt940_details import parse_details
 from parsers.mt940_entries import amount_cents, parse_line61
-from parsers.mt940_lines import MAX_FIELD_CHARS, MAX_LINE_CHARS, crowded, normalise, overlong, split_fields
+from parsers.mt940_lines import (
+    MAX_FIELD_CHARS,
+    MAX_LINE_CHARS,
+    MAX_STATEMENTS,
+    MAX_TAG_LINES,
+    normalise,
+    overlong,
+    split_fields,
+    tag_lines,
+)
 from parsers.mt940_statements import statement_heads
 from parsers.result import ParseResult
 from parsers.schema import STATEMENT_SCHEMA, TRANSACTION_SCHEMA, conform
@@ -166,15 +175,11 @@ def _entry_issues(e: pl.DataFrame, path: str) -> list[Issue]:
 
 
 def _too_long(text: str, path: str) -> Issue | None:
-    """An error for a line or field far longer than any bank statement has, or for more fields or
-    statements than one file may hold (file rejected), else None."""
-    many = crowded(text)
-    if many is not None:
-        what, n, limit = many
-        lines = "lines starting with :20:" if what == "statements" else "lines starting with a tag"
-        return Issue(path, "", ERROR, f"mt940.too_many_{what}",
-                     f"the file has {n:,} {what} ({lines}), more than the {limit:,} one file may hold (memory "
-                     "grows with them): file rejected; split it, or it is not a bank statement")
+    """An error for a line or field far longer than any bank statement has, or for more fields than
+    one file may hold (file rejected), else None. Checked on the text, before anything is built."""
+    n = tag_lines(text)
+    if n > MAX_TAG_LINES:
+        return _too_many(path, "fields", n, MAX_TAG_LINES, "lines starting with a tag")
     found = overlong(text)
     if found is None:
         return None
@@ -186,6 +191,21 @@ def _too_long(text: str, path: str) -> Issue | None:
     return Issue(path, f"line {line}", ERROR, "mt940.field_too_long",
                  f"the field from line {line} runs {length:,} characters to the next tag; the longest MT940 field "
                  f"(:86:) has about 1,000: over {MAX_FIELD_CHARS:,} it is not a bank statement (file rejected)")
+
+
+def _too_many(path: str, what: str, n: int, limit: int, lines: str) -> Issue:
+    return Issue(path, "", ERROR, f"mt940.too_many_{what}",
+                 f"the file has {n:,} {what} ({lines}), more than the {limit:,} one file may hold (memory grows "
+                 "with them): file rejected; split it, or it is not a bank statement")
+
+
+def _crowded(fields: pl.DataFrame, path: str) -> Issue | None:
+    """Too many statements, or a field glued from tag-like lines too long: checked on the fields (their
+    number is bounded already), before the statement heads and entries are built."""
+    statements = fields.select(pl.col("stmt").max()).item() + 1
+    if statements > MAX_STATEMENTS:
+        return _too_many(path, "statements", statements, MAX_STATEMENTS, "lines starting with :20:")
+    return _glued_too_long(fields, path)
 
 
 def _glued_too_long(fields: pl.DataFrame, path: str) -> Issue | None:
@@ -237,9 +257,9 @@ def parse_mt940(path: Path, *, sha256: str, tenant: str = "default", encoding: s
     if fields.filter(pl.col("stmt") >= 0).height == 0:
         issues.append(Issue(spath, "", ERROR, "mt940.no_statement", "no MT940/MT942 statement (no :20: tag) found"))
         return ParseResult(issues=issues)
-    glued = _glued_too_long(fields, spath)
-    if glued is not None:
-        return ParseResult(issues=[*issues, glued])
+    crowded = _crowded(fields, spath)
+    if crowded is not None:
+        return ParseResult(issues=[*issues, crowded])
     meta = {"tenant": tenant, "source_file": sha256, "source_path": spath}
     heads = _keys(statement_heads(fields))
     issues += _head_issues(heads, spath)

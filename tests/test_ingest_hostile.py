@@ -22,7 +22,7 @@ import pytest
 
 import parsers.archive
 import parsers.camt
-import parsers.mt940_lines
+import parsers.mt940
 from parsers.archive import ArchiveError, unpack
 from parsers.ingest import parse_file, parse_paths
 from parsers.limits import first_long_stretch, scan_xml
@@ -96,8 +96,8 @@ def test_a_field_of_endless_continuation_lines_is_rejected(tmp_path: Path) -> No
 
 
 def test_too_many_statements_or_fields(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(parsers.mt940_lines, "MAX_STATEMENTS", 3)
-    monkeypatch.setattr(parsers.mt940_lines, "MAX_TAG_LINES", 40)
+    monkeypatch.setattr(parsers.mt940, "MAX_STATEMENTS", 3)
+    monkeypatch.setattr(parsers.mt940, "MAX_TAG_LINES", 40)
     path = tmp_path / "many.sta"
     path.write_text(statement() * 4, encoding="latin-1")
     assert parse_mt940(path, sha256="x").issues[-1].code == "mt940.too_many_statements"
