@@ -24,8 +24,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from ledger import night
-from ledger.config import load_tenant_config
+import jobs.nightly as night
+from claims.config import load_tenant_config
 from ledger.db import hold
 
 DAY = date(2026, 1, 2)   # synth.bench.FIRST_DAY: the booking day of the scale statements

@@ -56,29 +56,34 @@ def data_file(kind: str, entries: int) -> Path:
     return path
 
 
+def measure(kind: str, entries: int, repeat: int) -> str:
+    """One table row for ``kind``."""
+    path = data_file(kind, entries)
+    first = parse_paths([path])
+    st, tx = first.statements, first.transactions
+
+    def guard(known: bool) -> None:
+        s, t = fingerprint_unbalanced(*number_copies(st, tx))
+        s, t, _ = drop_copies_in_file(s, t)
+        drop_overlaps(s, t, known=st if known else None, known_entries=tx if known else None)
+
+    new = median(lambda: parse_paths([path]), repeat)
+    known = median(lambda: parse_paths([path], previous_statements=st, known_entries=tx), repeat)
+    g_new = median(lambda: guard(False), repeat)
+    g_known = median(lambda: guard(True), repeat)
+    return (f"| {kind} | {tx.height:,} | {st.height:,} | {new:.2f} s | {known:.2f} s | {g_new:.3f} s "
+            f"({g_new / new:.0%}) | {g_known:.3f} s ({g_known / known:.0%}) |")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--entries", type=int, default=200_000)
     ap.add_argument("--repeat", type=int, default=5)
     args = ap.parse_args()
-    print(f"| shape | entries | statements | parse_paths, new | parse_paths, all known | guard, new | guard, all known |")
+    print("| shape | entries | statements | parse_paths, new | parse_paths, all known | guard, new | guard, all known |")
     print("|---|---:|---:|---:|---:|---:|---:|")
     for kind in ("mt940", "camt.053"):
-        path = data_file(kind, args.entries)
-        first = parse_paths([path])
-        st, tx = first.statements, first.transactions
-
-        def guard(known: bool) -> None:
-            s, t = fingerprint_unbalanced(*number_copies(st, tx))
-            s, t, _ = drop_copies_in_file(s, t)
-            drop_overlaps(s, t, known=st if known else None, known_entries=tx if known else None)
-
-        new = median(lambda: parse_paths([path]), args.repeat)
-        known = median(lambda: parse_paths([path], previous_statements=st, known_entries=tx), args.repeat)
-        g_new = median(lambda: guard(False), args.repeat)
-        g_known = median(lambda: guard(True), args.repeat)
-        print(f"| {kind} | {tx.height:,} | {st.height:,} | {new:.2f} s | {known:.2f} s | {g_new:.3f} s "
-              f"({g_new / new:.0%}) | {g_known:.3f} s ({g_known / known:.0%}) |")
+        print(measure(kind, args.entries, args.repeat))
 
 
 if __name__ == "__main__":

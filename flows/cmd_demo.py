@@ -17,7 +17,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from ledger.config import ConfigError, load_tenant_config
+from claims.config import load_tenant_config
+from claims.errors import ConfigError
 
 MARKER = ".kasse-demo"
 _DATE = re.compile(r"(20\d\d)-?(0[1-9]|1[0-2])-?(0[1-9]|[12]\d|3[01])")
@@ -88,6 +89,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"kasse demo: {exc}", file=sys.stderr)
         return 2
     cfg = load_tenant_config(config)
+    cfg.inbox.mkdir(parents=True, exist_ok=True)     # a night refuses a tenant without its inbox folder
     days = deliveries(samples)
     exports = sorted(p for p in samples.iterdir() if p.is_file() and p.name.startswith("open_items"))
     started = time.perf_counter()

@@ -18,8 +18,9 @@ from typing import Any
 
 import polars as pl
 
+from claims.errors import ConfigError
 from matching import match
-from matching.config import ConfigError, load_match_config
+from matching.config import load_match_config
 from outputs.atomic import write_file_atomically
 from parsers import parse_paths
 from parsers.issues import ERROR, Issue, issues_frame
@@ -39,7 +40,9 @@ def register(subparsers: Any) -> None:
     p.add_argument("--statements", required=True, nargs="+", type=Path, metavar="PATH", help="bank files or folders")
     p.add_argument("--out", required=True, type=Path, metavar="DIR", help="output folder (created if missing)")
     p.add_argument("--config", type=Path, metavar="FILE", help="tenant TOML ([reference], [matching], [allocation])")
-    p.add_argument("--tenant", default="default", help="tenant (Mandant) of the rows")
+    p.add_argument("--tenant", default=None,
+                   help="tenant (Mandant) of the run; export rows naming another tenant are refused "
+                        "(default: the one tenant the export names, else 'default')")
     p.add_argument("--json", action="store_true", help="print summary.json instead of a text summary")
     p.set_defaults(run=run)
 
@@ -88,13 +91,37 @@ def run_match(receivables: Path, statements: list[Path], out: Path, *, config: P
     return summary
 
 
+def export_tenants(path: Path) -> list[str]:
+    """The distinct tenants an export's ``tenant`` column names ([] without one, or when it cannot be read
+    here: the loader then reports what is wrong with the file, line by line)."""
+    try:
+        if path.suffix.lower() == ".parquet":
+            frame = pl.scan_parquet(path)
+        else:
+            frame = pl.scan_csv(path, separator=";", infer_schema=False, truncate_ragged_lines=True)
+        if "tenant" not in frame.collect_schema().names():
+            return []
+        values = frame.select(pl.col("tenant").str.strip_chars()).unique().collect()["tenant"]
+    except (pl.exceptions.PolarsError, OSError):
+        return []
+    return sorted(v for v in values.drop_nulls().to_list() if v)
+
+
 def run(args: Any) -> int:
     """Entry point of ``kasse match``."""
     if not args.receivables.is_file():
         print(f"kasse match: --receivables {args.receivables}: no such file", file=sys.stderr)
         return 2
+    tenant = args.tenant
+    if tenant is None:
+        named = export_tenants(args.receivables)
+        if len(named) > 1:
+            print(f"kasse match: {args.receivables} names the tenants {', '.join(named)}: choose one with --tenant",
+                  file=sys.stderr)
+            return 2
+        tenant = named[0] if named else "default"
     try:
-        summary = run_match(args.receivables, list(args.statements), args.out, config=args.config, tenant=args.tenant)
+        summary = run_match(args.receivables, list(args.statements), args.out, config=args.config, tenant=tenant)
     except ConfigError as exc:
         print(f"kasse match: {exc}", file=sys.stderr)
         return 2

@@ -25,7 +25,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def run(args: argparse.Namespace) -> int:
     """Serve until interrupted; 2 on a configuration problem (stated on stderr, no traceback)."""
-    from review.config import ConfigError, load_review_config
+    from claims.errors import ConfigError
+    from review.config import load_review_config
     from review.users import UsersFileError, hash_password, load_users
 
     if args.hash_password:
@@ -55,6 +56,8 @@ def run(args: argparse.Namespace) -> int:
     from review.app import create_app
 
     print(f"review page on http://{args.host}:{args.port}/ (state: {config.state_dir})", file=sys.stderr)
+    # proxy_headers=False: uvicorn would otherwise believe X-Forwarded-For from 127.0.0.1, and the login
+    # throttle counts per client address; [review] trusted_proxies turns the header on in the app itself
     uvicorn.run(create_app(config, users, args.users), host=args.host, port=args.port, log_level="warning",
-                server_header=False)
+                server_header=False, proxy_headers=False)
     return 0

@@ -1,10 +1,10 @@
-"""``kasse serve``: register the nightly run of each tenant as a Prefect deployment with a cron schedule,
-and execute its runs (a long-running process, like a worker).
+"""``kasse serve``: register every scheduled job of each tenant as a Prefect deployment with its cron
+schedule, and execute their runs (a long-running process, like a worker).
 
 Needs a Prefect server: start one with ``prefect server start`` and point ``PREFECT_API_URL`` at it
-(docs/OPERATIONS.md). The schedule comes from the tenant config's ``[schedule] nightly`` (default
-``0 2 * * *``, Europe/Berlin) unless ``--cron`` is given. At most one flow run executes at a time
-(``--limit 1``), so this process is the only writer of the ledger file.
+(docs/OPERATIONS.md). A tenant's jobs and their crons come from its config's ``[schedule]`` table
+(``nightly`` defaults to ``0 2 * * *``, Europe/Berlin); ``--cron`` overrides the nightly's. At most one
+flow run executes at a time (``--limit 1``), so this process is the only writer of the ledger file.
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ledger.config import ConfigError, load_tenant_config
+from claims.config import load_tenant_config
+from claims.errors import ConfigError
 
 
 def register(subparsers: Any) -> None:
@@ -29,24 +30,43 @@ def register(subparsers: Any) -> None:
     p.set_defaults(run=run)
 
 
+#: Every job ``kasse serve`` can schedule: its ``[schedule]`` key -> (flow module, flow, what it does).
+SCHEDULED_JOBS: dict[str, tuple[str, str, str]] = {
+    "nightly": ("flows.nightly", "nightly", "nightly reconciliation (booking date: yesterday)"),
+}
+
+
 def deployments(configs: list[Path], cron: str | None) -> list[Any]:
-    """One deployment per tenant config: ``stadtkasse-nightly/nightly-<tenant>`` with its cron schedule."""
+    """One deployment per tenant and scheduled job: ``<flow>/<job>-<tenant>`` with the job's cron.
+
+    A ``[schedule]`` key without a flow here is a :class:`ConfigError` (a job this release cannot run).
+    """
+    import importlib
+
     from prefect.deployments.runner import EntrypointType
     from prefect.schedules import Cron
-
-    from flows.nightly import nightly
 
     out = []
     for path in configs:
         cfg = load_tenant_config(path)
-        out.append(nightly.to_deployment(
-            name=f"nightly-{cfg.tenant}",
-            schedules=[Cron(cron or cfg.cron, timezone=cfg.timezone)],
-            parameters={"configs": [str(path.resolve())]},
-            description=f"Stadtkasse nightly reconciliation of {cfg.tenant} (booking date: yesterday)",
-            tags=["stadtkasse", cfg.tenant],
-            entrypoint_type=EntrypointType.MODULE_PATH,
-        ))
+        schedules = cfg.schedules()
+        if cron:
+            schedules["nightly"] = cron
+        unknown = sorted(set(schedules) - set(SCHEDULED_JOBS))
+        if unknown:
+            raise ConfigError(f"{path}: [schedule] {', '.join(unknown)}: no such job in this release "
+                              f"(jobs: {', '.join(SCHEDULED_JOBS)})")
+        for job, job_cron in sorted(schedules.items()):
+            module, name, what = SCHEDULED_JOBS[job]
+            flow = getattr(importlib.import_module(module), name)
+            out.append(flow.to_deployment(
+                name=f"{job}-{cfg.tenant}",
+                schedules=[Cron(job_cron, timezone=cfg.timezone)],
+                parameters={"configs": [str(path.resolve())]},
+                description=f"Stadtkasse {what} of {cfg.tenant}",
+                tags=["stadtkasse", cfg.tenant, job],
+                entrypoint_type=EntrypointType.MODULE_PATH,
+            ))
     return out
 
 

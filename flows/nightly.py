@@ -1,4 +1,4 @@
-"""The nightly reconciliation as a Prefect 3 flow: each task is one call of a plain step in ``ledger.night``.
+"""The nightly reconciliation as a Prefect 3 flow: each task is one call of a plain step in ``jobs.nightly``.
 
 Per tenant: read ledger → ingest → match → close → **book** (the one write, one transaction) →
 reports → publish → archive. Tasks hand each other only the run's identity; the frames travel as
@@ -23,7 +23,8 @@ from prefect import flow, runtime, task  # noqa: E402  (the environment above mu
 from prefect.artifacts import create_link_artifact, create_markdown_artifact  # noqa: E402
 from prefect.cache_policies import NO_CACHE  # noqa: E402
 
-from ledger import night as steps  # noqa: E402
+from jobs.nightly import steps  # noqa: E402
+from jobs.runner import Run, tenant_lock  # noqa: E402
 from ledger.config import TenantConfig, load_tenant_config  # noqa: E402
 
 #: Steps that touch files or the ledger file (which may be locked for a moment) are retried.
@@ -32,46 +33,46 @@ RETRY_DELAY = 5
 
 
 @task(name="read-ledger", retries=RETRIES, retry_delay_seconds=RETRY_DELAY, cache_policy=NO_CACHE)
-def read_ledger(night: steps.Night, fail_at: str | None = None) -> str:
-    return steps.step_read_ledger(night, fail_at)
+def read_ledger(night: Run) -> str:
+    return steps.step_read_ledger(night)
 
 
 @task(name="ingest", retries=RETRIES, retry_delay_seconds=RETRY_DELAY, cache_policy=NO_CACHE)
-def ingest(night: steps.Night, fail_at: str | None = None) -> dict[str, int]:
-    return steps.step_ingest(night, fail_at)
+def ingest(night: Run) -> dict[str, int]:
+    return steps.step_ingest(night)
 
 
 @task(name="match", cache_policy=NO_CACHE)
-def match(night: steps.Night, fail_at: str | None = None) -> dict[str, int]:
-    return steps.step_match(night, fail_at)
+def match(night: Run) -> dict[str, int]:
+    return steps.step_match(night)
 
 
 @task(name="close", cache_policy=NO_CACHE)
-def close(night: steps.Night, fail_at: str | None = None) -> dict[str, int]:
-    return steps.step_close(night, fail_at)
+def close(night: Run) -> dict[str, int]:
+    return steps.step_close(night)
 
 
 @task(name="book", retries=RETRIES, retry_delay_seconds=RETRY_DELAY, cache_policy=NO_CACHE)   # idempotent per run_id: a retry after a commit books nothing twice
-def book(night: steps.Night, fail_at: str | None = None) -> dict[str, int]:
-    return steps.step_book(night, fail_at)
+def book(night: Run) -> dict[str, int]:
+    return steps.step_book(night)
 
 
 @task(name="reports", retries=RETRIES, retry_delay_seconds=RETRY_DELAY, cache_policy=NO_CACHE)
-def reports(night: steps.Night, fail_at: str | None = None) -> dict[str, str]:
-    return steps.step_reports(night, fail_at)
+def reports(night: Run) -> dict[str, str]:
+    return steps.step_reports(night)
 
 
 @task(name="publish", retries=RETRIES, retry_delay_seconds=RETRY_DELAY, cache_policy=NO_CACHE)
-def publish(night: steps.Night, fail_at: str | None = None) -> str:
-    return steps.step_publish(night, fail_at)
+def publish(night: Run) -> str:
+    return steps.step_publish(night)
 
 
 @task(name="archive", retries=RETRIES, retry_delay_seconds=RETRY_DELAY, cache_policy=NO_CACHE)
-def archive(night: steps.Night, fail_at: str | None = None) -> list[str]:
-    return steps.step_archive(night, fail_at)
+def archive(night: Run) -> list[str]:
+    return steps.step_archive(night)
 
 
-def _artifacts(night: steps.Night, paths: dict[str, str], report: dict[str, Any]) -> None:
+def _artifacts(night: Run, paths: dict[str, str], report: dict[str, Any]) -> None:
     """Markdown summary plus links to the day-close PDF and the Klärungsliste (the files are the report)."""
     key = f"nightly-{night.cfg.tenant}".lower().replace("_", "-")
     lines = [f"# Nightly run {night.cfg.tenant} {night.booking_date.isoformat()}", "",
@@ -87,19 +88,29 @@ def _artifacts(night: steps.Night, paths: dict[str, str], report: dict[str, Any]
                                  key=f"{key}-{Path(p).suffix.lstrip('.')}", description=name)
 
 
-def run_tenant(cfg: TenantConfig, booking_date: date, fail_at: str | None = None) -> dict[str, Any]:
-    """The steps of one tenant as tasks, in order (called inside the flow)."""
+def run_tenant(cfg: TenantConfig, booking_date: date) -> dict[str, Any]:
+    """One tenant's night: each step a task, named in order (the flow body is the pipeline)."""
     night = steps.new_night(cfg, booking_date, mode="prefect", flow_run_id=str(runtime.flow_run.id or ""))
-    report = steps.run_steps(night, (read_ledger, ingest, match, close, book, reports, publish, archive), fail_at)
-    _artifacts(night, report["reports"], report)
+    with tenant_lock(cfg):
+        read_ledger(night)
+        files = ingest(night)
+        matched = match(night)
+        closed = close(night)
+        booked = book(night)
+        paths = reports(night)
+        published = publish(night)
+        archived = archive(night)
+    report = steps.night_report(night, {"files": files, "match": matched, "close": closed, "booked": booked,
+                                        "reports": paths, "published": published, "archived": archived})
+    _artifacts(night, paths, report)
     return report
 
 
 @flow(name="stadtkasse-nightly", log_prints=True)
-def nightly(configs: list[str], booking_date: str | None = None, tenants: list[str] | None = None,
-            fail_at: str | None = None) -> list[dict[str, Any]]:
+def nightly(configs: list[str], booking_date: str | None = None,
+            tenants: list[str] | None = None) -> list[dict[str, Any]]:
     """Nightly reconciliation for every tenant config in ``configs`` (``booking_date`` ISO, default yesterday)."""
     day = date.fromisoformat(booking_date) if booking_date else steps.default_booking_date()
     chosen = [c for c in (load_tenant_config(Path(p) if p else None) for p in configs)
               if not tenants or c.tenant in tenants]
-    return [run_tenant(cfg, day, fail_at) for cfg in chosen]
+    return [run_tenant(cfg, day) for cfg in chosen]

@@ -8,18 +8,17 @@ deleted: corrections are new rows.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
 import duckdb
 import polars as pl
 
+from claims.vocab import FileStatus
+from ledger import checkpoints
 from ledger.db import fetch, insert, scalar
 from ledger.tables import TABLES
-
-
-class InjectedFailure(RuntimeError):
-    """Raised on purpose by ``fail_at`` (tests prove that every step can fail without harm)."""
 
 
 class BookingConflict(RuntimeError):
@@ -30,19 +29,12 @@ class LedgerWriteError(RuntimeError):
     """The ledger file could not be written (a full disk, an I/O error): nothing of the run was booked."""
 
 
-def maybe_fail(step: str, fail_at: str | None) -> None:
-    """Raise :class:`InjectedFailure` when ``fail_at`` names ``step``."""
-    if fail_at is not None and fail_at == step:
-        raise InjectedFailure(f"injected failure at {step}")
-
-
 def already_booked(con: duckdb.DuckDBPyConnection, run_id: str) -> bool:
     """Whether ``run_id`` has been committed (a retried book task must not book twice)."""
     return bool(scalar(con, "SELECT count(*) FROM runs WHERE run_id = $r", {"r": run_id}))
 
 
-def book(con: duckdb.DuckDBPyConnection, frames: Mapping[str, pl.DataFrame], *, run_id: str,
-         fail_at: str | None = None) -> dict[str, int]:
+def book(con: duckdb.DuckDBPyConnection, frames: Mapping[str, pl.DataFrame], *, run_id: str) -> dict[str, int]:
     """Append ``frames`` (table name -> rows) in one transaction; return rows written per table.
 
     ``frames["runs"]`` must hold the run's row; its ``committed_at`` is set here. Idempotent per
@@ -69,14 +61,12 @@ def book(con: duckdb.DuckDBPyConnection, frames: Mapping[str, pl.DataFrame], *, 
                     frame = frame.with_columns(pl.lit(datetime.now(UTC)).cast(TABLES["runs"]["committed_at"])
                                                .alias("committed_at"))
                 written[table] = insert(con, table, frame)
-            maybe_fail(f"book.{table}", fail_at)
-        maybe_fail("book.commit", fail_at)
+            checkpoints.reached(f"book.{table}")
+        checkpoints.reached("book.commit")
         con.execute("COMMIT")
     except BaseException as exc:
-        try:
-            con.execute("ROLLBACK")
-        except duckdb.Error:
-            pass  # a failed COMMIT has ended the transaction already; the first error is what counts
+        with contextlib.suppress(duckdb.Error):  # a failed COMMIT has ended the transaction already:
+            con.execute("ROLLBACK")               # the first error is what counts
         if isinstance(exc, duckdb.IOException | duckdb.OutOfMemoryException):
             raise LedgerWriteError(f"the ledger could not be written ({' '.join(str(exc).split())[:300]}); "
                                    "nothing of this run was booked") from exc
@@ -102,11 +92,11 @@ def _check_transactions_new(con: duckdb.DuckDBPyConnection, transactions: pl.Dat
         con.unregister("_new_tx")
     if clash.height:
         raise BookingConflict(f"{clash.height} transaction id(s) of this run are already in the ledger, e.g. "
-                              f"{clash['transaction_id'].min()}: nothing is booked")
+                              f"{clash['transaction_id'].sort()[0]}: nothing is booked")
 
 
 def _check_files_new(con: duckdb.DuckDBPyConnection, files: pl.DataFrame) -> None:
-    hashes = files.filter(pl.col("status") == "ok").select("tenant", "source_file")
+    hashes = files.filter(pl.col("status") == FileStatus.OK).select("tenant", "source_file")
     if hashes.height == 0:
         return
     con.register("_new_files", hashes.to_arrow())

@@ -18,7 +18,7 @@ The reader folds the lines into each decision's effective state (:data:`STATES`)
 >>> d = Path(tempfile.mkdtemp())
 >>> x = record_decision(d, new_decision("t1", "tx1", "retry", user="anna", role="clerk",
 ...     amount_cents=0, requires_approval=False))
->>> [(y.action, y.state) for y in read_decisions(d, "t1")]
+>>> [(y.action, str(y.state)) for y in read_decisions(d, "t1")]
 [('retry', 'effective')]
 """
 
@@ -35,13 +35,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from claims.vocab import DecisionAction, DecisionState
 from parsers.issues import ERROR, WARNING, Issue, money
 
-ACTIONS = ("assign", "refund", "park", "retry")
+ACTIONS = tuple(DecisionAction)
 KINDS = ("decision", "approval", "withdrawal")
 #: pending = waits for a second user's approval; effective = the next nightly run books it;
 #: withdrawn = taken back; superseded = a later decision on the same payment replaced it.
-STATES = ("pending", "effective", "withdrawn", "superseded")
+STATES = tuple(DecisionState)
 APPROVER_ROLES = frozenset({"supervisor"})
 _TENANT_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 _WRITE_LOCK = threading.Lock()
@@ -78,7 +79,7 @@ class Decision:
     note: str = ""
     before: dict[str, Any] = field(default_factory=dict)
     after: dict[str, Any] = field(default_factory=dict)
-    state: str = "pending"
+    state: str = DecisionState.PENDING
     approved_by: str | None = None
     approved_at: str | None = None
     withdrawn_by: str | None = None
@@ -128,7 +129,7 @@ def new_decision(
         note=note,
         before=dict(before or {}),
         after=dict(after or {}),
-        state="pending" if requires_approval else "effective",
+        state=DecisionState.PENDING if requires_approval else DecisionState.EFFECTIVE,
     )
 
 
@@ -138,7 +139,7 @@ def check_decision(d: Decision) -> None:
         raise JournalError(f"action must be one of {', '.join(ACTIONS)}, got {d.action!r}")
     if not d.user or not d.transaction_id:
         raise JournalError("a decision needs a user and a transaction_id")
-    if d.action == "assign":
+    if d.action == DecisionAction.ASSIGN:
         if not d.allocations:
             raise JournalError("assign needs at least one open item")
         if any(a.amount_cents <= 0 for a in d.allocations):
@@ -152,9 +153,9 @@ def check_decision(d: Decision) -> None:
         ids = [a.receivable_id for a in d.allocations]
         if len(set(ids)) != len(ids):
             raise JournalError("the same open item appears twice in one split")
-    if d.action == "refund" and not d.refund_iban:
+    if d.action == DecisionAction.REFUND and not d.refund_iban:
         raise JournalError("refund needs the IBAN to pay back to")
-    if d.action == "park" and not d.note.strip():
+    if d.action == DecisionAction.PARK and not d.note.strip():
         raise JournalError("parking as Verwahrgeld needs a note saying why")
 
 
@@ -211,12 +212,12 @@ def record_approval(state_dir: Path, tenant: str, decision_id: str, *, user: str
         raise JournalError(f"role {role!r} may not approve; approvals need a supervisor")
     if user == d.user:
         raise JournalError(f"{user} wrote decision {decision_id} and may not approve it (four-eyes)")
-    if d.state != "pending":
+    if d.state != DecisionState.PENDING:
         raise JournalError(f"decision {decision_id} is {d.state}, not pending approval")
     entry = {"kind": "approval", "decision_id": str(uuid.uuid4()), "approves": decision_id, "tenant": tenant,
              "transaction_id": d.transaction_id, "user": user, "role": role, "note": note, "created_at": _now()}
     _append(state_dir, tenant, entry)
-    return replace(d, state="effective", approved_by=user, approved_at=entry["created_at"])
+    return replace(d, state=DecisionState.EFFECTIVE, approved_by=user, approved_at=entry["created_at"])
 
 
 def record_withdrawal(state_dir: Path, tenant: str, decision_id: str, *, user: str, role: str, note: str = "") -> Decision:
@@ -224,12 +225,12 @@ def record_withdrawal(state_dir: Path, tenant: str, decision_id: str, *, user: s
     d = _find(state_dir, tenant, decision_id)
     if user != d.user and role not in APPROVER_ROLES:
         raise JournalError(f"only {d.user} or a supervisor may withdraw decision {decision_id}")
-    if d.state not in ("pending", "effective"):
+    if d.state not in (DecisionState.PENDING, DecisionState.EFFECTIVE):
         raise JournalError(f"decision {decision_id} is {d.state}; nothing to withdraw")
     entry = {"kind": "withdrawal", "decision_id": str(uuid.uuid4()), "withdraws": decision_id, "tenant": tenant,
              "transaction_id": d.transaction_id, "user": user, "role": role, "note": note, "created_at": _now()}
     _append(state_dir, tenant, entry)
-    return replace(d, state="withdrawn", withdrawn_by=user, withdrawn_at=entry["created_at"])
+    return replace(d, state=DecisionState.WITHDRAWN, withdrawn_by=user, withdrawn_at=entry["created_at"])
 
 
 def journal_signature(state_dir: Path, tenant: str) -> tuple[tuple[str, int, int], ...]:
@@ -292,7 +293,7 @@ def load_journal(state_dir: Path, tenant: str) -> tuple[list[Decision], list[Iss
         try:
             if kind == "decision":
                 d = _decision_from(e, where)
-                decisions[d.decision_id] = replace(d, state="pending" if d.requires_approval else "effective")
+                decisions[d.decision_id] = replace(d, state=DecisionState.PENDING if d.requires_approval else DecisionState.EFFECTIVE)
                 continue
             target_id = str(e.get("approves") if kind == "approval" else e.get("withdraws"))
             target = decisions.get(target_id)
@@ -302,11 +303,11 @@ def load_journal(state_dir: Path, tenant: str) -> tuple[list[Decision], list[Iss
                 if e.get("user") == target.user or e.get("role") not in APPROVER_ROLES:
                     raise JournalError(f"approval by {e.get('user')} ({e.get('role')}) of {target.user}'s "
                                        "decision ignored: needs a different user with role supervisor")
-                if target.state == "pending":
-                    decisions[target_id] = replace(target, state="effective", approved_by=str(e["user"]),
+                if target.state == DecisionState.PENDING:
+                    decisions[target_id] = replace(target, state=DecisionState.EFFECTIVE, approved_by=str(e["user"]),
                                                    approved_at=str(e["created_at"]))
-            elif target.state in ("pending", "effective"):
-                decisions[target_id] = replace(target, state="withdrawn", withdrawn_by=str(e["user"]),
+            elif target.state in (DecisionState.PENDING, DecisionState.EFFECTIVE):
+                decisions[target_id] = replace(target, state=DecisionState.WITHDRAWN, withdrawn_by=str(e["user"]),
                                                withdrawn_at=str(e["created_at"]))
         except (JournalError, KeyError, TypeError, ValueError) as exc:
             issues.append(Issue(str(journal_dir(state_dir, tenant)), where, WARNING, f"journal.{kind}_refused",
@@ -314,10 +315,10 @@ def load_journal(state_dir: Path, tenant: str) -> tuple[list[Decision], list[Iss
     # the latest live decision on a payment wins; earlier live ones are superseded
     latest: dict[str, str] = {}
     for d in decisions.values():
-        if d.state in ("pending", "effective"):
+        if d.state in (DecisionState.PENDING, DecisionState.EFFECTIVE):
             previous = latest.get(d.transaction_id)
             if previous is not None:
-                decisions[previous] = replace(decisions[previous], state="superseded")
+                decisions[previous] = replace(decisions[previous], state=DecisionState.SUPERSEDED)
             latest[d.transaction_id] = d.decision_id
     return list(decisions.values()), issues
 
@@ -329,4 +330,4 @@ def read_decisions(state_dir: Path, tenant: str) -> list[Decision]:
 
 def effective_decisions(state_dir: Path, tenant: str) -> list[Decision]:
     """The decisions the next nightly run books (approved or below the four-eyes limit, not withdrawn)."""
-    return [d for d in read_decisions(state_dir, tenant) if d.state == "effective"]
+    return [d for d in read_decisions(state_dir, tenant) if d.state == DecisionState.EFFECTIVE]

@@ -1,31 +1,49 @@
 """Numbered schema migrations of the ledger, applied in order and recorded in ``schema_version``.
 
-A migration is never edited once released: a later change to a table is a new entry (``ALTER TABLE
-… ADD COLUMN``). ``0001`` creates every table from :mod:`ledger.tables`; the schema test fails when a
-schema dict changes without a migration that brings an existing ledger file to the same shape.
+A migration is never edited once released: a later change to a table is a new entry appended to
+:data:`MIGRATIONS` (SQL text such as ``ALTER TABLE … ADD COLUMN``, or a Python function). ``0001`` is
+frozen SQL text (``ledger/sql/0001_initial.sql``), generated once from :mod:`ledger.tables`, so a
+change to a schema dict there never changes what an old migration does. The migration tests build a
+ledger by migrations only and fail when its tables differ from the live schema dicts, and upgrade a
+ledger file written by the first release (``tests/fixtures/ledger_v1.duckdb.zip``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from importlib.resources import files
 
 import duckdb
 
-from ledger.tables import TABLES, create_table_sql
-
-Migration = tuple[int, str, Callable[[duckdb.DuckDBPyConnection], None]]
-
-
-def _0001_initial(con: duckdb.DuckDBPyConnection) -> None:
-    for name, schema in TABLES.items():
-        con.execute(create_table_sql(name, schema))
+Apply = Callable[[duckdb.DuckDBPyConnection], None]
+Migration = tuple[int, str, Apply]
 
 
-#: Every migration: (number, name, function). Append only.
+def sql_file(name: str) -> Apply:
+    """A migration that runs the statements of ``ledger/sql/<name>`` (package data)."""
+    def apply(con: duckdb.DuckDBPyConnection) -> None:
+        con.execute(files("ledger").joinpath("sql", name).read_text(encoding="utf-8"))
+    apply.__name__ = f"sql_file({name!r})"
+    return apply
+
+
+def sql(text: str) -> Apply:
+    """A migration given as SQL text (one or more statements separated by ``;``)."""
+    def apply(con: duckdb.DuckDBPyConnection) -> None:
+        con.execute(text)
+    return apply
+
+
+#: Every migration: (number, name, function). Append only; never edit or renumber a released entry.
 MIGRATIONS: list[Migration] = [
-    (1, "initial tables", _0001_initial),
+    (1, "initial tables", sql_file("0001_initial.sql")),
+    (2, "runs.job: the job a run belongs to", sql("ALTER TABLE runs ADD COLUMN job VARCHAR DEFAULT 'nightly'")),
 ]
+
+
+class LedgerTooNew(RuntimeError):
+    """The ledger file was migrated by a newer release than this one (never open it with older code)."""
 
 
 def current_version(con: duckdb.DuckDBPyConnection) -> int:
@@ -37,9 +55,17 @@ def current_version(con: duckdb.DuckDBPyConnection) -> int:
     return int(rows[0][0])
 
 
+def latest_version() -> int:
+    """The number of the last migration this release knows."""
+    return MIGRATIONS[-1][0]
+
+
 def migrate(con: duckdb.DuckDBPyConnection) -> int:
     """Apply the pending migrations, each in its own transaction; return the version reached."""
     version = current_version(con)
+    if version > latest_version():
+        raise LedgerTooNew(f"the ledger is at schema version {version}, this release knows up to "
+                           f"{latest_version()}: run the release that wrote it (or a newer one)")
     for number, name, apply in MIGRATIONS:
         if number <= version:
             continue

@@ -18,10 +18,16 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from claims.vocab import ItemState
 from ledger.db import fetch
 from ledger.tables import ALLOCATIONS, DAY_CLOSES, OPEN_ITEMS, STATEMENTS, TRANSACTIONS, UNRESOLVED
 from matching.schema import ALLOCATION_SCHEMA, OPEN_ITEM_SCHEMA
 from parsers.schema import conform
+
+#: Ledger allocations plus the payment and open-item details the finance system's booking file needs.
+NIGHT_ALLOCATIONS = {**ALLOCATIONS, "value_date": TRANSACTIONS["value_date"], "account_iban": TRANSACTIONS["account_iban"],
+                     "currency": TRANSACTIONS["currency"], "debtor_id": OPEN_ITEMS["debtor_id"],
+                     "claim_type": OPEN_ITEMS["claim_type"]}
 
 #: A statement delivered this many days late still corrects its (closed) day; older ones only book.
 LATE_DAYS = 14
@@ -40,6 +46,7 @@ class LedgerState:
     day_transactions: pl.DataFrame     # transactions booked for the booking date and the LATE_DAYS before
     day_closes: pl.DataFrame           # close/correction rows of the booking date and the day before
     decision_ids: pl.DataFrame         # clerk decisions already recorded
+    night_allocations: pl.DataFrame    # allocations earlier runs of this booking date booked, with details
 
     def write(self, folder: Path) -> dict[str, str]:
         """Write every frame as Parquet into ``folder``; return name -> path."""
@@ -82,7 +89,7 @@ def current_unresolved(con: duckdb.DuckDBPyConnection, tenant: str) -> pl.DataFr
         WHERE u.tenant = $t
         QUALIFY row_number() OVER (PARTITION BY u.transaction_id ORDER BY r.committed_at DESC) = 1
     """, {"t": tenant}, table="unresolved")
-    return df.filter(pl.col("state") != "resolved").sort("booking_date", "transaction_id")
+    return df.filter(pl.col("state") != ItemState.RESOLVED).sort("booking_date", "transaction_id")
 
 
 def read_state(con: duckdb.DuckDBPyConnection, tenant: str, booking_date: date) -> LedgerState:
@@ -110,7 +117,33 @@ def read_state(con: duckdb.DuckDBPyConnection, tenant: str, booking_date: date) 
         day_closes=fetch(con, "SELECT * FROM day_closes WHERE tenant = $t AND booking_date <= $d "
                               "ORDER BY booking_date, closed_on", {**p, "d": booking_date}, table="day_closes"),
         decision_ids=fetch(con, "SELECT DISTINCT decision_id FROM clerk_decisions WHERE tenant = $t", p),
+        night_allocations=night_allocations(con, tenant, booking_date),
     )
+
+
+def night_allocations(con: duckdb.DuckDBPyConnection, tenant: str, booking_date: date) -> pl.DataFrame:
+    """Allocations booked by earlier runs for ``booking_date``, with their payment's value date, account
+    and currency and their open item's debtor and claim type (for the finance system's booking file)."""
+    df = fetch(con, """
+        WITH night AS (
+            SELECT a.* FROM allocations a JOIN runs r ON r.tenant = a.tenant AND r.run_id = a.run_id
+            WHERE a.tenant = $t AND r.booking_date = $d
+        ), items AS (
+            SELECT import_id, receivable_id, min(debtor_id) AS debtor_id, min(claim_type) AS claim_type
+            FROM open_items WHERE tenant = $t AND import_id IN (SELECT import_id FROM night)
+            GROUP BY import_id, receivable_id
+        ), tx AS (
+            SELECT transaction_id, min(value_date) AS value_date, min(account_iban) AS account_iban,
+                   min(currency) AS currency
+            FROM transactions WHERE tenant = $t AND transaction_id IN (SELECT transaction_id FROM night)
+            GROUP BY transaction_id
+        )
+        SELECT night.*, tx.value_date, tx.account_iban, tx.currency, items.debtor_id, items.claim_type
+        FROM night
+        LEFT JOIN tx ON tx.transaction_id = night.transaction_id
+        LEFT JOIN items ON items.import_id = night.import_id AND items.receivable_id = night.receivable_id
+    """, {"t": tenant, "d": booking_date})
+    return conform(df, NIGHT_ALLOCATIONS)
 
 
 def empty_state() -> LedgerState:
@@ -125,6 +158,7 @@ def empty_state() -> LedgerState:
         day_transactions=pl.DataFrame(schema=TRANSACTIONS),
         day_closes=pl.DataFrame(schema=DAY_CLOSES),
         decision_ids=pl.DataFrame(schema={"decision_id": pl.String()}),
+        night_allocations=pl.DataFrame(schema=NIGHT_ALLOCATIONS),
     )
 
 

@@ -29,7 +29,9 @@ def _with(base: Schema, extra: Schema, *, first: Schema | None = None) -> Schema
 
 KEY: Schema = {"tenant": pl.String(), "run_id": pl.String()}
 
-#: One row per execution of the nightly run (also the no-op ones: the Verfahrensdokumentation wants them).
+#: One row per committed run of any job (also the no-op ones: the Verfahrensdokumentation wants them).
+#: ``booking_date`` is the date the run is for; the ``n_*`` counts are the nightly run's (null for other
+#: jobs, whose counts are in ``summary``).
 RUNS: Schema = {
     "tenant": pl.String(),
     "run_id": pl.String(),
@@ -45,11 +47,12 @@ RUNS: Schema = {
     "n_allocations": pl.Int32(),
     "n_unresolved": pl.Int32(),
     "summary": pl.String(),               # JSON: counts and sums of the run report
+    "job": pl.String(),                   # which job: nightly, … (migration 2)
 }
 
 #: Every file the run saw in the inbox: ingested, duplicate or rejected (and where it went).
 FILES: Schema = _with(FILE_SCHEMA, {
-    "kind": pl.String(),                  # statement | open_items
+    "kind": pl.String(),                  # statement | open_items | other (not a regular file)
     "booking_date": pl.Date(),
     "archived_as": pl.String(),           # path below the tenant folder after the move
 }, first=KEY)

@@ -14,6 +14,7 @@ from typing import Any
 
 import polars as pl
 
+from claims.vocab import Rule, UnresolvedReason
 from matching.allocate import allocate
 from matching.classify import PAYMENT, RETURN, classify
 from matching.config import MatchConfig, load_match_config
@@ -54,7 +55,7 @@ def _remainder(book: pl.DataFrame, alloc: pl.DataFrame) -> pl.DataFrame:
         .filter(pl.col("amount_cents") > pl.col("got"))
         .select(
             "transaction_id",
-            pl.when(pl.col("got") > 0).then(pl.lit("overpayment")).otherwise(pl.lit("double_payment")).alias("reason"),
+            pl.when(pl.col("got") > 0).then(pl.lit(UnresolvedReason.OVERPAYMENT)).otherwise(pl.lit(UnresolvedReason.DOUBLE_PAYMENT)).alias("reason"),
             (pl.col("amount_cents") - pl.col("got")).alias("unallocated_cents"),
         )
     )
@@ -121,7 +122,7 @@ def _match(
         if rets.height:  # (returns look the named items up by their Kassenzeichen's digits)
             rec = fetch(rec, rec_all, "_r", ("kz_norm",))
         reversals, held_r = reverse_returns(rets, pool, rec, config)
-        reversals = reversals.with_columns(pl.lit("dd_return").alias("rule"), pl.lit(1.0).alias("confidence"))
+        reversals = reversals.with_columns(pl.lit(Rule.DD_RETURN).alias("rule"), pl.lit(1.0).alias("confidence"))
         # a payment's rows are next to each other in receivable_id order already: a stable sort by the
         # payment number gives the order by (payment, item) without comparing strings
         allocations = (

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from claims.vocab import Law, Rule
 from matching.config import MAIN, MatchConfig
 from matching.rows import fetch, running_sum
 
@@ -22,7 +23,7 @@ def class_rank(cfg: MatchConfig) -> pl.Expr:
         main = order.index(MAIN) if MAIN in order else len(order)
         return pl.col("claim_type").replace_strict(list(order), list(range(len(order))), default=main, return_dtype=pl.Int32)
 
-    return pl.when(pl.col("law") == "private").then(rank(cfg.private)).otherwise(rank(cfg.public))
+    return pl.when(pl.col("law") == Law.PRIVATE).then(rank(cfg.private)).otherwise(rank(cfg.public))
 
 
 def allocate(book: pl.DataFrame, rec: pl.DataFrame, cfg: MatchConfig) -> pl.DataFrame:
@@ -59,9 +60,9 @@ def _tape(book: pl.DataFrame, rec: pl.DataFrame, cfg: MatchConfig, kz: list[str]
     sets = items.group_by("set_key", maintain_order=True).agg(
         pl.col("open").sum().alias("d_total"),
         (pl.col("open") > 0).sum().alias("n_open"),
-        pl.when(pl.col("law").n_unique() > 1).then(pl.lit("order.mixed"))
-        .when(pl.col("law").first() == "private").then(pl.lit(cfg.order_rule("private")))
-        .otherwise(pl.lit(cfg.order_rule("public"))).alias("order_rule"),
+        pl.when(pl.col("law").n_unique() > 1).then(pl.lit(Rule.ORDER_MIXED))
+        .when(pl.col("law").first() == Law.PRIVATE).then(pl.lit(cfg.order_rule(Law.PRIVATE)))
+        .otherwise(pl.lit(cfg.order_rule(Law.PUBLIC))).alias("order_rule"),
     )
     items = items.join(sets, on="set_key", maintain_order="left").with_columns((pl.col("d_end") - pl.col("open")).alias("d_start"))
     # a payment's number is its processing position (``seq``); ``book`` carries its amount, rule and confidence

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import polars as pl
 
+from claims.vocab import TxKind
 from matching.config import MatchConfig
 
-PAYMENT = "payment"
-RETURN = "return"
-SKIP_REASONS = ("pending", "bank_fee", "debit", "zero_amount")
+PAYMENT = TxKind.PAYMENT
+RETURN = TxKind.RETURN
+SKIP_REASONS = TxKind.skipped()
 #: The transaction columns matching reads: only these are carried (and sorted) through a run.
 COLUMNS = (
     "transaction_id", "booking_date", "bank_ref", "amount_cents", "original_amount_cents", "booked", "tx_code",
@@ -33,10 +34,10 @@ def classify(tx: pl.DataFrame, cfg: MatchConfig) -> pl.DataFrame:
     fee = pl.any_horizontal([code.str.starts_with(p) for p in cfg.skip_tx_codes]) if cfg.skip_tx_codes else pl.lit(False)
     is_return = code.is_in(list(cfg.return_tx_codes)) | pl.col("return_reason").is_not_null()
     kind = (
-        pl.when(~pl.col("booked").fill_null(False)).then(pl.lit("pending"))
-        .when(fee).then(pl.lit("bank_fee"))
-        .when(pl.col("amount_cents") < 0).then(pl.when(is_return).then(pl.lit(RETURN)).otherwise(pl.lit("debit")))
-        .when(pl.col("amount_cents") == 0).then(pl.lit("zero_amount"))
+        pl.when(~pl.col("booked").fill_null(False)).then(pl.lit(TxKind.PENDING))
+        .when(fee).then(pl.lit(TxKind.BANK_FEE))
+        .when(pl.col("amount_cents") < 0).then(pl.when(is_return).then(pl.lit(RETURN)).otherwise(pl.lit(TxKind.DEBIT)))
+        .when(pl.col("amount_cents") == 0).then(pl.lit(TxKind.ZERO_AMOUNT))
         .otherwise(pl.lit(PAYMENT))
     )
     order = pl.arg_sort_by(["booking_date", "bank_ref", "transaction_id"], nulls_last=True)

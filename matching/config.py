@@ -1,111 +1,78 @@
-"""Tenant matching configuration: reference grammar, matching switches, allocation order.
+"""The matcher's own frozen view of the tenant config (``[reference]``, ``[matching]``, ``[allocation]``).
 
-Read from the ``[reference]``, ``[matching]`` and ``[allocation]`` sections of the tenant TOML; every
-other section belongs to someone else and is ignored. Defaults ship as ``matching/default_config.toml``.
+The tenant TOML is read, checked and defaulted in one place, :mod:`claims.config`; :class:`MatchConfig`
+copies the three sections into plain attributes the matcher's hot code reads. Its defaults are the
+models' defaults, so ``MatchConfig()`` is the config of a tenant file without those sections.
 
 >>> load_match_config(None).digits
 12
+>>> MatchConfig() == load_match_config(None)
+True
 """
 
 from __future__ import annotations
 
-import tomllib
-from dataclasses import dataclass, field, fields
-from importlib import resources
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from matching.checkdigit import SCHEMES
+from claims.config import (
+    MAIN,
+    AllocationSection,
+    MatchingSection,
+    ReferenceSection,
+    TenantConfig,
+    load_tenant_config,
+    tenant_config,
+)
+from claims.vocab import Law, Rule
 
-#: Order classes: claim types not listed in an order are main claims (class ``MAIN``).
-MAIN = "MAIN"
+__all__ = ["MAIN", "MatchConfig", "load_match_config"]
 
-
-class ConfigError(ValueError):
-    """A matching section of the tenant TOML is malformed (key, expected, actual)."""
-
-
-def _defaults() -> dict[str, Any]:
-    text = resources.files("matching").joinpath("default_config.toml").read_text(encoding="utf-8")
-    return tomllib.loads(text)
+_R, _M, _A = ReferenceSection(), MatchingSection(), AllocationSection()
 
 
 @dataclass(frozen=True)
 class MatchConfig:
     """Everything the matcher needs to know about one tenant."""
 
-    digits: int = 12
-    check_digit: str = "mod11"
-    prefixes: tuple[str, ...] = ("KASSENZEICHEN", "KZ", "AZ")
-    max_run: int = 36
-    typo_repair: bool = True
-    iban_amount: bool = True
-    suggestions: int = 3
-    name_min_score: float = 80.0
-    skip_tx_codes: tuple[str, ...] = ("8",)
-    return_tx_codes: tuple[str, ...] = ("108", "109", "193")
-    honour_designation: bool = True
-    public: tuple[str, ...] = (MAIN,)
-    private: tuple[str, ...] = (MAIN,)
-    extra: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    digits: int = _R.digits
+    check_digit: str = _R.check_digit
+    prefixes: tuple[str, ...] = _R.prefixes
+    max_run: int = _R.max_run
+    typo_repair: bool = _M.typo_repair
+    iban_amount: bool = _M.iban_amount
+    suggestions: int = _M.suggestions
+    name_min_score: float = _M.name_min_score
+    skip_tx_codes: tuple[str, ...] = _M.skip_tx_codes
+    return_tx_codes: tuple[str, ...] = _M.return_tx_codes
+    public: tuple[str, ...] = _A.public
+    private: tuple[str, ...] = _A.private
+
+    @classmethod
+    def from_tenant(cls, cfg: TenantConfig) -> MatchConfig:
+        """The matching sections of a loaded tenant config."""
+        r, m, a = cfg.reference, cfg.matching, cfg.allocation
+        return cls(digits=r.digits, check_digit=r.check_digit, prefixes=r.prefixes, max_run=r.max_run,
+                   typo_repair=m.typo_repair, iban_amount=m.iban_amount, suggestions=m.suggestions,
+                   name_min_score=m.name_min_score, skip_tx_codes=m.skip_tx_codes,
+                   return_tx_codes=m.return_tx_codes, public=a.public, private=a.private)
 
     @classmethod
     def from_toml(cls, data: dict[str, Any]) -> MatchConfig:
-        """Build from a parsed tenant TOML (only our sections are read; missing keys take defaults)."""
-        merged: dict[str, Any] = {}
-        base = _defaults()
-        for section in ("reference", "matching", "allocation"):
-            got = data.get(section, {})
-            if not isinstance(got, dict):
-                raise ConfigError(f"[{section}]: expected a table, got {type(got).__name__}")
-            merged.update(base.get(section, {}))
-            merged.update(got)
-        known = {f.name: f for f in fields(cls) if f.name != "extra"}
-        kwargs: dict[str, Any] = {}
-        extra: dict[str, Any] = {}
-        for key, value in merged.items():
-            if key not in known:
-                extra[key] = value
-                continue
-            default = getattr(cls, key)
-            if isinstance(default, tuple):
-                if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-                    raise ConfigError(f"{key}: expected a list of strings, got {value!r}")
-                value = tuple(v.upper() for v in value) if key in ("prefixes", "public", "private") else tuple(value)
-            elif isinstance(default, bool):
-                if not isinstance(value, bool):
-                    raise ConfigError(f"{key}: expected true or false, got {value!r}")
-            elif isinstance(default, int):
-                if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-                    raise ConfigError(f"{key}: expected a positive integer, got {value!r}")
-            elif isinstance(default, float):
-                if isinstance(value, bool) or not isinstance(value, int | float):
-                    raise ConfigError(f"{key}: expected a number, got {value!r}")
-                value = float(value)
-            elif isinstance(default, str) and not isinstance(value, str):
-                raise ConfigError(f"{key}: expected a string, got {value!r}")
-            kwargs[key] = value
-        if kwargs.get("check_digit", "mod11") not in SCHEMES:
-            raise ConfigError(f"check_digit: expected one of {', '.join(SCHEMES)}, got {kwargs['check_digit']!r}")
-        if kwargs.get("digits", 12) < 4:
-            raise ConfigError(f"digits: expected at least 4, got {kwargs['digits']}")
-        return cls(**kwargs, extra=extra)
+        """From a parsed tenant document (checked whole by :func:`claims.config.tenant_config`)."""
+        return cls.from_tenant(tenant_config(data, base=Path.cwd()))
 
     def order(self, law: str) -> tuple[str, ...]:
         """The class order for ``law`` (``public`` → § 225 AO, ``private`` → § 367 BGB)."""
-        return self.private if law == "private" else self.public
+        return self.private if law == Law.PRIVATE else self.public
 
     def order_rule(self, law: str) -> str:
         """The rule name recorded on an allocation that followed this law's order."""
-        return "order.bgb367" if law == "private" else "order.ao225"
+        return Rule.ORDER_BGB367 if law == Law.PRIVATE else Rule.ORDER_AO225
 
 
 def load_match_config(path: Path | None) -> MatchConfig:
-    """Read ``[reference]``, ``[matching]``, ``[allocation]`` of a tenant TOML; ``None`` gives the defaults."""
-    if path is None:
-        return MatchConfig.from_toml({})
-    try:
-        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read the tenant config: {exc}") from exc
-    return MatchConfig.from_toml(data)
+    """The matching view of a tenant TOML, read as every command reads it (``extends`` included);
+    ``None`` gives the defaults."""
+    return MatchConfig.from_tenant(load_tenant_config(path))

@@ -19,6 +19,7 @@ from typing import NamedTuple
 
 import polars as pl
 
+from claims.vocab import Rule, UnresolvedReason
 from matching.config import MatchConfig
 from matching.evidence import by_iban_amount, by_reference, by_typo, iban_owner
 from matching.names import name_words, same_words
@@ -27,7 +28,7 @@ from matching.rows import fetch
 from matching.suggest import name_suggestions
 from parsers.validity import compact_iban
 
-RULES = ("reference.exact", "reference.window", "reference.typo", "iban_amount")
+RULES = Rule.evidence()
 CONFIDENCE = (1.0, 0.95, 0.9, 0.8)
 #: The payment columns :func:`designate` reads.
 PAYMENT_COLUMNS = ("transaction_id", "amount_cents", "counterparty_name", "counterparty_iban", "ultimate_party",
@@ -168,9 +169,9 @@ def designate(pay: pl.DataFrame, rec: pl.DataFrame, cfg: MatchConfig, ix: Future
     looked = refs.filter(pl.col("kind") == "exact")["transaction_id"].unique()
     rest = pay.filter(~pl.col("transaction_id").is_in(found["transaction_id"].implode())).select(
         "transaction_id",
-        pl.when(pl.col("transaction_id").is_in(typo_fits["transaction_id"].implode())).then(pl.lit("ambiguous"))
-        .when(pl.col("transaction_id").is_in(looked.implode())).then(pl.lit("unknown_reference"))
-        .otherwise(pl.lit("no_reference")).alias("reason"),
+        pl.when(pl.col("transaction_id").is_in(typo_fits["transaction_id"].implode())).then(pl.lit(UnresolvedReason.AMBIGUOUS))
+        .when(pl.col("transaction_id").is_in(looked.implode())).then(pl.lit(UnresolvedReason.UNKNOWN_REFERENCE))
+        .otherwise(pl.lit(UnresolvedReason.NO_REFERENCE)).alias("reason"),
     )
     with ThreadPoolExecutor(1) as side:
         suggested = side.submit(name_suggestions, fetch(rest, ids, "transaction_id", ("transaction_id",)), given, rec, cfg)
@@ -214,10 +215,10 @@ def _decide(
     per = per.with_columns(pl.repeat(None, per.height, dtype=asked.dtype, eager=True).scatter(unfit, asked).alias("payer_debtor"))
     other_payer = pl.col("payer_debtor").is_not_null() & (pl.col("payer_debtor") != pl.col("debtor"))
     reason = (
-        pl.when((pl.col("tier") == 3) & (pl.col("n_items") > 1)).then(pl.lit("ambiguous"))
-        .when((pl.col("n_debtors") > 1) & ~fits).then(pl.lit("several_debtors"))
-        .when(pl.col("open_sum") == 0).then(pl.lit("double_payment"))
-        .when(~fits & other_payer).then(pl.lit("reference_other_debtor"))
+        pl.when((pl.col("tier") == 3) & (pl.col("n_items") > 1)).then(pl.lit(UnresolvedReason.AMBIGUOUS))
+        .when((pl.col("n_debtors") > 1) & ~fits).then(pl.lit(UnresolvedReason.SEVERAL_DEBTORS))
+        .when(pl.col("open_sum") == 0).then(pl.lit(UnresolvedReason.DOUBLE_PAYMENT))
+        .when(~fits & other_payer).then(pl.lit(UnresolvedReason.REFERENCE_OTHER_DEBTOR))
         .otherwise(None)
     )
     per = per.with_columns(reason.alias("reason"))
@@ -226,7 +227,7 @@ def _decide(
     reason = (
         pl.when(pl.col("reason").is_not_null()).then(pl.col("reason"))
         .when(~fits & ~confirmed).then(
-            pl.when(pl.col("tier") == 2).then(pl.lit("typo_unconfirmed")).otherwise(pl.lit("payer_unconfirmed")))
+            pl.when(pl.col("tier") == 2).then(pl.lit(UnresolvedReason.TYPO_UNCONFIRMED)).otherwise(pl.lit(UnresolvedReason.PAYER_UNCONFIRMED)))
         .otherwise(None)
     )
     per = per.with_columns(reason.alias("reason"))
@@ -235,7 +236,7 @@ def _decide(
                    sure, rec.height)
     per = per.with_columns(
         pl.when(pl.col("reason").is_null() & pl.col("_t").is_in(clash.implode()))
-        .then(pl.lit("conflict")).otherwise(pl.col("reason")).alias("reason")
+        .then(pl.lit(UnresolvedReason.CONFLICT)).otherwise(pl.col("reason")).alias("reason")
     )
     in_clash = sure["_t"].is_in(clash.implode())
     sure, sure_held = sure.filter(~in_clash), sure.filter(in_clash)
@@ -253,12 +254,12 @@ def _decide(
                 ((pl.col("n_items") == 1) & ~pl.col("_r").is_in(shared)).alias("single"), "pay_cents", "open")
     )
     held_known = per.filter(pl.col("reason").is_not_null()).select(pl.col("_t").alias("transaction_id"), "reason")
-    held = pl.concat([held_known, sure_held.select(pl.col("_t").alias("transaction_id"), pl.lit("conflict").alias("reason")), rest])
+    held = pl.concat([held_known, sure_held.select(pl.col("_t").alias("transaction_id"), pl.lit(UnresolvedReason.CONFLICT).alias("reason")), rest])
     shown = pl.concat([cand.join(per.filter(pl.col("reason").is_not_null()).select("_t"), on="_t", how="semi").select(sure.columns),
                        sure_held])
     cands = pl.concat([
         shown.select(pl.col("_t").alias("transaction_id"), "_r", conf.alias("score"), rules.alias("why")),
-        typo_fits.select("transaction_id", "_r", pl.lit(0.5).alias("score"), pl.lit("reference.typo").alias("why")),
+        typo_fits.select("transaction_id", "_r", pl.lit(0.5).alias("score"), pl.lit(Rule.REFERENCE_TYPO).alias("why")),
     ])
     # every item named is booked or shown (a payment with evidence is booked or held with its evidence as
     # candidates): ``rec`` holds exactly the items of the result; their export row numbers back, and the

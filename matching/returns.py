@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from claims.vocab import UnresolvedReason
 from matching.config import MatchConfig
 from matching.refexpr import reference_candidates
 from parsers.validity import digits
@@ -71,7 +72,7 @@ def reverse_returns(
         spent.filter(pl.col("spent")).select("transaction_id"),
     ])
     held = pl.concat([
-        dup.with_columns(pl.lit("return_duplicate").alias("reason")),
-        rets.join(pairs, on="transaction_id", how="anti").select("transaction_id", pl.lit("return_unmatched").alias("reason")),
+        dup.with_columns(pl.lit(UnresolvedReason.RETURN_DUPLICATE).alias("reason")),
+        rets.join(pairs, on="transaction_id", how="anti").select("transaction_id", pl.lit(UnresolvedReason.RETURN_UNMATCHED).alias("reason")),
     ])
     return reversals, held

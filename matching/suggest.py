@@ -14,6 +14,7 @@ from __future__ import annotations
 import polars as pl
 from rapidfuzz import fuzz, utils
 
+from claims.vocab import UnresolvedReason
 from matching.config import MatchConfig
 
 #: An amount shared by more open items than this is too common to suggest anything by name.
@@ -76,7 +77,7 @@ def name_suggestions(
     out_schema: dict[str, pl.DataType] = {"transaction_id": tid, "receivable_id": pl.String(), "score": pl.Float64(),
                                           "why": pl.String(), "kassenzeichen": pl.String(), "amount_cents": pl.Int64()}
     want = (
-        held.filter(pl.col("reason").is_in(["no_reference", "unknown_reference"])).select("transaction_id")
+        held.filter(pl.col("reason").is_in([UnresolvedReason.NO_REFERENCE, UnresolvedReason.UNKNOWN_REFERENCE])).select("transaction_id")
         .join(pay.select("transaction_id", "amount_cents", "counterparty_name"), on="transaction_id")
         .filter(pl.col("counterparty_name").is_not_null() & (pl.col("amount_cents") > 0))
     )

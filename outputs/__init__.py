@@ -1,4 +1,5 @@
-"""Reports of the nightly run: day close (Tagesabschluss), Klärungsliste, key figures — plain functions.
+"""Reports of the nightly run: day close (Tagesabschluss), Klärungsliste, key figures, the finance system's
+booking and claims files — plain functions.
 
 Compute (frames in, frames out) and write (files, atomically with a manifest) are separate steps::
 
@@ -7,12 +8,22 @@ Compute (frames in, frames out) and write (files, atomically with a manifest) ar
     kf = key_figures(transactions, allocations, unresolved, as_of=day)
     paths = write_reports(out_dir, tenant=t, booking_date=day, day_close=dc, klaerungsliste=kl,
                           key_figures=kf, run_id=run_id)
+    hkr = write_hkr(out_dir / "hkr", tenant=t, posting_date=day,
+                    bookings=hkr_bookings(allocations, transactions, open_items, tenant=t, posting_date=day))
 
 No Prefect, no DuckDB here. docs/REPORTS.md explains every report and column.
 """
 
 from outputs.atomic import PlannedFile, verify, write_all
 from outputs.day_close import DAY_CLOSE_SCHEMA, account_key, check_totals, day_close, late_days
+from outputs.hkr_export import (
+    HKR_BOOKING_SCHEMA,
+    HKR_CLAIM_SCHEMA,
+    hkr_bookings,
+    hkr_claims,
+    plan_hkr,
+    write_hkr,
+)
 from outputs.key_figures import (
     AGE_STRUCTURE_SCHEMA,
     BY_REASON_SCHEMA,
@@ -29,6 +40,8 @@ __all__ = [
     "BY_REASON_SCHEMA",
     "BY_RULE_SCHEMA",
     "DAY_CLOSE_SCHEMA",
+    "HKR_BOOKING_SCHEMA",
+    "HKR_CLAIM_SCHEMA",
     "KLAERUNG_SCHEMA",
     "PER_DAY_ACCOUNT_SCHEMA",
     "SUMMARY_SCHEMA",
@@ -37,12 +50,16 @@ __all__ = [
     "account_key",
     "check_totals",
     "day_close",
+    "hkr_bookings",
+    "hkr_claims",
     "key_figures",
     "klaerungsliste",
     "late_days",
+    "plan_hkr",
     "plan_reports",
     "publish_reports",
     "verify",
     "write_all",
+    "write_hkr",
     "write_reports",
 ]

@@ -22,6 +22,7 @@ from datetime import date
 
 import polars as pl
 
+from claims.vocab import StatementKind
 from outputs.fmt import eur
 
 #: One row per account and booking day (``kind = close``), or per corrected account (``kind = correction``).
@@ -66,7 +67,7 @@ _KEY = ["tenant", "account_iban"]
 
 def _day_statements(statements: pl.DataFrame, day: date) -> pl.DataFrame:
     st = statements.unique(subset=["statement_key"], keep="first", maintain_order=True)
-    st = st.filter(pl.col("kind").fill_null("statement") == "statement")
+    st = st.filter(pl.col("kind").fill_null(StatementKind.STATEMENT) == StatementKind.STATEMENT)
     day_of = pl.coalesce("closing_date", "last_booking_date", "opening_date")
     return st.filter(day_of == day).sort(
         [*_KEY, "sequence_no", "page_no", "opening_date", "statement_index"], nulls_last=True
@@ -347,7 +348,7 @@ def late_days(new_statements: pl.DataFrame, *, booking_date: date) -> list[date]
     The flow recomputes each such day with ``day_close(..., locked=…, today=booking_date)`` before
     closing ``booking_date`` and passes the correction rows in ``previous``.
     """
-    st = new_statements.filter(pl.col("kind").fill_null("statement") == "statement")
+    st = new_statements.filter(pl.col("kind").fill_null(StatementKind.STATEMENT) == StatementKind.STATEMENT)
     days = st.select(pl.coalesce("closing_date", "last_booking_date", "opening_date").alias("d"))
     return sorted(d for d in days.get_column("d").unique().to_list() if d is not None and d < booking_date)
 

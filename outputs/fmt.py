@@ -11,6 +11,8 @@ from decimal import Decimal
 
 import polars as pl
 
+from claims.money import format_eur, format_eur_expr, plain_comma_expr
+
 
 def eur(cents: int | None, *, sign: bool = False, symbol: bool = True) -> str:
     """Cents as German money text: ``123456`` -> ``'1.234,56 €'`` (``''`` for ``None``).
@@ -20,11 +22,8 @@ def eur(cents: int | None, *, sign: bool = False, symbol: bool = True) -> str:
     """
     if cents is None:
         return ""
-    neg = cents < 0
-    whole, frac = divmod(abs(int(cents)), 100)
-    text = f"{whole:,}".replace(",", ".") + f",{frac:02d}"
-    prefix = "-" if neg else ("+" if sign and cents > 0 else "")
-    return prefix + text + (" €" if symbol else "")
+    prefix = "+" if sign and cents > 0 else ""
+    return prefix + format_eur(cents) + (" €" if symbol else "")
 
 
 def de_date(d: date | None) -> str:
@@ -39,22 +38,9 @@ def to_decimal(cents: int | None) -> Decimal | None:
 
 def cents_plain_expr(col: str) -> pl.Expr:
     """Cents as ``-1234,56`` (decimal comma, no thousands separator): what German Excel reads as a number."""
-    c = pl.col(col)
-    whole = (c.abs() // 100).cast(pl.String())
-    frac = (c.abs() % 100).cast(pl.String()).str.zfill(2)
-    sign = pl.when(c < 0).then(pl.lit("-")).otherwise(pl.lit(""))
-    return pl.when(c.is_null()).then(pl.lit(None, pl.String())).otherwise(
-        pl.concat_str([sign, whole, pl.lit(","), frac])
-    )
+    return plain_comma_expr(col)
 
 
 def eur_expr(col: str | pl.Expr) -> pl.Expr:
-    """Cents as ``-1.234,56 €`` vectorised (thousands grouped by reversing the digits)."""
-    c = pl.col(col) if isinstance(col, str) else col
-    whole = (c.abs() // 100).cast(pl.String())
-    grouped = whole.str.reverse().str.extract_all(r"\d{1,3}").list.join(".").str.reverse()
-    frac = (c.abs() % 100).cast(pl.String()).str.zfill(2)
-    sign = pl.when(c < 0).then(pl.lit("-")).otherwise(pl.lit(""))
-    return pl.when(c.is_null()).then(pl.lit(None, pl.String())).otherwise(
-        pl.concat_str([sign, grouped, pl.lit(","), frac, pl.lit(" €")])
-    )
+    """Cents as ``-1.234,56 €`` vectorised."""
+    return format_eur_expr(col)

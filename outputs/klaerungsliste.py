@@ -5,7 +5,8 @@ payer, IBAN, remittance and provenance. ``section`` splits the list as the issue
 
 * ``unresolved`` — still to be cleared (no reference, ambiguous, unknown Kassenzeichen, …);
 * ``overpayment`` — surplus after a booking, or a payment for an item already settled (refund or keep);
-* ``verwahrgeld`` — money parked on the Verwahrkonto by a clerk's decision.
+* ``verwahrgeld`` — money parked on the Verwahrkonto by a clerk's decision (item state ``parked``; read
+  when the frame has a ``state`` column, as the ledger's current Klärungsliste has).
 
 The list is computed from the current unresolved frame: a payment that matches later (a new open-items
 export) is no longer in that frame, so it leaves the list by itself.
@@ -17,11 +18,12 @@ from datetime import date
 
 import polars as pl
 
+from claims.vocab import ItemState, Section, UnresolvedReason
 from outputs.fmt import eur_expr
 
 #: One row per unresolved payment (or remainder), sorted by section, age (oldest first), amount.
 KLAERUNG_SCHEMA: dict[str, pl.DataType] = {
-    "section": pl.String(),               # unresolved | overpayment | verwahrgeld
+    "section": pl.String(),               # Section: unresolved | overpayment | verwahrgeld
     "tenant": pl.String(),
     "account_iban": pl.String(),
     "transaction_id": pl.String(),
@@ -50,31 +52,22 @@ KLAERUNG_SCHEMA: dict[str, pl.DataType] = {
 }
 
 #: Reason codes whose rows are a surplus rather than an unknown payment.
-OVERPAYMENT_REASONS = ("overpayment", "double_payment", "refund")
-#: Reason codes for money parked on the Verwahrkonto.
-VERWAHRGELD_REASONS = ("verwahrgeld", "parked", "park")
+OVERPAYMENT_REASONS = UnresolvedReason.surplus()
 
 #: German explanations of the reason codes (unknown codes are shown as they are).
 REASON_TEXT: dict[str, str] = {
-    "no_reference": "Kein Kassenzeichen im Verwendungszweck gefunden",
-    "unknown_reference": "Kassenzeichen nicht in den offenen Posten",
-    "bad_check_digit": "Kassenzeichen mit falscher Prüfziffer",
-    "ambiguous": "Mehrere Forderungen passen gleich gut",
-    "amount_mismatch": "Betrag passt zu keiner Forderung",
-    "other_debtor": "Kassenzeichen gehört zu einem anderen Schuldner",
-    "overpayment": "Überzahlung: Rest nach Zuordnung",
-    "double_payment": "Doppelzahlung: Forderung bereits beglichen",
-    "refund": "Zur Erstattung vorgesehen",
-    "return_unmatched": "Rücklastschrift ohne zugehörige Buchung",
-    "return_duplicate": "Rücklastschrift einer bereits zurückgebuchten Lastschrift",
-    "several_debtors": "Kassenzeichen mehrerer Schuldner, Betrag ist nicht ihre Summe",
-    "reference_other_debtor": "Betrag passt nicht, Zahler-IBAN gehört einem anderen Schuldner",
-    "payer_unconfirmed": "Betrag passt nicht, Zahler ist nicht erkennbar der Schuldner",
-    "typo_unconfirmed": "Kassenzeichen nur nach Tippfehler-Korrektur, Betrag passt nicht",
-    "conflict": "Zwei Zahlungen dieses Laufs nennen sich überschneidende Forderungen",
-    "verwahrgeld": "Als Verwahrgeld geparkt",
-    "parked": "Als Verwahrgeld geparkt",
-    "park": "Als Verwahrgeld geparkt",
+    UnresolvedReason.NO_REFERENCE: "Kein Kassenzeichen im Verwendungszweck gefunden",
+    UnresolvedReason.UNKNOWN_REFERENCE: "Kassenzeichen nicht in den offenen Posten",
+    UnresolvedReason.AMBIGUOUS: "Mehrere Forderungen passen gleich gut",
+    UnresolvedReason.OVERPAYMENT: "Überzahlung: Rest nach Zuordnung",
+    UnresolvedReason.DOUBLE_PAYMENT: "Doppelzahlung: Forderung bereits beglichen",
+    UnresolvedReason.RETURN_UNMATCHED: "Rücklastschrift ohne zugehörige Buchung",
+    UnresolvedReason.RETURN_DUPLICATE: "Rücklastschrift einer bereits zurückgebuchten Lastschrift",
+    UnresolvedReason.SEVERAL_DEBTORS: "Kassenzeichen mehrerer Schuldner, Betrag ist nicht ihre Summe",
+    UnresolvedReason.REFERENCE_OTHER_DEBTOR: "Betrag passt nicht, Zahler-IBAN gehört einem anderen Schuldner",
+    UnresolvedReason.PAYER_UNCONFIRMED: "Betrag passt nicht, Zahler ist nicht erkennbar der Schuldner",
+    UnresolvedReason.TYPO_UNCONFIRMED: "Kassenzeichen nur nach Tippfehler-Korrektur, Betrag passt nicht",
+    UnresolvedReason.CONFLICT: "Zwei Zahlungen dieses Laufs nennen sich überschneidende Forderungen",
 }
 
 _CANDIDATE = pl.Struct({
@@ -118,10 +111,11 @@ def klaerungsliste(unresolved: pl.DataFrame, transactions: pl.DataFrame, *, as_o
         ids = ", ".join(lost.get_column("transaction_id").head(5).to_list())
         raise ValueError(f"klaerungsliste: {lost.height} unresolved payment(s) not in transactions (e.g. {ids})")
     reason = pl.col("reason").fill_null("")
+    parked = (pl.col("state") == ItemState.PARKED).fill_null(False) if "state" in df.columns else pl.lit(False)
     df = df.with_columns(
-        pl.when(reason.is_in(VERWAHRGELD_REASONS)).then(pl.lit("verwahrgeld"))
-        .when(reason.is_in(OVERPAYMENT_REASONS)).then(pl.lit("overpayment"))
-        .otherwise(pl.lit("unresolved"))
+        pl.when(parked).then(pl.lit(Section.VERWAHRGELD))
+        .when(reason.is_in(OVERPAYMENT_REASONS)).then(pl.lit(Section.OVERPAYMENT))
+        .otherwise(pl.lit(Section.UNRESOLVED))
         .alias("section"),
         pl.coalesce("booking_date", "_tx_date").alias("booking_date"),
         pl.coalesce("bank_ref", "_tx_ref").alias("bank_ref"),
@@ -131,7 +125,7 @@ def klaerungsliste(unresolved: pl.DataFrame, transactions: pl.DataFrame, *, as_o
         (pl.lit(as_of) - pl.col("booking_date")).dt.total_days().cast(pl.Int32()).alias("age_days"),
         pl.col("unallocated_cents").fill_null(pl.col("amount_cents")),
     )
-    order = pl.col("section").replace_strict({"unresolved": 0, "overpayment": 1, "verwahrgeld": 2},
+    order = pl.col("section").replace_strict({s: i for i, s in enumerate(Section)},
                                              return_dtype=pl.Int8())
     return (
         df.sort([order, pl.col("age_days"), pl.col("unallocated_cents"), pl.col("transaction_id")],
@@ -142,7 +136,7 @@ def klaerungsliste(unresolved: pl.DataFrame, transactions: pl.DataFrame, *, as_o
 
 def section_totals(kl: pl.DataFrame) -> pl.DataFrame:
     """Count and sum of unallocated cents per section (all three sections, zero when empty)."""
-    sections = pl.DataFrame({"section": ["unresolved", "overpayment", "verwahrgeld"]})
+    sections = pl.DataFrame({"section": [s.value for s in Section]})
     sums = kl.group_by("section").agg(pl.len().cast(pl.Int64()).alias("n"),
                                       pl.col("unallocated_cents").sum().alias("cents"))
     return sections.join(sums, on="section", how="left").with_columns(

@@ -12,6 +12,7 @@ from typing import Any
 
 import polars as pl
 
+from claims.vocab import Section
 from outputs.fmt import de_date, eur, eur_expr
 from outputs.klaerungsliste import section_totals
 
@@ -21,7 +22,7 @@ STATUS_TEXT = {
     "missing_statement": "Auszug fehlt",
     "no_statement": "kein Auszug",
 }
-SECTION_TEXT = {"unresolved": "Ungeklärt", "overpayment": "Überzahlung", "verwahrgeld": "Verwahrgeld"}
+SECTION_TEXT = {Section.UNRESOLVED: "Ungeklärt", Section.OVERPAYMENT: "Überzahlung", Section.VERWAHRGELD: "Verwahrgeld"}
 
 #: Day-close columns that are summed into the totals line.
 TOTAL_COLUMNS = ("opening_cents", "credits_cents", "debits_cents", "closing_cents", "book_opening_cents",

@@ -13,14 +13,14 @@ from typing import Any
 import polars as pl
 
 from parsers.camt_values import amount_problem_expr
-from parsers.issues import ERROR, INFO, MAX_PER_CHECK, WARNING, Issue, money
+from parsers.issues import ERROR, INFO, MAX_PER_CHECK, WARNING, Issue, money, shown
 
 Row = dict[str, Any]
 
 _AMOUNT_WORDS = {
     "missing": ("missing", "expected an amount, found none"),
     "bad_amount": ("bad_amount", "expected a decimal like 1234.56, got {v!r}"),
-    "not_cents": ("amount_not_cents", "{v!r} is not a whole number of cents; not rounded, entry kept without amount"),
+    "not_cents": ("amount_not_cents", "{v!r} is not a whole number of cents; not rounded, so the entry has no amount"),
 }
 
 
@@ -57,13 +57,14 @@ def entry_issues(rows: pl.DataFrame, source: str) -> list[Issue]:
     _emit(out, df, first & pl.col("_e_problem").is_not_null(), ["_e_problem", "e_amount"], amount, source)
     _emit(out, df, first & ~pl.col("e_cdi").is_in(["CRDT", "DBIT"]).fill_null(False), ["e_cdi"],
           lambda r: ("/CdtDbtInd", ERROR, "camt.bad_cdtdbtind",
-                     f"expected CdtDbtInd CRDT or DBIT, got {r['e_cdi']!r}; entry kept without amount"), source)
+                     f"expected CdtDbtInd CRDT or DBIT, got {shown(r['e_cdi'])}; the entry has no signed amount"),
+          source)
     _emit(out, df, first & pl.col("e_status").is_null(), ["source_format"],
           lambda r: ("/Sts", INFO if r["source_format"] == "camt.053" else WARNING, "camt.missing_status",
                      "entry has no Sts; taken as BOOK"), source)
     _emit(out, df, first & ~pl.col("status").is_in(["BOOK", "PDNG", "INFO", "FUTR"]), ["status"],
           lambda r: ("/Sts", WARNING, "camt.unknown_status",
-                     f"expected Sts BOOK, PDNG, INFO or FUTR, got {r['status']!r}; not booked"), source)
+                     f"expected Sts BOOK, PDNG, INFO or FUTR, got {shown(r['status'])}; not booked"), source)
     _emit(out, df, first & ~pl.col("e_has_booking"), [],
           lambda r: ("/BookgDt", WARNING, "camt.missing_booking_date", "entry has no BookgDt; booking_date left empty"),
           source)
@@ -72,7 +73,7 @@ def entry_issues(rows: pl.DataFrame, source: str) -> list[Issue]:
               _bad_date(name, column), source)
     _emit(out, df, pl.col("e_reversal").is_not_null() & ~pl.col("e_reversal").str.to_lowercase().is_in(
         ["true", "false", "1", "0"]) & first, ["e_reversal"],
-          lambda r: ("/RvslInd", WARNING, "camt.bad_reversal", f"expected RvslInd true/false, got {r['e_reversal']!r}"),
+          lambda r: ("/RvslInd", WARNING, "camt.bad_reversal", f"expected RvslInd true/false, got {shown(r['e_reversal'])}"),
           source)
     _emit(out, df, first & (pl.col("junk").str.len_bytes() > 0), ["junk"],
           lambda r: ("", WARNING, "camt.unexpected_element",
@@ -106,7 +107,7 @@ def entry_issues(rows: pl.DataFrame, source: str) -> list[Issue]:
 
 
 def _bad_date(name: str, column: str) -> Callable[[Row], tuple[str, str, str, str]]:
-    return lambda r: (f"/{name}", ERROR, "camt.bad_date", f"{name}: expected an ISO date (Dt or DtTm), got {r[column]!r}")
+    return lambda r: (f"/{name}", ERROR, "camt.bad_date", f"{name}: expected an ISO date (Dt or DtTm), got {shown(r[column])}")
 
 
 def _batch_sums(df: pl.DataFrame, source: str) -> list[Issue]:

@@ -10,11 +10,12 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from claims.vocab import StatementKind
 from parsers.camt_values import cents_or_none, date_or_none
 from parsers.ids import statement_key
-from parsers.issues import ERROR, WARNING, Issue
+from parsers.issues import ERROR, WARNING, Issue, shown
 
-KINDS = {"Stmt": "statement", "Rpt": "report", "Ntfctn": "notification"}
+KINDS = {"Stmt": StatementKind.STATEMENT, "Rpt": StatementKind.REPORT, "Ntfctn": StatementKind.NOTIFICATION}
 #: Opening balance codes in order of preference: opening booked, then previously closed booked.
 OPENING_CODES = ("OPBD", "PRCD")
 CLOSING_CODES = ("CLBD",)
@@ -108,18 +109,18 @@ def _balance(bal: Any, xpath: str, source: str, issues: list[Issue]) -> tuple[st
     cents, problem = cents_or_none(raw_amount)
     if problem:
         issues.append(Issue(source, f"{xpath}/Amt", ERROR, f"camt.balance_{problem}",
-                            f"{code} balance amount: expected a decimal in whole cents, got {raw_amount!r}"))
+                            f"{code} balance amount: expected a decimal in whole cents, got {shown(raw_amount)}"))
     indicator = text(bal, "CdtDbtInd")
     if cents is not None and indicator == "DBIT":
         cents = -cents
     elif cents is not None and indicator != "CRDT":
         issues.append(Issue(source, f"{xpath}/CdtDbtInd", WARNING, "camt.balance_sign",
-                            f"{code} balance: expected CdtDbtInd CRDT or DBIT, got {indicator!r}; taken as CRDT"))
+                            f"{code} balance: expected CdtDbtInd CRDT or DBIT, got {shown(indicator)}; taken as CRDT"))
     when = text(bal, "Dt", "Dt") or text(bal, "Dt", "DtTm") or text(bal, "Dt")
     on = date_or_none(when)
     if on is None:
         issues.append(Issue(source, f"{xpath}/Dt", WARNING, "camt.balance_date",
-                            f"{code} balance: expected Dt or DtTm with an ISO date, got {when!r}"))
+                            f"{code} balance: expected Dt or DtTm with an ISO date, got {shown(when)}"))
     currency = amount.get("Ccy") if amount is not None else None
     return code, Balance(code, cents, currency, on)
 
@@ -127,7 +128,7 @@ def _balance(bal: Any, xpath: str, source: str, issues: list[Issue]) -> tuple[st
 def read_head(stmt: Any, *, index: int, xpath: str, source_format: str, message: Any, source: str) -> StatementHead:
     """Read the head of the statement element ``stmt`` (its children before the first ``Ntry``)."""
     issues: list[Issue] = []
-    head = StatementHead(index=index, xpath=xpath, kind=KINDS.get(local(stmt), "statement"),
+    head = StatementHead(index=index, xpath=xpath, kind=KINDS.get(local(stmt), StatementKind.STATEMENT),
                          source_format=source_format, issues=issues)
     head.statement_id = text(stmt, "Id")
     seq = text(stmt, "ElctrncSeqNb")

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from claims.vocab import StatementKind
 from parsers.issues import ERROR, WARNING, Issue, money
 from parsers.schema import STATEMENT_SCHEMA, conform
 from parsers.validity import compact_iban
@@ -129,7 +130,7 @@ def check_sequence(statements: pl.DataFrame, *, previous: pl.DataFrame | None = 
             ~pl.col("statement_key").is_in(statements["statement_key"].drop_nulls().implode()).fill_null(False)
         )
         frames.insert(0, older.with_columns(_new=pl.lit(False), _ord=pl.lit(-1, dtype=pl.Int64())))
-    both = pl.concat(frames, how="vertical_relaxed").filter(pl.col("kind").fill_null("statement") == "statement")
+    both = pl.concat(frames, how="vertical_relaxed").filter(pl.col("kind").fill_null(StatementKind.STATEMENT) == StatementKind.STATEMENT)
     if both.is_empty():
         return []
     account = [

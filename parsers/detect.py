@@ -189,13 +189,13 @@ def _mt_verdict(text: str) -> str | None:
 
 
 def _describe_text(text: str) -> str:
+    """What the text looks like, in our words: a reason never quotes a file's content."""
     lines = [ln for ln in text.splitlines() if ln.strip()][:5]
-    first = lines[0][:60] if lines else ""
     for sep, name in ((";", "semicolon"), (",", "comma"), ("\t", "tab")):
         counts = {ln.count(sep) for ln in lines}
-        if len(lines) >= 2 and len(counts) == 1 and counts.pop() >= 2:
-            return f"looks like CSV ({name}-separated text starting {first!r}), not a bank statement"
-    return f"not a bank statement: no MT940 tags (:20:/:25:) and no XML; first line {first!r}"
+        if len(lines) >= 2 and len(counts) == 1 and (n := counts.pop()) >= 2:
+            return f"looks like CSV ({name}-separated text, {n + 1} columns), not a bank statement"
+    return "not a bank statement: text without MT940 tags (:20:/:25:) at a line start and not XML"
 
 
 def _skip_prolog(text: str, *, cut: bool) -> tuple[int, Detected | None]:
@@ -292,6 +292,4 @@ def _truncation(tail: str, root: str) -> str:
     match = _LAST_END_TAG.search(end)
     if match is not None and match.group(1) == root:
         return ""
-    last = end[-40:].replace("\r", " ").replace("\n", " ").strip()
-    return f"the XML is truncated: it ends with {last!r} instead of </{root}>"
-
+    return f"the XML is truncated: it does not end with </{root}>"

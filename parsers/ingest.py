@@ -9,6 +9,7 @@ file never stops the others and never raises.
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -16,19 +17,22 @@ from pathlib import Path
 
 import polars as pl
 
+from claims.vocab import FileStatus, StatementKind
 from parsers.archive import ArchiveError, unpack
 from parsers.checks import balance_expr, check_statements
 from parsers.dedupe import drop_copies_in_file, fingerprint_unbalanced, number_copies
 from parsers.detect import DEFAULT_MAX_BYTES, Detected, detect
 from parsers.ids import sha256_file, with_transaction_ids
 from parsers.issues import ERROR, INFO, WARNING, Issue, label
+from parsers.names import display_name, printable
 from parsers.overlap import drop_overlaps
 from parsers.result import FILE_SCHEMA, ParseResult
 from parsers.schema import STATEMENT_SCHEMA, TRANSACTION_SCHEMA, conform, empty
+from parsers.unreadable import unreadable_entry
 from parsers.validity import add_validity
 
 #: detect() verdicts reached without reading the file's bytes (nothing to hash)
-_UNHASHED = {"file.not_found", "file.unreadable", "file.is_directory", "file.not_regular", "file.too_large"}
+_UNHASHED = {"file.not_found", "file.symlink", "file.unreadable", "file.is_directory", "file.not_regular", "file.too_large"}
 
 
 @dataclass(slots=True)
@@ -45,7 +49,7 @@ class _Batch:
                fmt: str | None = None) -> None:
         issue = Issue(display, locator, ERROR, code, reason)
         self.issues.append(issue)
-        self.rows.append(_row(display, sha, fmt, "rejected", issue.one_line(), size))
+        self.rows.append(_row(display, sha, fmt, FileStatus.REJECTED, issue.one_line(), size))
 
 
 def _row(display: str, sha: str | None, fmt: str | None, status: str, reason: str | None, size: int | None) -> dict[str, object]:
@@ -54,16 +58,48 @@ def _row(display: str, sha: str | None, fmt: str | None, status: str, reason: st
 
 
 def expand_paths(paths: Sequence[Path | str]) -> Iterator[Path]:
-    """Files named, and the files inside folders named (recursively, sorted; symlinked folders not followed)."""
+    """Files named, and every entry inside folders named (recursively, sorted by path).
+
+    Inside a folder nothing is followed: a symlink (to a file or a folder, or dangling), a FIFO, socket
+    or device, and a sub-folder that cannot be listed are yielded as themselves, so the reader gives
+    each a ``rejected`` row. A path named here that is a link is followed (the operator typed it).
+    """
     for p in map(Path, paths):
         if p.is_dir():
-            found = []
-            for root, dirs, files in os.walk(p):
-                dirs.sort()
-                found += [Path(root) / f for f in files]
-            yield from sorted(found, key=str)
+            yield from sorted(_walk(p), key=str)
         else:
             yield p
+
+
+def _walk(folder: Path) -> Iterator[Path]:
+    try:
+        with os.scandir(folder) as it:
+            entries = list(it)
+    except OSError:
+        yield folder                        # cannot be listed: rejected with the reason by the reader
+        return
+    for e in entries:
+        if e.is_dir(follow_symlinks=False):
+            yield from _walk(Path(e.path))
+        else:
+            yield Path(e.path)
+
+
+def _not_followed(path: Path, follow: bool) -> tuple[str, str] | None:
+    """Why ``path`` is not read although it exists (a link not to follow, a folder not to list), or None."""
+    try:
+        st = os.stat(path) if follow else os.lstat(path)
+    except OSError:
+        return None                         # detect() names the problem
+    if stat.S_ISLNK(st.st_mode):
+        return "file.symlink", "a symbolic link: not followed (only regular files are read)"
+    if stat.S_ISDIR(st.st_mode):
+        try:
+            with os.scandir(path):
+                pass
+        except OSError as exc:
+            return "file.unreadable", f"a folder that cannot be read: {exc.strerror or type(exc).__name__}"
+    return None
 
 
 def _dispatch(path: Path, fmt: str, sha: str, tenant: str) -> ParseResult:
@@ -83,8 +119,12 @@ def _one_line(exc: BaseException) -> str:
 
 
 def _read_file(batch: _Batch, path: Path, display: str, *, tenant: str, max_bytes: int,
-               known_files: frozenset[str], allow_zip: bool = True) -> None:
-    """Everything about one input file, appended to ``batch``."""
+               known_files: frozenset[str], allow_zip: bool = True, follow: bool = False) -> None:
+    """Everything about one input file, appended to ``batch`` (a link only read when ``follow``)."""
+    skip = _not_followed(path, follow)
+    if skip is not None:
+        batch.reject(display, None, None, *skip)
+        return
     det = detect(path, max_bytes=max_bytes)
     if det.code in _UNHASHED:
         batch.reject(display, None, det.size, det.code, det.reason, det.locator)
@@ -98,7 +138,7 @@ def _read_file(batch: _Batch, path: Path, display: str, *, tenant: str, max_byte
     if first is not None or sha in known_files:
         why = f"same bytes as {first}" if first is not None else "already imported earlier (same SHA-256)"
         batch.issues.append(Issue(display, "", INFO, "file.duplicate", why))
-        batch.rows.append(_row(display, sha, det.format, "duplicate", f"{display}: duplicate: {why}", det.size))
+        batch.rows.append(_row(display, sha, det.format, FileStatus.DUPLICATE, f"{display}: duplicate: {why}", det.size))
         return
     batch.seen[sha] = display
     if det.format == "zip":
@@ -135,10 +175,15 @@ def _read_file(batch: _Batch, path: Path, display: str, *, tenant: str, max_byte
             batch.reject(display, sha, det.size, "file.no_statements", f"no statement found in this {det.format} file",
                          fmt=det.format)
         return
+    refused = unreadable_entry(tx, issues)  # a statement is never booked in part (parsers/unreadable.py)
+    if refused is not None:
+        batch.issues += issues
+        batch.reject(display, sha, det.size, refused.code, refused.message, refused.locator, det.format)
+        return
     batch.issues += issues
     batch.transactions.append(tx)
     batch.statements.append(st)
-    batch.rows.append(_row(display, sha, det.format, "ok", None, det.size))
+    batch.rows.append(_row(display, sha, det.format, FileStatus.OK, None, det.size))
 
 
 def _incomplete(statements: pl.DataFrame) -> tuple[str, str] | None:
@@ -148,7 +193,7 @@ def _incomplete(statements: pl.DataFrame) -> tuple[str, str] | None:
     like that, and booking its entries now would book them again when the whole file comes. Only the
     formats that carry no balances by design (MT942, camt.052/054) are read without them.
     """
-    missing = statements.filter((pl.col("kind") == "statement") & pl.col("closing_cents").is_null())
+    missing = statements.filter((pl.col("kind") == StatementKind.STATEMENT) & pl.col("closing_cents").is_null())
     if missing.is_empty():
         return None
     row = missing.row(0, named=True)
@@ -171,12 +216,14 @@ def _read_zip(batch: _Batch, path: Path, display: str, det: Detected, sha: str, 
             return
         # the archive itself has a row too (so the inbox can archive it; its hash marks a re-delivery),
         # with no statements of its own: its members follow as rows named zip!member
-        batch.rows.append(_row(display, sha, "zip", "ok", None, det.size))
+        batch.rows.append(_row(display, sha, "zip", FileStatus.OK, None, det.size))
         for m in members:
+            # a member's name is data (it may hold ../, / or control bytes): printable, never a path
+            name = display + "!" + printable(m.name.removeprefix(display + "!"))
             if m.path is None:
-                batch.reject(m.name, None, None, m.code, m.reason)
+                batch.reject(name, None, None, m.code, m.reason)
             else:
-                _read_file(batch, m.path, m.name, tenant=tenant, max_bytes=max_bytes, known_files=known_files,
+                _read_file(batch, m.path, name, tenant=tenant, max_bytes=max_bytes, known_files=known_files,
                            allow_zip=False)
 
 
@@ -187,7 +234,7 @@ def _files_frame(batch: _Batch, statements: pl.DataFrame, transactions: pl.DataF
     per_st = statements.group_by("source_path").agg(
         n_statements=pl.len().cast(pl.Int32()), n_entries=pl.col("n_entries").sum().cast(pl.Int32()))
     per_tx = transactions.group_by("source_path").agg(n_rows=pl.len().cast(pl.Int32()))
-    ok = pl.col("status") == "ok"
+    ok = pl.col("status") == FileStatus.OK
     out = rows.join(per_st, on="source_path", how="left", maintain_order="left").join(
         per_tx, on="source_path", how="left", maintain_order="left"
     ).with_columns(
@@ -212,11 +259,11 @@ def _all_statements_dropped(files: pl.DataFrame, dropped: list[Issue]) -> pl.Dat
             conflict.setdefault(i.source_path, i.one_line())
     reasons = pl.DataFrame({"source_path": sorted({i.source_path for i in dropped})}).with_columns(
         _r=pl.col("source_path").replace_strict(conflict, default=None, return_dtype=pl.String()))
-    gone = (pl.col("status") == "ok") & (pl.col("n_statements") == 0) & pl.col("_in")
+    gone = (pl.col("status") == FileStatus.OK) & (pl.col("n_statements") == 0) & pl.col("_in")
     return files.join(reasons.with_columns(_in=pl.lit(True)), on="source_path", how="left",
                       maintain_order="left").with_columns(pl.col("_in").fill_null(False)).with_columns(
-        status=pl.when(gone).then(pl.when(pl.col("_r").is_not_null()).then(pl.lit("rejected"))
-                                  .otherwise(pl.lit("duplicate"))).otherwise(pl.col("status")),
+        status=pl.when(gone).then(pl.when(pl.col("_r").is_not_null()).then(pl.lit(FileStatus.REJECTED))
+                                  .otherwise(pl.lit(FileStatus.DUPLICATE))).otherwise(pl.col("status")),
         reason=pl.when(gone).then(pl.coalesce(
             "_r", pl.col("source_path") + ": duplicate: every statement was already read (overlapping delivery)"))
         .otherwise(pl.col("reason")),
@@ -231,12 +278,12 @@ def _strict(result: ParseResult) -> ParseResult:
         if i.severity == ERROR:
             first_error.setdefault(i.source_path, i)
     files = result.files
-    bad = [p for p, s in zip(files["source_path"], files["status"], strict=True) if s == "ok" and p in first_error]
+    bad = [p for p, s in zip(files["source_path"], files["status"], strict=True) if s == FileStatus.OK and p in first_error]
     if not bad:
         return ParseResult(result.transactions, result.statements, issues, files)
     reasons = pl.DataFrame({"source_path": bad, "_r": [f"strict: {first_error[p].one_line()}" for p in bad]})
     files = files.join(reasons, on="source_path", how="left", maintain_order="left").with_columns(
-        status=pl.when(pl.col("_r").is_not_null()).then(pl.lit("rejected")).otherwise(pl.col("status")),
+        status=pl.when(pl.col("_r").is_not_null()).then(pl.lit(FileStatus.REJECTED)).otherwise(pl.col("status")),
         reason=pl.coalesce("_r", "reason"),
         n_statements=pl.when(pl.col("_r").is_null()).then(pl.col("n_statements")),
         n_entries=pl.when(pl.col("_r").is_null()).then(pl.col("n_entries")),
@@ -257,6 +304,7 @@ def parse_paths(
     previous_statements: pl.DataFrame | None = None,
     known_entries: pl.DataFrame | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
+    follow_named_links: bool = True,
 ) -> ParseResult:
     """Read files and folders into one :class:`ParseResult`, one ``files`` row per input file.
 
@@ -264,20 +312,28 @@ def parse_paths(
     (the ledger's transactions of the days a delivery may touch) say what was read before: a statement
     overlapping one of them is dropped, never read twice (:mod:`parsers.overlap`).
 
+    ``files.source_path`` is the printable name (:func:`parsers.names.display_name`); a link named in
+    ``paths`` is followed unless ``follow_named_links`` is false, a link inside a folder never.
+    ``input_rows`` of the result is the row of each input path (members of a ZIP follow its row).
+
     >>> parse_paths(["/nonexistent.sta"]).files.select("status", "reason").row(0)
     ('rejected', '/nonexistent.sta: error file.not_found: no such file')
     """
+    named = frozenset(map(Path, paths)) if follow_named_links else frozenset()
     return _parse(list(expand_paths(paths)), tenant=tenant, strict=strict, progress=progress, known_files=known_files,
                   known_statement_keys=known_statement_keys, previous_statements=previous_statements,
-                  known_entries=known_entries, max_bytes=max_bytes)
+                  known_entries=known_entries, max_bytes=max_bytes, follow=named)
 
 
 def _parse(files: list[Path], *, tenant: str, strict: bool, progress: bool, known_files: frozenset[str],
            known_statement_keys: frozenset[str], previous_statements: pl.DataFrame | None,
-           max_bytes: int, known_entries: pl.DataFrame | None = None) -> ParseResult:
+           max_bytes: int, follow: frozenset[Path], known_entries: pl.DataFrame | None = None) -> ParseResult:
     batch = _Batch()
+    input_rows = []
     for path in _progress(files, progress):
-        _read_file(batch, path, str(path), tenant=tenant, max_bytes=max_bytes, known_files=known_files)
+        input_rows.append(len(batch.rows))
+        _read_file(batch, path, display_name(path), tenant=tenant, max_bytes=max_bytes, known_files=known_files,
+                   follow=path in follow)
     tx = pl.concat(batch.transactions, how="vertical") if batch.transactions else empty(TRANSACTION_SCHEMA)
     st = pl.concat(batch.statements, how="vertical") if batch.statements else empty(STATEMENT_SCHEMA)
     st, tx = fingerprint_unbalanced(*number_copies(st, tx))
@@ -292,13 +348,16 @@ def _parse(files: list[Path], *, tenant: str, strict: bool, progress: bool, know
     issues = batch.issues + dropped + check_statements(st, previous=previous_statements)
     files_df = _all_statements_dropped(_files_frame(batch, st, tx), dropped)
     result = ParseResult(tx, st, issues, files_df)
-    return _strict(result) if strict else result
+    result = _strict(result) if strict else result
+    result.input_rows = input_rows
+    return result
 
 
 def parse_file(path: Path | str, *, tenant: str = "default", max_bytes: int = DEFAULT_MAX_BYTES) -> ParseResult:
     """One file (or ZIP) on its own, like :func:`parse_paths` but a folder is rejected, not expanded."""
     return _parse([Path(path)], tenant=tenant, strict=False, progress=False, known_files=frozenset(),
-                  known_statement_keys=frozenset(), previous_statements=None, max_bytes=max_bytes)
+                  known_statement_keys=frozenset(), previous_statements=None, max_bytes=max_bytes,
+                  follow=frozenset([Path(path)]))
 
 
 def _progress(files: list[Path], show: bool) -> Iterator[Path]:

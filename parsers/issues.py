@@ -6,11 +6,13 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
+from claims.money import plain_eur
+from claims.vocab import Severity
 from parsers.schema import ISSUE_SCHEMA
 
-ERROR = "error"
-WARNING = "warning"
-INFO = "info"
+ERROR = Severity.ERROR
+WARNING = Severity.WARNING
+INFO = Severity.INFO
 #: findings listed one by one per check and file; the rest are counted in one more issue
 MAX_PER_CHECK = 1000
 
@@ -60,8 +62,15 @@ def label(text: object, limit: int = 60) -> str:
     return folded if len(folded) <= limit else folded[: limit - 1] + "…"
 
 
+def shown(value: object) -> str:
+    """A delivered value as a message quotes it: ``'12,50'``, or ``nothing`` when there was none.
+
+    >>> shown("12,50"), shown(None)
+    ("'12,50'", 'nothing')
+    """
+    return "nothing" if value is None else repr(value)
+
+
 def money(cents: int) -> str:
     """Cents as a German-neutral decimal string for messages: ``-123456`` -> ``'-1234.56'``."""
-    sign = "-" if cents < 0 else ""
-    cents = abs(cents)
-    return f"{sign}{cents // 100}.{cents % 100:02d}"
+    return plain_eur(cents)

@@ -84,7 +84,7 @@ def scan_xml(path: Path, limit: int, count: tuple[bytes, ...] = (), *, block: in
 def _where(fh: BinaryIO, start: int, length: int) -> tuple[int, int, str]:
     """(line, whole length, tag) of the stretch at byte ``start`` of which ``length`` bytes were seen."""
     fh.seek(start)
-    tag = _tag(fh.read(80))
+    tag = _tag(fh.read(80), start)
     fh.seek(start + length)
     while more := fh.read(SCAN_BLOCK):  # the stretch may go on after what was seen: measure it to its end
         end = more.find(b"<")
@@ -99,11 +99,19 @@ def _where(fh: BinaryIO, start: int, length: int) -> tuple[int, int, str]:
     return line, length, tag
 
 
-def _tag(head: bytes) -> str:
-    """``Ustrd>AAA…`` -> ``<Ustrd>``; ``/Ntry>…`` -> ``</Ntry>``; a comment, or the first characters."""
+def _tag(head: bytes, start: int) -> str:
+    """What a stretch starting at byte ``start`` begins with, in our words: ``Ustrd>AAA…`` -> ``<Ustrd>``,
+    ``/Ntry>…`` -> ``</Ntry>``. An element is named only when its name has the shape of an ISO 20022
+    one (UpperCamelCase letters and digits, at most 35): a reason never quotes a file's content.
+
+    >>> _tag(b"p:Ustrd>AAAA", 9), _tag(b"/Ntry>", 9), _tag(b"!-- x", 9), _tag(b"secret stuff>", 9), _tag(b"  ", 0)
+    ('<Ustrd>', '</Ntry>', 'a comment', 'an element', 'the text before the first tag')
+    """
+    if start == 0:
+        return "the text before the first tag"
     if head.startswith(b"!--"):
-        return "<!-- (a comment)"
-    m = re.match(rb"(/?[A-Za-z_][\w.:-]*)", head)
+        return "a comment"
+    m = re.match(rb"(/?)(?:[A-Za-z_][\w.-]*:)?([A-Z][A-Za-z0-9]{0,34})[\s/>]", head)
     if m:
-        return f"<{m.group(1).decode('ascii', 'replace')}>"
-    return repr(head[:20].decode("utf-8", "replace"))
+        return f"<{m.group(1).decode()}{m.group(2).decode()}>"
+    return "an element"

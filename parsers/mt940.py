@@ -13,6 +13,7 @@ from pathlib import Path
 
 import polars as pl
 
+from claims.vocab import StatementKind
 from parsers.ids import statement_key, with_transaction_ids
 from parsers.issues import ERROR, INFO, MAX_PER_CHECK, WARNING, Issue
 from parsers.mt940_details import parse_details
@@ -44,7 +45,8 @@ def _issues(df: pl.DataFrame, path: str, severity: str, code: str, message: pl.E
     if df.height == 0:
         return []
     rows = df.head(MAX_PER_CHECK).select(locator.alias("l"), message.alias("m"), raw.fill_null("").alias("r")).rows()
-    out = [Issue(path, loc, severity, code, msg, r) for loc, msg, r in rows]
+    # a message formatted from a null value would be null: the code then speaks for itself
+    out = [Issue(path, loc, severity, code, msg or f"{code} (no more detail)", r) for loc, msg, r in rows]
     if df.height > MAX_PER_CHECK:
         out.append(Issue(path, "", severity, code,
                          f"{df.height - MAX_PER_CHECK:,} more like the ones above (not listed one by one)"))
@@ -60,7 +62,7 @@ def _note_issues(notes: pl.DataFrame, path: str) -> list[Issue]:
     line = pl.format("line {}", pl.col("line_no"))
     out = _issues(notes.filter(pl.col("kind") == "unknown"), path, WARNING, "mt940.unknown_tag",
                   pl.format("unknown tag {} (expected an MT940/MT942 tag); line kept as its own field",
-                            pl.col("raw").str.extract(r"^(:[^:]*:)", 1)), pl.col("raw"), line)
+                            pl.col("raw").str.extract(r"^(:[^:]*:)", 1).fill_null("?")), pl.col("raw"), line)
     out += _issues(notes.filter(pl.col("kind") == "outside_tag"), path, WARNING, "mt940.outside_statement",
                    pl.lit("tag outside a statement (no :20: before it since the last end marker); ignored"),
                    pl.col("raw"), line)
@@ -113,7 +115,7 @@ def _statement_rows(heads: pl.DataFrame, entries: pl.DataFrame, meta: dict[str, 
         pl.col("n_entries").alias("n_details"),
         (pl.col("opening_cents") + pl.col("entries_sum_cents") == pl.col("closing_cents")).alias("balance_ok"),
         pl.col("stmt").alias("statement_index"),
-        pl.when(pl.col("is_mt942")).then(pl.lit("interim")).otherwise(pl.lit("statement")).alias("kind"),
+        pl.when(pl.col("is_mt942")).then(pl.lit(StatementKind.INTERIM)).otherwise(pl.lit(StatementKind.STATEMENT)).alias("kind"),
         pl.lit(meta["tenant"]).alias("tenant"),
         pl.lit(meta["source_file"]).alias("source_file"),
         pl.lit(meta["source_path"]).alias("source_path"),
@@ -137,7 +139,10 @@ def _keys(heads: pl.DataFrame) -> pl.DataFrame:
 
 
 def _head_issues(heads: pl.DataFrame, path: str) -> list[Issue]:
-    st = pl.format("statement {}", pl.col("statement_no").fill_null(pl.col("ref")).str.slice(0, 60))
+    def given(c: str) -> pl.Expr:
+        return pl.when(pl.col(c).str.len_bytes() > 0).then(pl.col(c).str.slice(0, 60))
+
+    st = pl.format("statement {}", pl.coalesce(given("statement_no"), given("ref"), pl.lit("(no :20:/:28C:)")))
     stmt = heads.filter(~pl.col("is_mt942"))
     out = _issues(stmt.filter(pl.col("closing_raw").is_null()), path, WARNING, "mt940.missing_closing",
                   pl.format("{}: no closing balance :62F:/:62M: (expected one per statement)", st),
@@ -148,7 +153,7 @@ def _head_issues(heads: pl.DataFrame, path: str) -> list[Issue]:
     for which in ("opening", "closing"):
         bad = heads.filter(pl.col(f"{which}_raw").is_not_null() & ~pl.col(f"{which}_ok"))
         out += _issues(bad, path, ERROR, "mt940.bad_balance",
-                       pl.format("{}: {} balance {} is not C/D + YYMMDD + currency + amount", st, pl.lit(which),
+                       pl.format("{}: {} balance '{}' is not C/D + YYMMDD + currency + amount", st, pl.lit(which),
                                  pl.col(f"{which}_raw")),
                        pl.col(f"{which}_raw"), pl.format("line {} :{}:", pl.col(f"{which}_raw_line"),
                                                          pl.col(f"{which}_raw_tag")))
@@ -159,15 +164,19 @@ def _head_issues(heads: pl.DataFrame, path: str) -> list[Issue]:
 
 def _entry_issues(e: pl.DataFrame, path: str) -> list[Issue]:
     raw = pl.col("raw")
+    content = pl.col("content").fill_null("")
+    why = (pl.when(pl.col("mark").is_null()).then(pl.lit("does not match YYMMDD[MMDD]C|D|RC|RD[funds]amount"))
+           .when(pl.col("value_date").is_null()).then(pl.format("value date '{}' is not a date", content.str.slice(0, 6)))
+           .otherwise(pl.lit("the amount is not a decimal with a comma (at most 15 digits, 2 after the comma)")))
     out = _issues(e.filter(~pl.col("line_ok")), path, ERROR, "mt940.bad_entry",
-                  pl.format(":61: '{}' does not match YYMMDD[MMDD]C|D|RC|RD[funds]amount (entry skipped)",
-                            pl.col("content").str.extract(r"^([^\n]*)", 1)), raw, _at("61"))
+                  pl.format(":61: '{}': {}; the entry cannot be read", content.str.extract(r"^([^\n]*)", 1), why),
+                  raw, _at("61"))
     out += _issues(e.filter(pl.col("date_clamped")), path, WARNING, "mt940.date_clamped",
                    pl.format("date beyond the month's end in '{}' (e.g. 30 February) read as the month's last day",
-                             pl.col("content").str.slice(0, 10)), raw, _at("61"))
+                             content.str.slice(0, 10)), raw, _at("61"))
     out += _issues(e.filter(pl.col("entry_date_bad") & pl.col("line_ok")), path, WARNING, "mt940.bad_entry_date",
                    pl.format("entry date '{}' is not a date; booking date set to the value date",
-                             pl.col("content").str.slice(6, 4)), raw, _at("61"))
+                             content.str.slice(6, 4)), raw, _at("61"))
     out += _issues(e.filter(pl.col("details_bad_subfield").is_not_null()), path, WARNING, "mt940.invalid_subfield",
                    pl.format("invalid :86: subfield marker(s) {} (expected ?00 ?10 ?20-?34 ?60-?63): ?2 + letter read as a purpose line, others kept as text",
                              pl.col("details_bad_subfield")), raw, _at("61"))

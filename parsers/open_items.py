@@ -1,9 +1,11 @@
 """The finance system's open-items export (DESIGN.md §3) → :data:`OPEN_ITEM_SCHEMA` plus issues.
 
 CSV (``;`` or ``,``, UTF-8 with or without BOM, decimal comma or point, header row) or Parquet (text
-or typed columns: ``Date`` dates, integer/decimal/float amounts). Bad rows (duplicate receivable_id,
-one Kassenzeichen for two debtors, negative or unparsable amount, bad date, invalid IBAN) are rejected
-with file, line and reason; the good rows go on.
+or typed columns: ``Date`` dates, integer/decimal/float amounts). Bad rows (more or fewer fields than
+the header, broken quoting, another tenant's row, duplicate receivable_id, one Kassenzeichen for two
+debtors, negative or unparsable amount, bad date, invalid IBAN) are rejected with file, line and
+reason; the good rows go on. The export as a whole is rejected only when its header is wrong or no
+row is left (``open_items.no_usable_rows``).
 
 Millions of rows are cheap because most work is done once per distinct value or only for the rows
 that need it (:mod:`parsers.open_items_values`); reading is in :mod:`parsers.open_items_read`.
@@ -70,7 +72,7 @@ def _columns(raw: dict[str, pl.Series], tenant: str, check: tuple[int, str], poo
         return {
             "due_date_d": due, "mandate_date_d": parsed_date(raw["mandate_date"]),
             "block_d": parsed_date(raw["dunning_block_until"]), "law_n": law.fill_null("public"),
-            "claim_n": claim, "tenant": raw["tenant"].fill_null(tenant), "_n_id": per_group(raw["receivable_id"], None),
+            "claim_n": claim, "_n_id": per_group(raw["receivable_id"], None),
             # blank claim type: stripped (and upper-cased) it is ""; a due date that parsed is not blank
             "_blank_claim": claim.is_null() | (claim.str.len_bytes() == 0),
             "_blank_due": blank(raw["due_date"], due.is_null()),
@@ -83,39 +85,65 @@ def _columns(raw: dict[str, pl.Series], tenant: str, check: tuple[int, str], poo
     def blanks() -> Cols:
         return {f"_blank_{c}": blank(raw[c]) for c in ("receivable_id", "debtor_id", "debtor_name")}
 
+    def tenants() -> Cols:
+        # a row may name its tenant; a row naming another one is never taken for this one's (judged
+        # on the distinct values: an export names one tenant, or none)
+        named = raw["tenant"].cast(pl.String)
+        others = [v for v in named.unique().drop_nulls().to_list() if v.strip() and v.strip() != tenant]
+        return {"_other_tenant": named.is_in(others) if others else pl.repeat(False, named.len(), eager=True)}
+
     first = pool.submit(kz)
-    jobs = [pool.submit(job) for job in (amount, ibans, small, blanks)]
+    jobs = [pool.submit(job) for job in (amount, ibans, small, blanks, tenants)]
     kz_norm = first.result()["kz_norm"]  # no job waits for another: any number of workers will do
     jobs += [first, pool.submit(debtors, kz_norm), pool.submit(check_digits, kz_norm)]
     return {name: col for job in jobs for name, col in job.result().items()}
 
 
-def _checks(df: pl.DataFrame) -> list[tuple[str, pl.Expr | None, pl.Expr]]:
+#: the columns a ``_blank_*`` flag stands for, where its name does not say it
+_BLANK_NAMES = {"_blank_kz": "kassenzeichen", "_blank_claim": "claim_type", "_blank_due": "due_date"}
+
+
+def _got(col: str) -> pl.Expr:
+    """A value as a message shows it: ``'12,3O'``, or ``nothing`` when it is empty."""
+    value = pl.col(col)
+    return pl.when(value.is_null() | (value.str.strip_chars() == "")).then(pl.lit("nothing (empty)")) \
+        .otherwise(pl.format("'{}'", value))
+
+
+def _checks(df: pl.DataFrame, tenant: str) -> list[tuple[str, pl.Expr | None, pl.Expr]]:
     """(code, condition, message) per check, in the order issues are reported; ``None`` where the
-    distinct values already show that no row fails."""
+    distinct values already show that no row fails. Messages never come out empty: each empty value
+    shows as ``nothing (empty)``."""
     laws = df["law_n"].unique()
     law_ok = bool(laws.is_in(list(_LAWS)).all())
+    name = {c: _BLANK_NAMES.get(c, c.removeprefix("_blank_")) for c in df.columns if c.startswith("_blank_")}
+    blanks = sorted(name, key=lambda c: REQUIRED.index(name[c]))  # in the order of the contract
     return [
-        ("open_items.missing_value", pl.any_horizontal([pl.col(c) for c in df.columns if c.startswith("_blank_")]),
-         pl.lit("a required column is empty")),
+        ("open_items.wrong_tenant", pl.col("_other_tenant") if df["_other_tenant"].any() else None,
+         pl.format("tenant '{}' in row, this run is for tenant '{}'; the row is not imported",
+                   pl.col("tenant").str.strip_chars(), pl.lit(tenant))),
+        ("open_items.missing_value", pl.any_horizontal([pl.col(c) for c in blanks]),
+         pl.lit("a required value is empty: ") + pl.concat_str(
+             [pl.when(pl.col(c)).then(pl.lit(name[c])) for c in blanks],
+             separator=", ", ignore_nulls=True)),
         ("open_items.bad_amount", pl.col("amount_cents").is_null(),
-         pl.format("amount: expected a decimal like 1234,56 or 1234.56, got '{}'", pl.col("amount"))),
+         pl.format("amount: expected a decimal like 1234,56 or 1234.56, got {}", _got("amount"))),
         ("open_items.negative_amount", pl.col("amount_cents") < 0,
          pl.format("amount: expected >= 0, got {}", pl.col("amount"))),
         ("open_items.bad_date", pl.col("due_date_d").is_null(),
-         pl.format("due_date: expected an ISO date, got '{}'", pl.col("due_date"))),
+         pl.format("due_date: expected an ISO date, got {}", _got("due_date"))),
         ("open_items.bad_date", pl.col("mandate_date").is_not_null() & pl.col("mandate_date_d").is_null(),
-         pl.format("mandate_date: expected an ISO date, got '{}'", pl.col("mandate_date"))),
+         pl.format("mandate_date: expected an ISO date, got {}", _got("mandate_date"))),
         ("open_items.bad_date", pl.col("dunning_block_until").is_not_null() & pl.col("block_d").is_null(),
-         pl.format("dunning_block_until: expected an ISO date, got '{}'", pl.col("dunning_block_until"))),
+         pl.format("dunning_block_until: expected an ISO date, got {}", _got("dunning_block_until"))),
         ("open_items.bad_law", None if law_ok else ~pl.col("law_n").is_in(list(_LAWS)),
-         pl.format("law: expected public or private, got '{}'", pl.col("law"))),
+         pl.format("law: expected public or private, got {}", _got("law"))),
         ("open_items.invalid_iban", pl.col("_bad_iban") if df["_bad_iban"].any() else None,
-         pl.format("debtor_iban: '{}' is not a valid IBAN", pl.col("debtor_iban"))),
+         pl.format("debtor_iban: {} is not a valid IBAN", _got("debtor_iban"))),
         ("open_items.duplicate_id", pl.col("_n_id") > 1,
-         pl.format("receivable_id '{}' occurs {} times; all its rows are rejected", pl.col("receivable_id"), pl.col("_n_id"))),
+         pl.format("receivable_id {} occurs {} times; all its rows are rejected", _got("receivable_id"), pl.col("_n_id"))),
         ("open_items.kassenzeichen_two_debtors", pl.col("_n_debtors") > 1,
-         pl.format("Kassenzeichen '{}' belongs to {} debtors; all its rows are rejected", pl.col("kassenzeichen"),
+         pl.format("Kassenzeichen {} belongs to {} debtors; all its rows are rejected", _got("kassenzeichen"),
                    pl.col("_n_debtors"))),
     ]
 
@@ -140,10 +168,21 @@ def _split(df: pl.DataFrame, export: RawExport, checks: list[tuple[str, pl.Expr 
         code, _, fmt = checks[i]
         hits = bad.filter(pl.col(f"_f{i}")).select("source_line", "receivable_id", fmt.alias("_msg"))
         issues.extend(
-            Issue(p, f"line {line}", ERROR, code, str(text), raw=rid or "")
+            Issue(p, f"line {line}", ERROR, code, text or f"row rejected ({code})", raw=rid or "")
             for line, rid, text in hits.iter_rows()
         )
     return df.filter(~any_bad), issues
+
+
+def _nothing_usable(issues: list[Issue], kept: int, p: str) -> None:
+    """With no row left of an export that had rows, a file-level error first, naming the first bad row."""
+    lines = {i.locator for i in issues if i.severity == ERROR and i.locator.startswith("line ")}
+    if kept or not lines:
+        return
+    first = next(i for i in issues if i.severity == ERROR and i.locator.startswith("line "))
+    issues.insert(0, Issue(p, "", ERROR, "open_items.no_usable_rows",
+                           f"none of its {len(lines):,} rows can be imported, so the export is rejected as a whole "
+                           f"(the first: {first.locator}: {first.message})"))
 
 
 def load_open_items(
@@ -171,8 +210,9 @@ def load_open_items(
         digest = pool.submit(sha256_file, p)  # hashing the file overlaps the checks
         cols = _columns(raw, tenant, (digits, scheme), pool)
         df = pl.DataFrame([col.alias(name) for name, col in (raw | cols).items()])
-        good, found = _split(df, export, _checks(df), p)
+        good, found = _split(df, export, _checks(df, tenant), p)
         issues.extend(found)
+        _nothing_usable(issues, good.height, p)
         wrong = good["kassenzeichen"].filter(~good["_ok"])
         if wrong.len():
             issues.append(Issue(p, "", WARNING, "open_items.kassenzeichen_unchecked",
@@ -184,6 +224,7 @@ def load_open_items(
             "source_path": pl.repeat(p, n, dtype=pl.String, eager=True), "due_date": good["due_date_d"],
             "mandate_date": good["mandate_date_d"], "dunning_block_until": good["block_d"],
             "law": good["law_n"], "claim_type": good["claim_n"],
+            "tenant": pl.repeat(tenant, n, dtype=pl.String, eager=True),  # blank or this tenant: no other is left
         }
     # conform(), column by column: the columns of the contract, in order, each cast strictly
     out = [(final[name] if name in final else good[name]).cast(t, strict=True).alias(name) for name, t in OPEN_ITEM_SCHEMA.items()]

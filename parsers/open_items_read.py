@@ -18,12 +18,13 @@ missing-columns message).
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import polars as pl
 
 from parsers.issues import ERROR, Issue
+from parsers.open_items_rows import BadRow, csv_rows
 
 REQUIRED = ("receivable_id", "kassenzeichen", "debtor_id", "debtor_name", "claim_type", "amount", "due_date")
 OPTIONAL = ("tenant", "debtor_iban", "external_ref", "mandate_id", "mandate_date", "dunning_block_until", "law")
@@ -73,7 +74,55 @@ def _read_parquet(path: Path) -> RawExport:
     return RawExport(df, frozenset(_norm(c) for c in typed), names)
 
 
-def _read_csv(path: Path) -> RawExport:
+def _parse(data: bytes, sep: str, *, ragged: bool = False) -> pl.DataFrame:
+    return pl.read_csv(data, separator=sep, infer_schema=False, truncate_ragged_lines=ragged)
+
+
+def _each_line_a_row(data: bytes, sep: str, df: pl.DataFrame) -> bool:
+    """Whether every line after the header is one row of the header's width (the usual export), judged
+    without reading it line by line. Polars has refused any row with a field too many; so with no
+    ``"`` in the file, as many separators as full rows have mean that no row has one too few either.
+    With quotes (a quoted value may hold separators and line breaks): no row stops before the last
+    column, and there are as many line breaks as lines of rows."""
+    if b'"' not in data:
+        return data.count(sep.encode()) == (df.height + 1) * (df.width - 1)
+    breaks = data.count(b"\n")
+    return df.width > 0 and df[:, -1].null_count() == 0 and breaks == df.height + data.endswith(b"\n")
+
+
+def _rows_of_the_header_width(data: bytes, sep: str, df: pl.DataFrame | None,
+                               path: str) -> tuple[pl.DataFrame, pl.Series, list[Issue]]:
+    """The rows of the header's width, the line each starts on, and an issue per other record."""
+    rows = csv_rows(data, sep)
+    try:  # Polars reads the file leniently (or has read it), and the other records' rows are dropped
+        whole = df if df is not None else _parse(data, sep, ragged=True)
+    except pl.exceptions.PolarsError:  # a quote Polars cannot read: those records are left out too
+        whole = None
+    if whole is None or whole.height != rows.keep.len():
+        rows = csv_rows(data, sep, quoting=True)
+        whole = _parse(rows.kept or b"", sep)
+        rows = replace(rows, keep=pl.repeat(True, rows.lines.len(), eager=True))
+        if whole.height != rows.lines.len():
+            raise ValueError(f"{rows.lines.len()} lines hold rows, but {whole.height} rows were read "
+                             "(quoting that Polars reads otherwise?)")
+    issues = [_bad_row(path, row, rows.width, sep) for row in rows.bad]
+    return whole.filter(rows.keep), rows.lines.alias("source_line"), issues
+
+
+def _bad_row(path: str, row: BadRow, width: int, sep: str) -> Issue:
+    """The issue of a record that is not read (:mod:`parsers.open_items_rows`)."""
+    where, raw = f"line {row.line}", row.text[:2000]
+    if row.fields is None:
+        return Issue(path, where, ERROR, "open_items.bad_row",
+                     f"a '\"' inside a value that is not quoted, or a quoted value that does not close "
+                     f"(expected a value holding '{sep}' or '\"' quoted as \"…\", a '\"' in it doubled); the row is not read",
+                     raw)
+    why = f"a '{sep}' inside a value that is not quoted?" if row.fields > width else "values missing, a line cut short?"
+    return Issue(path, where, ERROR, "open_items.field_count",
+                 f"expected {width} fields like the header, got {row.fields} ({why}); the row is not read", raw)
+
+
+def _read_csv(path: Path) -> tuple[RawExport, list[Issue]]:
     data = path.read_bytes()
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
@@ -81,18 +130,23 @@ def _read_csv(path: Path) -> RawExport:
     header = data if end < 0 else data[:end]
     sep = ";" if header.count(b";") >= header.count(b",") else ","
     with ThreadPoolExecutor(max_workers=1) as pool:  # Polars parses while Python checks the encoding
-        frame = pool.submit(pl.read_csv, data, separator=sep, infer_schema=False, truncate_ragged_lines=False)
+        frame = pool.submit(_parse, data, sep)
         try:
             data.decode("utf-8")  # a bad byte is reported as such, even where Polars fails too
         except UnicodeDecodeError:
             frame.exception()  # wait for Polars, and drop what it made of the file
             raise
-        df = frame.result()
-    line = pl.int_range(2, df.height + 2, dtype=pl.Int32, eager=True).alias("source_line")
+        failed = frame.exception()
+    df = None if failed is not None else frame.result()
+    issues: list[Issue] = []
+    if df is not None and _each_line_a_row(data, sep, df):
+        line = pl.int_range(2, df.height + 2, dtype=pl.Int32, eager=True).alias("source_line")
+    else:  # some record is not of the header's width (or Polars could not read the file): it is left out
+        df, line, issues = _rows_of_the_header_width(data, sep, df, str(path))
     # hstack, not with_columns: a column of another chunking makes with_columns copy the whole frame
     df = df.with_columns(line) if "source_line" in df.columns else df.hstack([line])
     df = df.rename({c: _norm(c) for c in df.columns})
-    return RawExport(df, frozenset(), df.columns)
+    return RawExport(df, frozenset(), df.columns), issues
 
 
 def read_export(path: Path) -> tuple[RawExport | None, list[Issue]]:
@@ -105,8 +159,9 @@ def read_export(path: Path) -> tuple[RawExport | None, list[Issue]]:
             except (OSError, pl.exceptions.PolarsError):
                 pl.read_parquet(path)  # the whole-file reader's own words for what is wrong
                 raise
-        return _read_csv(path), []
+        return _read_csv(path)
     except UnicodeDecodeError as exc:
         return None, [Issue(p, "", ERROR, "open_items.encoding", f"expected UTF-8, got a bad byte at {exc.start}")]
-    except (OSError, pl.exceptions.PolarsError) as exc:
-        return None, [Issue(p, "", ERROR, "open_items.unreadable", f"cannot read the export: {exc}")]
+    except (OSError, ValueError, pl.exceptions.PolarsError) as exc:
+        return None, [Issue(p, "", ERROR, "open_items.unreadable",
+                              f"cannot read the export: {' '.join(str(exc).split()) or type(exc).__name__}")]

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from claims.vocab import StatementKind
 from parsers.dedupe import FINGERPRINT
 from parsers.issues import ERROR, WARNING, Issue, label, money
 from parsers.validity import compact_iban
@@ -31,7 +32,7 @@ from parsers.validity import compact_iban
 #: Bank references that say "no reference" (an entry is then not identified by it).
 NO_REFERENCE = ("", "NONREF", "NOTPROVIDED", "NONE")
 _ENTRY = ("booking_date", "value_date", "amount_cents", "bank_ref", "end_to_end_id", "remittance")
-_STATEMENT = "statement"
+_STATEMENT = StatementKind.STATEMENT
 
 
 def _scope() -> pl.Expr:

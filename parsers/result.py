@@ -34,6 +34,8 @@ class ParseResult:
     statements: pl.DataFrame = field(default_factory=lambda: empty(STATEMENT_SCHEMA))
     issues: list[Issue] = field(default_factory=list)
     files: pl.DataFrame = field(default_factory=lambda: empty(FILE_SCHEMA))
+    #: the ``files`` row of each input path, in input order (set by :func:`parsers.ingest.parse_paths`)
+    input_rows: list[int] = field(default_factory=list)
 
     @property
     def has_errors(self) -> bool:

@@ -16,6 +16,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from review.auth import LoginRequired, home, login_page, login_required_handler, logout
 from review.config import ReviewConfig
@@ -82,6 +83,9 @@ def create_app(config: ReviewConfig, users: dict[str, User], users_path: Path | 
         Mount("/static", StaticFiles(directory=Path(HERE) / "static"), name="static"),
     ]
     middleware = [
+        # X-Forwarded-For only from the configured reverse proxies: the login throttle counts per address
+        *([Middleware(ProxyHeadersMiddleware, trusted_hosts=list(config.trusted_proxies))]
+          if config.trusted_proxies else []),
         Middleware(SecurityHeaders),
         Middleware(SessionMiddleware, secret_key=config.secret_key, session_cookie="kasse_review",
                    max_age=config.session_seconds, same_site="strict", https_only=config.https_only),

@@ -1,22 +1,32 @@
-"""Login, logout and the checks every view makes: who is logged in, which role, which tenants."""
+"""Login, logout and the checks every view makes: who is logged in, which role, which tenants.
+
+A login is a row in the server-side session store (:mod:`review.sessions`); the signed cookie only
+carries its random id, so logout ends it for every copy of the cookie. Passwords are checked by argon2
+in a worker thread, never on the event loop, and failed tries are throttled (:mod:`review.throttle`).
+"""
 
 from __future__ import annotations
 
 import time
 from urllib.parse import quote
 
+import anyio.to_thread
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from review.csrf import check_csrf, new_csrf_token
+from review.sessions import password_tag
+from review.throttle import Refusal
 from review.users import User, authenticate
 from review.web import context_of, flash, render
 
-#: failed logins per login name before it is locked for LOCK_SECONDS
-MAX_FAILURES = 5
-LOCK_SECONDS = 60
-_failures: dict[str, tuple[int, float]] = {}
+SESSION_KEY = "sid"
+_REFUSED = {
+    "address": "Zu viele Fehlversuche von dieser Adresse; bitte {s} Sekunden warten.",
+    "login": "Zu viele Fehlversuche für diesen Anmeldenamen; bitte {s} Sekunden warten.",
+    "busy": "Die Anmeldung wird gerade geprüft; bitte {s} Sekunde warten.",
+}
 
 
 class LoginRequired(Exception):
@@ -28,14 +38,22 @@ class LoginRequired(Exception):
 
 
 def current_user(request: Request) -> User | None:
-    """The logged-in user, or ``None`` (also when the user was removed from the users file)."""
-    login = request.session.get("user")
-    if not isinstance(login, str):
+    """The logged-in user, or ``None``: no session id in the cookie, the session ended (logout) or
+    expired, the user was removed from the users file, or their password changed since the login."""
+    session_id = request.session.get(SESSION_KEY)
+    if not isinstance(session_id, str):
         return None
-    expires = request.session.get("expires", 0)
-    if not isinstance(expires, int | float) or expires < time.time():
-        return None
-    return context_of(request).current_users().get(login)
+    cached = getattr(request.state, "review_user", None)      # one look-up per request, not per call
+    if cached is not None and cached[0] == session_id:
+        user: User | None = cached[1]
+        return user
+    ctx = context_of(request)
+    live = ctx.sessions.lookup(session_id, time.time())
+    user = ctx.current_users().get(live.login) if live is not None else None
+    if user is not None and live is not None and password_tag(user.password_hash) != live.password_tag:
+        user = None
+    request.state.review_user = (session_id, user)
+    return user
 
 
 def require_user(request: Request) -> User:
@@ -64,6 +82,26 @@ async def login_required_handler(request: Request, exc: Exception) -> Response:
     return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
 
 
+def client_address(request: Request) -> str:
+    """The peer's address. ``X-Forwarded-For`` counts only through ``trusted_proxies`` (the app then
+    puts the forwarded client here); otherwise anyone could name a new address on every try."""
+    return request.client.host if request.client is not None else "unknown"
+
+
+async def _check_password(request: Request, login: str, password: str) -> User | None:
+    """argon2 in a worker thread (at most ``verify_limiter`` at once): the event loop keeps serving pages."""
+    ctx = context_of(request)
+    users = ctx.current_users()
+    return await anyio.to_thread.run_sync(authenticate, users, login, password, limiter=ctx.verify_limiter)
+
+
+def _refused(request: Request, next_path: str, refusal: Refusal) -> Response:
+    response = render(request, "login.html", {"next": next_path,
+                                              "error": _REFUSED[refusal.scope].format(s=refusal.seconds)}, status=429)
+    response.headers["retry-after"] = str(refusal.seconds)
+    return response
+
+
 def _safe_next(value: object) -> str:
     text = str(value or "/")
     return text if text.startswith("/") and not text.startswith("//") and "\\" not in text else "/"
@@ -79,29 +117,41 @@ async def login_page(request: Request) -> Response:
     login = str(form.get("login") or "").strip()[:100]
     password = str(form.get("password") or "")
     next_path = _safe_next(form.get("next"))
-    count, since = _failures.get(login, (0, 0.0))
-    if count >= MAX_FAILURES and time.time() - since < LOCK_SECONDS:
-        return render(request, "login.html", {"next": next_path, "error":
-                      f"Zu viele Fehlversuche; bitte {LOCK_SECONDS} Sekunden warten."}, status=429)
-    user = authenticate(context_of(request).current_users(), login, password)
+    ctx = context_of(request)
+    address, name = client_address(request), login.casefold()      # "Anna" and "anna" count together
+    refusal = ctx.throttle.begin(address, name, time.monotonic())
+    if refusal is not None:
+        return _refused(request, next_path, refusal)
+    user = None
+    try:
+        user = await _check_password(request, login, password)
+    finally:
+        ctx.throttle.end(address, name, user is not None, time.monotonic())
     if user is None:
-        _failures[login] = (count + 1 if time.time() - since < LOCK_SECONDS else 1, time.time())
         return render(request, "login.html", {"next": next_path, "error": "Anmeldename oder Passwort falsch."},
                       status=401)
-    _failures.pop(login, None)
+    _end_session(request)
     request.session.clear()
-    request.session["user"] = user.login
-    request.session["expires"] = int(time.time()) + context_of(request).config.session_seconds
+    request.session[SESSION_KEY] = ctx.sessions.create(user.login, user.password_hash,
+                                                       ctx.config.session_seconds, time.time())
     new_csrf_token(request)
     if next_path == "/" and len(user.tenants) == 1:
         next_path = f"/t/{user.tenants[0]}/"
     return RedirectResponse(next_path, status_code=303)
 
 
+def _end_session(request: Request) -> None:
+    session_id = request.session.get(SESSION_KEY)
+    if isinstance(session_id, str):
+        context_of(request).sessions.end(session_id)
+    request.state.review_user = None
+
+
 async def logout(request: Request) -> Response:
-    """POST /logout: end the session."""
+    """POST /logout: end the session on the server (a copy of the cookie is worthless afterwards)."""
     form = await request.form()
     check_csrf(request, form)
+    _end_session(request)
     request.session.clear()
     new_csrf_token(request)
     flash(request, "Abgemeldet.")

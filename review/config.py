@@ -10,24 +10,22 @@ page_size = 50
 session_hours = 8
 secret_file = "review.secret"  # signing key of the session cookie; a fresh random one when absent
 https_only = false             # true behind TLS: the cookie is then sent over HTTPS only
+trusted_proxies = []           # addresses of reverse proxies whose X-Forwarded-For is believed
 ```
 """
 
 from __future__ import annotations
 
 import secrets
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ledger.config import ConfigError as LedgerConfigError
-from ledger.config import tenant_config
+from claims.config import ReviewSection, TenantConfig, load_tenant_config, tenant_config
+from claims.errors import ConfigError
 from review.amounts import AmountError, parse_amount
 
-
-class ConfigError(ValueError):
-    """The review settings cannot be used."""
+_D = ReviewSection()     # the defaults: the model's, nowhere else
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,62 +33,58 @@ class ReviewConfig:
     """What the page needs to run; build it with :func:`load_review_config` or directly in tests."""
 
     state_dir: Path
-    four_eyes_above_cents: int = 0         # DOMAIN.md §9.2 default: every manual allocation is approved
-    page_size: int = 50
-    session_seconds: int = 8 * 3600
+    #: DOMAIN.md §9.2 default ("0,00"): every manual allocation is approved
+    four_eyes_above_cents: int = parse_amount(str(_D.four_eyes_above))
+    page_size: int = _D.page_size
+    session_seconds: int = _D.session_hours * 3600
     secret_key: str = field(default_factory=lambda: secrets.token_urlsafe(32), repr=False)
-    https_only: bool = False
+    https_only: bool = _D.https_only
+    #: peers whose ``X-Forwarded-For`` names the client (a reverse proxy); empty: the header is ignored
+    trusted_proxies: tuple[str, ...] = _D.trusted_proxies
 
     def requires_approval(self, amount_cents: int) -> bool:
         """Four-eyes: a decision moving more than the configured amount waits for a second user."""
         return abs(amount_cents) > self.four_eyes_above_cents
 
 
-def _threshold(value: Any, where: str) -> int:
-    if isinstance(value, int) and not isinstance(value, bool):
+def _threshold(value: int | str, where: str) -> int:
+    if isinstance(value, int):
         return value * 100
-    if isinstance(value, str):
+    try:
+        return parse_amount(value)
+    except AmountError as exc:
+        raise ConfigError(f"{where}: [review] four_eyes_above: {exc}") from exc
+
+
+def review_config_of(cfg: TenantConfig, *, state_dir: Path | None = None) -> ReviewConfig:
+    """The page's settings from the tenant config every command reads (``[paths] state_dir`` exactly as
+    the nightly run reads it, ``[review]``); ``state_dir`` overrides the file's."""
+    section, where = cfg.review, str(cfg.source or "config")
+    secret = None
+    if section.secret_file:                 # made absolute by claims.config (relative to its file)
         try:
-            return parse_amount(value)
-        except AmountError as exc:
-            raise ConfigError(f"{where}: review.four_eyes_above: {exc}") from exc
-    raise ConfigError(f"{where}: review.four_eyes_above must be a string like \"1.000,00\" or whole euros")
+            secret = Path(section.secret_file).read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise ConfigError(f"{where}: [review] secret_file: {exc}") from exc
+        if len(secret) < 16:
+            raise ConfigError(f"{where}: [review] secret_file holds {len(secret)} characters, expected at least 16")
+    return ReviewConfig(
+        state_dir=Path(state_dir) if state_dir is not None else cfg.state_dir,
+        four_eyes_above_cents=_threshold(section.four_eyes_above, where),
+        page_size=section.page_size,
+        session_seconds=section.session_hours * 3600,
+        secret_key=secret or secrets.token_urlsafe(32),
+        https_only=section.https_only,
+        trusted_proxies=section.trusted_proxies,
+    )
 
 
 def review_config_from(data: dict[str, Any], base: Path, *, state_dir: Path | None = None,
                        where: str = "config") -> ReviewConfig:
     """Settings from a parsed TOML document; relative paths are taken from ``base`` (the file's folder)."""
-    section = data.get("review") or {}
-    if state_dir is None:
-        try:                               # the nightly run's own reading of [paths], so both agree
-            state_dir = tenant_config(data, base=base).state_dir
-        except LedgerConfigError as exc:
-            raise ConfigError(f"{where}: {exc}") from exc
-    secret = None
-    if section.get("secret_file"):
-        secret_path = base / str(section["secret_file"])
-        try:
-            secret = secret_path.read_text(encoding="utf-8").strip()
-        except OSError as exc:
-            raise ConfigError(f"{where}: review.secret_file: {exc}") from exc
-        if len(secret) < 16:
-            raise ConfigError(f"{where}: review.secret_file holds {len(secret)} characters, expected at least 16")
-    return ReviewConfig(
-        state_dir=Path(state_dir),
-        four_eyes_above_cents=_threshold(section.get("four_eyes_above", 0), where),
-        page_size=int(section.get("page_size", 50)),
-        session_seconds=int(section.get("session_hours", 8)) * 3600,
-        secret_key=secret or secrets.token_urlsafe(32),
-        https_only=bool(section.get("https_only", False)),
-    )
+    return review_config_of(tenant_config(data, base=base, source=Path(where)), state_dir=state_dir)
 
 
 def load_review_config(path: Path | None, *, state_dir: Path | None = None) -> ReviewConfig:
     """Read the review settings from a tenant TOML (``None``: defaults, state in ``./state``)."""
-    if path is None:
-        return review_config_from({}, Path.cwd(), state_dir=state_dir)
-    try:
-        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"{path}: {exc}") from exc
-    return review_config_from(data, Path(path).resolve().parent, state_dir=state_dir, where=str(path))
+    return review_config_of(load_tenant_config(path), state_dir=state_dir)

@@ -13,12 +13,14 @@ from urllib.parse import urlencode
 
 import polars as pl
 
+from claims.money import plain_eur
+from claims.vocab import DecisionState, ItemState
 from review.amounts import try_parse_amount
 
 #: sort key shown to the user -> column
 SORTS = {"age": "age_days", "amount": "unallocated_cents", "account": "account_iban", "reason": "reason",
          "name": "counterparty_name"}
-STATUS_FILTERS = ("", "open", "pending", "effective", "parked")
+STATUS_FILTERS = ("", "open", DecisionState.PENDING, DecisionState.EFFECTIVE, ItemState.PARKED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +53,7 @@ class ListQuery:
 
 
 def _euros(cents: int | None) -> str | None:
-    return None if cents is None else f"{cents // 100}.{cents % 100:02d}"
+    return None if cents is None else plain_eur(cents)
 
 
 def _int(value: str | None) -> int | None:
@@ -114,8 +116,8 @@ def filter_items(items: pl.DataFrame, query: ListQuery, decided: Mapping[str, st
         decided = decided or {}
         if query.status == "open":
             conds.append(~pl.col("transaction_id").is_in(list(decided)))
-        elif query.status == "parked":               # Verwahrgeld, as the last run published it
-            conds.append(pl.col("state") == "parked")
+        elif query.status == ItemState.PARKED:               # Verwahrgeld, as the last run published it
+            conds.append(pl.col("state") == ItemState.PARKED)
         else:
             ids = [t for t, s in decided.items() if s == query.status]
             conds.append(pl.col("transaction_id").is_in(ids))

@@ -17,6 +17,7 @@ from typing import Any
 
 import polars as pl
 
+from claims.vocab import DecisionState
 from ledger.journal import Decision, journal_dir, journal_signature, load_journal
 from ledger.publish import PUBLISHED_KLAERUNG_SCHEMA
 from matching.schema import OPEN_ITEM_SCHEMA
@@ -69,7 +70,7 @@ class Snapshot:
         if decision.decision_id in self.outcomes:
             return True
         published = self.published_at
-        if published is None or decision.state != "effective":
+        if published is None or decision.state != DecisionState.EFFECTIVE:
             return False
         in_force = decision.approved_at or decision.created_at
         try:
@@ -197,4 +198,4 @@ class PublishedState:
     def live_decisions(self, tenant: str, snap: Snapshot | None = None) -> dict[str, Decision]:
         """transaction_id -> its decision still to come: pending, or effective and not yet seen by a run."""
         return {d.transaction_id: d for d in self.decisions(tenant)
-                if d.state == "pending" or (d.state == "effective" and not (snap and snap.seen_by_run(d)))}
+                if d.state == DecisionState.PENDING or (d.state == DecisionState.EFFECTIVE and not (snap and snap.seen_by_run(d)))}

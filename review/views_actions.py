@@ -7,6 +7,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from claims.vocab import DecisionAction, DecisionState
 from ledger.journal import JournalError, record_approval, record_decision, record_withdrawal
 from review.amounts import format_cents
 from review.auth import require_decider, require_tenant, require_user
@@ -16,9 +17,10 @@ from review.users import User
 from review.views_detail import detail_response, find_row
 from review.web import context_of, flash
 
-STATE_NAMES = {"pending": "wartet auf Freigabe", "effective": "wirksam", "withdrawn": "zurückgezogen",
-               "superseded": "ersetzt"}
-ACTION_NAMES = {"assign": "Zuordnung", "refund": "Erstattung", "park": "Verwahrgeld", "retry": "Neuer Abgleich"}
+STATE_NAMES: dict[str, str] = {DecisionState.PENDING: "wartet auf Freigabe", DecisionState.EFFECTIVE: "wirksam", DecisionState.WITHDRAWN: "zurückgezogen",
+               DecisionState.SUPERSEDED: "ersetzt"}
+ACTION_NAMES: dict[str, str] = {DecisionAction.ASSIGN: "Zuordnung", DecisionAction.REFUND: "Erstattung", DecisionAction.PARK: "Verwahrgeld",
+                DecisionAction.RETRY: "Neuer Abgleich"}
 
 
 async def _checked_post(request: Request) -> tuple[User, str, FormData]:
@@ -79,12 +81,12 @@ async def _review_action(request: Request, approve: bool) -> Response:
         raise HTTPException(403, f"Die Rolle {user.role} darf keine Entscheidungen freigeben.")
     if approve and target.user == user.login:
         raise HTTPException(403, "Vier-Augen-Prinzip: die eigene Entscheidung kann nur eine andere Person freigeben.")
-    if approve and target.state != "pending":
+    if approve and target.state != DecisionState.PENDING:
         raise HTTPException(409, f"Die Entscheidung ist {STATE_NAMES.get(target.state, target.state)}, "
                                  "es gibt nichts freizugeben.")
     if not approve and target.user != user.login and not user.may_approve:
         raise HTTPException(403, f"Nur {target.user} oder eine Aufsicht kann diese Entscheidung zurückziehen.")
-    if not approve and target.state not in ("pending", "effective"):
+    if not approve and target.state not in (DecisionState.PENDING, DecisionState.EFFECTIVE):
         raise HTTPException(409, f"Die Entscheidung ist {STATE_NAMES.get(target.state, target.state)}.")
     snap = context_of(request).state.snapshot(tenant)
     if not approve and snap is not None and snap.seen_by_run(target):

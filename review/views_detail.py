@@ -9,6 +9,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
+from claims.vocab import DecisionState
 from review.auth import require_tenant, require_user
 from review.explain import explain, iban_verdict, parse_candidates, proposed_items, search_open_items
 from review.state import Snapshot
@@ -45,8 +46,8 @@ def detail_response(request: Request, tenant: str, transaction_id: str, *, error
     fits = explain(row, items, proposed)
     gone = [c for c in proposed if c["receivable_id"] not in set(items["receivable_id"].to_list())]
     history = [d for d in ctx.state.decisions(tenant) if d.transaction_id == transaction_id]
-    live = next((d for d in reversed(history) if d.state == "pending"
-                 or (d.state == "effective" and not snap.seen_by_run(d))), None)
+    live = next((d for d in reversed(history) if d.state == DecisionState.PENDING
+                 or (d.state == DecisionState.EFFECTIVE and not snap.seen_by_run(d))), None)
     return render(request, "detail.html", {
         "tenant": tenant, "snap": snap, "row": row, "verdict": iban_verdict(row["counterparty_iban"]),
         "fits": fits, "gone": gone, "cand_problem": cand_problem, "items_q": items_q,

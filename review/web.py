@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import anyio
 import jinja2
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -16,7 +17,9 @@ from starlette.templating import Jinja2Templates
 from outputs.klaerungsliste import REASON_TEXT
 from review.amounts import format_cents
 from review.config import ReviewConfig
+from review.sessions import SessionStore
 from review.state import PublishedState
+from review.throttle import LoginThrottle
 from review.users import User, UsersFileError, load_users
 
 HERE = Path(__file__).resolve().parent
@@ -33,6 +36,15 @@ class ReviewContext:
     templates: Jinja2Templates
     users_path: Path | None = None         # re-read when it changes: a removed user is out at once
     users_mtime: int = 0
+    throttle: LoginThrottle = field(default_factory=LoginThrottle)
+    #: argon2 checks running at once in worker threads (each takes 64 MiB and several cores)
+    verify_limiter: anyio.CapacityLimiter = field(default_factory=lambda: anyio.CapacityLimiter(2))
+
+    #: live sessions, in <state_dir>/review/sessions.sqlite3
+    sessions: SessionStore = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.sessions = SessionStore.in_state_dir(self.config.state_dir)
 
     def current_users(self) -> dict[str, User]:
         """The users, re-read from ``users_path`` when the file changed (a broken file keeps the old ones)."""

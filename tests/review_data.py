@@ -117,11 +117,12 @@ def config_file(folder: Path, state_dir: Path, four_eyes_above: str = "100,00", 
     return path
 
 
-def make_client(app: Any) -> Any:
-    """Starlette's TestClient (imported here once: it warns about httpx vs httpx2 at import time)."""
+def make_client(app: Any, client: tuple[str, int] = ("testclient", 50000)) -> Any:
+    """Starlette's TestClient (imported here once: it warns about httpx vs httpx2 at import time);
+    ``client`` is the peer address the app sees."""
     import warnings
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         from starlette.testclient import TestClient
-    return TestClient(app)
+    return TestClient(app, client=client)

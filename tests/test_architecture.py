@@ -42,5 +42,18 @@ def test_pure_stages_do_not_touch_the_ledger(package: str) -> None:
     assert not offenders, f"{package}/ works on frames, never on the ledger: {offenders}"
 
 
+OURS = ("claims", "flows", *PLAIN_PACKAGES)
+
+
+def test_claims_stands_on_nothing_of_ours() -> None:
+    offenders = [
+        f"{path.relative_to(ROOT)}: {m}"
+        for path in sorted((ROOT / "claims").rglob("*.py"))
+        for m in sorted(_imported_modules(path))
+        if m.split(".")[0] in OURS and m.split(".")[0] != "claims"
+    ]
+    assert not offenders, f"claims/ is the bottom layer: {offenders}"
+
+
 def test_the_scan_sees_imports() -> None:
     assert "prefect" in _imported_modules(ROOT / "flows" / "nightly.py")

@@ -83,7 +83,7 @@ def test_real_process(samples_dir: Path, tmp_path: Path) -> None:
     kasse = Path(sys.executable).parent / "kasse"
     env = {k: v for k, v in os.environ.items() if k != "CI"}
     proc = subprocess.run(
-        [str(kasse), "parse", str(samples_dir / "camt" / "genkgo__camt__camt054.v2.xml"), str(BROKEN / "bank_export.csv"),
+        [str(kasse), "parse", str(samples_dir / "camt" / "genkgo__camt__camt054.v4.xml"), str(BROKEN / "bank_export.csv"),
          "--out", str(tmp_path / "out"), "--tenant", "kreis-x"],
         capture_output=True, text=True, env=env, timeout=120, check=False,
     )

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from faults import InjectedFailure, fail_at
 
-from ledger.booking import BookingConflict, InjectedFailure, book
+from ledger.booking import BookingConflict, book
 from ledger.db import connect, row_counts
 from ledger.tables import TABLES
 
@@ -28,11 +29,14 @@ def _frames(run_id: str, sha: str = "a" * 64) -> dict[str, pl.DataFrame]:
 
 
 @pytest.mark.parametrize("where", [f"book.{t}" for t in TABLES] + ["book.commit"])
-def test_a_failure_anywhere_in_the_transaction_leaves_nothing(tmp_path: Path, where: str) -> None:
+def test_a_failure_anywhere_in_the_transaction_leaves_nothing(tmp_path: Path, where: str,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
     con = connect(tmp_path / "k.duckdb")
     before = row_counts(con)
+    fail_at(monkeypatch, where)
     with pytest.raises(InjectedFailure):
-        book(con, _frames("r1"), run_id="r1", fail_at=where)
+        book(con, _frames("r1"), run_id="r1")
+    fail_at(monkeypatch, None)
     assert row_counts(con) == before
     assert book(con, _frames("r1"), run_id="r1")["allocations"] == 1
     con.close()

@@ -7,7 +7,7 @@ from datetime import date
 
 import polars as pl
 
-from ledger.decisions import apply_decisions
+from jobs.nightly.decisions import apply_decisions
 from ledger.tables import OPEN_ITEMS, UNRESOLVED
 from parsers.schema import conform
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import polars as pl
 
-from ledger.inbox import apply_moves, list_inbox, plan_moves
+from jobs.nightly.inbox import Move, apply_moves, list_inbox, plan_move, scan_inbox
 from ledger.publish import (
     KEEP_VERSIONS,
     PUBLISHED_KLAERUNG_SCHEMA,
@@ -34,27 +34,31 @@ def test_inbox_lists_bank_files_and_exports_and_skips_files_still_arriving(tmp_p
     assert list_inbox(tmp_path / "missing") == ([], [])
 
 
+def _plan(tmp_path: Path, rows: dict[str, tuple[str | None, str, str | None]]) -> list[Move]:
+    """Moves for the inbox files named in ``rows`` (name -> sha, status, reason), as the ingest step plans them."""
+    entries = {e.path.name: e for e in scan_inbox(tmp_path / "inbox")}
+    moves = [plan_move(entries[n], {"source_file": sha, "status": st, "reason": why}, tenant_dir=tmp_path,
+                       booking_date=DAY) for n, (sha, st, why) in rows.items()]
+    return [m for m in moves if m is not None]
+
+
 def test_moves_archive_under_hash_quarantine_with_reason_and_are_idempotent(tmp_path: Path) -> None:
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     for name in ("good.sta", "again.sta", "bad.sta"):
         (inbox / name).write_text(name, encoding="utf-8")
-    files = pl.DataFrame({
-        "source_path": [str(inbox / n) for n in ("good.sta", "again.sta", "bad.sta")],
-        "source_file": ["a" * 64, "b" * 64, None],
-        "status": ["ok", "duplicate", "rejected"],
-        "reason": [None, "already booked", "not a bank statement: no :20:"],
-    })
-    moves = plan_moves(files, tenant_dir=tmp_path, booking_date=DAY)
-    apply_moves(moves)
+    moves = _plan(tmp_path, {"good.sta": ("a" * 64, "ok", None), "again.sta": ("b" * 64, "duplicate", "already booked"),
+                             "bad.sta": (None, "rejected", "not a bank statement: no :20:")})
+    apply_moves(moves, tenant_dir=tmp_path)
     assert sorted(p.name for p in (tmp_path / "archive" / "2026-11-16").iterdir()) == [
         f"{'a' * 64}-good.sta", f"{'b' * 64}-again.sta"]
     assert (tmp_path / "quarantine" / "bad.sta.reason.txt").read_text(encoding="utf-8").startswith("not a bank")
     assert not list(inbox.iterdir())
-    assert apply_moves(moves) == []                       # a second attempt finds nothing left to move
-    # a crash between commit and move: the file is delivered again and lands on its archived copy
+    assert apply_moves(moves, tenant_dir=tmp_path) == []     # a second attempt finds nothing left to move
+    # a crash between commit and move: the next night reads the file again (duplicate) and it lands on its copy
     (inbox / "good.sta").write_text("good.sta", encoding="utf-8")
-    apply_moves(moves[:1])
+    assert apply_moves(moves[:1], tenant_dir=tmp_path) == []  # not the file this plan read: left for that night
+    apply_moves(_plan(tmp_path, {"good.sta": ("a" * 64, "duplicate", "same")}), tenant_dir=tmp_path)
     assert not (inbox / "good.sta").exists()
     assert len(list((tmp_path / "archive" / "2026-11-16").iterdir())) == 2
 
@@ -63,9 +67,7 @@ def test_quarantine_never_overwrites_an_earlier_rejected_file(tmp_path: Path) ->
     for n in range(2):
         (tmp_path / "inbox").mkdir(exist_ok=True)
         (tmp_path / "inbox" / "bad.sta").write_text(f"v{n}", encoding="utf-8")
-        files = pl.DataFrame({"source_path": [str(tmp_path / "inbox" / "bad.sta")], "source_file": [None],
-                              "status": ["rejected"], "reason": [f"reason {n}"]})
-        apply_moves(plan_moves(files, tenant_dir=tmp_path, booking_date=DAY))
+        apply_moves(_plan(tmp_path, {"bad.sta": (None, "rejected", f"reason {n}")}), tenant_dir=tmp_path)
     q = tmp_path / "quarantine"
     assert (q / "bad.sta").read_text(encoding="utf-8") == "v0"
     assert (q / "bad.1.sta").read_text(encoding="utf-8") == "v1"

@@ -1,4 +1,4 @@
-"""The tenant TOML's matching sections: defaults, overrides, other sections ignored, errors named."""
+"""The tenant TOML's matching sections: defaults, overrides, the other sections left to others, errors named."""
 
 from __future__ import annotations
 
@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from matching.config import ConfigError, MatchConfig, load_match_config
+from claims.errors import ConfigError
+from matching.config import MatchConfig, load_match_config
 
 
-def test_defaults_ship_as_package_data() -> None:
+def test_defaults_are_the_models() -> None:
     cfg = load_match_config(None)
     assert (cfg.digits, cfg.check_digit) == (12, "mod11")
     assert cfg.public.index("MAIN") < cfg.public.index("MAHNGEBUEHR") < cfg.public.index("SAEUMNISZUSCHLAG")
@@ -18,9 +19,9 @@ def test_defaults_ship_as_package_data() -> None:
     assert cfg.order_rule("public") == "order.ao225" and cfg.order_rule("private") == "order.bgb367"
 
 
-def test_tenant_file_overrides_and_other_sections_are_ignored(tmp_path: Path) -> None:
+def test_tenant_file_overrides_and_other_sections_are_left_alone(tmp_path: Path) -> None:
     p = tmp_path / "kasse.toml"
-    p.write_text('[tenant]\nname = "Musterstadt"\n[ledger]\npath = "x.duckdb"\n'
+    p.write_text('[tenant]\nname = "Musterstadt"\n[paths]\nledger = "x.duckdb"\n'
                  '[reference]\ndigits = 10\ncheck_digit = "mod10"\n'
                  '[allocation]\npublic = ["zinsen", "MAIN"]\n', encoding="utf-8")
     cfg = load_match_config(p)
@@ -34,6 +35,8 @@ def test_tenant_file_overrides_and_other_sections_are_ignored(tmp_path: Path) ->
     ({"matching": {"typo_repair": "yes"}}, "typo_repair"),
     ({"allocation": {"public": "MAIN"}}, "public"),
     ({"matching": []}, "[matching]"),
+    ({"ledger": {"path": "x"}}, "[ledger]: unknown table"),
+    ({"allocation": {"honour_designation": False}}, "honour_designation: retired"),
 ])
 def test_malformed_keys_are_named(data: dict, needle: str) -> None:
     with pytest.raises(ConfigError, match=re.escape(needle)):

@@ -25,15 +25,17 @@ def _artifact_keys() -> set[str]:
 
 
 def test_flow_fails_cleanly_then_books_once_and_a_repeat_changes_nothing(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from ledger.booking import InjectedFailure
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    from faults import InjectedFailure, fail_at
 
     cfg = tenant(tmp_path)
     deliver_day1(cfg)
     args = ["nightly", "--date", D1.isoformat(), "--config", str(cfg.source)]
     empty = counts(cfg)
+    fail_at(monkeypatch, "match")
     with pytest.raises(InjectedFailure):
-        main([*args, "--fail-at", "match"])              # the flow run fails in its match task
+        main(args)                                       # the flow run fails in its match task
+    fail_at(monkeypatch, None)
     assert counts(cfg) == empty
 
     assert main(args) == 0

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from datetime import date
 from pathlib import Path
 
 import polars as pl
 import pytest
+from faults import InjectedFailure, fail_at
 from nightly_files import ACCOUNT, Entry, kz, write_mt940, write_open_items
 
-from ledger import night
-from ledger.booking import InjectedFailure
-from ledger.config import TenantConfig, load_tenant_config
+import jobs.nightly as night
+from claims.config import TenantConfig, load_tenant_config
 from ledger.db import connect, fetch, row_counts
 from ledger.journal import Allocation, new_decision, record_decision
 from ledger.publish import read_published
@@ -209,19 +210,23 @@ def test_clerk_decisions_are_booked_once_or_rejected_with_reason(tmp_path: Path)
 
 
 @pytest.mark.parametrize("step", ["read_ledger", "ingest", "match", "close", "book"])
-def test_failure_before_commit_leaves_ledger_unchanged_and_rerun_completes(tmp_path: Path, step: str) -> None:
+def test_failure_before_commit_leaves_ledger_unchanged_and_rerun_completes(
+        tmp_path: Path, step: str, monkeypatch: pytest.MonkeyPatch) -> None:
     cfg = tenant(tmp_path)
     deliver_day1(cfg)
     empty = counts(cfg)
+    fail_at(monkeypatch, step)
     with pytest.raises(InjectedFailure):
-        night.run_night(cfg, D1, fail_at=step)
+        night.run_night(cfg, D1)
+    fail_at(monkeypatch, None)
     assert counts(cfg) == empty
     assert len(list(cfg.inbox.iterdir())) == 2                        # nothing moved
     night.run_night(cfg, D1)
     assert counts(cfg)["transactions"] == 4
 
 
-def test_failure_inside_the_booking_transaction_rolls_everything_back(tmp_path: Path) -> None:
+def test_failure_inside_the_booking_transaction_rolls_everything_back(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     cfg = tenant(tmp_path)
     deliver_day1(cfg)
     n = night.new_night(cfg, D1)
@@ -229,20 +234,25 @@ def test_failure_inside_the_booking_transaction_rolls_everything_back(tmp_path: 
         getattr(night, f"step_{step}")(n)
     empty = counts(cfg)
     for table in [*TABLES, "commit"]:
+        fail_at(monkeypatch, f"book.{table}")
         with pytest.raises(InjectedFailure):
-            night.step_book(n, fail_at=f"book.{table}")
+            night.step_book(n)
         assert counts(cfg) == empty, f"failure at book.{table} left rows behind"
+    fail_at(monkeypatch, None)
     booked = night.step_book(n)
     assert booked["transactions"] == 4
     assert night.step_book(n) == {}                                   # a retried book task books nothing twice
 
 
 @pytest.mark.parametrize("step", ["reports", "publish", "archive"])
-def test_failure_after_commit_is_finished_by_the_rerun(tmp_path: Path, step: str) -> None:
+def test_failure_after_commit_is_finished_by_the_rerun(tmp_path: Path, step: str,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     cfg = tenant(tmp_path)
     deliver_day1(cfg)
+    fail_at(monkeypatch, step)
     with pytest.raises(InjectedFailure):
-        night.run_night(cfg, D1, fail_at=step)
+        night.run_night(cfg, D1)
+    fail_at(monkeypatch, None)
     committed = facts(cfg)
     report = night.run_night(cfg, D1)                                 # files still in the inbox are duplicates now
     after = facts(cfg)
@@ -353,3 +363,70 @@ def test_a_ledger_held_by_another_process_is_a_clean_message(tmp_path: Path,
     assert code == 3
     assert "in use by another process" in capsys.readouterr().err
     assert len(list(cfg.inbox.iterdir())) == 2                         # nothing moved, nothing booked
+
+
+def test_the_finance_system_gets_the_nights_bookings_and_a_repeat_rewrites_the_same_bytes(tmp_path: Path) -> None:
+    from outputs.hkr_export import file_stem
+
+    cfg = tenant(tmp_path)
+    deliver_day1(cfg)
+    report = night.run_night(cfg, D1)
+    folder = cfg.reports / "stadt" / D1.isoformat() / "hkr"
+    stem = file_stem("bookings", "stadt", D1)
+    assert report["reports"][f"hkr/{stem}.csv"] == str(folder / f"{stem}.csv")
+    con = connect(cfg.ledger)
+    booked = fetch(con, "SELECT receivable_id, amount_cents, run_id FROM allocations ORDER BY 1")
+    con.close()
+    rows = pl.read_parquet(folder / f"{stem}.parquet")
+    assert rows["receivable_id"].to_list() == booked["receivable_id"].to_list() == ["R0", "R1"]
+    assert rows["amount_cents"].to_list() == [15000, 8900] and set(rows["run_id"]) == {report["run_id"]}
+    assert set(rows["kind"]) == {"allocation"} and set(rows["account_iban"]) == {ACCOUNT}
+    assert rows["value_date"].to_list() == [D1, D1] and rows["debtor_id"].null_count() == 0
+    entries = {e["file"]: e for e in json.loads((folder / "manifest.json").read_text(encoding="utf-8"))["files"]}
+    assert entries[f"{stem}.csv"]["sums"]["amount_cents"] == booked["amount_cents"].sum() == 23900
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+
+    again = night.run_night(cfg, D1)                                   # nothing new: the same files, byte for byte
+    assert again["run_id"] != report["run_id"]
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+
+    night.run_night(cfg, D2)                                           # an empty night: header-only files
+    empty = cfg.reports / "stadt" / D2.isoformat() / "hkr"
+    for kind in ("bookings", "claims"):
+        text = (empty / f"{file_stem(kind, 'stadt', D2)}.csv").read_bytes().decode("utf-8-sig")
+        assert text.startswith("tenant;") and text.count("\r\n") == 1
+        assert pl.read_parquet(empty / f"{file_stem(kind, 'stadt', D2)}.parquet").height == 0
+
+
+def test_a_payment_matched_a_night_later_is_in_that_nights_booking_file_also_on_a_repeat(tmp_path: Path) -> None:
+    from outputs.hkr_export import file_stem
+
+    cfg = tenant(tmp_path)
+    write_open_items(cfg.inbox / "export_1116.csv", [("R0", K[0], 15000)])
+    write_mt940(cfg.inbox / "a.sta", day=D1, seq=1, opening=0, entries=[Entry(7700, f"Hundesteuer KZ {K[3]}")])
+    night.run_night(cfg, D1)
+    write_open_items(cfg.inbox / "export_1117.csv", [("R0", K[0], 15000), ("R3", K[3], 7700)])
+    first = night.run_night(cfg, D2)
+    d1 = cfg.reports / "stadt" / D1.isoformat() / "hkr" / f"{file_stem('bookings', 'stadt', D1)}.parquet"
+    d2 = cfg.reports / "stadt" / D2.isoformat() / "hkr" / f"{file_stem('bookings', 'stadt', D2)}.parquet"
+    assert pl.read_parquet(d1).height == 0                            # nothing was allocated on the first night
+    row = pl.read_parquet(d2).row(0, named=True)
+    assert (row["receivable_id"], row["amount_cents"], row["run_id"]) == ("R3", 7700, first["run_id"])
+    assert (row["posting_date"], row["booking_date"], row["value_date"]) == (D2, D1, D1)
+    assert row["debtor_id"] == "D-R3" and row["account_iban"] == ACCOUNT   # the payment came from the ledger
+    before = {p.name: p.read_bytes() for p in d2.parent.iterdir()}
+    night.run_night(cfg, D2)
+    assert {p.name: p.read_bytes() for p in d2.parent.iterdir()} == before
+
+
+def test_a_parked_payment_is_verwahrgeld_in_the_nights_klaerungsliste(tmp_path: Path) -> None:
+    cfg = tenant(tmp_path)
+    deliver_day1(cfg)
+    night.run_night(cfg, D1)
+    kl, _, _ = read_published(cfg.state_dir / "published", "stadt")
+    record_decision(cfg.state_dir, new_decision(
+        "stadt", kl["transaction_id"][0], "park", user="anna", role="clerk", amount_cents=4200,
+        requires_approval=False, note="Zahler unbekannt, Rückfrage läuft"))
+    report = night.run_night(cfg, D2)
+    listing = pl.read_parquet(Path(report["reports"]["klaerungsliste_parquet"]))
+    assert listing["section"].to_list() == ["verwahrgeld"]

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from test_nightly_plain import D1, counts, deliver_day1
 
-from ledger.config import TenantConfig, load_tenant_config
+from claims.config import TenantConfig, load_tenant_config
 
 BIN = Path(sys.executable).parent
 LIMIT = 240  # seconds for the whole test: server start, registration, one run

@@ -241,3 +241,117 @@ def test_blank_required_values_are_rejected(tmp_path: Path) -> None:
     assert df["receivable_id"].to_list() == ["r1", "r4"]
     assert _codes(issues) == sorted([(f"line {n}", "open_items.missing_value") for n in (3, 4, 6, 7, 8)]
                                     + [("line 8", "open_items.bad_date"), ("", "open_items.kassenzeichen_unchecked")])
+
+
+# --- rows of another width, broken quoting, another tenant: one bad row each, never a bad file ---
+
+TENANT_HEADER = "receivable_id;kassenzeichen;debtor_id;debtor_name;debtor_iban;claim_type;amount;due_date;law;tenant\n"
+
+
+def _row(n: int, *, name: str = "Anna Müller", tenant: str = "musterstadt") -> str:
+    return f"r{n};{K1};d1;{name};;GRUNDSTEUER;10,00;2026-01-15;;{tenant}\n"
+
+
+def _errors(issues) -> list[tuple[str, str]]:
+    return [(i.locator, i.code) for i in issues if i.severity == "error"]
+
+
+def test_one_unquoted_separator_costs_one_row_not_the_file(tmp_path: Path) -> None:
+    # one receivable_id per row, one Kassenzeichen (and debtor) for all: 1,029 rows, the 700th (line
+    # 701) with "Müller; Anna" unquoted; Polars alone refused all of them ("more fields than defined")
+    rows = [_row(n) for n in range(1, 1030)]
+    rows[699] = _row(700, name="Müller; Anna")
+    p = tmp_path / "op.csv"
+    p.write_text(TENANT_HEADER + "".join(rows), encoding="utf-8")
+    df, issues = load_open_items(p, tenant="musterstadt")
+    assert df.height == 1028 and "r700" not in df["receivable_id"].to_list()
+    assert _errors(issues) == [("line 701", "open_items.field_count")]
+    issue = issues[0]
+    assert issue.source_path == str(p) and "expected 10 fields like the header, got 11" in issue.message
+    assert "';' inside a value that is not quoted" in issue.message and issue.raw == rows[699].rstrip("\n")
+    assert df.filter(pl.col("receivable_id") == "r701")["source_line"].item() == 702
+
+
+def test_short_row_and_broken_quote_are_bad_rows_and_lines_stay_right(tmp_path: Path) -> None:
+    p = tmp_path / "op.csv"
+    p.write_text(TENANT_HEADER + _row(1) + "r2;4711;d2\n"                    # line 3: fields missing
+                 + _row(3, name='"Müller; Anna"') + _row(4, name='"Lee\nBo"')  # lines 4 and 5-6: quoted, fine
+                 + "\n" + _row(7, name='5" Rohr') + _row(8, name='"open')   # line 7 empty; lines 8, 9: broken quotes
+                 + _row(9), encoding="utf-8")
+    df, issues = load_open_items(p, tenant="musterstadt")
+    assert df.select("receivable_id", "source_line").rows() == [("r1", 2), ("r3", 4), ("r4", 5), ("r9", 10)]
+    assert df["debtor_name"].to_list()[1:3] == ["Müller; Anna", "Lee\nBo"]
+    assert _errors(issues) == [("line 3", "open_items.field_count"), ("line 8", "open_items.bad_row"),
+                               ("line 9", "open_items.bad_row")]
+    assert "got 3" in issues[0].message and "values missing" in issues[0].message
+
+
+def test_an_export_of_bad_rows_only_is_rejected_as_a_whole(tmp_path: Path) -> None:
+    p = tmp_path / "op.csv"
+    p.write_text(TENANT_HEADER + "r1;x\n" + _row(2, name="A;B"), encoding="utf-8")
+    df, issues = load_open_items(p, tenant="musterstadt")
+    assert df.is_empty()
+    assert _errors(issues) == [("", "open_items.no_usable_rows"), ("line 2", "open_items.field_count"),
+                               ("line 3", "open_items.field_count")]
+    assert "none of its 2 rows" in issues[0].message and "line 2" in issues[0].message
+
+
+def test_a_row_of_another_tenant_is_refused(tmp_path: Path) -> None:
+    p = tmp_path / "op.csv"
+    p.write_text(TENANT_HEADER + _row(1) + _row(2, tenant="otherstadt") + _row(3, tenant="")
+                 + _row(4, tenant=" musterstadt "), encoding="utf-8")
+    df, issues = load_open_items(p, tenant="musterstadt")
+    assert df["receivable_id"].to_list() == ["r1", "r3", "r4"] and set(df["tenant"]) == {"musterstadt"}
+    assert _errors(issues) == [("line 3", "open_items.wrong_tenant")]
+    assert issues[0].message == "tenant 'otherstadt' in row, this run is for tenant 'musterstadt'; the row is not imported"
+    # the same export for the other tenant: only its own row
+    df, issues = load_open_items(p, tenant="otherstadt")
+    assert df["receivable_id"].to_list() == ["r2", "r3"]
+    assert _errors(issues) == [("line 2", "open_items.wrong_tenant"), ("line 5", "open_items.wrong_tenant")]
+    q = tmp_path / "op.parquet"  # a Parquet export is judged the same way
+    pl.read_csv(p, separator=";", infer_schema=False).write_parquet(q)
+    df, _ = load_open_items(q, tenant="musterstadt")
+    assert df["receivable_id"].to_list() == ["r1", "r3", "r4"]
+
+
+def test_fast_and_careful_reading_agree(tmp_path: Path) -> None:
+    # the same rows with no quote (Polars' reading trusted by counting separators), with quotes (trusted
+    # because no row stops early), and with an empty line (read line by line): one and the same frame
+    rows = [_row(n) for n in range(1, 40)]
+    plain, quoted, gap = tmp_path / "a.csv", tmp_path / "b.csv", tmp_path / "c.csv"
+    plain.write_text(TENANT_HEADER + "".join(rows), encoding="utf-8")
+    quoted.write_text(TENANT_HEADER + "".join(r.replace("Anna Müller", '"Anna Müller"') for r in rows), encoding="utf-8")
+    gap.write_text(TENANT_HEADER + "".join(rows) + "\n", encoding="utf-8")
+    frames = [load_open_items(f, tenant="musterstadt") for f in (plain, quoted, gap)]
+    assert all(issues == [] for _, issues in frames)
+    first = frames[0][0].drop("source_file", "source_path")
+    assert all(df.drop("source_file", "source_path").equals(first) for df, _ in frames[1:])
+
+
+@given(st.lists(st.lists(st.text(alphabet='xü;"\n ', max_size=5), min_size=1, max_size=5), max_size=12),
+       st.sampled_from([";", ","]))
+@settings(max_examples=200, deadline=None)
+def test_rows_of_the_header_width_equal_pythons_csv(tmp_path_factory, rows: list[list[str]], sep: str) -> None:
+    # any RFC 4180 file (Python's csv module writes it): exactly the rows of the header's width are
+    # read, with their values and the line each starts on, and every other row is one issue
+    import csv
+    import io
+
+    from parsers.open_items_read import read_export
+
+    header = ["h0", "h1", "h2"]
+    out = io.StringIO()
+    csv.writer(out, delimiter=sep, lineterminator="\n").writerows([header, *rows])
+    p = tmp_path_factory.mktemp("csv") / "op.csv"
+    p.write_text(out.getvalue(), encoding="utf-8")
+    export, issues = read_export(p)
+    assert export is not None
+    line = 2
+    starts = []
+    for r in rows:  # a row takes one line plus one per line break inside its values
+        starts.append(line)
+        line += 1 + sum(v.count("\n") for v in r)
+    good = [(n, r) for n, r in zip(starts, rows, strict=True) if len(r) == 3]
+    assert export.frame.select("source_line").to_series().to_list() == [n for n, _ in good]
+    assert export.frame.select(header).rows() == [tuple(v or None for v in r) for _, r in good]
+    assert [i.locator for i in issues] == [f"line {n}" for n, r in zip(starts, rows, strict=True) if len(r) != 3]

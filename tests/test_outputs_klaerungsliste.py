@@ -23,14 +23,15 @@ def test_sections_age_and_provenance() -> None:
     un = U([
         unres(rows[0], "no_reference"),
         unres(rows[1], "overpayment", 300),   # surplus after booking 7.00
-        unres(rows[2], "verwahrgeld"),        # parked by a clerk
+        unres(rows[2], "ambiguous"),          # parked by a clerk (state below)
         unres(rows[3], "double_payment"),     # item already settled
-    ])
+    ]).with_columns(state=pl.when(pl.col("transaction_id") == rows[2]["transaction_id"])
+                    .then(pl.lit("parked")).otherwise(pl.lit("open")))
     kl = klaerungsliste(un, T(rows), as_of=AS_OF)
     assert dict(kl.schema) == KLAERUNG_SCHEMA
     got = dict(zip(kl["reason"], kl["section"], strict=True))
     assert got == {"no_reference": "unresolved", "overpayment": "overpayment",
-                   "double_payment": "overpayment", "verwahrgeld": "verwahrgeld"}
+                   "double_payment": "overpayment", "ambiguous": "verwahrgeld"}
     assert kl["section"].to_list()[0] == "unresolved"          # the list starts with what needs clearing
     assert set(kl["age_days"]) == {30}
     first = kl.row(0, named=True)

@@ -17,9 +17,9 @@ import polars as pl
 import pytest
 from nightly_files import Entry, write_mt940
 
-from ledger import night
+import jobs.nightly as night
+from claims.config import TenantConfig, load_tenant_config
 from ledger.booking import BookingConflict, LedgerWriteError, book
-from ledger.config import TenantConfig, load_tenant_config
 from ledger.db import connect, fetch, row_counts
 from parsers import parse_paths
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
+import threading
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +24,8 @@ from review_data import (
 )
 
 from ledger.journal import effective_decisions, read_decisions
-from review import create_app, load_review_config, load_users
+from review import create_app, hash_password, load_review_config, load_users
+from review.throttle import LoginThrottle
 
 LIST = f"/t/{TENANT}/"
 
@@ -115,6 +119,117 @@ def test_security_headers_and_no_script(env: dict[str, Any]) -> None:
     assert "<script" not in r.text
     cookie = r.request.headers.get("cookie", "")
     assert "kasse_review=" in cookie
+
+
+# --- server-side sessions, login throttle ---------------------------------------------------------------
+
+def login_as(client: Any, who: str, password: str = PASSWORD, headers: dict[str, str] | None = None) -> Any:
+    """One POST /login from ``client`` (no assertion on the outcome)."""
+    return client.post("/login", data={"login": who, "password": password, "next": "/",
+                                       "csrf_token": token(client.get("/login").text)},
+                       headers=headers or {}, follow_redirects=False)
+
+
+def test_a_cookie_copied_before_logout_is_refused_after_it(env: dict[str, Any]) -> None:
+    anna = login(env, "anna")
+    assert anna.get(LIST).status_code == 200
+    copied = anna.cookies.get("kasse_review")
+    assert copied
+    thief = make_client(env["app"], ("10.9.9.9", 4444))
+    thief.cookies.set("kasse_review", copied)
+    assert thief.get(LIST).status_code == 200                 # the copy works while the session is live
+    assert post(anna, "/logout", LIST).status_code == 303
+    r = thief.get(LIST, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"].startswith("/login?next=")
+    anna.cookies.set("kasse_review", copied)                  # replayed in the same browser: refused too
+    assert anna.get(LIST, follow_redirects=False).status_code == 303
+    assert env["app"].state.review.sessions.count() == 0      # logout deleted the row
+    # a new login is a new session, and ending it leaves other sessions of the same user alive
+    one, two = login(env, "anna"), login(env, "anna")
+    assert post(one, "/logout", LIST).status_code == 303
+    assert two.get(LIST).status_code == 200 and one.get(LIST, follow_redirects=False).status_code == 303
+
+
+def test_a_password_change_ends_the_sessions(tmp_path: Path) -> None:
+    users_path = write_users(tmp_path / "users.toml")
+    state = write_state(tmp_path / "state")
+    app = create_app(load_review_config(config_file(tmp_path, state)), load_users(users_path), users_path)
+    env = {"state": state, "app": app}
+    bert, anna = login(env, "bert"), login(env, "anna")
+    text = users_path.read_text()
+    start = text.index("[users.bert]")
+    old_hash = re.search(r'password_hash = "([^"]+)"', text[start:])
+    assert old_hash
+    users_path.write_text(text[:start] + text[start:].replace(old_hash.group(1), hash_password("neu-und-lang"), 1))
+    assert bert.get(LIST, follow_redirects=False).status_code == 303       # logged out
+    assert anna.get(LIST).status_code == 200                                  # the others stay
+
+
+def test_wrong_passwords_from_one_address_do_not_lock_out_the_user_elsewhere(env: dict[str, Any]) -> None:
+    env["app"].state.review.throttle = LoginThrottle(first_delay=600)        # no race with the clock
+    attacker = make_client(env["app"], ("10.0.0.1", 123))
+    codes = [login_as(attacker, "anna", "falsch").status_code for _ in range(6)]
+    assert codes == [401] * 5 + [429]                          # the login name is locked for the attacker …
+    r = login_as(attacker, "anna")                             # … even with the right password
+    assert r.status_code == 429 and "diesen Anmeldenamen" in r.text and int(r.headers["retry-after"]) > 0
+    real = make_client(env["app"], ("10.0.0.2", 123))          # … but not for anna at her own desk
+    assert login_as(real, "anna").status_code == 303
+    assert real.get(LIST).status_code == 200
+    assert login_as(attacker, "anna").status_code == 429       # her login unlocks nothing for the attacker
+
+
+def test_an_address_trying_many_login_names_is_throttled(env: dict[str, Any]) -> None:
+    env["app"].state.review.throttle = LoginThrottle(first_delay=600)
+    attacker = make_client(env["app"], ("10.0.0.1", 123))
+    codes = [login_as(attacker, f"user{i}", "falsch", headers={"X-Forwarded-For": f"192.0.2.{i}"}).status_code
+             for i in range(10)]
+    assert codes == [401] * 10                                 # X-Forwarded-For is not believed by default
+    r = login_as(attacker, "user10", "falsch", headers={"X-Forwarded-For": "192.0.2.99"})
+    assert r.status_code == 429 and "dieser Adresse" in r.text and int(r.headers["retry-after"]) > 0
+    assert login_as(attacker, "anna").status_code == 429       # the address waits, whatever name it tries
+    assert login_as(make_client(env["app"], ("10.0.0.2", 123)), "anna").status_code == 303
+    assert len(env["app"].state.review.throttle.addresses) == 1
+
+
+def test_x_forwarded_for_counts_only_from_a_trusted_proxy(tmp_path: Path, users_file: Path) -> None:
+    state = write_state(tmp_path / "state")
+    config = replace(load_review_config(config_file(tmp_path, state)), trusted_proxies=("10.0.0.9",))
+    app = create_app(config, load_users(users_file))
+    app.state.review.throttle = LoginThrottle(address_free=2, first_delay=600)
+    proxy = make_client(app, ("10.0.0.9", 80))
+    for _ in range(2):
+        assert login_as(proxy, "x", "falsch", headers={"X-Forwarded-For": "203.0.113.5"}).status_code == 401
+    assert login_as(proxy, "x", "falsch", headers={"X-Forwarded-For": "203.0.113.5"}).status_code == 429
+    assert login_as(proxy, "anna", headers={"X-Forwarded-For": "203.0.113.6"}).status_code == 303
+    assert set(app.state.review.throttle.addresses._rows) == {"203.0.113.5"}
+
+
+def test_passwords_are_checked_off_the_event_loop(env: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    import review.users
+
+    seen: list[tuple[str, bool]] = []
+    real = review.users._HASHER
+
+    class Spy:
+        def verify(self, hashed: str, password: str) -> bool:
+            try:
+                asyncio.get_running_loop()
+                on_loop = True
+            except RuntimeError:
+                on_loop = False
+            seen.append((threading.current_thread().name, on_loop))
+            return real.verify(hashed, password)
+
+        def hash(self, password: str) -> str:
+            return real.hash(password)
+
+    monkeypatch.setattr(review.users, "_HASHER", Spy())
+    client = make_client(env["app"])
+    assert login_as(client, "anna", "falsch").status_code == 401
+    assert login_as(client, "niemand", "falsch").status_code == 401       # the dummy hash too
+    assert login_as(client, "anna").status_code == 303
+    assert len(seen) == 3
+    assert not any(on_loop for _, on_loop in seen), seen                  # a worker thread, no event loop
 
 
 # --- list --------------------------------------------------------------------------------------------------

@@ -24,9 +24,9 @@ import uvicorn
 from nightly_files import Entry, kz, write_mt940, write_open_items
 from review_data import PASSWORD, TENANT, config_file, write_state, write_users
 
-from ledger.config import load_tenant_config
+from claims.config import load_tenant_config
+from jobs.nightly import run_night
 from ledger.journal import Allocation, effective_decisions, new_decision, record_decision
-from ledger.night import run_night
 from ledger.publish import read_published
 from review import create_app, load_review_config, load_users
 

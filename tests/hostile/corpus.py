@@ -15,6 +15,7 @@ one endless line, a huge XML text node, entity bombs, external entities, XInclud
 
 from __future__ import annotations
 
+import io
 import os
 import zipfile
 from dataclasses import dataclass
@@ -86,7 +87,10 @@ def build(folder: Path, *, outside: Path) -> list[Case]:
                                 "C:\\..\\win.sta": mt940(4, [300])})
     cases += [Case("evil.zip", "ok"), Case("evil.zip!/../../../kasse.duckdb", "ok"),
               Case("evil.zip!../../escape.sta", "ok"), Case("evil.zip!C:\\..\\win.sta", "ok")]
-    _zip(folder / "nested.zip", {"inner.zip": b"PK\x05\x06" + b"\0" * 18})
+    inner = io.BytesIO()
+    with zipfile.ZipFile(inner, "w") as zf:
+        zf.writestr("deep.sta", mt940(9, [900]))
+    _zip(folder / "nested.zip", {"inner.zip": inner.getvalue()})
     cases += [Case("nested.zip", "ok"), Case("nested.zip!inner.zip", "rejected", "zip.nested")]
     _zip(folder / "empty.zip", {})
     cases.append(Case("empty.zip", "rejected", "zip.empty"))

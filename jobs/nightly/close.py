@@ -16,12 +16,15 @@ from typing import Any
 
 import polars as pl
 
+from jobs.rundir import RunDir
 from ledger.config import TenantConfig
 from ledger.publish import published_klaerungsliste
-from ledger.rundir import RunDir
-from ledger.state import LATE_DAYS
+from ledger.state import LATE_DAYS, LedgerState
 from matching.schema import UNRESOLVED_SCHEMA
 from parsers.schema import STATEMENT_SCHEMA, TRANSACTION_SCHEMA, conform
+
+#: Sub-folder of the night's report folder that holds the finance system's files (own manifest).
+HKR_DIR = "hkr"
 
 
 def expected_accounts(cfg: TenantConfig) -> list[str]:
@@ -85,7 +88,9 @@ def close(cfg: TenantConfig, booking_date: date, run_id: str, folder: RunDir) ->
     day_allocations = pl.concat([
         state.allocations.filter(pl.col("booking_date") == day), folder.read("run_allocations"),
     ], how="diagonal_relaxed")
-    folder.write("report_klaerungsliste", klaerungsliste(unresolved, transactions, as_of=booking_date))
+    # with its state: a parked item is Verwahrgeld in the report, not an unresolved payment
+    with_state = conform(current, {**UNRESOLVED_SCHEMA, "state": pl.String()})
+    folder.write("report_klaerungsliste", klaerungsliste(with_state, transactions, as_of=booking_date))
     figures = key_figures(transactions.filter(pl.col("booking_date") == day), day_allocations, unresolved,
                           as_of=booking_date)
     for name, frame in figures.items():
@@ -93,13 +98,31 @@ def close(cfg: TenantConfig, booking_date: date, run_id: str, folder: RunDir) ->
     folder.write_json("key_figures", {"names": sorted(figures)})
     folder.write("published_klaerungsliste", published_klaerungsliste(
         current, transactions, tenant=cfg.tenant, as_of=booking_date))
+    folder.write("report_hkr_bookings", hkr_bookings(cfg, booking_date, folder, state, transactions))
     return {"day_close_rows": rows.height, "corrections": rows.filter(pl.col("kind") == "correction").height,
             "klaerungsliste": current.height}
 
 
+def hkr_bookings(cfg: TenantConfig, booking_date: date, folder: RunDir, state: LedgerState,
+                 transactions: pl.DataFrame) -> pl.DataFrame:
+    """The finance system's booking rows of the night: earlier runs' allocations of this booking date
+    (from the ledger, with their details) and this run's, so a repeated night lists the same rows."""
+    from outputs.hkr_export import ITEM_COLUMNS, TX_COLUMNS
+    from outputs.hkr_export import hkr_bookings as rows
+
+    earlier = state.night_allocations
+    tx = pl.concat([earlier.select(TX_COLUMNS), transactions.select(TX_COLUMNS)], how="vertical_relaxed")
+    items = pl.concat([f.select(ITEM_COLUMNS) for f in (earlier, state.open_items, folder.read("book_open_items"))],
+                      how="vertical_relaxed")
+    allocations = pl.concat([earlier, folder.read("book_allocations")], how="diagonal_relaxed")
+    return rows(allocations, tx, items, tenant=cfg.tenant, posting_date=booking_date)
+
+
 def write_reports(cfg: TenantConfig, booking_date: date, run_id: str, folder: RunDir,
                   out_dir: Path) -> dict[str, str]:
-    """Write the night's report files with ``outputs.write_reports``; return name -> path."""
+    """Write the night's report files with ``outputs.write_reports``, and the finance system's booking
+    and claims files into ``out_dir/hkr`` (``outputs.hkr_export``); return name -> path."""
+    from outputs.hkr_export import write_hkr
     from outputs.report import write_reports as write
 
     figures = {n: folder.read(f"kf_{n}") for n in folder.read_json("key_figures").get("names", [])}
@@ -107,6 +130,9 @@ def write_reports(cfg: TenantConfig, booking_date: date, run_id: str, folder: Ru
                   day_close=folder.read("report_day_close"), klaerungsliste=folder.read("report_klaerungsliste"),
                   key_figures=figures, run_id=run_id)
     out = _as_paths(paths)
+    hkr = write_hkr(out_dir / HKR_DIR, tenant=cfg.tenant, posting_date=booking_date,
+                    bookings=folder.read("report_hkr_bookings"))
+    out |= {f"hkr/{name}": str(path) for name, path in hkr.items()}
     folder.write_json("reports", out)
     return out
 

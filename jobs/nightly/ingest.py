@@ -15,12 +15,14 @@ from typing import Any
 
 import polars as pl
 
+from claims.vocab import FileStatus
+from jobs.nightly.inbox import Entry, plan_move, scan_inbox
+from jobs.rundir import RunDir
 from ledger.config import TenantConfig
-from ledger.inbox import archived_as, list_inbox
-from ledger.rundir import RunDir
 from ledger.tables import FILES
 from parsers.ids import sha256_file
-from parsers.issues import Issue, issues_frame
+from parsers.issues import ERROR, Issue, issues_frame
+from parsers.names import display_name
 from parsers.result import FILE_SCHEMA
 from parsers.schema import conform
 
@@ -29,7 +31,7 @@ def match_config(cfg: TenantConfig) -> Any:
     """The tenant's matching config (``[reference]``, ``[matching]``, ``[allocation]`` of its TOML)."""
     from matching.config import MatchConfig
 
-    return MatchConfig.from_toml(cfg.raw)
+    return MatchConfig.from_tenant(cfg)
 
 
 def account_aliases(ibans: list[str]) -> dict[str, str]:
@@ -63,12 +65,13 @@ def _exports(paths: list[Path], known: set[str], *, tenant: str, run_id: str, bo
     now = datetime.now(UTC)
     for n, path in enumerate(paths):
         sha = sha256_file(str(path))
-        row = {"source_path": str(path), "source_file": sha, "source_format": "open_items",
+        name = display_name(path)
+        row = {"source_path": name, "source_file": sha, "source_format": "open_items",
                "size_bytes": path.stat().st_size, "n_statements": 0, "n_entries": 0}
         if sha in known:
-            files.append({**row, "status": "duplicate", "reason": "export already imported (same SHA-256)",
+            files.append({**row, "status": FileStatus.DUPLICATE, "reason": "export already imported (same SHA-256)",
                           "n_rows": 0})
-            issues.append(Issue(str(path), "", "info", "file.duplicate", "open-items export already imported"))
+            issues.append(Issue(name, "", "info", "file.duplicate", "open-items export already imported"))
             known.add(sha)
             continue
         frame, found = load_open_items(path, tenant=tenant, config=config)
@@ -76,12 +79,12 @@ def _exports(paths: list[Path], known: set[str], *, tenant: str, run_id: str, bo
         errors = [i for i in found if i.severity == "error"]
         if frame.height == 0:
             why = errors[0].message if errors else "the export holds no open items"
-            files.append({**row, "status": "rejected", "reason": why, "n_rows": 0})
+            files.append({**row, "status": FileStatus.REJECTED, "reason": why, "n_rows": 0})
             continue
         known.add(sha)
-        files.append({**row, "status": "ok", "reason": None, "n_rows": frame.height})
+        files.append({**row, "status": FileStatus.OK, "reason": None, "n_rows": frame.height})
         imports.append({"tenant": tenant, "run_id": run_id, "import_id": sha, "booking_date": booking_date,
-                        "source_path": str(path), "n_items": frame.height,
+                        "source_path": name, "n_items": frame.height,
                         "total_cents": int(frame["amount_cents"].sum()),
                         "imported_at": now + timedelta(microseconds=n)})
         items.append(frame.with_columns(pl.lit(tenant).alias("tenant"), pl.lit(run_id).alias("run_id"),
@@ -93,29 +96,49 @@ def _exports(paths: list[Path], known: set[str], *, tenant: str, run_id: str, bo
     return files_df, imports_df, items_df, issues
 
 
+def _others(entries: list[Entry]) -> tuple[pl.DataFrame, list[Issue]]:
+    """A ``rejected`` row (and an error issue) for each inbox entry that is not a regular file."""
+    issues = [Issue(display_name(e.path), "", ERROR, e.code, e.reason) for e in entries]
+    rows = [{"source_path": i.source_path, "status": FileStatus.REJECTED, "reason": i.one_line()} for i in issues]
+    frame = conform(pl.DataFrame(rows, schema={k: FILE_SCHEMA[k] for k in ("source_path", "status", "reason")}),
+                    FILE_SCHEMA)
+    return frame, issues
+
+
 def ingest(cfg: TenantConfig, booking_date: date, run_id: str, folder: RunDir) -> dict[str, int]:
-    """Parse the inbox and stage the rows; return counts of files per status."""
+    """Parse the inbox and stage the rows and the planned moves; return counts of files per status."""
     from parsers import parse_paths
 
     state = folder.state()
     known = set(state.known_files["source_file"].to_list())
-    banks, exports = list_inbox(cfg.inbox)
-    result = parse_paths(banks, tenant=cfg.tenant, known_files=frozenset(known),
+    entries = scan_inbox(cfg.inbox)
+    banks = [e for e in entries if e.kind == "bank"]
+    exports = [e for e in entries if e.kind == "open_items"]
+    others = [e for e in entries if e.kind == "other"]
+    result = parse_paths([e.path for e in banks], tenant=cfg.tenant, known_files=frozenset(known),
                          known_statement_keys=frozenset(state.statements["statement_key"].drop_nulls().to_list()),
                          previous_statements=state.statements.drop("run_id") if state.statements.height else None,
-                         known_entries=state.day_transactions if state.day_transactions.height else None)
-    known |= set(result.files.filter(pl.col("status") == "ok")["source_file"].drop_nulls().to_list())
-    ex_files, imports, items, ex_issues = _exports(exports, known, tenant=cfg.tenant, run_id=run_id,
-                                                   booking_date=booking_date, config=match_config(cfg))
+                         known_entries=state.day_transactions if state.day_transactions.height else None,
+                         follow_named_links=False)
+    known |= set(result.files.filter(pl.col("status") == FileStatus.OK)["source_file"].drop_nulls().to_list())
+    ex_files, imports, items, ex_issues = _exports([e.path for e in exports], known, tenant=cfg.tenant,
+                                                   run_id=run_id, booking_date=booking_date,
+                                                   config=match_config(cfg))
+    other_files, other_issues = _others(others)
     tag = [pl.lit(cfg.tenant).alias("tenant"), pl.lit(run_id).alias("run_id")]
     files = pl.concat([
         conform(result.files, FILE_SCHEMA).with_columns(pl.lit("statement").alias("kind")),
         ex_files.with_columns(pl.lit("open_items").alias("kind")),
+        other_files.with_columns(pl.lit("other").alias("kind")),
     ], how="vertical")
-    files = archived_as(files.with_columns(*tag, pl.lit(booking_date).alias("booking_date")),
-                        tenant_dir=cfg.tenant_dir, booking_date=booking_date)
-    issues = issues_frame([*result.issues, *ex_issues]).with_columns(*tag, pl.lit(booking_date).alias("booking_date"))
-    from ledger.steps_close import expected_accounts
+    # each real inbox file is tied to its own row by position, never by a name
+    rows = [*result.input_rows, *range(result.files.height, result.files.height + ex_files.height)]
+    files, moves = _with_moves(files, [*banks, *exports], rows, cfg=cfg, booking_date=booking_date)
+    folder.write_json("moves", {"moves": moves})
+    files = files.with_columns(*tag, pl.lit(booking_date).alias("booking_date"))
+    issues = issues_frame([*result.issues, *ex_issues, *other_issues]).with_columns(
+        *tag, pl.lit(booking_date).alias("booking_date"))
+    from jobs.nightly.close import expected_accounts
 
     ibans = expected_accounts(cfg)
     transactions = with_configured_accounts(result.transactions.with_columns(*tag), ibans)
@@ -130,6 +153,19 @@ def ingest(cfg: TenantConfig, booking_date: date, run_id: str, folder: RunDir) -
     return {**dict(zip(counts["status"].to_list(), counts["count"].to_list(), strict=True)),
             "transactions": transactions.height, "statements": result.statements.height,
             "open_items": items.height, "issues": issues.height}
+
+
+def _with_moves(files: pl.DataFrame, entries: list[Entry], rows: list[int], *, cfg: TenantConfig,
+                booking_date: date) -> tuple[pl.DataFrame, list[dict[str, Any]]]:
+    """``files`` with ``archived_as`` (null for ZIP members and what is not moved) and the planned moves."""
+    archived: list[str | None] = [None] * files.height
+    moves = []
+    for entry, i in zip(entries, rows, strict=True):
+        move = plan_move(entry, files.row(i, named=True), tenant_dir=cfg.tenant_dir, booking_date=booking_date)
+        if move is not None:
+            archived[i] = str(move.target.relative_to(cfg.tenant_dir))
+            moves.append(move.to_json())
+    return files.with_columns(pl.Series("archived_as", archived, dtype=pl.String())), moves
 
 
 def _file_events(files: pl.DataFrame, tenant: str, run_id: str) -> pl.DataFrame:

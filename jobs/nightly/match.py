@@ -14,12 +14,13 @@ from typing import Any
 
 import polars as pl
 
+from claims.vocab import DecisionState, ItemState
+from jobs.nightly.decisions import apply_decisions
+from jobs.nightly.ingest import match_config
+from jobs.nightly.unresolved import apply_events, unresolved_events
+from jobs.rundir import RunDir
 from ledger.config import TenantConfig
-from ledger.decisions import apply_decisions
-from ledger.rundir import RunDir
-from ledger.steps_ingest import match_config
 from ledger.tables import ALLOCATIONS, AUDIT_EVENTS, UNRESOLVED
-from ledger.unresolved import apply_events, unresolved_events
 from matching.schema import ALLOCATION_SCHEMA, OPEN_ITEM_SCHEMA, UNRESOLVED_SCHEMA
 from parsers.issues import issues_frame
 from parsers.schema import TRANSACTION_SCHEMA, assert_schema, conform
@@ -30,7 +31,7 @@ def effective_decisions(cfg: TenantConfig) -> tuple[list[Any], pl.DataFrame]:
     from ledger.journal import load_journal
 
     decisions, issues = load_journal(cfg.state_dir, cfg.tenant)
-    return [d for d in decisions if d.state == "effective"], issues_frame(issues)
+    return [d for d in decisions if d.state == DecisionState.EFFECTIVE], issues_frame(issues)
 
 
 def receivables_now(base: pl.DataFrame, booked: pl.DataFrame) -> pl.DataFrame:
@@ -65,7 +66,7 @@ def match(cfg: TenantConfig, booking_date: date, run_id: str, folder: RunDir) ->
     receivables = receivables_now(base, outcome.allocations)
 
     again = state.unresolved.filter(
-        (pl.col("state") == "open") & (pl.col("unallocated_cents") == pl.col("amount_cents"))
+        (pl.col("state") == ItemState.OPEN) & (pl.col("unallocated_cents") == pl.col("amount_cents"))
         & ~pl.col("transaction_id").is_in(list(outcome.handled))
     )["transaction_id"]
     payments = pl.concat([

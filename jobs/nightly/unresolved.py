@@ -11,6 +11,7 @@ from datetime import date
 
 import polars as pl
 
+from claims.vocab import ItemState
 from ledger.tables import UNRESOLVED
 from parsers.schema import conform
 
@@ -31,14 +32,14 @@ def unresolved_events(previous: pl.DataFrame, matched: pl.DataFrame, *, rematche
     now = matched.join(prev, on="transaction_id", how="left")
     changed = now.filter(
         pl.col("_prev_state").is_null()
-        | (pl.col("_prev_state") != "open")
+        | (pl.col("_prev_state") != ItemState.OPEN)
         | pl.any_horizontal([pl.col(c).ne_missing(pl.col(f"_prev_{c}")) for c in _SAME])
-    ).with_columns(pl.lit("open").alias("state"), *extra)
+    ).with_columns(pl.lit(ItemState.OPEN).alias("state"), *extra)
     gone = (
         previous.filter(pl.col("transaction_id").is_in(rematched.implode())
                         & ~pl.col("transaction_id").is_in(matched["transaction_id"].implode()))
         .with_columns(pl.lit(0, dtype=pl.Int64).alias("unallocated_cents"),
-                      pl.lit("resolved").alias("state"), *extra)
+                      pl.lit(ItemState.RESOLVED).alias("state"), *extra)
     )
     return pl.concat([conform(changed, UNRESOLVED), conform(gone, UNRESOLVED)], how="vertical")
 
@@ -48,6 +49,6 @@ def apply_events(previous: pl.DataFrame, events: pl.DataFrame) -> pl.DataFrame:
     merged = pl.concat([conform(previous, UNRESOLVED), conform(events, UNRESOLVED)], how="vertical")
     return (
         merged.unique(subset="transaction_id", keep="last", maintain_order=True)
-        .filter(pl.col("state") != "resolved")
+        .filter(pl.col("state") != ItemState.RESOLVED)
         .sort("booking_date", "transaction_id")
     )

@@ -23,6 +23,7 @@ from typing import Any
 
 import polars as pl
 
+from claims.vocab import DecisionAction, ItemState, Rule
 from ledger.tables import ALLOCATIONS, CLERK_DECISIONS, REFUNDS, UNRESOLVED
 from parsers.issues import money
 
@@ -68,7 +69,7 @@ def apply_decisions(decisions: Iterable[Any], *, tenant: str, run_id: str, booki
         seen.add(d.decision_id)
         parts = _alloc_list(d)
         amount = int(getattr(d, "amount_cents", 0) or 0)
-        if d.action == "assign" and not amount:
+        if d.action == DecisionAction.ASSIGN and not amount:
             amount = sum(p["amount_cents"] for p in parts)
         item = items.get(d.transaction_id)
         reason = _check(d.action, item, parts, amount, getattr(d, "refund_iban", None), open_left)
@@ -83,25 +84,25 @@ def apply_decisions(decisions: Iterable[Any], *, tenant: str, run_id: str, booki
         if reason or item is None:
             continue
         tx = d.transaction_id
-        if d.action == "assign":
+        if d.action == DecisionAction.ASSIGN:
             for p in parts:
                 open_left[p["receivable_id"]] -= p["amount_cents"]
                 allocs.append({"tenant": tenant, "run_id": run_id, "transaction_id": tx,
                                "bank_ref": item["bank_ref"], "receivable_id": p["receivable_id"],
                                "kassenzeichen": p["kassenzeichen"], "amount_cents": p["amount_cents"],
-                               "rule": "clerk", "confidence": 1.0, "decided_by": d.user,
+                               "rule": Rule.CLERK, "confidence": 1.0, "decided_by": d.user,
                                "booking_date": booking_date, "import_id": import_ids.get(p["receivable_id"]),
                                "decision_id": d.decision_id})
-        elif d.action == "refund":
+        elif d.action == DecisionAction.REFUND:
             refunds.append({"tenant": tenant, "run_id": run_id, "decision_id": d.decision_id,
                             "transaction_id": tx, "amount_cents": amount, "refund_iban": d.refund_iban,
                             "decided_by": d.user, "booking_date": booking_date})
-        if d.action in ("assign", "refund"):
+        if d.action in (DecisionAction.ASSIGN, DecisionAction.REFUND):
             item["unallocated_cents"] -= amount
-            item["state"] = "resolved" if item["unallocated_cents"] == 0 else "open"
-        elif d.action == "park":
-            item["state"] = "parked"
-        if d.action != "retry":
+            item["state"] = ItemState.RESOLVED if item["unallocated_cents"] == 0 else ItemState.OPEN
+        elif d.action == DecisionAction.PARK:
+            item["state"] = ItemState.PARKED
+        if d.action != DecisionAction.RETRY:
             out.handled.add(tx)
             touched[tx] = item
     out.decisions = pl.DataFrame(rows, schema=CLERK_DECISIONS)
@@ -116,18 +117,18 @@ def apply_decisions(decisions: Iterable[Any], *, tenant: str, run_id: str, booki
 def _check(action: str, item: dict[str, Any] | None, parts: list[dict[str, Any]], amount: int,
            refund_iban: str | None, open_left: dict[str, int]) -> str | None:
     """Why the decision cannot be booked (None when it can)."""
-    if action not in ("assign", "refund", "park", "retry"):
+    if action not in tuple(DecisionAction):
         return f"unknown action {action!r}"
     if item is None:
         return "the payment is no longer on the Klärungsliste (booked meanwhile, or unknown)"
-    if action in ("park", "retry"):
+    if action in (DecisionAction.PARK, DecisionAction.RETRY):
         return None
     left = int(item["unallocated_cents"])
     if amount <= 0:
         return f"amount must be positive, got {money(amount)}"
     if amount > left:
         return f"decision moves {money(amount)} but only {money(left)} of the payment is unallocated"
-    if action == "refund":
+    if action == DecisionAction.REFUND:
         return None if refund_iban else "refund without refund_iban"
     if not parts or sum(p["amount_cents"] for p in parts) != amount:
         total = sum(p["amount_cents"] for p in parts)

@@ -1,0 +1,406 @@
+"""The tenant config: one TOML file per tenant (Mandant), read once, typed, the same for every command.
+
+``kasse nightly``, ``kasse match --config``, ``kasse demo``, ``kasse serve``, ``kasse review`` and the
+review page all call :func:`load_tenant_config` and read the one :class:`TenantConfig` it returns. Each
+TOML table is a model below (pydantic, ``extra="forbid"``): the **defaults live in the models and
+nowhere else**, an unknown key or a wrong type is a :class:`ConfigError` naming the file, the key, what
+was expected and what was found. Every key is listed in docs/CONFIG.md (a test keeps both in step).
+
+``extends = "other.toml"`` at the top reads that file first (relative to this one; chains are allowed,
+cycles and chains deeper than :data:`MAX_EXTENDS` are refused) and lays this file over it, table by
+table; ``[[accounts]]`` is replaced as a whole. Every file is checked on its own first, so an error
+names the file that holds the key. A relative path is relative to the folder of the file that sets it.
+
+>>> cfg = tenant_config({"tenant": {"id": "stadt"}, "reference": {"digits": 10}}, base=Path("/srv"))
+>>> cfg.tenant, cfg.reference.digits, cfg.matching.suggestions, str(cfg.ledger)
+('stadt', 10, 3, '/srv/kasse.duckdb')
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, field_validator
+
+from claims.errors import ConfigError
+from claims.vocab import ClaimType
+
+#: Claim class of every claim type an allocation order does not name (the main claim).
+MAIN = ClaimType.MAIN
+#: How many files an ``extends`` chain may hold (the file itself included).
+MAX_EXTENDS = 8
+#: Keys that once existed; a file still holding one is told why it went.
+RETIRED = {
+    ("allocation", "honour_designation"): "retired: the payer's designation (the Kassenzeichen quoted) always "
+    "decides which items a payment settles (§ 225 AO, § 366 BGB); the class order applies inside it",
+}
+
+Count = Annotated[int, Strict(), Field(gt=0)]
+Bool = Annotated[bool, Strict()]
+Text = Annotated[str, Strict()]
+Name = Annotated[str, Strict(), Field(min_length=1)]
+Score = Annotated[float, Field(ge=0, le=100)]
+Words = tuple[Annotated[str, Strict()], ...]
+
+
+class Section(BaseModel):
+    """A table of the tenant TOML: unknown keys refused, values immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _upper(value: Any) -> Any:
+    return tuple(v.upper() for v in value) if isinstance(value, list | tuple) and \
+        all(isinstance(v, str) for v in value) else value
+
+
+class TenantSection(Section):
+    """``[tenant]``: who this is."""
+
+    id: Name = "default"
+    name: Text | None = None
+
+
+class PathsSection(Section):
+    """``[paths]``: where the tenant's files live (relative to the file that sets them)."""
+
+    ledger: Name = "kasse.duckdb"
+    tenant_dir: Name | None = None       # None: a folder named like the tenant id, beside the config
+    state_dir: Name | None = None        # None: ``state`` beside the ledger file
+    reports: Name = "reports"
+
+
+class ScheduleSection(Section):
+    """``[schedule]``: when ``kasse serve`` runs the night."""
+
+    nightly: Name = "0 2 * * *"
+    timezone: Name = "Europe/Berlin"
+
+
+class ReferenceSection(Section):
+    """``[reference]``: the Kassenzeichen grammar."""
+
+    digits: Annotated[int, Strict(), Field(ge=4)] = 12
+    check_digit: Literal["mod11", "mod10", "none"] = "mod11"
+    prefixes: Words = ("KASSENZEICHEN", "KASSENZ", "KZ-NR", "KZNR", "KZ", "AZ", "AKTENZEICHEN", "BUCHUNGSZEICHEN")
+    max_run: Count = 36
+
+    _up = field_validator("prefixes", mode="before")(_upper)
+
+
+class MatchingSection(Section):
+    """``[matching]``: which rules run and how much they may do."""
+
+    typo_repair: Bool = True
+    iban_amount: Bool = True
+    suggestions: Count = 3
+    name_min_score: Score = 80.0
+    skip_tx_codes: Words = ("8",)
+    return_tx_codes: Words = ("108", "109", "193")
+
+    @field_validator("name_min_score", mode="before")
+    @classmethod
+    def _number(cls, value: Any) -> Any:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValueError(f"expected a number from 0 to 100, got {value!r}")
+        return value
+
+
+class AllocationSection(Section):
+    """``[allocation]``: the class order inside a payment's designated items, per law."""
+
+    public: Words = (
+        "BUSSGELD", "ZWANGSGELD", MAIN, "KOSTEN", "MAHNGEBUEHR", "VERSPAETUNGSZUSCHLAG", "ZINSEN", "SAEUMNISZUSCHLAG",
+    )
+    private: Words = ("KOSTEN", "MAHNGEBUEHR", "ZINSEN", "SAEUMNISZUSCHLAG", MAIN)
+
+    _up = field_validator("public", "private", mode="before")(_upper)
+
+
+class ReviewSection(Section):
+    """``[review]``: the review page (the amount text is read by ``review.config``)."""
+
+    four_eyes_above: int | str = "0,00"
+    page_size: Count = 50
+    session_hours: Count = 8
+    secret_file: Name | None = None
+    https_only: Bool = False
+    trusted_proxies: Words = ()
+
+    @field_validator("four_eyes_above", mode="before")
+    @classmethod
+    def _amount(cls, value: Any) -> Any:
+        if isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool) and value >= 0):
+            return value
+        raise ValueError(f'expected an amount as text like "1.000,00" or whole euros, got {value!r}')
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        out = []
+        for v in value:
+            try:
+                ipaddress.ip_network(v.strip(), strict=False)
+            except ValueError:
+                raise ValueError(f"expected IP addresses or networks, got {v!r}") from None
+            out.append(v.strip())
+        return tuple(out)
+
+
+class Account(Section):
+    """``[[accounts]]``: one bank account of the treasury (the day close expects a statement for each)."""
+
+    iban: Name
+    bank: Text | None = None
+    name: Text | None = None
+    bic: Text | None = None
+    format: Text | None = None
+    encoding: Text | None = None
+
+
+class TenantFile(Section):
+    """The whole document (after ``extends``): one field per table."""
+
+    tenant: TenantSection = TenantSection()
+    paths: PathsSection = PathsSection()
+    schedule: ScheduleSection = ScheduleSection()
+    reference: ReferenceSection = ReferenceSection()
+    matching: MatchingSection = MatchingSection()
+    allocation: AllocationSection = AllocationSection()
+    review: ReviewSection = ReviewSection()
+    accounts: tuple[Account, ...] = ()
+
+
+#: The tables of the file and their models (``accounts`` is an array of tables).
+SECTIONS: dict[str, type[Section]] = {
+    "tenant": TenantSection, "paths": PathsSection, "schedule": ScheduleSection, "reference": ReferenceSection,
+    "matching": MatchingSection, "allocation": AllocationSection, "review": ReviewSection, "accounts": Account,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class TenantConfig:
+    """One tenant's config, typed: resolved paths first, then every table as its model."""
+
+    tenant: str
+    ledger: Path
+    tenant_dir: Path
+    state_dir: Path
+    reports: Path
+    settings: TenantFile = field(default_factory=TenantFile)
+    source: Path | None = None            # the TOML file (None for defaults)
+    raw: dict[str, Any] = field(default_factory=dict)   # the merged document, paths made absolute
+
+    @property
+    def cron(self) -> str:
+        return self.settings.schedule.nightly
+
+    def schedules(self) -> dict[str, str]:
+        """Job name -> cron for every job of ``[schedule]`` (``kasse serve`` registers each)."""
+        jobs = self.settings.schedule.model_dump(exclude={"timezone"})
+        return {job: cron for job, cron in jobs.items() if isinstance(cron, str)}
+
+    @property
+    def timezone(self) -> str:
+        return self.settings.schedule.timezone
+
+    @property
+    def reference(self) -> ReferenceSection:
+        return self.settings.reference
+
+    @property
+    def matching(self) -> MatchingSection:
+        return self.settings.matching
+
+    @property
+    def allocation(self) -> AllocationSection:
+        return self.settings.allocation
+
+    @property
+    def review(self) -> ReviewSection:
+        return self.settings.review
+
+    @property
+    def accounts(self) -> tuple[Account, ...]:
+        return self.settings.accounts
+
+    @property
+    def inbox(self) -> Path:
+        return self.tenant_dir / "inbox"
+
+    @property
+    def archive(self) -> Path:
+        return self.tenant_dir / "archive"
+
+    @property
+    def quarantine(self) -> Path:
+        return self.tenant_dir / "quarantine"
+
+    @property
+    def published(self) -> Path:
+        return self.state_dir / "published" / self.tenant
+
+    @property
+    def journal(self) -> Path:
+        return self.state_dir / "journal" / self.tenant
+
+    @property
+    def runs_dir(self) -> Path:
+        return self.state_dir / "runs" / self.tenant
+
+
+# --- errors -------------------------------------------------------------------------------------------
+
+_EXPECTED = {
+    "int_type": "an integer", "int_parsing": "an integer", "int_from_float": "an integer",
+    "bool_type": "true or false", "bool_parsing": "true or false", "string_type": "a string",
+    "float_type": "a number", "float_parsing": "a number", "tuple_type": "a list", "list_type": "a list",
+    "model_type": "a table", "model_attributes_type": "a table", "dict_type": "a table",
+}
+
+
+def _where(loc: tuple[Any, ...], extra: bool) -> tuple[str, type[BaseModel]]:
+    """``[section] key`` for an error location, and the model the last key belongs to (steps that name
+    no field, such as the branches of a union, are left out)."""
+    model: type[BaseModel] = TenantFile
+    parts: list[str] = []
+    for i, step in enumerate(loc):
+        if isinstance(step, int):
+            if parts:
+                parts[-1] = f"{parts[-1]} #{step + 1}"
+        elif model is TenantFile and step in SECTIONS:
+            parts.append(f"[[{step}]]" if step == "accounts" else f"[{step}]")
+            model = SECTIONS[step]
+        elif step in model.model_fields or (extra and i == len(loc) - 1):
+            parts.append(str(step))
+    if model is not TenantFile and len(parts) == 1 and not (extra and len(loc) == 1):
+        return parts[0], model
+    return " ".join(parts) or "(top)", model
+
+
+def _message(err: Any) -> str:
+    loc, kind, got = tuple(err["loc"]), err["type"], err.get("input")
+    where, model = _where(loc, kind == "extra_forbidden")
+    if kind == "extra_forbidden":
+        retired = RETIRED.get(tuple(str(s) for s in loc))          # type: ignore[arg-type]
+        if retired:
+            return f"{where}: {retired}"
+        if len(loc) == 1:
+            what = f"[{where}]: unknown table" if isinstance(got, dict) else f"{where}: unknown key"
+            return f"{what} (known tables: {', '.join(TenantFile.model_fields)})"
+        return f"{where}: unknown key (known: {', '.join(model.model_fields)})"
+    if kind == "missing":
+        return f"{where}: missing (required)"
+    if kind in _EXPECTED:
+        return f"{where}: expected {_EXPECTED[kind]}, got {got!r}"
+    bound = {"greater_than": "more than", "greater_than_equal": "at least", "less_than_equal": "at most",
+             "less_than": "less than"}.get(kind)
+    if bound:
+        limit = next(iter((err.get("ctx") or {}).values()), "?")
+        return f"{where}: expected {bound} {limit}, got {got!r}"
+    if kind == "string_too_short":
+        return f"{where}: expected a non-empty string, got {got!r}"
+    text = str(err["msg"]).removeprefix("Value error, ")
+    text = f"expected {text.removeprefix('Input should be ')}" if text.startswith("Input should be") else text
+    return f"{where}: {text}" + ("" if "got" in text else f", got {got!r}")
+
+
+def _validate(data: dict[str, Any], where: str) -> TenantFile:
+    try:
+        return TenantFile.model_validate(data)
+    except ValidationError as exc:
+        seen: list[str] = []
+        for err in exc.errors():
+            msg = _message(err)
+            if msg not in seen:
+                seen.append(msg)
+        raise ConfigError("\n".join(f"{where}: {m}" for m in seen)) from None
+
+
+# --- reading ------------------------------------------------------------------------------------------
+
+def _absolute(value: str, folder: Path) -> str:
+    p = Path(value).expanduser()
+    return str(p if p.is_absolute() else folder / p)
+
+
+def _anchor(data: dict[str, Any], folder: Path) -> dict[str, Any]:
+    """``data`` with its relative paths made absolute against ``folder`` (the file that sets them)."""
+    out = dict(data)
+    for section, keys in (("paths", ("ledger", "tenant_dir", "state_dir", "reports")), ("review", ("secret_file",))):
+        if isinstance(out.get(section), dict):
+            out[section] = {k: _absolute(v, folder) if k in keys and isinstance(v, str) and v else v
+                            for k, v in out[section].items()}
+    return out
+
+
+def _read_one(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"config file not found: {path}") from None
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+
+
+def _chain(path: Path, seen: tuple[Path, ...] = ()) -> list[dict[str, Any]]:
+    """The documents of ``path``'s extends chain, the farthest first, each checked and anchored."""
+    data = _read_one(path)
+    parent = data.pop("extends", None)
+    _validate(data, str(path))
+    here = [_anchor(data, path.resolve().parent)]
+    if parent is None:
+        return here
+    if not isinstance(parent, str) or not parent:
+        raise ConfigError(f"{path}: extends: expected the name of one TOML file, got {parent!r}")
+    target = (path.resolve().parent / parent).resolve()
+    chain = (*seen, path.resolve())
+    if target in chain:
+        raise ConfigError(f"{path}: extends: {parent} is already in the chain ({' -> '.join(map(str, chain))}): "
+                          "a cycle")
+    if len(chain) >= MAX_EXTENDS:
+        raise ConfigError(f"{path}: extends: more than {MAX_EXTENDS} files in the chain")
+    return [*_chain(target, chain), *here]
+
+
+def _merge(docs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Lay each document over the ones before it, table by table."""
+    out: dict[str, Any] = {}
+    for doc in docs:
+        for key, value in doc.items():
+            base = out.get(key)
+            out[key] = {**base, **value} if isinstance(value, dict) and isinstance(base, dict) else value
+    return out
+
+
+def tenant_config(data: dict[str, Any], *, base: Path, tenant: str | None = None,
+                  source: Path | None = None) -> TenantConfig:
+    """The typed config of a parsed document; relative paths against ``base``; ``tenant`` overrides
+    ``[tenant] id``. A :class:`ConfigError` names ``source`` (or "config") and the key."""
+    data = _anchor(data, base)
+    settings = _validate(data, str(source) if source else "config")
+    name = tenant or settings.tenant.id
+    paths = settings.paths
+    ledger = Path(_absolute(paths.ledger, base))
+    return TenantConfig(
+        tenant=name,
+        ledger=ledger,
+        tenant_dir=Path(_absolute(paths.tenant_dir or name, base)),
+        state_dir=Path(paths.state_dir) if paths.state_dir else ledger.parent / "state",
+        reports=Path(_absolute(paths.reports, base)),
+        settings=settings,
+        source=source,
+        raw=data,
+    )
+
+
+def load_tenant_config(path: Path | str | None, *, tenant: str | None = None) -> TenantConfig:
+    """Read a tenant TOML with its ``extends`` chain (``None``: the defaults, paths in the current folder)."""
+    if path is None:
+        return tenant_config({}, base=Path.cwd(), tenant=tenant)
+    path = Path(path)
+    return tenant_config(_merge(_chain(path)), base=path.resolve().parent, tenant=tenant, source=path)

@@ -1,0 +1,153 @@
+"""The nightly run's steps: each reads and writes Parquet in the run folder (no Prefect here).
+
+Order and who touches the ledger file::
+
+    read_ledger   opens the ledger, reads the tenant's state, closes it     (reads)
+    ingest        inbox -> parsed frames                                    (no ledger)
+    match         clerk decisions, then the matcher                         (no ledger)
+    close         day close, Klärungsliste, key figures (computed, not yet written out)
+    book          ONE transaction appends everything                        (the only write)
+    reports       report files from the frames that were just committed
+    publish       read-only snapshot for the review page
+    archive       inbox files to archive/ or quarantine/
+
+Everything before ``book`` only writes into the run folder, so a failure there leaves the ledger as it
+was; ``book`` is all-or-nothing; the steps after it are idempotent and a rerun completes them. Each
+step ends at ``ledger.checkpoints.reached(<name>)``. :func:`run_night` runs the steps in order;
+``flows/nightly.py`` names the same steps as Prefect tasks in its flow body.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+import polars as pl
+
+from jobs.nightly import close, ingest, match
+from jobs.nightly.inbox import Move, apply_moves
+from jobs.runner import Run, book_run, new_run, run_plain, runs_row
+from ledger import checkpoints
+from ledger.config import TenantConfig, check_inbox
+from ledger.db import connect
+from ledger.marker import check_ledger, check_ledger_file
+from ledger.publish import publish
+from ledger.state import read_state
+
+JOB = "nightly"
+
+
+def default_booking_date() -> date:
+    """The booking day a night run closes by default: yesterday."""
+    return date.today() - timedelta(days=1)
+
+
+def new_night(cfg: TenantConfig, booking_date: date, *, mode: str = "plain", flow_run_id: str | None = None) -> Run:
+    """A fresh nightly run identity: ``<date>-<tenant>-<8 hex>``."""
+    return new_run(JOB, cfg, booking_date, mode=mode, flow_run_id=flow_run_id)
+
+
+def step_read_ledger(night: Run) -> str:
+    """Read the tenant's current state from the ledger into the run folder.
+
+    Refuses a tenant whose inbox folder does not exist (``ConfigError``), and a ledger file that is
+    missing or holds less than the marker of the last commit records (:class:`ledger.marker.LedgerMissing`):
+    a lost ledger is never replaced by an empty one.
+    """
+    check_inbox(night.cfg)
+    check_ledger_file(night.cfg)
+    con = connect(night.cfg.ledger)
+    try:
+        check_ledger(night.cfg, con)
+        state = read_state(con, night.cfg.tenant, night.booking_date)
+    finally:
+        con.close()
+        del con
+    night.folder.write_state(state)
+    checkpoints.reached("read_ledger")
+    return str(night.folder.path)
+
+
+def step_ingest(night: Run) -> dict[str, int]:
+    """Parse the inbox (bank files and open-items exports); return counts per file status."""
+    counts = ingest.ingest(night.cfg, night.booking_date, night.run_id, night.folder)
+    checkpoints.reached("ingest")
+    return counts
+
+
+def step_match(night: Run) -> dict[str, int]:
+    """Book clerk decisions, match new (and yesterday's unresolved) payments; return counts."""
+    counts = match.match(night.cfg, night.booking_date, night.run_id, night.folder)
+    checkpoints.reached("match")
+    return counts
+
+
+def step_close(night: Run) -> dict[str, int]:
+    """Compute day close (or its corrections), Klärungsliste and key figures; return counts."""
+    counts = close.close(night.cfg, night.booking_date, night.run_id, night.folder)
+    checkpoints.reached("close")
+    return counts
+
+
+def step_book(night: Run) -> dict[str, int]:
+    """Append the run's rows to the ledger in one transaction; return rows per table."""
+    checkpoints.reached("book")
+    frames = night.folder.ledger_frames()
+    summary = night.folder.read_json("summary")
+    return book_run(night, frames, runs_row(night, summary, _counts(frames, summary)))
+
+
+def step_reports(night: Run) -> dict[str, str]:
+    """Write the report files (HTML, PDF, CSV, XLSX, Parquet) of the night; return name -> path."""
+    paths = close.write_reports(night.cfg, night.booking_date, night.run_id, night.folder, night.report_dir)
+    checkpoints.reached("reports")
+    return paths
+
+
+def step_publish(night: Run) -> str:
+    """Publish the Klärungsliste and open items for the review page; return the published folder."""
+    f = night.folder
+    link = publish(night.cfg.state_dir / "published", night.cfg.tenant,
+                   klaerungsliste=f.read("published_klaerungsliste"), open_items=f.read("open_now"),
+                   run_id=night.run_id, as_of=night.booking_date)
+    checkpoints.reached("publish")
+    return str(link)
+
+
+def step_archive(night: Run) -> list[str]:
+    """Move the run's inbox files to archive/ or quarantine/ (after the commit; idempotent).
+
+    The moves are those the ingest step planned for the regular files it listed (``moves.json``),
+    never paths taken from ``files`` rows (a ZIP member's name is not a path).
+    """
+    moves = [Move.from_json(m) for m in night.folder.read_json("moves").get("moves", [])]
+    checkpoints.reached("archive")
+    return [str(p) for p in apply_moves(moves, tenant_dir=night.cfg.tenant_dir)]
+
+
+#: The steps in the order of a night, with the key each adds to the run report.
+STEPS = (("read_ledger", step_read_ledger), ("files", step_ingest), ("match", step_match), ("close", step_close),
+         ("booked", step_book), ("reports", step_reports), ("published", step_publish),
+         ("archived", step_archive))
+
+
+def night_report(night: Run, results: dict[str, Any]) -> dict[str, Any]:
+    """The run report: identity and what each step after read_ledger returned."""
+    return {"run_id": night.run_id, "tenant": night.cfg.tenant, "booking_date": str(night.booking_date),
+            **{k: v for k, v in results.items() if k != "read_ledger"}}
+
+
+def run_night(cfg: TenantConfig, booking_date: date) -> dict[str, Any]:
+    """Run every step for one tenant and date without Prefect; return the run report (a dict)."""
+    night = new_night(cfg, booking_date)
+    return night_report(night, run_plain(night, STEPS))
+
+
+def _counts(frames: dict[str, pl.DataFrame], summary: dict[str, Any]) -> dict[str, int]:
+    """The nightly's ``n_*`` columns of its ``runs`` row."""
+    files = frames["files"]
+    status = files["status"].value_counts() if files.height else None
+    count = {} if status is None else dict(zip(status["status"].to_list(), status["count"].to_list(), strict=True))
+    return {"n_files": files.height, "n_duplicate_files": count.get("duplicate", 0),
+            "n_rejected_files": count.get("rejected", 0), "n_transactions": frames["transactions"].height,
+            "n_allocations": frames["allocations"].height, "n_unresolved": int(summary.get("n_unresolved", 0))}

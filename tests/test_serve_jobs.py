@@ -1,0 +1,34 @@
+"""`kasse serve` registers one deployment per tenant and scheduled job, with the job's own cron."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from claims.errors import ConfigError
+from flows.cmd_serve import SCHEDULED_JOBS, deployments
+
+
+def config(tmp_path: Path, schedule: str) -> Path:
+    path = tmp_path / "kasse.toml"
+    path.write_text(f'[tenant]\nid = "stadt"\n[schedule]\n{schedule}\n', encoding="utf-8")
+    return path
+
+
+def test_each_scheduled_job_is_a_deployment_with_its_cron(tmp_path: Path) -> None:
+    (dep,) = deployments([config(tmp_path, 'nightly = "15 3 * * 1-5"\ntimezone = "Europe/Berlin"')], None)
+    assert dep.name == "nightly-stadt"
+    assert [s.schedule.cron for s in dep.schedules] == ["15 3 * * 1-5"]
+    assert "nightly" in dep.tags and set(SCHEDULED_JOBS) == {"nightly"}
+
+
+def test_cron_option_overrides_the_nightly(tmp_path: Path) -> None:
+    (dep,) = deployments([config(tmp_path, 'nightly = "15 3 * * 1-5"')], "0 1 * * *")
+    assert [s.schedule.cron for s in dep.schedules] == ["0 1 * * *"]
+
+
+def test_a_job_this_release_cannot_run_is_refused(tmp_path: Path) -> None:
+    # the typed config refuses a [schedule] key of a job it does not know, before anything is registered
+    with pytest.raises(ConfigError, match="dunning"):
+        deployments([config(tmp_path, 'dunning = "0 6 * * 1"')], None)
