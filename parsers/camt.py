@@ -54,8 +54,8 @@ QUEUED_BATCHES = 3
 #: stretch from one tag to the next longer than this is no statement: a 30 MB text node cost 0.8 GB.
 MAX_TEXT_BYTES = 10_000
 #: Statements and transaction details (rows) one file may hold: memory grows with them more than with
-#: the bytes. A year of daily statements for 400 accounts, and a million details (a 100 MB file holds
-#: at most about 300,000 real ones), are far inside; a file of four million empty <Stmt/> took 6.7 GB.
+#: the bytes. A year of daily statements for 400 accounts, and a million details (a 64 MiB file holds
+#: at most about 200,000 real ones), are far inside; a file of four million empty <Stmt/> took 6.7 GB.
 MAX_STATEMENTS = 100_000
 MAX_DETAILS = 1_000_000
 _STATEMENT_TAGS = ((b"BkToCstmrStmt", b"Stmt>"), (b"BkToCstmrAcctRpt", b"Rpt>"), (b"BkToCstmrDbtCdtNtfctn", b"Ntfctn>"))
