@@ -1,5 +1,10 @@
 """camt.052 / camt.053 / camt.054 (every version .001.01-.001.13) -> canonical frames plus issues.
 
+Before any XML parser sees the file, one scan of its bytes (``parsers.limits.scan_xml``) rejects a
+shape no statement has: a text node (or tag, comment) over :data:`MAX_TEXT_BYTES`, more than
+:data:`MAX_STATEMENTS` statements or :data:`MAX_DETAILS` transaction details; memory grows with those,
+not with the bytes alone.
+
 First try: ``camt_fast`` cuts the entries straight out of the file's bytes (the common, plainly
 written file; same output, ~1.6x less CPU). Otherwise, the element path: one pass with
 ``lxml.etree.iterparse`` (``camt_stream``) hands over the statement heads and the entries
@@ -29,8 +34,10 @@ from parsers.camt_fields import detail_fields, entry_fields, split_entries
 from parsers.camt_header import StatementHead
 from parsers.camt_rows import canonical_rows, cap_raw
 from parsers.camt_stream import Chunk, Outcome, stream
+from parsers.detect import HEAD_BYTES
 from parsers.ids import with_transaction_ids
 from parsers.issues import ERROR, Issue
+from parsers.limits import scan_xml
 from parsers.result import ParseResult
 from parsers.schema import STATEMENT_SCHEMA, TRANSACTION_SCHEMA, conform
 
@@ -42,19 +49,55 @@ FAST_PATH = True
 WORKERS = 2
 #: batches of entries the fast path lets wait for the workers (or be worked on)
 QUEUED_BATCHES = 3
+#: The longest text a camt field holds is 500 characters (``AddtlNtryInf``, ``AddtlTxInf``: Max500Text;
+#: ``Ustrd`` is Max140Text), at most 3,000 bytes with every character an entity or UTF-8 sequence. A
+#: stretch from one tag to the next longer than this is no statement: a 30 MB text node cost 0.8 GB.
+MAX_TEXT_BYTES = 10_000
+#: Statements and transaction details (rows) one file may hold: memory grows with them more than with
+#: the bytes. A year of daily statements for 400 accounts, and a million details (a 64 MiB file holds
+#: at most about 200,000 real ones), are far inside; a file of four million empty <Stmt/> took 6.7 GB.
+MAX_STATEMENTS = 100_000
+MAX_DETAILS = 1_000_000
+_STATEMENT_TAGS = ((b"BkToCstmrStmt", b"Stmt>"), (b"BkToCstmrAcctRpt", b"Rpt>"), (b"BkToCstmrDbtCdtNtfctn", b"Ntfctn>"))
 _CHUNK_SCHEMA = {"stmt": pl.Int32(), "first_entry": pl.Int32(), "count": pl.Int32(), "text": pl.String()}
+
+
+def _not_a_statement(path: Path) -> Issue | None:
+    """An error for a text node far longer than any camt field, or for more statements or details than
+    one file may hold (file rejected), else None. One pass over the bytes, before any XML parser."""
+    with open(path, "rb") as fh:
+        head = fh.read(HEAD_BYTES)
+    # the statement element of this message kind (one needle fewer to count: each costs a pass)
+    stmt = next((tag for message, tag in _STATEMENT_TAGS if message in head), _STATEMENT_TAGS[0][1])
+    scan = scan_xml(path, MAX_TEXT_BYTES, (stmt, b"TxDtls"))
+    if scan.long is not None:
+        line, length, tag = scan.long
+        return Issue(str(path), f"line {line}", ERROR, "camt.text_too_long",
+                     f"{tag} at line {line} runs {length:,} bytes to the next tag; the longest camt field "
+                     f"(AddtlNtryInf, Max500Text) has 500 characters: over {MAX_TEXT_BYTES:,} bytes it is not a "
+                     "bank statement (file rejected)")
+    for what, needle, limit in (("statements", stmt, MAX_STATEMENTS), ("details", b"TxDtls", MAX_DETAILS)):
+        n = scan.counts[needle] // 2  # an element has a start and an end tag
+        if n > limit:
+            return Issue(str(path), "", ERROR, f"camt.too_many_{what}",
+                         f"the file has about {n:,} {what} (<{needle.decode().rstrip('>')}> elements), more than the "
+                         f"{limit:,} one file may hold (memory grows with them): file rejected; split it, or it is "
+                         "not a bank statement")
+    return None
 
 
 def parse_camt(path: Path, *, sha256: str, tenant: str = "default") -> ParseResult:
     """Parse one camt file; bad input becomes issues, never an exception."""
     try:
+        rejected = _not_a_statement(Path(path))
+        if rejected is not None:
+            return ParseResult(issues=[rejected])
         fast = _parse_fast(Path(path), sha256, tenant) if FAST_PATH else None
         if fast is not None:
             return fast
-        result = _parse(Path(path), sha256, tenant, huge_tree=False)
-        if any(i.code == "camt.malformed_xml" and "huge" in i.message.lower() for i in result.issues):
-            result = _parse(Path(path), sha256, tenant, huge_tree=True)  # a legitimately huge text node
-        return result
+        # libxml2's default limits stay on (no huge-tree retry): after the check above, only a hostile
+        # file (nesting deeper than 256, ...) trips them
+        return _parse(Path(path), sha256, tenant, huge_tree=False)
     except (OSError, ValueError, LookupError) as exc:  # unreadable file, unknown encoding name, …
         return ParseResult(issues=[Issue(str(path), "", ERROR, "camt.unreadable", f"{type(exc).__name__}: {exc}")])
     except pl.exceptions.PolarsError as exc:  # a shape of input no test has met: reject, never crash the batch

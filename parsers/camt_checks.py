@@ -13,11 +13,9 @@ from typing import Any
 import polars as pl
 
 from parsers.camt_values import amount_problem_expr
-from parsers.issues import ERROR, INFO, WARNING, Issue, money, shown
+from parsers.issues import ERROR, INFO, MAX_PER_CHECK, WARNING, Issue, money, shown
 
 Row = dict[str, Any]
-#: findings listed one by one per check and file; the rest are counted in one more issue
-MAX_PER_CHECK = 1000
 
 _AMOUNT_WORDS = {
     "missing": ("missing", "expected an amount, found none"),

@@ -13,6 +13,8 @@ from parsers.schema import ISSUE_SCHEMA
 ERROR = Severity.ERROR
 WARNING = Severity.WARNING
 INFO = Severity.INFO
+#: findings listed one by one per check and file; the rest are counted in one more issue
+MAX_PER_CHECK = 1000
 
 
 @dataclass(frozen=True, slots=True)

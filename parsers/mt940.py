@@ -15,10 +15,19 @@ import polars as pl
 
 from claims.vocab import StatementKind
 from parsers.ids import statement_key, with_transaction_ids
-from parsers.issues import ERROR, INFO, WARNING, Issue
+from parsers.issues import ERROR, INFO, MAX_PER_CHECK, WARNING, Issue
 from parsers.mt940_details import parse_details
 from parsers.mt940_entries import amount_cents, parse_line61
-from parsers.mt940_lines import split_fields
+from parsers.mt940_lines import (
+    MAX_FIELD_CHARS,
+    MAX_LINE_CHARS,
+    MAX_STATEMENTS,
+    MAX_TAG_LINES,
+    normalise,
+    overlong,
+    split_fields,
+    tag_lines,
+)
 from parsers.mt940_statements import statement_heads
 from parsers.result import ParseResult
 from parsers.schema import STATEMENT_SCHEMA, TRANSACTION_SCHEMA, conform
@@ -30,12 +39,18 @@ _OWNER_RESET = ["20", "21", "25", "28", "28C", "60F", "60M", "62F", "62M", "64",
 
 def _issues(df: pl.DataFrame, path: str, severity: str, code: str, message: pl.Expr, raw: pl.Expr,
             locator: pl.Expr) -> list[Issue]:
-    """Issues for the rows of ``df`` (only rows with a problem are passed: few)."""
+    """Issues for the rows of ``df`` (only rows with a problem are passed), at most :data:`MAX_PER_CHECK`
+    listed and the rest counted in one more issue (as camt does): a hostile file of a million equal
+    findings must not become a million Python objects."""
     if df.height == 0:
         return []
-    rows = df.select(locator.alias("l"), message.alias("m"), raw.fill_null("").alias("r")).rows()
+    rows = df.head(MAX_PER_CHECK).select(locator.alias("l"), message.alias("m"), raw.fill_null("").alias("r")).rows()
     # a message formatted from a null value would be null: the code then speaks for itself
-    return [Issue(path, loc, severity, code, msg or f"{code} (no more detail)", r) for loc, msg, r in rows]
+    out = [Issue(path, loc, severity, code, msg or f"{code} (no more detail)", r) for loc, msg, r in rows]
+    if df.height > MAX_PER_CHECK:
+        out.append(Issue(path, "", severity, code,
+                         f"{df.height - MAX_PER_CHECK:,} more like the ones above (not listed one by one)"))
+    return out
 
 
 def _at(tag: str, line: str = "line_no") -> pl.Expr:
@@ -125,7 +140,7 @@ def _keys(heads: pl.DataFrame) -> pl.DataFrame:
 
 def _head_issues(heads: pl.DataFrame, path: str) -> list[Issue]:
     def given(c: str) -> pl.Expr:
-        return pl.when(pl.col(c).str.len_bytes() > 0).then(pl.col(c))
+        return pl.when(pl.col(c).str.len_bytes() > 0).then(pl.col(c).str.slice(0, 60))
 
     st = pl.format("statement {}", pl.coalesce(given("statement_no"), given("ref"), pl.lit("(no :20:/:28C:)")))
     stmt = heads.filter(~pl.col("is_mt942"))
@@ -168,6 +183,64 @@ def _entry_issues(e: pl.DataFrame, path: str) -> list[Issue]:
     return out
 
 
+def _too_long(text: str, path: str) -> Issue | None:
+    """An error for a line or field far longer than any bank statement has, or for more fields than
+    one file may hold (file rejected), else None. Checked on the text, before anything is built."""
+    n = tag_lines(text)
+    if n > MAX_TAG_LINES:
+        return _too_many(path, "fields", n, MAX_TAG_LINES, "lines starting with a tag")
+    found = overlong(text)
+    if found is None:
+        return None
+    what, line, length = found
+    if what == "line":
+        return Issue(path, f"line {line}", ERROR, "mt940.line_too_long",
+                     f"line {line} has {length:,} characters; MT940 lines have at most 65 (SWIFT), real files a few "
+                     f"hundred: over {MAX_LINE_CHARS:,} it is not a bank statement (file rejected)")
+    return Issue(path, f"line {line}", ERROR, "mt940.field_too_long",
+                 f"the field from line {line} runs {length:,} characters to the next tag; the longest MT940 field "
+                 f"(:86:) has about 1,000: over {MAX_FIELD_CHARS:,} it is not a bank statement (file rejected)")
+
+
+def _too_many(path: str, what: str, n: int, limit: int, lines: str) -> Issue:
+    return Issue(path, "", ERROR, f"mt940.too_many_{what}",
+                 f"the file has {n:,} {what} ({lines}), more than the {limit:,} one file may hold (memory grows "
+                 "with them): file rejected; split it, or it is not a bank statement")
+
+
+def _crowded(fields: pl.DataFrame, path: str) -> Issue | None:
+    """Too many statements, or a field glued from tag-like lines too long: checked on the fields (their
+    number is bounded already), before the statement heads and entries are built."""
+    statements = fields.select(pl.col("stmt").max()).item() + 1
+    if statements > MAX_STATEMENTS:
+        return _too_many(path, "statements", statements, MAX_STATEMENTS, "lines starting with :20:")
+    return _glued_too_long(fields, path)
+
+
+def _glued_too_long(fields: pl.DataFrame, path: str) -> Issue | None:
+    """Like :func:`_too_long` for a field glued from tag-like lines (``:86:`` followed by ``:XY:`` lines)."""
+    length = fields.get_column("content").str.len_chars()
+    if not (length > MAX_FIELD_CHARS).any():
+        return None
+    row = fields.filter(length > MAX_FIELD_CHARS).row(0, named=True)
+    return Issue(path, f"line {row['line_no']} :{row['tag']}:", ERROR, "mt940.field_too_long",
+                 f"the field :{row['tag']}: from line {row['line_no']} runs {len(row['content']):,} characters (its "
+                 f"continuation lines look like tags); the longest MT940 field (:86:) has about 1,000: over "
+                 f"{MAX_FIELD_CHARS:,} it is not a bank statement (file rejected)")
+
+
+def _no_entries(e: pl.DataFrame, path: str) -> Issue:
+    """The error that rejects a file whose text holds ``:61:`` but from which no entry was read."""
+    if e.height == 0:
+        return Issue(path, "", ERROR, "mt940.entries_lost",
+                     "the text holds ':61:' but no :61: field starts a line (unknown line ends or layout?): no entry "
+                     "read, file rejected rather than read as statements without entries")
+    first = e.select(pl.col("line_no").min()).item()
+    return Issue(path, f"line {first} :61:", ERROR, "mt940.entries_lost",
+                 f"none of the {e.height} :61: entries could be read (see the mt940.bad_entry errors): file rejected "
+                 "rather than read as statements without entries")
+
+
 def parse_mt940(path: Path, *, sha256: str, tenant: str = "default", encoding: str | None = None) -> ParseResult:
     """Parse an MT940/MT942 file into canonical transactions, statements and issues.
 
@@ -178,14 +251,24 @@ def parse_mt940(path: Path, *, sha256: str, tenant: str = "default", encoding: s
         data = Path(path).read_bytes()
     except OSError as exc:
         return ParseResult(issues=[Issue(spath, "", ERROR, "mt940.unreadable", f"cannot read file: {exc}")])
-    dec = decode_bank_text(data, encoding, drop_cr=True)
+    dec = decode_bank_text(data, encoding, newlines=True)
+    del data
     issues = [Issue(spath, "", sev, code, msg) for sev, code, msg in dec.notes]
-    fields, notes = split_fields(dec.text)
-    del dec, data  # the text and bytes are no longer needed: free them before the heavy part
+    text = normalise(dec.text)
+    del dec
+    too_long = _too_long(text, spath)
+    if too_long is not None:
+        return ParseResult(issues=[*issues, too_long])
+    has_61 = ":61:" in text
+    fields, notes = split_fields(text)
+    del text  # the text is no longer needed: free it before the heavy part
     issues += _note_issues(notes, spath)
     if fields.filter(pl.col("stmt") >= 0).height == 0:
         issues.append(Issue(spath, "", ERROR, "mt940.no_statement", "no MT940/MT942 statement (no :20: tag) found"))
         return ParseResult(issues=issues)
+    crowded = _crowded(fields, spath)
+    if crowded is not None:
+        return ParseResult(issues=[*issues, crowded])
     meta = {"tenant": tenant, "source_file": sha256, "source_path": spath}
     heads = _keys(statement_heads(fields))
     issues += _head_issues(heads, spath)
@@ -204,6 +287,9 @@ def parse_mt940(path: Path, *, sha256: str, tenant: str = "default", encoding: s
                        .otherwise(pl.lit(""))]).alias("raw")
     )
     issues += _entry_issues(e, spath)
+    if has_61 and not e.get_column("line_ok").any():
+        # entries in the text and none read: never a statement with 0 entries that looks fine
+        return ParseResult(issues=[_no_entries(e, spath), *issues])
     head_cols = heads.select("stmt", "account_iban", "statement_id", "statement_key", "currency", "source_format",
                              "is_mt942")
     e = e.filter(pl.col("line_ok")).join(head_cols, on="stmt", how="left").with_columns(

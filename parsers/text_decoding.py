@@ -56,12 +56,33 @@ def repair_cp850_mojibake(text: str) -> tuple[str, int]:
     return text.translate(str.maketrans(_CP850_MOJIBAKE)), changed
 
 
-def decode_bank_text(data: bytes, encoding: str | None = None, *, drop_cr: bool = False) -> Decoded:
+def unix_newlines(data: bytes) -> tuple[bytes, int]:
+    """CRLF, CR-only (old Mac) and mixed line ends as LF; also the number of bare CRs made line ends.
+
+    A CR doubled before the LF (``\\r\\r\\n``, a file sent twice through a text-mode transfer) is
+    one line end. A bare CR elsewhere ends a line: dropping it would glue two lines together, and an
+    MT940 tag glued to the end of the line before it is no tag at all (entries lost silently).
+
+    >>> unix_newlines(b":20:A\\r:25:B\\r\\n:28C:1\\n")
+    (b':20:A\\n:25:B\\n:28C:1\\n', 1)
+    """
+    if b"\r" not in data:
+        return data, 0
+    if b"\r\r\n" in data:
+        data = data.replace(b"\r\r\n", b"\n")
+    data = data.replace(b"\r\n", b"\n")
+    bare = data.count(b"\r")
+    if bare:
+        data = data.replace(b"\r", b"\n")
+    return data, bare
+
+
+def decode_bank_text(data: bytes, encoding: str | None = None, *, newlines: bool = False) -> Decoded:
     """Decode a bank file: UTF-8 if it decodes, else the given encoding, else CP850 or Windows-1252.
 
-    Removes control bytes (:data:`CONTROL_BYTES`), carriage returns if ``drop_cr``, and a byte-order
-    mark, and repairs CP850 mojibake; each of these is noted. Never raises: Latin-1 decodes any
-    byte string.
+    Removes control bytes (:data:`CONTROL_BYTES`) and a byte-order mark, turns every line end into LF
+    if ``newlines`` (:func:`unix_newlines`), and repairs CP850 mojibake; each of these is noted.
+    Never raises: Latin-1 decodes any byte string.
 
     >>> decode_bank_text("Überweisung €".encode("cp1252")).encoding
     'cp1252'
@@ -70,10 +91,14 @@ def decode_bank_text(data: bytes, encoding: str | None = None, *, drop_cr: bool 
     n_ctrl = 0
     if any(bytes([b]) in data for b in CONTROL_BYTES):
         n_ctrl = len(data) - len(data.translate(None, CONTROL_BYTES))
-    if n_ctrl or (drop_cr and b"\r" in data):
-        data = data.translate(None, CONTROL_BYTES + (b"\r" if drop_cr else b""))
     if n_ctrl:
+        data = data.translate(None, CONTROL_BYTES)
         notes.append(("info", "mt940.control_bytes", f"removed {n_ctrl} control byte(s) (SOH/ETX/NUL/0x1A)"))
+    if newlines:
+        data, bare = unix_newlines(data)
+        if bare:
+            notes.append(("info", "mt940.line_endings",
+                          f"{bare} line(s) end with a bare CR (old Mac or mixed line ends): read as line ends"))
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     chosen: str

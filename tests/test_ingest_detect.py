@@ -95,7 +95,7 @@ def test_sparse_2gb_file_is_rejected_by_size_without_reading(tmp_path: Path) -> 
     subprocess.run(["truncate", "-s", "2G", str(big)], check=True)
     got = detect(big)
     assert got.code == "file.too_large" and got.size == 2 << 30
-    assert "536870912" in got.reason  # the default limit, 512 MiB
+    assert "67108864" in got.reason  # the default limit, 64 MiB
     assert detect(big, max_bytes=3 << 30).code == "file.binary"  # under a higher limit it is read: NUL bytes
 
 
