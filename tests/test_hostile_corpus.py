@@ -108,6 +108,6 @@ def test_two_nights_over_the_hostile_inbox(world: tuple[Path, list[Case]], tmp_p
     assert code == 0, out
     con = duckdb.connect(str(root / "kasse.duckdb"), read_only=True)
     try:
-        assert con.sql("SELECT count(*) FROM transactions").fetchone() == (booked,)
+        assert con.sql("SELECT count(*) FROM transactions").fetchall() == [(booked,)]
     finally:
         con.close()

@@ -116,9 +116,9 @@ def build(folder: Path, *, outside: Path) -> list[Case]:
     os.symlink(outside / "gone.sta", folder / "07_dangling.sta")
     os.symlink(outside, folder / "08_linked_folder")
     os.mkfifo(folder / "09_fifo.sta")
-    cases += [Case("05_shadow.sta", "rejected", "link"), Case("06_elsewhere.sta", "rejected", "link"),
-              Case("07_dangling.sta", "rejected", "link"), Case("08_linked_folder", "rejected", "link"),
-              Case("09_fifo.sta", "rejected", "not a regular file")]
+    cases += [Case("05_shadow.sta", "rejected", "file.symlink"), Case("06_elsewhere.sta", "rejected", "file.symlink"),
+              Case("07_dangling.sta", "rejected", "file.symlink"), Case("08_linked_folder", "rejected", "file.symlink"),
+              Case("09_fifo.sta", "rejected", "file.not_regular")]
 
     # -- broken statements
     full = mt940(10, [1000, 2000])
