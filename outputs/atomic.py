@@ -73,11 +73,11 @@ def manifest_bytes(files: Sequence[PlannedFile], meta: Mapping[str, Any]) -> byt
     return (json.dumps(doc, ensure_ascii=False, indent=2, sort_keys=False) + "\n").encode("utf-8")
 
 
-def write_all(out_dir: Path, files: Sequence[PlannedFile], meta: Mapping[str, Any],
-              *, _fail_after: int | None = None) -> dict[str, Path]:
+def write_all(out_dir: Path, files: Sequence[PlannedFile], meta: Mapping[str, Any]) -> dict[str, Path]:
     """Write ``files`` and ``manifest.json`` into ``out_dir`` atomically; return name -> final path.
 
-    ``_fail_after`` (tests only) raises after staging that many files, to show nothing is left behind.
+    Every file is staged in a hidden folder first and renamed into place only when all are written: a
+    failure while staging (a full disk) leaves ``out_dir`` as it was.
     """
     names = [f.name for f in files]
     if len(set(names)) != len(names) or MANIFEST in names or any("/" in n or n.startswith(".") for n in names):
@@ -85,9 +85,7 @@ def write_all(out_dir: Path, files: Sequence[PlannedFile], meta: Mapping[str, An
     out_dir.mkdir(parents=True, exist_ok=True)
     stage = Path(tempfile.mkdtemp(prefix=".staging-", dir=out_dir))
     try:
-        for i, f in enumerate(files):
-            if _fail_after is not None and i >= _fail_after:
-                raise OSError(f"injected failure after staging {i} file(s)")
+        for f in files:
             _fsync_write(stage / f.name, f.data)
         _fsync_write(stage / MANIFEST, manifest_bytes(files, meta))
         for f in files:

@@ -93,11 +93,23 @@ def test_same_night_twice_gives_identical_files(tmp_path: Path, out: Path, frame
     assert paths.key_figures["summary"] == tmp_path / "key_figures_summary.parquet"
 
 
-def test_failure_while_staging_leaves_the_folder_as_it_was(tmp_path: Path) -> None:
+def test_failure_while_staging_leaves_the_folder_as_it_was(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import outputs.atomic
+
     (tmp_path / "a.txt").write_bytes(b"old a")
     files = [PlannedFile("a.txt", b"new a", 1), PlannedFile("b.txt", b"new b", 1)]
+    real, calls = outputs.atomic._fsync_write, []
+
+    def disk_full_at_the_second(path: Path, data: bytes) -> None:
+        calls.append(path)
+        if len(calls) == 2:
+            raise OSError(28, "injected: No space left on device")
+        real(path, data)
+
+    monkeypatch.setattr(outputs.atomic, "_fsync_write", disk_full_at_the_second)
     with pytest.raises(OSError, match="injected"):
-        write_all(tmp_path, files, {}, _fail_after=1)
+        write_all(tmp_path, files, {})
+    monkeypatch.setattr(outputs.atomic, "_fsync_write", real)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.txt"]
     assert (tmp_path / "a.txt").read_bytes() == b"old a"
     write_all(tmp_path, files, {})
