@@ -68,7 +68,7 @@ def prepare(root: Path, tenants: int, items: int, payments: int) -> list[Path]:
     for i in range(tenants):
         name = f"t{i:02d}"
         gen = root / "generated" / name
-        g = generate_scale(gen, n_items=items // tenants, n_payments=payments // tenants, seed=100 + i)
+        g = generate_scale(gen, n_items=items // tenants, n_payments=payments // tenants, seed=100 + i, tenant=name)
         site = root / "tenants" / name
         inbox = site / "files" / "inbox"
         inbox.mkdir(parents=True)

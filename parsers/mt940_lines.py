@@ -92,8 +92,8 @@ def tag_lines(text: str) -> int:
 
 
 def _pieces(text: str) -> pl.DataFrame:
-    """The text cut before each line starting with ``:``; column ``chunk`` and its first ``line_no``."""
-    text = normalise(text)
+    """The text (:func:`normalise`'d) cut before each line starting with ``:``; column ``chunk`` and its
+    first ``line_no``."""
     free = []
     for c in _SEPARATORS:  # each test scans the whole text: stop at the two we need
         if c not in text:
@@ -116,7 +116,7 @@ def _pieces(text: str) -> pl.DataFrame:
 
 
 def split_fields(text: str) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Fields and notes of an MT940/MT942 text.
+    """Fields and notes of an MT940/MT942 text, :func:`normalise`'d (the caller has checked its lines).
 
     ``fields``: ``stmt`` (ordinal of the statement), ``field_no``, ``tag`` (``?`` for an unknown
     tag), ``line_no``, ``content`` (text after the tag, continuation lines joined with ``\\n``).

@@ -10,8 +10,8 @@ identity    what it is                                                          
 key         ``statement_key``: account, number, both balances and their dates       all keyed
 number      the statement number (with page), the opening date and balance           statement
 period      unnumbered: the opening date and balance and the closing date           statement
-entries     a booked entry with the same date, value date, amount, bank reference,  statement
-            end-to-end id and text (the bank reference must be a real one)
+entries     a booked entry with the same date, value date, amount and bank          statement
+            reference (a real one: ``NONREF`` is none)
 ==========  =====================================================================  ==========
 
 The same key with the same entries is a re-delivery: dropped, ``statement.duplicate`` (warning). Any
@@ -31,7 +31,9 @@ from parsers.validity import compact_iban
 
 #: Bank references that say "no reference" (an entry is then not identified by it).
 NO_REFERENCE = ("", "NONREF", "NOTPROVIDED", "NONE")
-_ENTRY = ("booking_date", "value_date", "amount_cents", "bank_ref", "end_to_end_id", "remittance")
+#: What identifies a booked entry: the bank's own reference for it, its dates and amount (the texts add
+#: nothing the reference does not, and hashing them was most of the guard's cost).
+_ENTRY = ("booking_date", "value_date", "amount_cents", "bank_ref")
 _STATEMENT = StatementKind.STATEMENT
 
 
@@ -75,10 +77,11 @@ def _identities(st: pl.DataFrame) -> pl.DataFrame:
 def _entry_keys(tx: pl.DataFrame, units: pl.DataFrame) -> pl.DataFrame:
     """One row per (statement, booked entry with a real bank reference) of kind ``statement``: ``_unit``, ``_fp``."""
     ref = pl.col("bank_ref").fill_null("").str.strip_chars().str.to_uppercase()
-    rows = tx.join(units.filter(pl.col("kind").fill_null(_STATEMENT) == _STATEMENT)
-                   .select("source_path", "statement_key", "_unit", "_scope"),
-                   on=["source_path", "statement_key"], how="inner")
-    rows = rows.filter(pl.col("booked").fill_null(False) & ~ref.is_in(list(NO_REFERENCE)) & (pl.col("detail_index") == 0))
+    rows = tx.lazy().select("source_path", "statement_key", "booked", "detail_index", *_ENTRY).filter(
+        pl.col("booked").fill_null(False) & (pl.col("detail_index") == 0) & ~ref.is_in(list(NO_REFERENCE))
+    ).join(units.lazy().filter(pl.col("kind").fill_null(_STATEMENT) == _STATEMENT)
+           .select("source_path", "statement_key", "_unit", "_scope"),
+           on=["source_path", "statement_key"], how="inner").collect()
     # a 64-bit hash of the entry, compared within this process only (both sides hashed here); a
     # collision could only hold a statement back for a person, never book one twice
     return rows.select("_unit", pl.struct(pl.col("_scope"), *[pl.col(c) for c in _ENTRY]).hash(7).alias("_fp")).unique()

@@ -68,13 +68,12 @@ def unix_newlines(data: bytes) -> tuple[bytes, int]:
     """
     if b"\r" not in data:
         return data, 0
-    if b"\r\r\n" in data:
-        data = data.replace(b"\r\r\n", b"\n")
-    data = data.replace(b"\r\n", b"\n")
+    data = data.replace(b"\r\n", b"\n")       # the usual CRLF file: one pass, then one scan
+    if b"\r" not in data:
+        return data, 0
+    data = data.replace(b"\r\n", b"\n")       # what was \r\r\n
     bare = data.count(b"\r")
-    if bare:
-        data = data.replace(b"\r", b"\n")
-    return data, bare
+    return data.replace(b"\r", b"\n"), bare
 
 
 def decode_bank_text(data: bytes, encoding: str | None = None, *, newlines: bool = False) -> Decoded:

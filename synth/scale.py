@@ -37,7 +37,7 @@ def _pick(pool: tuple[str, ...], idx: pl.Expr) -> pl.Expr:
     return pl.lit(pl.Series(pool)).gather(idx)
 
 
-def _open_items(n: int, seed: int) -> pl.DataFrame:
+def _open_items(n: int, seed: int, tenant: str = "scale") -> pl.DataFrame:
     r = lambda s, lo, hi: rand.integers(n, lo, hi, seed, 100 + s)  # noqa: E731
     f = pl.DataFrame({
         "i": pl.int_range(n, eager=True, dtype=pl.Int64),
@@ -57,7 +57,7 @@ def _open_items(n: int, seed: int) -> pl.DataFrame:
     # a debtor's three items share its name and account: take them from the debtor's first row
     f = f.with_columns(pl.col("first", "last", "iban", "bic", "known").first().over("d"))
     return f.select(
-        pl.lit("scale").alias("tenant"),
+        pl.lit(tenant).alias("tenant"),
         pl.concat_str(pl.lit("SC-"), pl.col("i").cast(pl.String).str.zfill(9)).alias("receivable_id"),
         pl.col("kz").alias("kassenzeichen"),
         pl.concat_str(pl.lit("P"), pl.col("d").cast(pl.String).str.zfill(8)).alias("debtor_id"),
@@ -152,14 +152,15 @@ def _payments(items: pl.DataFrame, n: int, seed: int) -> pl.DataFrame:
     )
 
 
-def generate_scale(out_dir: Path, *, n_items: int, n_payments: int, seed: int = 1) -> GeneratedSet:
+def generate_scale(out_dir: Path, *, n_items: int, n_payments: int, seed: int = 1,
+                   tenant: str = "scale") -> GeneratedSet:
     """Write ``n_items`` open items and ``n_payments`` payments with truth, e.g. 5 M / 1 M, fast.
 
     Payments alternate between the Sparkasse (MT940) and the Volksbank (camt.053) account; each bank
     file holds one statement per business day of :data:`synth.bench.ENTRIES_PER_STATEMENT` entries.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
-    items = _open_items(n_items, seed)
+    items = _open_items(n_items, seed, tenant)
     open_items = out_dir / "open_items.parquet"
     items.select(
         "tenant", "receivable_id", "kassenzeichen", "debtor_id", "debtor_name", "debtor_iban", "claim_type",
