@@ -13,7 +13,8 @@ from __future__ import annotations
 import os
 from datetime import date
 from pathlib import Path
-from typing import Any
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 for _name, _value in (("DO_NOT_TRACK", "1"), ("PREFECT_SERVER_ANALYTICS_ENABLED", "false"),
                       ("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")):
@@ -23,9 +24,22 @@ from prefect import flow, runtime, task  # noqa: E402  (the environment above mu
 from prefect.artifacts import create_link_artifact, create_markdown_artifact  # noqa: E402
 from prefect.cache_policies import NO_CACHE  # noqa: E402
 
-from jobs.nightly import steps  # noqa: E402
-from jobs.runner import Run, tenant_lock  # noqa: E402
 from ledger.config import TenantConfig, load_tenant_config  # noqa: E402
+
+if TYPE_CHECKING:
+    from jobs.runner import Run
+
+
+def _job() -> ModuleType:
+    """The nightly job's steps (``jobs.nightly.steps``), imported when the flow runs.
+
+    Not a module-level name here: Prefect keeps this module's flow and tasks in its registries until
+    the interpreter ends, and a module-level reference from them to the job's modules kept DuckDB's
+    bindings alive past their own shutdown check (38 lines of "nanobind: leaked …" after every run).
+    """
+    from jobs.nightly import steps
+
+    return steps
 
 #: Steps that touch files or the ledger file (which may be locked for a moment) are retried.
 RETRIES = 2
@@ -34,42 +48,42 @@ RETRY_DELAY = 5
 
 @task(name="read-ledger", retries=RETRIES, retry_delay_seconds=RETRY_DELAY, cache_policy=NO_CACHE)
 def read_ledger(night: Run) -> str:
-    return steps.step_read_ledger(night)
+    return _job().step_read_ledger(night)
 
 
 @task(name="ingest", retries=RETRIES, retry_delay_seconds=RETRY_DELAY, cache_policy=NO_CACHE)
 def ingest(night: Run) -> dict[str, int]:
-    return steps.step_ingest(night)
+    return _job().step_ingest(night)
 
 
 @task(name="match", cache_policy=NO_CACHE)
 def match(night: Run) -> dict[str, int]:
-    return steps.step_match(night)
+    return _job().step_match(night)
 
 
 @task(name="close", cache_policy=NO_CACHE)
 def close(night: Run) -> dict[str, int]:
-    return steps.step_close(night)
+    return _job().step_close(night)
 
 
 @task(name="book", retries=RETRIES, retry_delay_seconds=RETRY_DELAY, cache_policy=NO_CACHE)   # idempotent per run_id: a retry after a commit books nothing twice
 def book(night: Run) -> dict[str, int]:
-    return steps.step_book(night)
+    return _job().step_book(night)
 
 
 @task(name="reports", retries=RETRIES, retry_delay_seconds=RETRY_DELAY, cache_policy=NO_CACHE)
 def reports(night: Run) -> dict[str, str]:
-    return steps.step_reports(night)
+    return _job().step_reports(night)
 
 
 @task(name="publish", retries=RETRIES, retry_delay_seconds=RETRY_DELAY, cache_policy=NO_CACHE)
 def publish(night: Run) -> str:
-    return steps.step_publish(night)
+    return _job().step_publish(night)
 
 
 @task(name="archive", retries=RETRIES, retry_delay_seconds=RETRY_DELAY, cache_policy=NO_CACHE)
 def archive(night: Run) -> list[str]:
-    return steps.step_archive(night)
+    return _job().step_archive(night)
 
 
 def _artifacts(night: Run, paths: dict[str, str], report: dict[str, Any]) -> None:
@@ -90,6 +104,9 @@ def _artifacts(night: Run, paths: dict[str, str], report: dict[str, Any]) -> Non
 
 def run_tenant(cfg: TenantConfig, booking_date: date) -> dict[str, Any]:
     """One tenant's night: each step a task, named in order (the flow body is the pipeline)."""
+    from jobs.runner import tenant_lock
+
+    steps = _job()
     night = steps.new_night(cfg, booking_date, mode="prefect", flow_run_id=str(runtime.flow_run.id or ""))
     with tenant_lock(cfg):
         read_ledger(night)
@@ -110,7 +127,7 @@ def run_tenant(cfg: TenantConfig, booking_date: date) -> dict[str, Any]:
 def nightly(configs: list[str], booking_date: str | None = None,
             tenants: list[str] | None = None) -> list[dict[str, Any]]:
     """Nightly reconciliation for every tenant config in ``configs`` (``booking_date`` ISO, default yesterday)."""
-    day = date.fromisoformat(booking_date) if booking_date else steps.default_booking_date()
+    day = date.fromisoformat(booking_date) if booking_date else _job().default_booking_date()
     chosen = [c for c in (load_tenant_config(Path(p) if p else None) for p in configs)
               if not tenants or c.tenant in tenants]
     return [run_tenant(cfg, day) for cfg in chosen]
