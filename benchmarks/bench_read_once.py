@@ -19,11 +19,8 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,14 +30,8 @@ from parsers.dedupe import drop_copies_in_file, fingerprint_unbalanced, number_c
 from parsers.ingest import parse_paths  # noqa: E402
 from parsers.overlap import drop_overlaps  # noqa: E402
 
-
-def median(fn: Callable[[], object], repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from bench_ingest import median_seconds as median  # noqa: E402
 
 
 def data_file(kind: str, entries: int) -> Path:
