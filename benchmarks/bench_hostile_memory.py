@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from child import run_child
+from child import replace_section, run_child
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs" / "BENCHMARKS.md"
@@ -257,11 +257,7 @@ def _section(rows: list[tuple[Case, int, dict[str, Any]]], repeat: int) -> str:
 
 
 def _write_docs(section: str) -> None:
-    text = DOCS.read_text(encoding="utf-8")
-    pattern = re.compile(r"^## Hostile inputs: memory\n.*?(?=^## |\Z)", re.S | re.M)
-    section = section.rstrip("\n") + "\n\n"
-    text = pattern.sub(lambda _m: section, text) if pattern.search(text) else text.rstrip("\n") + "\n\n" + section
-    DOCS.write_text(text, encoding="utf-8")
+    replace_section(DOCS, "Hostile inputs: memory", section)
 
 
 def main() -> None:

@@ -26,7 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from child import run_child
+from child import replace_section, run_child
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs" / "BENCHMARKS.md"
@@ -151,12 +151,7 @@ def _section(rows: list[tuple[str, str, dict[str, float], float]], args: argpars
 
 
 def _write_docs(section: str) -> None:
-    text = DOCS.read_text(encoding="utf-8") if DOCS.exists() else "# Benchmarks\n"
-    pattern = re.compile(r"^## MT940\n.*?(?=^## |\Z)", re.S | re.M)
-    section = section.rstrip("\n") + "\n\n"
-    text = pattern.sub(lambda _m: section, text) if pattern.search(text) else text.rstrip("\n") + "\n\n" + section
-    DOCS.parent.mkdir(exist_ok=True)
-    DOCS.write_text(text, encoding="utf-8")
+    replace_section(DOCS, "MT940", section)
 
 
 def main() -> None:

@@ -28,3 +28,15 @@ def run_child(script: str, name: str, path: Path) -> dict[str, Any]:
     result["rss_mb"] = usage.ru_maxrss / 1024
     result.setdefault("cpu", usage.ru_utime + usage.ru_stime)
     return result
+
+
+def replace_section(docs: Path, heading: str, section: str) -> None:
+    """Put ``section`` in place of the ``## heading`` section of ``docs`` (appended when it has none)."""
+    import re
+
+    text = docs.read_text(encoding="utf-8") if docs.exists() else "# Benchmarks\n"
+    pattern = re.compile(rf"^## {re.escape(heading)}\n.*?(?=^## |\Z)", re.S | re.M)
+    section = section.rstrip("\n") + "\n\n"
+    text = pattern.sub(lambda _m: section, text) if pattern.search(text) else text.rstrip("\n") + "\n\n" + section
+    docs.parent.mkdir(exist_ok=True)
+    docs.write_text(text, encoding="utf-8")
