@@ -15,7 +15,6 @@ from typing import Any
 
 import polars as pl
 
-from ledger import handoff
 from ledger.state import LedgerState
 from ledger.tables import TABLES
 from parsers.schema import conform
@@ -69,7 +68,11 @@ class RunDir:
             raise KeyError(f"not a ledger table: {table}")
         schema = TABLES[table]
         rows = conform(frame, schema) if frame.width else pl.DataFrame(schema=schema)
-        handoff.check(table, rows)  # our own frames: a broken rule stops the run (ledger/handoff.py)
+        # our own frames: a broken rule stops the run (ledger/handoff.py; imported here, when a run books:
+        # its schemas load dataframely and SQLAlchemy, about 0.2 s, which ``kasse`` itself need not wait for)
+        from ledger import handoff
+
+        handoff.check(table, rows)
         return self.write(f"book_{table}", rows)
 
     def ledger_frames(self) -> dict[str, pl.DataFrame]:

@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
@@ -31,7 +32,6 @@ from outputs.key_figures import key_figures
 from outputs.klaerungsliste import KLAERUNG_SCHEMA, klaerungsliste
 from outputs.report_html import render_html
 from outputs.report_model import SECTION_TEXT, build_model
-from outputs.report_pdf import find_font, render_pdf
 
 #: Day-close CSV columns (German headers).
 DAY_CLOSE_COLS = [
@@ -76,6 +76,20 @@ class ReportPaths:
     files: dict[str, Path]
 
 
+# the PDF writer is imported when a PDF is made: fpdf takes about 0.2 s to import, and the commands that
+# only need a part of this package (``kasse match`` writes its files with ``outputs.atomic``) should not wait
+def _pdf(model: dict[str, Any]) -> bytes:
+    from outputs.report_pdf import render_pdf
+
+    return render_pdf(model)
+
+
+def _font_found() -> bool:
+    from outputs.report_pdf import find_font
+
+    return find_font() is not None
+
+
 def _parquet(df: pl.DataFrame) -> bytes:
     buf = io.BytesIO()
     df.write_parquet(buf, compression="zstd", statistics=False)
@@ -113,7 +127,7 @@ def plan_reports(*, tenant: str, booking_date: date, day_close: pl.DataFrame, kl
     sheets = [(SECTION_TEXT[s], kl_h.filter(pl.col("section") == s), KLAERUNG_COLS) for s in SECTION_TEXT]
     files = [
         PlannedFile("day_close.html", render_html(model).encode("utf-8"), dc.height, _sums(dc)),
-        PlannedFile("day_close.pdf", render_pdf(model), None, {}),
+        PlannedFile("day_close.pdf", _pdf(model), None, {}),
         PlannedFile("day_close.csv", excel_csv_bytes(dc, DAY_CLOSE_COLS), dc.height, _sums(dc)),
         PlannedFile("day_close.parquet", _parquet(dc), dc.height, _sums(dc)),
         PlannedFile("klaerungsliste.csv", excel_csv_bytes(kl_h, KLAERUNG_COLS), kl.height, _sums(kl)),
@@ -140,7 +154,7 @@ def write_reports(out_dir: Path, *, tenant: str, booking_date: date, day_close: 
                          klaerungsliste=klaerungsliste, key_figures=key_figures, run_id=run_id, issues=issues)
     meta = {"kind": "stadtkasse.reports", "version": 1, "tenant": tenant,
             "booking_date": booking_date.isoformat(), "run_id": run_id,
-            "pdf_font": "DejaVu Sans" if find_font() else "core latin-1 (transliterated)"}
+            "pdf_font": "DejaVu Sans" if _font_found() else "core latin-1 (transliterated)"}
     paths = write_all(Path(out_dir), files, meta)
     return ReportPaths(
         out_dir=Path(out_dir), manifest=paths[MANIFEST],

@@ -13,11 +13,23 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import polars as pl
 
-from claims.frames import DebtorAddress, OpenItemRow
 from parsers.issues import ERROR, WARNING, Issue
 from parsers.open_items_values import parsed_date
+
+if TYPE_CHECKING:
+    from claims.frames import DebtorAddress, OpenItemRow
+
+
+def _schemas() -> tuple[type[DebtorAddress], type[OpenItemRow]]:
+    """The row schemas, imported when first used: dataframely loads SQLAlchemy (about 0.2 s), and
+    ``kasse match`` loads the export in a thread beside the bank files, so the import runs beside them."""
+    from claims.frames import DebtorAddress, OpenItemRow
+
+    return DebtorAddress, OpenItemRow
 
 ADDRESS_TEXT = ("debtor_street", "debtor_postcode", "debtor_city", "debtor_country")
 #: the optional address columns of the export
@@ -63,7 +75,7 @@ def checked_address(lines: pl.Series, address: dict[str, pl.Series],
         return cols, []
     frame = good.filter(given).select("source_line", "debtor_postcode", "debtor_country", "debtor_birth_date",
                                       "birth_date_text")
-    _, failure = DebtorAddress.filter(frame)
+    _, failure = _schemas()[0].filter(frame)
     if not len(failure):
         return cols, []
     details = failure.details()
@@ -94,7 +106,7 @@ def dropped_ibans(good: pl.DataFrame, p: str) -> tuple[pl.Series, list[Issue]]:
 
 def filtered(out: pl.DataFrame, p: str) -> tuple[pl.DataFrame, list[Issue]]:
     """The rows of ``out`` that keep every rule of :class:`OpenItemRow`, and an error per failed row."""
-    kept, failure = OpenItemRow.filter(out)
+    kept, failure = _schemas()[1].filter(out)
     if not len(failure):
         return out, []
     details = failure.details()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -57,3 +59,13 @@ def test_claims_stands_on_nothing_of_ours() -> None:
 
 def test_the_scan_sees_imports() -> None:
     assert "prefect" in _imported_modules(ROOT / "flows" / "nightly.py")
+
+
+def test_the_command_line_starts_without_the_heavy_libraries() -> None:
+    """``kasse`` builds its parser, and ``kasse match`` / ``kasse parse`` start, without Prefect, the PDF
+    writer or the frame-schema library (each costs 0.2 s or more at every start; they are imported by the
+    steps that use them)."""
+    code = ("import sys, flows.cli as c; c.build_parser(); import flows.cmd_match, flows.cmd_parse; "
+            "print(sorted(m for m in ('prefect', 'fpdf', 'dataframely', 'sqlalchemy') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
