@@ -94,6 +94,8 @@ def generate(out_dir: Path, *, seed: int = 1, n_items: int = 3000, days: int = 5
 
     >>> # s = generate(Path("data_samples"), seed=1); s.truth_frame().group_by("case").len()
     """
+    if not 0 <= mix < 1:
+        raise ValueError(f"mix is a share of the payments, 0 <= mix < 1: {mix}")
     rng = random.Random(seed)
     booking_days = business_days(start, days)
     debtors = make_debtors(rng, max(20, n_items // 3))
@@ -101,8 +103,6 @@ def generate(out_dir: Path, *, seed: int = 1, n_items: int = 3000, days: int = 5
     n_base = max(40, n_items // 2)
     payments = make_payments(rng, items, booking_days, n_base)
     if mix:
-        if not 0 < mix < 1:
-            raise ValueError(f"mix is a share of the payments, 0 <= mix < 1: {mix}")
         rng2 = random.Random(f"round-two:{seed}")
         more_debtors, more_items, more = make_round_two(rng2, debtors, items, n_base, mix, start, booking_days[-1])
         debtors, items = debtors + more_debtors, items + more_items

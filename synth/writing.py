@@ -56,8 +56,8 @@ def readme_text(seed: int, n_items: int, days: int, start: dt.date, tenant: str,
                 mix: float = 0.0) -> str:
     """README.md of a generated set: what it is, what each file holds, how to make it again."""
     mixed = f" --mix {mix}" if mix else ""
-    round_two = ("\n\nRound-two kinds (issue 14) make up about {:.0%} of the payments, with debtors and open items of their own "
-                 "appended to the export; `truth.parquet` has the column `expected_hold`.".format(mix) if mix else "")
+    round_two = (f"\n\nRound-two kinds (issue 14) make up about {mix:.0%} of the payments, with debtors and open items of their own "
+                 "appended to the export; `truth.parquet` has the column `expected_hold`." if mix else "")
     return f"""# Synthetic municipality "{tenant}" (generated — do not edit)
 
 Made by `kasse generate --out <dir> --seed {seed} --items {n_items} --days {days} --start {start.isoformat()} \
