@@ -16,9 +16,10 @@ from schwifty import IBAN
 from claims.kassenzeichen import is_valid
 from flows.cli import main
 from parsers import parse_paths
-from synth import ROUND_TWO_TRUTH_SCHEMA, TRUTH_SCHEMA, GeneratedSet, generate
+from synth import ROUND_TWO_TRUTH_SCHEMA, TRUTH_SCHEMA, GeneratedSet, generate, generate_scale
 from synth.remittance import amount_text, letters_for_digits, rf_printed, rf_reference, with_year
 from synth.round_two import HOLDS, KINDS, counts
+from synth.scale_round_two import KINDS as SCALE_KINDS
 from synth.spelling import latin1, transliterate
 
 
@@ -233,6 +234,46 @@ def test_cli_mix_option(tmp_path: Path) -> None:
     assert main(["generate", "--out", str(tmp_path / "m"), "--items", "200", "--days", "2", "--mix", "0.4"]) == 0
     assert "expected_hold" in pl.read_parquet(tmp_path / "m" / "truth.parquet").columns
     assert main(["generate", "--out", str(tmp_path / "x"), "--mix", "1.5"]) == 2
-    assert main(["generate", "--out", str(tmp_path / "y"), "--mix", "0.4", "--payments", "10"]) == 2
+    assert main(["generate", "--out", str(tmp_path / "y"), "--mix", "-0.1", "--payments", "10"]) == 2
+    assert main(["generate", "--out", str(tmp_path / "s"), "--items", "900", "--mix", "0.4", "--payments", "300"]) == 0
+    assert "expected_hold" in pl.read_parquet(tmp_path / "s" / "truth.parquet").columns
     with pytest.raises(ValueError):
         generate(tmp_path / "z", n_items=100, mix=-0.2)
+
+
+def test_scale_mode_mixes_in_the_kinds_it_can_make(tmp_path: Path) -> None:
+    s = generate_scale(tmp_path, n_items=9000, n_payments=3000, seed=4, mix=0.4)
+    truth = s.truth_frame()
+    assert dict(truth.schema) == ROUND_TWO_TRUTH_SCHEMA
+    made = Counter(truth["case"].to_list())
+    assert set(SCALE_KINDS) | {"european_names"} <= set(made), made
+    assert 0.34 <= sum(made[k] for k in KINDS) / truth.height <= 0.46
+    items = pl.read_parquet(s.open_items).with_columns(
+        pl.col("amount").str.replace(".", "", literal=True).cast(pl.Int64).alias("owed"))
+    owed = dict(zip(items["receivable_id"], items["owed"], strict=True))
+    paid = truth.filter(pl.col("amount_cents") > 0).explode("expected").drop_nulls("expected")
+    assert paid["expected"].struct.field("receivable_id").is_unique().all()
+    tx = parse_paths(list(s.statements), tenant="scale").transactions
+    rows = truth.join(tx.select("bank_ref", "counterparty_iban", "remittance", "creditor_ref"), on="bank_ref")
+    assert rows.height == truth.height
+    for row in rows.filter(pl.col("case").is_in(KINDS)).iter_rows(named=True):
+        exp, case = row["expected"], row["case"]
+        assert all(e["amount_cents"] <= owed[e["receivable_id"]] for e in exp), row
+        if case == "designation_amounts":
+            assert len(exp) == 2 and all(e["amount_cents"] < owed[e["receivable_id"]] for e in exp)
+        if row["decidable"]:
+            assert sum(e["amount_cents"] for e in exp) == row["amount_cents"], row
+        else:
+            assert exp == [] and row["expected_hold"] == "designation"
+        if case == "rf_reference":
+            assert _rf_ok(row["quoted"]) and (_squeezed(row["quoted"]) in _squeezed(row["remittance"] or "")
+                                              or row["creditor_ref"] == row["quoted"])
+        if case == "cross_border_short":
+            assert IBAN(row["counterparty_iban"]).country_code in {"AT", "BE", "PL"}
+            assert 50 <= owed[exp[0]["receivable_id"]] - row["amount_cents"] <= 1_500
+        if case == "letters_for_digits":
+            assert re.sub(r"\D", "", row["quoted"].translate(str.maketrans("OolI", "0011"))) == row["kz_quoted"]
+        if case == "year_attached":
+            assert re.sub(r"\D", "", row["quoted"]) == row["kz_quoted"] + "2026"
+    assert rows.filter(pl.col("creditor_ref").is_not_null()).height > 0
+    assert all(n == latin1(n) for n in truth.filter(pl.col("bank") == "sparkasse")["payer_name"].drop_nulls())
