@@ -126,10 +126,14 @@ def designation_text(parts: list[tuple[str, str]], rng: random.Random, *, rest_f
     """One remittance naming several Kassenzeichen, each with its own amount: ``KZ … 55,00 Euro, KZ … 125,-``.
 
     ``parts`` are (Kassenzeichen as written, amount as written); ``rest_follows`` adds "Rest folgt".
+    The text fits the 140 characters of a SEPA remittance whole: a longer prefix or the "Rest folgt"
+    is dropped rather than cutting off an amount.
     """
     prefix = rng.choice(("KZ ", "Kassenzeichen ", "", "Kz. "))
     joiner = rng.choice((", ", "; ", " und ", " / ", " + "))
-    text = joiner.join(f"{prefix}{kz} {amount}" for kz, amount in parts)
-    if rest_follows:
-        text += rng.choice((" Rest folgt", " Restbetrag folgt", ", Rest folgt", " - Rest folgt im Dez."))
-    return text
+    rest = rng.choice((" Rest folgt", " Restbetrag folgt", ", Rest folgt", " - Rest folgt im Dez.")) if rest_follows else ""
+    for pre, tail in ((prefix, rest), ("KZ ", rest), ("", rest), ("", "")):
+        text = joiner.join(f"{pre}{kz} {amount}" for kz, amount in parts) + tail
+        if len(text) <= 140:
+            return text
+    raise ValueError(f"designation does not fit 140 characters: {text!r}")

@@ -142,13 +142,13 @@ def _designation(iss: Issuer, rng: random.Random, case: str) -> list[Payment]:
     designated = " / ".join(f"{c}" for c in parts)
     if case == "designation_amounts":
         return [_payment(case, group[0], sum(parts), [(it.receivable_id, c) for it, c in zip(group, parts, strict=True)],
-                         payer, text[:140], texts[0][0], f"designates {designated} of {len(group)} items")]
+                         payer, text, texts[0][0], f"designates {designated} of {len(group)} items")]
     # the amounts do not add up: a slip of the pen, never the whole open sum
     owed = sum(it.amount_cents for it in group)
     paid = sum(parts)
     while paid == sum(parts) or paid <= 0 or paid >= owed:
         paid = sum(parts) + rng.choice((-1, 1)) * rng.choice((100, 500, 1_000, 2_000, 990))
-    return [_payment(case, group[0], paid, [], payer, text[:140], texts[0][0],
+    return [_payment(case, group[0], paid, [], payer, text, texts[0][0],
                      f"designates {designated}, sum {sum(parts)}, paid {paid}", hold=HOLDS[case])]
 
 
@@ -162,7 +162,7 @@ def _overlap(iss: Issuer, rng: random.Random) -> list[Payment]:
     for (x, cx), (y, cy) in (((a, _partial(rng, a.amount_cents)), (b, b1)), ((b, b2), (c, _partial(rng, c.amount_cents)))):
         texts = [(styled(x.kassenzeichen, rng), amount_text(cx, rng)), (styled(y.kassenzeichen, rng), amount_text(cy, rng))]
         out.append(_payment("designation_overlap", x, cx + cy, [(x.receivable_id, cx), (y.receivable_id, cy)],
-                            (bank_spelling(rng, d), d.iban, d.bic), designation_text(texts, rng, rest_follows=False)[:140],
+                            (bank_spelling(rng, d), d.iban, d.bic), designation_text(texts, rng, rest_follows=False),
                             texts[0][0], f"designates {cx} / {cy}; {b.receivable_id} is named by two payments"))
     return out
 
