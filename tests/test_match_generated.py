@@ -27,10 +27,7 @@ def outcome(tmp_path_factory: pytest.TempPathFactory) -> tuple[pl.DataFrame, pl.
     items, _ = load_open_items(s.open_items, tenant="musterstadt", config=cfg)
     parsed = parse_paths(list(s.statements), tenant="musterstadt")
     result = match(parsed.transactions, items, cfg)
-    return _truth_by_transaction(s.truth_frame(), parsed.transactions), items, result
-
-
-_truth_by_transaction = truth_by_transaction
+    return truth_by_transaction(s.truth_frame(), parsed.transactions), items, result
 
 
 def test_every_truth_row_found(outcome) -> None:
