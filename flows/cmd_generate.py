@@ -1,6 +1,7 @@
 """``kasse generate --out DIR``: write the synthetic municipality (open items, bank files, ground truth).
 
-Calls :func:`synth.generate` (or :func:`synth.generate_scale` with ``--payments``). The same options
+Calls :func:`synth.generate` or :func:`synth.generate_scale` (with ``--payments``); ``--mix 0.4``
+mixes in the round-two kinds of issue 14. The same options
 give the same bytes. Exit 0 on success, 2 on usage errors (bad date, non-positive counts).
 """
 
@@ -28,6 +29,9 @@ def register(subparsers: Any) -> None:
     p.add_argument("--days", type=int, default=5, metavar="N", help="booking days (default 5)")
     p.add_argument("--start", default="2026-11-16", metavar="YYYY-MM-DD", help="first booking day (default 2026-11-16)")
     p.add_argument("--tenant", default="musterstadt", metavar="T", help="tenant id (default musterstadt)")
+    p.add_argument("--mix", type=float, default=0.0, metavar="SHARE",
+                   help="share of round-two payments of issue 14 (designated amounts, contradicting payer, "
+                   "European names, RF references …), e.g. 0.4; default 0: the base set")
     p.add_argument("--payments", type=int, default=None, metavar="N",
                    help="scale mode: N payments against --items open items (Parquet open items, fast)")
     p.set_defaults(run=run)
@@ -45,11 +49,15 @@ def run(args: argparse.Namespace) -> int:
     if args.items < 1 or args.days < 1 or (args.payments is not None and args.payments < 1):
         print("kasse generate: --items, --days and --payments must be positive", file=sys.stderr)
         return 2
+    if not 0 <= args.mix < 1:
+        print("kasse generate: --mix is a share from 0 to below 1", file=sys.stderr)
+        return 2
     out = Path(args.out)
     if args.payments is not None:
-        result = generate_scale(out, n_items=args.items, n_payments=args.payments, seed=args.seed)
+        result = generate_scale(out, n_items=args.items, n_payments=args.payments, seed=args.seed, mix=args.mix)
     else:
-        result = generate(out, seed=args.seed, n_items=args.items, days=args.days, start=start, tenant=args.tenant)
+        result = generate(out, seed=args.seed, n_items=args.items, days=args.days, start=start, tenant=args.tenant,
+                          mix=args.mix)
     print(f"{result.n_items} open items, {result.n_payments} bank bookings in {len(result.statements)} "
           f"statement files → {out}")
     return 0

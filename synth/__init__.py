@@ -5,8 +5,8 @@
 """
 
 from synth.bench import write_camt053_file, write_mt940_file
-from synth.generated import TRUTH_SCHEMA, GeneratedSet
+from synth.generated import ROUND_TWO_TRUTH_SCHEMA, TRUTH_SCHEMA, GeneratedSet
 from synth.municipality import generate
 from synth.scale import generate_scale
 
-__all__ = ["TRUTH_SCHEMA", "GeneratedSet", "generate", "generate_scale", "write_camt053_file", "write_mt940_file"]
+__all__ = ["ROUND_TWO_TRUTH_SCHEMA", "TRUTH_SCHEMA", "GeneratedSet", "generate", "generate_scale", "write_camt053_file", "write_mt940_file"]

@@ -36,6 +36,7 @@ BOOKING_SCHEMA: dict[str, pl.DataType] = {
     "cp_bic": pl.String(),
     "return_code": pl.String(),    # MT940 ?34 Textschlüsselergänzung, e.g. "901"
     "return_reason": pl.String(),  # camt RtrInf/Rsn/Cd, e.g. MD06
+    "cdtr_ref": pl.String(),       # camt RmtInf/Strd/CdtrRefInf/Ref (an ISO 11649 RF reference); MT940 has none
 }
 
 

@@ -50,6 +50,17 @@ def _ultimate(v: str, ind: str) -> pl.Expr:
         pl.concat_str(pl.lit(f"{ind}<UltmtDbtr>"), inner, pl.lit("</UltmtDbtr>\n"))).otherwise(pl.lit(""))
 
 
+def _structured(ind: str) -> pl.Expr:
+    """``RmtInf`` with the structured creditor reference (type SCOR, issuer ISO: an ISO 11649 RF
+    reference), after the unstructured text if there is one (the schema's order: Ustrd, then Strd)."""
+    ustrd = pl.when(pl.col("svwz").is_not_null()).then(pl.concat_str(
+        pl.lit("<Ustrd>"), _esc(pl.col("svwz").str.slice(0, 140)), pl.lit("</Ustrd>"))).otherwise(pl.lit(""))
+    return pl.concat_str(
+        pl.lit(f"{ind}<RmtInf>"), ustrd,
+        pl.lit("<Strd><CdtrRefInf><Tp><CdOrPrtry><Cd>SCOR</Cd></CdOrPrtry><Issr>ISO</Issr></Tp><Ref>"),
+        _esc(pl.col("cdtr_ref")), pl.lit("</Ref></CdtrRefInf></Strd></RmtInf>\n"))
+
+
 def _tx_details(v: str) -> pl.Expr:
     i = " " * 10
     amount = pl.concat_str(pl.lit('<Amt Ccy="EUR">'), decimal_point(pl.col("amount_cents")), pl.lit("</Amt>"))
@@ -83,9 +94,10 @@ def _tx_details(v: str) -> pl.Expr:
         pl.when(pl.col("cp_bic").is_not_null()).then(pl.concat_str(
             pl.lit(f"{i}<RltdAgts><"), agent, pl.lit(f"><FinInstnId><{bic_tag}>"), pl.col("cp_bic"),
             pl.lit(f"</{bic_tag}></FinInstnId></"), agent, pl.lit("></RltdAgts>\n"))).otherwise(pl.lit("")),
-        pl.when(pl.col("svwz").is_not_null()).then(pl.concat_str(
+        pl.when(pl.col("svwz").is_not_null() & pl.col("cdtr_ref").is_null()).then(pl.concat_str(
             pl.lit(f"{i}<RmtInf><Ustrd>"), _esc(pl.col("svwz").str.slice(0, 140)),
             pl.lit("</Ustrd></RmtInf>\n"))).otherwise(pl.lit("")),
+        pl.when(pl.col("cdtr_ref").is_not_null()).then(_structured(i)).otherwise(pl.lit("")),
         pl.when(returned).then(pl.concat_str(
             pl.lit(f"{i}<RtrInf><Rsn><Cd>"), pl.col("return_reason"), pl.lit("</Cd></Rsn></RtrInf>\n")))
         .otherwise(pl.lit("")),

@@ -60,6 +60,8 @@ class Payment:
     quoted: str = ""             # the reference exactly as written in the text (may carry a typo)
     note: str = ""
     batch: bool = False          # part of the day's direct-debit Sammler (camt only)
+    cdtr_ref: str | None = None  # structured creditor reference (camt Strd/CdtrRefInf/Ref), e.g. an RF reference
+    hold: str = ""               # round two: why the payment must be held (synth.round_two.HOLDS), "" otherwise
 
 
 class _Pools:

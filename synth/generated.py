@@ -26,6 +26,10 @@ TRUTH_SCHEMA: dict[str, pl.DataType] = {
     "payer_name": pl.String(),
     "note": pl.String(),
 }
+#: the truth of a set made with round-two kinds (``generate(..., mix=…)``): one more column
+ROUND_TWO_TRUTH_SCHEMA: dict[str, pl.DataType] = TRUTH_SCHEMA | {
+    "expected_hold": pl.String(),   # why the payment must be held (synth.round_two.HOLDS) or null
+}
 
 
 @dataclasses.dataclass(frozen=True)

@@ -25,7 +25,8 @@ from synth.bookings import StatementHeader, business_days, conform_bookings
 from synth.cases import Payment, assign_banks_and_days, make_payments
 from synth.claims import make_items
 from synth.debtors import make_debtors
-from synth.generated import TRUTH_SCHEMA, GeneratedSet
+from synth.generated import ROUND_TWO_TRUTH_SCHEMA, TRUTH_SCHEMA, GeneratedSet
+from synth.round_two import make_round_two, place
 from synth.writing import open_items_csv, readme_text, tenant_toml
 
 BANKS = ("sparkasse", "volksbank")
@@ -67,7 +68,7 @@ def _bookings(payments: list[Payment], bank: str, day: dt.date, rng: random.Rand
             entry_no, entry_ref = seq, ref
         row = {k: getattr(p, k) for k in ("amount_cents", "swift_code", "gvc", "booking_text", "domain", "family",
                                           "subfamily", "eref", "mref", "cred", "svwz", "abwa", "cp_name", "cp_iban",
-                                          "cp_bic", "return_code", "return_reason")}
+                                          "cp_bic", "return_code", "return_reason", "cdtr_ref")}
         row.update(entry_no=entry_no, booking_date=day, value_date=day, bank_ref=ref, entry_ref=entry_ref,
                    primanota=f"{9200 + seq % 700}")
         if p.batch:
@@ -79,20 +80,35 @@ def _bookings(payments: list[Payment], bank: str, day: dt.date, rng: random.Rand
 
 
 def generate(out_dir: Path, *, seed: int = 1, n_items: int = 3000, days: int = 5,
-             start: dt.date = dt.date(2026, 11, 16), tenant: str = "musterstadt") -> GeneratedSet:
+             start: dt.date = dt.date(2026, 11, 16), tenant: str = "musterstadt", mix: float = 0.0) -> GeneratedSet:
     """Write the synthetic municipality into ``out_dir`` (replacing what the generator wrote there before).
 
     ``n_items`` open items of about ``n_items // 3`` debtors; about ``n_items // 2`` payments over ``days``
     booking days from ``start`` on two treasury accounts: Sparkasse (MT940, ISO-8859-1) and Volksbank
     (camt.053.001.08). Every case of docs/SYNTH.md appears at least three times (with the defaults).
 
+    ``mix`` > 0 adds the round-two kinds of :mod:`synth.round_two` (issue 14) as that share of all
+    payments, with debtors and open items of their own appended to the export, and a truth column
+    ``expected_hold``. They draw from a generator of their own: the base payments are the same as with
+    ``mix=0`` (which gives the same bytes as before the round-two kinds existed).
+
     >>> # s = generate(Path("data_samples"), seed=1); s.truth_frame().group_by("case").len()
     """
+    if not 0 <= mix < 1:
+        raise ValueError(f"mix is a share of the payments, 0 <= mix < 1: {mix}")
     rng = random.Random(seed)
     booking_days = business_days(start, days)
     debtors = make_debtors(rng, max(20, n_items // 3))
     items = make_items(rng, debtors, n_items, start, booking_days[-1])
-    payments = make_payments(rng, items, booking_days, max(40, n_items // 2))
+    n_base = max(40, n_items // 2)
+    payments = make_payments(rng, items, booking_days, n_base)
+    if mix:
+        rng2 = random.Random(f"round-two:{seed}")
+        more_debtors, more_items, more = make_round_two(rng2, debtors, items, n_base, mix, start, booking_days[-1])
+        debtors, items = debtors + more_debtors, items + more_items
+        for p in more:
+            place(rng2, p, booking_days, BANKS)
+        payments += more
     assign_banks_and_days(rng, payments, booking_days, BANKS)
 
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -130,12 +146,13 @@ def generate(out_dir: Path, *, seed: int = 1, n_items: int = 3000, days: int = 5
                     "expected": [{"receivable_id": r, "amount_cents": c} for r, c in p.expected],
                     "kz_quoted": p.kz_quoted or None, "quoted": p.quoted or None, "kz_split": _kz_split(p),
                     "payer_name": p.cp_name, "note": p.note,
-                })
+                } | ({"expected_hold": p.hold or None} if mix else {}))
     truth = out_dir / "truth.parquet"
-    pl.DataFrame(truth_rows, schema=TRUTH_SCHEMA).write_parquet(truth, statistics=False)
+    pl.DataFrame(truth_rows, schema=ROUND_TWO_TRUTH_SCHEMA if mix else TRUTH_SCHEMA).write_parquet(
+        truth, statistics=False)
     config = out_dir / "kasse.toml"
     config.write_text(tenant_toml(tenant), encoding="utf-8")
     readme = out_dir / "README.md"
-    readme.write_text(readme_text(seed, n_items, days, start, tenant, len(truth_rows)), encoding="utf-8")
+    readme.write_text(readme_text(seed, n_items, days, start, tenant, len(truth_rows), mix=mix), encoding="utf-8")
     return GeneratedSet(out_dir, open_items, tuple(files), truth, config, readme, len(items), len(truth_rows))
 

@@ -58,3 +58,61 @@ VAGUE_PURPOSES = (
     "Steuer", "Rechnung", "Gebühren", "Zahlung", "Abfall 2026", "Hundesteuer", "Kita Beitrag",
     "Bescheid vom 03.11.", "Grundbesitzabgaben", "Strafzettel", "siehe Bescheid", "",
 )
+
+#: First names read as women's, for "für Frau …" in a neighbour's payment (the rest are addressed as Herrn).
+WOMEN = frozenset((
+    "Anna", "Sabine", "Monika", "Ursula", "Brigitte", "Renate", "Petra", "Gabriele", "Karin", "Birgit",
+    "Heike", "Lea", "Zoë", "Käthe", "Marie-Luise", "Ayse", "Fatma", "Elif", "Katarzyna", "Erika", "Dörte",
+    "Bärbel", "Greta", "Ute",
+))
+
+#: Names in European alphabets (round two of issue 14), by country: (men's first names, women's first
+#: names, men's surnames, women's surnames). Polish and Czech surnames have a women's form; these are
+#: NOT Latin-1 (ł, ś, ř, ı, İ, ğ, ş, đ, œ …): a Sparkasse MT940 file carries them as its bank spells
+#: them (synth/spelling.py), camt.053 and the open-items export in UTF-8 as they are.
+EUROPEAN_NAMES: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = {
+    "PL": (("Michał", "Łukasz", "Paweł", "Grzegorz", "Wojciech", "Jarosław"),
+           ("Małgorzata", "Agnieszka", "Katarzyna", "Jadwiga", "Bożena", "Żaneta"),
+           ("Wójcik", "Zieliński", "Wiśniewski", "Dąbrowski", "Kołodziej", "Szczęsny", "Łuczak"),
+           ("Wójcik", "Zielińska", "Wiśniewska", "Dąbrowska", "Kołodziej", "Szczęsna", "Łuczak")),
+    "CZ": (("Jiří", "Tomáš", "Luboš", "Přemysl", "Radek"),
+           ("Kateřina", "Zuzana", "Jiřina", "Markéta", "Dagmar"),
+           ("Dvořák", "Novotný", "Černý", "Procházka", "Kříž", "Růžička"),
+           ("Dvořáková", "Novotná", "Černá", "Procházková", "Křížová", "Růžičková")),
+    "TR": (("İbrahim", "Çağrı", "Oğuz", "Işık", "Barış", "İsmail"),
+           ("Gülşen", "Ayşe", "Işıl", "Şükran", "Özge", "İpek"),
+           ("Yıldız", "Aydın", "Doğan", "Şahin", "Kılıç", "Çelik", "Öztürk", "Işıklar"),
+           ("Yıldız", "Aydın", "Doğan", "Şahin", "Kılıç", "Çelik", "Öztürk", "Işıklar")),
+    "DK": (("Bjørn", "Søren", "Jørgen", "Mads", "Æsgar"),
+           ("Astrid", "Lærke", "Sørine", "Åse", "Bodil"),
+           ("Østergaard", "Sørensen", "Kjær", "Bødker", "Hæstrup", "Lindqvist"),
+           ("Østergaard", "Sørensen", "Kjær", "Bødker", "Hæstrup", "Lindqvist")),
+    "FR": (("Benoît", "François", "Noël", "Jérôme", "Loïc"),
+           ("Françoise", "Hélène", "Zoé", "Maëlle", "Cécile"),
+           ("Cœurderoy", "Lefèvre", "Bœuf", "Mégret", "Garçon", "Sœurette"),
+           ("Cœurderoy", "Lefèvre", "Bœuf", "Mégret", "Garçon", "Sœurette")),
+    "HR": (("Đorđe", "Željko", "Dražen", "Tomislav", "Ivica"),
+           ("Ivana", "Mateja", "Slavica", "Đurđica", "Snježana"),
+           ("Đurić", "Kovačević", "Šarić", "Babić", "Marković", "Đukić"),
+           ("Đurić", "Kovačević", "Šarić", "Babić", "Marković", "Đukić")),
+    "DE": (("Jürgen", "Björn", "Sören", "Günther"),
+           ("Käthe", "Dörte", "Bärbel", "Jördis"),
+           ("Weiß", "Großmann", "Strauß", "Süßmuth", "Meißner", "Fußbroich"),
+           ("Weiß", "Großmann", "Strauß", "Süßmuth", "Meißner", "Fußbroich")),
+    "HU": (("Ödön", "Győző", "Zoltán", "Lőrinc"),
+           ("Erzsébet", "Tünde", "Ildikó", "Enikő"),
+           ("Győri", "Szőke", "Fülöp", "Kovács", "Bűdi"),
+           ("Győri", "Szőke", "Fülöp", "Kovács", "Bűdi")),
+    "RO": (("Ștefan", "Mircea", "Tudor", "Răzvan"),
+           ("Ioana", "Mădălina", "Ștefania", "Bianca"),
+           ("Ionescu", "Țurcanu", "Mureșan", "Năstase", "Bălan"),
+           ("Ionescu", "Țurcanu", "Mureșan", "Năstase", "Bălan")),
+    "ES": (("José", "Íñigo", "Andrés", "Joaquín"),
+           ("Begoña", "María José", "Inés", "Nuria"),
+           ("Muñoz", "Ibáñez", "Peña", "García Núñez", "Álvarez"),
+           ("Muñoz", "Ibáñez", "Peña", "García Núñez", "Álvarez")),
+    "NL": (("Jan", "Sjoerd", "Maarten", "Pieter"),
+           ("Sanne", "Ilse", "Marieke", "Femke"),
+           ("de Vries", "van Dijk", "Bakker", "Smit", "van den Berg"),
+           ("de Vries", "van Dijk", "Bakker", "Smit", "van den Berg")),
+}

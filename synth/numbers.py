@@ -74,3 +74,24 @@ def format_kassenzeichen(kz: pl.Expr, style: pl.Expr) -> pl.Expr:
         .when(style == 2).then(joined(" "))
         .otherwise(joined("-"))
     )
+
+
+def iban_expr(country: str, bank: pl.Expr, bank_digits: int, account: pl.Expr, account_digits: int) -> pl.Expr:
+    """IBANs of ``country`` whose BBAN is the digits of ``bank`` then of ``account`` (both Int64, zero-padded).
+
+    The mod-97 check of ISO 13616 computed piecewise so no intermediate leaves Int64. Only for countries
+    whose BBAN is all digits (AT, BE, PL …); a national check digit must already be part of ``account``.
+    """
+    suffix = int("".join(str(int(ch, 36)) for ch in country) + "00")  # "AT" -> 102900
+    r = (bank % 97 * (10**account_digits % 97) + account % 97) % 97
+    r = (r * (10**6 % 97) + suffix % 97) % 97
+    return pl.concat_str(
+        pl.lit(country), (98 - r).cast(pl.String).str.zfill(2),
+        bank.cast(pl.String).str.zfill(bank_digits), account.cast(pl.String).str.zfill(account_digits),
+    )
+
+
+def rf_expr(kz: pl.Expr) -> pl.Expr:
+    """ISO 11649 ``RF`` creditor references of 12-digit Kassenzeichen strings (compact: ``RF23512345678901``)."""
+    r = (kz.cast(pl.Int64) % 97 * (10**6 % 97) + 271500 % 97) % 97  # "RF00" -> 271500, moved behind
+    return pl.concat_str(pl.lit("RF"), (98 - r).cast(pl.String).str.zfill(2), kz)

@@ -17,11 +17,11 @@ from pathlib import Path
 
 import polars as pl
 
-from synth import camt_render, mt940_render, rand
+from synth import camt_render, mt940_render, rand, scale_round_two
 from synth.accounts import TREASURY_ACCOUNTS
 from synth.bench import ENTRIES_PER_STATEMENT, FIRST_DAY
 from synth.bookings import StatementHeader, business_days, conform_bookings
-from synth.generated import TRUTH_SCHEMA, GeneratedSet
+from synth.generated import ROUND_TWO_TRUTH_SCHEMA, TRUTH_SCHEMA, GeneratedSet
 from synth.names import DEBTOR_BANKS, FIRST_NAMES, HAUSVERWALTUNGEN, LAST_NAMES
 from synth.numbers import format_kassenzeichen, german_iban, kassenzeichen_from_bodies
 
@@ -33,11 +33,11 @@ _PERM = 2_654_435_761           # prime: i → i·P mod N is a bijection, so Kas
 _SPACE = 10**10 // 3            # bodies are multiples of 3, so the +1/+2 skip of a '10' body never collides
 
 
-def _pick(pool: tuple[str, ...], idx: pl.Expr) -> pl.Expr:
+def _pick(pool: tuple[str, ...] | list[str], idx: pl.Expr) -> pl.Expr:
     return pl.lit(pl.Series(pool)).gather(idx)
 
 
-def _open_items(n: int, seed: int, tenant: str = "scale") -> pl.DataFrame:
+def _open_items(n: int, seed: int, tenant: str = "scale", european: bool = False) -> pl.DataFrame:
     r = lambda s, lo, hi: rand.integers(n, lo, hi, seed, 100 + s)  # noqa: E731
     f = pl.DataFrame({
         "i": pl.int_range(n, eager=True, dtype=pl.Int64),
@@ -56,6 +56,19 @@ def _open_items(n: int, seed: int, tenant: str = "scale") -> pl.DataFrame:
     )
     # a debtor's three items share its name and account: take them from the debtor's first row
     f = f.with_columns(pl.col("first", "last", "iban", "bic", "known").first().over("d"))
+    if european:  # round two: some debtors named in a European alphabet (synth.scale_round_two)
+        f = f.with_columns(*scale_round_two.euro_debtors(n, seed)).with_columns(
+            pl.col("euro", "eidx").first().over("d"))
+    items = _items_frame(f, tenant)
+    if not european:
+        return items
+    euro, eidx = pl.col("euro"), pl.col("eidx")
+    return items.hstack(f.select("euro", "eidx")).with_columns(
+        pl.when(euro).then(_pick(scale_round_two.EURO_EXPORT, eidx)).otherwise(pl.col("debtor_name")).alias("debtor_name"),
+        pl.when(euro).then(_pick(scale_round_two.EURO_PLAIN, eidx)).otherwise(pl.col("payer_name")).alias("payer_name"))
+
+
+def _items_frame(f: pl.DataFrame, tenant: str) -> pl.DataFrame:
     return f.select(
         pl.lit(tenant).alias("tenant"),
         pl.concat_str(pl.lit("SC-"), pl.col("i").cast(pl.String).str.zfill(9)).alias("receivable_id"),
@@ -79,7 +92,7 @@ def _typo(kz: pl.Expr, pos: pl.Expr, new_digit: pl.Expr) -> pl.Expr:
     return pl.concat_str(kz.str.slice(0, pos), new_digit.cast(pl.String), kz.str.slice(pos + 1))
 
 
-def _payments(items: pl.DataFrame, n: int, seed: int) -> pl.DataFrame:
+def _payments(items: pl.DataFrame, n: int, seed: int, mix: float = 0.0) -> pl.DataFrame:
     r = lambda s, lo, hi: rand.integers(n, lo, hi, seed, 200 + s)  # noqa: E731
     m = items.height
     shuffled = pl.DataFrame({"k": pl.int_range(m, eager=True, dtype=pl.Int64), "u": rand.u64(m, seed, 201)})
@@ -128,7 +141,7 @@ def _payments(items: pl.DataFrame, n: int, seed: int) -> pl.DataFrame:
     f = f.with_columns(format_kassenzeichen(pl.col("quoted_kz"), pl.col("style")).alias("quoted"))
     stranger = pl.col("case").is_in(["no_ref", "wrong_ref", "third_party"])
     decidable = ~pl.col("case").is_in(["no_ref", "wrong_ref"])
-    return f.select(
+    out = f.select(
         "p", "case", pl.col("paid").alias("amount_cents"), decidable.alias("decidable"),
         pl.when(decidable & (pl.col("case") != "double")).then(pl.concat_list(pl.struct(
             pl.col("receivable_id"),
@@ -150,17 +163,22 @@ def _payments(items: pl.DataFrame, n: int, seed: int) -> pl.DataFrame:
         .otherwise(pl.col("payer_iban")).alias("cp_iban"),
         pl.when(stranger).then(pl.lit("COLSDE33XXX")).otherwise(pl.col("payer_bic")).alias("cp_bic"),
     )
+    return scale_round_two.apply(out, f, items, n, seed, mix) if mix else out
 
 
 def generate_scale(out_dir: Path, *, n_items: int, n_payments: int, seed: int = 1,
-                   tenant: str = "scale") -> GeneratedSet:
+                   tenant: str = "scale", mix: float = 0.0) -> GeneratedSet:
     """Write ``n_items`` open items and ``n_payments`` payments with truth, e.g. 5 M / 1 M, fast.
 
     Payments alternate between the Sparkasse (MT940) and the Volksbank (camt.053) account; each bank
     file holds one statement per business day of :data:`synth.bench.ENTRIES_PER_STATEMENT` entries.
+    ``mix`` > 0: about that share of the payments become round-two kinds of issue 14
+    (:mod:`synth.scale_round_two`), and the truth gets the column ``expected_hold``.
     """
+    if not 0 <= mix < 1:
+        raise ValueError(f"mix is a share of the payments, 0 <= mix < 1: {mix}")
     out_dir.mkdir(parents=True, exist_ok=True)
-    items = _open_items(n_items, seed, tenant)
+    items = _open_items(n_items, seed, tenant, european=bool(mix))
     open_items = out_dir / "open_items.parquet"
     items.select(
         "tenant", "receivable_id", "kassenzeichen", "debtor_id", "debtor_name", "debtor_iban", "claim_type",
@@ -168,8 +186,12 @@ def generate_scale(out_dir: Path, *, n_items: int, n_payments: int, seed: int = 
                       (pl.col("amount_cents") % 100).cast(pl.String).str.zfill(2)).alias("amount"),
         "due_date", "law",
     ).write_parquet(open_items, statistics=False)
-    pays = _payments(items, n_payments, seed).with_columns(
+    pays = _payments(items, n_payments, seed, mix).with_columns(
         pl.when(pl.col("p") % 5 < 3).then(pl.lit("sparkasse")).otherwise(pl.lit("volksbank")).alias("bank"))
+    if mix:  # the Sparkasse file is ISO-8859-1: names and text as that bank spells them
+        sparkasse = pl.col("bank") == "sparkasse"
+        pays = pays.with_columns(pl.when(sparkasse).then(scale_round_two.to_latin1(pl.col(c))).otherwise(pl.col(c))
+                                 for c in ("cp_name", "svwz", "quoted"))
     files: list[Path] = []
     truth_parts: list[pl.DataFrame] = []
     for bank in ("sparkasse", "volksbank"):
@@ -217,7 +239,8 @@ def generate_scale(out_dir: Path, *, n_items: int, n_payments: int, seed: int = 
             pl.lit(bank).alias("bank"), pl.lit(path.relative_to(out_dir).as_posix()).alias("statement_file"),
             "bank_ref", pl.col("bank_ref").alias("entry_ref"), "booking_date", "amount_cents", "case", "decidable",
             "expected", "kz_quoted", "quoted", pl.lit(False).alias("kz_split"), pl.col("cp_name").alias("payer_name"),
-            pl.lit("").alias("note")))
+            pl.lit("").alias("note"), *(["expected_hold"] if mix else [])))
     truth = out_dir / "truth.parquet"
-    pl.concat(truth_parts).cast(TRUTH_SCHEMA).write_parquet(truth, statistics=False)  # type: ignore[arg-type]
+    schema = ROUND_TWO_TRUTH_SCHEMA if mix else TRUTH_SCHEMA
+    pl.concat(truth_parts).cast(schema).write_parquet(truth, statistics=False)  # type: ignore[arg-type]
     return GeneratedSet(out_dir, open_items, tuple(files), truth, None, None, n_items, n_payments)

@@ -52,12 +52,16 @@ def tenant_toml(tenant: str) -> str:
     )
 
 
-def readme_text(seed: int, n_items: int, days: int, start: dt.date, tenant: str, n_payments: int) -> str:
+def readme_text(seed: int, n_items: int, days: int, start: dt.date, tenant: str, n_payments: int, *,
+                mix: float = 0.0) -> str:
     """README.md of a generated set: what it is, what each file holds, how to make it again."""
+    mixed = f" --mix {mix}" if mix else ""
+    round_two = (f"\n\nRound-two kinds (issue 14) make up about {mix:.0%} of the payments, with debtors and open items of their own "
+                 "appended to the export; `truth.parquet` has the column `expected_hold`." if mix else "")
     return f"""# Synthetic municipality "{tenant}" (generated — do not edit)
 
 Made by `kasse generate --out <dir> --seed {seed} --items {n_items} --days {days} --start {start.isoformat()} \
---tenant {tenant}`; the same command gives the same bytes. All people, companies, accounts and
+--tenant {tenant}{mixed}`; the same command gives the same bytes. All people, companies, accounts and
 Kassenzeichen are invented (IBANs use real German bank codes with random account numbers).
 
 | file | what |
@@ -70,5 +74,5 @@ Kassenzeichen are invented (IBANs use real German bank codes with random account
 
 The cases (`full`, `partial`, `over`, `double`, `multi`, `third_party`, `no_ref`, `wrong_ref`,
 `typo_digit`, `typo_swap`, `iban_only`, `dd_collection`, `dd_return`, `fee`, `refund_out`) are explained
-in `docs/SYNTH.md` of the Stadtkasse repository.
+in `docs/SYNTH.md` of the Stadtkasse repository.{round_two}
 """

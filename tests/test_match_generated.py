@@ -1,7 +1,9 @@
 """The matcher on the synthetic municipality (synth.generate) against its ground truth.
 
 Asserts the issue's bar: zero wrong allocations, no item receives more than it is owed, every payment
-appears exactly once, and at least 97 % of the decidable payments are allocated.
+appears exactly once, and at least 97 % of the decidable payments are allocated. The round-two set
+(``mix=0.4``: the kinds of issue 14 make up 40 % of the payments) is judged kind by kind with
+:mod:`synth.quality`; ``benchmarks/match_quality.py`` prints the same figures as a table.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ import pytest
 from matching import load_match_config, match
 from parsers import parse_paths
 from parsers.open_items import load_open_items
+from synth.quality import judge, over_paid_items, per_case, totals, truth_by_transaction
+from synth.round_two import KINDS
 
 synth = pytest.importorskip("synth.municipality")
 
@@ -23,20 +27,7 @@ def outcome(tmp_path_factory: pytest.TempPathFactory) -> tuple[pl.DataFrame, pl.
     items, _ = load_open_items(s.open_items, tenant="musterstadt", config=cfg)
     parsed = parse_paths(list(s.statements), tenant="musterstadt")
     result = match(parsed.transactions, items, cfg)
-    return _truth_by_transaction(s.truth_frame(), parsed.transactions), items, result
-
-
-def _truth_by_transaction(truth: pl.DataFrame, tx: pl.DataFrame) -> pl.DataFrame:
-    """Truth rows with the parser's transaction_id: by bank_ref, or inside a camt batch (whose details
-    may carry the entry's reference) by entry reference, amount and the Kassenzeichen in the EREF."""
-    keys = tx.select("transaction_id", "bank_ref", "amount_cents", pl.col("end_to_end_id").str.slice(0, 12).alias("kz_quoted"))
-    unique_refs = keys.filter(pl.len().over("bank_ref") == 1)
-    direct = truth.join(unique_refs.select("transaction_id", "bank_ref"), on="bank_ref", how="inner")
-    rest = truth.join(direct.select("bank_ref"), on="bank_ref", how="anti")
-    batch = rest.join(keys.drop("bank_ref").join(keys.select("transaction_id", pl.col("bank_ref").alias("entry_ref")),
-                                                 on="transaction_id"),
-                      on=["entry_ref", "amount_cents", "kz_quoted"], how="inner")
-    return pl.concat([direct, batch.select(direct.columns)])
+    return truth_by_transaction(s.truth_frame(), parsed.transactions), items, result
 
 
 def test_every_truth_row_found(outcome) -> None:
@@ -77,3 +68,80 @@ def test_at_least_97_percent_of_decidable_payments_allocated(outcome) -> None:
     held = truth.filter(pl.col("expected").list.len() == 0).join(
         result.allocations.filter(pl.col("amount_cents") > 0), on="transaction_id", how="semi")
     assert held.is_empty(), held
+
+
+# --- round two (issue 14): the new kinds mixed in at 40 % ------------------------------------------------
+
+#: kinds the matcher of this branch gets wrong (books what must be held, or splits against the payer's
+#: designation): issue 14 §1. Switch the mark off kind by kind as the matcher learns them.
+WRONG_TODAY = {"designation_amounts", "designation_bad", "designation_overlap", "contradicting"}
+#: kinds with fewer than 98 % of the decidable payments booked exactly as the truth says: issue 14 §1/§2
+MISSED_TODAY = {"designation_amounts", "designation_overlap", "european_names", "letters_for_digits",
+                "cross_border_short"}
+BASE_KINDS = ("full", "partial", "over", "double", "multi", "third_party", "no_ref", "wrong_ref", "typo_digit",
+              "typo_swap", "iban_only", "dd_collection", "dd_return", "fee", "refund_out")
+
+
+def _today(kinds: set[str], why: str) -> list[object]:
+    return [pytest.param(k, marks=pytest.mark.xfail(reason=why, strict=False)) if k in kinds else k for k in KINDS]
+
+
+@pytest.fixture(scope="module")
+def round_two(tmp_path_factory: pytest.TempPathFactory) -> tuple[pl.DataFrame, int, dict[str, object]]:
+    """(judged truth rows, items over-paid, the run's summary) of seed 1 with the round-two kinds."""
+    s = synth.generate(tmp_path_factory.mktemp("round-two"), seed=1, mix=0.4)
+    cfg = load_match_config(s.config)
+    items, _ = load_open_items(s.open_items, tenant="musterstadt", config=cfg)
+    parsed = parse_paths(list(s.statements), tenant="musterstadt")
+    result = match(parsed.transactions, items, cfg)
+    truth = truth_by_transaction(s.truth_frame(), parsed.transactions)
+    judged = judge(truth, result.allocations, result.unresolved)
+    return judged, over_paid_items(result.allocations, items).height, result.summary
+
+
+def test_round_two_every_payment_found_and_kinds_mixed_in(round_two) -> None:
+    judged, _, summary = round_two
+    assert judged["transaction_id"].is_unique().all()
+    assert judged.height == summary["rows"]
+    share = judged.filter(pl.col("case").is_in(KINDS)).height / judged.height
+    assert 0.35 <= share <= 0.45, share
+    assert set(KINDS) <= set(judged["case"])
+
+
+def test_round_two_no_item_over_paid(round_two) -> None:
+    assert round_two[1] == 0
+
+
+def test_round_two_no_loss_on_the_base_kinds(round_two) -> None:
+    judged = round_two[0].filter(pl.col("case").is_in(BASE_KINDS))
+    assert judged["wrong"].sum() == 0, per_case(judged.filter(pl.col("wrong")))
+    t = totals(judged)
+    assert t["decidable_exact"] / t["decidable_to_book"] >= 0.97, t
+
+
+@pytest.mark.parametrize("kind", _today(WRONG_TODAY, "issue 14 §1: matcher features on other branches"))
+def test_round_two_zero_wrong_allocations(round_two, kind: str) -> None:
+    judged = round_two[0].filter(pl.col("case") == kind)
+    assert judged.height >= 2
+    wrong = judged.filter(pl.col("wrong"))
+    assert wrong.is_empty(), wrong.select("amount_cents", "quoted", "payer_name", "expected", "note")
+    if kind in {"designation_bad", "contradicting"}:  # must be held, never booked
+        assert not judged["booked"].any()
+        assert judged["expected_hold"].is_not_null().all()
+
+
+@pytest.mark.parametrize("kind", _today(MISSED_TODAY, "issue 14 §2: matcher features on other branches"))
+def test_round_two_at_least_98_percent_of_decidable_booked_exactly(round_two, kind: str) -> None:
+    judged = round_two[0].filter((pl.col("case") == kind) & pl.col("decidable") & (pl.col("expected").list.len() > 0))
+    if judged.is_empty():  # a kind that must be held: judged by the test above
+        assert kind in {"designation_bad", "contradicting"}
+        return
+    assert judged["exact"].sum() / judged.height >= 0.98, per_case(judged)
+
+
+@pytest.mark.xfail(reason="issue 14 goal, met once the matcher branches are merged", strict=False)
+def test_round_two_goal_of_issue_14(round_two) -> None:
+    judged, over, _ = round_two
+    t = totals(judged)
+    assert t["wrong"] == 0 and over == 0
+    assert t["decidable_exact"] / t["decidable_to_book"] >= 0.98, t
