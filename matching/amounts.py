@@ -1,0 +1,252 @@
+"""The payer's designation of amounts: "KZ 1234… 55,00 Euro, KZ 2345… 125,- Euro" (§ 225 Abs. 1 AO, § 366 Abs. 1 BGB).
+
+A payer who writes an amount next to each Kassenzeichen has said which debt each part of the money
+pays; that comes before any legal order. This module reads such amounts from the remittance, pairs each
+with the reference it stands next to, and turns a complete designation that adds up into *parts*: one
+amount per Kassenzeichen, each filling only that Kassenzeichen's items (inside it the class order of
+:mod:`matching.allocate` applies). A designation that is not complete or does not add up is held.
+
+Read only for the few payments whose decision it can change (several Kassenzeichen named, or an amount
+that does not fit), never for the fast lane; all of it set-based: words by ``str.extract_all``, one row
+per word, runs and pairs by shifts and group-bys along the payment's words.
+
+Words (upper case, ``RF`` + check digits removed): numbers with their separators (``1.234,56``,
+``125,-``, ``1234.5678.901``, ``15.01.2026``), ``€``, and letter words. An **amount** is
+
+- a number with a decimal comma or ``,-``: ``55,00``, ``1.234,56``, ``125,-``, ``125,--``;
+- a number with two decimals after a point, ``55.00`` (``1,234.56``), unless it reads as a day and month
+  (``15.01``) with no currency word beside it;
+- a whole number of at most six digits (or ``1.234``) with a currency word (``€``, ``EUR``, ``EURO``)
+  just before or after it: ``EUR 55``, ``55 €`` — unless it is the end of a Kassenzeichen written in
+  groups (``1234 5678 9012 EUR 55``: the run of digit groups already holds whole Kassenzeichen).
+
+A **reference** is a run of neighbouring number words (not amounts) with at least ``digits`` digits; it
+stands for the Kassenzeichen found for the payment whose digits it contains. Pairing: the references and
+amounts must alternate (``R A R A`` — each amount after its reference — or ``A R A R``); a single amount
+equal to the payment is its total, not a designation (and a total before or after a full list of pairs
+is dropped). A designation is followed only when every reference names exactly one of the payment's
+Kassenzeichen, every Kassenzeichen found has an amount, and the amounts add up to the payment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import polars as pl
+
+from claims.vocab import UnresolvedReason
+
+#: Words of a remittance: a number with its separators (and a ``,-`` ending), the euro sign, a letter word.
+WORD = r"\d+(?:[.,/\-]\d+)*(?:,-+)?|€|\p{L}+"
+#: A remittance holding none of these holds no amount (a cheap test before the words are read).
+HINT = r"(?i)\d[,.]\d\d|\d,-|€|EUR"
+CURRENCY = ("€", "EUR", "EURO", "EUROS")
+#: Largest whole number read as an amount next to a currency word (999.999 €).
+BARE_DIGITS = 6
+
+_DEC_DE = r"^(?:\d+|\d{1,3}(?:\.\d{3})+),(?:\d{2}|-+)$"
+_DEC_EN = r"^(?:\d+|\d{1,3}(?:,\d{3})+)\.\d{2}$"
+_DAY_MONTH = r"^(?:0?[1-9]|[12]\d|3[01])\.(?:0[1-9]|1[0-2])$"
+_BARE = rf"^(?:\d{{1,{BARE_DIGITS}}}|\d{{1,3}}(?:\.\d{{3}})+)$"
+
+
+def _words(todo: pl.DataFrame) -> pl.DataFrame:
+    """One row per word of the payments ``todo`` (_t, remittance), in text order (``pos``), with its kind:
+    ``A`` an amount (``cents``), ``N`` a number that is not one, ``O`` anything else."""
+    words = (
+        todo.select("_t", pl.col("remittance").str.to_uppercase().str.replace_all(r"\bRF\d\d", " ")
+                    .str.extract_all(WORD).alias("w"))
+        .explode("w").drop_nulls("w")
+        .with_row_index("pos")
+    )
+    w, t = pl.col("w"), pl.col("_t")
+    cur = w.is_in(CURRENCY)
+    cur_before = (cur.shift(1) & (t.shift(1) == t)).fill_null(False)
+    cur_after = (cur.shift(-1) & (t.shift(-1) == t)).fill_null(False)
+    de, en = w.str.contains(_DEC_DE), w.str.contains(_DEC_EN)
+    decimal = de | (en & (~w.str.contains(_DAY_MONTH) | cur_before | cur_after))
+    cents = (
+        pl.when(de).then(w.str.replace_all(".", "", literal=True).str.replace(r",-+$", ",00")
+                         .str.replace(",", "", literal=True))
+        .when(en).then(w.str.replace_all(",", "", literal=True).str.replace(".", "", literal=True))
+        .otherwise(w.str.replace_all(".", "", literal=True) + "00")
+        .cast(pl.Int64, strict=False)
+    )
+    return words.with_columns(
+        decimal.alias("dec"), cur_before.alias("cur_before"), cur_after.alias("cur_after"),
+        (w.str.contains(r"^\d") & ~decimal).alias("num"), w.str.contains(_BARE).alias("bare"), cents.alias("cents"),
+    )
+
+
+def _tokens(words: pl.DataFrame, digits: int) -> pl.DataFrame:
+    """The references (``R``: ``ref`` = the digits of a run of number words) and amounts (``A``:
+    ``cents``) of each payment, in text order (``pos``)."""
+    t, num = pl.col("_t"), pl.col("num")
+    starts = num & ~(num.shift(1) & (t.shift(1) == t)).fill_null(False)
+    words = words.with_columns(pl.when(num).then(starts.cum_sum()).alias("run"),
+                               pl.col("w").str.replace_all(r"\D", "").str.len_chars().alias("nd"))
+    nums = words.filter(num)
+    runs = nums.group_by("run", maintain_order=True).agg(
+        pl.col("nd").sum().alias("total"), pl.col("pos").first().alias("first"), pl.col("pos").last().alias("last"))
+    nums = nums.join(runs, on="run", maintain_order="left")
+    # a whole number with a currency word on the outer side of its run is an amount when the rest of the
+    # run is whole Kassenzeichen or too short to be one ("123456789012 55 EUR"); a run that is whole
+    # Kassenzeichen keeps its groups ("1234 5678 9012 EUR 55": the 55 is the amount)
+    rest = pl.col("total") - pl.col("nd")
+    edge = ((pl.col("pos") == pl.col("last")) & pl.col("cur_after")) | ((pl.col("pos") == pl.col("first")) & pl.col("cur_before"))
+    bare = pl.col("bare") & edge & (pl.col("total") % digits != 0) & ((rest % digits == 0) | (rest < digits))
+    nums = nums.with_columns(bare.alias("is_amount"))
+    refs = (
+        nums.filter(~pl.col("is_amount"))
+        .group_by("_t", "run", maintain_order=True)
+        .agg(pl.col("pos").first(), pl.col("w").str.replace_all(r"\D", "").str.join("").alias("ref"))
+        .filter(pl.col("ref").str.len_chars() >= digits)
+        .select("_t", "pos", pl.lit("R").alias("kind"), "ref", pl.lit(None, pl.Int64).alias("cents"))
+    )
+    amounts = pl.concat([
+        words.filter(pl.col("dec")).select("_t", "pos", "cents"),
+        nums.filter(pl.col("is_amount")).select("_t", "pos", "cents"),
+    ]).select("_t", "pos", pl.lit("A").alias("kind"), pl.lit(None, pl.String).alias("ref"), "cents")
+    return pl.concat([refs, amounts]).sort("_t", "pos")
+
+
+def read_designations(todo: pl.DataFrame, found: pl.DataFrame, digits: int) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """``(held, parts)`` for the payments ``todo`` (_t, remittance, amount_cents) whose Kassenzeichen
+    ``found`` (_t, kz: the digits of each Kassenzeichen found for the payment, once) are known.
+
+    ``held``: _t, reason — a designation that is not complete (``designation_incomplete``) or does not add
+    up to the payment (``designation_sum_mismatch``). ``parts``: _t, kz, cents — a designation to follow.
+    Payments without a designation of amounts are in neither (the Kassenzeichen alone decides)."""
+    tok = _tokens(_words(todo), digits)
+    t = pl.col("_t")
+    is_a = pl.col("kind") == "A"
+    tok = tok.join(todo.select("_t", pl.col("amount_cents").alias("pay")), on="_t", maintain_order="left").with_columns(
+        is_a.sum().over("_t").alias("n_a"), (~is_a).sum().over("_t").alias("n_r"))
+    # a total written before or after a full list of pairs ("… Summe 180,00") is not one of them
+    first, last = (t != t.shift(1)).fill_null(True), (t != t.shift(-1)).fill_null(True)
+    total = (is_a & (pl.col("cents") == pl.col("pay")) & (pl.col("n_a") == pl.col("n_r") + 1)).fill_null(False)
+    tok = tok.filter(~(total & (first | (last & ~(total & first).any().over("_t")))))
+    n_kz = found.group_by("_t").agg(pl.len().alias("n_kz"))
+    per = (
+        tok.group_by("_t", maintain_order=True).agg(
+            pl.col("kind").str.join("").alias("kinds"), is_a.sum().alias("n_a"), (~is_a).sum().alias("n_r"),
+            pl.col("cents").filter(is_a).first().alias("a0"), pl.col("pay").first())
+        .join(n_kz, on="_t", how="left")
+    )
+    # no amount; a single amount that is the payment's total; one Kassenzeichen: nothing designated
+    per = per.filter((pl.col("n_a") > 0) & ~((pl.col("n_a") == 1) & (pl.col("a0") == pl.col("pay")))
+                     & ((pl.col("n_r") > 1) | (pl.col("n_kz").fill_null(0) > 1)))
+    paired = pl.col("kinds").str.contains(r"^(?:(?:RA)+|(?:AR)+)$")
+    tok = tok.join(per.filter(paired).select("_t"), on="_t", how="semi").with_columns(
+        pl.int_range(pl.len()).over("_t", "kind").alias("i"))
+    pairs = tok.filter(~is_a).select("_t", "i", "ref").join(tok.filter(is_a).select("_t", "i", "cents"), on=["_t", "i"])
+    # each reference names exactly one Kassenzeichen found for the payment (its digits are in the run)
+    named = pairs.join(found, on="_t").filter(pl.col("ref").str.contains(pl.col("kz"), literal=True))
+    one = named.group_by("_t", "i").agg(pl.col("kz").first(), pl.len().alias("n"), pl.col("cents").first())
+    bad_ref = pairs.join(one.filter(pl.col("n") == 1), on=["_t", "i"], how="anti")["_t"]
+    parts = one.filter(pl.col("n") == 1).group_by("_t", "kz").agg(pl.col("cents").sum())
+    unpaid = found.join(per.filter(paired).select("_t"), on="_t", how="semi").join(parts, on=["_t", "kz"], how="anti")["_t"]
+    incomplete = pl.concat([per.filter(~paired)["_t"], bad_ref, unpaid]).unique()
+    sums = parts.group_by("_t").agg(pl.col("cents").sum()).join(per.select("_t", "pay"), on="_t").filter(
+        ~t.is_in(incomplete.implode()))
+    mismatch = sums.filter((pl.col("cents") != pl.col("pay")).fill_null(True))["_t"]
+    held = pl.concat([
+        incomplete.to_frame("_t").with_columns(pl.lit(UnresolvedReason.DESIGNATION_INCOMPLETE).alias("reason")),
+        mismatch.to_frame("_t").with_columns(pl.lit(UnresolvedReason.DESIGNATION_SUM_MISMATCH).alias("reason")),
+    ])
+    return held, parts.join(held, on="_t", how="anti").select("_t", "kz", "cents")
+
+
+def designation(
+    per: pl.DataFrame, cand: pl.DataFrame, pay: pl.DataFrame, kz_of: Callable[[pl.Series], pl.Series],
+    digits: int, honour: bool, first_set: int,
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The hook of :func:`matching.designate._decide`: ``per`` (one row per payment, sorted by ``_t``) with
+    ``fits`` and ``des_reason``, and ``cand`` (its evidence rows) with ``part_key`` and ``part_cents``.
+
+    ``fits``: the amount fits — for a designation followed, every part equals its Kassenzeichen's open
+    amount; else the payment equals the set's open sum. ``des_reason``: the designation's reason to hold.
+    ``part_key``, ``part_cents``: for the items of a designation followed, the set (tape) of the
+    Kassenzeichen's items and the amount designated for it; null elsewhere. A part's set is that of a
+    payment naming exactly these items (so it shares their tape): its item for one item, else the key of
+    such a payment, else ``first_set`` + payments + its first item. ``kz_of``: the Kassenzeichen digits
+    of items by their ``_r``.
+    """
+    fits = pl.col("amount_cents") == pl.col("open_sum")
+    none = (pl.lit(None, pl.String).alias("des_reason"),)
+    empty = (pl.lit(None, pl.Int64).alias("part_key"), pl.lit(None, pl.Int64).alias("part_cents"))
+    # only the payments whose decision a designation can change, and whose text can hold an amount
+    want = per.filter((pl.col("tier") < 3) & ((pl.col("n_items") > 1) | ~fits)).select("_t", "amount_cents") if honour \
+        else per.clear().select("_t", "amount_cents")
+    if want.height:
+        want = want.with_columns(pl.lit(pay["remittance"]).gather(pl.col("_t")).alias("remittance")).filter(
+            pl.col("remittance").str.contains(HINT).fill_null(False))
+    if not want.height:
+        return per.with_columns(fits.alias("fits"), *none), cand.with_columns(*empty)
+    rows = cand.join(want.select("_t"), on="_t", how="semi").select("_t", "_r", "open")
+    rows = rows.with_columns(kz_of(rows["_r"]).alias("kz"))
+    found = rows.select("_t", "kz").unique(maintain_order=True)
+    held, parts = read_designations(want, found, digits)
+    # a part fits when it is exactly its Kassenzeichen's open amount (at the start of the run)
+    kz_open = rows.group_by("_t", "kz").agg(pl.col("open").fill_null(0).sum().alias("kz_open"))
+    parts = parts.join(kz_open, on=["_t", "kz"])
+    part_fits = parts.group_by("_t").agg((pl.col("cents") == pl.col("kz_open")).all().alias("part_fits"))
+    per = (
+        per.join(part_fits, on="_t", how="left", maintain_order="left")
+        .join(held.rename({"reason": "des_reason"}), on="_t", how="left", maintain_order="left")
+        .with_columns(pl.coalesce("part_fits", fits).alias("fits")).drop("part_fits")
+    )
+    keys = _part_keys(parts, rows, cand, per, first_set, pay.height)
+    cand = cand.join(
+        rows.select("_t", "_r", "kz").join(keys, on=["_t", "kz"]).select("_t", "_r", "part_key", "part_cents"),
+        on=["_t", "_r"], how="left", maintain_order="left")
+    return per, cand
+
+
+def _part_keys(parts: pl.DataFrame, rows: pl.DataFrame, cand: pl.DataFrame, per: pl.DataFrame, first_set: int,
+               n_pay: int) -> pl.DataFrame:
+    """(_t, kz, part_key, part_cents): each part's set, the same as that of any payment naming exactly its
+    items (``parts``: _t, kz, cents; ``rows``: _t, _r, kz of the payments read)."""
+    items = rows.join(parts.select("_t", "kz"), on=["_t", "kz"], how="semi").group_by("_t", "kz").agg(
+        pl.col("_r").sort().alias("items"))
+    sets = items.select("items").unique()
+    # a payment that names exactly these items (no designation followed): the same set, the same tape
+    mine = items.select(pl.col("items").explode()).to_series().implode()
+    plain = (
+        cand.join(parts.select("_t").unique(), on="_t", how="anti")
+        .filter(pl.col("_r").is_in(mine))
+        .group_by("_t").agg(pl.col("_r").sort().alias("items"))
+        .join(per.select("_t", "n_items", "set_key"), on="_t")
+        .filter(pl.col("items").list.len() == pl.col("n_items"))
+        .select("items", "set_key").unique("items")
+    )
+    first = pl.col("items").list.first().cast(pl.Int64)
+    keyed = sets.join(plain, on="items", how="left").with_columns(
+        pl.when(pl.col("items").list.len() == 1).then(first)
+        .otherwise(pl.coalesce("set_key", first + first_set + n_pay)).alias("part_key"))
+    return items.join(keyed.select("items", "part_key"), on="items").join(parts, on=["_t", "kz"]).select(
+        "_t", "kz", "part_key", pl.col("cents").alias("part_cents"))
+
+
+def overcommitted(per: pl.DataFrame, cand: pl.DataFrame) -> pl.DataFrame:
+    """``per`` with ``conflict`` for the designations that do not fit beside earlier ones of the run.
+
+    Designations of several payments may share items: each part fills its Kassenzeichen's tape in
+    processing order. A payment is held when a part of it finds the items' open amount already taken by
+    earlier payments' parts (what was designated before it plus its own part is more than is open). One
+    payment designating more than is open (and nobody before it) is booked, the rest an overpayment."""
+    booked = per.filter(pl.col("reason").is_null()).select("_t")
+    at = cand.filter(pl.col("part_key").is_not_null()).join(booked, on="_t", how="semi")
+    if not at.height:
+        return per
+    # (a part's rows carry its key, amount and items' open amounts; one row per part)
+    tape = (
+        at.group_by("_t", "part_key").agg(pl.col("part_cents").first(), pl.col("open").fill_null(0).sum().alias("kz_open"))
+        .sort("part_key", "_t")
+        .with_columns(pl.col("part_cents").cum_sum().over("part_key").alias("c_end"))
+        .with_columns((pl.col("c_end") - pl.col("part_cents")).alias("c_start"))
+    )
+    late = tape.filter((pl.col("c_start") > 0) & (pl.col("c_end") > pl.col("kz_open")))["_t"].unique()
+    return per.with_columns(
+        pl.when(pl.col("reason").is_null() & pl.col("_t").is_in(late.implode()))
+        .then(pl.lit(UnresolvedReason.CONFLICT)).otherwise(pl.col("reason")).alias("reason"))
