@@ -286,7 +286,7 @@ def _message(err: Any) -> str:
     loc, kind, got = tuple(err["loc"]), err["type"], err.get("input")
     where, model = _where(loc, kind == "extra_forbidden")
     if kind == "extra_forbidden":
-        retired = RETIRED.get(tuple(str(s) for s in loc))          # type: ignore[arg-type]
+        retired = RETIRED.get(tuple(str(s) for s in loc))
         if retired:
             return f"{where}: {retired}"
         if len(loc) == 1:
