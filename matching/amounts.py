@@ -110,9 +110,30 @@ def _tokens(words: pl.DataFrame, digits: int) -> pl.DataFrame:
     return pl.concat([refs, amounts]).sort("_t", "pos")
 
 
+def _named(pairs: pl.DataFrame) -> pl.DataFrame:
+    """The rows of ``pairs`` (ref, kz, typo) whose reference run names the Kassenzeichen: holds its digits,
+    or (``typo``: found by typo repair) is as long and differs by one digit or one swap of neighbours."""
+    pairs = pairs.with_row_index("_p")
+    inside = pl.col("ref").str.contains(pl.col("kz"), literal=True)
+    if "typo" not in pairs.columns:
+        return pairs.filter(inside).drop("_p")
+    same_len = pl.col("ref").str.len_chars() == pl.col("kz").str.len_chars()
+    near = pairs.filter(pl.col("typo") & same_len & ~inside).select(
+        "_p", "ref", "kz", pl.int_ranges(0, pl.col("ref").str.len_chars()).alias("i")).explode("i")
+    at = pl.col("i")
+    diff = near.filter(pl.col("ref").str.slice(at, 1) != pl.col("kz").str.slice(at, 1)).group_by("_p").agg(
+        at.min().alias("i0"), at.max().alias("i1"), pl.len().alias("n"), pl.col("ref").first(), pl.col("kz").first())
+    swap = ((pl.col("n") == 2) & (pl.col("i1") == pl.col("i0") + 1)
+            & (pl.col("ref").str.slice(pl.col("i0"), 1) == pl.col("kz").str.slice(pl.col("i1"), 1))
+            & (pl.col("ref").str.slice(pl.col("i1"), 1) == pl.col("kz").str.slice(pl.col("i0"), 1)))
+    edited = diff.filter((pl.col("n") == 1) | swap)["_p"]
+    return pairs.filter(inside | pl.col("_p").is_in(edited.implode())).drop("_p")
+
+
 def read_designations(todo: pl.DataFrame, found: pl.DataFrame, digits: int) -> tuple[pl.DataFrame, pl.DataFrame]:
     """``(held, parts)`` for the payments ``todo`` (_t, remittance, amount_cents) whose Kassenzeichen
-    ``found`` (_t, kz: the digits of each Kassenzeichen found for the payment, once) are known.
+    ``found`` (_t, kz: the digits of each Kassenzeichen found for the payment, once; optional ``typo``:
+    the payment's Kassenzeichen were found by typo repair) are known.
 
     ``held``: _t, reason — a designation that is not complete (``designation_incomplete``) or does not add
     up to the payment (``designation_sum_mismatch``). ``parts``: _t, kz, cents — a designation to follow.
@@ -140,12 +161,14 @@ def read_designations(todo: pl.DataFrame, found: pl.DataFrame, digits: int) -> t
     tok = tok.join(per.filter(paired).select("_t"), on="_t", how="semi").with_columns(
         pl.int_range(pl.len()).over("_t", "kind").alias("i"))
     pairs = tok.filter(~is_a).select("_t", "i", "ref").join(tok.filter(is_a).select("_t", "i", "cents"), on=["_t", "i"])
-    # each reference names exactly one Kassenzeichen found for the payment (its digits are in the run)
-    named = pairs.join(found, on="_t").filter(pl.col("ref").str.contains(pl.col("kz"), literal=True))
+    # each reference names exactly one Kassenzeichen found for the payment (its digits are in the run; for
+    # a payment found by typo repair: the run is that Kassenzeichen with one wrong digit or one swap)
+    named = _named(pairs.join(found, on="_t"))
     one = named.group_by("_t", "i").agg(pl.col("kz").first(), pl.len().alias("n"), pl.col("cents").first())
     bad_ref = pairs.join(one.filter(pl.col("n") == 1), on=["_t", "i"], how="anti")["_t"]
     parts = one.filter(pl.col("n") == 1).group_by("_t", "kz").agg(pl.col("cents").sum())
-    unpaid = found.join(per.filter(paired).select("_t"), on="_t", how="semi").join(parts, on=["_t", "kz"], how="anti")["_t"]
+    unpaid = found.select("_t", "kz").join(per.filter(paired).select("_t"), on="_t", how="semi").join(
+        parts, on=["_t", "kz"], how="anti")["_t"]
     incomplete = pl.concat([per.filter(~paired)["_t"], bad_ref, unpaid]).unique()
     sums = parts.group_by("_t").agg(pl.col("cents").sum()).join(per.select("_t", "pay"), on="_t").filter(
         ~t.is_in(incomplete.implode()))
@@ -185,7 +208,8 @@ def designation(
         return per.with_columns(fits.alias("fits"), *none), cand.with_columns(*empty)
     rows = cand.join(want.select("_t"), on="_t", how="semi").select("_t", "_r", "open")
     rows = rows.with_columns(kz_of(rows["_r"]).alias("kz"))
-    found = rows.select("_t", "kz").unique(maintain_order=True)
+    found = rows.select("_t", "kz").unique(maintain_order=True).join(
+        per.select("_t", (pl.col("tier") == 2).alias("typo")), on="_t", maintain_order="left")
     held, parts = read_designations(want, found, digits)
     # a part fits when it is exactly its Kassenzeichen's open amount (at the start of the run)
     kz_open = rows.group_by("_t", "kz").agg(pl.col("open").fill_null(0).sum().alias("kz_open"))

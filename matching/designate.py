@@ -213,7 +213,8 @@ def _decide(
     per = fetch(per, pay, "_t", ("amount_cents",))
     # the payer's designation of amounts (matching/amounts.py): ``fits`` and ``des_reason`` per payment,
     # the parts' set and amount per evidence row (only payments naming several items or not fitting read)
-    per, cand = designation(per, cand, pay, lambda r: kz_norm.gather(rec["_r"].gather(r)), cfg.digits,
+    export_row = rec["_r"]
+    per, cand = designation(per, cand, pay, lambda r: kz_norm.gather(export_row.gather(r)), cfg.digits,
                             cfg.honour_designation, rec.height)
     fits = pl.col("fits")
     unfit = per.select(~fits).to_series().arg_true()  # (rows of ``per``)

@@ -263,3 +263,15 @@ def test_designations_never_over_allocate_and_never_leave_their_kassenzeichen(se
         if amount != sum(designed[tid].values()):
             assert pos.filter(pl.col("transaction_id") == tid).is_empty()
             assert r.unresolved.filter(pl.col("transaction_id") == tid)["reason"].to_list() == ["designation_sum_mismatch"]
+
+
+def test_typo_repaired_references_keep_their_amounts() -> None:
+    # both Kassenzeichen mistyped (one wrong digit, one swap): the repair finds X and Y, and each written
+    # (mistyped) reference still carries its amount
+    wrong = X[:5] + str((int(X[5]) + 1) % 10) + X[6:]
+    swapped = next(Y[:i] + Y[i + 1] + Y[i] + Y[i + 2:] for i in range(len(Y) - 1) if Y[i] != Y[i + 1])
+    r = _pay(f"KZ {wrong} 55,00 KZ {swapped} 125,00", 18000)
+    assert _allocs(r) == [("t0", "x", 5500, "payer_designation"), ("t0", "y", 12500, "payer_designation")]
+    # a typo'd reference beside an exact one is not read as the exact one (the exact tier alone counts):
+    # the amount next to it names nothing found
+    assert _unres(_pay(f"KZ {X} 55,00 KZ {swapped} 125,00", 18000)) == [("t0", "designation_incomplete", 18000)]
