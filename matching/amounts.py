@@ -17,8 +17,9 @@ Words (upper case, ``RF`` + check digits removed): numbers with their separators
 - a number with two decimals after a point, ``55.00`` (``1,234.56``), unless it reads as a day and month
   (``15.01``) with no currency word beside it;
 - a whole number of at most six digits (or ``1.234``) with a currency word (``€``, ``EUR``, ``EURO``)
-  just before or after it: ``EUR 55``, ``55 €`` — unless it is the end of a Kassenzeichen written in
-  groups (``1234 5678 9012 EUR 55``: the run of digit groups already holds whole Kassenzeichen).
+  just before or after it: ``EUR 55``, ``55 €`` — unless it is part of a Kassenzeichen written in
+  groups (``1234 5678 9012 EUR 55``: without the 9012 the run of digit groups no longer holds the
+  Kassenzeichen found; a run holding none found: unless the rest is whole Kassenzeichen lengths).
 
 A **reference** is a run of neighbouring number words (not amounts) with at least ``digits`` digits; it
 stands for the Kassenzeichen found for the payment whose digits it contains. Pairing: the references and
@@ -39,7 +40,7 @@ from claims.vocab import UnresolvedReason
 #: Words of a remittance: a number with its separators (and a ``,-`` ending), the euro sign, a letter word.
 WORD = r"\d+(?:[.,/\-]\d+)*(?:,-+)?|€|\p{L}+"
 #: A remittance holding none of these holds no amount (a cheap test before the words are read).
-HINT = r"(?i)\d[,.]\d\d|\d,-|€|EUR"
+HINT = r"(?i)\d,\d\d|\d\.\d\d(?:[^\d.]|$)|\d,-|€|\bEUR"
 CURRENCY = ("€", "EUR", "EURO", "EUROS")
 #: Largest whole number read as an amount next to a currency word (999.999 €).
 BARE_DIGITS = 6
@@ -78,24 +79,38 @@ def _words(todo: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _tokens(words: pl.DataFrame, digits: int) -> pl.DataFrame:
+def _tokens(words: pl.DataFrame, found: pl.DataFrame, digits: int) -> pl.DataFrame:
     """The references (``R``: ``ref`` = the digits of a run of number words) and amounts (``A``:
-    ``cents``) of each payment, in text order (``pos``)."""
+    ``cents``) of each payment, in text order (``pos``); ``found``: _t, kz (see :func:`read_designations`)."""
     t, num = pl.col("_t"), pl.col("num")
     starts = num & ~(num.shift(1) & (t.shift(1) == t)).fill_null(False)
     words = words.with_columns(pl.when(num).then(starts.cum_sum()).alias("run"),
-                               pl.col("w").str.replace_all(r"\D", "").str.len_chars().alias("nd"))
-    nums = words.filter(num)
+                               pl.col("w").str.replace_all(r"\D", "").alias("dg"))
+    nums = words.filter(num).with_columns(pl.col("dg").str.len_chars().alias("nd"))
+    dg = pl.col("dg")
     runs = nums.group_by("run", maintain_order=True).agg(
-        pl.col("nd").sum().alias("total"), pl.col("pos").first().alias("first"), pl.col("pos").last().alias("last"))
-    nums = nums.join(runs, on="run", maintain_order="left")
-    # a whole number with a currency word on the outer side of its run is an amount when the rest of the
-    # run is whole Kassenzeichen or too short to be one ("123456789012 55 EUR"); a run that is whole
-    # Kassenzeichen keeps its groups ("1234 5678 9012 EUR 55": the 55 is the amount)
+        pl.col("_t").first(), pl.col("nd").sum().alias("total"), pl.col("pos").first().alias("first"),
+        pl.col("pos").last().alias("last"), dg.str.join("").alias("all"), dg.slice(1).str.join("").alias("no_first"),
+        dg.slice(0, pl.len() - 1).str.join("").alias("no_last"))
+    # which of the payment's Kassenzeichen a run holds, and whether it still holds them without its first
+    # (last) word
+    has = pl.col("all").str.contains(pl.col("kz"), literal=True)
+    held = runs.join(found.select("_t", "kz"), on="_t").with_columns(has.alias("in")).group_by("run").agg(
+        pl.col("in").any().alias("has_kz"),
+        (~pl.col("in") | pl.col("no_first").str.contains(pl.col("kz"), literal=True)).all().alias("keep_first"),
+        (~pl.col("in") | pl.col("no_last").str.contains(pl.col("kz"), literal=True)).all().alias("keep_last"))
+    nums = nums.join(runs.drop("_t").join(held, on="run", how="left"), on="run", maintain_order="left")
+    # a whole number with a currency word on the outer side of its run is an amount when the run without
+    # it still holds the Kassenzeichen it holds ("123456789012 55 EUR"; but "1234 5678 9012 EUR 55": the
+    # 9012 is the Kassenzeichen's, the 55 is the amount); in a run holding none of them, when the rest of
+    # the run is whole Kassenzeichen lengths or too short to be one
     rest = pl.col("total") - pl.col("nd")
-    edge = ((pl.col("pos") == pl.col("last")) & pl.col("cur_after")) | ((pl.col("pos") == pl.col("first")) & pl.col("cur_before"))
-    bare = pl.col("bare") & edge & (pl.col("total") % digits != 0) & ((rest % digits == 0) | (rest < digits))
-    nums = nums.with_columns(bare.alias("is_amount"))
+    by_digits = (pl.col("total") % digits != 0) & ((rest % digits == 0) | (rest < digits))
+    at_last = (pl.col("pos") == pl.col("last")) & pl.col("cur_after")
+    at_first = (pl.col("pos") == pl.col("first")) & pl.col("cur_before")
+    keeps = pl.when(at_last).then(pl.col("keep_last")).otherwise(pl.col("keep_first"))
+    bare = pl.col("bare") & (at_last | at_first) & pl.when(pl.col("has_kz").fill_null(False)).then(keeps).otherwise(by_digits)
+    nums = nums.with_columns(bare.fill_null(False).alias("is_amount"))
     refs = (
         nums.filter(~pl.col("is_amount"))
         .group_by("_t", "run", maintain_order=True)
@@ -138,7 +153,7 @@ def read_designations(todo: pl.DataFrame, found: pl.DataFrame, digits: int) -> t
     ``held``: _t, reason — a designation that is not complete (``designation_incomplete``) or does not add
     up to the payment (``designation_sum_mismatch``). ``parts``: _t, kz, cents — a designation to follow.
     Payments without a designation of amounts are in neither (the Kassenzeichen alone decides)."""
-    tok = _tokens(_words(todo), digits)
+    tok = _tokens(_words(todo), found, digits)
     t = pl.col("_t")
     is_a = pl.col("kind") == "A"
     tok = tok.join(todo.select("_t", pl.col("amount_cents").alias("pay")), on="_t", maintain_order="left").with_columns(

@@ -4,6 +4,7 @@ rule, and the invariants on random designated payments (matching/amounts.py, doc
 from __future__ import annotations
 
 import random
+import re
 from datetime import date
 
 import polars as pl
@@ -14,7 +15,7 @@ from oracle_matcher import items, kz, txs
 
 from claims.kassenzeichen import complete
 from matching import load_match_config, match
-from matching.amounts import read_designations
+from matching.amounts import _BARE, _DAY_MONTH, _DEC_DE, _DEC_EN, CURRENCY, read_designations
 from matching.config import MatchConfig
 
 CFG = load_match_config(None)
@@ -275,3 +276,133 @@ def test_typo_repaired_references_keep_their_amounts() -> None:
     # a typo'd reference beside an exact one is not read as the exact one (the exact tier alone counts):
     # the amount next to it names nothing found
     assert _unres(_pay(f"KZ {X} 55,00 KZ {swapped} 125,00", 18000)) == [("t0", "designation_incomplete", 18000)]
+
+
+# ------------------------------------------- the reading against a plain-Python reading of docs/MATCHING.md
+
+def _cents(w: str) -> int | None:
+    if re.fullmatch(_DEC_DE, w):
+        euros, dec = w.replace(".", "").split(",")
+        return int(euros) * 100 + (0 if dec.startswith("-") else int(dec))
+    if re.fullmatch(_DEC_EN, w):
+        euros, dec = w.replace(",", "").split(".")
+        return int(euros) * 100 + int(dec)
+    return int(w.replace(".", "")) * 100
+
+
+def _naive(text: str, pay: int, found: list[str], n: int) -> tuple[str | None, dict[str, int] | None]:
+    """(reason to hold, parts) or (None, None) for no designation: one payment, word by word."""
+    words = re.findall(r"\d+(?:[.,/\-]\d+)*(?:,-+)?|€|[^\W\d_]+", re.sub(r"\bRF\d\d", " ", text.upper()))
+    cur = [w in CURRENCY for w in words]
+    before = [i > 0 and cur[i - 1] for i in range(len(words))]
+    after = [i + 1 < len(words) and cur[i + 1] for i in range(len(words))]
+    dec = [bool(re.fullmatch(_DEC_DE, w)) or (bool(re.fullmatch(_DEC_EN, w))
+           and (not re.fullmatch(_DAY_MONTH, w) or before[i] or after[i])) for i, w in enumerate(words)]
+    num = [w[0].isdigit() and not dec[i] for i, w in enumerate(words)]
+    tokens: list[tuple[int, str, object]] = [(i, "A", _cents(w)) for i, w in enumerate(words) if dec[i]]
+    i = 0
+    while i < len(words):
+        if not num[i]:
+            i += 1
+            continue
+        j = i
+        while j < len(words) and num[j]:
+            j += 1
+        run = list(range(i, j))
+        nd = {k: len(re.sub(r"\D", "", words[k])) for k in run}
+        total = sum(nd.values())
+        digits = "".join(re.sub(r"\D", "", words[k]) for k in run)
+        inside = [f for f in found if f in digits]
+
+        def keeps(k: int, inside: list[str] = inside, run: list[int] = run) -> bool:
+            without = "".join(re.sub(r"\D", "", words[m]) for m in run if m != k)
+            return all(f in without for f in inside)
+
+        amounts = {k for k in run if re.fullmatch(_BARE, words[k])
+                   and ((k == run[-1] and after[k]) or (k == run[0] and before[k]))
+                   and (keeps(k) if inside else (total % n != 0 and ((total - nd[k]) % n == 0 or total - nd[k] < n)))}
+        tokens += [(k, "A", _cents(words[k])) for k in amounts]
+        rest = [k for k in run if k not in amounts]
+        ref = "".join(re.sub(r"\D", "", words[k]) for k in rest)
+        if len(ref) >= n:
+            tokens.append((rest[0], "R", ref))
+        i = j
+    tokens.sort()
+    n_a = sum(k == "A" for _, k, _ in tokens)
+    n_r = len(tokens) - n_a
+    if n_a == n_r + 1:
+        if tokens[0][1] == "A" and tokens[0][2] == pay:
+            tokens = tokens[1:]
+        elif tokens[-1][1] == "A" and tokens[-1][2] == pay:
+            tokens = tokens[:-1]
+    amounts_ = [v for _, k, v in tokens if k == "A"]
+    refs = [v for _, k, v in tokens if k == "R"]
+    if not amounts_ or (len(amounts_) == 1 and amounts_[0] == pay) or (len(refs) <= 1 and len(found) <= 1):
+        return None, None
+    kinds = "".join(k for _, k, _ in tokens)
+    if not re.fullmatch(r"(?:RA)+|(?:AR)+", kinds):
+        return "designation_incomplete", None
+    parts: dict[str, int] = {}
+    for ref, cents in zip(refs, amounts_, strict=True):
+        named = [k for k in found if k in str(ref)]
+        if len(named) != 1:
+            return "designation_incomplete", None
+        parts[named[0]] = parts.get(named[0], 0) + int(cents)  # type: ignore[call-overload]
+    if set(parts) != set(found):
+        return "designation_incomplete", None
+    if sum(parts.values()) != pay:
+        return "designation_sum_mismatch", None
+    return None, parts
+
+
+NOISE = ["Rate", "3", "Q1", "2026", "15.01.2026", "15.01", "Rest folgt", "Grundsteuer", "EUR", "€", "vom", "Nr. 7",
+         "12.50", "RF18"]
+
+
+def _spell_ref(rng: random.Random, k: str) -> str:
+    return rng.choice([k, _dotted(k), f"{k[:4]} {k[4:8]} {k[8:]}", f"{k[:6]}-{k[6:]}", f"KZ{k}", f"{k}/2026"])
+
+
+def _spell_amount(rng: random.Random, c: int) -> str:
+    e, d = divmod(c, 100)
+    forms = [f"{e},{d:02d}", f"{e}.{d:02d}", f"{e:,}".replace(",", ".") + f",{d:02d}", f"{e},{d:02d} EUR", f"{e},{d:02d}€"]
+    if d == 0:
+        forms += [f"{e},-", f"EUR {e}", f"{e} EUR", f"€ {e}", f"{e} Euro", f"{e},--"]
+    return rng.choice(forms)
+
+
+def test_reading_equals_the_plain_reading_on_random_texts() -> None:
+    rng = random.Random(20261207)
+    kzs = [X, Y, Z, W, V]
+    rows, founds, expect = [], [], {}
+    for t in range(600):
+        found = rng.sample(kzs, rng.randint(1, 3))
+        parts = []
+        for k in found + ([kz("99999999999")] if rng.random() < 0.1 else []):
+            c = rng.choice([500, 5500, 12500, 123456, 7000, 99])
+            ref, amt = _spell_ref(rng, k), _spell_amount(rng, c)
+            parts.append((ref, amt, c) if rng.random() < 0.9 else (ref, "", 0))
+        after = rng.random() < 0.6
+        words = []
+        for ref, amt, _ in parts:
+            words += [w for w in ((ref, amt) if after else (amt, ref)) if w]
+            if rng.random() < 0.3:
+                words.insert(rng.randrange(len(words) + 1), rng.choice(NOISE))
+        pay = sum(c for _, _, c in parts) + rng.choice([0, 0, 0, 0, 100])
+        if rng.random() < 0.1:
+            words.append(_spell_amount(rng, pay))  # a total
+        text = rng.choice([" ", ", ", "; ", " und "]).join(words)
+        rows.append({"_t": t, "amount_cents": pay, "remittance": text})
+        founds += [{"_t": t, "kz": k} for k in found]
+        expect[t] = _naive(text, pay, found, 12)
+    held, parts_ = read_designations(pl.DataFrame(rows), pl.DataFrame(founds), 12)
+    got: dict[int, tuple] = {t: (None, None) for t in expect}
+    for t, reason in held.iter_rows():
+        got[t] = (reason, None)
+    for t, k, c in parts_.iter_rows():
+        got[t] = (None, {**(got[t][1] or {}), k: c})
+    wrong = {t: (rows[t]["remittance"], expect[t], got[t]) for t in expect if expect[t] != got[t]}
+    assert not wrong, list(wrong.values())[:5]
+    kinds = {None if p else r for r, p in expect.values()}
+    assert {"designation_incomplete", "designation_sum_mismatch"} <= kinds and None in kinds
+    assert sum(p is not None for _, p in expect.values()) > 100  # many designations followed
