@@ -36,6 +36,7 @@ from collections.abc import Callable
 import polars as pl
 
 from claims.vocab import UnresolvedReason
+from matching.rows import running_sum
 
 #: Words of a remittance: a number with its separators (and a ``,-`` ending), the euro sign, a letter word.
 WORD = r"\d+(?:[.,/\-]\d+)*(?:,-+)?|€|\p{L}+"
@@ -48,12 +49,14 @@ BARE_DIGITS = 6
 _DEC_DE = r"^(?:\d+|\d{1,3}(?:\.\d{3})+),(?:\d{2}|-+)$"
 _DEC_EN = r"^(?:\d+|\d{1,3}(?:,\d{3})+)\.\d{2}$"
 _DAY_MONTH = r"^(?:0?[1-9]|[12]\d|3[01])\.(?:0[1-9]|1[0-2])$"
-_BARE = rf"^(?:\d{{1,{BARE_DIGITS}}}|\d{{1,3}}(?:\.\d{{3}})+)$"
+_BARE = rf"^(?:\d{{1,{BARE_DIGITS}}}|\d{{1,3}}\.\d{{3}})$"
 
 
-def _words(todo: pl.DataFrame) -> pl.DataFrame:
-    """One row per word of the payments ``todo`` (_t, remittance), in text order (``pos``), with its kind:
-    ``A`` an amount (``cents``), ``N`` a number that is not one, ``O`` anything else."""
+def _numbers(todo: pl.DataFrame) -> pl.DataFrame:
+    """The number words of the payments ``todo`` (_t, remittance), in text order: ``pos`` (the word's
+    place among all words, so a gap is a word between), ``dec`` (an amount by its own spelling),
+    ``bare`` (a whole number that may be an amount), ``cur_before`` / ``cur_after`` (a currency word
+    right before / after it). The other words are read only for the currency and left out."""
     words = (
         todo.select("_t", pl.col("remittance").str.to_uppercase().str.replace_all(r"\bRF\d\d", " ")
                     .str.extract_all(WORD).alias("w"))
@@ -62,67 +65,80 @@ def _words(todo: pl.DataFrame) -> pl.DataFrame:
     )
     w, t = pl.col("w"), pl.col("_t")
     cur = w.is_in(CURRENCY)
-    cur_before = (cur.shift(1) & (t.shift(1) == t)).fill_null(False)
-    cur_after = (cur.shift(-1) & (t.shift(-1) == t)).fill_null(False)
-    de, en = w.str.contains(_DEC_DE), w.str.contains(_DEC_EN)
-    decimal = de | (en & (~w.str.contains(_DAY_MONTH) | cur_before | cur_after))
-    cents = (
-        pl.when(de).then(w.str.replace_all(".", "", literal=True).str.replace(r",-+$", ",00")
-                         .str.replace(",", "", literal=True))
-        .when(en).then(w.str.replace_all(",", "", literal=True).str.replace(".", "", literal=True))
+    nums = words.with_columns(
+        (cur.shift(1) & (t.shift(1) == t)).fill_null(False).alias("cur_before"),
+        (cur.shift(-1) & (t.shift(-1) == t)).fill_null(False).alias("cur_after"),
+    ).filter(w.str.contains(r"^\d"))
+    en = w.str.contains(_DEC_EN)
+    decimal = w.str.contains(_DEC_DE) | (en & (~w.str.contains(_DAY_MONTH) | pl.col("cur_before") | pl.col("cur_after")))
+    return nums.with_columns(decimal.alias("dec"), w.str.contains(_BARE).alias("bare"))
+
+
+def _cents(w: pl.Expr) -> pl.Expr:
+    """The cents of an amount word (read only for the words that are amounts)."""
+    return (
+        pl.when(w.str.contains(",", literal=True) & ~w.str.contains(_DEC_EN))
+        .then(w.str.replace_all(".", "", literal=True).str.replace(r",-+$", ",00").str.replace(",", "", literal=True))
+        .when(w.str.contains(_DEC_EN))
+        .then(w.str.replace_all(",", "", literal=True).str.replace(".", "", literal=True))
         .otherwise(w.str.replace_all(".", "", literal=True) + "00")
         .cast(pl.Int64, strict=False)
     )
-    return words.with_columns(
-        decimal.alias("dec"), cur_before.alias("cur_before"), cur_after.alias("cur_after"),
-        (w.str.contains(r"^\d") & ~decimal).alias("num"), w.str.contains(_BARE).alias("bare"), cents.alias("cents"),
-    )
 
 
-def _tokens(words: pl.DataFrame, found: pl.DataFrame, digits: int) -> pl.DataFrame:
+def _tokens(nums: pl.DataFrame, found: pl.DataFrame, digits: int) -> pl.DataFrame:
     """The references (``R``: ``ref`` = the digits of a run of number words) and amounts (``A``:
-    ``cents``) of each payment, in text order (``pos``); ``found``: _t, kz (see :func:`read_designations`)."""
-    t, num = pl.col("_t"), pl.col("num")
-    starts = num & ~(num.shift(1) & (t.shift(1) == t)).fill_null(False)
-    words = words.with_columns(pl.when(num).then(starts.cum_sum()).alias("run"),
-                               pl.col("w").str.replace_all(r"\D", "").alias("dg"))
-    nums = words.filter(num).with_columns(pl.col("dg").str.len_chars().alias("nd"))
-    dg = pl.col("dg")
-    runs = nums.group_by("run", maintain_order=True).agg(
-        pl.col("_t").first(), pl.col("nd").sum().alias("total"), pl.col("pos").first().alias("first"),
-        pl.col("pos").last().alias("last"), dg.str.join("").alias("all"), dg.slice(1).str.join("").alias("no_first"),
-        dg.slice(0, pl.len() - 1).str.join("").alias("no_last"))
-    # which of the payment's Kassenzeichen a run holds, and whether it still holds them without its first
-    # (last) word
-    has = pl.col("all").str.contains(pl.col("kz"), literal=True)
-    held = runs.join(found.select("_t", "kz"), on="_t").with_columns(has.alias("in")).group_by("run").agg(
-        pl.col("in").any().alias("has_kz"),
-        (~pl.col("in") | pl.col("no_first").str.contains(pl.col("kz"), literal=True)).all().alias("keep_first"),
-        (~pl.col("in") | pl.col("no_last").str.contains(pl.col("kz"), literal=True)).all().alias("keep_last"))
-    nums = nums.join(runs.drop("_t").join(held, on="run", how="left"), on="run", maintain_order="left")
-    # a whole number with a currency word on the outer side of its run is an amount when the run without
-    # it still holds the Kassenzeichen it holds ("123456789012 55 EUR"; but "1234 5678 9012 EUR 55": the
-    # 9012 is the Kassenzeichen's, the 55 is the amount); in a run holding none of them, when the rest of
-    # the run is whole Kassenzeichen lengths or too short to be one
-    rest = pl.col("total") - pl.col("nd")
-    by_digits = (pl.col("total") % digits != 0) & ((rest % digits == 0) | (rest < digits))
-    at_last = (pl.col("pos") == pl.col("last")) & pl.col("cur_after")
-    at_first = (pl.col("pos") == pl.col("first")) & pl.col("cur_before")
-    keeps = pl.when(at_last).then(pl.col("keep_last")).otherwise(pl.col("keep_first"))
-    bare = pl.col("bare") & (at_last | at_first) & pl.when(pl.col("has_kz").fill_null(False)).then(keeps).otherwise(by_digits)
-    nums = nums.with_columns(bare.fill_null(False).alias("is_amount"))
-    refs = (
-        nums.filter(~pl.col("is_amount"))
-        .group_by("_t", "run", maintain_order=True)
-        .agg(pl.col("pos").first(), pl.col("w").str.replace_all(r"\D", "").str.join("").alias("ref"))
-        .filter(pl.col("ref").str.len_chars() >= digits)
-        .select("_t", "pos", pl.lit("R").alias("kind"), "ref", pl.lit(None, pl.Int64).alias("cents"))
-    )
-    amounts = pl.concat([
-        words.filter(pl.col("dec")).select("_t", "pos", "cents"),
-        nums.filter(pl.col("is_amount")).select("_t", "pos", "cents"),
-    ]).select("_t", "pos", pl.lit("A").alias("kind"), pl.lit(None, pl.String).alias("ref"), "cents")
-    return pl.concat([refs, amounts]).sort("_t", "pos")
+    ``cents``) of each payment, in text order (``pos``), from its number words ``nums`` (:func:`_numbers`);
+    ``found``: _t, kz (see :func:`read_designations`). Most runs are one word: only the others are
+    grouped."""
+    t, pos, num = pl.col("_t"), pl.col("pos"), ~pl.col("dec")
+    # a run: neighbouring number words (no word between), not amounts by their spelling
+    joined = num & (num.shift(1) & (pos.shift(1) == pos - 1) & (t.shift(1) == t)).fill_null(False)
+    goes_on = (num.shift(-1) & (pos.shift(-1) == pos + 1) & (t.shift(-1) == t)).fill_null(False)
+    nums = nums.with_columns(
+        pl.when(num).then((num & ~joined).cum_sum()).alias("run"), pl.col("w").str.replace_all(r"\D", "").alias("dg"),
+        (num & ~joined & ~goes_on).alias("alone"), (num & ~joined).alias("first"), (num & ~goes_on).alias("last"))
+    nums = nums.with_columns(pl.col("dg").str.len_chars().alias("nd"))
+    # a whole number with a currency word on the outer side of its run may be an amount
+    outer = pl.col("bare") & ((pl.col("last") & pl.col("cur_after")) | (pl.col("first") & pl.col("cur_before")))
+    maybe = nums.filter(num & outer)
+    amount = pl.Series("is_amount", [], pl.Boolean)
+    if maybe.height:
+        runs = nums.join(maybe.select("run").unique(), on="run", how="semi")
+        dg = pl.col("dg")
+        runs = runs.group_by("run").agg(
+            pl.col("_t").first(), pl.col("nd").sum().alias("total"), dg.str.join("").alias("all"),
+            dg.slice(1).str.join("").alias("no_first"), dg.slice(0, pl.len() - 1).str.join("").alias("no_last"))
+        # which of the payment's Kassenzeichen the run holds, and whether it still holds them without its
+        # first (last) word
+        has = pl.col("all").str.contains(pl.col("kz"), literal=True)
+        held = runs.join(found.select("_t", "kz"), on="_t").with_columns(has.alias("in")).group_by("run").agg(
+            pl.col("in").any().alias("has_kz"),
+            (~pl.col("in") | pl.col("no_first").str.contains(pl.col("kz"), literal=True)).all().alias("keep_first"),
+            (~pl.col("in") | pl.col("no_last").str.contains(pl.col("kz"), literal=True)).all().alias("keep_last"))
+        maybe = maybe.join(runs.drop("_t").join(held, on="run", how="left"), on="run", maintain_order="left")
+        # an amount when the run without it still holds the Kassenzeichen it holds ("123456789012 55
+        # EUR"; but "1234 5678 9012 EUR 55": the 9012 is the Kassenzeichen's, the 55 the amount); in a run
+        # holding none of them, when the rest of the run is whole Kassenzeichen lengths or too short for one
+        rest = pl.col("total") - pl.col("nd")
+        by_digits = (pl.col("total") % digits != 0) & ((rest % digits == 0) | (rest < digits))
+        at_last = pl.col("last") & pl.col("cur_after")
+        keeps = pl.when(at_last).then(pl.col("keep_last")).otherwise(pl.col("keep_first"))
+        maybe = maybe.filter(pl.when(pl.col("has_kz").fill_null(False)).then(keeps).otherwise(by_digits).fill_null(False))
+        amount = pos.is_in(maybe["pos"].implode())
+    nums = nums.with_columns(amount.alias("is_amount") if maybe.height else pl.lit(False).alias("is_amount"))
+    refs = nums.filter(num & ~pl.col("is_amount"))
+    several = refs.filter(~pl.col("alone"))
+    refs = pl.concat([
+        refs.filter(pl.col("alone")).select("_t", "pos", pl.col("dg").alias("ref")),
+        several.group_by("run").agg(pl.col("_t").first(), pos.first(), pl.col("dg").str.join("").alias("ref"))
+        .select("_t", "pos", "ref"),
+    ]).filter(pl.col("ref").str.len_chars() >= digits)
+    amounts = nums.filter(pl.col("dec") | pl.col("is_amount")).select("_t", "pos", _cents(pl.col("w")).alias("cents"))
+    return pl.concat([
+        refs.select("_t", "pos", pl.lit("R").alias("kind"), "ref", pl.lit(None, pl.Int64).alias("cents")),
+        amounts.select("_t", "pos", pl.lit("A").alias("kind"), pl.lit(None, pl.String).alias("ref"), "cents"),
+    ]).sort("pos")
 
 
 def _named(pairs: pl.DataFrame) -> pl.DataFrame:
@@ -153,28 +169,34 @@ def read_designations(todo: pl.DataFrame, found: pl.DataFrame, digits: int) -> t
     ``held``: _t, reason — a designation that is not complete (``designation_incomplete``) or does not add
     up to the payment (``designation_sum_mismatch``). ``parts``: _t, kz, cents — a designation to follow.
     Payments without a designation of amounts are in neither (the Kassenzeichen alone decides)."""
-    tok = _tokens(_words(todo), found, digits)
-    t = pl.col("_t")
-    is_a = pl.col("kind") == "A"
-    tok = tok.join(todo.select("_t", pl.col("amount_cents").alias("pay")), on="_t", maintain_order="left").with_columns(
-        is_a.sum().over("_t").alias("n_a"), (~is_a).sum().over("_t").alias("n_r"))
-    # a total written before or after a full list of pairs ("… Summe 180,00") is not one of them
+    tok = _tokens(_numbers(todo), found, digits)
+    t, is_a = pl.col("_t"), pl.col("kind") == "A"
     first, last = (t != t.shift(1)).fill_null(True), (t != t.shift(-1)).fill_null(True)
-    total = (is_a & (pl.col("cents") == pl.col("pay")) & (pl.col("n_a") == pl.col("n_r") + 1)).fill_null(False)
-    tok = tok.filter(~(total & (first | (last & ~(total & first).any().over("_t")))))
-    n_kz = found.group_by("_t").agg(pl.len().alias("n_kz"))
-    per = (
-        tok.group_by("_t", maintain_order=True).agg(
-            pl.col("kind").str.join("").alias("kinds"), is_a.sum().alias("n_a"), (~is_a).sum().alias("n_r"),
-            pl.col("cents").filter(is_a).first().alias("a0"), pl.col("pay").first())
-        .join(n_kz, on="_t", how="left")
-    )
+
+    def counts(tok: pl.DataFrame) -> pl.DataFrame:
+        """Per payment (tokens in order): amounts, references, amounts equal to the payment, and whether
+        two neighbours are of one kind (then references and amounts do not alternate)."""
+        same = ((pl.col("kind") == pl.col("kind").shift(1)) & ~first).fill_null(False)
+        return tok.with_columns(same.alias("same")).group_by("_t", maintain_order=True).agg(
+            is_a.sum().alias("n_a"), (~is_a).sum().alias("n_r"),
+            (is_a & (pl.col("cents") == pl.col("pay"))).fill_null(False).sum().alias("n_eq"), pl.col("same").any())
+
+    tok = tok.join(todo.select("_t", pl.col("amount_cents").alias("pay")), on="_t", maintain_order="left")
+    # a total written before or after a full list of pairs ("… Summe 180,00") is not one of them
+    n = counts(tok)
+    tok = tok.join(n.select("_t", (pl.col("n_a") == pl.col("n_r") + 1).alias("one_more")), on="_t", maintain_order="left")
+    total = (is_a & (pl.col("cents") == pl.col("pay")) & pl.col("one_more")).fill_null(False)
+    first_total = pl.when(first).then(total).otherwise(None).forward_fill()
+    tok = tok.filter(~(total & (first | (last & ~first_total))))
+    per = counts(tok).join(found.group_by("_t").agg(pl.len().alias("n_kz")), on="_t", how="left")
     # no amount; a single amount that is the payment's total; one Kassenzeichen: nothing designated
-    per = per.filter((pl.col("n_a") > 0) & ~((pl.col("n_a") == 1) & (pl.col("a0") == pl.col("pay")))
+    per = per.filter((pl.col("n_a") > 0) & ~((pl.col("n_a") == 1) & (pl.col("n_eq") == 1))
                      & ((pl.col("n_r") > 1) | (pl.col("n_kz").fill_null(0) > 1)))
-    paired = pl.col("kinds").str.contains(r"^(?:(?:RA)+|(?:AR)+)$")
+    # references and amounts alternate (R A R A or A R A R): the i-th amount is the i-th reference's
+    paired = (pl.col("n_a") == pl.col("n_r")) & ~pl.col("same")
     tok = tok.join(per.filter(paired).select("_t"), on="_t", how="semi").with_columns(
-        pl.int_range(pl.len()).over("_t", "kind").alias("i"))
+        is_a.cast(pl.Int64).alias("ia"), (~is_a).cast(pl.Int64).alias("ir"))
+    tok = tok.with_columns(pl.when(is_a).then(running_sum("ia", "_t")).otherwise(running_sum("ir", "_t")).alias("i"))
     pairs = tok.filter(~is_a).select("_t", "i", "ref").join(tok.filter(is_a).select("_t", "i", "cents"), on=["_t", "i"])
     # each reference names exactly one Kassenzeichen found for the payment (its digits are in the run; for
     # a payment found by typo repair: the run is that Kassenzeichen with one wrong digit or one swap)
@@ -185,7 +207,8 @@ def read_designations(todo: pl.DataFrame, found: pl.DataFrame, digits: int) -> t
     unpaid = found.select("_t", "kz").join(per.filter(paired).select("_t"), on="_t", how="semi").join(
         parts, on=["_t", "kz"], how="anti")["_t"]
     incomplete = pl.concat([per.filter(~paired)["_t"], bad_ref, unpaid]).unique()
-    sums = parts.group_by("_t").agg(pl.col("cents").sum()).join(per.select("_t", "pay"), on="_t").filter(
+    sums = parts.group_by("_t").agg(pl.col("cents").sum()).join(
+        todo.select("_t", pl.col("amount_cents").alias("pay")), on="_t").filter(
         ~t.is_in(incomplete.implode()))
     mismatch = sums.filter((pl.col("cents") != pl.col("pay")).fill_null(True))["_t"]
     held = pl.concat([
