@@ -102,7 +102,7 @@ def _tokens(nums: pl.DataFrame, found: pl.DataFrame, digits: int) -> pl.DataFram
     # a whole number with a currency word on the outer side of its run may be an amount
     outer = pl.col("bare") & ((pl.col("last") & pl.col("cur_after")) | (pl.col("first") & pl.col("cur_before")))
     maybe = nums.filter(num & outer)
-    amount = pl.Series("is_amount", [], pl.Boolean)
+    amount = pl.lit(False)
     if maybe.height:
         runs = nums.join(maybe.select("run").unique(), on="run", how="semi")
         dg = pl.col("dg")
@@ -126,7 +126,7 @@ def _tokens(nums: pl.DataFrame, found: pl.DataFrame, digits: int) -> pl.DataFram
         keeps = pl.when(at_last).then(pl.col("keep_last")).otherwise(pl.col("keep_first"))
         maybe = maybe.filter(pl.when(pl.col("has_kz").fill_null(False)).then(keeps).otherwise(by_digits).fill_null(False))
         amount = pos.is_in(maybe["pos"].implode())
-    nums = nums.with_columns(amount.alias("is_amount") if maybe.height else pl.lit(False).alias("is_amount"))
+    nums = nums.with_columns(amount.alias("is_amount"))
     refs = nums.filter(num & ~pl.col("is_amount"))
     several = refs.filter(~pl.col("alone"))
     refs = pl.concat([
