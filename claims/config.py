@@ -34,10 +34,7 @@ MAIN = ClaimType.MAIN
 #: How many files an ``extends`` chain may hold (the file itself included).
 MAX_EXTENDS = 8
 #: Keys that once existed; a file still holding one is told why it went.
-RETIRED = {
-    ("allocation", "honour_designation"): "retired: the payer's designation (the Kassenzeichen quoted) always "
-    "decides which items a payment settles (§ 225 AO, § 366 BGB); the class order applies inside it",
-}
+RETIRED: dict[tuple[str, ...], str] = {}
 
 Count = Annotated[int, Strict(), Field(gt=0)]
 Bool = Annotated[bool, Strict()]
@@ -111,7 +108,10 @@ class MatchingSection(Section):
 
 
 class AllocationSection(Section):
-    """``[allocation]``: the class order inside a payment's designated items, per law."""
+    """``[allocation]``: the payer's designation of amounts, and the class order inside a payment's
+    designated items, per law."""
+
+    honour_designation: Bool = True      # amounts written next to the Kassenzeichen decide (§ 225 Abs. 1 AO)
 
     public: Words = (
         "BUSSGELD", "ZWANGSGELD", MAIN, "KOSTEN", "MAHNGEBUEHR", "VERSPAETUNGSZUSCHLAG", "ZINSEN", "SAEUMNISZUSCHLAG",
@@ -286,7 +286,7 @@ def _message(err: Any) -> str:
     loc, kind, got = tuple(err["loc"]), err["type"], err.get("input")
     where, model = _where(loc, kind == "extra_forbidden")
     if kind == "extra_forbidden":
-        retired = RETIRED.get(tuple(str(s) for s in loc))          # type: ignore[arg-type]
+        retired = RETIRED.get(tuple(str(s) for s in loc))
         if retired:
             return f"{where}: {retired}"
         if len(loc) == 1:

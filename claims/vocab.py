@@ -66,6 +66,7 @@ class Rule(StrEnum):
     ORDER_AO225 = "order.ao225"          # public law, § 225 AO
     ORDER_BGB367 = "order.bgb367"        # private law, § 367 BGB
     ORDER_MIXED = "order.mixed"          # a designated set holding both laws
+    PAYER_DESIGNATION = "payer_designation"  # amounts the payer wrote next to each Kassenzeichen
     DD_RETURN = "dd_return"              # reversal by a direct-debit return (negative amount)
     CLERK = "clerk"                      # a clerk's decision on the review page
 
@@ -86,6 +87,8 @@ class UnresolvedReason(StrEnum):
     PAYER_UNCONFIRMED = "payer_unconfirmed"
     TYPO_UNCONFIRMED = "typo_unconfirmed"
     CONFLICT = "conflict"
+    DESIGNATION_INCOMPLETE = "designation_incomplete"
+    DESIGNATION_SUM_MISMATCH = "designation_sum_mismatch"
     OVERPAYMENT = "overpayment"
     DOUBLE_PAYMENT = "double_payment"
     RETURN_UNMATCHED = "return_unmatched"

@@ -48,7 +48,9 @@ def _remainder(book: pl.DataFrame, alloc: pl.DataFrame) -> pl.DataFrame:
     # had less open (payments are > 0); the others are summed
     single = book.filter(pl.col("single") & (pl.col("pay_cents") > pl.col("open"))).select(
         "transaction_id", pl.col("pay_cents").alias("amount_cents"), pl.min_horizontal("pay_cents", "open").clip(0).alias("got"))
-    rest = book.filter(~pl.col("single")).select("transaction_id", pl.col("pay_cents").alias("amount_cents")).unique()
+    # (a designated payment's parts each carry their amount: the payment's is their sum, once per set)
+    rest = book.filter(~pl.col("single")).select("transaction_id", "set_key", "pay_cents").unique().group_by("transaction_id").agg(
+        pl.col("pay_cents").sum().alias("amount_cents"))
     got = alloc.filter(pl.col("transaction_id").is_in(rest["transaction_id"].implode())).group_by("transaction_id").agg(
         pl.col("amount_cents").sum().alias("got"))
     return (

@@ -81,7 +81,9 @@ def _tape(book: pl.DataFrame, rec: pl.DataFrame, cfg: MatchConfig, kz: list[str]
         .filter(pl.col("alloc") > 0)
         .select(
             "transaction_id", "receivable_id", pl.col("alloc").alias("amount_cents"),
-            pl.when(uses_order).then(pl.col("order_rule")).otherwise(pl.col("rule")).alias("rule"),
+            # (a designated part keeps its rule: the payer said what it pays; the order applies inside)
+            pl.when(uses_order & (pl.col("rule") != Rule.PAYER_DESIGNATION)).then(pl.col("order_rule"))
+            .otherwise(pl.col("rule")).alias("rule"),
             "confidence", *kz,
         )
     )

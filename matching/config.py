@@ -48,6 +48,7 @@ class MatchConfig:
     return_tx_codes: tuple[str, ...] = _M.return_tx_codes
     public: tuple[str, ...] = _A.public
     private: tuple[str, ...] = _A.private
+    honour_designation: bool = _A.honour_designation
 
     @classmethod
     def from_tenant(cls, cfg: TenantConfig) -> MatchConfig:
@@ -56,7 +57,8 @@ class MatchConfig:
         return cls(digits=r.digits, check_digit=r.check_digit, prefixes=r.prefixes, max_run=r.max_run,
                    typo_repair=m.typo_repair, iban_amount=m.iban_amount, suggestions=m.suggestions,
                    name_min_score=m.name_min_score, skip_tx_codes=m.skip_tx_codes,
-                   return_tx_codes=m.return_tx_codes, public=a.public, private=a.private)
+                   return_tx_codes=m.return_tx_codes, public=a.public, private=a.private,
+                   honour_designation=a.honour_designation)
 
     @classmethod
     def from_toml(cls, data: dict[str, Any]) -> MatchConfig:

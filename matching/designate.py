@@ -20,6 +20,7 @@ from typing import NamedTuple
 import polars as pl
 
 from claims.vocab import Rule, UnresolvedReason
+from matching.amounts import designation, overcommitted
 from matching.config import MatchConfig
 from matching.evidence import by_iban_amount, by_reference, by_typo, iban_owner
 from matching.names import name_words, same_words
@@ -179,14 +180,14 @@ def designate(pay: pl.DataFrame, rec: pl.DataFrame, cfg: MatchConfig, ix: Future
         # before found nothing (a window of an EREF "KZ-date" can hit another, valid Kassenzeichen in a
         # dense numbering: windows count only without an exact reference)
         found = _distinct_sorted(found.rename({"transaction_id": "_t"}))
-        book, held, cands, kept = _decide(found, rest, typo_fits, pay, rec, payer, ids)
+        book, held, cands, kept = _decide(found, rest, typo_fits, pay, rec, payer, ids, cfg)
         names, left_out = suggested.result()
     return Decisions(book, held, cands, kept, names, left_out)
 
 
 def _decide(
     found: pl.DataFrame, rest: pl.DataFrame, typo_fits: pl.DataFrame, pay: pl.DataFrame, rec: pl.DataFrame,
-    payer: Callable[[pl.Series], pl.Series], ids: pl.DataFrame,
+    payer: Callable[[pl.Series], pl.Series], ids: pl.DataFrame, cfg: MatchConfig,
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """``(book, held, cands, kept)`` of :func:`designate` from the evidence ``found`` (sorted, distinct)
     of the payments ``pay`` (numbered ``_t``); ``rest``: the payments nothing names, with their reason;
@@ -201,6 +202,7 @@ def _decide(
         named = pl.concat([named, typo_fits["_r"]]).unique().sort()
     place = pl.zeros(rec.height, pl.UInt32, eager=True).scatter(named, pl.int_range(named.len(), dtype=pl.UInt32, eager=True))
     debtor_names = rec["debtor_name"]  # (read for a few payments only: from the export, by its row numbers)
+    kz_norm = rec["kz_norm"]  # (likewise: the Kassenzeichen of the few payments whose amounts are read)
     rec = rec.select(pl.col(KEPT).gather(named)).with_columns(named.alias("_r"))
     found, typo_fits = (df.with_columns(place.gather(df["_r"]).alias("_r")) for df in (found, typo_fits))
     # items that several payments name (``found`` holds each payment and item once): never ``single``
@@ -209,13 +211,19 @@ def _decide(
     cand = fetch(found, rec, "_r", ("debtor_id", "amount_cents")).rename({"amount_cents": "open"}).with_columns(pl.len().over("_t").cast(pl.UInt32).alias("n_items"))
     per = _per_payment(cand, rec.height)
     per = fetch(per, pay, "_t", ("amount_cents",))
-    fits = pl.col("amount_cents") == pl.col("open_sum")
+    # the payer's designation of amounts (matching/amounts.py): ``fits`` and ``des_reason`` per payment,
+    # the parts' set and amount per evidence row (only payments naming several items or not fitting read)
+    export_row = rec["_r"]
+    per, cand = designation(per, cand, pay, lambda r: kz_norm.gather(export_row.gather(r)), cfg.digits,
+                            cfg.honour_designation, rec.height)
+    fits = pl.col("fits")
     unfit = per.select(~fits).to_series().arg_true()  # (rows of ``per``)
     asked = payer(per["_t"].gather(unfit))
     per = per.with_columns(pl.repeat(None, per.height, dtype=asked.dtype, eager=True).scatter(unfit, asked).alias("payer_debtor"))
     other_payer = pl.col("payer_debtor").is_not_null() & (pl.col("payer_debtor") != pl.col("debtor"))
     reason = (
-        pl.when((pl.col("tier") == 3) & (pl.col("n_items") > 1)).then(pl.lit(UnresolvedReason.AMBIGUOUS))
+        pl.when(pl.col("des_reason").is_not_null()).then(pl.col("des_reason"))
+        .when((pl.col("tier") == 3) & (pl.col("n_items") > 1)).then(pl.lit(UnresolvedReason.AMBIGUOUS))
         .when((pl.col("n_debtors") > 1) & ~fits).then(pl.lit(UnresolvedReason.SEVERAL_DEBTORS))
         .when(pl.col("open_sum") == 0).then(pl.lit(UnresolvedReason.DOUBLE_PAYMENT))
         .when(~fits & other_payer).then(pl.lit(UnresolvedReason.REFERENCE_OTHER_DEBTOR))
@@ -230,10 +238,12 @@ def _decide(
             pl.when(pl.col("tier") == 2).then(pl.lit(UnresolvedReason.TYPO_UNCONFIRMED)).otherwise(pl.lit(UnresolvedReason.PAYER_UNCONFIRMED)))
         .otherwise(None)
     )
-    per = per.with_columns(reason.alias("reason"))
-    # two payments of the run designating overlapping but different item sets: not decided here
-    clash = _clash(cand.select("_t", "_r").join(per.filter(pl.col("reason").is_null()).select("_t", "set_key"), on="_t"),
-                   sure, rec.height)
+    per = overcommitted(per.with_columns(reason.alias("reason")), cand)
+    # two payments of the run designating overlapping but different item sets: not decided here (a
+    # designation followed: each Kassenzeichen's items are a set of their own, ``part_key``)
+    on_set = pl.coalesce("part_key", "set_key").alias("set_key")
+    clash = _clash(cand.select("_t", "_r", "part_key").join(per.filter(pl.col("reason").is_null()).select("_t", "set_key"),
+                                                             on="_t").select("_t", "_r", on_set), sure, rec.height)
     per = per.with_columns(
         pl.when(pl.col("reason").is_null() & pl.col("_t").is_in(clash.implode()))
         .then(pl.lit(UnresolvedReason.CONFLICT)).otherwise(pl.col("reason")).alias("reason")
@@ -246,11 +256,14 @@ def _decide(
     book = (
         pl.concat([
             cand.join(per.filter(pl.col("reason").is_null()).select("_t", "set_key", "amount_cents"), on="_t").select(
-                "_t", "_r", "level", "set_key", "n_items", pl.col("amount_cents").alias("pay_cents"), "open"),
+                "_t", "_r", "level", on_set, "n_items", pl.coalesce("part_cents", "amount_cents").alias("pay_cents"), "open",
+                pl.col("part_key").is_not_null().alias("designated")),
             sure.select("_t", "_r", "level", pl.col("_r").cast(pl.Int64).alias("set_key"), pl.lit(1, pl.UInt32).alias("n_items"),
-                        pl.col("open").alias("pay_cents"), "open"),
+                        pl.col("open").alias("pay_cents"), "open", pl.lit(False).alias("designated")),
         ])
-        .select(pl.col("_t").alias("transaction_id"), "_r", rules.alias("rule"), conf.alias("confidence"), "set_key",
+        .select(pl.col("_t").alias("transaction_id"), "_r",
+                pl.when("designated").then(pl.lit(Rule.PAYER_DESIGNATION)).otherwise(rules).alias("rule"),
+                conf.alias("confidence"), "set_key",
                 ((pl.col("n_items") == 1) & ~pl.col("_r").is_in(shared)).alias("single"), "pay_cents", "open")
     )
     held_known = per.filter(pl.col("reason").is_not_null()).select(pl.col("_t").alias("transaction_id"), "reason")

@@ -68,6 +68,8 @@ REASON_TEXT: dict[str, str] = {
     UnresolvedReason.PAYER_UNCONFIRMED: "Betrag passt nicht, Zahler ist nicht erkennbar der Schuldner",
     UnresolvedReason.TYPO_UNCONFIRMED: "Kassenzeichen nur nach Tippfehler-Korrektur, Betrag passt nicht",
     UnresolvedReason.CONFLICT: "Zwei Zahlungen dieses Laufs nennen sich überschneidende Forderungen",
+    UnresolvedReason.DESIGNATION_INCOMPLETE: "Beträge im Verwendungszweck nicht jedem Kassenzeichen zuzuordnen",
+    UnresolvedReason.DESIGNATION_SUM_MISMATCH: "Beträge im Verwendungszweck ergeben nicht den Zahlbetrag",
 }
 
 _CANDIDATE = pl.Struct({

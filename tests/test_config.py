@@ -141,10 +141,13 @@ def test_check_digit_names_are_the_matchers_schemes() -> None:
     assert set(allowed) == set(SCHEMES)
 
 
-def test_retired_honour_designation_is_explained(tmp_path: Path) -> None:
-    p = _write(tmp_path / "kasse.toml", "[allocation]\nhonour_designation = true\n")
-    with pytest.raises(ConfigError, match=r"honour_designation: retired: the payer's designation"):
-        load_tenant_config(p)
+def test_honour_designation_is_read_and_typed(tmp_path: Path) -> None:
+    assert load_tenant_config(None).allocation.honour_designation is True
+    p = _write(tmp_path / "kasse.toml", "[allocation]\nhonour_designation = false\n")
+    assert load_tenant_config(p).allocation.honour_designation is False
+    bad = _write(tmp_path / "bad.toml", '[allocation]\nhonour_designation = "no"\n')
+    with pytest.raises(ConfigError, match=r"honour_designation"):
+        load_tenant_config(bad)
 
 
 def _documented() -> set[str]:

@@ -27,6 +27,8 @@ def test_tenant_file_overrides_and_other_sections_are_left_alone(tmp_path: Path)
     cfg = load_match_config(p)
     assert (cfg.digits, cfg.check_digit, cfg.public) == (10, "mod10", ("ZINSEN", "MAIN"))
     assert cfg.typo_repair is True  # untouched keys keep their defaults
+    assert cfg.honour_designation is True
+    assert MatchConfig.from_toml({"allocation": {"honour_designation": False}}).honour_designation is False
 
 
 @pytest.mark.parametrize(("data", "needle"), [
@@ -36,7 +38,7 @@ def test_tenant_file_overrides_and_other_sections_are_left_alone(tmp_path: Path)
     ({"allocation": {"public": "MAIN"}}, "public"),
     ({"matching": []}, "[matching]"),
     ({"ledger": {"path": "x"}}, "[ledger]: unknown table"),
-    ({"allocation": {"honour_designation": False}}, "honour_designation: retired"),
+    ({"allocation": {"honour_designation": "ja"}}, "honour_designation"),
 ])
 def test_malformed_keys_are_named(data: dict, needle: str) -> None:
     with pytest.raises(ConfigError, match=re.escape(needle)):
