@@ -189,6 +189,14 @@ def read_designations(todo: pl.DataFrame, found: pl.DataFrame, digits: int) -> t
     first_total = pl.when(first).then(total).otherwise(None).forward_fill()
     tok = tok.filter(~(total & (first | (last & ~first_total))))
     per = counts(tok).join(found.group_by("_t").agg(pl.len().alias("n_kz")), on="_t", how="left")
+    # one Kassenzeichen, and the text gives amounts but not the payment's: when one of them is less than
+    # the payment, the payer said that only that much is for this Kassenzeichen ("KZ X 236,- Euro, KZ
+    # Y…49,50 EUR" with Y unreadable, e.g. glued to its amount at a line break): the rest of the money is
+    # meant for something not found, and booking it all to X would go against the payer's word. (An amount
+    # above the payment is a short payment of the amount named: all of the money is for X.)
+    below = tok.group_by("_t").agg((is_a & (pl.col("cents") < pl.col("pay"))).fill_null(False).any().alias("below"))
+    lone = per.join(below, on="_t").filter(
+        (pl.col("n_kz").fill_null(0) == 1) & (pl.col("n_r") <= 1) & (pl.col("n_eq") == 0) & pl.col("below"))["_t"]
     # no amount; a single amount that is the payment's total; one Kassenzeichen: nothing designated
     per = per.filter((pl.col("n_a") > 0) & ~((pl.col("n_a") == 1) & (pl.col("n_eq") == 1))
                      & ((pl.col("n_r") > 1) | (pl.col("n_kz").fill_null(0) > 1)))
@@ -206,7 +214,7 @@ def read_designations(todo: pl.DataFrame, found: pl.DataFrame, digits: int) -> t
     parts = one.filter(pl.col("n") == 1).group_by("_t", "kz").agg(pl.col("cents").sum())
     unpaid = found.select("_t", "kz").join(per.filter(paired).select("_t"), on="_t", how="semi").join(
         parts, on=["_t", "kz"], how="anti")["_t"]
-    incomplete = pl.concat([per.filter(~paired)["_t"], bad_ref, unpaid]).unique()
+    incomplete = pl.concat([per.filter(~paired)["_t"], bad_ref, unpaid, lone]).unique()
     sums = parts.group_by("_t").agg(pl.col("cents").sum()).join(
         todo.select("_t", pl.col("amount_cents").alias("pay")), on="_t").filter(
         ~t.is_in(incomplete.implode()))

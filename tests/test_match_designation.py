@@ -138,6 +138,18 @@ def test_no_designation_when_the_amounts_decide_nothing() -> None:
         ("t0", "x", 5500, "reference.exact"), ("t0", "y", 20000, "reference.exact")]
 
 
+def test_one_kassenzeichen_with_less_designated_than_paid_is_held() -> None:
+    # the payer says 55,00 are for Y and names a second Kassenzeichen that cannot be read (glued to its
+    # amount at an MT940 line break): the other 125,00 are not Y's by the payer's word
+    r = _pay(f"KZ {_dotted(Y)} 55,00 Euro, KZ {Z[:-1]}125,00 EUR", 18000)
+    assert _allocs(r) == []
+    assert _unres(r) == [("t0", "designation_incomplete", 18000)]
+    # more designated than paid: a short payment of the amount named, all of it for Y
+    assert _allocs(_pay(f"KZ {Y} 200,00 EUR", 18000)) == [("t0", "y", 18000, "reference.exact")]
+    # the payment's own amount in the text: a total, as before
+    assert _allocs(_pay(f"KZ {Y} 180,00 EUR davon Mahngebuehr 6,00", 18000)) == [("t0", "y", 18000, "reference.exact")]
+
+
 def test_a_part_that_does_not_fit_needs_a_recognisable_payer() -> None:
     # Y's 125,00 is a partial payment: as for any amount that does not fit, the payer must be the debtor
     text = f"KZ {X} 55,00 KZ {Y} 125,00"
@@ -337,6 +349,8 @@ def _naive(text: str, pay: int, found: list[str], n: int) -> tuple[str | None, d
             tokens = tokens[:-1]
     amounts_ = [v for _, k, v in tokens if k == "A"]
     refs = [v for _, k, v in tokens if k == "R"]
+    if len(found) == 1 and len(refs) <= 1 and pay not in amounts_ and any(int(a) < pay for a in amounts_):  # type: ignore[call-overload]
+        return "designation_incomplete", None  # less than the payment named for the one Kassenzeichen
     if not amounts_ or (len(amounts_) == 1 and amounts_[0] == pay) or (len(refs) <= 1 and len(found) <= 1):
         return None, None
     kinds = "".join(k for _, k, _ in tokens)
