@@ -23,6 +23,8 @@ from claims.vocab import (
     ItemState,
     Law,
     Rule,
+    RuleKind,
+    RuleState,
     Section,
     Severity,
     StatementKind,
@@ -46,15 +48,17 @@ STORED: dict[type[StrEnum], set[str]] = {
     StatementKind: {"statement", "report", "notification", "interim"},
     TxKind: {"payment", "return", "pending", "bank_fee", "debit", "zero_amount"},
     Rule: {"reference.exact", "reference.window", "reference.typo", "iban_amount", "order.ao225", "order.bgb367",
-           "order.mixed", "dd_return", "clerk"},
+           "order.mixed", "dd_return", "clerk", "learned_rule"},
     UnresolvedReason: {"no_reference", "unknown_reference", "ambiguous", "several_debtors", "reference_other_debtor",
                        "payer_unconfirmed", "typo_unconfirmed", "conflict", "overpayment", "double_payment",
-                       "return_unmatched", "return_duplicate"},
+                       "return_unmatched", "return_duplicate", "learned_rule_contradicted"},
     ItemState: {"open", "parked", "resolved"},
     Section: {"unresolved", "overpayment", "verwahrgeld"},
     DecisionAction: {"assign", "refund", "park", "retry"},
     DecisionState: {"pending", "effective", "withdrawn", "superseded"},
     Law: {"public", "private"},
+    RuleKind: {"iban_to_debtor"},
+    RuleState: {"proposed", "approved", "expired", "revoked"},
 }
 
 
