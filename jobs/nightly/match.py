@@ -16,7 +16,7 @@ import polars as pl
 
 from claims.claim import OPEN_ITEM_SCHEMA
 from claims.vocab import DecisionState, ItemState
-from jobs.nightly.decisions import apply_decisions
+from jobs.nightly.decisions import DecisionOutcome, apply_decisions
 from jobs.nightly.ingest import match_config
 from jobs.nightly.unresolved import apply_events, unresolved_events
 from jobs.rundir import RunDir
@@ -132,8 +132,9 @@ def match(cfg: TenantConfig, booking_date: date, run_id: str, folder: RunDir) ->
     folder.write("run_allocations", allocations)
     # the review page's "Regeln": every rule with its state, and what the clerks' decisions propose
     folder.write("published_rules", rules)
+    history = pl.concat([state.decision_history, _history_of(outcome, state.unresolved_tx, receivables)])
     folder.write("published_rule_proposals", propose_rules(
-        state.decision_history, rules, min_decisions=cfg.matching.learned_rule_min_decisions))
+        history, rules, min_decisions=cfg.matching.learned_rule_min_decisions))
     summary = {
         "n_payments_matched": payments.height, "n_rematched": again.len(),
         "n_allocations": allocations.height, "allocated_cents": int(allocations["amount_cents"].sum()),
@@ -146,6 +147,21 @@ def match(cfg: TenantConfig, booking_date: date, run_id: str, folder: RunDir) ->
     }
     folder.write_json("summary", summary)
     return {k: v for k, v in summary.items() if isinstance(v, int)}
+
+
+def _history_of(outcome: DecisionOutcome, payments: pl.DataFrame, items: pl.DataFrame) -> pl.DataFrame:
+    """The learning history (``matching.learned.HISTORY_SCHEMA``) of the decisions this run books, beside
+    the ledger's (``LedgerState.decision_history``), so a proposal shows the night the decisions are booked."""
+    from matching.learned import HISTORY_SCHEMA
+
+    booked = outcome.decisions.filter(pl.col("status") == "booked").select("decision_id", "decided_by", "decided_at")
+    return conform(
+        outcome.allocations.select("decision_id", "transaction_id", "receivable_id")
+        .join(booked, on="decision_id")
+        .join(payments.select("transaction_id", "counterparty_iban").unique("transaction_id"), on="transaction_id",
+              how="left")
+        .join(items.select("receivable_id", "debtor_id").unique("receivable_id"), on="receivable_id", how="left")
+        .unique(["decision_id", "debtor_id"]), HISTORY_SCHEMA)
 
 
 def _decision_events(decisions: pl.DataFrame, tenant: str, run_id: str) -> pl.DataFrame:
