@@ -74,6 +74,7 @@ class LearnedRule:
     revoked_at: str | None = None
     reason: str | None = None
     expired_by: str | None = None
+    proposed_valid_until: date | None = None  # the validity the run proposed ([matching] learned_rule_valid_days)
 
     def state_on(self, day: date) -> RuleState:
         """revoked, else expired (approved, ``valid_until`` before ``day``), approved, or proposed."""
@@ -139,8 +140,9 @@ def _find(state_dir: Path, tenant: str, rule_id: str) -> LearnedRule:
 
 def propose_rule(state_dir: Path, tenant: str, *, key: str, target: str, evidence_count: int,
                  evidence_users: tuple[str, ...] | list[str], user: str, role: str, note: str = "",
-                 kind: str = RuleKind.IBAN_TO_DEBTOR) -> LearnedRule:
-    """Append a ``rule_proposal`` (refused when a proposed or approved rule has the same kind and key)."""
+                 kind: str = RuleKind.IBAN_TO_DEBTOR, valid_until: date | None = None) -> LearnedRule:
+    """Append a ``rule_proposal`` (refused when a proposed or approved rule has the same kind and key);
+    ``valid_until``: the validity proposed to the approver (who may shorten it)."""
     if role not in PROPOSER_ROLES:
         raise JournalError(f"role {role!r} may not propose rules")
     if kind not in tuple(RuleKind):
@@ -153,7 +155,8 @@ def propose_rule(state_dir: Path, tenant: str, *, key: str, target: str, evidenc
         if r.kind == kind and r.key == key and r.state_on(today) in (RuleState.PROPOSED, RuleState.APPROVED):
             raise JournalError(f"rule {r.rule_id} for {key} is {r.state_on(today)} already")
     entry = _entry("rule_proposal", tenant, str(uuid.uuid4()), user, role, rule_kind=kind, key=key, target=target,
-                   evidence_count=int(evidence_count), evidence_users=sorted(set(evidence_users)), note=note)
+                   evidence_count=int(evidence_count), evidence_users=sorted(set(evidence_users)), note=note,
+                   valid_until=valid_until.isoformat() if valid_until else None)
     _write(state_dir, tenant, entry)
     return _rule_from(entry)
 
@@ -191,6 +194,7 @@ def _rule_from(e: dict[str, Any]) -> LearnedRule:
         target=str(e["target"]), evidence_count=int(e["evidence_count"]),
         evidence_users=tuple(str(u) for u in e.get("evidence_users") or ()), proposed_by=str(e["user"]),
         proposed_at=str(e["created_at"]), note=str(e.get("note") or ""),
+        proposed_valid_until=date.fromisoformat(str(e["valid_until"])) if e.get("valid_until") else None,
     )
 
 

@@ -9,7 +9,7 @@ export that explains it arrives. Parked items stay parked until a clerk decides 
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import polars as pl
@@ -131,10 +131,12 @@ def match(cfg: TenantConfig, booking_date: date, run_id: str, folder: RunDir) ->
     folder.write("current_unresolved", current)
     folder.write("run_allocations", allocations)
     # the review page's "Regeln": every rule with its state, and what the clerks' decisions propose
-    folder.write("published_rules", rules)
+    folder.write("published_rules", rules.join(_rule_bookings(pl.concat(
+        [state.allocations, allocations], how="diagonal_relaxed")), on="rule_id", how="left"))
     history = pl.concat([state.decision_history, _history_of(outcome, state.unresolved_tx, receivables)])
     folder.write("published_rule_proposals", propose_rules(
-        history, rules, min_decisions=cfg.matching.learned_rule_min_decisions))
+        history, rules, min_decisions=cfg.matching.learned_rule_min_decisions).with_columns(
+        pl.lit(booking_date + timedelta(days=cfg.matching.learned_rule_valid_days)).alias("valid_until")))
     summary = {
         "n_payments_matched": payments.height, "n_rematched": again.len(),
         "n_allocations": allocations.height, "allocated_cents": int(allocations["amount_cents"].sum()),
@@ -147,6 +149,12 @@ def match(cfg: TenantConfig, booking_date: date, run_id: str, folder: RunDir) ->
     }
     folder.write_json("summary", summary)
     return {k: v for k, v in summary.items() if isinstance(v, int)}
+
+
+def _rule_bookings(allocations: pl.DataFrame) -> pl.DataFrame:
+    """rule_id → allocations and cents every learned rule has booked so far (the rows carrying its id)."""
+    return (allocations.filter(pl.col("rule_id").is_not_null()).group_by("rule_id")
+            .agg(pl.len().alias("n_allocations"), pl.col("amount_cents").sum().alias("allocated_cents")))
 
 
 def _history_of(outcome: DecisionOutcome, payments: pl.DataFrame, items: pl.DataFrame) -> pl.DataFrame:
