@@ -11,8 +11,8 @@ from __future__ import annotations
 import polars as pl
 
 from claims.claim import CLAIM_BASE, CLAIM_EXTRA, CLAIM_SCHEMA, OPEN_ITEM_SCHEMA
-from matching.schema import ALLOCATION_SCHEMA, UNRESOLVED_SCHEMA
 from ledger.rule_journal import RULE_STATE_SCHEMA
+from matching.schema import ALLOCATION_SCHEMA, UNRESOLVED_SCHEMA
 from outputs.day_close import DAY_CLOSE_SCHEMA
 from parsers.result import FILE_SCHEMA
 from parsers.schema import ISSUE_SCHEMA, STATEMENT_SCHEMA, TRANSACTION_SCHEMA

@@ -174,7 +174,7 @@ def apply_rules(
     )
     by_rule = new.select("transaction_id", "receivable_id", "rule_id")
     if book.height:
-        new = new.select(book.columns).cast(dict(book.schema))  # type: ignore[arg-type]
+        new = new.select(book.columns).cast(book.schema)
         book = pl.concat([book, new])
     else:
         book = new.drop("rule_id")
@@ -186,7 +186,8 @@ def apply_rules(
         clash.select("transaction_id", pl.lit(UnresolvedReason.CONFLICT).alias("reason")),
     ]).with_columns(pl.col("transaction_id").cast(tkey))
     gone = pl.concat([reason["transaction_id"], by_rule["transaction_id"]]).implode()
-    held = pl.concat([held.filter(~pl.col("transaction_id").is_in(gone)), reason.select(held.columns).cast(dict(held.schema))])  # type: ignore[arg-type]
+    held = pl.concat([held.filter(~pl.col("transaction_id").is_in(gone)),
+                      reason.select(held.columns).cast(held.schema)])
     # 4. what the clerk sees: the reference's items beside the rule's (with their amount and number)
     shown_items = pl.concat([shown["_r"].cast(pl.UInt32), several["_r"].cast(pl.UInt32), clash["_r"].cast(pl.UInt32)])
     extra = pl.concat([
@@ -207,5 +208,5 @@ def apply_rules(
     add = add.filter(~add.is_in(kept["_r"].cast(pl.UInt32).implode()))
     if add.len():
         rows = rec.select(pl.col([c for c in kept.columns if c != "_r"]).gather(add)).with_columns(add.alias("_r"))
-        kept = pl.concat([kept, rows.select(kept.columns).cast(dict(kept.schema))])  # type: ignore[arg-type]
+        kept = pl.concat([kept, rows.select(kept.columns).cast(kept.schema)])
     return Applied(book, held, cands, kept, by_rule.with_columns(pl.col("transaction_id").cast(tkey)))

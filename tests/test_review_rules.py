@@ -9,7 +9,16 @@ from typing import Any
 
 import polars as pl
 import pytest
-from review_data import AS_OF, OTHER, TENANT, config_file, klaerungsliste, make_client, open_items, write_state, write_users
+from review_data import (
+    AS_OF,
+    OTHER,
+    TENANT,
+    config_file,
+    klaerungsliste,
+    open_items,
+    write_state,
+    write_users,
+)
 from test_review_app import login, token
 
 from ledger.publish import publish
