@@ -211,3 +211,12 @@ def test_clerks_teach_a_rule_a_supervisor_approves_the_run_books_by_it(tmp_path:
     assert held.filter(pl.col("amount_cents") == 2000)["reason"].to_list() == ["no_reference"]
     states = _ledger(cfg, "SELECT m.state FROM match_rules m JOIN runs r USING (run_id) ORDER BY r.committed_at")
     assert states["state"].to_list() == ["approved", "revoked"]
+
+
+def test_docstring_examples_hold() -> None:
+    import doctest
+    import importlib
+
+    for name in ("matching.learned", "ledger.rule_journal"):
+        result = doctest.testmod(importlib.import_module(name))
+        assert result.failed == 0 and result.attempted > 0, name
