@@ -19,15 +19,18 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import polars as pl
 import pytest
 import uvicorn
 from nightly_files import Entry, kz, write_mt940, write_open_items
-from review_data import PASSWORD, TENANT, config_file, write_state, write_users
+from review_data import AS_OF, PASSWORD, TENANT, config_file, klaerungsliste, open_items, write_state, write_users
 
 from claims.config import load_tenant_config
 from jobs.nightly import run_night
 from ledger.journal import Allocation, effective_decisions, new_decision, record_decision
-from ledger.publish import read_published
+from ledger.publish import publish, read_published
+from ledger.rule_journal import approve_rule, propose_rule, read_rules
+from matching.learned import PROPOSAL_SCHEMA
 from review import create_app, load_review_config, load_users
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -173,13 +176,6 @@ def test_pages_in_the_browser_and_screenshots(tmp_path: Path) -> None:
 
 def test_rules_page_in_the_browser(tmp_path: Path) -> None:
     """Regeln: a clerk adopts the run's proposal, a supervisor (not of its evidence) approves it."""
-    import polars as pl
-
-    from ledger.publish import publish
-    from ledger.rule_journal import approve_rule, propose_rule, read_rules
-    from matching.learned import PROPOSAL_SCHEMA
-    from review_data import AS_OF, klaerungsliste, open_items
-
     state = write_state(tmp_path / "state")
     older = propose_rule(state, TENANT, key="DE02120300000000202051", target="D-2", evidence_count=5,
                          evidence_users=["anna"], user="bert", role="clerk")
