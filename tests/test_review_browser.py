@@ -23,7 +23,16 @@ import polars as pl
 import pytest
 import uvicorn
 from nightly_files import Entry, kz, write_mt940, write_open_items
-from review_data import AS_OF, PASSWORD, TENANT, config_file, klaerungsliste, open_items, write_state, write_users
+from review_data import (
+    AS_OF,
+    PASSWORD,
+    TENANT,
+    config_file,
+    klaerungsliste,
+    open_items,
+    write_state,
+    write_users,
+)
 
 from claims.config import load_tenant_config
 from jobs.nightly import run_night
