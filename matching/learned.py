@@ -131,8 +131,13 @@ def apply_rules(
     if rules.height == 0 or pay.height == 0:
         return Applied(book, held, cands, kept, none)
     keys = rules["key"].implode()
+    # most IBANs come compact from the bank: probed as they are; only the few with blanks or lower case
+    # are made compact first (a string pass over a million payers costs more than the probe)
+    raw = pl.col("key")
     hit = (
-        pay.select("transaction_id", "amount_cents", compact_iban(pl.col("counterparty_iban")).alias("key"))
+        pay.select("transaction_id", "amount_cents", pl.col("counterparty_iban").alias("key"))
+        .filter(raw.is_in(keys) | raw.str.contains("[^A-Z0-9]"))
+        .with_columns(compact_iban(pl.col("key")))
         .filter(pl.col("key").is_in(keys))
         .join(rules.select("key", "rule_id", "target"), on="key")
     )
@@ -147,14 +152,17 @@ def apply_rules(
     # 2. payments nothing reference-like named, from a rule's IBAN: the rule's debtor's items of the amount
     want = hit.join(held.filter(pl.col("reason") == UnresolvedReason.NO_REFERENCE).select("transaction_id"),
                     on="transaction_id")
-    owners = iban_owner(rec, want["key"])
-    want = want.join(owners, left_on="key", right_on="iban", how="left")
+    if want.height:  # (the owners of a few IBANs: only the items holding one are read)
+        want = want.join(iban_owner(rec, want["key"]), left_on="key", right_on="iban", how="left")
+    else:
+        want = want.with_columns(pl.lit(None, pl.String()).alias("payer_debtor"))
     other_owner = want.filter(pl.col("payer_debtor").is_not_null() & (pl.col("payer_debtor") != pl.col("target")))
     want = want.join(other_owner.select("transaction_id"), on="transaction_id", how="anti")
+    # the items of the amounts first (an integer probe), then of the rules' debtors among those few
     amount = rec["amount_cents"]
-    at = (amount.is_in(want["amount_cents"].unique().implode()) & (amount > 0)
-          & debtors.is_in(want["target"].unique().implode())).arg_true()
-    items = pl.DataFrame({"_r": at, "target": debtors.gather(at), "amount_cents": amount.gather(at)})
+    at = (amount.is_in(want["amount_cents"].unique().implode()) & (amount > 0)).arg_true()
+    items = pl.DataFrame({"_r": at, "target": debtors.gather(at), "amount_cents": amount.gather(at)}).filter(
+        pl.col("target").is_in(want["target"].unique().implode()))
     fits = want.join(items, on=["target", "amount_cents"]).with_columns(
         pl.len().over("transaction_id").alias("n_fit"))
     one = fits.filter(pl.col("n_fit") == 1)
