@@ -201,6 +201,8 @@ def test_clerks_teach_a_rule_a_supervisor_approves_the_run_books_by_it(tmp_path:
     assert report["match"]["n_rules_in_force"] == 1
     kf = pl.read_parquet(next((cfg.reports / T).rglob("key_figures_by_learned_rule.parquet")).as_posix())
     assert kf.select("rule_id", "n_allocations", "amount_cents").rows() == [(rid, 1, 3000)]
+    html = next((cfg.reports / T / D3.isoformat()).rglob("*.html")).read_text(encoding="utf-8")
+    assert "Gebucht durch gelernte Regeln" in html and rid in html
     # the proposal is gone (the rule exists)
     assert pl.read_parquet((cfg.state_dir / "published" / T).resolve() / "rule_proposals.parquet").height == 0
     # revoked: night 4's 20,00 from the spouse is held again; the ledger records the revocation
