@@ -227,6 +227,11 @@ def load_rules(state_dir: Path, tenant: str) -> tuple[list[LearnedRule], list[Is
                 r = _rule_from(e)
                 if r.rule_id in rules:
                     raise JournalError(f"rule {r.rule_id} proposed twice")
+                day = datetime.fromisoformat(r.proposed_at).date()
+                live = [x.rule_id for x in rules.values() if (x.kind, x.key) == (r.kind, r.key)
+                        and x.state_on(day) in (RuleState.PROPOSED, RuleState.APPROVED)]
+                if live:  # (two pages proposing at the same moment: the first line counts)
+                    raise JournalError(f"rule {live[0]} for {r.key} was live when {r.rule_id} was proposed")
                 rules[r.rule_id] = r
                 continue
             rule = rules.get(str(e.get("rule_id")))

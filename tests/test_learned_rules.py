@@ -83,6 +83,17 @@ def test_the_same_payer_is_proposed_once(tmp_path: Path) -> None:
                      evidence_users=["anna"], user="ida", role="auditor")
 
 
+def test_a_second_proposal_written_at_the_same_moment_is_ignored(tmp_path: Path) -> None:
+    first = _propose(tmp_path)
+    twin = {"kind": "rule_proposal", "tenant": T, "rule_id": "twin", "user": "carl", "role": "clerk",
+            "created_at": "2999-01-01T00:00:00+00:00", "rule_kind": "iban_to_debtor", "key": SPOUSE, "target": "D-B",
+            "evidence_count": 3, "evidence_users": ["carl"]}
+    (tmp_path / "journal" / T / "rules" / "other-process.jsonl").write_text(json.dumps(twin) + "\n", encoding="utf-8")
+    rules, issues = load_rules(tmp_path, T)
+    assert [r.rule_id for r in rules] == [first]
+    assert [i.code for i in issues] == ["journal.rule_proposal_refused"]
+
+
 def test_expiry_ends_a_rule_and_never_extends_it(tmp_path: Path) -> None:
     rid = _propose(tmp_path)
     approve_rule(tmp_path, T, rid, user="sven", role="supervisor", valid_until=date(2027, 6, 30))

@@ -191,7 +191,10 @@ def test_rules_page_in_the_browser(tmp_path: Path) -> None:
     approve_rule(state, TENANT, older.rule_id, user="sven", role="supervisor", valid_until=date(2027, 12, 31))
     proposals = pl.DataFrame([{"kind": "iban_to_debtor", "key": "DE75512108001245126199", "target": "D-1",
                                "evidence_count": 4, "evidence_users": "anna,paula",
-                               "first_at": "2026-10-01T08:00:00", "last_at": "2026-11-20T08:00:00"}],
+                               "first_at": "2026-10-01T08:00:00", "last_at": "2026-11-20T08:00:00"},
+                              {"kind": "iban_to_debtor", "key": "DE44500105175407324931", "target": "D-3",
+                               "evidence_count": 3, "evidence_users": "bert",
+                               "first_at": "2026-09-14T08:00:00", "last_at": "2026-11-02T08:00:00"}],
                              schema=PROPOSAL_SCHEMA).with_columns(pl.lit(date(2027, 11, 30)).alias("valid_until"))
     booked = pl.DataFrame({"rule_id": [older.rule_id], "n_allocations": [12], "allocated_cents": [143250]})
     publish(state / "published", TENANT, klaerungsliste=klaerungsliste(), open_items=open_items(), run_id="run-0002",
@@ -202,7 +205,7 @@ def test_rules_page_in_the_browser(tmp_path: Path) -> None:
         log_in(page, base, "bert")
         page.click("text=Regeln")
         assert "1.432,50" in page.inner_text("main")                 # what the approved rule booked
-        page.click("button:has-text('Als Regel vorschlagen')")
+        page.locator("tr", has_text="DE75512108001245126199").locator("button").click()
         assert "wartet auf Freigabe" in page.inner_text(".flash")
         page.click("button:has-text('Abmelden')")
         page.wait_for_url(f"{base}/login")
