@@ -3,8 +3,13 @@ never against a reference. One literal case per rule, with a comment each."""
 
 from __future__ import annotations
 
+import random
+
 import polars as pl
+from hypothesis import given
+from hypothesis import strategies as st
 from oracle_matcher import items, kz, txs
+from test_match_properties import SETTINGS, _case
 
 from matching import load_match_config, match
 from matching.learned import PROPOSAL_SCHEMA, propose_rules
@@ -183,3 +188,66 @@ def test_rules_mixed_with_ordinary_payments() -> None:
     assert _allocs(r) == [("t0", "r2", 10000, "reference.exact"), ("t1", "r1b", 2500, "learned_rule")]
     assert _unres(r) == [("t2", "no_reference")]
     assert r.by_rule.rows() == [("t1", "r1b", "R1")]
+
+
+# --- invariants on small random municipalities (the generator of test_match_properties) -----------------
+
+def _random_rules(t: pl.DataFrame, rec: pl.DataFrame, seed: int) -> pl.DataFrame:
+    """A rule for some payer IBANs, to a random debtor: right or wrong, as a careless approval might be."""
+    rng = random.Random(seed)
+    debtors = sorted(set(rec["debtor_id"].to_list()))
+    ibans = sorted({i for i in t["counterparty_iban"].to_list() if i})
+    return pl.DataFrame([{"rule_id": f"R{n}", "kind": "iban_to_debtor", "key": i, "target": rng.choice(debtors)}
+                         for n, i in enumerate(ibans) if rng.random() < 0.7],
+                        schema={"rule_id": pl.String(), "kind": pl.String(), "key": pl.String(), "target": pl.String()})
+
+
+@SETTINGS
+@given(st.integers(0, 2**31))
+def test_rules_book_only_what_nothing_else_named_and_never_against_a_reference(seed: int) -> None:
+    t, rec, earlier = _case(seed)
+    rules = _random_rules(t, rec, seed)
+    plain = match(t, rec, CFG, prior_allocations=earlier)
+    ruled = match(t, rec, CFG, prior_allocations=earlier, rules=rules)
+    target = dict(rules.select("key", "target").iter_rows())
+    payer = dict(t.select("transaction_id", "counterparty_iban").iter_rows())
+    amount = dict(t.select("transaction_id", "amount_cents").iter_rows())
+    debtor = dict(rec.select("receivable_id", "debtor_id").iter_rows())
+    before = {tid: reason for tid, reason in plain.unresolved.select("transaction_id", "reason").iter_rows()}
+    by_rule = ruled.allocations.filter(pl.col("rule") == "learned_rule")
+    for tid, rid, cents in by_rule.select("transaction_id", "receivable_id", "amount_cents").iter_rows():
+        assert before.get(tid) == "no_reference", tid                 # only what nothing reference-like named
+        assert debtor[rid] == target[payer[tid]] and cents == amount[tid]   # the rule's debtor, the whole amount
+    assert sorted(by_rule["transaction_id"].to_list()) == sorted(ruled.by_rule["transaction_id"].to_list())
+    # a payment a reference booked to another debtor than its payer's rule: never booked now
+    other = plain.allocations.filter(pl.col("amount_cents") > 0).select("transaction_id", "receivable_id").iter_rows()
+    for tid, rid in other:
+        rule_for = target.get(payer.get(tid) or "")
+        if rule_for is not None and debtor[rid] != rule_for:
+            assert ruled.allocations.filter(pl.col("transaction_id") == tid).filter(pl.col("amount_cents") > 0).height == 0
+            assert ruled.unresolved.filter(pl.col("transaction_id") == tid)["reason"].to_list() == [
+                "learned_rule_contradicted"]
+    # payments from IBANs without a rule: booked or held as without rules, held for the same reason (but for
+    # those sharing an item with a payment from a rule's IBAN: a held one leaves them more of the item)
+    ruled_ids = set(t.filter(pl.col("counterparty_iban").is_in(list(target)))["transaction_id"].to_list())
+    pa = plain.allocations.select("transaction_id", "receivable_id")
+    shared = set(pa.filter(pl.col("transaction_id").is_in(list(ruled_ids)))["receivable_id"].to_list())
+    ruled_ids |= set(pa.filter(pl.col("receivable_id").is_in(list(shared)))["transaction_id"].to_list())
+
+    def outcome(r) -> tuple[set[str], set[tuple]]:
+        booked = set(r.allocations.filter(pl.col("amount_cents") > 0)["transaction_id"].to_list()) - ruled_ids
+        held = {(x, why) for x, why in r.unresolved.select("transaction_id", "reason").iter_rows() if x not in ruled_ids}
+        return booked, held
+
+    assert outcome(plain) == outcome(ruled)
+    # every payment exactly once, no item over-paid
+    credits = t.filter(pl.col("booked") & (pl.col("amount_cents") > 0) & ~pl.col("tx_code").str.starts_with("8"))
+    pos = ruled.allocations.filter(pl.col("amount_cents") > 0)
+    assert ruled.unresolved["transaction_id"].is_unique().all()
+    for tid, cents in credits.select("transaction_id", "amount_cents").iter_rows():
+        booked = int(pos.filter(pl.col("transaction_id") == tid)["amount_cents"].sum())
+        left = ruled.unresolved.filter(pl.col("transaction_id") == tid)["unallocated_cents"].sum()
+        assert booked + left == cents, tid
+    got = pos.group_by("receivable_id").agg(pl.col("amount_cents").sum()).join(
+        rec.select("receivable_id", pl.col("amount_cents").alias("open")), on="receivable_id")
+    assert (got["amount_cents"] <= got["open"]).all()
