@@ -5,6 +5,7 @@ Working definitions (the GPA's official formulas are unconfirmed, see DOMAIN.md 
 * **incoming payment** — a booked transaction with ``amount_cents > 0`` (after batch breakdown);
 * **booked automatically** — an incoming payment with at least one allocation ``decided_by == "auto"``,
   no allocation by a clerk, and no row in the unresolved list (a surplus remainder counts as not clean);
+  a booking by an approved learned rule is automatic;
 * **Automatisierungsgrad** = booked automatically ÷ incoming payments × 100;
 * **Ungeklärte Einzahlungen je 10.000 Einzahlungen** = incoming payments with an unresolved row ÷
   incoming payments × 10,000 (state on ``as_of``);

@@ -233,3 +233,22 @@ def test_docstring_examples_hold() -> None:
     for name in ("matching.learned", "ledger.rule_journal"):
         result = doctest.testmod(importlib.import_module(name))
         assert result.failed == 0 and result.attempted > 0, name
+
+
+def test_the_run_records_each_change_of_state_once(tmp_path: Path) -> None:
+    """``match_rules`` rows: approved when first seen, nothing while unchanged, expired the day after."""
+    from jobs.nightly.match import learned_rules
+    from ledger.tables import MATCH_RULES
+
+    cfg = _tenant(tmp_path)
+    rid = propose_rule(cfg.state_dir, T, key=SPOUSE, target="D-A", evidence_count=3, evidence_users=["anna"],
+                       user="carl", role="clerk").rule_id
+    approve_rule(cfg.state_dir, T, rid, user="sven", role="supervisor", valid_until=D3)
+    booked = pl.DataFrame(schema=MATCH_RULES)
+    rules, changed, issues = learned_rules(cfg, D3, booked)
+    assert changed.select("rule_id", "state", "valid_until").rows() == [(rid, "approved", D3)] and issues.height == 0
+    assert in_force(rules)["rule_id"].to_list() == [rid]                     # valid_until is its last day
+    booked = changed.with_columns(pl.lit(T).alias("tenant"), pl.lit("run-1").alias("run_id"), pl.lit(D3).alias("as_of"))
+    assert learned_rules(cfg, D3, booked)[1].height == 0                     # a repeated night adds nothing
+    rules, changed, _ = learned_rules(cfg, D4, booked)
+    assert changed.select("rule_id", "state").rows() == [(rid, "expired")] and in_force(rules).height == 0
