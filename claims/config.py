@@ -98,6 +98,10 @@ class MatchingSection(Section):
     name_min_score: Score = 80.0
     skip_tx_codes: Words = ("8",)
     return_tx_codes: Words = ("108", "109", "193")
+    #: clerk decisions alike (same payer IBAN, same debtor, no other debtor) before a rule is proposed
+    learned_rule_min_decisions: Annotated[int, Strict(), Field(ge=2)] = 3
+    #: days an approved learned rule stays in force (its valid_until), unless expired or revoked earlier
+    learned_rule_valid_days: Count = 365
 
     @field_validator("name_min_score", mode="before")
     @classmethod

@@ -69,6 +69,7 @@ class Rule(StrEnum):
     PAYER_DESIGNATION = "payer_designation"  # amounts the payer wrote next to each Kassenzeichen
     DD_RETURN = "dd_return"              # reversal by a direct-debit return (negative amount)
     CLERK = "clerk"                      # a clerk's decision on the review page
+    LEARNED_RULE = "learned_rule"        # an approved learned rule (payer IBAN → debtor; rule_id on the row)
 
     @classmethod
     def evidence(cls) -> tuple[Rule, ...]:
@@ -93,6 +94,7 @@ class UnresolvedReason(StrEnum):
     DOUBLE_PAYMENT = "double_payment"
     RETURN_UNMATCHED = "return_unmatched"
     RETURN_DUPLICATE = "return_duplicate"
+    LEARNED_RULE_CONTRADICTED = "learned_rule_contradicted"  # a learned rule names another debtor than the evidence
 
     @classmethod
     def surplus(cls) -> tuple[UnresolvedReason, ...]:
@@ -138,6 +140,25 @@ class DecisionState(StrEnum):
     SUPERSEDED = "superseded"
 
 
+class RuleKind(StrEnum):
+    """What a learned rule maps (``match_rules.kind``): only payer IBAN → debtor is applied by the matcher."""
+
+    IBAN_TO_DEBTOR = "iban_to_debtor"
+
+
+class RuleState(StrEnum):
+    """A learned rule's state (``match_rules.state``, ``ledger.rule_journal``).
+
+    proposed = adopted by a user, waits for a supervisor's approval; approved = in force until
+    ``valid_until``; expired = past ``valid_until``; revoked = taken back (never in force again).
+    """
+
+    PROPOSED = "proposed"
+    APPROVED = "approved"
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+
+
 class Law(StrEnum):
     """The law a claim stands under; it picks the allocation order (``open_items.law``)."""
 
@@ -168,5 +189,5 @@ class ClaimType(StrEnum):
     MAIN = "MAIN"                        # not sent by anyone: the class of every main claim in an order
 
 
-__all__ = ["ClaimType", "DecisionAction", "DecisionState", "FileStatus", "ItemState", "Law", "Rule", "Section",
+__all__ = ["ClaimType", "DecisionAction", "DecisionState", "FileStatus", "ItemState", "Law", "Rule", "RuleKind", "RuleState", "Section",
            "Severity", "StatementKind", "TxKind", "UnresolvedReason"]

@@ -31,10 +31,16 @@ class AllocationRow(dy.Schema):
     rule = dy.String(nullable=False)
     decided_by = dy.String(nullable=False)
     booking_date = dy.Date(nullable=False)
+    rule_id = dy.String(nullable=True)
 
     @dy.rule()
     def not_zero(cls) -> pl.Expr:
         return pl.col("amount_cents") != 0
+
+    @dy.rule()
+    def learned_rule_named(cls) -> pl.Expr:
+        """An allocation a learned rule made names the rule (auditable: which approved rule booked it)."""
+        return (pl.col("rule") != "learned_rule") | pl.col("rule_id").is_not_null()
 
 
 #: ledger table -> the schema its staged rows must keep

@@ -163,9 +163,10 @@ def _to_line(entry: dict[str, Any]) -> bytes:
     return (json.dumps(entry, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str) + "\n").encode()
 
 
-def _append(state_dir: Path, tenant: str, entry: dict[str, Any]) -> Path:
-    """Append one line to this process's file of the day and fsync it (and the folder on creation)."""
-    folder = journal_dir(state_dir, tenant)
+def _append(state_dir: Path, tenant: str, entry: dict[str, Any], *, sub: str = "") -> Path:
+    """Append one line to this process's file of the day and fsync it (and the folder on creation);
+    ``sub``: a subfolder of the tenant's journal (``rules`` for :mod:`ledger.rule_journal`)."""
+    folder = journal_dir(state_dir, tenant) / sub if sub else journal_dir(state_dir, tenant)
     folder.mkdir(parents=True, exist_ok=True)
     host = re.sub(r"[^A-Za-z0-9_-]", "_", socket.gethostname())[:32]
     path = folder / f"{datetime.now(UTC):%Y-%m-%d}-{host}-{os.getpid()}.jsonl"

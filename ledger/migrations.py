@@ -40,6 +40,7 @@ MIGRATIONS: list[Migration] = [
     (1, "initial tables", sql_file("0001_initial.sql")),
     (2, "runs.job: the job a run belongs to", sql("ALTER TABLE runs ADD COLUMN job VARCHAR DEFAULT 'nightly'")),
     (3, "claims: Stadtkasse's own claims; open_items.origin, creditor, debtor address", sql_file("0003_claims.sql")),
+    (4, "match_rules: learned matching rules; allocations.rule_id", sql_file("0004_learned_rules.sql")),
 ]
 
 

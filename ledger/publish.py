@@ -6,6 +6,8 @@ may even read). After each commit the run writes::
     <state_dir>/published/<tenant>/klaerungsliste.parquet   one row per unresolved payment
     <state_dir>/published/<tenant>/open_items.parquet       OPEN_ITEM_SCHEMA, amount still open
     <state_dir>/published/<tenant>/meta.json                run_id, as_of, published_at
+    <state_dir>/published/<tenant>/rules.parquet            learned rules and their state (optional)
+    <state_dir>/published/<tenant>/rule_proposals.parquet   rules the clerks' decisions propose (optional)
 
 ``published/<tenant>`` is a symbolic link to a complete version folder ``published/.<tenant>/<id>``;
 a new version is written beside it and the link is replaced in one ``rename``, so a reader sees the
@@ -68,8 +70,9 @@ def published_klaerungsliste(unresolved: pl.DataFrame, transactions: pl.DataFram
 
 
 def publish(published_root: Path, tenant: str, *, klaerungsliste: pl.DataFrame, open_items: pl.DataFrame,
-            run_id: str, as_of: date) -> Path:
-    """Write the tenant's published state as a new version and switch the link to it; return the link."""
+            run_id: str, as_of: date, extra: dict[str, pl.DataFrame] | None = None) -> Path:
+    """Write the tenant's published state as a new version and switch the link to it; return the link.
+    ``extra``: further frames of the version, each written as ``<name>.parquet`` (learned rules)."""
     versions = published_root / f".{tenant}"
     versions.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC)
@@ -78,6 +81,8 @@ def publish(published_root: Path, tenant: str, *, klaerungsliste: pl.DataFrame, 
     tmp.mkdir()
     conform(klaerungsliste, PUBLISHED_KLAERUNG_SCHEMA).write_parquet(tmp / "klaerungsliste.parquet")
     conform(open_items, OPEN_ITEM_SCHEMA).write_parquet(tmp / "open_items.parquet")
+    for name, frame in (extra or {}).items():
+        frame.write_parquet(tmp / f"{name}.parquet")
     meta = {"tenant": tenant, "run_id": run_id, "as_of": as_of.isoformat(),
             "published_at": stamp.isoformat(), "n_unresolved": klaerungsliste.height,
             "n_open_items": open_items.height}

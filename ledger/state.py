@@ -25,12 +25,14 @@ from ledger.db import fetch
 from ledger.tables import (
     ALLOCATIONS,
     DAY_CLOSES,
+    MATCH_RULES,
     OPEN_ITEMS,
     OWN_CLAIMS,
     STATEMENTS,
     TRANSACTIONS,
     UNRESOLVED,
 )
+from matching.learned import HISTORY_SCHEMA
 from matching.schema import ALLOCATION_SCHEMA
 from parsers.schema import conform
 
@@ -57,6 +59,8 @@ class LedgerState:
     day_closes: pl.DataFrame           # close/correction rows of the booking date and the day before
     decision_ids: pl.DataFrame         # clerk decisions already recorded
     night_allocations: pl.DataFrame    # allocations earlier runs of this booking date booked, with details
+    match_rules: pl.DataFrame          # the latest MATCH_RULES row per learned rule
+    decision_history: pl.DataFrame     # HISTORY_SCHEMA: booked clerk assignments, payer IBAN and debtor
 
     def write(self, folder: Path) -> dict[str, str]:
         """Write every frame as Parquet into ``folder``; return name -> path."""
@@ -142,7 +146,39 @@ def read_state(con: duckdb.DuckDBPyConnection, tenant: str, booking_date: date) 
                               "ORDER BY booking_date, closed_on", {**p, "d": booking_date}, table="day_closes"),
         decision_ids=fetch(con, "SELECT DISTINCT decision_id FROM clerk_decisions WHERE tenant = $t", p),
         night_allocations=night_allocations(con, tenant, booking_date),
+        match_rules=fetch(con, "SELECT m.* FROM match_rules m JOIN runs r USING (tenant, run_id) WHERE m.tenant = $t "
+                               "QUALIFY row_number() OVER (PARTITION BY m.rule_id ORDER BY r.committed_at DESC) = 1",
+                          p, table="match_rules"),
+        decision_history=decision_history(con, tenant),
     )
+
+
+def decision_history(con: duckdb.DuckDBPyConnection, tenant: str) -> pl.DataFrame:
+    """The clerks' booked assignments (``rule = clerk``): one row per (decision, debtor it paid), with the
+    payment's payer IBAN — what :func:`matching.learned.propose_rules` learns from."""
+    df = fetch(con, """
+        WITH a AS (
+            SELECT DISTINCT decision_id, transaction_id, import_id, receivable_id FROM allocations
+            WHERE tenant = $t AND rule = 'clerk' AND decision_id IS NOT NULL AND amount_cents > 0
+        ), items AS (
+            SELECT DISTINCT import_id, receivable_id, debtor_id FROM open_items
+            WHERE tenant = $t AND import_id IN (SELECT import_id FROM a)
+            UNION ALL
+            SELECT DISTINCT $own, receivable_id, debtor_id FROM claims WHERE tenant = $t
+        ), tx AS (
+            SELECT transaction_id, min(counterparty_iban) AS counterparty_iban FROM transactions
+            WHERE tenant = $t AND transaction_id IN (SELECT transaction_id FROM a) GROUP BY transaction_id
+        ), d AS (
+            SELECT decision_id, min(decided_by) AS decided_by, min(decided_at) AS decided_at FROM clerk_decisions
+            WHERE tenant = $t AND status = 'booked' GROUP BY decision_id
+        )
+        SELECT DISTINCT a.decision_id, d.decided_by, d.decided_at, tx.counterparty_iban, items.debtor_id
+        FROM a JOIN d USING (decision_id)
+        LEFT JOIN tx USING (transaction_id)
+        LEFT JOIN items ON items.import_id = a.import_id AND items.receivable_id = a.receivable_id
+        ORDER BY a.decision_id, items.debtor_id
+    """, {"t": tenant, "own": OWN_CLAIMS})
+    return conform(df, HISTORY_SCHEMA)
 
 
 def night_allocations(con: duckdb.DuckDBPyConnection, tenant: str, booking_date: date) -> pl.DataFrame:
@@ -186,6 +222,8 @@ def empty_state() -> LedgerState:
         day_closes=pl.DataFrame(schema=DAY_CLOSES),
         decision_ids=pl.DataFrame(schema={"decision_id": pl.String()}),
         night_allocations=pl.DataFrame(schema=NIGHT_ALLOCATIONS),
+        match_rules=pl.DataFrame(schema=MATCH_RULES),
+        decision_history=pl.DataFrame(schema=HISTORY_SCHEMA),
     )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import polars as pl
 
 from claims.claim import CLAIM_BASE, CLAIM_EXTRA, CLAIM_SCHEMA, OPEN_ITEM_SCHEMA
+from ledger.rule_journal import RULE_STATE_SCHEMA
 from matching.schema import ALLOCATION_SCHEMA, UNRESOLVED_SCHEMA
 from outputs.day_close import DAY_CLOSE_SCHEMA
 from parsers.result import FILE_SCHEMA
@@ -90,6 +91,7 @@ OWN_CLAIMS = "claims"
 ALLOCATIONS: Schema = _with(ALLOCATION_SCHEMA, {
     "import_id": pl.String(),             # the open-items version the allocation was booked against
     "decision_id": pl.String(),           # the clerk decision that made it (null for automatic ones)
+    "rule_id": pl.String(),               # the learned rule that made it (rule learned_rule; migration 4)
 }, first=KEY)
 
 #: Klärungsliste as events: a row whenever an item's state changes (open, changed, resolved, parked).
@@ -134,6 +136,11 @@ DAY_CLOSES: Schema = _with(DAY_CLOSE_SCHEMA, {"closed_on": pl.Date()}, first=KEY
 
 ISSUES: Schema = _with(ISSUE_SCHEMA, {"booking_date": pl.Date()}, first=KEY)
 
+#: Learned matching rules (migration 4) as events: a row whenever a rule's state as the journal gives it
+#: changes (proposed, approved, expired, revoked; ``ledger.rule_journal``); the latest row per rule_id is
+#: its state. The run applies the approved ones and records the rule_id on their allocations.
+MATCH_RULES: Schema = _with(RULE_STATE_SCHEMA, {"as_of": pl.Date()}, first=KEY)
+
 AUDIT_EVENTS: Schema = {
     "tenant": pl.String(),
     "run_id": pl.String(),
@@ -159,6 +166,7 @@ TABLES: dict[str, Schema] = {
     "issues": ISSUES,
     "audit_events": AUDIT_EVENTS,
     "claims": CLAIMS,
+    "match_rules": MATCH_RULES,
 }
 
 #: Where each stage frame lives in the ledger (the test checks columns and types agree).

@@ -21,6 +21,7 @@ from matching.classify import PAYMENT, RETURN, classify
 from matching.config import MatchConfig, load_match_config
 from matching.designate import PAYMENT_COLUMNS, designate
 from matching.evidence import key_index
+from matching.learned import RULE_SCHEMA, apply_rules
 from matching.returns import reverse_returns
 from matching.rows import fetch
 from matching.schema import ALLOCATION_SCHEMA, ITEM_COLUMNS, UNRESOLVED_SCHEMA
@@ -34,11 +35,16 @@ __all__ = ["MatchConfig", "MatchResult", "load_match_config", "match"]
 
 @dataclass(slots=True)
 class MatchResult:
-    """Allocations (ALLOCATION_SCHEMA), unresolved (UNRESOLVED_SCHEMA), and counts for the run report."""
+    """Allocations (ALLOCATION_SCHEMA), unresolved (UNRESOLVED_SCHEMA), and counts for the run report.
+
+    ``by_rule``: transaction_id, receivable_id, rule_id of the allocations a learned rule made (their
+    ``rule`` is ``learned_rule``; the ledger keeps the rule_id on the allocation)."""
 
     allocations: pl.DataFrame
     unresolved: pl.DataFrame
     summary: dict[str, Any] = field(default_factory=dict)
+    by_rule: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(
+        schema={"transaction_id": pl.String(), "receivable_id": pl.String(), "rule_id": pl.String()}))
 
 
 def _remainder(book: pl.DataFrame, alloc: pl.DataFrame) -> pl.DataFrame:
@@ -70,11 +76,13 @@ def match(
     config: MatchConfig,
     *,
     prior_allocations: pl.DataFrame | None = None,
+    rules: pl.DataFrame | None = None,
 ) -> MatchResult:
     """Match booked credits to open items and reverse direct-debit returns; never book ambiguity.
 
     ``receivables``: OPEN_ITEM_SCHEMA, ``amount_cents`` = open now (0 for settled items, so a double
-    payment is recognised). ``prior_allocations``: ALLOCATION_SCHEMA rows already booked.
+    payment is recognised). ``prior_allocations``: ALLOCATION_SCHEMA rows already booked. ``rules``:
+    approved learned rules in force (:data:`matching.learned.RULE_SCHEMA`; see :mod:`matching.learned`).
     """
     # only the columns matching reads, as they come: in tens of chunks from a Parquet file's row groups,
     # all alike (a frame whose columns are chunked differently is realigned, copied, by a filter); the
@@ -86,12 +94,12 @@ def match(
         rec = rec.with_columns(pl.col("kz_norm").fill_null(digits(pl.col("kassenzeichen"))))
     with ThreadPoolExecutor(1) as early:  # the items' key index needs no payment: begun at once
         ix = early.submit(key_index, rec, config.digits)
-        return _match(transactions, rec, config, ix, prior_allocations)
+        return _match(transactions, rec, config, ix, prior_allocations, rules)
 
 
 def _match(
     transactions: pl.DataFrame, rec: pl.DataFrame, config: MatchConfig, ix: Future[pl.DataFrame],
-    prior_allocations: pl.DataFrame | None,
+    prior_allocations: pl.DataFrame | None, rules: pl.DataFrame | None = None,
 ) -> MatchResult:
     """:func:`match` of the items ``rec`` (the columns read, nulls filled) with their key index ``ix``."""
     tx = classify(transactions, config)
@@ -105,6 +113,9 @@ def _match(
     pay = tx.select(pl.col(PAYMENT_COLUMNS).gather((tx["kind"] == PAYMENT).arg_true()))
     rec_all = rec
     book, held, cands, rec, names, left_out = designate(pay, rec, config, ix)
+    by_rule = None
+    if rules is not None and rules.height:  # (learned rules: only the payments from a rule's IBAN)
+        book, held, cands, rec, by_rule = apply_rules(pay, rec_all, book, held, cands, rec, conform(rules, RULE_SCHEMA))
     # from here on only items that a payment designates, suggests or an earlier allocation names
     # (``rec`` holds every item named by book and cands; earlier allocations may name any item)
     prior = None
@@ -151,7 +162,19 @@ def _match(
         unresolved = conform(fetch(unresolved, meta, "transaction_id", (*ids, "amount_cents")), UNRESOLVED_SCHEMA)
         summary = counted.result()
     summary["name_pairs_left_out"] = left_out
+    result = MatchResult(allocations, unresolved, summary)
+    if by_rule is not None:
+        result.by_rule = fetch(by_rule, meta, "transaction_id", ("transaction_id",))
+        summary["per_learned_rule"] = _per_learned_rule(result.by_rule, allocations)
     assert_schema(allocations, ALLOCATION_SCHEMA, "matching allocations")
     assert_schema(unresolved, UNRESOLVED_SCHEMA, "matching unresolved")
-    return MatchResult(allocations, unresolved, summary)
+    return result
+
+
+def _per_learned_rule(by_rule: pl.DataFrame, allocations: pl.DataFrame) -> dict[str, dict[str, int]]:
+    """rule_id → allocations and cents the learned rule booked in this run (for the key figures)."""
+    booked = allocations.filter(pl.col("rule") == Rule.LEARNED_RULE).join(
+        by_rule, on=["transaction_id", "receivable_id"])
+    return {str(r): {"allocations": int(n), "cents": int(c)} for r, n, c in
+            booked.group_by("rule_id").agg(pl.len(), pl.col("amount_cents").sum()).sort("rule_id").iter_rows()}
 

@@ -46,6 +46,8 @@ class MatchConfig:
     name_min_score: float = _M.name_min_score
     skip_tx_codes: tuple[str, ...] = _M.skip_tx_codes
     return_tx_codes: tuple[str, ...] = _M.return_tx_codes
+    learned_rule_min_decisions: int = _M.learned_rule_min_decisions
+    learned_rule_valid_days: int = _M.learned_rule_valid_days
     public: tuple[str, ...] = _A.public
     private: tuple[str, ...] = _A.private
     honour_designation: bool = _A.honour_designation
@@ -57,7 +59,8 @@ class MatchConfig:
         return cls(digits=r.digits, check_digit=r.check_digit, prefixes=r.prefixes, max_run=r.max_run,
                    typo_repair=m.typo_repair, iban_amount=m.iban_amount, suggestions=m.suggestions,
                    name_min_score=m.name_min_score, skip_tx_codes=m.skip_tx_codes,
-                   return_tx_codes=m.return_tx_codes, public=a.public, private=a.private,
+                   return_tx_codes=m.return_tx_codes, learned_rule_min_decisions=m.learned_rule_min_decisions,
+                   learned_rule_valid_days=m.learned_rule_valid_days, public=a.public, private=a.private,
                    honour_designation=a.honour_designation)
 
     @classmethod

@@ -5,10 +5,13 @@ Working definitions (the GPA's official formulas are unconfirmed, see DOMAIN.md 
 * **incoming payment** — a booked transaction with ``amount_cents > 0`` (after batch breakdown);
 * **booked automatically** — an incoming payment with at least one allocation ``decided_by == "auto"``,
   no allocation by a clerk, and no row in the unresolved list (a surplus remainder counts as not clean);
+  a booking by an approved learned rule is automatic;
 * **Automatisierungsgrad** = booked automatically ÷ incoming payments × 100;
 * **Ungeklärte Einzahlungen je 10.000 Einzahlungen** = incoming payments with an unresolved row ÷
   incoming payments × 10,000 (state on ``as_of``);
-* **age structure** of unresolved rows by ``as_of − booking_date``: 0–7, 8–30, 31–90, >90 days.
+* **age structure** of unresolved rows by ``as_of − booking_date``: 0–7, 8–30, 31–90, >90 days;
+* **bookings per learned rule**: allocations with rule ``learned_rule`` counted by their ``rule_id`` (a
+  column the ledger's allocations carry; frames without it count none).
 
 The period is whatever the caller passes (only rows booked up to ``as_of`` count): the day's frames give
 the day's figures, the ledger's year gives the year's. Rates are floats (they are not money).
@@ -61,6 +64,13 @@ BY_RULE_SCHEMA: dict[str, pl.DataType] = {
     "tenant": pl.String(),
     "rule": pl.String(),
     "decided_by": pl.String(),             # auto | clerk
+    "n_allocations": pl.Int64(),
+    "amount_cents": pl.Int64(),
+}
+
+BY_LEARNED_RULE_SCHEMA: dict[str, pl.DataType] = {
+    "tenant": pl.String(),
+    "rule_id": pl.String(),                # the approved learned rule (match_rules.rule_id)
     "n_allocations": pl.Int64(),
     "amount_cents": pl.Int64(),
 }
@@ -145,7 +155,8 @@ def key_figures(transactions: pl.DataFrame, allocations: pl.DataFrame, unresolve
                 as_of: date, tenant: str | None = None) -> dict[str, pl.DataFrame]:
     """Compute the key figures as of ``as_of``: ``summary`` (one row per tenant) and detail frames.
 
-    Returns frames named ``summary``, ``per_day_account``, ``age_structure``, ``by_rule`` and ``by_reason``
+    Returns frames named ``summary``, ``per_day_account``, ``age_structure``, ``by_rule``,
+    ``by_learned_rule`` and ``by_reason``
     (schemas ``*_SCHEMA`` in this module). Inputs follow TRANSACTION_SCHEMA, ALLOCATION_SCHEMA and
     UNRESOLVED_SCHEMA; allocations and unresolved rows are attributed to a tenant through their transaction;
     rows whose transaction is not in ``transactions`` (e.g. older unresolved items when only the day's
@@ -187,6 +198,12 @@ def key_figures(transactions: pl.DataFrame, allocations: pl.DataFrame, unresolve
     by_rule = al.group_by("tenant", "rule", "decided_by").agg(
         pl.len().cast(pl.Int64()).alias("n_allocations"), pl.col("amount_cents").sum()
     ).sort("tenant", "rule", "decided_by")
+    learned = al.filter(pl.col("rule") == "learned_rule")
+    if "rule_id" not in learned.columns:
+        learned = learned.with_columns(pl.lit(None, pl.String()).alias("rule_id"))
+    by_learned_rule = learned.group_by("tenant", "rule_id").agg(
+        pl.len().cast(pl.Int64()).alias("n_allocations"), pl.col("amount_cents").sum()
+    ).sort("tenant", "rule_id")
     by_reason = un.group_by("tenant", "reason").agg(
         pl.len().cast(pl.Int64()).alias("n_items"), pl.col("unallocated_cents").sum()
     ).sort("tenant", "reason")
@@ -196,5 +213,6 @@ def key_figures(transactions: pl.DataFrame, allocations: pl.DataFrame, unresolve
         "per_day_account": _conform(per_day, PER_DAY_ACCOUNT_SCHEMA),
         "age_structure": _age_structure(un, tenants, as_of),
         "by_rule": _conform(by_rule, BY_RULE_SCHEMA),
+        "by_learned_rule": _conform(by_learned_rule, BY_LEARNED_RULE_SCHEMA),
         "by_reason": _conform(by_reason, BY_REASON_SCHEMA),
     }

@@ -70,6 +70,7 @@ REASON_TEXT: dict[str, str] = {
     UnresolvedReason.CONFLICT: "Zwei Zahlungen dieses Laufs nennen sich überschneidende Forderungen",
     UnresolvedReason.DESIGNATION_INCOMPLETE: "Beträge im Verwendungszweck nicht jedem Kassenzeichen zuzuordnen",
     UnresolvedReason.DESIGNATION_SUM_MISMATCH: "Beträge im Verwendungszweck ergeben nicht den Zahlbetrag",
+    UnresolvedReason.LEARNED_RULE_CONTRADICTED: "Gelernte Regel nennt einen anderen Schuldner als Kassenzeichen oder IBAN",
 }
 
 _CANDIDATE = pl.Struct({

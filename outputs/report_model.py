@@ -174,5 +174,6 @@ def build_model(*, tenant: str, booking_date: date, run_id: str, day_close: pl.D
         "age": _fig_rows(key_figures["age_structure"]),
         "per_day": _fig_rows(key_figures["per_day_account"]),
         "by_rule": _fig_rows(key_figures["by_rule"]),
+        "by_learned_rule": _fig_rows(key_figures["by_learned_rule"]) if "by_learned_rule" in key_figures else [],
         "by_reason": _fig_rows(key_figures["by_reason"]),
     }

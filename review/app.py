@@ -26,6 +26,11 @@ from review.views_actions import approve, decide, withdraw
 from review.views_decisions import decisions_page
 from review.views_detail import detail_page
 from review.views_list import list_page
+from review.views_rules import approve as approve_rule
+from review.views_rules import expire as expire_rule
+from review.views_rules import propose as propose_rule
+from review.views_rules import revoke as revoke_rule
+from review.views_rules import rules_page
 from review.web import HERE, ReviewContext, http_error, make_templates
 
 CSP = ("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
@@ -80,6 +85,11 @@ def create_app(config: ReviewConfig, users: dict[str, User], users_path: Path | 
         Route("/t/{tenant}/item/{transaction_id}/decide", decide, methods=["POST"]),
         Route("/t/{tenant}/decision/{decision_id}/approve", approve, methods=["POST"]),
         Route("/t/{tenant}/decision/{decision_id}/withdraw", withdraw, methods=["POST"]),
+        Route("/t/{tenant}/rules", rules_page),
+        Route("/t/{tenant}/rules/propose", propose_rule, methods=["POST"]),
+        Route("/t/{tenant}/rule/{rule_id}/approve", approve_rule, methods=["POST"]),
+        Route("/t/{tenant}/rule/{rule_id}/expire", expire_rule, methods=["POST"]),
+        Route("/t/{tenant}/rule/{rule_id}/revoke", revoke_rule, methods=["POST"]),
         Mount("/static", StaticFiles(directory=Path(HERE) / "static"), name="static"),
     ]
     middleware = [

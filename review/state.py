@@ -46,6 +46,10 @@ class Snapshot:
     reasons: tuple[str, ...] = ()
     #: decision_id -> (status booked|rejected, reason) when the run publishes clerk_decisions.parquet
     outcomes: dict[str, tuple[str, str]] = field(default_factory=dict)
+    #: learned rules as the run saw them (with what each booked so far) and the run's proposals, when the
+    #: run publishes rules.parquet and rule_proposals.parquet (empty otherwise)
+    rules: pl.DataFrame = field(default_factory=pl.DataFrame)
+    rule_proposals: pl.DataFrame = field(default_factory=pl.DataFrame)
 
     @property
     def run_id(self) -> str:
@@ -119,6 +123,15 @@ def _outcomes(version: Path) -> dict[str, tuple[str, str]]:
     return {r[0]: (str(r[1] or ""), str(r[2] or "")) for r in df.iter_rows()}
 
 
+def _optional(version: Path, name: str) -> pl.DataFrame:
+    """An optional published frame (an empty frame when the run did not write it or it cannot be read)."""
+    path = version / f"{name}.parquet"
+    try:
+        return pl.read_parquet(path) if path.exists() else pl.DataFrame()
+    except (OSError, pl.exceptions.PolarsError):
+        return pl.DataFrame()
+
+
 def read_snapshot(folder: Path, tenant: str) -> Snapshot | None:
     """Read one published folder (``None`` when nothing is published yet).
 
@@ -148,7 +161,8 @@ def read_snapshot(folder: Path, tenant: str) -> Snapshot | None:
         items = _with_search_columns(items.filter(pl.col("tenant").is_null() | (pl.col("tenant") == tenant)))
         accounts = tuple(sorted(x for x in items["account_iban"].unique().to_list() if x))
         reasons = tuple(sorted(x for x in items["reason"].unique().to_list() if x))
-        return Snapshot(tenant, meta, items, open_items, tuple(w1 + w2), accounts, reasons, _outcomes(version))
+        return Snapshot(tenant, meta, items, open_items, tuple(w1 + w2), accounts, reasons, _outcomes(version),
+                        _optional(version, "rules"), _optional(version, "rule_proposals"))
     raise StateError(f"{folder}: the published state kept changing while being read; try again")
 
 

@@ -23,7 +23,7 @@ ACTION_NAMES: dict[str, str] = {DecisionAction.ASSIGN: "Zuordnung", DecisionActi
                 DecisionAction.RETRY: "Neuer Abgleich"}
 
 
-async def _checked_post(request: Request) -> tuple[User, str, FormData]:
+async def checked_post(request: Request) -> tuple[User, str, FormData]:
     """Every POST here: a logged-in user of this tenant, a valid CSRF token, a role that may decide."""
     user = require_user(request)
     tenant = request.path_params["tenant"]
@@ -36,7 +36,7 @@ async def _checked_post(request: Request) -> tuple[User, str, FormData]:
 
 async def decide(request: Request) -> Response:
     """POST /t/{tenant}/item/{transaction_id}/decide: record assign | refund | park | retry."""
-    user, tenant, form = await _checked_post(request)
+    user, tenant, form = await checked_post(request)
     tid = request.path_params["transaction_id"]
     ctx = context_of(request)
     snap = ctx.state.snapshot(tenant)
@@ -70,7 +70,7 @@ async def decide(request: Request) -> Response:
 
 
 async def _review_action(request: Request, approve: bool) -> Response:
-    user, tenant, form = await _checked_post(request)
+    user, tenant, form = await checked_post(request)
     decision_id = request.path_params["decision_id"]
     state_dir = context_of(request).config.state_dir
     note = str(form.get("note") or "").strip()[:2000]

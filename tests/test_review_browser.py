@@ -19,15 +19,27 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import polars as pl
 import pytest
 import uvicorn
 from nightly_files import Entry, kz, write_mt940, write_open_items
-from review_data import PASSWORD, TENANT, config_file, write_state, write_users
+from review_data import (
+    AS_OF,
+    PASSWORD,
+    TENANT,
+    config_file,
+    klaerungsliste,
+    open_items,
+    write_state,
+    write_users,
+)
 
 from claims.config import load_tenant_config
 from jobs.nightly import run_night
 from ledger.journal import Allocation, effective_decisions, new_decision, record_decision
-from ledger.publish import read_published
+from ledger.publish import publish, read_published
+from ledger.rule_journal import approve_rule, propose_rule, read_rules
+from matching.learned import PROPOSAL_SCHEMA
 from review import create_app, load_review_config, load_users
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -169,3 +181,39 @@ def test_pages_in_the_browser_and_screenshots(tmp_path: Path) -> None:
         assert page.locator("script").count() == 0
         assert "<script>alert('x')</script>" in page.inner_text("h1")      # shown as text, not run
         assert [e for e in errors if "422" not in e] == []     # only the refused split above
+
+
+def test_rules_page_in_the_browser(tmp_path: Path) -> None:
+    """Regeln: a clerk adopts the run's proposal, a supervisor (not of its evidence) approves it."""
+    state = write_state(tmp_path / "state")
+    older = propose_rule(state, TENANT, key="DE02120300000000202051", target="D-2", evidence_count=5,
+                         evidence_users=["anna"], user="bert", role="clerk")
+    approve_rule(state, TENANT, older.rule_id, user="sven", role="supervisor", valid_until=date(2027, 12, 31))
+    proposals = pl.DataFrame([{"kind": "iban_to_debtor", "key": "DE75512108001245126199", "target": "D-1",
+                               "evidence_count": 4, "evidence_users": "anna,paula",
+                               "first_at": "2026-10-01T08:00:00", "last_at": "2026-11-20T08:00:00"},
+                              {"kind": "iban_to_debtor", "key": "DE44500105175407324931", "target": "D-3",
+                               "evidence_count": 3, "evidence_users": "bert",
+                               "first_at": "2026-09-14T08:00:00", "last_at": "2026-11-02T08:00:00"}],
+                             schema=PROPOSAL_SCHEMA).with_columns(pl.lit(date(2027, 11, 30)).alias("valid_until"))
+    booked = pl.DataFrame({"rule_id": [older.rule_id], "n_allocations": [12], "allocated_cents": [143250]})
+    publish(state / "published", TENANT, klaerungsliste=klaerungsliste(), open_items=open_items(), run_id="run-0002",
+            as_of=AS_OF, extra={"rule_proposals": proposals, "rules": booked})
+    app = create_app(load_review_config(config_file(tmp_path, state)), load_users(write_users(tmp_path / "u.toml")))
+    out = Path(os.environ.get("KASSE_SCREENSHOTS") or tmp_path)
+    with serve(app) as base, browser_page() as (page, errors):
+        log_in(page, base, "bert")
+        page.click("text=Regeln")
+        assert "1.432,50" in page.inner_text("main")                 # what the approved rule booked
+        page.locator("tr", has_text="DE75512108001245126199").locator("button").click()
+        assert "wartet auf Freigabe" in page.inner_text(".flash")
+        page.click("button:has-text('Abmelden')")
+        page.wait_for_url(f"{base}/login")
+        log_in(page, base, "sven")
+        page.goto(f"{base}/t/{TENANT}/rules")
+        assert page.locator("input[name=valid_until][min]").input_value() == "2027-11-30"
+        page.screenshot(path=str(out / "review_rules.png"), full_page=True)
+        page.locator("button:has-text('Freigeben')").click()
+        assert "freigegeben bis 30.11.2027" in page.inner_text(".flash")
+        assert errors == []
+    assert sorted(str(r.state_on(date(2026, 12, 7))) for r in read_rules(state, TENANT)) == ["approved", "approved"]

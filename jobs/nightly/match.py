@@ -9,19 +9,19 @@ export that explains it arrives. Parked items stay parked until a clerk decides 
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import polars as pl
 
 from claims.claim import OPEN_ITEM_SCHEMA
 from claims.vocab import DecisionState, ItemState
-from jobs.nightly.decisions import apply_decisions
+from jobs.nightly.decisions import DecisionOutcome, apply_decisions
 from jobs.nightly.ingest import match_config
 from jobs.nightly.unresolved import apply_events, unresolved_events
 from jobs.rundir import RunDir
 from ledger.config import TenantConfig
-from ledger.tables import ALLOCATIONS, AUDIT_EVENTS, OWN_CLAIMS, UNRESOLVED
+from ledger.tables import ALLOCATIONS, AUDIT_EVENTS, MATCH_RULES, OWN_CLAIMS, UNRESOLVED
 from matching.schema import ALLOCATION_SCHEMA, UNRESOLVED_SCHEMA
 from parsers.issues import issues_frame
 from parsers.schema import TRANSACTION_SCHEMA, assert_schema, conform
@@ -33,6 +33,20 @@ def effective_decisions(cfg: TenantConfig) -> tuple[list[Any], pl.DataFrame]:
 
     decisions, issues = load_journal(cfg.state_dir, cfg.tenant)
     return [d for d in decisions if d.state == DecisionState.EFFECTIVE], issues_frame(issues)
+
+
+def learned_rules(cfg: TenantConfig, booking_date: date, booked: pl.DataFrame
+                  ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """The learned rules from the journal: ``(rules, changed, issues)`` — every rule with its state on
+    ``booking_date`` (``ledger.rule_journal.RULE_STATE_SCHEMA``), the rows whose state differs from the
+    ledger's latest row ``booked`` (to append to ``match_rules``), and the journal's findings."""
+    from ledger.rule_journal import load_rules, rules_frame
+
+    rules, issues = load_rules(cfg.state_dir, cfg.tenant)
+    now = rules_frame(rules, booking_date)
+    same = ["rule_id", "state", "approved_by", "valid_until", "revoked_by"]
+    changed = now.join(conform(booked, MATCH_RULES).select(same), on=same, how="anti", nulls_equal=True)
+    return now, changed, issues_frame(issues)
 
 
 def receivables_now(base: pl.DataFrame, booked: pl.DataFrame) -> pl.DataFrame:
@@ -78,13 +92,19 @@ def match(cfg: TenantConfig, booking_date: date, run_id: str, folder: RunDir) ->
         conform(state.unresolved_tx.filter(pl.col("transaction_id").is_in(again.implode())), TRANSACTION_SCHEMA),
     ], how="vertical")
     prior = conform(pl.concat([state.allocations, outcome.allocations], how="diagonal_relaxed"), ALLOCATION_SCHEMA)
-    result = run_matcher(payments, conform(receivables, OPEN_ITEM_SCHEMA), match_config(cfg), prior_allocations=prior)
+    from ledger.rule_journal import in_force
+    from matching.learned import propose_rules
+
+    rules, rules_changed, rule_issues = learned_rules(cfg, booking_date, state.match_rules)
+    result = run_matcher(payments, conform(receivables, OPEN_ITEM_SCHEMA), match_config(cfg), prior_allocations=prior,
+                         rules=in_force(rules))
     assert_schema(result.allocations, ALLOCATION_SCHEMA, "matching.match allocations")
     assert_schema(result.unresolved, UNRESOLVED_SCHEMA, "matching.match unresolved")
 
     imports = receivables.select("receivable_id", "import_id")
-    auto = result.allocations.join(imports, on="receivable_id", how="left").with_columns(
-        pl.lit(cfg.tenant).alias("tenant"), pl.lit(run_id).alias("run_id"))
+    auto = (result.allocations.join(imports, on="receivable_id", how="left")
+            .join(result.by_rule, on=["transaction_id", "receivable_id"], how="left")
+            .with_columns(pl.lit(cfg.tenant).alias("tenant"), pl.lit(run_id).alias("run_id")))
     allocations = pl.concat([conform(outcome.allocations, ALLOCATIONS), conform(auto, ALLOCATIONS)], how="vertical")
     events = pl.concat([
         conform(outcome.events, UNRESOLVED),
@@ -97,10 +117,12 @@ def match(cfg: TenantConfig, booking_date: date, run_id: str, folder: RunDir) ->
     folder.book("unresolved", events)
     folder.book("clerk_decisions", outcome.decisions)
     folder.book("refunds", outcome.refunds)
+    folder.book("match_rules", rules_changed.with_columns(
+        pl.lit(cfg.tenant).alias("tenant"), pl.lit(run_id).alias("run_id"), pl.lit(booking_date).alias("as_of")))
     folder.book("issues", pl.concat([
         folder.read("book_issues"),
-        journal_issues.with_columns(pl.lit(cfg.tenant).alias("tenant"), pl.lit(run_id).alias("run_id"),
-                                    pl.lit(booking_date).alias("booking_date")),
+        *(found.with_columns(pl.lit(cfg.tenant).alias("tenant"), pl.lit(run_id).alias("run_id"),
+                             pl.lit(booking_date).alias("booking_date")) for found in (journal_issues, rule_issues)),
     ], how="diagonal_relaxed"))
     folder.book("audit_events", pl.concat([folder.read("book_audit_events"),
                                            _decision_events(outcome.decisions, cfg.tenant, run_id)],
@@ -108,6 +130,13 @@ def match(cfg: TenantConfig, booking_date: date, run_id: str, folder: RunDir) ->
     folder.write("open_now", receivables_now(receivables, auto))
     folder.write("current_unresolved", current)
     folder.write("run_allocations", allocations)
+    # the review page's "Regeln": every rule with its state, and what the clerks' decisions propose
+    folder.write("published_rules", rules.join(_rule_bookings(pl.concat(
+        [state.allocations, allocations], how="diagonal_relaxed")), on="rule_id", how="left"))
+    history = pl.concat([state.decision_history, _history_of(outcome, state.unresolved_tx, receivables)])
+    folder.write("published_rule_proposals", propose_rules(
+        history, rules, min_decisions=cfg.matching.learned_rule_min_decisions).with_columns(
+        pl.lit(booking_date + timedelta(days=cfg.matching.learned_rule_valid_days)).alias("valid_until")))
     summary = {
         "n_payments_matched": payments.height, "n_rematched": again.len(),
         "n_allocations": allocations.height, "allocated_cents": int(allocations["amount_cents"].sum()),
@@ -115,9 +144,32 @@ def match(cfg: TenantConfig, booking_date: date, run_id: str, folder: RunDir) ->
         "n_decisions": outcome.decisions.height,
         "n_decisions_rejected": outcome.decisions.filter(pl.col("status") == "rejected").height,
         "matcher": result.summary,
+        "n_rules_in_force": int((rules["state"] == "approved").sum()),
+        "learned_rules": result.summary.get("per_learned_rule", {}),
     }
     folder.write_json("summary", summary)
     return {k: v for k, v in summary.items() if isinstance(v, int)}
+
+
+def _rule_bookings(allocations: pl.DataFrame) -> pl.DataFrame:
+    """rule_id → allocations and cents every learned rule has booked so far (the rows carrying its id)."""
+    return (allocations.filter(pl.col("rule_id").is_not_null()).group_by("rule_id")
+            .agg(pl.len().alias("n_allocations"), pl.col("amount_cents").sum().alias("allocated_cents")))
+
+
+def _history_of(outcome: DecisionOutcome, payments: pl.DataFrame, items: pl.DataFrame) -> pl.DataFrame:
+    """The learning history (``matching.learned.HISTORY_SCHEMA``) of the decisions this run books, beside
+    the ledger's (``LedgerState.decision_history``), so a proposal shows the night the decisions are booked."""
+    from matching.learned import HISTORY_SCHEMA
+
+    booked = outcome.decisions.filter(pl.col("status") == "booked").select("decision_id", "decided_by", "decided_at")
+    return conform(
+        outcome.allocations.select("decision_id", "transaction_id", "receivable_id")
+        .join(booked, on="decision_id")
+        .join(payments.select("transaction_id", "counterparty_iban").unique("transaction_id"), on="transaction_id",
+              how="left")
+        .join(items.select("receivable_id", "debtor_id").unique("receivable_id"), on="receivable_id", how="left")
+        .unique(["decision_id", "debtor_id"]), HISTORY_SCHEMA)
 
 
 def _decision_events(decisions: pl.DataFrame, tenant: str, run_id: str) -> pl.DataFrame:

@@ -109,7 +109,9 @@ def step_publish(night: Run) -> str:
     f = night.folder
     link = publish(night.cfg.state_dir / "published", night.cfg.tenant,
                    klaerungsliste=f.read("published_klaerungsliste"), open_items=f.read("open_now"),
-                   run_id=night.run_id, as_of=night.booking_date)
+                   run_id=night.run_id, as_of=night.booking_date,
+                   extra={name: f.read(f"published_{name}") for name in ("rules", "rule_proposals")
+                          if f.file(f"published_{name}").exists()})
     checkpoints.reached("publish")
     return str(link)
 
