@@ -27,6 +27,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, field_validator
 
 from claims.errors import ConfigError
+from claims.money import AmountError, parse_eur
 from claims.vocab import ClaimType
 
 #: Claim class of every claim type an allocation order does not name (the main claim).
@@ -101,13 +102,35 @@ class MatchingSection(Section):
     name_min_score: Score = 80.0
     skip_tx_codes: Words = ("8",)
     return_tx_codes: Words = ("108", "109", "193")
+    #: a payment from abroad (or with the banks' charges reported) short of its Kassenzeichen's open
+    #: amount by at most this share of it (percent) and at most ``charges_max`` is booked as received
+    charges_max_percent: Score = 2.0
+    charges_max: int | str = "25,00"
 
-    @field_validator("name_min_score", mode="before")
+    @field_validator("name_min_score", "charges_max_percent", mode="before")
     @classmethod
     def _number(cls, value: Any) -> Any:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ValueError(f"expected a number from 0 to 100, got {value!r}")
         return value
+
+    @field_validator("charges_max", mode="before")
+    @classmethod
+    def _amount(cls, value: Any) -> Any:
+        if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+            return value
+        if isinstance(value, str):
+            try:
+                if parse_eur(value) >= 0:
+                    return value
+            except AmountError:
+                pass
+        raise ValueError(f'expected an amount as text like "25,00" or whole euros, got {value!r}')
+
+    @property
+    def charges_max_cents(self) -> int:
+        """``charges_max`` in cents (whole euros, or text like ``25,00``)."""
+        return self.charges_max * 100 if isinstance(self.charges_max, int) else parse_eur(self.charges_max)
 
 
 class AllocationSection(Section):

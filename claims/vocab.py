@@ -86,6 +86,7 @@ class UnresolvedReason(StrEnum):
     PAYER_UNCONFIRMED = "payer_unconfirmed"
     TYPO_UNCONFIRMED = "typo_unconfirmed"
     CONFLICT = "conflict"
+    EVIDENCE_CONFLICT = "evidence_conflict"  # the reference names one debtor, the payer's IBAN another
     OVERPAYMENT = "overpayment"
     DOUBLE_PAYMENT = "double_payment"
     RETURN_UNMATCHED = "return_unmatched"

@@ -46,6 +46,8 @@ class MatchConfig:
     name_min_score: float = _M.name_min_score
     skip_tx_codes: tuple[str, ...] = _M.skip_tx_codes
     return_tx_codes: tuple[str, ...] = _M.return_tx_codes
+    charges_max_percent: float = _M.charges_max_percent
+    charges_max_cents: int = _M.charges_max_cents
     public: tuple[str, ...] = _A.public
     private: tuple[str, ...] = _A.private
 
@@ -56,7 +58,8 @@ class MatchConfig:
         return cls(digits=r.digits, check_digit=r.check_digit, prefixes=r.prefixes, max_run=r.max_run,
                    typo_repair=m.typo_repair, iban_amount=m.iban_amount, suggestions=m.suggestions,
                    name_min_score=m.name_min_score, skip_tx_codes=m.skip_tx_codes,
-                   return_tx_codes=m.return_tx_codes, public=a.public, private=a.private)
+                   return_tx_codes=m.return_tx_codes, charges_max_percent=m.charges_max_percent,
+                   charges_max_cents=m.charges_max_cents, public=a.public, private=a.private)
 
     @classmethod
     def from_toml(cls, data: dict[str, Any]) -> MatchConfig:

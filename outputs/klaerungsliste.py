@@ -68,6 +68,7 @@ REASON_TEXT: dict[str, str] = {
     UnresolvedReason.PAYER_UNCONFIRMED: "Betrag passt nicht, Zahler ist nicht erkennbar der Schuldner",
     UnresolvedReason.TYPO_UNCONFIRMED: "Kassenzeichen nur nach Tippfehler-Korrektur, Betrag passt nicht",
     UnresolvedReason.CONFLICT: "Zwei Zahlungen dieses Laufs nennen sich überschneidende Forderungen",
+    UnresolvedReason.EVIDENCE_CONFLICT: "Kassenzeichen und Zahler-IBAN weisen auf verschiedene Schuldner",
 }
 
 _CANDIDATE = pl.Struct({

@@ -48,7 +48,7 @@ STORED: dict[type[StrEnum], set[str]] = {
     Rule: {"reference.exact", "reference.window", "reference.typo", "iban_amount", "order.ao225", "order.bgb367",
            "order.mixed", "dd_return", "clerk"},
     UnresolvedReason: {"no_reference", "unknown_reference", "ambiguous", "several_debtors", "reference_other_debtor",
-                       "payer_unconfirmed", "typo_unconfirmed", "conflict", "overpayment", "double_payment",
+                       "payer_unconfirmed", "typo_unconfirmed", "conflict", "evidence_conflict", "overpayment", "double_payment",
                        "return_unmatched", "return_duplicate"},
     ItemState: {"open", "parked", "resolved"},
     Section: {"unresolved", "overpayment", "verwahrgeld"},
