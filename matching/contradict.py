@@ -78,18 +78,24 @@ def contradicted(found: pl.DataFrame, known: pl.DataFrame, pay: pl.DataFrame, re
     empty = Contradicted(pl.DataFrame(schema={"_t": found.schema["_t"], "reason": pl.String()}), found.clear())
     if ev.is_empty():
         return empty
-    ev = ev.with_columns(rec[c].gather(ev["_r"]) for c in ("debtor_id", "amount_cents", "claim_type"))
+    # the amount fits the designated items (else ``reference_other_debtor`` holds it): integers first,
+    # most payments asked about are partial or over-payments; the strings only for the rest
+    ev = ev.sort("_r").with_columns(rec["amount_cents"].gather(ev["_r"].sort()))
+    fit = ev.group_by("_t").agg(pl.col("amount_cents").sum().alias("open_sum"))
+    fit = fit.filter((pl.col("open_sum") == pay["amount_cents"].gather(fit["_t"])) & (pl.col("open_sum") > 0))
+    ev = ev.filter(pl.col("_t").is_in(fit["_t"].implode()))
+    if ev.is_empty():
+        return empty
+    ev = ev.with_columns(rec[c].gather(ev["_r"]) for c in ("debtor_id", "claim_type"))
     per = ev.group_by("_t").agg(
         pl.col("level").first(), pl.col("payer_debtor").first(),
-        pl.col("amount_cents").sum().alias("open_sum"),
+        pl.col("amount_cents").sum().alias("amount"),
         (pl.col("debtor_id") == pl.col("payer_debtor")).any().alias("payer_named"),
-        pl.col("debtor_id").n_unique().alias("n_debtors"), pl.col("debtor_id").min().alias("debtor"),
+        pl.col("debtor_id").n_unique().alias("n_debtors"),
         pl.col("claim_type").unique().alias("types"),
     )
-    per = per.with_columns(pay["amount_cents"].gather(per["_t"]).alias("amount"))
-    # the amount fits the designated items (else ``reference_other_debtor`` holds it) and the payer's
-    # debtor is none of theirs
-    per = per.filter(~pl.col("payer_named") & (pl.col("open_sum") == pl.col("amount")) & (pl.col("amount") > 0))
+    # the payer's debtor is none of the designated items' debtors
+    per = per.filter(~pl.col("payer_named"))
     if per.is_empty():
         return empty
     # the payer's own items of exactly the amount and of a claim type the reference's items have: one
