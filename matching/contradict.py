@@ -86,18 +86,19 @@ def contradicted(found: pl.DataFrame, known: pl.DataFrame, pay: pl.DataFrame, re
     ev = ev.filter(pl.col("_t").is_in(fit["_t"].implode()))
     if ev.is_empty():
         return empty
-    ev = ev.with_columns(rec[c].gather(ev["_r"]) for c in ("debtor_id", "claim_type"))
+    # the payer's debtor is none of the designated items' debtors (most: the payer is the debtor)
+    ev = ev.with_columns(rec["debtor_id"].gather(ev["_r"]))
+    own = ev.filter(pl.col("debtor_id") == pl.col("payer_debtor"))["_t"]
+    ev = ev.filter(~pl.col("_t").is_in(own.implode()))
+    if ev.is_empty():
+        return empty
+    ev = ev.with_columns(rec["claim_type"].gather(ev["_r"]))
     per = ev.group_by("_t").agg(
         pl.col("level").first(), pl.col("payer_debtor").first(),
         pl.col("amount_cents").sum().alias("amount"),
-        (pl.col("debtor_id") == pl.col("payer_debtor")).any().alias("payer_named"),
         pl.col("debtor_id").n_unique().alias("n_debtors"),
         pl.col("claim_type").unique().alias("types"),
     )
-    # the payer's debtor is none of the designated items' debtors
-    per = per.filter(~pl.col("payer_named"))
-    if per.is_empty():
-        return empty
     # the payer's own items of exactly the amount and of a claim type the reference's items have: one
     # integer probe of the amounts, then the few items left by debtor
     amounts = rec["amount_cents"]

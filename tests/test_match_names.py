@@ -10,7 +10,7 @@ import pytest
 from oracle_matcher import items, kz, same_person_naive, txs
 
 from matching import load_match_config, match
-from matching.names import fold_name, name_words, same_person
+from matching.names import fold_name, fold_names, name_words, same_person
 
 CFG = load_match_config(None)
 
@@ -90,3 +90,8 @@ def test_name_suggestion_found_across_alphabets() -> None:
                   "debtor_name": "Wójcik, Michał"}])
     r = match(txs([{"remittance": "Danke", "amount_cents": 4200, "counterparty_name": "Michal Wojcik"}]), rec, CFG)
     assert '"receivable_id":"r1"' in r.unresolved["candidates"][0]
+
+
+def test_fold_names_is_fold_name_of_each_value() -> None:
+    values = ["Jürgen Weiß", "Michał Wójcik", None, "ÄRGER", "plain", "Straße", "Søren", "Jürgen Weiß"]
+    assert fold_names(pl.Series(values)).to_list() == [None if v is None else fold_name(v) for v in values]
