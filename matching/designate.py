@@ -9,6 +9,9 @@ Decisions use the open amounts at the start of the run; the allocation step carr
 payment to payment. Payments and items are numbered (``_t``, ``_r``) and only the rows that end up in a
 result fetch their strings. Most payments name one item, open with exactly their amount: they take a
 fast lane (:func:`_sure`) and only the others are decided row by row of a per-payment frame.
+Evidence naming two debtors — the reference one, the payer's account on file another — is held before
+anything else is decided; a payment from abroad short by bank charges counts as the debtor's
+(:mod:`matching.contradict`).
 """
 
 from __future__ import annotations
