@@ -10,10 +10,12 @@ from datetime import date
 from typing import Any
 
 import polars as pl
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from oracle_matcher import items, kz, oracle_match, txs
 
+from claims.errors import ConfigError
 from claims.kassenzeichen import complete
 from matching import load_match_config, match
 from matching.config import MatchConfig
@@ -297,3 +299,12 @@ def test_the_random_cases_reach_every_outcome() -> None:
         t, rec = _case(seed)
         reasons |= {u[1] for u in oracle_match(t, rec, CFG)[1]}
     assert {"evidence_conflict", "reference_other_debtor", "payer_unconfirmed", "typo_unconfirmed"} <= reasons
+
+
+def test_charges_bounds_are_checked_when_the_config_is_read() -> None:
+    assert (CFG.charges_max_percent, CFG.charges_max_cents) == (2.0, 2500)
+    assert MatchConfig.from_toml({"matching": {"charges_max": "1.234,50"}}).charges_max_cents == 123450
+    for bad in ({"charges_max": "viel"}, {"charges_max": -5}, {"charges_max": True}, {"charges_max_percent": 150},
+                {"charges_max_percent": "2"}):
+        with pytest.raises(ConfigError, match="charges_max"):
+            MatchConfig.from_toml({"matching": bad})
