@@ -27,6 +27,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, field_validator
 
 from claims.errors import ConfigError
+from claims.money import AmountError, parse_eur
 from claims.vocab import ClaimType
 
 #: Claim class of every claim type an allocation order does not name (the main claim).
@@ -102,13 +103,35 @@ class MatchingSection(Section):
     learned_rule_min_decisions: Annotated[int, Strict(), Field(ge=2)] = 3
     #: days an approved learned rule stays in force (its valid_until), unless expired or revoked earlier
     learned_rule_valid_days: Count = 365
+    #: a payment from abroad (or with the banks' charges reported) short of its Kassenzeichen's open
+    #: amount by at most this share of it (percent) and at most ``charges_max`` is booked as received
+    charges_max_percent: Score = 2.0
+    charges_max: int | str = "25,00"
 
-    @field_validator("name_min_score", mode="before")
+    @field_validator("name_min_score", "charges_max_percent", mode="before")
     @classmethod
     def _number(cls, value: Any) -> Any:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ValueError(f"expected a number from 0 to 100, got {value!r}")
         return value
+
+    @field_validator("charges_max", mode="before")
+    @classmethod
+    def _amount(cls, value: Any) -> Any:
+        if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+            return value
+        if isinstance(value, str):
+            try:
+                if parse_eur(value) >= 0:
+                    return value
+            except AmountError:
+                pass
+        raise ValueError(f'expected an amount as text like "25,00" or whole euros, got {value!r}')
+
+    @property
+    def charges_max_cents(self) -> int:
+        """``charges_max`` in cents (whole euros, or text like ``25,00``)."""
+        return self.charges_max * 100 if isinstance(self.charges_max, int) else parse_eur(self.charges_max)
 
 
 class AllocationSection(Section):

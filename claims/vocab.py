@@ -90,6 +90,7 @@ class UnresolvedReason(StrEnum):
     CONFLICT = "conflict"
     DESIGNATION_INCOMPLETE = "designation_incomplete"
     DESIGNATION_SUM_MISMATCH = "designation_sum_mismatch"
+    EVIDENCE_CONFLICT = "evidence_conflict"  # the reference names one debtor, the payer's IBAN another
     OVERPAYMENT = "overpayment"
     DOUBLE_PAYMENT = "double_payment"
     RETURN_UNMATCHED = "return_unmatched"

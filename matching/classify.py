@@ -17,7 +17,7 @@ RETURN = TxKind.RETURN
 SKIP_REASONS = TxKind.skipped()
 #: The transaction columns matching reads: only these are carried (and sorted) through a run.
 COLUMNS = (
-    "transaction_id", "booking_date", "bank_ref", "amount_cents", "original_amount_cents", "booked", "tx_code",
+    "transaction_id", "booking_date", "bank_ref", "amount_cents", "original_amount_cents", "charges_cents", "booked", "tx_code",
     "return_reason", "counterparty_name", "counterparty_iban", "ultimate_party", "remittance", "end_to_end_id",
     "creditor_ref",
 )

@@ -48,6 +48,8 @@ class MatchConfig:
     return_tx_codes: tuple[str, ...] = _M.return_tx_codes
     learned_rule_min_decisions: int = _M.learned_rule_min_decisions
     learned_rule_valid_days: int = _M.learned_rule_valid_days
+    charges_max_percent: float = _M.charges_max_percent
+    charges_max_cents: int = _M.charges_max_cents
     public: tuple[str, ...] = _A.public
     private: tuple[str, ...] = _A.private
     honour_designation: bool = _A.honour_designation
@@ -60,7 +62,8 @@ class MatchConfig:
                    typo_repair=m.typo_repair, iban_amount=m.iban_amount, suggestions=m.suggestions,
                    name_min_score=m.name_min_score, skip_tx_codes=m.skip_tx_codes,
                    return_tx_codes=m.return_tx_codes, learned_rule_min_decisions=m.learned_rule_min_decisions,
-                   learned_rule_valid_days=m.learned_rule_valid_days, public=a.public, private=a.private,
+                   learned_rule_valid_days=m.learned_rule_valid_days, charges_max_percent=m.charges_max_percent,
+                   charges_max_cents=m.charges_max_cents, public=a.public, private=a.private,
                    honour_designation=a.honour_designation)
 
     @classmethod

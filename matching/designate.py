@@ -9,6 +9,9 @@ Decisions use the open amounts at the start of the run; the allocation step carr
 payment to payment. Payments and items are numbered (``_t``, ``_r``) and only the rows that end up in a
 result fetch their strings. Most payments name one item, open with exactly their amount: they take a
 fast lane (:func:`_sure`) and only the others are decided row by row of a per-payment frame.
+Evidence naming two debtors — the reference one, the payer's account on file another — is held before
+anything else is decided; a payment from abroad short by bank charges counts as the debtor's
+(:mod:`matching.contradict`).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import polars as pl
 from claims.vocab import Rule, UnresolvedReason
 from matching.amounts import designation, overcommitted
 from matching.config import MatchConfig
+from matching.contradict import contradicted, doubtful, payers_known, short_by_charges
 from matching.evidence import by_iban_amount, by_reference, by_typo, iban_owner
 from matching.names import name_words, same_words
 from matching.refexpr import reference_candidates
@@ -33,7 +37,7 @@ RULES = Rule.evidence()
 CONFIDENCE = (1.0, 0.95, 0.9, 0.8)
 #: The payment columns :func:`designate` reads.
 PAYMENT_COLUMNS = ("transaction_id", "amount_cents", "counterparty_name", "counterparty_iban", "ultimate_party",
-                   "remittance", "end_to_end_id", "creditor_ref")
+                   "remittance", "end_to_end_id", "creditor_ref", "original_amount_cents", "charges_cents")
 #: The item columns the decisions and every later step read (``kept``); the few others a step needs
 #: (the allocation order's, the returns' digits) it reads from the export for its own items only.
 KEPT = ("receivable_id", "kassenzeichen", "debtor_id", "amount_cents")
@@ -140,7 +144,7 @@ def designate(pay: pl.DataFrame, rec: pl.DataFrame, cfg: MatchConfig, ix: Future
     ids = tid.to_frame("transaction_id")
     pay = pay.select(
         pl.int_range(pl.len(), dtype=pl.UInt32).alias("transaction_id"), "amount_cents", "counterparty_name",
-        "ultimate_party", "remittance", "end_to_end_id", "creditor_ref",
+        "ultimate_party", "remittance", "end_to_end_id", "creditor_ref", "original_amount_cents", "charges_cents",
     )
     # the references are read beside the key index (begun by the caller) and the payers' IBANs made
     # compact (Polars releases the GIL; much of each is single-threaded)
@@ -152,8 +156,14 @@ def designate(pay: pl.DataFrame, rec: pl.DataFrame, cfg: MatchConfig, ix: Future
         # beside the typo repair: the owners of the payers' IBANs, only for the payments whose decision may
         # ask (a scan of the items' IBANs for a few wanted ones costs a fraction of one for every payer's);
         # a payment the repair finds an item for is asked for as one nothing found
-        owners = iban_owner(rec, piban.gather(_unsure(found, pay, rec)))
+        # (and of the fast lane's payments whose IBAN is not their item's own: the reference and the
+        # account may name two debtors, :mod:`matching.contradict`)
+        unsure = _unsure(found, pay, rec)
+        asked = pl.concat([unsure, doubtful(found, unsure, piban, rec)])
+        owners = iban_owner(rec, piban.gather(asked))
         found, typo_fits = typos.result()
+    known = payers_known(asked, piban, owners)
+    pay = pay.with_columns(piban.alias("counterparty_iban"))  # (compact: the bank-charges rule reads its country)
 
     def payer(t: pl.Series) -> pl.Series:
         """The debtor whose known IBAN paid each payment numbered in ``t``, else null. Only the payments
@@ -180,31 +190,37 @@ def designate(pay: pl.DataFrame, rec: pl.DataFrame, cfg: MatchConfig, ix: Future
         # before found nothing (a window of an EREF "KZ-date" can hit another, valid Kassenzeichen in a
         # dense numbering: windows count only without an exact reference)
         found = _distinct_sorted(found.rename({"transaction_id": "_t"}))
-        book, held, cands, kept = _decide(found, rest, typo_fits, pay, rec, payer, ids, cfg)
+        book, held, cands, kept = _decide(found, rest, typo_fits, pay, rec, payer, ids, known, cfg)
         names, left_out = suggested.result()
     return Decisions(book, held, cands, kept, names, left_out)
 
 
 def _decide(
     found: pl.DataFrame, rest: pl.DataFrame, typo_fits: pl.DataFrame, pay: pl.DataFrame, rec: pl.DataFrame,
-    payer: Callable[[pl.Series], pl.Series], ids: pl.DataFrame, cfg: MatchConfig,
+    payer: Callable[[pl.Series], pl.Series], ids: pl.DataFrame, known: pl.DataFrame, cfg: MatchConfig,
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """``(book, held, cands, kept)`` of :func:`designate` from the evidence ``found`` (sorted, distinct)
     of the payments ``pay`` (numbered ``_t``); ``rest``: the payments nothing names, with their reason;
-    ``payer``: the payer's debtor of payments by number; ``ids``: the payments' own numbers by ``_t``."""
+    ``payer``: the payer's debtor of payments by number; ``ids``: the payments' own numbers by ``_t``;
+    ``known``: (_t, payer_debtor) of the payments whose account may contradict their reference."""
+    # evidence naming two debtors (reference and account) is held with both sides' items, before anything
+    # else is decided (:mod:`matching.contradict`)
+    contra = contradicted(found, known, pay, rec)
+    if contra.held.height:
+        found = found.filter(~pl.col("_t").is_in(contra.held["_t"].implode()))
     # the items named, read once in row order (cheap from a column in many chunks, as a file's row groups
     # give it) into one small frame; from here on ``_r`` is the row in it, which holds the export's row
     # number as ``_r``: the many reads at random below go to it, not to the millions of items
     rows = found["_r"].sort()
     again = (rows == rows.shift(1)).fill_null(False)
     named = rows.filter(~again)
-    if typo_fits.height:
-        named = pl.concat([named, typo_fits["_r"]]).unique().sort()
+    if typo_fits.height or contra.shown.height:
+        named = pl.concat([named, typo_fits["_r"], contra.shown["_r"]]).unique().sort()
     place = pl.zeros(rec.height, pl.UInt32, eager=True).scatter(named, pl.int_range(named.len(), dtype=pl.UInt32, eager=True))
     debtor_names = rec["debtor_name"]  # (read for a few payments only: from the export, by its row numbers)
     kz_norm = rec["kz_norm"]  # (likewise: the Kassenzeichen of the few payments whose amounts are read)
     rec = rec.select(pl.col(KEPT).gather(named)).with_columns(named.alias("_r"))
-    found, typo_fits = (df.with_columns(place.gather(df["_r"]).alias("_r")) for df in (found, typo_fits))
+    found, typo_fits, shown_c = (df.with_columns(place.gather(df["_r"]).alias("_r")) for df in (found, typo_fits, contra.shown))
     # items that several payments name (``found`` holds each payment and item once): never ``single``
     shared = place.gather(rows.filter(again)).implode()
     sure, found = _sure(found, pay, rec)
@@ -230,7 +246,8 @@ def _decide(
         .otherwise(None)
     )
     per = per.with_columns(reason.alias("reason"))
-    sure_payer = _payer_is_debtor(per.filter(pl.col("reason").is_null() & ~fits), cand, pay, debtor_names, rec["_r"])
+    doubt = per.filter(pl.col("reason").is_null() & ~fits)
+    sure_payer = pl.concat([_payer_is_debtor(doubt, cand, pay, debtor_names, rec["_r"]), short_by_charges(doubt, pay, cfg)])
     confirmed = pl.col("_t").is_in(sure_payer.implode())
     reason = (
         pl.when(pl.col("reason").is_not_null()).then(pl.col("reason"))
@@ -267,9 +284,10 @@ def _decide(
                 ((pl.col("n_items") == 1) & ~pl.col("_r").is_in(shared)).alias("single"), "pay_cents", "open")
     )
     held_known = per.filter(pl.col("reason").is_not_null()).select(pl.col("_t").alias("transaction_id"), "reason")
-    held = pl.concat([held_known, sure_held.select(pl.col("_t").alias("transaction_id"), pl.lit(UnresolvedReason.CONFLICT).alias("reason")), rest])
+    held = pl.concat([held_known, sure_held.select(pl.col("_t").alias("transaction_id"), pl.lit(UnresolvedReason.CONFLICT).alias("reason")),
+                      contra.held.rename({"_t": "transaction_id"}), rest])
     shown = pl.concat([cand.join(per.filter(pl.col("reason").is_not_null()).select("_t"), on="_t", how="semi").select(sure.columns),
-                       sure_held])
+                       sure_held, shown_c.with_columns(rec["amount_cents"].gather(shown_c["_r"]).alias("open")).select(sure.columns)])
     cands = pl.concat([
         shown.select(pl.col("_t").alias("transaction_id"), "_r", conf.alias("score"), rules.alias("why")),
         typo_fits.select("transaction_id", "_r", pl.lit(0.5).alias("score"), pl.lit(Rule.REFERENCE_TYPO).alias("why")),

@@ -30,23 +30,24 @@ from parsers.validity import iban_list
 def iban_owner(rec: pl.DataFrame, ibans: pl.Series) -> pl.DataFrame:
     """``ibans`` (normalised) → the one debtor each is known for; IBANs known for several debtors or for
     none are left out. Only items holding one of ``ibans`` are read: a plain value by a probe, the few
-    values with other characters (lists, spaces, lower case) split and normalised first."""
-    wanted = ibans.drop_nulls().unique().implode()
+    values with other characters (lists, spaces, lower case) split and normalised first. (A semi join
+    with the wanted IBANs, not ``is_in`` of a list: as fast for a few thousand, several times faster
+    for a hundred thousand and more, when every payer's account is asked for.)"""
+    wanted = ibans.drop_nulls().to_frame("iban")
     raw = pl.col("debtor_iban")
     held = (
         rec.select("debtor_id", "debtor_iban").filter(raw.is_not_null())  # most items have no IBAN: the tests
         .with_columns(raw.str.contains("[^A-Z0-9]").alias("_odd"))        # below run on the others only
-        .filter(pl.col("_odd") | raw.is_in(wanted))
     )
     odd = (
         held.filter(pl.col("_odd"))
         .select("debtor_id", iban_list(raw).alias("iban"))
         .explode("iban")
         .select("debtor_id", pl.col("iban").str.replace_all(r"\s", "").str.to_uppercase())
-        .filter(pl.col("iban").is_in(wanted))
     )
     return (
         pl.concat([held.filter(~pl.col("_odd")).select("debtor_id", raw.alias("iban")), odd])
+        .join(wanted, on="iban", how="semi")
         .group_by("iban")
         .agg(pl.col("debtor_id").first().alias("payer_debtor"), pl.col("debtor_id").n_unique().alias("n"))
         .filter(pl.col("n") == 1)

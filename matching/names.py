@@ -5,8 +5,10 @@ Used only to *hold back* a payment whose amount does not fit the items its refer
 the debtor by name, the reference may be someone else's (a wrong Kassenzeichen) and a clerk decides.
 It never creates an allocation on its own.
 
-Names are compared as sets of words after folding (upper case, Ä→AE, Ö→OE, Ü→UE, ß→SS, accents
-dropped, anything but A–Z is a separator, legal forms and titles dropped). The payer is the debtor
+Names are compared as sets of words after folding (upper case, Ä→AE, Ö→OE, Ü→UE, ß→SS, then every
+other letter of any alphabet transliterated to A–Z by ``anyascii``: Ł→L, Ø→O, Đ→D, Æ→AE, Œ→OE, ı/İ→I,
+accents dropped, Cyrillic and Greek spelled out; anything but A–Z is a separator, legal forms and
+titles dropped): ``Michał Wójcik`` = ``Wojcik, Michal``. The payer is the debtor
 when every full payer word is a debtor word and every payer initial starts a debtor word
 (``M. Bergmann`` = ``Bergmann, Monika``), or when every debtor word is a payer word
 (``Metallbau Krämer e.K.`` = ``Metallbau Krämer``).
@@ -15,19 +17,49 @@ when every full payer word is a debtor word and every payer initial starts a deb
 from __future__ import annotations
 
 import polars as pl
+from anyascii import anyascii
 
 #: Words that say nothing about who someone is.
 STOP_WORDS = (
     "GMBH", "MBH", "UG", "KG", "OHG", "AG", "CO", "EK", "GBR", "EG", "EV", "SE", "HAFTUNGSBESCHRAENKT",
     "UND", "DR", "PROF", "FRAU", "HERR", "FAMILIE", "FAM",
 )
+#: The German umlauts as German names write them without the dots (before the transliteration, which
+#: would drop the dots: Müller is MUELLER, as the banks' SEPA character set spells it).
 _FOLD = {"Ä": "AE", "Ö": "OE", "Ü": "UE", "ẞ": "SS"}
+_GERMAN = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue", "ẞ": "SS"})
+
+
+_GERMAN_BOTH = {"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue", "ẞ": "SS"}
+
+
+def fold_name(name: str) -> str:
+    """One name in plain ASCII letters: German umlauts and ß spelled out, every other letter transliterated
+    (``Michał Wójcik`` → ``Michal Wojcik``, ``Jürgen Weiß`` → ``Juergen Weiss``); case is kept."""
+    name = name.translate(_GERMAN)
+    return name if name.isascii() else anyascii(name)
+
+
+def fold_names(names: pl.Series) -> pl.Series:
+    """:func:`fold_name` of each value (null stays null), vectorised: the umlauts by one Polars pass, the
+    transliteration only for the distinct values that hold another non-ASCII letter."""
+    return _ascii(names.str.replace_many(_GERMAN_BOTH))
+
+
+def _ascii(names: pl.Series) -> pl.Series:
+    """``names`` in ASCII (:func:`fold_name` after the German umlauts are spelled out): only the distinct
+    values holding another character go through the transliteration, one Python call each."""
+    odd = names.str.contains(r"[^\x00-\x7F]").fill_null(False)
+    if not odd.any():
+        return names
+    distinct = names.filter(odd).unique()
+    return names.replace(distinct, pl.Series([anyascii(v) for v in distinct.to_list()], dtype=pl.String))
 
 
 def name_words(expr: pl.Expr) -> pl.Expr:
     """The folded words of a name (list of strings, stop words removed)."""
-    s = expr.fill_null("").str.to_uppercase().str.replace_many(_FOLD).str.normalize("NFKD").str.replace_all(r"\p{M}", "")
-    words = s.str.replace_all(r"[^A-Z]+", " ").str.strip_chars().str.split(" ")
+    s = expr.fill_null("").str.to_uppercase().str.replace_many(_FOLD).map_batches(_ascii, return_dtype=pl.String)
+    words = s.str.to_uppercase().str.replace_all(r"[^A-Z]+", " ").str.strip_chars().str.split(" ")
     return words.list.eval(pl.element().filter((pl.element() != "") & ~pl.element().is_in(list(STOP_WORDS))))
 
 

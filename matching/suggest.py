@@ -16,6 +16,7 @@ from rapidfuzz import fuzz, utils
 
 from claims.vocab import UnresolvedReason
 from matching.config import MatchConfig
+from matching.names import fold_names
 
 #: An amount shared by more open items than this is too common to suggest anything by name.
 MAX_BLOCK = 200
@@ -31,8 +32,10 @@ _SLICE = 4096
 
 
 def _processed(names: pl.Series) -> pl.Series:
-    """rapidfuzz's ``default_process`` of each name (null as the empty name), as WRatio compares them."""
-    values = names.fill_null("").to_list()
+    """rapidfuzz's ``default_process`` of each name (null as the empty name), as WRatio compares them, after
+    :func:`matching.names.fold_name`: ``Jürgen Weiß`` is compared as ``juergen weiss`` and ``Michał Wójcik``
+    as ``michal wojcik``, the way banks' SEPA character set spells them."""
+    values = fold_names(names.fill_null("")).to_list()
     out: list[str] = []
     for i in range(0, len(values), _SLICE):
         out.extend(map(utils.default_process, values[i:i + _SLICE]))

@@ -71,6 +71,7 @@ REASON_TEXT: dict[str, str] = {
     UnresolvedReason.DESIGNATION_INCOMPLETE: "Beträge im Verwendungszweck nicht jedem Kassenzeichen zuzuordnen",
     UnresolvedReason.DESIGNATION_SUM_MISMATCH: "Beträge im Verwendungszweck ergeben nicht den Zahlbetrag",
     UnresolvedReason.LEARNED_RULE_CONTRADICTED: "Gelernte Regel nennt einen anderen Schuldner als Kassenzeichen oder IBAN",
+    UnresolvedReason.EVIDENCE_CONFLICT: "Kassenzeichen und Zahler-IBAN weisen auf verschiedene Schuldner",
 }
 
 _CANDIDATE = pl.Struct({

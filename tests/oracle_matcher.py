@@ -8,11 +8,11 @@ Also holds small builders for literal test frames.
 from __future__ import annotations
 
 import re
-import unicodedata
 from datetime import date
 from typing import Any
 
 import polars as pl
+from anyascii import anyascii
 
 from claims.claim import OPEN_ITEM_SCHEMA
 from claims.kassenzeichen import complete, is_valid
@@ -128,8 +128,16 @@ def _words(name: str | None) -> list[str]:
     s = (name or "").upper()
     for a, b in (("Ä", "AE"), ("Ö", "OE"), ("Ü", "UE"), ("ẞ", "SS")):
         s = s.replace(a, b)
-    s = "".join(c for c in unicodedata.normalize("NFKD", s) if not unicodedata.combining(c))
+    s = anyascii(s).upper()  # every other letter of any alphabet: Ł → L, Ø → O, Æ → AE, ı → I …
     return [w for w in re.split(r"[^A-Z]+", s) if w and w not in STOP]
+
+
+def _abroad(t: dict[str, Any]) -> bool:
+    """docs/MATCHING.md, bank charges: a foreign IBAN, or the bank reports charges or a larger original amount."""
+    iban = (t["counterparty_iban"] or "").replace(" ", "").upper()
+    foreign = re.match(r"[A-Z]{2}[0-9]{2}", iban) is not None and not iban.startswith("DE")
+    original = t["original_amount_cents"]
+    return foreign or (t["charges_cents"] or 0) > 0 or (original is not None and original > t["amount_cents"])
 
 
 def same_person_naive(payer: str | None, debtor: str | None) -> bool:
@@ -223,6 +231,21 @@ def oracle_match(transactions: pl.DataFrame, receivables: pl.DataFrame, cfg: Mat
         confirmed = payer == debtor or same_person_naive(t["counterparty_name"], debtor_name) or \
             same_person_naive(t["ultimate_party"], debtor_name)
         reason = None
+        # the reference and the payer's account name two debtors (docs/MATCHING.md, contradicting evidence)
+        if fits_all and open_sum > 0 and level < 3 and payer is not None and payer not in debtors:
+            types = {by_id[i]["claim_type"] for i in ids}
+            rival = [r for r in recs if r["debtor_id"] == payer and r["amount_cents"] > 0
+                     and r["amount_cents"] == t["amount_cents"] and r["claim_type"] in types]
+            up = t["ultimate_party"]
+            for_x = len(debtors) == 1 and up is not None and same_person_naive(up, debtor_name) and \
+                not any(same_person_naive(up, r["debtor_name"]) for r in rival)
+            if level == 2 or (rival and not for_x):
+                unresolved.add((t["transaction_id"], "evidence_conflict", t["amount_cents"]))
+                continue
+        short = open_sum - t["amount_cents"]
+        if level < 2 and len(debtors) == 1 and _abroad(t) and \
+                0 < short <= min(cfg.charges_max_cents, open_sum * cfg.charges_max_percent / 100):
+            confirmed = True  # short by the banks' charges
         if level == 3 and len(ids) > 1:
             reason = "ambiguous"
         elif len(debtors) > 1 and not fits_all:

@@ -50,7 +50,7 @@ STORED: dict[type[StrEnum], set[str]] = {
     Rule: {"reference.exact", "reference.window", "reference.typo", "iban_amount", "order.ao225", "order.bgb367",
            "order.mixed", "payer_designation", "dd_return", "clerk", "learned_rule"},
     UnresolvedReason: {"no_reference", "unknown_reference", "ambiguous", "several_debtors", "reference_other_debtor",
-                       "payer_unconfirmed", "typo_unconfirmed", "conflict", "designation_incomplete",
+                       "payer_unconfirmed", "typo_unconfirmed", "conflict", "evidence_conflict", "designation_incomplete",
                        "designation_sum_mismatch", "overpayment", "double_payment",
                        "return_unmatched", "return_duplicate", "learned_rule_contradicted"},
     ItemState: {"open", "parked", "resolved"},

@@ -15,7 +15,7 @@ from matching import load_match_config, match
 
 CFG = load_match_config(None)
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-NAMES = ["Müller, Anna", "Bernd Schäfer", "Çelik, Elif", "Metallbau Krämer e.K.", "Schmidt, Petra"]
+NAMES = ["Müller, Anna", "Bernd Schäfer", "Çelik, Elif", "Metallbau Krämer e.K.", "Schmidt, Petra", "Wójcik, Michał"]
 CLAIMS = ["GRUNDSTEUER", "ABFALL", "MAHNGEBUEHR", "SAEUMNISZUSCHLAG", "ZINSEN", "KITA"]
 
 
@@ -54,7 +54,7 @@ def _iban_field(rng: random.Random, ibans: list[str], d: int) -> str | None:
 def _case(seed: int) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame | None]:
     rng = random.Random(seed)
     recs, kzs = [], []
-    n_debtors = rng.randint(2, 4)
+    n_debtors = rng.randint(2, 6)
     ibans = [f"DE{rng.randrange(10**18):018d}00" for _ in range(n_debtors)]
     n = 0
     for d in range(n_debtors):
@@ -81,12 +81,18 @@ def _case(seed: int) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame | None]:
         text_kind = rng.randrange(6)
         text = {0: "Danke", 1: f"KZ {_spell(rng, k)}", 2: f"{_spell(rng, k)} {_spell(rng, rng.choice(kzs)[0])}",
                 3: f"Az. {_spell(rng, k)} Gebuehr", 4: f"Kassenzeichen: {_spell(rng, k)}", 5: "Steuer 2026"}[text_kind]
-        amount = rng.choice(amounts) or 500
+        # the Kassenzeichen's open sum (less a bank's charges, now and then), or any amount
+        owed = sum(r["amount_cents"] for r in recs if r["kassenzeichen"] == k)
+        amount = rng.choice([*amounts, owed, owed, owed - rng.choice([50, 300])])
+        amount = amount if amount > 0 else 500
         row = {"transaction_id": f"p{i}", "remittance": text, "amount_cents": amount,
                "booking_date": date(2026, 2, 1) + timedelta(days=rng.randrange(3)),
                "bank_ref": rng.choice([f"B{i}", None]),
-               "counterparty_iban": rng.choice([ibans[d], ibans[rng.randrange(n_debtors)], None]),
-               "counterparty_name": rng.choice([NAMES[d], NAMES[(d + 1) % len(NAMES)], f"P. {NAMES[d].split(',')[0]}", None])}
+               "counterparty_iban": rng.choice([ibans[d], ibans[rng.randrange(n_debtors)], None, "AT611904300234573201"]),
+               "counterparty_name": rng.choice([NAMES[d], NAMES[(d + 1) % len(NAMES)], f"P. {NAMES[d].split(',')[0]}", None]),
+               # on whose behalf: the debtor, someone else, or nobody named
+               "ultimate_party": rng.choice([None, None, NAMES[d], NAMES[rng.randrange(n_debtors)]]),
+               "charges_cents": rng.choice([None, None, None, 300])}
         roll = rng.random()
         if roll < 0.1:
             row.update(tx_code="805", amount_cents=-amount)

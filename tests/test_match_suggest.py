@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from rapidfuzz import fuzz, utils
 
 from matching import load_match_config, suggest
+from matching.names import fold_name
 from matching.suggest import MAX_BLOCK, candidates_json, name_suggestions
 
 CFG = load_match_config(None)
@@ -48,7 +49,7 @@ def _reference(held: pl.DataFrame, pay: pl.DataFrame, rec: pl.DataFrame, cap: in
     )
     kept = []
     for t, r, a, b, kz, amount in pairs[:cap]:
-        s = fuzz.WRatio(utils.default_process(a), utils.default_process(b))
+        s = fuzz.WRatio(utils.default_process(fold_name(a)), utils.default_process(fold_name(b)))
         if s >= CFG.name_min_score:
             kept.append((t, r, round(s / 100 * 0.7, 3), "name_amount", kz, amount))
     return kept, max(0, len(pairs) - cap)
@@ -58,11 +59,14 @@ def test_names_compared_after_case_punctuation_and_word_order() -> None:
     held, pay, rec = _frames(
         [("t1", "no_reference", 10000, "MÜLLER, ANNA"),        # case, comma, word order: token sort 100 → 95
          ("t2", "unknown_reference", 2500, "anna müller"),     # case only: 100
-         ("t3", "no_reference", 4000, "Anna Mueller"),         # ue for ü is a different letter: 86.96
-         ("t4", "no_reference", 5000, "WEISS JUERGEN"),        # 71.25: under 80, no suggestion
+         ("t3", "no_reference", 4000, "Anna Mueller"),         # ue is how ü is spelled without dots: 100
+         ("t4", "no_reference", 5000, "WEISS JUERGEN"),        # ß = SS, order: token sort 100 → 95
+         ("t6", "no_reference", 6000, "Michal Wojcik"),        # ł, ó transliterated: 100
+         ("t7", "no_reference", 7000, "Weber, Otto"),          # 60: under 80, no suggestion
          ("t5", "ambiguous", 10000, "Anna Müller")],           # has evidence already: not asked by name
         [("r1", 10000, "Anna Müller"), ("r2", 2500, "Anna Müller"), ("r3", 4000, "Anna Müller"),
-         ("r4", 5000, "Jürgen Weiß"), ("r5", 10000, "Otto Normal"), ("r6", 2500, None)],
+         ("r4", 5000, "Jürgen Weiß"), ("r5", 10000, "Otto Normal"), ("r6", 2500, None),
+         ("r7", 6000, "Michał Wójcik"), ("r8", 7000, "Jürgen Weiß")],
     )
     out, left_out = name_suggestions(held, pay, rec, CFG)
     assert left_out == 0
@@ -70,7 +74,9 @@ def test_names_compared_after_case_punctuation_and_word_order() -> None:
     assert out.rows() == [
         ("t1", "r1", 0.665, "name_amount", "KZ-r1", 10000),
         ("t2", "r2", 0.7, "name_amount", "KZ-r2", 2500),
-        ("t3", "r3", 0.609, "name_amount", "KZ-r3", 4000),
+        ("t3", "r3", 0.7, "name_amount", "KZ-r3", 4000),
+        ("t4", "r4", 0.665, "name_amount", "KZ-r4", 5000),
+        ("t6", "r7", 0.7, "name_amount", "KZ-r7", 6000),
     ]
 
 
