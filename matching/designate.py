@@ -27,7 +27,7 @@ from matching.amounts import designation, overcommitted
 from matching.config import MatchConfig
 from matching.contradict import contradicted, doubtful, payers_known, short_by_charges
 from matching.evidence import by_iban_amount, by_reference, by_typo, iban_owner
-from matching.names import name_words, same_words
+from matching.names import same_words_either
 from matching.refexpr import reference_candidates
 from matching.rows import fetch
 from matching.suggest import name_suggestions
@@ -342,16 +342,12 @@ def _payer_is_debtor(
         .select("_t", pl.lit(debtor_names).gather(pl.lit(rows).gather(pl.col("_r"))).alias("debtor_name"))
         .group_by("_t", maintain_order=True).agg(pl.col("debtor_name").min())
         .with_columns(
-            name_words(pl.col("debtor_name")).alias("dw"),
             pl.lit(pay["counterparty_name"]).gather(pl.col("_t")).alias("counterparty_name"),
             pl.lit(pay["ultimate_party"]).gather(pl.col("_t")).alias("ultimate_party"),
         )
     )
-    # (each name's words made a column first: an expression used twice is computed twice in an eager
-    # filter, and same_words reads each side more than once)
-    names = names.with_columns(name_words(pl.col("counterparty_name")).alias("pw"))
-    payer = names.filter(same_words(pl.col("pw"), pl.col("dw")))["_t"]
+    payer = names.filter(same_words_either(names, "counterparty_name", "debtor_name"))["_t"]
     # (an absent ultimate party is never the debtor: only payments that name one are tested by it)
-    ultimate = names.filter(pl.col("ultimate_party").is_not_null() & ~pl.col("_t").is_in(payer.implode())).with_columns(
-        name_words(pl.col("ultimate_party")).alias("uw")).filter(same_words(pl.col("uw"), pl.col("dw")))["_t"]
+    up = names.filter(pl.col("ultimate_party").is_not_null() & ~pl.col("_t").is_in(payer.implode()))
+    ultimate = up.filter(same_words_either(up, "ultimate_party", "debtor_name"))["_t"]
     return pl.concat([doubt.filter(by_iban)["_t"], payer, ultimate])

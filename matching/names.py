@@ -56,9 +56,13 @@ def _ascii(names: pl.Series) -> pl.Series:
     return names.replace(distinct, pl.Series([anyascii(v) for v in distinct.to_list()], dtype=pl.String))
 
 
-def name_words(expr: pl.Expr) -> pl.Expr:
-    """The folded words of a name (list of strings, stop words removed)."""
-    s = expr.fill_null("").str.to_uppercase().str.replace_many(_FOLD).map_batches(_ascii, return_dtype=pl.String)
+def name_words(expr: pl.Expr, *, plain: bool = False) -> pl.Expr:
+    """The folded words of a name (list of strings, stop words removed). ``plain``: the umlauts lose their
+    dots like every other accent (Fülöp → FULOP, as a Hungarian or Turkish name is written without them)
+    instead of being spelled out (Müller → MUELLER, the German way); :func:`same_words_either` compares
+    under both."""
+    s = expr.fill_null("").str.to_uppercase()
+    s = (s if plain else s.str.replace_many(_FOLD)).map_batches(_ascii, return_dtype=pl.String)
     words = s.str.to_uppercase().str.replace_all(r"[^A-Z]+", " ").str.strip_chars().str.split(" ")
     return words.list.eval(pl.element().filter((pl.element() != "") & ~pl.element().is_in(list(STOP_WORDS))))
 
@@ -81,3 +85,17 @@ def same_words(pw: pl.Expr, dw: pl.Expr) -> pl.Expr:
     )
     debtor_in_payer = (d_full.list.len() > 0) & (d_full.list.set_difference(p_full).list.len() == 0)
     return (payer_in_debtor | debtor_in_payer).fill_null(False)
+
+
+def same_words_either(names: pl.DataFrame, a: str, b: str) -> pl.Series:
+    """Per row of ``names``: whether the names in columns ``a`` and ``b`` are :func:`same_words` with the
+    umlauts spelled out (Müller = MUELLER) or, failing that, with their dots dropped (``Zoltán Fülöp`` =
+    ``Fulop, Zoltan``, ``Ibrahim Ozturk`` = ``Öztürk, İbrahim``, ``Anna Muller`` = ``Müller, Anna``). Both
+    names are folded the same way each time, so ``Mueller`` and ``Muller`` (two spellings without dots)
+    stay two names. The second folding is tried only for rows where a name has an umlaut."""
+    german = names.select(same_words(name_words(pl.col(a)), name_words(pl.col(b)))).to_series()
+    odd = names.select((pl.col(a).str.contains("[ÄÖÜäöü]") | pl.col(b).str.contains("[ÄÖÜäöü]")).fill_null(False)).to_series()
+    if not (odd & ~german).any():
+        return german
+    plain = names.select(same_words(name_words(pl.col(a), plain=True), name_words(pl.col(b), plain=True))).to_series()
+    return german | (odd & plain)

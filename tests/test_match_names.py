@@ -95,3 +95,19 @@ def test_name_suggestion_found_across_alphabets() -> None:
 def test_fold_names_is_fold_name_of_each_value() -> None:
     values = ["Jürgen Weiß", "Michał Wójcik", None, "ÄRGER", "plain", "Straße", "Søren", "Jürgen Weiß"]
     assert fold_names(pl.Series(values)).to_list() == [None if v is None else fold_name(v) for v in values]
+
+
+@pytest.mark.parametrize(("payer", "debtor", "same"), [
+    ("Zoltán Fülöp", "Fulop, Zoltan", True),        # Hungarian: the bank or the export dropped the dots
+    ("Ibrahim Ozturk", "Öztürk, İbrahim", True),     # Turkish, the other way round
+    ("Jürgen Weiß", "Weiss, Juergen", True),         # German: spelled out on both sides, as before
+    ("Juergen Weiss", "Weiß, Jürgen", True),
+    ("Anna Muller", "Müller, Anna", True),           # the dots dropped on one side only: plain folding
+    ("Anna Mueller", "Muller, Anna", False),         # spelled out against dropped: two spellings, two names
+    ("Anna Müller", "Möller, Anna", False),
+])
+def test_umlauts_spelled_out_or_without_dots(payer: str, debtor: str, same: bool) -> None:
+    from matching.names import same_words_either
+
+    names = pl.DataFrame({"p": [payer], "d": [debtor]})
+    assert same_words_either(names, "p", "d").to_list() == [same]
