@@ -2,8 +2,9 @@
 
 On many keyboards and in many fonts these look alike, and payers copy a Kassenzeichen by hand from a
 letter (``KZ 1OOO.OOOO.OO13``, ``l000 0000 00l3``). A word is read with digits for those letters only
-when it is made of digits and these four letters alone and holds at least one digit: ``9O12`` is read
-``9012``, while ``Obst``, ``Ol``, ``IO`` and ``2026Oktober`` stay as they are. Each such word has one
+when it is made of digits and these four letters alone and belongs to a number that holds at least one
+digit (words joined by the separators of a Kassenzeichen): ``9O12`` is read ``9012``, ``lOOO OOOO
+OOl3`` is read ``1000 0000 0013``, while ``Obst``, ``Ol``, ``IO`` and ``2026Oktober`` stay as they are. Each such word has one
 reading (every letter stands for one digit), and the Kassenzeichen's check digit must confirm the
 reading: :func:`matching.evidence.by_typo` books it only where it names exactly one Kassenzeichen.
 
@@ -12,7 +13,7 @@ scans, not typing slips, and these letters are common in real codes next to digi
 ``KFZ``), so each would add readings that are only ever checked, never meant.
 
 Vectorised, and only for the payments that need it: those the exact and window readings found nothing
-for, and of them only those with one of the letters beside a digit.
+for, and of them only those with one of the letters next to a digit.
 """
 
 from __future__ import annotations
@@ -24,8 +25,6 @@ from matching.config import MatchConfig
 #: the letters read as digits
 LETTER_DIGITS = {"O": "0", "o": "0", "I": "1", "l": "1"}
 _LETTERS = "".join(LETTER_DIGITS)
-#: a word that is read: digits and the letters only, at least one digit
-_WORD = rf"^[0-9{_LETTERS}]*[0-9][0-9{_LETTERS}]*$"
 FIELDS = ("remittance", "end_to_end_id", "creditor_ref")
 
 
@@ -38,26 +37,39 @@ def _unglued(text: pl.Expr, cfg: MatchConfig) -> pl.Expr:
     return text.str.replace_all(rf"(?i:\b(?:{alts}))([0-9{_LETTERS}])", "$1")
 
 
-def _read(text: pl.Expr) -> pl.Expr:
-    """``text`` with its readable words' letters replaced by digits, every other character kept: the text
-    is cut into words and non-words (``\\w+|\\W+``: every character belongs to one piece), the readable
-    words rewritten, and the pieces joined again."""
-    word = pl.element()
-    readable = word.str.contains(_WORD) & word.str.contains(f"[{_LETTERS}]")
-    as_digits = word.str.replace_many(list(LETTER_DIGITS), list(LETTER_DIGITS.values()))
-    pieces = text.str.extract_all(r"\w+|\W+")
-    return pieces.list.eval(pl.when(readable).then(as_digits).otherwise(word)).list.join("")
+def _read(some: pl.DataFrame, field: str) -> pl.Series:
+    """``field`` of ``some`` with the letters of its numbers read as digits, every other character kept.
+
+    The text is cut into words and non-words (``\\w+|\\W+``: every character belongs to one piece). A
+    *number* is a run of words made of digits and the letters only, joined by the separators of a
+    Kassenzeichen (``.`` white space ``/`` ``-``), holding at least one digit: all its words are read
+    (``lOOO OOOO OOl3`` → ``1000 0000 0013``; ``Ol``, ``IO`` alone, ``Obst`` stay)."""
+    pieces = some.select(pl.int_range(pl.len()).alias("_i"), pl.col(field).str.extract_all(r"\w+|\W+").alias("p")).explode(
+        "p", empty_as_null=True)  # (a row per text: an empty text is one null piece)
+    p, i = pl.col("p"), pl.col("_i")
+    wordlike = p.str.contains(f"^[0-9{_LETTERS}]+$").fill_null(False)
+    joint = p.str.contains(r"^[.\s/\-]+$").fill_null(False)
+    number = ((~(wordlike | joint)) | (i != i.shift(1)).fill_null(True)).cum_sum()  # a number per run
+    digit = wordlike & p.str.contains("[0-9]")
+    read = wordlike & p.str.contains(f"[{_LETTERS}]") & digit.any().over(number)
+    as_digits = p.str.replace_many(list(LETTER_DIGITS), list(LETTER_DIGITS.values()))
+    text = (
+        pieces.select(i, pl.when(read).then(as_digits).otherwise(p).alias("p"))
+        .group_by("_i", maintain_order=True).agg(p.str.join(""))["p"]
+    )
+    return pl.when(some[field].is_null()).then(None).otherwise(text)
 
 
 def letter_texts(tx: pl.DataFrame, cfg: MatchConfig) -> pl.DataFrame:
     """transaction_id and the text fields of the payments of ``tx`` whose text changes when letters are
     read as digits, with the letters so read (for :func:`matching.refexpr.reference_candidates`)."""
-    near = rf"[0-9][{_LETTERS}]|[{_LETTERS}][0-9]"  # (a letter beside a digit: the cheap test that leaves most out)
-    some = tx.select("transaction_id", *FIELDS).filter(
+    # the cheap test that leaves most out: a letter beside a digit, or only separators between them (a
+    # number read holds both, and along its words one of them follows the other so)
+    near = rf"[0-9][.\s/\-]*[{_LETTERS}]|[{_LETTERS}][.\s/\-]*[0-9]"
+    some = tx.select("transaction_id", *(_unglued(pl.col(f), cfg) for f in FIELDS)).filter(
         pl.any_horizontal(pl.col(f).str.contains(near).fill_null(False) for f in FIELDS))
     if some.is_empty():
         return some
-    some = some.with_columns(_unglued(pl.col(f), cfg) for f in FIELDS)
-    read = some.with_columns(_read(pl.col(f)).alias(f"_{f}") for f in FIELDS)
+    read = some.with_columns(pl.select(_read(some, f)).to_series().alias(f"_{f}") for f in FIELDS)
     changed = pl.any_horizontal((pl.col(f"_{f}") != pl.col(f)).fill_null(False) for f in FIELDS)
     return read.filter(changed).select("transaction_id", *(pl.col(f"_{f}").alias(f) for f in FIELDS))
