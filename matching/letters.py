@@ -57,7 +57,7 @@ def _read(some: pl.DataFrame, field: str) -> pl.Series:
         pieces.select(i, pl.when(read).then(as_digits).otherwise(p).alias("p"))
         .group_by("_i", maintain_order=True).agg(p.str.join(""))["p"]
     )
-    return pl.when(some[field].is_null()).then(None).otherwise(text)
+    return some.select(pl.when(pl.col(field).is_null()).then(None).otherwise(pl.lit(text))).to_series()
 
 
 def letter_texts(tx: pl.DataFrame, cfg: MatchConfig) -> pl.DataFrame:
@@ -70,6 +70,6 @@ def letter_texts(tx: pl.DataFrame, cfg: MatchConfig) -> pl.DataFrame:
         pl.any_horizontal(pl.col(f).str.contains(near).fill_null(False) for f in FIELDS))
     if some.is_empty():
         return some
-    read = some.with_columns(pl.select(_read(some, f)).to_series().alias(f"_{f}") for f in FIELDS)
+    read = some.with_columns(_read(some, f).alias(f"_{f}") for f in FIELDS)
     changed = pl.any_horizontal((pl.col(f"_{f}") != pl.col(f)).fill_null(False) for f in FIELDS)
     return read.filter(changed).select("transaction_id", *(pl.col(f"_{f}").alias(f) for f in FIELDS))
