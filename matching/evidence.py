@@ -104,8 +104,10 @@ def _overlapping(pay: pl.DataFrame, hits: pl.DataFrame, cfg: MatchConfig, kind: 
     include two readings of one stretch that overlap (:func:`matching.refexpr.reading_places`): the
     payer meant at most one of them (a year glued to a Kassenzeichen can read as another one)."""
     n = cfg.digits
-    # only payments naming several Kassenzeichen can (few): found without grouping all hits
-    twice = hits.select("transaction_id", "_k").filter(pl.col("transaction_id").is_duplicated())
+    # only payments naming several Kassenzeichen can (few): those with several hits found by a sort (payments
+    # named twice are neighbours; several times cheaper than hashing every hit), then grouped
+    t = hits["transaction_id"].sort()
+    twice = hits.select("transaction_id", "_k").filter(pl.col("transaction_id").is_in(t.filter(t == t.shift(1)).implode()))
     several = twice.group_by("transaction_id").agg(pl.col("_k").n_unique()).filter(pl.col("_k") > 1)["transaction_id"]
     if several.is_empty():
         return several
@@ -161,6 +163,9 @@ def _by_letters(
     found (transaction_id, _r, level) where the readings name exactly one Kassenzeichen, fits
     (transaction_id, _r, why) where they name several (shown, never booked)."""
     read = letter_texts(pay, cfg)
+    if read.is_empty():  # (most runs: then no reading at all, which costs some milliseconds even for no rows)
+        return (pl.DataFrame(schema={"transaction_id": pay.schema["transaction_id"], "_r": ix.schema["_r"], "level": pl.Int32}),
+                pl.DataFrame(schema={"transaction_id": pay.schema["transaction_id"], "_r": ix.schema["_r"], "why": pl.String}))
     hits = _look_up(reference_candidates(read, cfg, kinds=("exact",)), ix, LEVEL[Rule.REFERENCE_LETTERS], cfg.digits)
     one = pl.col("_k").n_unique().over("transaction_id") == 1
     return (hits.filter(one).select("transaction_id", "_r", "level"),

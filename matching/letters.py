@@ -66,7 +66,12 @@ def letter_texts(tx: pl.DataFrame, cfg: MatchConfig) -> pl.DataFrame:
     # the cheap test that leaves most out: a letter beside a digit, or only separators between them (a
     # number read holds both, and along its words one of them follows the other so)
     near = rf"[0-9][.\s/\-]*[{_LETTERS}]|[{_LETTERS}][.\s/\-]*[0-9]"
-    some = tx.select("transaction_id", *(_unglued(pl.col(f), cfg) for f in FIELDS)).filter(
+    maybe = near
+    if cfg.prefixes:  # or a prefix glued to a number, which _unglued drops (a costly regex: run on these only)
+        maybe += "|(?i:" + "|".join(p.replace(".", r"\.") for p in cfg.prefixes) + f")[0-9{_LETTERS}]"
+    some = tx.select("transaction_id", *FIELDS).filter(
+        pl.any_horizontal(pl.col(f).str.contains(maybe).fill_null(False) for f in FIELDS))
+    some = some.with_columns(_unglued(pl.col(f), cfg) for f in FIELDS).filter(
         pl.any_horizontal(pl.col(f).str.contains(near).fill_null(False) for f in FIELDS))
     if some.is_empty():
         return some
