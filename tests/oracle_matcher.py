@@ -21,7 +21,7 @@ from matching.schema import ALLOCATION_SCHEMA
 from parsers.schema import TRANSACTION_SCHEMA, conform
 
 RULES = ("reference.exact", "reference.window", "reference.letters", "reference.typo", "iban_amount")
-#: letters typed for digits (docs/MATCHING.md): a word of digits and these letters only, with a digit
+#: letters typed for digits (docs/MATCHING.md), read in numbers: words of digits and these letters joined by separators
 LETTERS = {"O": "0", "o": "0", "I": "1", "l": "1"}
 
 
