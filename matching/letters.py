@@ -37,15 +37,33 @@ def _unglued(text: pl.Expr, cfg: MatchConfig) -> pl.Expr:
     return text.str.replace_all(rf"(?i:\b(?:{alts}))([0-9{_LETTERS}])", "$1")
 
 
+def _pieces(some: pl.DataFrame, field: str) -> pl.DataFrame:
+    """``_i`` (row of ``some``), ``p``: the pieces of ``field`` in order, every character in one piece.
+
+    The text is cut into words and non-words (``\\w+|\\W+``). A word with other letters in it is cut
+    further: its head up to the last digit of its leading digits-and-letters (``OO13`` of ``OO13Abfall``,
+    a number glued to the next word by a bank line cut), the middle, and its tail from the first digit
+    of its trailing digits-and-letters (``2O26`` of ``Steuer2O26``); ``Obst`` and ``Oktober`` have neither."""
+    words = some.select(pl.int_range(pl.len()).alias("_i"), pl.col(field).str.extract_all(r"\w+|\W+").alias("p")).explode(
+        "p", empty_as_null=True)  # (a row per text: an empty text is one null piece)
+    p = pl.col("p")
+    mixed = p.str.contains(r"^\w+$") & ~p.str.contains(f"^[0-9{_LETTERS}]+$")
+    head = p.str.extract(f"^([0-9{_LETTERS}]*[0-9])", 1).fill_null("")
+    tail = p.str.extract(f"([0-9][0-9{_LETTERS}]*)$", 1).fill_null("")
+    n_head, n_tail = head.str.len_chars(), tail.str.len_chars()
+    middle = p.str.slice(n_head, p.str.len_chars() - n_head - n_tail)
+    cut = pl.when(mixed.fill_null(False)).then(pl.concat_list(head, middle, tail).list.eval(
+        pl.element().filter(pl.element() != ""))).otherwise(pl.concat_list(p))
+    return words.select("_i", cut.alias("p")).explode("p")
+
+
 def _read(some: pl.DataFrame, field: str) -> pl.Series:
     """``field`` of ``some`` with the letters of its numbers read as digits, every other character kept.
 
-    The text is cut into words and non-words (``\\w+|\\W+``: every character belongs to one piece). A
-    *number* is a run of words made of digits and the letters only, joined by the separators of a
-    Kassenzeichen (``.`` white space ``/`` ``-``), holding at least one digit: all its words are read
-    (``lOOO OOOO OOl3`` → ``1000 0000 0013``; ``Ol``, ``IO`` alone, ``Obst`` stay)."""
-    pieces = some.select(pl.int_range(pl.len()).alias("_i"), pl.col(field).str.extract_all(r"\w+|\W+").alias("p")).explode(
-        "p", empty_as_null=True)  # (a row per text: an empty text is one null piece)
+    A *number* is a run of pieces (:func:`_pieces`) made of digits and the letters only, joined by the
+    separators of a Kassenzeichen (``.`` white space ``/`` ``-``), holding at least one digit: all its
+    pieces are read (``lOOO OOOO OOl3`` → ``1000 0000 0013``; ``Ol``, ``IO`` alone, ``Obst`` stay)."""
+    pieces = _pieces(some, field)
     p, i = pl.col("p"), pl.col("_i")
     wordlike = p.str.contains(f"^[0-9{_LETTERS}]+$").fill_null(False)
     joint = p.str.contains(r"^[.\s/\-]+$").fill_null(False)

@@ -172,7 +172,16 @@ def _letters_read(t: dict[str, Any], cfg: MatchConfig) -> dict[str, Any]:
         if t[field] is None:
             continue
         text = re.sub(rf"(?i:\b(?:{alts}))([0-9OoIl])", r"\1", t[field]) if alts else t[field]
-        pieces = re.findall(r"\w+|\W+", text)
+        pieces = []
+        for piece in re.findall(r"\w+|\W+", text):
+            if re.fullmatch(r"\w+", piece) and not re.fullmatch(r"[0-9OoIl]+", piece):  # cut off a glued number
+                head = re.match(r"[0-9OoIl]*[0-9]", piece)
+                tail = re.search(r"[0-9][0-9OoIl]*$", piece)
+                h = head.group() if head else ""
+                t_ = tail.group() if tail else ""
+                pieces += [x for x in (h, piece[len(h):len(piece) - len(t_)], t_) if x]
+            else:
+                pieces.append(piece)
         runs: list[list[int]] = [[]]  # pieces of numbers: words of digits and the letters, joined by separators
         for k, piece in enumerate(pieces):
             if re.fullmatch(r"[0-9OoIl]+", piece) or re.fullmatch(r"[.\s/\-]+", piece):

@@ -76,6 +76,8 @@ def test_letters_for_digits_are_read_where_the_check_digit_confirms() -> None:
         "KZ lOOO OOOO OOl3",            # groups of letters only, inside a number
         "I000-0000-00I3",               # capital I for 1
         "Abfall 10000000O013 danke",    # one slip in a plain number
+        "Kassenz. 1OOO.OOOO.OO13Abfallgebuehren",  # glued to the next word by a bank line cut
+        "Rechnung:lOOOOOOOOOl3",        # after a colon, no space
     ]
     for text in spelled:
         r = _pay([{"remittance": text, "amount_cents": 10000}])
@@ -231,7 +233,7 @@ def test_two_kassenzeichen_side_by_side_are_not_ambiguous() -> None:
 # --- the vectorised readings against the plain-Python oracles of tests/oracle_matcher.py ----------------
 
 _PIECES = ["O", "o", "I", "l", "0", "1", "7", "2026", K1, "Ol", "KZ", "Kz", "Obst", " ", ".", "-", "/", ", ", "\n", "ü",
-           "RF", "rf 18", "00", "9O12"]
+           "RF", "rf 18", "00", "9O12", "Abfall", "x"]
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
