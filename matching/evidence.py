@@ -104,17 +104,22 @@ def _overlapping(pay: pl.DataFrame, hits: pl.DataFrame, cfg: MatchConfig, kind: 
     include two readings of one stretch that overlap (:func:`matching.refexpr.reading_places`): the
     payer meant at most one of them (a year glued to a Kassenzeichen can read as another one)."""
     n = cfg.digits
-    # only payments naming several Kassenzeichen can (few): those with several hits found by a sort (payments
-    # named twice are neighbours; several times cheaper than hashing every hit), then grouped
-    t = hits["transaction_id"].sort()
-    twice = hits.select("transaction_id", "_k").filter(pl.col("transaction_id").is_in(t.filter(t == t.shift(1)).implode()))
-    several = twice.group_by("transaction_id").agg(pl.col("_k").n_unique()).filter(pl.col("_k") > 1)["transaction_id"]
+    # only payments naming several Kassenzeichen can (few). Payments are numbered 0..n-1 (designate): each
+    # hit's key is written at its payment's number, and a hit whose key differs from the one written
+    # there (some hit's of the same payment) is one of several — no sort or hash of all hits
+    tid, key = pl.col("transaction_id"), pl.col("_k")
+    t, k = hits["transaction_id"], hits["_k"]
+    if t.is_empty():
+        return t
+    size = hits.select(tid.max()).item() + 1
+    one = pl.Series("_k", [None], dtype=k.dtype).extend_constant(None, size).scatter(t, k)
+    several = t.filter(one.gather(t) != k).unique()
     if several.is_empty():
         return several
     places = reading_places(pay.filter(pl.col("transaction_id").is_in(several.implode())), cfg, kind)
     hit = (
         places.select("transaction_id", "sid", "pos", ref_key("ref", n))
-        .join(twice.unique(), on=["transaction_id", "_k"])
+        .join(hits.select(tid, key).filter(tid.is_in(several.implode())).unique(), on=["transaction_id", "_k"])
         .sort("transaction_id", "sid", "pos")
     )
     same_stretch = (pl.col("transaction_id") == pl.col("transaction_id").shift(1)) & (pl.col("sid") == pl.col("sid").shift(1))
@@ -130,7 +135,8 @@ def by_reference(
 
     ``shown``: the payment's readings are ambiguous — two overlapping readings of one stretch name
     different Kassenzeichen (:func:`_overlapping`): its items are shown to the clerk, never booked
-    (:func:`by_typo` moves them to the fits). ``pay``: transaction_id, amount_cents and the text columns;
+    (:func:`by_typo` moves them to the fits). ``pay``: transaction_id (the payments' numbers 0..n−1, as
+    :func:`matching.designate.designate` gives them), amount_cents and the text columns;
     ``refs``: the exact references of :func:`matching.refexpr.reference_candidates` (RF references and
     windows are read here, for the payments that need them); ``rec``: the export; ``ix``: its key index
     of :func:`key_index`.
