@@ -12,7 +12,7 @@ import re
 import polars as pl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from oracle_matcher import _letters_read, _rf_kz, items, kz, txs
+from oracle_matcher import _letters_read, _placed, _rf_kz, items, kz, txs
 from stdnum import iso11649
 from stdnum.iso7064 import mod_97_10
 
@@ -21,6 +21,7 @@ from matching import load_match_config, match
 from matching.config import MatchConfig
 from matching.creditor_ref import rf_references
 from matching.letters import letter_texts
+from matching.refexpr import reading_places
 
 CFG = load_match_config(None)
 K1, K2 = kz("10000000001"), kz("10000000002")  # 100000000013, 100000000021
@@ -275,3 +276,24 @@ def test_rf_reading_equals_the_oracle(specs: list[tuple[int, bool, bool, str]]) 
     got = set(rf_references(tx, CFG).rows())
     want = {(i, ref) for i, row in enumerate(tx.rows(named=True)) for ref in _rf_kz(row, CFG)}
     assert got == want
+
+
+_GROUPS = ["1000", "0000", "0013", "2026", K1, K2, "4711", "9", "12", " ", ".", "-", "/", " | ", "x"]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.lists(st.sampled_from(_GROUPS), max_size=10).map("".join), min_size=1, max_size=5),
+       st.sampled_from(["exact", "window"]))
+def test_reading_places_equal_the_oracle(texts: list[str], kind: str) -> None:
+    tx = pl.DataFrame({"transaction_id": list(range(len(texts))), "remittance": texts, "end_to_end_id": [None] * len(texts),
+                       "creditor_ref": [None] * len(texts)}, schema_overrides={"end_to_end_id": pl.String, "creditor_ref": pl.String})
+    got = {(t, ref, pos) for t, _, pos, ref in reading_places(tx, CFG, kind).rows()}
+    want = {(i, ref, pos) for i, row in enumerate(tx.rows(named=True)) for _, pos, ref in _placed(row, CFG, kind)}
+    assert got == want
+    # the stretch numbers group the same places together
+    by_stretch = reading_places(tx, CFG, kind).group_by("transaction_id", "sid").agg(pl.col("pos").sort())
+    oracle = {}
+    for i, row in enumerate(tx.rows(named=True)):
+        for k, pos, _ in _placed(row, CFG, kind):
+            oracle.setdefault((i, k), []).append(pos)
+    assert sorted(sorted(p) for p in by_stretch["pos"].to_list()) == sorted(sorted(p) for p in oracle.values())
