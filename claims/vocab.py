@@ -61,6 +61,7 @@ class Rule(StrEnum):
 
     REFERENCE_EXACT = "reference.exact"
     REFERENCE_WINDOW = "reference.window"
+    REFERENCE_LETTERS = "reference.letters"  # letters typed for digits (O → 0, l/I → 1), check digit confirms
     REFERENCE_TYPO = "reference.typo"
     IBAN_AMOUNT = "iban_amount"
     ORDER_AO225 = "order.ao225"          # public law, § 225 AO
@@ -74,7 +75,7 @@ class Rule(StrEnum):
     @classmethod
     def evidence(cls) -> tuple[Rule, ...]:
         """The evidence levels of :mod:`matching.designate`, strongest first (their order is the level)."""
-        return (cls.REFERENCE_EXACT, cls.REFERENCE_WINDOW, cls.REFERENCE_TYPO, cls.IBAN_AMOUNT)
+        return (cls.REFERENCE_EXACT, cls.REFERENCE_WINDOW, cls.REFERENCE_LETTERS, cls.REFERENCE_TYPO, cls.IBAN_AMOUNT)
 
 
 class UnresolvedReason(StrEnum):

@@ -35,7 +35,8 @@ from collections.abc import Callable
 
 import polars as pl
 
-from claims.vocab import UnresolvedReason
+from claims.vocab import Rule, UnresolvedReason
+from matching.evidence import LEVEL
 from matching.rows import running_sum
 
 #: Words of a remittance: a number with its separators (and a ``,-`` ending), the euro sign, a letter word.
@@ -245,7 +246,7 @@ def designation(
     none = (pl.lit(None, pl.String).alias("des_reason"),)
     empty = (pl.lit(None, pl.Int64).alias("part_key"), pl.lit(None, pl.Int64).alias("part_cents"))
     # only the payments whose decision a designation can change, and whose text can hold an amount
-    want = per.filter((pl.col("tier") < 3) & ((pl.col("n_items") > 1) | ~fits)).select("_t", "amount_cents") if honour \
+    want = per.filter((pl.col("tier") < LEVEL[Rule.IBAN_AMOUNT]) & ((pl.col("n_items") > 1) | ~fits)).select("_t", "amount_cents") if honour \
         else per.clear().select("_t", "amount_cents")
     if want.height:
         want = want.with_columns(pl.lit(pay["remittance"]).gather(pl.col("_t")).alias("remittance")).filter(
@@ -255,7 +256,7 @@ def designation(
     rows = cand.join(want.select("_t"), on="_t", how="semi").select("_t", "_r", "open")
     rows = rows.with_columns(kz_of(rows["_r"]).alias("kz"))
     found = rows.select("_t", "kz").unique(maintain_order=True).join(
-        per.select("_t", (pl.col("tier") == 2).alias("typo")), on="_t", maintain_order="left")
+        per.select("_t", (pl.col("tier") == LEVEL[Rule.REFERENCE_TYPO]).alias("typo")), on="_t", maintain_order="left")
     held, parts = read_designations(want, found, digits)
     # a part fits when it is exactly its Kassenzeichen's open amount (at the start of the run)
     kz_open = rows.group_by("_t", "kz").agg(pl.col("open").fill_null(0).sum().alias("kz_open"))

@@ -29,13 +29,15 @@ from typing import NamedTuple
 
 import polars as pl
 
-from claims.vocab import UnresolvedReason
+from claims.vocab import Rule, UnresolvedReason
 from matching.config import MatchConfig
+from matching.evidence import LEVEL
 from matching.names import name_words, same_words
 
-#: Evidence levels (see :mod:`matching.evidence`): the typo repair's, and the IBAN fallback's (the
-#: level Y's items are shown with: an account on file and the amount).
-TYPO, IBAN_AMOUNT = 2, 3
+#: Evidence levels (see :mod:`matching.evidence`): the first repaired reading (letters for digits, then
+#: the typo repair: a reference read so is as uncertain as a typo against another debtor's account), and
+#: the IBAN fallback's (the level Y's items are shown with: an account on file and the amount).
+REPAIRED, IBAN_AMOUNT = LEVEL[Rule.REFERENCE_LETTERS], LEVEL[Rule.IBAN_AMOUNT]
 
 
 class Contradicted(NamedTuple):
@@ -111,12 +113,12 @@ def contradicted(found: pl.DataFrame, known: pl.DataFrame, pay: pl.DataFrame, re
         .join(theirs, left_on=["payer_debtor", "amount", "claim_type"], right_on=["debtor_id", "amount", "claim_type"])
         .select("_t", "_r", "debtor_name")
     )
-    by_reference = per.filter((pl.col("level") < TYPO) & pl.col("_t").is_in(rival["_t"].implode()))
+    by_reference = per.filter((pl.col("level") < REPAIRED) & pl.col("_t").is_in(rival["_t"].implode()))
     # the ultimate party names the reference's debtor and not the payer's: paid for X on purpose
     named = by_reference.filter(pl.col("n_debtors") == 1)
     named = named.filter(pay["ultimate_party"].gather(named["_t"]).is_not_null())
     lifted = _for_the_debtor(named, rival, pay, rec, ev)
-    held = pl.concat([per.filter(pl.col("level") == TYPO)["_t"], by_reference["_t"].filter(~by_reference["_t"].is_in(lifted.implode()))])
+    held = pl.concat([per.filter(pl.col("level") >= REPAIRED)["_t"], by_reference["_t"].filter(~by_reference["_t"].is_in(lifted.implode()))])
     shown = pl.concat([
         ev.filter(pl.col("_t").is_in(held.implode())).select("_t", "_r", "level"),
         rival.filter(pl.col("_t").is_in(held.implode())).select("_t", "_r", pl.lit(IBAN_AMOUNT, found.schema["level"]).alias("level")),
@@ -151,7 +153,7 @@ def short_by_charges(doubt: pl.DataFrame, pay: pl.DataFrame, cfg: MatchConfig) -
     sum by at most ``charges_max_percent`` of it and ``charges_max_cents``."""
     short = pl.col("open_sum") - pl.col("amount_cents")
     bound = pl.min_horizontal(pl.lit(cfg.charges_max_cents), pl.col("open_sum") * cfg.charges_max_percent / 100)
-    near = doubt.filter((pl.col("tier") < TYPO) & (short > 0) & (short <= bound))
+    near = doubt.filter((pl.col("tier") < REPAIRED) & (short > 0) & (short <= bound))
     if near.is_empty():
         return near["_t"]
     t = near["_t"]

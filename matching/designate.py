@@ -26,7 +26,7 @@ from claims.vocab import Rule, UnresolvedReason
 from matching.amounts import designation, overcommitted
 from matching.config import MatchConfig
 from matching.contradict import contradicted, doubtful, payers_known, short_by_charges
-from matching.evidence import by_iban_amount, by_reference, by_typo, iban_owner
+from matching.evidence import LEVEL, by_iban_amount, by_reference, by_typo, iban_owner
 from matching.names import same_words_either
 from matching.refexpr import reference_candidates
 from matching.rows import fetch
@@ -34,7 +34,9 @@ from matching.suggest import name_suggestions
 from parsers.validity import compact_iban
 
 RULES = Rule.evidence()
-CONFIDENCE = (1.0, 0.95, 0.9, 0.8)
+CONFIDENCE = (1.0, 0.95, 0.9, 0.9, 0.8)  # per level, as RULES
+#: the levels of a repaired reference: held as typo_unconfirmed (not payer_unconfirmed) when the payer is unsure
+REPAIRED = [LEVEL[Rule.REFERENCE_LETTERS], LEVEL[Rule.REFERENCE_TYPO]]
 #: The payment columns :func:`designate` reads.
 PAYMENT_COLUMNS = ("transaction_id", "amount_cents", "counterparty_name", "counterparty_iban", "ultimate_party",
                    "remittance", "end_to_end_id", "creditor_ref", "original_amount_cents", "charges_cents")
@@ -239,7 +241,7 @@ def _decide(
     other_payer = pl.col("payer_debtor").is_not_null() & (pl.col("payer_debtor") != pl.col("debtor"))
     reason = (
         pl.when(pl.col("des_reason").is_not_null()).then(pl.col("des_reason"))
-        .when((pl.col("tier") == 3) & (pl.col("n_items") > 1)).then(pl.lit(UnresolvedReason.AMBIGUOUS))
+        .when((pl.col("tier") == LEVEL[Rule.IBAN_AMOUNT]) & (pl.col("n_items") > 1)).then(pl.lit(UnresolvedReason.AMBIGUOUS))
         .when((pl.col("n_debtors") > 1) & ~fits).then(pl.lit(UnresolvedReason.SEVERAL_DEBTORS))
         .when(pl.col("open_sum") == 0).then(pl.lit(UnresolvedReason.DOUBLE_PAYMENT))
         .when(~fits & other_payer).then(pl.lit(UnresolvedReason.REFERENCE_OTHER_DEBTOR))
@@ -252,7 +254,7 @@ def _decide(
     reason = (
         pl.when(pl.col("reason").is_not_null()).then(pl.col("reason"))
         .when(~fits & ~confirmed).then(
-            pl.when(pl.col("tier") == 2).then(pl.lit(UnresolvedReason.TYPO_UNCONFIRMED)).otherwise(pl.lit(UnresolvedReason.PAYER_UNCONFIRMED)))
+            pl.when(pl.col("tier").is_in(REPAIRED)).then(pl.lit(UnresolvedReason.TYPO_UNCONFIRMED)).otherwise(pl.lit(UnresolvedReason.PAYER_UNCONFIRMED)))
         .otherwise(None)
     )
     per = overcommitted(per.with_columns(reason.alias("reason")), cand)
@@ -267,8 +269,8 @@ def _decide(
     )
     in_clash = sure["_t"].is_in(clash.implode())
     sure, sure_held = sure.filter(~in_clash), sure.filter(in_clash)
-    rules = pl.col("level").replace_strict(list(range(4)), list(RULES), return_dtype=pl.String)
-    conf = pl.col("level").replace_strict(list(range(4)), list(CONFIDENCE), return_dtype=pl.Float64)
+    rules = pl.col("level").replace_strict(list(range(len(RULES))), list(RULES), return_dtype=pl.String)
+    conf = pl.col("level").replace_strict(list(range(len(RULES))), list(CONFIDENCE), return_dtype=pl.Float64)
     # a set of one item named by one payment only needs min(payment, open) in allocate: marked here
     book = (
         pl.concat([
@@ -290,7 +292,7 @@ def _decide(
                        sure_held, shown_c.with_columns(rec["amount_cents"].gather(shown_c["_r"]).alias("open")).select(sure.columns)])
     cands = pl.concat([
         shown.select(pl.col("_t").alias("transaction_id"), "_r", conf.alias("score"), rules.alias("why")),
-        typo_fits.select("transaction_id", "_r", pl.lit(0.5).alias("score"), pl.lit(Rule.REFERENCE_TYPO).alias("why")),
+        typo_fits.select("transaction_id", "_r", pl.lit(0.5).alias("score"), "why"),
     ])
     # every item named is booked or shown (a payment with evidence is booked or held with its evidence as
     # candidates): ``rec`` holds exactly the items of the result; their export row numbers back, and the

@@ -155,14 +155,51 @@ def reference_candidates(
     if not out:
         return pl.DataFrame(schema={"transaction_id": tx.schema["transaction_id"], "ref": pl.String(), "kind": pl.String(),
                                     "valid": pl.Boolean()})
-    ref = pl.col("ref")
+    return pl.concat(out).with_columns(valid_ref(cfg).alias("valid")).collect()
+
+
+def valid_ref(cfg: MatchConfig, col: str = "ref") -> pl.Expr:
+    """Whether ``col`` (``digits`` characters matched by ``\\d``) is a well-formed Kassenzeichen: ASCII digits
+    with a valid check digit."""
+    n, ref = cfg.digits, pl.col(col)
     if cfg.check_digit == "none":  # refs are n \d characters: well formed iff all ASCII, i.e. n bytes
-        valid = ref.str.len_bytes() == n
-    elif n <= 18:
-        valid = ((ref.str.len_bytes() == n) & check_int(ref.cast(pl.Int64, strict=False), n, cfg.check_digit)).fill_null(False)
-    else:
-        valid = check_ok(ref, n, cfg.check_digit)
-    return pl.concat(out).with_columns(valid.alias("valid")).collect()
+        return ref.str.len_bytes() == n
+    if n <= 18:
+        return ((ref.str.len_bytes() == n) & check_int(ref.cast(pl.Int64, strict=False), n, cfg.check_digit)).fill_null(False)
+    return check_ok(ref, n, cfg.check_digit)
+
+
+def reading_places(tx: pl.DataFrame, cfg: MatchConfig, kind: str) -> pl.DataFrame:
+    """transaction_id, ``sid`` (a stretch of the payment), ``pos`` (first digit in the stretch's digits),
+    ref: where each reading of :func:`reference_candidates` of ``kind`` (exact | window) lies in a stretch
+    of more than ``digits`` digits (a stretch of exactly ``digits`` digits has one reading).
+
+    Two readings of one stretch overlap when their places are less than ``digits`` apart: they share
+    digits, so the payer meant at most one of them (``1000 0000 0013 2026`` reads ``100000000013`` and
+    ``000000132026``; ``1000000000132026`` has five windows). Read only for the few payments whose
+    references name more than one Kassenzeichen."""
+    n = cfg.digits
+    long = _stretches(tx, n).filter(pl.col("nd") > n).with_row_index("sid")
+    groups = _groups(long)
+    if kind == "exact":
+        pairs = groups.select("sid", "start").join(
+            groups.select("sid", "end"), left_on=["sid", pl.col("start") + n], right_on=["sid", "end"])
+        runs = long.select("sid", "transaction_id", "run").join(pairs.rename({"start": "pos"}), on="sid")
+        return runs.select("transaction_id", "sid", "pos", pl.col("run").str.slice(pl.col("pos"), n).alias("ref"))
+    # the runs of _windows: whole stretches up to max_run digits, else their digit groups of more than n
+    fits = pl.col("nd").is_between(n + 1, cfg.max_run)
+    glued = groups.filter(pl.col("len").is_between(n + 1, cfg.max_run)).join(
+        long.filter(~fits).select("sid", "transaction_id"), on="sid")
+    runs = pl.concat([
+        long.filter(fits).select("transaction_id", "sid", "run", pl.lit(0, pl.Int64).alias("base")),
+        glued.select("transaction_id", "sid", pl.col("g").alias("run"), pl.col("start").alias("base")),
+    ])
+    return (
+        runs.with_columns(pl.int_ranges(0, pl.col("run").str.len_chars() - n + 1).alias("off"))
+        .explode("off")
+        .select("transaction_id", "sid", (pl.col("base") + pl.col("off")).alias("pos"),
+                pl.col("run").str.slice(pl.col("off"), n).alias("ref"))
+    )
 
 
 #: ``external_ref`` may be written with separators (``BN 2024 0042``): up to this many neighbouring

@@ -20,7 +20,9 @@ from matching.config import MAIN, MatchConfig
 from matching.schema import ALLOCATION_SCHEMA
 from parsers.schema import TRANSACTION_SCHEMA, conform
 
-RULES = ("reference.exact", "reference.window", "reference.typo", "iban_amount")
+RULES = ("reference.exact", "reference.window", "reference.letters", "reference.typo", "iban_amount")
+#: letters typed for digits (docs/MATCHING.md), read in numbers: words of digits and these letters joined by separators
+LETTERS = {"O": "0", "o": "0", "I": "1", "l": "1"}
 
 
 def kz(body: str, scheme: str = "mod11") -> str:
@@ -113,6 +115,87 @@ def _tokens(t: dict[str, Any], cfg: MatchConfig) -> set[str]:
     return {g for g in grams if len(g) >= 4}
 
 
+def _placed(t: dict[str, Any], cfg: MatchConfig, kind: str) -> list[tuple[int, int, str]]:
+    """(stretch number, place of the first digit in the stretch's digits, reading) of the exact (whole
+    digit groups) or window readings of the stretches with more than ``digits`` digits."""
+    n = cfg.digits
+    out = []
+    for k, stretch in enumerate(s for s in re.findall(rf"\d[\d.\s/\-]{{{n - 2},}}\d", _digit_plain(t))
+                                if len(re.findall(r"\d", s)) > n):
+        groups = re.findall(r"\d+", stretch)
+        starts = [sum(len(g) for g in groups[:i]) for i in range(len(groups))]
+        run = "".join(groups)
+        if kind == "exact":
+            for a in range(len(groups)):
+                for b in range(a, len(groups)):
+                    if len("".join(groups[a:b + 1])) == n:
+                        out.append((k, starts[a], run[starts[a]:starts[a] + n]))
+        elif len(run) <= cfg.max_run:
+            out += [(k, i, run[i:i + n]) for i in range(len(run) - n + 1)]
+        else:  # a stretch too long to read as a whole: its long digit groups
+            for g, at in zip(groups, starts, strict=True):
+                if n < len(g) <= cfg.max_run:
+                    out += [(k, at + i, g[i:i + n]) for i in range(len(g) - n + 1)]
+    return out
+
+
+def _ambiguous(t: dict[str, Any], cfg: MatchConfig, kind: str, hits: set[str]) -> bool:
+    """Two readings of one stretch that share digits name two different Kassenzeichen of ``hits``."""
+    places = [p for p in _placed(t, cfg, kind) if p[2] in hits]
+    return any(a[0] == b[0] and abs(a[1] - b[1]) < cfg.digits and a[2] != b[2] for a in places for b in places)
+
+
+def _rf_kz(t: dict[str, Any], cfg: MatchConfig) -> set[str]:
+    """The Kassenzeichen (``digits`` digits after leading zeros) inside valid ISO 11649 references: the
+    first RF of each field, ended at each boundary of its groups (up to 21 characters), counted where
+    exactly one ending passes mod 97 (RF and the check digits moved to the end, letters A=10 … Z=35)."""
+    n, out = cfg.digits, set()
+    for field in ("remittance", "end_to_end_id", "creditor_ref"):
+        m = re.search(r"(?i)\bRF\s?([0-9]{2})((?:\s?[0-9A-Z])+)", t[field] or "")
+        if not m:
+            continue
+        groups = re.findall(r"[0-9A-Za-z]+", m.group(2))
+        contents = {"".join(groups[:k]).upper() for k in range(1, len(groups) + 1)}
+        ok = [c for c in contents if len(c) <= 21
+              and int("".join(str(int(ch, 36)) for ch in c + "RF" + m.group(1))) % 97 == 1]
+        if len(ok) == 1 and ok[0].isdigit() and len(ok[0]) >= n and set(ok[0][:len(ok[0]) - n]) <= {"0"}:
+            out.add(ok[0][len(ok[0]) - n:])
+    return out
+
+
+def _letters_read(t: dict[str, Any], cfg: MatchConfig) -> dict[str, Any]:
+    """``t`` with the letters of its numbers read as digits: runs of words of digits and O, o, I, l joined
+    by separators, holding a digit (prefixes glued to them dropped)."""
+    alts = "|".join(re.escape(p) for p in sorted(cfg.prefixes, key=len, reverse=True))
+    out = dict(t)
+    for field in ("remittance", "end_to_end_id", "creditor_ref"):
+        if t[field] is None:
+            continue
+        text = re.sub(rf"(?i:\b(?:{alts}))([0-9OoIl])", r"\1", t[field]) if alts else t[field]
+        pieces = []
+        for piece in re.findall(r"\w+|\W+", text):
+            if re.fullmatch(r"\w+", piece) and not re.fullmatch(r"[0-9OoIl]+", piece):  # cut off a glued number
+                head = re.match(r"[0-9OoIl]*[0-9]", piece)
+                tail = re.search(r"[0-9][0-9OoIl]*$", piece)
+                h = head.group() if head else ""
+                t_ = tail.group() if tail else ""
+                pieces += [x for x in (h, piece[len(h):len(piece) - len(t_)], t_) if x]
+            else:
+                pieces.append(piece)
+        runs: list[list[int]] = [[]]  # pieces of numbers: words of digits and the letters, joined by separators
+        for k, piece in enumerate(pieces):
+            if re.fullmatch(r"[0-9OoIl]+", piece) or re.fullmatch(r"[.\s/\-]+", piece):
+                runs[-1].append(k)
+            elif runs[-1]:
+                runs.append([])
+        for run in runs:
+            if any(re.search(r"[0-9]", pieces[k]) and re.fullmatch(r"[0-9OoIl]+", pieces[k]) for k in run):
+                for k in run:
+                    pieces[k] = "".join(LETTERS.get(c, c) for c in pieces[k]) if re.fullmatch(r"[0-9OoIl]+", pieces[k]) else pieces[k]
+        out[field] = "".join(pieces)
+    return out
+
+
 def _edits(ref: str) -> set[str]:
     out = {ref[:i] + d + ref[i + 1:] for i in range(len(ref)) for d in "0123456789"}
     out |= {ref[:i] + ref[i + 1] + ref[i] + ref[i + 2:] for i in range(len(ref) - 1)}
@@ -188,35 +271,48 @@ def oracle_match(transactions: pl.DataFrame, receivables: pl.DataFrame, cfg: Mat
         exact, windows = _refs(t, cfg)
         payer_set = owners.get((t["counterparty_iban"] or "").replace(" ", "").upper(), set())
         payer = next(iter(payer_set)) if len(payer_set) == 1 else None
-        levels: dict[int, set[str]] = {0: set(), 1: set(), 2: set(), 3: set()}
+        levels: dict[int, set[str]] = {lv: set() for lv in range(len(RULES))}
         tokens = _tokens(t, cfg)
+        known = {r["kz_norm"] for r in recs if _valid(r["kz_norm"], cfg)}
+        exact_hits = {x for x in exact if x in known}
         for r in recs:
-            if r["kz_norm"] in exact and _valid(r["kz_norm"], cfg):
+            if r["kz_norm"] in exact_hits:
                 levels[0].add(r["receivable_id"])
             ext = re.sub(r"[^A-Z0-9]", "", (r["external_ref"] or "").upper())
             if ext and ext in tokens:
                 levels[0].add(r["receivable_id"])
-        for r in recs:
-            if r["kz_norm"] in windows and _valid(r["kz_norm"], cfg):
-                levels[1].add(r["receivable_id"])
-        typo_ambiguous = False
-        if not levels[0] and not levels[1] and cfg.typo_repair and cfg.check_digit != "none":
-            known = {r["kz_norm"] for r in recs}
+        ambiguous = _ambiguous(t, cfg, "exact", exact_hits)
+        if not levels[0]:
+            levels[0] = {r["receivable_id"] for r in recs if r["kz_norm"] in _rf_kz(t, cfg) & known}
+        if not levels[0]:
+            window_hits = {x for x in windows if x in known}
+            levels[1] = {r["receivable_id"] for r in recs if r["kz_norm"] in window_hits}
+            ambiguous = _ambiguous(t, cfg, "window", window_hits)
+        typo_ambiguous = ambiguous
+        if ambiguous:  # shown to the clerk, never booked: no repair is tried
+            levels[0] = levels[1] = set()
+        elif not levels[0] and not levels[1] and cfg.typo_repair and cfg.check_digit != "none":
+            lettered = {x for x in _refs(_letters_read(t, cfg), cfg)[0] if x in known}
+            if len(lettered) == 1:
+                levels[2] = {r["receivable_id"] for r in recs if r["kz_norm"] in lettered}
+            typo_ambiguous = len(lettered) > 1
+        if not any(levels.values()) and not typo_ambiguous and cfg.typo_repair and cfg.check_digit != "none":
+            all_known = {r["kz_norm"] for r in recs}
             for ref in exact:
                 if _valid(ref, cfg):
                     continue  # a valid reference is never one edit from another valid one
-                fits = {v for v in _edits(ref) if _valid(v, cfg) and v in known}
+                fits = {v for v in _edits(ref) if _valid(v, cfg) and v in all_known}
                 if len(fits) > 1:
                     same = {v for v in fits if sum(r["amount_cents"] for r in recs if r["kz_norm"] == v) == t["amount_cents"]}
                     fits = same if len(same) == 1 else fits
                 if len(fits) == 1:
-                    levels[2] |= {r["receivable_id"] for r in recs if r["kz_norm"] in fits}
+                    levels[3] |= {r["receivable_id"] for r in recs if r["kz_norm"] in fits}
                 elif len(fits) > 1:
                     typo_ambiguous = True
         if not any(levels.values()) and cfg.iban_amount and payer is not None:
-            levels[3] = {r["receivable_id"] for r in recs
+            levels[4] = {r["receivable_id"] for r in recs
                          if r["debtor_id"] == payer and r["amount_cents"] > 0 and r["amount_cents"] == t["amount_cents"]}
-        level = next((lv for lv in (0, 1, 2, 3) if levels[lv]), None)
+        level = next((lv for lv in range(len(RULES)) if levels[lv]), None)
         if level is None:
             reason = "ambiguous" if typo_ambiguous else ("unknown_reference" if exact else "no_reference")
             unresolved.add((t["transaction_id"], reason, t["amount_cents"]))
@@ -232,21 +328,21 @@ def oracle_match(transactions: pl.DataFrame, receivables: pl.DataFrame, cfg: Mat
             same_person_naive(t["ultimate_party"], debtor_name)
         reason = None
         # the reference and the payer's account name two debtors (docs/MATCHING.md, contradicting evidence)
-        if fits_all and open_sum > 0 and level < 3 and payer is not None and payer not in debtors:
+        if fits_all and open_sum > 0 and level < 4 and payer is not None and payer not in debtors:
             types = {by_id[i]["claim_type"] for i in ids}
             rival = [r for r in recs if r["debtor_id"] == payer and r["amount_cents"] > 0
                      and r["amount_cents"] == t["amount_cents"] and r["claim_type"] in types]
             up = t["ultimate_party"]
             for_x = len(debtors) == 1 and up is not None and same_person_naive(up, debtor_name) and \
                 not any(same_person_naive(up, r["debtor_name"]) for r in rival)
-            if level == 2 or (rival and not for_x):
+            if level in (2, 3) or (rival and not for_x):  # letters or typo: repaired readings
                 unresolved.add((t["transaction_id"], "evidence_conflict", t["amount_cents"]))
                 continue
         short = open_sum - t["amount_cents"]
         if level < 2 and len(debtors) == 1 and _abroad(t) and \
                 0 < short <= min(cfg.charges_max_cents, open_sum * cfg.charges_max_percent / 100):
             confirmed = True  # short by the banks' charges
-        if level == 3 and len(ids) > 1:
+        if level == 4 and len(ids) > 1:
             reason = "ambiguous"
         elif len(debtors) > 1 and not fits_all:
             reason = "several_debtors"
@@ -255,7 +351,7 @@ def oracle_match(transactions: pl.DataFrame, receivables: pl.DataFrame, cfg: Mat
         elif not fits_all and other:
             reason = "reference_other_debtor"
         elif not fits_all and not confirmed:
-            reason = "typo_unconfirmed" if level == 2 else "payer_unconfirmed"
+            reason = "typo_unconfirmed" if level in (2, 3) else "payer_unconfirmed"
         if reason:
             unresolved.add((t["transaction_id"], reason, t["amount_cents"]))
         else:

@@ -19,9 +19,23 @@ NAMES = ["Müller, Anna", "Bernd Schäfer", "Çelik, Elif", "Metallbau Krämer e
 CLAIMS = ["GRUNDSTEUER", "ABFALL", "MAHNGEBUEHR", "SAEUMNISZUSCHLAG", "ZINSEN", "KITA"]
 
 
+def _rf(content: str, good: bool) -> str:
+    """An ISO 11649 creditor reference for ``content`` (with wrong check digits unless ``good``)."""
+    check = 98 - int("".join(str(int(ch, 36)) for ch in content + "RF00")) % 97
+    return f"RF{(check if good else check % 97 + 1):02d}{content}"
+
+
 def _spell(rng: random.Random, k: str) -> str:
-    """A Kassenzeichen as a payer might write it (clean, formatted, cut, mistyped, swapped)."""
-    how = rng.randrange(7)
+    """A Kassenzeichen as a payer might write it (clean, formatted, cut, mistyped, swapped, letters for
+    digits, a year attached, inside an RF creditor reference)."""
+    how = rng.randrange(11)
+    if how == 7:
+        return "".join(rng.choice({"0": "0OOo", "1": "1lIl"}.get(c, c)) for c in k)
+    if how == 8:
+        return rng.choice([f"{k}/2026", f"{k}-2026", f"{k[:4]} {k[4:8]} {k[8:]} 2026", f"{k}2026", f"2026{k}"])
+    if how == 9:
+        rf = _rf("0" * rng.randrange(4) + k, rng.random() < 0.7)
+        return rng.choice([rf, " ".join(rf[i:i + 4] for i in range(0, len(rf), 4))])
     if how == 1:
         return f"{k[:4]}.{k[4:8]}.{k[8:]}"
     if how == 2:
