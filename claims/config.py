@@ -104,8 +104,10 @@ class MatchingSection(Section):
     #: days an approved learned rule stays in force (its valid_until), unless expired or revoked earlier
     learned_rule_valid_days: Count = 365
     #: a payment from abroad (or with the banks' charges reported) short of its Kassenzeichen's open
-    #: amount by at most this share of it (percent) and at most ``charges_max`` is booked as received
-    charges_max_percent: Score = 2.0
+    #: amount by at most ``charges_max`` and at most this share of it (percent) is booked as received.
+    #: The banks' fees are flat (a few euros to about 25 €, whatever the amount): on a 35 € fine they
+    #: are 10 % and more, so the share only keeps a payment of less than half the claim from counting
+    charges_max_percent: Score = 50.0
     charges_max: int | str = "25,00"
 
     @field_validator("name_min_score", "charges_max_percent", mode="before")

@@ -187,15 +187,22 @@ def test_row11_a_set_of_several_items_short_by_charges_follows_the_class_order()
 
 
 def test_row11_bounds_percent_and_amount_configurable() -> None:
-    # 2 % of 120.00 is 2.40: 3.00 short is too much
-    assert _unres(_pay(amount_cents=11700, counterparty_iban=IBAN_ABROAD)) == [("t0", "payer_unconfirmed", 11700)]
-    # 2 % of 2,000.00 is 40.00, but at most 25.00: 30.00 short is held, 25.00 booked
+    # the fees are flat: 8.00 short of a 35.00 fine (23 %) is booked as received
+    fine = _rec().with_columns(pl.when(pl.col("receivable_id") == "x1").then(3500).otherwise(pl.col("amount_cents"))
+                               .alias("amount_cents"))
+    assert _allocs(_pay(fine, amount_cents=2700, counterparty_iban=IBAN_ABROAD)) == [("t0", "x1", 2700, "reference.exact")]
+    # but not less than half the claim: 20.00 short of 35.00 is held
+    assert _unres(_pay(fine, amount_cents=1500, counterparty_iban=IBAN_ABROAD)) == [("t0", "payer_unconfirmed", 1500)]
+    # 50 % of 2,000.00 is 1,000.00, but at most 25.00: 30.00 short is held, 25.00 booked
     big = _rec().with_columns(pl.when(pl.col("receivable_id") == "x1").then(200000).otherwise(pl.col("amount_cents"))
                               .alias("amount_cents"))
     assert _unres(_pay(big, amount_cents=197000, counterparty_iban=IBAN_ABROAD)) == [("t0", "payer_unconfirmed", 197000)]
     assert _allocs(_pay(big, amount_cents=197500, counterparty_iban=IBAN_ABROAD)) == [("t0", "x1", 197500, "reference.exact")]
-    wider = MatchConfig.from_toml({"matching": {"charges_max_percent": 3, "charges_max": "30,00"}})
-    assert _allocs(_pay(cfg=wider, amount_cents=11700, counterparty_iban=IBAN_ABROAD)) == [("t0", "x1", 11700, "reference.exact")]
+    narrow = MatchConfig.from_toml({"matching": {"charges_max_percent": 2}})  # 2 % of 120.00 is 2.40
+    assert _unres(_pay(cfg=narrow, amount_cents=11700, counterparty_iban=IBAN_ABROAD)) == [("t0", "payer_unconfirmed", 11700)]
+    wider = MatchConfig.from_toml({"matching": {"charges_max": "30,00"}})
+    assert _allocs(_pay(big, cfg=wider, amount_cents=197000, counterparty_iban=IBAN_ABROAD)) == [
+        ("t0", "x1", 197000, "reference.exact")]
     off = MatchConfig.from_toml({"matching": {"charges_max": 0}})
     assert _unres(_pay(cfg=off, amount_cents=11800, counterparty_iban=IBAN_ABROAD)) == [("t0", "payer_unconfirmed", 11800)]
 
@@ -302,7 +309,7 @@ def test_the_random_cases_reach_every_outcome() -> None:
 
 
 def test_charges_bounds_are_checked_when_the_config_is_read() -> None:
-    assert (CFG.charges_max_percent, CFG.charges_max_cents) == (2.0, 2500)
+    assert (CFG.charges_max_percent, CFG.charges_max_cents) == (50.0, 2500)
     assert MatchConfig.from_toml({"matching": {"charges_max": "1.234,50"}}).charges_max_cents == 123450
     for bad in ({"charges_max": "viel"}, {"charges_max": -5}, {"charges_max": True}, {"charges_max_percent": 150},
                 {"charges_max_percent": "2"}):
