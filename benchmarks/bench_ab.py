@@ -13,7 +13,10 @@ reads the same input files, generated once by the *after* checkout's generators 
 * ``nightly``  the plain steps of four tenants' night (200 k open items, 10 k payments), per step, and the
                whole process; the heavy modules are imported before the steps are timed, so that a step's
                figure does not depend on where an import happens to fall (the process figure has them);
-* ``parse``    ``parse_paths`` of one MT940 and one camt.053 file of 200 k entries (whole process).
+* ``parse``    ``parse_paths`` of one MT940 and one camt.053 file of 200 k entries (whole process);
+* ``core``     ``match()`` alone at 1 M bank entries × 5 M open items (``bench_match.py --child core`` of each
+               checkout on the after checkout's parsed data; not in the default set: the data take
+               several minutes to make and 3 GB to hold; the answers of both sides are compared too).
 
 Each figure is given as wall seconds and as the CPU seconds of the child process (user + system, from
 ``os.wait4``): on a machine other work is using, CPU seconds move much less than wall seconds.
@@ -80,7 +83,7 @@ def timed(code: Path, args: list[str]) -> tuple[float, float, str]:
     return wall, cpu, proc.stdout
 
 
-def prepare(after: Path, work: Path) -> None:
+def prepare(after: Path, work: Path, only: list[str]) -> None:
     """The inputs, generated once by the after checkout (kept in ``work`` for later sittings)."""
     env = {**os.environ, "PYTHONPATH": str(after), "DO_NOT_TRACK": "1"}
     gen = [
@@ -91,7 +94,15 @@ def prepare(after: Path, work: Path) -> None:
         ("parse/mt940.sta", f"from synth import write_mt940_file; write_mt940_file('{work}/parse/mt940.sta', 200_000, seed=1)"),
         ("parse/camt.xml", f"from synth import write_camt053_file; write_camt053_file('{work}/parse/camt.xml', 200_000, seed=1)"),
     ]
+    if "core" in only:
+        gen.append(("core/tx.parquet", f"import sys, subprocess; sys.path[:0] = ['{after}/benchmarks']; "
+                                       f"from bench_match import prepare; from pathlib import Path; "
+                                       f"prepare(Path('{work}/core'), 1_000_000, 5_000_000); subprocess.run([sys.executable, "
+                                       f"'{after}/benchmarks/bench_match.py', '--child', 'parse', '--work', '{work}/core'], "
+                                       f"check=True, cwd='{after}')"))
     for target, code in gen:
+        if target.split("/")[0] not in only:
+            continue
         if not (work / target).exists():
             (work / target).parent.mkdir(parents=True, exist_ok=True)
             subprocess.run([sys.executable, "-c", code], cwd=after, env=env, check=True, stdout=subprocess.DEVNULL)
@@ -123,7 +134,15 @@ def measures(work: Path) -> dict[str, Callable[[Path, str], dict[str, tuple[floa
         return {f"parse_paths {name}, 200k entries": timed(code, ["-c", PARSE, str(work / "parse" / file)])[:2]
                 for name, file in (("MT940", "mt940.sta"), ("camt.053", "camt.xml"))}
 
-    return {"match": match, "nightly": nightly, "parse": parse}
+    def core(code: Path, side: str) -> dict[str, tuple[float, float]]:
+        wall, cpu, out = timed(code, [str(code / "benchmarks/bench_match.py"), "--child", "core", "--work", str(work / "core")])
+        got = json.loads(out.strip().splitlines()[-1])
+        for name in ("core_alloc", "core_unres"):  # each side's answers, kept for the comparison at the end
+            shutil.copy(work / "core" / f"{name}.parquet", work / "core" / f"{name}.{side}.parquet")
+        return {"match() 1M entries x 5M items": (got["seconds"], float("nan")),
+                "  its process (read the inputs, match, write)": (wall, cpu)}
+
+    return {"match": match, "nightly": nightly, "parse": parse, "core": core}
 
 
 def main() -> int:
@@ -135,8 +154,9 @@ def main() -> int:
     ap.add_argument("--work", type=Path, default=Path("/tmp/stadtkasse-ab"))
     args = ap.parse_args()
     sides = {"before": args.before.resolve(), "after": args.after.resolve()}
-    prepare(sides["after"], args.work)
-    groups = {k: v for k, v in measures(args.work).items() if k in args.only.split(",")}
+    only = args.only.split(",")
+    prepare(sides["after"], args.work, only)
+    groups = {k: v for k, v in measures(args.work).items() if k in only}
     got: dict[str, dict[str, list[tuple[float, float]]]] = {s: {} for s in sides}
     for rnd in range(args.rounds):
         for side in (("before", "after") if rnd % 2 == 0 else ("after", "before")):
@@ -159,6 +179,12 @@ def main() -> int:
         bc, ac = med(b, 1), med(a, 1)
         cells += ["", "", ""] if bc != bc else [f"{bc:.2f} s", f"{ac:.2f} s", f"{ac / bc:.2f}"]
         print(f"| {k} | " + " | ".join(cells) + " |")
+    if "core" in only:
+        import polars as pl
+
+        same = all(pl.read_parquet(args.work / "core" / f"{n}.before.parquet").equals(
+            pl.read_parquet(args.work / "core" / f"{n}.after.parquet")) for n in ("core_alloc", "core_unres"))
+        print(f"\nmatch() answers at 1M x 5M: {'identical' if same else 'DIFFERENT'} before and after")
     return 0
 
 
