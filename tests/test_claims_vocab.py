@@ -16,7 +16,12 @@ from nightly_files import Entry, kz, write_mt940, write_open_items
 import claims.vocab as vocab
 import jobs.nightly as night
 from claims.vocab import (
+    BlockReason,
     ClaimType,
+    DunningLevel,
+    FeeRule,
+    SkipReason,
+    SurchargeRule,
     DecisionAction,
     DecisionState,
     FileStatus,
@@ -55,6 +60,13 @@ STORED: dict[type[StrEnum], set[str]] = {
     DecisionAction: {"assign", "refund", "park", "retry"},
     DecisionState: {"pending", "effective", "withdrawn", "superseded"},
     Law: {"public", "private"},
+    DunningLevel: {"zahlungserinnerung", "mahnung", "vollstreckungsankuendigung", "oeffentliche_erinnerung"},
+    SkipReason: {"blocked", "pending_payment", "ancillary", "public_reminder", "below_threshold", "not_due",
+                 "schonfrist", "interval", "last_level"},
+    BlockReason: {"MAHNSPERRE", "STUNDUNG", "ADV", "INSOLVENZ", "NIEDERSCHLAGUNG", "RATENZAHLUNG", "VERSTORBEN",
+                  "ADRESSE_UNBEKANNT"},
+    FeeRule: {"vo_vwvg_9", "vo_vwvg_9.cap", "charged_before", "no_fee_level", "ancillary"},
+    SurchargeRule: {"ao_240", "gebg_18", "bgb_288", "none", "ancillary"},
 }
 
 
