@@ -50,7 +50,7 @@ def mahngebuehr_expr(basis: str | pl.Expr, capped: pl.Expr, settings: DunningSec
     num, den = _rate(settings)
     excess = (b - settings.fee_threshold).clip(lower_bound=0) * num
     part = (excess + den // 2) // den if settings.fee_rounding == "half_up" else excess // den
-    fee = pl.lit(settings.fee_base, pl.Int64) + part
+    fee = part + pl.lit(settings.fee_base, pl.Int64)     # named like the basis
     return pl.when(capped).then(fee.clip(upper_bound=settings.fee_cap)).otherwise(fee).cast(pl.Int64)
 
 
