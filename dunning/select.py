@@ -147,7 +147,7 @@ def select(claims: pl.DataFrame | pl.LazyFrame, as_of: date, settings: DunningSe
     post_due = tuple(lv for lv in s.levels if lv != DunningLevel.ZAHLUNGSERINNERUNG)
     reminder = DunningLevel.ZAHLUNGSERINNERUNG in s.levels
 
-    lf = late_charges(lf, as_of, s, payments)
+    lf = late_charges(lf, as_of, s, payments).collect().lazy()     # read three times below
     lf = (lf.join(_history(_frame(notices, NOTICE_SCHEMA), post_due), on="receivable_id", how="left")
           .join(_blocks(lf, _frame(blocks, BLOCK_SCHEMA), as_of), on="receivable_id", how="left")
           .join(_held_debtors(lf, _frame(pending, PENDING_SCHEMA)), on="debtor_id", how="left")

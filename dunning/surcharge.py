@@ -173,10 +173,11 @@ def late_charges(claims: pl.DataFrame | pl.LazyFrame, until: date, settings: Dun
         lf = next_business_day_expr(lf, "due_date", "due_effective", region=settings.holiday_region)
     else:
         lf = lf.with_columns(pl.col("due_date").alias("due_effective"))
+    # computed once: the plan below reads the claims four times (a lazy plan would redo the calendar join)
     lf = lf.with_columns(surcharge_rule_expr(settings).alias("surcharge_rule")).with_columns(
         (pl.col("surcharge_rule") == SurchargeRule.ANCILLARY).alias("ancillary"),
         _month_count(settings, until).alias("surcharge_months"),
-    )
+    ).collect().lazy()
     pays = (pl.LazyFrame(schema=PAYMENT_SCHEMA) if payments is None else payments.lazy()).select(
         "receivable_id", "paid_on", pl.col("amount_cents").cast(pl.Int64).alias("pay_cents"))
     # a claim takes the slow lane when a payment falls on or after its first charged month's start

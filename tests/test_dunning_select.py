@@ -3,6 +3,8 @@ the amounts on the selected claims, the day-close precondition, and the properti
 
 from __future__ import annotations
 
+import doctest
+import importlib
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -199,6 +201,12 @@ def test_bank_lag_counts_business_days() -> None:
     assert required_booking_day(D(2026, 12, 8), 2) == D(2026, 12, 4)       # Tue -> Fri (weekend skipped)
     assert required_booking_day(D(2026, 12, 29), 2) == D(2026, 12, 24)     # 25/26 Dec and the weekend
     assert required_booking_day(D(2026, 12, 8), 0) == D(2026, 12, 8)
+
+
+@pytest.mark.parametrize("module", ["dunning.calendar", "dunning.fees", "dunning.base_rate"])
+def test_docstring_examples_hold(module: str) -> None:
+    result = doctest.testmod(importlib.import_module(module))
+    assert result.failed == 0 and result.attempted > 0
 
 
 # --- properties ---------------------------------------------------------------------------------------
