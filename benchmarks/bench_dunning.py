@@ -88,7 +88,7 @@ def generate(work: Path, n: int) -> None:
 
 def worker(work: Path) -> None:
     """One measured run (a child process): read the frames, select, print JSON."""
-    from dunning import select
+    from dunning.select import select
 
     t = time.perf_counter()
     frames = {name: pl.read_parquet(work / f"{name}.parquet")

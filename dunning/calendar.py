@@ -22,6 +22,8 @@ from functools import lru_cache
 import holidays
 import polars as pl
 
+from dunning import ENGINE
+
 #: Days added after the last year of the data: a due date on 31 Dec still finds its next business day.
 _SPARE_YEARS = 1
 
@@ -62,7 +64,7 @@ def next_business_day_expr(frame: pl.LazyFrame | pl.DataFrame, column: str, alia
     The frame's date span is read once (min/max), the calendar built for those years and joined:
     one hash join against a few thousand rows, whatever the frame's length."""
     lf = frame.lazy()
-    span = lf.select(pl.col(column).min().alias("lo"), pl.col(column).max().alias("hi")).collect()
+    span = lf.select(pl.col(column).min().alias("lo"), pl.col(column).max().alias("hi")).collect(engine=ENGINE)
     lo, hi = span["lo"][0], span["hi"][0]
     if lo is None:
         return lf.with_columns(pl.col(column).alias(alias))

@@ -39,6 +39,7 @@ import polars as pl
 
 from claims.config import DunningSection
 from claims.vocab import BlockReason, DunningLevel, SkipReason
+from dunning import ENGINE
 from dunning.calendar import business_days_back, business_days_between
 from dunning.fees import mahngebuehr
 from dunning.surcharge import late_charges
@@ -53,6 +54,8 @@ BLOCK_SCHEMA: dict[str, pl.DataType] = {"receivable_id": pl.String(), "debtor_id
 #: Unresolved payments (Klärungsliste), long: one row per (payment, candidate claim); IBAN may be null.
 PENDING_SCHEMA: dict[str, pl.DataType] = {"transaction_id": pl.String(), "counterparty_iban": pl.String(),
                                           "receivable_id": pl.String()}
+#: The claim columns the selection reads.
+REQUIRED = ("receivable_id", "debtor_id", "claim_type", "amount_cents", "due_date")
 #: Optional claim columns (absent: null).
 OPTIONAL: dict[str, pl.DataType] = {"law": pl.String(), "notice_date": pl.Date(),
                                     "dunning_block_until": pl.Date(), "block_reason": pl.String(),
@@ -123,7 +126,8 @@ def _held_debtors(claims: pl.LazyFrame, pending: pl.LazyFrame) -> pl.LazyFrame:
     named = claims.join(pending.filter(pl.col("receivable_id").is_not_null()).select("receivable_id").unique(),
                         on="receivable_id", how="semi").select("debtor_id")
     ibans = pending.select(_iban(pl.col("counterparty_iban")).alias("iban")).filter(
-        pl.col("iban").is_not_null() & (pl.col("iban").str.len_chars() >= 15)).unique().collect()["iban"].to_list()
+        pl.col("iban").is_not_null() & (pl.col("iban").str.len_chars() >= 15)
+    ).unique().collect(engine=ENGINE)["iban"].to_list()
     by_iban = (claims.filter(_iban(pl.col("debtor_iban")).str.contains_any(ibans)).select("debtor_id")
                if ibans else pl.LazyFrame(schema={"debtor_id": pl.String()}))
     return pl.concat([named, by_iban]).unique().with_columns(pl.lit(True).alias("held"))
@@ -143,19 +147,24 @@ def select(claims: pl.DataFrame | pl.LazyFrame, as_of: date, settings: DunningSe
     s = settings or DunningSection()
     lf = claims.lazy()
     have = lf.collect_schema().names()
-    lf = lf.with_columns([pl.lit(None, t).alias(c) for c, t in OPTIONAL.items() if c not in have])
+    lf = lf.with_columns([pl.lit(None, t).alias(c) for c, t in OPTIONAL.items() if c not in have]).select(
+        *REQUIRED, *OPTIONAL)          # the export's other columns (addresses …) are not carried through
     post_due = tuple(lv for lv in s.levels if lv != DunningLevel.ZAHLUNGSERINNERUNG)
     reminder = DunningLevel.ZAHLUNGSERINNERUNG in s.levels
 
-    lf = late_charges(lf, as_of, s, payments).collect().lazy()     # read three times below
-    lf = (lf.join(_history(_frame(notices, NOTICE_SCHEMA), post_due), on="receivable_id", how="left")
-          .join(_blocks(lf, _frame(blocks, BLOCK_SCHEMA), as_of), on="receivable_id", how="left")
-          .join(_held_debtors(lf, _frame(pending, PENDING_SCHEMA)), on="debtor_id", how="left")
+    lf = late_charges(lf, as_of, s, payments).collect(engine=ENGINE).lazy()     # read three times below
+    # maintain_order: the claims' order is the output's, deterministic without a sort
+    lf = (lf.join(_history(_frame(notices, NOTICE_SCHEMA), post_due), on="receivable_id", how="left",
+                  maintain_order="left")
+          .join(_blocks(lf, _frame(blocks, BLOCK_SCHEMA), as_of), on="receivable_id", how="left",
+                maintain_order="left")
+          .join(_held_debtors(lf, _frame(pending, PENDING_SCHEMA)), on="debtor_id", how="left",
+                maintain_order="left")
           .with_columns(pl.col("last_rank").fill_null(0), pl.col("reminded").fill_null(False),
                         pl.col("fee_charged").fill_null(False), pl.col("held").fill_null(False)))
 
     due, day = pl.col("due_effective"), pl.lit(as_of)
-    overdue = day > due
+    overdue = (day > due).fill_null(False)           # no due date: never dunned (not_due)
     grace_from = pl.max_horizontal(due, pl.col("notice_date").fill_null(due))
     in_schonfrist = day <= grace_from + pl.duration(days=s.schonfrist_days)
     remind = (pl.lit(reminder) & ~overdue & ~pl.col("reminded") & (pl.col("last_rank") == 0)
@@ -178,15 +187,15 @@ def select(claims: pl.DataFrame | pl.LazyFrame, as_of: date, settings: DunningSe
     level = pl.when(~overdue).then(pl.lit(DunningLevel.ZAHLUNGSERINNERUNG)).otherwise(following)
     lf = lf.with_columns(reason.alias("reason")).with_columns(
         pl.when(pl.col("reason").is_null()).then(level).alias("level"))
-    out = lf.collect()
+    out = lf.collect(engine=ENGINE)
 
     chosen = out.filter(pl.col("reason").is_null())
     amounts = mahngebuehr(chosen, s).with_columns(pl.col("amount_cents").alias("open_cents"))
-    selected = amounts.select(SELECTED_COLUMNS).sort("debtor_id", "receivable_id").collect()
+    selected = amounts.select(SELECTED_COLUMNS).collect(engine=ENGINE)
     skipped = out.filter(pl.col("reason").is_not_null()).select(
         "receivable_id", "debtor_id", "reason",
         pl.when(pl.col("reason") == SkipReason.BLOCKED).then(pl.col("block_in_force")).alias("block_reason"),
-    ).sort("debtor_id", "receivable_id")
+    )
     return Selection(selected=selected, skipped=skipped)
 
 

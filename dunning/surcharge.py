@@ -44,7 +44,7 @@ import polars as pl
 
 from claims.config import DunningSection
 from claims.vocab import ClaimType, Law, SurchargeRule
-from dunning import base_rate
+from dunning import ENGINE, base_rate
 from dunning.calendar import next_business_day_expr
 
 #: Columns this module adds.
@@ -66,15 +66,18 @@ def _add_months(due: pl.Expr, n: pl.Expr) -> pl.Expr:
     return due.dt.offset_by(pl.format("{}mo", n))
 
 
-def _started_months(due: pl.Expr, until: pl.Expr) -> pl.Expr:
+def _started_months(due: pl.Expr, until: date) -> pl.Expr:
     """Months of Säumnis started by day ``until`` (0 when ``until`` is not after ``due``).
 
     Month *j* + 1 starts the day after ``due + j months``; it has started when that day is at most
-    ``until``. ``m0`` = the calendar-month distance; the answer is ``m0`` + 1 or ``m0``."""
-    m0 = (until.dt.year().cast(pl.Int32) - due.dt.year().cast(pl.Int32)) * 12 + \
-        (until.dt.month().cast(pl.Int32) - due.dt.month().cast(pl.Int32))
-    before = pl.when(_add_months(due, m0) < until).then(m0).otherwise(m0 - 1)
-    return pl.when(until > due).then(before + 1).otherwise(0)
+    ``until``. With ``m0`` the calendar-month distance, ``due + m0 months`` lies in ``until``'s month on
+    day min(due's day, length of that month), so the answer is ``m0`` + 1 when that day is before
+    ``until``'s day, else ``m0``: integer arithmetic, no date built per row."""
+    last_day = (date(until.year + (until.month == 12), until.month % 12 + 1, 1) - timedelta(days=1)).day
+    m0 = (until.year * 12 + until.month) - (due.dt.year().cast(pl.Int32) * 12 + due.dt.month().cast(pl.Int32))
+    day_in_month = pl.min_horizontal(due.dt.day().cast(pl.Int32), pl.lit(last_day, pl.Int32))
+    started = pl.when(day_in_month < until.day).then(m0 + 1).otherwise(m0)
+    return pl.when(pl.lit(until) > due).then(started).otherwise(0)
 
 
 def surcharge_rule_expr(settings: DunningSection) -> pl.Expr:
@@ -90,11 +93,11 @@ def surcharge_rule_expr(settings: DunningSection) -> pl.Expr:
 
 def _month_count(settings: DunningSection, until: date) -> pl.Expr:
     """Months charged for a claim left open until ``until`` (before payments: the gate of the tolerance
-    or the GebG grace month)."""
-    due, e = pl.col("due_effective"), pl.lit(until)
-    started = _started_months(due, e)
-    tolerance = e > due + pl.duration(days=settings.tolerance_days)
-    grace = _add_months(due, pl.lit(settings.gebg_grace_months)) < e
+    or the GebG grace month, which is over when more than ``gebg_grace_months`` months have started)."""
+    due = pl.col("due_effective")
+    started = _started_months(due, until)
+    tolerance = pl.lit(until) > due + pl.duration(days=settings.tolerance_days)
+    grace = started > settings.gebg_grace_months
     rule = pl.col("surcharge_rule")
     return (pl.when((rule == SurchargeRule.AO_240) & tolerance).then(started)
             .when((rule == SurchargeRule.GEBG_18) & grace).then(started)
@@ -173,28 +176,35 @@ def late_charges(claims: pl.DataFrame | pl.LazyFrame, until: date, settings: Dun
         lf = next_business_day_expr(lf, "due_date", "due_effective", region=settings.holiday_region)
     else:
         lf = lf.with_columns(pl.col("due_date").alias("due_effective"))
-    # computed once: the plan below reads the claims four times (a lazy plan would redo the calendar join)
-    lf = lf.with_columns(surcharge_rule_expr(settings).alias("surcharge_rule")).with_columns(
+    # computed once: the steps below read the claims several times (a lazy plan would redo the calendar join)
+    base = lf.with_columns(surcharge_rule_expr(settings).alias("surcharge_rule")).with_columns(
         (pl.col("surcharge_rule") == SurchargeRule.ANCILLARY).alias("ancillary"),
         _month_count(settings, until).alias("surcharge_months"),
-    ).collect().lazy()
+    ).collect(engine=ENGINE)
     pays = (pl.LazyFrame(schema=PAYMENT_SCHEMA) if payments is None else payments.lazy()).select(
         "receivable_id", "paid_on", pl.col("amount_cents").cast(pl.Int64).alias("pay_cents"))
-    # a claim takes the slow lane when a payment falls on or after its first charged month's start
-    first_t = _month_start(settings).alias("t1")
-    charged = lf.filter(pl.col("surcharge_months") > 0)
+    # the slow lane: claims with a payment on or after the start of their first charged month (few)
+    charged = base.lazy().filter(pl.col("surcharge_months") > 0)
     touched = (charged.select("receivable_id", "due_effective", "surcharge_rule", pl.lit(1).alias("k"))
-               .with_columns(first_t).join(pays, on="receivable_id", how="inner")
-               .filter(pl.col("paid_on") >= pl.col("t1")).select("receivable_id").unique())
-    slow = _months_with_payments(charged.join(touched, on="receivable_id", how="semi"), pays, settings)
+               .with_columns(_month_start(settings).alias("t1")).join(pays, on="receivable_id", how="inner")
+               .filter(pl.col("paid_on") >= pl.col("t1")).select("receivable_id").unique().collect(engine=ENGINE))
+    extra: list[pl.DataFrame] = []
+    if touched.height:
+        extra.append(_months_with_payments(charged.join(touched.lazy(), on="receivable_id", how="semi"), pays,
+                                           settings).collect(engine=ENGINE))
+    if (base["surcharge_rule"] == SurchargeRule.BGB_288).any():
+        extra.append(_interest(base.lazy(), pays, until, settings).collect(engine=ENGINE))
+    out = base.lazy()
+    for frame in extra:                   # small frames: one row per claim that needs them
+        out = out.join(frame.lazy(), on="receivable_id", how="left", maintain_order="left")
+    have = out.collect_schema().names()
     fast = pl.col("surcharge_months").cast(pl.Int64) * (pl.col("amount_cents") // _STEP) * _PER_STEP
-    out = (lf.join(slow, on="receivable_id", how="left", maintain_order="left")
-           .join(_interest(lf, pays, until, settings), on="receivable_id", how="left", maintain_order="left"))
     return out.with_columns(
-        pl.coalesce("sz_slow", fast).cast(pl.Int64).alias("saeumniszuschlag_cents"),
-        pl.col("interest_cents").fill_null(0),
-        pl.coalesce("months_slow", "surcharge_months").alias("surcharge_months"),
-    ).drop("sz_slow", "months_slow")
-
+        (pl.coalesce("sz_slow", fast) if "sz_slow" in have else fast).cast(pl.Int64).alias("saeumniszuschlag_cents"),
+        (pl.col("interest_cents").fill_null(0) if "interest_cents" in have else pl.lit(0, pl.Int64))
+        .alias("interest_cents"),
+        (pl.coalesce("months_slow", "surcharge_months") if "months_slow" in have else pl.col("surcharge_months"))
+        .alias("surcharge_months"),
+    ).drop("sz_slow", "months_slow", strict=False)
 
 __all__ = ["CHARGE_COLUMNS", "PAYMENT_SCHEMA", "late_charges", "surcharge_rule_expr"]

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from claims.config import DunningSection, load_tenant_config
 from claims.vocab import BlockReason, DunningLevel, FeeRule, SkipReason, SurchargeRule
-from dunning import Selection, missing_booking_days, required_booking_day, select
+from dunning.select import Selection, missing_booking_days, required_booking_day, select
 from dunning.select import SELECTED_COLUMNS, SKIPPED_COLUMNS
 
 D = date
