@@ -128,7 +128,9 @@ def _held_debtors(claims: pl.LazyFrame, pending: pl.LazyFrame) -> pl.LazyFrame:
     ibans = pending.select(_iban(pl.col("counterparty_iban")).alias("iban")).filter(
         pl.col("iban").is_not_null() & (pl.col("iban").str.len_chars() >= 15)
     ).unique().collect(engine=ENGINE)["iban"].to_list()
-    by_iban = (claims.filter(_iban(pl.col("debtor_iban")).str.contains_any(ibans)).select("debtor_id")
+    # an IBAN is looked up inside the export's text (several IBANs, spaces, any case): Aho-Corasick, one pass
+    by_iban = (claims.filter(pl.col("debtor_iban").str.replace_all(" ", "", literal=True)
+                             .str.contains_any(ibans, ascii_case_insensitive=True)).select("debtor_id")
                if ibans else pl.LazyFrame(schema={"debtor_id": pl.String()}))
     return pl.concat([named, by_iban]).unique().with_columns(pl.lit(True).alias("held"))
 
