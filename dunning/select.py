@@ -170,7 +170,7 @@ def select(claims: pl.DataFrame | pl.LazyFrame, as_of: date, settings: DunningSe
     grace_from = pl.max_horizontal(due, pl.col("notice_date").fill_null(due))
     in_schonfrist = day <= grace_from + pl.duration(days=s.schonfrist_days)
     remind = (pl.lit(reminder) & ~overdue & ~pl.col("reminded") & (pl.col("last_rank") == 0)
-              & (day >= due - pl.duration(days=s.reminder_days_before_due)))
+              & (day >= due - pl.duration(days=s.reminder_days_before_due))).fill_null(False)
     recent = pl.col("last_notice").is_not_null() & (day < pl.col("last_notice") + pl.duration(days=s.interval_days))
     ctype = pl.col("claim_type").str.to_uppercase()
     reason = (

@@ -15,8 +15,14 @@ from hypothesis import strategies as st
 
 from claims.config import DunningSection, load_tenant_config
 from claims.vocab import BlockReason, DunningLevel, FeeRule, SkipReason, SurchargeRule
-from dunning.select import Selection, missing_booking_days, required_booking_day, select
-from dunning.select import SELECTED_COLUMNS, SKIPPED_COLUMNS
+from dunning.select import (
+    SELECTED_COLUMNS,
+    SKIPPED_COLUMNS,
+    Selection,
+    missing_booking_days,
+    required_booking_day,
+    select,
+)
 
 D = date
 RUN = D(2026, 12, 8)                      # a Tuesday
@@ -261,3 +267,9 @@ def test_the_fee_is_charged_once_per_claim_over_repeated_runs(rows: list[dict[st
     assert charged["receivable_id"].is_unique().all()
     per_claim = notices.group_by("receivable_id", "level").len()
     assert (per_claim["len"] == 1).all()                                   # no level twice for one claim
+
+
+def test_a_claim_without_a_due_date_is_never_dunned() -> None:
+    df = claims([{"receivable_id": "x", "due_date": None}]).with_columns(pl.col("due_date").cast(pl.Date))
+    for s in (DunningSection(), DunningSection(levels=("zahlungserinnerung", "mahnung"))):
+        assert outcome(select(df, RUN, s)) == {"x": "not_due"}
