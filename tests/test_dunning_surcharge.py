@@ -214,3 +214,56 @@ def test_charges_are_monotone_in_time_and_never_negative(due: date, open_cents: 
         assert now[0] >= last[0] and now[1] >= last[1]
         assert now[0] == 0 or now[1] == 0                   # never both on one claim
         last = now  # type: ignore[assignment]
+
+
+# --- a naive oracle: one claim at a time, month by month, in plain Python (dateutil for the months) -----
+
+def oracle_ao240(due: date, until: date, open_cents: int, pays: list[tuple[date, int]], tolerance: int = 3) -> int:
+    """§ 240 AO as DOMAIN.md §1.6 words it, for an unshifted due date."""
+    from dateutil.relativedelta import relativedelta
+
+    if until <= due + timedelta(days=tolerance):
+        return 0
+    total, k = 0, 1
+    while True:
+        start = due + timedelta(days=1) if k == 1 else due + relativedelta(months=k - 1) + timedelta(days=1)
+        if start > until:
+            return total
+        counted_from = due + timedelta(days=tolerance + 1) if k == 1 else start
+        base = open_cents + sum(a for d, a in pays if d >= counted_from)
+        total += (base // 5000) * 50
+        k += 1
+
+
+@settings(max_examples=200, deadline=None)
+@given(due=st.dates(D(2019, 1, 1), D(2026, 12, 31)), months=st.integers(0, 40), delta=st.integers(-3, 3),
+       open_cents=st.integers(0, 10**7),
+       pays=st.lists(st.tuples(st.integers(-20, 1200), st.integers(1, 10**6)), max_size=4))
+def test_the_vectorised_surcharge_agrees_with_the_naive_oracle(due: date, months: int, delta: int, open_cents: int,
+                                                               pays: list[tuple[int, int]]) -> None:
+    from dateutil.relativedelta import relativedelta
+
+    until = max(due, due + relativedelta(months=months) + timedelta(days=delta))    # near a month's end
+    payments = [(due + timedelta(days=d), a) for d, a in pays if due + timedelta(days=d) <= until]
+    assert sz(due, until, open_cents, pays=payments, s=NOSHIFT) == oracle_ao240(due, until, open_cents, payments)
+
+
+def oracle_interest(due: date, until: date, open_cents: int, pays: list[tuple[date, int]]) -> int:
+    """§ 288 BGB day by day: the end-of-day balance times that day's rate / 365 (unshifted due date)."""
+    num, day = 0, due + timedelta(days=1)
+    while day <= until:
+        balance = open_cents + sum(a for d, a in pays if d > day)
+        num += balance * (base_rate.rate_on(day) + 500)
+        day += timedelta(days=1)
+    return (num + 1825000) // 3650000
+
+
+@settings(max_examples=40, deadline=None)
+@given(due=st.dates(D(2022, 6, 1), D(2026, 6, 30)), days=st.integers(0, 500), open_cents=st.integers(0, 10**7),
+       pays=st.lists(st.tuples(st.integers(-20, 500), st.integers(1, 10**6)), max_size=3))
+def test_the_interest_agrees_with_the_day_by_day_oracle(due: date, days: int, open_cents: int,
+                                                        pays: list[tuple[int, int]]) -> None:
+    until = due + timedelta(days=days)
+    payments = [(due + timedelta(days=d), a) for d, a in pays if due + timedelta(days=d) <= until]
+    got = charges(due, until, open_cents, pays=payments, claim_type="MIETE", law="private", s=NOSHIFT)
+    assert got["interest_cents"] == oracle_interest(due, until, open_cents, payments)
