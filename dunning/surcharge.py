@@ -81,14 +81,14 @@ def _started_months(due: pl.Expr, until: date) -> pl.Expr:
 
 
 def surcharge_rule_expr(settings: DunningSection) -> pl.Expr:
-    """The :class:`SurchargeRule` of each claim (reads ``claim_type`` and ``law``)."""
-    ctype = pl.col("claim_type").str.to_uppercase()
-    law = pl.col("law").fill_null(Law.PUBLIC)
-    mapped = ctype.replace_strict({k: str(v) for k, v in settings.surcharge_types.items()},
-                                  default=str(settings.surcharge_default), return_dtype=pl.String)
-    return (pl.when(ctype.is_in(list(ClaimType.ancillary()))).then(pl.lit(SurchargeRule.ANCILLARY))
-            .when(law == Law.PRIVATE).then(pl.lit(SurchargeRule.BGB_288))
-            .otherwise(mapped))
+    """The :class:`SurchargeRule` of each claim (reads ``claim_type`` and ``law``): one look-up of the
+    upper-cased type in the tenant's table, with the ancillary types laid over it."""
+    table = {k: str(v) for k, v in settings.surcharge_types.items()}
+    table.update({str(t): str(SurchargeRule.ANCILLARY) for t in ClaimType.ancillary()})
+    mapped = pl.col("claim_type").str.to_uppercase().replace_strict(
+        table, default=str(settings.surcharge_default), return_dtype=pl.String)
+    private = (pl.col("law") == Law.PRIVATE).fill_null(False)
+    return pl.when(private & (mapped != SurchargeRule.ANCILLARY)).then(pl.lit(SurchargeRule.BGB_288)).otherwise(mapped)
 
 
 def _month_count(settings: DunningSection, until: date) -> pl.Expr:
