@@ -61,15 +61,19 @@ def next_business_day_expr(frame: pl.LazyFrame | pl.DataFrame, column: str, alia
                            region: str = "NW") -> pl.LazyFrame:
     """``frame`` with ``alias`` = ``column`` moved to the next business day (unchanged when it is one).
 
-    The frame's date span is read once (min/max), the calendar built for those years and joined:
-    one hash join against a few thousand rows, whatever the frame's length."""
+    The frame's date span is read once (min/max) and the calendar built for those years; each date is
+    then looked up by its distance from the calendar's first day (a gather from a few thousand values):
+    no join, so the frame's other columns are not touched (a join copied every string column)."""
     lf = frame.lazy()
     span = lf.select(pl.col(column).min().alias("lo"), pl.col(column).max().alias("hi")).collect(engine=ENGINE)
     lo, hi = span["lo"][0], span["hi"][0]
     if lo is None:
         return lf.with_columns(pl.col(column).alias(alias))
-    cal = calendar_frame(lo, hi, region).lazy().select(pl.col("day").alias(column), pl.col("next_business").alias(alias))
-    return lf.join(cal, on=column, how="left", maintain_order="left")
+    cal = calendar_frame(lo, hi, region)
+    first = cal["day"][0]
+    nxt = cal["next_business"]
+    offset = (pl.col(column) - pl.lit(first)).dt.total_days()
+    return lf.with_columns(pl.lit(nxt).gather(offset).alias(alias))
 
 
 def next_business_day(day: date, region: str = "NW") -> date:
