@@ -132,7 +132,7 @@ def _held_debtors(claims: pl.LazyFrame, pending: pl.LazyFrame) -> pl.LazyFrame:
     by_iban = (claims.filter(pl.col("debtor_iban").str.replace_all(" ", "", literal=True)
                              .str.contains_any(ibans, ascii_case_insensitive=True)).select("debtor_id")
                if ibans else pl.LazyFrame(schema={"debtor_id": pl.String()}))
-    return pl.concat([named, by_iban]).unique().with_columns(pl.lit(True).alias("held"))
+    return pl.concat([named, by_iban]).unique()
 
 
 def select(claims: pl.DataFrame | pl.LazyFrame, as_of: date, settings: DunningSection | None = None, *,
@@ -155,15 +155,18 @@ def select(claims: pl.DataFrame | pl.LazyFrame, as_of: date, settings: DunningSe
     reminder = DunningLevel.ZAHLUNGSERINNERUNG in s.levels
 
     lf = late_charges(lf, as_of, s, payments).collect(engine=ENGINE).lazy()     # read three times below
+    # blocks and held debtors are few: looked up by value (a hash set), not joined over the claims
+    blocked = _blocks(lf, _frame(blocks, BLOCK_SCHEMA), as_of).collect(engine=ENGINE)
+    held = _held_debtors(lf, _frame(pending, PENDING_SCHEMA)).collect(engine=ENGINE)["debtor_id"]
     # maintain_order: the claims' order is the output's, deterministic without a sort
     lf = (lf.join(_history(_frame(notices, NOTICE_SCHEMA), post_due), on="receivable_id", how="left",
                   maintain_order="left")
-          .join(_blocks(lf, _frame(blocks, BLOCK_SCHEMA), as_of), on="receivable_id", how="left",
-                maintain_order="left")
-          .join(_held_debtors(lf, _frame(pending, PENDING_SCHEMA)), on="debtor_id", how="left",
-                maintain_order="left")
           .with_columns(pl.col("last_rank").fill_null(0), pl.col("reminded").fill_null(False),
-                        pl.col("fee_charged").fill_null(False), pl.col("held").fill_null(False)))
+                        pl.col("fee_charged").fill_null(False),
+                        (pl.col("receivable_id").replace_strict(blocked["receivable_id"], blocked["block_in_force"],
+                                                                default=None, return_dtype=pl.String)
+                         if blocked.height else pl.lit(None, pl.String)).alias("block_in_force"),
+                        (pl.col("debtor_id").is_in(held.implode()) if held.len() else pl.lit(False)).alias("held")))
 
     due, day = pl.col("due_effective"), pl.lit(as_of)
     overdue = (day > due).fill_null(False)           # no due date: never dunned (not_due)
@@ -190,7 +193,9 @@ def select(claims: pl.DataFrame | pl.LazyFrame, as_of: date, settings: DunningSe
     level = pl.when(~overdue).then(pl.lit(DunningLevel.ZAHLUNGSERINNERUNG)).otherwise(following)
     lf = lf.with_columns(reason.alias("reason")).with_columns(
         pl.when(pl.col("reason").is_null()).then(level).alias("level"))
-    out = lf.collect(engine=ENGINE)
+    needed = {*SELECTED_COLUMNS, "amount_cents", "ancillary", "fee_charged", "reason", "block_in_force"}
+    names = lf.collect_schema().names()
+    out = lf.select([c for c in names if c in needed]).collect(engine=ENGINE)
 
     chosen = out.filter(pl.col("reason").is_null())
     amounts = mahngebuehr(chosen, s).with_columns(pl.col("amount_cents").alias("open_cents"))

@@ -81,15 +81,18 @@ def _started_months(due: pl.Expr, until: date) -> pl.Expr:
 
 
 def with_surcharge_rule(frame: pl.LazyFrame, settings: DunningSection) -> pl.LazyFrame:
-    """``frame`` with ``surcharge_rule`` (:class:`SurchargeRule`; reads ``claim_type`` and ``law``): one
-    look-up of the upper-cased type in the tenant's table with the ancillary types laid over it, then
-    private law. Two steps on purpose: one expression reading the looked-up strings twice had Polars
-    cache them (200 MB more peak memory per million claims)."""
+    """``frame`` with ``surcharge_rule`` (:class:`SurchargeRule`; reads ``claim_type`` and ``law``).
+
+    The claim types are few: the rule of each distinct type (upper-cased, looked up in the tenant's
+    table, the ancillary types laid over it) is worked out once, then mapped onto the claims; private
+    law in a second step (one expression reading the mapped strings twice had Polars cache them)."""
     table = {k: str(v) for k, v in settings.surcharge_types.items()}
     table.update({str(t): str(SurchargeRule.ANCILLARY) for t in ClaimType.ancillary()})
+    kinds = frame.select(pl.col("claim_type").unique()).collect(engine=ENGINE)["claim_type"].drop_nulls()
+    per_kind = {k: table.get(k.upper(), str(settings.surcharge_default)) for k in kinds}
     rule = pl.col("surcharge_rule")
-    return frame.with_columns(pl.col("claim_type").str.to_uppercase().replace_strict(
-        table, default=str(settings.surcharge_default), return_dtype=pl.String).alias("surcharge_rule")
+    return frame.with_columns(pl.col("claim_type").replace_strict(
+        per_kind, default=str(settings.surcharge_default), return_dtype=pl.String).alias("surcharge_rule")
     ).with_columns(
         pl.when((pl.col("law") == Law.PRIVATE).fill_null(False) & (rule != SurchargeRule.ANCILLARY))
         .then(pl.lit(SurchargeRule.BGB_288)).otherwise(rule).alias("surcharge_rule"))
@@ -124,14 +127,14 @@ def _month_start(settings: DunningSection) -> pl.Expr:
 def _months_with_payments(slow: pl.LazyFrame, pays: pl.LazyFrame, settings: DunningSection) -> pl.LazyFrame:
     """Säumniszuschlag of the claims whose base changes inside their months: one row per (claim, month),
     the base = open now + payments credited on or after the month's first day."""
-    months = (slow.select("receivable_id", "due_effective", "surcharge_rule", "amount_cents",
+    months = (slow.select("receivable_id", "_row", "due_effective", "surcharge_rule", "amount_cents",
                           pl.int_ranges(1, pl.col("surcharge_months") + 1).alias("k"))
               .explode("k").with_columns(_month_start(settings).alias("t")))
     later = (months.join(pays, on="receivable_id", how="inner").filter(pl.col("paid_on") >= pl.col("t"))
              .group_by("receivable_id", "k").agg(pl.col("pay_cents").sum().alias("later")))
     return (months.join(later, on=["receivable_id", "k"], how="left")
             .with_columns((pl.col("amount_cents") + pl.col("later").fill_null(0)).alias("base"))
-            .group_by("receivable_id")
+            .group_by("_row")
             .agg(((pl.col("base") // _STEP) * _PER_STEP).sum().cast(pl.Int64).alias("sz_slow"),
                  (pl.col("base") > 0).sum().cast(pl.Int32).alias("months_slow")))
 
@@ -139,12 +142,12 @@ def _months_with_payments(slow: pl.LazyFrame, pays: pl.LazyFrame, settings: Dunn
 def _interest(claims: pl.LazyFrame, pays: pl.LazyFrame, until: date, settings: DunningSection) -> pl.LazyFrame:
     """§ 288 BGB interest of the private-law claims: (receivable_id, interest_cents)."""
     priv = claims.filter(pl.col("surcharge_rule") == SurchargeRule.BGB_288).select(
-        "receivable_id", (pl.col("due_effective") + pl.duration(days=1)).alias("start"), "amount_cents")
+        "receivable_id", "_row", (pl.col("due_effective") + pl.duration(days=1)).alias("start"), "amount_cents")
     end = until + timedelta(days=1)
     chunks = pl.concat([
-        priv.select("receivable_id", "start", pl.lit(end).alias("end"), pl.col("amount_cents").alias("chunk")),
+        priv.select("_row", "start", pl.lit(end).alias("end"), pl.col("amount_cents").alias("chunk")),
         priv.join(pays, on="receivable_id", how="inner").select(
-            "receivable_id", "start", pl.col("paid_on").clip(upper_bound=end).alias("end"),
+            "_row", "start", pl.col("paid_on").clip(upper_bound=end).alias("end"),
             pl.col("pay_cents").alias("chunk")),
     ]).with_columns(pl.col("start").clip(lower_bound=_INTEREST_FROM)).filter(
         (pl.col("end") > pl.col("start")) & (pl.col("chunk") > 0))
@@ -159,9 +162,9 @@ def _interest(claims: pl.LazyFrame, pays: pl.LazyFrame, until: date, settings: D
     joined = (chunks.join(cum.rename({"day": "start", "cum": "c0"}), on="start", how="left")
               .join(cum.rename({"day": "end", "cum": "c1"}), on="end", how="left"))
     den = 10000 * _DAYS_PER_YEAR
-    return (joined.group_by("receivable_id")
+    return (joined.group_by("_row")
             .agg((pl.col("chunk") * (pl.col("c1") - pl.col("c0"))).sum().alias("num"))
-            .select("receivable_id", ((pl.col("num").clip(lower_bound=0) + den // 2) // den).cast(pl.Int64)
+            .select("_row", ((pl.col("num").clip(lower_bound=0) + den // 2) // den).cast(pl.Int64)
                     .alias("interest_cents")))
 
 
@@ -184,31 +187,27 @@ def late_charges(claims: pl.DataFrame | pl.LazyFrame, until: date, settings: Dun
     base = with_surcharge_rule(lf, settings).with_columns(
         (pl.col("surcharge_rule") == SurchargeRule.ANCILLARY).alias("ancillary"),
         _month_count(settings, until).alias("surcharge_months"),
-    ).collect(engine=ENGINE)
+    ).with_row_index("_row").collect(engine=ENGINE)
     pays = (pl.LazyFrame(schema=PAYMENT_SCHEMA) if payments is None else payments.lazy()).select(
         "receivable_id", "paid_on", pl.col("amount_cents").cast(pl.Int64).alias("pay_cents"))
+    # the fast lane for every claim; the few that need more are written into it by row (scatter, no join)
+    sz = base.select((pl.col("surcharge_months").cast(pl.Int64) * (pl.col("amount_cents") // _STEP) * _PER_STEP)
+                     .alias("saeumniszuschlag_cents")).to_series()
+    months = base["surcharge_months"].clone()
+    interest = pl.zeros(base.height, pl.Int64, eager=True).alias("interest_cents")
     # the slow lane: claims with a payment on or after the start of their first charged month (few)
     charged = base.lazy().filter(pl.col("surcharge_months") > 0)
     touched = (charged.select("receivable_id", "due_effective", "surcharge_rule", pl.lit(1).alias("k"))
-               .with_columns(_month_start(settings).alias("t1")).join(pays, on="receivable_id", how="inner")
+               .join(pays, on="receivable_id", how="inner").with_columns(_month_start(settings).alias("t1"))
                .filter(pl.col("paid_on") >= pl.col("t1")).select("receivable_id").unique().collect(engine=ENGINE))
-    extra: list[pl.DataFrame] = []
     if touched.height:
-        extra.append(_months_with_payments(charged.join(touched.lazy(), on="receivable_id", how="semi"), pays,
-                                           settings).collect(engine=ENGINE))
+        slow = _months_with_payments(charged.join(touched.lazy(), on="receivable_id", how="semi"), pays,
+                                     settings).collect(engine=ENGINE)
+        sz = sz.scatter(slow["_row"], slow["sz_slow"])
+        months = months.scatter(slow["_row"], slow["months_slow"])
     if (base["surcharge_rule"] == SurchargeRule.BGB_288).any():
-        extra.append(_interest(base.lazy(), pays, until, settings).collect(engine=ENGINE))
-    out = base.lazy()
-    for frame in extra:                   # small frames: one row per claim that needs them
-        out = out.join(frame.lazy(), on="receivable_id", how="left", maintain_order="left")
-    have = out.collect_schema().names()
-    fast = pl.col("surcharge_months").cast(pl.Int64) * (pl.col("amount_cents") // _STEP) * _PER_STEP
-    return out.with_columns(
-        (pl.coalesce("sz_slow", fast) if "sz_slow" in have else fast).cast(pl.Int64).alias("saeumniszuschlag_cents"),
-        (pl.col("interest_cents").fill_null(0) if "interest_cents" in have else pl.lit(0, pl.Int64))
-        .alias("interest_cents"),
-        (pl.coalesce("months_slow", "surcharge_months") if "months_slow" in have else pl.col("surcharge_months"))
-        .alias("surcharge_months"),
-    ).drop("sz_slow", "months_slow", strict=False)
+        owed = _interest(base.lazy(), pays, until, settings).collect(engine=ENGINE)
+        interest = interest.scatter(owed["_row"], owed["interest_cents"])
+    return base.drop("_row").with_columns(sz, months, interest).lazy()
 
 __all__ = ["CHARGE_COLUMNS", "PAYMENT_SCHEMA", "late_charges", "with_surcharge_rule"]
