@@ -21,14 +21,15 @@ from __future__ import annotations
 import ipaddress
 import tomllib
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, ValidationError, field_validator
 
 from claims.errors import ConfigError
 from claims.money import AmountError, parse_eur
-from claims.vocab import ClaimType
+from claims.vocab import ClaimType, DunningLevel, SurchargeRule
 
 #: Claim class of every claim type an allocation order does not name (the main claim).
 MAIN = ClaimType.MAIN
@@ -180,6 +181,87 @@ class ReviewSection(Section):
         return tuple(out)
 
 
+def _cents(value: Any) -> Any:
+    """An amount as German text (``"10,00"``) or whole euros (``10``) -> integer cents."""
+    if isinstance(value, str):
+        try:
+            return parse_eur(value)
+        except AmountError as exc:
+            raise ValueError(str(exc)) from None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value * 100
+    raise ValueError(f'expected an amount as text like "10,00" or whole euros, got {value!r}')
+
+
+Cents = Annotated[int, BeforeValidator(_cents), Field(ge=0)]
+Days = Annotated[int, Strict(), Field(ge=0)]
+
+#: Which law sets the late-payment charge of a claim type (DOMAIN.md §1.6); a type not listed takes
+#: ``[dunning] surcharge_default``. Nebenforderungen never carry one, whatever this says.
+SURCHARGE_TYPES: dict[str, SurchargeRule] = {
+    **{t: SurchargeRule.AO_240 for t in (            # AO directly (Realsteuern) or via § 12 KAG NRW
+        "GRUNDSTEUER", "GEWERBESTEUER", "HUNDESTEUER", "VERGNUEGUNGSTEUER", "ZWEITWOHNUNGSTEUER",
+        "ABFALL", "STRASSENREINIGUNG", "ABWASSER", "KAG_BEITRAG")},
+    "VERWALTUNGSGEBUEHR": SurchargeRule.GEBG_18,     # § 18 GebG NRW
+    "BUSSGELD": SurchargeRule.NONE,                  # OWiG: none
+    "ZWANGSGELD": SurchargeRule.NONE,
+    "KITA": SurchargeRule.NONE,                      # depends on the local statute [UNCONFIRMED]: set it
+    "RUNDFUNK_AMTSHILFE": SurchargeRule.NONE,        # the requesting creditor's charges, not ours
+}
+
+
+class BaseRate(Section):
+    """One row of the Basiszinssatz table (§ 247 BGB): the rate in per cent from ``since`` on."""
+
+    since: date
+    percent: float
+
+
+class DunningSection(Section):
+    """``[dunning]``: the weekly dunning run's law and practice (docs/DUNNING.md, DOMAIN.md §1, §9.2)."""
+
+    levels: tuple[DunningLevel, ...] = (DunningLevel.MAHNUNG, DunningLevel.VOLLSTRECKUNGSANKUENDIGUNG)
+    reminder_days_before_due: Days = 7
+    interval_days: Days = 14
+    schonfrist_days: Days = 7
+    threshold: Cents = 1000
+    bank_lag_days: Days = 2
+    holiday_region: Name = "NW"
+    shift_due_date: Bool = True
+    public_reminder_types: Words = ()
+    dun_ancillary: Bool = False
+    fee_base: Cents = 600
+    fee_threshold: Cents = 5000
+    fee_rate_percent: Annotated[float, Field(ge=0, le=100)] = 1.0
+    fee_cap: Cents = 5200
+    fee_basis: Literal["principal", "principal_and_surcharge"] = "principal"
+    fee_rounding: Literal["half_up", "down"] = "half_up"
+    surcharge_types: dict[str, SurchargeRule] = Field(default_factory=lambda: dict(SURCHARGE_TYPES))
+    surcharge_default: SurchargeRule = SurchargeRule.NONE
+    tolerance_days: Days = 3
+    gebg_grace_months: Days = 1
+    interest_points: Annotated[float, Field(ge=0, le=100)] = 5.0
+    base_rates: tuple[BaseRate, ...] = ()
+
+    _up = field_validator("public_reminder_types", mode="before")(_upper)
+
+    @field_validator("levels")
+    @classmethod
+    def _sequence(cls, value: tuple[DunningLevel, ...]) -> tuple[DunningLevel, ...]:
+        order = DunningLevel.sequence()
+        if DunningLevel.MAHNUNG not in value or any(v not in order for v in value) or \
+                list(value) != sorted(set(value), key=order.index):
+            raise ValueError(f"expected a subsequence of {', '.join(order)} holding mahnung, got {[str(v) for v in value]}")
+        return value
+
+    @field_validator("surcharge_types", mode="before")
+    @classmethod
+    def _merge_types(cls, value: Any) -> Any:
+        if not isinstance(value, dict):
+            return value
+        return {**SURCHARGE_TYPES, **{str(k).upper(): v for k, v in value.items()}}
+
+
 class Account(Section):
     """``[[accounts]]``: one bank account of the treasury (the day close expects a statement for each)."""
 
@@ -201,13 +283,15 @@ class TenantFile(Section):
     matching: MatchingSection = MatchingSection()
     allocation: AllocationSection = AllocationSection()
     review: ReviewSection = ReviewSection()
+    dunning: DunningSection = DunningSection()
     accounts: tuple[Account, ...] = ()
 
 
 #: The tables of the file and their models (``accounts`` is an array of tables).
 SECTIONS: dict[str, type[Section]] = {
     "tenant": TenantSection, "paths": PathsSection, "schedule": ScheduleSection, "reference": ReferenceSection,
-    "matching": MatchingSection, "allocation": AllocationSection, "review": ReviewSection, "accounts": Account,
+    "matching": MatchingSection, "allocation": AllocationSection, "review": ReviewSection, "dunning": DunningSection,
+    "accounts": Account,
 }
 
 
@@ -252,6 +336,10 @@ class TenantConfig:
     @property
     def review(self) -> ReviewSection:
         return self.settings.review
+
+    @property
+    def dunning(self) -> DunningSection:
+        return self.settings.dunning
 
     @property
     def accounts(self) -> tuple[Account, ...]:

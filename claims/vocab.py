@@ -188,8 +188,87 @@ class ClaimType(StrEnum):
     VERSPAETUNGSZUSCHLAG = "VERSPAETUNGSZUSCHLAG"
     KOSTEN = "KOSTEN"
     ZINSEN = "ZINSEN"
+    # further types the dunning run's surcharge table names (DOMAIN.md §1.6)
+    VERGNUEGUNGSTEUER = "VERGNUEGUNGSTEUER"
+    ZWEITWOHNUNGSTEUER = "ZWEITWOHNUNGSTEUER"
+    STRASSENREINIGUNG = "STRASSENREINIGUNG"
+    ABWASSER = "ABWASSER"
+    KAG_BEITRAG = "KAG_BEITRAG"
+    VERWALTUNGSGEBUEHR = "VERWALTUNGSGEBUEHR"
     MAIN = "MAIN"                        # not sent by anyone: the class of every main claim in an order
+
+    @classmethod
+    def ancillary(cls) -> tuple[ClaimType, ...]:
+        """Nebenforderungen: no Mahngebühr, no Säumniszuschlag, no interest on them (§ 240 Abs. 2 AO)."""
+        return (cls.MAHNGEBUEHR, cls.SAEUMNISZUSCHLAG, cls.KOSTEN, cls.ZINSEN, cls.VERSPAETUNGSZUSCHLAG)
 
 
 __all__ = ["ClaimType", "DecisionAction", "DecisionState", "FileStatus", "ItemState", "Law", "Rule", "RuleKind", "RuleState", "Section",
            "Severity", "StatementKind", "TxKind", "UnresolvedReason"]
+
+
+# --- the dunning run (docs/DUNNING.md) ------------------------------------------------------------------
+
+
+class DunningLevel(StrEnum):
+    """A notice's level in the dunning sequence (``dunning.select``), in the order they are sent."""
+
+    ZAHLUNGSERINNERUNG = "zahlungserinnerung"              # before the due date: no legal effect, no fee
+    MAHNUNG = "mahnung"                                    # § 6 Abs. 3, § 19 VwVG NRW: the fee arises here
+    VOLLSTRECKUNGSANKUENDIGUNG = "vollstreckungsankuendigung"   # another Mahnung in law: free (VG Düsseldorf)
+    OEFFENTLICHE_ERINNERUNG = "oeffentliche_erinnerung"    # a published reminder: replaces the Mahnung, no fee
+
+    @classmethod
+    def sequence(cls) -> tuple[DunningLevel, ...]:
+        """The levels a run may send, in order (a tenant picks a subsequence holding ``mahnung``)."""
+        return (cls.ZAHLUNGSERINNERUNG, cls.MAHNUNG, cls.VOLLSTRECKUNGSANKUENDIGUNG)
+
+
+class SkipReason(StrEnum):
+    """Why the dunning run leaves an open claim out (``skipped.reason``); the first that applies wins."""
+
+    BLOCKED = "blocked"                  # a block in force: ``skipped.block_reason`` says which
+    PENDING_PAYMENT = "pending_payment"  # a Klärungsliste payment could be this debtor's: held back
+    ANCILLARY = "ancillary"              # a Nebenforderung: enforced with its main claim (§ 6 Abs. 4 VwVG NRW)
+    PUBLIC_REMINDER = "public_reminder"  # the claim type is reminded publicly (no individual Mahnung)
+    BELOW_THRESHOLD = "below_threshold"  # open principal under the small-amount limit (§ 23 KomHVO)
+    NOT_DUE = "not_due"                  # not yet overdue (and no Zahlungserinnerung due)
+    SCHONFRIST = "schonfrist"            # overdue, but the week of § 6 Abs. 1 VwVG NRW has not passed
+    INTERVAL = "interval"                # the last notice is more recent than the interval
+    LAST_LEVEL = "last_level"            # every level was sent: a matter for the enforcement hand-off
+
+
+class BlockReason(StrEnum):
+    """Why dunning is blocked for a claim or debtor (export ``block_reason``; DOMAIN.md §1.8, §1.9)."""
+
+    MAHNSPERRE = "MAHNSPERRE"            # a manual block (Fachamt or treasury)
+    STUNDUNG = "STUNDUNG"                # § 222 AO
+    ADV = "ADV"                          # Aussetzung der Vollziehung, § 361 AO / § 80 VwGO
+    INSOLVENZ = "INSOLVENZ"              # § 89 InsO
+    NIEDERSCHLAGUNG = "NIEDERSCHLAGUNG"  # § 261 AO: monitoring only
+    RATENZAHLUNG = "RATENZAHLUNG"        # instalment agreement, § 5 Abs. 2 VwVG NRW
+    VERSTORBEN = "VERSTORBEN"            # debtor deceased, heirs unclear
+    ADRESSE_UNBEKANNT = "ADRESSE_UNBEKANNT"   # no Mahnung needed (VV VwVG NRW)
+
+
+class FeeRule(StrEnum):
+    """Why a claim's Mahngebühr is what it is (``mahngebuehr_rule``)."""
+
+    VO_VWVG_9 = "vo_vwvg_9"              # § 9 VO VwVG NRW: 6,00 € + 1 % above 50,00 €
+    VO_VWVG_9_CAP = "vo_vwvg_9.cap"      # the same, capped at 52,00 € (the claim carries Säumniszuschläge)
+    CHARGED_BEFORE = "charged_before"    # once per claim: an earlier Mahnung charged it
+    NO_FEE_LEVEL = "no_fee_level"        # Zahlungserinnerung, Vollstreckungsankündigung, public reminder
+    ANCILLARY = "ancillary"              # no fee on a Nebenforderung
+
+
+class SurchargeRule(StrEnum):
+    """Which law sets a claim's late-payment charge (``surcharge_rule``; DOMAIN.md §1.6)."""
+
+    AO_240 = "ao_240"                    # Säumniszuschlag, § 240 AO (KAG claims via § 12 KAG NRW)
+    GEBG_18 = "gebg_18"                  # § 18 GebG NRW: § 240 AO mechanics after one month of arrears
+    BGB_288 = "bgb_288"                  # private law: default interest, § 288 BGB
+    NONE = "none"                        # the claim type carries none (e.g. Bußgeld)
+    ANCILLARY = "ancillary"              # never on a Nebenforderung (§ 240 Abs. 2 AO)
+
+
+__all__ += ["BlockReason", "DunningLevel", "FeeRule", "SkipReason", "SurchargeRule"]

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PLAIN_PACKAGES = ("parsers", "matching", "outputs", "ledger", "review", "synth")
+PLAIN_PACKAGES = ("dunning", "parsers", "matching", "outputs", "ledger", "review", "synth")
 
 
 def _imported_modules(path: Path) -> set[str]:
@@ -34,7 +34,7 @@ def test_only_flows_import_prefect(package: str) -> None:
     assert not offenders, f"plain functions must not import prefect (DESIGN.md §1): {offenders}"
 
 
-@pytest.mark.parametrize("package", ("parsers", "matching", "outputs"))
+@pytest.mark.parametrize("package", ("dunning", "parsers", "matching", "outputs"))
 def test_pure_stages_do_not_touch_the_ledger(package: str) -> None:
     offenders = [
         str(path.relative_to(ROOT))

@@ -16,9 +16,12 @@ from nightly_files import Entry, kz, write_mt940, write_open_items
 import claims.vocab as vocab
 import jobs.nightly as night
 from claims.vocab import (
+    BlockReason,
     ClaimType,
     DecisionAction,
     DecisionState,
+    DunningLevel,
+    FeeRule,
     FileStatus,
     ItemState,
     Law,
@@ -27,7 +30,9 @@ from claims.vocab import (
     RuleState,
     Section,
     Severity,
+    SkipReason,
     StatementKind,
+    SurchargeRule,
     TxKind,
     UnresolvedReason,
 )
@@ -60,6 +65,13 @@ STORED: dict[type[StrEnum], set[str]] = {
     Law: {"public", "private"},
     RuleKind: {"iban_to_debtor"},
     RuleState: {"proposed", "approved", "expired", "revoked"},
+    DunningLevel: {"zahlungserinnerung", "mahnung", "vollstreckungsankuendigung", "oeffentliche_erinnerung"},
+    SkipReason: {"blocked", "pending_payment", "ancillary", "public_reminder", "below_threshold", "not_due",
+                 "schonfrist", "interval", "last_level"},
+    BlockReason: {"MAHNSPERRE", "STUNDUNG", "ADV", "INSOLVENZ", "NIEDERSCHLAGUNG", "RATENZAHLUNG", "VERSTORBEN",
+                  "ADRESSE_UNBEKANNT"},
+    FeeRule: {"vo_vwvg_9", "vo_vwvg_9.cap", "charged_before", "no_fee_level", "ancillary"},
+    SurchargeRule: {"ao_240", "gebg_18", "bgb_288", "none", "ancillary"},
 }
 
 
