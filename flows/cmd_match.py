@@ -23,6 +23,7 @@ from matching import match
 from matching.config import load_match_config
 from outputs.atomic import write_file_atomically
 from parsers import parse_paths
+from parsers.detect import DEFAULT_MAX_BYTES
 from parsers.issues import ERROR, Issue, issues_frame
 from parsers.open_items import load_open_items
 
@@ -44,6 +45,9 @@ def register(subparsers: Any) -> None:
                    help="tenant (Mandant) of the run; export rows naming another tenant are refused "
                         "(default: the one tenant the export names, else 'default')")
     p.add_argument("--json", action="store_true", help="print summary.json instead of a text summary")
+    p.add_argument("--max-size-mib", type=int, default=DEFAULT_MAX_BYTES >> 20, metavar="MIB",
+                   help="reject bank files larger than this (default %(default)s MiB; a bigger file needs about "
+                        "10 times its size in memory as MT940, 4 times as camt)")
     p.set_defaults(run=run)
 
 
@@ -53,7 +57,7 @@ def _write_text(path: Path, text: str) -> None:
 
 
 def run_match(receivables: Path, statements: list[Path], out: Path, *, config: Path | None = None,
-              tenant: str = "default") -> dict[str, Any]:
+              tenant: str = "default", max_bytes: int = DEFAULT_MAX_BYTES) -> dict[str, Any]:
     """Do the whole stateless run and write the files; returns the summary (``ConfigError`` on a bad config)."""
     t0 = time.perf_counter()
     cfg = load_match_config(config)
@@ -61,7 +65,7 @@ def run_match(receivables: Path, statements: list[Path], out: Path, *, config: P
     # core idle much of the time)
     with ThreadPoolExecutor(1) as side:
         export = side.submit(load_open_items, receivables, tenant=tenant, config=cfg)
-        parsed = parse_paths(statements, tenant=tenant)
+        parsed = parse_paths(statements, tenant=tenant, max_bytes=max_bytes)
         items, item_issues = export.result()
     t1 = time.perf_counter()
     result = match(parsed.transactions, items, cfg)
@@ -121,7 +125,8 @@ def run(args: Any) -> int:
             return 2
         tenant = named[0] if named else "default"
     try:
-        summary = run_match(args.receivables, list(args.statements), args.out, config=args.config, tenant=tenant)
+        summary = run_match(args.receivables, list(args.statements), args.out, config=args.config, tenant=tenant,
+                            max_bytes=args.max_size_mib << 20)
     except ConfigError as exc:
         print(f"kasse match: {exc}", file=sys.stderr)
         return 2

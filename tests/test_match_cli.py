@@ -58,6 +58,17 @@ def test_kasse_match_in_process(tmp_path: Path, capsys) -> None:
     assert "3 payments" in capsys.readouterr().out
 
 
+def test_kasse_match_size_limit_is_an_option(tmp_path: Path) -> None:
+    # a bank file above the limit is rejected with its reason (exit 1, nothing matched); the option raises it
+    csv, sta = _inputs(tmp_path)
+    args = ["match", "--receivables", str(csv), "--statements", str(sta)]
+    assert main([*args, "--out", str(tmp_path / "small"), "--max-size-mib", "0"]) == 1
+    summary = json.loads((tmp_path / "small" / "summary.json").read_text())
+    assert summary["files_rejected"] == 1 and summary["payments"] == 0
+    assert "file.too_large" in (tmp_path / "small" / "issues.csv").read_text(encoding="utf-8")
+    assert main([*args, "--out", str(tmp_path / "big"), "--max-size-mib", "1"]) == 0
+
+
 def test_kasse_match_bad_config_is_a_usage_error(tmp_path: Path) -> None:
     csv, sta = _inputs(tmp_path)
     cfg = tmp_path / "tenant.toml"
