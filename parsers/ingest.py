@@ -102,12 +102,15 @@ def _not_followed(path: Path, follow: bool) -> tuple[str, str] | None:
     return None
 
 
-def _dispatch(path: Path, fmt: str, sha: str, tenant: str) -> ParseResult:
-    """Call the format's parser (imported lazily, so ingest works while a parser is missing)."""
+def _dispatch(path: Path, fmt: str, sha: str, tenant: str, max_bytes: int) -> ParseResult:
+    """Call the format's parser (imported lazily, so ingest works while a parser is missing). A size limit
+    raised above the default raises the MT940 field limit alike (both bound the same memory)."""
     if fmt in ("mt940", "mt942"):
         from parsers.mt940 import parse_mt940
+        from parsers.mt940_lines import MAX_TAG_LINES
 
-        return parse_mt940(path, sha256=sha, tenant=tenant)
+        scale = max(1.0, max_bytes / DEFAULT_MAX_BYTES)
+        return parse_mt940(path, sha256=sha, tenant=tenant, max_tag_lines=int(MAX_TAG_LINES * scale))
     from parsers.camt import parse_camt
 
     return parse_camt(path, sha256=sha, tenant=tenant)
@@ -149,7 +152,7 @@ def _read_file(batch: _Batch, path: Path, display: str, *, tenant: str, max_byte
         batch.reject(display, sha, det.size, det.code, det.reason, det.locator)
         return
     try:
-        result = _dispatch(path, det.format, sha, tenant)
+        result = _dispatch(path, det.format, sha, tenant, max_bytes)
         tx = conform(result.transactions, TRANSACTION_SCHEMA).with_columns(source_path=pl.lit(display))
         st = conform(result.statements, STATEMENT_SCHEMA).with_columns(source_path=pl.lit(display))
     except ImportError as exc:

@@ -183,12 +183,12 @@ def _entry_issues(e: pl.DataFrame, path: str) -> list[Issue]:
     return out
 
 
-def _too_long(text: str, path: str) -> Issue | None:
+def _too_long(text: str, path: str, max_tag_lines: int = MAX_TAG_LINES) -> Issue | None:
     """An error for a line or field far longer than any bank statement has, or for more fields than
     one file may hold (file rejected), else None. Checked on the text, before anything is built."""
     n = tag_lines(text)
-    if n > MAX_TAG_LINES:
-        return _too_many(path, "fields", n, MAX_TAG_LINES, "lines starting with a tag")
+    if n > max_tag_lines:
+        return _too_many(path, "fields", n, max_tag_lines, "lines starting with a tag")
     found = overlong(text)
     if found is None:
         return None
@@ -241,7 +241,8 @@ def _no_entries(e: pl.DataFrame, path: str) -> Issue:
                  "rather than read as statements without entries")
 
 
-def parse_mt940(path: Path, *, sha256: str, tenant: str = "default", encoding: str | None = None) -> ParseResult:
+def parse_mt940(path: Path, *, sha256: str, tenant: str = "default", encoding: str | None = None,
+                max_tag_lines: int = MAX_TAG_LINES) -> ParseResult:
     """Parse an MT940/MT942 file into canonical transactions, statements and issues.
 
     >>> r = parse_mt940(Path("../shared/samples/mt940/WoLpH__mt940__february_30.sta"), sha256="x")  # doctest: +SKIP
@@ -256,7 +257,7 @@ def parse_mt940(path: Path, *, sha256: str, tenant: str = "default", encoding: s
     issues = [Issue(spath, "", sev, code, msg) for sev, code, msg in dec.notes]
     text = normalise(dec.text)
     del dec
-    too_long = _too_long(text, spath)
+    too_long = _too_long(text, spath, max_tag_lines)
     if too_long is not None:
         return ParseResult(issues=[*issues, too_long])
     has_61 = ":61:" in text

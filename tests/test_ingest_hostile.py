@@ -22,6 +22,7 @@ import pytest
 import parsers.archive
 import parsers.camt
 import parsers.mt940
+import parsers.mt940_lines
 from parsers.archive import ArchiveError, unpack
 from parsers.ingest import parse_file, parse_paths
 from parsers.limits import first_long_stretch, scan_xml
@@ -99,13 +100,25 @@ def test_a_field_of_endless_continuation_lines_is_rejected(tmp_path: Path) -> No
 
 def test_too_many_statements_or_fields(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(parsers.mt940, "MAX_STATEMENTS", 3)
-    monkeypatch.setattr(parsers.mt940, "MAX_TAG_LINES", 40)
     path = tmp_path / "many.sta"
     path.write_text(statement() * 4, encoding="latin-1")
     assert parse_mt940(path, sha256="x").issues[-1].code == "mt940.too_many_statements"
     path.write_text(statement(*[("261116C0,00NTRFNONREF", "x")] * 20), encoding="latin-1")  # 45 tag lines
-    issue = parse_mt940(path, sha256="x").issues[-1]
+    issue = parse_mt940(path, sha256="x", max_tag_lines=40).issues[-1]
     assert issue.code == "mt940.too_many_fields" and "45 fields" in issue.message
+
+
+def test_a_higher_size_limit_raises_the_field_limit_alike(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # both limits bound the same memory: a user who reads a bigger file (--max-size-mib) may read as many
+    # more fields (a 1 M-entry DK file has 2 M tag lines)
+    from parsers import parse_paths
+    from parsers.detect import DEFAULT_MAX_BYTES
+
+    monkeypatch.setattr(parsers.mt940_lines, "MAX_TAG_LINES", 40)
+    path = tmp_path / "many.sta"
+    path.write_text(statement(*[("261116C0,00NTRFNONREF", "x")] * 20), encoding="latin-1")  # 45 tag lines
+    assert [i.code for i in parse_paths([path]).issues] == ["mt940.too_many_fields"]
+    assert parse_paths([path], max_bytes=2 * DEFAULT_MAX_BYTES).files["status"].to_list() == ["ok"]
 
 
 def test_the_date_000000_is_an_error_on_its_line_not_memory(tmp_path: Path) -> None:
