@@ -179,7 +179,7 @@ def main() -> int:
         bc, ac = med(b, 1), med(a, 1)
         cells += ["", "", ""] if bc != bc else [f"{bc:.2f} s", f"{ac:.2f} s", f"{ac / bc:.2f}"]
         print(f"| {k} | " + " | ".join(cells) + " |")
-    if "core" in only:
+    if "core" in only and args.rounds:
         import polars as pl
 
         same = all(pl.read_parquet(args.work / "core" / f"{n}.before.parquet").equals(

@@ -95,7 +95,9 @@ def same_words_either(names: pl.DataFrame, a: str, b: str) -> pl.Series:
     stay two names. The second folding is tried only for rows where a name has an umlaut."""
     german = names.select(same_words(name_words(pl.col(a)), name_words(pl.col(b)))).to_series()
     odd = names.select((pl.col(a).str.contains("[ÄÖÜäöü]") | pl.col(b).str.contains("[ÄÖÜäöü]")).fill_null(False)).to_series()
-    if not (odd & ~german).any():
+    again = (odd & ~german).arg_true()
+    if not again.len():
         return german
-    plain = names.select(same_words(name_words(pl.col(a), plain=True), name_words(pl.col(b), plain=True))).to_series()
-    return german | (odd & plain)
+    few = names.select(pl.col(a, b).gather(again))
+    plain = few.select(same_words(name_words(pl.col(a), plain=True), name_words(pl.col(b), plain=True))).to_series()
+    return german.scatter(again.filter(plain), True)
