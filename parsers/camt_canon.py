@@ -66,25 +66,32 @@ def canonical_bodies(body: pl.Series, prefix: str, namespaces: Mapping[str, str]
     that go through lxml. Raises :class:`NotCanonical` for an entry nested in an entry.
     """
     odd = body.str.contains(NOT_CANONICAL)
-    if not odd.any():
+    n_odd = odd.sum()
+    if not n_odd:
         return body
-    if body.filter(odd).str.contains(NESTED_ENTRY).any():
+    if n_odd == body.len():  # a whole file written another way: no filtering and scattering back
+        return _canonical(body, prefix, namespaces).alias(body.name)
+    at = odd.arg_true()
+    return body.scatter(at, _canonical(body.gather(at), prefix, namespaces)).alias(body.name)
+
+
+def _canonical(body: pl.Series, prefix: str, namespaces: Mapping[str, str]) -> pl.Series:
+    """:func:`canonical_bodies` for rows that are not in lxml's form."""
+    if body.str.contains(NESTED_ENTRY).any():
         raise NotCanonical("an Ntry element inside an Ntry element")
-    rows = pl.DataFrame({"body": body, "odd": odd}).with_row_index("i")
-    todo = rows.filter("odd")
-    text = pl.col("body")
-    to_lxml = text.str.contains(_CDATA, literal=True) | text.str.contains(_IN_TAG_REFERENCE)
-    todo = todo.with_columns(to_lxml.alias("lxml"))
-    easy = todo.filter(~pl.col("lxml")).with_columns(_rewritten(todo.filter(~pl.col("lxml")).get_column("body")))
-    done = easy.with_columns(pl.col("lxml") | ~_lxml_form(text))
-    hard = pl.concat([todo.filter("lxml"), done.filter("lxml")], how="vertical")
-    fixed = done.filter(~pl.col("lxml"))
-    if hard.height:
-        fixed = pl.concat([fixed, hard.with_columns(
-            pl.Series("body", through_lxml(hard.get_column("body").to_list(), prefix, namespaces), pl.String))],
-            how="vertical")
-    out = rows.get_column("body").scatter(fixed.get_column("i"), fixed.get_column("body"))
-    return out.alias(body.name)
+    hard = body.str.contains(_CDATA, literal=True) | body.str.contains(_IN_TAG_REFERENCE)
+    easy = ~hard
+    out = body.to_frame("body").select(pl.when(easy).then(_rewritten(body)).otherwise(pl.col("body"))).to_series()
+    # rows a second look still finds odd: most only hold text that looks like a tag's layout ("a = b")
+    again = easy & out.str.contains(NOT_CANONICAL)
+    if again.any():
+        at = again.arg_true()
+        hard = hard.scatter(at, ~out.gather(at).to_frame("body").select(_lxml_form(pl.col("body"))).to_series())
+    if hard.any():
+        at = hard.arg_true()
+        fixed = pl.Series(through_lxml(body.gather(at).to_list(), prefix, namespaces), dtype=pl.String)
+        out = out.scatter(at, fixed)
+    return out
 
 
 def _rewritten(body: pl.Series) -> pl.Expr:
