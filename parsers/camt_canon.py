@@ -131,7 +131,7 @@ def through_lxml(bodies: list[str], prefix: str, namespaces: Mapping[str, str]) 
     declared = "".join(f' xmlns{":" + p if p else ""}="{html.escape(uri)}"' for p, uri in namespaces.items())
     document = f"<W{declared}>" + "".join(f"<{tag}>{b}</{tag}>" for b in bodies) + "</W>"
     try:
-        root = etree.fromstring(document, etree.XMLParser(**_PARSER_OPTIONS))  # type: ignore[arg-type]
+        root = etree.fromstring(document, etree.XMLParser(**_PARSER_OPTIONS))
     except etree.XMLSyntaxError as exc:
         raise NotCanonical(f"an entry lxml cannot read on its own ({exc.msg})") from exc
     if len(root) != len(bodies):
