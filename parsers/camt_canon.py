@@ -76,37 +76,58 @@ def canonical_bodies(body: pl.Series, prefix: str, namespaces: Mapping[str, str]
 
 
 def _canonical(body: pl.Series, prefix: str, namespaces: Mapping[str, str]) -> pl.Series:
-    """:func:`canonical_bodies` for rows that are not in lxml's form."""
+    """:func:`canonical_bodies` for rows that are not in lxml's form.
+
+    Every rewrite runs only when some row needs it (found by a literal search where one exists), and
+    the tag rewrites only on the rows still odd after the text ones: a file written another way from
+    end to end costs a few passes, not a dozen. Rows for lxml get the rewrites too, harmlessly: their
+    text is replaced by lxml's from the original.
+    """
     if body.str.contains(NESTED_ENTRY).any():
         raise NotCanonical("an Ntry element inside an Ntry element")
-    hard = body.str.contains(_CDATA, literal=True) | body.str.contains(_IN_TAG_REFERENCE)
-    easy = ~hard
-    out = body.to_frame("body").select(pl.when(easy).then(_rewritten(body)).otherwise(pl.col("body"))).to_series()
-    # rows a second look still finds odd: most only hold text that looks like a tag's layout ("a = b")
-    again = easy & out.str.contains(NOT_CANONICAL)
-    if again.any():
-        at = again.arg_true()
-        hard = hard.scatter(at, ~out.gather(at).to_frame("body").select(_lxml_form(pl.col("body"))).to_series())
+    hard = body.str.contains(_CDATA, literal=True)
+    amp = body.str.contains("&", literal=True)
+    if amp.any():
+        at = amp.arg_true()
+        in_tag = body.gather(at).str.contains(_IN_TAG_REFERENCE)
+        hard = hard | pl.Series([False] * body.len()).scatter(at, in_tag)
+    out = _text_rewritten(body)
+    still = out.str.contains(NOT_CANONICAL) & ~hard
+    if still.any():
+        at = still.arg_true()
+        tags = _tags_rewritten(out.gather(at))
+        out = out.scatter(at, tags)
+        odd = tags.str.contains(NOT_CANONICAL)
+        if odd.any():  # most only hold text that looks like a tag's layout ("a = b"): the exact check
+            odd_at = at.gather(odd.arg_true())
+            exact = out.gather(odd_at).to_frame("body").select(_lxml_form(pl.col("body"))).to_series()
+            hard = hard.scatter(odd_at, ~exact)
     if hard.any():
         at = hard.arg_true()
-        fixed = pl.Series(through_lxml(body.gather(at).to_list(), prefix, namespaces), dtype=pl.String)
-        out = out.scatter(at, fixed)
+        out = out.scatter(at, pl.Series(through_lxml(body.gather(at).to_list(), prefix, namespaces), dtype=pl.String))
     return out
 
 
-def _rewritten(body: pl.Series) -> pl.Expr:
-    """The usual differences to lxml's form rewritten (rows without references inside tags, no CDATA)."""
-    text = pl.col("body")
-    if body.str.contains("<!--|<\\?").any():
-        text = text.str.replace_all(_COMMENT_OR_PI, "")
-    if body.str.contains("&#", literal=True).any():
-        refs = body.str.extract_all(_CHAR_REF).explode().drop_nulls().unique().to_list()
-        text = text.str.replace_many(refs, [_decoded(r) for r in refs])
-    if body.str.contains("&quot;|&apos;").any():
-        text = text.str.replace_many(["&quot;", "&apos;"], ['"', "'"])
+def _text_rewritten(body: pl.Series) -> pl.Series:
+    """Comments and processing instructions dropped, references in text decoded (rows with a reference
+    inside a tag are left to lxml by the caller)."""
+    out = body
+    if body.str.contains("<!--", literal=True).any() or body.str.contains("<?", literal=True).any():
+        out = out.str.replace_all(_COMMENT_OR_PI, "")
+    if out.str.contains("&#", literal=True).any():
+        refs = out.str.extract_all(_CHAR_REF).explode().drop_nulls().unique().to_list()
+        out = out.str.replace_many(refs, [_decoded(r) for r in refs])
+    if out.str.contains("&quot;", literal=True).any() or out.str.contains("&apos;", literal=True).any():
+        out = out.str.replace_many(["&quot;", "&apos;"], ['"', "'"])
+    return out
+
+
+def _tags_rewritten(body: pl.Series) -> pl.Series:
+    """Blanks inside tags removed (one attribute at most), ``<X></X>`` written ``<X/>``."""
+    out = body
     for pattern, replacement in (_END_TAG_BLANKS, _START_TAG_BLANKS, _ONE_ATTRIBUTE, _OPEN_CLOSE):
-        text = text.str.replace_all(pattern, replacement)
-    return text.alias("body")
+        out = out.str.replace_all(pattern, replacement)
+    return out
 
 
 def _decoded(reference: str) -> str:
