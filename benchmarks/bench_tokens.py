@@ -3,9 +3,11 @@
     .venv/bin/python benchmarks/bench_tokens.py [--days 2] [--entries 130000] [--items 500000] [--reps 3]
                                                 [--shape bank_mix] [--work /tmp/bench_tokens]
 
-Data: ``--items`` open items and ``--days`` camt.053 files of ``--entries`` entries each (one payment
+Data: ``--items`` open items and ``--days`` booking days of ``--entries`` entries each (one payment
 per entry, the payers' behaviour of ``benchmarks/match_data.py``), serialised in ``--shape`` (one of
-``synth.camt_render.SHAPES``). The export is a CSV (what a treasury system hands over).
+``synth.camt_render.SHAPES``). A day is written as camt.053 files of at most ``--per-file`` entries,
+so that none is over the ingest's 64 MiB file limit (a bigger file is rejected, and the run would time
+a rejection: the script stops if ``kasse match`` reports one). The export is a CSV.
 
 Contenders, alternating per repetition: ``kasse match --receivables items.csv --statements day*.xml
 --out DIR`` (the CLI, whole process), and :func:`token_match`, what someone writes in an afternoon:
@@ -61,8 +63,8 @@ def token_match(items_csv: Path, statements: list[Path], out: Path) -> int:
     return booked
 
 
-def prepare(work: Path, days: int, entries: int, n_items: int, shape: str) -> list[Path]:
-    """items.csv and one camt.053 file per day (same data for every shape of one seed)."""
+def prepare(work: Path, days: int, entries: int, n_items: int, shape: str, per_file: int) -> list[Path]:
+    """items.csv and the camt.053 files of each day (same data for every shape of one seed)."""
     import polars as pl
 
     sys.path.insert(0, str(ROOT))
@@ -85,15 +87,16 @@ def prepare(work: Path, days: int, entries: int, n_items: int, shape: str) -> li
     )
     account = TREASURY_ACCOUNTS["volksbank"]
     files = []
-    for day in range(days):
-        path = work / f"day{day + 1}_{shape}.xml"
-        part = bookings.slice(day * entries, entries)
+    for day, first in ((d, k) for d in range(days) for k in range(0, entries, per_file)):
+        path = work / f"day{day + 1}_{first // per_file + 1}_{shape}.xml"
+        part = bookings.slice(day * entries + first, min(per_file, entries - first))
         balance = 1_000_000_00
         with open(path, "w", encoding="utf-8", newline="") as out:
             first = True
             for n, start in enumerate(range(0, part.height, 2000)):
                 chunk = part.slice(start, 2000)
-                header = StatementHeader(account, day * 1000 + n + 1, chunk["booking_date"][0], balance, f"B{day}{n:05d}")
+                number = day * 1000 + first // 2000 + n + 1
+                header = StatementHeader(account, number, chunk["booking_date"][0], balance, f"B{day}{number:05d}")
                 if first:
                     out.write(camt_render.reshape(camt_render.document_head(header, "08"), shape))
                     first = False
@@ -121,6 +124,7 @@ def main() -> None:
     ap.add_argument("--items", type=int, default=500_000)
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--shape", default="bank_mix")
+    ap.add_argument("--per-file", type=int, default=30_000)
     ap.add_argument("--work", type=Path, default=Path("/tmp/bench_tokens"))
     ap.add_argument("--token-worker", nargs="+", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -128,7 +132,7 @@ def main() -> None:
         items, out, *statements = args.token_worker
         print(token_match(items, statements, out))
         return
-    files = prepare(args.work, args.days, args.entries, args.items, args.shape)
+    files = prepare(args.work, args.days, args.entries, args.items, args.shape, args.per_file)
     items = args.work / "items.csv"
     kasse = [sys.executable, "-m", "flows.cli", "match", "--receivables", str(items), "--statements",
              *map(str, files), "--out", str(args.work / "out")]
@@ -138,6 +142,10 @@ def main() -> None:
         for name, cmd in (("kasse match", kasse), ("token matcher (lxml)", tokens)):
             runs[name].append(_whole_process(cmd))
             print(f"  {name}: {runs[name][-1][0]:.1f} s wall", file=sys.stderr)
+            rejected = [line for line in (args.work / "out" / "issues.csv").read_text(encoding="utf-8").splitlines()
+                        if ";error;file." in line]
+            if name == "kasse match" and rejected:
+                raise SystemExit(f"kasse match rejected input files, nothing to compare: {rejected[0]}")
     ratio = statistics.median(a[0] / b[0] for a, b in zip(runs["kasse match"], runs["token matcher (lxml)"], strict=True))
     print(f"{args.days} × {args.entries:,} entries ({args.shape}), {args.items:,} open items; medians of {args.reps} "
           f"whole-process runs, alternating; {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}\n")

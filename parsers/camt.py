@@ -23,12 +23,14 @@ line lxml reports, and empty frames, because a statement read in part must never
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
 
+from parsers.camt_canon import NotCanonical
 from parsers.camt_checks import entry_issues
 from parsers.camt_fast import Declined, fast_stream
 from parsers.camt_fields import detail_fields, entry_fields, split_entries
@@ -158,23 +160,39 @@ def _extract_entries(entries: pl.DataFrame, heads: list[StatementHead], source: 
     return _Batch(transactions, sums, issues)
 
 
+def _extract_built(build: Callable[[], pl.DataFrame], heads: list[StatementHead], source: str, sha256: str,
+                   tenant: str) -> _Batch | Declined:
+    """:func:`_extract_entries` on a block of ``camt_fast``, whose entries frame is built here (worker)."""
+    try:
+        entries = build()
+    except NotCanonical as exc:
+        return Declined(str(exc))
+    except pl.exceptions.PolarsError as exc:
+        return Declined(f"{type(exc).__name__}: {exc}")
+    return _extract_entries(entries, heads, source, sha256, tenant)
+
+
 def _parse_fast(path: Path, sha256: str, tenant: str) -> ParseResult | Declined:
     """The byte-level path (``camt_fast``); :class:`Declined` when the file needs the element path."""
     source = str(path)
-    futures: list[Future[_Batch]] = []
+    futures: list[Future[_Batch | Declined]] = []
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:
 
-        def on_entries(entries: pl.DataFrame, heads: list[StatementHead]) -> None:
+        def on_entries(build: Callable[[], pl.DataFrame], heads: list[StatementHead]) -> None:
             if len(futures) >= QUEUED_BATCHES:  # reading is faster than extracting: keep memory flat
                 futures[-QUEUED_BATCHES].result()
-            futures.append(pool.submit(_extract_entries, entries, heads, source, sha256, tenant))
+            futures.append(pool.submit(_extract_built, build, heads, source, sha256, tenant))
 
         outcome = fast_stream(path, on_entries)
         if isinstance(outcome, Declined):
             for f in futures:
                 f.cancel()
             return outcome
-        batches = [f.result() for f in futures]
+        done = [f.result() for f in futures]
+    declined = next((d for d in done if isinstance(d, Declined)), None)
+    if declined is not None:
+        return declined
+    batches = [b for b in done if isinstance(b, _Batch)]
     if not batches:  # statements without entries: one empty batch gives the frames their columns
         return Declined("no entries")
     return _assemble(outcome, batches, source, sha256, tenant)

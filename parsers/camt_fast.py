@@ -23,6 +23,7 @@ import re
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +46,9 @@ _NTRY_TAG_ATTRIBUTES = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?Ntry[ \t\r\n]+[^/>]"
 _COMMENT_OR_PI = r"<!--(?s:.*?)-->|<\?(?s:.*?)\?>"
 _LAYOUT = r">\s*\n\s*<"
 
-EntriesSink = Callable[[pl.DataFrame, list[StatementHead]], None]
+#: receives per block a function that builds the entries frame (call it on a worker thread: the
+#: rewriting to lxml's form runs there, on both cores; it raises ``NotCanonical``) and the heads
+EntriesSink = Callable[[Callable[[], pl.DataFrame], list[StatementHead]], None]
 
 
 class _Fallback(Exception):
@@ -177,7 +180,7 @@ def fast_stream(path: Path, on_entries: EntriesSink, *, block_bytes: int | None 
             outcome = _stream(f, str(path), size, on_entries, checker, checks)
             for c in checks:
                 c.result()
-        except (_Fallback, etree.XMLSyntaxError, pl.exceptions.PolarsError, UnicodeError) as exc:
+        except (_Fallback, NotCanonical, etree.XMLSyntaxError, pl.exceptions.PolarsError, UnicodeError) as exc:
             for c in checks:
                 c.cancel()
             return Declined(_reason(exc))
@@ -185,7 +188,7 @@ def fast_stream(path: Path, on_entries: EntriesSink, *, block_bytes: int | None 
 
 
 def _reason(exc: Exception) -> str:
-    if isinstance(exc, _Fallback):
+    if isinstance(exc, _Fallback | NotCanonical):
         return str(exc)
     if isinstance(exc, etree.XMLSyntaxError):
         return f"not well-formed for libxml2's default limits ({exc.msg})"
@@ -264,14 +267,17 @@ def _block(part: bytes, prefix: str, skeleton: _Skeleton, on_entries: EntriesSin
     skeleton.feed("".join(feed))
     if len(walker.assigned) != len(walker.runs):
         raise _Fallback("the parser held back an entry")  # libxml2 holds back a placeholder: not expected, so take the safe way
-    try:  # after the skeleton: its text declared the namespaces the entries use
-        df = df.with_columns(canonical_bodies(df.get_column("body"), prefix, skeleton.namespaces))
-    except NotCanonical as exc:
-        raise _Fallback(str(exc)) from exc
     runs = walker.assigned[first_run:]
     run = (df.select((brk | (pl.int_range(pl.len()) == 0)).cum_sum().cast(pl.Int64) - 1).to_series())
     stmts = pl.Series([r[0] for r in runs], dtype=pl.Int32).gather(run)
     offsets = pl.Series([r[1] - s for r, s in zip(runs, starts, strict=True)], dtype=pl.Int64).gather(run)
     index = (offsets + pl.int_range(df.height, dtype=pl.Int64, eager=True)).cast(pl.Int32)
     heads = [walker.out.heads[i] for i in sorted({r[0] for r in runs})]
-    on_entries(_entries(df, stmts, index, prefix), heads)
+    # after the skeleton: its text declared the namespaces the entries use
+    on_entries(partial(_finish, df.select("body"), stmts, index, prefix, dict(skeleton.namespaces)), heads)
+
+
+def _finish(df: pl.DataFrame, stmts: pl.Series, index: pl.Series, prefix: str,
+            namespaces: dict[str, str]) -> pl.DataFrame:
+    """The entries frame of one block, on the caller's worker thread: bodies in lxml's form, ``raw``."""
+    return _entries(df.with_columns(canonical_bodies(df.get_column("body"), prefix, namespaces)), stmts, index, prefix)
