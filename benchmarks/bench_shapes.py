@@ -15,7 +15,8 @@ Every figure is a whole process (interpreter start and imports included, as a us
 seconds around the child, CPU seconds and peak RSS from ``os.wait4``. Repetitions alternate our
 reader and the other one per shape, so both see the same load; the ratio column is the median of the
 per-repetition ratios (pairs measured back to back), which a loaded machine disturbs least.
-``--docs`` writes the table into the "Issue 20" section of docs/BENCHMARKS.md.
+``--docs`` writes the table into the section "Issue 20: latest bench_shapes run" of docs/BENCHMARKS.md
+(the analysis in "Issue 20: throughput per shape" stays).
 """
 
 from __future__ import annotations
@@ -190,10 +191,10 @@ def main() -> None:
         sys.path.insert(0, str(Path(__file__).resolve().parent))
         from child import replace_section
 
-        section = "## Issue 20: throughput per shape\n\n" + (
+        section = "## Issue 20: latest bench_shapes run\n\n" + (
             "`benchmarks/bench_shapes.py` (see its docstring). Goals on 2 cores: camt ≥ 100,000 entries/s and "
             "≤ 0.3× the naive walk; MT940 ≥ 300,000 entries/s and ≤ 0.25× PyPI `mt940`.\n\n") + table + "\n"
-        replace_section(ROOT / "docs" / "BENCHMARKS.md", "Issue 20: throughput per shape", section)
+        replace_section(ROOT / "docs" / "BENCHMARKS.md", "Issue 20: latest bench_shapes run", section)
 
 
 if __name__ == "__main__":
