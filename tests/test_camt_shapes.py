@@ -70,9 +70,9 @@ def test_reshape_writes_what_it_says() -> None:
 
 # --- random layouts -------------------------------------------------------------------------------
 
-_SEED_DIR = Path(tempfile.mkdtemp(prefix="camt_shapes_"))
-write_camt053_file(_SEED_DIR / "seed.xml", 12, seed=3)
-SEED = (_SEED_DIR / "seed.xml").read_text(encoding="utf-8")
+with tempfile.TemporaryDirectory(prefix="camt_shapes_") as _tmp:
+    write_camt053_file(Path(_tmp) / "seed.xml", 12, seed=3)
+    SEED = (Path(_tmp) / "seed.xml").read_text(encoding="utf-8")
 _BOUNDARY = re.compile(r">(?=\s*<)")
 _START_TAG = re.compile(r"<([A-Za-z]\w*)((?: \w+=\"[^\"]*\")*)>")
 _END_TAG = re.compile(r"</([A-Za-z]\w*)>")
