@@ -5,8 +5,9 @@ shape no statement has: a text node (or tag, comment) over :data:`MAX_TEXT_BYTES
 :data:`MAX_STATEMENTS` statements or :data:`MAX_DETAILS` transaction details; memory grows with those,
 not with the bytes alone.
 
-First try: ``camt_fast`` cuts the entries straight out of the file's bytes (the common, plainly
-written file; same output, ~1.6x less CPU). Otherwise, the element path: one pass with
+First try: ``camt_fast`` cuts the entries straight out of the file's bytes, whatever the layout (same
+output, less CPU, both cores). A file it declines (not UTF-8, a DTD the split cannot see through, ...)
+is read by the element path and carries an ``info`` issue ``camt.element_path`` with the reason; then: one pass with
 ``lxml.etree.iterparse`` (``camt_stream``) hands over the statement heads and the entries
 as serialised XML chunks; a worker thread cuts the fields out of the chunks with Polars while the parser
 reads on (``camt_fields``), and the columns are then typed and named (``camt_rows``) and checked
@@ -22,21 +23,23 @@ line lxml reports, and empty frames, because a statement read in part must never
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
 
+from parsers.camt_canon import NotCanonical
 from parsers.camt_checks import entry_issues
-from parsers.camt_fast import fast_stream
+from parsers.camt_fast import Declined, fast_stream
 from parsers.camt_fields import detail_fields, entry_fields, split_entries
 from parsers.camt_header import StatementHead
 from parsers.camt_rows import canonical_rows, cap_raw
 from parsers.camt_stream import Chunk, Outcome, stream
 from parsers.detect import HEAD_BYTES
 from parsers.ids import with_transaction_ids
-from parsers.issues import ERROR, Issue
+from parsers.issues import ERROR, INFO, Issue
 from parsers.limits import scan_xml
 from parsers.result import ParseResult
 from parsers.schema import STATEMENT_SCHEMA, TRANSACTION_SCHEMA, conform
@@ -93,11 +96,16 @@ def parse_camt(path: Path, *, sha256: str, tenant: str = "default") -> ParseResu
         if rejected is not None:
             return ParseResult(issues=[rejected])
         fast = _parse_fast(Path(path), sha256, tenant) if FAST_PATH else None
-        if fast is not None:
+        if isinstance(fast, ParseResult):
             return fast
         # libxml2's default limits stay on (no huge-tree retry): after the check above, only a hostile
         # file (nesting deeper than 256, ...) trips them
-        return _parse(Path(path), sha256, tenant, huge_tree=False)
+        result = _parse(Path(path), sha256, tenant, huge_tree=False)
+        # a rejected file's error says it all; a file without entries is read at no cost either way
+        if fast is not None and not result.has_errors and result.transactions.height:
+            result.issues.append(Issue(str(path), "", INFO, "camt.element_path",
+                                       f"read by the slower element path: {fast.reason}"))
+        return result
     except (OSError, ValueError, LookupError) as exc:  # unreadable file, unknown encoding name, …
         return ParseResult(issues=[Issue(str(path), "", ERROR, "camt.unreadable", f"{type(exc).__name__}: {exc}")])
     except pl.exceptions.PolarsError as exc:  # a shape of input no test has met: reject, never crash the batch
@@ -152,25 +160,41 @@ def _extract_entries(entries: pl.DataFrame, heads: list[StatementHead], source: 
     return _Batch(transactions, sums, issues)
 
 
-def _parse_fast(path: Path, sha256: str, tenant: str) -> ParseResult | None:
-    """The byte-level path (``camt_fast``); ``None`` when the file needs the element path."""
+def _extract_built(build: Callable[[], pl.DataFrame], heads: list[StatementHead], source: str, sha256: str,
+                   tenant: str) -> _Batch | Declined:
+    """:func:`_extract_entries` on a block of ``camt_fast``, whose entries frame is built here (worker)."""
+    try:
+        entries = build()
+    except NotCanonical as exc:
+        return Declined(str(exc))
+    except pl.exceptions.PolarsError as exc:
+        return Declined(f"{type(exc).__name__}: {exc}")
+    return _extract_entries(entries, heads, source, sha256, tenant)
+
+
+def _parse_fast(path: Path, sha256: str, tenant: str) -> ParseResult | Declined:
+    """The byte-level path (``camt_fast``); :class:`Declined` when the file needs the element path."""
     source = str(path)
-    futures: list[Future[_Batch]] = []
+    futures: list[Future[_Batch | Declined]] = []
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:
 
-        def on_entries(entries: pl.DataFrame, heads: list[StatementHead]) -> None:
+        def on_entries(build: Callable[[], pl.DataFrame], heads: list[StatementHead]) -> None:
             if len(futures) >= QUEUED_BATCHES:  # reading is faster than extracting: keep memory flat
                 futures[-QUEUED_BATCHES].result()
-            futures.append(pool.submit(_extract_entries, entries, heads, source, sha256, tenant))
+            futures.append(pool.submit(_extract_built, build, heads, source, sha256, tenant))
 
         outcome = fast_stream(path, on_entries)
-        if outcome is None:
+        if isinstance(outcome, Declined):
             for f in futures:
                 f.cancel()
-            return None
-        batches = [f.result() for f in futures]
+            return outcome
+        done = [f.result() for f in futures]
+    declined = next((d for d in done if isinstance(d, Declined)), None)
+    if declined is not None:
+        return declined
+    batches = [b for b in done if isinstance(b, _Batch)]
     if not batches:  # statements without entries: one empty batch gives the frames their columns
-        return None
+        return Declined("no entries")
     return _assemble(outcome, batches, source, sha256, tenant)
 
 

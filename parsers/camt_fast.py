@@ -8,12 +8,13 @@ lxml: the statement heads plus one empty ``<Ntry/>`` placeholder per run of cons
 thread feeds the same bytes to an lxml parser without a tree (no Python callbacks), so a file that is
 not well-formed is still rejected as a whole.
 
-The path is taken only when the entry text is byte for byte what lxml's serialiser would write (UTF-8,
-attributes in double quotes, single spaces in tags, no ``<X></X>``, no comments, CDATA, processing
-instructions, character references, ``&quot;``/``&apos;``, raw ``>`` in text, namespace declarations or
-text between entries). Then ``raw`` and every field are identical to the element path. Anything else
-makes :func:`fast_stream` return ``None`` and the caller parses the file the classic way; so does any
-doubt (not well-formed, needs libxml2's huge-tree mode, not camt, no entries, an entry outside a statement).
+Entries not written the way lxml writes them (comments, character references, ``<X></X>``, blanks in
+tags, CDATA, ...) are brought to lxml's form first (``camt_canon``: column-wise rewrites, and lxml itself
+for the rare row that needs it), so ``raw`` and every field are identical to the element path whatever
+the layout. :func:`fast_stream` declines a file (:class:`Declined`, with the reason, which the caller
+reports) only where the skeleton cannot stand for it: not UTF-8, not well-formed, needs libxml2's
+huge-tree mode, not camt, no entries, an entry outside a statement or inside an entry, an ``Ntry`` with
+attributes or without content, text between the entries of a statement.
 """
 
 from __future__ import annotations
@@ -21,12 +22,15 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 from lxml import etree
 
+from parsers.camt_canon import NESTED_ENTRY, NotCanonical, canonical_bodies, declarations
 from parsers.camt_header import KINDS, StatementHead, local
 from parsers.camt_stream import _TAGS, MESSAGES, Outcome, _Streamer
 
@@ -34,24 +38,28 @@ from parsers.camt_stream import _TAGS, MESSAGES, Outcome, _Streamer
 BLOCK_BYTES = 8 << 20
 _FIRST_ENTRY = re.compile(rb"<(?:([A-Za-z_][\w.-]*):)?Ntry[ \t\r\n/>]")
 _ENCODING = re.compile(rb"""^(?:\xef\xbb\xbf)?\s*<\?xml[^>]*?encoding\s*=\s*["']([^"']*)["']""")
-_NTRY_TAG = re.compile(r"</?(?:[\w.-]+:)?Ntry[ \t\n/>]")
-#: anything in an entry's text that lxml would write differently (or that needs the element path)
-_NOT_CANONICAL = "|".join((
-    r"<!", r"<\?", r"xmlns", r"&#", r"&quot;", r"&apos;",  # comments, CDATA, PIs, declarations, references
-    r"</?(?:[\w.-]+:)?Ntry[ \t\n/>]",  # a nested or differently prefixed entry
-    r">[^<>]*>",  # '>' in text or in an attribute value (lxml writes &gt;)
-    r"[ \t\n]/?>", r"<[\w.:-]+(?:[ \t\n][ \t\n]|[\t\n])", r'"(?:[ \t\n][ \t\n]|[\t\n])',  # layout inside tags
-    r"[ \t\n]=|=[ \t\n']",  # spaces around '=', single quotes
-    r'="[^"<>]*[\t\n]',  # attribute values are normalised by the parser
-    r'<[\w.:-]+(?: [\w.:-]+="[^"<>]*")*></',  # <X></X> is written as <X/>
-))
+_NTRY_TAG = re.compile(NESTED_ENTRY)
+#: an entry tag with blanks or attributes (``<Ntry >``): rewritten before the split, or declined
+_NTRY_TAG_BLANKS = re.compile(rb"<(/?)((?:[A-Za-z_][\w.-]*:)?Ntry)[ \t\r\n]+(/?)>")
+_NTRY_TAG_ATTRIBUTES = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?Ntry[ \t\r\n]+[^/>]")
+#: comments and processing instructions between entries: dropped by the parser, so not a break
+_COMMENT_OR_PI = r"<!--(?s:.*?)-->|<\?(?s:.*?)\?>"
 _LAYOUT = r">\s*\n\s*<"
 
-EntriesSink = Callable[[pl.DataFrame, list[StatementHead]], None]
+#: receives per block a function that builds the entries frame (call it on a worker thread: the
+#: rewriting to lxml's form runs there, on both cores; it raises ``NotCanonical``) and the heads
+EntriesSink = Callable[[Callable[[], pl.DataFrame], list[StatementHead]], None]
 
 
 class _Fallback(Exception):
-    """The file needs the element path."""
+    """The file needs the element path; the message says why (reported with the element path's result)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Declined:
+    """:func:`fast_stream` did not read the file; ``reason`` says why (for an ``info`` issue)."""
+
+    reason: str
 
 
 class _NoTree:
@@ -71,13 +79,15 @@ class _Runs(_Streamer):
 
     def entry(self, el: Any) -> None:
         stmt = el.getparent()
-        if stmt is None or local(stmt) not in KINDS or len(self.assigned) >= len(self.runs):
-            raise _Fallback
+        if stmt is None or local(stmt) not in KINDS:
+            raise _Fallback("an Ntry element outside a statement")
+        if len(self.assigned) >= len(self.runs):
+            raise _Fallback("more Ntry elements than the byte-level split found")
         size, blank = self.runs[len(self.assigned)]
         if stmt is not self.current:
             self.open(stmt, el)
         elif not blank:  # something between two entries of one statement: the element path reports it
-            raise _Fallback
+            raise _Fallback("text or elements between two entries of a statement")
         assert self.head is not None
         self.assigned.append((self.head.index, self.head.n_entries))
         self.head.n_entries += size
@@ -103,8 +113,11 @@ class _Skeleton:
             remove_comments=True, remove_pis=True, huge_tree=False,
         )
         self.started = False
+        self.namespaces: dict[str, str] = {}  # declarations seen outside the entries (for camt_canon)
 
     def feed(self, data: str) -> None:
+        if "xmlns" in data:
+            self.namespaces.update(declarations(data))
         self.parser.feed(data.encode("utf-8"))
         self._events()
 
@@ -112,7 +125,7 @@ class _Skeleton:
         root = self.parser.close()
         self._events()
         if not self.started:  # no statement and no entry: the element path says what the file is
-            raise _Fallback
+            raise _Fallback("no statement with entries")
         del root
 
     def _events(self) -> None:
@@ -121,7 +134,7 @@ class _Skeleton:
                 root = el.getroottree().getroot()
                 message = next((c for c in root if local(c) in MESSAGES), None) if local(root) == "Document" else None
                 if not self.walker.start(root, message if message is not None else el.getparent()):
-                    raise _Fallback
+                    raise _Fallback("not a camt document")
                 self.started = True
             if local(el) == "Ntry":
                 self.walker.entry(el)
@@ -137,9 +150,11 @@ def _split(part: bytes, prefix: str) -> pl.DataFrame:
     pieces = pl.DataFrame({"t": text}).select(pl.col("t").str.split(f"</{prefix}Ntry>")).explode("t")
     parts = pl.col("t").str.splitn(f"<{prefix}Ntry>", 2)
     df = pieces.select(parts.struct.field("field_0").alias("pre"), parts.struct.field("field_1").alias("body"))
-    bad = df.select(pl.col("body").is_null().any() | pl.col("body").str.contains(_NOT_CANONICAL).any()).item()
-    if bad:
-        raise _Fallback
+    body = df.get_column("body")
+    if body.is_null().any():
+        raise _Fallback("an entry the byte-level split could not delimit")
+    if (body.str.strip_chars(" \t\n") == "").any():
+        raise _Fallback("an Ntry element without content")
     return df
 
 
@@ -156,8 +171,8 @@ def _entries(df: pl.DataFrame, stmts: pl.Series, index: pl.Series, prefix: str) 
     )
 
 
-def fast_stream(path: Path, on_entries: EntriesSink, *, block_bytes: int | None = None) -> Outcome | None:
-    """Stream ``path``, calling ``on_entries`` per block of entries; ``None``: use the element path instead."""
+def fast_stream(path: Path, on_entries: EntriesSink, *, block_bytes: int | None = None) -> Outcome | Declined:
+    """Stream ``path``, calling ``on_entries`` per block of entries; :class:`Declined`: use the element path."""
     size = block_bytes or BLOCK_BYTES
     with open(path, "rb") as f, ThreadPoolExecutor(max_workers=1) as checker:
         checks: list[Future[Any]] = []
@@ -165,11 +180,21 @@ def fast_stream(path: Path, on_entries: EntriesSink, *, block_bytes: int | None 
             outcome = _stream(f, str(path), size, on_entries, checker, checks)
             for c in checks:
                 c.result()
-        except (_Fallback, etree.XMLSyntaxError, pl.exceptions.PolarsError, UnicodeError):
+        except (_Fallback, NotCanonical, etree.XMLSyntaxError, pl.exceptions.PolarsError, UnicodeError) as exc:
             for c in checks:
                 c.cancel()
-            return None
+            return Declined(_reason(exc))
     return outcome
+
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, _Fallback | NotCanonical):
+        return str(exc)
+    if isinstance(exc, etree.XMLSyntaxError):
+        return f"not well-formed for libxml2's default limits ({exc.msg})"
+    if isinstance(exc, UnicodeError):
+        return "not valid UTF-8"
+    return f"{type(exc).__name__}: {exc}"
 
 
 def _stream(f: Any, source: str, size: int, on_entries: EntriesSink, checker: ThreadPoolExecutor,
@@ -184,11 +209,15 @@ def _stream(f: Any, source: str, size: int, on_entries: EntriesSink, checker: Th
     while True:
         block = f.read(size)
         if first and not _utf8(block):
-            raise _Fallback
+            raise _Fallback("not UTF-8 (the byte-level path reads UTF-8 only)")
         first = False
         if block:
             checks.append(checker.submit(wellformed.feed, block))
         buf = carry + block
+        if _NTRY_TAG_BLANKS.search(buf):
+            buf = _NTRY_TAG_BLANKS.sub(rb"<\1\2\3>", buf)
+        if _NTRY_TAG_ATTRIBUTES.search(buf):
+            raise _Fallback("an Ntry element with attributes")
         if prefix is None:
             m = _FIRST_ENTRY.search(buf)
             if m is not None:
@@ -204,39 +233,51 @@ def _stream(f: Any, source: str, size: int, on_entries: EntriesSink, checker: Th
         _block(buf[:end], prefix, skeleton, on_entries)
     if carry:
         if _NTRY_TAG.search(carry.decode("utf-8")):
-            raise _Fallback
+            raise _Fallback("an Ntry element the byte-level split could not delimit")
         skeleton.feed(carry.decode("utf-8"))
     checks.append(checker.submit(wellformed.close))
     skeleton.close()
     walker = skeleton.walker
-    if walker.out.fatal or len(walker.assigned) != len(walker.runs):
-        raise _Fallback
+    if walker.out.fatal:
+        raise _Fallback("the statement heads need the element path's report")
+    if len(walker.assigned) != len(walker.runs):
+        raise _Fallback("fewer Ntry elements than the byte-level split found")
     return walker.out
 
 
 def _block(part: bytes, prefix: str, skeleton: _Skeleton, on_entries: EntriesSink) -> None:
     """One block of whole entries: skeleton to lxml, entries to ``on_entries``."""
     df = _split(part, prefix)
-    brk = pl.col("pre").str.strip_chars(" \t\n").str.len_bytes() > 0
+    pre = pl.col("pre")
+    if df.get_column("pre").str.contains("<!--|<\\?").any():
+        pre = pre.str.replace_all(_COMMENT_OR_PI, "")
+    brk = pre.str.strip_chars(" \t\n").str.len_bytes() > 0
     starts = df.select(pl.int_range(pl.len()).filter(brk | (pl.int_range(pl.len()) == 0))).to_series().to_list()
     pres = df.get_column("pre").gather(starts).to_list()
     bounds = [*starts, df.height]
     walker = skeleton.walker
     first_run = len(walker.runs)
     feed: list[str] = []
-    for k, pre in enumerate(pres):
-        blank = not pre.strip(" \t\n")
-        if not blank and _NTRY_TAG.search(pre):
-            raise _Fallback
+    for k, text in enumerate(pres):
+        blank = not re.sub(_COMMENT_OR_PI, "", text).strip(" \t\n")
+        if not blank and _NTRY_TAG.search(text):
+            raise _Fallback("an Ntry element the byte-level split could not delimit")
         walker.runs.append((bounds[k + 1] - bounds[k], blank))
-        feed.append(pre + f"<{prefix}Ntry/>")
+        feed.append(text + f"<{prefix}Ntry/>")
     skeleton.feed("".join(feed))
     if len(walker.assigned) != len(walker.runs):
-        raise _Fallback  # libxml2 holds back a placeholder: not expected, so take the safe way
+        raise _Fallback("the parser held back an entry")  # libxml2 holds back a placeholder: not expected, so take the safe way
     runs = walker.assigned[first_run:]
     run = (df.select((brk | (pl.int_range(pl.len()) == 0)).cum_sum().cast(pl.Int64) - 1).to_series())
     stmts = pl.Series([r[0] for r in runs], dtype=pl.Int32).gather(run)
     offsets = pl.Series([r[1] - s for r, s in zip(runs, starts, strict=True)], dtype=pl.Int64).gather(run)
     index = (offsets + pl.int_range(df.height, dtype=pl.Int64, eager=True)).cast(pl.Int32)
     heads = [walker.out.heads[i] for i in sorted({r[0] for r in runs})]
-    on_entries(_entries(df, stmts, index, prefix), heads)
+    # after the skeleton: its text declared the namespaces the entries use
+    on_entries(partial(_finish, df.select("body"), stmts, index, prefix, dict(skeleton.namespaces)), heads)
+
+
+def _finish(df: pl.DataFrame, stmts: pl.Series, index: pl.Series, prefix: str,
+            namespaces: dict[str, str]) -> pl.DataFrame:
+    """The entries frame of one block, on the caller's worker thread: bodies in lxml's form, ``raw``."""
+    return _entries(df.with_columns(canonical_bodies(df.get_column("body"), prefix, namespaces)), stmts, index, prefix)

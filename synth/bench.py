@@ -132,23 +132,39 @@ def _blocks(n_entries: int, seed: int, bank: str, render: Callable[[pl.DataFrame
             balance += int(bookings.get_column("amount_cents").sum() or 0)
 
 
-def write_mt940_file(path: Path, n_entries: int, *, seed: int = 1) -> None:
+def write_mt940_file(path: Path, n_entries: int, *, seed: int = 1, shape: str = "sparkasse") -> None:
     """Write a large Sparkasse-style MT940 file (ISO-8859-1, CRLF) with ``n_entries`` ``:61:`` entries.
 
     One statement per business day from 2026-01-02, :data:`ENTRIES_PER_STATEMENT` entries each,
     numbered ``:28C:00001/001`` on without gaps; balances tie out; every ``//bankref`` is unique.
+    ``shape`` one of :data:`synth.mt940_render.SHAPES` (``long86``: every subfield used, a few broken).
     """
+    if shape not in mt940_render.SHAPES:
+        raise ValueError(f"unknown shape {shape!r}; one of {', '.join(mt940_render.SHAPES)}")
+    rendered = 0
+
+    def render(block: pl.DataFrame) -> pl.Series:
+        nonlocal rendered
+        if shape == "sparkasse":
+            return mt940_render.render_entries(block)
+        entries = mt940_render.break_markers(mt940_render.render_entries(mt940_render.lengthen(block)), rendered)
+        rendered += block.height
+        return entries
+
     with open(path, "wb") as out:
-        for header, bookings, texts in _blocks(n_entries, seed, "sparkasse", mt940_render.render_entries):
+        for header, bookings, texts in _blocks(n_entries, seed, "sparkasse", render):
             out.write(mt940_render.render_statement(header, bookings, texts).encode("iso-8859-1"))
 
 
-def write_camt053_file(path: Path, n_entries: int, *, seed: int = 1, version: str = "08") -> None:
+def write_camt053_file(path: Path, n_entries: int, *, seed: int = 1, version: str = "08",
+                       shape: str = "lxml") -> None:
     """Write a large Volksbank-style camt.053 file (UTF-8) with ``n_entries`` ``Ntry`` elements.
 
     One ``BkToCstmrStmt`` document holding one ``Stmt`` per business day (``ElctrncSeqNb`` 1, 2, …),
-    OPBD/CLBD balances that tie out, one ``TxDtls`` per ``Ntry``; ``version`` is ``"08"`` or ``"02"``.
+    OPBD/CLBD balances that tie out, one ``TxDtls`` per ``Ntry``; ``version`` is ``"08"`` or ``"02"``;
+    ``shape`` one of :data:`synth.camt_render.SHAPES` (how the bank serialises the XML).
     """
+    camt_render.reshape("", shape)  # an unknown shape fails before the file is opened
 
     def render(block: pl.DataFrame) -> pl.Series:
         return camt_render.render_entries(block, version)
@@ -157,7 +173,8 @@ def write_camt053_file(path: Path, n_entries: int, *, seed: int = 1, version: st
         first = True
         for header, bookings, texts in _blocks(n_entries, seed, "volksbank", render):
             if first:
-                out.write(camt_render.document_head(header, version).encode("utf-8"))
+                out.write(camt_render.reshape(camt_render.document_head(header, version), shape).encode("utf-8"))
                 first = False
-            out.write(camt_render.render_statement(header, bookings, version, texts).encode("utf-8"))
-        out.write(camt_render.document_tail().encode("utf-8"))
+            statement = camt_render.render_statement(header, bookings, version, texts)
+            out.write(camt_render.reshape(statement, shape).encode("utf-8"))
+        out.write(camt_render.reshape(camt_render.document_tail(), shape).encode("utf-8"))

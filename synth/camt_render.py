@@ -10,6 +10,8 @@ direct debits, Cdtr for other debits), RltdAgts, RmtInf/Ustrd, RtrInf/Rsn/Cd; Ad
 
 from __future__ import annotations
 
+import re
+
 import polars as pl
 
 from synth.bookings import StatementHeader, cents_text, decimal_point
@@ -207,3 +209,57 @@ def render_statement(header: StatementHeader, bookings: pl.DataFrame, version: s
 def render_camt053(header: StatementHeader, bookings: pl.DataFrame, version: str = "08") -> str:
     """A complete camt.053 document with one statement."""
     return document_head(header, version) + render_statement(header, bookings, version) + document_tail()
+
+
+#: How banks serialise the same document (issue 20): the benchmark and the differential tests render
+#: every file in each shape. ``lxml`` is the friendliest (what lxml itself writes, pretty-printed);
+#: ``bank_mix`` has all of the others' quirks at once.
+SHAPES = ("lxml", "one_line", "crlf_bom", "prefixed", "open_close", "references", "comments", "bank_mix")
+_BETWEEN_TAGS = re.compile(r">\s+<")
+_OPEN_TAG = re.compile(r"<(/?)(?![?!])")
+_EMPTY = re.compile(r"<([\w.:-]+)((?: [\w.:-]+=\"[^\"<>]*\")*)/>")
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+_USTRD_END = "</Ustrd>"
+_ENTRY_START = re.compile(r"<((?:\w+:)?)Ntry>")
+_DOCUMENT = re.compile(r'<(\w+:)?Document xmlns(:\w+)?="([^"]+)"')
+_SCHEMA_LOCATION = ' xsi:schemaLocation="{ns} camt.053.001.08.xsd"'
+
+
+def _reference(m: re.Match[str]) -> str:
+    """A non-ASCII character as a character reference, alternating decimal and hexadecimal forms."""
+    code = ord(m.group(0))
+    return f"&#{code};" if code % 2 else f"&#x{code:X};"
+
+
+def reshape(text: str, shape: str) -> str:
+    """``text`` (a whole document, or its head, statements or tail as rendered above) in ``shape``.
+
+    Every shape keeps the document's content as an XML parser reads it, except ``open_close`` and
+    ``bank_mix``, which add an empty ``<Ustrd></Ustrd>`` after each remittance line (as some banks do).
+    """
+    if shape == "lxml":
+        return text
+    if shape == "bank_mix":
+        for part in ("prefixed", "open_close", "references", "comments"):
+            text = reshape(text, part)
+        return reshape(text, "crlf_bom")
+    if shape == "one_line":
+        return _BETWEEN_TAGS.sub("><", text).strip()
+    if shape == "crlf_bom":
+        body = text.replace("\n", "\r\n")
+        return "\ufeff" + body if body.startswith("<?xml") else body
+    if shape == "prefixed":
+        text = _OPEN_TAG.sub(lambda m: f"<{m.group(1)}ns2:", text)
+        text = text.replace("<ns2:Document xmlns=", "<ns2:Document xmlns:ns2=")
+        return _DOCUMENT.sub(lambda m: m.group(0) + _SCHEMA_LOCATION.format(ns=m.group(3)), text)
+    if shape == "open_close":
+        text = _EMPTY.sub(lambda m: f"<{m.group(1)}{m.group(2)}></{m.group(1)}>", text)
+        return re.sub(r"(</((?:\w+:)?)Ustrd>)", r"\1<\2Ustrd></\2Ustrd>", text)
+    if shape == "references":
+        text = text.replace(", ", "&#44; ").replace("'", "&apos;")
+        return _NON_ASCII.sub(_reference, text)
+    if shape == "comments":
+        text = _ENTRY_START.sub(lambda m: f"<!-- Buchung -->{m.group(0)}<!-- Umsatz --> ", text)
+        return text.replace("<?xml version=\"1.0\" encoding=\"UTF-8\"?>",
+                            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<!-- Kontoauszug -->")
+    raise ValueError(f"unknown shape {shape!r}; one of {', '.join(SHAPES)}")

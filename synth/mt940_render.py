@@ -12,6 +12,32 @@ import polars as pl
 
 from synth.bookings import StatementHeader, cents_text, decimal_comma
 
+#: MT940 variants for the benchmark files (issue 20): ``sparkasse`` as rendered below; ``long86`` with
+#: remittance long enough to fill every ``?20``-``?29`` and ``?60``-``?63`` subfield (umlauts in it, so
+#: ISO-8859-1 bytes), and every 250th ``:86:`` with a broken subfield marker, as real files have them.
+SHAPES = ("sparkasse", "long86")
+#: text appended to the remittance in ``long86`` (about 300 characters with umlauts and digits)
+LONG_TEXT = (" Veranlagung Grundbesitzabgaben 2026 Flurstück 112/4 Gemarkung Düsseldorf-Süd, Bescheid vom "
+             "14.01.2026, Zahlung für Müllabfuhr, Straßenreinigung und Grundsteuer B, 1. Rate, Zahlungspflichtiger "
+             "Jürgen Weiß und Söhne GbR, Rückfragen bitte an das Steueramt Zimmer 204 Telefon 0211 89 93, Öffnungszeiten Mo-Fr")
+BROKEN_EVERY = 250
+
+
+def lengthen(bookings: pl.DataFrame) -> pl.DataFrame:
+    """``long86``: the remittance of every structured booking made long (all subfields in use)."""
+    return bookings.with_columns(
+        pl.when(pl.col("svwz").is_not_null() & ~pl.col("gvc").is_in(["805", "809", "814"]))
+        .then(pl.concat_str(pl.col("svwz"), pl.lit(LONG_TEXT))).otherwise(pl.col("svwz")).alias("svwz"))
+
+
+def break_markers(entries: pl.Series, first_row: int) -> pl.Series:
+    """Every :data:`BROKEN_EVERY`-th entry with its ``?22`` marker written ``?2 2`` (a broken subfield)."""
+    row = pl.int_range(first_row, first_row + entries.len(), eager=True)
+    broken = entries.to_frame("e").select(
+        pl.when(row % BROKEN_EVERY == BROKEN_EVERY // 2).then(pl.col("e").str.replace("?22", "?2 2", literal=True))
+        .otherwise(pl.col("e"))).to_series()
+    return broken.alias(entries.name)
+
 CRLF = "\r\n"
 _SUBFIELD_CODES = [f"{20 + i}" for i in range(10)] + [f"{60 + i}" for i in range(4)]
 _KEYWORDS = (("eref", "EREF+"), ("kref", "KREF+"), ("mref", "MREF+"), ("cred", "CRED+"),
@@ -32,7 +58,7 @@ def _purpose_subfields(bookings: pl.DataFrame) -> pl.Series:
             pl.concat_list(segs).list.drop_nulls().alias("seg"),
         )
         .explode("seg")
-        .with_columns(pl.concat_list([pl.col("seg").str.slice(27 * k, 27) for k in range(6)]).alias("chunk"))
+        .with_columns(pl.concat_list([pl.col("seg").str.slice(27 * k, 27) for k in range(len(_SUBFIELD_CODES))]).alias("chunk"))
         .explode("chunk")
         .with_columns(pl.col("chunk").str.strip_chars_end(" "))
         .filter(pl.col("chunk").is_not_null() & (pl.col("chunk") != ""))
@@ -50,7 +76,7 @@ def _purpose_subfields(bookings: pl.DataFrame) -> pl.Series:
     return full.join(rows, on="row", how="left").sort("row").get_column("sub").fill_null("")
 
 
-def _wrap(text: pl.Expr, width: int = 65, pieces: int = 8) -> pl.Expr:
+def _wrap(text: pl.Expr, width: int = 65, pieces: int = 12) -> pl.Expr:
     """Cut text into lines of ``width`` characters joined by CRLF."""
     parts = pl.concat_list([text.str.slice(width * k, width) for k in range(pieces)])
     return parts.list.eval(pl.element().filter(pl.element() != "")).list.join(CRLF)
