@@ -212,10 +212,10 @@ def test_bad_zip_is_one_rejected_row(tmp_path: Path, content: bytes, code: str) 
 def test_a_crashing_parser_rejects_only_its_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import parsers.ingest
 
-    def explode(path: Path, fmt: str, sha: str, tenant: str) -> ParseResult:
+    def explode(path: Path, fmt: str, sha: str, tenant: str, max_bytes: int) -> ParseResult:
         if path.name == "boom.sta":
             raise KeyError("unexpected\nmulti-line")
-        return real(path, fmt, sha, tenant)
+        return real(path, fmt, sha, tenant, max_bytes)
 
     real = parsers.ingest._dispatch
     monkeypatch.setattr(parsers.ingest, "_dispatch", explode)
