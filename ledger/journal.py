@@ -263,10 +263,13 @@ def _decision_from(entry: dict[str, Any], source: str) -> Decision:
     return d
 
 
-def _read_lines(folder: Path) -> tuple[list[tuple[str, str, dict[str, Any]]], list[Issue]]:
+def read_lines(folder: Path, kinds: tuple[str, ...] = KINDS, what: str = "journal entry",
+               ) -> tuple[list[tuple[str, str, dict[str, Any]]], list[Issue]]:
+    """The JSON lines of every ``*.jsonl`` file in ``folder`` whose ``kind`` is one of ``kinds``, as
+    (created_at, file:line, entry) in the order written; a bad line is an issue naming file and line."""
     entries: list[tuple[str, str, dict[str, Any]]] = []
     issues: list[Issue] = []
-    for path in sorted(folder.glob("*.jsonl")):
+    for path in sorted(folder.glob("*.jsonl")) if folder.is_dir() else ():
         with path.open("rb") as fh:
             for no, raw in enumerate(fh, start=1):
                 text = raw.decode("utf-8", errors="replace").strip()
@@ -274,11 +277,11 @@ def _read_lines(folder: Path) -> tuple[list[tuple[str, str, dict[str, Any]]], li
                     continue
                 try:
                     entry = json.loads(text)
-                    if not isinstance(entry, dict) or entry.get("kind") not in KINDS:
-                        raise ValueError(f"kind must be one of {', '.join(KINDS)}")
+                    if not isinstance(entry, dict) or entry.get("kind") not in kinds:
+                        raise ValueError(f"kind must be one of {', '.join(kinds)}")
                 except ValueError as exc:
                     issues.append(Issue(str(path), f"line {no}", ERROR, "journal.bad_line",
-                                        f"expected one JSON journal entry, got: {exc}", text[:500]))
+                                        f"expected one JSON {what}, got: {exc}", text[:500]))
                     continue
                 entries.append((str(entry.get("created_at", "")), f"{path.name}:{no}", entry))
     entries.sort(key=lambda e: (e[0], e[1]))
@@ -287,7 +290,7 @@ def _read_lines(folder: Path) -> tuple[list[tuple[str, str, dict[str, Any]]], li
 
 def load_journal(state_dir: Path, tenant: str) -> tuple[list[Decision], list[Issue]]:
     """All decisions of a tenant in the order written, with their state, plus findings on bad lines."""
-    entries, issues = _read_lines(journal_dir(state_dir, tenant))
+    entries, issues = read_lines(journal_dir(state_dir, tenant))
     decisions: dict[str, Decision] = {}
     for _, where, e in entries:
         kind = e["kind"]

@@ -42,9 +42,9 @@ from typing import Any
 import polars as pl
 
 from claims.vocab import RuleKind, RuleState
-from ledger.journal import APPROVER_ROLES, JournalError, _append, journal_dir
+from ledger.journal import APPROVER_ROLES, JournalError, _append, journal_dir, read_lines
 from matching.learned import RULE_SCHEMA
-from parsers.issues import ERROR, WARNING, Issue
+from parsers.issues import WARNING, Issue
 from parsers.validity import compact_iban
 
 KINDS = ("rule_proposal", "rule_approval", "rule_expiry", "rule_revocation")
@@ -201,24 +201,7 @@ def _rule_from(e: dict[str, Any]) -> LearnedRule:
 def load_rules(state_dir: Path, tenant: str) -> tuple[list[LearnedRule], list[Issue]]:
     """Every rule of a tenant as its lines made it, plus findings on lines that are bad or refused."""
     folder = journal_dir(state_dir, tenant) / SUB
-    entries: list[tuple[str, str, dict[str, Any]]] = []
-    issues: list[Issue] = []
-    for path in sorted(folder.glob("*.jsonl")) if folder.is_dir() else ():
-        with path.open("rb") as fh:
-            for no, raw in enumerate(fh, start=1):
-                text = raw.decode("utf-8", errors="replace").strip()
-                if not text:
-                    continue
-                try:
-                    entry = json.loads(text)
-                    if not isinstance(entry, dict) or entry.get("kind") not in KINDS:
-                        raise ValueError(f"kind must be one of {', '.join(KINDS)}")
-                except ValueError as exc:
-                    issues.append(Issue(str(path), f"line {no}", ERROR, "journal.bad_line",
-                                        f"expected one JSON rule entry, got: {exc}", text[:500]))
-                    continue
-                entries.append((str(entry.get("created_at", "")), f"{path.name}:{no}", entry))
-    entries.sort(key=lambda e: (e[0], e[1]))
+    entries, issues = read_lines(folder, KINDS, "rule entry")
     rules: dict[str, LearnedRule] = {}
     for _, where, e in entries:
         kind = str(e["kind"])
