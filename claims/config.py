@@ -73,6 +73,14 @@ class PathsSection(Section):
     reports: Name = "reports"
 
 
+class IngestSection(Section):
+    """``[ingest]``: what the nightly run reads from the inbox."""
+
+    #: a bank file above this many MiB is rejected unread (the default bounds every input's memory under
+    #: 1 GB; a bigger delivery needs about 10 times its size as MT940, 4 times as camt: docs/INGEST.md)
+    max_file_mib: Count = 64
+
+
 class ScheduleSection(Section):
     """``[schedule]``: when ``kasse serve`` runs the night."""
 
@@ -278,6 +286,7 @@ class TenantFile(Section):
 
     tenant: TenantSection = TenantSection()
     paths: PathsSection = PathsSection()
+    ingest: IngestSection = IngestSection()
     schedule: ScheduleSection = ScheduleSection()
     reference: ReferenceSection = ReferenceSection()
     matching: MatchingSection = MatchingSection()
@@ -289,7 +298,7 @@ class TenantFile(Section):
 
 #: The tables of the file and their models (``accounts`` is an array of tables).
 SECTIONS: dict[str, type[Section]] = {
-    "tenant": TenantSection, "paths": PathsSection, "schedule": ScheduleSection, "reference": ReferenceSection,
+    "tenant": TenantSection, "paths": PathsSection, "ingest": IngestSection, "schedule": ScheduleSection, "reference": ReferenceSection,
     "matching": MatchingSection, "allocation": AllocationSection, "review": ReviewSection, "dunning": DunningSection,
     "accounts": Account,
 }

@@ -178,3 +178,11 @@ def test_the_sample_configs_are_valid() -> None:
     assert "extends" in example      # the documented example names only keys the models know
     body = example.replace('extends = "../common.toml"       # optional\n', "")
     assert tenant_config(tomllib.loads(body), base=ROOT).reference.digits == 12
+
+
+def test_the_inbox_file_limit_defaults_to_the_parsers_limit() -> None:
+    # the kernel cannot import the parsers: the two defaults are kept equal by this test
+    from claims.config import IngestSection
+    from parsers.detect import DEFAULT_MAX_BYTES
+
+    assert IngestSection().max_file_mib << 20 == DEFAULT_MAX_BYTES

@@ -430,3 +430,20 @@ def test_a_parked_payment_is_verwahrgeld_in_the_nights_klaerungsliste(tmp_path: 
     report = night.run_night(cfg, D2)
     listing = pl.read_parquet(Path(report["reports"]["klaerungsliste_parquet"]))
     assert listing["section"].to_list() == ["verwahrgeld"]
+
+
+@pytest.mark.parametrize(("limit", "code"), [(None, "file.unknown_format"), (1, "file.too_large")])
+def test_the_tenant_sets_the_file_size_limit(tmp_path: Path, limit: int | None, code: str) -> None:
+    # [ingest] max_file_mib reaches the inbox's reading: a 1.2 MiB file is too large at 1 MiB and read
+    # (and found to be no statement) at the default; the day's other files are booked either way
+    (tmp_path / "kasse.toml").write_text('[tenant]\nid = "stadt"\n' + (f"[ingest]\nmax_file_mib = {limit}\n" if limit else ""),
+                                         encoding="utf-8")
+    cfg = load_tenant_config(tmp_path / "kasse.toml")
+    deliver_day1(cfg)
+    (cfg.inbox / "big.sta").write_bytes(b"x" * 1_250_000)
+    report = night.run_night(cfg, D1)
+    assert report["files"]["ok"] == 2 and report["files"]["rejected"] == 1
+    con = connect(cfg.ledger)
+    reasons = fetch(con, "SELECT reason FROM files WHERE status = 'rejected'")["reason"].to_list()
+    con.close()
+    assert len(reasons) == 1 and f" {code}: " in reasons[0], reasons

@@ -119,7 +119,7 @@ def ingest(cfg: TenantConfig, booking_date: date, run_id: str, folder: RunDir) -
                          known_statement_keys=frozenset(state.statements["statement_key"].drop_nulls().to_list()),
                          previous_statements=state.statements.drop("run_id") if state.statements.height else None,
                          known_entries=state.day_transactions if state.day_transactions.height else None,
-                         follow_named_links=False)
+                         follow_named_links=False, max_bytes=cfg.settings.ingest.max_file_mib << 20)
     known |= set(result.files.filter(pl.col("status") == FileStatus.OK)["source_file"].drop_nulls().to_list())
     ex_files, imports, items, ex_issues = _exports([e.path for e in exports], known, tenant=cfg.tenant,
                                                    run_id=run_id, booking_date=booking_date,
