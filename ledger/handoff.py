@@ -14,6 +14,7 @@ import polars as pl
 
 from claims.errors import KasseError
 from claims.frames import OwnClaimRow
+from claims.vocab import Rule
 
 
 class HandOffError(KasseError):
@@ -40,7 +41,7 @@ class AllocationRow(dy.Schema):
     @dy.rule()
     def learned_rule_named(cls) -> pl.Expr:
         """An allocation a learned rule made names the rule (auditable: which approved rule booked it)."""
-        return (pl.col("rule") != "learned_rule") | pl.col("rule_id").is_not_null()
+        return (pl.col("rule") != Rule.LEARNED_RULE) | pl.col("rule_id").is_not_null()
 
 
 #: ledger table -> the schema its staged rows must keep

@@ -27,10 +27,9 @@ STOP_WORDS = (
 #: The German umlauts as German names write them without the dots (before the transliteration, which
 #: would drop the dots: Müller is MUELLER, as the banks' SEPA character set spells it).
 _FOLD = {"Ä": "AE", "Ö": "OE", "Ü": "UE", "ẞ": "SS"}
-_GERMAN = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue", "ẞ": "SS"})
-
-
+#: The same in either case, for names whose case is kept (:func:`fold_name`, :func:`fold_names`).
 _GERMAN_BOTH = {"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue", "ẞ": "SS"}
+_GERMAN = str.maketrans(_GERMAN_BOTH)
 
 
 def fold_name(name: str) -> str:
