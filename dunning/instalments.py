@@ -2,8 +2,8 @@
 does it hold out of the dunning run (issue 15 §4, DOMAIN.md §1.8).
 
 A plan covers a list of claims (``receivable_ids``) or, when that is null, **every** claim of the debtor.
-It has ``n_instalments`` instalments of ``amount_cents``, the first due on ``first_due``, each next one
-``interval_months`` later (always counted from ``first_due``: due 31 Jan, monthly → 28/29 Feb, 31 Mar).
+It has ``n_instalments`` instalments of ``amount_cents`` (the last one the rest up to ``total_cents`` where
+that is set), the first due on ``first_due``, each next one ``interval_months`` later (always counted from ``first_due``: due 31 Jan, monthly → 28/29 Feb, 31 Mar).
 
 **When an instalment is kept.** Instalment *k* is kept when, by its due date plus ``grace_days``
 (``[dunning] instalment_grace_days``, 7; a plan may set its own), the payments counted for the plan add
@@ -54,6 +54,8 @@ PLAN_SCHEMA: dict[str, pl.DataType] = {
     "first_due": pl.Date(),
     "n_instalments": pl.Int64(),
     "amount_cents": pl.Int64(),          # per instalment
+    "total_cents": pl.Int64(),           # what the plan pays off (null: n_instalments × amount_cents); the
+                                         # last instalment is the rest when amount_cents does not divide it
     "interval_months": pl.Int64(),       # null: 1
     "grace_days": pl.Int64(),            # null: the tenant's default
 }
@@ -65,7 +67,7 @@ PLAN_STATUS_SCHEMA: dict[str, pl.DataType] = {
     "plan_id": pl.String(),
     "debtor_id": pl.String(),
     "status": pl.String(),               # on_time | missed | completed
-    "total_cents": pl.Int64(),           # n_instalments × amount_cents
+    "total_cents": pl.Int64(),           # the plan's total_cents, or n_instalments × amount_cents
     "paid_cents": pl.Int64(),            # counted for the plan, credited agreed_on .. as_of
     "expected_cents": pl.Int64(),        # the instalments due on or before as_of
     "first_missed": pl.Date(),           # due date of the first instalment not kept (null: none)
@@ -87,12 +89,13 @@ def _conform(frame: pl.DataFrame | pl.LazyFrame | None, schema: dict[str, pl.Dat
 def _schedule(plans: pl.LazyFrame, grace_days: int) -> pl.LazyFrame:
     """One row per instalment: plan_id, k (1-based), due, deadline (due + grace), cum_expected."""
     months = pl.col("interval_months").fill_null(1)
+    total = pl.col("total_cents").fill_null(pl.col("n_instalments") * pl.col("amount_cents"))
     return (plans.with_columns(pl.int_ranges(0, pl.col("n_instalments")).alias("_k"))
             .explode("_k")
             .with_columns(pl.col("first_due").dt.offset_by(pl.format("{}mo", pl.col("_k") * months)).alias("due"))
             .select("plan_id", (pl.col("_k") + 1).alias("k"), "due",
                     (pl.col("due") + pl.duration(days=pl.col("grace_days").fill_null(grace_days))).alias("deadline"),
-                    ((pl.col("_k") + 1) * pl.col("amount_cents")).alias("cum_expected")))
+                    pl.min_horizontal((pl.col("_k") + 1) * pl.col("amount_cents"), total).alias("cum_expected")))
 
 
 def _counted(plans: pl.LazyFrame, payments: pl.LazyFrame, claims: pl.LazyFrame, as_of: date) -> pl.LazyFrame:
@@ -139,7 +142,7 @@ def plan_status(plans: pl.DataFrame | pl.LazyFrame, payments: pl.DataFrame | pl.
         pl.col("cum_expected").filter(pl.col("due") <= as_of).max().fill_null(0).alias("expected_cents"),
         pl.col("deadline").max().alias("ends_on"))
     paid = counted.group_by("plan_id").agg(pl.col("amount_cents").sum().alias("paid_cents"))
-    total = pl.col("n_instalments") * pl.col("amount_cents")
+    total = pl.col("total_cents").fill_null(pl.col("n_instalments") * pl.col("amount_cents"))
     out = (pl_.join(per_plan, on="plan_id", how="left").join(paid, on="plan_id", how="left")
            .join(missed, on="plan_id", how="left")
            .with_columns(total.alias("total_cents"), pl.col("paid_cents").fill_null(0),
@@ -186,7 +189,7 @@ class PlanFileError(KasseError, ValueError):
 
 #: Columns a plans file must have; the others may be missing (defaults: all claims, monthly, tenant grace).
 PLAN_FILE_REQUIRED = ("plan_id", "debtor_id", "agreed_on", "first_due", "n_instalments", "amount_cents")
-PLAN_FILE_OPTIONAL = ("receivable_ids", "interval_months", "grace_days")
+PLAN_FILE_OPTIONAL = ("receivable_ids", "total_cents", "interval_months", "grace_days")
 #: Separator of the claims in a CSV's ``receivable_ids`` cell (empty cell: all the debtor's claims).
 IDS_SEP = ","
 
@@ -229,12 +232,15 @@ def read_plans(path: Path) -> pl.DataFrame:
     empty = {c: e.is_null() | (e == "") for c, e in text.items()}
     day = {c: text[c].str.to_date("%Y-%m-%d", strict=False) for c in ("agreed_on", "first_due")}
     num = {c: text[c].cast(pl.Int64(), strict=False)
-           for c in ("n_instalments", "amount_cents", "interval_months", "grace_days")}
+           for c in ("n_instalments", "amount_cents", "total_cents", "interval_months", "grace_days")}
     checks = [
         *(_Check(c, empty[c], "is empty") for c in PLAN_FILE_REQUIRED),
         *(_Check(c, ~empty[c] & day[c].is_null(), "is not a date (YYYY-MM-DD)") for c in day),
         *(_Check(c, ~empty[c] & num[c].is_null(), "is not a whole number") for c in num),
-        *(_Check(c, num[c] <= 0, "must be above 0") for c in ("n_instalments", "amount_cents", "interval_months")),
+        *(_Check(c, num[c] <= 0, "must be above 0") for c in ("n_instalments", "amount_cents", "total_cents",
+                                                               "interval_months")),
+        _Check("total_cents", num["total_cents"] > num["n_instalments"] * num["amount_cents"],
+               "is more than n_instalments × amount_cents"),
         _Check("grace_days", num["grace_days"] < 0, "must not be negative"),
         _Check("first_due", day["first_due"] < day["agreed_on"], "lies before agreed_on"),
         _Check("plan_id", text["plan_id"].is_duplicated() & ~empty["plan_id"], "appears twice"),

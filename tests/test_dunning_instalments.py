@@ -25,7 +25,7 @@ def _plan(**kw: object) -> dict[str, object]:
     """Three monthly instalments of 100,00 €, first due 15 Jan 2026, agreed 5 Jan, on claims R1, R2."""
     base: dict[str, object] = {"plan_id": "P1", "debtor_id": "D1", "receivable_ids": ["R1", "R2"],
                                "agreed_on": D(2026, 1, 5), "first_due": D(2026, 1, 15), "n_instalments": 3,
-                               "amount_cents": 10_000, "interval_months": 1, "grace_days": None}
+                               "amount_cents": 10_000, "total_cents": None, "interval_months": 1, "grace_days": None}
     return base | kw
 
 
@@ -117,6 +117,15 @@ def test_payment_by_debtor_and_all_claims_plan() -> None:
     assert _one(_plans(_plan()), _pay(("D2", None, D(2026, 1, 15), 10_000)), D(2026, 2, 1))["status"] == "missed"
 
 
+def test_total_below_n_times_amount_makes_the_last_instalment_the_rest() -> None:
+    plan = _plans(_plan(total_cents=25_000))                       # 100 + 100 + 50
+    pay = _pay((None, "R1", D(2026, 1, 15), 10_000), (None, "R1", D(2026, 2, 15), 10_000),
+               (None, "R1", D(2026, 3, 15), 5_000))
+    got = _one(plan, pay, D(2026, 3, 20))
+    assert (got["status"], got["total_cents"], got["expected_cents"]) == ("completed", 25_000, 25_000)
+    assert _one(plan, pay.head(2), D(2026, 3, 23))["status"] == "missed"
+
+
 def test_month_end_schedule() -> None:
     plan = _plans(_plan(first_due=D(2026, 1, 31), agreed_on=D(2026, 1, 20), grace_days=0))
     pay = _pay((None, "R1", D(2026, 1, 31), 10_000), (None, "R1", D(2026, 2, 28), 10_000))
@@ -168,7 +177,8 @@ def test_the_selection_skips_blocked_claims_and_duns_them_after_a_miss() -> None
 
 # --- the plans file -----------------------------------------------------------------------------------
 
-HEADER = "plan_id;debtor_id;receivable_ids;agreed_on;first_due;n_instalments;amount_cents;interval_months;grace_days\n"
+HEADER = ("plan_id;debtor_id;receivable_ids;agreed_on;first_due;n_instalments;amount_cents;total_cents;"
+          "interval_months;grace_days\n")
 
 
 def _write(tmp_path: Path, body: str, header: str = HEADER) -> Path:
@@ -178,13 +188,14 @@ def _write(tmp_path: Path, body: str, header: str = HEADER) -> Path:
 
 
 def test_read_plans_csv(tmp_path: Path) -> None:
-    path = _write(tmp_path, "P1;D1;R1, R2;2026-01-05;2026-01-15;3;10000;;\nP2;D2;;2026-01-05;2026-02-01;6;2500;3;14\n")
+    path = _write(tmp_path, "P1;D1;R1, R2;2026-01-05;2026-01-15;3;10000;;;\nP2;D2;;2026-01-05;2026-02-01;6;2500;14000;3;14\n")
     got = read_plans(path)
     assert got.schema == pl.Schema(PLAN_SCHEMA)
     assert got.to_dicts() == [
         _plan(interval_months=None),
         {"plan_id": "P2", "debtor_id": "D2", "receivable_ids": None, "agreed_on": D(2026, 1, 5),
-         "first_due": D(2026, 2, 1), "n_instalments": 6, "amount_cents": 2500, "interval_months": 3, "grace_days": 14},
+         "first_due": D(2026, 2, 1), "n_instalments": 6, "amount_cents": 2500, "total_cents": 14_000,
+         "interval_months": 3, "grace_days": 14},
     ]
     pq = tmp_path / "plans.parquet"
     got.write_parquet(pq)
@@ -199,15 +210,16 @@ def test_read_plans_optional_columns_may_be_missing(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("body", "line", "reason"), [
-    ("P1;D1;R1;2026-01-05;2026-01-15;3;10000;1;\nP2;D1;R2;05.01.2026;2026-01-15;3;100;1;\n", 3,
+    ("P1;D1;R1;2026-01-05;2026-01-15;3;10000;;1;\nP2;D1;R2;05.01.2026;2026-01-15;3;100;;1;\n", 3,
      "agreed_on is not a date"),
-    ("P1;D1;R1;2026-01-05;2026-01-15;drei;10000;1;\n", 2, "n_instalments is not a whole number"),
-    ("P1;D1;R1;2026-01-05;2026-01-15;3;100,00;1;\n", 2, "amount_cents is not a whole number"),
-    ("P1;D1;R1;2026-01-05;2026-01-15;0;10000;1;\n", 2, "n_instalments must be above 0"),
-    ("P1;D1;R1;2026-01-05;2026-01-15;3;10000;1;-1\n", 2, "grace_days must not be negative"),
-    ("P1;D1;R1;2026-01-05;2026-01-01;3;10000;1;\n", 2, "first_due lies before agreed_on"),
-    ("P1;;R1;2026-01-05;2026-01-15;3;10000;1;\n", 2, "debtor_id is empty"),
-    ("P1;D1;R1;2026-01-05;2026-01-15;3;10000;1;\nP1;D2;R2;2026-01-05;2026-01-15;3;10000;1;\n", 2,
+    ("P1;D1;R1;2026-01-05;2026-01-15;drei;10000;;1;\n", 2, "n_instalments is not a whole number"),
+    ("P1;D1;R1;2026-01-05;2026-01-15;3;100,00;;1;\n", 2, "amount_cents is not a whole number"),
+    ("P1;D1;R1;2026-01-05;2026-01-15;0;10000;;1;\n", 2, "n_instalments must be above 0"),
+    ("P1;D1;R1;2026-01-05;2026-01-15;3;10000;;1;-1\n", 2, "grace_days must not be negative"),
+    ("P1;D1;R1;2026-01-05;2026-01-01;3;10000;;1;\n", 2, "first_due lies before agreed_on"),
+    ("P1;;R1;2026-01-05;2026-01-15;3;10000;;1;\n", 2, "debtor_id is empty"),
+    ("P1;D1;R1;2026-01-05;2026-01-15;3;10000;30001;1;\n", 2, "total_cents is more than n_instalments"),
+    ("P1;D1;R1;2026-01-05;2026-01-15;3;10000;;1;\nP1;D2;R2;2026-01-05;2026-01-15;3;10000;;1;\n", 2,
      "plan_id appears twice"),
 ])
 def test_read_plans_names_file_line_and_reason(tmp_path: Path, body: str, line: int, reason: str) -> None:
