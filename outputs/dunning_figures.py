@@ -30,7 +30,7 @@ from outputs.fmt import de_date, eur
 
 FIGURE_COLS = (
     Col("label", "Kennzahl"), Col("value", "Wert", "float"), Col("unit", "Einheit"),
-    Col("numerator", "Zähler", "int"), Col("denominator", "Nenner", "int"),
+    Col("numerator", "Zähler (Anzahl bzw. Cent)", "int"), Col("denominator", "Nenner (Anzahl bzw. Cent)", "int"),
     Col("period_from", "Zeitraum von", "date"), Col("period_to", "Zeitraum bis", "date"),
     Col("compared_value", "Verglichener Wert (Jahr)", "float"), Col("bench_min", "Minimum", "float"),
     Col("bench_q1", "1. Quartil", "float"), Col("bench_median", "Median", "float"),
@@ -102,7 +102,9 @@ def _section_model(figs: Mapping[str, pl.DataFrame]) -> dict[str, Any]:
                  else f"{eur(f['numerator'])} / {eur(f['denominator'])}" if money
                  else f"{_num(f['numerator'], 0)} / {_num(f['denominator'], 0)}")
         figures.append(f | {
-            "value_txt": _num(f["value"], 1) + (" %" if pct and f["value"] is not None else ""),
+            "value_txt": _num(f["value"], 1) + (" %" if pct and f["value"] is not None else "") + (
+                f" (Jahreswert {_num(f['compared_value'], 1)})"
+                if f["compared_value"] is not None and f["compared_value"] != f["value"] else ""),
             "basis_txt": basis, "min_txt": _num(f["bench_min"], digits), "q1_txt": _num(f["bench_q1"], digits),
             "median_txt": _num(f["bench_median"], digits), "q3_txt": _num(f["bench_q3"], digits),
             "max_txt": _num(f["bench_max"], digits)})

@@ -214,6 +214,7 @@ def test_files_and_html(tmp_path: Path) -> None:
     html = render_section(figs)
     assert html.startswith("<section") and "Mahnungen je 10.000 Einwohner" in html
     assert "1.649" in html and "gpaNRW, Prüfbericht Stadt Warendorf" in html
+    assert "2,5 (Jahreswert 5,0)" in html                 # the placement is the year's figure
     assert "<td>GRUNDSTEUER</td>" in html and "180,00 €" in html
     paths = write_dunning_figures(tmp_path / "out", figs, {"tenant": "musterstadt"})
     assert (tmp_path / "out" / "mahnkennzahlen.html").read_text(encoding="utf-8").count("<section") == 1
