@@ -62,6 +62,8 @@ class TenantSection(Section):
 
     id: Name = "default"
     name: Text | None = None
+    #: inhabitants (Einwohner) for the key figures per 10,000 inhabitants; None: those figures stay empty
+    inhabitants: Count | None = None
 
 
 class PathsSection(Section):
@@ -250,6 +252,7 @@ class DunningSection(Section):
     gebg_grace_months: Days = 1
     interest_points: Annotated[float, Field(ge=0, le=100)] = 5.0
     base_rates: tuple[BaseRate, ...] = ()
+    instalment_grace_days: Days = 7      # an instalment paid this many days late is still on time
 
     _up = field_validator("public_reminder_types", mode="before")(_upper)
 

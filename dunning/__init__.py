@@ -5,7 +5,9 @@
 * :mod:`dunning.surcharge` — Säumniszuschlag (§ 240 AO, § 18 GebG NRW) and § 288 BGB interest;
 * :mod:`dunning.base_rate` — the dated Basiszinssatz table (§ 247 BGB);
 * :mod:`dunning.select` — who is dunned at which level, who is skipped and why; whether the nights are
-  complete.
+  complete;
+* :mod:`dunning.instalments` — instalment agreements: kept or missed, the ``RATENZAHLUNG`` blocks;
+* :mod:`dunning.key_figures` — the dunning key figures against the gpaNRW comparison values.
 
 Frames in, frames out; money in integer cents, days as dates; every figure carries its rule
 (``claims.vocab``: :class:`~claims.vocab.FeeRule`, :class:`~claims.vocab.SurchargeRule`,

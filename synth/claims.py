@@ -44,6 +44,8 @@ class Item:
     mandate_id: str = ""
     mandate_date: dt.date | None = None
     dunning_block_until: dt.date | None = None
+    notice_date: dt.date | None = None    # Bekanntgabe of the Leistungsbescheid (synth.dunning_data)
+    block_reason: str = ""                # claims.vocab.BlockReason or "" (synth.dunning_data)
 
 
 def quarter_dates(year: int) -> list[dt.date]:

@@ -7,6 +7,7 @@ Files written into ``out_dir`` (all deterministic for a seed: same seed, same by
     statements/volksbank/*.xml        camt.053.001.08, one statement per booking day, UTF-8
     truth.parquet                     one row per booking: case, decidable, expected allocation
     kasse.toml                        tenant config: [tenant], [reference], [[accounts]]
+    instalment_plans.csv              instalment agreements (synth.dunning_data), for dunning.instalments
     README.md                         what this is
 """
 
@@ -25,6 +26,7 @@ from synth.bookings import StatementHeader, business_days, conform_bookings
 from synth.cases import Payment, assign_banks_and_days, make_payments
 from synth.claims import make_items
 from synth.debtors import make_debtors
+from synth.dunning_data import add_dunning_fields, instalment_plans, plans_csv
 from synth.generated import ROUND_TWO_TRUTH_SCHEMA, TRUTH_SCHEMA, GeneratedSet
 from synth.round_two import make_round_two, place
 from synth.writing import open_items_csv, readme_text, tenant_toml
@@ -115,7 +117,9 @@ def generate(out_dir: Path, *, seed: int = 1, n_items: int = 3000, days: int = 5
     if (out_dir / "statements").exists():
         shutil.rmtree(out_dir / "statements")
     open_items = out_dir / "open_items.csv"
+    add_dunning_fields(items, seed)            # own generators: no other value of the set changes
     open_items.write_bytes(open_items_csv(items, tenant, seed=seed, as_of=start))
+    (out_dir / "instalment_plans.csv").write_bytes(plans_csv(instalment_plans(items, seed, start)))
 
     files: list[Path] = []
     truth_rows: list[dict[str, object]] = []

@@ -13,7 +13,7 @@ from synth.claims import Item
 ADDRESS_COLUMNS = ("debtor_street", "debtor_postcode", "debtor_city", "debtor_country", "debtor_birth_date")
 OPEN_ITEM_COLUMNS = ("tenant", "receivable_id", "kassenzeichen", "debtor_id", "debtor_name", "debtor_iban",
                      "claim_type", "amount", "due_date", "external_ref", "mandate_id", "mandate_date",
-                     "dunning_block_until", "law", *ADDRESS_COLUMNS)
+                     "dunning_block_until", "law", *ADDRESS_COLUMNS, "notice_date", "block_reason")
 
 
 def _euro(cents: int) -> str:
@@ -30,7 +30,8 @@ def open_items_csv(items: list[Item], tenant: str, *, seed: int = 1, as_of: dt.d
         "amount": _euro(it.amount_cents), "due_date": it.due_date.isoformat(), "external_ref": it.external_ref,
         "mandate_id": it.mandate_id, "mandate_date": it.mandate_date.isoformat() if it.mandate_date else "",
         "dunning_block_until": it.dunning_block_until.isoformat() if it.dunning_block_until else "",
-        "law": it.law,
+        "law": it.law, "notice_date": it.notice_date.isoformat() if it.notice_date else "",
+        "block_reason": it.block_reason,
     } for it in items]
     frame = pl.DataFrame(rows, schema={c: pl.String() for c in OPEN_ITEM_COLUMNS})
     frame = frame.with_columns(pl.when(pl.all() != "").then(pl.all()))  # empty field, not ""
@@ -70,6 +71,7 @@ Kassenzeichen are invented (IBANs use real German bank codes with random account
 | `statements/sparkasse/*.sta` | MT940 as a Sparkasse writes it: one statement per booking day, **ISO-8859-1**, CRLF |
 | `statements/volksbank/*.xml` | camt.053.001.08 as a Volksbank writes it: one statement per booking day, UTF-8 |
 | `truth.parquet` | ground truth: one row per bank booking ({n_payments}), its case and the correct allocation |
+| `instalment_plans.csv` | instalment agreements (Teilzahlungsvereinbarungen) for the dunning run: `;`, UTF-8 with BOM, ISO dates, cents |
 | `kasse.toml` | tenant config: reference grammar (12 digits, mod-11) and the two bank accounts |
 
 The cases (`full`, `partial`, `over`, `double`, `multi`, `third_party`, `no_ref`, `wrong_ref`,
