@@ -1,0 +1,334 @@
+"""The review page's dunning views: Mahnsperren (set, four-eyes approval, lift), the prepared Mahnlauf
+with its release (four-eyes) and sample letters (only from the tenant's folders), a debtor's Mahnhistorie."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+from review_data import OTHER, TENANT, config_file, write_state, write_users
+from test_review_app import login, token
+
+from claims.vocab import BlockReason, BlockState
+from ledger.block_journal import read_blocks, set_block
+from ledger.release_journal import read_releases
+from review import create_app, load_review_config, load_users
+
+BLOCKS = f"/t/{TENANT}/blocks"
+DUNNING = f"/t/{TENANT}/dunning"
+TODAY = datetime.now(UTC).date()
+RUN = "dun-2026-W10"
+PDF = b"%PDF-1.4\n% Musterbriefe\n%%EOF\n"
+
+
+def write_dunning(state: Path, *, status: str = "prepared", prepared_by: str = "bert",
+                  sample_pdf: str | None = None, tenant: str = TENANT) -> Path:
+    """A dunning snapshot as the job publishes it (runs, notices, notice items) beside the nightly one."""
+    folder = state / "published" / tenant / "dunning"
+    folder.mkdir(parents=True, exist_ok=True)
+    counts = {"level": {"mahnung": 3, "zahlungserinnerung": 1},
+              "skip": {"blocked": 2, "schonfrist": 5, "below_threshold": 1}}
+    pl.DataFrame([{
+        "run_id": RUN, "week": "2026-W10", "as_of": date(2026, 3, 10), "status": status,
+        "prepared_by": prepared_by, "prepared_at": "2026-03-10T06:00:00+00:00",
+        "released_by": "sven" if status != "prepared" else None,
+        "released_at": "2026-03-10T09:00:00+00:00" if status != "prepared" else None,
+        "n_notices": 3, "n_claims": 4, "fees_total_cents": 1850, "surcharges_total_cents": 4200,
+        "counts_json": json.dumps(counts), "sample_pdf": sample_pdf,
+    }]).write_parquet(folder / "runs.parquet")
+    notices = [("N-1", "dun-2026-W06", "D1", "Erika Mustermann", "zahlungserinnerung", date(2026, 2, 10), date(2026, 2, 20), 1, 5000),
+               ("N-2", RUN, "D1", "Erika Mustermann", "mahnung", date(2026, 3, 10), date(2026, 3, 20), 2, 15700),
+               ("N-3", RUN, "D2", "<script>alert(1)</script>", "mahnung", date(2026, 3, 10), date(2026, 3, 20), 1, 3933)]
+    pl.DataFrame(notices, schema=["notice_id", "run_id", "debtor_id", "debtor_name", "level", "notice_date",
+                                  "deadline", "n_claims", "total_cents"], orient="row").write_parquet(folder / "notices.parquet")
+    items = [("N-1", "R-HUND-1", "1234.5678.9029", "HUNDESTEUER", date(2026, 2, 15), 5000, 0, 0, 0),
+             ("N-2", "R-GRST-1", "1234.5678.9012", "GRUNDSTEUER", date(2026, 2, 15), 10000, 100, 600, 0),
+             ("N-2", "R-HUND-1", "1234.5678.9029", "HUNDESTEUER", date(2026, 2, 15), 5000, 0, 0, 0),
+             ("N-3", "R-ABF-7", "5555.0000.1111", "ABFALL", date(2026, 2, 15), 3333, 0, 600, 0)]
+    pl.DataFrame(items, schema=["notice_id", "receivable_id", "kassenzeichen", "claim_type", "due_date", "open_cents",
+                                "saeumniszuschlag_cents", "mahngebuehr_cents", "interest_cents"],
+                 orient="row").write_parquet(folder / "notice_items.parquet")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def users_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_users(tmp_path_factory.mktemp("users") / "users.toml")
+
+
+def _env(tmp_path: Path, users_file: Path, **dunning: Any) -> dict[str, Any]:
+    state = write_state(tmp_path / "state")
+    write_dunning(state, **dunning)
+    config = load_review_config(config_file(tmp_path, state))
+    return {"state": state, "root": tmp_path, "app": create_app(config, load_users(users_file))}
+
+
+@pytest.fixture
+def env(tmp_path: Path, users_file: Path) -> dict[str, Any]:
+    return _env(tmp_path, users_file)
+
+
+def _post(client: Any, url: str, page: str = BLOCKS, **form: Any) -> Any:
+    return client.post(url, data={"csrf_token": token(client.get(page).text), **form}, follow_redirects=False)
+
+
+def _set(client: Any, target: str, *, kind: str = "claim", reason: str = "STUNDUNG", until: str = "",
+         note: str = "Antrag vom 01.03.") -> Any:
+    return _post(client, f"{BLOCKS}/set", kind=kind, target=target, reason=reason, until=until, note=note)
+
+
+# --- Mahnsperren -------------------------------------------------------------------------------------
+
+
+def test_set_a_block_on_a_claim_by_kassenzeichen_and_on_a_debtor(env: dict[str, Any]) -> None:
+    anna = login(env, "anna")
+    until = (TODAY + timedelta(days=30)).isoformat()
+    assert _set(anna, "123456789012", until=until).status_code == 303          # Kassenzeichen without dots
+    r = _set(anna, "D2", kind="debtor", reason="INSOLVENZ", note="Verfahren eröffnet, AG Köln")
+    assert r.status_code == 303
+    blocks = {(b.receivable_id, b.debtor_id): b for b in read_blocks(env["state"], TENANT)}
+    claim, debtor = blocks[("R-GRST-1", None)], blocks[(None, "D2")]
+    assert (claim.reason, claim.until, claim.set_by, claim.needs_approval) == ("STUNDUNG", TODAY + timedelta(days=30), "anna", False)
+    assert (debtor.reason, debtor.until, debtor.needs_approval) == ("INSOLVENZ", None, True)
+    page = anna.get(BLOCKS).text
+    assert "Stundung (§ 222 AO)" in page and "Insolvenzverfahren" in page and "1234.5678.9012" in page
+    assert "Max Müller" in page and "über 90 Tage: braucht Freigabe" in page
+    assert 'href="/t/musterstadt/debtor?id=D2"' in page                       # to the debtor's history
+
+
+@pytest.mark.parametrize(("form", "status", "why"), [
+    ({"target": "0000.0000.0000"}, 422, "keine offene Forderung"),
+    ({"target": "D9", "kind": "debtor"}, 422, "kein Schuldner"),
+    ({"target": "R-ABF-7", "reason": "LAUNE"}, 422, "Sperrgrund"),
+    ({"target": "R-ABF-7", "until": "2020-01-01"}, 422, "Vergangenheit"),
+    ({"target": "R-ABF-7", "until": "31.12.2027"}, 422, "Datum"),
+    ({"target": "R-ABF-7", "note": "  "}, 422, "Begründung"),
+])
+def test_set_refused(env: dict[str, Any], form: dict[str, str], status: int, why: str) -> None:
+    r = _set(login(env, "anna"), **form)
+    assert r.status_code == status and why in r.text
+    assert read_blocks(env["state"], TENANT) == []
+
+
+def test_auditor_reads_but_cannot_write_and_csrf_is_required(env: dict[str, Any]) -> None:
+    set_block(env["state"], TENANT, debtor_id="D1", reason=BlockReason.MAHNSPERRE, until=None, note="Prüfung",
+              user="anna", role="clerk")
+    (block,) = read_blocks(env["state"], TENANT)
+    otto = login(env, "otto")
+    page = otto.get(BLOCKS).text
+    assert "Mahnsperre" in page and "Sperre setzen" not in page and "Aufheben" not in page and "Freigeben" not in page
+    assert _set(otto, "R-ABF-7").status_code == 403
+    assert _post(otto, f"/t/{TENANT}/block/{block.block_id}/lift", note="weg").status_code == 403
+    anna = login(env, "anna")
+    r = anna.post(f"{BLOCKS}/set", data={"kind": "claim", "target": "R-ABF-7", "reason": "STUNDUNG", "note": "x"})
+    assert r.status_code == 403 and "CSRF" in r.text
+    assert anna.get(f"/t/{OTHER}/blocks").status_code == 403
+    assert len(read_blocks(env["state"], TENANT)) == 1
+
+
+@pytest.mark.parametrize(("setter", "approver", "why"), [
+    ("sven", "sven", "Vier-Augen-Prinzip"),        # the setter, a supervisor
+    ("anna", "bert", "nur eine Aufsicht"),         # a clerk
+    ("anna", "otto", "darf nur lesen"),            # an auditor
+])
+def test_long_block_approval_refused(env: dict[str, Any], setter: str, approver: str, why: str) -> None:
+    role = "supervisor" if setter == "sven" else "clerk"
+    b = set_block(env["state"], TENANT, receivable_id="R-GEW-9", reason=BlockReason.ADV, until=None,
+                  note="Klage anhängig", user=setter, role=role)
+    r = _post(login(env, approver), f"/t/{TENANT}/block/{b.block_id}/approve")
+    assert r.status_code == 403 and why in r.text
+    assert read_blocks(env["state"], TENANT)[0].approved_by is None
+
+
+def test_long_block_approved_by_another_supervisor(env: dict[str, Any]) -> None:
+    b = set_block(env["state"], TENANT, receivable_id="R-GEW-9", reason=BlockReason.ADV,
+                  until=TODAY + timedelta(days=200), note="Klage anhängig", user="sven", role="supervisor")
+    paula = login(env, "paula")
+    assert "Freigeben" in paula.get(BLOCKS).text and "Freigeben" not in login(env, "sven").get(BLOCKS).text
+    r = _post(paula, f"/t/{TENANT}/block/{b.block_id}/approve")
+    assert r.status_code == 303
+    (after,) = read_blocks(env["state"], TENANT)
+    assert after.approved_by == "paula" and not after.awaiting_approval
+    assert after.state_on(TODAY + timedelta(days=150)) == BlockState.IN_FORCE
+    assert "freigegeben von paula" in paula.get(BLOCKS).text
+    assert _post(paula, f"/t/{TENANT}/block/{b.block_id}/approve").status_code == 409      # nothing left to approve
+
+
+def test_short_block_needs_no_approval(env: dict[str, Any]) -> None:
+    b = set_block(env["state"], TENANT, receivable_id="R-GEW-9", reason=BlockReason.MAHNSPERRE,
+                  until=TODAY + timedelta(days=90), note="Rückfrage Fachamt", user="anna", role="clerk")
+    assert not b.needs_approval
+    assert _post(login(env, "sven"), f"/t/{TENANT}/block/{b.block_id}/approve").status_code == 409
+
+
+def test_lift_needs_a_note_and_happens_once(env: dict[str, Any]) -> None:
+    b = set_block(env["state"], TENANT, debtor_id="D1", reason=BlockReason.VERSTORBEN, until=None,
+                  note="Sterbeurkunde liegt vor", user="anna", role="clerk")
+    bert = login(env, "bert")
+    assert _post(bert, f"/t/{TENANT}/block/{b.block_id}/lift", note=" ").status_code == 422
+    assert _post(bert, f"/t/{TENANT}/block/{b.block_id}/lift", note="Erbe ermittelt").status_code == 303
+    (after,) = read_blocks(env["state"], TENANT)
+    assert (after.lifted_by, after.lift_note, after.state_on(TODAY)) == ("bert", "Erbe ermittelt", BlockState.LIFTED)
+    assert _post(bert, f"/t/{TENANT}/block/{b.block_id}/lift", note="nochmal").status_code == 409
+    assert "Keine Sperren" in bert.get(BLOCKS).text                             # live ones only by default
+    assert "Erbe ermittelt" in bert.get(f"{BLOCKS}?show=all").text
+    assert _post(bert, f"/t/{TENANT}/block/nope/lift", note="x").status_code == 404
+
+
+def test_filter_by_debtor_and_kassenzeichen(env: dict[str, Any]) -> None:
+    set_block(env["state"], TENANT, receivable_id="R-ABF-7", reason=BlockReason.RATENZAHLUNG,
+              until=TODAY + timedelta(days=60), note="Raten ab April", user="anna", role="clerk")
+    set_block(env["state"], TENANT, debtor_id="D3", reason=BlockReason.INSOLVENZ,
+              until=TODAY + timedelta(days=60), note="Antrag gestellt", user="anna", role="clerk")
+    anna = login(env, "anna")
+    for q, shown, hidden in [("5555.0000.1111", "Raten ab April", "Antrag gestellt"),
+                             ("555500001111", "Raten ab April", "Antrag gestellt"),
+                             ("D3", "Antrag gestellt", "Raten ab April"),
+                             ("bäckerei", "Antrag gestellt", "Raten ab April")]:
+        page = anna.get(BLOCKS, params={"q": q}).text
+        assert shown in page and hidden not in page, q
+
+
+# --- Mahnlauf ------------------------------------------------------------------------------------------
+
+
+def test_the_prepared_run_with_german_counts(env: dict[str, Any]) -> None:
+    page = login(env, "anna").get(DUNNING)
+    assert page.status_code == 200
+    text = page.text
+    for shown in (RUN, "vorbereitet, wartet auf Freigabe", "Mahnung", "Zahlungserinnerung", "18,50 €", "42,00 €",
+                  "Mahnsperre oder anderer Sperrgrund in Kraft", "Schonfrist (eine Woche) noch nicht abgelaufen",
+                  "Unter der Kleinbetragsgrenze", "3 Schreiben über 4 Forderungen"):
+        assert shown in text, shown
+    assert "Mahnlauf freigeben" not in text                                    # a clerk cannot release
+    assert "Mahnlauf freigeben" not in login(env, "bert").get(DUNNING).text    # nor the preparer
+    assert "Mahnlauf freigeben" in login(env, "sven").get(DUNNING).text
+
+
+@pytest.mark.parametrize(("who", "why"), [("anna", "nur eine Aufsicht"), ("otto", "darf nur lesen")])
+def test_release_refused_for_clerk_and_auditor(env: dict[str, Any], who: str, why: str) -> None:
+    r = _post(login(env, who), f"{DUNNING}/{RUN}/release", page=DUNNING)
+    assert r.status_code == 403 and why in r.text
+    assert read_releases(env["state"], TENANT) == {}
+
+
+def test_the_preparer_may_not_release(tmp_path: Path, users_file: Path) -> None:
+    env = _env(tmp_path, users_file, prepared_by="sven")
+    r = _post(login(env, "sven"), f"{DUNNING}/{RUN}/release", page=DUNNING)
+    assert r.status_code == 403 and "Vier-Augen-Prinzip" in r.text
+    assert read_releases(env["state"], TENANT) == {}
+
+
+def test_another_supervisor_releases_once(env: dict[str, Any]) -> None:
+    sven = login(env, "sven")
+    r = sven.post(f"{DUNNING}/{RUN}/release", data={}, follow_redirects=False)
+    assert r.status_code == 403 and "CSRF" in r.text
+    assert _post(sven, f"{DUNNING}/{RUN}/release", page=DUNNING).status_code == 303
+    (release,) = read_releases(env["state"], TENANT).values()
+    assert (release.run_id, release.released_by, release.prepared_by) == (RUN, "sven", "bert")
+    page = sven.get(DUNNING).text
+    assert "der nächste Mahnlauf bucht ihn" in page and "Mahnlauf freigeben" not in page
+    assert _post(login(env, "paula"), f"{DUNNING}/{RUN}/release", page=DUNNING).status_code == 409
+    assert _post(sven, f"{DUNNING}/unknown/release", page=DUNNING).status_code == 404
+
+
+@pytest.mark.parametrize("status", ["released", "booked"])
+def test_released_and_booked_runs_show_their_state(tmp_path: Path, users_file: Path, status: str) -> None:
+    env = _env(tmp_path, users_file, status=status)
+    sven = login(env, "sven")
+    page = sven.get(DUNNING).text
+    assert {"released": "freigegeben", "booked": "gebucht"}[status] in page and "Mahnlauf freigeben" not in page
+    assert _post(sven, f"{DUNNING}/{RUN}/release", page=DUNNING).status_code == 409
+
+
+def test_no_run_published_yet(tmp_path: Path, users_file: Path) -> None:
+    state = write_state(tmp_path / "state")
+    app = create_app(load_review_config(config_file(tmp_path, state)), load_users(users_file))
+    assert "Noch kein Mahnlauf veröffentlicht" in login({"app": app}, "anna").get(DUNNING).text
+
+
+# --- sample letters: only from the tenant's report and run folders -------------------------------------
+
+
+def _pdf_at(path: Path) -> str:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(PDF)
+    return str(path)
+
+
+def test_sample_letters_from_the_run_folder_are_served(tmp_path: Path, users_file: Path) -> None:
+    pdf = _pdf_at(tmp_path / "state" / "runs" / TENANT / RUN / "sample_letters.pdf")
+    env = _env(tmp_path, users_file, sample_pdf=pdf)
+    otto = login(env, "otto")                                                  # reading is for everyone
+    assert f'href="{DUNNING}/{RUN}/letters.pdf"' in otto.get(DUNNING).text
+    r = otto.get(f"{DUNNING}/{RUN}/letters.pdf")
+    assert r.status_code == 200 and r.content == PDF
+    assert r.headers["content-type"] == "application/pdf" and r.headers["content-disposition"].startswith("attachment")
+
+
+def test_sample_letters_from_the_report_folder_and_relative_paths(tmp_path: Path, users_file: Path) -> None:
+    _pdf_at(tmp_path / "reports" / TENANT / "2026-03-10" / "musterbriefe.pdf")
+    env = _env(tmp_path, users_file, sample_pdf=str(tmp_path / "reports" / TENANT / "2026-03-10" / "musterbriefe.pdf"))
+    assert login(env, "anna").get(f"{DUNNING}/{RUN}/letters.pdf").status_code == 200
+    _pdf_at(tmp_path / "state" / "runs" / TENANT / RUN / "m.pdf")
+    write_dunning(env["state"], sample_pdf=f"{RUN}/m.pdf")                     # relative: from the run folder
+    assert login(env, "anna").get(f"{DUNNING}/{RUN}/letters.pdf").content == PDF
+
+
+@pytest.mark.parametrize("where", ["outside", "dotdot", "symlink", "other_tenant", "not_pdf", "missing"])
+def test_hostile_sample_paths_are_refused(tmp_path: Path, users_file: Path, where: str) -> None:
+    runs = tmp_path / "state" / "runs" / TENANT / RUN
+    secret = _pdf_at(tmp_path / "geheim" / "secret.pdf")
+    raw = {
+        "outside": secret,
+        "dotdot": f"{RUN}/../../../../geheim/secret.pdf",
+        "symlink": str(runs / "link.pdf"),
+        "other_tenant": _pdf_at(tmp_path / "state" / "runs" / OTHER / RUN / "letters.pdf"),
+        "not_pdf": str(runs / "users.toml"),
+        "missing": str(runs / "nothing.pdf"),
+    }[where]
+    runs.mkdir(parents=True, exist_ok=True)
+    (runs / "link.pdf").symlink_to(secret)
+    (runs / "users.toml").write_text("secret", encoding="utf-8")
+    env = _env(tmp_path, users_file, sample_pdf=raw)
+    anna = login(env, "anna")
+    r = anna.get(f"{DUNNING}/{RUN}/letters.pdf")
+    assert r.status_code == 403 and "nicht im Bericht- oder Laufordner" in r.text
+    assert b"Musterbriefe" not in r.content and "secret" not in r.text
+    page = anna.get(DUNNING).text
+    assert "letters.pdf" not in page and "liegen nicht im Bericht- oder Laufordner" in page
+
+
+# --- Mahnhistorie --------------------------------------------------------------------------------------
+
+
+def test_a_debtors_notices_with_their_claims(env: dict[str, Any]) -> None:
+    set_block(env["state"], TENANT, debtor_id="D1", reason=BlockReason.STUNDUNG,
+              until=TODAY + timedelta(days=30), note="Stundung bis Monatsende", user="anna", role="clerk")
+    otto = login(env, "otto")
+    r = otto.get(f"/t/{TENANT}/debtor", params={"id": "D1"})
+    assert r.status_code == 200
+    text = r.text
+    assert "Erika Mustermann" in text and "2 Mahnschreiben" in text
+    assert text.index("Mahnung vom 10.03.2026") < text.index("Zahlungserinnerung vom 10.02.2026")   # newest first
+    assert "zahlbar bis 20.03.2026" in text and "157,00 €" in text and "6,00" in text and "1,00" in text
+    assert "1234.5678.9012" in text and "Stundung (§ 222 AO)" in text
+    r = otto.get(f"/t/{TENANT}/debtor", params={"id": "D2"})
+    assert "<script>alert(1)</script>" not in r.text and "&lt;script&gt;" in r.text
+    assert "noch nicht gemahnt" in otto.get(f"/t/{TENANT}/debtor", params={"id": "D3"}).text
+    assert otto.get(f"/t/{TENANT}/debtor").status_code == 404
+    assert otto.get(f"/t/{OTHER}/debtor", params={"id": "D1"}).status_code == 403
+
+
+def test_the_payment_detail_links_each_candidates_debtor_history(env: dict[str, Any]) -> None:
+    page = login(env, "anna").get(f"/t/{TENANT}/item/tx-split").text
+    assert f'href="/t/{TENANT}/debtor?id=D1"' in page and "Mahnhistorie" in page
+
+
+def test_navigation_has_the_dunning_pages(env: dict[str, Any]) -> None:
+    page = login(env, "otto").get(f"/t/{TENANT}/").text
+    assert f'href="{DUNNING}"' in page and f'href="{BLOCKS}"' in page
