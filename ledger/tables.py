@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from claims.claim import CLAIM_BASE, CLAIM_EXTRA, CLAIM_SCHEMA, OPEN_ITEM_SCHEMA
+from claims.claim import CLAIM_BASE, CLAIM_EXTRA, CLAIM_SCHEMA, DUNNING, OPEN_ITEM_SCHEMA
 from ledger.rule_journal import RULE_STATE_SCHEMA
 from matching.schema import ALLOCATION_SCHEMA, UNRESOLVED_SCHEMA
 from outputs.day_close import DAY_CLOSE_SCHEMA
@@ -79,9 +79,11 @@ OPEN_ITEMS: Schema = _with(CLAIM_BASE, {"import_id": pl.String(), **CLAIM_EXTRA}
 
 #: The claims Stadtkasse creates itself (``origin`` fee or amtshilfe; migration 3): appended once,
 #: open until allocations settle them. Their allocations carry ``import_id`` = :data:`OWN_CLAIMS`.
-CLAIMS: Schema = _with(CLAIM_SCHEMA, {
+#: The dunning columns of migration 5 come last (after ``parent_receivable_id``: ALTER TABLE appends).
+CLAIMS: Schema = _with({c: t for c, t in CLAIM_SCHEMA.items() if c not in DUNNING}, {
     "created_at": pl.Datetime("us", "UTC"),
     "parent_receivable_id": pl.String(),  # the claim a fee was charged on (null otherwise)
+    **DUNNING,
 }, first=KEY)
 
 #: ``import_id`` of Stadtkasse's own claims in the current open items and in their allocations.
