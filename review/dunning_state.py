@@ -90,6 +90,6 @@ def parse_counts(raw: str | None) -> dict[str, dict[str, int]]:
     out: dict[str, dict[str, int]] = {}
     for key, aliases in (("level", ("level", "levels", "per_level")),
                          ("skip", ("skip", "skipped", "skip_reason", "per_skip_reason"))):
-        table = next((data[a] for a in aliases if isinstance(data.get(a), dict)), {})
+        table: dict[str, Any] = next((data[a] for a in aliases if isinstance(data.get(a), dict)), {})
         out[key] = {str(k): int(v) for k, v in table.items() if isinstance(v, int | float)}
     return out
