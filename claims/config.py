@@ -250,6 +250,10 @@ class DunningSection(Section):
     gebg_grace_months: Days = 1
     interest_points: Annotated[float, Field(ge=0, le=100)] = 5.0
     base_rates: tuple[BaseRate, ...] = ()
+    # the letters (dunning.notices): one notice per debtor and level, or per claim; the payment deadline
+    letter_grouping: Literal["debtor", "claim"] = "debtor"
+    mahnfrist_days: Days = 7
+    postal_buffer_days: Days = 3
 
     _up = field_validator("public_reminder_types", mode="before")(_upper)
 

@@ -143,6 +143,62 @@ ISSUES: Schema = _with(ISSUE_SCHEMA, {"booking_date": pl.Date()}, first=KEY)
 #: its state. The run applies the approved ones and records the rule_id on their allocations.
 MATCH_RULES: Schema = _with(RULE_STATE_SCHEMA, {"as_of": pl.Date()}, first=KEY)
 
+#: Dunning notices (Mahnungen) the weekly dunning run booked after its release (migration 6): one row per
+#: letter sent, with who prepared and who released the run (four-eyes, KomHVO § 31). ``week`` is the ISO
+#: week of the notice date (``2026-W49``): a week is booked once.
+DUNNING_NOTICES: Schema = {
+    "tenant": pl.String(),
+    "run_id": pl.String(),
+    "week": pl.String(),
+    "notice_id": pl.String(),             # unique within the run (dunning.notices: M<date>-<n>)
+    "debtor_id": pl.String(),
+    "debtor_name": pl.String(),
+    "debtor_street": pl.String(),
+    "debtor_postcode": pl.String(),
+    "debtor_city": pl.String(),
+    "debtor_country": pl.String(),
+    "level": pl.String(),                 # DunningLevel
+    "notice_date": pl.Date(),
+    "deadline": pl.Date(),
+    "n_claims": pl.Int64(),
+    "open_cents": pl.Int64(),
+    "saeumniszuschlag_cents": pl.Int64(),  # accrued in total up to the notice date (as on the letter)
+    "mahngebuehr_cents": pl.Int64(),
+    "interest_cents": pl.Int64(),
+    "total_cents": pl.Int64(),
+    "remittance": pl.String(),
+    "prepared_by": pl.String(),
+    "prepared_at": pl.Datetime("us", "UTC"),
+    "released_by": pl.String(),
+    "released_at": pl.Datetime("us", "UTC"),
+}
+
+#: The claims on each booked notice (migration 6), with the figures as the letter shows them and what the
+#: run booked as Stadtkasse's own claims for each (the surcharge and interest booked are the difference
+#: to what earlier runs booked for the claim; the receivable ids name the fee claims in ``claims``).
+DUNNING_NOTICE_ITEMS: Schema = {
+    "tenant": pl.String(),
+    "run_id": pl.String(),
+    "notice_id": pl.String(),
+    "receivable_id": pl.String(),
+    "kassenzeichen": pl.String(),
+    "claim_type": pl.String(),
+    "due_date": pl.Date(),
+    "level": pl.String(),
+    "notice_date": pl.Date(),
+    "open_cents": pl.Int64(),
+    "saeumniszuschlag_cents": pl.Int64(),
+    "surcharge_rule": pl.String(),
+    "mahngebuehr_cents": pl.Int64(),
+    "mahngebuehr_rule": pl.String(),
+    "interest_cents": pl.Int64(),
+    "saeumniszuschlag_booked_cents": pl.Int64(),
+    "interest_booked_cents": pl.Int64(),
+    "mahngebuehr_receivable_id": pl.String(),
+    "saeumniszuschlag_receivable_id": pl.String(),
+    "interest_receivable_id": pl.String(),
+}
+
 AUDIT_EVENTS: Schema = {
     "tenant": pl.String(),
     "run_id": pl.String(),
@@ -169,6 +225,8 @@ TABLES: dict[str, Schema] = {
     "audit_events": AUDIT_EVENTS,
     "claims": CLAIMS,
     "match_rules": MATCH_RULES,
+    "dunning_notices": DUNNING_NOTICES,
+    "dunning_notice_items": DUNNING_NOTICE_ITEMS,
 }
 
 #: Where each stage frame lives in the ledger (the test checks columns and types agree).
