@@ -1,95 +1,67 @@
 """The dunning job's published snapshot as the review page reads it: runs, notices, notice items.
 
-The dunning job publishes under ``<state_dir>/published/<tenant>/dunning/`` (``runs.parquet``,
-``notices.parquet``, ``notice_items.parquet``; read with :func:`ledger.publish_dunning.read_dunning_published`).
-The page never opens the ledger. Each frame is brought to the columns listed here: a column the job
-does not write is shown empty, so an older snapshot never breaks a page.
+The dunning job publishes under ``<state_dir>/published_dunning/<tenant>/`` and
+:func:`ledger.publish_dunning.read_dunning_published` reads it, with the release journal laid over (a run
+this page released shows as ``released`` at once). The page never opens the ledger. This module only
+shapes what the pages show: one run, a debtor's notices with their claims, the counts.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
-RUN_SCHEMA: dict[str, pl.DataType] = {
-    "run_id": pl.String(), "week": pl.String(), "as_of": pl.Date(), "status": pl.String(),
-    "prepared_by": pl.String(), "prepared_at": pl.String(), "released_by": pl.String(),
-    "released_at": pl.String(), "n_notices": pl.Int64(), "n_claims": pl.Int64(),
-    "fees_total_cents": pl.Int64(), "surcharges_total_cents": pl.Int64(), "counts_json": pl.String(),
-    "sample_pdf": pl.String(),
-}
-NOTICE_SCHEMA: dict[str, pl.DataType] = {
-    "notice_id": pl.String(), "run_id": pl.String(), "debtor_id": pl.String(), "debtor_name": pl.String(),
-    "level": pl.String(), "notice_date": pl.Date(), "deadline": pl.Date(), "n_claims": pl.Int64(),
-    "total_cents": pl.Int64(),
-}
-ITEM_SCHEMA: dict[str, pl.DataType] = {
-    "notice_id": pl.String(), "receivable_id": pl.String(), "kassenzeichen": pl.String(),
-    "claim_type": pl.String(), "due_date": pl.Date(), "open_cents": pl.Int64(),
-    "saeumniszuschlag_cents": pl.Int64(), "mahngebuehr_cents": pl.Int64(), "interest_cents": pl.Int64(),
-}
+from ledger.publish_dunning import DunningPublished, read_dunning_published
+
+#: ``counts_json`` tables the Mahnlauf page shows: per level, skipped per reason, taken off the letters
+COUNT_TABLES = ("level", "skipped", "dropped")
 
 
-@dataclass(frozen=True)
-class DunningSnapshot:
-    """The dunning runs the job published, with their notices and the claims on each notice."""
-
-    runs: pl.DataFrame
-    notices: pl.DataFrame
-    items: pl.DataFrame
-
-    def run(self, run_id: str) -> dict[str, Any] | None:
-        """One run's row, or ``None``."""
-        hit = self.runs.filter(pl.col("run_id") == run_id)
-        return hit.row(0, named=True) if hit.height else None
-
-    def debtor_notices(self, debtor_id: str) -> list[dict[str, Any]]:
-        """Every notice to ``debtor_id`` (newest first), each with its claims under ``items``."""
-        notices = self.notices.filter(pl.col("debtor_id") == debtor_id).sort(
-            ["notice_date", "notice_id"], descending=True, nulls_last=True)
-        items = self.items.filter(pl.col("notice_id").is_in(notices["notice_id"].implode()))
-        by_notice: dict[str, list[dict[str, Any]]] = {}
-        for row in items.sort("due_date", "kassenzeichen", nulls_last=True).iter_rows(named=True):
-            by_notice.setdefault(row["notice_id"], []).append(row)
-        return [{**n, "items": by_notice.get(n["notice_id"], [])} for n in notices.iter_rows(named=True)]
-
-
-def _conform(df: pl.DataFrame | None, schema: dict[str, pl.DataType]) -> pl.DataFrame:
-    if df is None or not df.width:
-        return pl.DataFrame(schema=schema)
-    return df.select([pl.col(c).cast(t, strict=False) if c in df.columns else pl.lit(None, dtype=t).alias(c)
-                      for c, t in schema.items()])
-
-
-def read_dunning(state_dir: Path, tenant: str) -> DunningSnapshot:
+def read_dunning(state_dir: Path, tenant: str) -> DunningPublished:
     """The tenant's published dunning snapshot (empty frames when the job has published nothing yet)."""
-    folder = Path(state_dir) / "published" / tenant / "dunning"
-    frames: dict[str, pl.DataFrame | None] = {}
-    for name in ("runs", "notices", "notice_items"):
-        path = folder / f"{name}.parquet"
-        try:
-            frames[name] = pl.read_parquet(path) if path.exists() else None
-        except (OSError, pl.exceptions.PolarsError):
-            frames[name] = None
-    return DunningSnapshot(_conform(frames["runs"], RUN_SCHEMA), _conform(frames["notices"], NOTICE_SCHEMA),
-                           _conform(frames["notice_items"], ITEM_SCHEMA))
+    return read_dunning_published(state_dir, tenant)
+
+
+def run_row(pub: DunningPublished, run_id: str) -> dict[str, Any] | None:
+    """One run's row, or ``None``."""
+    hit = pub.runs.filter(pl.col("run_id") == run_id)
+    return hit.row(0, named=True) if hit.height else None
+
+
+def debtor_notices(pub: DunningPublished, debtor_id: str) -> list[dict[str, Any]]:
+    """Every notice to ``debtor_id`` (newest first), each with its claims under ``items``
+    (a notice is named by ``run_id`` and ``notice_id`` together)."""
+    notices = pub.notices.filter(pl.col("debtor_id") == debtor_id).sort(
+        ["notice_date", "run_id", "notice_id"], descending=True, nulls_last=True)
+    items = pub.items.join(notices.select("run_id", "notice_id"), on=["run_id", "notice_id"], how="semi")
+    by_notice: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for row in items.sort("due_date", "kassenzeichen", nulls_last=True).iter_rows(named=True):
+        by_notice.setdefault((row["run_id"], row["notice_id"]), []).append(row)
+    return [{**n, "items": by_notice.get((n["run_id"], n["notice_id"]), [])} for n in notices.iter_rows(named=True)]
 
 
 def parse_counts(raw: str | None) -> dict[str, dict[str, int]]:
-    """``counts_json`` as ``{"level": {code: n}, "skip": {code: n}}``; anything unreadable gives empty tables."""
+    """``counts_json`` as ``{table: {code: n}}`` for :data:`COUNT_TABLES`; unreadable parts give empty tables."""
     try:
         data = json.loads(raw or "{}")
     except ValueError:
-        return {"level": {}, "skip": {}}
+        data = {}
     if not isinstance(data, dict):
-        return {"level": {}, "skip": {}}
+        data = {}
     out: dict[str, dict[str, int]] = {}
-    for key, aliases in (("level", ("level", "levels", "per_level")),
-                         ("skip", ("skip", "skipped", "skip_reason", "per_skip_reason"))):
-        table: dict[str, Any] = next((data[a] for a in aliases if isinstance(data.get(a), dict)), {})
-        out[key] = {str(k): int(v) for k, v in table.items() if isinstance(v, int | float)}
+    for key in COUNT_TABLES:
+        table = data.get(key)
+        out[key] = {str(k): int(v) for k, v in table.items() if isinstance(v, int | float)} \
+            if isinstance(table, dict) else {}
     return out
+
+
+def when(value: object) -> str:
+    """A timestamp as ``YYYY-MM-DD HH:MM`` (UTC as published); empty when missing."""
+    if isinstance(value, datetime):
+        return f"{value:%Y-%m-%d %H:%M}"
+    return str(value or "")[:16].replace("T", " ")

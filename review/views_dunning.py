@@ -3,12 +3,14 @@
 The dunning job prepares a run and publishes it (:mod:`review.dunning_state`): counts per level and per
 skip reason, fees and surcharges, a PDF with sample letters. Nothing is booked and nothing goes to the
 print centre until a supervisor **other than the preparer** releases it here (four-eyes, 403 otherwise).
-The release is one journal line (``ledger.release_journal``); the next dunning job books the run and
-publishes it as ``released`` and then ``booked``.
+The release is one journal line (``ledger.release_journal``); the snapshot reader lays it over the
+published run, so the page shows the run as ``released`` at once, and the next dunning job books it
+and publishes it as ``booked`` (with the final letters).
 
-The sample PDF is served only from the tenant's own report and run folders: the path comes from a
-published file, and a path that leads anywhere else (``..``, a symbolic link out, another tenant) is
-refused, so the page can never be made to hand out an arbitrary file.
+A run's PDFs (the draft letters, and the final ones once booked) are served only from the tenant's own
+report and run folders: the path comes from a published file, and a path that leads anywhere else
+(``..``, a symbolic link out, another tenant) is refused, so the page can never be made to hand out an
+arbitrary file.
 """
 
 from __future__ import annotations
@@ -22,25 +24,29 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, RedirectResponse, Response
 
 from ledger.journal import JournalError
-from ledger.release_journal import Release, read_releases, record_release
+from ledger.publish_dunning import DunningPublished
+from ledger.release_journal import record_release
 from outputs.dunning_texts import LEVEL_TEXT, SKIP_REASON_TEXT, text_of
 from review.auth import require_tenant, require_user
 from review.config import ReviewConfig
-from review.dunning_state import DunningSnapshot, parse_counts, read_dunning
+from review.dunning_state import debtor_notices, parse_counts, read_dunning, run_row, when
 from review.views_actions import checked_post
 from review.views_blocks import block_rows
 from review.web import context_of, flash, render
 
-STATUS_NAMES = {"prepared": "vorbereitet, wartet auf Freigabe", "released": "freigegeben", "booked": "gebucht"}
+STATUS_NAMES = {"prepared": "vorbereitet, wartet auf Freigabe", "released": "freigegeben, wird gebucht",
+                "booked": "gebucht"}
 BADGES = {"prepared": "pending", "released": "effective", "booked": "withdrawn"}
+#: the two PDFs of a run: the draft letters shown before the release, the final letters after booking
+PDFS = {"sample": ("sample_pdf", "musterbriefe"), "letters": ("letters_pdf", "mahnschreiben")}
 
 
-def _dunning(request: Request, tenant: str) -> DunningSnapshot:
+def _dunning(request: Request, tenant: str) -> DunningPublished:
     return read_dunning(context_of(request).config.state_dir, tenant)
 
 
 def allowed_roots(config: ReviewConfig, tenant: str) -> list[Path]:
-    """The folders a sample PDF may lie in: the tenant's run folders and its report folder."""
+    """The folders a run's PDF may lie in: the tenant's run folders and its report folder."""
     roots = [config.state_dir / "runs" / tenant]
     if config.reports_dir is not None:
         roots.append(config.reports_dir / tenant)
@@ -48,7 +54,7 @@ def allowed_roots(config: ReviewConfig, tenant: str) -> list[Path]:
 
 
 def safe_pdf(config: ReviewConfig, tenant: str, raw: str | None) -> Path | None:
-    """The published ``sample_pdf`` as a file inside :func:`allowed_roots`, else ``None``.
+    """A published PDF path as a file inside :func:`allowed_roots`, else ``None``.
 
     A relative path is taken from the tenant's run folder. Both sides are resolved (symbolic links and
     ``..`` followed) before the comparison, so neither can lead out of the folders."""
@@ -73,27 +79,28 @@ def safe_pdf(config: ReviewConfig, tenant: str, raw: str | None) -> Path | None:
     return None
 
 
-def _run_view(run: dict[str, Any], config: ReviewConfig, tenant: str, released: dict[str, Release],
-              login: str, role: str) -> dict[str, Any]:
+def _pdf_state(config: ReviewConfig, tenant: str, raw: str | None) -> str:
+    """``ok`` (served), ``refused`` (named, but not inside the tenant's folders or missing), ``none``."""
+    if not raw:
+        return "none"
+    return "ok" if safe_pdf(config, tenant, raw) is not None else "refused"
+
+
+def _run_view(run: dict[str, Any], config: ReviewConfig, tenant: str, login: str, role: str) -> dict[str, Any]:
     counts = parse_counts(run.get("counts_json"))
-    release = released.get(run["run_id"])
     status = run.get("status") or "prepared"
-    released_by = run.get("released_by") or (release.released_by if release is not None else "")
-    released_at = run.get("released_at") or (release.released_at if release is not None else "")
-    waiting = status == "prepared" and release is None
     return {
         "run": run, "status": status, "status_name": STATUS_NAMES.get(status, status),
         "badge": BADGES.get(status, "withdrawn"),
-        # released in the journal, not yet booked by the job
-        "release_recorded": status == "prepared" and release is not None,
-        "released_by": released_by, "released_at": str(released_at or ""),
+        "prepared_at": when(run.get("prepared_at")), "released_at": when(run.get("released_at")),
+        "booked_at": when(run.get("booked_at")),
         "levels": [(code, text_of(LEVEL_TEXT, code), n) for code, n in counts["level"].items()],
-        "skips": sorted(((code, text_of(SKIP_REASON_TEXT, code), n) for code, n in counts["skip"].items()),
+        "skips": sorted(((code, text_of(SKIP_REASON_TEXT, code), n) for code, n in counts["skipped"].items()),
                         key=lambda x: -x[2]),
-        "pdf": safe_pdf(config, tenant, run.get("sample_pdf")) is not None,
-        "pdf_named": bool(run.get("sample_pdf")),
-        "may_release": waiting and role == "supervisor" and login != (run.get("prepared_by") or ""),
-        "waiting": waiting,
+        "dropped": sorted(((code, text_of(SKIP_REASON_TEXT, code), n) for code, n in counts["dropped"].items()),
+                          key=lambda x: -x[2]),
+        "pdfs": {kind: _pdf_state(config, tenant, run.get(col)) for kind, (col, _name) in PDFS.items()},
+        "may_release": status == "prepared" and role == "supervisor" and login != (run.get("prepared_by") or ""),
     }
 
 
@@ -103,10 +110,8 @@ async def dunning_page(request: Request) -> Response:
     tenant = request.path_params["tenant"]
     require_tenant(user, tenant)
     ctx = context_of(request)
-    dun = _dunning(request, tenant)
-    released = read_releases(ctx.config.state_dir, tenant)
-    runs = dun.runs.sort(["as_of", "run_id"], descending=True, nulls_last=True).to_dicts()
-    views = [_run_view(r, ctx.config, tenant, released, user.login, user.role) for r in runs]
+    runs = _dunning(request, tenant).runs.sort(["as_of", "run_id"], descending=True, nulls_last=True).to_dicts()
+    views = [_run_view(r, ctx.config, tenant, user.login, user.role) for r in runs]
     return render(request, "dunning.html", {"tenant": tenant, "runs": views})
 
 
@@ -115,7 +120,7 @@ async def release(request: Request) -> Response:
     user, tenant, _form = await checked_post(request)
     run_id = request.path_params["run_id"]
     ctx = context_of(request)
-    run = _dunning(request, tenant).run(run_id)
+    run = run_row(_dunning(request, tenant), run_id)
     if run is None:
         raise HTTPException(404, f"Mahnlauf {run_id} ist für {tenant} nicht veröffentlicht.")
     if user.role != "supervisor":
@@ -123,8 +128,9 @@ async def release(request: Request) -> Response:
     if user.login == (run.get("prepared_by") or ""):
         raise HTTPException(403, "Vier-Augen-Prinzip: den Mahnlauf gibt eine andere Person frei als die, die ihn "
                                  "vorbereitet hat.")
-    if (run.get("status") or "prepared") != "prepared" or run_id in read_releases(ctx.config.state_dir, tenant):
-        raise HTTPException(409, f"Mahnlauf {run_id} ist schon freigegeben.")
+    if (run.get("status") or "prepared") != "prepared":
+        raise HTTPException(409, f"Mahnlauf {run_id} ist schon freigegeben"
+                                 f"{' von ' + str(run['released_by']) if run.get('released_by') else ''}.")
     try:
         record_release(ctx.config.state_dir, tenant, run_id, user=user.login, role=user.role,
                        prepared_by=str(run.get("prepared_by") or ""))
@@ -135,20 +141,23 @@ async def release(request: Request) -> Response:
     return RedirectResponse(f"/t/{tenant}/dunning", status_code=303)
 
 
-async def sample_letters(request: Request) -> Response:
-    """GET /t/{tenant}/dunning/{run_id}/letters.pdf: the sample letters, only from the tenant's folders."""
+async def run_pdf(request: Request) -> Response:
+    """GET /t/{tenant}/dunning/{run_id}/{sample|letters}.pdf: a run's letters, only from the tenant's folders."""
     user = require_user(request)
     tenant = request.path_params["tenant"]
     require_tenant(user, tenant)
-    run_id = request.path_params["run_id"]
-    run = _dunning(request, tenant).run(run_id)
-    if run is None or not run.get("sample_pdf"):
-        raise HTTPException(404, f"Für Mahnlauf {run_id} gibt es keine Musterbriefe.")
-    path = safe_pdf(context_of(request).config, tenant, run.get("sample_pdf"))
+    run_id, kind = request.path_params["run_id"], request.path_params["kind"]
+    if kind not in PDFS:
+        raise HTTPException(404, f"{kind}.pdf gibt es nicht (sample.pdf oder letters.pdf).")
+    column, name = PDFS[kind]
+    run = run_row(_dunning(request, tenant), run_id)
+    if run is None or not run.get(column):
+        raise HTTPException(404, f"Für Mahnlauf {run_id} gibt es diese Briefe nicht.")
+    path = safe_pdf(context_of(request).config, tenant, run.get(column))
     if path is None:
-        raise HTTPException(403, "Die Musterbriefe liegen nicht im Bericht- oder Laufordner des Mandanten (oder "
-                                 "fehlen); sie werden nicht ausgeliefert.")
-    return FileResponse(path, media_type="application/pdf", filename=f"musterbriefe-{run_id}.pdf",
+        raise HTTPException(403, "Die Briefe liegen nicht im Bericht- oder Laufordner des Mandanten (oder fehlen); "
+                                 "sie werden nicht ausgeliefert.")
+    return FileResponse(path, media_type="application/pdf", filename=f"{name}-{run_id}.pdf",
                         content_disposition_type="attachment")
 
 
@@ -160,7 +169,7 @@ async def debtor_page(request: Request) -> Response:
     debtor_id = (request.query_params.get("id") or "").strip()[:100]
     if not debtor_id:
         raise HTTPException(404, "Welcher Schuldner? (Parameter id fehlt)")
-    notices = _dunning(request, tenant).debtor_notices(debtor_id)
+    notices = debtor_notices(_dunning(request, tenant), debtor_id)
     for n in notices:
         n["level_text"] = text_of(LEVEL_TEXT, n["level"])
     snap = context_of(request).state.snapshot(tenant)

@@ -15,6 +15,7 @@ from test_review_app import login, token
 
 from claims.vocab import BlockReason, BlockState
 from ledger.block_journal import read_blocks, set_block
+from ledger.publish_dunning import RUNS_SCHEMA, publish_dunning
 from ledger.release_journal import read_releases
 from review import create_app, load_review_config, load_users
 
@@ -26,33 +27,35 @@ PDF = b"%PDF-1.4\n% Musterbriefe\n%%EOF\n"
 
 
 def write_dunning(state: Path, *, status: str = "prepared", prepared_by: str = "bert",
-                  sample_pdf: str | None = None, tenant: str = TENANT) -> Path:
-    """A dunning snapshot as the job publishes it (runs, notices, notice items) beside the nightly one."""
-    folder = state / "published" / tenant / "dunning"
-    folder.mkdir(parents=True, exist_ok=True)
+                  sample_pdf: str | None = None, letters_pdf: str | None = None, tenant: str = TENANT) -> Path:
+    """A dunning snapshot published by the job's own ``publish_dunning`` (runs, notices, notice items)."""
     counts = {"level": {"mahnung": 3, "zahlungserinnerung": 1},
-              "skip": {"blocked": 2, "schonfrist": 5, "below_threshold": 1}}
-    pl.DataFrame([{
+              "skipped": {"blocked": 2, "schonfrist": 5, "below_threshold": 1}, "dropped": {}}
+    at = datetime(2026, 3, 10, 6, 0, tzinfo=UTC)
+    runs = pl.DataFrame([{
         "run_id": RUN, "week": "2026-W10", "as_of": date(2026, 3, 10), "status": status,
-        "prepared_by": prepared_by, "prepared_at": "2026-03-10T06:00:00+00:00",
+        "prepared_by": prepared_by, "prepared_at": at,
         "released_by": "sven" if status != "prepared" else None,
-        "released_at": "2026-03-10T09:00:00+00:00" if status != "prepared" else None,
+        "released_at": at + timedelta(hours=3) if status != "prepared" else None,
+        "booked_at": at + timedelta(days=1) if status == "booked" else None,
         "n_notices": 3, "n_claims": 4, "fees_total_cents": 1850, "surcharges_total_cents": 4200,
-        "counts_json": json.dumps(counts), "sample_pdf": sample_pdf,
-    }]).write_parquet(folder / "runs.parquet")
+        "interest_total_cents": 0, "counts_json": json.dumps(counts), "sample_pdf": sample_pdf,
+        "letters_pdf": letters_pdf,
+    }], schema=RUNS_SCHEMA)
     notices = [("N-1", "dun-2026-W06", "D1", "Erika Mustermann", "zahlungserinnerung", date(2026, 2, 10), date(2026, 2, 20), 1, 5000),
-               ("N-2", RUN, "D1", "Erika Mustermann", "mahnung", date(2026, 3, 10), date(2026, 3, 20), 2, 15700),
+               ("N-1", RUN, "D1", "Erika Mustermann", "mahnung", date(2026, 3, 10), date(2026, 3, 20), 2, 15700),
                ("N-3", RUN, "D2", "<script>alert(1)</script>", "mahnung", date(2026, 3, 10), date(2026, 3, 20), 1, 3933)]
-    pl.DataFrame(notices, schema=["notice_id", "run_id", "debtor_id", "debtor_name", "level", "notice_date",
-                                  "deadline", "n_claims", "total_cents"], orient="row").write_parquet(folder / "notices.parquet")
-    items = [("N-1", "R-HUND-1", "1234.5678.9029", "HUNDESTEUER", date(2026, 2, 15), 5000, 0, 0, 0),
-             ("N-2", "R-GRST-1", "1234.5678.9012", "GRUNDSTEUER", date(2026, 2, 15), 10000, 100, 600, 0),
-             ("N-2", "R-HUND-1", "1234.5678.9029", "HUNDESTEUER", date(2026, 2, 15), 5000, 0, 0, 0),
-             ("N-3", "R-ABF-7", "5555.0000.1111", "ABFALL", date(2026, 2, 15), 3333, 0, 600, 0)]
-    pl.DataFrame(items, schema=["notice_id", "receivable_id", "kassenzeichen", "claim_type", "due_date", "open_cents",
-                                "saeumniszuschlag_cents", "mahngebuehr_cents", "interest_cents"],
-                 orient="row").write_parquet(folder / "notice_items.parquet")
-    return folder
+    items = [("dun-2026-W06", "N-1", "R-HUND-1", "1234.5678.9029", "HUNDESTEUER", date(2026, 2, 15), 5000, 0, 0, 0),
+             (RUN, "N-1", "R-GRST-1", "1234.5678.9012", "GRUNDSTEUER", date(2026, 2, 15), 10000, 100, 600, 0),
+             (RUN, "N-1", "R-HUND-1", "1234.5678.9029", "HUNDESTEUER", date(2026, 2, 15), 5000, 0, 0, 0),
+             (RUN, "N-3", "R-ABF-7", "5555.0000.1111", "ABFALL", date(2026, 2, 15), 3333, 0, 600, 0)]
+    return publish_dunning(
+        state, tenant, runs=runs,
+        notices=pl.DataFrame(notices, schema=["notice_id", "run_id", "debtor_id", "debtor_name", "level", "notice_date",
+                                              "deadline", "n_claims", "total_cents"], orient="row"),
+        items=pl.DataFrame(items, schema=["run_id", "notice_id", "receivable_id", "kassenzeichen", "claim_type",
+                                          "due_date", "open_cents", "saeumniszuschlag_cents", "mahngebuehr_cents",
+                                          "interest_cents"], orient="row"))
 
 
 @pytest.fixture(scope="module")
@@ -230,8 +233,9 @@ def test_another_supervisor_releases_once(env: dict[str, Any]) -> None:
     assert _post(sven, f"{DUNNING}/{RUN}/release", page=DUNNING).status_code == 303
     (release,) = read_releases(env["state"], TENANT).values()
     assert (release.run_id, release.released_by, release.prepared_by) == (RUN, "sven", "bert")
-    page = sven.get(DUNNING).text
-    assert "der nächste Mahnlauf bucht ihn" in page and "Mahnlauf freigeben" not in page
+    page = sven.get(DUNNING).text                      # the journal line is laid over the published run
+    assert "freigegeben, wird gebucht" in page and "der nächste Mahnlauf bucht ihn" in page
+    assert "Mahnlauf freigeben" not in page
     assert _post(login(env, "paula"), f"{DUNNING}/{RUN}/release", page=DUNNING).status_code == 409
     assert _post(sven, f"{DUNNING}/unknown/release", page=DUNNING).status_code == 404
 
@@ -239,10 +243,26 @@ def test_another_supervisor_releases_once(env: dict[str, Any]) -> None:
 @pytest.mark.parametrize("status", ["released", "booked"])
 def test_released_and_booked_runs_show_their_state(tmp_path: Path, users_file: Path, status: str) -> None:
     env = _env(tmp_path, users_file, status=status)
-    sven = login(env, "sven")
-    page = sven.get(DUNNING).text
-    assert {"released": "freigegeben", "booked": "gebucht"}[status] in page and "Mahnlauf freigeben" not in page
-    assert _post(sven, f"{DUNNING}/{RUN}/release", page=DUNNING).status_code == 409
+    paula = login(env, "paula")
+    page = paula.get(DUNNING).text
+    assert {"released": "freigegeben, wird gebucht", "booked": "gebucht"}[status] in page
+    assert "Mahnlauf freigeben" not in page and "sven" in page
+    r = _post(paula, f"{DUNNING}/{RUN}/release", page=DUNNING)
+    assert r.status_code == 409 and "schon freigegeben von sven" in r.text
+    assert read_releases(env["state"], TENANT) == {}
+
+
+def test_the_booked_runs_final_letters(tmp_path: Path, users_file: Path) -> None:
+    final = _pdf_at(tmp_path / "reports" / TENANT / "2026-03-11" / "mahnschreiben.pdf")
+    env = _env(tmp_path, users_file, status="booked", letters_pdf=final)
+    anna = login(env, "anna")
+    page = anna.get(DUNNING).text
+    assert "Briefe (endgültig)" in page and f'href="{DUNNING}/{RUN}/letters.pdf"' in page
+    assert f"{RUN}/sample.pdf" not in page                                     # no draft was published
+    r = anna.get(f"{DUNNING}/{RUN}/letters.pdf")
+    assert r.status_code == 200 and r.content == PDF and "mahnschreiben" in r.headers["content-disposition"]
+    assert anna.get(f"{DUNNING}/{RUN}/sample.pdf").status_code == 404
+    assert anna.get(f"{DUNNING}/{RUN}/users.pdf").status_code == 404           # only the two kinds
 
 
 def test_no_run_published_yet(tmp_path: Path, users_file: Path) -> None:
@@ -264,8 +284,8 @@ def test_sample_letters_from_the_run_folder_are_served(tmp_path: Path, users_fil
     pdf = _pdf_at(tmp_path / "state" / "runs" / TENANT / RUN / "sample_letters.pdf")
     env = _env(tmp_path, users_file, sample_pdf=pdf)
     otto = login(env, "otto")                                                  # reading is for everyone
-    assert f'href="{DUNNING}/{RUN}/letters.pdf"' in otto.get(DUNNING).text
-    r = otto.get(f"{DUNNING}/{RUN}/letters.pdf")
+    assert f'href="{DUNNING}/{RUN}/sample.pdf"' in otto.get(DUNNING).text
+    r = otto.get(f"{DUNNING}/{RUN}/sample.pdf")
     assert r.status_code == 200 and r.content == PDF
     assert r.headers["content-type"] == "application/pdf" and r.headers["content-disposition"].startswith("attachment")
 
@@ -273,10 +293,10 @@ def test_sample_letters_from_the_run_folder_are_served(tmp_path: Path, users_fil
 def test_sample_letters_from_the_report_folder_and_relative_paths(tmp_path: Path, users_file: Path) -> None:
     _pdf_at(tmp_path / "reports" / TENANT / "2026-03-10" / "musterbriefe.pdf")
     env = _env(tmp_path, users_file, sample_pdf=str(tmp_path / "reports" / TENANT / "2026-03-10" / "musterbriefe.pdf"))
-    assert login(env, "anna").get(f"{DUNNING}/{RUN}/letters.pdf").status_code == 200
+    assert login(env, "anna").get(f"{DUNNING}/{RUN}/sample.pdf").status_code == 200
     _pdf_at(tmp_path / "state" / "runs" / TENANT / RUN / "m.pdf")
     write_dunning(env["state"], sample_pdf=f"{RUN}/m.pdf")                     # relative: from the run folder
-    assert login(env, "anna").get(f"{DUNNING}/{RUN}/letters.pdf").content == PDF
+    assert login(env, "anna").get(f"{DUNNING}/{RUN}/sample.pdf").content == PDF
 
 
 @pytest.mark.parametrize("where", ["outside", "dotdot", "symlink", "other_tenant", "not_pdf", "missing"])
@@ -287,7 +307,7 @@ def test_hostile_sample_paths_are_refused(tmp_path: Path, users_file: Path, wher
         "outside": secret,
         "dotdot": f"{RUN}/../../../../geheim/secret.pdf",
         "symlink": str(runs / "link.pdf"),
-        "other_tenant": _pdf_at(tmp_path / "state" / "runs" / OTHER / RUN / "letters.pdf"),
+        "other_tenant": _pdf_at(tmp_path / "state" / "runs" / OTHER / RUN / "sample.pdf"),
         "not_pdf": str(runs / "users.toml"),
         "missing": str(runs / "nothing.pdf"),
     }[where]
@@ -296,11 +316,11 @@ def test_hostile_sample_paths_are_refused(tmp_path: Path, users_file: Path, wher
     (runs / "users.toml").write_text("secret", encoding="utf-8")
     env = _env(tmp_path, users_file, sample_pdf=raw)
     anna = login(env, "anna")
-    r = anna.get(f"{DUNNING}/{RUN}/letters.pdf")
+    r = anna.get(f"{DUNNING}/{RUN}/sample.pdf")
     assert r.status_code == 403 and "nicht im Bericht- oder Laufordner" in r.text
     assert not r.content.startswith(b"%PDF") and "secret" not in r.text
     page = anna.get(DUNNING).text
-    assert "letters.pdf" not in page and "liegen nicht im Bericht- oder Laufordner" in page
+    assert "sample.pdf" not in page and "liegen nicht im Bericht- oder Laufordner" in page
 
 
 # --- Mahnhistorie --------------------------------------------------------------------------------------
