@@ -18,6 +18,7 @@ from ledger.block_journal import read_blocks, set_block
 from ledger.publish_dunning import RUNS_SCHEMA, publish_dunning
 from ledger.release_journal import read_releases
 from review import create_app, load_review_config, load_users
+from review.dunning_state import debtor_notices, read_dunning
 
 BLOCKS = f"/t/{TENANT}/blocks"
 DUNNING = f"/t/{TENANT}/dunning"
@@ -52,7 +53,8 @@ def write_dunning(state: Path, *, status: str = "prepared", prepared_by: str = "
     return publish_dunning(
         state, tenant, runs=runs,
         notices=pl.DataFrame(notices, schema=["notice_id", "run_id", "debtor_id", "debtor_name", "level", "notice_date",
-                                              "deadline", "n_claims", "total_cents"], orient="row"),
+                                              "deadline", "n_claims", "total_cents"], orient="row").with_columns(
+            status=pl.when(pl.col("run_id") == RUN).then(pl.lit(status)).otherwise(pl.lit("booked"))),
         items=pl.DataFrame(items, schema=["run_id", "notice_id", "receivable_id", "kassenzeichen", "claim_type",
                                           "due_date", "open_cents", "saeumniszuschlag_cents", "mahngebuehr_cents",
                                           "interest_cents"], orient="row"))
@@ -337,6 +339,7 @@ def test_a_debtors_notices_with_their_claims(env: dict[str, Any]) -> None:
     assert text.index("Mahnung vom 10.03.2026") < text.index("Zahlungserinnerung vom 10.02.2026")   # newest first
     assert "zahlbar bis 20.03.2026" in text and "157,00 €" in text and "6,00" in text and "1,00" in text
     assert "1234.5678.9012" in text and "Stundung (§ 222 AO)" in text
+    assert text.count("vorbereitet, noch nicht versandt") == 1                  # the prepared run's notice only
     r = otto.get(f"/t/{TENANT}/debtor", params={"id": "D2"})
     assert "<script>alert(1)</script>" not in r.text and "&lt;script&gt;" in r.text
     assert "noch nicht gemahnt" in otto.get(f"/t/{TENANT}/debtor", params={"id": "D3"}).text
@@ -352,3 +355,9 @@ def test_the_payment_detail_links_each_candidates_debtor_history(env: dict[str, 
 def test_navigation_has_the_dunning_pages(env: dict[str, Any]) -> None:
     page = login(env, "otto").get(f"/t/{TENANT}/").text
     assert f'href="{DUNNING}"' in page and f'href="{BLOCKS}"' in page
+
+
+def test_a_notice_is_named_by_run_and_notice_id(env: dict[str, Any]) -> None:
+    notices = debtor_notices(read_dunning(env["state"], TENANT), "D1")     # both runs have a notice N-1
+    assert [(n["run_id"], n["level"], [i["receivable_id"] for i in n["items"]]) for n in notices] == [
+        (RUN, "mahnung", ["R-GRST-1", "R-HUND-1"]), ("dun-2026-W06", "zahlungserinnerung", ["R-HUND-1"])]
