@@ -511,6 +511,8 @@ STEPS: dict[str, tuple[tuple[str, Step], ...]] = {
     "finish": (("letters", step_letters), ("hkr", step_hkr), ("publish", step_publish), ("done", step_done)),
     "nothing": (),
 }
+#: Every step by name (a step is the same function in each phase that has it).
+STEPS_BY_NAME: dict[str, Step] = {name: step for phase in STEPS.values() for name, step in phase}
 
 
 def outcome(plan: Plan, results: dict[str, Any]) -> DunningOutcome:
