@@ -82,9 +82,11 @@ class IngestSection(Section):
 
 
 class ScheduleSection(Section):
-    """``[schedule]``: when ``kasse serve`` runs the night."""
+    """``[schedule]``: when ``kasse serve`` runs the night (and the weekly dunning run, if set)."""
 
     nightly: Name = "0 2 * * *"
+    #: the weekly dunning run (prepares; books once released): off unless set, e.g. "0 6 * * 2"
+    dunning: Name | None = None
     timezone: Name = "Europe/Berlin"
 
 
@@ -254,6 +256,8 @@ class DunningSection(Section):
     letter_grouping: Literal["debtor", "claim"] = "debtor"
     mahnfrist_days: Days = 7
     postal_buffer_days: Days = 3
+    #: leading digits of the Kassenzeichen the dunning run gives its fees (jobs/dunning/charges.py)
+    fee_kassenzeichen_prefix: Annotated[str, Field(pattern=r"^[0-9]{1,6}$")] = "9"
 
     _up = field_validator("public_reminder_types", mode="before")(_upper)
 
