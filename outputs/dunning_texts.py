@@ -44,6 +44,16 @@ LEVEL_TEXT: dict[str, str] = {
 }
 
 
+#: Why a released notice was taken off the letters at booking (``counts_json`` "dropped"): a skip reason of
+#: the selection on the booking day, or one of these (``jobs.dunning.steps.reconcile``).
+DROP_REASON_TEXT: dict[str, str] = {
+    **SKIP_REASON_TEXT,
+    "settled": "Inzwischen beglichen",
+    "partly_paid": "Inzwischen teilweise bezahlt",
+    "changed": "Beträge oder Mahnstufe haben sich seit der Vorbereitung geändert",
+}
+
+
 def text_of(table: dict[str, str], code: str | None) -> str:
     """The German text of ``code`` in ``table``; an unknown code as it is, a missing one empty."""
     return table.get(code or "", code or "")

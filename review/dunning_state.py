@@ -17,8 +17,9 @@ import polars as pl
 
 from ledger.publish_dunning import DunningPublished, read_dunning_published
 
-#: ``counts_json`` tables the Mahnlauf page shows: per level, skipped per reason, taken off the letters
-COUNT_TABLES = ("level", "skipped", "dropped")
+#: ``counts_json`` tables the Mahnlauf page shows: notices per level, skipped claims per reason, the blocked
+#: ones per block reason, notices taken off the letters at booking per reason
+COUNT_TABLES = ("level", "skipped", "blocked", "dropped")
 
 
 def read_dunning(state_dir: Path, tenant: str) -> DunningPublished:

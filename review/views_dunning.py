@@ -26,7 +26,7 @@ from starlette.responses import FileResponse, RedirectResponse, Response
 from ledger.journal import JournalError
 from ledger.publish_dunning import DunningPublished
 from ledger.release_journal import record_release
-from outputs.dunning_texts import LEVEL_TEXT, SKIP_REASON_TEXT, text_of
+from outputs.dunning_texts import BLOCK_REASON_TEXT, DROP_REASON_TEXT, LEVEL_TEXT, SKIP_REASON_TEXT, text_of
 from review.auth import require_tenant, require_user
 from review.config import ReviewConfig
 from review.dunning_state import debtor_notices, parse_counts, read_dunning, run_row, when
@@ -97,7 +97,9 @@ def _run_view(run: dict[str, Any], config: ReviewConfig, tenant: str, login: str
         "levels": [(code, text_of(LEVEL_TEXT, code), n) for code, n in counts["level"].items()],
         "skips": sorted(((code, text_of(SKIP_REASON_TEXT, code), n) for code, n in counts["skipped"].items()),
                         key=lambda x: -x[2]),
-        "dropped": sorted(((code, text_of(SKIP_REASON_TEXT, code), n) for code, n in counts["dropped"].items()),
+        "blocked": sorted(((code, text_of(BLOCK_REASON_TEXT, code), n) for code, n in counts["blocked"].items()),
+                          key=lambda x: -x[2]),
+        "dropped": sorted(((code, text_of(DROP_REASON_TEXT, code), n) for code, n in counts["dropped"].items()),
                           key=lambda x: -x[2]),
         "pdfs": {kind: _pdf_state(config, tenant, run.get(col)) for kind, (col, _name) in PDFS.items()},
         "may_release": status == "prepared" and role == "supervisor" and login != (run.get("prepared_by") or ""),

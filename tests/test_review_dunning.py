@@ -18,7 +18,7 @@ from ledger.block_journal import read_blocks, set_block
 from ledger.publish_dunning import RUNS_SCHEMA, publish_dunning
 from ledger.release_journal import read_releases
 from review import create_app, load_review_config, load_users
-from review.dunning_state import debtor_notices, read_dunning
+from review.dunning_state import debtor_notices, read_dunning, run_row
 
 BLOCKS = f"/t/{TENANT}/blocks"
 DUNNING = f"/t/{TENANT}/dunning"
@@ -31,7 +31,8 @@ def write_dunning(state: Path, *, status: str = "prepared", prepared_by: str = "
                   sample_pdf: str | None = None, letters_pdf: str | None = None, tenant: str = TENANT) -> Path:
     """A dunning snapshot published by the job's own ``publish_dunning`` (runs, notices, notice items)."""
     counts = {"level": {"mahnung": 3, "zahlungserinnerung": 1},
-              "skipped": {"blocked": 2, "schonfrist": 5, "below_threshold": 1}, "dropped": {}}
+              "skipped": {"blocked": 2, "schonfrist": 5, "below_threshold": 1},
+              "blocked": {"INSOLVENZ": 1, "STUNDUNG": 1}, "dropped": {"settled": 1} if status == "booked" else {}}
     at = datetime(2026, 3, 10, 6, 0, tzinfo=UTC)
     runs = pl.DataFrame([{
         "run_id": RUN, "week": "2026-W10", "as_of": date(2026, 3, 10), "status": status,
@@ -207,8 +208,10 @@ def test_the_prepared_run_with_german_counts(env: dict[str, Any]) -> None:
     text = page.text
     for shown in (RUN, "vorbereitet, wartet auf Freigabe", "Mahnung", "Zahlungserinnerung", "18,50 €", "42,00 €",
                   "Mahnsperre oder anderer Sperrgrund in Kraft", "Schonfrist (eine Woche) noch nicht abgelaufen",
-                  "Unter der Kleinbetragsgrenze", "3 Schreiben über 4 Forderungen"):
+                  "Unter der Kleinbetragsgrenze", "3 Schreiben über 4 Forderungen", "– Insolvenzverfahren",
+                  "– Stundung (§ 222 AO)"):
         assert shown in text, shown
+    assert "Beim Buchen zurückgehalten" not in text
     assert "Mahnlauf freigeben" not in text                                    # a clerk cannot release
     assert "Mahnlauf freigeben" not in login(env, "bert").get(DUNNING).text    # nor the preparer
     assert "Mahnlauf freigeben" in login(env, "sven").get(DUNNING).text
@@ -260,6 +263,7 @@ def test_the_booked_runs_final_letters(tmp_path: Path, users_file: Path) -> None
     anna = login(env, "anna")
     page = anna.get(DUNNING).text
     assert "Briefe (endgültig)" in page and f'href="{DUNNING}/{RUN}/letters.pdf"' in page
+    assert "Beim Buchen zurückgehalten" in page and "Inzwischen beglichen" in page
     assert f"{RUN}/sample.pdf" not in page                                     # no draft was published
     r = anna.get(f"{DUNNING}/{RUN}/letters.pdf")
     assert r.status_code == 200 and r.content == PDF and "mahnschreiben" in r.headers["content-disposition"]
@@ -361,3 +365,48 @@ def test_a_notice_is_named_by_run_and_notice_id(env: dict[str, Any]) -> None:
     notices = debtor_notices(read_dunning(env["state"], TENANT), "D1")     # both runs have a notice N-1
     assert [(n["run_id"], n["level"], [i["receivable_id"] for i in n["items"]]) for n in notices] == [
         (RUN, "mahnung", ["R-GRST-1", "R-HUND-1"]), ("dun-2026-W06", "zahlungserinnerung", ["R-HUND-1"])]
+
+
+# --- with the real dunning job ---------------------------------------------------------------------------
+
+
+def test_the_job_prepares_the_page_releases_the_job_books(tmp_path: Path, users_file: Path) -> None:
+    """prepare (job, anna) → the page shows the run and its draft letters → sven releases on the page →
+    the job books → the page shows it booked with the final letters, and the debtor's Mahnung."""
+    from test_dunning_job import AS_OF as DUN_AS_OF
+    from test_dunning_job import first_night
+
+    from claims.config import load_tenant_config
+    from jobs.dunning import run_dunning
+
+    (tmp_path / "kasse.toml").write_text(f'[tenant]\nid = "{TENANT}"\n', encoding="utf-8")
+    cfg = load_tenant_config(tmp_path / "kasse.toml")
+    first_night(cfg)
+    prepared = run_dunning(cfg, DUN_AS_OF, user="anna")
+    assert prepared.status == "prepared" and prepared.run_id
+    run_id = prepared.run_id
+    app = create_app(load_review_config(tmp_path / "kasse.toml"), load_users(users_file))
+    env = {"app": app}
+    sven = login(env, "sven")
+    page = sven.get(DUNNING).text
+    assert run_id in page and "vorbereitet, wartet auf Freigabe" in page and "Mahnlauf freigeben" in page
+    # the draft letters exist once the letter writer (outputs/dunning_letters.py) is in the tree
+    if run_row(read_dunning(cfg.state_dir, TENANT), run_id)["sample_pdf"]:   # type: ignore[index]
+        draft = sven.get(f"{DUNNING}/{run_id}/sample.pdf")
+        assert draft.status_code == 200 and draft.content.startswith(b"%PDF")
+    else:
+        assert f"{run_id}/sample.pdf" not in page
+    assert _post(login(env, "anna"), f"{DUNNING}/{run_id}/release", page=DUNNING).status_code == 403
+    assert _post(sven, f"{DUNNING}/{run_id}/release", page=DUNNING).status_code == 303
+    assert "freigegeben, wird gebucht" in sven.get(DUNNING).text
+
+    booked = run_dunning(cfg, DUN_AS_OF, user="anna")
+    assert (booked.status, booked.run_id) == ("booked", run_id)
+    page = sven.get(DUNNING).text
+    assert "gebucht" in page and "Mahnlauf freigeben" not in page
+    if run_row(read_dunning(cfg.state_dir, TENANT), run_id)["letters_pdf"]:  # type: ignore[index]
+        assert f"{run_id}/letters.pdf" in page
+        assert sven.get(f"{DUNNING}/{run_id}/letters.pdf").content.startswith(b"%PDF")
+    history = sven.get(f"/t/{TENANT}/debtor", params={"id": "D-R0"}).text
+    assert "1 Mahnschreiben" in history and "Mahnung vom 18.11.2026" in history and "7,00" in history
+    assert "noch nicht versandt" not in history
