@@ -379,7 +379,8 @@ def test_the_job_prepares_the_page_releases_the_job_books(tmp_path: Path, users_
     from claims.config import load_tenant_config
     from jobs.dunning import run_dunning
 
-    (tmp_path / "kasse.toml").write_text(f'[tenant]\nid = "{TENANT}"\n', encoding="utf-8")
+    (tmp_path / "kasse.toml").write_text(f'[tenant]\nid = "{TENANT}"\n\n[[accounts]]\niban = "DE02120300000000202051"\n',
+                                         encoding="utf-8")
     cfg = load_tenant_config(tmp_path / "kasse.toml")
     first_night(cfg)
     prepared = run_dunning(cfg, DUN_AS_OF, user="anna")
