@@ -30,7 +30,7 @@ PDF = b"%PDF-1.4\n% Musterbriefe\n%%EOF\n"
 def write_dunning(state: Path, *, status: str = "prepared", prepared_by: str = "bert",
                   sample_pdf: str | None = None, letters_pdf: str | None = None, tenant: str = TENANT) -> Path:
     """A dunning snapshot published by the job's own ``publish_dunning`` (runs, notices, notice items)."""
-    counts = {"level": {"mahnung": 3, "zahlungserinnerung": 1},
+    counts = {"level": {"mahnung": 2, "zahlungserinnerung": 1},
               "skipped": {"blocked": 2, "schonfrist": 5, "below_threshold": 1},
               "blocked": {"INSOLVENZ": 1, "STUNDUNG": 1}, "dropped": {"settled": 1} if status == "booked" else {}}
     at = datetime(2026, 3, 10, 6, 0, tzinfo=UTC)
