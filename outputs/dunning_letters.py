@@ -515,11 +515,13 @@ def _prepared(notices: pl.DataFrame, items: pl.DataFrame) -> tuple[list[dict[str
 
 
 def render_letters(notices: pl.DataFrame, items: pl.DataFrame, sender: Sender, *,
-                   font: Path | bool | None = True) -> tuple[bytes, pl.DataFrame]:
+                   font: Path | bool | None = True, compress: bool = True) -> tuple[bytes, pl.DataFrame]:
     """All letters in one PDF, and a frame ``notice_id``, ``first_page``, ``pages`` (in the notices' order).
 
     ``notices``/``items``: :class:`dunning.notices.Notices`' frames. ``font=True`` looks for DejaVu Sans,
-    ``False``/``None`` forces the latin-1 core font, a path uses that TTF."""
+    ``False``/``None`` forces the latin-1 core font, a path uses that TTF. ``compress=False`` leaves the
+    page streams readable (tests look for the texts in them). No notices: one page saying so (a PDF needs a
+    page); :func:`write_print_run` then writes no PDF at all."""
     unknown = set(notices["level"].unique().to_list()) - set(LEVEL_TEXTS)
     if unknown:
         raise ValueError(f"render_letters: no letter text for level(s) {sorted(map(str, unknown))}")
@@ -527,6 +529,7 @@ def render_letters(notices: pl.DataFrame, items: pl.DataFrame, sender: Sender, *
     first_day = notices["notice_date"].min() if notices.height else None
     created = first_day if isinstance(first_day, date) else date(1970, 1, 1)
     doc = _Letters(sender, path, created)
+    doc.pdf.set_compression(compress)
     prepared, rows = _prepared(notices, items)
     firsts, counts = [], []
     for n in prepared:
@@ -535,6 +538,10 @@ def render_letters(notices: pl.DataFrame, items: pl.DataFrame, sender: Sender, *
         first, pages = doc.letter(n, rows.get(n["notice_id"], []), girocode_image(payload) if payload else None)
         firsts.append(first)
         counts.append(pages)
+    if not prepared:                              # fpdf2 writes a blank page into a PDF without pages
+        doc.pdf.add_page()
+        doc.font(11)
+        doc.at(_LEFT, 30, _WIDTH, 6, "Keine Schreiben in diesem Lauf.")
     layout = pl.DataFrame({"notice_id": notices["notice_id"], "first_page": firsts, "pages": counts},
                           schema={"notice_id": pl.String, "first_page": pl.Int64, "pages": pl.Int64})
     return doc.output(), layout
@@ -563,7 +570,8 @@ _PRINT_COLS = [Col(c, c, "int" if c in ("first_page", "pages", "total_cents") el
 
 def write_print_run(notices: pl.DataFrame, items: pl.DataFrame, sender: Sender, out_dir: Path | str, *,
                     font: Path | bool | None = True) -> dict[str, Path]:
-    """Write ``letters.pdf``, ``print_file.csv`` and ``manifest.json`` into ``out_dir`` atomically.
+    """Write ``letters.pdf``, ``print_file.csv`` and ``manifest.json`` into ``out_dir`` atomically (a run
+    without letters: no PDF, a print file with its header only).
 
     The manifest lists each file's bytes and SHA-256, the letters' and pages' count and the total; the
     CSV is the repo's Excel CSV (UTF-8 with BOM, ``;``, ISO dates; ``total_cents`` integer cents)."""
@@ -571,8 +579,9 @@ def write_print_run(notices: pl.DataFrame, items: pl.DataFrame, sender: Sender, 
     pf = print_file(notices, layout)
     total = int(notices["total_cents"].sum() or 0)
     pages = int(layout["pages"].sum() or 0)
-    files = [PlannedFile(LETTERS_PDF, data), PlannedFile(PRINT_FILE, excel_csv_bytes(pf, _PRINT_COLS), pf.height,
-                                                         {"total_cents": total})]
+    files = [PlannedFile(PRINT_FILE, excel_csv_bytes(pf, _PRINT_COLS), pf.height, {"total_cents": total})]
+    if pf.height:                                  # no letters: nothing to print, no PDF
+        files.insert(0, PlannedFile(LETTERS_PDF, data))
     notice_date = notices["notice_date"].min() if notices.height else None
     meta = {"kind": "stadtkasse.dunning_letters", "version": 1, "sender": sender.name,
             "notice_date": notice_date.isoformat() if isinstance(notice_date, date) else None,
