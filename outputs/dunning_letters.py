@@ -34,12 +34,15 @@ notices give the same bytes.
 from __future__ import annotations
 
 import gettext
-from collections.abc import Sequence
+import multiprocessing
+import os
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import polars as pl
 import pycountry
@@ -204,17 +207,59 @@ def epc_payload(*, name: str, iban: str, amount_cents: int, remittance: str, bic
 _INVERT = bytes(0 if i else 255 for i in range(256))      # module 1 (dark) -> black, 0 -> white
 
 
-def girocode_image(payload: str) -> Image.Image:
-    """The QR code of ``payload`` (segno, error level M, :data:`QR_MASK`) as a grey image, :data:`QR_PIXELS`
-    pixels a module (no quiet zone: the letter leaves the space free)."""
+def qr_modules(payload: str) -> tuple[int, bytes]:
+    """The QR code of ``payload`` (segno, error level M, :data:`QR_MASK`): its size and one byte per module,
+    row by row (1 dark). Plain bytes, so that a worker process can make them (:func:`_girocodes`)."""
     qr = segno.make_qr(payload.encode("utf-8"), error="m", boost_error=False, mask=QR_MASK)
     if int(qr.version) > EPC_MAX_VERSION:
         raise ValueError(f"GiroCode: QR version {qr.version} above EPC's {EPC_MAX_VERSION}")
-    size = len(qr.matrix)
-    img = Image.frombytes("L", (size, size), b"".join(bytes(row) for row in qr.matrix).translate(_INVERT))
+    return len(qr.matrix), b"".join(bytes(row) for row in qr.matrix)
+
+
+def _qr_chunk(payloads: list[str | None]) -> list[tuple[int, bytes] | None]:
+    return [qr_modules(p) if p else None for p in payloads]
+
+
+def _image(size: int, modules: bytes) -> Image.Image:
+    img = Image.frombytes("L", (size, size), modules.translate(_INVERT))
     # a few pixels a module: a viewer scaling a one-pixel-per-module image smooths the edges into grey and
     # zbarimg no longer read the code of a page rendered at 100-150 dpi (it read every one at 4 pixels)
     return img.resize((size * QR_PIXELS, size * QR_PIXELS), Image.Resampling.NEAREST)
+
+
+def girocode_image(payload: str) -> Image.Image:
+    """The QR code of ``payload`` as a grey image, :data:`QR_PIXELS` pixels a module (no quiet zone: the
+    letter leaves the space free)."""
+    return _image(*qr_modules(payload))
+
+
+#: A run of at least this many letters makes its QR codes in a worker process (``workers`` = None).
+POOL_MIN_LETTERS = 1500
+_CHUNK = 100
+
+
+def _girocodes(payloads: list[str | None], workers: int | None) -> Iterator[Image.Image | None]:
+    """The GiroCode images in order; QR encoding (40 % of a letter's time, pure Python) in ``workers``
+    processes while this one lays out the letters, or here when ``workers`` is 0, the run is small (the
+    worker's start costs about as much as 1,000 codes) or no process can be started (e.g. inside a daemon)."""
+    if workers is None:
+        workers = 1 if len(payloads) >= POOL_MIN_LETTERS and (os.cpu_count() or 1) >= 2 else 0
+    chunks = [payloads[i:i + _CHUNK] for i in range(0, len(payloads), _CHUNK)]
+    results: Iterator[list[tuple[int, bytes] | None]] = iter(())
+    pool = None
+    if workers > 0 and len(chunks) > 1:
+        try:
+            pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+            results = pool.map(_qr_chunk, chunks)
+        except (OSError, AssertionError, RuntimeError):       # no child processes here: make them inline
+            pool = None
+    try:
+        for chunk in (results if pool is not None else map(_qr_chunk, chunks)):
+            for made in chunk:
+                yield _image(*made) if made else None
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
 
 
 @lru_cache(maxsize=1)
@@ -297,16 +342,30 @@ class _Letters:
         self.pdf.text(x, y + h / 2 + self._lift, s)
 
     def wrap(self, text: str, width: float, size: float, bold: bool = False) -> list[str]:
-        """``text`` broken into lines of ``width`` (cached: most paragraphs are the same in every letter)."""
+        """``text`` broken at spaces into lines of at most ``width`` mm (a longer word stands alone).
+
+        Greedy, on cached word widths: fpdf2's ``multi_cell`` line breaking took a quarter of a letter's
+        time for the few lines that differ from letter to letter (the remittance, long names)."""
         key = (text, width, size, bold)
-        lines = self._wraps.get(key)
-        if lines is None:
-            self.font(size, bold)
-            s = self.t(text)
-            if self.pdf.get_string_width(s) <= width - 2 * self.pdf.c_margin:   # one line: no line breaking
-                return [s]
-            broken = self.pdf.multi_cell(width, 1, s, dry_run=True, output="LINES")
-            lines = self._wraps[key] = list(cast(list[str], broken))
+        cached = self._wraps.get(key)
+        if cached is not None:
+            return cached
+        self.font(size, bold)
+        space = self.width(" ")
+        lines: list[str] = []
+        words: list[str] = []
+        used = 0.0
+        for word in self.t(text).split():
+            w = self.width(word)
+            if words and used + space + w > width:
+                lines.append(" ".join(words))
+                words, used = [], 0.0
+            used = used + space + w if words else w
+            words.append(word)
+        if words:
+            lines.append(" ".join(words))
+        if len(self._wraps) < 10_000:               # the texts every letter has; bounded for the rest
+            self._wraps[key] = lines
         return lines
 
     def width(self, s: str) -> float:
@@ -458,7 +517,7 @@ class _Letters:
         if qr is not None:
             pdf.image(qr, x=_RIGHT - _QR, y=top, w=_QR, h=_QR)
             self.font(6.5)
-            self.at(_RIGHT - _QR - 5, top + _QR + 2.5, _QR + 5, 3, "GiroCode: mit der Banking-App scannen", "C")
+            self.at(_RIGHT - _QR, top + _QR + 2.5, _QR, 3, "GiroCode: mit der Banking-App scannen", "C")
         y = max(y, top + _QR + 6) + 3
         if text.legal:
             y = self.para(y, text.legal, 7, lh=3.2) + 2
@@ -515,13 +574,16 @@ def _prepared(notices: pl.DataFrame, items: pl.DataFrame) -> tuple[list[dict[str
 
 
 def render_letters(notices: pl.DataFrame, items: pl.DataFrame, sender: Sender, *,
-                   font: Path | bool | None = True, compress: bool = True) -> tuple[bytes, pl.DataFrame]:
+                   font: Path | bool | None = True, compress: bool = True,
+                   workers: int | None = None) -> tuple[bytes, pl.DataFrame]:
     """All letters in one PDF, and a frame ``notice_id``, ``first_page``, ``pages`` (in the notices' order).
 
     ``notices``/``items``: :class:`dunning.notices.Notices`' frames. ``font=True`` looks for DejaVu Sans,
     ``False``/``None`` forces the latin-1 core font, a path uses that TTF. ``compress=False`` leaves the
     page streams readable (tests look for the texts in them). No notices: one page saying so (a PDF needs a
-    page); :func:`write_print_run` then writes no PDF at all."""
+    page); :func:`write_print_run` then writes no PDF at all. ``workers``: processes making the QR codes
+    (None: one for a run of :data:`POOL_MIN_LETTERS` letters or more on a machine with two cores, else none).
+    """
     unknown = set(notices["level"].unique().to_list()) - set(LEVEL_TEXTS)
     if unknown:
         raise ValueError(f"render_letters: no letter text for level(s) {sorted(map(str, unknown))}")
@@ -531,11 +593,12 @@ def render_letters(notices: pl.DataFrame, items: pl.DataFrame, sender: Sender, *
     doc = _Letters(sender, path, created)
     doc.pdf.set_compression(compress)
     prepared, rows = _prepared(notices, items)
+    payloads = [epc_payload(name=sender.holder, iban=sender.iban, amount_cents=n["total_cents"],
+                            remittance=n["remittance"], bic=sender.bic) if n["total_cents"] > 0 else None
+                for n in prepared]                  # every payload checked before the first page is laid out
     firsts, counts = [], []
-    for n in prepared:
-        payload = epc_payload(name=sender.holder, iban=sender.iban, amount_cents=n["total_cents"],
-                              remittance=n["remittance"], bic=sender.bic) if n["total_cents"] > 0 else None
-        first, pages = doc.letter(n, rows.get(n["notice_id"], []), girocode_image(payload) if payload else None)
+    for n, qr in zip(prepared, _girocodes(payloads, workers), strict=True):
+        first, pages = doc.letter(n, rows.get(n["notice_id"], []), qr)
         firsts.append(first)
         counts.append(pages)
     if not prepared:                              # fpdf2 writes a blank page into a PDF without pages
@@ -548,9 +611,9 @@ def render_letters(notices: pl.DataFrame, items: pl.DataFrame, sender: Sender, *
 
 
 def write_letters(notices: pl.DataFrame, items: pl.DataFrame, sender: Sender, path: Path | str, *,
-                  font: Path | bool | None = True) -> pl.DataFrame:
+                  font: Path | bool | None = True, workers: int | None = None) -> pl.DataFrame:
     """Write the letters PDF to ``path`` atomically; return ``notice_id``, ``first_page``, ``pages``."""
-    data, layout = render_letters(notices, items, sender, font=font)
+    data, layout = render_letters(notices, items, sender, font=font, workers=workers)
     write_file_atomically(Path(path), lambda p: p.write_bytes(data))
     return layout
 
@@ -569,13 +632,13 @@ _PRINT_COLS = [Col(c, c, "int" if c in ("first_page", "pages", "total_cents") el
 
 
 def write_print_run(notices: pl.DataFrame, items: pl.DataFrame, sender: Sender, out_dir: Path | str, *,
-                    font: Path | bool | None = True) -> dict[str, Path]:
+                    font: Path | bool | None = True, workers: int | None = None) -> dict[str, Path]:
     """Write ``letters.pdf``, ``print_file.csv`` and ``manifest.json`` into ``out_dir`` atomically (a run
     without letters: no PDF, a print file with its header only).
 
     The manifest lists each file's bytes and SHA-256, the letters' and pages' count and the total; the
     CSV is the repo's Excel CSV (UTF-8 with BOM, ``;``, ISO dates; ``total_cents`` integer cents)."""
-    data, layout = render_letters(notices, items, sender, font=font)
+    data, layout = render_letters(notices, items, sender, font=font, workers=workers)
     pf = print_file(notices, layout)
     total = int(notices["total_cents"].sum() or 0)
     pages = int(layout["pages"].sum() or 0)
@@ -590,6 +653,6 @@ def write_print_run(notices: pl.DataFrame, items: pl.DataFrame, sender: Sender, 
     return write_all(Path(out_dir), files, meta)
 
 
-__all__ = ["CLAIM_WORDS", "LETTERS_PDF", "LEVEL_TEXTS", "PRINT_COLUMNS", "PRINT_FILE", "QR_MASK", "Sender",
-           "country_line", "epc_payload", "girocode_image", "print_file", "render_letters", "sender_from_config",
-           "write_letters", "write_print_run"]
+__all__ = ["CLAIM_WORDS", "LETTERS_PDF", "LEVEL_TEXTS", "POOL_MIN_LETTERS", "PRINT_COLUMNS", "PRINT_FILE", "QR_MASK",
+           "Sender", "country_line", "epc_payload", "girocode_image", "print_file", "qr_modules", "render_letters",
+           "sender_from_config", "write_letters", "write_print_run"]

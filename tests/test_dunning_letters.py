@@ -221,3 +221,11 @@ def test_no_notices_no_letters(tmp_path: Path) -> None:
     paths = write_print_run(one.notices.head(0), one.items.head(0), SENDER, tmp_path)
     assert set(paths) == {"print_file.csv", "manifest.json"} and not (tmp_path / "letters.pdf").exists()
     assert pl.read_csv(paths["print_file.csv"], separator=";").columns == list(PRINT_COLUMNS)
+
+
+def test_qr_codes_made_in_a_worker_process_give_the_same_pdf() -> None:
+    many = notices([{"receivable_id": f"r{i}", "debtor_id": f"D{i:03d}", "open_cents": 1000 + i} for i in range(250)],
+                   debtors=pl.DataFrame({"debtor_id": ["D000"], "debtor_name": ["Jürgen Müller"]}))
+    inline, layout = render_letters(many.notices, many.items, SENDER, workers=0)
+    pooled, layout2 = render_letters(many.notices, many.items, SENDER, workers=1)
+    assert inline == pooled and layout.equals(layout2) and layout.height == 250
