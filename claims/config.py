@@ -278,6 +278,23 @@ class DunningSection(Section):
         return {**SURCHARGE_TYPES, **{str(k).upper(): v for k, v in value.items()}}
 
 
+class LettersSection(Section):
+    """``[letters]``: the sender and the account on the dunning letters (outputs/dunning_letters.py).
+
+    Every key may be left out: the sender is "Stadtkasse" and the tenant's name, the account to pay to is
+    the first ``[[accounts]]`` (its BIC and bank name with it), the account holder is the sender."""
+
+    sender_name: Text | None = None
+    sender_street: Text = ""
+    sender_postcode: Text = ""
+    sender_city: Text = ""
+    contact: Words = ()                   # lines of the letter's information block: phone, e-mail, hours
+    pay_to_iban: Text | None = None
+    bic: Text | None = None
+    bank_name: Text | None = None
+    account_holder: Text | None = None
+
+
 class Account(Section):
     """``[[accounts]]``: one bank account of the treasury (the day close expects a statement for each)."""
 
@@ -301,6 +318,7 @@ class TenantFile(Section):
     allocation: AllocationSection = AllocationSection()
     review: ReviewSection = ReviewSection()
     dunning: DunningSection = DunningSection()
+    letters: LettersSection = LettersSection()
     accounts: tuple[Account, ...] = ()
 
 
@@ -308,7 +326,7 @@ class TenantFile(Section):
 SECTIONS: dict[str, type[Section]] = {
     "tenant": TenantSection, "paths": PathsSection, "ingest": IngestSection, "schedule": ScheduleSection, "reference": ReferenceSection,
     "matching": MatchingSection, "allocation": AllocationSection, "review": ReviewSection, "dunning": DunningSection,
-    "accounts": Account,
+    "letters": LettersSection, "accounts": Account,
 }
 
 
@@ -357,6 +375,10 @@ class TenantConfig:
     @property
     def dunning(self) -> DunningSection:
         return self.settings.dunning
+
+    @property
+    def letters(self) -> LettersSection:
+        return self.settings.letters
 
     @property
     def accounts(self) -> tuple[Account, ...]:

@@ -141,9 +141,10 @@ def group_notices(selected: pl.DataFrame | pl.LazyFrame, debtors: pl.DataFrame |
     per = per.with_columns(pl.lit(as_of, pl.Date).alias("notice_date"),
                            pl.lit(deadline(as_of, s), pl.Date).alias("deadline"),
                            pl.sum_horizontal(*AMOUNTS).cast(pl.Int64).alias("total_cents"))
-    who = pl.LazyFrame(schema=_DEBTOR_SCHEMA) if debtors is None else debtors.lazy().select(
-        [pl.col(c).cast(t) for c, t in _DEBTOR_SCHEMA.items()]).unique("debtor_id", keep="first",
-                                                                        maintain_order=True)
+    who = pl.LazyFrame(schema=_DEBTOR_SCHEMA) if debtors is None else debtors.lazy()
+    have = who.collect_schema().names()                 # a debtors frame without some columns: null
+    who = who.with_columns([pl.lit(None, t).alias(c) for c, t in _DEBTOR_SCHEMA.items() if c not in have]).select(
+        [pl.col(c).cast(t) for c, t in _DEBTOR_SCHEMA.items()]).unique("debtor_id", keep="first", maintain_order=True)
     notices = per.join(who, on="debtor_id", how="left", maintain_order="left").select(NOTICE_COLUMNS)
     return Notices(notices=notices.collect(engine=ENGINE),
                    items=items_df.select([pl.col(c) for c in ITEM_COLUMNS]))

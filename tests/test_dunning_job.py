@@ -10,7 +10,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 from faults import InjectedFailure, fail_at
-from nightly_files import Entry, kz, write_mt940, write_open_items
+from nightly_files import ACCOUNT, Entry, kz, write_mt940, write_open_items
 
 import jobs.nightly as night
 from claims.config import TenantConfig, load_tenant_config
@@ -35,7 +35,7 @@ K = [kz(i) for i in range(4)]
 
 
 def tenant(tmp_path: Path) -> TenantConfig:
-    (tmp_path / "kasse.toml").write_text('[tenant]\nid = "stadt"\n', encoding="utf-8")
+    (tmp_path / "kasse.toml").write_text(f'[tenant]\nid = "stadt"\n[[accounts]]\niban = "{ACCOUNT}"\n', encoding="utf-8")
     return load_tenant_config(tmp_path / "kasse.toml")
 
 
@@ -98,6 +98,9 @@ def test_prepare_release_book_and_the_same_week_again_books_nothing(tmp_path: Pa
     pub = read_dunning_published(cfg.state_dir, "stadt")
     assert pub.runs.select("run_id", "status", "prepared_by").rows() == [(out.run_id, "prepared", "anna")]
     assert sorted(pub.notices["debtor_id"]) == ["D-R0", "D-R1", "D-R2"]
+    sample = pub.runs["sample_pdf"][0]                                  # DRAFT letters in the run folder only
+    assert sample and Path(sample).read_bytes().startswith(b"%PDF") and out.run_id in sample
+    assert not (cfg.reports / "stadt").exists() or not list((cfg.reports / "stadt").rglob("letters.pdf"))
 
     assert run_dunning(cfg, AS_OF, user="anna").status == "prepared"   # no release yet: shown again
     with pytest.raises(JournalError, match="four-eyes"):
@@ -130,6 +133,11 @@ def test_prepare_release_book_and_the_same_week_again_books_nothing(tmp_path: Pa
     assert runs.rows() == [("dunning", AS_OF)]
     assert read_record(cfg, "2026-W47").stage == "done"                 # type: ignore[union-attr]
     assert read_dunning_published(cfg.state_dir, "stadt").runs["status"].to_list() == ["booked"]
+    letters = Path(booked.paths["letters.pdf"])
+    assert letters.read_bytes().startswith(b"%PDF") and letters.parent == cfg.reports / "stadt" / "2026-11-18" / "dunning"
+    print_file = (letters.parent / "print_file.csv").read_text(encoding="utf-8-sig")
+    assert print_file.count("\n") == 4 and "D-R1" in print_file                # header + one row per letter
+    assert read_dunning_published(cfg.state_dir, "stadt").runs["letters_pdf"].to_list() == [str(letters)]
     hkr = [p for k, p in booked.paths.items() if k.startswith("hkr/") and p.endswith(".csv") and "claims" in p]
     assert hkr and "GEB-9" in Path(hkr[0]).read_text(encoding="utf-8-sig")
 

@@ -1,8 +1,8 @@
 """The letters of a dunning run: DRAFT samples when it is prepared, the print run once it is booked.
 
 The PDF and the print-centre file are made by ``outputs.dunning_letters.write_print_run`` (branch
-h15-letters). Drafts are a few letters (the first :data:`SAMPLES` notices) written to a ``draft`` folder
-of the run's report folder, for the releaser to look at; nothing of them goes to the print centre. The
+h15-letters). Drafts are a few letters (the first :data:`SAMPLES` notices) written to the ``draft``
+folder of the run folder, for the releaser to look at; nothing of them goes to the print centre. The
 final print run (every booked notice) is written only after the booking, into the report folder itself.
 """
 
@@ -28,18 +28,6 @@ def _writer() -> Any:
         return None
 
 
-def _sender(module: Any, cfg: TenantConfig) -> Any:
-    for name in ("sender_from_config", "sender_of", "Sender.from_config"):
-        obj: Any = module
-        for part in name.split("."):
-            obj = getattr(obj, part, None)
-            if obj is None:
-                break
-        if obj is not None:
-            return obj(cfg)
-    raise RuntimeError("outputs.dunning_letters has no sender factory this job knows")
-
-
 def write_letters(cfg: TenantConfig, notices: pl.DataFrame, items: pl.DataFrame, out_dir: Path, *,
                   draft: bool) -> dict[str, str]:
     """Write the letters of ``notices`` (only the first :data:`SAMPLES` for a ``draft``) into ``out_dir``;
@@ -50,7 +38,7 @@ def write_letters(cfg: TenantConfig, notices: pl.DataFrame, items: pl.DataFrame,
     if draft:
         notices = notices.head(SAMPLES)
         items = items.join(notices.select("notice_id"), on="notice_id", how="semi")
-    paths = module.write_print_run(notices, items, _sender(module, cfg), out_dir)
+    paths = module.write_print_run(notices, items, module.sender_from_config(cfg), out_dir)
     if isinstance(paths, dict):
         return {str(k): str(v) for k, v in paths.items()}
     return {Path(p).name: str(p) for p in paths}

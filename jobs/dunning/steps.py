@@ -244,8 +244,9 @@ def _report_dir(run: Run) -> Path:
 def step_drafts(run: Run) -> dict[str, str]:
     """DRAFT letters (a few samples) for the releaser to look at."""
     f = run.folder
-    paths = write_letters(run.cfg, f.read("prepared_notices"), f.read("prepared_items"),
-                          _report_dir(run) / "draft", draft=True)
+    # into the run folder, never the report folder: nothing of a draft may reach the print centre
+    paths = write_letters(run.cfg, f.read("prepared_notices"), f.read("prepared_items"), f.path / "draft",
+                          draft=True)
     f.write_json("draft_paths", paths)
     checkpoints.reached("drafts")
     return paths
