@@ -18,7 +18,7 @@ from ledger.block_journal import read_blocks, set_block
 from ledger.publish_dunning import RUNS_SCHEMA, publish_dunning
 from ledger.release_journal import read_releases
 from review import create_app, load_review_config, load_users
-from review.dunning_state import debtor_notices, read_dunning, run_row
+from review.dunning_state import debtor_notices, read_dunning
 
 BLOCKS = f"/t/{TENANT}/blocks"
 DUNNING = f"/t/{TENANT}/dunning"
@@ -391,12 +391,9 @@ def test_the_job_prepares_the_page_releases_the_job_books(tmp_path: Path, users_
     sven = login(env, "sven")
     page = sven.get(DUNNING).text
     assert run_id in page and "vorbereitet, wartet auf Freigabe" in page and "Mahnlauf freigeben" in page
-    # the draft letters exist once the letter writer (outputs/dunning_letters.py) is in the tree
-    if run_row(read_dunning(cfg.state_dir, TENANT), run_id)["sample_pdf"]:   # type: ignore[index]
-        draft = sven.get(f"{DUNNING}/{run_id}/sample.pdf")
-        assert draft.status_code == 200 and draft.content.startswith(b"%PDF")
-    else:
-        assert f"{run_id}/sample.pdf" not in page
+    assert f"{run_id}/sample.pdf" in page                                    # the draft letters, in the run folder
+    draft = sven.get(f"{DUNNING}/{run_id}/sample.pdf")
+    assert draft.status_code == 200 and draft.content.startswith(b"%PDF")
     assert _post(login(env, "anna"), f"{DUNNING}/{run_id}/release", page=DUNNING).status_code == 403
     assert _post(sven, f"{DUNNING}/{run_id}/release", page=DUNNING).status_code == 303
     assert "freigegeben, wird gebucht" in sven.get(DUNNING).text
@@ -405,9 +402,11 @@ def test_the_job_prepares_the_page_releases_the_job_books(tmp_path: Path, users_
     assert (booked.status, booked.run_id) == ("booked", run_id)
     page = sven.get(DUNNING).text
     assert "gebucht" in page and "Mahnlauf freigeben" not in page
-    if run_row(read_dunning(cfg.state_dir, TENANT), run_id)["letters_pdf"]:  # type: ignore[index]
-        assert f"{run_id}/letters.pdf" in page
-        assert sven.get(f"{DUNNING}/{run_id}/letters.pdf").content.startswith(b"%PDF")
+    assert f"{run_id}/letters.pdf" in page                                   # the final letters, in the reports
+    final = sven.get(f"{DUNNING}/{run_id}/letters.pdf")
+    (run,) = read_dunning(cfg.state_dir, TENANT).runs.to_dicts()
+    assert Path(run["letters_pdf"]).is_relative_to(cfg.reports / TENANT) and run["letters_pdf"] != run["sample_pdf"]
+    assert final.status_code == 200 and final.content == Path(run["letters_pdf"]).read_bytes()
     history = sven.get(f"/t/{TENANT}/debtor", params={"id": "D-R0"}).text
     assert "1 Mahnschreiben" in history and "Mahnung vom 18.11.2026" in history and "7,00" in history
     assert "noch nicht versandt" not in history
