@@ -67,12 +67,19 @@ def _day(value: object, what: str) -> date | None:
         raise HTTPException(422, f"{what}: ein Datum wie 2027-06-30 angeben.") from None
 
 
-def _claims_of(open_items: pl.DataFrame) -> dict[str, dict[str, Any]]:
-    """receivable_id -> its open item (Kassenzeichen, debtor) for the page's columns and filter."""
-    if not open_items.height:
-        return {}
+def _claims_of(open_items: pl.DataFrame, blocks: list[Block]) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
+    """The blocked claims' open items (receivable_id -> Kassenzeichen, debtor) and the debtors' names, looked
+    up for the few blocks only (a tenant has hundreds of thousands of open items)."""
+    if not open_items.height or not blocks:
+        return {}, {}
+    rids = [b.receivable_id for b in blocks if b.receivable_id]
     cols = ["receivable_id", "kassenzeichen", "kz_norm", "debtor_id", "debtor_name"]
-    return {r["receivable_id"]: r for r in open_items.select(cols).iter_rows(named=True)}
+    claims = {r["receivable_id"]: r for r in open_items.filter(pl.col("receivable_id").is_in(rids))
+              .select(cols).iter_rows(named=True)}
+    ids = {b.debtor_id for b in blocks if b.debtor_id} | {c["debtor_id"] for c in claims.values() if c["debtor_id"]}
+    names = (open_items.filter(pl.col("debtor_id").is_in(list(ids))).unique("debtor_id", keep="first")
+             .select("debtor_id", pl.col("debtor_name").fill_null("")))
+    return claims, dict(names.iter_rows())
 
 
 def _row(b: Block, today: date, claims: dict[str, dict[str, Any]], debtors: dict[str, str], login: str,
@@ -93,11 +100,11 @@ def _row(b: Block, today: date, claims: dict[str, dict[str, Any]], debtors: dict
 def block_rows(request: Request, tenant: str, user: User) -> list[dict[str, Any]]:
     """Every block of the tenant as the page shows it (state on today, Kassenzeichen, debtor), newest first."""
     snap = context_of(request).state.snapshot(tenant)
-    claims = _claims_of(snap.open_items if snap is not None else pl.DataFrame())
-    debtors = {c["debtor_id"]: c["debtor_name"] or "" for c in claims.values() if c["debtor_id"]}
+    blocks = _blocks(request, tenant)
+    claims, debtors = _claims_of(snap.open_items if snap is not None else pl.DataFrame(), blocks)
     today = _today()
     return [_row(b, today, claims, debtors, user.login, user.role)
-            for b in sorted(_blocks(request, tenant), key=lambda b: b.set_at, reverse=True)]
+            for b in sorted(blocks, key=lambda b: b.set_at, reverse=True)]
 
 
 async def blocks_page(request: Request) -> Response:
@@ -118,7 +125,6 @@ async def blocks_page(request: Request) -> Response:
     return render(request, "blocks.html", {
         "tenant": tenant, "rows": rows, "total": total, "q": q, "show_all": show_all, "today": today.isoformat(),
         "reasons": [(m.value, BLOCK_REASON_TEXT[m]) for m in BlockReason], "four_eyes_days": FOUR_EYES_DAYS,
-        "form": {}, "errors": [],
     })
 
 
