@@ -29,7 +29,7 @@ from ledger.release_journal import record_release
 from outputs.dunning_texts import BLOCK_REASON_TEXT, DROP_REASON_TEXT, LEVEL_TEXT, SKIP_REASON_TEXT, text_of
 from review.auth import require_tenant, require_user
 from review.config import ReviewConfig
-from review.dunning_state import debtor_notices, parse_counts, read_dunning, run_row, when
+from review.dunning_state import debtor_notices, parse_counts, run_row, when
 from review.views_actions import checked_post
 from review.views_blocks import block_rows
 from review.web import context_of, flash, render
@@ -42,7 +42,7 @@ PDFS = {"sample": ("sample_pdf", "musterbriefe"), "letters": ("letters_pdf", "ma
 
 
 def _dunning(request: Request, tenant: str) -> DunningPublished:
-    return read_dunning(context_of(request).config.state_dir, tenant)
+    return context_of(request).dunning.get(tenant)
 
 
 def allowed_roots(config: ReviewConfig, tenant: str) -> list[Path]:

@@ -410,3 +410,15 @@ def test_the_job_prepares_the_page_releases_the_job_books(tmp_path: Path, users_
     history = sven.get(f"/t/{TENANT}/debtor", params={"id": "D-R0"}).text
     assert "1 Mahnschreiben" in history and "Mahnung vom 18.11.2026" in history and "7,00" in history
     assert "noch nicht versandt" not in history
+
+
+def test_the_page_follows_a_new_publication_and_a_release_written_elsewhere(env: dict[str, Any]) -> None:
+    from ledger.release_journal import record_release
+
+    otto = login(env, "otto")
+    assert "vorbereitet, wartet auf Freigabe" in otto.get(DUNNING).text            # read (and cached) once
+    record_release(env["state"], TENANT, RUN, user="paula", role="supervisor", prepared_by="bert")
+    page = otto.get(DUNNING).text
+    assert "freigegeben, wird gebucht" in page and "paula" in page
+    write_dunning(env["state"], status="booked")                                  # the job publishes again
+    assert "gebucht" in otto.get(DUNNING).text and "wird gebucht" not in otto.get(DUNNING).text
