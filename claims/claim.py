@@ -15,7 +15,7 @@ carry them; dunning and enforcement need them).
 the name the matcher and the store have always used. New columns are appended at the end (the ledger's
 ``open_items`` table gets them by migration, in this order).
 
->>> list(CLAIM_SCHEMA)[-7:] == list(CLAIM_EXTRA)
+>>> list(CLAIM_SCHEMA)[-9:] == list(CLAIM_EXTRA)
 True
 """
 
@@ -59,11 +59,20 @@ ADDRESS: dict[str, pl.DataType] = {
     "debtor_birth_date": pl.Date(),       # natural persons only; never in the future
 }
 
-#: Columns added by the claims kernel (ledger migration 3), in this order.
+#: What dunning reads of a claim beyond the base (ledger migration 5): the Bekanntgabe of the
+#: Leistungsbescheid (the Schonfrist runs from it when later than the due date) and the export's
+#: reason for a block (``claims.vocab.BlockReason``, upper-cased; an unknown text is kept and blocks).
+DUNNING: dict[str, pl.DataType] = {
+    "notice_date": pl.Date(),
+    "block_reason": pl.String(),
+}
+
+#: Columns added by the claims kernel (ledger migration 3) and for dunning (migration 5), in this order.
 CLAIM_EXTRA: dict[str, pl.DataType] = {
     "origin": pl.String(),                # export | fee | amtshilfe
     "creditor": pl.String(),              # whom the money belongs to (tenant, or the requesting creditor)
     **ADDRESS,
+    **DUNNING,
 }
 
 #: The claim frame: one row per receivable.

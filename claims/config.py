@@ -84,9 +84,11 @@ class IngestSection(Section):
 
 
 class ScheduleSection(Section):
-    """``[schedule]``: when ``kasse serve`` runs the night."""
+    """``[schedule]``: when ``kasse serve`` runs the night (and the weekly dunning run, if set)."""
 
     nightly: Name = "0 2 * * *"
+    #: the weekly dunning run (prepares; books once released): off unless set, e.g. "0 6 * * 2"
+    dunning: Name | None = None
     timezone: Name = "Europe/Berlin"
 
 
@@ -253,6 +255,12 @@ class DunningSection(Section):
     interest_points: Annotated[float, Field(ge=0, le=100)] = 5.0
     base_rates: tuple[BaseRate, ...] = ()
     instalment_grace_days: Days = 7      # an instalment paid this many days late is still on time
+    # the letters (dunning.notices): one notice per debtor and level, or per claim; the payment deadline
+    letter_grouping: Literal["debtor", "claim"] = "debtor"
+    mahnfrist_days: Days = 7
+    postal_buffer_days: Days = 3
+    #: leading digits of the Kassenzeichen the dunning run gives its fees (jobs/dunning/charges.py)
+    fee_kassenzeichen_prefix: Annotated[str, Field(pattern=r"^[0-9]{1,6}$")] = "9"
 
     _up = field_validator("public_reminder_types", mode="before")(_upper)
 
@@ -271,6 +279,23 @@ class DunningSection(Section):
         if not isinstance(value, dict):
             return value
         return {**SURCHARGE_TYPES, **{str(k).upper(): v for k, v in value.items()}}
+
+
+class LettersSection(Section):
+    """``[letters]``: the sender and the account on the dunning letters (outputs/dunning_letters.py).
+
+    Every key may be left out: the sender is "Stadtkasse" and the tenant's name, the account to pay to is
+    the first ``[[accounts]]`` (its BIC and bank name with it), the account holder is the sender."""
+
+    sender_name: Text | None = None
+    sender_street: Text = ""
+    sender_postcode: Text = ""
+    sender_city: Text = ""
+    contact: Words = ()                   # lines of the letter's information block: phone, e-mail, hours
+    pay_to_iban: Text | None = None
+    bic: Text | None = None
+    bank_name: Text | None = None
+    account_holder: Text | None = None
 
 
 class Account(Section):
@@ -296,6 +321,7 @@ class TenantFile(Section):
     allocation: AllocationSection = AllocationSection()
     review: ReviewSection = ReviewSection()
     dunning: DunningSection = DunningSection()
+    letters: LettersSection = LettersSection()
     accounts: tuple[Account, ...] = ()
 
 
@@ -303,7 +329,7 @@ class TenantFile(Section):
 SECTIONS: dict[str, type[Section]] = {
     "tenant": TenantSection, "paths": PathsSection, "ingest": IngestSection, "schedule": ScheduleSection, "reference": ReferenceSection,
     "matching": MatchingSection, "allocation": AllocationSection, "review": ReviewSection, "dunning": DunningSection,
-    "accounts": Account,
+    "letters": LettersSection, "accounts": Account,
 }
 
 
@@ -352,6 +378,10 @@ class TenantConfig:
     @property
     def dunning(self) -> DunningSection:
         return self.settings.dunning
+
+    @property
+    def letters(self) -> LettersSection:
+        return self.settings.letters
 
     @property
     def accounts(self) -> tuple[Account, ...]:

@@ -48,6 +48,8 @@ class _Claim(dy.Schema):
     debtor_city = dy.String(nullable=True)
     debtor_country = dy.String(nullable=True)
     debtor_birth_date = dy.Date(nullable=True)
+    notice_date = dy.Date(nullable=True)
+    block_reason = dy.String(nullable=True)
 
 
 class OpenItemRow(_Claim):

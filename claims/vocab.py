@@ -251,6 +251,21 @@ class BlockReason(StrEnum):
     ADRESSE_UNBEKANNT = "ADRESSE_UNBEKANNT"   # no Mahnung needed (VV VwVG NRW)
 
 
+class BlockState(StrEnum):
+    """A dunning block's state on a day (``ledger.block_journal``).
+
+    in_force = it holds the claim (or debtor) back; awaiting_approval = longer than the setter may set
+    alone (90 days) and past that part, so it holds nothing until a second user (supervisor) approves it;
+    scheduled = its first day is still to come; lifted = taken back; expired = past its end.
+    """
+
+    IN_FORCE = "in_force"
+    AWAITING_APPROVAL = "awaiting_approval"
+    SCHEDULED = "scheduled"
+    LIFTED = "lifted"
+    EXPIRED = "expired"
+
+
 class FeeRule(StrEnum):
     """Why a claim's Mahngebühr is what it is (``mahngebuehr_rule``)."""
 
@@ -271,4 +286,4 @@ class SurchargeRule(StrEnum):
     ANCILLARY = "ancillary"              # never on a Nebenforderung (§ 240 Abs. 2 AO)
 
 
-__all__ += ["BlockReason", "DunningLevel", "FeeRule", "SkipReason", "SurchargeRule"]
+__all__ += ["BlockReason", "BlockState", "DunningLevel", "FeeRule", "SkipReason", "SurchargeRule"]

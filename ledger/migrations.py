@@ -41,6 +41,8 @@ MIGRATIONS: list[Migration] = [
     (2, "runs.job: the job a run belongs to", sql("ALTER TABLE runs ADD COLUMN job VARCHAR DEFAULT 'nightly'")),
     (3, "claims: Stadtkasse's own claims; open_items.origin, creditor, debtor address", sql_file("0003_claims.sql")),
     (4, "match_rules: learned matching rules; allocations.rule_id", sql_file("0004_learned_rules.sql")),
+    (5, "open_items, claims: notice_date and block_reason (dunning)", sql_file("0005_dunning_columns.sql")),
+    (6, "dunning_notices, dunning_notice_items: the booked dunning runs", sql_file("0006_dunning_notices.sql")),
 ]
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from claims.claim import CLAIM_BASE, CLAIM_EXTRA, CLAIM_SCHEMA, OPEN_ITEM_SCHEMA
+from claims.claim import CLAIM_BASE, CLAIM_EXTRA, CLAIM_SCHEMA, DUNNING, OPEN_ITEM_SCHEMA
 from ledger.rule_journal import RULE_STATE_SCHEMA
 from matching.schema import ALLOCATION_SCHEMA, UNRESOLVED_SCHEMA
 from outputs.day_close import DAY_CLOSE_SCHEMA
@@ -79,9 +79,11 @@ OPEN_ITEMS: Schema = _with(CLAIM_BASE, {"import_id": pl.String(), **CLAIM_EXTRA}
 
 #: The claims Stadtkasse creates itself (``origin`` fee or amtshilfe; migration 3): appended once,
 #: open until allocations settle them. Their allocations carry ``import_id`` = :data:`OWN_CLAIMS`.
-CLAIMS: Schema = _with(CLAIM_SCHEMA, {
+#: The dunning columns of migration 5 come last (after ``parent_receivable_id``: ALTER TABLE appends).
+CLAIMS: Schema = _with({c: t for c, t in CLAIM_SCHEMA.items() if c not in DUNNING}, {
     "created_at": pl.Datetime("us", "UTC"),
     "parent_receivable_id": pl.String(),  # the claim a fee was charged on (null otherwise)
+    **DUNNING,
 }, first=KEY)
 
 #: ``import_id`` of Stadtkasse's own claims in the current open items and in their allocations.
@@ -141,6 +143,62 @@ ISSUES: Schema = _with(ISSUE_SCHEMA, {"booking_date": pl.Date()}, first=KEY)
 #: its state. The run applies the approved ones and records the rule_id on their allocations.
 MATCH_RULES: Schema = _with(RULE_STATE_SCHEMA, {"as_of": pl.Date()}, first=KEY)
 
+#: Dunning notices (Mahnungen) the weekly dunning run booked after its release (migration 6): one row per
+#: letter sent, with who prepared and who released the run (four-eyes, KomHVO § 31). ``week`` is the ISO
+#: week of the notice date (``2026-W49``): a week is booked once.
+DUNNING_NOTICES: Schema = {
+    "tenant": pl.String(),
+    "run_id": pl.String(),
+    "week": pl.String(),
+    "notice_id": pl.String(),             # unique within the run (dunning.notices: M<date>-<n>)
+    "debtor_id": pl.String(),
+    "debtor_name": pl.String(),
+    "debtor_street": pl.String(),
+    "debtor_postcode": pl.String(),
+    "debtor_city": pl.String(),
+    "debtor_country": pl.String(),
+    "level": pl.String(),                 # DunningLevel
+    "notice_date": pl.Date(),
+    "deadline": pl.Date(),
+    "n_claims": pl.Int64(),
+    "open_cents": pl.Int64(),
+    "saeumniszuschlag_cents": pl.Int64(),  # accrued in total up to the notice date (as on the letter)
+    "mahngebuehr_cents": pl.Int64(),
+    "interest_cents": pl.Int64(),
+    "total_cents": pl.Int64(),
+    "remittance": pl.String(),
+    "prepared_by": pl.String(),
+    "prepared_at": pl.Datetime("us", "UTC"),
+    "released_by": pl.String(),
+    "released_at": pl.Datetime("us", "UTC"),
+}
+
+#: The claims on each booked notice (migration 6), with the figures as the letter shows them and what the
+#: run booked as Stadtkasse's own claims for each (the surcharge and interest booked are the difference
+#: to what earlier runs booked for the claim; the receivable ids name the fee claims in ``claims``).
+DUNNING_NOTICE_ITEMS: Schema = {
+    "tenant": pl.String(),
+    "run_id": pl.String(),
+    "notice_id": pl.String(),
+    "receivable_id": pl.String(),
+    "kassenzeichen": pl.String(),
+    "claim_type": pl.String(),
+    "due_date": pl.Date(),
+    "level": pl.String(),
+    "notice_date": pl.Date(),
+    "open_cents": pl.Int64(),
+    "saeumniszuschlag_cents": pl.Int64(),
+    "surcharge_rule": pl.String(),
+    "mahngebuehr_cents": pl.Int64(),
+    "mahngebuehr_rule": pl.String(),
+    "interest_cents": pl.Int64(),
+    "saeumniszuschlag_booked_cents": pl.Int64(),
+    "interest_booked_cents": pl.Int64(),
+    "mahngebuehr_receivable_id": pl.String(),
+    "saeumniszuschlag_receivable_id": pl.String(),
+    "interest_receivable_id": pl.String(),
+}
+
 AUDIT_EVENTS: Schema = {
     "tenant": pl.String(),
     "run_id": pl.String(),
@@ -167,6 +225,8 @@ TABLES: dict[str, Schema] = {
     "audit_events": AUDIT_EVENTS,
     "claims": CLAIMS,
     "match_rules": MATCH_RULES,
+    "dunning_notices": DUNNING_NOTICES,
+    "dunning_notice_items": DUNNING_NOTICE_ITEMS,
 }
 
 #: Where each stage frame lives in the ledger (the test checks columns and types agree).

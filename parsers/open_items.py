@@ -23,6 +23,7 @@ from typing import Protocol
 import polars as pl
 
 from claims.claim import OPEN_ITEM_SCHEMA
+from claims.vocab import BlockReason
 from parsers.ids import sha256_file
 from parsers.issues import ERROR, WARNING, Issue
 from parsers.open_items_claim import ADDRESS, address_columns, checked_address, dropped_ibans, filtered
@@ -77,10 +78,14 @@ def _columns(raw: dict[str, pl.Series], tenant: str, check: tuple[int, str], poo
     def small() -> Cols:
         law = normalised(raw["law"], lambda e: e.str.strip_chars().str.to_lowercase())[0]
         claim, _ = normalised(raw["claim_type"], lambda e: e.str.strip_chars().str.to_uppercase())
+        # a blank reason is no reason (null); any other text is kept upper-cased, known or not
+        block_reason = normalised(raw["block_reason"], lambda e: pl.when(e.str.strip_chars() != "")
+                                  .then(e.str.strip_chars().str.to_uppercase()))[0]
         due = parsed_date(raw["due_date"])
         return {
             "due_date_d": due, "mandate_date_d": parsed_date(raw["mandate_date"]),
             "block_d": parsed_date(raw["dunning_block_until"]), "law_n": law.fill_null("public"),
+            "notice_d": parsed_date(raw["notice_date"]), "block_reason_n": block_reason,
             "claim_n": claim, "_n_id": per_group(raw["receivable_id"], None),
             # blank claim type: stripped (and upper-cased) it is ""; a due date that parsed is not blank
             "_blank_claim": claim.is_null() | (claim.str.len_bytes() == 0),
@@ -145,6 +150,8 @@ def _checks(df: pl.DataFrame, tenant: str) -> list[tuple[str, pl.Expr | None, pl
          pl.format("mandate_date: expected an ISO date, got {}", _got("mandate_date"))),
         ("open_items.bad_date", pl.col("dunning_block_until").is_not_null() & pl.col("block_d").is_null(),
          pl.format("dunning_block_until: expected an ISO date, got {}", _got("dunning_block_until"))),
+        ("open_items.bad_date", pl.col("notice_date").is_not_null() & pl.col("notice_d").is_null(),
+         pl.format("notice_date: expected an ISO date, got {}", _got("notice_date"))),
         ("open_items.bad_law", None if law_ok else ~pl.col("law_n").is_in(list(_LAWS)),
          pl.format("law: expected public or private, got {}", _got("law"))),
         ("open_items.duplicate_id", pl.col("_n_id") > 1,
@@ -179,6 +186,18 @@ def _split(df: pl.DataFrame, export: RawExport, checks: list[tuple[str, pl.Expr 
             for line, rid, text in hits.iter_rows()
         )
     return df.filter(~any_bad), issues
+
+
+def _unknown_block_reasons(reasons: pl.Series, p: str) -> list[Issue]:
+    """A warning per block reason outside :class:`~claims.vocab.BlockReason` (judged on the distinct
+    values). The row is kept and its claim still blocked: a clerk wrote a reason, so dunning waits."""
+    known = [str(r) for r in BlockReason]
+    distinct = reasons.drop_nulls().unique().sort()
+    unknown = distinct.filter(~distinct.is_in(known))
+    return [Issue(p, "", WARNING, "open_items.unknown_block_reason",
+                  f"block_reason {value!r} ({int((reasons == value).sum())} rows) is none of {', '.join(known)}; "
+                  "the rows are kept and their claims are not dunned (treated as a block)", raw=value)
+            for value in unknown.to_list()]
 
 
 def _nothing_usable(issues: list[Issue], kept: int, p: str) -> None:
@@ -230,6 +249,7 @@ def load_open_items(
             issues.append(Issue(p, "", WARNING, "open_items.kassenzeichen_unchecked",
                                 f"{wrong.len()} Kassenzeichen are not {digits} digits with a valid {scheme} check "
                                 f"digit (e.g. '{wrong[0]}'); they match only by external_ref or IBAN", raw=wrong[0]))
+        issues.extend(_unknown_block_reasons(good["block_reason_n"], p))
         iban, found = dropped_ibans(good, p)
         kept = {c: col.gather(good["_row"]) if "_row" in good.columns else col.head(good.height)
                 for c, col in addresses.items()}
@@ -242,7 +262,8 @@ def load_open_items(
             "source_file": pl.repeat(digest.result(), n, dtype=pl.String, eager=True),
             "source_path": pl.repeat(p, n, dtype=pl.String, eager=True), "due_date": good["due_date_d"],
             "mandate_date": good["mandate_date_d"], "dunning_block_until": good["block_d"],
-            "law": good["law_n"], "claim_type": good["claim_n"],
+            "law": good["law_n"], "claim_type": good["claim_n"], "notice_date": good["notice_d"],
+            "block_reason": good["block_reason_n"],
             "tenant": pl.repeat(tenant, n, dtype=pl.String, eager=True),  # blank or this tenant: no other is left
         }
     # conform(), column by column: the columns of the contract, in order, each cast strictly

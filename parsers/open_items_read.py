@@ -4,7 +4,7 @@ The raw frame has lower-cased column names, a ``source_line`` and, for Parquet, 
 loader uses. Every column is a string, as the CSV delivers it, except where a typed Parquet column
 means exactly what its string would (the loader then need not parse it back):
 
-* ``due_date``, ``mandate_date``, ``dunning_block_until`` of type ``Date`` stay dates;
+* ``due_date``, ``mandate_date``, ``dunning_block_until``, ``notice_date`` of type ``Date`` stay dates;
 * ``amount`` of an integer type or ``Decimal`` with at most two places stays a number;
 * ``amount`` as ``Float`` (raw name ``amount``) is rounded to ``amount_cents`` once, here.
 
@@ -28,8 +28,9 @@ from parsers.open_items_rows import BadRow, csv_rows
 
 REQUIRED = ("receivable_id", "kassenzeichen", "debtor_id", "debtor_name", "claim_type", "amount", "due_date")
 OPTIONAL = ("tenant", "debtor_iban", "external_ref", "mandate_id", "mandate_date", "dunning_block_until", "law",
-            "debtor_street", "debtor_postcode", "debtor_city", "debtor_country", "debtor_birth_date")
-DATES = ("due_date", "mandate_date", "dunning_block_until", "debtor_birth_date")
+            "debtor_street", "debtor_postcode", "debtor_city", "debtor_country", "debtor_birth_date",
+            "notice_date", "block_reason")
+DATES = ("due_date", "mandate_date", "dunning_block_until", "debtor_birth_date", "notice_date")
 _WANTED = {*REQUIRED, *OPTIONAL, "amount_cents"}
 
 

@@ -23,8 +23,10 @@ from review.config import ReviewConfig
 from review.state import PublishedState
 from review.users import User
 from review.views_actions import approve, decide, withdraw
+from review.views_blocks import approve_block_view, blocks_page, lift_block_view, set_block_view
 from review.views_decisions import decisions_page
 from review.views_detail import detail_page
+from review.views_dunning import debtor_page, dunning_page, release, run_pdf
 from review.views_list import list_page
 from review.views_rules import approve as approve_rule
 from review.views_rules import expire as expire_rule
@@ -90,6 +92,14 @@ def create_app(config: ReviewConfig, users: dict[str, User], users_path: Path | 
         Route("/t/{tenant}/rule/{rule_id}/approve", approve_rule, methods=["POST"]),
         Route("/t/{tenant}/rule/{rule_id}/expire", expire_rule, methods=["POST"]),
         Route("/t/{tenant}/rule/{rule_id}/revoke", revoke_rule, methods=["POST"]),
+        Route("/t/{tenant}/blocks", blocks_page),
+        Route("/t/{tenant}/blocks/set", set_block_view, methods=["POST"]),
+        Route("/t/{tenant}/block/{block_id}/approve", approve_block_view, methods=["POST"]),
+        Route("/t/{tenant}/block/{block_id}/lift", lift_block_view, methods=["POST"]),
+        Route("/t/{tenant}/dunning", dunning_page),
+        Route("/t/{tenant}/dunning/{run_id}/release", release, methods=["POST"]),
+        Route("/t/{tenant}/dunning/{run_id}/{kind}.pdf", run_pdf),
+        Route("/t/{tenant}/debtor", debtor_page),
         Mount("/static", StaticFiles(directory=Path(HERE) / "static"), name="static"),
     ]
     middleware = [

@@ -41,6 +41,9 @@ class ReviewConfig:
     https_only: bool = _D.https_only
     #: peers whose ``X-Forwarded-For`` names the client (a reverse proxy); empty: the header is ignored
     trusted_proxies: tuple[str, ...] = _D.trusted_proxies
+    #: ``[paths] reports``: the dunning run's sample letters are served only from ``<reports>/<tenant>/``
+    #: or ``<state_dir>/runs/<tenant>/`` (None: only the latter)
+    reports_dir: Path | None = None
 
     def requires_approval(self, amount_cents: int) -> bool:
         """Four-eyes: a decision moving more than the configured amount waits for a second user."""
@@ -76,6 +79,7 @@ def review_config_of(cfg: TenantConfig, *, state_dir: Path | None = None) -> Rev
         secret_key=secret or secrets.token_urlsafe(32),
         https_only=section.https_only,
         trusted_proxies=section.trusted_proxies,
+        reports_dir=cfg.reports,
     )
 
 

@@ -77,6 +77,7 @@ class Fit:
     amount_equal: bool
     iban_known: bool
     name_similarity: int
+    debtor_id: str = ""                    # links the debtor's dunning history
 
 
 def _reference_found(kz: str, kz_norm: str, text: str) -> bool:
@@ -109,6 +110,7 @@ def explain(row: dict[str, Any], items: pl.DataFrame, proposed: list[dict[str, A
             iban_known=bool(payer_iban) and payer_iban in ibans,
             name_similarity=round(fuzz.token_set_ratio(payer, (it.get("debtor_name") or "").lower()))
             if payer else 0,
+            debtor_id=it.get("debtor_id") or "",
         ))
     out.sort(key=lambda f: (f.receivable_id not in by_id, -(f.score or 0), -f.name_similarity))
     return out

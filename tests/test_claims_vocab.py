@@ -17,6 +17,7 @@ import claims.vocab as vocab
 import jobs.nightly as night
 from claims.vocab import (
     BlockReason,
+    BlockState,
     ClaimType,
     DecisionAction,
     DecisionState,
@@ -65,6 +66,7 @@ STORED: dict[type[StrEnum], set[str]] = {
     Law: {"public", "private"},
     RuleKind: {"iban_to_debtor"},
     RuleState: {"proposed", "approved", "expired", "revoked"},
+    BlockState: {"in_force", "awaiting_approval", "scheduled", "lifted", "expired"},
     DunningLevel: {"zahlungserinnerung", "mahnung", "vollstreckungsankuendigung", "oeffentliche_erinnerung"},
     SkipReason: {"blocked", "pending_payment", "ancillary", "public_reminder", "below_threshold", "not_due",
                  "schonfrist", "interval", "last_level"},

@@ -130,7 +130,9 @@ def test_defaults_live_in_the_models_only() -> None:
     assert not (ROOT / "matching" / "default_config.toml").exists()
     assert MatchConfig() == load_match_config(None) == MatchConfig.from_toml({})
     model = ReviewConfig(state_dir=Path("s"))
-    loaded = dataclasses.replace(load_review_config(None, state_dir=Path("s")), secret_key=model.secret_key)
+    loaded = load_review_config(None, state_dir=Path("s"))
+    assert loaded.reports_dir == load_tenant_config(None).reports           # a path of the file, not a default
+    loaded = dataclasses.replace(loaded, secret_key=model.secret_key, reports_dir=None)
     assert model == loaded
     cfg = load_tenant_config(None)
     assert (cfg.tenant, cfg.cron, cfg.timezone) == ("default", "0 2 * * *", "Europe/Berlin")

@@ -134,3 +134,14 @@ def test_the_first_releases_ledger_upgrades_keeps_its_rows_and_runs_a_night(tmp_
     assert counts["statements"] == rows["statements"] + 1
     assert alloc == [4000]
     assert gap == 0                                                 # statement 3 follows statement 2 of the old file
+
+
+def test_migration_5_adds_notice_date_and_block_reason_to_open_items_and_claims() -> None:
+    con = duckdb.connect()
+    try:
+        migrate(con)
+        got = definitions(con)
+    finally:
+        con.close()
+    for table in ("open_items", "claims"):
+        assert got[table][-2:] == [("notice_date", "DATE"), ("block_reason", "VARCHAR")], table

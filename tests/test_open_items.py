@@ -399,3 +399,38 @@ def test_the_row_filter_leaves_out_what_the_hand_checks_missed(tmp_path: Path) -
     assert kept["receivable_id"].to_list() == ["r1"] and kept.columns == df.columns
     assert [(i.locator, i.code) for i in issues] == [("line 3", "open_items.invalid_row")]
     assert "export_is_the_tenants" in issues[0].message
+
+
+def test_notice_date_and_block_reason_are_read_bad_date_rejected_unknown_reason_kept(tmp_path: Path) -> None:
+    p = tmp_path / "op.csv"
+    p.write_text(HEADER.rstrip("\n") + ";notice_date;block_reason\n"
+                 + f"r1;{K1};d1;A;;GRUNDSTEUER;10,00;2026-01-15;;2026-01-20; stundung \n"   # line 2
+                 + f"r2;{K2};d2;B;;GRUNDSTEUER;10,00;2026-01-15;;;\n"                       # line 3: neither
+                 + f"r3;{K3};d3;C;;GRUNDSTEUER;10,00;2026-01-15;;20.01.2026;Klage\n"        # line 4: unknown reason
+                 + f"r4;{K3};d3;C;;GRUNDSTEUER;10,00;2026-01-15;;2026-02-30;\n",            # line 5: bad notice date
+                 encoding="utf-8")
+    df, issues = load_open_items(p, tenant="musterstadt")
+    assert_schema(df, OPEN_ITEM_SCHEMA, "open items")
+    assert df["receivable_id"].to_list() == ["r1", "r2", "r3"]
+    assert df["notice_date"].to_list() == [date(2026, 1, 20), None, date(2026, 1, 20)]
+    assert df["block_reason"].to_list() == ["STUNDUNG", None, "KLAGE"]
+    assert _codes(issues) == [("", "open_items.unknown_block_reason"), ("line 5", "open_items.bad_date")]
+    bad = next(i for i in issues if i.code == "open_items.bad_date")
+    assert "notice_date" in bad.message and "2026-02-30" in bad.message
+    warn = next(i for i in issues if i.code == "open_items.unknown_block_reason")
+    assert warn.severity == "warning" and warn.raw == "KLAGE"
+
+
+def test_parquet_notice_date_typed_and_every_block_reason_known(tmp_path: Path) -> None:
+    from claims.vocab import BlockReason
+    reasons = [str(r) for r in BlockReason]
+    n = len(reasons)
+    p = tmp_path / "op.parquet"
+    pl.DataFrame({"receivable_id": [f"r{i}" for i in range(n)], "kassenzeichen": [K1] * n,
+                  "debtor_id": ["d1"] * n, "debtor_name": ["A"] * n, "claim_type": ["KITA"] * n,
+                  "amount": [1000] * n, "due_date": [date(2026, 1, 15)] * n,
+                  "notice_date": [date(2026, 1, 10)] * n, "block_reason": [r.lower() for r in reasons]}
+                 ).write_parquet(p)
+    df, issues = load_open_items(p)
+    assert issues == []
+    assert df["block_reason"].to_list() == reasons and set(df["notice_date"].to_list()) == {date(2026, 1, 10)}

@@ -1,0 +1,146 @@
+"""What the weekly dunning run reads from the ledger: claims, their history, payments, the Klärungsliste.
+
+Nothing here writes. Every frame is in the shape :func:`dunning.select.select` takes it:
+
+* ``claims`` — the current claims (:func:`ledger.state.current_open_items`: the newest export + the
+  claims Stadtkasse created − allocations), still open (``amount_cents`` > 0);
+* ``notices`` — every claim on a booked notice (``dunning.select.NOTICE_SCHEMA``);
+* ``payments`` — what was credited to each current claim, signed (a reversal is negative), dated by the
+  payment's value date (else its booking day) (``dunning.surcharge.PAYMENT_SCHEMA``);
+* ``pending`` — the Klärungsliste (open and parked payments), one row per (payment, candidate claim), with
+  the payer's IBAN (``dunning.select.PENDING_SCHEMA``);
+* ``closed_days`` — the booking days with a day close;
+* ``charged`` — per main claim and type (SAEUMNISZUSCHLAG, ZINSEN) what earlier runs booked as claims,
+  so a run books only the difference to what accrued in total;
+* ``fee_numbers`` — the Kassenzeichen (normal form) of every claim Stadtkasse created, to continue the
+  fee numbering without a collision.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from dunning.select import NOTICE_SCHEMA, PENDING_SCHEMA
+from dunning.surcharge import PAYMENT_SCHEMA
+from ledger.db import fetch
+from ledger.state import current_open_items, current_unresolved
+from parsers.schema import conform
+
+#: What earlier runs booked per main claim and charge type.
+CHARGED_SCHEMA: dict[str, pl.DataType] = {"parent_receivable_id": pl.String(), "claim_type": pl.String(),
+                                          "booked_cents": pl.Int64()}
+
+
+@dataclass(slots=True)
+class DunningState:
+    """The frames of the module docstring."""
+
+    claims: pl.DataFrame
+    notices: pl.DataFrame
+    payments: pl.DataFrame
+    pending: pl.DataFrame
+    closed_days: pl.DataFrame
+    charged: pl.DataFrame
+    fee_numbers: pl.DataFrame
+
+    def write(self, folder: Path, prefix: str = "in_") -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        for f in fields(self):
+            getattr(self, f.name).write_parquet(folder / f"{prefix}{f.name}.parquet")
+
+    @classmethod
+    def read(cls, folder: Path, prefix: str = "in_") -> DunningState:
+        return cls(**{f.name: pl.read_parquet(folder / f"{prefix}{f.name}.parquet") for f in fields(cls)})
+
+
+def _pending(con: duckdb.DuckDBPyConnection, tenant: str) -> pl.DataFrame:
+    """The Klärungsliste long: one row per (payment, candidate claim); a payment without candidates once."""
+    unresolved = current_unresolved(con, tenant).select("transaction_id", "candidates")
+    if unresolved.height == 0:
+        return pl.DataFrame(schema=PENDING_SCHEMA)
+    con.register("_pending_ids", unresolved.select("transaction_id").to_arrow())
+    try:
+        iban = fetch(con, "SELECT transaction_id, min(counterparty_iban) AS counterparty_iban FROM transactions "
+                          "WHERE tenant = $t AND transaction_id IN (SELECT transaction_id FROM _pending_ids) "
+                          "GROUP BY transaction_id", {"t": tenant})
+    finally:
+        con.unregister("_pending_ids")
+    candidates = unresolved.with_columns(
+        pl.col("candidates").fill_null("[]").str.json_decode(
+            pl.List(pl.Struct({"receivable_id": pl.String()}))).alias("c")
+    ).explode("c").select("transaction_id", pl.col("c").struct.field("receivable_id").alias("receivable_id"))
+    df = candidates.join(conform(iban, {"transaction_id": pl.String(), "counterparty_iban": pl.String()}),
+                         on="transaction_id", how="left")
+    return conform(df, PENDING_SCHEMA).unique(maintain_order=True)
+
+
+def read_dunning_state(con: duckdb.DuckDBPyConnection, tenant: str) -> DunningState:
+    """Everything a dunning run of ``tenant`` reads from the ledger (module docstring), in one go."""
+    p = {"t": tenant}
+    claims = current_open_items(con, tenant).filter(pl.col("amount_cents") > 0)
+    con.register("_claim_ids", claims.select("receivable_id").to_arrow())
+    try:
+        payments = fetch(con, """
+            SELECT a.receivable_id, coalesce(t.value_date, a.booking_date) AS paid_on, sum(a.amount_cents) AS amount_cents
+            FROM allocations a
+            LEFT JOIN (SELECT transaction_id, min(value_date) AS value_date FROM transactions WHERE tenant = $t
+                       GROUP BY transaction_id) t USING (transaction_id)
+            WHERE a.tenant = $t AND a.receivable_id IN (SELECT receivable_id FROM _claim_ids)
+            GROUP BY ALL HAVING sum(a.amount_cents) <> 0 ORDER BY 1, 2
+        """, p)
+    finally:
+        con.unregister("_claim_ids")
+    return DunningState(
+        claims=claims,
+        notices=conform(fetch(con, "SELECT receivable_id, level, notice_date, mahngebuehr_cents "
+                                   "FROM dunning_notice_items WHERE tenant = $t", p), NOTICE_SCHEMA),
+        payments=conform(payments, PAYMENT_SCHEMA),
+        pending=_pending(con, tenant),
+        closed_days=conform(fetch(con, "SELECT DISTINCT booking_date FROM day_closes WHERE tenant = $t "
+                                       "ORDER BY 1", p), {"booking_date": pl.Date()}),
+        charged=conform(fetch(con, "SELECT parent_receivable_id, claim_type, sum(amount_cents) AS booked_cents "
+                                   "FROM claims WHERE tenant = $t AND origin = 'fee' AND parent_receivable_id "
+                                   "IS NOT NULL GROUP BY ALL ORDER BY 1, 2", p), CHARGED_SCHEMA),
+        fee_numbers=conform(fetch(con, "SELECT kz_norm FROM claims WHERE tenant = $t ORDER BY 1", p),
+                            {"kz_norm": pl.String()}),
+    )
+
+
+def kassenzeichen_taken(con: duckdb.DuckDBPyConnection, tenant: str, numbers: pl.Series) -> list[str]:
+    """Which of ``numbers`` (normal form) the tenant's ledger already knows, as any export's claim or as
+    a claim of its own (the fee numbering must never hand out a number the finance system uses)."""
+    if numbers.len() == 0:
+        return []
+    con.register("_new_kz", pl.DataFrame({"kz_norm": numbers}).to_arrow())
+    try:
+        taken = fetch(con, "SELECT DISTINCT kz_norm FROM (SELECT kz_norm FROM open_items WHERE tenant = $t "
+                           "UNION ALL SELECT kz_norm FROM claims WHERE tenant = $t) "
+                           "WHERE kz_norm IN (SELECT kz_norm FROM _new_kz) ORDER BY 1", {"t": tenant})
+    finally:
+        con.unregister("_new_kz")
+    return [str(k) for k in taken["kz_norm"].to_list()]
+
+
+def booked_dunning_runs(con: duckdb.DuckDBPyConnection, tenant: str, first: date, last: date) -> pl.DataFrame:
+    """The committed dunning runs of ``tenant`` whose date lies in ``first`` … ``last`` (a week)."""
+    return fetch(con, "SELECT run_id, booking_date, committed_at FROM runs WHERE tenant = $t AND job = 'dunning' "
+                      "AND booking_date BETWEEN $a AND $b ORDER BY committed_at",
+                 {"t": tenant, "a": first, "b": last})
+
+
+def booked_notices(con: duckdb.DuckDBPyConnection, tenant: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Every booked notice and its claims (for the review page's notice history)."""
+    notices = fetch(con, "SELECT * FROM dunning_notices WHERE tenant = $t ORDER BY notice_date, run_id, notice_id",
+                    {"t": tenant}, table="dunning_notices")
+    items = fetch(con, "SELECT * FROM dunning_notice_items WHERE tenant = $t ORDER BY run_id, notice_id, receivable_id",
+                  {"t": tenant}, table="dunning_notice_items")
+    return notices, items
+
+
+__all__ = ["CHARGED_SCHEMA", "DunningState", "booked_dunning_runs", "booked_notices",
+           "kassenzeichen_taken", "read_dunning_state"]

@@ -1,0 +1,107 @@
+"""The dunning job's published snapshot as the review page reads it: runs, notices, notice items.
+
+The dunning job publishes under ``<state_dir>/published_dunning/<tenant>/`` and
+:func:`ledger.publish_dunning.read_dunning_published` reads it, with the release journal laid over (a run
+this page released shows as ``released`` at once). The page never opens the ledger. This module only
+shapes what the pages show: one run, a debtor's notices with their claims, the counts.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from ledger.journal import journal_dir
+from ledger.publish_dunning import DunningPublished, published_dir, read_dunning_published
+from ledger.release_journal import SUB as RELEASES
+
+#: ``counts_json`` tables the Mahnlauf page shows: notices per level, skipped claims per reason, the blocked
+#: ones per block reason, notices taken off the letters at booking per reason
+COUNT_TABLES = ("level", "skipped", "blocked", "dropped")
+
+
+def read_dunning(state_dir: Path, tenant: str) -> DunningPublished:
+    """The tenant's published dunning snapshot (empty frames when the job has published nothing yet)."""
+    return read_dunning_published(state_dir, tenant)
+
+
+def _signature(state_dir: Path, tenant: str) -> tuple[Any, ...]:
+    """What the snapshot as read depends on: the published ``meta.json`` (a new version) and the release
+    journal's files (a release laid over a run)."""
+    try:
+        meta = (published_dir(state_dir, tenant) / "meta.json").read_bytes()
+    except OSError:
+        meta = b""
+    folder = journal_dir(state_dir, tenant) / RELEASES
+    files = tuple((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in sorted(folder.glob("*.jsonl"))) \
+        if folder.is_dir() else ()
+    return meta, files
+
+
+@dataclass
+class DunningCache:
+    """Per-tenant cache of the dunning snapshot: the notices of every booked run add up over the years, so
+    the frames are read again only when the job publishes or a release is written."""
+
+    state_dir: Path
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _cached: dict[str, tuple[tuple[Any, ...], DunningPublished]] = field(default_factory=dict)
+
+    def get(self, tenant: str) -> DunningPublished:
+        """The tenant's snapshot as :func:`read_dunning` reads it, from the cache while nothing changed."""
+        key = _signature(self.state_dir, tenant)
+        with self._lock:
+            hit = self._cached.get(tenant)
+            if hit is not None and hit[0] == key:
+                return hit[1]
+        pub = read_dunning(self.state_dir, tenant)
+        with self._lock:
+            self._cached[tenant] = (key, pub)
+        return pub
+
+
+def run_row(pub: DunningPublished, run_id: str) -> dict[str, Any] | None:
+    """One run's row, or ``None``."""
+    hit = pub.runs.filter(pl.col("run_id") == run_id)
+    return hit.row(0, named=True) if hit.height else None
+
+
+def debtor_notices(pub: DunningPublished, debtor_id: str) -> list[dict[str, Any]]:
+    """Every notice to ``debtor_id`` (newest first), each with its claims under ``items``
+    (a notice is named by ``run_id`` and ``notice_id`` together)."""
+    notices = pub.notices.filter(pl.col("debtor_id") == debtor_id).sort(
+        ["notice_date", "run_id", "notice_id"], descending=True, nulls_last=True)
+    items = pub.items.join(notices.select("run_id", "notice_id"), on=["run_id", "notice_id"], how="semi")
+    by_notice: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for row in items.sort("due_date", "kassenzeichen", nulls_last=True).iter_rows(named=True):
+        by_notice.setdefault((row["run_id"], row["notice_id"]), []).append(row)
+    return [{**n, "items": by_notice.get((n["run_id"], n["notice_id"]), [])} for n in notices.iter_rows(named=True)]
+
+
+def parse_counts(raw: str | None) -> dict[str, dict[str, int]]:
+    """``counts_json`` as ``{table: {code: n}}`` for :data:`COUNT_TABLES`; unreadable parts give empty tables."""
+    try:
+        data = json.loads(raw or "{}")
+    except ValueError:
+        data = {}
+    if not isinstance(data, dict):
+        data = {}
+    out: dict[str, dict[str, int]] = {}
+    for key in COUNT_TABLES:
+        table = data.get(key)
+        out[key] = {str(k): int(v) for k, v in table.items() if isinstance(v, int | float)} \
+            if isinstance(table, dict) else {}
+    return out
+
+
+def when(value: object) -> str:
+    """A timestamp as ``YYYY-MM-DD HH:MM`` (UTC as published); empty when missing."""
+    if isinstance(value, datetime):
+        return f"{value:%Y-%m-%d %H:%M}"
+    return str(value or "")[:16].replace("T", " ")
