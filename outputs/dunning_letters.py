@@ -22,9 +22,10 @@ of its own letter.
 (may be empty), the account holder, the IBAN, ``EUR`` and the amount with two decimals, no purpose, no
 structured reference, the remittance (:func:`epc_payload`). The QR code is made by **segno** with error
 level M as EPC requires; its mask is fixed (:data:`QR_MASK`) instead of segno's search over all eight,
-which took 80 % of the time of a letter — every mask gives a valid code that readers decode (checked with
-zbarimg on rendered pages). The modules go into the PDF as a small grey-scale image (one byte per
-module, enlarged to four pixels a module): less time than a PNG or drawing rectangles (docs/BENCHMARKS.md).
+which was 80 % of a code's time — every mask gives a valid code that readers decode (checked with zbarimg
+on rendered pages). The modules go into the PDF as a grey-scale image (one byte per module, enlarged to
+four pixels a module): a quarter of the time of a segno PNG and a sixth of drawing the modules as
+rectangles (docs/BENCHMARKS.md, "Dunning: letters").
 
 Fonts: DejaVu Sans embedded (subset) when on the machine (``outputs.report_pdf.find_font``), else the
 core font with characters outside latin-1 replaced. The PDF's creation date is the notice date: the same
