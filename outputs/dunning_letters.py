@@ -531,6 +531,7 @@ class _Letters:
         self.font(7.5)
         for i in range(pages):                  # "Seite i von n" of this letter, written once n is known
             pdf.page = first + i
+            pdf.current_font_is_set_on_page = False     # each earlier page gets the footer's font set anew
             pdf.line(_LEFT, 281, _RIGHT, 281)
             self.at(_LEFT, 282, 100, 4, f"{s.name} · {n['notice_id']}")
             self.at(_RIGHT - 40, 282, 40, 4, f"Seite {i + 1} von {pages}", "R")
