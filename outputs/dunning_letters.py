@@ -22,9 +22,10 @@ of its own letter.
 (may be empty), the account holder, the IBAN, ``EUR`` and the amount with two decimals, no purpose, no
 structured reference, the remittance (:func:`epc_payload`). The QR code is made by **segno** with error
 level M as EPC requires; its mask is fixed (:data:`QR_MASK`) instead of segno's search over all eight,
-which took 80 % of the time of a letter — every mask gives a valid code that readers decode (checked with
-zbarimg on rendered pages). The modules go into the PDF as a small grey-scale image (one byte per
-module, enlarged to four pixels a module): less time than a PNG or drawing rectangles (docs/BENCHMARKS.md).
+which was 80 % of a code's time — every mask gives a valid code that readers decode (checked with zbarimg
+on rendered pages). The modules go into the PDF as a grey-scale image (one byte per module, enlarged to
+four pixels a module): a quarter of the time of a segno PNG and a sixth of drawing the modules as
+rectangles (docs/BENCHMARKS.md, "Dunning: letters").
 
 Fonts: DejaVu Sans embedded (subset) when on the machine (``outputs.report_pdf.find_font``), else the
 core font with characters outside latin-1 replaced. The PDF's creation date is the notice date: the same
@@ -51,7 +52,7 @@ from fpdf import FPDF
 from PIL import Image
 
 from claims.config import TenantConfig
-from claims.money import format_eur_expr
+from claims.money import format_eur_expr, plain_eur
 from dunning.notices import REMITTANCE_MANY
 from outputs.atomic import PlannedFile, write_all, write_file_atomically
 from outputs.excel_csv import Col, excel_csv_bytes
@@ -197,7 +198,7 @@ def epc_payload(*, name: str, iban: str, amount_cents: int, remittance: str, bic
         raise ValueError(f"GiroCode: amount out of range ({amount_cents} cents)")
     if len(remittance) > 140:
         raise ValueError(f"GiroCode: remittance longer than 140 characters ({len(remittance)})")
-    amount = f"EUR{amount_cents // 100}.{amount_cents % 100:02d}"
+    amount = "EUR" + plain_eur(amount_cents)
     text = "\n".join(("BCD", "002", "1", "SCT", bic, name, iban, amount, "", "", remittance))
     if len(text.encode("utf-8")) > 331:
         raise ValueError("GiroCode: payload longer than 331 bytes")
@@ -530,6 +531,7 @@ class _Letters:
         self.font(7.5)
         for i in range(pages):                  # "Seite i von n" of this letter, written once n is known
             pdf.page = first + i
+            pdf.current_font_is_set_on_page = False     # each earlier page gets the footer's font set anew
             pdf.line(_LEFT, 281, _RIGHT, 281)
             self.at(_LEFT, 282, 100, 4, f"{s.name} · {n['notice_id']}")
             self.at(_RIGHT - 40, 282, 40, 4, f"Seite {i + 1} von {pages}", "R")

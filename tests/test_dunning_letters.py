@@ -229,3 +229,15 @@ def test_qr_codes_made_in_a_worker_process_give_the_same_pdf() -> None:
     inline, layout = render_letters(many.notices, many.items, SENDER, workers=0)
     pooled, layout2 = render_letters(many.notices, many.items, SENDER, workers=1)
     assert inline == pooled and layout.equals(layout2) and layout.height == 250
+
+
+def test_every_page_number_is_printed_in_the_footer_font() -> None:
+    """The page numbers are written after the letter (when its page count is known), going back to its
+    earlier pages: each page's stream must set the footer's font itself before the text."""
+    data, _ = render_letters(THREE.notices, THREE.items, SENDER, font=False, compress=False)
+    text = data.decode("latin-1")
+    footers = list(re.finditer(r"\(Seite (\d) von (\d)\) Tj", text))
+    assert [(m[1], m[2]) for m in footers] == [("1", "1"), ("1", "2"), ("2", "2"), ("1", "1")]
+    for m in footers:
+        stream = text[text.rfind("stream", 0, m.start()):m.start()]
+        assert re.findall(r"/F\d+ ([\d.]+) Tf", stream)[-1] == "7.50"

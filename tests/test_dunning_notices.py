@@ -191,3 +191,9 @@ def test_config_keys_and_defaults(tmp_path: Path) -> None:
     cfg = load_tenant_config(path)
     assert (cfg.dunning.letter_grouping, cfg.dunning.mahnfrist_days, cfg.dunning.postal_buffer_days) == \
         ("claim", 14, 3)
+
+
+def test_a_debtors_frame_without_address_columns_gives_null_addresses() -> None:
+    got = group_notices(THREE, pl.DataFrame({"debtor_id": ["A"], "debtor_name": ["Müller, Jürgen"]}), RUN)
+    assert got.notices.select("debtor_id", "debtor_name", "debtor_street", "debtor_country").rows() == [
+        ("A", "Müller, Jürgen", None, None), ("B", None, None, None)]
