@@ -82,7 +82,8 @@ def run_stateless(receivables: Path, as_of: date, out: Path, *, config: Path | N
     from dunning.select import select
     from matching.config import MatchConfig
     from outputs.atomic import PlannedFile, write_all
-    from outputs.dunning_letters import LETTERS_PDF, PRINT_FILE, render_letters, sender_from_config, write_print_file
+    from outputs.dunning_letters import (LETTERS_PDF, PRINT_FILE, print_file, print_file_bytes, render_letters,
+                                         sender_from_config)
     from parsers.issues import ERROR, issues_frame
     from parsers.open_items import load_open_items
 
@@ -93,7 +94,8 @@ def run_stateless(receivables: Path, as_of: date, out: Path, *, config: Path | N
     notices = group_notices(sel.selected, claims, as_of, settings)
     sender = sender_from_config(cfg)
     pdf, layout = render_letters(notices.notices, notices.items, sender)
-    print_csv, n_letters = write_print_file(notices.notices, layout)
+    printed = print_file(notices.notices, layout)
+    n_letters = printed.height
     by_level = {str(k): int(v) for k, v in notices.notices["level"].value_counts(sort=True).rows()}
     skipped = {str(k): int(v) for k, v in sel.skipped["reason"].value_counts(sort=True).rows()}
     sums = {c: int(notices.items[c].sum() or 0) for c in ("open_cents", "saeumniszuschlag_cents",
@@ -113,7 +115,7 @@ def run_stateless(receivables: Path, as_of: date, out: Path, *, config: Path | N
         PlannedFile("notice_items.csv", _csv(notices.items, ITEM_COLUMNS), notices.items.height, sums),
         PlannedFile("skipped.csv", _csv(sel.skipped, SKIPPED_CSV_COLUMNS), sel.skipped.height),
         PlannedFile(LETTERS_PDF, pdf),
-        PlannedFile(PRINT_FILE, print_csv, n_letters, {"total_cents": summary["total_cents"]}),
+        PlannedFile(PRINT_FILE, print_file_bytes(printed), n_letters, {"total_cents": summary["total_cents"]}),
         PlannedFile("issues.csv", issues_frame(issues).write_csv(separator=";").encode("utf-8"), len(issues)),
         PlannedFile("summary.json", (json.dumps(summary, indent=2, sort_keys=True) + "\n").encode("utf-8")),
     ]
@@ -156,6 +158,7 @@ def _stateless(args: argparse.Namespace) -> int:
 
 def _release(args: argparse.Namespace, cfg: Any) -> int:
     from jobs.dunning import release
+    from ledger.journal import JournalError
     from review.users import UsersFileError, authenticate, load_users
 
     if args.users is None or args.user is None:
@@ -174,7 +177,7 @@ def _release(args: argparse.Namespace, cfg: Any) -> int:
         return 2
     try:
         release(cfg, args.release, user=user.login, role=user.role)
-    except KasseError as exc:
+    except (KasseError, JournalError) as exc:
         print(f"kasse dunning: {exc}", file=sys.stderr)
         return 2
     print(f"run {args.release} released by {user.login}; the next `kasse dunning --config …` books it")

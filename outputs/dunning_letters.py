@@ -633,6 +633,11 @@ _PRINT_COLS = [Col(c, c, "int" if c in ("first_page", "pages", "total_cents") el
                    "date" if c == "deadline" else "text") for c in PRINT_COLUMNS]
 
 
+def print_file_bytes(print_rows: pl.DataFrame) -> bytes:
+    """The print file as written: the repo's Excel CSV (UTF-8 with BOM, ``;``, ISO dates, integer cents)."""
+    return excel_csv_bytes(print_rows, _PRINT_COLS)
+
+
 def write_print_run(notices: pl.DataFrame, items: pl.DataFrame, sender: Sender, out_dir: Path | str, *,
                     font: Path | bool | None = True, workers: int | None = None) -> dict[str, Path]:
     """Write ``letters.pdf``, ``print_file.csv`` and ``manifest.json`` into ``out_dir`` atomically (a run
@@ -644,7 +649,7 @@ def write_print_run(notices: pl.DataFrame, items: pl.DataFrame, sender: Sender, 
     pf = print_file(notices, layout)
     total = int(notices["total_cents"].sum() or 0)
     pages = int(layout["pages"].sum() or 0)
-    files = [PlannedFile(PRINT_FILE, excel_csv_bytes(pf, _PRINT_COLS), pf.height, {"total_cents": total})]
+    files = [PlannedFile(PRINT_FILE, print_file_bytes(pf), pf.height, {"total_cents": total})]
     if pf.height:                                  # no letters: nothing to print, no PDF
         files.insert(0, PlannedFile(LETTERS_PDF, data))
     notice_date = notices["notice_date"].min() if notices.height else None
@@ -656,5 +661,5 @@ def write_print_run(notices: pl.DataFrame, items: pl.DataFrame, sender: Sender, 
 
 
 __all__ = ["CLAIM_WORDS", "LETTERS_PDF", "LEVEL_TEXTS", "POOL_MIN_LETTERS", "PRINT_COLUMNS", "PRINT_FILE", "QR_MASK",
-           "Sender", "country_line", "epc_payload", "girocode_image", "print_file", "qr_modules", "render_letters",
+           "Sender", "country_line", "epc_payload", "girocode_image", "print_file", "print_file_bytes", "qr_modules", "render_letters",
            "sender_from_config", "write_letters", "write_print_run"]
