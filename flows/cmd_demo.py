@@ -1,8 +1,13 @@
-"""``kasse demo``: the nightly run over every booking day of a sample municipality, as a bank would deliver it.
+"""``kasse demo``: the nightly run over every booking day of a sample municipality, then one dunning week.
 
 For each booking day found in the sample's ``statements/`` (oldest first) the day's bank files are copied
 into a fresh inbox under ``--out`` (the open-items export arrives with the first day), then the nightly
 flow runs for that day. Reports land in ``<out>/<tenant>/<date>/``; the ledger is ``<out>/kasse.duckdb``.
+
+Then the weekly dunning run of the first day it may run (the bank lag after the last booking day) goes
+through its three calls: prepared by ``kasse-demo``, released by a second person (``aufsicht``, a
+supervisor: the four-eyes release the review page or ``kasse dunning --release`` writes), booked. Its
+letters, print file and claims file land in ``<out>/<tenant>/<run date>/dunning/``.
 """
 
 from __future__ import annotations
@@ -13,8 +18,9 @@ import re
 import shutil
 import sys
 import time
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 from claims.config import load_tenant_config
@@ -103,10 +109,43 @@ def run(args: argparse.Namespace) -> int:
             continue                        # undated files wait for the first dated day
         (last,) = run_reports([config], day, tenants=None, prefect=not args.no_prefect)
         print(describe(last))
+    dunned = dunning_week(cfg, config, max(days), prefect=not args.no_prefect)
     took = time.perf_counter() - started
     rep = last.get("reports") or {}
     print(f"\n{len(days)} booking days in {took:.1f} s. Open these first:")
     print(f"  day close (to sign): {rep.get('day_close_pdf', '-')}")
     print(f"  Klärungsliste:       {rep.get('klaerungsliste_xlsx', '-')}")
+    print(f"  dunning letters:     {dunned.get('letters.pdf', '-')}")
     print(f"  every day's reports: {out / cfg.tenant}/<date>/   ledger: {cfg.ledger}")
     return 0
+
+
+def dunning_week(cfg: Any, config: Path, last_day: date, *, prefect: bool) -> dict[str, str]:
+    """Prepare, release (a second person) and book the dunning week after ``last_day``; its file paths."""
+    from dunning.calendar import next_business_day
+    from flows.cmd_dunning import describe
+    from jobs.dunning import release
+
+    as_of = last_day
+    for _ in range(cfg.settings.dunning.bank_lag_days):
+        as_of = next_business_day(as_of + timedelta(days=1), cfg.settings.dunning.holiday_region)
+
+    def call(user: str) -> Any:
+        if prefect:
+            from flows.dunning import dunning
+
+            (res,) = dunning(configs=[str(config)], as_of=as_of.isoformat(), user=user)
+            return SimpleNamespace(**{**res, "as_of": date.fromisoformat(res["as_of"])})
+        from jobs.dunning import run_dunning
+
+        return run_dunning(cfg, as_of, user=user)
+
+    prepared = call("kasse-demo")
+    print(describe(prepared))
+    if prepared.status != "prepared":
+        return {}
+    release(cfg, prepared.run_id, user="aufsicht", role="supervisor")
+    print(f"released by aufsicht (supervisor, not the preparer): run {prepared.run_id}")
+    booked = call("kasse-demo")
+    print(describe(booked))
+    return dict(booked.paths or {})

@@ -205,16 +205,21 @@ def _ledger(args: argparse.Namespace) -> int:
     return 0
 
 
+#: What :func:`describe` shows of a run's counts and files (``--json`` prints everything).
+_SHOWN_COUNTS = ("n_notices", "n_claims", "level", "skipped", "blocked", "dropped", "fees_total_cents",
+                 "surcharges_total_cents", "interest_total_cents", "fee_claims")
+_SHOWN_PATHS = ("letters.pdf", "print_file.csv", "run_folder")
+
+
 def describe(outcome: Any) -> str:
-    """One paragraph a treasurer reads after a ledger run."""
-    head = f"dunning week {outcome.week} (as of {outcome.as_of}): {outcome.status}"
-    lines = [head + (f", run {outcome.run_id}" if outcome.run_id else "")]
+    """A few lines a treasurer reads after a ledger run."""
+    lines = [f"dunning week {outcome.week} (as of {outcome.as_of}): {outcome.status}"
+             + (f", run {outcome.run_id}" if outcome.run_id else "")]
     if outcome.message:
         lines.append(f"  {outcome.message}")
-    for key, value in (outcome.counts or {}).items():
-        lines.append(f"  {key}: {value}")
-    for key, value in (outcome.paths or {}).items():
-        lines.append(f"  {key}: {value}")
+    counts, paths = outcome.counts or {}, outcome.paths or {}
+    lines += [f"  {key}: {counts[key]}" for key in _SHOWN_COUNTS if counts.get(key) not in (None, {}, [])]
+    lines += [f"  {key}: {paths[key]}" for key in _SHOWN_PATHS if key in paths]
     return "\n".join(lines)
 
 
