@@ -82,8 +82,14 @@ def run_stateless(receivables: Path, as_of: date, out: Path, *, config: Path | N
     from dunning.select import select
     from matching.config import MatchConfig
     from outputs.atomic import PlannedFile, write_all
-    from outputs.dunning_letters import (LETTERS_PDF, PRINT_FILE, print_file, print_file_bytes, render_letters,
-                                         sender_from_config)
+    from outputs.dunning_letters import (
+        LETTERS_PDF,
+        PRINT_FILE,
+        print_file,
+        print_file_bytes,
+        render_letters,
+        sender_from_config,
+    )
     from parsers.issues import ERROR, issues_frame
     from parsers.open_items import load_open_items
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 
@@ -32,10 +33,8 @@ def _numbers(n: int) -> list[str]:
     """``n`` valid Kassenzeichen (12 digits, mod 11): bodies whose check value would be 10 are skipped."""
     out, body = [], 10000000001
     while len(out) < n:
-        try:
+        with contextlib.suppress(AssertionError):
             out.append(kz(str(body)))
-        except AssertionError:
-            pass
         body += 1
     return out
 
