@@ -52,6 +52,7 @@ from fpdf import FPDF
 from PIL import Image
 
 from claims.config import TenantConfig
+from claims.errors import ConfigError
 from claims.money import format_eur_expr, plain_eur
 from dunning.notices import REMITTANCE_MANY
 from outputs.atomic import PlannedFile, write_all, write_file_atomically
@@ -163,10 +164,25 @@ def _plain_iban(iban: str) -> str:
 
 
 def sender_from_config(cfg: TenantConfig) -> Sender:
-    """The sender from ``[letters]``, with the defaults of docs/CONFIG.md (first ``[[accounts]]``)."""
+    """The sender from ``[letters]``, with the defaults of docs/CONFIG.md (first ``[[accounts]]``).
+
+    :class:`~claims.errors.ConfigError` when there is no valid IBAN to be paid to: a letter asking for
+    money must say where to, and its GiroCode needs it."""
+    from schwifty import IBAN
+    from schwifty.exceptions import SchwiftyException
+
     lt = cfg.letters
     name = lt.sender_name or f"Stadtkasse {cfg.settings.tenant.name or cfg.tenant}"
     iban = _plain_iban(lt.pay_to_iban or (cfg.accounts[0].iban if cfg.accounts else ""))
+    where = cfg.source or "the tenant config"
+    if not iban:
+        raise ConfigError(f"{where}: the dunning letters need an account to be paid to: set [letters] pay_to_iban "
+                          "or an [[accounts]] entry")
+    try:
+        IBAN(iban)
+    except SchwiftyException as exc:
+        raise ConfigError(f"{where}: [letters] pay_to_iban / [[accounts]] iban {iban!r} is not a valid IBAN: {exc}") \
+            from exc
     acct = next((a for a in cfg.accounts if _plain_iban(a.iban) == iban), None)
     bic = lt.bic if lt.bic is not None else (acct.bic if acct else None)
     bank = lt.bank_name if lt.bank_name is not None else (acct.name or acct.bank if acct else None)

@@ -167,3 +167,14 @@ def test_the_ledger_mode_prepares_refuses_the_preparer_and_books_after_a_release
     assert Path(booked["paths"]["letters.pdf"]).read_bytes().startswith(b"%PDF")
     assert main([*base, "--user", "anna", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["status"] == "nothing_to_do"
+
+
+@pytest.mark.parametrize("accounts", ["", '[[accounts]]\niban = "DE00123"\n'])
+def test_no_valid_account_to_be_paid_to_is_a_clear_usage_error(tmp_path: Path, accounts: str,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "k.toml").write_text(f'[tenant]\nid = "x"\n{accounts}', encoding="utf-8")
+    (tmp_path / "e.csv").write_text("\n".join([HEAD, ROWS[0]]) + "\n", encoding="utf-8")
+    assert main(["dunning", "--receivables", str(tmp_path / "e.csv"), "--as-of", AS_OF, "--config",
+                 str(tmp_path / "k.toml"), "--out", str(tmp_path / "o")]) == 2
+    assert "account to be paid to" in capsys.readouterr().err or "not a valid IBAN" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
