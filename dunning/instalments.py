@@ -40,6 +40,7 @@ import polars as pl
 from claims.errors import KasseError
 from claims.vocab import BlockReason
 from dunning import ENGINE
+from dunning.frames import conform
 from dunning.select import BLOCK_SCHEMA
 
 #: The default grace after each instalment's due date (``[dunning] instalment_grace_days``).
@@ -75,15 +76,6 @@ PLAN_STATUS_SCHEMA: dict[str, pl.DataType] = {
 }
 
 ON_TIME, MISSED, COMPLETED = "on_time", "missed", "completed"
-
-
-def _conform(frame: pl.DataFrame | pl.LazyFrame | None, schema: dict[str, pl.DataType]) -> pl.LazyFrame:
-    if frame is None:
-        return pl.LazyFrame(schema=schema)
-    lf = frame.lazy()
-    have = lf.collect_schema().names()
-    return lf.with_columns([pl.lit(None, t).alias(c) for c, t in schema.items() if c not in have]).select(
-        [pl.col(c).cast(t) for c, t in schema.items()])
 
 
 def _schedule(plans: pl.LazyFrame, grace_days: int) -> pl.LazyFrame:
@@ -126,9 +118,9 @@ def plan_status(plans: pl.DataFrame | pl.LazyFrame, payments: pl.DataFrame | pl.
 
     ``plans``: :data:`PLAN_SCHEMA`; ``payments``: :data:`PAYMENT_SCHEMA`; ``claims`` (``receivable_id``,
     ``debtor_id``) tells whose a claim is, for plans covering all the debtor's claims."""
-    pl_ = _conform(plans, PLAN_SCHEMA).with_row_index("_order")
-    counted = _counted(pl_, _conform(payments, PAYMENT_SCHEMA),
-                       _conform(claims, {"receivable_id": pl.String(), "debtor_id": pl.String()}), as_of)
+    pl_ = conform(plans, PLAN_SCHEMA).with_row_index("_order")
+    counted = _counted(pl_, conform(payments, PAYMENT_SCHEMA),
+                       conform(claims, {"receivable_id": pl.String(), "debtor_id": pl.String()}), as_of)
     daily = (counted.group_by("plan_id", "paid_on").agg(pl.col("amount_cents").sum())
              .sort("plan_id", "paid_on")
              .with_columns(pl.col("amount_cents").cum_sum().over("plan_id").alias("cum_paid")))
@@ -162,7 +154,7 @@ def instalment_blocks(plans: pl.DataFrame | pl.LazyFrame, payments: pl.DataFrame
     dunned), or one row for the debtor (``receivable_id`` null) when the plan covers all its claims."""
     status = plan_status(plans, payments, as_of, claims=claims, grace_days=grace_days).filter(
         pl.col("status") == ON_TIME)
-    live = _conform(plans, PLAN_SCHEMA).join(status.lazy().select("plan_id", "ends_on"), on="plan_id", how="inner")
+    live = conform(plans, PLAN_SCHEMA).join(status.lazy().select("plan_id", "ends_on"), on="plan_id", how="inner")
     reason = pl.lit(str(BlockReason.RATENZAHLUNG))
     by_claim = (live.filter(pl.col("receivable_ids").is_not_null()).explode("receivable_ids")
                 .select(pl.col("receivable_ids").alias("receivable_id"), pl.lit(None, pl.String()).alias("debtor_id"),

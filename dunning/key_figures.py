@@ -50,6 +50,7 @@ import polars as pl
 
 from claims.vocab import ClaimType, DunningLevel
 from dunning import ENGINE
+from dunning.frames import conform
 
 #: Levels that are a Mahnung (the Vollstreckungsankündigung is another Mahnung in law, DOMAIN.md §1.5).
 MAHNUNG_LEVELS = (str(DunningLevel.MAHNUNG), str(DunningLevel.VOLLSTRECKUNGSANKUENDIGUNG))
@@ -157,15 +158,6 @@ def placement(value: float | None, bench: Benchmark | None) -> tuple[int | None,
     if bench.maximum is not None and value > bench.maximum:
         words += ", über dem Maximum"
     return quartile, words
-
-
-def _conform(frame: pl.DataFrame | pl.LazyFrame | None, schema: dict[str, pl.DataType]) -> pl.DataFrame:
-    if frame is None:
-        return pl.DataFrame(schema=schema)
-    lf = frame.lazy()
-    have = lf.collect_schema().names()
-    return lf.with_columns([pl.lit(None, t).alias(c) for c, t in schema.items() if c not in have]).select(
-        [pl.col(c).cast(t) for c, t in schema.items()]).collect(engine=ENGINE)
 
 
 def _pct(num: int, den: int) -> float | None:
@@ -278,9 +270,9 @@ def dunning_key_figures(notices: pl.DataFrame | pl.LazyFrame | None, items: pl.D
     Returns ``figures`` (:data:`FIGURE_SCHEMA`, one row per figure with its placement), ``cohorts``
     (:data:`COHORT_SCHEMA`), ``age_structure`` (:data:`AGE_SCHEMA`), ``claim_types`` (:data:`TYPE_SCHEMA`)."""
     since = since or as_of - timedelta(days=364)
-    nt, it = _conform(notices, NOTICE_COLUMNS), _conform(items, ITEM_COLUMNS)
-    cl, al = _conform(claims, CLAIM_COLUMNS), _conform(allocations, ALLOCATION_COLUMNS)
-    ho = _conform(handoffs, HANDOFF_COLUMNS)
+    nt, it = conform(notices, NOTICE_COLUMNS).collect(engine=ENGINE), conform(items, ITEM_COLUMNS).collect(engine=ENGINE)
+    cl, al = conform(claims, CLAIM_COLUMNS).collect(engine=ENGINE), conform(allocations, ALLOCATION_COLUMNS).collect(engine=ENGINE)
+    ho = conform(handoffs, HANDOFF_COLUMNS).collect(engine=ENGINE)
     dunned = dunned_claims(nt, it, since, as_of)
 
     n_letters = nt.filter(pl.col("level").is_in(MAHNUNG_LEVELS) & pl.col("notice_date").is_between(since, as_of)).height

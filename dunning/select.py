@@ -42,6 +42,7 @@ from claims.vocab import BlockReason, DunningLevel, SkipReason
 from dunning import ENGINE
 from dunning.calendar import business_days_back, business_days_between
 from dunning.fees import mahngebuehr
+from dunning.frames import conform
 from dunning.surcharge import late_charges
 
 #: Earlier notices per claim (from the ledger): level, date, and the Mahngebühr that notice charged.
@@ -74,15 +75,6 @@ class Selection:
 
     selected: pl.DataFrame
     skipped: pl.DataFrame
-
-
-def _frame(frame: pl.DataFrame | pl.LazyFrame | None, schema: dict[str, pl.DataType]) -> pl.LazyFrame:
-    if frame is None:
-        return pl.LazyFrame(schema=schema)
-    lf = frame.lazy()
-    have = lf.collect_schema().names()
-    return lf.with_columns([pl.lit(None, t).alias(c) for c, t in schema.items() if c not in have]).select(
-        [pl.col(c).cast(t) for c, t in schema.items()])
 
 
 def _iban(col: pl.Expr) -> pl.Expr:
@@ -156,10 +148,10 @@ def select(claims: pl.DataFrame | pl.LazyFrame, as_of: date, settings: DunningSe
 
     lf = late_charges(lf, as_of, s, payments).collect(engine=ENGINE).lazy()     # read three times below
     # blocks and held debtors are few: looked up by value (a hash set), not joined over the claims
-    blocked = _blocks(lf, _frame(blocks, BLOCK_SCHEMA), as_of).collect(engine=ENGINE)
-    held = _held_debtors(lf, _frame(pending, PENDING_SCHEMA)).collect(engine=ENGINE)["debtor_id"]
+    blocked = _blocks(lf, conform(blocks, BLOCK_SCHEMA), as_of).collect(engine=ENGINE)
+    held = _held_debtors(lf, conform(pending, PENDING_SCHEMA)).collect(engine=ENGINE)["debtor_id"]
     # maintain_order: the claims' order is the output's, deterministic without a sort
-    lf = (lf.join(_history(_frame(notices, NOTICE_SCHEMA), post_due), on="receivable_id", how="left",
+    lf = (lf.join(_history(conform(notices, NOTICE_SCHEMA), post_due), on="receivable_id", how="left",
                   maintain_order="left")
           .with_columns(pl.col("last_rank").fill_null(0), pl.col("reminded").fill_null(False),
                         pl.col("fee_charged").fill_null(False),
