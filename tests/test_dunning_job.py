@@ -153,15 +153,22 @@ def test_fee_kassenzeichen_are_valid_unique_and_go_on_from_the_ledger(tmp_path: 
     first_night(cfg)
     prepare_and_release(cfg)
     run_dunning(cfg, AS_OF, user="anna")
-    kz_fees = q(cfg, "SELECT kz_norm, receivable_id FROM claims ORDER BY kz_norm")
-    assert kz_fees.height == 6 and kz_fees["kz_norm"].n_unique() == 6
+    kz_fees = q(cfg, "SELECT kz_norm, receivable_id FROM claims ORDER BY kz_norm, receivable_id")
+    # one Kassenzeichen per notice (3 notices), shared by its Mahngebühr and Säumniszuschlag
+    assert kz_fees.height == 6 and kz_fees["kz_norm"].n_unique() == 3
+    assert kz_fees["receivable_id"].n_unique() == 6
     assert all(well_formed(k, 12, "mod11") and k.startswith("9") for k in kz_fees["kz_norm"])
-    assert kz_fees["receivable_id"].to_list() == [f"GEB-{k}" for k in kz_fees["kz_norm"]]
+    assert kz_fees["receivable_id"].to_list() == [f"GEB-{k}-{n}" for k, n in zip(kz_fees["kz_norm"], [1, 2] * 3,
+                                                                                 strict=True)]
     # counter 1 first (its body needs check value 10: never issued), then counting up, as the scalar rule says
     scalar = [complete(f"9{c:010d}", "mod11") for c in range(1, 12)]
-    assert kz_fees["kz_norm"].to_list() == [k for k in scalar if k][:6] and scalar[0] is None
+    assert kz_fees["kz_norm"].unique(maintain_order=True).to_list() == [k for k in scalar if k][:3]
+    assert scalar[0] is None
+    per_notice = q(cfg, "SELECT i.notice_id, c.kz_norm FROM dunning_notice_items i JOIN claims c "
+                        "ON c.parent_receivable_id = i.receivable_id ORDER BY 1")
+    assert per_notice.unique().height == 3 and per_notice["notice_id"].n_unique() == 3
     # the next numbers continue after the highest counter in the ledger
-    assert next_counter(kz_fees["kz_norm"], "9", 12, "mod11") > 6
+    assert next_counter(kz_fees["kz_norm"], "9", 12, "mod11") == 5      # counters 2, 3, 4 were issued
 
 
 def test_fee_numbers_skip_bodies_without_a_mod11_check_digit_and_refuse_when_used_up() -> None:

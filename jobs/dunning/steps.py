@@ -36,7 +36,7 @@ import polars as pl
 
 from claims.errors import KasseError
 from claims.vocab import SkipReason
-from dunning.notices import debtor_addresses, group_notices
+from dunning.notices import debtor_addresses, group_notices, with_fee_kassenzeichen
 from dunning.select import missing_booking_days, select
 from jobs.dunning import charges
 from jobs.dunning.letters import write_letters
@@ -331,7 +331,9 @@ def step_stage(run: Run) -> dict[str, int]:
     ref = cfg.reference
     prefix = cfg.dunning.fee_kassenzeichen_prefix
     first = charges.next_counter(state.fee_numbers["kz_norm"], prefix, ref.digits, ref.check_digit)
-    numbers = charges.fee_numbers(due.height, first, prefix=prefix, digits=ref.digits, scheme=ref.check_digit)
+    # one fee Kassenzeichen per notice, shared by its fee claims (jobs/dunning/charges.py)
+    n_notices = due["notice_id"].n_unique() if due.height else 0
+    numbers = charges.fee_numbers(n_notices, first, prefix=prefix, digits=ref.digits, scheme=ref.check_digit)
     con = _open(cfg)
     try:
         taken = kassenzeichen_taken(con, cfg.tenant, numbers)
@@ -342,9 +344,13 @@ def step_stage(run: Run) -> dict[str, int]:
         raise charges.FeeNumberCollision(
             f"{len(taken)} new fee Kassenzeichen are in use already, e.g. {taken[0]}: the finance system issues "
             f"numbers starting with {prefix}; set another [dunning] fee_kassenzeichen_prefix. Nothing is booked")
-    fees = charges.fee_claims(due, numbers, state.claims, notices, tenant=cfg.tenant, run_id=run.run_id,
+    per_notice = charges.notice_numbers(due, numbers)
+    fees = charges.fee_claims(due, per_notice, state.claims, notices, tenant=cfg.tenant, run_id=run.run_id,
                               created_at=now)
     f.book("claims", fees)
+    # the final letters quote the fee Kassenzeichen (claims table, remittance, GiroCode)
+    notices = with_fee_kassenzeichen(notices, items, per_notice)
+    f.write("final_notices", notices)
 
     # which fee claim each notice item got, per charge type
     fee_ids = fees.select(pl.col("parent_receivable_id").alias("receivable_id"), "claim_type",
