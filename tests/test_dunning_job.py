@@ -320,3 +320,49 @@ def test_reconcile_names_why_a_prepared_claim_may_not_be_booked() -> None:
     claims = pl.DataFrame({"receivable_id": ["R0", "R2", "R3", "R4", "R5"], "amount_cents": [5000, 5000, 5000, 5000, 4000]})
     got = reconcile(prepared, selected, skipped, claims).sort("receivable_id")
     assert got["reason"].to_list() == [None, "settled", "blocked", "pending_payment", "changed", "partly_paid"]
+
+
+def test_paying_the_letters_total_with_its_remittance_settles_every_claim_of_the_notice(tmp_path: Path) -> None:
+    """End to end: book a dunning week, then a nightly with (a) exactly the letter's total quoting exactly
+    the GiroCode's remittance (main + fee Kassenzeichen) and (b) only the principal quoting only the main
+    Kassenzeichen: (a) settles the main claim and its fee claims, nothing unresolved; (b) books to the
+    main claim, its fees stay open."""
+    from ledger.state import current_open_items, current_unresolved
+
+    cfg = tenant(tmp_path)
+    first_night(cfg)
+    prepare_and_release(cfg)
+    booked = run_dunning(cfg, AS_OF, user="anna")
+    assert booked.status == "booked"
+    notices = q(cfg, "SELECT debtor_id, total_cents, remittance FROM dunning_notices ORDER BY debtor_id")
+    fee_kz = q(cfg, "SELECT DISTINCT parent_receivable_id, kz_norm FROM claims ORDER BY 1")
+    fee_of = dict(zip(fee_kz["parent_receivable_id"], fee_kz["kz_norm"], strict=True))
+    total0, remit0 = notices.row(0)[1:]
+    assert total0 == 15000 + 300 + 700
+    assert remit0 == f"{K[0]} {fee_of['R0']}"                          # the main claim's first, then the fees'
+    # the final letters carry it: in the print run's GiroCode payloads and the letter text
+    from outputs.dunning_letters import epc_payload
+
+    payload = epc_payload(name="Stadtkasse", iban=ACCOUNT, amount_cents=total0, remittance=remit0)
+    assert payload.endswith(remit0)
+
+    write_mt940(cfg.inbox / "sparkasse_1117.sta", day=date(2026, 11, 17), seq=2, opening=99650,
+                entries=[Entry(total0, remit0, name="Schuldner R0", iban="DE44500105175407324931"),
+                         Entry(9900, f"{K[1]}", name="Schuldner R1", iban="DE27100777770209299700")])
+    night.run_night(cfg, date(2026, 11, 17))
+    con = connect(cfg.ledger)
+    try:
+        open_now = current_open_items(con, "stadt").filter(pl.col("amount_cents") > 0)
+        unresolved = current_unresolved(con, "stadt")
+        alloc = fetch(con, "SELECT receivable_id, amount_cents FROM allocations ORDER BY 1")
+    finally:
+        con.close()
+    still = set(open_now["receivable_id"])
+    r0_fees = q(cfg, "SELECT receivable_id FROM claims WHERE parent_receivable_id = 'R0'")["receivable_id"].to_list()
+    r1_fees = q(cfg, "SELECT receivable_id FROM claims WHERE parent_receivable_id = 'R1'")["receivable_id"].to_list()
+    assert len(r0_fees) == 2 and not still & {"R0", *r0_fees}           # (a) every claim of the notice settled
+    assert unresolved.height == 0                                       # nothing in the Klärungsliste
+    paid = dict(zip(alloc["receivable_id"], alloc["amount_cents"], strict=True))
+    assert paid["R0"] == 15000 and sum(paid[r] for r in r0_fees) == 1000
+    assert paid["R1"] == 9900 and "R1" not in still                     # (b) the principal to the main claim
+    assert set(r1_fees) <= still and not set(r1_fees) & set(paid)       # its fees stay open
