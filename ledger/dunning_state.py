@@ -111,6 +111,40 @@ def read_dunning_state(con: duckdb.DuckDBPyConnection, tenant: str) -> DunningSt
     )
 
 
+#: Payments for the instalment plans (``dunning.instalments.PAYMENT_SCHEMA``).
+PLAN_PAYMENT_SCHEMA: dict[str, pl.DataType] = {"debtor_id": pl.String(), "receivable_id": pl.String(),
+                                               "paid_on": pl.Date(), "amount_cents": pl.Int64()}
+
+
+def plan_payments(con: duckdb.DuckDBPyConnection, tenant: str, debtor_ids: list[str]) -> pl.DataFrame:
+    """What was credited to any claim of ``debtor_ids`` (the debtors with an instalment plan), signed,
+    dated by the value date (else the booking day), with the claim's debtor — **also claims settled
+    since**: the instalments paid on a claim that is paid off now still count for the plan (the state's
+    ``payments`` hold only the claims open now)."""
+    if not debtor_ids:
+        return pl.DataFrame(schema=PLAN_PAYMENT_SCHEMA)
+    con.register("_plan_debtors", pl.DataFrame({"debtor_id": debtor_ids}, schema={"debtor_id": pl.String()}).to_arrow())
+    try:
+        df = fetch(con, """
+            WITH whose AS (
+                SELECT receivable_id, min(debtor_id) AS debtor_id FROM (
+                    SELECT receivable_id, debtor_id FROM open_items WHERE tenant = $t
+                    UNION ALL SELECT receivable_id, debtor_id FROM claims WHERE tenant = $t)
+                GROUP BY receivable_id)
+            SELECT w.debtor_id, a.receivable_id, coalesce(t.value_date, a.booking_date) AS paid_on,
+                   sum(a.amount_cents) AS amount_cents
+            FROM allocations a
+            JOIN whose w USING (receivable_id)
+            LEFT JOIN (SELECT transaction_id, min(value_date) AS value_date FROM transactions WHERE tenant = $t
+                       GROUP BY transaction_id) t USING (transaction_id)
+            WHERE a.tenant = $t AND w.debtor_id IN (SELECT debtor_id FROM _plan_debtors)
+            GROUP BY ALL HAVING sum(a.amount_cents) <> 0 ORDER BY 1, 2, 3
+        """, {"t": tenant})
+    finally:
+        con.unregister("_plan_debtors")
+    return conform(df, PLAN_PAYMENT_SCHEMA)
+
+
 def kassenzeichen_taken(con: duckdb.DuckDBPyConnection, tenant: str, numbers: pl.Series) -> list[str]:
     """Which of ``numbers`` (normal form) the tenant's ledger already knows, as any export's claim or as
     a claim of its own (the fee numbering must never hand out a number the finance system uses)."""
@@ -142,5 +176,5 @@ def booked_notices(con: duckdb.DuckDBPyConnection, tenant: str) -> tuple[pl.Data
     return notices, items
 
 
-__all__ = ["CHARGED_SCHEMA", "DunningState", "booked_dunning_runs", "booked_notices",
-           "kassenzeichen_taken", "read_dunning_state"]
+__all__ = ["CHARGED_SCHEMA", "PLAN_PAYMENT_SCHEMA", "DunningState", "booked_dunning_runs", "booked_notices",
+           "kassenzeichen_taken", "plan_payments", "read_dunning_state"]

@@ -366,3 +366,63 @@ def test_paying_the_letters_total_with_its_remittance_settles_every_claim_of_the
     assert paid["R0"] == 15000 and sum(paid[r] for r in r0_fees) == 1000
     assert paid["R1"] == 9900 and "R1" not in still                     # (b) the principal to the main claim
     assert set(r1_fees) <= still and not set(r1_fees) & set(paid)       # its fees stay open
+
+
+def night_with_an_instalment(cfg: TenantConfig) -> None:
+    """As :func:`first_night`, and debtor D-R0 pays 50 € on R0 on Monday 16 Nov (its first instalment)."""
+    write_open_items(cfg.inbox / "export_1116.csv", [("R0", K[0], 15000), ("R1", K[1], 9900), ("R2", K[2], 5000)],
+                     due=DUE)
+    write_mt940(cfg.inbox / "sparkasse_1116.sta", day=D1, seq=1, opening=100000,
+                entries=[Entry(-350, "Kontofuehrung"), Entry(5000, f"KZ {K[0]} Rate 1", name="Schuldner R0")])
+    night.run_night(cfg, D1)
+
+
+def plans_csv(cfg: TenantConfig, first_due: str, *, name: str = "instalment_plans.csv") -> Path:
+    path = cfg.tenant_dir / name
+    path.write_text("plan_id;debtor_id;receivable_ids;agreed_on;first_due;n_instalments;amount_cents\n"
+                    f"P1;D-R0;;2026-11-01;{first_due};3;5000\n", encoding="utf-8")
+    return path
+
+
+def test_a_debtor_paying_instalments_on_time_is_blocked_and_counted(tmp_path: Path) -> None:
+    cfg = tenant(tmp_path)
+    night_with_an_instalment(cfg)
+    plans_csv(cfg, "2026-11-16")                                      # instalment 1 due 16 Nov, paid that day
+    out = run_dunning(cfg, AS_OF, user="anna")
+    assert out.counts["plans"] == {"on_time": 1}
+    assert out.counts["blocked"] == {"RATENZAHLUNG": 1} and out.counts["n_notices"] == 2
+    skipped = pl.read_parquet(Path(out.paths["run_folder"]) / "skipped_prepare.parquet")
+    assert skipped.select("receivable_id", "reason", "block_reason").rows() == [("R0", "blocked", "RATENZAHLUNG")]
+    release(cfg, out.run_id or "", user="sven", role="supervisor")
+    booked = run_dunning(cfg, AS_OF, user="anna")
+    assert booked.status == "booked" and booked.counts["plans"] == {"on_time": 1}
+    assert sorted(q(cfg, "SELECT debtor_id FROM dunning_notices")["debtor_id"]) == ["D-R1", "D-R2"]
+
+
+def test_after_a_missed_instalment_the_claims_are_dunned_with_surcharges_from_their_due_date(tmp_path: Path) -> None:
+    cfg = tenant(tmp_path)
+    night_with_an_instalment(cfg)
+    plans_csv(cfg, "2026-11-02")            # due 2 Nov, grace to 9 Nov: the payment of 16 Nov came too late
+    out = run_dunning(cfg, AS_OF, user="anna")
+    assert out.counts["plans"] == {"missed": 1} and out.counts["blocked"] == {} and out.counts["n_notices"] == 3
+    sel = pl.read_parquet(Path(out.paths["run_folder"]) / "selected_prepare.parquet").filter(pl.col("receivable_id") == "R0")
+    # due 1 Oct: month 1 (2 Oct–1 Nov) on 150 €, month 2 (from 2 Nov) on 100 € open + 50 € paid in it = 150 €
+    assert sel.select("open_cents", "surcharge_months", "saeumniszuschlag_cents", "mahngebuehr_cents").rows() == [
+        (10000, 2, 150 + 150, 650)]
+
+
+def test_a_bad_plans_file_refuses_the_run_naming_file_and_line(tmp_path: Path) -> None:
+    cfg = tenant(tmp_path)
+    first_night(cfg)
+    path = plans_csv(cfg, "2026-13-01")
+    with pytest.raises(DunningRefused, match=rf"{path.name}, line 2: first_due is not a date"):
+        run_dunning(cfg, AS_OF, user="anna")
+    assert read_record(cfg, week_key(AS_OF)) is None
+    # the configured path, relative to the tenant folder (the bad default file is then not read)
+    (tmp_path / "kasse.toml").write_text(f'[tenant]\nid = "stadt"\n[[accounts]]\niban = "{ACCOUNT}"\n'
+                                         '[dunning]\ninstalment_plans = "raten/plaene.csv"\n', encoding="utf-8")
+    cfg2 = load_tenant_config(tmp_path / "kasse.toml")
+    (cfg2.tenant_dir / "raten").mkdir()
+    plans_csv(cfg2, "2026-12-01", name="raten/plaene.csv")            # nothing due yet: on time
+    out = run_dunning(cfg2, AS_OF, user="anna")
+    assert out.counts["plans"] == {"on_time": 1} and out.counts["blocked"] == {"RATENZAHLUNG": 1}

@@ -36,6 +36,7 @@ import polars as pl
 
 from claims.errors import KasseError
 from claims.vocab import SkipReason
+from dunning.instalments import PLAN_SCHEMA, PlanFileError, instalment_blocks, plan_status, read_plans
 from dunning.notices import debtor_addresses, group_notices, with_fee_kassenzeichen
 from dunning.select import missing_booking_days, select
 from jobs.dunning import charges
@@ -60,6 +61,7 @@ from ledger.dunning_state import (
     booked_dunning_runs,
     booked_notices,
     kassenzeichen_taken,
+    plan_payments,
     read_dunning_state,
 )
 from ledger.marker import check_ledger, check_ledger_file
@@ -170,9 +172,11 @@ def step_read_ledger(run: Run) -> dict[str, int]:
     """Read the claims and their history from the ledger into the run folder (``in_<phase>_*``); the
     prepare phase first refuses a booking day without day close, naming it."""
     phase = _context(run)["phase"]
+    plans = read_instalment_plans(run.cfg)
     con = _open(run.cfg)
     try:
         state = read_dunning_state(con, run.cfg.tenant)
+        paid = plan_payments(con, run.cfg.tenant, plans["debtor_id"].unique().sort().to_list())
     finally:
         con.close()
         del con
@@ -186,21 +190,55 @@ def step_read_ledger(run: Run) -> dict[str, int]:
                                  f"day up to {s.bank_lag_days} business days before it; missing: {shown} (run the "
                                  "nightly reconciliation for these days first)")
     state.write(run.folder.path, prefix=f"in_{phase}_")
+    run.folder.write(f"in_{phase}_plans", plans)
+    run.folder.write(f"in_{phase}_plan_payments", paid)
     checkpoints.reached("read_ledger")
     return {"claims": state.claims.height, "notices_before": state.notices.height,
             "pending": state.pending.height}
 
 
+def plans_file(cfg: TenantConfig) -> Path:
+    """The tenant's instalment plans file (``[dunning] instalment_plans``, relative to the tenant folder)."""
+    return cfg.tenant_dir / cfg.dunning.instalment_plans
+
+
+def read_instalment_plans(cfg: TenantConfig) -> pl.DataFrame:
+    """The plans of :func:`plans_file` (``dunning.instalments.PLAN_SCHEMA``; no file: none). A bad file
+    refuses the run with ``PlanFileError``'s text (file, line, reason): dunning a debtor whose agreement
+    could not be read would break the agreement."""
+    path = plans_file(cfg)
+    if not path.exists():
+        return pl.DataFrame(schema=PLAN_SCHEMA)
+    try:
+        return read_plans(path)
+    except PlanFileError as err:
+        raise DunningRefused(f"{err} — the instalment plans file must be corrected before the dunning run; "
+                             "nothing was prepared or booked") from err
+
+
 def step_select(run: Run) -> dict[str, int]:
-    """The selection at ``as_of`` with the blocks in force then (``selected_<phase>`` / ``skipped_<phase>``)."""
+    """The selection at ``as_of`` with the blocks in force then (``selected_<phase>`` / ``skipped_<phase>``):
+    those of the block journal and ``RATENZAHLUNG`` for the claims of every instalment plan on time; the
+    plans' states counted in ``plans_<phase>``."""
     phase = _context(run)["phase"]
-    state = DunningState.read(run.folder.path, prefix=f"in_{phase}_")
-    blocks, issues = load_blocks(run.cfg.state_dir, run.cfg.tenant)
-    sel = select(state.claims, run.run_date, run.cfg.dunning, notices=state.notices, payments=state.payments,
-                 blocks=blocks_frame(blocks, run.run_date), pending=state.pending)
-    run.folder.write(f"selected_{phase}", sel.selected)
-    run.folder.write(f"skipped_{phase}", sel.skipped)
-    run.folder.write_json(f"journal_findings_{phase}", {"blocks": [i.message for i in issues]})
+    f, cfg = run.folder, run.cfg
+    state = DunningState.read(f.path, prefix=f"in_{phase}_")
+    plans, paid = f.read(f"in_{phase}_plans"), f.read(f"in_{phase}_plan_payments")
+    blocks, issues = load_blocks(cfg.state_dir, cfg.tenant)
+    who = state.claims.select("receivable_id", "debtor_id")
+    grace = cfg.dunning.instalment_grace_days
+    status = plan_status(plans, paid, run.run_date, claims=who, grace_days=grace)
+    in_force = pl.concat([blocks_frame(blocks, run.run_date),
+                          instalment_blocks(plans, paid, run.run_date, claims=who, grace_days=grace)],
+                         how="diagonal_relaxed")
+    sel = select(state.claims, run.run_date, cfg.dunning, notices=state.notices, payments=state.payments,
+                 blocks=in_force, pending=state.pending)
+    f.write(f"selected_{phase}", sel.selected)
+    f.write(f"skipped_{phase}", sel.skipped)
+    f.write(f"plan_status_{phase}", status)
+    f.write_json(f"plans_{phase}", {str(k): int(v) for k, v in status["status"].value_counts(sort=True).iter_rows()}
+                 if status.height else {})
+    f.write_json(f"journal_findings_{phase}", {"blocks": [i.message for i in issues]})
     checkpoints.reached("select")
     return {"selected": sel.selected.height, "skipped": sel.skipped.height}
 
@@ -231,7 +269,8 @@ def step_notices(run: Run) -> dict[str, Any]:
     grouped = group_notices(f.read("selected_prepare"), debtor_addresses(state.claims), run.run_date, run.cfg.dunning)
     f.write("prepared_notices", grouped.notices)
     f.write("prepared_items", grouped.items)
-    counts = _counts(grouped.items, grouped.notices, f.read("skipped_prepare"))
+    counts = {**_counts(grouped.items, grouped.notices, f.read("skipped_prepare")),
+              "plans": f.read_json("plans_prepare")}
     f.write_json("prepared_summary", counts)
     checkpoints.reached("notices")
     return counts
@@ -373,7 +412,8 @@ def step_stage(run: Run) -> dict[str, int]:
         pl.lit(_ts(release.released_at)).cast(pl.Datetime("us", "UTC")).alias("released_at")))
 
     dropped = f.read("dropped")
-    summary = {**_counts(items, notices, f.read("skipped_book")), "week": record.week,
+    summary = {**_counts(items, notices, f.read("skipped_book")), "plans": f.read_json("plans_book"),
+               "week": record.week,
                "as_of": run.run_date.isoformat(), "prepared_by": record.prepared_by,
                "prepared_at": record.prepared_at.isoformat(), "released_by": release.released_by,
                "released_at": release.released_at, "booked_by": _context(run)["user"],
