@@ -426,3 +426,42 @@ def test_a_bad_plans_file_refuses_the_run_naming_file_and_line(tmp_path: Path) -
     plans_csv(cfg2, "2026-12-01", name="raten/plaene.csv")            # nothing due yet: on time
     out = run_dunning(cfg2, AS_OF, user="anna")
     assert out.counts["plans"] == {"on_time": 1} and out.counts["blocked"] == {"RATENZAHLUNG": 1}
+
+
+def test_the_booking_writes_the_key_figures_into_the_report_folder(tmp_path: Path) -> None:
+    (tmp_path / "kasse.toml").write_text(f'[tenant]\nid = "stadt"\ninhabitants = 60000\n[[accounts]]\n'
+                                         f'iban = "{ACCOUNT}"\n', encoding="utf-8")
+    cfg = load_tenant_config(tmp_path / "kasse.toml")
+    first_night(cfg)
+    prepare_and_release(cfg)
+    booked = run_dunning(cfg, AS_OF, user="anna")
+    folder = cfg.reports / "stadt" / "2026-11-18" / "dunning" / "kennzahlen"
+    names = {"mahnkennzahlen.csv", "mahnkennzahlen_kohorten.csv", "mahnkennzahlen_altersstruktur.csv",
+             "mahnkennzahlen_forderungsarten.csv", "mahnkennzahlen_vergleich.csv", "mahnkennzahlen.html",
+             "manifest.json"}
+    assert names <= {p.name for p in folder.iterdir()}
+    assert booked.paths["kennzahlen/mahnkennzahlen.csv"] == str(folder / "mahnkennzahlen.csv")
+    lines = (folder / "mahnkennzahlen.csv").read_text(encoding="utf-8-sig").splitlines()
+    row = {ln.split(";")[0]: ln.split(";") for ln in lines[1:]}
+    # 3 Mahnungen ÷ 60,000 inhabitants × 10,000 = 0.5 (numerator 3, denominator the inhabitants)
+    assert row["Mahnungen je 10.000 Einwohner"][1:5] == ["0,5", "je 10.000 Einwohner", "3", "60000"]
+    # the main claims due in the period were all dunned (the fee claims are no main claims): 3 of 3, 299 €
+    assert row["Mahnquote (Anzahl)"][1:5] == ["100,0", "%", "3", "3"]
+    assert row["Mahnquote (Summe)"][3:5] == ["29900", "29900"]
+    from dunning.key_figures import dunning_key_figures
+
+    assert json.loads((folder / "manifest.json").read_text(encoding="utf-8"))["as_of"] == "2026-11-18"
+    con = connect(cfg.ledger)
+    try:
+        from ledger.dunning_state import booked_notices, figure_inputs
+
+        notices, items = booked_notices(con, "stadt")
+        claims, allocations = figure_inputs(con, "stadt")
+    finally:
+        con.close()
+    # the six fee claims count as claims, not as main claims: the Mahnquote is 3 of 3
+    assert claims.height == 9 and set(claims.filter(pl.col("claim_type") == "GRUNDSTEUER")["receivable_id"]) == {
+        "R0", "R1", "R2"}
+    got = dunning_key_figures(notices, items, claims, allocations, as_of=AS_OF, inhabitants=60000)["figures"]
+    values = dict(zip(got["figure"], got["value"], strict=True))
+    assert values["mahnungen_je_10000_einwohner"] == 0.5 and values["mahnquote_anzahl"] == 100.0

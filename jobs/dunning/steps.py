@@ -60,6 +60,7 @@ from ledger.dunning_state import (
     DunningState,
     booked_dunning_runs,
     booked_notices,
+    figure_inputs,
     kassenzeichen_taken,
     plan_payments,
     read_dunning_state,
@@ -472,6 +473,35 @@ def step_hkr(run: Run) -> dict[str, str]:
     return out
 
 
+#: The key figures' folder under the run's report folder.
+FIGURES_DIR = "kennzahlen"
+
+
+def step_figures(run: Run) -> dict[str, str]:
+    """The dunning key figures after the booking (``dunning.key_figures`` over the ledger's booked
+    notices, their claims, every claim and allocation; no enforcement hand-offs yet), the 365 days up to
+    ``as_of``, written by ``outputs.dunning_figures`` into ``<report>/dunning/kennzahlen``."""
+    from dunning.key_figures import dunning_key_figures
+    from outputs.dunning_figures import write_dunning_figures
+
+    cfg = run.cfg
+    con = _open(cfg)
+    try:
+        notices, items = booked_notices(con, cfg.tenant)
+        claims, allocations = figure_inputs(con, cfg.tenant)
+    finally:
+        con.close()
+        del con
+    figs = dunning_key_figures(notices, items, claims, allocations, None, as_of=run.run_date,
+                               inhabitants=cfg.settings.tenant.inhabitants)
+    paths = write_dunning_figures(_report_dir(run) / FIGURES_DIR, figs,
+                                  {"tenant": cfg.tenant, "as_of": run.run_date.isoformat(), "run_id": run.run_id})
+    out = {f"{FIGURES_DIR}/{k}": str(v) for k, v in paths.items()}
+    run.folder.write_json("figure_paths", out)
+    checkpoints.reached("figures")
+    return out
+
+
 def _empty_bookings() -> pl.DataFrame:
     from outputs.hkr_export import HKR_BOOKING_SCHEMA
 
@@ -481,7 +511,8 @@ def _empty_bookings() -> pl.DataFrame:
 def step_done(run: Run) -> str:
     """Mark the week done (the files after the booking are written)."""
     record = find_record(run.cfg, run.run_id)
-    paths = {**run.folder.read_json("letter_paths"), **run.folder.read_json("hkr_paths")}
+    paths = {**run.folder.read_json("letter_paths"), **run.folder.read_json("hkr_paths"),
+             **run.folder.read_json("figure_paths")}
     write_record(run.cfg, advanced(record, "done", booked_at=record.booked_at or datetime.now(UTC),
                                    paths={**(record.paths or {}), **paths}))
     checkpoints.reached("done")
@@ -554,8 +585,9 @@ STEPS: dict[str, tuple[tuple[str, Step], ...]] = {
     "show": (("publish", step_publish),),
     "book": (("read_ledger", step_read_ledger), ("select", step_select), ("reconcile", step_reconcile),
              ("stage", step_stage), ("book", step_book), ("letters", step_letters), ("hkr", step_hkr),
-             ("publish", step_publish), ("done", step_done)),
-    "finish": (("letters", step_letters), ("hkr", step_hkr), ("publish", step_publish), ("done", step_done)),
+             ("figures", step_figures), ("publish", step_publish), ("done", step_done)),
+    "finish": (("letters", step_letters), ("hkr", step_hkr), ("figures", step_figures), ("publish", step_publish),
+               ("done", step_done)),
     "nothing": (),
 }
 #: Every step by name (a step is the same function in each phase that has it).
@@ -579,7 +611,8 @@ def outcome(plan: Plan, results: dict[str, Any]) -> DunningOutcome:
                               plan.message or f"prepared: {counts.get('n_notices', 0)} notices wait for the release "
                               "by a supervisor other than the preparer")
     counts = f.read_json("book_summary")
-    paths = {"run_folder": str(f.path), **f.read_json("letter_paths"), **f.read_json("hkr_paths")}
+    paths = {"run_folder": str(f.path), **f.read_json("letter_paths"), **f.read_json("hkr_paths"),
+             **f.read_json("figure_paths")}
     return DunningOutcome("booked", plan.run_id, plan.week, plan.as_of, counts, paths,
                           f"booked: {counts.get('n_notices', 0)} notices, {len(counts.get('dropped', {}))} "
                           "reason(s) for dropped notices")
