@@ -4,6 +4,8 @@ same week twice, a crash at every checkpoint, fee Kassenzeichen, surcharge diffe
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -27,6 +29,7 @@ from ledger.journal import JournalError
 from ledger.publish_dunning import read_dunning_published
 from ledger.release_journal import read_releases
 from ledger.tables import TABLES
+from outputs.dunning_letters import DRAFT_MARK
 
 D1 = date(2026, 11, 16)                   # Monday: the night that brings the export
 AS_OF = date(2026, 11, 18)                # Wednesday: needs booking days up to Monday (bank lag 2)
@@ -331,10 +334,18 @@ def test_paying_the_letters_total_with_its_remittance_settles_every_claim_of_the
 
     cfg = tenant(tmp_path)
     first_night(cfg)
-    prepare_and_release(cfg)
+    run_id = prepare_and_release(cfg)
     booked = run_dunning(cfg, AS_OF, user="anna")
     assert booked.status == "booked"
     notices = q(cfg, "SELECT debtor_id, total_cents, remittance FROM dunning_notices ORDER BY debtor_id")
+    if shutil.which("pdftotext"):
+        draft = _pdf_text(Path(read_dunning_published(cfg.state_dir, "stadt").runs["sample_pdf"][0]))
+        final = _pdf_text(Path(booked.paths["letters.pdf"]))
+        assert run_id in str(read_dunning_published(cfg.state_dir, "stadt").runs["sample_pdf"][0])
+        assert draft.count(DRAFT_MARK) >= 3 and DRAFT_MARK not in final      # every draft page, no final one
+        assert "Kassenzeichen 9" not in draft                                   # no fee numbers before booking
+        fee_lines = [ln for ln in final.splitlines() if "Mahngebühr, Säumniszuschläge, Zinsen: Kassenzeichen" in ln]
+        assert len(fee_lines) == 3
     fee_kz = q(cfg, "SELECT DISTINCT parent_receivable_id, kz_norm FROM claims ORDER BY 1")
     fee_of = dict(zip(fee_kz["parent_receivable_id"], fee_kz["kz_norm"], strict=True))
     total0, remit0 = notices.row(0)[1:]
@@ -366,6 +377,11 @@ def test_paying_the_letters_total_with_its_remittance_settles_every_claim_of_the
     assert paid["R0"] == 15000 and sum(paid[r] for r in r0_fees) == 1000
     assert paid["R1"] == 9900 and "R1" not in still                     # (b) the principal to the main claim
     assert set(r1_fees) <= still and not set(r1_fees) & set(paid)       # its fees stay open
+
+
+def _pdf_text(path: Path) -> str:
+    return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, check=True,
+                          text=True).stdout
 
 
 def night_with_an_instalment(cfg: TenantConfig) -> None:
