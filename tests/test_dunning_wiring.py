@@ -105,3 +105,20 @@ def test_the_print_run_manifest_says_draft(tmp_path: Path) -> None:
     final = write_print_run(NOTICES.notices, NOTICES.items, SENDER, tmp_path / "f", font=False)
     assert json.loads(draft["manifest.json"].read_text(encoding="utf-8"))["draft"] is True
     assert json.loads(final["manifest.json"].read_text(encoding="utf-8"))["draft"] is False
+
+
+@pytest.mark.skipif(shutil.which("pdftoppm") is None or shutil.which("zbarimg") is None,
+                    reason="poppler-utils / zbar-tools not on this machine")
+def test_the_girocode_carries_the_fee_kassenzeichen(tmp_path: Path) -> None:
+    ids = _ids()
+    fees = pl.DataFrame({"notice_id": [ids["A"]], "fee_kassenzeichen": ["900000000028"]})
+    final = with_fee_kassenzeichen(NOTICES.notices, NOTICES.items, fees)
+    data, _ = render_letters(final.head(1), NOTICES.items, SENDER)
+    (tmp_path / "one.pdf").write_bytes(data)
+    subprocess.run(["pdftoppm", "-r", "150", "-png", "-f", "1", "-l", "1", str(tmp_path / "one.pdf"),
+                    str(tmp_path / "p")], check=True)
+    png = next(tmp_path.glob("p*.png"))
+    out = subprocess.run(["zbarimg", "-q", "--raw", str(png)], capture_output=True, text=True).stdout
+    lines = out.strip().splitlines()
+    assert lines[0] == "BCD" and lines[7] == "EUR216.00"
+    assert lines[-1] == "1.2345.6789.012 2.3456.7890.123 900000000028"
