@@ -255,6 +255,9 @@ class DunningSection(Section):
     interest_points: Annotated[float, Field(ge=0, le=100)] = 5.0
     base_rates: tuple[BaseRate, ...] = ()
     instalment_grace_days: Days = 7      # an instalment paid this many days late is still on time
+    #: the instalment plans file (CSV or Parquet, dunning.instalments.read_plans), relative to the tenant
+    #: folder; absent file: no plans
+    instalment_plans: Annotated[str, Field(min_length=1)] = "instalment_plans.csv"
     # the letters (dunning.notices): one notice per debtor and level, or per claim; the payment deadline
     letter_grouping: Literal["debtor", "claim"] = "debtor"
     mahnfrist_days: Days = 7

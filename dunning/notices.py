@@ -150,5 +150,25 @@ def group_notices(selected: pl.DataFrame | pl.LazyFrame, debtors: pl.DataFrame |
                    items=items_df.select([pl.col(c) for c in ITEM_COLUMNS]))
 
 
+def with_fee_kassenzeichen(notices: pl.DataFrame, items: pl.DataFrame, fee_numbers: pl.DataFrame) -> pl.DataFrame:
+    """``notices`` with ``fee_kassenzeichen`` (from ``fee_numbers``: ``notice_id``, ``fee_kassenzeichen``;
+    null for a notice that booked no fee) and the remittance naming it **after** the main claims'
+    Kassenzeichen. The booking gives the fees and surcharges of one notice one Kassenzeichen of their own
+    (jobs/dunning/charges.py): a payment of the letter's total must quote it too, or the fee claims stay
+    open and the total is an overpayment on the main claims. The same 140-character rule: what does not
+    fit becomes :data:`REMITTANCE_MANY`."""
+    fees = fee_numbers.select(pl.col("notice_id").cast(pl.String), pl.col("fee_kassenzeichen").cast(pl.String))
+    quoted = pl.concat([items.select("notice_id", pl.col("kassenzeichen").cast(pl.String)),
+                        fees.filter(pl.col("fee_kassenzeichen").is_not_null())
+                        .select("notice_id", pl.col("fee_kassenzeichen").alias("kassenzeichen"))])
+    remit = quoted.group_by("notice_id", maintain_order=True).agg(_remittance())
+    cols = [c for c in notices.columns if c != "fee_kassenzeichen"]
+    return (notices.select(cols).drop("remittance")
+            .join(remit, on="notice_id", how="left", maintain_order="left")
+            .join(fees, on="notice_id", how="left", maintain_order="left")
+            .select(*cols, "fee_kassenzeichen"))
+
+
 __all__ = ["AMOUNTS", "DEBTOR_COLUMNS", "ITEM_COLUMNS", "NOTICE_COLUMNS", "NOTICE_CSV_COLUMNS", "REMITTANCE_MANY",
-           "REMITTANCE_MAX", "Notices", "deadline", "debtor_addresses", "group_notices"]
+           "REMITTANCE_MAX", "Notices", "deadline", "debtor_addresses", "group_notices",
+           "with_fee_kassenzeichen"]

@@ -59,7 +59,7 @@ def _task(name: str) -> Any:
 #: One task per step name (the same step function in every phase that has it).
 TASKS: dict[str, Any] = {name: _task(name) for name in ("read_ledger", "select", "notices", "drafts", "record",
                                                           "reconcile", "stage", "book", "letters", "hkr",
-                                                          "publish", "done")}
+                                                          "figures", "publish", "done")}
 
 
 def _artifact(tenant: str, outcome: Any) -> None:

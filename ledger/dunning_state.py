@@ -111,6 +111,69 @@ def read_dunning_state(con: duckdb.DuckDBPyConnection, tenant: str) -> DunningSt
     )
 
 
+#: Payments for the instalment plans (``dunning.instalments.PAYMENT_SCHEMA``).
+PLAN_PAYMENT_SCHEMA: dict[str, pl.DataType] = {"debtor_id": pl.String(), "receivable_id": pl.String(),
+                                               "paid_on": pl.Date(), "amount_cents": pl.Int64()}
+
+
+def plan_payments(con: duckdb.DuckDBPyConnection, tenant: str, debtor_ids: list[str]) -> pl.DataFrame:
+    """What was credited to any claim of ``debtor_ids`` (the debtors with an instalment plan), signed,
+    dated by the value date (else the booking day), with the claim's debtor — **also claims settled
+    since**: the instalments paid on a claim that is paid off now still count for the plan (the state's
+    ``payments`` hold only the claims open now)."""
+    if not debtor_ids:
+        return pl.DataFrame(schema=PLAN_PAYMENT_SCHEMA)
+    con.register("_plan_debtors", pl.DataFrame({"debtor_id": debtor_ids}, schema={"debtor_id": pl.String()}).to_arrow())
+    try:
+        df = fetch(con, """
+            WITH whose AS (
+                SELECT receivable_id, min(debtor_id) AS debtor_id FROM (
+                    SELECT receivable_id, debtor_id FROM open_items WHERE tenant = $t
+                    UNION ALL SELECT receivable_id, debtor_id FROM claims WHERE tenant = $t)
+                GROUP BY receivable_id)
+            SELECT w.debtor_id, a.receivable_id, coalesce(t.value_date, a.booking_date) AS paid_on,
+                   sum(a.amount_cents) AS amount_cents
+            FROM allocations a
+            JOIN whose w USING (receivable_id)
+            LEFT JOIN (SELECT transaction_id, min(value_date) AS value_date FROM transactions WHERE tenant = $t
+                       GROUP BY transaction_id) t USING (transaction_id)
+            WHERE a.tenant = $t AND w.debtor_id IN (SELECT debtor_id FROM _plan_debtors)
+            GROUP BY ALL HAVING sum(a.amount_cents) <> 0 ORDER BY 1, 2, 3
+        """, {"t": tenant})
+    finally:
+        con.unregister("_plan_debtors")
+    return conform(df, PLAN_PAYMENT_SCHEMA)
+
+
+#: Inputs of ``dunning.key_figures`` that come from the ledger besides the booked notices.
+FIGURE_CLAIM_SCHEMA: dict[str, pl.DataType] = {"receivable_id": pl.String(), "claim_type": pl.String(),
+                                               "amount_cents": pl.Int64(), "due_date": pl.Date()}
+FIGURE_ALLOCATION_SCHEMA: dict[str, pl.DataType] = {"receivable_id": pl.String(), "amount_cents": pl.Int64(),
+                                                    "booking_date": pl.Date()}
+
+
+def figure_inputs(con: duckdb.DuckDBPyConnection, tenant: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """``claims`` — every claim the ledger ever knew, paid or not, as first seen (the earliest export
+    that held it: its type, amount and due date; an export lists only what is open, so a claim paid off
+    since is still counted for the period it fell due in) plus Stadtkasse's own claims; ``allocations``
+    — every allocation with its booking day (for the Erfolgsquote)."""
+    p = {"t": tenant}
+    claims = fetch(con, """
+        SELECT receivable_id, arg_min(claim_type, seen) AS claim_type, arg_min(amount_cents, seen) AS amount_cents,
+               arg_min(due_date, seen) AS due_date
+        FROM (SELECT o.receivable_id, o.claim_type, o.amount_cents, o.due_date,
+                     coalesce(i.imported_at, TIMESTAMPTZ '1970-01-01 00:00:00+00') AS seen
+              FROM open_items o LEFT JOIN open_item_imports i ON i.tenant = o.tenant AND i.import_id = o.import_id
+              WHERE o.tenant = $t
+              UNION ALL
+              SELECT receivable_id, claim_type, amount_cents, due_date, created_at AS seen FROM claims WHERE tenant = $t)
+        GROUP BY receivable_id ORDER BY receivable_id
+    """, p)
+    allocations = fetch(con, "SELECT receivable_id, amount_cents, booking_date FROM allocations WHERE tenant = $t "
+                             "ORDER BY booking_date, receivable_id", p)
+    return conform(claims, FIGURE_CLAIM_SCHEMA), conform(allocations, FIGURE_ALLOCATION_SCHEMA)
+
+
 def kassenzeichen_taken(con: duckdb.DuckDBPyConnection, tenant: str, numbers: pl.Series) -> list[str]:
     """Which of ``numbers`` (normal form) the tenant's ledger already knows, as any export's claim or as
     a claim of its own (the fee numbering must never hand out a number the finance system uses)."""
@@ -142,5 +205,5 @@ def booked_notices(con: duckdb.DuckDBPyConnection, tenant: str) -> tuple[pl.Data
     return notices, items
 
 
-__all__ = ["CHARGED_SCHEMA", "DunningState", "booked_dunning_runs", "booked_notices",
-           "kassenzeichen_taken", "read_dunning_state"]
+__all__ = ["CHARGED_SCHEMA", "FIGURE_ALLOCATION_SCHEMA", "FIGURE_CLAIM_SCHEMA", "PLAN_PAYMENT_SCHEMA", "DunningState", "booked_dunning_runs", "booked_notices",
+           "figure_inputs", "kassenzeichen_taken", "plan_payments", "read_dunning_state"]

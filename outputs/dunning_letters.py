@@ -138,6 +138,11 @@ _QUOTE_ALL = ("Verwendungszweck: Bitte geben Sie alle oben genannten Kassenzeich
               "Kassenzeichen getrennt.")
 _QUOTE_LABEL = "Verwendungszweck (bitte unbedingt angeben):"
 _MACHINE = "Dieses Schreiben wurde maschinell erstellt und ist ohne Unterschrift gültig."
+#: The mark on every page of a DRAFT run (the prepare phase's samples for the releaser): never to be sent.
+DRAFT_MARK = "ENTWURF – nicht versenden"
+#: The claims-table line naming the notice's fee Kassenzeichen (the booking gives the fees and surcharges
+#: of one notice one Kassenzeichen of their own, jobs/dunning/charges.py; the remittance names it too).
+FEE_KZ_LINE = "Mahngebühr, Säumniszuschläge, Zinsen: Kassenzeichen {kz}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -413,6 +418,30 @@ class _Letters:
         pdf.line(4, 210, 9, 210)
         pdf.line(4, 148.5, 11, 148.5)
 
+    def draft_marks(self) -> None:
+        """:data:`DRAFT_MARK` on every page: a framed banner at the top right and the words across the
+        page, in red (see-through), so no page of a draft can pass for a letter to send."""
+        pdf = self.pdf
+        last = pdf.page
+        mark = self.t(DRAFT_MARK)
+        pdf.set_text_color(200, 0, 0)
+        pdf.set_draw_color(200, 0, 0)
+        for page in range(1, pdf.pages_count + 1):
+            pdf.page = page
+            pdf.current_font_is_set_on_page = False
+            self._font = (0.0, False)
+            self.font(11, True)
+            pdf.set_line_width(0.5)
+            pdf.rect(_LEFT + 100, 6, _WIDTH - 100, 7)
+            self.at(_LEFT + 100, 6, _WIDTH - 100, 7, mark, "C", ready=True)
+            self.font(40, True)
+            # see-through, so the letter under it stays readable for the releaser
+            with pdf.local_context(fill_opacity=0.3), pdf.rotation(35, 105, 170):
+                self.at(105 - self.width(mark) / 2, 165, self.width(mark), 12, mark, ready=True)
+        pdf.set_text_color(0, 0, 0)
+        pdf.set_draw_color(0, 0, 0)
+        pdf.page = last
+
     def first_page(self, n: dict[str, Any], text: LevelText) -> float:
         s, pdf = self.s, self.pdf
         pdf.add_page()
@@ -495,11 +524,15 @@ class _Letters:
             if y + _ROW > _BOTTOM:
                 y = self.table_head(self.next_page(n, text))
             y = self.row(y, cells)
-        if y + 2 * _ROW > _BOTTOM:
+        if y + (3 if n.get("fee_kassenzeichen") else 2) * _ROW > _BOTTOM:     # the sums (+ the fee line)
             y = self.table_head(self.next_page(n, text))
         pdf.set_line_width(0.2)
         pdf.line(_LEFT, y + 0.3, _RIGHT, y + 0.3)
         y = self.row(y + 0.6, n["sums"], bold=True)
+        if n.get("fee_kassenzeichen"):
+            self.font(8)
+            self.at(_LEFT + 0.6, y, _WIDTH - 1.2, _ROW, FEE_KZ_LINE.format(kz=n["fee_kassenzeichen"]))
+            y += _ROW
         self.font(9, True)
         self.at(_LEFT + 0.6, y + 0.4, _WIDTH - 1.2, 5, f"Zu zahlender Gesamtbetrag: {n['total_txt']}", "R")
         y += 7.0
@@ -593,7 +626,7 @@ def _prepared(notices: pl.DataFrame, items: pl.DataFrame) -> tuple[list[dict[str
 
 def render_letters(notices: pl.DataFrame, items: pl.DataFrame, sender: Sender, *,
                    font: Path | bool | None = True, compress: bool = True,
-                   workers: int | None = None) -> tuple[bytes, pl.DataFrame]:
+                   workers: int | None = None, draft: bool = False) -> tuple[bytes, pl.DataFrame]:
     """All letters in one PDF, and a frame ``notice_id``, ``first_page``, ``pages`` (in the notices' order).
 
     ``notices``/``items``: :class:`dunning.notices.Notices`' frames. ``font=True`` looks for DejaVu Sans,
@@ -601,7 +634,9 @@ def render_letters(notices: pl.DataFrame, items: pl.DataFrame, sender: Sender, *
     page streams readable (tests look for the texts in them). No notices: one page saying so (a PDF needs a
     page); :func:`write_print_run` then writes no PDF at all. ``workers``: processes making the QR codes
     (None: one for a run of :data:`POOL_MIN_LETTERS` letters or more on a machine with two cores, else none).
-    """
+    ``draft``: every page carries :data:`DRAFT_MARK` (the prepare phase's samples; the final run has none).
+    A notice's ``fee_kassenzeichen`` (optional column, set once the fees are booked) is printed under the
+    claims table."""
     unknown = set(notices["level"].unique().to_list()) - set(LEVEL_TEXTS)
     if unknown:
         raise ValueError(f"render_letters: no letter text for level(s) {sorted(map(str, unknown))}")
@@ -623,15 +658,17 @@ def render_letters(notices: pl.DataFrame, items: pl.DataFrame, sender: Sender, *
         doc.pdf.add_page()
         doc.font(11)
         doc.at(_LEFT, 30, _WIDTH, 6, "Keine Schreiben in diesem Lauf.")
+    if draft:
+        doc.draft_marks()
     layout = pl.DataFrame({"notice_id": notices["notice_id"], "first_page": firsts, "pages": counts},
                           schema={"notice_id": pl.String, "first_page": pl.Int64, "pages": pl.Int64})
     return doc.output(), layout
 
 
 def write_letters(notices: pl.DataFrame, items: pl.DataFrame, sender: Sender, path: Path | str, *,
-                  font: Path | bool | None = True, workers: int | None = None) -> pl.DataFrame:
+                  font: Path | bool | None = True, workers: int | None = None, draft: bool = False) -> pl.DataFrame:
     """Write the letters PDF to ``path`` atomically; return ``notice_id``, ``first_page``, ``pages``."""
-    data, layout = render_letters(notices, items, sender, font=font, workers=workers)
+    data, layout = render_letters(notices, items, sender, font=font, workers=workers, draft=draft)
     write_file_atomically(Path(path), lambda p: p.write_bytes(data))
     return layout
 
@@ -655,13 +692,15 @@ def print_file_bytes(print_rows: pl.DataFrame) -> bytes:
 
 
 def write_print_run(notices: pl.DataFrame, items: pl.DataFrame, sender: Sender, out_dir: Path | str, *,
-                    font: Path | bool | None = True, workers: int | None = None) -> dict[str, Path]:
+                    font: Path | bool | None = True, workers: int | None = None,
+                    draft: bool = False) -> dict[str, Path]:
     """Write ``letters.pdf``, ``print_file.csv`` and ``manifest.json`` into ``out_dir`` atomically (a run
     without letters: no PDF, a print file with its header only).
 
     The manifest lists each file's bytes and SHA-256, the letters' and pages' count and the total; the
-    CSV is the repo's Excel CSV (UTF-8 with BOM, ``;``, ISO dates; ``total_cents`` integer cents)."""
-    data, layout = render_letters(notices, items, sender, font=font, workers=workers)
+    CSV is the repo's Excel CSV (UTF-8 with BOM, ``;``, ISO dates; ``total_cents`` integer cents).
+    ``draft``: every page marked :data:`DRAFT_MARK`, and the manifest says ``"draft": true``."""
+    data, layout = render_letters(notices, items, sender, font=font, workers=workers, draft=draft)
     pf = print_file(notices, layout)
     total = int(notices["total_cents"].sum() or 0)
     pages = int(layout["pages"].sum() or 0)
@@ -671,11 +710,12 @@ def write_print_run(notices: pl.DataFrame, items: pl.DataFrame, sender: Sender, 
     notice_date = notices["notice_date"].min() if notices.height else None
     meta = {"kind": "stadtkasse.dunning_letters", "version": 1, "sender": sender.name,
             "notice_date": notice_date.isoformat() if isinstance(notice_date, date) else None,
-            "letters": pf.height, "pages": pages, "total_cents": total,
+            "letters": pf.height, "pages": pages, "total_cents": total, "draft": draft,
             "by_level": {str(k): int(v) for k, v in notices["level"].value_counts(sort=True).rows()}}
     return write_all(Path(out_dir), files, meta)
 
 
-__all__ = ["CLAIM_WORDS", "LETTERS_PDF", "LEVEL_TEXTS", "POOL_MIN_LETTERS", "PRINT_COLUMNS", "PRINT_FILE", "QR_MASK",
-           "Sender", "country_line", "epc_payload", "girocode_image", "print_file", "print_file_bytes", "qr_modules", "render_letters",
+__all__ = ["CLAIM_WORDS", "DRAFT_MARK", "FEE_KZ_LINE", "LETTERS_PDF", "LEVEL_TEXTS", "POOL_MIN_LETTERS",
+           "PRINT_COLUMNS", "PRINT_FILE", "QR_MASK", "Sender", "country_line", "epc_payload", "girocode_image",
+           "print_file", "print_file_bytes", "qr_modules", "render_letters",
            "sender_from_config", "write_letters", "write_print_run"]

@@ -4,6 +4,8 @@ same week twice, a crash at every checkpoint, fee Kassenzeichen, surcharge diffe
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -27,6 +29,7 @@ from ledger.journal import JournalError
 from ledger.publish_dunning import read_dunning_published
 from ledger.release_journal import read_releases
 from ledger.tables import TABLES
+from outputs.dunning_letters import DRAFT_MARK
 
 D1 = date(2026, 11, 16)                   # Monday: the night that brings the export
 AS_OF = date(2026, 11, 18)                # Wednesday: needs booking days up to Monday (bank lag 2)
@@ -153,15 +156,22 @@ def test_fee_kassenzeichen_are_valid_unique_and_go_on_from_the_ledger(tmp_path: 
     first_night(cfg)
     prepare_and_release(cfg)
     run_dunning(cfg, AS_OF, user="anna")
-    kz_fees = q(cfg, "SELECT kz_norm, receivable_id FROM claims ORDER BY kz_norm")
-    assert kz_fees.height == 6 and kz_fees["kz_norm"].n_unique() == 6
+    kz_fees = q(cfg, "SELECT kz_norm, receivable_id FROM claims ORDER BY kz_norm, receivable_id")
+    # one Kassenzeichen per notice (3 notices), shared by its Mahngebühr and Säumniszuschlag
+    assert kz_fees.height == 6 and kz_fees["kz_norm"].n_unique() == 3
+    assert kz_fees["receivable_id"].n_unique() == 6
     assert all(well_formed(k, 12, "mod11") and k.startswith("9") for k in kz_fees["kz_norm"])
-    assert kz_fees["receivable_id"].to_list() == [f"GEB-{k}" for k in kz_fees["kz_norm"]]
+    assert kz_fees["receivable_id"].to_list() == [f"GEB-{k}-{n}" for k, n in zip(kz_fees["kz_norm"], [1, 2] * 3,
+                                                                                 strict=True)]
     # counter 1 first (its body needs check value 10: never issued), then counting up, as the scalar rule says
     scalar = [complete(f"9{c:010d}", "mod11") for c in range(1, 12)]
-    assert kz_fees["kz_norm"].to_list() == [k for k in scalar if k][:6] and scalar[0] is None
+    assert kz_fees["kz_norm"].unique(maintain_order=True).to_list() == [k for k in scalar if k][:3]
+    assert scalar[0] is None
+    per_notice = q(cfg, "SELECT i.notice_id, c.kz_norm FROM dunning_notice_items i JOIN claims c "
+                        "ON c.parent_receivable_id = i.receivable_id ORDER BY 1")
+    assert per_notice.unique().height == 3 and per_notice["notice_id"].n_unique() == 3
     # the next numbers continue after the highest counter in the ledger
-    assert next_counter(kz_fees["kz_norm"], "9", 12, "mod11") > 6
+    assert next_counter(kz_fees["kz_norm"], "9", 12, "mod11") == 5      # counters 2, 3, 4 were issued
 
 
 def test_fee_numbers_skip_bodies_without_a_mod11_check_digit_and_refuse_when_used_up() -> None:
@@ -313,3 +323,161 @@ def test_reconcile_names_why_a_prepared_claim_may_not_be_booked() -> None:
     claims = pl.DataFrame({"receivable_id": ["R0", "R2", "R3", "R4", "R5"], "amount_cents": [5000, 5000, 5000, 5000, 4000]})
     got = reconcile(prepared, selected, skipped, claims).sort("receivable_id")
     assert got["reason"].to_list() == [None, "settled", "blocked", "pending_payment", "changed", "partly_paid"]
+
+
+def test_paying_the_letters_total_with_its_remittance_settles_every_claim_of_the_notice(tmp_path: Path) -> None:
+    """End to end: book a dunning week, then a nightly with (a) exactly the letter's total quoting exactly
+    the GiroCode's remittance (main + fee Kassenzeichen) and (b) only the principal quoting only the main
+    Kassenzeichen: (a) settles the main claim and its fee claims, nothing unresolved; (b) books to the
+    main claim, its fees stay open."""
+    from ledger.state import current_open_items, current_unresolved
+
+    cfg = tenant(tmp_path)
+    first_night(cfg)
+    run_id = prepare_and_release(cfg)
+    booked = run_dunning(cfg, AS_OF, user="anna")
+    assert booked.status == "booked"
+    notices = q(cfg, "SELECT debtor_id, total_cents, remittance FROM dunning_notices ORDER BY debtor_id")
+    if shutil.which("pdftotext"):
+        draft = _pdf_text(Path(read_dunning_published(cfg.state_dir, "stadt").runs["sample_pdf"][0]))
+        final = _pdf_text(Path(booked.paths["letters.pdf"]))
+        assert run_id in str(read_dunning_published(cfg.state_dir, "stadt").runs["sample_pdf"][0])
+        assert draft.count(DRAFT_MARK) >= 3 and DRAFT_MARK not in final      # every draft page, no final one
+        assert "Kassenzeichen 9" not in draft                                   # no fee numbers before booking
+        fee_lines = [ln for ln in final.splitlines() if "Mahngebühr, Säumniszuschläge, Zinsen: Kassenzeichen" in ln]
+        assert len(fee_lines) == 3
+    fee_kz = q(cfg, "SELECT DISTINCT parent_receivable_id, kz_norm FROM claims ORDER BY 1")
+    fee_of = dict(zip(fee_kz["parent_receivable_id"], fee_kz["kz_norm"], strict=True))
+    total0, remit0 = notices.row(0)[1:]
+    assert total0 == 15000 + 300 + 700
+    assert remit0 == f"{K[0]} {fee_of['R0']}"                          # the main claim's first, then the fees'
+    # the final letters carry it: in the print run's GiroCode payloads and the letter text
+    from outputs.dunning_letters import epc_payload
+
+    payload = epc_payload(name="Stadtkasse", iban=ACCOUNT, amount_cents=total0, remittance=remit0)
+    assert payload.endswith(remit0)
+
+    write_mt940(cfg.inbox / "sparkasse_1117.sta", day=date(2026, 11, 17), seq=2, opening=99650,
+                entries=[Entry(total0, remit0, name="Schuldner R0", iban="DE44500105175407324931"),
+                         Entry(9900, f"{K[1]}", name="Schuldner R1", iban="DE27100777770209299700")])
+    night.run_night(cfg, date(2026, 11, 17))
+    con = connect(cfg.ledger)
+    try:
+        open_now = current_open_items(con, "stadt").filter(pl.col("amount_cents") > 0)
+        unresolved = current_unresolved(con, "stadt")
+        alloc = fetch(con, "SELECT receivable_id, amount_cents FROM allocations ORDER BY 1")
+    finally:
+        con.close()
+    still = set(open_now["receivable_id"])
+    r0_fees = q(cfg, "SELECT receivable_id FROM claims WHERE parent_receivable_id = 'R0'")["receivable_id"].to_list()
+    r1_fees = q(cfg, "SELECT receivable_id FROM claims WHERE parent_receivable_id = 'R1'")["receivable_id"].to_list()
+    assert len(r0_fees) == 2 and not still & {"R0", *r0_fees}           # (a) every claim of the notice settled
+    assert unresolved.height == 0                                       # nothing in the Klärungsliste
+    paid = dict(zip(alloc["receivable_id"], alloc["amount_cents"], strict=True))
+    assert paid["R0"] == 15000 and sum(paid[r] for r in r0_fees) == 1000
+    assert paid["R1"] == 9900 and "R1" not in still                     # (b) the principal to the main claim
+    assert set(r1_fees) <= still and not set(r1_fees) & set(paid)       # its fees stay open
+
+
+def _pdf_text(path: Path) -> str:
+    return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, check=True,
+                          text=True).stdout
+
+
+def night_with_an_instalment(cfg: TenantConfig) -> None:
+    """As :func:`first_night`, and debtor D-R0 pays 50 € on R0 on Monday 16 Nov (its first instalment)."""
+    write_open_items(cfg.inbox / "export_1116.csv", [("R0", K[0], 15000), ("R1", K[1], 9900), ("R2", K[2], 5000)],
+                     due=DUE)
+    write_mt940(cfg.inbox / "sparkasse_1116.sta", day=D1, seq=1, opening=100000,
+                entries=[Entry(-350, "Kontofuehrung"), Entry(5000, f"KZ {K[0]} Rate 1", name="Schuldner R0")])
+    night.run_night(cfg, D1)
+
+
+def plans_csv(cfg: TenantConfig, first_due: str, *, name: str = "instalment_plans.csv") -> Path:
+    path = cfg.tenant_dir / name
+    path.write_text("plan_id;debtor_id;receivable_ids;agreed_on;first_due;n_instalments;amount_cents\n"
+                    f"P1;D-R0;;2026-11-01;{first_due};3;5000\n", encoding="utf-8")
+    return path
+
+
+def test_a_debtor_paying_instalments_on_time_is_blocked_and_counted(tmp_path: Path) -> None:
+    cfg = tenant(tmp_path)
+    night_with_an_instalment(cfg)
+    plans_csv(cfg, "2026-11-16")                                      # instalment 1 due 16 Nov, paid that day
+    out = run_dunning(cfg, AS_OF, user="anna")
+    assert out.counts["plans"] == {"on_time": 1}
+    assert out.counts["blocked"] == {"RATENZAHLUNG": 1} and out.counts["n_notices"] == 2
+    skipped = pl.read_parquet(Path(out.paths["run_folder"]) / "skipped_prepare.parquet")
+    assert skipped.select("receivable_id", "reason", "block_reason").rows() == [("R0", "blocked", "RATENZAHLUNG")]
+    release(cfg, out.run_id or "", user="sven", role="supervisor")
+    booked = run_dunning(cfg, AS_OF, user="anna")
+    assert booked.status == "booked" and booked.counts["plans"] == {"on_time": 1}
+    assert sorted(q(cfg, "SELECT debtor_id FROM dunning_notices")["debtor_id"]) == ["D-R1", "D-R2"]
+
+
+def test_after_a_missed_instalment_the_claims_are_dunned_with_surcharges_from_their_due_date(tmp_path: Path) -> None:
+    cfg = tenant(tmp_path)
+    night_with_an_instalment(cfg)
+    plans_csv(cfg, "2026-11-02")            # due 2 Nov, grace to 9 Nov: the payment of 16 Nov came too late
+    out = run_dunning(cfg, AS_OF, user="anna")
+    assert out.counts["plans"] == {"missed": 1} and out.counts["blocked"] == {} and out.counts["n_notices"] == 3
+    sel = pl.read_parquet(Path(out.paths["run_folder"]) / "selected_prepare.parquet").filter(pl.col("receivable_id") == "R0")
+    # due 1 Oct: month 1 (2 Oct–1 Nov) on 150 €, month 2 (from 2 Nov) on 100 € open + 50 € paid in it = 150 €
+    assert sel.select("open_cents", "surcharge_months", "saeumniszuschlag_cents", "mahngebuehr_cents").rows() == [
+        (10000, 2, 150 + 150, 650)]
+
+
+def test_a_bad_plans_file_refuses_the_run_naming_file_and_line(tmp_path: Path) -> None:
+    cfg = tenant(tmp_path)
+    first_night(cfg)
+    path = plans_csv(cfg, "2026-13-01")
+    with pytest.raises(DunningRefused, match=rf"{path.name}, line 2: first_due is not a date"):
+        run_dunning(cfg, AS_OF, user="anna")
+    assert read_record(cfg, week_key(AS_OF)) is None
+    # the configured path, relative to the tenant folder (the bad default file is then not read)
+    (tmp_path / "kasse.toml").write_text(f'[tenant]\nid = "stadt"\n[[accounts]]\niban = "{ACCOUNT}"\n'
+                                         '[dunning]\ninstalment_plans = "raten/plaene.csv"\n', encoding="utf-8")
+    cfg2 = load_tenant_config(tmp_path / "kasse.toml")
+    (cfg2.tenant_dir / "raten").mkdir()
+    plans_csv(cfg2, "2026-12-01", name="raten/plaene.csv")            # nothing due yet: on time
+    out = run_dunning(cfg2, AS_OF, user="anna")
+    assert out.counts["plans"] == {"on_time": 1} and out.counts["blocked"] == {"RATENZAHLUNG": 1}
+
+
+def test_the_booking_writes_the_key_figures_into_the_report_folder(tmp_path: Path) -> None:
+    (tmp_path / "kasse.toml").write_text(f'[tenant]\nid = "stadt"\ninhabitants = 60000\n[[accounts]]\n'
+                                         f'iban = "{ACCOUNT}"\n', encoding="utf-8")
+    cfg = load_tenant_config(tmp_path / "kasse.toml")
+    first_night(cfg)
+    prepare_and_release(cfg)
+    booked = run_dunning(cfg, AS_OF, user="anna")
+    folder = cfg.reports / "stadt" / "2026-11-18" / "dunning" / "kennzahlen"
+    names = {"mahnkennzahlen.csv", "mahnkennzahlen_kohorten.csv", "mahnkennzahlen_altersstruktur.csv",
+             "mahnkennzahlen_forderungsarten.csv", "mahnkennzahlen_vergleich.csv", "mahnkennzahlen.html",
+             "manifest.json"}
+    assert names <= {p.name for p in folder.iterdir()}
+    assert booked.paths["kennzahlen/mahnkennzahlen.csv"] == str(folder / "mahnkennzahlen.csv")
+    lines = (folder / "mahnkennzahlen.csv").read_text(encoding="utf-8-sig").splitlines()
+    row = {ln.split(";")[0]: ln.split(";") for ln in lines[1:]}
+    # 3 Mahnungen ÷ 60,000 inhabitants × 10,000 = 0.5 (numerator 3, denominator the inhabitants)
+    assert row["Mahnungen je 10.000 Einwohner"][1:5] == ["0,5", "je 10.000 Einwohner", "3", "60000"]
+    # the main claims due in the period were all dunned (the fee claims are no main claims): 3 of 3, 299 €
+    assert row["Mahnquote (Anzahl)"][1:5] == ["100,0", "%", "3", "3"]
+    assert row["Mahnquote (Summe)"][3:5] == ["29900", "29900"]
+    from dunning.key_figures import dunning_key_figures
+
+    assert json.loads((folder / "manifest.json").read_text(encoding="utf-8"))["as_of"] == "2026-11-18"
+    con = connect(cfg.ledger)
+    try:
+        from ledger.dunning_state import booked_notices, figure_inputs
+
+        notices, items = booked_notices(con, "stadt")
+        claims, allocations = figure_inputs(con, "stadt")
+    finally:
+        con.close()
+    # the six fee claims count as claims, not as main claims: the Mahnquote is 3 of 3
+    assert claims.height == 9 and set(claims.filter(pl.col("claim_type") == "GRUNDSTEUER")["receivable_id"]) == {
+        "R0", "R1", "R2"}
+    got = dunning_key_figures(notices, items, claims, allocations, as_of=AS_OF, inhabitants=60000)["figures"]
+    values = dict(zip(got["figure"], got["value"], strict=True))
+    assert values["mahnungen_je_10000_einwohner"] == 0.5 and values["mahnquote_anzahl"] == 100.0

@@ -10,11 +10,19 @@ Per claim on a booked notice (set-based, no loop over claims):
 Each becomes a row of ``claims`` (origin ``fee``, creditor the tenant, debtor and address of the main
 claim, ``law`` of the main claim, due on the notice's deadline, ``parent_receivable_id`` = the main claim).
 
+**One fee Kassenzeichen per notice**, shared by all the fee claims that notice charges: the letter quotes
+it beside the main claims' Kassenzeichen (claims table, remittance, GiroCode), so a citizen paying the
+letter's total with the letter's remittance settles every claim of it — the matcher takes the items of
+all the Kassenzeichen named together and fills them in the § 225 AO class order (main claim, Mahngebühr,
+Zinsen, Säumniszuschläge), one debtor, exactly the sum: booked. Several claims under one Kassenzeichen are
+what the finance system does too (a Grundbesitzabgaben notice). ``receivable_id`` =
+``GEB-<Kassenzeichen>-<n>``, *n* counting the notice's fee claims from 1 (main claim, then type order).
+
 **Kassenzeichen of the fees** (a payment quoting it is matched like any other): the tenant's grammar
 (``[reference] digits`` and ``check_digit``), the body being the reserved leading digits
 ``[dunning] fee_kassenzeichen_prefix`` (default ``9``) followed by a counter, zero-padded, continuing from
 the highest counter the ledger's own claims carry; mod-11 bodies that would need check value 10 are
-skipped (never issued). ``receivable_id`` = ``GEB-<Kassenzeichen>``. The finance system must not issue
+skipped (never issued). The finance system must not issue
 Kassenzeichen starting with the prefix: the job checks the new numbers against every Kassenzeichen the
 ledger knows (exports and own claims) and refuses the booking on a collision
 (:class:`FeeNumberCollision`), naming one.
@@ -102,18 +110,30 @@ def charge_rows(items: pl.DataFrame, charged: pl.DataFrame) -> pl.DataFrame:
             .sort("notice_id", "receivable_id", "claim_type"))
 
 
-def fee_claims(charges: pl.DataFrame, numbers: pl.Series, parents: pl.DataFrame, notices: pl.DataFrame, *,
+def notice_numbers(charges: pl.DataFrame, numbers: pl.Series) -> pl.DataFrame:
+    """``notice_id`` → ``fee_kassenzeichen``: one of ``numbers`` per notice that charges anything, in
+    notice order (``numbers`` holds as many as ``charges`` has distinct notices)."""
+    ids = charges.select(pl.col("notice_id").unique(maintain_order=True)).sort("notice_id")
+    return ids.with_columns(numbers.head(ids.height).alias("fee_kassenzeichen"))
+
+
+def fee_claims(charges: pl.DataFrame, per_notice: pl.DataFrame, parents: pl.DataFrame, notices: pl.DataFrame, *,
                tenant: str, run_id: str, created_at: datetime) -> pl.DataFrame:
-    """The ledger rows (:data:`ledger.tables.CLAIMS`) of ``charges`` numbered with ``numbers``.
-    ``parents``: the main claims (debtor, name, IBAN, address, law); ``notices``: ``notice_id`` → ``deadline``."""
+    """The ledger rows (:data:`ledger.tables.CLAIMS`) of ``charges``, each under its notice's fee
+    Kassenzeichen (``per_notice``: :func:`notice_numbers`). ``parents``: the main claims (debtor, name,
+    IBAN, address, law); ``notices``: ``notice_id`` → ``deadline``."""
     parent_cols = ["receivable_id", "debtor_id", "debtor_name", "debtor_iban", "law", "debtor_street",
                    "debtor_postcode", "debtor_city", "debtor_country", "debtor_birth_date"]
-    df = (charges.with_columns(numbers.alias("kz_norm"))
+    df = (charges.sort("notice_id", "receivable_id", "claim_type")
+          .join(per_notice.select("notice_id", pl.col("fee_kassenzeichen").alias("kz_norm")), on="notice_id",
+                how="left")
+          .with_columns(pl.int_range(1, pl.len() + 1).over("notice_id").alias("_n"))
           .join(parents.select(parent_cols).unique("receivable_id", keep="first"), on="receivable_id", how="left")
           .join(notices.select("notice_id", "deadline"), on="notice_id", how="left")
           .with_columns(
               pl.col("receivable_id").alias("parent_receivable_id"),
-              (pl.lit(RECEIVABLE_PREFIX) + pl.col("kz_norm")).alias("receivable_id"),
+              (pl.lit(RECEIVABLE_PREFIX) + pl.col("kz_norm") + "-" + pl.col("_n").cast(pl.String))
+              .alias("receivable_id"),
               pl.col("kz_norm").alias("kassenzeichen"),
               pl.col("deadline").alias("due_date"),
               pl.col("law").fill_null("public"),

@@ -38,7 +38,7 @@ def write_letters(cfg: TenantConfig, notices: pl.DataFrame, items: pl.DataFrame,
     if draft:
         notices = notices.head(SAMPLES)
         items = items.join(notices.select("notice_id"), on="notice_id", how="semi")
-    paths = module.write_print_run(notices, items, module.sender_from_config(cfg), out_dir)
+    paths = module.write_print_run(notices, items, module.sender_from_config(cfg), out_dir, draft=draft)
     if isinstance(paths, dict):
         return {str(k): str(v) for k, v in paths.items()}
     return {Path(p).name: str(p) for p in paths}

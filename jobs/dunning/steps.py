@@ -36,7 +36,8 @@ import polars as pl
 
 from claims.errors import KasseError
 from claims.vocab import SkipReason
-from dunning.notices import debtor_addresses, group_notices
+from dunning.instalments import PLAN_SCHEMA, PlanFileError, instalment_blocks, plan_status, read_plans
+from dunning.notices import debtor_addresses, group_notices, with_fee_kassenzeichen
 from dunning.select import missing_booking_days, select
 from jobs.dunning import charges
 from jobs.dunning.letters import write_letters
@@ -59,7 +60,9 @@ from ledger.dunning_state import (
     DunningState,
     booked_dunning_runs,
     booked_notices,
+    figure_inputs,
     kassenzeichen_taken,
+    plan_payments,
     read_dunning_state,
 )
 from ledger.marker import check_ledger, check_ledger_file
@@ -170,9 +173,11 @@ def step_read_ledger(run: Run) -> dict[str, int]:
     """Read the claims and their history from the ledger into the run folder (``in_<phase>_*``); the
     prepare phase first refuses a booking day without day close, naming it."""
     phase = _context(run)["phase"]
+    plans = read_instalment_plans(run.cfg)
     con = _open(run.cfg)
     try:
         state = read_dunning_state(con, run.cfg.tenant)
+        paid = plan_payments(con, run.cfg.tenant, plans["debtor_id"].unique().sort().to_list())
     finally:
         con.close()
         del con
@@ -186,21 +191,55 @@ def step_read_ledger(run: Run) -> dict[str, int]:
                                  f"day up to {s.bank_lag_days} business days before it; missing: {shown} (run the "
                                  "nightly reconciliation for these days first)")
     state.write(run.folder.path, prefix=f"in_{phase}_")
+    run.folder.write(f"in_{phase}_plans", plans)
+    run.folder.write(f"in_{phase}_plan_payments", paid)
     checkpoints.reached("read_ledger")
     return {"claims": state.claims.height, "notices_before": state.notices.height,
             "pending": state.pending.height}
 
 
+def plans_file(cfg: TenantConfig) -> Path:
+    """The tenant's instalment plans file (``[dunning] instalment_plans``, relative to the tenant folder)."""
+    return cfg.tenant_dir / cfg.dunning.instalment_plans
+
+
+def read_instalment_plans(cfg: TenantConfig) -> pl.DataFrame:
+    """The plans of :func:`plans_file` (``dunning.instalments.PLAN_SCHEMA``; no file: none). A bad file
+    refuses the run with ``PlanFileError``'s text (file, line, reason): dunning a debtor whose agreement
+    could not be read would break the agreement."""
+    path = plans_file(cfg)
+    if not path.exists():
+        return pl.DataFrame(schema=PLAN_SCHEMA)
+    try:
+        return read_plans(path)
+    except PlanFileError as err:
+        raise DunningRefused(f"{err} — the instalment plans file must be corrected before the dunning run; "
+                             "nothing was prepared or booked") from err
+
+
 def step_select(run: Run) -> dict[str, int]:
-    """The selection at ``as_of`` with the blocks in force then (``selected_<phase>`` / ``skipped_<phase>``)."""
+    """The selection at ``as_of`` with the blocks in force then (``selected_<phase>`` / ``skipped_<phase>``):
+    those of the block journal and ``RATENZAHLUNG`` for the claims of every instalment plan on time; the
+    plans' states counted in ``plans_<phase>``."""
     phase = _context(run)["phase"]
-    state = DunningState.read(run.folder.path, prefix=f"in_{phase}_")
-    blocks, issues = load_blocks(run.cfg.state_dir, run.cfg.tenant)
-    sel = select(state.claims, run.run_date, run.cfg.dunning, notices=state.notices, payments=state.payments,
-                 blocks=blocks_frame(blocks, run.run_date), pending=state.pending)
-    run.folder.write(f"selected_{phase}", sel.selected)
-    run.folder.write(f"skipped_{phase}", sel.skipped)
-    run.folder.write_json(f"journal_findings_{phase}", {"blocks": [i.message for i in issues]})
+    f, cfg = run.folder, run.cfg
+    state = DunningState.read(f.path, prefix=f"in_{phase}_")
+    plans, paid = f.read(f"in_{phase}_plans"), f.read(f"in_{phase}_plan_payments")
+    blocks, issues = load_blocks(cfg.state_dir, cfg.tenant)
+    who = state.claims.select("receivable_id", "debtor_id")
+    grace = cfg.dunning.instalment_grace_days
+    status = plan_status(plans, paid, run.run_date, claims=who, grace_days=grace)
+    in_force = pl.concat([blocks_frame(blocks, run.run_date),
+                          instalment_blocks(plans, paid, run.run_date, claims=who, grace_days=grace)],
+                         how="diagonal_relaxed")
+    sel = select(state.claims, run.run_date, cfg.dunning, notices=state.notices, payments=state.payments,
+                 blocks=in_force, pending=state.pending)
+    f.write(f"selected_{phase}", sel.selected)
+    f.write(f"skipped_{phase}", sel.skipped)
+    f.write(f"plan_status_{phase}", status)
+    f.write_json(f"plans_{phase}", {str(k): int(v) for k, v in status["status"].value_counts(sort=True).iter_rows()}
+                 if status.height else {})
+    f.write_json(f"journal_findings_{phase}", {"blocks": [i.message for i in issues]})
     checkpoints.reached("select")
     return {"selected": sel.selected.height, "skipped": sel.skipped.height}
 
@@ -231,7 +270,8 @@ def step_notices(run: Run) -> dict[str, Any]:
     grouped = group_notices(f.read("selected_prepare"), debtor_addresses(state.claims), run.run_date, run.cfg.dunning)
     f.write("prepared_notices", grouped.notices)
     f.write("prepared_items", grouped.items)
-    counts = _counts(grouped.items, grouped.notices, f.read("skipped_prepare"))
+    counts = {**_counts(grouped.items, grouped.notices, f.read("skipped_prepare")),
+              "plans": f.read_json("plans_prepare")}
     f.write_json("prepared_summary", counts)
     checkpoints.reached("notices")
     return counts
@@ -331,7 +371,9 @@ def step_stage(run: Run) -> dict[str, int]:
     ref = cfg.reference
     prefix = cfg.dunning.fee_kassenzeichen_prefix
     first = charges.next_counter(state.fee_numbers["kz_norm"], prefix, ref.digits, ref.check_digit)
-    numbers = charges.fee_numbers(due.height, first, prefix=prefix, digits=ref.digits, scheme=ref.check_digit)
+    # one fee Kassenzeichen per notice, shared by its fee claims (jobs/dunning/charges.py)
+    n_notices = due["notice_id"].n_unique() if due.height else 0
+    numbers = charges.fee_numbers(n_notices, first, prefix=prefix, digits=ref.digits, scheme=ref.check_digit)
     con = _open(cfg)
     try:
         taken = kassenzeichen_taken(con, cfg.tenant, numbers)
@@ -342,9 +384,13 @@ def step_stage(run: Run) -> dict[str, int]:
         raise charges.FeeNumberCollision(
             f"{len(taken)} new fee Kassenzeichen are in use already, e.g. {taken[0]}: the finance system issues "
             f"numbers starting with {prefix}; set another [dunning] fee_kassenzeichen_prefix. Nothing is booked")
-    fees = charges.fee_claims(due, numbers, state.claims, notices, tenant=cfg.tenant, run_id=run.run_id,
+    per_notice = charges.notice_numbers(due, numbers)
+    fees = charges.fee_claims(due, per_notice, state.claims, notices, tenant=cfg.tenant, run_id=run.run_id,
                               created_at=now)
     f.book("claims", fees)
+    # the final letters quote the fee Kassenzeichen (claims table, remittance, GiroCode)
+    notices = with_fee_kassenzeichen(notices, items, per_notice)
+    f.write("final_notices", notices)
 
     # which fee claim each notice item got, per charge type
     fee_ids = fees.select(pl.col("parent_receivable_id").alias("receivable_id"), "claim_type",
@@ -367,7 +413,8 @@ def step_stage(run: Run) -> dict[str, int]:
         pl.lit(_ts(release.released_at)).cast(pl.Datetime("us", "UTC")).alias("released_at")))
 
     dropped = f.read("dropped")
-    summary = {**_counts(items, notices, f.read("skipped_book")), "week": record.week,
+    summary = {**_counts(items, notices, f.read("skipped_book")), "plans": f.read_json("plans_book"),
+               "week": record.week,
                "as_of": run.run_date.isoformat(), "prepared_by": record.prepared_by,
                "prepared_at": record.prepared_at.isoformat(), "released_by": release.released_by,
                "released_at": release.released_at, "booked_by": _context(run)["user"],
@@ -426,6 +473,35 @@ def step_hkr(run: Run) -> dict[str, str]:
     return out
 
 
+#: The key figures' folder under the run's report folder.
+FIGURES_DIR = "kennzahlen"
+
+
+def step_figures(run: Run) -> dict[str, str]:
+    """The dunning key figures after the booking (``dunning.key_figures`` over the ledger's booked
+    notices, their claims, every claim and allocation; no enforcement hand-offs yet), the 365 days up to
+    ``as_of``, written by ``outputs.dunning_figures`` into ``<report>/dunning/kennzahlen``."""
+    from dunning.key_figures import dunning_key_figures
+    from outputs.dunning_figures import write_dunning_figures
+
+    cfg = run.cfg
+    con = _open(cfg)
+    try:
+        notices, items = booked_notices(con, cfg.tenant)
+        claims, allocations = figure_inputs(con, cfg.tenant)
+    finally:
+        con.close()
+        del con
+    figs = dunning_key_figures(notices, items, claims, allocations, None, as_of=run.run_date,
+                               inhabitants=cfg.settings.tenant.inhabitants)
+    paths = write_dunning_figures(_report_dir(run) / FIGURES_DIR, figs,
+                                  {"tenant": cfg.tenant, "as_of": run.run_date.isoformat(), "run_id": run.run_id})
+    out = {f"{FIGURES_DIR}/{k}": str(v) for k, v in paths.items()}
+    run.folder.write_json("figure_paths", out)
+    checkpoints.reached("figures")
+    return out
+
+
 def _empty_bookings() -> pl.DataFrame:
     from outputs.hkr_export import HKR_BOOKING_SCHEMA
 
@@ -435,7 +511,8 @@ def _empty_bookings() -> pl.DataFrame:
 def step_done(run: Run) -> str:
     """Mark the week done (the files after the booking are written)."""
     record = find_record(run.cfg, run.run_id)
-    paths = {**run.folder.read_json("letter_paths"), **run.folder.read_json("hkr_paths")}
+    paths = {**run.folder.read_json("letter_paths"), **run.folder.read_json("hkr_paths"),
+             **run.folder.read_json("figure_paths")}
     write_record(run.cfg, advanced(record, "done", booked_at=record.booked_at or datetime.now(UTC),
                                    paths={**(record.paths or {}), **paths}))
     checkpoints.reached("done")
@@ -508,8 +585,9 @@ STEPS: dict[str, tuple[tuple[str, Step], ...]] = {
     "show": (("publish", step_publish),),
     "book": (("read_ledger", step_read_ledger), ("select", step_select), ("reconcile", step_reconcile),
              ("stage", step_stage), ("book", step_book), ("letters", step_letters), ("hkr", step_hkr),
-             ("publish", step_publish), ("done", step_done)),
-    "finish": (("letters", step_letters), ("hkr", step_hkr), ("publish", step_publish), ("done", step_done)),
+             ("figures", step_figures), ("publish", step_publish), ("done", step_done)),
+    "finish": (("letters", step_letters), ("hkr", step_hkr), ("figures", step_figures), ("publish", step_publish),
+               ("done", step_done)),
     "nothing": (),
 }
 #: Every step by name (a step is the same function in each phase that has it).
@@ -533,7 +611,8 @@ def outcome(plan: Plan, results: dict[str, Any]) -> DunningOutcome:
                               plan.message or f"prepared: {counts.get('n_notices', 0)} notices wait for the release "
                               "by a supervisor other than the preparer")
     counts = f.read_json("book_summary")
-    paths = {"run_folder": str(f.path), **f.read_json("letter_paths"), **f.read_json("hkr_paths")}
+    paths = {"run_folder": str(f.path), **f.read_json("letter_paths"), **f.read_json("hkr_paths"),
+             **f.read_json("figure_paths")}
     return DunningOutcome("booked", plan.run_id, plan.week, plan.as_of, counts, paths,
                           f"booked: {counts.get('n_notices', 0)} notices, {len(counts.get('dropped', {}))} "
                           "reason(s) for dropped notices")
