@@ -70,6 +70,18 @@ def register(subparsers: Any) -> None:
 # --- stateless ------------------------------------------------------------------------------------
 
 
+def base_rate_warning(settings: Any, as_of: date) -> str | None:
+    """A warning when the run's date lies beyond the Basiszinssatz table (§ 247 BGB: a new rate every 1 Jan
+    and 1 Jul): default interest is then computed with the last known rate."""
+    from dunning.base_rate import stale
+
+    first_unknown = stale((r.since, round(r.percent * 100)) for r in settings.base_rates)
+    if as_of < first_unknown:
+        return None
+    return (f"the Basiszinssatz table ends before {first_unknown:%d.%m.%Y}: default interest (§ 288 BGB) uses the "
+            "last known rate; add the Bundesbank's new rate to [dunning] base_rates")
+
+
 def _csv(frame: pl.DataFrame, columns: Sequence[str]) -> bytes:
     return frame.select(columns).write_csv(separator=";", date_format="%Y-%m-%d").encode("utf-8")
 
@@ -114,6 +126,7 @@ def run_stateless(receivables: Path, as_of: date, out: Path, *, config: Path | N
         "pages": int(layout["pages"].sum() or 0), "total_cents": int(notices.notices["total_cents"].sum() or 0),
         **sums, "issues": {"error": sum(i.severity == ERROR for i in issues),
                            "other": sum(i.severity != ERROR for i in issues)},
+        "warnings": [w for w in [base_rate_warning(settings, as_of)] if w and sums["interest_cents"]],
     }
     files = [
         PlannedFile("notices.csv", _csv(notices.notices, NOTICE_CSV_COLUMNS), notices.notices.height,
@@ -147,6 +160,8 @@ def _stateless(args: argparse.Namespace) -> int:
         print(f"kasse dunning: {args.receivables}: no usable open items (see {args.out / 'issues.csv'})",
               file=sys.stderr)
         return 2
+    for warning in summary["warnings"]:
+        print(f"kasse dunning: warning: {warning}", file=sys.stderr)
     if args.json:
         print(json.dumps(summary, indent=2, sort_keys=True))
     else:
@@ -198,10 +213,14 @@ def _ledger(args: argparse.Namespace) -> int:
         cfg = load_tenant_config(args.config, tenant=args.tenant)
         if args.release:
             return _release(args, cfg)
-        outcome = run_dunning(cfg, args.as_of or date.today(), user=args.user or getpass.getuser())
+        as_of = args.as_of or date.today()
+        outcome = run_dunning(cfg, as_of, user=args.user or getpass.getuser())
     except KasseError as exc:
         print(f"kasse dunning: {exc}", file=sys.stderr)
         return 2
+    warning = base_rate_warning(cfg.settings.dunning, as_of)
+    if warning and (outcome.counts or {}).get("interest_total_cents"):
+        print(f"kasse dunning: warning: {warning}", file=sys.stderr)
     if args.json:
         print(json.dumps({"status": outcome.status, "run_id": outcome.run_id, "week": outcome.week,
                           "as_of": outcome.as_of.isoformat(), "counts": outcome.counts, "paths": outcome.paths,

@@ -101,7 +101,20 @@ def test_the_contract_files_with_their_columns_and_figures(tmp_path: Path, capsy
     printed = pl.read_csv(out / "print_file.csv", separator=";", encoding="utf-8-sig")
     assert printed.height == 2 and printed["pages"].sum() == summary["pages"] >= 2
     assert (out / "letters.pdf").read_bytes().startswith(b"%PDF")
-    assert "3 claims dunned on 2 notices" in capsys.readouterr().out
+    captured = capsys.readouterr()
+    assert "3 claims dunned on 2 notices" in captured.out
+    # the private-law claim's interest ran past the last Basiszinssatz row (1 Jan 2026): said, not hidden
+    assert summary["warnings"] and "Basiszinssatz" in captured.err
+
+
+def test_no_base_rate_warning_when_the_table_knows_the_day(tmp_path: Path) -> None:
+    (tmp_path / "extra.toml").write_text(CONFIG + '\n[dunning]\nbase_rates = [{since = 2026-07-01, percent = 1.27}]\n',
+                                         encoding="utf-8")
+    export = tmp_path / "items.csv"
+    export.write_text("\n".join([HEAD, *ROWS]) + "\n", encoding="utf-8")
+    assert main(["dunning", "--receivables", str(export), "--as-of", AS_OF, "--config", str(tmp_path / "extra.toml"),
+                 "--out", str(tmp_path / "o")]) == 0
+    assert json.loads((tmp_path / "o" / "summary.json").read_text(encoding="utf-8"))["warnings"] == []
 
 
 def test_a_bad_row_is_reported_and_the_rest_goes_on(tmp_path: Path) -> None:
