@@ -232,5 +232,6 @@ def booked_notices(con: duckdb.DuckDBPyConnection, tenant: str) -> tuple[pl.Data
     return notices, items
 
 
-__all__ = ["CHARGED_SCHEMA", "OPEN_FEE_SCHEMA", "FIGURE_ALLOCATION_SCHEMA", "FIGURE_CLAIM_SCHEMA", "PLAN_PAYMENT_SCHEMA", "DunningState", "booked_dunning_runs", "booked_notices",
-           "figure_inputs", "kassenzeichen_taken", "open_fee_claims", "plan_payments", "read_dunning_state"]
+__all__ = ["CHARGED_SCHEMA", "FIGURE_ALLOCATION_SCHEMA", "FIGURE_CLAIM_SCHEMA", "OPEN_FEE_SCHEMA",
+           "PLAN_PAYMENT_SCHEMA", "DunningState", "booked_dunning_runs", "booked_notices", "figure_inputs",
+           "kassenzeichen_taken", "open_fee_claims", "plan_payments", "read_dunning_state"]

@@ -536,6 +536,10 @@ def test_a_later_letter_asks_for_every_open_fee_and_its_total_settles_all_claims
         assert f"Mahngebühr, Säumniszuschläge, Zinsen: Kassenzeichen {kz_w47}, {kz_w49}" in text
         assert "aus früheren Schreiben noch offen: 10,00 €" in text    # R0: 7 € + 3 € of the Mahnung
         assert "161,50 €" in text
+        # the releaser's DRAFT of that week asks for the same (the new fee number exists only once booked)
+        draft = _pdf_text(next((cfg.runs_dir / second["run_id"][0] / "draft").glob("*.pdf")))
+        assert DRAFT_MARK in draft and "161,50 €" in draft and f"Kassenzeichen {kz_w47}" in draft
+        assert "aus früheren Schreiben noch offen: 10,00 €" in draft and kz_w49 not in draft
 
     write_mt940(cfg.inbox / "sparkasse_1203.sta", day=date(2026, 12, 3), seq=3, opening=balance,
                 entries=[Entry(r0["total_cents"], r0["remittance"], name="Schuldner R0", iban="DE44500105175407324931")])

@@ -285,7 +285,15 @@ def step_drafts(run: Run) -> dict[str, str]:
     """DRAFT letters (a few samples) for the releaser to look at."""
     f = run.folder
     # into the run folder, never the report folder: nothing of a draft may reach the print centre
-    paths = write_letters(run.cfg, f.read("prepared_notices"), f.read("prepared_items"), f.path / "draft",
+    state = DunningState.read(f.path, prefix="in_prepare_")
+    items = f.read("prepared_items")
+    # the amounts as the final letter will ask for them (charges.owed): the fees this run would charge, and
+    # those of earlier notices still open (their Kassenzeichen quoted; the new one exists only once booked)
+    would = charges.charge_rows(items, state.charged).select(
+        pl.col("receivable_id").alias("parent_receivable_id"), "claim_type",
+        pl.lit(None, pl.String).alias("kassenzeichen"), "amount_cents")
+    notices, items, fee_kz = owed_letters(f.read("prepared_notices"), items, state.open_fees, would)
+    paths = write_letters(run.cfg, with_fee_kassenzeichen(notices, items, fee_kz), items, f.path / "draft",
                           draft=True)
     f.write_json("draft_paths", paths)
     checkpoints.reached("drafts")
@@ -392,9 +400,7 @@ def step_stage(run: Run) -> dict[str, int]:
     # the letters ask for what is owed: per claim its principal and every fee claim still open (earlier
     # notices' and this one's), and quote every fee Kassenzeichen holding one (claims table, remittance,
     # GiroCode); the booked notice rows record the same (charges.owed)
-    items, fee_kz = charges.owed(items, state.open_fees, fees)
-    notices = owed_sums(notices, items)
-    items = items.drop("earlier_cents")
+    notices, items, fee_kz = owed_letters(notices, items, state.open_fees, fees)
     notices = with_fee_kassenzeichen(notices, items, fee_kz)
     f.write("final_notices", notices)
     f.write("final_items", items)
@@ -441,6 +447,14 @@ def step_stage(run: Run) -> dict[str, int]:
     f.write_json("book_summary", summary)
     checkpoints.reached("stage")
     return {"notices": notices.height, "fee_claims": fees.height, "dropped": dropped.height}
+
+
+def owed_letters(notices: pl.DataFrame, items: pl.DataFrame, open_fees: pl.DataFrame,
+                 fees: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """The notices and items as the letters show them — what is owed (:func:`charges.owed` over the open
+    fee claims of earlier runs and ``fees``, those this run books) — and the fee Kassenzeichen to quote."""
+    items, fee_kz = charges.owed(items, open_fees, fees)
+    return owed_sums(notices, items), items.drop("earlier_cents"), fee_kz
 
 
 def owed_sums(notices: pl.DataFrame, items: pl.DataFrame) -> pl.DataFrame:
