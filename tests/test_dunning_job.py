@@ -584,3 +584,30 @@ def test_a_partly_paid_earlier_fee_lowers_the_later_letters_total(tmp_path: Path
         con.close()
     fee_ids = q(cfg, "SELECT receivable_id FROM claims WHERE parent_receivable_id = 'R0'")["receivable_id"]
     assert unresolved.height == 0 and not still & {"R0", *fee_ids}
+
+
+def test_owed_is_the_open_principal_and_every_open_fee_claim_by_type() -> None:
+    """Literal: R0 (second letter) has the Mahnung's Mahngebühr 7 € partly paid (2 € open) and its
+    Säumniszuschlag 3 € open under 900000000028, and 1,50 € Säumniszuschlag booked now under
+    900000000036; R1 (first letter) only what is booked now; R2 nothing at all; fees of a claim that is
+    not on a notice (R9) are left out."""
+    from jobs.dunning.charges import owed
+
+    items = pl.DataFrame({"notice_id": ["N1", "N1", "N2"], "receivable_id": ["R0", "R1", "R2"],
+                          "open_cents": [15000, 9900, 5000], "saeumniszuschlag_cents": [450, 100, 0],
+                          "mahngebuehr_cents": [0, 649, 0], "interest_cents": [0, 0, 0]})
+    open_fees = pl.DataFrame({"receivable_id": ["GEB-900000000028-1", "GEB-900000000028-2", "GEB-900000000010-1"],
+                              "parent_receivable_id": ["R0", "R0", "R9"],
+                              "claim_type": ["MAHNGEBUEHR", "SAEUMNISZUSCHLAG", "MAHNGEBUEHR"],
+                              "kassenzeichen": ["900000000028", "900000000028", "900000000010"],
+                              "open_cents": [200, 300, 600]})
+    booked = pl.DataFrame({"parent_receivable_id": ["R0", "R1", "R1"],
+                           "claim_type": ["SAEUMNISZUSCHLAG", "MAHNGEBUEHR", "SAEUMNISZUSCHLAG"],
+                           "kassenzeichen": ["900000000036", "900000000036", "900000000036"],
+                           "amount_cents": [150, 649, 100]})
+    got, fee_kz = owed(items, open_fees, booked)
+    assert got.columns == [*items.columns, "earlier_cents"]
+    assert got.select("receivable_id", "open_cents", "saeumniszuschlag_cents", "mahngebuehr_cents", "interest_cents",
+                      "earlier_cents").rows() == [("R0", 15000, 450, 200, 0, 500), ("R1", 9900, 100, 649, 0, 0),
+                                                  ("R2", 5000, 0, 0, 0, 0)]
+    assert fee_kz.rows() == [("N1", "900000000028"), ("N1", "900000000036")]    # once each, in number order

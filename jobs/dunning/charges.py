@@ -15,7 +15,8 @@ it beside the main claims' Kassenzeichen (claims table, remittance, GiroCode), s
 letter's total with the letter's remittance settles every claim of it — the matcher takes the items of
 all the Kassenzeichen named together and fills them in the § 225 AO class order (main claim, Mahngebühr,
 Zinsen, Säumniszuschläge), one debtor, exactly the sum: booked. Several claims under one Kassenzeichen are
-what the finance system does too (a Grundbesitzabgaben notice). ``receivable_id`` =
+what the finance system does too (a Grundbesitzabgaben notice). A later letter also asks for the earlier
+notices' fee claims still open and quotes their Kassenzeichen (:func:`owed`). ``receivable_id`` =
 ``GEB-<Kassenzeichen>-<n>``, *n* counting the notice's fee claims from 1 (main claim, then type order).
 
 **Kassenzeichen of the fees** (a payment quoting it is matched like any other): the tenant's grammar

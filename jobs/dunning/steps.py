@@ -366,7 +366,8 @@ def _ts(text: str | None) -> datetime | None:
 
 
 def step_stage(run: Run) -> dict[str, int]:
-    """Stage the ledger rows: notices, their claims, the fee claims (numbered), audit events."""
+    """Stage the ledger rows: notices, their claims, the fee claims (numbered), audit events; the notices
+    and their claims with what the letter asks for (:func:`owed_letters`), which the final letters print."""
     f, cfg = run.folder, run.cfg
     record = find_record(cfg, run.run_id)
     release = read_releases(cfg.state_dir, cfg.tenant)[run.run_id]
