@@ -151,21 +151,27 @@ def group_notices(selected: pl.DataFrame | pl.LazyFrame, debtors: pl.DataFrame |
 
 
 def with_fee_kassenzeichen(notices: pl.DataFrame, items: pl.DataFrame, fee_numbers: pl.DataFrame) -> pl.DataFrame:
-    """``notices`` with ``fee_kassenzeichen`` (from ``fee_numbers``: ``notice_id``, ``fee_kassenzeichen``;
-    null for a notice that booked no fee) and the remittance naming it **after** the main claims'
-    Kassenzeichen. The booking gives the fees and surcharges of one notice one Kassenzeichen of their own
-    (jobs/dunning/charges.py): a payment of the letter's total must quote it too, or the fee claims stay
-    open and the total is an overpayment on the main claims. The same 140-character rule: what does not
-    fit becomes :data:`REMITTANCE_MANY`."""
+    """``notices`` with ``fee_kassenzeichen`` (from ``fee_numbers``: ``notice_id``, ``fee_kassenzeichen``,
+    one row per fee Kassenzeichen, in the order to quote them; no row: null) and the remittance naming
+    them **after** the main claims' Kassenzeichen, each once. The booking gives the fees and surcharges of
+    one notice one Kassenzeichen of their own (jobs/dunning/charges.py), and a later letter also asks for
+    the fees still open under earlier notices' numbers: a payment of the letter's total must quote every
+    one of them, or the fee claims stay open and the total is an overpayment on the main claims. A notice
+    with several has them joined by ", " in ``fee_kassenzeichen`` (the letter's line). The same
+    140-character rule: what does not fit becomes :data:`REMITTANCE_MANY`."""
     fees = fee_numbers.select(pl.col("notice_id").cast(pl.String), pl.col("fee_kassenzeichen").cast(pl.String))
+    fees = fees.filter(pl.col("fee_kassenzeichen").is_not_null()).unique(maintain_order=True)
     quoted = pl.concat([items.select("notice_id", pl.col("kassenzeichen").cast(pl.String)),
-                        fees.filter(pl.col("fee_kassenzeichen").is_not_null())
-                        .select("notice_id", pl.col("fee_kassenzeichen").alias("kassenzeichen"))])
+                        fees.select("notice_id", pl.col("fee_kassenzeichen").alias("kassenzeichen"))])
+    # each number once (several claims may share one; the matcher reads the numbers as a set)
+    quoted = quoted.filter(pl.col("kassenzeichen").is_null()
+                           | pl.col("kassenzeichen").is_first_distinct().over("notice_id"))
     remit = quoted.group_by("notice_id", maintain_order=True).agg(_remittance())
+    shown = fees.group_by("notice_id", maintain_order=True).agg(pl.col("fee_kassenzeichen").str.join(", "))
     cols = [c for c in notices.columns if c != "fee_kassenzeichen"]
     return (notices.select(cols).drop("remittance")
             .join(remit, on="notice_id", how="left", maintain_order="left")
-            .join(fees, on="notice_id", how="left", maintain_order="left")
+            .join(shown, on="notice_id", how="left", maintain_order="left")
             .select(*cols, "fee_kassenzeichen"))
 
 

@@ -13,7 +13,10 @@ Nothing here writes. Every frame is in the shape :func:`dunning.select.select` t
 * ``charged`` — per main claim and type (SAEUMNISZUSCHLAG, ZINSEN) what earlier runs booked as claims,
   so a run books only the difference to what accrued in total;
 * ``fee_numbers`` — the Kassenzeichen (normal form) of every claim Stadtkasse created, to continue the
-  fee numbering without a collision.
+  fee numbering without a collision;
+* ``open_fees`` — the fee claims of earlier runs still open after their allocations (receivable id, main
+  claim, type, Kassenzeichen, ``open_cents``): a later letter asks for them too and quotes their
+  Kassenzeichen (``jobs.dunning.charges.owed``).
 """
 
 from __future__ import annotations
@@ -29,11 +32,16 @@ from dunning.select import NOTICE_SCHEMA, PENDING_SCHEMA
 from dunning.surcharge import PAYMENT_SCHEMA
 from ledger.db import fetch
 from ledger.state import current_open_items, current_unresolved
+from ledger.tables import OWN_CLAIMS
 from parsers.schema import conform
 
 #: What earlier runs booked per main claim and charge type.
 CHARGED_SCHEMA: dict[str, pl.DataType] = {"parent_receivable_id": pl.String(), "claim_type": pl.String(),
                                           "booked_cents": pl.Int64()}
+#: The fee claims open now, per fee claim (``open_cents`` > 0).
+OPEN_FEE_SCHEMA: dict[str, pl.DataType] = {"receivable_id": pl.String(), "parent_receivable_id": pl.String(),
+                                           "claim_type": pl.String(), "kassenzeichen": pl.String(),
+                                           "open_cents": pl.Int64()}
 
 
 @dataclass(slots=True)
@@ -47,6 +55,7 @@ class DunningState:
     closed_days: pl.DataFrame
     charged: pl.DataFrame
     fee_numbers: pl.DataFrame
+    open_fees: pl.DataFrame
 
     def write(self, folder: Path, prefix: str = "in_") -> None:
         folder.mkdir(parents=True, exist_ok=True)
@@ -108,7 +117,25 @@ def read_dunning_state(con: duckdb.DuckDBPyConnection, tenant: str) -> DunningSt
                                    "IS NOT NULL GROUP BY ALL ORDER BY 1, 2", p), CHARGED_SCHEMA),
         fee_numbers=conform(fetch(con, "SELECT kz_norm FROM claims WHERE tenant = $t ORDER BY 1", p),
                             {"kz_norm": pl.String()}),
+        open_fees=open_fee_claims(con, tenant),
     )
+
+
+def open_fee_claims(con: duckdb.DuckDBPyConnection, tenant: str) -> pl.DataFrame:
+    """The fee claims (origin ``fee``, with a main claim) still open after their allocations, as
+    :data:`OPEN_FEE_SCHEMA` — what the debtor owes besides the principal, under the Kassenzeichen the
+    earlier notices gave them."""
+    df = fetch(con, """
+        SELECT c.receivable_id, c.parent_receivable_id, c.claim_type, coalesce(c.kassenzeichen, c.kz_norm) AS kassenzeichen,
+               c.amount_cents - coalesce(p.paid, 0) AS open_cents
+        FROM claims c
+        LEFT JOIN (SELECT receivable_id, sum(amount_cents) AS paid FROM allocations
+                   WHERE tenant = $t AND import_id = $own GROUP BY receivable_id) p USING (receivable_id)
+        WHERE c.tenant = $t AND c.origin = 'fee' AND c.parent_receivable_id IS NOT NULL
+          AND c.amount_cents - coalesce(p.paid, 0) > 0
+        ORDER BY c.parent_receivable_id, c.receivable_id
+    """, {"t": tenant, "own": OWN_CLAIMS})
+    return conform(df, OPEN_FEE_SCHEMA)
 
 
 #: Payments for the instalment plans (``dunning.instalments.PAYMENT_SCHEMA``).
@@ -205,5 +232,6 @@ def booked_notices(con: duckdb.DuckDBPyConnection, tenant: str) -> tuple[pl.Data
     return notices, items
 
 
-__all__ = ["CHARGED_SCHEMA", "FIGURE_ALLOCATION_SCHEMA", "FIGURE_CLAIM_SCHEMA", "PLAN_PAYMENT_SCHEMA", "DunningState", "booked_dunning_runs", "booked_notices",
-           "figure_inputs", "kassenzeichen_taken", "plan_payments", "read_dunning_state"]
+__all__ = ["CHARGED_SCHEMA", "FIGURE_ALLOCATION_SCHEMA", "FIGURE_CLAIM_SCHEMA", "OPEN_FEE_SCHEMA",
+           "PLAN_PAYMENT_SCHEMA", "DunningState", "booked_dunning_runs", "booked_notices", "figure_inputs",
+           "kassenzeichen_taken", "open_fee_claims", "plan_payments", "read_dunning_state"]

@@ -162,7 +162,7 @@ DUNNING_NOTICES: Schema = {
     "deadline": pl.Date(),
     "n_claims": pl.Int64(),
     "open_cents": pl.Int64(),
-    "saeumniszuschlag_cents": pl.Int64(),  # accrued in total up to the notice date (as on the letter)
+    "saeumniszuschlag_cents": pl.Int64(),  # open on the letter, earlier notices' fee claims included
     "mahngebuehr_cents": pl.Int64(),
     "interest_cents": pl.Int64(),
     "total_cents": pl.Int64(),

@@ -143,6 +143,10 @@ DRAFT_MARK = "ENTWURF – nicht versenden"
 #: The claims-table line naming the notice's fee Kassenzeichen (the booking gives the fees and surcharges
 #: of one notice one Kassenzeichen of their own, jobs/dunning/charges.py; the remittance names it too).
 FEE_KZ_LINE = "Mahngebühr, Säumniszuschläge, Zinsen: Kassenzeichen {kz}"
+#: The line under it on a later letter (optional notice column ``earlier_fees_cents`` > 0): the fee columns
+#: show what is OPEN of the claim's fees, those of earlier letters included (jobs/dunning/charges.owed).
+EARLIER_FEES_LINE = ("Säumniszuschlag, Mahngebühr, Zinsen: noch offene Beträge; darin aus früheren Schreiben "
+                     "noch offen: {amount}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -524,15 +528,17 @@ class _Letters:
             if y + _ROW > _BOTTOM:
                 y = self.table_head(self.next_page(n, text))
             y = self.row(y, cells)
-        if y + (3 if n.get("fee_kassenzeichen") else 2) * _ROW > _BOTTOM:     # the sums (+ the fee line)
+        notes = [FEE_KZ_LINE.format(kz=n["fee_kassenzeichen"])] if n.get("fee_kassenzeichen") else []
+        if n.get("earlier_fees_cents"):
+            notes.append(EARLIER_FEES_LINE.format(amount=eur(n["earlier_fees_cents"])))
+        below = sum(self.para_height(t, 8, lh=_ROW, width=_WIDTH - 1.2) for t in notes)
+        if y + 2 * _ROW + below > _BOTTOM:                                  # the sums (+ the fee lines)
             y = self.table_head(self.next_page(n, text))
         pdf.set_line_width(0.2)
         pdf.line(_LEFT, y + 0.3, _RIGHT, y + 0.3)
         y = self.row(y + 0.6, n["sums"], bold=True)
-        if n.get("fee_kassenzeichen"):
-            self.font(8)
-            self.at(_LEFT + 0.6, y, _WIDTH - 1.2, _ROW, FEE_KZ_LINE.format(kz=n["fee_kassenzeichen"]))
-            y += _ROW
+        for note in notes:
+            y = self.para(y, note, 8, lh=_ROW, x=_LEFT + 0.6, width=_WIDTH - 1.2)
         self.font(9, True)
         self.at(_LEFT + 0.6, y + 0.4, _WIDTH - 1.2, 5, f"Zu zahlender Gesamtbetrag: {n['total_txt']}", "R")
         y += 7.0
@@ -636,7 +642,7 @@ def render_letters(notices: pl.DataFrame, items: pl.DataFrame, sender: Sender, *
     (None: one for a run of :data:`POOL_MIN_LETTERS` letters or more on a machine with two cores, else none).
     ``draft``: every page carries :data:`DRAFT_MARK` (the prepare phase's samples; the final run has none).
     A notice's ``fee_kassenzeichen`` (optional column, set once the fees are booked) is printed under the
-    claims table."""
+    claims table, and so is :data:`EARLIER_FEES_LINE` when its optional ``earlier_fees_cents`` is above 0."""
     unknown = set(notices["level"].unique().to_list()) - set(LEVEL_TEXTS)
     if unknown:
         raise ValueError(f"render_letters: no letter text for level(s) {sorted(map(str, unknown))}")
@@ -715,7 +721,7 @@ def write_print_run(notices: pl.DataFrame, items: pl.DataFrame, sender: Sender, 
     return write_all(Path(out_dir), files, meta)
 
 
-__all__ = ["CLAIM_WORDS", "DRAFT_MARK", "FEE_KZ_LINE", "LETTERS_PDF", "LEVEL_TEXTS", "POOL_MIN_LETTERS",
+__all__ = ["CLAIM_WORDS", "DRAFT_MARK", "EARLIER_FEES_LINE", "FEE_KZ_LINE", "LETTERS_PDF", "LEVEL_TEXTS", "POOL_MIN_LETTERS",
            "PRINT_COLUMNS", "PRINT_FILE", "QR_MASK", "Sender", "country_line", "epc_payload", "girocode_image",
            "print_file", "print_file_bytes", "qr_modules", "render_letters",
            "sender_from_config", "write_letters", "write_print_run"]

@@ -481,3 +481,133 @@ def test_the_booking_writes_the_key_figures_into_the_report_folder(tmp_path: Pat
     got = dunning_key_figures(notices, items, claims, allocations, as_of=AS_OF, inhabitants=60000)["figures"]
     values = dict(zip(got["figure"], got["value"], strict=True))
     assert values["mahnungen_je_10000_einwohner"] == 0.5 and values["mahnquote_anzahl"] == 100.0
+
+
+def _two_letters(cfg: TenantConfig, *, pay_first_fee: int = 0) -> tuple[pl.DataFrame, int]:
+    """Week 47: the Mahnung booked (R0: Mahngebühr 7 €, Säumniszuschlag 3 € under the notice's fee
+    Kassenzeichen); optionally a night on Tue 17 Nov with ``pay_first_fee`` cents quoting only that fee
+    Kassenzeichen; every booking day up to 30 Nov closed; week 49 (Wed 2 Dec, after the interval): the
+    Vollstreckungsankündigung booked. Returns the second week's booked notice rows and the statement's
+    closing balance."""
+    first_night(cfg)
+    prepare_and_release(cfg)
+    assert run_dunning(cfg, AS_OF, user="anna").status == "booked"
+    balance, closed = 99650, [date(2026, 11, d) for d in (17, 18, 19, 20, 23, 24, 25, 26, 27, 30)]
+    if pay_first_fee:
+        fee_kz = q(cfg, "SELECT DISTINCT kz_norm FROM claims WHERE parent_receivable_id = 'R0'")["kz_norm"][0]
+        balance = write_mt940(cfg.inbox / "sparkasse_1117.sta", day=date(2026, 11, 17), seq=2, opening=balance,
+                              entries=[Entry(pay_first_fee, f"Mahngebuehr {fee_kz}", name="Schuldner R0",
+                                             iban="DE44500105175407324931")])
+        night.run_night(cfg, date(2026, 11, 17))
+        closed = closed[1:]
+    close_days(cfg, closed)
+    week2 = date(2026, 12, 2)
+    run_id = prepare_and_release(cfg, week2)
+    assert run_dunning(cfg, week2, user="anna").status == "booked"
+    second = q(cfg, f"SELECT * FROM dunning_notices WHERE run_id = '{run_id}' ORDER BY debtor_id")
+    assert second["level"].to_list() == ["vollstreckungsankuendigung"] * 3
+    return second, balance
+
+
+def test_a_later_letter_asks_for_every_open_fee_and_its_total_settles_all_claims(tmp_path: Path) -> None:
+    """The second letter (Vollstreckungsankündigung) shows what is owed: the principal, the Mahngebühr of
+    the first letter (still open), the Säumniszuschlag of both weeks; its remittance quotes the main
+    Kassenzeichen and BOTH fee Kassenzeichen. One payment of exactly its total with its remittance settles
+    the main claim and every fee claim of both weeks, nothing in the Klärungsliste."""
+    from ledger.state import current_open_items, current_unresolved
+
+    cfg = tenant(tmp_path)
+    second, balance = _two_letters(cfg)
+    fees = q(cfg, "SELECT receivable_id, kz_norm, claim_type, amount_cents FROM claims WHERE parent_receivable_id = "
+                  "'R0' ORDER BY created_at, receivable_id")
+    kz_w47, kz_w49 = fees["kz_norm"][0], fees["kz_norm"][-1]
+    assert kz_w47 != kz_w49 and fees["amount_cents"].to_list() == [700, 300, 150]
+    r0 = second.row(0, named=True)
+    assert (r0["open_cents"], r0["mahngebuehr_cents"], r0["saeumniszuschlag_cents"]) == (15000, 700, 450)
+    assert r0["total_cents"] == 15000 + 700 + 300 + 150
+    assert r0["remittance"] == f"{K[0]} {kz_w47} {kz_w49}"           # main, then the fee numbers in order
+    items = q(cfg, "SELECT n.week, i.mahngebuehr_cents, i.saeumniszuschlag_cents, i.saeumniszuschlag_booked_cents "
+                   "FROM dunning_notice_items i JOIN dunning_notices n USING (run_id, notice_id) "
+                   "WHERE i.receivable_id = 'R0' ORDER BY 1")
+    assert items.rows() == [("2026-W47", 700, 300, 300), ("2026-W49", 700, 450, 150)]
+    if shutil.which("pdftotext"):
+        letters = sorted((cfg.reports / "stadt" / "2026-12-02" / "dunning").glob("letters.pdf"))
+        text = _pdf_text(letters[0])
+        assert f"Mahngebühr, Säumniszuschläge, Zinsen: Kassenzeichen {kz_w47}, {kz_w49}" in text
+        assert "aus früheren Schreiben noch offen: 10,00 €" in text    # R0: 7 € + 3 € of the Mahnung
+        assert "161,50 €" in text
+        # the releaser's DRAFT of that week asks for the same (the new fee number exists only once booked)
+        draft = _pdf_text(next((cfg.runs_dir / second["run_id"][0] / "draft").glob("*.pdf")))
+        assert DRAFT_MARK in draft and "161,50 €" in draft and f"Kassenzeichen {kz_w47}" in draft
+        assert "aus früheren Schreiben noch offen: 10,00 €" in draft and kz_w49 not in draft
+
+    write_mt940(cfg.inbox / "sparkasse_1203.sta", day=date(2026, 12, 3), seq=3, opening=balance,
+                entries=[Entry(r0["total_cents"], r0["remittance"], name="Schuldner R0", iban="DE44500105175407324931")])
+    night.run_night(cfg, date(2026, 12, 3))
+    con = connect(cfg.ledger)
+    try:
+        still = set(current_open_items(con, "stadt").filter(pl.col("amount_cents") > 0)["receivable_id"])
+        unresolved = current_unresolved(con, "stadt")
+        alloc = fetch(con, "SELECT receivable_id, sum(amount_cents) AS cents FROM allocations GROUP BY 1 ORDER BY 1")
+    finally:
+        con.close()
+    assert unresolved.height == 0                                       # nothing in the Klärungsliste
+    assert not still & {"R0", *fees["receivable_id"]}                  # the main claim and all its fees
+    paid = dict(zip(alloc["receivable_id"], alloc["cents"], strict=True))
+    assert paid == {"R0": 15000, **dict(zip(fees["receivable_id"], fees["amount_cents"], strict=True))}
+
+
+def test_a_partly_paid_earlier_fee_lowers_the_later_letters_total(tmp_path: Path) -> None:
+    """5 € paid on the Mahnung's fee Kassenzeichen before the second letter: that letter asks for 5 € less
+    (the Mahngebühr's open rest), quotes both fee Kassenzeichen, and its total with its remittance settles
+    everything."""
+    from ledger.state import current_open_items, current_unresolved
+
+    cfg = tenant(tmp_path)
+    second, balance = _two_letters(cfg, pay_first_fee=500)
+    first_paid = q(cfg, "SELECT a.receivable_id, c.claim_type, a.amount_cents FROM allocations a JOIN claims c "
+                        "USING (receivable_id) ORDER BY 1")
+    assert first_paid.select("claim_type", "amount_cents").rows() == [("MAHNGEBUEHR", 500)]   # § 225 AO order
+    r0 = second.row(0, named=True)
+    assert (r0["mahngebuehr_cents"], r0["saeumniszuschlag_cents"]) == (200, 450)
+    assert r0["total_cents"] == 15000 + 700 + 300 + 150 - 500
+    kz = q(cfg, "SELECT DISTINCT kz_norm FROM claims WHERE parent_receivable_id = 'R0' ORDER BY 1")["kz_norm"]
+    assert r0["remittance"] == " ".join([K[0], *kz])
+    write_mt940(cfg.inbox / "sparkasse_1203.sta", day=date(2026, 12, 3), seq=3, opening=balance,
+                entries=[Entry(r0["total_cents"], r0["remittance"], name="Schuldner R0", iban="DE44500105175407324931")])
+    night.run_night(cfg, date(2026, 12, 3))
+    con = connect(cfg.ledger)
+    try:
+        still = set(current_open_items(con, "stadt").filter(pl.col("amount_cents") > 0)["receivable_id"])
+        unresolved = current_unresolved(con, "stadt")
+    finally:
+        con.close()
+    fee_ids = q(cfg, "SELECT receivable_id FROM claims WHERE parent_receivable_id = 'R0'")["receivable_id"]
+    assert unresolved.height == 0 and not still & {"R0", *fee_ids}
+
+
+def test_owed_is_the_open_principal_and_every_open_fee_claim_by_type() -> None:
+    """Literal: R0 (second letter) has the Mahnung's Mahngebühr 7 € partly paid (2 € open) and its
+    Säumniszuschlag 3 € open under 900000000028, and 1,50 € Säumniszuschlag booked now under
+    900000000036; R1 (first letter) only what is booked now; R2 nothing at all; fees of a claim that is
+    not on a notice (R9) are left out."""
+    from jobs.dunning.charges import owed
+
+    items = pl.DataFrame({"notice_id": ["N1", "N1", "N2"], "receivable_id": ["R0", "R1", "R2"],
+                          "open_cents": [15000, 9900, 5000], "saeumniszuschlag_cents": [450, 100, 0],
+                          "mahngebuehr_cents": [0, 649, 0], "interest_cents": [0, 0, 0]})
+    open_fees = pl.DataFrame({"receivable_id": ["GEB-900000000028-1", "GEB-900000000028-2", "GEB-900000000010-1"],
+                              "parent_receivable_id": ["R0", "R0", "R9"],
+                              "claim_type": ["MAHNGEBUEHR", "SAEUMNISZUSCHLAG", "MAHNGEBUEHR"],
+                              "kassenzeichen": ["900000000028", "900000000028", "900000000010"],
+                              "open_cents": [200, 300, 600]})
+    booked = pl.DataFrame({"parent_receivable_id": ["R0", "R1", "R1"],
+                           "claim_type": ["SAEUMNISZUSCHLAG", "MAHNGEBUEHR", "SAEUMNISZUSCHLAG"],
+                           "kassenzeichen": ["900000000036", "900000000036", "900000000036"],
+                           "amount_cents": [150, 649, 100]})
+    got, fee_kz = owed(items, open_fees, booked)
+    assert got.columns == [*items.columns, "earlier_cents"]
+    assert got.select("receivable_id", "open_cents", "saeumniszuschlag_cents", "mahngebuehr_cents", "interest_cents",
+                      "earlier_cents").rows() == [("R0", 15000, 450, 200, 0, 500), ("R1", 9900, 100, 649, 0, 0),
+                                                  ("R2", 5000, 0, 0, 0, 0)]
+    assert fee_kz.rows() == [("N1", "900000000028"), ("N1", "900000000036")]    # once each, in number order

@@ -122,3 +122,20 @@ def test_the_girocode_carries_the_fee_kassenzeichen(tmp_path: Path) -> None:
     lines = out.strip().splitlines()
     assert lines[0] == "BCD" and lines[7] == "EUR216.00"
     assert lines[-1] == "1.2345.6789.012 2.3456.7890.123 900000000028"
+
+
+def test_a_later_letter_quotes_every_fee_kassenzeichen_once_after_the_main_claims() -> None:
+    ids = _ids()
+    fees = pl.DataFrame({"notice_id": [ids["A"], ids["A"], ids["A"], ids["C"]],
+                         "fee_kassenzeichen": ["900000000028", "900000000036", "900000000028", None]})
+    got = with_fee_kassenzeichen(NOTICES.notices, NOTICES.items, fees)
+    a = got.filter(pl.col("debtor_id") == "A").row(0, named=True)
+    assert a["remittance"] == "1.2345.6789.012 2.3456.7890.123 900000000028 900000000036"
+    assert a["fee_kassenzeichen"] == "900000000028, 900000000036"           # the letter's line
+    c = got.filter(pl.col("debtor_id") == "C").row(0, named=True)           # a null number is no number
+    assert c["fee_kassenzeichen"] is None and c["remittance"] != REMITTANCE_MANY
+    # two claims under one Kassenzeichen: quoted once
+    same = grouped([{"receivable_id": "s1", "debtor_id": "A"}, {"receivable_id": "s2", "debtor_id": "A"}])
+    one = with_fee_kassenzeichen(same.notices, same.items, pl.DataFrame(
+        {"notice_id": same.notices["notice_id"], "fee_kassenzeichen": ["900000000028"]}))
+    assert one["remittance"].to_list() == ["1.2345.6789.012 900000000028"]

@@ -15,7 +15,8 @@ it beside the main claims' Kassenzeichen (claims table, remittance, GiroCode), s
 letter's total with the letter's remittance settles every claim of it — the matcher takes the items of
 all the Kassenzeichen named together and fills them in the § 225 AO class order (main claim, Mahngebühr,
 Zinsen, Säumniszuschläge), one debtor, exactly the sum: booked. Several claims under one Kassenzeichen are
-what the finance system does too (a Grundbesitzabgaben notice). ``receivable_id`` =
+what the finance system does too (a Grundbesitzabgaben notice). A later letter also asks for the earlier
+notices' fee claims still open and quotes their Kassenzeichen (:func:`owed`). ``receivable_id`` =
 ``GEB-<Kassenzeichen>-<n>``, *n* counting the notice's fee claims from 1 (main claim, then type order).
 
 **Kassenzeichen of the fees** (a payment quoting it is matched like any other): the tenant's grammar
@@ -142,3 +143,46 @@ def fee_claims(charges: pl.DataFrame, per_notice: pl.DataFrame, parents: pl.Data
               pl.lit(run_id).alias("source_file"),
           ))
     return df.select([pl.col(c).cast(t) if c in df.columns else pl.lit(None, t).alias(c) for c, t in CLAIMS.items()])
+
+
+#: Per fee claim type, the notice item's column that shows what is open of it.
+OWED_COLUMNS = {str(t): f"{c}_cents" for c, t in CHARGES.items()}
+
+
+def owed(items: pl.DataFrame, open_fees: pl.DataFrame, booked: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """What the debtor owes on each booked notice, from the ledger: the letter shows it and asks for it.
+
+    ``items``: the notice items (``notice_id``, ``receivable_id``, ``open_cents`` = the open principal, and
+    the selection's charge columns); ``open_fees``: the fee claims of earlier runs still open after their
+    allocations (``ledger.dunning_state.OPEN_FEE_SCHEMA``); ``booked``: the fee claims this run books
+    (:func:`fee_claims`' rows). Returns
+
+    * ``items`` with ``mahngebuehr_cents``, ``saeumniszuschlag_cents``, ``interest_cents`` = the **open**
+      amount of every fee claim of that type of the main claim — the earlier ones as far as they are not
+      paid, plus the ones booked now — and ``earlier_cents`` (of those, the part from earlier runs);
+    * ``fee_kz``: ``notice_id``, ``fee_kassenzeichen`` — one row per fee Kassenzeichen holding an open fee
+      claim of the notice's claims, in number order (the counter: earlier notices first), deduplicated.
+
+    Why: a later letter's selection figures are the Säumniszuschlag accrued **in total** and no
+    Mahngebühr (charged before); only the difference is booked under the new fee Kassenzeichen, the
+    rest sits under the earlier notices' — a payment of such a total with such a remittance could not
+    settle the claims. From the ledger's open amounts, a transfer of the total quoting the remittance names
+    exactly the claims that make up the total, and a payment of an earlier fee lowers it."""
+    earlier = open_fees.select("parent_receivable_id", "claim_type", "kassenzeichen",
+                               pl.col("open_cents").alias("cents"), pl.lit(True).alias("earlier"))
+    now = booked.select("parent_receivable_id", "claim_type", "kassenzeichen",
+                        pl.col("amount_cents").alias("cents"), pl.lit(False).alias("earlier"))
+    fees = (pl.concat([earlier, now]).rename({"parent_receivable_id": "receivable_id"})
+            .join(items.select("notice_id", "receivable_id"), on="receivable_id", how="inner"))
+    per_type = fees.group_by("notice_id", "receivable_id").agg(
+        *[pl.col("cents").filter(pl.col("claim_type") == t).sum().cast(pl.Int64).alias(col)
+          for t, col in OWED_COLUMNS.items()],
+        pl.col("cents").filter(pl.col("earlier")).sum().cast(pl.Int64).alias("earlier_cents"))
+    cols = [*OWED_COLUMNS.values(), "earlier_cents"]
+    out = (items.drop([c for c in cols if c in items.columns])
+           .join(per_type, on=["notice_id", "receivable_id"], how="left", maintain_order="left")
+           .with_columns([pl.col(c).fill_null(0) for c in cols])
+           .select(*[c for c in items.columns if c != "earlier_cents"], "earlier_cents"))
+    fee_kz = (fees.select("notice_id", pl.col("kassenzeichen").cast(pl.String).alias("fee_kassenzeichen"))
+              .filter(pl.col("fee_kassenzeichen").is_not_null()).unique().sort("notice_id", "fee_kassenzeichen"))
+    return out, fee_kz

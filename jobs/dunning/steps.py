@@ -37,7 +37,7 @@ import polars as pl
 from claims.errors import KasseError
 from claims.vocab import SkipReason
 from dunning.instalments import PLAN_SCHEMA, PlanFileError, instalment_blocks, plan_status, read_plans
-from dunning.notices import debtor_addresses, group_notices, with_fee_kassenzeichen
+from dunning.notices import AMOUNTS, debtor_addresses, group_notices, with_fee_kassenzeichen
 from dunning.select import missing_booking_days, select
 from jobs.dunning import charges
 from jobs.dunning.letters import write_letters
@@ -285,7 +285,15 @@ def step_drafts(run: Run) -> dict[str, str]:
     """DRAFT letters (a few samples) for the releaser to look at."""
     f = run.folder
     # into the run folder, never the report folder: nothing of a draft may reach the print centre
-    paths = write_letters(run.cfg, f.read("prepared_notices"), f.read("prepared_items"), f.path / "draft",
+    state = DunningState.read(f.path, prefix="in_prepare_")
+    items = f.read("prepared_items")
+    # the amounts as the final letter will ask for them (charges.owed): the fees this run would charge, and
+    # those of earlier notices still open (their Kassenzeichen quoted; the new one exists only once booked)
+    would = charges.charge_rows(items, state.charged).select(
+        pl.col("receivable_id").alias("parent_receivable_id"), "claim_type",
+        pl.lit(None, pl.String).alias("kassenzeichen"), "amount_cents")
+    notices, items, fee_kz = owed_letters(f.read("prepared_notices"), items, state.open_fees, would)
+    paths = write_letters(run.cfg, with_fee_kassenzeichen(notices, items, fee_kz), items, f.path / "draft",
                           draft=True)
     f.write_json("draft_paths", paths)
     checkpoints.reached("drafts")
@@ -358,7 +366,8 @@ def _ts(text: str | None) -> datetime | None:
 
 
 def step_stage(run: Run) -> dict[str, int]:
-    """Stage the ledger rows: notices, their claims, the fee claims (numbered), audit events."""
+    """Stage the ledger rows: notices, their claims, the fee claims (numbered), audit events; the notices
+    and their claims with what the letter asks for (:func:`owed_letters`), which the final letters print."""
     f, cfg = run.folder, run.cfg
     record = find_record(cfg, run.run_id)
     release = read_releases(cfg.state_dir, cfg.tenant)[run.run_id]
@@ -388,9 +397,14 @@ def step_stage(run: Run) -> dict[str, int]:
     fees = charges.fee_claims(due, per_notice, state.claims, notices, tenant=cfg.tenant, run_id=run.run_id,
                               created_at=now)
     f.book("claims", fees)
-    # the final letters quote the fee Kassenzeichen (claims table, remittance, GiroCode)
-    notices = with_fee_kassenzeichen(notices, items, per_notice)
+    counts = _counts(items, notices, f.read("skipped_book"))     # what this run charges (the selection's)
+    # the letters ask for what is owed: per claim its principal and every fee claim still open (earlier
+    # notices' and this one's), and quote every fee Kassenzeichen holding one (claims table, remittance,
+    # GiroCode); the booked notice rows record the same (charges.owed)
+    notices, items, fee_kz = owed_letters(notices, items, state.open_fees, fees)
+    notices = with_fee_kassenzeichen(notices, items, fee_kz)
     f.write("final_notices", notices)
+    f.write("final_items", items)
 
     # which fee claim each notice item got, per charge type
     fee_ids = fees.select(pl.col("parent_receivable_id").alias("receivable_id"), "claim_type",
@@ -413,7 +427,7 @@ def step_stage(run: Run) -> dict[str, int]:
         pl.lit(_ts(release.released_at)).cast(pl.Datetime("us", "UTC")).alias("released_at")))
 
     dropped = f.read("dropped")
-    summary = {**_counts(items, notices, f.read("skipped_book")), "plans": f.read_json("plans_book"),
+    summary = {**counts, "plans": f.read_json("plans_book"),
                "week": record.week,
                "as_of": run.run_date.isoformat(), "prepared_by": record.prepared_by,
                "prepared_at": record.prepared_at.isoformat(), "released_by": release.released_by,
@@ -434,6 +448,27 @@ def step_stage(run: Run) -> dict[str, int]:
     f.write_json("book_summary", summary)
     checkpoints.reached("stage")
     return {"notices": notices.height, "fee_claims": fees.height, "dropped": dropped.height}
+
+
+def owed_letters(notices: pl.DataFrame, items: pl.DataFrame, open_fees: pl.DataFrame,
+                 fees: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """The notices and items as the letters show them — what is owed (:func:`charges.owed` over the open
+    fee claims of earlier runs and ``fees``, those this run books) — and the fee Kassenzeichen to quote."""
+    items, fee_kz = charges.owed(items, open_fees, fees)
+    return owed_sums(notices, items), items.drop("earlier_cents"), fee_kz
+
+
+def owed_sums(notices: pl.DataFrame, items: pl.DataFrame) -> pl.DataFrame:
+    """``notices`` with their sums and ``total_cents`` taken anew from ``items`` (what is owed, after
+    :func:`charges.owed`), and ``earlier_fees_cents``: the part of the fees from earlier notices (the
+    letter names it)."""
+    sums = items.group_by("notice_id").agg(*[pl.col(c).sum().cast(pl.Int64) for c in AMOUNTS],
+                                           pl.col("earlier_cents").sum().cast(pl.Int64).alias("earlier_fees_cents"))
+    cols = [c for c in notices.columns if c != "earlier_fees_cents"]
+    return (notices.drop(*AMOUNTS, "total_cents", "earlier_fees_cents", strict=False)
+            .join(sums, on="notice_id", how="left", maintain_order="left")
+            .with_columns(pl.sum_horizontal(*AMOUNTS).cast(pl.Int64).alias("total_cents"))
+            .select(*cols, "earlier_fees_cents"))
 
 
 def step_book(run: Run) -> dict[str, int]:
