@@ -82,6 +82,11 @@ def _bad_pattern(kind: FieldKind, charset: Charset) -> str:
     return f"[^{_EPC_CLASS}{extra}]"
 
 
+def _char_position(value: pl.Expr, needle: pl.Expr) -> pl.Expr:
+    """0-based character (not byte) position of the first occurrence of needle in value."""
+    return value.str.split_exact(needle, 1).struct.field("field_0").str.len_chars().cast(pl.Int64)
+
+
 def allowed(text: str, kind: FieldKind, charset: Charset = Charset.DK) -> bool:
     """True when a single text may go into a field of this kind unchanged (for one value; frames use
     check_text)."""
@@ -114,7 +119,7 @@ def check_text(
                 pl.lit(column).alias("field"),
                 pl.lit(TextProblem.BAD_CHARACTER.value).alias("problem"),
                 pl.col("ch").alias("character"),
-                pl.col("value").str.find(pl.col("ch"), literal=True).alias("position"),
+                _char_position(pl.col("value"), pl.col("ch")).alias("position"),
                 pl.col("value").str.len_chars().alias("length"),
                 "value",
             )
@@ -148,7 +153,7 @@ def check_text(
                     pl.lit(column).alias("field"),
                     pl.lit(TextProblem.BAD_SLASH.value).alias("problem"),
                     pl.lit("/").alias("character"),
-                    pl.col("value").str.find("/", literal=True).alias("position"),
+                    _char_position(pl.col("value"), pl.lit("/")).alias("position"),
                     length.alias("length"),
                     "value",
                 )

@@ -124,7 +124,7 @@ def _locate(source: bytes | Path, xsd: etree.XMLSchema, exc: etree.XMLSyntaxErro
     try:
         tree = etree.parse(io.BytesIO(source) if isinstance(source, bytes) else str(source), etree.XMLParser(huge_tree=True))
     except etree.XMLSyntaxError:  # not well-formed: the parser's own message and line are all there is
-        return PainValidationError(str(exc.msg), line=exc.lineno or 0)
+        return PainValidationError(f"not well-formed XML: {exc.msg}", line=exc.lineno or 0)
     if xsd.validate(tree):  # pragma: no cover - the streaming pass and the tree pass disagree
         return PainValidationError(str(exc.msg), line=exc.lineno or 0)
     entry = xsd.error_log[0]
