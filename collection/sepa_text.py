@@ -23,7 +23,6 @@ and without ``//`` (the EPC rule for references).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from enum import StrEnum
 
 import polars as pl
@@ -164,11 +163,13 @@ def check_text(
     return issues.sort("row", "field", "problem", "position")
 
 
-@dataclass(frozen=True)
 class SepaTextError(ValueError):
-    """Raised by the writers when a text field cannot go into the file unchanged."""
+    """Raised by the writers when a text field cannot go into the file unchanged; ``issues`` is the frame
+    of check_text (every problem, not only the first)."""
 
-    issues: pl.DataFrame
+    def __init__(self, issues: pl.DataFrame) -> None:
+        self.issues = issues
+        super().__init__(issues.height)
 
     def __str__(self) -> str:
         shown = self.issues.head(10)
