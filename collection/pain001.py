@@ -73,7 +73,9 @@ def _row_xml(version: str) -> pl.Expr:
         .then(pl.lit(""))
         .otherwise(
             pl.concat_str(
-                pl.lit(f"<CdtrAgt><FinInstnId><{tag}>"), esc(pl.col("payee_bic")), pl.lit(f"</{tag}></FinInstnId></CdtrAgt>")
+                pl.lit(f"<CdtrAgt><FinInstnId><{tag}>"),
+                esc(pl.col("payee_bic")),
+                pl.lit(f"</{tag}></FinInstnId></CdtrAgt>"),
             )
         )
     )
@@ -128,7 +130,11 @@ def write_pain001(
         else "<FinInstnId><Othr><Id>NOTPROVIDED</Id></Othr></FinInstnId>"
     )
     day = date_text(execution_date)
-    exec_date = f"<ReqdExctnDt>{day}</ReqdExctnDt>" if version == "pain.001.001.03" else f"<ReqdExctnDt><Dt>{day}</Dt></ReqdExctnDt>"
+    exec_date = (
+        f"<ReqdExctnDt>{day}</ReqdExctnDt>"
+        if version == "pain.001.001.03"
+        else f"<ReqdExctnDt><Dt>{day}</Dt></ReqdExctnDt>"
+    )
     out = HashingSink(sink)
     out.write(
         '<?xml version="1.0" encoding="UTF-8"?>\n'

@@ -105,7 +105,11 @@ def _row_xml(version: str) -> pl.Expr:
     agent = (
         pl.when(pl.col("debtor_bic").is_null())
         .then(pl.lit("<FinInstnId><Othr><Id>NOTPROVIDED</Id></Othr></FinInstnId>"))
-        .otherwise(pl.concat_str(pl.lit(f"<FinInstnId><{tag}>"), esc(pl.col("debtor_bic")), pl.lit(f"</{tag}></FinInstnId>")))
+        .otherwise(
+            pl.concat_str(
+                pl.lit(f"<FinInstnId><{tag}>"), esc(pl.col("debtor_bic")), pl.lit(f"</{tag}></FinInstnId>")
+            )
+        )
     )
     return pl.concat_str(
         pl.lit("<DrctDbtTxInf><PmtId><EndToEndId>"),

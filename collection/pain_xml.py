@@ -105,7 +105,9 @@ def check_frame(
     )
     if not bad_amount.is_empty():
         rows = bad_amount.select("row", "amount_cents").head(5).rows()
-        raise PainInputError(f"amount outside 0.01 .. 999999999.99 EUR in {bad_amount.height} row(s), e.g. {rows}")
+        raise PainInputError(
+            f"amount outside 0.01 .. 999999999.99 EUR in {bad_amount.height} row(s), e.g. {rows}"
+        )
     dup = out.filter(pl.col("end_to_end_id").is_duplicated())["end_to_end_id"].unique().sort()
     if dup.len():
         raise PainInputError(f"end_to_end_id repeated in one file: {dup.head(5).to_list()}")

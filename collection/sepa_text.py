@@ -110,7 +110,9 @@ def check_text(
         bad = _bad_pattern(FieldKind(kind), charset)
         base = indexed.select("row", col.alias("value")).filter(pl.col("value").is_not_null())
         chars = (
-            base.with_columns(pl.col("value").str.extract_all(bad).list.unique(maintain_order=True).alias("ch"))
+            base.with_columns(
+                pl.col("value").str.extract_all(bad).list.unique(maintain_order=True).alias("ch")
+            )
             .filter(pl.col("ch").list.len() > 0)
             .explode("ch")
             .select(
@@ -145,7 +147,9 @@ def check_text(
         parts += [chars, too_long, empty]
         if kind == FieldKind.ID:
             v = pl.col("value")
-            slash = base.filter(v.str.starts_with("/") | v.str.ends_with("/") | v.str.contains("//", literal=True))
+            slash = base.filter(
+                v.str.starts_with("/") | v.str.ends_with("/") | v.str.contains("//", literal=True)
+            )
             parts.append(
                 slash.select(
                     "row",
@@ -173,9 +177,7 @@ class SepaTextError(ValueError):
 
     def __str__(self) -> str:
         shown = self.issues.head(10)
-        lines = [
-            f"row {r['row']}, field {r['field']}: {_describe(r)}" for r in shown.iter_rows(named=True)
-        ]
+        lines = [f"row {r['row']}, field {r['field']}: {_describe(r)}" for r in shown.iter_rows(named=True)]
         more = self.issues.height - shown.height
         tail = [f"... and {more} more"] if more else []
         return f"{self.issues.height} text problem(s) for a SEPA file:\n" + "\n".join(lines + tail)

@@ -19,7 +19,6 @@ path, a failing file is parsed a second time as a whole tree; that costs memory 
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -29,7 +28,12 @@ from lxml import etree
 XS = "{http://www.w3.org/2001/XMLSchema}"
 NS_PREFIX = "urn:iso:std:iso:20022:tech:xsd:"
 #: The SEPA restriction of the amount type: facet -> value.
-_SEPA_AMOUNT = {"fractionDigits": "2", "totalDigits": "11", "minInclusive": "0.01", "maxInclusive": "999999999.99"}
+_SEPA_AMOUNT = {
+    "fractionDigits": "2",
+    "totalDigits": "11",
+    "minInclusive": "0.01",
+    "maxInclusive": "999999999.99",
+}
 #: The ISO simple types of a transaction amount in the pain versions we write.
 _AMOUNT_TYPES = ("ActiveOrHistoricCurrencyAndAmount_SimpleType",)
 
@@ -114,7 +118,11 @@ def _readable_path(element: etree._Element) -> str:
         parent = node.getparent()
         assert parent is not None
         same = [c for c in parent if isinstance(c.tag, str) and c.tag == node.tag]
-        parts.append(f"{name}[{same.index(node) + 1}]" if len(same) > 1 or name in ("PmtInf", "DrctDbtTxInf", "CdtTrfTxInf") else name)
+        parts.append(
+            f"{name}[{same.index(node) + 1}]"
+            if len(same) > 1 or name in ("PmtInf", "DrctDbtTxInf", "CdtTrfTxInf")
+            else name
+        )
         node = parent
     return "/".join(reversed(parts))
 
@@ -122,7 +130,9 @@ def _readable_path(element: etree._Element) -> str:
 def _locate(source: bytes | Path, xsd: etree.XMLSchema, exc: etree.XMLSyntaxError) -> PainValidationError:
     """Turn the streaming parser's error into one with the element path (second, whole-tree pass)."""
     try:
-        tree = etree.parse(io.BytesIO(source) if isinstance(source, bytes) else str(source), etree.XMLParser(huge_tree=True))
+        tree = etree.parse(
+            io.BytesIO(source) if isinstance(source, bytes) else str(source), etree.XMLParser(huge_tree=True)
+        )
     except etree.XMLSyntaxError:  # not well-formed: the parser's own message and line are all there is
         return PainValidationError(f"not well-formed XML: {exc.msg}", line=exc.lineno or 0)
     if xsd.validate(tree):  # pragma: no cover - the streaming pass and the tree pass disagree
@@ -137,4 +147,6 @@ def _locate(source: bytes | Path, xsd: etree.XMLSchema, exc: etree.XMLSyntaxErro
         if etree.QName(ancestor).localname in ("DrctDbtTxInf", "CdtTrfTxInf"):
             e2e = ancestor.findtext("{*}PmtId/{*}EndToEndId")
             break
-    return PainValidationError(entry.message, path=_readable_path(element), line=entry.line, end_to_end_id=e2e)
+    return PainValidationError(
+        entry.message, path=_readable_path(element), line=entry.line, end_to_end_id=e2e
+    )

@@ -21,7 +21,9 @@ from collection.pain008 import Creditor, pain008_bytes, split_files, write_pain0
 from collection.pain_xml import PainInputError, amount_text
 from collection.sepa_text import Charset, FieldKind, SepaTextError, allowed, check_text
 
-CREDITOR = Creditor("Stadt Musterstadt Stadtkasse", "DE02120300000000202051", "DE98ZZZ09999999999", "BYLADEM1001")
+CREDITOR = Creditor(
+    "Stadt Musterstadt Stadtkasse", "DE02120300000000202051", "DE98ZZZ09999999999", "BYLADEM1001"
+)
 PAYER = DebtorAccount("Stadt Musterstadt Stadtkasse", "DE02120300000000202051", "BYLADEM1001")
 DAY = dt.date(2026, 12, 10)
 CREATED = dt.datetime(2026, 12, 7, 6, 0, 0)
@@ -33,12 +35,27 @@ def collections() -> pl.DataFrame:
             "end_to_end_id": ["KZ5.1234.5678-1", "KZ5.1234.5679-1", "KZ5.2000.0001-1", "KZ5.2000.0002-1"],
             "amount_cents": [12_345, 5, 100_000_000, 99],
             "mandate_id": ["MANDAT-0001", "MANDAT-0002", "MANDAT-0003", "MANDAT-0004"],
-            "mandate_date": [dt.date(2020, 1, 15), dt.date(2021, 2, 1), dt.date(2019, 3, 3), dt.date(2024, 7, 1)],
+            "mandate_date": [
+                dt.date(2020, 1, 15),
+                dt.date(2021, 2, 1),
+                dt.date(2019, 3, 3),
+                dt.date(2024, 7, 1),
+            ],
             "sequence_type": ["FRST", "FRST", "RCUR", "RCUR"],
             "debtor_name": ["Jörg Müller & Söhne", "Erika Mustermann", "Hans Meier", "Straße GmbH"],
-            "debtor_iban": ["DE02120300000000202051", "DE89370400440532013000", "DE02500105170137075030", "DE02100500000054540402"],
+            "debtor_iban": [
+                "DE02120300000000202051",
+                "DE89370400440532013000",
+                "DE02500105170137075030",
+                "DE02100500000054540402",
+            ],
             "debtor_bic": ["BYLADEM1001", None, "INGDDEFFXXX", None],
-            "remittance": ["Kassenzeichen 5.1234.5678 Grundsteuer Q4", "KZ 5.1234.5679", "KZ 5.2000.0001", "KZ 5.2000.0002"],
+            "remittance": [
+                "Kassenzeichen 5.1234.5678 Grundsteuer Q4",
+                "KZ 5.1234.5679",
+                "KZ 5.2000.0001",
+                "KZ 5.2000.0002",
+            ],
         }
     )
 
@@ -72,7 +89,8 @@ def tx_fields(xml: bytes) -> list[dict[str, str | None]]:
                 "amount": tx.findtext("{*}InstdAmt"),
                 "mandate": tx.findtext(".//{*}MndtId"),
                 "signed": tx.findtext(".//{*}DtOfSgntr"),
-                "bic": tx.findtext("{*}DbtrAgt/{*}FinInstnId/{*}BIC") or tx.findtext("{*}DbtrAgt/{*}FinInstnId/{*}BICFI"),
+                "bic": tx.findtext("{*}DbtrAgt/{*}FinInstnId/{*}BIC")
+                or tx.findtext("{*}DbtrAgt/{*}FinInstnId/{*}BICFI"),
                 "name": tx.findtext("{*}Dbtr/{*}Nm"),
                 "iban": tx.findtext("{*}DbtrAcct/{*}Id/{*}IBAN"),
                 "ustrd": tx.findtext("{*}RmtInf/{*}Ustrd"),
@@ -97,7 +115,12 @@ def test_umlauts_allowed_under_dk_refused_under_epc() -> None:
     frame = pl.DataFrame({"name": ["Jörg Müller & Söhne", "Straße"]})
     assert check_text(frame, {"name": FieldKind.NAME}, charset=Charset.DK).is_empty()
     issues = check_text(frame, {"name": FieldKind.NAME}, charset=Charset.EPC)
-    assert issues.select("row", "character", "position").rows() == [(0, "ö", 1), (0, "ü", 6), (0, "&", 12), (1, "ß", 4)]
+    assert issues.select("row", "character", "position").rows() == [
+        (0, "ö", 1),
+        (0, "ü", 6),
+        (0, "&", 12),
+        (1, "ß", 4),
+    ]
 
 
 def test_each_bad_character_is_reported_with_row_field_and_position() -> None:
@@ -168,7 +191,12 @@ def test_whatever_sepaxml_would_change_we_report(text: str) -> None:
 
 
 def test_text_error_names_row_field_and_character() -> None:
-    frame = collections().with_columns(pl.when(pl.int_range(pl.len()) == 2).then(pl.lit("Hans@Meier")).otherwise("debtor_name").alias("debtor_name"))
+    frame = collections().with_columns(
+        pl.when(pl.int_range(pl.len()) == 2)
+        .then(pl.lit("Hans@Meier"))
+        .otherwise("debtor_name")
+        .alias("debtor_name")
+    )
     sink = io.BytesIO()
     with pytest.raises(SepaTextError) as err:
         write_pain008(frame, CREDITOR, collection_date=DAY, message_id="M1", created_at=CREATED, sink=sink)
@@ -181,14 +209,29 @@ def test_text_error_names_row_field_and_character() -> None:
 
 @pytest.mark.parametrize("version", ["pain.008.001.08", "pain.008.001.02"])
 def test_pain008_validates_and_sums_are_exact(version: str) -> None:
-    xml, info = pain008_bytes(collections(), CREDITOR, collection_date=DAY, message_id="SK20261207-0001", created_at=CREATED, version=version)
+    xml, info = pain008_bytes(
+        collections(),
+        CREDITOR,
+        collection_date=DAY,
+        message_id="SK20261207-0001",
+        created_at=CREATED,
+        version=version,
+    )
     assert xsd.validate(xml) == version
     root = etree.fromstring(xml)
     assert root.findtext("{*}CstmrDrctDbtInitn/{*}GrpHdr/{*}NbOfTxs") == "4"
     assert root.findtext("{*}CstmrDrctDbtInitn/{*}GrpHdr/{*}CtrlSum") == "1000124.49"
     assert info.count == 4 and info.control_sum_cents == 100_012_449
     pmts = root.findall(".//{*}PmtInf")
-    assert [(p.findtext("{*}PmtInfId"), p.findtext("{*}PmtTpInf/{*}SeqTp"), p.findtext("{*}NbOfTxs"), p.findtext("{*}CtrlSum")) for p in pmts] == [
+    assert [
+        (
+            p.findtext("{*}PmtInfId"),
+            p.findtext("{*}PmtTpInf/{*}SeqTp"),
+            p.findtext("{*}NbOfTxs"),
+            p.findtext("{*}CtrlSum"),
+        )
+        for p in pmts
+    ] == [
         ("SK20261207-0001-FRST", "FRST", "2", "123.50"),
         ("SK20261207-0001-RCUR", "RCUR", "2", "1000000.99"),
     ]
@@ -227,23 +270,51 @@ def test_pain008_escapes_ampersand() -> None:
 def test_pain008_refuses_bad_rows(change: pl.Expr, message: str) -> None:
     sink = io.BytesIO()
     with pytest.raises(PainInputError, match=message):
-        write_pain008(collections().with_columns(change), CREDITOR, collection_date=DAY, message_id="M", created_at=CREATED, sink=sink)
+        write_pain008(
+            collections().with_columns(change),
+            CREDITOR,
+            collection_date=DAY,
+            message_id="M",
+            created_at=CREATED,
+            sink=sink,
+        )
     assert sink.getvalue() == b""
 
 
 def test_pain008_refuses_missing_column_unknown_version_and_bad_header() -> None:
     with pytest.raises(PainInputError, match="missing column"):
-        pain008_bytes(collections().drop("mandate_id"), CREDITOR, collection_date=DAY, message_id="M", created_at=CREATED)
+        pain008_bytes(
+            collections().drop("mandate_id"),
+            CREDITOR,
+            collection_date=DAY,
+            message_id="M",
+            created_at=CREATED,
+        )
     with pytest.raises(PainInputError, match="not supported"):
-        pain008_bytes(collections(), CREDITOR, collection_date=DAY, message_id="M", created_at=CREATED, version="pain.008.001.10")
+        pain008_bytes(
+            collections(),
+            CREDITOR,
+            collection_date=DAY,
+            message_id="M",
+            created_at=CREATED,
+            version="pain.008.001.10",
+        )
     with pytest.raises(SepaTextError, match="field payment_info_id_FRST: 36 characters, at most 35"):
         pain008_bytes(collections(), CREDITOR, collection_date=DAY, message_id="M" * 31, created_at=CREATED)
     with pytest.raises(SepaTextError, match="field creditor_name: character '@'"):
-        pain008_bytes(collections(), Creditor("Stadt@", CREDITOR.iban, CREDITOR.creditor_id), collection_date=DAY, message_id="M", created_at=CREATED)
+        pain008_bytes(
+            collections(),
+            Creditor("Stadt@", CREDITOR.iban, CREDITOR.creditor_id),
+            collection_date=DAY,
+            message_id="M",
+            created_at=CREATED,
+        )
 
 
 def test_split_files_one_per_creditor_date_sequence() -> None:
-    frame = collections().with_columns(pl.lit("DE98ZZZ09999999999").alias("creditor_id"), pl.lit(DAY).alias("collection_date"))
+    frame = collections().with_columns(
+        pl.lit("DE98ZZZ09999999999").alias("creditor_id"), pl.lit(DAY).alias("collection_date")
+    )
     parts = split_files(frame)
     assert [(k[2], f["end_to_end_id"].to_list()) for k, f in parts] == [
         ("FRST", ["KZ5.1234.5678-1", "KZ5.1234.5679-1"]),
@@ -252,7 +323,14 @@ def test_split_files_one_per_creditor_date_sequence() -> None:
 
 
 def _sepaxml_dd(version: str) -> bytes:
-    config = {"name": CREDITOR.name, "IBAN": CREDITOR.iban, "BIC": CREDITOR.bic, "batch": True, "creditor_id": CREDITOR.creditor_id, "currency": "EUR"}
+    config = {
+        "name": CREDITOR.name,
+        "IBAN": CREDITOR.iban,
+        "BIC": CREDITOR.bic,
+        "batch": True,
+        "creditor_id": CREDITOR.creditor_id,
+        "currency": "EUR",
+    }
     dd = SepaDD(config, schema=version, clean=False)
     for row in collections().iter_rows(named=True):
         payment = {
@@ -294,7 +372,9 @@ def _align_with_ours(theirs: bytes, message_id: str) -> bytes:
 
 @pytest.mark.parametrize("version", ["pain.008.001.08", "pain.008.001.02"])
 def test_pain008_equals_sepaxml_reference(version: str) -> None:
-    ours, _ = pain008_bytes(collections(), CREDITOR, collection_date=DAY, message_id="SK1", created_at=CREATED, version=version)
+    ours, _ = pain008_bytes(
+        collections(), CREDITOR, collection_date=DAY, message_id="SK1", created_at=CREATED, version=version
+    )
     theirs = _align_with_ours(_sepaxml_dd(version), "SK1")
     assert canonical(ours) == canonical(theirs)
     assert xsd.validate(theirs) == version  # the reference itself is valid, so the comparison means something
@@ -323,7 +403,9 @@ def _sepaxml_transfer(version: str) -> bytes:
 
 @pytest.mark.parametrize("version", ["pain.001.001.09", "pain.001.001.03"])
 def test_pain001_validates_and_equals_sepaxml(version: str) -> None:
-    ours, info = pain001_bytes(payouts(), PAYER, execution_date=DAY, message_id="PO1", created_at=CREATED, version=version)
+    ours, info = pain001_bytes(
+        payouts(), PAYER, execution_date=DAY, message_id="PO1", created_at=CREATED, version=version
+    )
     assert xsd.validate(ours) == version
     assert info.count == 4 and info.control_sum_cents == 100_012_449
     theirs = _align_with_ours(_sepaxml_transfer(version), "PO1")
@@ -331,12 +413,25 @@ def test_pain001_validates_and_equals_sepaxml(version: str) -> None:
 
 
 def test_pain001_without_debtor_bic_and_refusals() -> None:
-    xml, _ = pain001_bytes(payouts(), DebtorAccount(PAYER.name, PAYER.iban), execution_date=DAY, message_id="PO2", created_at=CREATED)
+    xml, _ = pain001_bytes(
+        payouts(),
+        DebtorAccount(PAYER.name, PAYER.iban),
+        execution_date=DAY,
+        message_id="PO2",
+        created_at=CREATED,
+    )
     xsd.validate(xml)
     assert b"<DbtrAgt><FinInstnId><Othr><Id>NOTPROVIDED</Id>" in xml
     sink = io.BytesIO()
     with pytest.raises(SepaTextError, match="payee_name"):
-        write_pain001(payouts().with_columns(pl.lit("A" * 71).alias("payee_name")), PAYER, execution_date=DAY, message_id="PO3", created_at=CREATED, sink=sink)
+        write_pain001(
+            payouts().with_columns(pl.lit("A" * 71).alias("payee_name")),
+            PAYER,
+            execution_date=DAY,
+            message_id="PO3",
+            created_at=CREATED,
+            sink=sink,
+        )
     assert sink.getvalue() == b""
 
 
@@ -360,7 +455,9 @@ def test_bad_iban_and_bad_structure_refused(tmp_path: Path) -> None:
     xml, _ = pain008_bytes(collections(), CREDITOR, collection_date=DAY, message_id="SK1", created_at=CREATED)
     path = tmp_path / "bad.xml"
     path.write_bytes(xml.replace(b"<IBAN>DE89370400440532013000</IBAN>", b"<IBAN>de89</IBAN>"))
-    with pytest.raises(xsd.PainValidationError, match=r"PmtInf\[1\]/DrctDbtTxInf\[2\]/DbtrAcct/Id/IBAN .*pattern"):
+    with pytest.raises(
+        xsd.PainValidationError, match=r"PmtInf\[1\]/DrctDbtTxInf\[2\]/DbtrAcct/Id/IBAN .*pattern"
+    ):
         xsd.validate(path)
     with pytest.raises(xsd.PainValidationError, match=r"PmtInf\[1\]/BtchBookg, .*Expected is \( .*PmtMtd"):
         xsd.validate(xml.replace(b"<PmtMtd>DD</PmtMtd>", b"", 1))
@@ -373,7 +470,9 @@ def test_bad_iban_and_bad_structure_refused(tmp_path: Path) -> None:
 def test_file_validates_from_disk(tmp_path: Path) -> None:
     path = tmp_path / "out.xml"
     with path.open("wb") as sink:
-        info = write_pain008(collections(), CREDITOR, collection_date=DAY, message_id="SK9", created_at=CREATED, sink=sink)
+        info = write_pain008(
+            collections(), CREDITOR, collection_date=DAY, message_id="SK9", created_at=CREATED, sink=sink
+        )
     assert xsd.validate(path) == "pain.008.001.08"
     import hashlib
 
@@ -438,9 +537,19 @@ def test_pain008_samples_rebuilt_field_by_field(samples_dir: Path, name: str) ->
             pmt.findtext("{*}CdtrAgt/{*}FinInstnId/{*}BIC"),
         )
         day = dt.date.fromisoformat(pmt.findtext("{*}ReqdColltnDt") or "")
-        ours, info = pain008_bytes(frame, creditor, collection_date=day, message_id="X1", created_at=CREATED, version="pain.008.001.02")
+        ours, _info = pain008_bytes(
+            frame,
+            creditor,
+            collection_date=day,
+            message_id="X1",
+            created_at=CREATED,
+            version="pain.008.001.02",
+        )
         xsd.validate(ours)
-        theirs_tx = [{**t, "cdtr_id": t["cdtr_id"] or file_creditor_id} for t in tx_fields(b"<r>" + etree.tostring(pmt) + b"</r>")]
+        theirs_tx = [
+            {**t, "cdtr_id": t["cdtr_id"] or file_creditor_id}
+            for t in tx_fields(b"<r>" + etree.tostring(pmt) + b"</r>")
+        ]
         assert tx_fields(ours) == theirs_tx
         our_order = [etree.QName(c).localname for c in next(etree.fromstring(ours).iter("{*}DrctDbtTxInf"))]
         assert _is_subsequence(our_order, tx_order)
@@ -459,14 +568,27 @@ def test_phpfints_sample_header_count_is_inconsistent(samples_dir: Path) -> None
     groups, _ = _sample_frame(root)
     frame = pl.concat([f for _, f in groups])
     creditor = Creditor("Example Sports Club e.V.", "DE02120300000000202051", "DE98ZZZ09999999999")
-    ours, info = pain008_bytes(frame.unique("end_to_end_id", keep="first", maintain_order=True), creditor, collection_date=DAY, message_id="X2", created_at=CREATED, version="pain.008.001.02")
+    ours, info = pain008_bytes(
+        frame.unique("end_to_end_id", keep="first", maintain_order=True),
+        creditor,
+        collection_date=DAY,
+        message_id="X2",
+        created_at=CREATED,
+        version="pain.008.001.02",
+    )
     ours_root = etree.fromstring(ours)
-    assert int(ours_root.findtext(".//{*}GrpHdr/{*}NbOfTxs") or 0) == len(list(ours_root.iter("{*}DrctDbtTxInf"))) == info.count
+    assert (
+        int(ours_root.findtext(".//{*}GrpHdr/{*}NbOfTxs") or 0)
+        == len(list(ours_root.iter("{*}DrctDbtTxInf")))
+        == info.count
+    )
 
 
 def test_pain001_samples_keep_our_transaction_order(samples_dir: Path) -> None:
     """The DK pain.001 examples: our CdtTrfTxInf children come in the samples' order."""
-    ours, _ = pain001_bytes(payouts(), PAYER, execution_date=DAY, message_id="PO1", created_at=CREATED, version="pain.001.001.03")
+    ours, _ = pain001_bytes(
+        payouts(), PAYER, execution_date=DAY, message_id="PO1", created_at=CREATED, version="pain.001.001.03"
+    )
     our_order = [etree.QName(c).localname for c in next(etree.fromstring(ours).iter("{*}CdtTrfTxInf"))]
     for name in ("salesking__sepa_king__pain.001.001.03.xml", "salesking__sepa_king__pain.001.003.03.xml"):
         root = etree.parse(str(samples_dir / "pain" / name)).getroot()
