@@ -40,7 +40,9 @@ from collection import xsd  # noqa: E402
 from collection.pain008 import Creditor, write_pain008  # noqa: E402
 
 DAY = date(2026, 12, 10)
-CREDITOR = Creditor("Stadt Musterstadt Stadtkasse", "DE02120300000000202051", "DE98ZZZ09999999999", "BYLADEM1001")
+CREDITOR = Creditor(
+    "Stadt Musterstadt Stadtkasse", "DE02120300000000202051", "DE98ZZZ09999999999", "BYLADEM1001"
+)
 NAMES = ["Jörg Müller & Söhne", "Erika Mustermann", "Straßenbau Meier GmbH", "Hans Schmidt", "Ätna Ölhandel"]
 
 
@@ -132,13 +134,19 @@ def main() -> None:
     ours_wall, ours_cpu = w_wall + v_wall, w_cpu + v_cpu
     per_ours = ours_wall / args.n * 1e6
     per_sepa = s_wall / sn * 1e6
-    print(f"collections {args.n:,}  file {mb:.1f} MB  count {info.count:,}  sum {info.control_sum_cents / 100:,.2f} EUR")
+    print(
+        f"collections {args.n:,}  file {mb:.1f} MB  count {info.count:,}  sum {info.control_sum_cents / 100:,.2f} EUR"
+    )
     print(f"ours  write   {w_wall:6.2f} s wall {w_cpu:6.2f} s CPU")
     print(f"ours  validate{v_wall:6.2f} s wall {v_cpu:6.2f} s CPU  (schema load {load_wall:.2f} s, once)")
     print(f"ours  total   {ours_wall:6.2f} s wall {ours_cpu:6.2f} s CPU  {per_ours:.1f} µs/collection")
-    print(f"sepaxml n={sn:,}: {s_wall:6.2f} s wall {s_cpu:6.2f} s CPU  {per_sepa:.1f} µs/collection  ({len(s_out) / 1e6:.1f} MB)")
+    print(
+        f"sepaxml n={sn:,}: {s_wall:6.2f} s wall {s_cpu:6.2f} s CPU  {per_sepa:.1f} µs/collection  ({len(s_out) / 1e6:.1f} MB)"
+    )
     per_write = w_wall / args.n * 1e6
-    print(f"sepaxml ÷ ours per collection: {per_sepa / per_write:.1f}× (write) {per_sepa / per_ours:.1f}× (write+validate)")
+    print(
+        f"sepaxml ÷ ours per collection: {per_sepa / per_write:.1f}× (write) {per_sepa / per_ours:.1f}× (write+validate)"
+    )
     print(f"peak RSS {rss:.0f} MB")
     if args.docs:
         load = os.getloadavg()[0]

@@ -91,6 +91,11 @@ def check_frame(
         raise PainInputError(f"missing column(s): {', '.join(missing)}")
     if frame.is_empty():
         raise PainInputError("no transactions: a pain file needs at least one")
+    if not frame.schema["amount_cents"].is_integer():
+        raise PainInputError(f"amount_cents must be integer cents, not {frame.schema['amount_cents']}")
+    dates = [c for c, t in required.items() if t == pl.Date() and frame.schema[c] != pl.Date()]
+    if dates:
+        raise PainInputError(f"column(s) {dates} must be dates (pl.Date)")
     cols = {**required, **{c: t for c, t in optional.items() if c in frame.columns}}
     out = frame.select([pl.col(c).cast(t) for c, t in cols.items()])
     for c in optional:
@@ -122,8 +127,9 @@ def check_header_text(values: Mapping[str, tuple[str, FieldKind]], charset: Char
 
 
 def created_text(created_at: datetime) -> str:
-    """CreDtTm: local time of creation, seconds precision, no zone (as the DK examples write it)."""
-    return created_at.replace(microsecond=0, tzinfo=None).isoformat()
+    """CreDtTm at seconds precision; with its UTC offset when the time carries one, else as given
+    (local time, as sepaxml writes it)."""
+    return created_at.isoformat(timespec="seconds")
 
 
 def date_text(day: date) -> str:

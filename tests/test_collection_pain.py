@@ -241,6 +241,13 @@ def test_pain008_validates_and_sums_are_exact(version: str) -> None:
     assert xml.count(b"NOTPROVIDED") == 2
 
 
+def test_creation_time_keeps_its_offset() -> None:
+    aware = dt.datetime(2026, 12, 7, 6, 0, 5, 123456, tzinfo=dt.UTC)
+    xml, _ = pain008_bytes(collections(), CREDITOR, collection_date=DAY, message_id="SK1", created_at=aware)
+    assert b"<CreDtTm>2026-12-07T06:00:05+00:00</CreDtTm>" in xml
+    xsd.validate(xml)
+
+
 def test_pain008_same_input_same_bytes() -> None:
     args = dict(collection_date=DAY, message_id="SK1", created_at=CREATED)
     a, ia = pain008_bytes(collections(), CREDITOR, **args)  # type: ignore[arg-type]
@@ -265,6 +272,8 @@ def test_pain008_escapes_ampersand() -> None:
         (pl.lit(100_000_000_000, pl.Int64).alias("amount_cents"), "amount outside"),
         (pl.lit("SAME").alias("end_to_end_id"), "end_to_end_id repeated"),
         (pl.lit(None, pl.String).alias("debtor_iban"), "null values"),
+        (pl.col("amount_cents").cast(pl.Float64), "must be integer cents"),
+        (pl.col("mandate_date").cast(pl.Datetime), "must be dates"),
     ],
 )
 def test_pain008_refuses_bad_rows(change: pl.Expr, message: str) -> None:
