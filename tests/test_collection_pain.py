@@ -18,6 +18,7 @@ from text_unidecode import unidecode
 from collection import xsd
 from collection.pain001 import DebtorAccount, pain001_bytes, write_pain001
 from collection.pain008 import Creditor, pain008_bytes, split_files, write_pain008
+from collection.pain_read import cents, read_pain
 from collection.pain_xml import PainInputError, amount_text
 from collection.sepa_text import Charset, FieldKind, SepaTextError, allowed, check_text
 
@@ -611,3 +612,85 @@ def test_deepcopy_of_frames_not_needed() -> None:
     before = copy.deepcopy(frame)
     pain008_bytes(frame, CREDITOR, collection_date=DAY, message_id="SK1", created_at=CREATED)
     assert frame.equals(before)
+
+
+# --- read back ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("version", ["pain.008.001.08", "pain.008.001.02"])
+def test_pain008_read_back_equals_input(version: str) -> None:
+    """Every amount and id of our own file, read back, is the input row (the loop the ledger test closes)."""
+    xml, info = pain008_bytes(
+        collections(), CREDITOR, collection_date=DAY, message_id="SK1", created_at=CREATED, version=version
+    )
+    back = read_pain(xml)
+    expected = collections().with_columns(
+        pl.concat_str(pl.lit("SK1-"), pl.col("sequence_type")).alias("payment_info_id"),
+        pl.lit(DAY).alias("requested_date"),
+    )
+    assert (
+        back.select(
+            "payment_info_id",
+            "sequence_type",
+            "requested_date",
+            "end_to_end_id",
+            "amount_cents",
+            "mandate_id",
+            "mandate_date",
+            "party_name",
+            "party_iban",
+            "party_bic",
+            "remittance",
+        ).rows()
+        == expected.select(
+            "payment_info_id",
+            "sequence_type",
+            "requested_date",
+            "end_to_end_id",
+            "amount_cents",
+            "mandate_id",
+            "mandate_date",
+            "debtor_name",
+            "debtor_iban",
+            "debtor_bic",
+            "remittance",
+        ).rows()
+    )
+    assert int(back["amount_cents"].sum()) == info.control_sum_cents
+
+
+@pytest.mark.parametrize("version", ["pain.001.001.09", "pain.001.001.03"])
+def test_pain001_read_back_equals_input(version: str) -> None:
+    xml, _ = pain001_bytes(
+        payouts(), PAYER, execution_date=DAY, message_id="PO1", created_at=CREATED, version=version
+    )
+    back = read_pain(xml)
+    assert back["requested_date"].unique().to_list() == [DAY]
+    assert back.select(
+        "end_to_end_id", "amount_cents", "party_name", "party_iban", "party_bic", "remittance"
+    ).rows() == (payouts().rows())
+    assert back["mandate_id"].null_count() == back.height
+
+
+def test_read_refuses_three_decimals_and_foreign_documents() -> None:
+    xml, _ = pain008_bytes(collections(), CREDITOR, collection_date=DAY, message_id="SK1", created_at=CREATED)
+    with pytest.raises(ValueError, match="more than two decimals"):
+        read_pain(xml.replace(b">0.05</InstdAmt>", b">0.055</InstdAmt>"))
+    with pytest.raises(ValueError, match="not a pain document"):
+        read_pain(b'<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.02"/>')
+
+
+@pytest.mark.parametrize("name", PAIN008_SAMPLES)
+def test_read_samples_sum_to_their_control_sums(samples_dir: Path, name: str) -> None:
+    back = read_pain(samples_dir / "pain" / name)
+    root = etree.parse(str(samples_dir / "pain" / name)).getroot()
+    start = 0  # the phpFinTS file repeats its PmtInfIds: go by position
+    for pmt in root.iter("{*}PmtInf"):
+        n = len(pmt.findall("{*}DrctDbtTxInf"))
+        part = back.slice(start, n)
+        start += n
+        assert part["payment_info_id"].unique().to_list() == [pmt.findtext("{*}PmtInfId")]
+        ctrl = pmt.findtext("{*}CtrlSum")
+        if ctrl is not None:
+            assert int(part["amount_cents"].sum()) == cents(ctrl)
+    assert back.height == len(list(root.iter("{*}DrctDbtTxInf")))
