@@ -158,8 +158,10 @@ def mandate_states(register: pl.DataFrame, collected: pl.DataFrame, returned: pl
         pl.len().alias("n_presented"),
         pl.col("_back").is_null().sum().alias("n_through"),
     )
+    # the mandate of a return is the one its collection was made on (the record, not the bank's MREF)
     blocks = (
-        back.with_columns(return_action_expr(settings).alias("action"))
+        back.drop("mandate_id").join(done.select("tenant", "end_to_end_id", "mandate_id"), on=["tenant", "end_to_end_id"])
+        .with_columns(return_action_expr(settings).alias("action"), pl.col("reason_code").str.to_uppercase())
         .filter(pl.col("action") == ReturnAction.BLOCK_MANDATE)
         .sort("return_date", "end_to_end_id")
         .group_by(key).agg(pl.col("reason_code").last().alias("block_code"))
