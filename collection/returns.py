@@ -10,7 +10,10 @@ out a rejected item) is held (``batch_amount_mismatch``), and so is a batch whos
 already (``batch_duplicate``: the same batch seen on a camt.054 and the statement, or twice in a run).
 
 **Returns** (:func:`apply_returns`). A return (camt ``RtrInf/Rsn/Cd``, MT940 GVC 109 with ``?34``) names
-the collection by its end-to-end id, else by mandate and amount (unique, or held). It gives
+the collection by its end-to-end id, else by mandate and amount (unique, or held). The amount must be
+the collected one — as debited, as the original amount (OAMT/``AmtDtls``), or debited less the fee the
+bank reports; a return named by its end-to-end id that debits more and reports neither is taken as the
+collected amount plus the bank's fee. It gives
 
 * the reversal of that claim's allocation (negative, rule ``dd_return``);
 * the claim reopened with its **original** due date (Säumniszuschläge run from there, not from the return);
@@ -158,17 +161,22 @@ def apply_returns(returns: pl.DataFrame, collected: pl.DataFrame, prior_returned
                                     pl.col("reason_code").str.strip_chars().str.to_uppercase())
     col = collected.lazy().select("tenant", "end_to_end_id", "receivable_id", "kassenzeichen", "mandate_id",
                                   "collection_date", "due_date", pl.col("amount_cents").alias("collected"))
-    by_id = r.filter(pl.col("end_to_end_id").is_not_null()).join(col.drop("mandate_id"), on=["tenant", "end_to_end_id"])
+    by_id = r.filter(pl.col("end_to_end_id").is_not_null()).join(col.drop("mandate_id"), on=["tenant", "end_to_end_id"]) \
+        .with_columns(pl.lit(True).alias("_by_id"))
     # without a known end-to-end id: mandate and amount (returned amount, original amount, or amount less fee)
     loose = r.join(by_id.select("transaction_id", "end_to_end_id"), on=["transaction_id", "end_to_end_id"], how="anti")
     loose = loose.drop("end_to_end_id").join(col, on=["tenant", "mandate_id"]).filter(
         (pl.col("collected") == pl.col("back")) | (pl.col("collected") == pl.col("original_amount_cents"))
         | (pl.col("collected") == pl.col("back") - pl.col("fee_cents").fill_null(0)))
     loose = loose.join(prior_returned.lazy().select("tenant", "end_to_end_id"), on=["tenant", "end_to_end_id"], how="anti")
-    loose = loose.filter(pl.len().over("transaction_id") == 1).select(by_id.collect_schema().names())
+    loose = loose.filter(pl.len().over("transaction_id") == 1).with_columns(pl.lit(False).alias("_by_id")) \
+        .select(by_id.collect_schema().names())
     m = pl.concat([by_id, loose]).filter(pl.col("collection_date") <= pl.col("booking_date"))
     fits = ((pl.col("collected") == pl.col("back")) | (pl.col("collected") == pl.col("original_amount_cents"))
-            | (pl.col("collected") == pl.col("back") - pl.col("fee_cents").fill_null(0))).fill_null(False)
+            | (pl.col("collected") == pl.col("back") - pl.col("fee_cents").fill_null(0))
+            # named by its end-to-end id, more came back and the bank said nothing of amounts: the rest is its fee
+            | (pl.col("_by_id") & pl.col("fee_cents").is_null() & pl.col("original_amount_cents").is_null()
+               & (pl.col("back") > pl.col("collected")))).fill_null(False)
     m = m.with_columns(
         fits.alias("fits"),
         pl.col("transaction_id").rank("ordinal").over("tenant", "end_to_end_id").alias("_nth"),
