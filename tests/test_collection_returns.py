@@ -149,3 +149,40 @@ def test_a_mandate_and_amount_naming_two_collections_is_held() -> None:
     ret = returns({"transaction_id": "X1", "amount_cents": -10_000, "reason_code": "MS03", "mandate_id": "M-1"})
     out = apply_returns(ret, rec, empty(RETURNED_SCHEMA), _claims(), settings=S)
     assert out.reversals.is_empty() and out.held.rows() == [("X1", "return_unmatched")]
+
+
+def test_round_trip_select_credit_return_retry() -> None:
+    """Selected claims become the record; the batch credit pays them; an MS03 return reopens one, and the
+    next collection date collects it once more with a new id — but not a third time."""
+    from collection.history import COLLECTED_SCHEMA
+    from collection.mandates import mandate_states, mandates_from_claims
+    from collection.select import select_collections
+
+    cl = _claims()
+    day = date(2027, 2, 15)
+    reg = mandates_from_claims(cl, on=day)
+
+    def run(on: date, col: pl.DataFrame, ret: pl.DataFrame) -> pl.DataFrame:
+        st = mandate_states(reg, col, ret, on=on, settings=S)
+        sel, _ = select_collections(cl, st, col, ret, collection_date=on, settings=S)
+        return sel
+
+    sel = run(day, empty(COLLECTED_SCHEMA), empty(RETURNED_SCHEMA))
+    assert sel["receivable_id"].to_list() == ["R1", "R2", "R3"]
+    record = sel.with_columns(pl.lit("MSG-A").alias("message_id"), pl.lit("PMT-A").alias("pmtinf_id")).select(list(COLLECTED_SCHEMA))
+    total = int(record["amount_cents"].sum())
+    alloc, held, _ = break_down_batches(credits({"transaction_id": "T1", "amount_cents": total, "batch_ref": "PMT-A"}),
+                                        record, NO_PRIOR)
+    assert held.is_empty() and int(alloc["amount_cents"].sum()) == total
+    e2e = record.filter(pl.col("receivable_id") == "R2")["end_to_end_id"].item()
+    out = apply_returns(returns({"transaction_id": "X1", "amount_cents": -12_345, "reason_code": "MS03", "end_to_end_id": e2e}),
+                        record, empty(RETURNED_SCHEMA), cl, settings=S)
+    assert out.reversals["amount_cents"].to_list() == [-12_345]
+    again = run(date(2027, 2, 22), record, out.returned)
+    assert again["receivable_id"].to_list() == ["R2"] and again["end_to_end_id"].item() != e2e
+    record2 = pl.concat([record, again.with_columns(pl.lit("MSG-B").alias("message_id"), pl.lit("PMT-B").alias("pmtinf_id"))
+                         .select(list(COLLECTED_SCHEMA))])
+    out2 = apply_returns(returns({"transaction_id": "X2", "amount_cents": -12_345, "reason_code": "MS03",
+                                  "end_to_end_id": again["end_to_end_id"].item(), "booking_date": date(2027, 2, 24)}),
+                         record2, out.returned, cl, settings=S)
+    assert run(date(2027, 3, 1), record2, pl.concat([out.returned, out2.returned])).is_empty()
