@@ -21,7 +21,7 @@ from __future__ import annotations
 import ipaddress
 import tomllib
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, time
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -29,7 +29,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, Vali
 
 from claims.errors import ConfigError
 from claims.money import AmountError, parse_eur
-from claims.vocab import ClaimType, DunningLevel, SurchargeRule
+from claims.vocab import ClaimType, DunningLevel, ReturnAction, SurchargeRule
 
 #: Claim class of every claim type an allocation order does not name (the main claim).
 MAIN = ClaimType.MAIN
@@ -301,6 +301,71 @@ class LettersSection(Section):
     account_holder: Text | None = None
 
 
+#: What a direct-debit return reason does (DOMAIN.md §3.4); a code not listed only reopens the claim.
+RETURN_ACTIONS: dict[str, ReturnAction] = {
+    **{code: ReturnAction.BLOCK_MANDATE for code in ("AC01", "AC04", "AC06", "AG01", "MD01", "SL01")},
+    **{code: ReturnAction.RETRY_ONCE for code in ("AM04", "MS02", "MS03")},
+}
+
+
+def _creditor_id(value: Any) -> Any:
+    """The SEPA creditor identifier (Gläubiger-ID, EPC AT-02: country, ISO 7064 mod 97-10 check digits
+    over the id without its business code, business code, national id) checked by python-stdnum, compact."""
+    if value is None or not isinstance(value, str):
+        return value
+    from stdnum.eu import at_02
+    from stdnum.exceptions import ValidationError as StdnumError
+
+    try:
+        compact = at_02.validate(value)
+    except StdnumError as exc:
+        raise ValueError(f"not a valid SEPA creditor identifier (Gläubiger-ID): {value!r} ({exc})") from None
+    if compact.startswith("DE") and len(compact) != 18:
+        raise ValueError(f"a German Gläubiger-ID has 18 characters (DE, 2 check digits, 3 business code, "
+                         f"11 digits), got {value!r}")
+    return compact
+
+
+def _iban(value: Any) -> Any:
+    if value is None or not isinstance(value, str):
+        return value
+    from schwifty import IBAN
+    from schwifty.exceptions import SchwiftyException
+
+    try:
+        return IBAN(value).compact
+    except SchwiftyException as exc:
+        raise ValueError(f"not a valid IBAN: {value!r} ({exc})") from None
+
+
+class CollectionSection(Section):
+    """``[collection]``: SEPA direct-debit collections (docs/SEPA_COLLECTION.md, DOMAIN.md §3.4).
+
+    Without ``creditor_id`` the tenant does not collect (the collection run refuses to start)."""
+
+    creditor_id: Annotated[str | None, BeforeValidator(_creditor_id)] = None
+    account: Annotated[str | None, BeforeValidator(_iban)] = None     # default: the first [[accounts]]
+    lead_days: Days = 1                  # SEPA Core: D-1 (TARGET2 days) since November 2016
+    cutoff: time = time(12, 0)           # the bank's cut-off on the last day (local time) [practice value]
+    timezone: Name = "Europe/Berlin"
+    first_sequence: Literal["RCUR", "FRST"] = "RCUR"
+    pain008_version: Literal["001.001.08", "001.001.02"] = "001.001.08"
+    mandate_expiry_months: Count = 36
+    due_window_days: Days = 7            # a claim due this many days before the collection date is still collected
+    prenotice_days: Days = 14            # SEPA rulebook: pre-notification at least 14 calendar days before
+    return_actions: dict[str, ReturnAction] = Field(default_factory=lambda: dict(RETURN_ACTIONS))
+    return_fee_charge: Bool = False      # pass the bank's return fee on to the debtor (needs a legal basis)
+    return_fee_fixed: Cents | None = None   # charge this amount instead of the bank's fee
+    return_fee_claim_type: Name = "KOSTEN"
+
+    @field_validator("return_actions", mode="before")
+    @classmethod
+    def _merge_actions(cls, value: Any) -> Any:
+        if not isinstance(value, dict):
+            return value
+        return {**RETURN_ACTIONS, **{str(k).upper(): v for k, v in value.items()}}
+
+
 class Account(Section):
     """``[[accounts]]``: one bank account of the treasury (the day close expects a statement for each)."""
 
@@ -325,6 +390,7 @@ class TenantFile(Section):
     review: ReviewSection = ReviewSection()
     dunning: DunningSection = DunningSection()
     letters: LettersSection = LettersSection()
+    collection: CollectionSection = CollectionSection()
     accounts: tuple[Account, ...] = ()
 
 
@@ -332,7 +398,7 @@ class TenantFile(Section):
 SECTIONS: dict[str, type[Section]] = {
     "tenant": TenantSection, "paths": PathsSection, "ingest": IngestSection, "schedule": ScheduleSection, "reference": ReferenceSection,
     "matching": MatchingSection, "allocation": AllocationSection, "review": ReviewSection, "dunning": DunningSection,
-    "letters": LettersSection, "accounts": Account,
+    "letters": LettersSection, "collection": CollectionSection, "accounts": Account,
 }
 
 
@@ -385,6 +451,17 @@ class TenantConfig:
     @property
     def letters(self) -> LettersSection:
         return self.settings.letters
+
+    @property
+    def collection(self) -> CollectionSection:
+        return self.settings.collection
+
+    @property
+    def collection_account(self) -> str | None:
+        """The IBAN collections are credited to: ``[collection] account``, else the first ``[[accounts]]``."""
+        if self.settings.collection.account:
+            return self.settings.collection.account
+        return self.accounts[0].iban.replace(" ", "").upper() if self.accounts else None
 
     @property
     def accounts(self) -> tuple[Account, ...]:

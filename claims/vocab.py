@@ -69,6 +69,7 @@ class Rule(StrEnum):
     ORDER_MIXED = "order.mixed"          # a designated set holding both laws
     PAYER_DESIGNATION = "payer_designation"  # amounts the payer wrote next to each Kassenzeichen
     DD_RETURN = "dd_return"              # reversal by a direct-debit return (negative amount)
+    DIRECT_DEBIT = "direct_debit"        # one claim's share of our own collection's batch credit (collection.returns)
     CLERK = "clerk"                      # a clerk's decision on the review page
     LEARNED_RULE = "learned_rule"        # an approved learned rule (payer IBAN → debtor; rule_id on the row)
 
@@ -287,3 +288,72 @@ class SurchargeRule(StrEnum):
 
 
 __all__ += ["BlockReason", "BlockState", "DunningLevel", "FeeRule", "SkipReason", "SurchargeRule"]
+
+
+# --- SEPA direct-debit collections (docs/SEPA_COLLECTION.md) ----------------------------------------------
+
+
+class SequenceType(StrEnum):
+    """The SEPA sequence type of a collection (pain.008 ``SeqTp``; the stored value is the ISO code)."""
+
+    FRST = "FRST"                        # first collection of a recurrent mandate
+    RCUR = "RCUR"                        # a further collection (German banks accept it for the first, too)
+    OOFF = "OOFF"                        # the only collection of a one-off mandate
+    FNAL = "FNAL"                        # the last collection of a recurrent mandate
+
+
+class MandateState(StrEnum):
+    """A mandate's state on a day (``collection.mandates``); ``state_reason`` says why when not active."""
+
+    ACTIVE = "active"
+    BLOCKED = "blocked"                  # a return whose action blocks the mandate (reason: the return code)
+    EXPIRED = "expired"                  # 36 months without a collection (SEPA rulebook), or a one-off used
+    REFUSED = "refused"                  # the export's data cannot be a mandate (reason: MandateProblem)
+
+
+class MandateProblem(StrEnum):
+    """Why a mandate of the export is refused or expired (``state_reason`` beside a return code)."""
+
+    TWO_DEBTORS = "two_debtors"          # one mandate id on claims of two debtors
+    NO_IBAN = "no_iban"                  # no debtor IBAN on the mandate's claims
+    IBAN_UNCLEAR = "iban_unclear"        # several IBANs on one mandate (or a list in one field)
+    NO_MANDATE_DATE = "no_mandate_date"  # the date of signature is missing
+    MANDATE_DATE_FUTURE = "mandate_date_future"   # signed after the day of the register
+    UNUSED = "unused"                    # expired: no collection within the expiry months
+    ONE_OFF_USED = "one_off_used"        # expired: the one collection of a one-off mandate was presented
+
+
+class CollectSkip(StrEnum):
+    """Why the collection run leaves a claim out (``skipped.reason``); the first that applies wins."""
+
+    NO_MANDATE = "no_mandate"            # the claim names no mandate: the debtor pays by transfer
+    FOREIGN_CREDITOR = "foreign_creditor"   # an Amtshilfe claim: not collected under our creditor id
+    MANDATE_REFUSED = "mandate_refused"  # the mandate's data is refused (``mandate_reason`` says why)
+    MANDATE_BLOCKED = "mandate_blocked"  # blocked by a return (``mandate_reason``: the return code)
+    MANDATE_EXPIRED = "mandate_expired"  # 36 months unused, or a one-off mandate already used
+    CLAIM_BLOCKED = "claim_blocked"      # the claim carries a block reason (Stundung, Insolvenz, …)
+    NOTHING_OPEN = "nothing_open"        # open amount is zero or less
+    NOT_DUE = "not_due"                  # its collection date (due date on a TARGET2 day) is later
+    OVERDUE = "overdue"                  # due longer ago than the window: left to dunning
+    PRENOTICE_LATE = "prenotice_late"    # the notice (pre-notification) came later than the deadline
+    ALREADY_COLLECTED = "already_collected"   # collected before and not returned
+    RETURNED = "returned"                # returned and no (further) retry: left to dunning
+    REFERENCE_TOO_LONG = "reference_too_long"  # the Kassenzeichen does not fit the 35-character end-to-end id
+
+
+class ReturnAction(StrEnum):
+    """What a direct-debit return reason does beyond reopening the claim (``[collection] return_actions``)."""
+
+    BLOCK_MANDATE = "block_mandate"      # no further collection on this mandate until a clerk clears it
+    RETRY_ONCE = "retry_once"            # the claim is collected once more at the next collection date
+    NONE = "none"                        # reopen only: the debtor enters the next dunning run
+
+
+class CollectionHold(StrEnum):
+    """Why a batch credit of our own collection is not broken down (held for a clerk)."""
+
+    BATCH_AMOUNT_MISMATCH = "batch_amount_mismatch"   # the credit is not the sum of the batch's collections
+    BATCH_DUPLICATE = "batch_duplicate"  # the batch's claims were already credited by another entry
+
+
+__all__ += ["CollectSkip", "CollectionHold", "MandateProblem", "MandateState", "ReturnAction", "SequenceType"]

@@ -1,0 +1,60 @@
+"""German texts for the collection run's codes, for clerks: why a claim was not collected, a mandate's
+state and problem, what a return does, why a batch credit is held.
+
+The codes are vocabularies of :mod:`claims.vocab`; an unknown code is shown as it is
+(:func:`outputs.dunning_texts.text_of`). Return reason codes (AC04, MS03 …) are the banks' and shown
+with their code.
+"""
+
+from __future__ import annotations
+
+from claims.vocab import CollectionHold, CollectSkip, MandateProblem, MandateState, ReturnAction
+
+#: Why the collection run left a claim out (``skipped.reason``).
+COLLECT_SKIP_TEXT: dict[str, str] = {
+    CollectSkip.NO_MANDATE: "Kein SEPA-Mandat: Zahlung per Überweisung",
+    CollectSkip.FOREIGN_CREDITOR: "Forderung eines anderen Gläubigers (Amtshilfe): kein Einzug",
+    CollectSkip.MANDATE_REFUSED: "Mandatsdaten unbrauchbar: bitte klären",
+    CollectSkip.MANDATE_BLOCKED: "Mandat nach Rücklastschrift gesperrt",
+    CollectSkip.MANDATE_EXPIRED: "Mandat erloschen (36 Monate nicht genutzt oder Einmalmandat verbraucht)",
+    CollectSkip.CLAIM_BLOCKED: "Forderung gesperrt (Stundung, Insolvenz, Ratenzahlung o. Ä.)",
+    CollectSkip.NOTHING_OPEN: "Kein offener Betrag",
+    CollectSkip.NOT_DUE: "Noch nicht fällig zum Einzugstermin",
+    CollectSkip.OVERDUE: "Fälligkeit liegt zu weit zurück: Mahnverfahren statt Einzug",
+    CollectSkip.PRENOTICE_LATE: "Vorabankündigung (Bescheid) kam zu spät für diesen Einzugstermin",
+    CollectSkip.ALREADY_COLLECTED: "Bereits eingezogen",
+    CollectSkip.RETURNED: "Nach Rücklastschrift kein erneuter Einzug: Mahnverfahren",
+    CollectSkip.REFERENCE_TOO_LONG: "Kassenzeichen zu lang für die Ende-zu-Ende-Referenz (35 Zeichen)",
+}
+
+#: A mandate's state (``state``).
+MANDATE_STATE_TEXT: dict[str, str] = {
+    MandateState.ACTIVE: "Aktiv",
+    MandateState.BLOCKED: "Gesperrt",
+    MandateState.EXPIRED: "Erloschen",
+    MandateState.REFUSED: "Abgelehnt (Daten unbrauchbar)",
+}
+
+#: Why a mandate is refused or expired (``state_reason``, when not a return code).
+MANDATE_PROBLEM_TEXT: dict[str, str] = {
+    MandateProblem.TWO_DEBTORS: "Eine Mandatsreferenz bei zwei Schuldnern",
+    MandateProblem.NO_IBAN: "Keine IBAN zum Mandat",
+    MandateProblem.IBAN_UNCLEAR: "Mehrere IBANs zum Mandat",
+    MandateProblem.NO_MANDATE_DATE: "Datum der Unterschrift fehlt",
+    MandateProblem.MANDATE_DATE_FUTURE: "Datum der Unterschrift liegt in der Zukunft",
+    MandateProblem.UNUSED: "36 Monate ohne Einzug (SEPA-Regelwerk)",
+    MandateProblem.ONE_OFF_USED: "Einmalmandat bereits genutzt",
+}
+
+#: What a return reason does (``[collection] return_actions``).
+RETURN_ACTION_TEXT: dict[str, str] = {
+    ReturnAction.BLOCK_MANDATE: "Mandat sperren",
+    ReturnAction.RETRY_ONCE: "Einmal erneut einziehen",
+    ReturnAction.NONE: "Forderung wieder offen, Mahnverfahren",
+}
+
+#: Why a batch credit (Sammelgutschrift) of our own collection was not broken down.
+COLLECTION_HOLD_TEXT: dict[str, str] = {
+    CollectionHold.BATCH_AMOUNT_MISMATCH: "Sammelgutschrift weicht von der Summe der Einzüge ab",
+    CollectionHold.BATCH_DUPLICATE: "Sammelgutschrift bereits verbucht",
+}

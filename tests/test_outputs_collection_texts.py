@@ -1,0 +1,29 @@
+"""Every collection code a clerk can meet has a German text."""
+
+from __future__ import annotations
+
+import pytest
+
+from claims.vocab import CollectionHold, CollectSkip, MandateProblem, MandateState, ReturnAction
+from outputs.collection_texts import (
+    COLLECT_SKIP_TEXT,
+    COLLECTION_HOLD_TEXT,
+    MANDATE_PROBLEM_TEXT,
+    MANDATE_STATE_TEXT,
+    RETURN_ACTION_TEXT,
+)
+from outputs.dunning_texts import text_of
+
+
+@pytest.mark.parametrize(("enum", "table"), [
+    (CollectSkip, COLLECT_SKIP_TEXT), (MandateState, MANDATE_STATE_TEXT), (MandateProblem, MANDATE_PROBLEM_TEXT),
+    (ReturnAction, RETURN_ACTION_TEXT), (CollectionHold, COLLECTION_HOLD_TEXT)])
+def test_every_member_has_a_german_text(enum: type, table: dict[str, str]) -> None:
+    assert set(table) == {m.value for m in enum}
+    assert all(text.strip() and text != code for code, text in table.items())
+    assert len(set(table.values())) == len(table)
+
+
+def test_a_return_code_is_shown_as_it_is() -> None:
+    assert text_of(MANDATE_PROBLEM_TEXT, "AC04") == "AC04"
+    assert text_of(COLLECT_SKIP_TEXT, "returned") == "Nach Rücklastschrift kein erneuter Einzug: Mahnverfahren"
