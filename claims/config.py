@@ -357,6 +357,7 @@ class CollectionSection(Section):
     return_fee_charge: Bool = False      # pass the bank's return fee on to the debtor (needs a legal basis)
     return_fee_fixed: Cents | None = None   # charge this amount instead of the bank's fee
     return_fee_claim_type: Name = "KOSTEN"
+    outbox: Annotated[str, Field(min_length=1)] | None = None   # released pain.008 files (default: <tenant>/outbox)
 
     @field_validator("return_actions", mode="before")
     @classmethod

@@ -11,6 +11,7 @@ from __future__ import annotations
 import polars as pl
 
 from claims.claim import CLAIM_BASE, CLAIM_EXTRA, CLAIM_SCHEMA, DUNNING, OPEN_ITEM_SCHEMA
+from collection.history import COLLECTED_SCHEMA, RETURNED_SCHEMA
 from ledger.rule_journal import RULE_STATE_SCHEMA
 from matching.schema import ALLOCATION_SCHEMA, UNRESOLVED_SCHEMA
 from outputs.day_close import DAY_CLOSE_SCHEMA
@@ -199,6 +200,19 @@ DUNNING_NOTICE_ITEMS: Schema = {
     "interest_receivable_id": pl.String(),
 }
 
+#: The collection record (migration 7): one row per claim presented in a pain.008 file the collection job
+#: (``jobs.collect``) booked after its release, with the file it went out in and who prepared and released
+#: the run (four-eyes). A claim is never collected twice unless its collection came back (collection/select.py).
+COLLECTIONS: Schema = _with(COLLECTED_SCHEMA, {
+    "file_name": pl.String(),             # the pain.008 file in the outbox
+    "file_sha256": pl.String(),
+    "prepared_by": pl.String(),
+    "released_by": pl.String(),
+}, first=KEY)
+
+#: Returns (Rücklastschriften) matched to a collection (migration 7; the nightly books them, issue 16 §3).
+COLLECTION_RETURNS: Schema = _with(RETURNED_SCHEMA, {}, first=KEY)
+
 AUDIT_EVENTS: Schema = {
     "tenant": pl.String(),
     "run_id": pl.String(),
@@ -227,6 +241,8 @@ TABLES: dict[str, Schema] = {
     "match_rules": MATCH_RULES,
     "dunning_notices": DUNNING_NOTICES,
     "dunning_notice_items": DUNNING_NOTICE_ITEMS,
+    "collections": COLLECTIONS,
+    "collection_returns": COLLECTION_RETURNS,
 }
 
 #: Where each stage frame lives in the ledger (the test checks columns and types agree).
@@ -240,6 +256,8 @@ STAGE_TABLES: dict[str, Schema] = {
     "unresolved": UNRESOLVED_SCHEMA,
     "issues": ISSUE_SCHEMA,
     "day_closes": DAY_CLOSE_SCHEMA,
+    "collections": COLLECTED_SCHEMA,
+    "collection_returns": RETURNED_SCHEMA,
 }
 
 _DUCK: dict[type[pl.DataType], str] = {
