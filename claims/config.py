@@ -89,6 +89,8 @@ class ScheduleSection(Section):
     nightly: Name = "0 2 * * *"
     #: the weekly dunning run (prepares; books once released): off unless set, e.g. "0 6 * * 2"
     dunning: Name | None = None
+    #: the SEPA collection run (prepares the next collection date; books released runs): off unless set
+    collect: Name | None = None
     timezone: Name = "Europe/Berlin"
 
 

@@ -71,11 +71,17 @@ def write_record(cfg: TenantConfig, record: DateRecord) -> Path:
     return target
 
 
+def all_records(cfg: TenantConfig) -> list[DateRecord]:
+    """Every date's record of the tenant, oldest date first."""
+    folder = records_dir(cfg)
+    if not folder.is_dir():
+        return []
+    return [DateRecord.from_json(json.loads(p.read_text(encoding="utf-8"))) for p in sorted(folder.glob("*.json"))]
+
+
 def find_record(cfg: TenantConfig, run_id: str) -> DateRecord:
     """The record of ``run_id`` (:class:`KasseError` when no date of the tenant has prepared it)."""
-    folder = records_dir(cfg)
-    for p in sorted(folder.glob("*.json")) if folder.is_dir() else []:
-        r = DateRecord.from_json(json.loads(p.read_text(encoding="utf-8")))
+    for r in all_records(cfg):
         if r.run_id == run_id:
             return r
     raise KasseError(f"collection run {run_id} is not a prepared run of tenant {cfg.tenant}")

@@ -44,13 +44,14 @@ import polars as pl
 
 from claims.errors import KasseError
 from claims.vocab import CollectSkip
+from collection.dates import earliest_collection_date
 from collection.mandates import mandate_states, mandates_from_claims
 from collection.pain008 import TEXT_FIELDS, Creditor, split_files, write_pain008
 from collection.pain_xml import PainInputError, check_header_text, payment_info_id
 from collection.select import select_collections
 from collection.sepa_text import Charset, FieldKind, SepaTextError, check_text
 from collection.xsd import PainValidationError, validate
-from jobs.collect.record import DateRecord, advanced, find_record, read_record, write_record
+from jobs.collect.record import DateRecord, advanced, all_records, find_record, read_record, write_record
 from jobs.runner import Run, book_run, new_run, runs_row, tenant_lock
 from ledger import checkpoints
 from ledger.collection_state import CollectionState, booked_collection_runs, read_collection_state
@@ -503,6 +504,22 @@ def run_collect(cfg: TenantConfig, collection_date: date, *, user: str) -> Colle
         plan = plan_date(cfg, collection_date, user=user)
         results = {name: step(plan.run) for name, step in STEPS[plan.phase]} if plan.run else {}
     return outcome(plan, results)
+
+
+def next_collection_date(cfg: TenantConfig, now: datetime | None = None) -> date:
+    """The first collection date a file sent now still reaches (``[collection] lead_days``, ``cutoff``,
+    TARGET2 days): what a scheduled call prepares."""
+    s = cfg.collection
+    return earliest_collection_date(now or datetime.now(UTC), s.lead_days, s.cutoff, s.timezone)
+
+
+def dates_to_run(cfg: TenantConfig, day: date) -> list[date]:
+    """``day`` and every earlier-prepared date that is released or booked but not done: a scheduled call
+    (whose date moves on every day) books what a supervisor released since the last call."""
+    releases = read_releases(cfg.state_dir, cfg.tenant)
+    waiting = {r.collection_date for r in all_records(cfg)
+               if r.stage == "booked" or (r.stage == "prepared" and r.run_id in releases)}
+    return sorted(waiting | {day})
 
 
 def release(cfg: TenantConfig, run_id: str, *, user: str, role: str, note: str = "") -> Release:
