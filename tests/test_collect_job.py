@@ -236,3 +236,17 @@ def test_a_configured_outbox_is_used(tmp_path: Path) -> None:
     release(cfg, out.run_id, user="sven", role="supervisor")
     run_collect(cfg, DAY, user="anna")
     assert len(list((cfg.tenant_dir / "to_bank").glob("*.xml"))) == 1 and not outbox(cfg).exists()
+
+
+def test_a_dunning_release_line_does_not_release_a_collection_run(tmp_path: Path) -> None:
+    from ledger.release_journal import record_release
+
+    cfg = tenant(tmp_path)
+    first_night(cfg)
+    out = run_collect(cfg, DAY, user="anna")
+    assert out.run_id
+    before = counts(cfg)
+    record_release(cfg.state_dir, "stadt", out.run_id, user="sven", role="supervisor", prepared_by="anna")
+    with pytest.raises(CollectRefused, match="not a collection release"):
+        run_collect(cfg, DAY, user="anna")
+    assert counts(cfg) == before
