@@ -4,7 +4,9 @@ Nothing here writes. The frames are in the shapes :mod:`collection.select` and :
 take: ``claims`` — the current claims, still open (:func:`ledger.state.current_open_items`, the same
 reading as the dunning run's: the newest export + Stadtkasse's own claims − allocations, so
 ``amount_cents`` is the open amount); ``collected`` — every booked collection (``collection.history.
-COLLECTED_SCHEMA``); ``returned`` — every return matched to one (``RETURNED_SCHEMA``).
+COLLECTED_SCHEMA``); ``returned`` — every return matched to one (``RETURNED_SCHEMA``); ``register`` —
+the mandate register as the last booked runs left it (the latest row per mandate of table ``mandates``,
+``collection.mandates.REGISTER_SCHEMA``).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import duckdb
 import polars as pl
 
 from collection.history import COLLECTED_SCHEMA, RETURNED_SCHEMA
+from collection.mandates import REGISTER_SCHEMA
 from ledger.db import fetch
 from ledger.state import current_open_items
 from parsers.schema import conform
@@ -29,6 +32,7 @@ class CollectionState:
     claims: pl.DataFrame
     collected: pl.DataFrame
     returned: pl.DataFrame
+    register: pl.DataFrame
 
     def write(self, folder: Path, prefix: str) -> None:
         folder.mkdir(parents=True, exist_ok=True)
@@ -45,12 +49,18 @@ def read_collection_state(con: duckdb.DuckDBPyConnection, tenant: str) -> Collec
     p = {"t": tenant}
     cols = ", ".join(f'"{c}"' for c in COLLECTED_SCHEMA)
     back = ", ".join(f'"{c}"' for c in RETURNED_SCHEMA)
+    reg = ", ".join(f'm."{c}"' for c in REGISTER_SCHEMA)
     return CollectionState(
         claims=current_open_items(con, tenant).filter(pl.col("amount_cents") > 0),
         collected=conform(fetch(con, f"SELECT {cols} FROM collections WHERE tenant = $t "
                                      "ORDER BY collection_date, end_to_end_id", p), COLLECTED_SCHEMA),
         returned=conform(fetch(con, f"SELECT {back} FROM collection_returns WHERE tenant = $t "
                                     "ORDER BY return_date, end_to_end_id", p), RETURNED_SCHEMA),
+        register=conform(fetch(con, f"""
+            SELECT {reg} FROM mandates m JOIN runs r ON r.tenant = m.tenant AND r.run_id = m.run_id
+            WHERE m.tenant = $t
+            QUALIFY row_number() OVER (PARTITION BY m.mandate_id ORDER BY r.committed_at DESC, m.rowid DESC) = 1
+            ORDER BY m.mandate_id""", p), REGISTER_SCHEMA),
     )
 
 

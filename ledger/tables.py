@@ -12,6 +12,7 @@ import polars as pl
 
 from claims.claim import CLAIM_BASE, CLAIM_EXTRA, CLAIM_SCHEMA, DUNNING, OPEN_ITEM_SCHEMA
 from collection.history import COLLECTED_SCHEMA, RETURNED_SCHEMA
+from collection.mandates import AMENDMENT_SCHEMA, REGISTER_SCHEMA
 from ledger.rule_journal import RULE_STATE_SCHEMA
 from matching.schema import ALLOCATION_SCHEMA, UNRESOLVED_SCHEMA
 from outputs.day_close import DAY_CLOSE_SCHEMA
@@ -213,6 +214,14 @@ COLLECTIONS: Schema = _with(COLLECTED_SCHEMA, {
 #: Returns (Rücklastschriften) matched to a collection (migration 7; the nightly books them, issue 16 §3).
 COLLECTION_RETURNS: Schema = _with(RETURNED_SCHEMA, {}, first=KEY)
 
+#: The mandate register (migration 7), as events: a booked collection run appends a row for every mandate
+#: that is new or differs from its latest row; the latest row per mandate (by the run's commit) is the
+#: register the next run lays the export over (``collection.mandates.amend_register``).
+MANDATES: Schema = _with(REGISTER_SCHEMA, {}, first=KEY)
+
+#: Every Mandatsänderung (a new IBAN, another debtor) a booked collection run saw (migration 7).
+MANDATE_AMENDMENTS: Schema = _with(AMENDMENT_SCHEMA, {}, first=KEY)
+
 AUDIT_EVENTS: Schema = {
     "tenant": pl.String(),
     "run_id": pl.String(),
@@ -243,6 +252,8 @@ TABLES: dict[str, Schema] = {
     "dunning_notice_items": DUNNING_NOTICE_ITEMS,
     "collections": COLLECTIONS,
     "collection_returns": COLLECTION_RETURNS,
+    "mandates": MANDATES,
+    "mandate_amendments": MANDATE_AMENDMENTS,
 }
 
 #: Where each stage frame lives in the ledger (the test checks columns and types agree).

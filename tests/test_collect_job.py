@@ -250,3 +250,37 @@ def test_a_dunning_release_line_does_not_release_a_collection_run(tmp_path: Path
     with pytest.raises(CollectRefused, match="not a collection release"):
         run_collect(cfg, DAY, user="anna")
     assert counts(cfg) == before
+
+
+def test_the_register_is_kept_in_the_ledger_and_an_export_changing_a_mandate_is_an_amendment(tmp_path: Path) -> None:
+    cfg = tenant(tmp_path)
+    first_night(cfg)
+    out = run_collect(cfg, DAY, user="anna")
+    assert out.run_id
+    release(cfg, out.run_id, user="sven", role="supervisor")
+    run_collect(cfg, DAY, user="anna")
+    reg = q(cfg, "SELECT mandate_id, debtor_id, debtor_iban FROM mandates ORDER BY 1")
+    assert reg.rows() == [("M-0", "D-R0", IBANS[0]), ("M-1", "D-R1", IBANS[1])]
+    # the next export: M-0 now on another IBAN (a Mandatsänderung), M-1 named on a claim of another debtor
+    day2 = date(2026, 12, 1)
+    lines = ["receivable_id;kassenzeichen;debtor_id;debtor_name;debtor_iban;claim_type;amount;due_date;mandate_id;"
+             "mandate_date",
+             f"R5;{K[3]};D-R0;Schuldner R0;{IBANS[2]};GRUNDSTEUER;20,00;{day2};M-0;2025-01-10",
+             f"R6;{kz(5)};D-X;Schuldner X;{IBANS[1]};GRUNDSTEUER;30,00;{day2};M-1;2025-01-10"]
+    (cfg.inbox / "export_1117.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    write_mt940(cfg.inbox / "sparkasse_1117.sta", day=date(2026, 11, 17), seq=2, opening=99650, entries=[])
+    night.run_night(cfg, date(2026, 11, 17))
+    nxt = run_collect(cfg, day2, user="anna")
+    assert nxt.counts["n_collections"] == 1 and nxt.counts["skipped"] == {"mandate_refused": 1}
+    assert nxt.run_id
+    release(cfg, nxt.run_id, user="sven", role="supervisor")
+    run_collect(cfg, day2, user="anna")
+    assert q(cfg, "SELECT mandate_id, field, old_value, new_value FROM mandate_amendments ORDER BY 1").rows() == [
+        ("M-0", "debtor_iban", IBANS[0], IBANS[2]), ("M-1", "debtor_id", "D-R1", "D-X")]
+    assert q(cfg, "SELECT receivable_id, debtor_iban FROM collections WHERE collection_date = '2026-12-01'").rows() == [
+        ("R5", IBANS[2])]
+    latest = q(cfg, "SELECT mandate_id, count(*) AS n FROM mandates GROUP BY 1 ORDER BY 1")
+    assert latest.rows() == [("M-0", 2), ("M-1", 2)]                  # one change each, appended
+    # a later run: the other debtor's claim on M-1 stays refused (a clerk must clear it); nothing new appended
+    later = run_collect(cfg, date(2026, 12, 3), user="anna")
+    assert later.status == "nothing_to_do" and later.counts["skipped"].get("mandate_refused") == 1

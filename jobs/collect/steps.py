@@ -45,7 +45,7 @@ import polars as pl
 from claims.errors import KasseError
 from claims.vocab import CollectSkip
 from collection.dates import earliest_collection_date
-from collection.mandates import mandate_states, mandates_from_claims
+from collection.mandates import amend_register, mandate_states, mandates_from_claims
 from collection.pain008 import TEXT_FIELDS, Creditor, split_files, write_pain008
 from collection.pain_xml import PainInputError, check_header_text, payment_info_id
 from collection.select import select_collections
@@ -181,13 +181,16 @@ def step_read_ledger(run: Run) -> dict[str, int]:
 
 
 def step_select(run: Run) -> dict[str, int]:
-    """The mandate register with its state on the date, and the selection (``selected_<phase>`` /
-    ``skipped_<phase>``, ``mandates_<phase>``)."""
+    """The mandate register — the ledger's, with today's export laid over it (``amend_register``: a new
+    IBAN is a Mandatsänderung, another debtor refuses the mandate) — its state on the date, and the
+    selection (``selected_<phase>`` / ``skipped_<phase>``, ``register_``/``amendments_``/``mandates_<phase>``)."""
     phase = _context(run)["phase"]
     f, day, settings = run.folder, run.run_date, run.cfg.collection
     state = CollectionState.read(f.path, prefix=f"in_{phase}_")
-    register = mandates_from_claims(state.claims, on=day)
+    register, amendments = amend_register(state.register, mandates_from_claims(state.claims, on=day), on=day)
     mandates = mandate_states(register, state.collected, state.returned, on=day, settings=settings)
+    f.write(f"register_{phase}", register)
+    f.write(f"amendments_{phase}", amendments)
     sel, skipped = select_collections(state.claims, mandates, state.collected, state.returned,
                                       collection_date=day, settings=settings)
     f.write(f"mandates_{phase}", mandates)
@@ -373,6 +376,12 @@ def step_stage(run: Run) -> dict[str, int]:
                                          "sha256": pl.String()})
     rows = kept.join(by_seq.select("sequence_type", "file_name", "message_id", "pmtinf_id",
                                    pl.col("sha256").alias("file_sha256")), on="sequence_type", how="left")
+    # the register's changes (new or changed mandates) and the Mandatsänderungen seen, as events
+    before = CollectionState.read(f.path, prefix="in_book_").register
+    register = f.read("register_book")
+    f.book("mandates", register.join(before, on=list(register.columns), how="anti", nulls_equal=True)
+           .with_columns(pl.lit(run.run_id).alias("run_id")))
+    f.book("mandate_amendments", f.read("amendments_book").with_columns(pl.lit(run.run_id).alias("run_id")))
     f.book("collections", rows.with_columns(pl.lit(cfg.tenant).alias("tenant"), pl.lit(run.run_id).alias("run_id"),
                                             pl.lit(record.prepared_by).alias("prepared_by"),
                                             pl.lit(rel.released_by).alias("released_by")))

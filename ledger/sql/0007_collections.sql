@@ -1,5 +1,5 @@
--- Migration 7 (frozen): the collection record of the SEPA collection job (jobs/collect/) and the returns
--- matched to it (booked by the nightly).
+-- Migration 7 (frozen): the SEPA collection job (jobs/collect/): the collection record, the returns matched
+-- to it (booked by the nightly), the mandate register as events and the Mandatsänderungen seen.
 CREATE TABLE collections (
   "tenant" VARCHAR,
   "run_id" VARCHAR,
@@ -30,4 +30,27 @@ CREATE TABLE collection_returns (
   "return_date" DATE,
   "amount_cents" BIGINT,
   "transaction_id" VARCHAR
+);
+CREATE TABLE mandates (
+  "tenant" VARCHAR,
+  "run_id" VARCHAR,
+  "mandate_id" VARCHAR,
+  "mandate_date" DATE,
+  "debtor_id" VARCHAR,
+  "debtor_name" VARCHAR,
+  "debtor_iban" VARCHAR,
+  "debtor_bic" VARCHAR,
+  "recurring" BOOLEAN,
+  "problem" VARCHAR,
+  "original_iban" VARCHAR,
+  "amended_on" DATE
+);
+CREATE TABLE mandate_amendments (
+  "tenant" VARCHAR,
+  "run_id" VARCHAR,
+  "mandate_id" VARCHAR,
+  "field" VARCHAR,
+  "old_value" VARCHAR,
+  "new_value" VARCHAR,
+  "seen_on" DATE
 );
