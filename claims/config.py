@@ -89,6 +89,8 @@ class ScheduleSection(Section):
     nightly: Name = "0 2 * * *"
     #: the weekly dunning run (prepares; books once released): off unless set, e.g. "0 6 * * 2"
     dunning: Name | None = None
+    #: the SEPA collection run (prepares the next collection date; books released runs): off unless set
+    collect: Name | None = None
     timezone: Name = "Europe/Berlin"
 
 
@@ -357,6 +359,7 @@ class CollectionSection(Section):
     return_fee_charge: Bool = False      # pass the bank's return fee on to the debtor (needs a legal basis)
     return_fee_fixed: Cents | None = None   # charge this amount instead of the bank's fee
     return_fee_claim_type: Name = "KOSTEN"
+    outbox: Annotated[str, Field(min_length=1)] | None = None   # released pain.008 files (default: <tenant>/outbox)
 
     @field_validator("return_actions", mode="before")
     @classmethod

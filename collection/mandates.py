@@ -112,7 +112,7 @@ def mandates_from_claims(claims: pl.DataFrame | pl.LazyFrame, *, on: date) -> pl
 def amend_register(previous: pl.DataFrame, current: pl.DataFrame, *, on: date) -> tuple[pl.DataFrame, pl.DataFrame]:
     """``(register, amendments)``: ``current`` (from :func:`mandates_from_claims`) laid over ``previous``
     (yesterday's register). A changed IBAN is recorded and remembered in ``original_iban``; a changed
-    debtor refuses the mandate; a mandate missing today is kept as it was."""
+    debtor refuses the mandate, on later days too; a mandate missing today is kept as it was."""
     key = ["tenant", "mandate_id"]
     prev = previous.select(*key, *[pl.col(k).alias(f"{k}_prev") for k in
                                    ("debtor_iban", "debtor_id", "original_iban", "amended_on", "problem")])
@@ -128,7 +128,9 @@ def amend_register(previous: pl.DataFrame, current: pl.DataFrame, *, on: date) -
                                    pl.col("debtor_id").alias("new_value")),
     ]).with_columns(pl.lit(on).alias("seen_on")).select(list(AMENDMENT_SCHEMA)).sort(*key, "field")
     merged = j.with_columns(
-        pl.when(pl.col("_debtor")).then(pl.lit(MandateProblem.TWO_DEBTORS)).otherwise(pl.col("problem")).alias("problem"),
+        # a debtor change stays refused on later days too (the register is kept): a clerk has to clear it
+        pl.when(pl.col("_debtor") | (pl.col("problem_prev") == MandateProblem.TWO_DEBTORS))
+        .then(pl.lit(MandateProblem.TWO_DEBTORS)).otherwise(pl.col("problem")).alias("problem"),
         # the IBAN the last collection used: the first one of a chain of changes not yet collected
         pl.when(pl.col("_iban")).then(pl.coalesce("original_iban_prev", "debtor_iban_prev"))
         .otherwise(pl.col("original_iban_prev")).alias("original_iban"),

@@ -43,6 +43,7 @@ MIGRATIONS: list[Migration] = [
     (4, "match_rules: learned matching rules; allocations.rule_id", sql_file("0004_learned_rules.sql")),
     (5, "open_items, claims: notice_date and block_reason (dunning)", sql_file("0005_dunning_columns.sql")),
     (6, "dunning_notices, dunning_notice_items: the booked dunning runs", sql_file("0006_dunning_notices.sql")),
+    (7, "collections, collection_returns, mandates, mandate_amendments: SEPA collection", sql_file("0007_collections.sql")),
 ]
 
 

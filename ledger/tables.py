@@ -11,6 +11,8 @@ from __future__ import annotations
 import polars as pl
 
 from claims.claim import CLAIM_BASE, CLAIM_EXTRA, CLAIM_SCHEMA, DUNNING, OPEN_ITEM_SCHEMA
+from collection.history import COLLECTED_SCHEMA, RETURNED_SCHEMA
+from collection.mandates import AMENDMENT_SCHEMA, REGISTER_SCHEMA
 from ledger.rule_journal import RULE_STATE_SCHEMA
 from matching.schema import ALLOCATION_SCHEMA, UNRESOLVED_SCHEMA
 from outputs.day_close import DAY_CLOSE_SCHEMA
@@ -199,6 +201,27 @@ DUNNING_NOTICE_ITEMS: Schema = {
     "interest_receivable_id": pl.String(),
 }
 
+#: The collection record (migration 7): one row per claim presented in a pain.008 file the collection job
+#: (``jobs.collect``) booked after its release, with the file it went out in and who prepared and released
+#: the run (four-eyes). A claim is never collected twice unless its collection came back (collection/select.py).
+COLLECTIONS: Schema = _with(COLLECTED_SCHEMA, {
+    "file_name": pl.String(),             # the pain.008 file in the outbox
+    "file_sha256": pl.String(),
+    "prepared_by": pl.String(),
+    "released_by": pl.String(),
+}, first=KEY)
+
+#: Returns (Rücklastschriften) matched to a collection (migration 7; the nightly books them, issue 16 §3).
+COLLECTION_RETURNS: Schema = _with(RETURNED_SCHEMA, {}, first=KEY)
+
+#: The mandate register (migration 7), as events: a booked collection run appends a row for every mandate
+#: that is new or differs from its latest row; the latest row per mandate (by the run's commit) is the
+#: register the next run lays the export over (``collection.mandates.amend_register``).
+MANDATES: Schema = _with(REGISTER_SCHEMA, {}, first=KEY)
+
+#: Every Mandatsänderung (a new IBAN, another debtor) a booked collection run saw (migration 7).
+MANDATE_AMENDMENTS: Schema = _with(AMENDMENT_SCHEMA, {}, first=KEY)
+
 AUDIT_EVENTS: Schema = {
     "tenant": pl.String(),
     "run_id": pl.String(),
@@ -227,6 +250,10 @@ TABLES: dict[str, Schema] = {
     "match_rules": MATCH_RULES,
     "dunning_notices": DUNNING_NOTICES,
     "dunning_notice_items": DUNNING_NOTICE_ITEMS,
+    "collections": COLLECTIONS,
+    "collection_returns": COLLECTION_RETURNS,
+    "mandates": MANDATES,
+    "mandate_amendments": MANDATE_AMENDMENTS,
 }
 
 #: Where each stage frame lives in the ledger (the test checks columns and types agree).
@@ -240,6 +267,8 @@ STAGE_TABLES: dict[str, Schema] = {
     "unresolved": UNRESOLVED_SCHEMA,
     "issues": ISSUE_SCHEMA,
     "day_closes": DAY_CLOSE_SCHEMA,
+    "collections": COLLECTED_SCHEMA,
+    "collection_returns": RETURNED_SCHEMA,
 }
 
 _DUCK: dict[type[pl.DataType], str] = {

@@ -52,3 +52,18 @@ def test_forged_and_repeated_release_lines_are_ignored_and_reported(tmp_path: Pa
     releases, issues = load_releases(tmp_path, T)
     assert {k: v.released_by for k, v in releases.items()} == {"run-1": "sven"}
     assert [i.code for i in issues] == ["journal.bad_line"] + ["journal.dunning_release_refused"] * 4
+
+
+def test_collection_releases_share_the_journal_with_their_kind_and_wording(tmp_path: Path) -> None:
+    rel = record_release(tmp_path, T, "c-1", user="sven", role="supervisor", prepared_by="anna",
+                         kind="collection_release")
+    assert rel.kind == "collection_release"
+    assert read_releases(tmp_path, T)["c-1"].kind == "collection_release"
+    record_release(tmp_path, T, "d-1", user="sven", role="supervisor", prepared_by="anna")
+    assert read_releases(tmp_path, T)["d-1"].kind == "dunning_release"
+    with pytest.raises(JournalError, match="collection run c-1 is released already"):
+        record_release(tmp_path, T, "c-1", user="vera", role="supervisor", prepared_by="anna", kind="collection_release")
+    with pytest.raises(JournalError, match="prepared collection run c-2"):
+        record_release(tmp_path, T, "c-2", user="anna", role="supervisor", prepared_by="anna", kind="collection_release")
+    with pytest.raises(ValueError, match="kind"):
+        record_release(tmp_path, T, "x-1", user="sven", role="supervisor", prepared_by="anna", kind="payout_release")

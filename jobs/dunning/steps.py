@@ -156,6 +156,8 @@ def plan_week(cfg: TenantConfig, as_of: date, *, user: str, mode: str = "plain",
 
 def check_release_fits(record: WeekRecord, release: Release) -> None:
     """The release must name the preparer the run recorded, and come from someone else (four-eyes)."""
+    if release.kind != "dunning_release":
+        raise DunningRefused(f"the release of run {record.run_id} is a {release.kind}, not a dunning release")
     if release.prepared_by != record.prepared_by:
         raise DunningRefused(f"the release of run {record.run_id} names {release.prepared_by} as preparer, the run "
                              f"was prepared by {record.prepared_by}: nothing is booked")

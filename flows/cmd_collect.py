@@ -1,0 +1,120 @@
+"""``kasse collect``: the SEPA collection run (Lastschrifteinzug) on the ledger.
+
+Two forms::
+
+    kasse collect --config TOML [--date DATE] [--user LOGIN]                    the ledger job
+    kasse collect --config TOML --release RUN_ID --users FILE --user LOGIN      four-eyes release
+
+The first call for a collection date prepares the run (:mod:`jobs.collect`: selection, the pain.008
+files in the run folder, XSD-validated; nothing booked, nothing in the outbox); after a supervisor other
+than the preparer has released it (``--release``), the next call books the collection record once and
+copies the files with a manifest into the outbox. Without ``--date``: the next collection date a file
+sent now still reaches, after booking what was released for earlier dates.
+
+Exit codes: 0 done; 2 usage error or a refusal (no creditor id, a text the bank would refuse, four-eyes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import os
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from claims.errors import KasseError
+
+PASSWORD_ENV = "KASSE_PASSWORD"
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"expected an ISO date like 2026-12-08, got {text!r}") from exc
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``collect`` sub-command."""
+    p = subparsers.add_parser("collect", help="the SEPA collection run: pain.008 files, released, booked",
+                              description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--config", type=Path, metavar="TOML", required=True, help="tenant config")
+    p.add_argument("--date", type=_day, metavar="DATE",
+                   help="the collection date (default: the next one a file sent now reaches)")
+    p.add_argument("--tenant", default=None, help="tenant (default: the config's [tenant] id)")
+    p.add_argument("--user", default=None, metavar="LOGIN",
+                   help="who prepares (default: the OS user) or, with --release, who releases")
+    p.add_argument("--release", metavar="RUN_ID", help="release a prepared run (a supervisor other than the preparer)")
+    p.add_argument("--users", type=Path, metavar="FILE",
+                   help=f"with --release: the review page's users file; the password is asked for (or ${PASSWORD_ENV})")
+    p.add_argument("--json", action="store_true", help="print the outcome as JSON")
+    p.set_defaults(run=run)
+
+
+def _release(args: argparse.Namespace, cfg: Any) -> int:
+    from jobs.collect import release
+    from ledger.journal import JournalError
+    from review.users import UsersFileError, authenticate, load_users
+
+    if args.users is None or args.user is None:
+        print("kasse collect: --release needs --users FILE and --user LOGIN (a supervisor)", file=sys.stderr)
+        return 2
+    try:
+        users = load_users(args.users)
+    except (UsersFileError, OSError) as exc:
+        print(f"kasse collect: {args.users}: {exc}", file=sys.stderr)
+        return 2
+    password = os.environ.get(PASSWORD_ENV) or getpass.getpass(f"password of {args.user}: ")
+    user = authenticate(users, args.user, password)
+    if user is None or cfg.tenant not in user.tenants:
+        print(f"kasse collect: {args.user}: wrong login or password, or not a user of tenant {cfg.tenant}",
+              file=sys.stderr)
+        return 2
+    try:
+        release(cfg, args.release, user=user.login, role=user.role)
+    except (KasseError, JournalError) as exc:
+        print(f"kasse collect: {exc}", file=sys.stderr)
+        return 2
+    print(f"run {args.release} released by {user.login}; the next `kasse collect --config …` books it")
+    return 0
+
+
+def describe(outcome: Any) -> str:
+    """A few lines a treasurer reads after a run."""
+    lines = [f"collection date {outcome.collection_date}: {outcome.status}"
+             + (f", run {outcome.run_id}" if outcome.run_id else "")]
+    if outcome.message:
+        lines.append(f"  {outcome.message}")
+    c = outcome.counts or {}
+    for key in ("n_collections", "total_cents", "sequence", "skipped", "dropped"):
+        if c.get(key) not in (None, {}, []):
+            lines.append(f"  {key}: {c[key]}")
+    lines += [f"  {k}: {v}" for k, v in sorted((outcome.paths or {}).items())]
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Entry point of ``kasse collect``."""
+    from claims.config import load_tenant_config
+    from jobs.collect.steps import dates_to_run, next_collection_date, run_collect
+
+    try:
+        cfg = load_tenant_config(args.config, tenant=args.tenant)
+        if args.release:
+            return _release(args, cfg)
+        user = args.user or getpass.getuser()
+        days = [args.date] if args.date else dates_to_run(cfg, next_collection_date(cfg))
+        outcomes = [run_collect(cfg, d, user=user) for d in days]
+    except KasseError as exc:
+        print(f"kasse collect: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps([{"status": o.status, "run_id": o.run_id, "collection_date": o.collection_date.isoformat(),
+                           "counts": o.counts, "paths": o.paths, "message": o.message} for o in outcomes],
+                         indent=2, sort_keys=True, default=str))
+    else:
+        print("\n".join(describe(o) for o in outcomes))
+    return 0
