@@ -17,24 +17,13 @@ Exit codes: 0 done; 2 usage error or a refusal (no creditor id, a text the bank 
 from __future__ import annotations
 
 import argparse
-import getpass
 import json
-import os
 import sys
-from datetime import date
 from pathlib import Path
 from typing import Any
 
 from claims.errors import KasseError
-
-PASSWORD_ENV = "KASSE_PASSWORD"
-
-
-def _day(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"expected an ISO date like 2026-12-08, got {text!r}") from exc
+from flows.job_cli import add_release_arguments, iso_day, preparer, release_run
 
 
 def register(subparsers: Any) -> None:
@@ -42,44 +31,12 @@ def register(subparsers: Any) -> None:
     p = subparsers.add_parser("collect", help="the SEPA collection run: pain.008 files, released, booked",
                               description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--config", type=Path, metavar="TOML", required=True, help="tenant config")
-    p.add_argument("--date", type=_day, metavar="DATE",
+    p.add_argument("--date", type=iso_day, metavar="DATE",
                    help="the collection date (default: the next one a file sent now reaches)")
     p.add_argument("--tenant", default=None, help="tenant (default: the config's [tenant] id)")
-    p.add_argument("--user", default=None, metavar="LOGIN",
-                   help="who prepares (default: the OS user) or, with --release, who releases")
-    p.add_argument("--release", metavar="RUN_ID", help="release a prepared run (a supervisor other than the preparer)")
-    p.add_argument("--users", type=Path, metavar="FILE",
-                   help=f"with --release: the review page's users file; the password is asked for (or ${PASSWORD_ENV})")
+    add_release_arguments(p)
     p.add_argument("--json", action="store_true", help="print the outcome as JSON")
     p.set_defaults(run=run)
-
-
-def _release(args: argparse.Namespace, cfg: Any) -> int:
-    from jobs.collect import release
-    from ledger.journal import JournalError
-    from review.users import UsersFileError, authenticate, load_users
-
-    if args.users is None or args.user is None:
-        print("kasse collect: --release needs --users FILE and --user LOGIN (a supervisor)", file=sys.stderr)
-        return 2
-    try:
-        users = load_users(args.users)
-    except (UsersFileError, OSError) as exc:
-        print(f"kasse collect: {args.users}: {exc}", file=sys.stderr)
-        return 2
-    password = os.environ.get(PASSWORD_ENV) or getpass.getpass(f"password of {args.user}: ")
-    user = authenticate(users, args.user, password)
-    if user is None or cfg.tenant not in user.tenants:
-        print(f"kasse collect: {args.user}: wrong login or password, or not a user of tenant {cfg.tenant}",
-              file=sys.stderr)
-        return 2
-    try:
-        release(cfg, args.release, user=user.login, role=user.role)
-    except (KasseError, JournalError) as exc:
-        print(f"kasse collect: {exc}", file=sys.stderr)
-        return 2
-    print(f"run {args.release} released by {user.login}; the next `kasse collect --config …` books it")
-    return 0
 
 
 def describe(outcome: Any) -> str:
@@ -104,8 +61,10 @@ def run(args: argparse.Namespace) -> int:
     try:
         cfg = load_tenant_config(args.config, tenant=args.tenant)
         if args.release:
-            return _release(args, cfg)
-        user = args.user or getpass.getuser()
+            from jobs.collect import release
+
+            return release_run("collect", args, cfg, release)
+        user = preparer(args)
         days = [args.date] if args.date else dates_to_run(cfg, next_collection_date(cfg))
         outcomes = [run_collect(cfg, d, user=user) for d in days]
     except KasseError as exc:

@@ -24,9 +24,7 @@ refusal (nights incomplete, four-eyes) or an unusable export.
 from __future__ import annotations
 
 import argparse
-import getpass
 import json
-import os
 import sys
 from collections.abc import Sequence
 from datetime import date
@@ -36,17 +34,10 @@ from typing import Any
 import polars as pl
 
 from claims.errors import KasseError
+from flows.job_cli import add_release_arguments, iso_day, preparer, release_run
 
 #: The stateless mode's CSV files and their columns (notices.csv and notice_items.csv: dunning.notices).
 SKIPPED_CSV_COLUMNS = ("receivable_id", "reason")
-PASSWORD_ENV = "KASSE_PASSWORD"
-
-
-def _day(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"expected an ISO date like 2026-12-08, got {text!r}") from exc
 
 
 def register(subparsers: Any) -> None:
@@ -54,15 +45,11 @@ def register(subparsers: Any) -> None:
     p = subparsers.add_parser("dunning", help="the weekly dunning run: stateless (--receivables) or on the ledger",
                               description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--config", type=Path, metavar="TOML", help="tenant config (stateless: optional)")
-    p.add_argument("--as-of", type=_day, metavar="DATE", help="the run's notice (posting) date (default: today)")
+    p.add_argument("--as-of", type=iso_day, metavar="DATE", help="the run's notice (posting) date (default: today)")
     p.add_argument("--receivables", type=Path, metavar="FILE", help="stateless: open-items export (CSV or Parquet)")
     p.add_argument("--out", type=Path, metavar="DIR", help="stateless: output folder (created if missing)")
     p.add_argument("--tenant", default=None, help="tenant (default: the config's [tenant] id)")
-    p.add_argument("--user", default=None, metavar="LOGIN",
-                   help="who prepares (default: the OS user) or, with --release, who releases")
-    p.add_argument("--release", metavar="RUN_ID", help="release a prepared run (a supervisor other than the preparer)")
-    p.add_argument("--users", type=Path, metavar="FILE",
-                   help=f"with --release: the review page's users file; the password is asked for (or ${PASSWORD_ENV})")
+    add_release_arguments(p)
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.set_defaults(run=run)
 
@@ -177,34 +164,6 @@ def _stateless(args: argparse.Namespace) -> int:
 # --- ledger job and release ---------------------------------------------------------------------
 
 
-def _release(args: argparse.Namespace, cfg: Any) -> int:
-    from jobs.dunning import release
-    from ledger.journal import JournalError
-    from review.users import UsersFileError, authenticate, load_users
-
-    if args.users is None or args.user is None:
-        print("kasse dunning: --release needs --users FILE and --user LOGIN (a supervisor)", file=sys.stderr)
-        return 2
-    try:
-        users = load_users(args.users)
-    except (UsersFileError, OSError) as exc:
-        print(f"kasse dunning: {args.users}: {exc}", file=sys.stderr)
-        return 2
-    password = os.environ.get(PASSWORD_ENV) or getpass.getpass(f"password of {args.user}: ")
-    user = authenticate(users, args.user, password)
-    if user is None or cfg.tenant not in user.tenants:
-        print(f"kasse dunning: {args.user}: wrong login or password, or not a user of tenant {cfg.tenant}",
-              file=sys.stderr)
-        return 2
-    try:
-        release(cfg, args.release, user=user.login, role=user.role)
-    except (KasseError, JournalError) as exc:
-        print(f"kasse dunning: {exc}", file=sys.stderr)
-        return 2
-    print(f"run {args.release} released by {user.login}; the next `kasse dunning --config …` books it")
-    return 0
-
-
 def _ledger(args: argparse.Namespace) -> int:
     from claims.config import load_tenant_config
     from jobs.dunning import run_dunning
@@ -212,9 +171,11 @@ def _ledger(args: argparse.Namespace) -> int:
     try:
         cfg = load_tenant_config(args.config, tenant=args.tenant)
         if args.release:
-            return _release(args, cfg)
+            from jobs.dunning import release
+
+            return release_run("dunning", args, cfg, release)
         as_of = args.as_of or date.today()
-        outcome = run_dunning(cfg, as_of, user=args.user or getpass.getuser())
+        outcome = run_dunning(cfg, as_of, user=preparer(args))
     except KasseError as exc:
         print(f"kasse dunning: {exc}", file=sys.stderr)
         return 2
