@@ -51,7 +51,8 @@ from collection.pain_xml import PainInputError, check_header_text, payment_info_
 from collection.select import select_collections
 from collection.sepa_text import Charset, FieldKind, SepaTextError, check_text
 from collection.xsd import PainValidationError, validate
-from jobs.collect.record import DateRecord, advanced, all_records, find_record, read_record, write_record
+from jobs.collect.record import DateRecord, all_records, find_record, read_record, write_record
+from jobs.records import advanced
 from jobs.runner import Run, book_run, new_run, runs_row, tenant_lock
 from ledger import checkpoints
 from ledger.collection_state import CollectionState, booked_collection_runs, read_collection_state

@@ -13,18 +13,13 @@ never booked again, whatever a record says); the record is written atomically (t
 
 from __future__ import annotations
 
-import json
-import os
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from claims.errors import KasseError
+from jobs.records import RecordStore, as_json
 from ledger.config import TenantConfig
-from parsers.names import safe_file_name
-
-STAGES = ("prepared", "booked", "done")
 
 
 def week_key(day: date) -> str:
@@ -53,8 +48,7 @@ class WeekRecord:
     paths: dict[str, str] | None = None
 
     def to_json(self) -> dict[str, Any]:
-        d = asdict(self)
-        return {k: v.isoformat() if isinstance(v, date | datetime) else v for k, v in d.items()}
+        return as_json(self)
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> WeekRecord:
@@ -65,47 +59,28 @@ class WeekRecord:
                    paths=dict(d.get("paths") or {}))
 
 
+_STORE: RecordStore[WeekRecord] = RecordStore("dunning", "dunning run", WeekRecord.from_json, lambda r: r.week)
+
+
 def records_dir(cfg: TenantConfig) -> Path:
-    return cfg.state_dir / "dunning" / safe_file_name(cfg.tenant)
+    return _STORE.folder(cfg)
 
 
 def read_record(cfg: TenantConfig, week: str) -> WeekRecord | None:
     """The week's record, or ``None`` when nothing was prepared for it."""
-    path = records_dir(cfg) / f"{week}.json"
-    if not path.exists():
-        return None
-    return WeekRecord.from_json(json.loads(path.read_text(encoding="utf-8")))
+    return _STORE.read(cfg, week)
 
 
 def write_record(cfg: TenantConfig, record: WeekRecord) -> Path:
     """Write the week's record atomically."""
-    folder = records_dir(cfg)
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / f"{record.week}.json"
-    tmp = target.with_name(target.name + ".tmp")
-    tmp.write_text(json.dumps(record.to_json(), indent=1) + "\n", encoding="utf-8")
-    os.replace(tmp, target)
-    return target
+    return _STORE.write(cfg, record)
 
 
 def all_records(cfg: TenantConfig) -> list[WeekRecord]:
     """Every week's record of the tenant, oldest first."""
-    folder = records_dir(cfg)
-    if not folder.is_dir():
-        return []
-    return [WeekRecord.from_json(json.loads(p.read_text(encoding="utf-8"))) for p in sorted(folder.glob("*-W*.json"))]
+    return _STORE.all(cfg)
 
 
 def find_record(cfg: TenantConfig, run_id: str) -> WeekRecord:
     """The record of ``run_id`` (:class:`KasseError` when no week of the tenant has prepared it)."""
-    for r in all_records(cfg):
-        if r.run_id == run_id:
-            return r
-    raise KasseError(f"dunning run {run_id} is not a prepared run of tenant {cfg.tenant}")
-
-
-def advanced(record: WeekRecord, stage: str, **more: Any) -> WeekRecord:
-    """``record`` moved on to ``stage``."""
-    if stage not in STAGES:
-        raise ValueError(f"stage must be one of {', '.join(STAGES)}")
-    return replace(record, stage=stage, **more)
+    return _STORE.find(cfg, run_id)

@@ -43,7 +43,6 @@ from jobs.dunning import charges
 from jobs.dunning.letters import write_letters
 from jobs.dunning.record import (
     WeekRecord,
-    advanced,
     all_records,
     find_record,
     read_record,
@@ -51,6 +50,7 @@ from jobs.dunning.record import (
     week_key,
     write_record,
 )
+from jobs.records import advanced
 from jobs.runner import Run, book_run, new_run, runs_row, tenant_lock
 from ledger import checkpoints
 from ledger.block_journal import blocks_frame, load_blocks
