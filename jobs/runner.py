@@ -36,7 +36,7 @@ from jobs.rundir import RunDir
 from ledger.booking import book
 from ledger.config import TenantConfig
 from ledger.db import connect
-from ledger.marker import write_marker
+from ledger.marker import check_ledger, check_ledger_file, write_marker
 from ledger.tables import RUNS
 from parsers.names import safe_file_name
 
@@ -126,6 +126,20 @@ def book_run(run: Run, frames: dict[str, pl.DataFrame], runs: pl.DataFrame) -> d
     finally:
         con.close()
         del con
+
+
+def open_ledger(cfg: TenantConfig) -> Any:
+    """The tenant's ledger, opened for a job, after the checks that it is the ledger the last commit left
+    (:mod:`ledger.marker`: a lost or swapped ledger file is refused, never replaced by an empty one). The
+    caller closes it."""
+    check_ledger_file(cfg)
+    con = connect(cfg.ledger)
+    try:
+        check_ledger(cfg, con)
+    except BaseException:
+        con.close()
+        raise
+    return con
 
 
 Step = Callable[[Run], Any]

@@ -53,12 +53,10 @@ from collection.sepa_text import Charset, FieldKind, SepaTextError, check_text
 from collection.xsd import PainValidationError, validate
 from jobs.collect.record import DateRecord, all_records, find_record, read_record, write_record
 from jobs.records import advanced
-from jobs.runner import Run, book_run, new_run, runs_row, tenant_lock
+from jobs.runner import Run, book_run, new_run, open_ledger, runs_row, tenant_lock
 from ledger import checkpoints
 from ledger.collection_state import CollectionState, booked_collection_runs, read_collection_state
 from ledger.config import TenantConfig
-from ledger.db import connect
-from ledger.marker import check_ledger, check_ledger_file
 from ledger.release_journal import Release, read_releases, record_release
 from ledger.tables import AUDIT_EVENTS
 
@@ -99,13 +97,6 @@ class Plan:
 
 # --- planning ---------------------------------------------------------------------------------------
 
-def _open(cfg: TenantConfig) -> Any:
-    check_ledger_file(cfg)
-    con = connect(cfg.ledger)
-    check_ledger(cfg, con)
-    return con
-
-
 def _run_of(cfg: TenantConfig, record: DateRecord, mode: str, flow_run_id: str | None) -> Run:
     return Run(JOB, cfg, record.collection_date, record.run_id, datetime.now(UTC), mode, flow_run_id)
 
@@ -114,7 +105,7 @@ def plan_date(cfg: TenantConfig, collection_date: date, *, user: str, mode: str 
               flow_run_id: str | None = None) -> Plan:
     """Decide what this call does for ``collection_date`` (module docstring); write the run's context."""
     record = read_record(cfg, collection_date)
-    con = _open(cfg)
+    con = open_ledger(cfg)
     try:
         booked = booked_collection_runs(con, cfg.tenant, collection_date)
     finally:
@@ -170,7 +161,7 @@ def _context(run: Run) -> dict[str, Any]:
 def step_read_ledger(run: Run) -> dict[str, int]:
     """Read the open claims and the collection record into the run folder (``in_<phase>_*``)."""
     phase = _context(run)["phase"]
-    con = _open(run.cfg)
+    con = open_ledger(run.cfg)
     try:
         state = read_collection_state(con, run.cfg.tenant)
     finally:

@@ -51,11 +51,10 @@ from jobs.dunning.record import (
     write_record,
 )
 from jobs.records import advanced
-from jobs.runner import Run, book_run, new_run, runs_row, tenant_lock
+from jobs.runner import Run, book_run, new_run, open_ledger, runs_row, tenant_lock
 from ledger import checkpoints
 from ledger.block_journal import blocks_frame, load_blocks
 from ledger.config import TenantConfig
-from ledger.db import connect
 from ledger.dunning_state import (
     DunningState,
     booked_dunning_runs,
@@ -65,7 +64,6 @@ from ledger.dunning_state import (
     plan_payments,
     read_dunning_state,
 )
-from ledger.marker import check_ledger, check_ledger_file
 from ledger.publish_dunning import RUNS_SCHEMA, publish_dunning
 from ledger.release_journal import Release, read_releases, record_release
 from ledger.tables import AUDIT_EVENTS
@@ -106,13 +104,6 @@ class Plan:
 
 # --- planning ---------------------------------------------------------------------------------------
 
-def _open(cfg: TenantConfig) -> Any:
-    check_ledger_file(cfg)
-    con = connect(cfg.ledger)
-    check_ledger(cfg, con)
-    return con
-
-
 def _run_of(cfg: TenantConfig, record: WeekRecord, mode: str, flow_run_id: str | None) -> Run:
     return Run(JOB, cfg, record.as_of, record.run_id, datetime.now(UTC), mode, flow_run_id)
 
@@ -123,7 +114,7 @@ def plan_week(cfg: TenantConfig, as_of: date, *, user: str, mode: str = "plain",
     context (phase, user) into its folder."""
     week = week_key(as_of)
     record = read_record(cfg, week)
-    con = _open(cfg)
+    con = open_ledger(cfg)
     try:
         booked = booked_dunning_runs(con, cfg.tenant, *week_days(as_of))
     finally:
@@ -176,7 +167,7 @@ def step_read_ledger(run: Run) -> dict[str, int]:
     prepare phase first refuses a booking day without day close, naming it."""
     phase = _context(run)["phase"]
     plans = read_instalment_plans(run.cfg)
-    con = _open(run.cfg)
+    con = open_ledger(run.cfg)
     try:
         state = read_dunning_state(con, run.cfg.tenant)
         paid = plan_payments(con, run.cfg.tenant, plans["debtor_id"].unique().sort().to_list())
@@ -385,7 +376,7 @@ def step_stage(run: Run) -> dict[str, int]:
     # one fee Kassenzeichen per notice, shared by its fee claims (jobs/dunning/charges.py)
     n_notices = due["notice_id"].n_unique() if due.height else 0
     numbers = charges.fee_numbers(n_notices, first, prefix=prefix, digits=ref.digits, scheme=ref.check_digit)
-    con = _open(cfg)
+    con = open_ledger(cfg)
     try:
         taken = kassenzeichen_taken(con, cfg.tenant, numbers)
     finally:
@@ -522,7 +513,7 @@ def step_figures(run: Run) -> dict[str, str]:
     from outputs.dunning_figures import write_dunning_figures
 
     cfg = run.cfg
-    con = _open(cfg)
+    con = open_ledger(cfg)
     try:
         notices, items = booked_notices(con, cfg.tenant)
         claims, allocations = figure_inputs(con, cfg.tenant)
@@ -588,7 +579,7 @@ def _runs_frame(cfg: TenantConfig, booked_at: dict[str, datetime]) -> pl.DataFra
 def step_publish(run: Run) -> str:
     """Publish every run of the tenant, the booked notices and those of runs prepared and not yet booked."""
     cfg = run.cfg
-    con = _open(cfg)
+    con = open_ledger(cfg)
     try:
         notices, items = booked_notices(con, cfg.tenant)
         runs = booked_dunning_runs(con, cfg.tenant, date.min, date.max)
