@@ -96,6 +96,9 @@ def run(args: argparse.Namespace) -> int:
         return 2
     cfg = load_tenant_config(config)
     cfg.inbox.mkdir(parents=True, exist_ok=True)     # a night refuses a tenant without its inbox folder
+    plans = samples / "instalment_plans.csv"         # the dunning run reads the tenant's instalment plans
+    if plans.is_file():
+        shutil.copy2(plans, cfg.tenant_dir / "instalment_plans.csv")
     days = deliveries(samples)
     exports = sorted(p for p in samples.iterdir() if p.is_file() and p.name.startswith("open_items"))
     started = time.perf_counter()

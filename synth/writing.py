@@ -48,7 +48,7 @@ def tenant_toml(tenant: str) -> str:
     )
     return (
         "# Tenant config of the synthetic municipality (written by `kasse generate`).\n"
-        f'[tenant]\nid = "{tenant}"\nname = "Stadt Musterstadt"\n\n'
+        f'[tenant]\nid = "{tenant}"\nname = "Stadt Musterstadt"\ninhabitants = 52000\n\n'
         '[reference]\ndigits = 12\ncheck_digit = "mod11"\n' + accounts
     )
 
@@ -72,7 +72,7 @@ Kassenzeichen are invented (IBANs use real German bank codes with random account
 | `statements/volksbank/*.xml` | camt.053.001.08 as a Volksbank writes it: one statement per booking day, UTF-8 |
 | `truth.parquet` | ground truth: one row per bank booking ({n_payments}), its case and the correct allocation |
 | `instalment_plans.csv` | instalment agreements (Teilzahlungsvereinbarungen) for the dunning run: `;`, UTF-8 with BOM, ISO dates, cents |
-| `kasse.toml` | tenant config: reference grammar (12 digits, mod-11) and the two bank accounts |
+| `kasse.toml` | tenant config: inhabitants (for the key figures), reference grammar (12 digits, mod-11) and the two bank accounts |
 
 The cases (`full`, `partial`, `over`, `double`, `multi`, `third_party`, `no_ref`, `wrong_ref`,
 `typo_digit`, `typo_swap`, `iban_only`, `dd_collection`, `dd_return`, `fee`, `refund_out`) are explained

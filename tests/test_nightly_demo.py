@@ -36,6 +36,14 @@ def test_demo_runs_every_day_and_says_where_the_reports_are(tmp_path: Path,
     assert closes.height == 4                                  # two accounts, two days
     assert set(closes["difference_cents"].to_list()) == {0}
     assert not list((out / "files" / "musterstadt" / "inbox").rglob("*.*"))
+    # then one dunning week: prepared, released by a second person, booked, its letters written
+    assert "released by aufsicht" in printed and ": booked, run" in printed
+    (letters,) = (out / "musterstadt").glob("*/dunning/letters.pdf")
+    assert letters.read_bytes().startswith(b"%PDF")
+    con = connect(out / "kasse.duckdb", read_only=True)
+    notices = fetch(con, "SELECT prepared_by, released_by, count(*) AS n FROM dunning_notices GROUP BY ALL")
+    con.close()
+    assert notices.rows() == [("kasse-demo", "aufsicht", notices["n"][0])] and notices["n"][0] > 0
     # a second demo recreates its own folder, but never a folder it did not make
     prepare(samples, out)
     assert sorted(p.name for p in out.iterdir()) == [".kasse-demo", "kasse.toml"]
