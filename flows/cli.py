@@ -18,7 +18,8 @@ COMMANDS = ("parse", "match", "generate", "nightly", "dunning", "collect", "demo
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="kasse",
-        description="Stadtkasse: bank statements, matching, daily closing and dunning for a municipal treasury.",
+        description="Stadtkasse: bank statements, matching, daily closing, dunning and SEPA collection for a "
+                    "municipal treasury.",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:

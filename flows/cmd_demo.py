@@ -32,7 +32,7 @@ _DATE = re.compile(r"(20\d\d)-?(0[1-9]|1[0-2])-?(0[1-9]|[12]\d|3[01])")
 
 def register(subparsers: Any) -> None:
     """Add the ``demo`` sub-command."""
-    p = subparsers.add_parser("demo", help="run the nightly flow over every day of the sample set",
+    p = subparsers.add_parser("demo", help="run the nightly flow over every day of the sample set, then one dunning week",
                               description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--samples", type=Path, default=Path("data_samples"), help="sample set (kasse generate)")
     p.add_argument("--out", type=Path, default=Path("out"), help="output folder (recreated)")

@@ -23,7 +23,7 @@ from claims.errors import ConfigError
 
 def register(subparsers: Any) -> None:
     """Add the ``serve`` sub-command."""
-    p = subparsers.add_parser("serve", help="schedule the nightly run on a Prefect server and execute it",
+    p = subparsers.add_parser("serve", help="schedule the tenants' jobs (nightly, dunning, collection) on a Prefect server and execute them",
                               description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--config", action="append", type=Path, default=None,
                    help="tenant TOML (repeat for several tenants; default ./kasse.toml)")
