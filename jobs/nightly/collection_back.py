@@ -68,7 +68,7 @@ def take_back(tx: pl.DataFrame, own: CollectionState, prior: pl.DataFrame, *,
     held_back = out.held.filter((pl.col("reason") != "return_unmatched") | pl.col("transaction_id").is_in(named))
     credit_ids = _credits(tx).join(unknown.select("transaction_id"), on="transaction_id", how="anti")["transaction_id"]
     taken = pl.concat([credit_ids, out.returned["transaction_id"], held_back["transaction_id"]]).unique()
-    held_ids = pl.concat([held_batch, held_back.cast(held_batch.schema)])  # type: ignore[arg-type]
+    held_ids = pl.concat([held_batch, held_back.cast(held_batch.schema)])
     held = (tx.join(held_ids, on="transaction_id").select(
         "transaction_id", "bank_ref", "booking_date", "amount_cents",
         pl.col("amount_cents").alias("unallocated_cents"), "reason",
