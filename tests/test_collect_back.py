@@ -113,3 +113,21 @@ def test_a_batch_credit_of_a_wrong_sum_is_held(tmp_path: Path) -> None:
     assert q(cfg, "SELECT count(*) AS n FROM allocations")["n"][0] == 0
     held = q(cfg, "SELECT reason, amount_cents, unallocated_cents FROM unresolved")
     assert held.rows() == [("batch_amount_mismatch", 15000, 15000)]
+
+
+def test_a_charged_return_fee_is_booked_as_our_own_claim_on_the_returned_one(tmp_path: Path) -> None:
+    cfg = tenant(tmp_path, "return_fee_charge = true\nreturn_fee_fixed = \"3,00\"\n")
+    rec = collect(cfg)
+    closing = statement(cfg, BACK, 2, 99650, [batch_credit(24900, rec["pmtinf_id"][0])])
+    night.run_night(cfg, BACK)
+    e2e = rec.filter(pl.col("receivable_id") == "R0")["end_to_end_id"][0]
+    statement(cfg, RETURN_DAY, 3, closing, [
+        (-15000, "109", f"?00RUECKLASTSCHRIFT?20EREF+{e2e}?21SVWZ+RUECKLASTSCHRIFT?32SCHULDNER R0?34MD06"),
+    ])
+    night.run_night(cfg, RETURN_DAY)
+    fee = q(cfg, "SELECT receivable_id, amount_cents, origin, parent_receivable_id, due_date, kassenzeichen "
+                 "FROM claims WHERE origin = 'fee'")
+    k0 = q(cfg, "SELECT kassenzeichen FROM open_items WHERE receivable_id = 'R0'")["kassenzeichen"][0]
+    assert fee.rows() == [("R0-RLS-20261125", 300, "fee", "R0", RETURN_DAY, k0)]
+    assert settled(cfg).filter(pl.col("receivable_id") == "R0").rows() == [("R0", 0, 2)]
+    assert q(cfg, "SELECT reason_code FROM collection_returns")["reason_code"].to_list() == ["MD06"]

@@ -128,11 +128,7 @@ def match(cfg: TenantConfig, booking_date: date, run_id: str, folder: RunDir) ->
     folder.book("unresolved", events)
     folder.book("clerk_decisions", outcome.decisions)
     folder.book("collection_returns", back.returned.with_columns(pl.lit(run_id).alias("run_id")))
-    if back.fees.height:
-        folder.book("claims", pl.concat([folder.read("book_claims"), fee_claims(back.fees, tenant=cfg.tenant,
-                                                                                 run_id=run_id)],
-                                        how="diagonal_relaxed") if folder.file("book_claims").exists()
-                    else fee_claims(back.fees, tenant=cfg.tenant, run_id=run_id))
+    folder.book("claims", fee_claims(back.fees, tenant=cfg.tenant, run_id=run_id))   # return fees we charge
     folder.book("refunds", outcome.refunds)
     folder.book("match_rules", rules_changed.with_columns(
         pl.lit(cfg.tenant).alias("tenant"), pl.lit(run_id).alias("run_id"), pl.lit(booking_date).alias("as_of")))

@@ -61,7 +61,7 @@ def step_read_ledger(night: Run) -> str:
     try:
         check_ledger(night.cfg, con)
         state = read_state(con, night.cfg.tenant, night.booking_date)
-        own = read_collection_state(con, night.cfg.tenant)
+        own = read_collection_state(con, night.cfg.tenant, paid_too=True)
     finally:
         con.close()
         del con
