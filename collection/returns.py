@@ -26,8 +26,7 @@ collected amount plus the bank's fee. It gives
 * held returns: no collection found, or the amount does not fit (``return_unmatched``), or the collection
   was returned already (``return_duplicate``).
 
-Frames only: booking them in the ledger (allocations, the reopened claim, the fee claim, the mandate
-block) is the nightly run's wiring, a later slice.
+Frames only: the nightly run books them (``jobs/nightly/collection_back.py``).
 """
 
 from __future__ import annotations

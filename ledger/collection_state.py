@@ -44,14 +44,17 @@ class CollectionState:
         return cls(**{f.name: pl.read_parquet(folder / f"{prefix}{f.name}.parquet") for f in fields(cls)})
 
 
-def read_collection_state(con: duckdb.DuckDBPyConnection, tenant: str) -> CollectionState:
-    """Everything a collection run of ``tenant`` reads from the ledger, in one go."""
+def read_collection_state(con: duckdb.DuckDBPyConnection, tenant: str, *, paid_too: bool = False
+                          ) -> CollectionState:
+    """Everything a collection run of ``tenant`` reads from the ledger, in one go. ``paid_too``: the claims
+    with nothing open as well (the nightly run charges a return fee on a claim its collection paid)."""
     p = {"t": tenant}
+    claims = current_open_items(con, tenant)
     cols = ", ".join(f'"{c}"' for c in COLLECTED_SCHEMA)
     back = ", ".join(f'"{c}"' for c in RETURNED_SCHEMA)
     reg = ", ".join(f'm."{c}"' for c in REGISTER_SCHEMA)
     return CollectionState(
-        claims=current_open_items(con, tenant).filter(pl.col("amount_cents") > 0),
+        claims=claims if paid_too else claims.filter(pl.col("amount_cents") > 0),
         collected=conform(fetch(con, f"SELECT {cols} FROM collections WHERE tenant = $t "
                                      "ORDER BY collection_date, end_to_end_id", p), COLLECTED_SCHEMA),
         returned=conform(fetch(con, f"SELECT {back} FROM collection_returns WHERE tenant = $t "

@@ -16,10 +16,12 @@ import polars as pl
 
 from claims.claim import OPEN_ITEM_SCHEMA
 from claims.vocab import DecisionState, ItemState
+from jobs.nightly.collection_back import fee_claims, take_back
 from jobs.nightly.decisions import DecisionOutcome, apply_decisions
 from jobs.nightly.ingest import match_config
 from jobs.nightly.unresolved import apply_events, unresolved_events
 from jobs.rundir import RunDir
+from ledger.collection_state import CollectionState
 from ledger.config import TenantConfig
 from ledger.tables import ALLOCATIONS, AUDIT_EVENTS, MATCH_RULES, OWN_CLAIMS, UNRESOLVED
 from matching.schema import ALLOCATION_SCHEMA, UNRESOLVED_SCHEMA
@@ -92,6 +94,11 @@ def match(cfg: TenantConfig, booking_date: date, run_id: str, folder: RunDir) ->
         conform(state.unresolved_tx.filter(pl.col("transaction_id").is_in(again.implode())), TRANSACTION_SCHEMA),
     ], how="vertical")
     prior = conform(pl.concat([state.allocations, outcome.allocations], how="diagonal_relaxed"), ALLOCATION_SCHEMA)
+    # our own collections' batch credits and returns are settled here and never reach the matcher
+    back = take_back(payments, CollectionState.read(folder.path, "collect_"), prior, settings=cfg.collection)
+    payments = back.rest
+    receivables = receivables_now(receivables, back.allocations)
+    prior = conform(pl.concat([prior, back.allocations], how="diagonal_relaxed"), ALLOCATION_SCHEMA)
     from ledger.rule_journal import in_force
     from matching.learned import propose_rules
 
@@ -105,10 +112,14 @@ def match(cfg: TenantConfig, booking_date: date, run_id: str, folder: RunDir) ->
     auto = (result.allocations.join(imports, on="receivable_id", how="left")
             .join(result.by_rule, on=["transaction_id", "receivable_id"], how="left")
             .with_columns(pl.lit(cfg.tenant).alias("tenant"), pl.lit(run_id).alias("run_id")))
-    allocations = pl.concat([conform(outcome.allocations, ALLOCATIONS), conform(auto, ALLOCATIONS)], how="vertical")
+    own = (back.allocations.join(imports, on="receivable_id", how="left")
+           .with_columns(pl.lit(cfg.tenant).alias("tenant"), pl.lit(run_id).alias("run_id")))
+    allocations = pl.concat([conform(outcome.allocations, ALLOCATIONS), conform(own, ALLOCATIONS),
+                             conform(auto, ALLOCATIONS)], how="vertical")
     events = pl.concat([
         conform(outcome.events, UNRESOLVED),
-        unresolved_events(state.unresolved, result.unresolved, rematched=again, tenant=cfg.tenant,
+        unresolved_events(state.unresolved, pl.concat([result.unresolved, back.held]), rematched=again,
+                          tenant=cfg.tenant,
                           run_id=run_id, as_of=booking_date),
     ], how="vertical")
     current = apply_events(state.unresolved, events)
@@ -116,6 +127,8 @@ def match(cfg: TenantConfig, booking_date: date, run_id: str, folder: RunDir) ->
     folder.book("allocations", allocations)
     folder.book("unresolved", events)
     folder.book("clerk_decisions", outcome.decisions)
+    folder.book("collection_returns", back.returned.with_columns(pl.lit(run_id).alias("run_id")))
+    folder.book("claims", fee_claims(back.fees, tenant=cfg.tenant, run_id=run_id))   # return fees we charge
     folder.book("refunds", outcome.refunds)
     folder.book("match_rules", rules_changed.with_columns(
         pl.lit(cfg.tenant).alias("tenant"), pl.lit(run_id).alias("run_id"), pl.lit(booking_date).alias("as_of")))

@@ -28,6 +28,7 @@ from jobs.nightly import close, ingest, match
 from jobs.nightly.inbox import Move, apply_moves
 from jobs.runner import Run, book_run, new_run, run_plain, runs_row
 from ledger import checkpoints
+from ledger.collection_state import read_collection_state
 from ledger.config import TenantConfig, check_inbox
 from ledger.db import connect
 from ledger.marker import check_ledger, check_ledger_file
@@ -60,10 +61,12 @@ def step_read_ledger(night: Run) -> str:
     try:
         check_ledger(night.cfg, con)
         state = read_state(con, night.cfg.tenant, night.booking_date)
+        own = read_collection_state(con, night.cfg.tenant, paid_too=True)
     finally:
         con.close()
         del con
     night.folder.write_state(state)
+    own.write(night.folder.path, "collect_")   # our own collections: their money comes back (match step)
     checkpoints.reached("read_ledger")
     return str(night.folder.path)
 
