@@ -238,6 +238,21 @@ def test_a_configured_outbox_is_used(tmp_path: Path) -> None:
     assert len(list((cfg.tenant_dir / "to_bank").glob("*.xml"))) == 1 and not outbox(cfg).exists()
 
 
+def test_an_outbox_that_is_a_link_out_of_the_tenant_folder_is_refused_and_nothing_written_there(
+        tmp_path: Path) -> None:
+    cfg = tenant(tmp_path)
+    first_night(cfg)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    outbox(cfg).symlink_to(elsewhere, target_is_directory=True)
+    out = run_collect(cfg, DAY, user="anna")
+    assert out.run_id
+    release(cfg, out.run_id, user="sven", role="supervisor")
+    with pytest.raises(CollectRefused, match="symbolic link"):
+        run_collect(cfg, DAY, user="anna")
+    assert not list(elsewhere.iterdir())
+
+
 def test_a_dunning_release_line_does_not_release_a_collection_run(tmp_path: Path) -> None:
     from ledger.release_journal import record_release
 

@@ -611,3 +611,15 @@ def test_owed_is_the_open_principal_and_every_open_fee_claim_by_type() -> None:
                       "earlier_cents").rows() == [("R0", 15000, 450, 200, 0, 500), ("R1", 9900, 100, 649, 0, 0),
                                                   ("R2", 5000, 0, 0, 0, 0)]
     assert fee_kz.rows() == [("N1", "900000000028"), ("N1", "900000000036")]    # once each, in number order
+
+
+def test_an_instalment_plans_file_that_is_a_link_out_of_the_tenant_folder_is_refused(tmp_path: Path) -> None:
+    cfg = tenant(tmp_path)
+    first_night(cfg)
+    secret = tmp_path / "elsewhere.csv"
+    secret.write_text("plan_id;debtor_id\n", encoding="utf-8")
+    (cfg.tenant_dir / "instalment_plans.csv").symlink_to(secret)
+    before = counts(cfg)
+    with pytest.raises(DunningRefused, match="symbolic link"):
+        run_dunning(cfg, AS_OF, user="anna")
+    assert counts(cfg) == before

@@ -56,7 +56,7 @@ from jobs.records import advanced
 from jobs.runner import Run, book_run, new_run, open_ledger, runs_row, tenant_lock
 from ledger import checkpoints
 from ledger.collection_state import CollectionState, booked_collection_runs, read_collection_state
-from ledger.config import TenantConfig
+from ledger.config import TenantConfig, tenant_path_problem
 from ledger.release_journal import Release, read_releases, record_release
 from ledger.tables import AUDIT_EVENTS
 
@@ -430,6 +430,10 @@ def step_outbox(run: Run) -> dict[str, str]:
     f = run.folder
     summary = f.read_json("book_summary")
     out = outbox_dir(run.cfg)
+    problem = tenant_path_problem(out, run.cfg.tenant_dir, link_ok=False)
+    if problem:
+        raise CollectRefused(f"outbox {out}: {problem}; the released files are written only into a plain folder "
+                             "of the tenant (the booking stands; fix the folder and run again)")
     out.mkdir(parents=True, exist_ok=True)
     paths: dict[str, str] = {}
     for d in summary["files"]:

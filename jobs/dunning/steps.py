@@ -54,7 +54,7 @@ from jobs.records import advanced
 from jobs.runner import Run, book_run, new_run, open_ledger, runs_row, tenant_lock
 from ledger import checkpoints
 from ledger.block_journal import blocks_frame, load_blocks
-from ledger.config import TenantConfig
+from ledger.config import TenantConfig, tenant_path_problem
 from ledger.dunning_state import (
     DunningState,
     booked_dunning_runs,
@@ -201,6 +201,10 @@ def read_instalment_plans(cfg: TenantConfig) -> pl.DataFrame:
     refuses the run with ``PlanFileError``'s text (file, line, reason): dunning a debtor whose agreement
     could not be read would break the agreement."""
     path = plans_file(cfg)
+    problem = tenant_path_problem(path, cfg.tenant_dir, link_ok=False)
+    if problem:
+        raise DunningRefused(f"instalment plans file {path}: {problem}; only a plain file in the tenant folder is "
+                             "read — nothing was prepared or booked")
     if not path.exists():
         return pl.DataFrame(schema=PLAN_SCHEMA)
     try:

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from claims.vocab import FileStatus
+from ledger.config import tenant_path_problem
 from parsers.names import safe_file_name
 
 #: Suffixes of open-items exports from the finance system; everything else is taken for a bank file.
@@ -146,23 +147,6 @@ def plan_move(entry: Entry, row: dict[str, Any], *, tenant_dir: Path, booking_da
                 None, entry.dev, entry.ino)
 
 
-def _check_inside(path: Path, tenant_dir: Path, tops: tuple[str, ...]) -> str | None:
-    """Why ``path`` is not a plain path below ``tenant_dir/<one of tops>`` (no ``..``, no link on the way)."""
-    root = Path(os.path.abspath(tenant_dir))
-    full = Path(os.path.abspath(path))
-    if ".." in path.parts or not full.is_relative_to(root):
-        return "outside the tenant folder"
-    rel = full.relative_to(root).parts
-    if len(rel) < 2 or rel[0] not in tops:
-        return f"not inside {' or '.join(t + '/' for t in tops)}"
-    here = root
-    for part in rel[:-1]:
-        here = here / part
-        if os.path.islink(here):
-            return f"{here} is a symbolic link"
-    return None
-
-
 def _identity_problem(m: Move) -> str | None:
     try:
         st = os.lstat(m.source)
@@ -189,8 +173,8 @@ def apply_moves(moves: list[Move], *, tenant_dir: Path) -> list[Path]:
     """
     done, refused = [], []
     for m in moves:
-        why = _check_inside(m.source, tenant_dir, ("inbox",)) or \
-            _check_inside(m.target, tenant_dir, ("archive", "quarantine"))
+        why = tenant_path_problem(m.source, tenant_dir, ("inbox",)) or \
+            tenant_path_problem(m.target, tenant_dir, ("archive", "quarantine"))
         if why is not None:
             refused.append(f"{m.source} -> {m.target}: {why}")
             continue
