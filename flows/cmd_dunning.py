@@ -120,11 +120,12 @@ def run_stateless(receivables: Path, as_of: date, out: Path, *, config: Path | N
                     {"total_cents": summary["total_cents"]}),
         PlannedFile("notice_items.csv", _csv(notices.items, ITEM_COLUMNS), notices.items.height, sums),
         PlannedFile("skipped.csv", _csv(sel.skipped, SKIPPED_CSV_COLUMNS), sel.skipped.height),
-        PlannedFile(LETTERS_PDF, pdf),
         PlannedFile(PRINT_FILE, print_file_bytes(printed), n_letters, {"total_cents": summary["total_cents"]}),
         PlannedFile("issues.csv", issues_frame(issues).write_csv(separator=";").encode("utf-8"), len(issues)),
         PlannedFile("summary.json", (json.dumps(summary, indent=2, sort_keys=True) + "\n").encode("utf-8")),
     ]
+    if n_letters:                      # no letters: nothing to print, no PDF (as the ledger job's print run)
+        files.insert(3, PlannedFile(LETTERS_PDF, pdf))
     write_all(out, files, {"kind": "stadtkasse.dunning_stateless", "version": 1, "as_of": as_of.isoformat(),
                            "tenant": cfg.tenant, "receivables": receivables.name})
     return summary

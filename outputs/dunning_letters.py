@@ -368,10 +368,11 @@ class _Letters:
         self.pdf.text(x, y + h / 2 + self._lift, s)
 
     def wrap(self, text: str, width: float, size: float, bold: bool = False) -> list[str]:
-        """``text`` broken at spaces into lines of at most ``width`` mm (a longer word stands alone).
+        """``text`` broken at spaces into lines of at most ``width`` mm (a longer word is cut).
 
         Greedy, on cached word widths: fpdf2's ``multi_cell`` line breaking took a quarter of a letter's
-        time for the few lines that differ from letter to letter (the remittance, long names)."""
+        time for the few lines that differ from letter to letter (the remittance, long names). A word wider
+        than the line is cut (:meth:`_pieces`)."""
         key = (text, width, size, bold)
         cached = self._wraps.get(key)
         if cached is not None:
@@ -381,7 +382,7 @@ class _Letters:
         lines: list[str] = []
         words: list[str] = []
         used = 0.0
-        for word in self.t(text).split():
+        for word in (piece for token in self.t(text).split() for piece in self._pieces(token, width)):
             w = self.width(word)
             if words and used + space + w > width:
                 lines.append(" ".join(words))
@@ -393,6 +394,19 @@ class _Letters:
         if len(self._wraps) < 10_000:               # the texts every letter has; bounded for the rest
             self._wraps[key] = lines
         return lines
+
+    def _pieces(self, word: str, width: float) -> list[str]:
+        """``word`` as it is, or — wider than ``width`` (a name without spaces, a long id) — cut into pieces
+        that fit, so no text runs out of its column or the envelope's window."""
+        if self.width(word) <= width:
+            return [word]
+        pieces, start = [], 0
+        for end in range(1, len(word) + 1):
+            if end - start > 1 and self.pdf.get_string_width(word[start:end]) > width:
+                pieces.append(word[start:end - 1])
+                start = end - 1
+        pieces.append(word[start:])
+        return pieces
 
     def width(self, s: str) -> float:
         """The width of ``s`` in the current font (cached: amounts and dates repeat)."""

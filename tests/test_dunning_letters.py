@@ -241,3 +241,18 @@ def test_every_page_number_is_printed_in_the_footer_font() -> None:
     for m in footers:
         stream = text[text.rfind("stream", 0, m.start()):m.start()]
         assert re.findall(r"/F\d+ ([\d.]+) Tf", stream)[-1] == "7.50"
+
+
+@pytest.mark.parametrize("text", ["X" * 300, "Müller " + "Ö" * 120 + " GmbH", "a " * 5])
+def test_no_wrapped_line_is_wider_than_its_column(text: str) -> None:
+    """A name without spaces must not run out of the envelope's window: an over-wide word is cut."""
+    from datetime import date
+
+    from outputs.dunning_letters import _Letters
+
+    letters = _Letters(SENDER, find_font(), date(2026, 12, 8))
+    lines = letters.wrap(text, 78, 10)
+    letters.font(10)
+    assert all(letters.pdf.get_string_width(line) <= 78 for line in lines)
+    assert "".join(lines).replace(" ", "") == text.replace(" ", "")
+    letters.output()                                  # fpdf2 closes its font files when it writes
