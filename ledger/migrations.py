@@ -44,6 +44,7 @@ MIGRATIONS: list[Migration] = [
     (5, "open_items, claims: notice_date and block_reason (dunning)", sql_file("0005_dunning_columns.sql")),
     (6, "dunning_notices, dunning_notice_items: the booked dunning runs", sql_file("0006_dunning_notices.sql")),
     (7, "collections, collection_returns, mandates, mandate_amendments: SEPA collection", sql_file("0007_collections.sql")),
+    (8, "payouts, setoffs: SEPA payouts and the set-offs before them", sql_file("0008_payouts.sql")),
 ]
 
 

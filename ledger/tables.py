@@ -222,6 +222,50 @@ MANDATES: Schema = _with(REGISTER_SCHEMA, {}, first=KEY)
 #: Every Mandatsänderung (a new IBAN, another debtor) a booked collection run saw (migration 7).
 MANDATE_AMENDMENTS: Schema = _with(AMENDMENT_SCHEMA, {}, first=KEY)
 
+#: The payout record (migration 8, issue 16 §4): one row per credit transfer of a booked pain.001 file.
+#: ``source`` says where the money comes from (``refund``: a clerk's refund decision, ``source_id`` its
+#: decision id, ``transaction_id`` the credit the money came in with; later ``forward``: money collected
+#: for another creditor); ``amount_cents`` is what is paid out, after set-off.
+PAYOUTS: Schema = {
+    "tenant": pl.String(),
+    "run_id": pl.String(),
+    "message_id": pl.String(),
+    "pmtinf_id": pl.String(),
+    "end_to_end_id": pl.String(),
+    "source": pl.String(),
+    "source_id": pl.String(),
+    "transaction_id": pl.String(),
+    "debtor_id": pl.String(),
+    "payee_name": pl.String(),
+    "payee_iban": pl.String(),
+    "payee_bic": pl.String(),
+    "amount_cents": pl.Int64(),
+    "execution_date": pl.Date(),
+    "remittance": pl.String(),
+    "file_name": pl.String(),
+    "file_sha256": pl.String(),
+    "prepared_by": pl.String(),
+    "released_by": pl.String(),
+}
+
+#: Set-offs (Aufrechnung, § 226 AO / §§ 387 ff. BGB; migration 8): money due to a debtor settling their own
+#: due claims before the rest is paid out. Each row has its allocation (rule ``set_off``) booked with it;
+#: ``letter_id`` is the Verrechnungsmitteilung that lists it.
+SETOFFS: Schema = {
+    "tenant": pl.String(),
+    "run_id": pl.String(),
+    "source": pl.String(),
+    "source_id": pl.String(),
+    "transaction_id": pl.String(),
+    "debtor_id": pl.String(),
+    "receivable_id": pl.String(),
+    "kassenzeichen": pl.String(),
+    "claim_type": pl.String(),
+    "amount_cents": pl.Int64(),
+    "set_off_on": pl.Date(),
+    "letter_id": pl.String(),
+}
+
 AUDIT_EVENTS: Schema = {
     "tenant": pl.String(),
     "run_id": pl.String(),
@@ -254,6 +298,8 @@ TABLES: dict[str, Schema] = {
     "collection_returns": COLLECTION_RETURNS,
     "mandates": MANDATES,
     "mandate_amendments": MANDATE_AMENDMENTS,
+    "payouts": PAYOUTS,
+    "setoffs": SETOFFS,
 }
 
 #: Where each stage frame lives in the ledger (the test checks columns and types agree).
