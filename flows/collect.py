@@ -55,7 +55,8 @@ def _task(name: str) -> Any:
 
 
 TASKS: dict[str, Any] = {name: _task(name) for name in ("read_ledger", "select", "files", "record", "reconcile",
-                                                          "stage", "book", "outbox", "done")}
+                                                          "stage", "book", "outbox", "done",
+                                                          "publish")}
 
 
 def _artifact(tenant: str, outcome: Any) -> None:

@@ -465,16 +465,28 @@ def step_done(run: Run) -> str:
     return run.run_id
 
 
+def step_publish(run: Run) -> str:
+    """Publish the runs, the mandate register and the returns for the review page
+    (:mod:`jobs.collect.publish`); the page never opens the ledger. Before ``done``: a crash here is
+    finished by the next call, which publishes again."""
+    from jobs.collect.publish import publish_state
+
+    link = publish_state(run.cfg)
+    checkpoints.reached("publish")
+    return str(link)
+
+
 # --- the phases ------------------------------------------------------------------------------------------
 
 Step = Callable[[Run], Any]
 STEPS: dict[str, tuple[tuple[str, Step], ...]] = {
     "prepare": (("read_ledger", step_read_ledger), ("select", step_select), ("files", step_files),
-                ("record", step_record)),
-    "show": (),
+                ("record", step_record), ("publish", step_publish)),
+    "show": (("publish", step_publish),),
     "book": (("read_ledger", step_read_ledger), ("select", step_select), ("reconcile", step_reconcile),
-             ("stage", step_stage), ("book", step_book), ("outbox", step_outbox), ("done", step_done)),
-    "finish": (("outbox", step_outbox), ("done", step_done)),
+             ("stage", step_stage), ("book", step_book), ("outbox", step_outbox), ("publish", step_publish),
+             ("done", step_done)),
+    "finish": (("outbox", step_outbox), ("publish", step_publish), ("done", step_done)),
     "nothing": (),
 }
 STEPS_BY_NAME: dict[str, Step] = {name: step for phase in STEPS.values() for name, step in phase}

@@ -115,6 +115,11 @@ def step_publish(night: Run) -> str:
                    run_id=night.run_id, as_of=night.booking_date,
                    extra={name: f.read(f"published_{name}") for name in ("rules", "rule_proposals")
                           if f.file(f"published_{name}").exists()})
+    if night.cfg.collection.creditor_id:
+        # the night's returns and batch credits change the collection pages (Rücklastschriften, Mandate)
+        from jobs.collect.publish import publish_state
+
+        publish_state(night.cfg, on=night.booking_date)
     checkpoints.reached("publish")
     return str(link)
 
