@@ -58,3 +58,25 @@ COLLECTION_HOLD_TEXT: dict[str, str] = {
     CollectionHold.BATCH_AMOUNT_MISMATCH: "Sammelgutschrift weicht von der Summe der Einzüge ab",
     CollectionHold.BATCH_DUPLICATE: "Sammelgutschrift bereits verbucht",
 }
+
+#: The banks' return reason codes (ISO ExternalReturnReason) in German, after DOMAIN.md §3.4; the page
+#: shows the code beside the text, and an unknown code as it is (``text_of``).
+RETURN_REASON_TEXT: dict[str, str] = {
+    "AC01": "IBAN fehlerhaft",
+    "AC04": "Konto erloschen",
+    "AC06": "Konto gesperrt",
+    "AG01": "Lastschrift auf diesem Kontotyp nicht zulässig",
+    "AM04": "Deckung unzureichend",
+    "AM05": "Doppelte Lastschrift",
+    "MD01": "Kein gültiges Mandat (oder nicht autorisierte Lastschrift)",
+    "MD02": "Mandatsdaten fehlen oder sind falsch",
+    "MD06": "Erstattung auf Verlangen des Zahlers (Widerspruch binnen 8 Wochen)",
+    "MD07": "Zahler verstorben",
+    "MS02": "Widerspruch des Zahlers",
+    "MS03": "Ohne Angabe von Gründen (auch: keine Deckung, Zahler verstorben)",
+    "RR01": "Regulatorische Gründe: Kontoangaben des Zahlers fehlen",
+    "RR02": "Regulatorische Gründe: Name oder Anschrift des Zahlers fehlt",
+    "RR03": "Regulatorische Gründe: Name oder Anschrift des Zahlungsempfängers fehlt",
+    "RR04": "Regulatorische Gründe",
+    "SL01": "Sonderdienst der Zahlerbank (z. B. Lastschriftsperre)",
+}

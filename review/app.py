@@ -24,6 +24,14 @@ from review.state import PublishedState
 from review.users import User
 from review.views_actions import approve, decide, withdraw
 from review.views_blocks import approve_block_view, blocks_page, lift_block_view, set_block_view
+from review.views_collection import (
+    collection_page,
+    collection_release,
+    collection_run_page,
+    mandate_page,
+    mandates_page,
+    returns_page,
+)
 from review.views_decisions import decisions_page
 from review.views_detail import detail_page
 from review.views_dunning import debtor_page, dunning_page, release, run_pdf
@@ -100,6 +108,12 @@ def create_app(config: ReviewConfig, users: dict[str, User], users_path: Path | 
         Route("/t/{tenant}/dunning/{run_id}/release", release, methods=["POST"]),
         Route("/t/{tenant}/dunning/{run_id}/{kind}.pdf", run_pdf),
         Route("/t/{tenant}/debtor", debtor_page),
+        Route("/t/{tenant}/collection", collection_page),
+        Route("/t/{tenant}/collection/{run_id}", collection_run_page),
+        Route("/t/{tenant}/collection/{run_id}/release", collection_release, methods=["POST"]),
+        Route("/t/{tenant}/mandates", mandates_page),
+        Route("/t/{tenant}/mandate", mandate_page),
+        Route("/t/{tenant}/returns", returns_page),
         Mount("/static", StaticFiles(directory=Path(HERE) / "static"), name="static"),
     ]
     middleware = [

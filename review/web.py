@@ -16,6 +16,7 @@ from starlette.templating import Jinja2Templates
 
 from outputs.klaerungsliste import REASON_TEXT
 from review.amounts import format_cents
+from review.collection_state import CollectionCache
 from review.config import ReviewConfig
 from review.dunning_state import DunningCache
 from review.sessions import SessionStore
@@ -45,10 +46,13 @@ class ReviewContext:
     sessions: SessionStore = field(init=False)
     #: the dunning job's published snapshot, per tenant
     dunning: DunningCache = field(init=False)
+    #: the collection job's published snapshot (runs, mandates, returns), per tenant
+    collection: CollectionCache = field(init=False)
 
     def __post_init__(self) -> None:
         self.sessions = SessionStore.in_state_dir(self.config.state_dir)
         self.dunning = DunningCache(self.config.state_dir)
+        self.collection = CollectionCache(self.config.state_dir)
 
     def current_users(self) -> dict[str, User]:
         """The users, re-read from ``users_path`` when the file changed (a broken file keeps the old ones)."""
