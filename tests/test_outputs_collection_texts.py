@@ -27,3 +27,13 @@ def test_every_member_has_a_german_text(enum: type, table: dict[str, str]) -> No
 def test_a_return_code_is_shown_as_it_is() -> None:
     assert text_of(MANDATE_PROBLEM_TEXT, "AC04") == "AC04"
     assert text_of(COLLECT_SKIP_TEXT, "returned") == "Nach Rücklastschrift kein erneuter Einzug: Mahnverfahren"
+
+
+def test_every_return_code_with_an_action_has_a_german_text() -> None:
+    from claims.config import RETURN_ACTIONS
+    from outputs.collection_texts import RETURN_REASON_TEXT
+
+    assert set(RETURN_ACTIONS) <= set(RETURN_REASON_TEXT)
+    assert all(len(code) == 4 and code.isupper() and text.strip() for code, text in RETURN_REASON_TEXT.items())
+    assert RETURN_REASON_TEXT["AC04"] == "Konto erloschen"
+    assert text_of(RETURN_REASON_TEXT, "ZZ99") == "ZZ99"                 # an unknown code as it is
