@@ -109,6 +109,7 @@ async def collection_run_page(request: Request) -> Response:
     mine = pub.items.filter(pl.col("run_id") == run["run_id"]).sort("kassenzeichen", "receivable_id")
     skipped = pub.skipped.filter(pl.col("run_id") == run["run_id"])
     reasons = sorted(skipped["reason"].drop_nulls().unique().to_list())
+    skipped_all = skipped.height
     if reason:
         skipped = skipped.filter(pl.col("reason") == reason)
     skipped = skipped.sort("reason", "kassenzeichen", "receivable_id", nulls_last=True)
@@ -121,7 +122,7 @@ async def collection_run_page(request: Request) -> Response:
     return render(request, "collection_run.html", {
         "tenant": tenant, "x": _run_view(pub, run, user),
         "items": page_of(mine, page, size), "skipped": page_of(skipped, skipped_page, size),
-        "reason": reason, "reasons": [(c, text_of(COLLECT_SKIP_TEXT, c)) for c in reasons], "link": link,
+        "reason": reason, "skipped_all": skipped_all, "reasons": [(c, text_of(COLLECT_SKIP_TEXT, c)) for c in reasons], "link": link,
         "skip_text": COLLECT_SKIP_TEXT, "reason_text": reason_text, "dropped": dropped, "drop_text": DROP_TEXT,
         "text_of": text_of})
 

@@ -91,7 +91,7 @@ def test_the_prepared_run_is_on_top_with_its_files_skipped_claims_and_the_releas
     # the prepared run of 27.11. first, then the booked one of 20.11.
     assert text.index("Einzug zum 27.11.2026") < text.index("Einzug zum 20.11.2026")
     assert "vorbereitet, wartet auf Freigabe" in text and "gebucht" in text
-    assert "1 über 120,00 €" in text and "2 über 249,00 €" in text
+    assert "1 Forderung über 120,00 €" in text and "2 Forderungen über 249,00 €" in text
     # the files with count, control sum and the XSD they were validated against
     assert text.count("pain.008.001.08") == 2 and "gültig" in text
     assert "Mandat nach Rücklastschrift gesperrt" in text                  # R1 after its AC04 return
@@ -112,7 +112,7 @@ def test_the_run_page_lists_its_claims_and_the_skipped_ones_with_reasons(env: di
     assert "Rücklastschrift AC04: Konto erloschen" in text and "Datum der Unterschrift fehlt" in text
     assert "Forderungen im Einzug (1)" in text and "Nicht eingezogen (4)" in text
     only = text_of(otto.get(f"{COLLECTION}/{env['run']}?reason=mandate_blocked").text)
-    assert "Nicht eingezogen (1)" in only and "Max Müller" in only and "Bäckerei Korn" not in only
+    assert "Nicht eingezogen (1 von 4)" in only and "Max Müller" in only and "Bäckerei Korn" not in only
     assert otto.get(f"{COLLECTION}/no-such-run").status_code == 404
 
 
@@ -207,7 +207,7 @@ def test_the_returns_page_names_reason_action_reopened_claim_and_fee(env: dict[s
     text = text_of(otto.get(f"/t/{TENANT}/returns").text)
     assert "AC04" in text and "Konto erloschen" in text and "Mandat sperren" in text
     assert "wieder offen: 99,00 €" in text and "fällig 20.11.2026" in text
-    assert "3,00 €" in text and "R1-RLS-20261125" in text and "1 Rücklastschriften über 99,00 €" in text
+    assert "3,00 €" in text and "R1-RLS-20261125" in text and "1 Rücklastschrift über 99,00 €" in text
     none = text_of(otto.get(f"/t/{TENANT}/returns?code=MS03").text)
     assert "keine Rücklastschriften mit MS03" in none
 
