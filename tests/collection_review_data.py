@@ -14,6 +14,7 @@ import json
 from datetime import date
 from pathlib import Path
 
+import polars as pl
 from argon2 import PasswordHasher
 from nightly_files import ACCOUNT, Entry, kz, write_mt940
 from test_collect_back import batch_credit, statement
@@ -23,6 +24,7 @@ import jobs.nightly as night
 from claims.config import TenantConfig, load_tenant_config
 from jobs.collect import release, run_collect
 from ledger.db import connect, fetch
+from ledger.publish_collection import read_collection_published
 
 TENANT = "stadt"
 OTHER = "nachbarstadt"
@@ -111,6 +113,11 @@ def build(folder: Path, *, next_by: str = "anna") -> TenantConfig:
     statement(cfg, RETURN_DAY, 3, closing, [
         (-9900, "109", f"?00RUECKLASTSCHRIFT?20EREF+{e2e_of(cfg, 'R1')}?21SVWZ+RUECKLASTSCHRIFT?32MAX MUELLER?34AC04")])
     night.run_night(cfg, RETURN_DAY)
+    # the nightly run itself publishes the return it booked (the page need not wait for the next collection)
+    after_night = read_collection_published(cfg.state_dir, TENANT)
+    assert after_night.meta["on"] == RETURN_DAY.isoformat()
+    assert after_night.returns.select("receivable_id", "reason_code").rows() == [("R1", "AC04")]
+    assert after_night.mandates.filter(pl.col("mandate_id") == "M-1")["state"].to_list() == ["blocked"]
     nxt = run_collect(cfg, NEXT, user=next_by)
     assert nxt.status == "prepared"
     return cfg
