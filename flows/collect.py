@@ -4,9 +4,10 @@ Per tenant the flow books first what a supervisor released since the last call (
 dates_to_run``), then plans the date it was given — by default the next collection date a file sent now
 still reaches (``[collection] lead_days``, ``cutoff``) — and runs that phase's steps as tasks in order: for
 a booking read ledger → select → reconcile → stage → **book** (the one write, one transaction) → outbox →
-done. Tasks hand each other only the run's identity; frames travel as Parquet in the run folder. ``kasse
+publish (the review page's snapshot) → done. Tasks hand each other only the run's identity; frames travel as Parquet in the run folder. ``kasse
 serve`` schedules it per tenant with ``[schedule] collect`` (e.g. ``"30 7 * * 1-5"``); the scheduled call
-prepares (preparer: ``user``, default ``schedule``); the release is ``kasse collect --release``.
+prepares (preparer: ``user``, default ``schedule``); the release is the review page's ("Lastschrifteinzug")
+or ``kasse collect --release``.
 """
 
 from __future__ import annotations
