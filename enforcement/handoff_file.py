@@ -330,8 +330,10 @@ def read_handoff(source: bytes | Path, *, file: str | None = None) -> HandoffRea
         number = text(case, "CaseNumber")
         debtor = case.find(f"{_NS}Debtor")
         address = debtor.find(f"{_NS}Address") if debtor is not None else None
-        claims = []
+        claims: list[dict[str, object]] = []
+        total = 0
         for cl in case.iterfind(f"{_NS}Claim"):
+            total += sum(cents(text(cl, tag)) or 0 for tag in ("Principal", "Surcharges", "Fees"))
             notice, m = cl.find(f"{_NS}Notice"), cl.find(f"{_NS}Mahnung")
             enf = cl.find(f"{_NS}Enforceability")
             claims.append({
@@ -344,7 +346,6 @@ def read_handoff(source: bytes | Path, *, file: str | None = None) -> HandoffRea
                 "mahnung_date": day(text(m, "Date")), "mahnung_deadline": day(text(m, "Deadline")),
                 "mahnung_omitted": text(cl.find(f"{_NS}MahnungOmitted"), "Reason"),
                 "statement": text(enf, "Statement")})
-        total = sum(int(r[k]) for r in claims for k in _CLAIM_AMOUNTS)  # type: ignore[call-overload]
         if total != cents(text(case, "CaseTotal")):
             element = case.find(f"{_NS}CaseTotal")
             rejected.append(reject_row(sc.file, case, [(

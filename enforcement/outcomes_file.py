@@ -198,14 +198,15 @@ def read_outcomes(source: bytes | Path, *, file: str | None = None, tenant: str 
             rejected.append(reject_row(sc.file, o, problems, oid))
             continue
         seen.add(oid)
-        fees = [{"office_reference": ref, "case_number": number, "sequence": seq, "kind": text(f, "Kind"),
+        fees: list[dict[str, object]] = [{"office_reference": ref, "case_number": number, "sequence": seq, "kind": text(f, "Kind"),
                  "amount_cents": cents(text(f, "Amount")), "basis": text(f, "Basis"),
                  "description": text(f, "Description")} for f in o.iterfind(f"{_NS}Fee")]
         fee_rows.extend(fees)
         inst, moved = o.find(f"{_NS}Instalments"), o.find(f"{_NS}NewAddress")
         rows.append({
             "outcome_id": oid, "file": sc.file, "message_id": header.message_id, "office_id": header.office_id,
-            "line": o.sourceline, "fees_cents": sum(int(f["amount_cents"] or 0) for f in fees),  # type: ignore[call-overload]
+            "line": o.sourceline,
+            "fees_cents": sum(cents(f.findtext(f"{_NS}Amount")) or 0 for f in o.iterfind(f"{_NS}Fee")),
             "digest": hashlib.sha256(etree.tostring(o, method="c14n")).hexdigest(),
             "office_reference": ref, "case_number": number, "sequence": seq, "outcome": code,
             "outcome_date": day(text(o, "Date")), "collected_cents": collected,
