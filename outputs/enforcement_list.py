@@ -221,7 +221,7 @@ class _List:
             pdf.set_line_width(0.5)
             pdf.rect(_RIGHT - 80, 9, 80, 7)
             self.at(_RIGHT - 80, 9, 80, 7, DRAFT_MARK, "C")
-            self.font(44, True)
+            self.font(34, True)                # the words across the page: about 210 mm long
             mark = self.t(DRAFT_MARK)
             with pdf.local_context(fill_opacity=0.25), pdf.rotation(20, 148.5, 110):
                 self.pdf.text(148.5 - self.width(mark) / 2, 115, mark)
@@ -339,8 +339,13 @@ def render_handoff_list(header: Header, cases: pl.DataFrame, claims: pl.DataFram
     doc.font(8)
     doc.at(_LEFT + 0.6, y, _WIDTH, _ROW, f"{len(prepared)} Fälle, {n_claims} Forderungen")
     y += _ROW + 2
-    if y + _SIGN_HEIGHT > _BOTTOM:
+    if y + _SIGN_HEIGHT > _BOTTOM:                    # the signers see what they sign for on their page
         y = doc.page(table=False)
+        doc.font(9, True)
+        doc.at(_LEFT, y, _WIDTH, 5, f"Gesamtsumme der Übergabe: {eur(total[3])} – {len(prepared)} Fälle, "
+                                    f"{n_claims} Forderungen (Hauptforderungen {eur(total[0])}, Zuschläge "
+                                    f"{eur(total[1])}, Gebühren {eur(total[2])})")
+        y += 7
     doc.signatures(y, signoff)
     if signoff is None or not signoff.released:
         doc.draft_marks()

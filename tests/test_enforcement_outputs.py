@@ -100,6 +100,10 @@ def test_pages_say_seite_n_von_m_and_a_long_case_continues() -> None:
     assert words.count("Übergabeliste an die Vollstreckungsstelle".replace("Ü", "\xdc")) == m
     assert "Summe Fall V-0002" in words and "4.360,00" in words              # 40 × 109,00
     assert "13.080,00" in words and "3 Fälle, 120 Forderungen" in words
+    # the signature block went to a page of its own: the total is repeated above it
+    assert ("Gesamtsumme der Übergabe: 13.080,00 EUR - 3 Fälle, 120 Forderungen (Hauptforderungen 12.000,00 EUR, "
+            "Zuschläge 360,00 EUR, Gebühren 720,00 EUR)") in words
+    assert words.index("Erstellt (Sachbearbeitung)") > words.index(f"Seite {m - 1} von {m}")
 
 
 def test_a_case_that_fits_on_a_page_is_not_split() -> None:
