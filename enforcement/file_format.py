@@ -137,11 +137,12 @@ def document(root: str, header: str, items: pl.Series) -> bytes:
 
 
 def check_input(frame: pl.DataFrame, name: str, required: Mapping[str, pl.DataType],
-                optional: Mapping[str, pl.DataType] = {}, *, amounts: Iterable[str] = ()) -> pl.DataFrame:
+                optional: Mapping[str, pl.DataType] | None = None, *, amounts: Iterable[str] = ()) -> pl.DataFrame:
     """``frame`` with exactly the columns a writer uses, cast to their types (optional ones added as nulls).
 
     Raises :class:`EnforcementFileError` naming the frame for a missing column, a null in a required column
     or a negative amount; everything else (lengths, characters, choices) the schema checks on the file."""
+    optional = optional or {}
     missing = [c for c in required if c not in frame.columns]
     if missing:
         raise EnforcementFileError(f"{name}: missing column(s) {', '.join(missing)}")
