@@ -357,3 +357,30 @@ class CollectionHold(StrEnum):
 
 
 __all__ += ["CollectSkip", "CollectionHold", "MandateProblem", "MandateState", "ReturnAction", "SequenceType"]
+
+
+# --- the enforcement hand-off (issue 17; docs/ENFORCEMENT.md) -------------------------------------------
+
+
+class EnforcementOutcome(StrEnum):
+    """What the enforcement office reports back per case or claim (the outcomes file's ``Code``)."""
+
+    PAID = "paid"                        # collected in full
+    PARTLY_PAID = "partly_paid"          # collected in part; enforcement goes on for the rest
+    INSTALMENTS = "instalments"          # instalment agreement (§ 5 Abs. 2 VwVG NRW): measures paused
+    UNCOLLECTIBLE = "uncollectible"      # fruitless (fruchtlos): nothing to seize
+    MOVED = "moved"                      # debtor moved (out of the office's district or unknown)
+    RETURNED = "returned"                # handed back without enforcement (e.g. not enforceable as sent)
+    WRITTEN_OFF = "written_off"          # Niederschlagung (§ 261 AO): the claim still exists, monitored
+
+
+class EnforcementUpdateKind(StrEnum):
+    """What an update to the enforcement office says about a handed case (the updates file)."""
+
+    PARTIAL_PAYMENT = "partial_payment"  # a payment reached us: the new open amounts per claim
+    SETTLED = "settled"                  # paid in full: case settled, stop all measures
+    SUSPENDED = "suspended"              # a block since the hand-off (Stundung, AdV, insolvency): pause
+    RESUMED = "resumed"                  # the block ended: go on
+
+
+__all__ += ["EnforcementOutcome", "EnforcementUpdateKind"]

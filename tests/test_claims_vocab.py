@@ -24,6 +24,8 @@ from claims.vocab import (
     DecisionAction,
     DecisionState,
     DunningLevel,
+    EnforcementOutcome,
+    EnforcementUpdateKind,
     FeeRule,
     FileStatus,
     ItemState,
@@ -89,6 +91,8 @@ STORED: dict[type[StrEnum], set[str]] = {
                   "returned", "reference_too_long"},
     ReturnAction: {"block_mandate", "retry_once", "none"},
     CollectionHold: {"batch_amount_mismatch", "batch_duplicate"},
+    EnforcementOutcome: {"paid", "partly_paid", "instalments", "uncollectible", "moved", "returned", "written_off"},
+    EnforcementUpdateKind: {"partial_payment", "settled", "suspended", "resumed"},
 }
 
 
