@@ -304,7 +304,14 @@ def test_the_register_is_kept_in_the_ledger_and_an_export_changing_a_mandate_is_
     assert nxt.counts["n_collections"] == 1 and nxt.counts["skipped"] == {"mandate_refused": 1}
     assert nxt.run_id
     release(cfg, nxt.run_id, user="sven", role="supervisor")
-    run_collect(cfg, day2, user="anna")
+    booked = run_collect(cfg, day2, user="anna")
+    # the file reports the Mandatsänderung: AmdmntInd and the IBAN the last collection used
+    (sent,) = [Path(p) for n, p in booked.paths.items() if n.endswith(".xml")]
+    assert validate(sent) == "pain.008.001.08"
+    from lxml import etree
+    mndt = etree.parse(str(sent)).getroot().find(".//{*}DrctDbtTxInf/{*}DrctDbtTx/{*}MndtRltdInf")
+    assert mndt is not None and mndt.findtext("{*}MndtId") == "M-0" and mndt.findtext("{*}AmdmntInd") == "true"
+    assert mndt.findtext("{*}AmdmntInfDtls/{*}OrgnlDbtrAcct/{*}Id/{*}IBAN") == IBANS[0]
     assert q(cfg, "SELECT mandate_id, field, old_value, new_value FROM mandate_amendments ORDER BY 1").rows() == [
         ("M-0", "debtor_iban", IBANS[0], IBANS[2]), ("M-1", "debtor_id", "D-R1", "D-X")]
     assert q(cfg, "SELECT receivable_id, debtor_iban FROM collections WHERE collection_date = '2026-12-01'").rows() == [
