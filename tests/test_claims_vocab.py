@@ -30,6 +30,7 @@ from claims.vocab import (
     Law,
     MandateProblem,
     MandateState,
+    PayoutHold,
     ReturnAction,
     Rule,
     RuleKind,
@@ -89,6 +90,7 @@ STORED: dict[type[StrEnum], set[str]] = {
                   "returned", "reference_too_long"},
     ReturnAction: {"block_mandate", "retry_once", "none"},
     CollectionHold: {"batch_amount_mismatch", "batch_duplicate"},
+    PayoutHold: {"payout_amount_mismatch", "payout_duplicate", "payout_return_unmatched", "payout_return_duplicate"},
 }
 
 
