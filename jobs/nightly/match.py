@@ -18,8 +18,8 @@ from claims.claim import OPEN_ITEM_SCHEMA
 from claims.vocab import DecisionState, ItemState
 from jobs.nightly.collection_back import fee_claims, take_back
 from jobs.nightly.decisions import DecisionOutcome, apply_decisions
-from jobs.nightly.payout_back import take_payouts
 from jobs.nightly.ingest import match_config
+from jobs.nightly.payout_back import take_payouts
 from jobs.nightly.unresolved import apply_events, unresolved_events
 from jobs.rundir import RunDir
 from ledger.collection_state import CollectionState
