@@ -295,3 +295,20 @@ def test_camt_batch_debit_by_pmtinfid_and_a_return_with_rtrinf(paid_out: tuple[T
     _, blocks = ledger_reads(cfg)
     assert blocks["iban"].to_list() == [IBAN_C]
     assert q(cfg, "SELECT count(*) AS n FROM unresolved")["n"][0] == 0
+
+
+def test_a_gvc_159_credit_without_a_34_reason_is_still_our_return(paid_out: tuple[TenantConfig, pl.DataFrame]) -> None:
+    cfg, _ = paid_out
+    statement(cfg, N2, 2, 99650, [(700, "159", f"?00SEPA-UEBERW. RETOURE?20EREF+ERST-3?21SVWZ+RETOURE?31{IBAN_C}")])
+    night.run_night(cfg, N2)
+    assert q(cfg, "SELECT end_to_end_id, reason_code FROM payout_returns").rows() == [("ERST-3", None)]
+    _, blocks = ledger_reads(cfg)
+    assert blocks.select("iban", "reason").rows() == [(IBAN_C, None)]
+    assert q(cfg, "SELECT count(*) AS n FROM unresolved")["n"][0] == 0
+
+
+def test_the_klaerungsliste_shows_a_held_payout_row_in_german() -> None:
+    from outputs.klaerungsliste import ALL_REASON_TEXT
+
+    assert ALL_REASON_TEXT["payout_duplicate"] == "Auszahlung bereits abgebucht: zweite Abbuchung"
+    assert ALL_REASON_TEXT["batch_duplicate"] == "Sammelgutschrift bereits verbucht"

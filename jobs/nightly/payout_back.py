@@ -34,6 +34,9 @@ from collection.payout_back import (
 from ledger.payout_back_state import PayoutBackState
 from matching.schema import UNRESOLVED_SCHEMA
 
+#: MT940/DK GVCs of a returned credit transfer (DOMAIN.md §3.3: 159 SEPA, 160 SEPA Instant).
+RETURN_TRANSFER_GVCS = ("159", "160")
+
 
 @dataclass(frozen=True, slots=True)
 class PayBack:
@@ -57,7 +60,9 @@ def take_payouts(tx: pl.DataFrame, own: PayoutBackState) -> PayBack:
                        pl.DataFrame(schema=BLOCK_SCHEMA), pl.DataFrame(schema=UNRESOLVED_SCHEMA))
     booked = _booked(tx)
     debits = tx.filter(booked & (pl.col("amount_cents") < 0) & pl.col("return_reason").is_null()).select(TX_COLUMNS)
-    credits = tx.filter(booked & (pl.col("amount_cents") > 0) & pl.col("return_reason").is_not_null()).select(TX_COLUMNS)
+    # a return credit: camt RtrInf / MT940 ?34 of GVC 159/160 — or GVC 159/160 without a ?34 (reason unknown)
+    is_return = pl.col("return_reason").is_not_null() | pl.col("tx_code").is_in(RETURN_TRANSFER_GVCS).fill_null(False)
+    credits = tx.filter(booked & (pl.col("amount_cents") > 0) & is_return).select(TX_COLUMNS)
     out = book_outgoing(debits, own.paid, own.bookings)
     back = take_returns(credits, own.paid, own.returned)
     # an IBAN blocked before stays blocked from its first return: no second row
