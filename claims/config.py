@@ -360,6 +360,9 @@ class CollectionSection(Section):
     return_fee_fixed: Cents | None = None   # charge this amount instead of the bank's fee
     return_fee_claim_type: Name = "KOSTEN"
     outbox: Annotated[str, Field(min_length=1)] | None = None   # released pain.008 files (default: <tenant>/outbox)
+    # MT940 ?34 return reason (9xx) -> ISO code, laid over collection/return_codes.csv (a tenant row wins)
+    mt940_return_codes: dict[Annotated[str, Field(pattern=r"^[0-9]{3}$")],
+                             Annotated[str, Field(pattern=r"^[A-Za-z0-9]{4}$")]] = Field(default_factory=dict)
 
     @field_validator("return_actions", mode="before")
     @classmethod

@@ -359,6 +359,18 @@ class CollectionHold(StrEnum):
 __all__ += ["CollectSkip", "CollectionHold", "MandateProblem", "MandateState", "ReturnAction", "SequenceType"]
 
 
+class PayoutHold(StrEnum):
+    """Why a bank row of our own payouts is held for a clerk (the nightly run, collection/payout_back.py)."""
+
+    PAYOUT_AMOUNT_MISMATCH = "payout_amount_mismatch"    # the debit is not the payout's amount / the batch's sum
+    PAYOUT_DUPLICATE = "payout_duplicate"                # the payout was booked by another debit already
+    PAYOUT_RETURN_UNMATCHED = "payout_return_unmatched"  # a return naming our payout, of another amount
+    PAYOUT_RETURN_DUPLICATE = "payout_return_duplicate"  # the payout came back before
+
+
+__all__ += ["PayoutHold"]
+
+
 # --- the enforcement hand-off (issue 17; docs/ENFORCEMENT.md) -------------------------------------------
 
 

@@ -25,7 +25,7 @@ from claims.errors import KasseError
 from ledger.config import TenantConfig
 from parsers.names import safe_file_name
 
-STAGES = ("prepared", "booked", "done")
+STAGES = ("prepared", "booked", "done", "late")   # late: not booked before its deadline (collection)
 R = TypeVar("R")
 
 

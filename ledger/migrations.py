@@ -45,6 +45,8 @@ MIGRATIONS: list[Migration] = [
     (6, "dunning_notices, dunning_notice_items: the booked dunning runs", sql_file("0006_dunning_notices.sql")),
     (7, "collections, collection_returns, mandates, mandate_amendments: SEPA collection", sql_file("0007_collections.sql")),
     (8, "payouts, setoffs: SEPA payouts and the set-offs before them", sql_file("0008_payouts.sql")),
+    (9, "payout_bookings, payout_returns, payee_blocks: the payouts back in the nightly run",
+     sql_file("0009_payout_back.sql")),
 ]
 
 

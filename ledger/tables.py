@@ -13,6 +13,7 @@ import polars as pl
 from claims.claim import CLAIM_BASE, CLAIM_EXTRA, CLAIM_SCHEMA, DUNNING, OPEN_ITEM_SCHEMA
 from collection.history import COLLECTED_SCHEMA, RETURNED_SCHEMA
 from collection.mandates import AMENDMENT_SCHEMA, REGISTER_SCHEMA
+from collection.payout_back import BLOCK_SCHEMA, BOOKING_SCHEMA, PAYOUT_RETURN_SCHEMA
 from ledger.rule_journal import RULE_STATE_SCHEMA
 from matching.schema import ALLOCATION_SCHEMA, UNRESOLVED_SCHEMA
 from outputs.day_close import DAY_CLOSE_SCHEMA
@@ -266,6 +267,17 @@ SETOFFS: Schema = {
     "letter_id": pl.String(),
 }
 
+#: The bank booked one of our payouts (migration 9; the nightly, collection/payout_back.py): one row per payout
+#: whose outgoing transfer a debit of the statement carries (a batch debit: one row per payout of the batch).
+PAYOUT_BOOKINGS: Schema = _with(BOOKING_SCHEMA, {}, first=KEY)
+
+#: A payout that came back (migration 9): its refund is reopened, waiting for a clerk's new IBAN, until a
+#: later payout of the same ``source_id`` is booked (ledger/payout_back_state.py reads that state).
+PAYOUT_RETURNS: Schema = _with(PAYOUT_RETURN_SCHEMA, {}, first=KEY)
+
+#: IBANs blocked for payouts (migration 9): the account a payout came back from; the payout job skips them.
+PAYEE_BLOCKS: Schema = _with(BLOCK_SCHEMA, {}, first=KEY)
+
 AUDIT_EVENTS: Schema = {
     "tenant": pl.String(),
     "run_id": pl.String(),
@@ -300,6 +312,9 @@ TABLES: dict[str, Schema] = {
     "mandate_amendments": MANDATE_AMENDMENTS,
     "payouts": PAYOUTS,
     "setoffs": SETOFFS,
+    "payout_bookings": PAYOUT_BOOKINGS,
+    "payout_returns": PAYOUT_RETURNS,
+    "payee_blocks": PAYEE_BLOCKS,
 }
 
 #: Where each stage frame lives in the ledger (the test checks columns and types agree).
@@ -315,6 +330,9 @@ STAGE_TABLES: dict[str, Schema] = {
     "day_closes": DAY_CLOSE_SCHEMA,
     "collections": COLLECTED_SCHEMA,
     "collection_returns": RETURNED_SCHEMA,
+    "payout_bookings": BOOKING_SCHEMA,
+    "payout_returns": PAYOUT_RETURN_SCHEMA,
+    "payee_blocks": BLOCK_SCHEMA,
 }
 
 _DUCK: dict[type[pl.DataType], str] = {

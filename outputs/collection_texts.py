@@ -1,5 +1,5 @@
 """German texts for the collection run's codes, for clerks: why a claim was not collected, a mandate's
-state and problem, what a return does, why a batch credit is held.
+state and problem, what a return does, why a batch credit is held, why a bank row of our payouts is held.
 
 The codes are vocabularies of :mod:`claims.vocab`; an unknown code is shown as it is
 (:func:`outputs.dunning_texts.text_of`). Return reason codes (AC04, MS03 …) are the banks' and shown
@@ -8,7 +8,7 @@ with their code.
 
 from __future__ import annotations
 
-from claims.vocab import CollectionHold, CollectSkip, MandateProblem, MandateState, ReturnAction
+from claims.vocab import CollectionHold, CollectSkip, MandateProblem, MandateState, PayoutHold, ReturnAction
 
 #: Why the collection run left a claim out (``skipped.reason``).
 COLLECT_SKIP_TEXT: dict[str, str] = {
@@ -79,4 +79,12 @@ RETURN_REASON_TEXT: dict[str, str] = {
     "RR03": "Regulatorische Gründe: Name oder Anschrift des Zahlungsempfängers fehlt",
     "RR04": "Regulatorische Gründe",
     "SL01": "Sonderdienst der Zahlerbank (z. B. Lastschriftsperre)",
+}
+
+#: Why a bank row of our own payouts (the outgoing transfer, or its return) was held for a clerk.
+PAYOUT_HOLD_TEXT: dict[str, str] = {
+    PayoutHold.PAYOUT_AMOUNT_MISMATCH: "Abbuchung der Auszahlung weicht vom Auszahlungsbetrag (Sammler: von der Summe) ab",
+    PayoutHold.PAYOUT_DUPLICATE: "Auszahlung bereits abgebucht: zweite Abbuchung",
+    PayoutHold.PAYOUT_RETURN_UNMATCHED: "Rücküberweisung zu unserer Auszahlung mit anderem Betrag",
+    PayoutHold.PAYOUT_RETURN_DUPLICATE: "Auszahlung bereits zurückgekommen: zweite Rücküberweisung",
 }

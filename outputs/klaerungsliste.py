@@ -19,6 +19,7 @@ from datetime import date
 import polars as pl
 
 from claims.vocab import ItemState, Section, UnresolvedReason
+from outputs.collection_texts import COLLECTION_HOLD_TEXT, PAYOUT_HOLD_TEXT
 from outputs.fmt import eur_expr
 
 #: One row per unresolved payment (or remainder), sorted by section, age (oldest first), amount.
@@ -74,6 +75,12 @@ REASON_TEXT: dict[str, str] = {
     UnresolvedReason.EVIDENCE_CONFLICT: "Kassenzeichen und Zahler-IBAN weisen auf verschiedene Schuldner",
 }
 
+#: Every text a Klärungsliste row may need: the matcher's reasons and the holds of our own collections'
+#: and payouts' bank rows (the nightly run holds those before the matcher, outputs/collection_texts.py).
+#: (plain strings as keys: Polars would read members of three StrEnums as an Enum type of the first)
+ALL_REASON_TEXT: dict[str, str] = {str(k): v for k, v in {**REASON_TEXT, **COLLECTION_HOLD_TEXT,
+                                                          **PAYOUT_HOLD_TEXT}.items()}
+
 _CANDIDATE = pl.Struct({
     "receivable_id": pl.String(), "kassenzeichen": pl.String(), "debtor_name": pl.String(),
     "amount_cents": pl.Int64(), "score": pl.Float64(), "why": pl.String(),
@@ -123,7 +130,7 @@ def klaerungsliste(unresolved: pl.DataFrame, transactions: pl.DataFrame, *, as_o
         .alias("section"),
         pl.coalesce("booking_date", "_tx_date").alias("booking_date"),
         pl.coalesce("bank_ref", "_tx_ref").alias("bank_ref"),
-        reason.replace_strict(REASON_TEXT, default=reason, return_dtype=pl.String()).alias("reason_text"),
+        reason.replace_strict(ALL_REASON_TEXT, default=reason, return_dtype=pl.String()).alias("reason_text"),
         *_candidates_text(),
     ).with_columns(
         (pl.lit(as_of) - pl.col("booking_date")).dt.total_days().cast(pl.Int32()).alias("age_days"),

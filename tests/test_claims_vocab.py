@@ -32,6 +32,7 @@ from claims.vocab import (
     Law,
     MandateProblem,
     MandateState,
+    PayoutHold,
     ReturnAction,
     Rule,
     RuleKind,
@@ -93,6 +94,7 @@ STORED: dict[type[StrEnum], set[str]] = {
     CollectionHold: {"batch_amount_mismatch", "batch_duplicate"},
     EnforcementOutcome: {"paid", "partly_paid", "instalments", "uncollectible", "moved", "returned", "written_off"},
     EnforcementUpdateKind: {"partial_payment", "settled", "suspended", "resumed"},
+    PayoutHold: {"payout_amount_mismatch", "payout_duplicate", "payout_return_unmatched", "payout_return_duplicate"},
 }
 
 

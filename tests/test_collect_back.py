@@ -9,7 +9,7 @@ from pathlib import Path
 
 import polars as pl
 from nightly_files import ACCOUNT
-from test_collect_job import DAY, first_night, q, tenant
+from test_collect_job import DAY, first_night, fixed_clock, q, tenant  # noqa: F401 (fixture)
 
 import jobs.nightly as night
 from claims.config import TenantConfig

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from test_collect_job import DAY, first_night, q, tenant
+from test_collect_job import DAY, first_night, fixed_clock, q, tenant  # noqa: F401 (fixture)
 
 from flows.cli import main
 from jobs.collect import release

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import date
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import polars as pl
@@ -30,6 +31,20 @@ DAY = date(2026, 11, 20)                  # Friday: the collection date (claims 
 CREDITOR_ID = "DE98ZZZ09999999999"
 IBANS = ["DE89370400440532013000", "DE27100777770209299700", "DE44500105175407324931"]
 K = [kz(i) for i in range(4)]
+
+
+#: The job's clock in these tests: Thursday 19 November 2026, 08:00 in Berlin — before the send deadline of
+#: DAY (Thursday 12:00, lead_days 1) and of every later date the tests collect.
+NOW = datetime(2026, 11, 19, 7, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def fixed_clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The collection job reads its clock (send deadline, next date) from ``jobs.collect.steps.clock``."""
+    import jobs.collect.steps as steps
+
+    monkeypatch.setattr(steps, "clock", lambda: NOW)
+    yield
 
 
 def tenant(tmp_path: Path, extra: str = "") -> TenantConfig:
@@ -289,7 +304,14 @@ def test_the_register_is_kept_in_the_ledger_and_an_export_changing_a_mandate_is_
     assert nxt.counts["n_collections"] == 1 and nxt.counts["skipped"] == {"mandate_refused": 1}
     assert nxt.run_id
     release(cfg, nxt.run_id, user="sven", role="supervisor")
-    run_collect(cfg, day2, user="anna")
+    booked = run_collect(cfg, day2, user="anna")
+    # the file reports the Mandatsänderung: AmdmntInd and the IBAN the last collection used
+    (sent,) = [Path(p) for n, p in booked.paths.items() if n.endswith(".xml")]
+    assert validate(sent) == "pain.008.001.08"
+    from lxml import etree
+    mndt = etree.parse(str(sent)).getroot().find(".//{*}DrctDbtTxInf/{*}DrctDbtTx/{*}MndtRltdInf")
+    assert mndt is not None and mndt.findtext("{*}MndtId") == "M-0" and mndt.findtext("{*}AmdmntInd") == "true"
+    assert mndt.findtext("{*}AmdmntInfDtls/{*}OrgnlDbtrAcct/{*}Id/{*}IBAN") == IBANS[0]
     assert q(cfg, "SELECT mandate_id, field, old_value, new_value FROM mandate_amendments ORDER BY 1").rows() == [
         ("M-0", "debtor_iban", IBANS[0], IBANS[2]), ("M-1", "debtor_id", "D-R1", "D-X")]
     assert q(cfg, "SELECT receivable_id, debtor_iban FROM collections WHERE collection_date = '2026-12-01'").rows() == [
@@ -299,3 +321,48 @@ def test_the_register_is_kept_in_the_ledger_and_an_export_changing_a_mandate_is_
     # a later run: the other debtor's claim on M-1 stays refused (a clerk must clear it); nothing new appended
     later = run_collect(cfg, date(2026, 12, 3), user="anna")
     assert later.status == "nothing_to_do" and later.counts["skipped"].get("mandate_refused") == 1
+
+
+# --- the send deadline ------------------------------------------------------------------------------------
+
+def test_a_released_run_whose_send_deadline_passed_is_not_booked_and_says_so(tmp_path: Path) -> None:
+    cfg = tenant(tmp_path)
+    first_night(cfg)
+    out = run_collect(cfg, DAY, user="anna")
+    release(cfg, out.run_id, user="sven", role="supervisor")
+    before = counts(cfg)
+    # DAY is Friday 20 Nov; lead_days 1 → the file must reach the bank by Thursday 19 Nov, 12:00 Berlin
+    late = run_collect(cfg, DAY, user="anna", now=datetime(2026, 11, 19, 11, 0, 1, tzinfo=UTC))   # 12:00:01 CET
+    assert late.status == "too_late" and late.run_id == out.run_id
+    assert "19.11.2026 12:00" in late.message and "20.11.2026" in late.message
+    assert "next possible collection date, 23.11.2026" in late.message   # sent Fri: Mon
+    assert counts(cfg) == before and not outbox(cfg).exists()
+    record = read_record(cfg, DAY)
+    assert record is not None and record.stage == "late"
+    # and it stays so: a later call (the clock of the tests is before the deadline) books nothing either
+    again = run_collect(cfg, DAY, user="anna")
+    assert again.status == "too_late" and counts(cfg) == before
+    with pytest.raises(CollectRefused, match="late"):
+        release(cfg, out.run_id, user="sven", role="supervisor")
+    # the claims are collected again at the next date
+    nxt = run_collect(cfg, date(2026, 11, 23), user="anna", now=datetime(2026, 11, 19, 12, 0, tzinfo=UTC))
+    assert nxt.status == "prepared" and nxt.counts["n_collections"] == 2
+
+
+def test_one_second_before_the_deadline_books(tmp_path: Path) -> None:
+    cfg = tenant(tmp_path)
+    first_night(cfg)
+    out = run_collect(cfg, DAY, user="anna")
+    release(cfg, out.run_id, user="sven", role="supervisor")
+    booked = run_collect(cfg, DAY, user="anna", now=datetime(2026, 11, 19, 10, 59, 59, tzinfo=UTC))
+    assert booked.status == "booked"
+
+
+def test_a_date_whose_deadline_passed_is_not_prepared_and_a_non_target_day_is_refused(tmp_path: Path) -> None:
+    cfg = tenant(tmp_path)
+    first_night(cfg)
+    late = run_collect(cfg, DAY, user="anna", now=datetime(2026, 11, 20, 6, 0, tzinfo=UTC))
+    assert late.status == "too_late" and late.run_id is None and "nothing was prepared" in late.message
+    assert read_record(cfg, DAY) is None
+    with pytest.raises(CollectRefused, match="TARGET2"):
+        run_collect(cfg, date(2026, 12, 25), user="anna")        # Christmas: no TARGET2 day

@@ -390,6 +390,44 @@ def test_pain008_equals_sepaxml_reference(version: str) -> None:
     assert xsd.validate(theirs) == version  # the reference itself is valid, so the comparison means something
 
 
+@pytest.mark.parametrize("version", ["pain.008.001.08", "pain.008.001.02"])
+def test_a_mandate_amendment_is_reported_in_the_file_and_the_file_validates(version: str) -> None:
+    """AmdmntInd + AmdmntInfDtls/OrgnlDbtrAcct for the amended mandate only; the other rows are exactly what
+    sepaxml writes (it knows no amendments: ``amendment_pending`` false everywhere is its file)."""
+    old_iban = "DE44500105175407324931"
+    frame = collections().with_columns(
+        (pl.col("mandate_id") == "MANDAT-0002").alias("amendment_pending"),
+        pl.when(pl.col("mandate_id") == "MANDAT-0002").then(pl.lit(old_iban)).alias("original_iban"))
+    ours, _ = pain008_bytes(frame, CREDITOR, collection_date=DAY, message_id="SK1", created_at=CREATED,
+                            version=version)
+    assert xsd.validate(ours) == version
+    root = etree.fromstring(ours)
+    mandates = {tx.findtext("{*}DrctDbtTx/{*}MndtRltdInf/{*}MndtId"): tx.find("{*}DrctDbtTx/{*}MndtRltdInf")
+                for tx in root.iter("{*}DrctDbtTxInf")}
+    amended = mandates["MANDAT-0002"]
+    assert amended is not None
+    assert [etree.QName(c).localname for c in amended] == ["MndtId", "DtOfSgntr", "AmdmntInd", "AmdmntInfDtls"]
+    assert amended.findtext("{*}AmdmntInd") == "true"
+    assert amended.findtext("{*}AmdmntInfDtls/{*}OrgnlDbtrAcct/{*}Id/{*}IBAN") == old_iban
+    others = [m for k, m in mandates.items() if k != "MANDAT-0002"]
+    assert len(others) == 3 and all(m is not None and m.find("{*}AmdmntInd") is None for m in others)
+    # without the amendment the file is sepaxml's again
+    plain, _ = pain008_bytes(frame.with_columns(pl.lit(False).alias("amendment_pending")), CREDITOR,
+                             collection_date=DAY, message_id="SK1", created_at=CREATED, version=version)
+    assert canonical(plain) == canonical(_align_with_ours(_sepaxml_dd(version), "SK1"))
+
+
+@pytest.mark.parametrize("original", [None, "DE02120300000000202051x", "same"])
+def test_an_amendment_without_a_usable_original_iban_is_refused(original: str | None) -> None:
+    frame = collections().head(1).with_columns(pl.lit(True).alias("amendment_pending"))
+    frame = frame.with_columns((pl.col("debtor_iban") if original == "same" else pl.lit(original, pl.String()))
+                               .alias("original_iban"))
+    sink = io.BytesIO()
+    with pytest.raises(PainInputError, match="original_iban"):
+        write_pain008(frame, CREDITOR, collection_date=DAY, message_id="SK1", created_at=CREATED, sink=sink)
+    assert sink.getvalue() == b""
+
+
 # --- pain.001 -------------------------------------------------------------------------------------------
 
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from claims.vocab import CollectionHold, CollectSkip, MandateProblem, MandateState, ReturnAction
+from claims.vocab import CollectionHold, CollectSkip, MandateProblem, MandateState, PayoutHold, ReturnAction
 from outputs.collection_texts import (
     COLLECT_SKIP_TEXT,
     COLLECTION_HOLD_TEXT,
     MANDATE_PROBLEM_TEXT,
     MANDATE_STATE_TEXT,
+    PAYOUT_HOLD_TEXT,
     RETURN_ACTION_TEXT,
 )
 from outputs.dunning_texts import text_of
@@ -17,7 +18,8 @@ from outputs.dunning_texts import text_of
 
 @pytest.mark.parametrize(("enum", "table"), [
     (CollectSkip, COLLECT_SKIP_TEXT), (MandateState, MANDATE_STATE_TEXT), (MandateProblem, MANDATE_PROBLEM_TEXT),
-    (ReturnAction, RETURN_ACTION_TEXT), (CollectionHold, COLLECTION_HOLD_TEXT)])
+    (ReturnAction, RETURN_ACTION_TEXT), (CollectionHold, COLLECTION_HOLD_TEXT),
+    (PayoutHold, PAYOUT_HOLD_TEXT)])
 def test_every_member_has_a_german_text(enum: type, table: dict[str, str]) -> None:
     assert set(table) == {m.value for m in enum}
     assert all(text.strip() and text != code for code, text in table.items())

@@ -17,7 +17,12 @@ One call of :func:`run_collect` does what the collection date needs next (:func:
   released bytes), validate them, book the collection record in ONE transaction (``jobs.runner.book_run``),
   then copy the files into the outbox with a manifest;
 * **finish** (booked, outbox not written: a crash after the commit): the outbox step;
-* **nothing to do**: the date is booked already (rerunning books nothing twice), or nothing is to collect.
+* **nothing to do**: the date is booked already (rerunning books nothing twice), or nothing is to collect;
+* **late**: the date's send deadline (``collection.dates.send_deadline``: ``lead_days`` TARGET2 days before
+  it, at the bank's ``cutoff``) has passed before the run was booked: a file sent now would reach the bank
+  too late, so nothing is prepared or booked, the date's record is marked ``late`` (its release is void)
+  and the message names the deadline and the next date a run prepared now still reaches. The claims are
+  selected again for that date (the job's clock: :func:`clock`, or ``now=``).
 
 Message and payment-information ids: ``<tenant tag><yymmdd><run id's 8 hex><nn>`` (``-<SEQ>`` for the
 PmtInf): the run id is random and kept by the date's record, so a rerun of the same prepared run gives the
@@ -44,7 +49,7 @@ import polars as pl
 
 from claims.errors import KasseError
 from claims.vocab import CollectSkip
-from collection.dates import earliest_collection_date
+from collection.dates import earliest_collection_date, send_deadline
 from collection.mandates import amend_register, mandate_states, mandates_from_claims
 from collection.pain008 import TEXT_FIELDS, Creditor, split_files, write_pain008
 from collection.pain_xml import PainInputError, check_header_text, payment_info_id
@@ -62,7 +67,7 @@ from ledger.tables import AUDIT_EVENTS
 
 JOB = "collect"
 RELEASE_KIND = "collection_release"
-PHASES = ("prepare", "show", "book", "finish", "nothing")
+PHASES = ("prepare", "show", "book", "finish", "nothing", "late")
 #: Where the released files go when ``[collection] outbox`` is not set (below the tenant folder).
 OUTBOX = "outbox"
 
@@ -97,13 +102,38 @@ class Plan:
 
 # --- planning ---------------------------------------------------------------------------------------
 
+def clock() -> datetime:
+    """The job's "now" (aware, UTC) when a call is given none: the send deadline and the next collection
+    date are checked against it."""
+    return datetime.now(UTC)
+
+
+def deadline_of(cfg: TenantConfig, collection_date: date) -> datetime:
+    """The send deadline of ``collection_date`` (``[collection] lead_days``, ``cutoff``, ``timezone``);
+    :class:`CollectRefused` for a date that is no TARGET2 business day."""
+    s = cfg.collection
+    try:
+        return send_deadline(collection_date, s.lead_days, s.cutoff, s.timezone)
+    except ValueError as err:
+        raise CollectRefused(f"{err}; nothing was prepared or booked") from err
+
+
+def _late(cfg: TenantConfig, collection_date: date, deadline: datetime, now: datetime, what: str) -> str:
+    nxt = next_collection_date(cfg, now)
+    return (f"the send deadline of the collection date {collection_date:%d.%m.%Y} was "
+            f"{deadline:%d.%m.%Y %H:%M} ({cfg.collection.timezone}); {what} — prepare the run again for the next "
+            f"possible collection date, {nxt:%d.%m.%Y}")
+
+
 def _run_of(cfg: TenantConfig, record: DateRecord, mode: str, flow_run_id: str | None) -> Run:
     return Run(JOB, cfg, record.collection_date, record.run_id, datetime.now(UTC), mode, flow_run_id)
 
 
 def plan_date(cfg: TenantConfig, collection_date: date, *, user: str, mode: str = "plain",
-              flow_run_id: str | None = None) -> Plan:
-    """Decide what this call does for ``collection_date`` (module docstring); write the run's context."""
+              flow_run_id: str | None = None, now: datetime | None = None) -> Plan:
+    """Decide what this call does for ``collection_date`` (module docstring); write the run's context.
+    ``now``: the moment the send deadline is checked against (default :func:`clock`)."""
+    now = now or clock()
     record = read_record(cfg, collection_date)
     con = open_ledger(cfg)
     try:
@@ -118,13 +148,25 @@ def plan_date(cfg: TenantConfig, collection_date: date, *, user: str, mode: str 
         else:
             return Plan("nothing", None, collection_date,
                         f"the collections of {collection_date:%d.%m.%Y} are booked already (run {ids[0]})", ids[0])
+    elif record is not None and record.stage == "late":
+        return Plan("late", None, collection_date,
+                    _late(cfg, collection_date, deadline_of(cfg, collection_date), now,
+                          f"run {record.run_id} was not booked"), record.run_id)
     elif record is None:
         if not cfg.collection.creditor_id:
             raise CollectRefused(f"tenant {cfg.tenant} has no [collection] creditor_id (Gläubiger-ID): it does "
                                  "not collect; nothing was prepared")
+        deadline = deadline_of(cfg, collection_date)
+        if now > deadline:
+            return Plan("late", None, collection_date, _late(cfg, collection_date, deadline, now, "nothing was prepared"))
         run = new_run(JOB, cfg, collection_date, mode=mode, flow_run_id=flow_run_id)
         plan = Plan("prepare", run, collection_date, run_id=run.run_id)
     else:
+        deadline = deadline_of(cfg, collection_date)
+        if now > deadline:   # a file sent now reaches the bank too late: the prepared run is void
+            write_record(cfg, advanced(record, "late"))
+            return Plan("late", None, collection_date,
+                        _late(cfg, collection_date, deadline, now, f"run {record.run_id} is not booked"), record.run_id)
         rel = read_releases(cfg.state_dir, cfg.tenant).get(record.run_id)
         run = _run_of(cfg, record, mode, flow_run_id)
         if rel is None:
@@ -488,6 +530,7 @@ STEPS: dict[str, tuple[tuple[str, Step], ...]] = {
              ("done", step_done)),
     "finish": (("outbox", step_outbox), ("publish", step_publish), ("done", step_done)),
     "nothing": (),
+    "late": (),
 }
 STEPS_BY_NAME: dict[str, Step] = {name: step for phase in STEPS.values() for name, step in phase}
 
@@ -495,6 +538,8 @@ STEPS_BY_NAME: dict[str, Step] = {name: step for phase in STEPS.values() for nam
 def outcome(plan: Plan, results: dict[str, Any]) -> CollectOutcome:
     """The outcome of a call from its plan and what its steps returned."""
     day = plan.collection_date
+    if plan.phase == "late":
+        return CollectOutcome("too_late", plan.run_id, day, message=plan.message)
     if plan.run is None:
         return CollectOutcome("nothing_to_do", plan.run_id, day, message=plan.message)
     f = plan.run.folder
@@ -515,10 +560,11 @@ def outcome(plan: Plan, results: dict[str, Any]) -> CollectOutcome:
                           f"{sum(counts.get('dropped', {}).values())} dropped since the preparation")
 
 
-def run_collect(cfg: TenantConfig, collection_date: date, *, user: str) -> CollectOutcome:
-    """Do what ``collection_date`` needs next (module docstring), without Prefect, under the tenant lock."""
+def run_collect(cfg: TenantConfig, collection_date: date, *, user: str, now: datetime | None = None) -> CollectOutcome:
+    """Do what ``collection_date`` needs next (module docstring), without Prefect, under the tenant lock.
+    ``now``: the moment the send deadline is checked against (default :func:`clock`)."""
     with tenant_lock(cfg):
-        plan = plan_date(cfg, collection_date, user=user)
+        plan = plan_date(cfg, collection_date, user=user, now=now)
         results = {name: step(plan.run) for name, step in STEPS[plan.phase]} if plan.run else {}
     return outcome(plan, results)
 
@@ -527,7 +573,7 @@ def next_collection_date(cfg: TenantConfig, now: datetime | None = None) -> date
     """The first collection date a file sent now still reaches (``[collection] lead_days``, ``cutoff``,
     TARGET2 days): what a scheduled call prepares."""
     s = cfg.collection
-    return earliest_collection_date(now or datetime.now(UTC), s.lead_days, s.cutoff, s.timezone)
+    return earliest_collection_date(now or clock(), s.lead_days, s.cutoff, s.timezone)
 
 
 def dates_to_run(cfg: TenantConfig, day: date) -> list[date]:

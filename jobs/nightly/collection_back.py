@@ -23,6 +23,7 @@ import polars as pl
 
 from claims.claim import CLAIM_SCHEMA
 from claims.config import CollectionSection
+from collection.return_codes import iso_reason_expr, return_code_table
 from collection.returns import CREDIT_SCHEMA, RETURN_SCHEMA, apply_returns, break_down_batches
 from ledger.collection_state import CollectionState
 from matching.schema import UNRESOLVED_SCHEMA
@@ -53,10 +54,19 @@ def _returns(tx: pl.DataFrame) -> pl.DataFrame:
         pl.col("charges_cents").alias("fee_cents")).cast(RETURN_SCHEMA)  # type: ignore[arg-type]
 
 
+def iso_reasons(tx: pl.DataFrame, settings: CollectionSection) -> pl.DataFrame:
+    """``tx`` with ``return_reason`` as ISO code (MT940 ``?34`` numbers by the tenant's table)."""
+    if tx.is_empty() or tx["return_reason"].null_count() == tx.height:
+        return tx
+    return tx.with_columns(iso_reason_expr("return_reason", return_code_table(settings.mt940_return_codes)))
+
+
 def take_back(tx: pl.DataFrame, own: CollectionState, prior: pl.DataFrame, *,
               settings: CollectionSection) -> Back:
     """Split ``tx`` (TRANSACTION_SCHEMA) into our collection rows, settled, and the rest for the matcher.
-    ``prior``: the allocations booked before (rule, receivable_id, amount_cents)."""
+    ``prior``: the allocations booked before (rule, receivable_id, amount_cents). An MT940 ``?34`` number
+    in ``return_reason`` becomes its ISO code first (:mod:`collection.return_codes`), for every row."""
+    tx = iso_reasons(tx, settings)
     if own.collected.is_empty() or tx.is_empty():
         return Back(tx, *_empty(own))
     allocations, held_batch, unknown = break_down_batches(_credits(tx), own.collected, prior)

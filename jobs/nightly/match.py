@@ -19,10 +19,12 @@ from claims.vocab import DecisionState, ItemState
 from jobs.nightly.collection_back import fee_claims, take_back
 from jobs.nightly.decisions import DecisionOutcome, apply_decisions
 from jobs.nightly.ingest import match_config
+from jobs.nightly.payout_back import take_payouts
 from jobs.nightly.unresolved import apply_events, unresolved_events
 from jobs.rundir import RunDir
 from ledger.collection_state import CollectionState
 from ledger.config import TenantConfig
+from ledger.payout_back_state import PayoutBackState
 from ledger.tables import ALLOCATIONS, AUDIT_EVENTS, MATCH_RULES, OWN_CLAIMS, UNRESOLVED
 from matching.schema import ALLOCATION_SCHEMA, UNRESOLVED_SCHEMA
 from parsers.issues import issues_frame
@@ -96,7 +98,9 @@ def match(cfg: TenantConfig, booking_date: date, run_id: str, folder: RunDir) ->
     prior = conform(pl.concat([state.allocations, outcome.allocations], how="diagonal_relaxed"), ALLOCATION_SCHEMA)
     # our own collections' batch credits and returns are settled here and never reach the matcher
     back = take_back(payments, CollectionState.read(folder.path, "collect_"), prior, settings=cfg.collection)
-    payments = back.rest
+    # our payouts: the outgoing transfers the bank booked and the ones that came back, likewise
+    paid = take_payouts(back.rest, PayoutBackState.read(folder.path, "payout_"))
+    payments = paid.rest
     receivables = receivables_now(receivables, back.allocations)
     prior = conform(pl.concat([prior, back.allocations], how="diagonal_relaxed"), ALLOCATION_SCHEMA)
     from ledger.rule_journal import in_force
@@ -118,7 +122,7 @@ def match(cfg: TenantConfig, booking_date: date, run_id: str, folder: RunDir) ->
                              conform(auto, ALLOCATIONS)], how="vertical")
     events = pl.concat([
         conform(outcome.events, UNRESOLVED),
-        unresolved_events(state.unresolved, pl.concat([result.unresolved, back.held]), rematched=again,
+        unresolved_events(state.unresolved, pl.concat([result.unresolved, back.held, paid.held]), rematched=again,
                           tenant=cfg.tenant,
                           run_id=run_id, as_of=booking_date),
     ], how="vertical")
@@ -129,6 +133,9 @@ def match(cfg: TenantConfig, booking_date: date, run_id: str, folder: RunDir) ->
     folder.book("clerk_decisions", outcome.decisions)
     folder.book("collection_returns", back.returned.with_columns(pl.lit(run_id).alias("run_id")))
     folder.book("claims", fee_claims(back.fees, tenant=cfg.tenant, run_id=run_id))   # return fees we charge
+    for table, rows in (("payout_bookings", paid.bookings), ("payout_returns", paid.returned),
+                        ("payee_blocks", paid.blocks)):
+        folder.book(table, rows.with_columns(pl.lit(run_id).alias("run_id")))
     folder.book("refunds", outcome.refunds)
     folder.book("match_rules", rules_changed.with_columns(
         pl.lit(cfg.tenant).alias("tenant"), pl.lit(run_id).alias("run_id"), pl.lit(booking_date).alias("as_of")))
@@ -155,6 +162,8 @@ def match(cfg: TenantConfig, booking_date: date, run_id: str, folder: RunDir) ->
         "n_allocations": allocations.height, "allocated_cents": int(allocations["amount_cents"].sum()),
         "n_unresolved": current.height, "unresolved_cents": int(current["unallocated_cents"].sum()),
         "n_decisions": outcome.decisions.height,
+        "n_payouts_booked": paid.bookings.height, "n_payouts_returned": paid.returned.height,
+        "n_payout_rows_held": paid.held.height,
         "n_decisions_rejected": outcome.decisions.filter(pl.col("status") == "rejected").height,
         "matcher": result.summary,
         "n_rules_in_force": int((rules["state"] == "approved").sum()),

@@ -32,6 +32,7 @@ from ledger.collection_state import read_collection_state
 from ledger.config import TenantConfig, check_inbox
 from ledger.db import connect
 from ledger.marker import check_ledger, check_ledger_file
+from ledger.payout_back_state import read_payout_back_state
 from ledger.publish import publish
 from ledger.state import read_state
 
@@ -62,11 +63,13 @@ def step_read_ledger(night: Run) -> str:
         check_ledger(night.cfg, con)
         state = read_state(con, night.cfg.tenant, night.booking_date)
         own = read_collection_state(con, night.cfg.tenant, paid_too=True)
+        payouts = read_payout_back_state(con, night.cfg.tenant)
     finally:
         con.close()
         del con
     night.folder.write_state(state)
     own.write(night.folder.path, "collect_")   # our own collections: their money comes back (match step)
+    payouts.write(night.folder.path, "payout_")   # our payouts: booked by the bank, or back (match step)
     checkpoints.reached("read_ledger")
     return str(night.folder.path)
 
