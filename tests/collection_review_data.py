@@ -18,7 +18,7 @@ import polars as pl
 from argon2 import PasswordHasher
 from nightly_files import ACCOUNT, Entry, kz, write_mt940
 from test_collect_back import batch_credit, statement
-from test_collect_job import CREDITOR_ID, IBANS
+from test_collect_job import CREDITOR_ID, IBANS, NOW
 
 import jobs.nightly as night
 from claims.config import TenantConfig, load_tenant_config
@@ -103,10 +103,10 @@ def build(folder: Path, *, next_by: str = "anna") -> TenantConfig:
     _export(cfg)
     write_mt940(cfg.inbox / "sparkasse_1116.sta", day=D1, seq=1, opening=100000, entries=[Entry(-350, "Kontofuehrung")])
     night.run_night(cfg, D1)
-    first = run_collect(cfg, DAY, user="anna")
+    first = run_collect(cfg, DAY, user="anna", now=NOW)
     assert first.run_id
     release(cfg, first.run_id, user="sven", role="supervisor")
-    assert run_collect(cfg, DAY, user="anna").status == "booked"
+    assert run_collect(cfg, DAY, user="anna", now=NOW).status == "booked"
     pmtinf = first.counts["files"][0]["pmtinf_id"]
     closing = statement(cfg, BACK, 2, 99650, [batch_credit(24900, pmtinf)])
     night.run_night(cfg, BACK)
@@ -118,7 +118,7 @@ def build(folder: Path, *, next_by: str = "anna") -> TenantConfig:
     assert after_night.meta["on"] == RETURN_DAY.isoformat()
     assert after_night.returns.select("receivable_id", "reason_code").rows() == [("R1", "AC04")]
     assert after_night.mandates.filter(pl.col("mandate_id") == "M-1")["state"].to_list() == ["blocked"]
-    nxt = run_collect(cfg, NEXT, user=next_by)
+    nxt = run_collect(cfg, NEXT, user=next_by, now=NOW)
     assert nxt.status == "prepared"
     return cfg
 

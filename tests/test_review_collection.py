@@ -25,6 +25,7 @@ from collection_review_data import (
     write_users,
 )
 from review_data import make_client
+from test_collect_job import NOW
 
 from jobs.collect import run_collect
 from ledger.db import connect, fetch
@@ -173,7 +174,7 @@ def test_released_on_the_page_shown_at_once_then_booked_by_the_job(env: dict[str
     again = release(login(env, "paula"), env["run"])
     assert again.status_code == 409
     # the job's next call books the run the page released, and publishes it as booked
-    assert run_collect(env["cfg"], NEXT, user="anna").status == "booked"
+    assert run_collect(env["cfg"], NEXT, user="anna", now=NOW).status == "booked"
     con = connect(env["cfg"].ledger)
     try:
         got = fetch(con, "SELECT receivable_id, prepared_by, released_by FROM collections WHERE run_id = $r",

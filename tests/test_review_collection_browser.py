@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from collection_review_data import NEXT, PASSWORD, TENANT, build, prepared_run, review_config, write_users
+from test_collect_job import NOW
 from test_review_browser import CHROMIUM, browser_page, serve
 
 from jobs.collect import run_collect
@@ -77,7 +78,7 @@ def test_a_supervisor_releases_the_prepared_run_in_the_browser_and_the_job_books
         page.screenshot(path=str(out / "review_returns.png"), full_page=True)
 
         assert read_releases(cfg.state_dir, TENANT)[run_id].released_by == "sven"
-        assert run_collect(cfg, NEXT, user="anna").status == "booked"
+        assert run_collect(cfg, NEXT, user="anna", now=NOW).status == "booked"
         page.click("nav >> text=Lastschrifteinzug")
         assert [cards.nth(i).locator(".badge").inner_text() for i in range(2)] == ["gebucht", "gebucht"]
         assert errors == []
