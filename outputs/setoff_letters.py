@@ -92,9 +92,9 @@ TEXTS = SetoffTexts(
     subject="Verrechnungsmitteilung",
     intro=("aus dem Zahlungseingang vom {source_date} steht Ihnen ein Guthaben von {credit} zu. Zugleich sind "
            "die unten aufgeführten Forderungen gegen Sie fällig und noch nicht vollständig bezahlt."),
-    declaration=("Hiermit erklären wir die Aufrechnung mit diesen Forderungen gegen Ihren Anspruch auf "
-                 "Auszahlung des Guthabens in Höhe von {setoff}. Soweit sich Guthaben und Forderungen decken, "
-                 "sind beide damit erloschen; die Verrechnung im Einzelnen:"),
+    declaration=("Hiermit erklären wir in Höhe von {setoff} die Aufrechnung mit diesen Forderungen gegen Ihren "
+                 "Anspruch auf Auszahlung des Guthabens. Soweit sich Guthaben und Forderungen decken, sind beide "
+                 "damit erloschen; die Verrechnung im Einzelnen:"),
     paid_out="Den Betrag von {payout} überweisen wir auf Ihr Konto mit der IBAN {iban}.",
     nothing_paid="Ihr Guthaben ist damit vollständig verrechnet; eine Auszahlung an Sie erfolgt nicht.",
     credit_left="Über das verbleibende Guthaben von {rest} erhalten Sie gesonderte Nachricht.",

@@ -111,8 +111,8 @@ def test_the_letter_states_the_amounts_kassenzeichen_and_the_masked_iban() -> No
     one = " ".join(shown(pages[0]))
     for words in ("Verrechnungsmitteilung", "1.2345.6789.012", "100000000123", "Grundsteuer", "Abfallgebühren",
                   "15.11.2026", "01.10.2026", "211,50", "110,00", "40,00", "361,50", "321,50",
-                  "Zahlungseingang vom 03.12.2026", "Guthaben von 500,00 EUR", "in Höhe von 321,50 EUR",
-                  "Hiermit erklären wir die Aufrechnung", "-321,50 EUR", "178,50 EUR",
+                  "Zahlungseingang vom 03.12.2026", "Guthaben von 500,00 EUR",
+                  "Hiermit erklären wir in Höhe von 321,50 EUR die Aufrechnung", "-321,50 EUR", "178,50 EUR",
                   "auf Ihr Konto mit der IBAN **** **** **** **** **30 00.", "noch 40,00 EUR offen",
                   "IBAN DE02 3705 0299 0000 6847 12", "Abrechnungsbescheid", "Seite 1 von 1"):
         assert words in one, words
@@ -217,7 +217,7 @@ def test_same_letters_give_the_same_bytes() -> None:
 
 
 def test_the_texts_declare_the_set_off_with_its_law() -> None:
-    assert "erklären wir die Aufrechnung" in TEXTS.declaration and "{setoff}" in TEXTS.declaration
+    assert "erklären wir in Höhe von {setoff} die Aufrechnung" in TEXTS.declaration and "{setoff}" in TEXTS.declaration
     assert "§ 226 AO" in TEXTS.legal and "§§ 387 ff. BGB" in TEXTS.legal and "§ 389 BGB" in TEXTS.legal
     assert "§ 218 Abs. 2 AO" in TEXTS.dispute and "Abrechnungsbescheid" in TEXTS.dispute
     assert "{iban}" in TEXTS.paid_out and "{payout}" in TEXTS.paid_out
