@@ -138,7 +138,7 @@ def check_setoff_letters(letters: pl.DataFrame, lines: pl.DataFrame) -> None:
     _fail("a letter id, date, debtor or amount is empty", letters.filter(pl.any_horizontal(
         pl.col("letter_id", "debtor_id", "letter_date", "credit_cents", "setoff_cents", "payout_cents",
                "source_transaction_date").is_null())).with_columns(pl.col("letter_id").fill_null("?")))
-    _fail("negative amount or no credit", letters.filter(
+    _fail("no credit, nothing set off or a negative payout", letters.filter(
         (pl.col("credit_cents") <= 0) | (pl.col("setoff_cents") <= 0) | (pl.col("payout_cents") < 0)))
     _fail("set-off and payout exceed the credit",
           letters.filter(pl.col("setoff_cents") + pl.col("payout_cents") > pl.col("credit_cents")))
