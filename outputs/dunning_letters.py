@@ -27,38 +27,51 @@ on rendered pages). The modules go into the PDF as a grey-scale image (one byte 
 four pixels a module): a quarter of the time of a segno PNG and a sixth of drawing the modules as
 rectangles (docs/BENCHMARKS.md, "Dunning: letters").
 
-Fonts: DejaVu Sans embedded (subset) when on the machine (``outputs.report_pdf.find_font``), else the
-core font with characters outside latin-1 replaced. The PDF's creation date is the notice date: the same
-notices give the same bytes.
+The letter's frame — sender, window address, marks, fonts, line breaking, page numbers, draft marks — is
+:mod:`outputs.letter_pdf`, shared with the Verrechnungsmitteilung (:mod:`outputs.setoff_letters`). The
+PDF's creation date is the notice date: the same notices give the same bytes.
 """
 
 from __future__ import annotations
 
-import gettext
 import multiprocessing
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from datetime import date, datetime, time
-from functools import lru_cache
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import polars as pl
-import pycountry
 import segno
-from fpdf import FPDF
 from PIL import Image
 
-from claims.config import TenantConfig
-from claims.errors import ConfigError
 from claims.money import format_eur_expr, plain_eur
 from dunning.notices import REMITTANCE_MANY
 from outputs.atomic import PlannedFile, write_all, write_file_atomically
 from outputs.excel_csv import Col, excel_csv_bytes
 from outputs.fmt import eur
-from outputs.report_pdf import find_font, to_latin1
+from outputs.letter_pdf import (
+    BOTTOM,
+    CLAIM_WORDS,
+    DRAFT_MARK,
+    LEFT,
+    MACHINE_NOTE,
+    RIGHT,
+    ROW,
+    WIDTH,
+    Columns,
+    LetterPdf,
+    Sender,
+    address_frame,
+    claim_words,
+    country_line,
+    iban_groups,
+    plain_iban,
+    resolve_font,
+    sender_from_config,
+)
 
 #: File names of a print run.
 LETTERS_PDF = "letters.pdf"
@@ -72,17 +85,6 @@ QR_MASK = 2
 QR_PIXELS = 4
 EPC_MAX_CENTS = 99_999_999_999
 EPC_MAX_VERSION = 13
-
-#: What each claim type is for, in words a debtor reads (a type not listed: its code in words).
-CLAIM_WORDS: dict[str, str] = {
-    "GRUNDSTEUER": "Grundsteuer", "GEWERBESTEUER": "Gewerbesteuer", "HUNDESTEUER": "Hundesteuer",
-    "VERGNUEGUNGSTEUER": "Vergnügungsteuer", "ZWEITWOHNUNGSTEUER": "Zweitwohnungsteuer",
-    "ABFALL": "Abfallgebühren", "STRASSENREINIGUNG": "Straßenreinigung", "ABWASSER": "Abwassergebühren",
-    "KAG_BEITRAG": "Beitrag nach KAG", "VERWALTUNGSGEBUEHR": "Verwaltungsgebühr", "BUSSGELD": "Bußgeld",
-    "ZWANGSGELD": "Zwangsgeld", "KITA": "Kita-Beitrag", "RUNDFUNK_AMTSHILFE": "Rundfunkbeitrag",
-    "MAHNGEBUEHR": "Mahngebühr", "SAEUMNISZUSCHLAG": "Säumniszuschlag", "KOSTEN": "Kosten",
-    "ZINSEN": "Zinsen", "VERSPAETUNGSZUSCHLAG": "Verspätungszuschlag",
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,9 +139,6 @@ _SETTLED = ("Haben Sie inzwischen gezahlt, ist dieses Schreiben für Sie gegenst
 _QUOTE_ALL = ("Verwendungszweck: Bitte geben Sie alle oben genannten Kassenzeichen an oder überweisen Sie je "
               "Kassenzeichen getrennt.")
 _QUOTE_LABEL = "Verwendungszweck (bitte unbedingt angeben):"
-_MACHINE = "Dieses Schreiben wurde maschinell erstellt und ist ohne Unterschrift gültig."
-#: The mark on every page of a DRAFT run (the prepare phase's samples for the releaser): never to be sent.
-DRAFT_MARK = "ENTWURF – nicht versenden"
 #: The claims-table line naming the notice's fee Kassenzeichen (the booking gives the fees and surcharges
 #: of one notice one Kassenzeichen of their own, jobs/dunning/charges.py; the remittance names it too).
 FEE_KZ_LINE = "Mahngebühr, Säumniszuschläge, Zinsen: Kassenzeichen {kz}"
@@ -147,57 +146,6 @@ FEE_KZ_LINE = "Mahngebühr, Säumniszuschläge, Zinsen: Kassenzeichen {kz}"
 #: show what is OPEN of the claim's fees, those of earlier letters included (jobs/dunning/charges.owed).
 EARLIER_FEES_LINE = ("Säumniszuschlag, Mahngebühr, Zinsen: noch offene Beträge; darin aus früheren Schreiben "
                      "noch offen: {amount}")
-
-
-@dataclass(frozen=True, slots=True)
-class Sender:
-    """Who sends the letters and where the money goes (``[letters]`` of the tenant config)."""
-
-    name: str
-    street: str = ""
-    postcode: str = ""
-    city: str = ""
-    contact: tuple[str, ...] = ()
-    iban: str = ""
-    bic: str = ""
-    bank_name: str = ""
-    account_holder: str = ""
-
-    @property
-    def holder(self) -> str:
-        return self.account_holder or self.name
-
-
-def _plain_iban(iban: str) -> str:
-    return "".join(iban.split()).upper()
-
-
-def sender_from_config(cfg: TenantConfig) -> Sender:
-    """The sender from ``[letters]``, with the defaults of docs/CONFIG.md (first ``[[accounts]]``).
-
-    :class:`~claims.errors.ConfigError` when there is no valid IBAN to be paid to: a letter asking for
-    money must say where to, and its GiroCode needs it."""
-    from schwifty import IBAN
-    from schwifty.exceptions import SchwiftyException
-
-    lt = cfg.letters
-    name = lt.sender_name or f"Stadtkasse {cfg.settings.tenant.name or cfg.tenant}"
-    iban = _plain_iban(lt.pay_to_iban or (cfg.accounts[0].iban if cfg.accounts else ""))
-    where = cfg.source or "the tenant config"
-    if not iban:
-        raise ConfigError(f"{where}: the dunning letters need an account to be paid to: set [letters] pay_to_iban "
-                          "or an [[accounts]] entry")
-    try:
-        IBAN(iban)
-    except SchwiftyException as exc:
-        raise ConfigError(f"{where}: [letters] pay_to_iban / [[accounts]] iban {iban!r} is not a valid IBAN: {exc}") \
-            from exc
-    acct = next((a for a in cfg.accounts if _plain_iban(a.iban) == iban), None)
-    bic = lt.bic if lt.bic is not None else (acct.bic if acct else None)
-    bank = lt.bank_name if lt.bank_name is not None else (acct.name or acct.bank if acct else None)
-    return Sender(name=name, street=lt.sender_street, postcode=lt.sender_postcode, city=lt.sender_city,
-                  contact=tuple(lt.contact), iban=iban, bic=(bic or "").replace(" ", "").upper(),
-                  bank_name=bank or "", account_holder=lt.account_holder or name)
 
 
 def _one_line(text: str) -> str:
@@ -212,7 +160,7 @@ def epc_payload(*, name: str, iban: str, amount_cents: int, remittance: str, bic
     ...             remittance="1.2345.6789.012").split("\\n")
     ['BCD', '002', '1', 'SCT', '', 'Stadtkasse Musterstadt', 'DE02370502990000684712', 'EUR123.45', '', '', '1.2345.6789.012']
     """
-    name, remittance, iban, bic = _one_line(name), _one_line(remittance), _plain_iban(iban), _plain_iban(bic)
+    name, remittance, iban, bic = _one_line(name), _one_line(remittance), plain_iban(iban), plain_iban(bic)
     if not 0 < len(name) <= 70:
         raise ValueError(f"GiroCode: the account holder needs 1 to 70 characters, got {len(name)}")
     if not 5 <= len(iban) <= 34:
@@ -288,248 +236,28 @@ def _girocodes(payloads: list[str | None], workers: int | None) -> Iterator[Imag
             pool.shutdown(cancel_futures=True)
 
 
-@lru_cache(maxsize=1)
-def _german_countries() -> gettext.NullTranslations:
-    return gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=["de"], fallback=True)
-
-
-def country_line(code: str | None) -> str:
-    """The last address line for a letter abroad: the country's German name in capitals ('' for Germany)."""
-    code = (code or "").strip().upper()
-    if code in ("", "DE", "DEU"):
-        return ""
-    found = pycountry.countries.get(alpha_2=code) if len(code) == 2 else pycountry.countries.get(alpha_3=code)
-    return (_german_countries().gettext(found.name) if found is not None else code).upper()
-
-
-def _iban_groups(iban: str) -> str:
-    return " ".join(iban[i:i + 4] for i in range(0, len(iban), 4))
-
-
 # --- layout (mm) -----------------------------------------------------------------------------------------
-_LEFT, _RIGHT = 25.0, 190.0              # DIN 5008: 25 mm left, 20 mm right
-_WIDTH = _RIGHT - _LEFT
-_BOTTOM = 274.0                          # content ends here; the page line below
-_ROW = 4.6                               # table row height
 #: table columns: (header, width, right-aligned)
-_COLS: tuple[tuple[str, float, bool], ...] = (
+_COLS: Columns = (
     ("Kassenzeichen", 28, False), ("Forderung", 32, False), ("fällig am", 18, False),
     ("Offener Betrag", 23, True), ("Säumniszuschlag", 26, True), ("Mahngebühr", 20, True), ("Zinsen", 18, True))
 _QR = 30.0                               # GiroCode edge
-_NAME_LINES = 3                          # name lines in the address field (+ street, place, country = 6)
 
 
-class _Letters:
-    """One FPDF document; :meth:`letter` appends one letter and returns its (first page, pages)."""
-
-    def __init__(self, sender: Sender, font: Path | None, created: date) -> None:
-        self.s = sender
-        self.pdf = FPDF(unit="mm", format="A4")
-        self.pdf.set_auto_page_break(False)
-        self.pdf.set_margins(_LEFT, 15, 210 - _RIGHT)
-        self.pdf.set_creation_date(datetime.combine(created, time()))
-        self.unicode = font is not None
-        self.pdf.set_title(self.t(f"Schreiben der {sender.name}"))
-        self.pdf.set_author(self.t(sender.name))
-        if font is not None:
-            self.pdf.add_font("dejavu", "", font)
-            self.pdf.add_font("dejavu", "B", font.with_name("DejaVuSans-Bold.ttf"))
-            self.family = "dejavu"
-        else:
-            self.family = "helvetica"
-        self._wraps: dict[tuple[str, float, float, bool], list[str]] = {}
-        self._font: tuple[float, bool] = (0.0, False)
-        self._lift = 0.0
-        self._widths: dict[tuple[str, float, bool], float] = {}
-        self.return_line = " · ".join(p for p in (sender.name, sender.street,
-                                                 f"{sender.postcode} {sender.city}".strip()) if p)
-
-    def t(self, text: Any) -> str:
-        s = "" if text is None else str(text)
-        return s if self.unicode else to_latin1(s)
-
-    def font(self, size: float, bold: bool = False) -> None:
-        if self._font != (size, bold):
-            self.pdf.set_font(self.family, "B" if bold else "", size)
-            self._font = (size, bold)
-            self._lift = size * 0.3528 * 0.35     # baseline below a line's middle: about a third of the size
-
-    def at(self, x: float, y: float, w: float, h: float, text: str, align: str = "L", *, ready: bool = False) -> None:
-        """``text`` in the box (x, y, w, h), vertically centred, aligned left, right (``R``) or centred (``C``).
-
-        fpdf2's ``text()`` (one text operator at a baseline) instead of ``cell()``: a letter has about a
-        hundred of these, and ``cell()`` cost six times as much (line-break and style machinery)."""
-        s = text if ready else self.t(text)
-        if not s:
-            return
-        if align != "L":
-            free = w - self.width(s)
-            x += free if align == "R" else free / 2
-        self.pdf.text(x, y + h / 2 + self._lift, s)
-
-    def wrap(self, text: str, width: float, size: float, bold: bool = False) -> list[str]:
-        """``text`` broken at spaces into lines of at most ``width`` mm (a longer word is cut).
-
-        Greedy, on cached word widths: fpdf2's ``multi_cell`` line breaking took a quarter of a letter's
-        time for the few lines that differ from letter to letter (the remittance, long names). A word wider
-        than the line is cut (:meth:`_pieces`)."""
-        key = (text, width, size, bold)
-        cached = self._wraps.get(key)
-        if cached is not None:
-            return cached
-        self.font(size, bold)
-        space = self.width(" ")
-        lines: list[str] = []
-        words: list[str] = []
-        used = 0.0
-        for word in (piece for token in self.t(text).split() for piece in self._pieces(token, width)):
-            w = self.width(word)
-            if words and used + space + w > width:
-                lines.append(" ".join(words))
-                words, used = [], 0.0
-            used = used + space + w if words else w
-            words.append(word)
-        if words:
-            lines.append(" ".join(words))
-        if len(self._wraps) < 10_000:               # the texts every letter has; bounded for the rest
-            self._wraps[key] = lines
-        return lines
-
-    def _pieces(self, word: str, width: float) -> list[str]:
-        """``word`` as it is, or — wider than ``width`` (a name without spaces, a long id) — cut into pieces
-        that fit, so no text runs out of its column or the envelope's window."""
-        if self.width(word) <= width:
-            return [word]
-        pieces, start = [], 0
-        for end in range(1, len(word) + 1):
-            if end - start > 1 and self.pdf.get_string_width(word[start:end]) > width:
-                pieces.append(word[start:end - 1])
-                start = end - 1
-        pieces.append(word[start:])
-        return pieces
-
-    def width(self, s: str) -> float:
-        """The width of ``s`` in the current font (cached: amounts and dates repeat)."""
-        key = (s, *self._font)
-        w = self._widths.get(key)
-        if w is None:
-            w = self._widths[key] = self.pdf.get_string_width(s)
-        return w
-
-    def para(self, y: float, text: str, size: float = 9.5, bold: bool = False, lh: float = 4.3,
-             x: float = _LEFT, width: float = _WIDTH) -> float:
-        lines = self.wrap(text, width, size, bold)
-        self.font(size, bold)
-        for i, line in enumerate(lines):
-            self.at(x, y + i * lh, width, lh, line, ready=True)     # already converted by wrap
-        return y + len(lines) * lh
-
-    def para_height(self, text: str, size: float = 9.5, bold: bool = False, lh: float = 4.3,
-                    width: float = _WIDTH) -> float:
-        return len(self.wrap(text, width, size, bold)) * lh
-
-    # --- page furniture ---------------------------------------------------------------------------------
-    def marks(self) -> None:
-        pdf = self.pdf
-        pdf.set_line_width(0.2)
-        pdf.line(4, 105, 9, 105)
-        pdf.line(4, 210, 9, 210)
-        pdf.line(4, 148.5, 11, 148.5)
-
-    def draft_marks(self) -> None:
-        """:data:`DRAFT_MARK` on every page: a framed banner at the top right and the words across the
-        page, in red (see-through), so no page of a draft can pass for a letter to send."""
-        pdf = self.pdf
-        last = pdf.page
-        mark = self.t(DRAFT_MARK)
-        pdf.set_text_color(200, 0, 0)
-        pdf.set_draw_color(200, 0, 0)
-        for page in range(1, pdf.pages_count + 1):
-            pdf.page = page
-            pdf.current_font_is_set_on_page = False
-            self._font = (0.0, False)
-            self.font(11, True)
-            pdf.set_line_width(0.5)
-            pdf.rect(_LEFT + 100, 6, _WIDTH - 100, 7)
-            self.at(_LEFT + 100, 6, _WIDTH - 100, 7, mark, "C", ready=True)
-            self.font(40, True)
-            # see-through, so the letter under it stays readable for the releaser
-            with pdf.local_context(fill_opacity=0.3), pdf.rotation(35, 105, 170):
-                self.at(105 - self.width(mark) / 2, 165, self.width(mark), 12, mark, ready=True)
-        pdf.set_text_color(0, 0, 0)
-        pdf.set_draw_color(0, 0, 0)
-        pdf.page = last
+class _Letters(LetterPdf):
+    """One FPDF document; :meth:`letter` appends one dunning letter and returns its (first page, pages)."""
 
     def first_page(self, n: dict[str, Any], text: LevelText) -> float:
-        s, pdf = self.s, self.pdf
-        pdf.add_page()
-        self.marks()
-        self.font(13, True)
-        self.at(_LEFT, 15, 120, 6, s.name)
-        self.font(8)
-        place = ", ".join(p for p in (s.street, f"{s.postcode} {s.city}".strip()) if p)
-        if place:
-            self.at(_LEFT, 21.5, 120, 4, place)
-        # address field: return line in the upper zone, the recipient in the lower 27 mm
-        self.font(6.5)
-        self.at(25, 57.5, 80, 3, self.return_line)
-        pdf.line(25, 60.8, 100, 60.8)
-        y = 63.5
-        name_lines = self.wrap(n["name"], 78, 10)             # converted by wrap
-        if len(name_lines) > _NAME_LINES:                       # the Anschriftzone holds six lines
-            name_lines = [*name_lines[:_NAME_LINES - 1], name_lines[_NAME_LINES - 1].rstrip() + " ..."]
-        self.font(10)
-        lines = [*name_lines, *(self.t(v) for v in (n["street"], n["place"], n["country_line"]))]
-        for line in (ln for ln in lines if ln):
-            self.at(25, y, 80, 4.2, line, ready=True)
-            y += 4.2
-        # information block
         info = [("Datum", n["date_txt"]), ("Schreiben-Nr.", n["notice_id"]), ("Schuldner-Nr.", n["debtor_id"])]
-        y = 50.0
-        for label, value in info:
-            self.font(8)
-            self.at(125, y, 27, 4, label)
-            self.font(8, True)
-            self.at(152, y, 48, 4, value)
-            y += 4.2
-        self.font(8)
-        y += 1.5
-        for line in s.contact:
-            self.at(125, y, 75, 4, line)
-            y += 4.0
-        self.font(12, True)
-        self.at(_LEFT, 98.5, _WIDTH, 6, text.subject)
-        y = self.para(107.0, "Sehr geehrte Damen und Herren,")
+        y = self.opening((n["name"], n["street"], n["place"], n["country_line"]), info, text.subject)
         return self.para(y + 2.0, text.intro) + 3.0
 
     def next_page(self, n: dict[str, Any], text: LevelText) -> float:
-        self.pdf.add_page()
-        self.marks()
-        self.font(9, True)
-        self.at(_LEFT, 15, _WIDTH, 5, f"{text.subject} vom {n['date_txt']} · Nr. {n['notice_id']} · Fortsetzung")
-        self.font(8)
-        self.at(_LEFT, 20, _WIDTH, 4, n["name"])
-        self.pdf.line(_LEFT, 25.5, _RIGHT, 25.5)
-        return 30.0
+        return self.continuation(f"{text.subject} vom {n['date_txt']} · Nr. {n['notice_id']} · Fortsetzung",
+                                 n["name"])
 
-    def table_head(self, y: float) -> float:
-        pdf = self.pdf
-        self.font(7, True)
-        pdf.set_fill_color(232, 232, 232)
-        pdf.rect(_LEFT, y, _WIDTH, _ROW, style="F")
-        x = _LEFT
-        for head, w, right in _COLS:
-            self.at(x + 0.6, y, w - 1.2, _ROW, head, "R" if right else "L")
-            x += w
-        return y + _ROW
-
-    def row(self, y: float, cells: Sequence[str], bold: bool = False) -> float:
-        self.font(8, bold)
-        x = _LEFT
-        for (_, w, right), value in zip(_COLS, cells, strict=True):
-            self.at(x + 0.6, y, w - 1.2, _ROW, value, "R" if right else "L")
-            x += w
-        return y + _ROW
+    def dunning_head(self, y: float) -> float:
+        return self.table_head(y, _COLS)
 
     # --- one letter -------------------------------------------------------------------------------------
     def letter(self, n: dict[str, Any], rows: list[tuple[str, ...]], qr: Image.Image | None) -> tuple[int, int]:
@@ -537,24 +265,24 @@ class _Letters:
         text = LEVEL_TEXTS[n["level"]]
         y = self.first_page(n, text)
         first = pdf.page
-        y = self.table_head(y)
+        y = self.dunning_head(y)
         for cells in rows:
-            if y + _ROW > _BOTTOM:
-                y = self.table_head(self.next_page(n, text))
-            y = self.row(y, cells)
+            if y + ROW > BOTTOM:
+                y = self.dunning_head(self.next_page(n, text))
+            y = self.row(y, _COLS, cells)
         notes = [FEE_KZ_LINE.format(kz=n["fee_kassenzeichen"])] if n.get("fee_kassenzeichen") else []
         if n.get("earlier_fees_cents"):
             notes.append(EARLIER_FEES_LINE.format(amount=eur(n["earlier_fees_cents"])))
-        below = sum(self.para_height(t, 8, lh=_ROW, width=_WIDTH - 1.2) for t in notes)
-        if y + 2 * _ROW + below > _BOTTOM:                                  # the sums (+ the fee lines)
-            y = self.table_head(self.next_page(n, text))
+        below = sum(self.para_height(t, 8, lh=ROW, width=WIDTH - 1.2) for t in notes)
+        if y + 2 * ROW + below > BOTTOM:                                  # the sums (+ the fee lines)
+            y = self.dunning_head(self.next_page(n, text))
         pdf.set_line_width(0.2)
-        pdf.line(_LEFT, y + 0.3, _RIGHT, y + 0.3)
-        y = self.row(y + 0.6, n["sums"], bold=True)
+        pdf.line(LEFT, y + 0.3, RIGHT, y + 0.3)
+        y = self.row(y + 0.6, _COLS, n["sums"], bold=True)
         for note in notes:
-            y = self.para(y, note, 8, lh=_ROW, x=_LEFT + 0.6, width=_WIDTH - 1.2)
+            y = self.para(y, note, 8, lh=ROW, x=LEFT + 0.6, width=WIDTH - 1.2)
         self.font(9, True)
-        self.at(_LEFT + 0.6, y + 0.4, _WIDTH - 1.2, 5, f"Zu zahlender Gesamtbetrag: {n['total_txt']}", "R")
+        self.at(LEFT + 0.6, y + 0.4, WIDTH - 1.2, 5, f"Zu zahlender Gesamtbetrag: {n['total_txt']}", "R")
         y += 7.0
 
         pay = text.pay.format(total=n["total_txt"], deadline=n["deadline_txt"])
@@ -562,7 +290,7 @@ class _Letters:
         tail = (self.para_height(pay, bold=True) + 2 + (self.para_height(text.warning) + 2 if text.warning else 0)
                 + self.para_height(_SETTLED) + 3 + max(_QR + 5, 6 * 4.2 + self.para_height(quote, 8.5, width=120))
                 + 4 + (self.para_height(text.legal, 7, lh=3.2) + 2 if text.legal else 0) + 16)
-        if y + tail > _BOTTOM:
+        if y + tail > BOTTOM:
             y = self.next_page(n, text)
         y = self.para(y, pay, bold=True) + 2
         if text.warning:
@@ -571,44 +299,31 @@ class _Letters:
 
         top = y
         self.font(9, True)
-        self.at(_LEFT, y, 120, 4.2, "Bankverbindung")
+        self.at(LEFT, y, 120, 4.2, "Bankverbindung")
         y += 4.6
-        bank = [("Empfänger", s.holder), ("IBAN", _iban_groups(s.iban)), ("BIC", s.bic), ("Bank", s.bank_name)]
+        bank = [("Empfänger", s.holder), ("IBAN", iban_groups(s.iban)), ("BIC", s.bic), ("Bank", s.bank_name)]
         for label, value in bank:
             if not value:
                 continue
             self.font(8.5)
-            self.at(_LEFT, y, 22, 4.2, label)
-            self.at(_LEFT + 22, y, 98, 4.2, value)
+            self.at(LEFT, y, 22, 4.2, label)
+            self.at(LEFT + 22, y, 98, 4.2, value)
             y += 4.2
         if quote is not _QUOTE_ALL:
             y = self.para(y + 0.5, _QUOTE_LABEL, 8.5, lh=3.9, width=120)
         y = self.para(y + 0.5, quote, 8.5, bold=quote is not _QUOTE_ALL, lh=3.9, width=120)
         if qr is not None:
-            pdf.image(qr, x=_RIGHT - _QR, y=top, w=_QR, h=_QR)
+            pdf.image(qr, x=RIGHT - _QR, y=top, w=_QR, h=_QR)
             self.font(6.5)
-            self.at(_RIGHT - _QR, top + _QR + 2.5, _QR, 3, "GiroCode: mit der Banking-App scannen", "C")
+            self.at(RIGHT - _QR, top + _QR + 2.5, _QR, 3, "GiroCode: mit der Banking-App scannen", "C")
         y = max(y, top + _QR + 6) + 3
         if text.legal:
             y = self.para(y, text.legal, 7, lh=3.2) + 2
         y = self.para(y, "Mit freundlichen Grüßen") + 1
         y = self.para(y, s.name)
-        self.para(y + 1, _MACHINE, 7, lh=3.2)
+        self.para(y + 1, MACHINE_NOTE, 7, lh=3.2)
 
-        last = pdf.page
-        pages = last - first + 1
-        self.font(7.5)
-        for i in range(pages):                  # "Seite i von n" of this letter, written once n is known
-            pdf.page = first + i
-            pdf.current_font_is_set_on_page = False     # each earlier page gets the footer's font set anew
-            pdf.line(_LEFT, 281, _RIGHT, 281)
-            self.at(_LEFT, 282, 100, 4, f"{s.name} · {n['notice_id']}")
-            self.at(_RIGHT - 40, 282, 40, 4, f"Seite {i + 1} von {pages}", "R")
-        pdf.page = last
-        return first, pages
-
-    def output(self) -> bytes:
-        return bytes(self.pdf.output())
+        return first, self.number_pages(first, n["notice_id"])
 
 
 def _money(col: str) -> pl.Expr:
@@ -617,20 +332,14 @@ def _money(col: str) -> pl.Expr:
 
 def _prepared(notices: pl.DataFrame, items: pl.DataFrame) -> tuple[list[dict[str, Any]], dict[str, list[tuple[str, ...]]]]:
     """Everything printed, formatted once per column (not per cell in the render loop)."""
-    words = pl.col("claim_type").replace_strict(
-        CLAIM_WORDS, default=pl.col("claim_type").str.replace_all("_", " ").str.to_titlecase(), return_dtype=pl.String)
     amounts = ("open_cents", "saeumniszuschlag_cents", "mahngebuehr_cents", "interest_cents")
     it = items.select(
-        "notice_id", pl.col("kassenzeichen").fill_null(""), words.fill_null(""),
+        "notice_id", pl.col("kassenzeichen").fill_null(""), claim_words().fill_null(""),
         pl.col("due_date").dt.strftime("%d.%m.%Y").fill_null(""), *[_money(c) for c in amounts])
     rows: dict[str, list[tuple[str, ...]]] = {}
     for r in it.iter_rows():
         rows.setdefault(r[0], []).append(r[1:])
-    street = pl.col("debtor_street").fill_null("")
-    place = pl.concat_str([pl.col("debtor_postcode").fill_null(""), pl.col("debtor_city").fill_null("")],
-                          separator=" ").str.strip_chars()
-    nt = notices.with_columns(
-        pl.col("debtor_name").fill_null("").alias("name"), street.alias("street"), place.alias("place"),
+    nt = address_frame(notices).with_columns(
         pl.col("notice_date").dt.strftime("%d.%m.%Y").alias("date_txt"),
         pl.col("deadline").dt.strftime("%d.%m.%Y").alias("deadline_txt"),
         pl.col("debtor_id").fill_null(""),
@@ -660,7 +369,7 @@ def render_letters(notices: pl.DataFrame, items: pl.DataFrame, sender: Sender, *
     unknown = set(notices["level"].unique().to_list()) - set(LEVEL_TEXTS)
     if unknown:
         raise ValueError(f"render_letters: no letter text for level(s) {sorted(map(str, unknown))}")
-    path = find_font() if font is True else (font if isinstance(font, Path) else None)
+    path = resolve_font(font)
     first_day = notices["notice_date"].min() if notices.height else None
     created = first_day if isinstance(first_day, date) else date(1970, 1, 1)
     doc = _Letters(sender, path, created)
@@ -674,10 +383,8 @@ def render_letters(notices: pl.DataFrame, items: pl.DataFrame, sender: Sender, *
         first, pages = doc.letter(n, rows.get(n["notice_id"], []), qr)
         firsts.append(first)
         counts.append(pages)
-    if not prepared:                              # fpdf2 writes a blank page into a PDF without pages
-        doc.pdf.add_page()
-        doc.font(11)
-        doc.at(_LEFT, 30, _WIDTH, 6, "Keine Schreiben in diesem Lauf.")
+    if not prepared:
+        doc.no_letters()
     if draft:
         doc.draft_marks()
     layout = pl.DataFrame({"notice_id": notices["notice_id"], "first_page": firsts, "pages": counts},
