@@ -6,7 +6,7 @@ import datetime as dt
 
 import polars as pl
 
-from synth.accounts import TREASURY_ACCOUNTS
+from synth.accounts import CREDITOR_ID, TREASURY_ACCOUNTS
 from synth.addresses import address
 from synth.claims import Item
 
@@ -49,8 +49,19 @@ def tenant_toml(tenant: str) -> str:
     return (
         "# Tenant config of the synthetic municipality (written by `kasse generate`).\n"
         f'[tenant]\nid = "{tenant}"\nname = "Stadt Musterstadt"\ninhabitants = 52000\n\n'
-        '[reference]\ndigits = 12\ncheck_digit = "mod11"\n' + accounts
+        '[reference]\ndigits = 12\ncheck_digit = "mod11"\n' + accounts + collection_toml()
     )
+
+
+def collection_toml() -> str:
+    """``[collection]``: the treasury collects by SEPA direct debit under the creditor id its own direct
+    debits in the bank files carry (``CRED+``), into the Volksbank account (camt.053: a return names its
+    ISO reason in ``RtrInf/Rsn/Cd``); the bank's return fee is charged to the debtor (the municipality's
+    fee statute is the legal basis DOMAIN.md §3.4 asks for)."""
+    return ("\n# SEPA direct debit (kasse collect): the Gläubiger-ID of the treasury, the account collected into,\n"
+            "# return fees passed on to the debtor\n"
+            f'[collection]\ncreditor_id = "{CREDITOR_ID}"\naccount = "{TREASURY_ACCOUNTS["volksbank"].iban}"\n'
+            "return_fee_charge = true\n")
 
 
 def readme_text(seed: int, n_items: int, days: int, start: dt.date, tenant: str, n_payments: int, *,
