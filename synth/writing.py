@@ -83,7 +83,10 @@ Kassenzeichen are invented (IBANs use real German bank codes with random account
 | `statements/volksbank/*.xml` | camt.053.001.08 as a Volksbank writes it: one statement per booking day, UTF-8 |
 | `truth.parquet` | ground truth: one row per bank booking ({n_payments}), its case and the correct allocation |
 | `instalment_plans.csv` | instalment agreements (Teilzahlungsvereinbarungen) for the dunning run: `;`, UTF-8 with BOM, ISO dates, cents |
-| `kasse.toml` | tenant config: inhabitants (for the key figures), reference grammar (12 digits, mod-11) and the two bank accounts |
+| `kasse.toml` | tenant config: inhabitants (for the key figures), reference grammar (12 digits, mod-11), the two bank accounts and `[collection]` (creditor id, the Volksbank account collected into, return fees passed on) |
+
+The claims with a SEPA mandate that no bank booking of the set touches are the next instalment, due on the
+15th after the last booking day: what `kasse demo` collects on its collection day.
 
 The cases (`full`, `partial`, `over`, `double`, `multi`, `third_party`, `no_ref`, `wrong_ref`,
 `typo_digit`, `typo_swap`, `iban_only`, `dd_collection`, `dd_return`, `fee`, `refund_out`) are explained
