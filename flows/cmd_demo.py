@@ -208,7 +208,7 @@ def collection_day(cfg: Any, config: Path, last_day: date, *, prefect: bool) -> 
         print(f"\nno claim with a mandate is due after {last_day}: no collection day")
         return {}
     due = claims["due_date"].min()
-    day = next_target_day(due)   # type: ignore[arg-type]
+    day = next_target_day(due)
     print(f"\ncollection day: the claims with a mandate due {due} are collected on {day}")
     prepared = _collect_call(cfg, config, day, "kasse-demo", prefect=prefect)
     print(describe(prepared))
