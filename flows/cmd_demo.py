@@ -41,7 +41,8 @@ _DATE = re.compile(r"(20\d\d)-?(0[1-9]|1[0-2])-?(0[1-9]|[12]\d|3[01])")
 
 def register(subparsers: Any) -> None:
     """Add the ``demo`` sub-command."""
-    p = subparsers.add_parser("demo", help="run the nightly flow over every day of the sample set, then one dunning week",
+    p = subparsers.add_parser("demo", help="run the nightly flow over every day of the sample set, then one dunning week and one "
+                          "collection day",
                               description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--samples", type=Path, default=Path("data_samples"), help="sample set (kasse generate)")
     p.add_argument("--out", type=Path, default=Path("out"), help="output folder (recreated)")
@@ -223,7 +224,8 @@ def collection_day(cfg: Any, config: Path, last_day: date, *, prefect: bool) -> 
 
 
 def _last_statements(files: list[Path]) -> dict[str, Any]:
-    """Per bank folder of the sample set: the last statement's number and closing balance."""
+    """Per bank folder of the sample set (``statements/<bank>/``, the ``bank`` of ``[[accounts]]``): the last
+    statement's number and closing balance, which the collection day's statements go on from."""
     from parsers import parse_file
 
     out: dict[str, Any] = {}
@@ -257,7 +259,7 @@ def bank_day(cfg: Any, config: Path, last_files: list[Path], collected: dict[str
     last = _last_statements(last_files)
     accounts = cfg.settings.accounts
     collecting = (cfg.collection.account or accounts[0].iban).replace(" ", "").upper()
-    owner = f"Stadtkasse {cfg.settings.tenant.name or cfg.tenant}".replace("Stadtkasse Stadt ", "Stadtkasse ")
+    owner = cfg.settings.tenant.name or cfg.tenant
     print(f"\nnext demo day {day}: the bank's statements, made from the released pain.008 file(s)")
     for acc in accounts:
         bank = acc.bank or acc.iban
