@@ -8,6 +8,15 @@ Then the weekly dunning run of the first day it may run (the bank lag after the 
 through its three calls: prepared by ``kasse-demo``, released by a second person (``aufsicht``, a
 supervisor: the four-eyes release the review page or ``kasse dunning --release`` writes), booked. Its
 letters, print file and claims file land in ``<out>/<tenant>/<run date>/dunning/``.
+
+Then the **collection day** (when the tenant config has ``[collection] creditor_id``): the first due date
+of claims with a mandate after the booking days is collected on its TARGET2 day with ``kasse collect`` —
+prepared by ``kasse-demo``, released by ``aufsicht``, booked; the pain.008 file and its manifest land in
+the tenant's outbox. The **next demo day** is that collection date: the bank's statement of the collecting
+account is made from the pain.008 file just written (``synth.collection_day``: the batch credited in full,
+two returns, AC04 and MS03, debited with the bank's charge), the other accounts get a statement without
+entries, and the nightly run books the day: ``direct_debit`` allocations, ``dd_return`` reversals (the
+claims open again with their original due dates), the return-fee claims, the returns' actions.
 """
 
 from __future__ import annotations
@@ -32,7 +41,8 @@ _DATE = re.compile(r"(20\d\d)-?(0[1-9]|1[0-2])-?(0[1-9]|[12]\d|3[01])")
 
 def register(subparsers: Any) -> None:
     """Add the ``demo`` sub-command."""
-    p = subparsers.add_parser("demo", help="run the nightly flow over every day of the sample set, then one dunning week",
+    p = subparsers.add_parser("demo", help="run the nightly flow over every day of the sample set, then one dunning week and one "
+                          "collection day",
                               description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--samples", type=Path, default=Path("data_samples"), help="sample set (kasse generate)")
     p.add_argument("--out", type=Path, default=Path("out"), help="output folder (recreated)")
@@ -113,12 +123,19 @@ def run(args: argparse.Namespace) -> int:
         (last,) = run_reports([config], day, tenants=None, prefect=not args.no_prefect)
         print(describe(last))
     dunned = dunning_week(cfg, config, max(days), prefect=not args.no_prefect)
+    collected = collection_day(cfg, config, max(days), prefect=not args.no_prefect)
+    back: dict[str, Any] = {}
+    if collected:
+        back = bank_day(cfg, config, days[max(days)], collected, prefect=not args.no_prefect)
     took = time.perf_counter() - started
     rep = last.get("reports") or {}
-    print(f"\n{len(days)} booking days in {took:.1f} s. Open these first:")
+    print(f"\n{len(days)} booking days{' and the collection day' if back else ''} in {took:.1f} s. Open these first:")
     print(f"  day close (to sign): {rep.get('day_close_pdf', '-')}")
     print(f"  Klärungsliste:       {rep.get('klaerungsliste_xlsx', '-')}")
     print(f"  dunning letters:     {dunned.get('letters.pdf', '-')}")
+    if collected:
+        print(f"  collection file:     {', '.join(p for p in collected['files'])}")
+        print(f"  collection day:      {(back.get('reports') or {}).get('day_close_pdf', '-')}")
     print(f"  every day's reports: {out / cfg.tenant}/<date>/   ledger: {cfg.ledger}")
     return 0
 
@@ -152,3 +169,144 @@ def dunning_week(cfg: Any, config: Path, last_day: date, *, prefect: bool) -> di
     booked = call("kasse-demo")
     print(describe(booked))
     return dict(booked.paths or {})
+
+
+def _open_claims(cfg: Any) -> Any:
+    from ledger.db import connect
+    from ledger.state import current_open_items
+
+    con = connect(cfg.ledger, read_only=True)
+    try:
+        return current_open_items(con, cfg.tenant)
+    finally:
+        con.close()
+
+
+def _collect_call(cfg: Any, config: Path, day: date, user: str, *, prefect: bool) -> Any:
+    if prefect:
+        from flows.collect import collect
+
+        (res,) = collect(configs=[str(config)], collection_date=day.isoformat(), user=user)
+        return SimpleNamespace(**{**res, "collection_date": date.fromisoformat(res["collection_date"])})
+    from jobs.collect import run_collect
+
+    return run_collect(cfg, day, user=user)
+
+
+def collection_day(cfg: Any, config: Path, last_day: date, *, prefect: bool) -> dict[str, Any]:
+    """Collect the first due date of claims with a mandate after ``last_day``: prepare, release (a second
+    person), book; the booked outcome's files (``files``: the pain.008 files in the outbox) or ``{}``."""
+    import polars as pl
+
+    from collection.dates import next_target_day
+    from flows.cmd_collect import describe
+    from jobs.collect import release
+
+    if not cfg.collection.creditor_id:
+        return {}
+    claims = _open_claims(cfg).filter(pl.col("mandate_id").is_not_null() & (pl.col("due_date") > last_day))
+    if claims.is_empty():
+        print(f"\nno claim with a mandate is due after {last_day}: no collection day")
+        return {}
+    due = claims["due_date"].min()
+    day = next_target_day(due)
+    print(f"\ncollection day: the claims with a mandate due {due} are collected on {day}")
+    prepared = _collect_call(cfg, config, day, "kasse-demo", prefect=prefect)
+    print(describe(prepared))
+    if prepared.status != "prepared":
+        return {}
+    release(cfg, prepared.run_id, user="aufsicht", role="supervisor")
+    print(f"released by aufsicht (supervisor, not the preparer): run {prepared.run_id}")
+    booked = _collect_call(cfg, config, day, "kasse-demo", prefect=prefect)
+    print(describe(booked))
+    files = [p for name, p in (booked.paths or {}).items() if name.endswith(".xml")]
+    return {"day": day, "files": files, "counts": booked.counts, "run_id": booked.run_id}
+
+
+def _last_statements(files: list[Path]) -> dict[str, Any]:
+    """Per bank folder of the sample set (``statements/<bank>/``, the ``bank`` of ``[[accounts]]``): the last
+    statement's number and closing balance, which the collection day's statements go on from."""
+    from parsers import parse_file
+
+    out: dict[str, Any] = {}
+    for p in files:
+        st = parse_file(p).statements
+        if st.height:
+            row = st.sort("closing_date").row(-1, named=True)
+            out[p.parent.name] = (int(row["sequence_no"]), int(row["closing_cents"]))
+    return out
+
+
+def bank_day(cfg: Any, config: Path, last_files: list[Path], collected: dict[str, Any], *,
+             prefect: bool) -> dict[str, Any]:
+    """The collection date's bank files, made from the pain.008 files just written (``synth.collection_day``:
+    the batch credit, two returns), into the inbox; then the nightly run of that day. Its report."""
+    import polars as pl
+
+    from collection.pain_read import read_pain
+    from flows.cmd_nightly import describe, run_reports
+    from synth.bookings import Account, StatementHeader
+    from synth.collection_day import (
+        DEFAULT_RETURNS,
+        RETURN_FEE_CENTS,
+        collection_day_files,
+        pick_returns,
+        quiet_day_file,
+    )
+
+    day: date = collected["day"]
+    pains = [Path(p).read_bytes() for p in collected["files"]]
+    last = _last_statements(last_files)
+    accounts = cfg.settings.accounts
+    collecting = (cfg.collection.account or accounts[0].iban).replace(" ", "").upper()
+    owner = cfg.settings.tenant.name or cfg.tenant
+    print(f"\nnext demo day {day}: the bank's statements, made from the released pain.008 file(s)")
+    for acc in accounts:
+        bank = acc.bank or acc.iban
+        number, opening = last.get(bank, (0, 0))
+        account = Account(bank=bank, bank_name=acc.name or bank, blz=acc.iban[4:12], bic=acc.bic or "", iban=acc.iban,
+                          owner=owner)
+        header = StatementHeader(account, number + 1, day, opening, f"{acc.iban}-{day:%Y%m%d}-{number + 1:05d}")
+        fmt = "mt940" if (acc.format or "").lower().startswith("mt940") else "camt.053"
+        if acc.iban.replace(" ", "").upper() == collecting:
+            made = collection_day_files(pains, DEFAULT_RETURNS, header=header, fmt=fmt)
+        else:
+            made = quiet_day_file(header, fmt)
+        for name, data in made.items():
+            target = cfg.inbox / "statements" / bank / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+            print(f"  {bank}: {name}")
+    rows = pl.concat([read_pain(b) for b in pains])
+    batches = rows.group_by("payment_info_id", maintain_order=True).agg(pl.len(), pl.col("amount_cents").sum())
+    for pid, n, cents in batches.iter_rows():
+        print(f"  batch credit {pid}: {n} collections, {cents / 100:,.2f} EUR (the full sum)")
+    back = pick_returns(rows, DEFAULT_RETURNS).join(rows, on="end_to_end_id")
+    actions = cfg.collection.return_actions
+    for r in back.iter_rows(named=True):
+        action = actions.get(r["reason_code"], "none")
+        print(f"  return {r['reason_code']} of {r['end_to_end_id']}: {r['amount_cents'] / 100:,.2f} EUR "
+              f"+ {RETURN_FEE_CENTS / 100:,.2f} EUR bank charge, mandate {r['mandate_id']} → {action}")
+    (report,) = run_reports([config], day, tenants=None, prefect=prefect)
+    print(describe(report))
+    print(summary_of_day(cfg, day))
+    return report
+
+
+def summary_of_day(cfg: Any, day: date) -> str:
+    """What the night of the collection date booked of our collections (read from the ledger)."""
+    from ledger.db import connect, fetch
+
+    con = connect(cfg.ledger, read_only=True)
+    try:
+        alloc = fetch(con, "SELECT rule, count(*) AS n, sum(amount_cents) AS cents FROM allocations "
+                           "WHERE tenant = ? AND booking_date = ? AND rule IN ('direct_debit', 'dd_return') "
+                           "GROUP BY rule ORDER BY rule", [cfg.tenant, day])
+        fees = fetch(con, "SELECT count(*) AS n, coalesce(sum(amount_cents), 0) AS cents FROM claims "
+                          "WHERE tenant = ? AND origin = 'fee' AND due_date = ? AND receivable_id LIKE '%-RLS-%'",
+                     [cfg.tenant, day])
+    finally:
+        con.close()
+    lines = [f"  {r['rule']}: {r['n']} allocations, {r['cents'] / 100:,.2f} EUR" for r in alloc.iter_rows(named=True)]
+    lines.append(f"  return-fee claims: {fees['n'][0]}, {fees['cents'][0] / 100:,.2f} EUR")
+    return "\n".join(lines)

@@ -37,6 +37,8 @@ BOOKING_SCHEMA: dict[str, pl.DataType] = {
     "return_code": pl.String(),    # MT940 ?34 Textschlüsselergänzung, e.g. "901"
     "return_reason": pl.String(),  # camt RtrInf/Rsn/Cd, e.g. MD06
     "cdtr_ref": pl.String(),       # camt RmtInf/Strd/CdtrRefInf/Ref (an ISO 11649 RF reference); MT940 has none
+    "fee_cents": pl.Int64(),       # the bank's charge inside a debit (a return): MT940 COAM+ (and OAMT+ the
+                                   # amount without it), camt TxDtls/Chrgs
 }
 
 

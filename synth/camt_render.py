@@ -63,6 +63,15 @@ def _structured(ind: str) -> pl.Expr:
         _esc(pl.col("cdtr_ref")), pl.lit("</Ref></CdtrRefInf></Strd></RmtInf>\n"))
 
 
+def _charges(v: str, ind: str) -> pl.Expr:
+    """``Chrgs``: the bank's charge inside the booked amount (a returned direct debit), when there is one."""
+    amount = pl.concat_str(pl.lit('<Amt Ccy="EUR">'), decimal_point(pl.col("fee_cents")), pl.lit("</Amt>"))
+    inner = (pl.concat_str(pl.lit("<Rcrd>"), amount, pl.lit("<CdtDbtInd>DBIT</CdtDbtInd></Rcrd>")) if v == "08"
+             else amount)
+    return pl.when(pl.col("fee_cents").is_not_null()).then(
+        pl.concat_str(pl.lit(f"{ind}<Chrgs>"), inner, pl.lit("</Chrgs>\n"))).otherwise(pl.lit(""))
+
+
 def _tx_details(v: str) -> pl.Expr:
     i = " " * 10
     amount = pl.concat_str(pl.lit('<Amt Ccy="EUR">'), decimal_point(pl.col("amount_cents")), pl.lit("</Amt>"))
@@ -85,6 +94,7 @@ def _tx_details(v: str) -> pl.Expr:
         _t("MndtId", pl.col("mref"), i + "  "),
         pl.lit(f"{i}</Refs>\n"),
         amt_block,
+        _charges(v, i),
         pl.when(pl.col("cp_name").is_not_null() | pl.col("cp_iban").is_not_null() | pl.col("abwa").is_not_null())
         .then(pl.concat_str(
             pl.lit(f"{i}<RltdPties>\n"),
@@ -110,6 +120,8 @@ def _tx_details(v: str) -> pl.Expr:
 def render_entries(bookings: pl.DataFrame, version: str) -> pl.Series:
     """One ``<Ntry>`` string per ``entry_no`` (several bookings of one entry become a ``Btch``)."""
     v = version
+    if "fee_cents" not in bookings.columns:
+        bookings = bookings.with_columns(pl.lit(None, pl.Int64()).alias("fee_cents"))
     entries = (
         bookings.with_columns(_tx_details(v).alias("tx"))
         .group_by("entry_no", maintain_order=True)

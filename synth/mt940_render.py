@@ -40,8 +40,8 @@ def break_markers(entries: pl.Series, first_row: int) -> pl.Series:
 
 CRLF = "\r\n"
 _SUBFIELD_CODES = [f"{20 + i}" for i in range(10)] + [f"{60 + i}" for i in range(4)]
-_KEYWORDS = (("eref", "EREF+"), ("kref", "KREF+"), ("mref", "MREF+"), ("cred", "CRED+"),
-             ("svwz", "SVWZ+"), ("abwa", "ABWA+"))
+_KEYWORDS = (("eref", "EREF+"), ("kref", "KREF+"), ("mref", "MREF+"), ("cred", "CRED+"), ("coam", "COAM+"),
+             ("oamt", "OAMT+"), ("svwz", "SVWZ+"), ("abwa", "ABWA+"))
 
 
 def _purpose_subfields(bookings: pl.DataFrame) -> pl.Series:
@@ -84,7 +84,11 @@ def _wrap(text: pl.Expr, width: int = 65, pieces: int = 12) -> pl.Expr:
 
 def render_entries(bookings: pl.DataFrame) -> pl.Series:
     """The ``:61:`` + ``:86:`` lines of every booking (one string per row, CRLF inside)."""
-    b = bookings.with_columns(_purpose_subfields(bookings).alias("purpose"))
+    fee = pl.col("fee_cents") if "fee_cents" in bookings.columns else pl.lit(None, pl.Int64())
+    b = bookings.with_columns(  # a return with the bank's charge: DK's COAM+ (charge) and OAMT+ (without it)
+        pl.when(fee.is_not_null()).then(decimal_comma(fee)).alias("coam"),
+        pl.when(fee.is_not_null()).then(decimal_comma(pl.col("amount_cents").abs() - fee)).alias("oamt"))
+    b = b.with_columns(_purpose_subfields(b).alias("purpose"))
 
     def opt(code: str, col: str, start: int = 0, length: int | None = None) -> pl.Expr:
         value = pl.col(col).str.slice(start, length).str.strip_chars_end(" ")  # DK: no trailing blanks

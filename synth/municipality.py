@@ -25,6 +25,7 @@ from synth.accounts import TREASURY_ACCOUNTS
 from synth.bookings import StatementHeader, business_days, conform_bookings
 from synth.cases import Payment, assign_banks_and_days, make_payments
 from synth.claims import make_items
+from synth.collection_data import next_instalments
 from synth.debtors import make_debtors
 from synth.dunning_data import add_dunning_fields, instalment_plans, plans_csv
 from synth.generated import ROUND_TWO_TRUTH_SCHEMA, TRUTH_SCHEMA, GeneratedSet
@@ -117,6 +118,8 @@ def generate(out_dir: Path, *, seed: int = 1, n_items: int = 3000, days: int = 5
     if (out_dir / "statements").exists():
         shutil.rmtree(out_dir / "statements")
     open_items = out_dir / "open_items.csv"
+    touched = {rid for p in payments for rid, _ in p.expected}
+    next_instalments(items, touched, seed, start, booking_days[-1])   # own generators, like the dunning fields
     add_dunning_fields(items, seed)            # own generators: no other value of the set changes
     open_items.write_bytes(open_items_csv(items, tenant, seed=seed, as_of=start))
     (out_dir / "instalment_plans.csv").write_bytes(plans_csv(instalment_plans(items, seed, start)))

@@ -6,7 +6,7 @@ import datetime as dt
 
 import polars as pl
 
-from synth.accounts import TREASURY_ACCOUNTS
+from synth.accounts import CREDITOR_ID, TREASURY_ACCOUNTS
 from synth.addresses import address
 from synth.claims import Item
 
@@ -49,8 +49,19 @@ def tenant_toml(tenant: str) -> str:
     return (
         "# Tenant config of the synthetic municipality (written by `kasse generate`).\n"
         f'[tenant]\nid = "{tenant}"\nname = "Stadt Musterstadt"\ninhabitants = 52000\n\n'
-        '[reference]\ndigits = 12\ncheck_digit = "mod11"\n' + accounts
+        '[reference]\ndigits = 12\ncheck_digit = "mod11"\n' + accounts + collection_toml()
     )
+
+
+def collection_toml() -> str:
+    """``[collection]``: the treasury collects by SEPA direct debit under the creditor id its own direct
+    debits in the bank files carry (``CRED+``), into the Volksbank account (camt.053: a return names its
+    ISO reason in ``RtrInf/Rsn/Cd``); the bank's return fee is charged to the debtor (the municipality's
+    fee statute is the legal basis DOMAIN.md §3.4 asks for)."""
+    return ("\n# SEPA direct debit (kasse collect): the Gläubiger-ID of the treasury, the account collected into,\n"
+            "# return fees passed on to the debtor\n"
+            f'[collection]\ncreditor_id = "{CREDITOR_ID}"\naccount = "{TREASURY_ACCOUNTS["volksbank"].iban}"\n'
+            "return_fee_charge = true\n")
 
 
 def readme_text(seed: int, n_items: int, days: int, start: dt.date, tenant: str, n_payments: int, *,
@@ -72,7 +83,10 @@ Kassenzeichen are invented (IBANs use real German bank codes with random account
 | `statements/volksbank/*.xml` | camt.053.001.08 as a Volksbank writes it: one statement per booking day, UTF-8 |
 | `truth.parquet` | ground truth: one row per bank booking ({n_payments}), its case and the correct allocation |
 | `instalment_plans.csv` | instalment agreements (Teilzahlungsvereinbarungen) for the dunning run: `;`, UTF-8 with BOM, ISO dates, cents |
-| `kasse.toml` | tenant config: inhabitants (for the key figures), reference grammar (12 digits, mod-11) and the two bank accounts |
+| `kasse.toml` | tenant config: inhabitants (for the key figures), reference grammar (12 digits, mod-11), the two bank accounts and `[collection]` (creditor id, the Volksbank account collected into, return fees passed on) |
+
+The claims with a SEPA mandate that no bank booking of the set touches are the next instalment, due on the
+15th after the last booking day: what `kasse demo` collects on its collection day.
 
 The cases (`full`, `partial`, `over`, `double`, `multi`, `third_party`, `no_ref`, `wrong_ref`,
 `typo_digit`, `typo_swap`, `iban_only`, `dd_collection`, `dd_return`, `fee`, `refund_out`) are explained

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -33,7 +33,7 @@ def test_demo_runs_every_day_and_says_where_the_reports_are(tmp_path: Path,
     con = connect(out / "kasse.duckdb", read_only=True)
     closes = fetch(con, "SELECT booking_date, status, difference_cents FROM day_closes WHERE kind = 'close'")
     con.close()
-    assert closes.height == 4                                  # two accounts, two days
+    assert closes.height == 6                                  # two accounts, two days and the collection day
     assert set(closes["difference_cents"].to_list()) == {0}
     assert not list((out / "files" / "musterstadt" / "inbox").rglob("*.*"))
     # then one dunning week: prepared, released by a second person, booked, its letters written
@@ -44,6 +44,7 @@ def test_demo_runs_every_day_and_says_where_the_reports_are(tmp_path: Path,
     notices = fetch(con, "SELECT prepared_by, released_by, count(*) AS n FROM dunning_notices GROUP BY ALL")
     con.close()
     assert notices.rows() == [("kasse-demo", "aufsicht", notices["n"][0])] and notices["n"][0] > 0
+    collection_day_was_booked_and_came_back(out, printed)
     # a second demo recreates its own folder, but never a folder it did not make
     prepare(samples, out)
     assert sorted(p.name for p in out.iterdir()) == [".kasse-demo", "kasse.toml"]
@@ -52,3 +53,63 @@ def test_demo_runs_every_day_and_says_where_the_reports_are(tmp_path: Path,
     (other / "keep.txt").write_text("x", encoding="utf-8")
     assert main(["demo", "--samples", str(samples), "--out", str(other), "--no-prefect"]) == 2
     assert (other / "keep.txt").exists()
+
+
+def collection_day_was_booked_and_came_back(out: Path, printed: str) -> None:
+    """The collection day: one XSD-valid pain.008 file and its manifest in the outbox, prepared by kasse-demo
+    and released by aufsicht; the next day's night books N-2 claims paid by direct debit, reopens two with
+    their original due dates, charges two return fees; the AC04 mandate is blocked, the MS03 claim retried."""
+    import json
+
+    import polars as pl
+
+    from claims.config import load_tenant_config
+    from collection.xsd import validate
+    from jobs.collect import run_collect
+    from ledger.state import current_open_items
+
+    outbox = out / "files" / "musterstadt" / "outbox"
+    (pain,) = outbox.glob("pain008_*.xml")
+    validate(pain, "pain.008.001.08")
+    (manifest,) = outbox.glob("pain008_*.manifest.json")
+    assert json.loads(manifest.read_text(encoding="utf-8"))["files"][0]["file_name"] == pain.name
+    assert "batch credit" in printed and "→ block_mandate" in printed and "→ retry_once" in printed
+    con = connect(out / "kasse.duckdb", read_only=True)
+    try:
+        col = fetch(con, "SELECT receivable_id, amount_cents, due_date, collection_date, mandate_id, prepared_by, "
+                         "released_by FROM collections")
+        day = col["collection_date"][0]
+        paid = fetch(con, "SELECT rule, receivable_id, amount_cents FROM allocations WHERE booking_date = ? "
+                          "AND rule IN ('direct_debit', 'dd_return')", [day])
+        back = fetch(con, "SELECT receivable_id, reason_code FROM collection_returns ORDER BY reason_code")
+        fees = fetch(con, "SELECT parent_receivable_id, amount_cents FROM claims WHERE receivable_id LIKE '%-RLS-%'")
+        now = current_open_items(con, "musterstadt")
+    finally:
+        con.close()
+    n = col.height
+    assert n >= 3 and set(col["prepared_by"]) == {"kasse-demo"} and set(col["released_by"]) == {"aufsicht"}
+    assert set(col["collection_date"]) == {day} and (out / "musterstadt" / str(day) / "day_close.pdf").exists()
+    net = paid.group_by("receivable_id").agg(pl.col("amount_cents").sum())
+    assert paid.filter(pl.col("rule") == "direct_debit").height == n
+    assert back["reason_code"].to_list() == ["AC04", "MS03"]
+    returned = set(back["receivable_id"])
+    assert net.filter(pl.col("amount_cents") == 0)["receivable_id"].sort().to_list() == sorted(returned)
+    assert net.filter(pl.col("amount_cents") > 0).height == n - 2
+    # the two are open again for their collected amount, with their original due dates
+    reopened = now.filter(pl.col("receivable_id").is_in(list(returned))).join(
+        col.select("receivable_id", pl.col("amount_cents").alias("collected"), pl.col("due_date").alias("orig")),
+        on="receivable_id")
+    assert reopened.height == 2
+    assert (reopened["amount_cents"] == reopened["collected"]).all() and (reopened["due_date"] == reopened["orig"]).all()
+    assert sorted(fees["parent_receivable_id"]) == sorted(returned) and set(fees["amount_cents"]) == {300}
+    (claims_file,) = (out / "musterstadt" / str(day) / "hkr").glob("hkr_claims_*.csv")
+    assert claims_file.read_text(encoding="utf-8-sig").count("-RLS-") == 2
+    # the next collection: the AC04 mandate is blocked, the MS03 claim is presented once more
+    ac04, ms03 = back["receivable_id"].to_list()
+    cfg = load_tenant_config(out / "kasse.toml")
+    nxt = run_collect(cfg, day + timedelta(days=1), user="kasse-demo")
+    folder = Path(nxt.paths["run_folder"])
+    selected = pl.read_parquet(folder / "selected_prepare.parquet")
+    skipped = pl.read_parquet(folder / "skipped_prepare.parquet")
+    assert ms03 in selected["receivable_id"].to_list() and ac04 not in selected["receivable_id"].to_list()
+    assert skipped.filter(pl.col("receivable_id") == ac04)["reason"].to_list() == ["mandate_blocked"]

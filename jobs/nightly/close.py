@@ -122,7 +122,7 @@ def write_reports(cfg: TenantConfig, booking_date: date, run_id: str, folder: Ru
                   out_dir: Path) -> dict[str, str]:
     """Write the night's report files with ``outputs.write_reports``, and the finance system's booking
     and claims files into ``out_dir/hkr`` (``outputs.hkr_export``); return name -> path."""
-    from outputs.hkr_export import write_hkr
+    from outputs.hkr_export import hkr_claims, write_hkr
     from outputs.report import write_reports as write
 
     figures = {n: folder.read(f"kf_{n}") for n in folder.read_json("key_figures").get("names", [])}
@@ -130,8 +130,13 @@ def write_reports(cfg: TenantConfig, booking_date: date, run_id: str, folder: Ru
                   day_close=folder.read("report_day_close"), klaerungsliste=folder.read("report_klaerungsliste"),
                   key_figures=figures, run_id=run_id, issues=folder.read("book_issues"))
     out = _as_paths(paths)
+    # the claims the night created itself (return fees charged to debtors): the finance system books them
+    staged = folder.file("book_claims")
+    claims = folder.read("book_claims").with_columns(
+        pl.lit(booking_date).alias("created_on"), pl.col("run_id").alias("created_by_run")) if staged.exists() else None
     hkr = write_hkr(out_dir / HKR_DIR, tenant=cfg.tenant, posting_date=booking_date,
-                    bookings=folder.read("report_hkr_bookings"))
+                    bookings=folder.read("report_hkr_bookings"),
+                    claims=None if claims is None else hkr_claims(claims, tenant=cfg.tenant))
     out |= {f"hkr/{name}": str(path) for name, path in hkr.items()}
     folder.write_json("reports", out)
     return out
