@@ -27,10 +27,12 @@ import re
 import shutil
 import sys
 import time
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from datetime import time as clock_time
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from claims.config import load_tenant_config
 from claims.errors import ConfigError
@@ -183,14 +185,18 @@ def _open_claims(cfg: Any) -> Any:
 
 
 def _collect_call(cfg: Any, config: Path, day: date, user: str, *, prefect: bool) -> Any:
+    """One call of the collection job for ``day`` on the demo's clock: a week before the collection date,
+    09:00 in Germany (the job checks the send deadline against its clock; the demo's dates are simulated,
+    so the real clock would make the demo fail once the sample's collection date is near)."""
+    now = datetime.combine(day - timedelta(days=7), clock_time(9), ZoneInfo("Europe/Berlin"))
     if prefect:
         from flows.collect import collect
 
-        (res,) = collect(configs=[str(config)], collection_date=day.isoformat(), user=user)
+        (res,) = collect(configs=[str(config)], collection_date=day.isoformat(), user=user, now=now.isoformat())
         return SimpleNamespace(**{**res, "collection_date": date.fromisoformat(res["collection_date"])})
     from jobs.collect import run_collect
 
-    return run_collect(cfg, day, user=user)
+    return run_collect(cfg, day, user=user, now=now)
 
 
 def collection_day(cfg: Any, config: Path, last_day: date, *, prefect: bool) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import asdict
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
@@ -70,15 +70,17 @@ def _artifact(tenant: str, outcome: Any) -> None:
     create_markdown_artifact("\n".join(lines), key=key, description="Stadtkasse SEPA collection run")
 
 
-def run_tenant(cfg: TenantConfig, day: date | None, user: str) -> list[dict[str, Any]]:
-    """One tenant's call: the released dates, then ``day``; each planned, then its steps as tasks."""
+def run_tenant(cfg: TenantConfig, day: date | None, user: str, now: datetime | None = None) -> list[dict[str, Any]]:
+    """One tenant's call: the released dates, then ``day``; each planned, then its steps as tasks.
+    ``now``: the job's clock (default: the real one; the demo gives its simulated morning)."""
     from jobs.runner import tenant_lock
 
     steps = _job()
     out = []
     with tenant_lock(cfg):
-        for d in steps.dates_to_run(cfg, day or steps.next_collection_date(cfg)):
-            plan = steps.plan_date(cfg, d, user=user, mode="prefect", flow_run_id=str(runtime.flow_run.id or ""))
+        for d in steps.dates_to_run(cfg, day or steps.next_collection_date(cfg, now)):
+            plan = steps.plan_date(cfg, d, user=user, mode="prefect", flow_run_id=str(runtime.flow_run.id or ""),
+                                   now=now)
             results = {name: TASKS[name](plan.run) for name, _ in steps.STEPS[plan.phase]} if plan.run else {}
             result = steps.outcome(plan, results)
             _artifact(cfg.tenant, result)
@@ -88,10 +90,12 @@ def run_tenant(cfg: TenantConfig, day: date | None, user: str) -> list[dict[str,
 
 @flow(name="stadtkasse-collect", log_prints=True)
 def collect(configs: list[str], collection_date: str | None = None, user: str = "schedule",
-            tenants: list[str] | None = None) -> list[dict[str, Any]]:
+            tenants: list[str] | None = None, now: str | None = None) -> list[dict[str, Any]]:
     """The SEPA collection run for every tenant config in ``configs`` (``collection_date`` ISO, default:
-    the next one a file sent now reaches)."""
+    the next one a file sent now reaches). ``now``: an ISO moment with its offset standing in for the
+    clock (the demo's simulated day; a schedule never sets it)."""
     day = date.fromisoformat(collection_date) if collection_date else None
+    moment = datetime.fromisoformat(now) if now else None
     chosen = [c for c in (load_tenant_config(Path(p) if p else None) for p in configs)
               if not tenants or c.tenant in tenants]
-    return [r for cfg in chosen for r in run_tenant(cfg, day, user)]
+    return [r for cfg in chosen for r in run_tenant(cfg, day, user, moment)]
