@@ -369,6 +369,13 @@ class CollectionSection(Section):
         return {**RETURN_ACTIONS, **{str(k).upper(): v for k, v in value.items()}}
 
 
+class DocumentsSection(Section):
+    """``[documents]``: how long the case files' documents are kept (``ledger.documents``, KomHVO § 59)."""
+
+    retention_years: Count = 6           # Belege: 6 years (KomHVO § 59 Abs. 1); books would be 10
+    approval_lag_years: Days = 2         # years from the document's year to the council's approval of its accounts
+
+
 class Account(Section):
     """``[[accounts]]``: one bank account of the treasury (the day close expects a statement for each)."""
 
@@ -394,6 +401,7 @@ class TenantFile(Section):
     dunning: DunningSection = DunningSection()
     letters: LettersSection = LettersSection()
     collection: CollectionSection = CollectionSection()
+    documents: DocumentsSection = DocumentsSection()
     accounts: tuple[Account, ...] = ()
 
 
@@ -402,6 +410,7 @@ SECTIONS: dict[str, type[Section]] = {
     "tenant": TenantSection, "paths": PathsSection, "ingest": IngestSection, "schedule": ScheduleSection, "reference": ReferenceSection,
     "matching": MatchingSection, "allocation": AllocationSection, "review": ReviewSection, "dunning": DunningSection,
     "letters": LettersSection, "collection": CollectionSection, "accounts": Account,
+    "documents": DocumentsSection,
 }
 
 
@@ -458,6 +467,10 @@ class TenantConfig:
     @property
     def collection(self) -> CollectionSection:
         return self.settings.collection
+
+    @property
+    def documents(self) -> DocumentsSection:
+        return self.settings.documents
 
     @property
     def collection_account(self) -> str | None:

@@ -89,6 +89,8 @@ STORED: dict[type[StrEnum], set[str]] = {
                   "returned", "reference_too_long"},
     ReturnAction: {"block_mandate", "retry_once", "none"},
     CollectionHold: {"batch_amount_mismatch", "batch_duplicate"},
+    vocab.DocumentKind: {"notice_export", "mahnung", "handoff", "update", "outcome", "letter"},
+    vocab.SubjectKind: {"debtor", "case", "receivable"},
 }
 
 
