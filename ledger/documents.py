@@ -262,8 +262,8 @@ def _now() -> str:
 
 def file_documents(state_dir: Path, tenant: str, docs: Iterable[NewDocument], *,
                    settings: DocumentsSection) -> list[dict[str, Any]]:
-    """File ``docs``: store each object (:func:`put`), then append one ``file`` line per document whose
-    (subject, key) is not in the index yet; return the lines of every document (new or already there).
+    """File ``docs``: append one ``file`` line per document whose (subject, key) is not in the index yet,
+    after storing its object (:func:`put`); return the lines of every document (new or already there).
 
     This is the one function a job calls to put something in a case file (the dunning run for each
     Mahnung, later the enforcement job for hand-off records, updates and outcomes). Objects go in before
@@ -276,7 +276,6 @@ def file_documents(state_dir: Path, tenant: str, docs: Iterable[NewDocument], *,
         DocumentKind(d.kind)
         _text(d.subject_id, "subject id"), _text(d.key, "key"), _text(d.title, "title")
         _text(d.media_type, "media type")
-    shas = [put(state_dir, tenant, d.data) for d in todo]
     with _locked(folder):
         known: dict[tuple[str, str, str], dict[str, Any]] = {}
         for e in read_index(state_dir, tenant):
@@ -285,6 +284,7 @@ def file_documents(state_dir: Path, tenant: str, docs: Iterable[NewDocument], *,
         result: list[dict[str, Any] | None] = []
         new: list[dict[str, Any]] = []
         at = _now()
+        shas = [hashlib.sha256(d.data).hexdigest() for d in todo]
         for d, sha in zip(todo, shas, strict=True):
             ident = (str(d.subject_kind), d.subject_id, d.key)
             old = known.get(ident)
@@ -302,6 +302,11 @@ def file_documents(state_dir: Path, tenant: str, docs: Iterable[NewDocument], *,
             known[ident] = entry
             new.append(entry)
             result.append(None)
+        needed = {e["sha256"] for e in new}
+        for d, sha in zip(todo, shas, strict=True):     # the objects before the lines that name them
+            if sha in needed:
+                put(state_dir, tenant, d.data)
+                needed.discard(sha)
         written = iter(_append(folder, new)) if new else iter(())
         return [r if r is not None else next(written) for r in result]
 
@@ -326,7 +331,9 @@ def documents_of(lines: Iterable[dict[str, Any]], subject_kind: str, subject_id:
     """The ``file`` lines of one subject, in the case file's order (date, then as filed), with
     ``purged`` set on those whose object was removed after its retention."""
     lines = list(lines)
-    gone = {e["sha256"] for e in lines if e.get("op") == "purge"}
+    gone: set[str] = set()
+    for e in lines:                            # purged, and not filed again since
+        (gone.add if e.get("op") == "purge" else gone.discard)(e["sha256"])
     mine = [{**e, "purged": e["sha256"] in gone} for e in lines
             if e.get("op") == "file" and e["subject_kind"] == subject_kind and e["subject_id"] == subject_id]
     return sorted(mine, key=lambda e: (e["date"], e["seq"]))
@@ -446,10 +453,13 @@ def purge(state_dir: Path, tenant: str, *, today: date, settings: DocumentsSecti
     with _locked(folder):
         lines = read_index(state_dir, tenant)
         until: dict[str, date] = {}
-        done = {e["sha256"] for e in lines if e.get("op") == "purge"}
+        done: set[str] = set()                 # purged and not filed again since
         for e in lines:
+            if e.get("op") == "purge":
+                done.add(e["sha256"])
             if e.get("op") != "file":
                 continue
+            done.discard(e["sha256"])
             keep = max(date.fromisoformat(e["retention_until"]),
                        retention_until(date.fromisoformat(e["date"]), settings))
             until[e["sha256"]] = max(keep, until.get(e["sha256"], keep))
