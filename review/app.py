@@ -24,6 +24,7 @@ from review.state import PublishedState
 from review.users import User
 from review.views_actions import approve, decide, withdraw
 from review.views_blocks import approve_block_view, blocks_page, lift_block_view, set_block_view
+from review.views_casefile import casefile_page, casefile_zip, document_download
 from review.views_decisions import decisions_page
 from review.views_detail import detail_page
 from review.views_dunning import debtor_page, dunning_page, release, run_pdf
@@ -100,6 +101,9 @@ def create_app(config: ReviewConfig, users: dict[str, User], users_path: Path | 
         Route("/t/{tenant}/dunning/{run_id}/release", release, methods=["POST"]),
         Route("/t/{tenant}/dunning/{run_id}/{kind}.pdf", run_pdf),
         Route("/t/{tenant}/debtor", debtor_page),
+        Route("/t/{tenant}/akte", casefile_page),
+        Route("/t/{tenant}/akte/dok/{seq:int}", document_download),
+        Route("/t/{tenant}/akte/export.zip", casefile_zip),
         Mount("/static", StaticFiles(directory=Path(HERE) / "static"), name="static"),
     ]
     middleware = [
