@@ -26,6 +26,8 @@ DECIDING_ROLES = frozenset({"clerk", "supervisor"})
 #: roles that may read the case files (docs/DOCUMENTS.md): the enforcement office and the auditors, and the
 #: treasury's clerks and supervisors, who wrote the letters in them and answer the debtors' questions
 CASEFILE_ROLES = frozenset({"vollstreckung", "auditor", "clerk", "supervisor"})
+#: roles that see nothing but the case files (review.auth.require_tenant)
+CASEFILE_ONLY_ROLES = frozenset({"vollstreckung"})
 _HASHER = PasswordHasher()
 
 

@@ -33,7 +33,7 @@ from review.web import context_of, render
 def _reader(request: Request) -> tuple[User, str]:
     user = require_user(request)
     tenant = request.path_params["tenant"]
-    require_tenant(user, tenant)
+    require_tenant(user, tenant, casefile=True)
     if not user.may_read_casefiles:
         raise HTTPException(403, f"Die Rolle {user.role} darf keine Akten lesen.")
     return user, tenant

@@ -175,3 +175,17 @@ def test_case_zip_of_the_same_documents_is_the_same_bytes() -> None:
     assert one == case_zip("t", "debtor", "D", [dict(e) for e in entries], blobs.__getitem__)
     assert safe_filename("", "application/pdf") == "dokument.pdf"
     assert safe_filename("..", "text/plain") == "dokument.txt"
+
+
+def test_the_enforcement_office_sees_only_the_case_files(env: dict[str, Any]) -> None:
+    vera = make_client(env["app"])
+    page = vera.get("/login")
+    r = vera.post("/login", data={"login": "vera", "password": PASSWORD, "csrf_token": token(page.text), "next": "/"},
+                  follow_redirects=False)
+    assert r.headers["location"] == AKTE                                     # starts at the case files
+    for path in ("/", "/decisions", "/rules", "/dunning", "/blocks", "/item/tx-split"):
+        assert vera.get(f"/t/{TENANT}{path}").status_code == 403, path      # no payments, no Klärungsliste
+    assert vera.get("/t/musterstadt/debtor", params={"id": "D1"}).status_code == 403
+    nav = vera.get(AKTE).text.split("<nav>")[1].split("</nav>")[0]
+    assert "Akten" in nav and "Klärungsliste" not in nav
+    assert "Klärungsliste" in login(env, "otto").get(AKTE).text.split("<nav>")[1]   # the auditor reads both
