@@ -140,7 +140,8 @@ def test_a_purged_document_is_listed_without_its_file(env: dict[str, Any]) -> No
     assert "nach Ablauf gelöscht" in client.get(AKTE, params={"id": "D1"}).text
     z = zipfile.ZipFile(io.BytesIO(client.get(f"{AKTE}/export.zip", params={"id": "D1"}).content))
     docs = json.loads(z.read("index.json"))["documents"]
-    assert [(d["date"], d["purged"], d["file"] is None) for d in docs][0] == ("2010-05-05", True, True)
+    assert [(d["date"], d["purged"], d["file"] is None) for d in docs] == [
+        ("2010-05-05", True, True), ("2026-02-10", False, False), ("2026-03-10", False, False)]
     assert len(z.namelist()) == 4
 
 
