@@ -182,3 +182,23 @@ def test_the_reader_picks_up_appended_lines_and_tenants_stay_apart(tmp_path: Pat
     assert [e["key"] for e in reader.lines(T)] == ["k1", "k2"]
     assert [e["key"] for e in reader.lines("nachbar")] == ["k3"]
     assert verify(tmp_path, "nachbar") == [] and read_index(tmp_path, "nachbar")[0]["seq"] == 0
+
+
+def test_the_command_verifies_and_purges_only_with_apply(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from flows.cli import main
+
+    (tmp_path / "kasse.toml").write_text('[tenant]\nid = "stadt"\n[documents]\nretention_years = 6\n', encoding="utf-8")
+    cfg_state = tmp_path / "state"
+    old = file_document(cfg_state, T, doc(b"old", key="k-old", day=date(2015, 3, 1)), settings=SIX)
+    file_document(cfg_state, T, doc(b"new", key="k-new", day=date(2026, 3, 1)), settings=SIX)
+    conf = str(tmp_path / "kasse.toml")
+    assert main(["documents", "verify", "--config", conf]) == 0
+    assert main(["documents", "purge", "--config", conf, "--today", "2027-01-01"]) == 0
+    assert f"would remove {old['sha256']}" in capsys.readouterr().out
+    assert object_path(cfg_state, T, old["sha256"]).exists()
+    assert main(["documents", "purge", "--config", conf, "--today", "2027-01-01", "--apply", "--user", "admin"]) == 0
+    assert not object_path(cfg_state, T, old["sha256"]).exists()
+    assert main(["documents", "verify", "--config", conf]) == 0
+    index = store_dir(cfg_state, T) / INDEX
+    index.write_bytes(index.read_bytes().replace(b'"k-new"', b'"k-neu"'))
+    assert main(["documents", "verify", "--config", conf]) == 1
