@@ -11,7 +11,7 @@ SHA-256 and the document store keeps each letter once.
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from pypdf import PdfReader, PdfWriter
 
@@ -33,10 +33,15 @@ def split_pages(pdf: bytes, ranges: Sequence[tuple[int, int]]) -> list[bytes]:
     >>> [len(PdfReader(io.BytesIO(p)).pages) for p in split_pages(bytes(doc.output()), [(1, 2), (3, 1)])]
     [2, 1]
     """
+    return list(iter_pages(pdf, ranges))
+
+
+def iter_pages(pdf: bytes, ranges: Sequence[tuple[int, int]]) -> Iterator[bytes]:
+    """:func:`split_pages` one piece at a time (a run of 100,000 letters is not held in memory twice).
+    Every range is checked before the first piece is made."""
     reader = PdfReader(io.BytesIO(pdf))
     total = len(reader.pages)
     taken: set[int] = set()
-    out = []
     for first, pages in ranges:
         if first < 1 or pages < 1 or first + pages - 1 > total:
             raise PageRangeError(f"pages {first}–{first + pages - 1} are not in the PDF ({total} pages)")
@@ -44,13 +49,17 @@ def split_pages(pdf: bytes, ranges: Sequence[tuple[int, int]]) -> list[bytes]:
         if span & taken:
             raise PageRangeError(f"pages {first}–{first + pages - 1} overlap another letter's")
         taken |= span
+    return _pieces(reader, list(ranges))
+
+
+def _pieces(reader: PdfReader, ranges: list[tuple[int, int]]) -> Iterator[bytes]:
+    for first, pages in ranges:
         writer = PdfWriter()
         for i in range(first - 1, first - 1 + pages):
             writer.add_page(reader.pages[i])
         buf = io.BytesIO()
         writer.write(buf)
-        out.append(buf.getvalue())
-    return out
+        yield buf.getvalue()
 
 
 def page_count(pdf: bytes) -> int:
@@ -58,4 +67,4 @@ def page_count(pdf: bytes) -> int:
     return len(PdfReader(io.BytesIO(pdf)).pages)
 
 
-__all__ = ["PageRangeError", "page_count", "split_pages"]
+__all__ = ["PageRangeError", "iter_pages", "page_count", "split_pages"]

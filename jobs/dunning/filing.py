@@ -11,6 +11,7 @@ crash after the commit is finished by the next call) files nothing twice.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,7 @@ from ledger.documents import DocumentError, NewDocument, file_documents, head
 from outputs.atomic import verify
 from outputs.dunning_letters import LETTERS_PDF, PRINT_FILE
 from outputs.dunning_texts import LEVEL_TEXT, text_of
-from outputs.pdf_pages import split_pages
+from outputs.pdf_pages import iter_pages
 
 
 def letter_key(run_id: str, notice_id: str) -> str:
@@ -60,19 +61,24 @@ def file_letters(cfg: TenantConfig, run_id: str, notices: pl.DataFrame, items: p
     if missing or layout.height != notices.height:
         raise DocumentError(f"the print file of run {run_id} does not list the booked notices "
                             f"({len(missing)} missing, {layout.height} rows for {notices.height} notices)")
-    pieces = split_pages(pdf_path.read_bytes(), list(zip(rows["first_page"], rows["pages"], strict=True)))
+    pieces = iter_pages(pdf_path.read_bytes(), list(zip(rows["first_page"], rows["pages"], strict=True)))
     claims = items.group_by("notice_id", maintain_order=True).agg(pl.col("receivable_id").unique(maintain_order=True))
     per_notice = dict(zip(claims["notice_id"].to_list(), claims["receivable_id"].to_list(), strict=True))
-    docs = []
-    for (notice_id, debtor_id, level, notice_date, _first, _pages), data in zip(rows.iter_rows(), pieces, strict=True):
-        subjects = [(SubjectKind.DEBTOR, debtor_id)] + [(SubjectKind.RECEIVABLE, r) for r in per_notice.get(notice_id, [])]
-        for kind, ident in subjects:
-            docs.append(NewDocument(data, kind, str(ident), DocumentKind.MAHNUNG, letter_key(run_id, notice_id),
-                                    notice_date, letter_title(level, notice_date, notice_id), run_id=run_id))
+
+    def docs() -> Iterator[NewDocument]:
+        for (notice_id, debtor_id, level, notice_date, _first, _pages), data in zip(rows.iter_rows(), pieces,
+                                                                                  strict=True):
+            subjects = [(SubjectKind.DEBTOR, debtor_id)] + [(SubjectKind.RECEIVABLE, r)
+                                                            for r in per_notice.get(notice_id, [])]
+            title = letter_title(level, notice_date, notice_id)
+            for kind, ident in subjects:
+                yield NewDocument(data, kind, str(ident), DocumentKind.MAHNUNG, letter_key(run_id, notice_id),
+                                  notice_date, title, run_id=run_id)
+
     before = (head(cfg.state_dir, cfg.tenant) or {}).get("seq", -1)
-    lines = file_documents(cfg.state_dir, cfg.tenant, docs, settings=cfg.documents)
+    lines = file_documents(cfg.state_dir, cfg.tenant, docs(), settings=cfg.documents)
     top = head(cfg.state_dir, cfg.tenant) or {}
-    return {"letters": len(pieces), "documents": len(lines), "new": int(top.get("seq", -1)) - int(before),
+    return {"letters": rows.height, "documents": len(lines), "new": int(top.get("seq", -1)) - int(before),
             "head": top}
 
 
