@@ -46,7 +46,7 @@ SUBJECT_TEXT: dict[str, str] = {
 }
 #: File name extension per media type (anything else: ``.bin``).
 EXTENSIONS = {"application/pdf": ".pdf", "text/csv": ".csv", "application/json": ".json", "application/xml": ".xml",
-              "text/plain": ".txt"}
+              "text/plain": ".txt", "application/zip": ".zip"}
 INDEX_COLS = [Col("n", "Nr", "int"), Col("file", "Datei"), Col("date", "Datum", "date"), Col("kind", "Art"),
               Col("title", "Titel"), Col("sha256", "SHA-256"), Col("size", "Bytes", "int"),
               Col("media_type", "Medientyp"), Col("run_id", "Lauf"), Col("retention_until", "Aufbewahren bis", "date"),

@@ -123,7 +123,7 @@ async def casefile_zip(request: Request) -> Response:
     if not docs:
         raise HTTPException(404, f"Keine Dokumente für {SUBJECT_TEXT.get(subject[0])} {subject[1]}.")
     data = case_zip(tenant, subject[0], subject[1], docs, lambda sha: _object(request, tenant, sha))
-    name = safe_filename(f"akte-{tenant}-{subject[0]}-{subject[1]}", "application/zip").removesuffix(".bin") + ".zip"
+    name = safe_filename(f"akte-{tenant}-{subject[0]}-{subject[1]}", "application/zip")
     return Response(data, media_type="application/zip", headers={"content-disposition": _attachment(name)})
 
 
