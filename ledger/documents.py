@@ -335,9 +335,10 @@ def head(state_dir: Path, tenant: str) -> dict[str, Any] | None:
     """The chain's head as ``index.head`` says (``seq``, ``hash``), or ``None`` before the first line."""
     path = store_dir(state_dir, tenant) / HEAD
     try:
-        return dict(json.loads(path.read_bytes()))
-    except FileNotFoundError:
+        top = json.loads(path.read_bytes())
+    except (FileNotFoundError, json.JSONDecodeError):
         return None
+    return top if isinstance(top, dict) else None
 
 
 # --- reading for the review page ------------------------------------------------------------------
