@@ -243,7 +243,8 @@ def _append(folder: Path, events: Sequence[dict[str, Any]]) -> list[dict[str, An
         out.append(entry)
         prev, seq = _hash(line), seq + 1
     with open(path, "r+b" if path.exists() else "wb") as fh:
-        fh.truncate(committed)
+        if committed < len(raw):              # only the torn, never committed tail is cut off
+            os.ftruncate(fh.fileno(), committed)
         fh.seek(committed)
         fh.write(bytes(buf))
         fh.flush()
