@@ -372,6 +372,13 @@ class CollectionSection(Section):
         return {**RETURN_ACTIONS, **{str(k).upper(): v for k, v in value.items()}}
 
 
+class DocumentsSection(Section):
+    """``[documents]``: how long the case files' documents are kept (``ledger.documents``, KomHVO § 59)."""
+
+    retention_years: Count = 6           # Belege: 6 years (KomHVO § 59 Abs. 1); books would be 10
+    approval_lag_years: Days = 2         # years from the document's year to the council's approval of its accounts
+
+
 class Account(Section):
     """``[[accounts]]``: one bank account of the treasury (the day close expects a statement for each)."""
 
@@ -397,6 +404,7 @@ class TenantFile(Section):
     dunning: DunningSection = DunningSection()
     letters: LettersSection = LettersSection()
     collection: CollectionSection = CollectionSection()
+    documents: DocumentsSection = DocumentsSection()
     accounts: tuple[Account, ...] = ()
 
 
@@ -405,6 +413,7 @@ SECTIONS: dict[str, type[Section]] = {
     "tenant": TenantSection, "paths": PathsSection, "ingest": IngestSection, "schedule": ScheduleSection, "reference": ReferenceSection,
     "matching": MatchingSection, "allocation": AllocationSection, "review": ReviewSection, "dunning": DunningSection,
     "letters": LettersSection, "collection": CollectionSection, "accounts": Account,
+    "documents": DocumentsSection,
 }
 
 
@@ -461,6 +470,10 @@ class TenantConfig:
     @property
     def collection(self) -> CollectionSection:
         return self.settings.collection
+
+    @property
+    def documents(self) -> DocumentsSection:
+        return self.settings.documents
 
     @property
     def collection_account(self) -> str | None:

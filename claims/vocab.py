@@ -396,3 +396,23 @@ class EnforcementUpdateKind(StrEnum):
 
 
 __all__ += ["EnforcementOutcome", "EnforcementUpdateKind"]
+class DocumentKind(StrEnum):
+    """What a document in a case file is (``ledger.documents``; docs/DOCUMENTS.md)."""
+
+    NOTICE_EXPORT = "notice_export"      # the claim's notice (Bescheid) as the finance system exported it
+    MAHNUNG = "mahnung"                  # a booked dunning letter, its pages exactly as printed and sent
+    HANDOFF = "handoff"                  # the hand-off record to the enforcement office
+    UPDATE = "update"                    # an update to the enforcement office (paid, partly paid, suspended)
+    OUTCOME = "outcome"                  # an outcome the enforcement office returned
+    LETTER = "letter"                    # any other letter to or from the debtor
+
+
+class SubjectKind(StrEnum):
+    """Whose case file a document is filed in: a debtor, an enforcement case or one claim."""
+
+    DEBTOR = "debtor"
+    CASE = "case"
+    RECEIVABLE = "receivable"
+
+
+__all__ += ["DocumentKind", "SubjectKind"]

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 #: are pure computations over the run folder (a retry would fail the same way).
 RETRIES = 2
 RETRY_DELAY = 5
-_RETRIED = frozenset({"read_ledger", "book", "letters", "hkr", "publish", "done"})
+_RETRIED = frozenset({"read_ledger", "book", "letters", "documents", "hkr", "publish", "done"})
 
 
 def _job() -> ModuleType:
@@ -58,8 +58,8 @@ def _task(name: str) -> Any:
 
 #: One task per step name (the same step function in every phase that has it).
 TASKS: dict[str, Any] = {name: _task(name) for name in ("read_ledger", "select", "notices", "drafts", "record",
-                                                          "reconcile", "stage", "book", "letters", "hkr",
-                                                          "figures", "publish", "done")}
+                                                          "reconcile", "stage", "book", "letters", "documents",
+                                                          "hkr", "figures", "publish", "done")}
 
 
 def _artifact(tenant: str, outcome: Any) -> None:

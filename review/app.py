@@ -32,6 +32,7 @@ from review.views_collection import (
     mandates_page,
     returns_page,
 )
+from review.views_casefile import casefile_page, casefile_zip, document_download
 from review.views_decisions import decisions_page
 from review.views_detail import detail_page
 from review.views_dunning import debtor_page, dunning_page, release, run_pdf
@@ -114,6 +115,9 @@ def create_app(config: ReviewConfig, users: dict[str, User], users_path: Path | 
         Route("/t/{tenant}/mandates", mandates_page),
         Route("/t/{tenant}/mandate", mandate_page),
         Route("/t/{tenant}/returns", returns_page),
+        Route("/t/{tenant}/akte", casefile_page),
+        Route("/t/{tenant}/akte/dok/{seq:int}", document_download),
+        Route("/t/{tenant}/akte/export.zip", casefile_zip),
         Mount("/static", StaticFiles(directory=Path(HERE) / "static"), name="static"),
     ]
     middleware = [

@@ -18,7 +18,7 @@ from starlette.responses import RedirectResponse, Response
 from review.csrf import check_csrf, new_csrf_token
 from review.sessions import password_tag
 from review.throttle import Refusal
-from review.users import User, authenticate
+from review.users import CASEFILE_ONLY_ROLES, User, authenticate
 from review.web import context_of, flash, render
 
 SESSION_KEY = "sid"
@@ -64,10 +64,18 @@ def require_user(request: Request) -> User:
     return user
 
 
-def require_tenant(user: User, tenant: str) -> None:
-    """403 unless the user is assigned to the tenant."""
+def require_tenant(user: User, tenant: str, *, casefile: bool = False) -> None:
+    """403 unless the user is assigned to the tenant. The enforcement office (role ``vollstreckung``) sees
+    only the case files (``casefile=True``), never the treasury's pages: no Klärungsliste, no payments."""
     if tenant not in user.tenants:
         raise HTTPException(403, f"Mandant {tenant!r} ist {user.login} nicht zugewiesen.")
+    if not casefile and user.role in CASEFILE_ONLY_ROLES:
+        raise HTTPException(403, f"Die Rolle {user.role} sieht nur die Vollstreckungsakten.")
+
+
+def start_page(user: User, tenant: str) -> str:
+    """Where a user of ``tenant`` starts: the Klärungsliste, or the case files for the enforcement office."""
+    return f"/t/{tenant}/akte" if user.role in CASEFILE_ONLY_ROLES else f"/t/{tenant}/"
 
 
 def require_decider(user: User) -> None:
@@ -136,7 +144,7 @@ async def login_page(request: Request) -> Response:
                                                        ctx.config.session_seconds, time.time())
     new_csrf_token(request)
     if next_path == "/" and len(user.tenants) == 1:
-        next_path = f"/t/{user.tenants[0]}/"
+        next_path = start_page(user, user.tenants[0])
     return RedirectResponse(next_path, status_code=303)
 
 
@@ -162,5 +170,5 @@ async def home(request: Request) -> Response:
     """GET /: the user's tenants (or straight to the only one)."""
     user = require_user(request)
     if len(user.tenants) == 1:
-        return RedirectResponse(f"/t/{user.tenants[0]}/", status_code=303)
+        return RedirectResponse(start_page(user, user.tenants[0]), status_code=303)
     return render(request, "home.html", {"tenants": user.tenants})

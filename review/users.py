@@ -3,7 +3,7 @@
 ```toml
 [users.anna]
 name = "Anna Schmidt"
-role = "clerk"                 # clerk | supervisor | auditor (read-only)
+role = "clerk"                 # clerk | supervisor | auditor (read-only) | vollstreckung (case files, read-only)
 tenants = ["musterstadt"]
 password_hash = "$argon2id$v=19$m=65536,t=3,p=4$..."   # kasse review --hash-password
 ```
@@ -20,9 +20,14 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-ROLES = ("clerk", "supervisor", "auditor")
-#: roles that may write decisions; the auditor only reads
+ROLES = ("clerk", "supervisor", "auditor", "vollstreckung")
+#: roles that may write decisions; the auditor and the enforcement office only read
 DECIDING_ROLES = frozenset({"clerk", "supervisor"})
+#: roles that may read the case files (docs/DOCUMENTS.md): the enforcement office and the auditors, and the
+#: treasury's clerks and supervisors, who wrote the letters in them and answer the debtors' questions
+CASEFILE_ROLES = frozenset({"vollstreckung", "auditor", "clerk", "supervisor"})
+#: roles that see nothing but the case files (review.auth.require_tenant)
+CASEFILE_ONLY_ROLES = frozenset({"vollstreckung"})
 _HASHER = PasswordHasher()
 
 
@@ -44,6 +49,11 @@ class User:
     def may_decide(self) -> bool:
         """Clerks and supervisors write decisions; auditors only read."""
         return self.role in DECIDING_ROLES
+
+    @property
+    def may_read_casefiles(self) -> bool:
+        """Whether the user may open case files and their documents (:data:`CASEFILE_ROLES`)."""
+        return self.role in CASEFILE_ROLES
 
     @property
     def may_approve(self) -> bool:

@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.templating import Jinja2Templates
 
+from ledger.documents import IndexReader
 from outputs.klaerungsliste import REASON_TEXT
 from review.amounts import format_cents
 from review.collection_state import CollectionCache
@@ -48,11 +49,14 @@ class ReviewContext:
     dunning: DunningCache = field(init=False)
     #: the collection job's published snapshot (runs, mandates, returns), per tenant
     collection: CollectionCache = field(init=False)
+    #: the case files' document index, per tenant (ledger.documents; read beside the ledger, never in it)
+    documents: IndexReader = field(init=False)
 
     def __post_init__(self) -> None:
         self.sessions = SessionStore.in_state_dir(self.config.state_dir)
         self.dunning = DunningCache(self.config.state_dir)
         self.collection = CollectionCache(self.config.state_dir)
+        self.documents = IndexReader(self.config.state_dir)
 
     def current_users(self) -> dict[str, User]:
         """The users, re-read from ``users_path`` when the file changed (a broken file keeps the old ones)."""

@@ -95,6 +95,8 @@ STORED: dict[type[StrEnum], set[str]] = {
     EnforcementOutcome: {"paid", "partly_paid", "instalments", "uncollectible", "moved", "returned", "written_off"},
     EnforcementUpdateKind: {"partial_payment", "settled", "suspended", "resumed"},
     PayoutHold: {"payout_amount_mismatch", "payout_duplicate", "payout_return_unmatched", "payout_return_duplicate"},
+    vocab.DocumentKind: {"notice_export", "mahnung", "handoff", "update", "outcome", "letter"},
+    vocab.SubjectKind: {"debtor", "case", "receivable"},
 }
 
 

@@ -13,7 +13,8 @@ One call of :func:`run_dunning` does what the week needs next (:func:`plan_week`
   dropped whole and reported (never dun a citizen who paid; a letter is never sent other than released)
   and nothing new is added (it was not released). Notices, their claims and the fees and surcharges
   (claims of Stadtkasse's own, ``jobs.dunning.charges``) go into the ledger in ONE transaction
-  (``jobs.runner.book_run``); then the final letters and print file, the finance system's claims file,
+  (``jobs.runner.book_run``); then the final letters and print file, each letter filed in the case files
+  (``jobs.dunning.filing``), the finance system's claims file,
   the publication;
 * **finish** (booked, files not all written: a crash after the commit): the steps after the booking;
 * **nothing to do**: the week is booked (rerunning books nothing twice), or nothing is to be dunned.
@@ -490,6 +491,19 @@ def step_letters(run: Run) -> dict[str, str]:
     return paths
 
 
+def step_documents(run: Run) -> dict[str, Any]:
+    """File each booked letter, cut from the final PDF page for page, in the case files of its debtor and
+    its claims (``jobs.dunning.filing``); idempotent, so a rerun after a crash files nothing twice."""
+    from jobs.dunning.filing import file_letters
+
+    f = run.folder
+    filed = file_letters(run.cfg, run.run_id, f.read("final_notices"), f.read("final_items"),
+                         f.read_json("letter_paths"))
+    f.write_json("documents", filed)
+    checkpoints.reached("documents")
+    return filed
+
+
 def step_hkr(run: Run) -> dict[str, str]:
     """The finance system's claims file of the fees and surcharges this run booked (``dunning/hkr``)."""
     from outputs.hkr_export import hkr_claims, write_hkr
@@ -616,10 +630,11 @@ STEPS: dict[str, tuple[tuple[str, Step], ...]] = {
                 ("drafts", step_drafts), ("record", step_record), ("publish", step_publish)),
     "show": (("publish", step_publish),),
     "book": (("read_ledger", step_read_ledger), ("select", step_select), ("reconcile", step_reconcile),
-             ("stage", step_stage), ("book", step_book), ("letters", step_letters), ("hkr", step_hkr),
+             ("stage", step_stage), ("book", step_book), ("letters", step_letters),
+             ("documents", step_documents), ("hkr", step_hkr),
              ("figures", step_figures), ("publish", step_publish), ("done", step_done)),
-    "finish": (("letters", step_letters), ("hkr", step_hkr), ("figures", step_figures), ("publish", step_publish),
-               ("done", step_done)),
+    "finish": (("letters", step_letters), ("documents", step_documents), ("hkr", step_hkr), ("figures", step_figures),
+               ("publish", step_publish), ("done", step_done)),
     "nothing": (),
 }
 #: Every step by name (a step is the same function in each phase that has it).
