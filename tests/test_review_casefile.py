@@ -184,7 +184,8 @@ def test_the_enforcement_office_sees_only_the_case_files(env: dict[str, Any]) ->
     r = vera.post("/login", data={"login": "vera", "password": PASSWORD, "csrf_token": token(page.text), "next": "/"},
                   follow_redirects=False)
     assert r.headers["location"] == AKTE                                     # starts at the case files
-    for path in ("/", "/decisions", "/rules", "/dunning", "/blocks", "/item/tx-split"):
+    for path in ("/", "/decisions", "/rules", "/dunning", "/blocks", "/item/tx-split", "/collection", "/mandates",
+                 "/returns"):
         assert vera.get(f"/t/{TENANT}{path}").status_code == 403, path      # no payments, no Klärungsliste
     assert vera.get("/t/musterstadt/debtor", params={"id": "D1"}).status_code == 403
     nav = vera.get(AKTE).text.split("<nav>")[1].split("</nav>")[0]
