@@ -178,8 +178,8 @@ def credit_debtors(credits: pl.DataFrame, links: pl.DataFrame) -> pl.DataFrame:
     ``links``: the booked allocations of the payments (LINK_SCHEMA); a receivable whose allocations of
     the payment net to zero or less (reversed) does not count. A claim without a debtor id is a doubt."""
     lk = _conform(links, LINK_SCHEMA)
-    paid = (lk.group_by("transaction_id", "receivable_id")
-            .agg(pl.col("amount_cents").sum(), pl.col("debtor_id").first())
+    # per (payment, claim, debtor): a claim two imports gave two debtors counts as two (a doubt)
+    paid = (lk.group_by("transaction_id", "receivable_id", "debtor_id").agg(pl.col("amount_cents").sum())
             .filter(pl.col("amount_cents") > 0)
             .group_by("transaction_id")
             .agg(pl.col("debtor_id").drop_nulls().unique().alias("debtors"),

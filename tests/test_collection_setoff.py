@@ -7,7 +7,14 @@ from datetime import date
 import polars as pl
 
 from claims.config import SETOFF_CLAIM_TYPES, SETOFF_DESPITE_BLOCKS
-from collection.setoff import LETTER_SCHEMA, LINE_SCHEMA, SETOFF_SCHEMA, credit_debtors, eligible_claims, set_off
+from collection.setoff import (
+    LETTER_SCHEMA,
+    LINE_SCHEMA,
+    SETOFF_SCHEMA,
+    credit_debtors,
+    eligible_claims,
+    set_off,
+)
 
 ON = date(2026, 12, 8)
 TYPES = SETOFF_CLAIM_TYPES
