@@ -75,7 +75,7 @@ def read_payout_state(con: duckdb.DuckDBPyConnection, tenant: str) -> PayoutStat
         FROM allocations a LEFT JOIN owners o USING (receivable_id)
         WHERE a.tenant = $t AND a.rule <> $so
           AND a.transaction_id IN (SELECT transaction_id FROM refunds WHERE tenant = $t)
-        ORDER BY 1, 2""", p), LINKS)
+        ORDER BY 1, 2""", {"t": tenant, "so": p["so"]}), LINKS)
     refunds = fetch(con, """
         WITH tx AS (
             SELECT transaction_id, bank_ref, counterparty_name, booking_date FROM transactions WHERE tenant = $t
@@ -85,14 +85,15 @@ def read_payout_state(con: duckdb.DuckDBPyConnection, tenant: str) -> PayoutStat
                r.refund_iban AS payee_iban, tx.counterparty_name AS payee_name, tx.booking_date AS received_on
         FROM refunds r LEFT JOIN tx USING (transaction_id)
         WHERE r.tenant = $t
-        ORDER BY r.booking_date, r.decision_id""", p)
+        ORDER BY r.booking_date, r.decision_id""", {"t": tenant, "src": p["src"]})
     due = conform(refunds.join(_kassenzeichen(links), on="transaction_id", how="left"), DUE_SCHEMA)
     booked = conform(fetch(con, """
         SELECT source_id, amount_cents FROM setoffs WHERE tenant = $t AND source = $src
-        UNION ALL SELECT source_id, amount_cents FROM payouts WHERE tenant = $t AND source = $src""", p),
+        UNION ALL SELECT source_id, amount_cents FROM payouts WHERE tenant = $t AND source = $src""",
+        {"t": tenant, "src": p["src"]}),
         BOOKED_SCHEMA)
     claims = current_open_items(con, tenant)
-    ids = conform(fetch(con, "SELECT end_to_end_id, message_id FROM payouts WHERE tenant = $t", p), IDS)
+    ids = conform(fetch(con, "SELECT end_to_end_id, message_id FROM payouts WHERE tenant = $t", {"t": tenant}), IDS)
     return PayoutState(due=due, booked=booked, links=links, claims=claims.filter(pl.col("amount_cents") > 0),
                        ids=ids)
 
