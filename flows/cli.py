@@ -12,7 +12,7 @@ import importlib
 import sys
 
 #: Sub-command modules, in the order ``--help`` lists them. A module missing here is not offered.
-COMMANDS = ("parse", "match", "generate", "nightly", "dunning", "collect", "demo", "serve", "review")
+COMMANDS = ("parse", "match", "generate", "nightly", "dunning", "collect", "payout", "demo", "serve", "review")
 
 
 def build_parser() -> argparse.ArgumentParser:
