@@ -243,3 +243,38 @@ def test_a_crash_while_preparing_books_nothing(tmp_path: Path, monkeypatch: pyte
     assert counts(cfg) == before
     fail_at(monkeypatch, None)
     assert run_payout(cfg, EXEC, user="anna", today=TODAY).status == "prepared"
+
+
+def test_the_letters_writer_is_called_with_the_contract_draft_then_final(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``outputs.setoff_letters`` (another slice) gets the letters and lines frames of the contract: a draft
+    when prepared, the final letters when booked. Until it is merged a recording writer stands in."""
+    import sys
+    import types
+
+    from collection.setoff import LETTER_SCHEMA, LINE_SCHEMA
+    from outputs.dunning_letters import Sender, sender_from_config
+
+    calls: list[tuple[list[str], list[str], str, bool]] = []
+
+    def write_setoff_letters(letters: pl.DataFrame, lines: pl.DataFrame, sender: Sender, path: Path, *,
+                             draft: bool = False) -> pl.DataFrame:
+        calls.append((letters.columns, lines.columns, sender.name, draft))
+        path.write_bytes(b"%PDF-1.7\n")
+        return pl.DataFrame({"letter_id": letters["letter_id"], "first_page": [1] * letters.height,
+                             "pages": [1] * letters.height})
+
+    module = types.ModuleType("outputs.setoff_letters")
+    module.write_setoff_letters = write_setoff_letters  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "outputs.setoff_letters", module)
+    cfg = tenant(tmp_path)
+    nights(cfg)
+    out = run_payout(cfg, EXEC, user="anna", today=TODAY)
+    assert Path(out.paths["letters_draft"]).exists()
+    release(cfg, out.run_id, user="sven", role="supervisor")
+    booked = run_payout(cfg, EXEC, user="anna", today=TODAY)
+    assert Path(booked.paths["letters"]).exists() and "final" in booked.paths["letters"]
+    name = sender_from_config(cfg).name
+    assert calls == [(list(LETTER_SCHEMA), list(LINE_SCHEMA), name, True),
+                     (list(LETTER_SCHEMA), list(LINE_SCHEMA), name, False)]
+    assert q(cfg, "SELECT DISTINCT letter_id FROM setoffs")["letter_id"].to_list() == [f"VM{out.run_id[-8:]}-0001"]

@@ -30,6 +30,7 @@ folder and the date's record are written, so a crash leaves the ledger as it was
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
 import os
 import re
@@ -63,6 +64,8 @@ JOB = "payout"
 RELEASE_KIND = "payout_release"
 PHASES = ("prepare", "show", "book", "finish", "nothing")
 OUTBOX = "outbox"
+#: The Verrechnungsmitteilung writer (``write_setoff_letters(letters, lines, sender, path, *, draft)``).
+LETTERS_MODULE = "outputs.setoff_letters"
 
 
 class PayoutRefused(KasseError):
@@ -262,13 +265,15 @@ def write_letters(run: Run, letters: pl.DataFrame, lines: pl.DataFrame, path: Pa
     if letters.is_empty():
         return None
     try:
-        from outputs import setoff_letters  # type: ignore[attr-defined]
-    except ImportError:
+        writer = importlib.import_module(LETTERS_MODULE)
+    except ModuleNotFoundError as exc:
+        if exc.name != LETTERS_MODULE:
+            raise
         return None
     from outputs.dunning_letters import sender_from_config
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    setoff_letters.write_setoff_letters(letters, lines, sender_from_config(run.cfg), path, draft=draft)
+    writer.write_setoff_letters(letters, lines, sender_from_config(run.cfg), path, draft=draft)
     return str(path)
 
 
