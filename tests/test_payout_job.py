@@ -54,9 +54,9 @@ def export(cfg: TenantConfig, name: str = "export_1116.csv") -> None:
     path.write_text("\n".join(rows) + "\n", encoding="utf-8")
 
 
-def nights(cfg: TenantConfig) -> None:
+def nights(cfg: TenantConfig, other_iban: str = PAYEE) -> None:
     """Night 1: A pays 200 € naming K0 (50 € over), somebody pays 30 € naming nothing we know. A clerk
-    decides both refunds; night 2 books them."""
+    decides both refunds (the second to ``other_iban``); night 2 books them."""
     export(cfg)
     write_mt940(cfg.inbox / "s1.sta", day=D1, seq=1, opening=0,
                 entries=[Entry(20000, f"Grundsteuer KZ {K[0]}", name="Anna Alt", iban=PAYEE),
@@ -67,7 +67,7 @@ def nights(cfg: TenantConfig) -> None:
     for tx, cents in zip(kl["transaction_id"], kl["unallocated_cents"], strict=True):
         record_decision(cfg.state_dir, new_decision("stadt", tx, "refund", user="clara", role="clerk",
                                                     amount_cents=cents, requires_approval=False,
-                                                    refund_iban=REFUND_IBAN if cents == 5000 else PAYEE))
+                                                    refund_iban=REFUND_IBAN if cents == 5000 else other_iban))
     write_mt940(cfg.inbox / "s2.sta", day=D2, seq=2, opening=23000, entries=[Entry(-100, "Gebuehr")])
     night.run_night(cfg, D2)
     assert q(cfg, "SELECT count(*) AS n FROM refunds")["n"][0] == 2
@@ -167,6 +167,11 @@ def test_set_off_then_pay_the_rest_released_by_a_second_person_and_never_twice(t
     later = run_payout(cfg, date(2026, 11, 20), user="anna", today=date(2026, 11, 19))
     assert later.status == "nothing_to_do" and later.counts["skipped"] == {"already_paid": 2}
     assert counts(cfg) == after                                                # a refund is never paid twice
+    # the night of the execution date: the set-off stands, nothing comes back on the Klärungsliste
+    write_mt940(cfg.inbox / "s3.sta", day=EXEC, seq=3, opening=22900, entries=[Entry(-6000, "Erstattungen")])
+    night.run_night(cfg, EXEC)
+    kl, _, _ = read_published(cfg.state_dir / "published", "stadt")
+    assert kl.filter(pl.col("amount_cents") > 0).is_empty() and open_of(cfg, "R3") == 0
 
 
 def test_a_claim_paid_between_prepare_and_book_drops_that_debtor_and_keeps_the_rest(tmp_path: Path) -> None:
@@ -191,12 +196,7 @@ def test_a_claim_paid_between_prepare_and_book_drops_that_debtor_and_keeps_the_r
 
 def test_an_invalid_refund_iban_is_never_paid_and_no_account_refuses(tmp_path: Path) -> None:
     cfg = tenant(tmp_path, '[payout]\nsetoff = false\n')
-    nights(cfg)
-    con = connect(cfg.ledger)
-    try:
-        con.execute("UPDATE refunds SET refund_iban = 'DE00370400440532013000' WHERE amount_cents = 3000")
-    finally:
-        con.close()
+    nights(cfg, other_iban="DE00370400440532013000")                      # a check digit wrong
     out = run_payout(cfg, EXEC, user="anna", today=TODAY)
     assert out.counts["skipped"] == {"iban_invalid": 1}
     assert (out.counts["n_payouts"], out.counts["total_cents"], out.counts["n_setoffs"]) == (1, 5000, 0)
