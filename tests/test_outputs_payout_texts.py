@@ -20,3 +20,12 @@ def test_every_member_has_a_german_text(enum: type, table: dict[str, str]) -> No
 def test_an_unknown_code_is_shown_as_it_is() -> None:
     assert text_of(PAYOUT_SKIP_TEXT, "something_new") == "something_new"
     assert text_of(PAYOUT_SKIP_TEXT, "iban_invalid").startswith("IBAN ungültig")
+
+
+def test_every_payout_code_is_documented() -> None:
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parent.parent / "docs" / "SEPA_PAYOUT.md").read_text(encoding="utf-8")
+    documented = set(re.findall(r"^\| `([a-z_]+)`", text, flags=re.MULTILINE))
+    assert {m.value for m in (*PayoutSkip, *SetoffSkip)} <= documented

@@ -207,6 +207,17 @@ def test_an_invalid_refund_iban_is_never_paid_and_no_account_refuses(tmp_path: P
     night.run_night(cfg2, D1)
     with pytest.raises(PayoutRefused, match="no account"):
         run_payout(cfg2, EXEC, user="anna", today=TODAY)
+    with pytest.raises(PayoutRefused, match="TARGET2"):
+        run_payout(cfg, date(2026, 12, 25), user="anna", today=TODAY)         # Christmas: the ECB is closed
+
+
+def test_the_old_pain001_version_for_old_bank_connections(tmp_path: Path) -> None:
+    cfg = tenant(tmp_path, '[payout]\npain001_version = "001.001.03"\n')
+    nights(cfg)
+    out = run_payout(cfg, EXEC, user="anna", today=TODAY)
+    path = Path(out.paths[out.counts["files"][0]["file_name"]])
+    assert validate(path) == "pain.001.001.03"
+    assert sorted(read_pain(path)["amount_cents"].to_list()) == [3000, 3000]
 
 
 @pytest.mark.parametrize("point", ["read_ledger", "compute", "reconcile", "stage", "book", "outbox", "done"])

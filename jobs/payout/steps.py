@@ -43,7 +43,7 @@ from typing import Any
 import polars as pl
 
 from claims.errors import KasseError
-from collection.dates import earliest_collection_date
+from collection.dates import earliest_collection_date, is_target_day
 from collection.pain001 import DebtorAccount, write_pain001
 from collection.pain_xml import PainInputError, check_header_text, payment_info_id
 from collection.payouts import payable, transfers
@@ -122,6 +122,9 @@ def plan_date(cfg: TenantConfig, execution_date: date, *, user: str, mode: str =
                         f"the payouts of {execution_date:%d.%m.%Y} are booked already (run {ids[0]})", ids[0])
     elif record is None:
         debtor_account(cfg)
+        if not is_target_day(execution_date):
+            raise PayoutRefused(f"{execution_date:%d.%m.%Y} is no TARGET2 business day: no transfer is executed "
+                                "on it; nothing was prepared")
         run = new_run(JOB, cfg, execution_date, mode=mode, flow_run_id=flow_run_id)
         plan = Plan("prepare", run, execution_date, run_id=run.run_id)
     else:
