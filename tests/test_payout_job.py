@@ -289,3 +289,22 @@ def test_the_letters_writer_is_called_with_the_contract_draft_then_final(
     assert calls == [(list(LETTER_SCHEMA), list(LINE_SCHEMA), name, True),
                      (list(LETTER_SCHEMA), list(LINE_SCHEMA), name, False)]
     assert q(cfg, "SELECT DISTINCT letter_id FROM setoffs")["letter_id"].to_list() == [f"VM{out.run_id[-8:]}-0001"]
+
+
+def test_two_dates_prepared_with_the_same_refunds_pay_them_once(tmp_path: Path) -> None:
+    """Two runs may be prepared and released for two dates before either is booked; the second booking
+    recomputes against the ledger the first left, finds the refunds given and drops them."""
+    cfg = tenant(tmp_path)
+    nights(cfg)
+    first = run_payout(cfg, EXEC, user="anna", today=TODAY)
+    second = run_payout(cfg, date(2026, 11, 20), user="anna", today=TODAY)
+    assert first.counts["n_payouts"] == second.counts["n_payouts"] == 2
+    for out in (first, second):
+        release(cfg, out.run_id, user="sven", role="supervisor")
+    assert run_payout(cfg, EXEC, user="anna", today=TODAY).status == "booked"
+    late = run_payout(cfg, date(2026, 11, 20), user="anna", today=TODAY)
+    assert late.status == "booked" and late.counts["n_payouts"] == 0 and late.counts["n_setoffs"] == 0
+    assert late.counts["dropped"] == {"already_paid": 2} and late.counts["files"] == []
+    assert q(cfg, "SELECT count(*) AS n, sum(amount_cents) AS s FROM payouts").rows() == [(2, 6000)]
+    assert q(cfg, "SELECT count(*) AS n FROM setoffs")["n"][0] == 1
+    assert len(list((cfg.tenant_dir / "outbox").glob("*.xml"))) == 1
