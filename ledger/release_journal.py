@@ -71,7 +71,7 @@ def _release_from(e: dict[str, Any]) -> Release:
 
 def record_release(state_dir: Path, tenant: str, run_id: str, *, user: str, role: str, prepared_by: str,
                    note: str = "", kind: str = "dunning_release") -> Release:
-    """Append a ``kind`` line (``dunning_release`` or ``collection_release``) for ``run_id`` (refused: the
+    """Append a ``kind`` line (``dunning_release``, ``collection_release`` or ``payout_release``) for ``run_id`` (refused: the
     preparer, a non-supervisor, a run released already)."""
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {', '.join(KINDS)}")
