@@ -109,7 +109,8 @@ def payable(due: pl.DataFrame, booked: pl.DataFrame, *, charset: Charset = Chars
         pl.col("payee_iban").str.replace_all(r"\s", "").str.to_uppercase(),
         pl.col("payee_name").str.strip_chars())
     given = _conform(booked, BOOKED_SCHEMA).group_by("source_id").agg(pl.col("amount_cents").sum().alias("given"))
-    d = (d.join(given, on="source_id", how="left")
+    d = d.with_columns(iban_ok(d["payee_iban"]).alias("_iban"))
+    d = (d.join(given, on="source_id", how="left", maintain_order="left")
          .with_columns((pl.col("amount_cents") - pl.col("given").fill_null(0)).alias("amount_cents"))
          .drop("given").with_row_index("_row"))
     # the longest text the transfer may get (with the set-off suffix) must fit; names as delivered
@@ -121,8 +122,7 @@ def payable(due: pl.DataFrame, booked: pl.DataFrame, *, charset: Charset = Chars
         pl.format("{} {}", pl.col("problem"), pl.col("character").fill_null("")).str.strip_chars().alias("_name"))
     bad_text = first.filter(pl.col("field") == "remittance").select(pl.col("row").cast(pl.UInt32).alias("_row"),
                                                                     pl.lit(True).alias("_long"))
-    d = (d.join(bad_name, on="_row", how="left").join(bad_text, on="_row", how="left")
-         .with_columns(iban_ok(d["payee_iban"]).alias("_iban")))
+    d = d.join(bad_name, on="_row", how="left").join(bad_text, on="_row", how="left")
     reason = (pl.when(pl.col("amount_cents") <= 0).then(pl.lit(PayoutSkip.ALREADY_PAID.value))
               .when(~pl.col("_iban")).then(pl.lit(PayoutSkip.IBAN_INVALID.value))
               .when(pl.col("payee_name").is_null() | (pl.col("payee_name") == ""))

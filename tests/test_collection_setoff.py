@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import polars as pl
 
@@ -158,3 +158,42 @@ def test_letters_are_numbered_by_debtor_and_each_lists_only_its_own_claims() -> 
     assert out.letters.select("letter_id", "debtor_id", "setoff_cents").rows() == [("VM-x-0001", "A", 200),
                                                                                   ("VM-x-0002", "B", 100)]
     assert out.lines.select("letter_id", "receivable_id").rows() == [("VM-x-0001", "A1"), ("VM-x-0002", "B1")]
+
+
+def test_invariants_on_random_tables() -> None:
+    """Whatever the tables: a credit gives exactly what it sets off plus what it pays; a claim never gets
+    more than open; only the debtor's own claims; oldest due first (a later claim gets money only when
+    every earlier claim of the debtor is settled)."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    money = st.integers(min_value=1, max_value=5000)
+
+    @settings(max_examples=60, deadline=None)
+    @given(st.lists(st.tuples(st.sampled_from("ABC"), money), min_size=1, max_size=6),
+           st.lists(st.tuples(st.sampled_from("ABCD"), money, st.integers(0, 400)), max_size=10))
+    def check(cr_rows: list[tuple[str, int]], cl_rows: list[tuple[str, int, int]]) -> None:
+        cr = credits(*[(f"r{i}", f"t{i}", c) for i, (_, c) in enumerate(cr_rows)])
+        lk = links(*[(f"t{i}", f"x{i}", d, 1) for i, (d, _) in enumerate(cr_rows)])
+        cl = claims(*[(f"c{i:02d}", d, "GRUNDSTEUER", c, date(2026, 1, 1) + timedelta(days=days))
+                      for i, (d, c, days) in enumerate(cl_rows)]) if cl_rows else claims(
+            ("none", "Z", "GRUNDSTEUER", 1, ON))
+        out = run(cr, lk, cl)
+        got = out.credits
+        assert (got["setoff_cents"] + got["payout_cents"] == got["amount_cents"]).all()
+        assert (got["setoff_cents"] >= 0).all()
+        so = out.setoffs.join(cl.select("receivable_id", pl.col("debtor_id").alias("owner"), pl.col("amount_cents")
+                                        .alias("open"), "due_date"), on="receivable_id")
+        assert (so["debtor_id"] == so["owner"]).all()
+        per = so.group_by("receivable_id").agg(pl.col("amount_cents").sum(), pl.col("open").first())
+        assert (per["amount_cents"] <= per["open"]).all()
+        settled = cl.join(per, on="receivable_id", how="left").with_columns(
+            (pl.col("amount_cents_right").fill_null(0) == pl.col("amount_cents")).alias("full"),
+            (pl.col("amount_cents_right").fill_null(0) > 0).alias("some"))
+        for debtor in settled["debtor_id"].unique().to_list():
+            rows = settled.filter(pl.col("debtor_id") == debtor).sort("due_date", "receivable_id")
+            some, full = rows["some"].to_list(), rows["full"].to_list()
+            for i in range(len(rows)):
+                if some[i]:
+                    assert all(full[:i]), rows
+    check()
