@@ -42,22 +42,23 @@ def tenant(tmp_path: Path, extra: str = "") -> TenantConfig:
     return load_tenant_config(tmp_path / "kasse.toml")
 
 
-def export(cfg: TenantConfig, name: str = "export_1116.csv") -> None:
-    """Debtor A: R0 150 € (K0) and R3 20 € (K3, Abfall), both due 1 Nov; debtor B: R1 99 € (K1)."""
+def export(cfg: TenantConfig, name: str = "export_1116.csv", more: tuple[str, ...] = ()) -> None:
+    """Debtor A: R0 150 € (K0) and R3 20 € (K3, Abfall), both due 1 Nov; debtor B: R1 99 € (K1); ``more``
+    rows as written."""
     rows = ["receivable_id;kassenzeichen;debtor_id;debtor_name;debtor_iban;claim_type;amount;due_date;debtor_street;"
             "debtor_postcode;debtor_city",
             f"R0;{K[0]};A;Anna Alt;;GRUNDSTEUER;150,00;2026-11-01;Markt 1;33602;Musterstadt",
             f"R3;{K[3]};A;Anna Alt;;ABFALL;20,00;2026-11-01;Markt 1;33602;Musterstadt",
-            f"R1;{K[1]};B;Bernd Bau;;GRUNDSTEUER;99,00;2026-11-01;Weg 2;33602;Musterstadt"]
+            f"R1;{K[1]};B;Bernd Bau;;GRUNDSTEUER;99,00;2026-11-01;Weg 2;33602;Musterstadt", *more]
     path = cfg.inbox / name
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(rows) + "\n", encoding="utf-8")
 
 
-def nights(cfg: TenantConfig, other_iban: str = PAYEE) -> None:
+def nights(cfg: TenantConfig, other_iban: str = PAYEE, more: tuple[str, ...] = ()) -> None:
     """Night 1: A pays 200 € naming K0 (50 € over), somebody pays 30 € naming nothing we know. A clerk
     decides both refunds (the second to ``other_iban``); night 2 books them."""
-    export(cfg)
+    export(cfg, more=more)
     write_mt940(cfg.inbox / "s1.sta", day=D1, seq=1, opening=0,
                 entries=[Entry(20000, f"Grundsteuer KZ {K[0]}", name="Anna Alt", iban=PAYEE),
                          Entry(3000, "Spende Fest", name="Otto Unbekannt", iban="DE27100777770209299700")])
@@ -308,3 +309,20 @@ def test_two_dates_prepared_with_the_same_refunds_pay_them_once(tmp_path: Path) 
     assert q(cfg, "SELECT count(*) AS n, sum(amount_cents) AS s FROM payouts").rows() == [(2, 6000)]
     assert q(cfg, "SELECT count(*) AS n FROM setoffs")["n"][0] == 1
     assert len(list((cfg.tenant_dir / "outbox").glob("*.xml"))) == 1
+
+
+def test_a_refund_set_off_in_full_books_the_set_offs_and_no_transfer(tmp_path: Path) -> None:
+    cfg = tenant(tmp_path)
+    nights(cfg, more=(f"R4;{K[4]};A;Anna Alt;;KITA;40,00;2026-10-01;Markt 1;33602;Musterstadt",))
+    out = run_payout(cfg, EXEC, user="anna", today=TODAY)
+    c = out.counts
+    assert (c["n_payouts"], c["total_cents"], c["n_setoffs"], c["setoff_cents"]) == (1, 3000, 2, 5000)
+    assert c["skipped"] == {"set_off_in_full": 1}
+    letters = pl.read_parquet(Path(out.paths["run_folder"]) / "letters_prepare.parquet")
+    assert letters.select("credit_cents", "setoff_cents", "payout_cents", "payee_iban").rows() == [(5000, 5000, 0, None)]
+    release(cfg, out.run_id, user="sven", role="supervisor")
+    assert run_payout(cfg, EXEC, user="anna", today=TODAY).status == "booked"
+    # R4 (due in October) first, then R3 with what is left: 40 € + 10 €
+    assert q(cfg, "SELECT receivable_id, amount_cents FROM setoffs ORDER BY 1").rows() == [("R3", 1000), ("R4", 4000)]
+    assert open_of(cfg, "R4") == 0 and open_of(cfg, "R3") == 1000
+    assert q(cfg, "SELECT debtor_id, amount_cents FROM payouts").rows() == [(None, 3000)]

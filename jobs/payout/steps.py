@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import polars as pl
 
@@ -104,7 +105,7 @@ def _run_of(cfg: TenantConfig, record: PayoutRecord, mode: str, flow_run_id: str
 def plan_date(cfg: TenantConfig, execution_date: date, *, user: str, mode: str = "plain",
               flow_run_id: str | None = None, today: date | None = None) -> Plan:
     """Decide what this call does for ``execution_date`` (module docstring); write the run's context.
-    ``today``: the set-off day of a new preparation (default: today's date)."""
+    ``today``: the set-off day of a new preparation (default: today in ``[payout] timezone``)."""
     record = read_record(cfg, execution_date)
     con = open_ledger(cfg)
     try:
@@ -112,7 +113,7 @@ def plan_date(cfg: TenantConfig, execution_date: date, *, user: str, mode: str =
     finally:
         con.close()
         del con
-    set_off_on = today or datetime.now(UTC).date()
+    set_off_on = today or datetime.now(ZoneInfo(cfg.payout.timezone)).date()
     if booked.height:
         ids = booked["run_id"].to_list()
         if record is not None and record.run_id in ids and record.stage != "done":
