@@ -29,7 +29,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, Vali
 
 from claims.errors import ConfigError
 from claims.money import AmountError, parse_eur
-from claims.vocab import ClaimType, DunningLevel, ReturnAction, SurchargeRule
+from claims.vocab import BlockReason, ClaimType, DunningLevel, ReturnAction, SurchargeRule
 
 #: Claim class of every claim type an allocation order does not name (the main claim).
 MAIN = ClaimType.MAIN
@@ -91,6 +91,8 @@ class ScheduleSection(Section):
     dunning: Name | None = None
     #: the SEPA collection run (prepares the next collection date; books released runs): off unless set
     collect: Name | None = None
+    #: the SEPA payout run (set-off, then refunds by pain.001; books released runs): off unless set
+    payout: Name | None = None
     timezone: Name = "Europe/Berlin"
 
 
@@ -377,6 +379,28 @@ class DocumentsSection(Section):
 
     retention_years: Count = 6           # Belege: 6 years (KomHVO § 59 Abs. 1); books would be 10
     approval_lag_years: Days = 2         # years from the document's year to the council's approval of its accounts
+#: Claim types a payout sets off against by default: the tenant's own claims and their ancillary charges.
+#: Left out: claims collected for others (``RUNDFUNK_AMTSHILFE``: no mutuality of the claims, § 387 BGB) and
+#: fines (``BUSSGELD``: the OWiG's own enforcement) — a tenant may name them, knowing its law.
+SETOFF_CLAIM_TYPES: tuple[str, ...] = tuple(
+    str(t) for t in ClaimType if t not in (ClaimType.MAIN, ClaimType.RUNDFUNK_AMTSHILFE, ClaimType.BUSSGELD))
+#: Block reasons that leave a claim open to set-off (every other block, and an unknown one, prevents it):
+#: a Niederschlagung only stops enforcement for now (§ 261 AO), an unknown address only the letters.
+SETOFF_DESPITE_BLOCKS: tuple[str, ...] = (BlockReason.NIEDERSCHLAGUNG, BlockReason.ADRESSE_UNBEKANNT)
+
+
+class PayoutSection(Section):
+    """``[payout]``: set-off and SEPA credit transfers of refunds (docs/SEPA_PAYOUT.md)."""
+
+    account: Annotated[str | None, BeforeValidator(_iban)] = None     # default: the collection account
+    setoff: Bool = True                  # set off against the debtor's due claims before paying out
+    setoff_claim_types: Annotated[Words, BeforeValidator(_upper)] = SETOFF_CLAIM_TYPES
+    setoff_despite_blocks: Annotated[Words, BeforeValidator(_upper)] = SETOFF_DESPITE_BLOCKS
+    pain001_version: Literal["001.001.09", "001.001.03"] = "001.001.09"
+    lead_days: Days = 1                  # TARGET2 days between sending the file and the execution date
+    cutoff: time = time(12, 0)           # the bank's cut-off on the sending day (local time)
+    timezone: Name = "Europe/Berlin"
+    outbox: Annotated[str, Field(min_length=1)] | None = None   # released pain.001 files (default: the collection outbox)
 
 
 class Account(Section):
@@ -405,6 +429,7 @@ class TenantFile(Section):
     letters: LettersSection = LettersSection()
     collection: CollectionSection = CollectionSection()
     documents: DocumentsSection = DocumentsSection()
+    payout: PayoutSection = PayoutSection()
     accounts: tuple[Account, ...] = ()
 
 
@@ -412,7 +437,7 @@ class TenantFile(Section):
 SECTIONS: dict[str, type[Section]] = {
     "tenant": TenantSection, "paths": PathsSection, "ingest": IngestSection, "schedule": ScheduleSection, "reference": ReferenceSection,
     "matching": MatchingSection, "allocation": AllocationSection, "review": ReviewSection, "dunning": DunningSection,
-    "letters": LettersSection, "collection": CollectionSection, "accounts": Account,
+    "letters": LettersSection, "collection": CollectionSection, "payout": PayoutSection, "accounts": Account,
     "documents": DocumentsSection,
 }
 
@@ -481,6 +506,15 @@ class TenantConfig:
         if self.settings.collection.account:
             return self.settings.collection.account
         return self.accounts[0].iban.replace(" ", "").upper() if self.accounts else None
+
+    @property
+    def payout(self) -> PayoutSection:
+        return self.settings.payout
+
+    @property
+    def payout_account(self) -> str | None:
+        """The IBAN payouts are debited to: ``[payout] account``, else the collection account."""
+        return self.settings.payout.account or self.collection_account
 
     @property
     def accounts(self) -> tuple[Account, ...]:

@@ -72,6 +72,7 @@ class Rule(StrEnum):
     DIRECT_DEBIT = "direct_debit"        # one claim's share of our own collection's batch credit (collection.returns)
     CLERK = "clerk"                      # a clerk's decision on the review page
     LEARNED_RULE = "learned_rule"        # an approved learned rule (payer IBAN → debtor; rule_id on the row)
+    SET_OFF = "set_off"                  # money due to the debtor (a refund) settles their due claim (Aufrechnung)
 
     @classmethod
     def evidence(cls) -> tuple[Rule, ...]:
@@ -416,3 +417,31 @@ class SubjectKind(StrEnum):
 
 
 __all__ += ["DocumentKind", "SubjectKind"]
+# --- SEPA payouts and set-off (docs/SEPA_PAYOUT.md) -----------------------------------------------------
+
+
+class PayoutSource(StrEnum):
+    """What money due to a payee comes from (``payouts.source``, ``setoffs.source``)."""
+
+    REFUND = "refund"                    # a clerk's refund decision (ledger ``refunds``; source_id: decision_id)
+
+
+class SetoffSkip(StrEnum):
+    """Why money due to a payee is paid out without set-off: its debtor is not certain."""
+
+    UNKNOWN_PAYER = "unknown_payer"      # the credit was allocated to no claim: whose money it is is not known
+    SEVERAL_DEBTORS = "several_debtors"  # the credit was allocated to claims of two or more debtors
+
+
+class PayoutSkip(StrEnum):
+    """Why the payout run does not pay money due out (``skipped.reason``); the first that applies wins."""
+
+    ALREADY_PAID = "already_paid"        # paid out (or set off) in full by an earlier run
+    IBAN_INVALID = "iban_invalid"        # the refund IBAN fails schwifty's check: never paid
+    NO_PAYEE_NAME = "no_payee_name"      # the credit's counterparty has no name
+    PAYEE_NAME_INVALID = "payee_name_invalid"   # the name holds characters outside the SEPA set or is too long
+    REMITTANCE_TOO_LONG = "remittance_too_long"  # the Kassenzeichen do not fit the 140-character remittance
+    SET_OFF_IN_FULL = "set_off_in_full"  # nothing left after the set-off: no transfer
+
+
+__all__ += ["PayoutSkip", "PayoutSource", "SetoffSkip"]

@@ -12,7 +12,8 @@ import importlib
 import sys
 
 #: Sub-command modules, in the order ``--help`` lists them. A module missing here is not offered.
-COMMANDS = ("parse", "match", "generate", "nightly", "dunning", "collect", "demo", "serve", "review", "documents")
+COMMANDS = ("parse", "match", "generate", "nightly", "dunning", "collect", "payout", "demo", "serve", "review",
+            "documents")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -3,7 +3,7 @@ schedule, and execute their runs (a long-running process, like a worker).
 
 Needs a Prefect server: start one with ``prefect server start`` and point ``PREFECT_API_URL`` at it
 (docs/OPERATIONS.md). A tenant's jobs and their crons come from its config's ``[schedule]`` table
-(``nightly`` defaults to ``0 2 * * *``, Europe/Berlin; ``dunning`` and ``collect`` are off unless set, e.g.
+(``nightly`` defaults to ``0 2 * * *``, Europe/Berlin; ``dunning``, ``collect`` and ``payout`` are off unless set, e.g.
 ``0 6 * * 2``);
 ``--cron`` overrides the nightly's. At most one
 flow run executes at a time (``--limit 1``), so this process is the only writer of the ledger file.
@@ -37,6 +37,7 @@ SCHEDULED_JOBS: dict[str, tuple[str, str, str]] = {
     "nightly": ("flows.nightly", "nightly", "nightly reconciliation (booking date: yesterday)"),
     "dunning": ("flows.dunning", "dunning", "weekly dunning run (prepares the week; books it once released)"),
     "collect": ("flows.collect", "collect", "SEPA collection run (prepares the next date; books released runs)"),
+    "payout": ("flows.payout", "payout", "SEPA payout run: set-off, then refunds (prepares; books released runs)"),
 }
 
 

@@ -6,7 +6,8 @@ files made final (issue 15 §3). The page never opens the ledger, so the release
 ``<state_dir>/journal/<tenant>/releases/`` with :mod:`ledger.journal`'s writer (fsynced, never rewritten);
 the dunning job reads it when it is called again. The SEPA collection job (``jobs.collect``, issue 16)
 releases its prepared pain.008 files the same way, with lines of kind ``collection_release`` (``kind=``);
-run ids name their job, so one folder holds both.
+run ids name their job, so one folder holds both. The payout job (``jobs.payout``) writes kind
+``payout_release``.
 
 The writer refuses a release by the preparer or by anyone but a supervisor, and a second release of the
 same run (:class:`~ledger.journal.JournalError`); the reader ignores such lines and reports them
@@ -31,9 +32,9 @@ from typing import Any
 from ledger.journal import APPROVER_ROLES, JournalError, _append, journal_dir, read_lines
 from parsers.issues import WARNING, Issue
 
-KINDS = ("dunning_release", "collection_release")
+KINDS = ("dunning_release", "collection_release", "payout_release")
 #: What a kind's messages call the run.
-_WHAT = {"dunning_release": "dunning run", "collection_release": "collection run"}
+_WHAT = {"dunning_release": "dunning run", "collection_release": "collection run", "payout_release": "payout run"}
 SUB = "releases"
 
 
@@ -70,7 +71,7 @@ def _release_from(e: dict[str, Any]) -> Release:
 
 def record_release(state_dir: Path, tenant: str, run_id: str, *, user: str, role: str, prepared_by: str,
                    note: str = "", kind: str = "dunning_release") -> Release:
-    """Append a ``kind`` line (``dunning_release`` or ``collection_release``) for ``run_id`` (refused: the
+    """Append a ``kind`` line (``dunning_release``, ``collection_release`` or ``payout_release``) for ``run_id`` (refused: the
     preparer, a non-supervisor, a run released already)."""
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {', '.join(KINDS)}")

@@ -24,6 +24,7 @@ from review.state import PublishedState
 from review.users import User
 from review.views_actions import approve, decide, withdraw
 from review.views_blocks import approve_block_view, blocks_page, lift_block_view, set_block_view
+from review.views_casefile import casefile_page, casefile_zip, document_download
 from review.views_collection import (
     collection_page,
     collection_release,
@@ -32,7 +33,6 @@ from review.views_collection import (
     mandates_page,
     returns_page,
 )
-from review.views_casefile import casefile_page, casefile_zip, document_download
 from review.views_decisions import decisions_page
 from review.views_detail import detail_page
 from review.views_dunning import debtor_page, dunning_page, release, run_pdf

@@ -66,4 +66,11 @@ def test_collection_releases_share_the_journal_with_their_kind_and_wording(tmp_p
     with pytest.raises(JournalError, match="prepared collection run c-2"):
         record_release(tmp_path, T, "c-2", user="anna", role="supervisor", prepared_by="anna", kind="collection_release")
     with pytest.raises(ValueError, match="kind"):
-        record_release(tmp_path, T, "x-1", user="sven", role="supervisor", prepared_by="anna", kind="payout_release")
+        record_release(tmp_path, T, "x-1", user="sven", role="supervisor", prepared_by="anna", kind="teleport_release")
+
+
+def test_payout_releases_share_the_journal_with_their_kind_and_wording(tmp_path: Path) -> None:
+    rel = record_release(tmp_path, T, "p-1", user="sven", role="supervisor", prepared_by="anna", kind="payout_release")
+    assert rel.kind == read_releases(tmp_path, T)["p-1"].kind == "payout_release"
+    with pytest.raises(JournalError, match="prepared payout run p-2"):
+        record_release(tmp_path, T, "p-2", user="anna", role="supervisor", prepared_by="anna", kind="payout_release")

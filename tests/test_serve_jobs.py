@@ -20,7 +20,7 @@ def test_each_scheduled_job_is_a_deployment_with_its_cron(tmp_path: Path) -> Non
     (dep,) = deployments([config(tmp_path, 'nightly = "15 3 * * 1-5"\ntimezone = "Europe/Berlin"')], None)
     assert dep.name == "nightly-stadt"
     assert [s.schedule.cron for s in dep.schedules] == ["15 3 * * 1-5"]
-    assert "nightly" in dep.tags and set(SCHEDULED_JOBS) == {"nightly", "dunning", "collect"}
+    assert "nightly" in dep.tags and set(SCHEDULED_JOBS) == {"nightly", "dunning", "collect", "payout"}
 
 
 def test_the_weekly_dunning_run_is_a_deployment_when_its_cron_is_set(tmp_path: Path) -> None:
@@ -37,8 +37,14 @@ def test_cron_option_overrides_the_nightly(tmp_path: Path) -> None:
 
 def test_a_job_this_release_cannot_run_is_refused(tmp_path: Path) -> None:
     # the typed config refuses a [schedule] key of a job it does not know, before anything is registered
-    with pytest.raises(ConfigError, match="payout"):
-        deployments([config(tmp_path, 'payout = "0 6 * * 1"')], None)
+    with pytest.raises(ConfigError, match="teleport"):
+        deployments([config(tmp_path, 'teleport = "0 6 * * 1"')], None)
+
+
+def test_the_payout_run_is_a_deployment_when_its_cron_is_set(tmp_path: Path) -> None:
+    deps = deployments([config(tmp_path, 'payout = "0 8 * * 1-5"')], None)
+    assert [(d.name, [s.schedule.cron for s in d.schedules]) for d in deps] == [
+        ("nightly-stadt", ["0 2 * * *"]), ("payout-stadt", ["0 8 * * 1-5"])]
 
 
 def test_the_collection_run_is_a_deployment_when_its_cron_is_set(tmp_path: Path) -> None:

@@ -1,0 +1,104 @@
+"""What the SEPA payout job reads from the ledger: the refunds due, what was given for them, whose money.
+
+Nothing here writes. The frames are in the shapes :mod:`collection.payouts` and :mod:`collection.setoff`
+take:
+
+* ``due`` (``collection.payouts.DUE_SCHEMA``) — every refund a night booked (table ``refunds``, source
+  ``refund``, source id = the decision id), with its payment's counterparty name, booking day and
+  bank reference (``transactions``) and the Kassenzeichen the payment was allocated to;
+* ``booked`` — what earlier runs gave each refund: its set-offs and payouts (``setoffs``, ``payouts``);
+  a refund is due only for the rest, so it is never paid twice;
+* ``links`` — the payments' allocations (not the set-offs) with the debtor of each claim (every import
+  and Stadtkasse's own claims: a claim two imports gave two debtors shows both, a doubt);
+* ``claims`` — the claims open now (:func:`ledger.state.current_open_items`);
+* ``ids`` — every end-to-end id and message id a payout of the tenant used (never used again).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from claims.vocab import PayoutSource, Rule
+from collection.payouts import BOOKED_SCHEMA, DUE_SCHEMA
+from ledger.db import fetch
+from ledger.state import current_open_items
+from parsers.schema import conform
+
+LINKS: dict[str, pl.DataType] = {"transaction_id": pl.String(), "receivable_id": pl.String(),
+                                 "kassenzeichen": pl.String(), "debtor_id": pl.String(), "amount_cents": pl.Int64()}
+IDS: dict[str, pl.DataType] = {"end_to_end_id": pl.String(), "message_id": pl.String()}
+
+
+@dataclass(slots=True)
+class PayoutState:
+    """The frames of the module docstring."""
+
+    due: pl.DataFrame
+    booked: pl.DataFrame
+    links: pl.DataFrame
+    claims: pl.DataFrame
+    ids: pl.DataFrame
+
+    def write(self, folder: Path, prefix: str) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        for f in fields(self):
+            getattr(self, f.name).write_parquet(folder / f"{prefix}{f.name}.parquet")
+
+    @classmethod
+    def read(cls, folder: Path, prefix: str) -> PayoutState:
+        return cls(**{f.name: pl.read_parquet(folder / f"{prefix}{f.name}.parquet") for f in fields(cls)})
+
+
+def _kassenzeichen(links: pl.DataFrame) -> pl.DataFrame:
+    """Per payment: the Kassenzeichen of the claims it paid (net of reversals), sorted, comma-separated."""
+    return (links.group_by("transaction_id", "receivable_id")
+            .agg(pl.col("amount_cents").sum(), pl.col("kassenzeichen").drop_nulls().first())
+            .filter((pl.col("amount_cents") > 0) & pl.col("kassenzeichen").is_not_null())
+            .group_by("transaction_id")
+            .agg(pl.col("kassenzeichen").unique().sort().str.join(", ")))
+
+
+def read_payout_state(con: duckdb.DuckDBPyConnection, tenant: str) -> PayoutState:
+    """Everything a payout run of ``tenant`` reads from the ledger, in one go."""
+    p = {"t": tenant, "src": PayoutSource.REFUND.value, "so": Rule.SET_OFF.value}
+    links = conform(fetch(con, """
+        WITH owners AS (
+            SELECT DISTINCT receivable_id, debtor_id FROM open_items WHERE tenant = $t
+            UNION SELECT DISTINCT receivable_id, debtor_id FROM claims WHERE tenant = $t
+        )
+        SELECT a.transaction_id, a.receivable_id, a.kassenzeichen, o.debtor_id, a.amount_cents
+        FROM allocations a LEFT JOIN owners o USING (receivable_id)
+        WHERE a.tenant = $t AND a.rule <> $so
+          AND a.transaction_id IN (SELECT transaction_id FROM refunds WHERE tenant = $t)
+        ORDER BY 1, 2""", {"t": tenant, "so": p["so"]}), LINKS)
+    refunds = fetch(con, """
+        WITH tx AS (
+            SELECT transaction_id, bank_ref, counterparty_name, booking_date FROM transactions WHERE tenant = $t
+            QUALIFY row_number() OVER (PARTITION BY transaction_id ORDER BY booking_date) = 1
+        )
+        SELECT $src AS source, r.decision_id AS source_id, r.transaction_id, tx.bank_ref, r.amount_cents,
+               r.refund_iban AS payee_iban, tx.counterparty_name AS payee_name, tx.booking_date AS received_on
+        FROM refunds r LEFT JOIN tx USING (transaction_id)
+        WHERE r.tenant = $t
+        ORDER BY r.booking_date, r.decision_id""", {"t": tenant, "src": p["src"]})
+    due = conform(refunds.join(_kassenzeichen(links), on="transaction_id", how="left"), DUE_SCHEMA)
+    booked = conform(fetch(con, """
+        SELECT source_id, amount_cents FROM setoffs WHERE tenant = $t AND source = $src
+        UNION ALL SELECT source_id, amount_cents FROM payouts WHERE tenant = $t AND source = $src""",
+        {"t": tenant, "src": p["src"]}),
+        BOOKED_SCHEMA)
+    claims = current_open_items(con, tenant)
+    ids = conform(fetch(con, "SELECT end_to_end_id, message_id FROM payouts WHERE tenant = $t", {"t": tenant}), IDS)
+    return PayoutState(due=due, booked=booked, links=links, claims=claims.filter(pl.col("amount_cents") > 0),
+                       ids=ids)
+
+
+def booked_payout_runs(con: duckdb.DuckDBPyConnection, tenant: str, day: date) -> pl.DataFrame:
+    """The committed payout runs for execution date ``day`` (run_id, committed_at), oldest first."""
+    return fetch(con, "SELECT run_id, committed_at FROM runs WHERE tenant = $t AND job = 'payout' "
+                      "AND booking_date = $d ORDER BY committed_at", {"t": tenant, "d": day})
