@@ -357,3 +357,83 @@ class CollectionHold(StrEnum):
 
 
 __all__ += ["CollectSkip", "CollectionHold", "MandateProblem", "MandateState", "ReturnAction", "SequenceType"]
+
+
+# --- the enforcement hand-off (docs/ENFORCEMENT.md) -------------------------------------------------------
+
+
+class HandoffSkip(StrEnum):
+    """Why the enforcement hand-off leaves an open claim out (``enforcement.select``); the first that applies
+    wins, in this order."""
+
+    IN_ENFORCEMENT = "in_enforcement"        # already in an open enforcement case: never handed over twice
+    NOTHING_OPEN = "nothing_open"            # open amount zero or less
+    MAIN_CLAIM_CLOSED = "main_claim_closed"  # a Nebenforderung whose main claim is no longer open
+    BLOCKED = "blocked"                      # a block in force (``block_reason`` says which, BlockReason)
+    BLOCKED_SINCE_MAHNUNG = "blocked_since_mahnung"   # a block held since the Mahnung: a new Mahnung is due
+    PENDING_PAYMENT = "pending_payment"      # a Klärungsliste payment could be the debtor's: the debtor waits
+    IDENTITY_INCOMPLETE = "identity_incomplete"   # name or postal address missing or unusable
+    IDENTITY_CONFLICT = "identity_conflict"  # the debtor's claims disagree on the birth date
+    NO_MAHNUNG = "no_mahnung"                # no Mahnung after the due date and none legitimately left out
+    SCHONFRIST = "schonfrist"                # the week of § 6 Abs. 1 VwVG NRW has not passed
+    MAHNFRIST = "mahnfrist"                  # the Mahnung's deadline + postal + bank-lag buffer has not passed
+    BELOW_THRESHOLD = "below_threshold"      # main claim + its Nebenforderungen under the hand-off threshold
+    MAIN_CLAIM_SKIPPED = "main_claim_skipped"   # a Nebenforderung goes only with its main claim (§ 6 Abs. 4)
+
+
+class MahnungWaiver(StrEnum):
+    """Why no Mahnung was needed before enforcement (DOMAIN.md §1.3, VV VwVG NRW; OVG Münster)."""
+
+    DISPROPORTIONATE = "disproportionate"    # the Mahnung's cost is out of proportion to the debt
+    WITHOUT_MEANS = "without_means"          # the debtor is obviously without means
+    ADDRESS_UNKNOWN = "address_unknown"      # the address is unknown
+    CONTINUING_GARNISHMENT = "continuing_garnishment"   # a Dauerpfändung is already running
+    PUBLIC_REMINDER = "public_reminder"      # a public reminder was published (its deadline is given)
+    REFUSED = "refused"                      # the debtor has seriously and finally refused to pay
+
+
+class EnforcementOutcome(StrEnum):
+    """What the enforcement office reports back per case or claim (issue 17 §2; shared with the file format)."""
+
+    PAID = "paid"                            # settled by payment
+    PARTLY_PAID = "partly_paid"              # part collected, the rest still enforced
+    INSTALMENTS = "instalments"              # instalment agreement (§ 5 Abs. 2 VwVG NRW): enforcement paused
+    UNCOLLECTIBLE = "uncollectible"          # fruitless (fruchtlos): nothing to seize
+    MOVED = "moved"                          # the debtor moved (new address, or out of the office's area)
+    RETURNED = "returned"                    # the office hands the case back without result
+    WRITTEN_OFF = "written_off"              # Niederschlagung (§ 261 AO): the claim exists, collection stops
+
+    @classmethod
+    def completed(cls) -> tuple[EnforcementOutcome, ...]:
+        """The outcomes that complete (erledigen) an enforcement claim for the key figures (DOMAIN.md §6.2:
+        settled, uncollectible, returned; a Niederschlagung ends the active enforcement too)."""
+        return (cls.PAID, cls.UNCOLLECTIBLE, cls.RETURNED, cls.WRITTEN_OFF)
+
+
+class LimitationState(StrEnum):
+    """Where a claim stands in its payment limitation period (Zahlungsverjährung, ``enforcement.limitation``)."""
+
+    RUNNING = "running"                      # more than the warning days left
+    WARNING = "warning"                      # expires within ``[enforcement] limitation_warning_days``
+    EXPIRED = "expired"                      # time-barred: under the AO the claim is extinguished (§ 47 AO)
+
+
+class ClaimStanding(StrEnum):
+    """A claim's state for the valuation of receivables (Forderungsbewertung, ``enforcement.valuation``)."""
+
+    OPEN = "open"                            # open, not in enforcement
+    IN_ENFORCEMENT = "in_enforcement"        # handed to the enforcement office, no completing outcome
+    INSTALMENTS = "instalments"              # an instalment agreement in force
+    UNCOLLECTIBLE = "uncollectible"          # found uncollectible or written off (Niederschlagung): individual allowance
+
+
+class Interruption(StrEnum):
+    """What interrupts the payment limitation period so that it starts again (DOMAIN.md §1.10)."""
+
+    MAHNUNG = "mahnung"                      # a written demand for payment (every Mahnung-level notice)
+    STUNDUNG = "stundung"                    # deferral (§ 222 AO)
+    ADV = "adv"                              # Aussetzung der Vollziehung
+    ENFORCEMENT = "enforcement"              # an enforcement measure (hand-off, garnishment, Vermögensauskunft …)
+
+
+__all__ += ["ClaimStanding", "EnforcementOutcome", "HandoffSkip", "Interruption", "LimitationState", "MahnungWaiver"]
