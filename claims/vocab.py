@@ -427,6 +427,14 @@ class ClaimStanding(StrEnum):
     UNCOLLECTIBLE = "uncollectible"          # found uncollectible or written off (Niederschlagung): individual allowance
 
 
+class EnforceabilityBasis(StrEnum):
+    """Why a handed-over claim is enforceable: the enforceability statement's basis (§ 6 VwVG NRW)."""
+
+    MAHNUNG = "vwvg_6_mahnung"               # Leistungsbescheid, due, Schonfrist passed, Mahnung with deadline passed
+    WAIVER = "vwvg_6_waiver"                 # the same, the Mahnung legitimately left out (DOMAIN.md §1.3)
+    ANCILLARY = "vwvg_6_4"                   # a Nebenforderung the main claim's Mahnung warned of (§ 6 Abs. 4)
+
+
 class Interruption(StrEnum):
     """What interrupts the payment limitation period so that it starts again (DOMAIN.md §1.10)."""
 
@@ -436,4 +444,4 @@ class Interruption(StrEnum):
     ENFORCEMENT = "enforcement"              # an enforcement measure (hand-off, garnishment, Vermögensauskunft …)
 
 
-__all__ += ["ClaimStanding", "EnforcementOutcome", "HandoffSkip", "Interruption", "LimitationState", "MahnungWaiver"]
+__all__ += ["ClaimStanding", "EnforceabilityBasis", "EnforcementOutcome", "HandoffSkip", "Interruption", "LimitationState", "MahnungWaiver"]
