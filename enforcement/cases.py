@@ -135,7 +135,7 @@ def case_number(tag: str, year: int, counters: pl.Series) -> pl.Series:
     n = pl.col("n")
     for k in range(5, -1, -1):
         p = _step(p if isinstance(p, pl.Expr) else pl.lit(p, pl.Int64), (n // 10**k) % 10)
-    check = pl.lit(pl.Series(list(ALPHABET))).gather(_check_value(p))  # type: ignore[arg-type]
+    check = pl.lit(pl.Series(list(ALPHABET))).gather(_check_value(p))
     frame = pl.DataFrame({"n": counters.cast(pl.Int64)})
     return frame.select(pl.format("{}-{}-{}-{}", pl.lit(tag), pl.lit(f"{year:04d}"),
                                   n.cast(pl.String).str.zfill(6), check).alias("case_number")).to_series()
@@ -225,11 +225,10 @@ def build_cases(selected: pl.DataFrame, as_of: date, *, tenant: str, settings: E
              .select(ITEM_COLUMNS))
 
     kind = pl.col("claim_type").str.to_uppercase()
-    fee_col = pl.when(~pl.col("ancillary")).then(pl.lit("principal_cents"))
-    for t, col in _FEE_COLUMN.items():
-        fee_col = fee_col.when(kind == str(t)).then(pl.lit(col))
-    fee_col = fee_col.otherwise(pl.lit("kosten_cents"))
-    parts = items.with_columns(fee_col.alias("_col"))
+    fee_col = kind.replace_strict({str(t): c for t, c in _FEE_COLUMN.items()}, default="kosten_cents",
+                                  return_dtype=pl.String)
+    parts = items.with_columns(pl.when(pl.col("ancillary")).then(fee_col).otherwise(pl.lit("principal_cents"))
+                               .alias("_col"))
     amount = {c: pl.col("open_cents").filter(pl.col("_col") == c).sum() for c in
               ("principal_cents", "saeumniszuschlag_cents", "mahngebuehr_cents", "interest_cents", "kosten_cents")}
     sums = parts.group_by("case_number").agg(
