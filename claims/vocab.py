@@ -435,6 +435,14 @@ class EnforceabilityBasis(StrEnum):
     ANCILLARY = "vwvg_6_4"                   # a Nebenforderung the main claim's Mahnung warned of (§ 6 Abs. 4)
 
 
+class AllowanceMethod(StrEnum):
+    """How a claim's valuation allowance is set (``enforcement.valuation``; audit checklist item 27)."""
+
+    INDIVIDUAL = "individual"                # Einzelwertberichtigung: found uncollectible or written off
+    FLAT = "flat"                            # Pauschalwertberichtigung: the rate of its age class
+    TIME_BARRED = "time_barred"              # the limitation period has run out: extinguished (§ 47 AO), write off
+
+
 class Interruption(StrEnum):
     """What interrupts the payment limitation period so that it starts again (DOMAIN.md §1.10)."""
 
@@ -444,4 +452,4 @@ class Interruption(StrEnum):
     ENFORCEMENT = "enforcement"              # an enforcement measure (hand-off, garnishment, Vermögensauskunft …)
 
 
-__all__ += ["ClaimStanding", "EnforceabilityBasis", "EnforcementOutcome", "HandoffSkip", "Interruption", "LimitationState", "MahnungWaiver"]
+__all__ += ["AllowanceMethod", "ClaimStanding", "EnforceabilityBasis", "EnforcementOutcome", "HandoffSkip", "Interruption", "LimitationState", "MahnungWaiver"]

@@ -124,6 +124,8 @@ class CaseClaim(dy.Schema):
     receivable_id = dy.String(nullable=False)
     handed_off_on = dy.Date(nullable=False)
     opened_on = dy.Date(nullable=True)
+    ancillary = dy.Bool(nullable=True)          # a Nebenforderung (null: a main claim)
+    handed_cents = dy.Int64(nullable=True)      # the open amount handed over (key figures)
 
 
 class SurchargeBooked(dy.Schema):
