@@ -19,18 +19,18 @@ def claims(*rows: tuple[str, int, date, str]) -> pl.DataFrame:
     return pl.DataFrame([{"receivable_id": r, "amount_cents": a, "due_date": d, "claim_type": t} for r, a, d, t in rows])
 
 
-@pytest.mark.parametrize(("due", "label", "rate"), [
-    (date(2026, 2, 1), "bis 1 Jahr", 0.0),          # not yet due: the first class
-    (date(2025, 1, 1), "bis 1 Jahr", 0.0),          # 364 days
-    (date(2024, 12, 31), "1 bis 2 Jahre", 10.0),    # 365 days
-    (date(2023, 12, 31), "2 bis 3 Jahre", 25.0),    # 731 days (2024 is a leap year)
-    (date(2022, 12, 31), "3 bis 5 Jahre", 50.0),    # 1096 days
-    (date(2021, 1, 1), "über 5 Jahre", 100.0),      # 1825 days
+@pytest.mark.parametrize(("due", "label", "rate", "allowance"), [
+    (date(2026, 2, 1), "bis 1 Jahr", 0.0, 0),            # not yet due: the first class
+    (date(2025, 1, 1), "bis 1 Jahr", 0.0, 0),            # 364 days
+    (date(2024, 12, 31), "1 bis 2 Jahre", 10.0, 1_235),  # 365 days; 1.234,5 cents half-up
+    (date(2023, 12, 31), "2 bis 3 Jahre", 25.0, 3_086),  # 731 days (2024 is a leap year); 3.086,25
+    (date(2022, 12, 31), "3 bis 5 Jahre", 50.0, 6_173),  # 1096 days; 6.172,5
+    (date(2021, 1, 1), "über 5 Jahre", 100.0, 12_345),   # 1825 days
 ])
-def test_the_age_classes_and_their_flat_rates(due: date, label: str, rate: float) -> None:
+def test_the_age_classes_and_their_flat_rates(due: date, label: str, rate: float, allowance: int) -> None:
     row = valuation(claims(("X", 12_345, due, "ABFALL")), DAY).items.row(0, named=True)
-    assert (row["age_class"], row["rate_percent"], row["method"]) == (label, rate, AllowanceMethod.FLAT)
-    assert row["allowance_cents"] == round(12_345 * rate / 100 + 1e-9) if rate != 10.0 else 1_235  # half-up: 1.234,5
+    assert (row["age_class"], row["rate_percent"], row["method"], row["allowance_cents"]) == (
+        label, rate, AllowanceMethod.FLAT, allowance)
 
 
 def test_rounding_is_half_up_per_claim_and_sums_add_up() -> None:
