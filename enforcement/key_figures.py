@@ -167,8 +167,8 @@ def enforcement_key_figures(case_claims: pl.DataFrame | pl.LazyFrame | None,
     n_due_handed = due.filter(pl.col("receivable_id").is_in(states["receivable_id"].implode())).height
 
     handed_period = cc.filter(pl.col("handed_off_on").is_between(since, as_of))
-    anc = handed_period.filter(pl.col("ancillary").fill_null(False))["handed_cents"].fill_null(0).sum()
-    main = handed_period.filter(~pl.col("ancillary").fill_null(False))["handed_cents"].fill_null(0).sum()
+    anc = int(handed_period.filter(pl.col("ancillary").fill_null(False))["handed_cents"].fill_null(0).sum())
+    main = int(handed_period.filter(~pl.col("ancillary").fill_null(False))["handed_cents"].fill_null(0).sum())
     realised = int(out_period["ancillary_collected_cents"].fill_null(0).sum())
     fees = int(out_period["fee_cents"].fill_null(0).sum())
     worked = existing.height + new.height
@@ -205,7 +205,7 @@ def enforcement_key_figures(case_claims: pl.DataFrame | pl.LazyFrame | None,
     add(_rows("realisierte_nebenforderungen_je_vollzeit_stelle",
               "Realisierte Nebenforderungen je Vollzeit-Stelle Vollstreckung", "EUR je Vollzeit-Stelle", realised,
               None, _per(realised / 100, fte), since, as_of, _per(realised / 100 * year, fte)))
-    add(_rows("anteil_nebenforderungen", "Anteil Nebenforderungen an Hauptforderungen", "%", int(anc), int(main),
+    add(_rows("anteil_nebenforderungen", "Anteil Nebenforderungen an Hauptforderungen", "%", anc, main,
               _pct(anc, main), since, as_of))
     add(_rows("deckungsgrad", "Deckungsgrad Vollstreckung", "%", fees, expenses,
               None if expenses is None else _pct(fees, expenses), since, as_of))
