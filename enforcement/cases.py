@@ -8,7 +8,8 @@ statement) and nothing else — the ledger job books them, h17-format writes the
 
 **One case per debtor and hand-off.** A debtor with an open case gets no second one: the new claims join
 it (``new`` false). A debtor with several open cases (after a merge of two debtor ids, say) joins the one
-with the highest number. Every other debtor gets a new case.
+with the highest number — except a Nebenforderung whose main claim is in an open case: it joins exactly
+that case. Every other debtor gets a new case.
 
 **Case numbers** ``TAG-YYYY-NNNNNN-C`` (:func:`case_number`):
 
@@ -159,9 +160,10 @@ def highest_counter(known: pl.Series | list[str] | None, tag: str, year: int) ->
 def _assign(selected: pl.DataFrame, open_cases: pl.DataFrame, tag: str, as_of: date,
             known: pl.Series | list[str] | None) -> pl.DataFrame:
     """(debtor_id, case_number, new, opened_on) for every debtor of ``selected``."""
-    existing = (open_cases.sort("case_number").group_by("debtor_id")
-                .agg(pl.col("case_number").last(),
-                     pl.coalesce(pl.col("opened_on"), pl.col("handed_off_on")).min().alias("opened_on")))
+    per_case = open_cases.group_by("case_number").agg(
+        pl.col("debtor_id").first(), pl.coalesce(pl.col("opened_on"), pl.col("handed_off_on")).min().alias("opened_on"))
+    existing = (per_case.sort("case_number").group_by("debtor_id")
+                .agg(pl.col("case_number").last(), pl.col("opened_on").last()))
     debtors = selected.select("debtor_id").unique().sort("debtor_id")
     joined = debtors.join(existing, on="debtor_id", how="left")
     fresh = joined.filter(pl.col("case_number").is_null()).select("debtor_id")
@@ -211,7 +213,12 @@ def build_cases(selected: pl.DataFrame, as_of: date, *, tenant: str, settings: E
     charges = _charges(sel, as_of, d, payments, take(booked, SurchargeBooked))
 
     zero = pl.lit(0, pl.Int64)
+    # a Nebenforderung whose main claim is in an open case joins exactly that case (same debtor)
+    main_case = cases_in.select(pl.col("receivable_id").alias("main_receivable_id"), "debtor_id",
+                                pl.col("case_number").alias("_main_case")).unique(["main_receivable_id", "debtor_id"])
     items = (sel.join(assignment.select("debtor_id", "case_number"), on="debtor_id", how="left", maintain_order="left")
+             .join(main_case, on=["main_receivable_id", "debtor_id"], how="left", maintain_order="left")
+             .with_columns(pl.coalesce("_main_case", "case_number").alias("case_number"))
              .join(charges, on="receivable_id", how="left", maintain_order="left")
              .with_columns([pl.col(c).fill_null(0) for c in (
                  "saeumniszuschlag_accrued_cents", "saeumniszuschlag_booked_cents", "saeumniszuschlag_new_cents",
@@ -242,7 +249,12 @@ def build_cases(selected: pl.DataFrame, as_of: date, *, tenant: str, settings: E
     ident = ("debtor_name", "debtor_street", "debtor_postcode", "debtor_city", "debtor_country", "debtor_birth_date")
     who = (sel.sort("ancillary", "receivable_id").group_by("debtor_id", maintain_order=True)
            .agg([pl.col(c).drop_nulls().first().alias(c) for c in ident]))
-    cases = (assignment.join(sums, on="case_number", how="inner").join(who, on="debtor_id", how="left")
+    info = pl.concat([assignment.select("case_number", "debtor_id", "new", "opened_on"),
+                      cases_in.group_by("case_number").agg(
+                          pl.col("debtor_id").first(), pl.lit(False).alias("new"),
+                          pl.coalesce(pl.col("opened_on"), pl.col("handed_off_on")).min().alias("opened_on"))
+                      ]).unique("case_number", keep="first", maintain_order=True)
+    cases = (info.join(sums, on="case_number", how="inner").join(who, on="debtor_id", how="left")
              .with_columns(pl.lit(as_of).alias("handed_off_on")).sort("case_number").select(CASE_COLUMNS))
     return Cases(cases=cases, items=items)
 

@@ -183,3 +183,21 @@ def test_a_case_never_mixes_debtors(rows: list[tuple[int, bool]], with_open_case
         assert r["new"] != (int(r["debtor_id"][1:]) in with_open_case)
         assert r["new"] == case_number_valid(r["case_number"]) or not r["new"]
     assert got.cases["n_claims"].sum() == got.items.height
+
+
+def test_a_nebenforderung_joins_the_case_of_its_main_claim() -> None:
+    # the debtor has two open cases; the new Säumniszuschlag of X goes to X's case, not to the highest number
+    open_cases = pl.DataFrame([
+        {"case_number": "MUSTER-2026-000003-Q", "debtor_id": "D1", "receivable_id": "X",
+         "handed_off_on": date(2026, 2, 2)},
+        {"case_number": "MUSTER-2026-000009-Q", "debtor_id": "D1", "receivable_id": "Y",
+         "handed_off_on": date(2026, 3, 2)}])
+    claims = [claim("X"), claim("X-SZ", amount=300, claim_type="SAEUMNISZUSCHLAG", parent_receivable_id="X"),
+              claim("Z")]
+    sel = select(pl.DataFrame(claims), HANDOFF, mahnungen=pl.DataFrame([mahnung("Z")]), open_cases=open_cases).selected
+    assert sorted(sel["receivable_id"]) == ["X-SZ", "Z"]
+    got = build_cases(sel, HANDOFF, tenant="muster", open_cases=open_cases)
+    assert dict(got.items.select("receivable_id", "case_number").rows()) == {
+        "X-SZ": "MUSTER-2026-000003-Q", "Z": "MUSTER-2026-000009-Q"}
+    assert got.cases.select("case_number", "new", "opened_on", "n_claims").rows() == [
+        ("MUSTER-2026-000003-Q", False, date(2026, 2, 2), 1), ("MUSTER-2026-000009-Q", False, date(2026, 3, 2), 1)]
