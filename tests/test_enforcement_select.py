@@ -263,3 +263,36 @@ def test_every_claim_is_in_exactly_one_of_selected_and_skipped(rows: list[tuple[
     for c in claims:
         if c.get("parent_receivable_id") and c["receivable_id"] in chosen:
             assert c["parent_receivable_id"] in chosen | in_case
+
+
+def test_the_dunning_runs_own_notices_lead_to_the_handoff() -> None:
+    """End to end over the pure stages: the dunning run's Mahnung and Vollstreckungsankündigung (its
+    selection and notices, as booked) make a claim enforceable on the right day, and the claim the dunning
+    run skips as `last_level` is the one the hand-off takes."""
+    from dunning.notices import debtor_addresses, group_notices
+    from dunning.select import select as dun
+
+    claims = pl.DataFrame([claim("A", due=date(2026, 2, 2)), claim("B", "D2", due=date(2026, 2, 2))])
+    history: list[pl.DataFrame] = []
+    for run_day in (date(2026, 2, 17), date(2026, 3, 3)):            # Tuesdays, 14 days apart
+        earlier = (pl.concat(history).select("receivable_id", "level", "notice_date",
+                                              pl.lit(0, pl.Int64).alias("mahngebuehr_cents"))
+                   if history else None)
+        sel = dun(claims, run_day, notices=earlier)
+        n = group_notices(sel.selected, debtor_addresses(claims), run_day)
+        history.append(n.items.join(n.notices.select("notice_id", "level", "notice_date", "deadline"), on="notice_id")
+                       .select("receivable_id", "notice_id", "level", "notice_date", "deadline"))
+    sent = pl.concat(history)
+    assert sent.select("receivable_id", "level").rows() == [("A", "mahnung"), ("B", "mahnung"),
+                                                            ("A", "vollstreckungsankuendigung"),
+                                                            ("B", "vollstreckungsankuendigung")]
+    # the Vollstreckungsankündigung of Tue 3 Mar: deadline Fri 13 Mar; + 3 = Mon 16; + 2 business days = Wed 18
+    assert set(sent.filter(pl.col("level") == "vollstreckungsankuendigung")["deadline"]) == {date(2026, 3, 13)}
+    earlier = sent.select("receivable_id", "level", "notice_date", pl.lit(0, pl.Int64).alias("mahngebuehr_cents"))
+    assert set(dun(claims, date(2026, 3, 19), notices=earlier).skipped["reason"]) == {"last_level"}
+    blocked = [{"debtor_id": "D2", "block_reason": "INSOLVENZ", "block_from": date(2026, 3, 10)}]
+    sel, skip = run(claims.to_dicts(), date(2026, 3, 18), mahnungen=sent.to_dicts(), blocks=blocked)
+    assert sel.height == 0 and set(skip["reason"]) == {"mahnfrist", "blocked"}
+    sel, skip = run(claims.to_dicts(), date(2026, 3, 19), mahnungen=sent.to_dicts(), blocks=blocked)
+    assert sel["receivable_id"].to_list() == ["A"] and sel["mahnung_deadline"].to_list() == [date(2026, 3, 13)]
+    assert skip.select("receivable_id", "reason", "block_reason").rows() == [("B", "blocked", "INSOLVENZ")]
