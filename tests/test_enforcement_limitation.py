@@ -8,6 +8,8 @@ from typing import Any
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from claims.config import EnforcementSection
 from claims.vocab import LimitationState
@@ -125,3 +127,43 @@ def test_interruptions_from_the_ledger_and_the_warning_list() -> None:
     assert got["expires_on"].to_list() == [date(2026, 12, 31)] * 3
     assert warning_list(got)["receivable_id"].to_list() == ["A", "B", "C"]
     assert warning_list(limitation(claims, date(2026, 7, 3), None, ev)).height == 0
+
+
+def _oracle(due: date, events: list[tuple[str, date, date | None]], as_of: date, years: int) -> tuple[date, int]:
+    """The rule read aloud, one event at a time (the test's own loop, not the module's)."""
+    end = due.year + years
+    counted = 0
+    for kind, day, until in sorted(events, key=lambda e: (e[1], e[2] or e[1])):
+        if day > as_of:
+            continue
+        if day.year > end:          # after the end: extinguished, nothing revives it
+            break
+        ended = min(until, as_of) if until else (as_of if kind in ("stundung", "adv") else day)
+        end = max(end, ended.year + years)
+        counted += 1
+    return date(end, 12, 31), counted
+
+
+_days = st.dates(date(2010, 1, 1), date(2030, 12, 31))
+_event = st.tuples(st.sampled_from(["mahnung", "stundung", "adv", "enforcement"]), _days,
+                   st.one_of(st.none(), _days))
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(_days, st.lists(_event, max_size=6)), min_size=1, max_size=8), _days)
+def test_the_vectorised_chain_equals_the_rule_read_aloud(rows: list[tuple[date, list[Any]]], as_of: date) -> None:
+    claims, events = [], []
+    for i, (due, evs) in enumerate(rows):
+        claims.append({"receivable_id": f"R{i}", "due_date": due})
+        for kind, day, until in evs:
+            until = until if until is None or until >= day else day     # a measure ends on or after its start
+            if kind in ("mahnung", "enforcement"):
+                until = None
+            events.append({"receivable_id": f"R{i}", "kind": kind, "event_date": day, "until": until})
+    ev = pl.DataFrame(events, schema={"receivable_id": pl.String, "kind": pl.String, "event_date": pl.Date,
+                                      "until": pl.Date})
+    got = limitation(pl.DataFrame(claims), as_of, None, ev)
+    for i, (due, _) in enumerate(rows):
+        mine = [(e["kind"], e["event_date"], e["until"]) for e in events if e["receivable_id"] == f"R{i}"]
+        row = got.row(i, named=True)
+        assert (row["expires_on"], row["n_interruptions"]) == _oracle(due, mine, as_of, 5)

@@ -105,3 +105,21 @@ def test_the_report_and_the_postings() -> None:
         ("open", "über 5 Jahre", "GRUNDSTEUER", "flat", 1), ("open", "über 5 Jahre", "GRUNDSTEUER", "time_barred", 1),
         ("uncollectible", "über 5 Jahre", "GRUNDSTEUER", "individual", 1)]
     assert v.report["open_cents"].sum() == cl["amount_cents"].sum()
+
+
+def test_the_enforcement_table_of_the_tenant_file() -> None:
+    from pathlib import Path
+
+    from claims.config import tenant_config
+    from claims.errors import ConfigError
+
+    cfg = tenant_config({"tenant": {"id": "muster"}, "enforcement": {
+        "handoff_threshold": "25,00", "staff_fte": 2.5, "annual_costs": 180_000, "case_tag": "MS",
+        "allowance_age_days": [0, 730], "allowance_rates_percent": [5, 60]}}, base=Path("/srv"))
+    e = cfg.enforcement
+    assert (e.handoff_threshold, e.staff_fte, e.annual_costs, e.case_tag, e.limitation_warning_days) == (
+        2_500, 2.5, 18_000_000, "MS", 180)
+    with pytest.raises(ConfigError, match="case_tag"):
+        tenant_config({"enforcement": {"case_tag": "ms-1"}}, base=Path("/srv"))
+    with pytest.raises(ConfigError, match="handoff_treshold"):
+        tenant_config({"enforcement": {"handoff_treshold": "25,00"}}, base=Path("/srv"))
