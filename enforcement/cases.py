@@ -212,7 +212,6 @@ def build_cases(selected: pl.DataFrame, as_of: date, *, tenant: str, settings: E
     assignment = _assign(sel, cases_in, case_tag(tenant, s), as_of, known_numbers)
     charges = _charges(sel, as_of, d, payments, take(booked, SurchargeBooked))
 
-    zero = pl.lit(0, pl.Int64)
     # a Nebenforderung whose main claim is in an open case joins exactly that case (same debtor)
     main_case = cases_in.select(pl.col("receivable_id").alias("main_receivable_id"), "debtor_id",
                                 pl.col("case_number").alias("_main_case")).unique(["main_receivable_id", "debtor_id"])
@@ -244,7 +243,7 @@ def build_cases(selected: pl.DataFrame, as_of: date, *, tenant: str, settings: E
     ).with_columns((pl.col("saeumniszuschlag_cents") + pl.col("_sz_new")).alias("saeumniszuschlag_cents"),
                    (pl.col("interest_cents") + pl.col("_in_new")).alias("interest_cents"))
     sums = sums.with_columns((pl.col("principal_cents") + pl.col("saeumniszuschlag_cents") + pl.col("mahngebuehr_cents")
-                              + pl.col("interest_cents") + pl.col("kosten_cents") + zero).alias("total_cents"))
+                              + pl.col("interest_cents") + pl.col("kosten_cents")).alias("total_cents"))
     # the debtor's identity from the main claims first (the export's rows), then any
     ident = ("debtor_name", "debtor_street", "debtor_postcode", "debtor_city", "debtor_country", "debtor_birth_date")
     who = (sel.sort("ancillary", "receivable_id").group_by("debtor_id", maintain_order=True)
