@@ -379,6 +379,8 @@ class DocumentsSection(Section):
 
     retention_years: Count = 6           # Belege: 6 years (KomHVO § 59 Abs. 1); books would be 10
     approval_lag_years: Days = 2         # years from the document's year to the council's approval of its accounts
+
+
 #: Claim types a payout sets off against by default: the tenant's own claims and their ancillary charges.
 #: Left out: claims collected for others (``RUNDFUNK_AMTSHILFE``: no mutuality of the claims, § 387 BGB) and
 #: fines (``BUSSGELD``: the OWiG's own enforcement) — a tenant may name them, knowing its law.
@@ -401,6 +403,50 @@ class PayoutSection(Section):
     cutoff: time = time(12, 0)           # the bank's cut-off on the sending day (local time)
     timezone: Name = "Europe/Berlin"
     outbox: Annotated[str, Field(min_length=1)] | None = None   # released pain.001 files (default: the collection outbox)
+
+
+#: Lower bounds (days since the due date) of the age classes of the valuation of receivables and their flat
+#: allowance rates (Pauschalwertberichtigung) — practice values [UNCONFIRMED]: the tenant's accounting
+#: guideline (Bilanzierungsrichtlinie) sets its own.
+ALLOWANCE_AGE_DAYS: tuple[int, ...] = (0, 365, 730, 1095, 1825)
+ALLOWANCE_RATES_PERCENT: tuple[float, ...] = (0.0, 10.0, 25.0, 50.0, 100.0)
+
+Percent = Annotated[float, Field(ge=0, le=100)]
+
+
+class EnforcementSection(Section):
+    """``[enforcement]``: the hand-off to the enforcement office, limitation, valuation and key figures
+    (docs/ENFORCEMENT.md, DOMAIN.md §1.2, §1.10, §6, §9.2 ``enforcement:``)."""
+
+    handoff_threshold: Cents = 1000      # a main claim with its Nebenforderungen under this stays with the treasury
+    postal_buffer_days: Days = 3         # calendar days after the Mahnung's deadline: the debtor's letter back
+    bank_lag_days: Days = 2              # business days after those: a transfer made on the deadline is credited
+    case_tag: Annotated[str, Field(pattern=r"^[A-Z0-9]{1,8}$")] | None = None   # case numbers; None: from the tenant id
+    limitation_years: Count = 5          # §§ 228 ff. AO (KAG claims via § 12 KAG NRW)
+    limitation_years_private: Count = 3  # §§ 195, 199 BGB
+    limitation_warning_days: Days = 180
+    staff_fte: Annotated[float, Field(gt=0)] | None = None   # full-time posts of the enforcement unit
+    annual_costs: Cents | None = None    # the enforcement unit's expenses per year (budget); None: cost_per_case
+    cost_per_case: Cents | None = None   # expenses per enforcement claim worked, when annual_costs is not set
+    backlog_days: Count = 180            # an open enforcement claim without any outcome this long is a backlog
+    allowance_age_days: tuple[Days, ...] = ALLOWANCE_AGE_DAYS
+    allowance_rates_percent: tuple[Percent, ...] = ALLOWANCE_RATES_PERCENT
+    allowance_uncollectible_percent: Percent = 100.0   # individual allowance of a claim found uncollectible
+
+    @field_validator("allowance_rates_percent")
+    @classmethod
+    def _one_rate_per_class(cls, value: tuple[float, ...], info: Any) -> tuple[float, ...]:
+        days = info.data.get("allowance_age_days", ALLOWANCE_AGE_DAYS)
+        if len(value) != len(days):
+            raise ValueError(f"expected one rate per age class ({len(days)}), got {len(value)}")
+        return value
+
+    @field_validator("allowance_age_days")
+    @classmethod
+    def _classes(cls, value: tuple[int, ...]) -> tuple[int, ...]:
+        if not value or value[0] != 0 or list(value) != sorted(set(value)):
+            raise ValueError(f"expected rising day bounds starting at 0, got {list(value)}")
+        return value
 
 
 class Account(Section):
@@ -430,6 +476,7 @@ class TenantFile(Section):
     collection: CollectionSection = CollectionSection()
     documents: DocumentsSection = DocumentsSection()
     payout: PayoutSection = PayoutSection()
+    enforcement: EnforcementSection = EnforcementSection()
     accounts: tuple[Account, ...] = ()
 
 
@@ -439,6 +486,7 @@ SECTIONS: dict[str, type[Section]] = {
     "matching": MatchingSection, "allocation": AllocationSection, "review": ReviewSection, "dunning": DunningSection,
     "letters": LettersSection, "collection": CollectionSection, "payout": PayoutSection, "accounts": Account,
     "documents": DocumentsSection,
+    "enforcement": EnforcementSection,
 }
 
 
@@ -499,6 +547,10 @@ class TenantConfig:
     @property
     def documents(self) -> DocumentsSection:
         return self.settings.documents
+
+    @property
+    def enforcement(self) -> EnforcementSection:
+        return self.settings.enforcement
 
     @property
     def collection_account(self) -> str | None:

@@ -372,51 +372,6 @@ class PayoutHold(StrEnum):
 __all__ += ["PayoutHold"]
 
 
-# --- the enforcement hand-off (issue 17; docs/ENFORCEMENT.md) -------------------------------------------
-
-
-class EnforcementOutcome(StrEnum):
-    """What the enforcement office reports back per case or claim (the outcomes file's ``Code``)."""
-
-    PAID = "paid"                        # collected in full
-    PARTLY_PAID = "partly_paid"          # collected in part; enforcement goes on for the rest
-    INSTALMENTS = "instalments"          # instalment agreement (§ 5 Abs. 2 VwVG NRW): measures paused
-    UNCOLLECTIBLE = "uncollectible"      # fruitless (fruchtlos): nothing to seize
-    MOVED = "moved"                      # debtor moved (out of the office's district or unknown)
-    RETURNED = "returned"                # handed back without enforcement (e.g. not enforceable as sent)
-    WRITTEN_OFF = "written_off"          # Niederschlagung (§ 261 AO): the claim still exists, monitored
-
-
-class EnforcementUpdateKind(StrEnum):
-    """What an update to the enforcement office says about a handed case (the updates file)."""
-
-    PARTIAL_PAYMENT = "partial_payment"  # a payment reached us: the new open amounts per claim
-    SETTLED = "settled"                  # paid in full: case settled, stop all measures
-    SUSPENDED = "suspended"              # a block since the hand-off (Stundung, AdV, insolvency): pause
-    RESUMED = "resumed"                  # the block ended: go on
-
-
-__all__ += ["EnforcementOutcome", "EnforcementUpdateKind"]
-class DocumentKind(StrEnum):
-    """What a document in a case file is (``ledger.documents``; docs/DOCUMENTS.md)."""
-
-    NOTICE_EXPORT = "notice_export"      # the claim's notice (Bescheid) as the finance system exported it
-    MAHNUNG = "mahnung"                  # a booked dunning letter, its pages exactly as printed and sent
-    HANDOFF = "handoff"                  # the hand-off record to the enforcement office
-    UPDATE = "update"                    # an update to the enforcement office (paid, partly paid, suspended)
-    OUTCOME = "outcome"                  # an outcome the enforcement office returned
-    LETTER = "letter"                    # any other letter to or from the debtor
-
-
-class SubjectKind(StrEnum):
-    """Whose case file a document is filed in: a debtor, an enforcement case or one claim."""
-
-    DEBTOR = "debtor"
-    CASE = "case"
-    RECEIVABLE = "receivable"
-
-
-__all__ += ["DocumentKind", "SubjectKind"]
 # --- SEPA payouts and set-off (docs/SEPA_PAYOUT.md) -----------------------------------------------------
 
 
@@ -445,3 +400,136 @@ class PayoutSkip(StrEnum):
 
 
 __all__ += ["PayoutSkip", "PayoutSource", "SetoffSkip"]
+
+
+# --- the case files (docs/DOCUMENTS.md) ------------------------------------------------------------------
+
+
+class DocumentKind(StrEnum):
+    """What a document in a case file is (``ledger.documents``; docs/DOCUMENTS.md)."""
+
+    NOTICE_EXPORT = "notice_export"      # the claim's notice (Bescheid) as the finance system exported it
+    MAHNUNG = "mahnung"                  # a booked dunning letter, its pages exactly as printed and sent
+    HANDOFF = "handoff"                  # the hand-off record to the enforcement office
+    UPDATE = "update"                    # an update to the enforcement office (paid, partly paid, suspended)
+    OUTCOME = "outcome"                  # an outcome the enforcement office returned
+    LETTER = "letter"                    # any other letter to or from the debtor
+
+
+class SubjectKind(StrEnum):
+    """Whose case file a document is filed in: a debtor, an enforcement case or one claim."""
+
+    DEBTOR = "debtor"
+    CASE = "case"
+    RECEIVABLE = "receivable"
+
+
+__all__ += ["DocumentKind", "SubjectKind"]
+
+
+# --- the enforcement hand-off (issue 17; docs/ENFORCEMENT.md) -------------------------------------------
+
+
+class EnforcementUpdateKind(StrEnum):
+    """What an update to the enforcement office says about a handed case (the updates file)."""
+
+    PARTIAL_PAYMENT = "partial_payment"  # a payment reached us: the new open amounts per claim
+    SETTLED = "settled"                  # paid in full: case settled, stop all measures
+    SUSPENDED = "suspended"              # a block since the hand-off (Stundung, AdV, insolvency): pause
+    RESUMED = "resumed"                  # the block ended: go on
+
+
+__all__ += ["EnforcementUpdateKind"]
+
+
+class HandoffSkip(StrEnum):
+    """Why the enforcement hand-off leaves an open claim out (``enforcement.select``); the first that applies
+    wins, in this order."""
+
+    IN_ENFORCEMENT = "in_enforcement"        # already in an open enforcement case: never handed over twice
+    NOTHING_OPEN = "nothing_open"            # open amount zero or less
+    MAIN_CLAIM_CLOSED = "main_claim_closed"  # a Nebenforderung whose main claim is no longer open
+    BLOCKED = "blocked"                      # a block in force (``block_reason`` says which, BlockReason)
+    BLOCKED_SINCE_MAHNUNG = "blocked_since_mahnung"   # a block held since the Mahnung: a new Mahnung is due
+    PENDING_PAYMENT = "pending_payment"      # a Klärungsliste payment could be the debtor's: the debtor waits
+    IDENTITY_INCOMPLETE = "identity_incomplete"   # name or postal address missing or unusable
+    IDENTITY_CONFLICT = "identity_conflict"  # the debtor's claims disagree on the birth date
+    NO_MAHNUNG = "no_mahnung"                # no Mahnung after the due date and none legitimately left out
+    SCHONFRIST = "schonfrist"                # the week of § 6 Abs. 1 VwVG NRW has not passed
+    MAHNFRIST = "mahnfrist"                  # the Mahnung's deadline + postal + bank-lag buffer has not passed
+    BELOW_THRESHOLD = "below_threshold"      # main claim + its Nebenforderungen under the hand-off threshold
+    MAIN_CLAIM_SKIPPED = "main_claim_skipped"   # a Nebenforderung goes only with its main claim (§ 6 Abs. 4)
+
+
+class MahnungWaiver(StrEnum):
+    """Why no Mahnung was needed before enforcement (DOMAIN.md §1.3, VV VwVG NRW; OVG Münster)."""
+
+    DISPROPORTIONATE = "disproportionate"    # the Mahnung's cost is out of proportion to the debt
+    WITHOUT_MEANS = "without_means"          # the debtor is obviously without means
+    ADDRESS_UNKNOWN = "address_unknown"      # the address is unknown
+    CONTINUING_GARNISHMENT = "continuing_garnishment"   # a Dauerpfändung is already running
+    PUBLIC_REMINDER = "public_reminder"      # a public reminder was published (its deadline is given)
+    REFUSED = "refused"                      # the debtor has seriously and finally refused to pay
+
+
+class EnforcementOutcome(StrEnum):
+    """What the enforcement office reports back per case or claim (issue 17 §2; shared with the file format)."""
+
+    PAID = "paid"                            # settled by payment
+    PARTLY_PAID = "partly_paid"              # part collected, the rest still enforced
+    INSTALMENTS = "instalments"              # instalment agreement (§ 5 Abs. 2 VwVG NRW): enforcement paused
+    UNCOLLECTIBLE = "uncollectible"          # fruitless (fruchtlos): nothing to seize
+    MOVED = "moved"                          # the debtor moved (new address, or out of the office's area)
+    RETURNED = "returned"                    # the office hands the case back without result
+    WRITTEN_OFF = "written_off"              # Niederschlagung (§ 261 AO): the claim exists, collection stops
+
+    @classmethod
+    def completed(cls) -> tuple[EnforcementOutcome, ...]:
+        """The outcomes that complete (erledigen) an enforcement claim for the key figures (DOMAIN.md §6.2:
+        settled, uncollectible, returned; a Niederschlagung ends the active enforcement too)."""
+        return (cls.PAID, cls.UNCOLLECTIBLE, cls.RETURNED, cls.WRITTEN_OFF)
+
+
+class LimitationState(StrEnum):
+    """Where a claim stands in its payment limitation period (Zahlungsverjährung, ``enforcement.limitation``)."""
+
+    RUNNING = "running"                      # more than the warning days left
+    WARNING = "warning"                      # expires within ``[enforcement] limitation_warning_days``
+    EXPIRED = "expired"                      # time-barred: under the AO the claim is extinguished (§ 47 AO)
+
+
+class ClaimStanding(StrEnum):
+    """A claim's state for the valuation of receivables (Forderungsbewertung, ``enforcement.valuation``)."""
+
+    OPEN = "open"                            # open, not in enforcement
+    IN_ENFORCEMENT = "in_enforcement"        # handed to the enforcement office, no completing outcome
+    INSTALMENTS = "instalments"              # an instalment agreement in force
+    UNCOLLECTIBLE = "uncollectible"          # found uncollectible or written off (Niederschlagung): individual allowance
+
+
+class EnforceabilityBasis(StrEnum):
+    """Why a handed-over claim is enforceable: the enforceability statement's basis (§ 6 VwVG NRW)."""
+
+    MAHNUNG = "vwvg_6_mahnung"               # Leistungsbescheid, due, Schonfrist passed, Mahnung with deadline passed
+    WAIVER = "vwvg_6_waiver"                 # the same, the Mahnung legitimately left out (DOMAIN.md §1.3)
+    ANCILLARY = "vwvg_6_4"                   # a Nebenforderung the main claim's Mahnung warned of (§ 6 Abs. 4)
+
+
+class AllowanceMethod(StrEnum):
+    """How a claim's valuation allowance is set (``enforcement.valuation``; audit checklist item 27)."""
+
+    INDIVIDUAL = "individual"                # Einzelwertberichtigung: found uncollectible or written off
+    FLAT = "flat"                            # Pauschalwertberichtigung: the rate of its age class
+    TIME_BARRED = "time_barred"              # the limitation period has run out: extinguished (§ 47 AO), write off
+
+
+class Interruption(StrEnum):
+    """What interrupts the payment limitation period so that it starts again (DOMAIN.md §1.10)."""
+
+    MAHNUNG = "mahnung"                      # a written demand for payment (every Mahnung-level notice)
+    STUNDUNG = "stundung"                    # deferral (§ 222 AO)
+    ADV = "adv"                              # Aussetzung der Vollziehung
+    ENFORCEMENT = "enforcement"              # an enforcement measure (hand-off, garnishment, Vermögensauskunft …)
+
+
+__all__ += ["AllowanceMethod", "ClaimStanding", "EnforceabilityBasis", "EnforcementOutcome", "HandoffSkip", "Interruption", "LimitationState", "MahnungWaiver"]

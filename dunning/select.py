@@ -217,5 +217,9 @@ def required_booking_day(run_date: date, bank_lag_days: int = 2, region: str = "
     return business_days_back(run_date, bank_lag_days, region)
 
 
+#: The blocks in force and the debtors held back, for the enforcement hand-off (the same rules, not a copy).
+blocks_in_force = _blocks
+held_debtors = _held_debtors
+
 __all__ = ["BLOCK_SCHEMA", "NOTICE_SCHEMA", "PENDING_SCHEMA", "SELECTED_COLUMNS", "SKIPPED_COLUMNS", "Selection",
-           "missing_booking_days", "required_booking_day", "select"]
+           "blocks_in_force", "held_debtors", "missing_booking_days", "required_booking_day", "select"]

@@ -15,21 +15,28 @@ from nightly_files import Entry, kz, write_mt940, write_open_items
 
 import claims.vocab as vocab
 import jobs.nightly as night
-from claims.vocab import (
+from claims.vocab import (  # the enforcement hand-off (docs/ENFORCEMENT.md)
+    AllowanceMethod,
     BlockReason,
     BlockState,
+    ClaimStanding,
     ClaimType,
     CollectionHold,
     CollectSkip,
     DecisionAction,
     DecisionState,
     DunningLevel,
+    EnforceabilityBasis,
     EnforcementOutcome,
     EnforcementUpdateKind,
     FeeRule,
     FileStatus,
+    HandoffSkip,
+    Interruption,
     ItemState,
     Law,
+    LimitationState,
+    MahnungWaiver,
     MandateProblem,
     MandateState,
     PayoutHold,
@@ -105,6 +112,16 @@ STORED: dict[type[StrEnum], set[str]] = {
     SetoffSkip: {"unknown_payer", "several_debtors"},
     PayoutSkip: {"already_paid", "iban_invalid", "no_payee_name", "payee_name_invalid", "remittance_too_long",
                  "set_off_in_full"},
+    HandoffSkip: {"in_enforcement", "nothing_open", "main_claim_closed", "blocked", "blocked_since_mahnung",
+                  "pending_payment", "identity_incomplete", "identity_conflict", "no_mahnung", "schonfrist",
+                  "mahnfrist", "below_threshold", "main_claim_skipped"},
+    MahnungWaiver: {"disproportionate", "without_means", "address_unknown", "continuing_garnishment",
+                    "public_reminder", "refused"},
+    LimitationState: {"running", "warning", "expired"},
+    ClaimStanding: {"open", "in_enforcement", "instalments", "uncollectible"},
+    EnforceabilityBasis: {"vwvg_6_mahnung", "vwvg_6_waiver", "vwvg_6_4"},
+    AllowanceMethod: {"individual", "flat", "time_barred"},
+    Interruption: {"mahnung", "stundung", "adv", "enforcement"},
 }
 
 
