@@ -17,63 +17,27 @@ Exit codes: 0 done; 2 usage error or a refusal (no creditor id, a text the bank 
 from __future__ import annotations
 
 import argparse
-import json
-import sys
-from pathlib import Path
 from typing import Any
 
-from claims.errors import KasseError
-from flows.job_cli import add_release_arguments, iso_day, preparer, release_run
+from flows.job_cli import DatedCommand, add_dated_arguments, run_dated
+
+COMMAND = DatedCommand("collect", "run_collect", "next_collection_date", "collection_date", "collection date",
+                       ("n_collections", "total_cents", "sequence", "skipped", "dropped"))
 
 
 def register(subparsers: Any) -> None:
     """Add the ``collect`` sub-command."""
     p = subparsers.add_parser("collect", help="the SEPA collection run: pain.008 files, released, booked",
                               description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--config", type=Path, metavar="TOML", required=True, help="tenant config")
-    p.add_argument("--date", type=iso_day, metavar="DATE",
-                   help="the collection date (default: the next one a file sent now reaches)")
-    p.add_argument("--tenant", default=None, help="tenant (default: the config's [tenant] id)")
-    add_release_arguments(p)
-    p.add_argument("--json", action="store_true", help="print the outcome as JSON")
+    add_dated_arguments(p, COMMAND)
     p.set_defaults(run=run)
 
 
 def describe(outcome: Any) -> str:
     """A few lines a treasurer reads after a run."""
-    lines = [f"collection date {outcome.collection_date}: {outcome.status}"
-             + (f", run {outcome.run_id}" if outcome.run_id else "")]
-    if outcome.message:
-        lines.append(f"  {outcome.message}")
-    c = outcome.counts or {}
-    for key in ("n_collections", "total_cents", "sequence", "skipped", "dropped"):
-        if c.get(key) not in (None, {}, []):
-            lines.append(f"  {key}: {c[key]}")
-    lines += [f"  {k}: {v}" for k, v in sorted((outcome.paths or {}).items())]
-    return "\n".join(lines)
+    return COMMAND.describe(outcome)
 
 
 def run(args: argparse.Namespace) -> int:
     """Entry point of ``kasse collect``."""
-    from claims.config import load_tenant_config
-    from jobs.collect.steps import dates_to_run, next_collection_date, run_collect
-
-    try:
-        cfg = load_tenant_config(args.config, tenant=args.tenant)
-        if args.release:
-            from jobs.collect import release
-
-            return release_run("collect", args, cfg, release)
-        user = preparer(args)
-        days = [args.date] if args.date else dates_to_run(cfg, next_collection_date(cfg))
-        outcomes = [run_collect(cfg, d, user=user) for d in days]
-    except KasseError as exc:
-        print(f"kasse collect: {exc}", file=sys.stderr)
-        return 2
-    if args.json:
-        print(json.dumps([{"status": o.status, "run_id": o.run_id, "collection_date": o.collection_date.isoformat(),
-                           "counts": o.counts, "paths": o.paths, "message": o.message} for o in outcomes],
-                         indent=2, sort_keys=True, default=str))
-    else:
-        print("\n".join(describe(o) for o in outcomes))
-    return 0
+    return run_dated(COMMAND, args)

@@ -13,79 +13,20 @@ or ``kasse collect --release``.
 from __future__ import annotations
 
 import os
-from dataclasses import asdict
-from datetime import date, datetime
-from pathlib import Path
-from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 for _name, _value in (("DO_NOT_TRACK", "1"), ("PREFECT_SERVER_ANALYTICS_ENABLED", "false"),
                       ("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")):
     os.environ.setdefault(_name, _value)
 
-from prefect import flow, runtime, task  # noqa: E402  (the environment above must be set first)
-from prefect.artifacts import create_markdown_artifact  # noqa: E402
-from prefect.cache_policies import NO_CACHE  # noqa: E402
+from prefect import flow  # noqa: E402  (the environment above must be set first)
 
-from ledger.config import TenantConfig, load_tenant_config  # noqa: E402
+from flows.dated_job import DatedJob, make_tasks, run_configs  # noqa: E402
 
-if TYPE_CHECKING:
-    from jobs.runner import Run
-
-RETRIES = 2
-RETRY_DELAY = 5
-#: Steps that touch the ledger file or the outbox are retried; the others are pure computations.
-_RETRIED = frozenset({"read_ledger", "book", "outbox", "done"})
-
-
-def _job() -> ModuleType:
-    """``jobs.collect.steps``, imported when the flow runs (see flows/nightly.py for why not at import)."""
-    from jobs.collect import steps
-
-    return steps
-
-
-def _task(name: str) -> Any:
-    retries = RETRIES if name in _RETRIED else 0
-
-    @task(name=f"collect-{name}", retries=retries, retry_delay_seconds=RETRY_DELAY, cache_policy=NO_CACHE)
-    def call(run: Run) -> Any:
-        return _job().STEPS_BY_NAME[name](run)
-
-    return call
-
-
-TASKS: dict[str, Any] = {name: _task(name) for name in ("read_ledger", "select", "files", "record", "reconcile",
-                                                          "stage", "book", "outbox", "done",
-                                                          "publish")}
-
-
-def _artifact(tenant: str, outcome: Any) -> None:
-    key = f"collect-{tenant}-{outcome.collection_date:%Y%m%d}".lower().replace("_", "-")
-    lines = [f"# Collection run {tenant} {outcome.collection_date.isoformat()}", "",
-             f"status **{outcome.status}**, run_id `{outcome.run_id}`", "", outcome.message, "",
-             "| what | value |", "|---|---|"]
-    lines += [f"| {k} | {v} |" for k, v in outcome.counts.items() if k != "files"]
-    lines += ["", "Files:", *[f"- {name}: `{p}`" for name, p in sorted(outcome.paths.items())]]
-    create_markdown_artifact("\n".join(lines), key=key, description="Stadtkasse SEPA collection run")
-
-
-def run_tenant(cfg: TenantConfig, day: date | None, user: str, now: datetime | None = None) -> list[dict[str, Any]]:
-    """One tenant's call: the released dates, then ``day``; each planned, then its steps as tasks.
-    ``now``: the job's clock (default: the real one; the demo gives its simulated morning)."""
-    from jobs.runner import tenant_lock
-
-    steps = _job()
-    out = []
-    with tenant_lock(cfg):
-        for d in steps.dates_to_run(cfg, day or steps.next_collection_date(cfg, now)):
-            plan = steps.plan_date(cfg, d, user=user, mode="prefect", flow_run_id=str(runtime.flow_run.id or ""),
-                                   now=now)
-            results = {name: TASKS[name](plan.run) for name, _ in steps.STEPS[plan.phase]} if plan.run else {}
-            result = steps.outcome(plan, results)
-            _artifact(cfg.tenant, result)
-            out.append({**asdict(result), "collection_date": result.collection_date.isoformat(), "tenant": cfg.tenant})
-    return out
+JOB = DatedJob("collect", "jobs.collect.steps", "collection_date", "next_collection_date", "SEPA collection run",
+               ("read_ledger", "select", "files", "record", "reconcile", "stage", "book", "outbox", "done",
+                "publish"))
+TASKS: dict[str, Any] = make_tasks(JOB)
 
 
 @flow(name="stadtkasse-collect", log_prints=True)
@@ -94,8 +35,4 @@ def collect(configs: list[str], collection_date: str | None = None, user: str = 
     """The SEPA collection run for every tenant config in ``configs`` (``collection_date`` ISO, default:
     the next one a file sent now reaches). ``now``: an ISO moment with its offset standing in for the
     clock (the demo's simulated day; a schedule never sets it)."""
-    day = date.fromisoformat(collection_date) if collection_date else None
-    moment = datetime.fromisoformat(now) if now else None
-    chosen = [c for c in (load_tenant_config(Path(p) if p else None) for p in configs)
-              if not tenants or c.tenant in tenants]
-    return [r for cfg in chosen for r in run_tenant(cfg, day, user, moment)]
+    return run_configs(JOB, TASKS, configs, collection_date, user, tenants, now)
