@@ -35,7 +35,6 @@ a rerun completes the date; ``book`` is all-or-nothing and idempotent per run id
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -57,11 +56,12 @@ from collection.select import select_collections
 from collection.sepa_text import Charset, FieldKind, SepaTextError, check_text
 from collection.xsd import PainValidationError, validate
 from jobs.collect.record import DateRecord, all_records, find_record, read_record, write_record
+from jobs.outbox import deliver, sha256_of
 from jobs.records import advanced
 from jobs.runner import Run, book_run, new_run, open_ledger, runs_row, tenant_lock
 from ledger import checkpoints
 from ledger.collection_state import CollectionState, booked_collection_runs, read_collection_state
-from ledger.config import TenantConfig, tenant_path_problem
+from ledger.config import TenantConfig
 from ledger.release_journal import Release, read_releases, record_release
 from ledger.tables import AUDIT_EVENTS
 
@@ -275,14 +275,6 @@ def refuse_texts(selected: pl.DataFrame) -> None:
                          "source (nothing was prepared):\n" + "\n".join(lines) + more)
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def write_files(run: Run, selected: pl.DataFrame, ids: dict[str, str], folder: Path,
                 created_at: datetime) -> list[dict[str, Any]]:
     """One pain.008 file per sequence type (one creditor id and date per run) into ``folder``, written
@@ -307,7 +299,7 @@ def write_files(run: Run, selected: pl.DataFrame, ids: dict[str, str], folder: P
         os.replace(tmp, target)
         out.append({"file_name": name, "message_id": mid, "pmtinf_id": payment_info_id(mid, str(seq)),
                     "sequence_type": str(seq), "count": info.count, "control_sum_cents": info.control_sum_cents,
-                    "sha256": _sha256(target)})
+                    "sha256": sha256_of(target)})
     return out
 
 
@@ -455,45 +447,17 @@ def outbox_dir(cfg: TenantConfig) -> Path:
     return cfg.tenant_dir / (cfg.collection.outbox or OUTBOX)
 
 
-def _atomic_copy(source: Path, target: Path) -> None:
-    tmp = target.with_name(f".{target.name}.tmp")
-    with source.open("rb") as src, tmp.open("wb") as dst:
-        for block in iter(lambda: src.read(1 << 20), b""):
-            dst.write(block)
-        dst.flush()
-        os.fsync(dst.fileno())
-    os.replace(tmp, target)
-
-
 def step_outbox(run: Run) -> dict[str, str]:
-    """Copy the booked files into the outbox, then the run's manifest (SHA-256, count, control sum per file)
-    — the manifest last, so whoever picks the files up sees all of them or none. Overwrites what a crashed
-    attempt left (the same bytes)."""
+    """Copy the booked files into the outbox, then the run's manifest (``jobs.outbox.deliver``)."""
     f = run.folder
     summary = f.read_json("book_summary")
-    out = outbox_dir(run.cfg)
-    problem = tenant_path_problem(out, run.cfg.tenant_dir, link_ok=False)
-    if problem:
-        raise CollectRefused(f"outbox {out}: {problem}; the released files are written only into a plain folder "
-                             "of the tenant (the booking stands; fix the folder and run again)")
-    out.mkdir(parents=True, exist_ok=True)
-    paths: dict[str, str] = {}
-    for d in summary["files"]:
-        target = out / d["file_name"]
-        _atomic_copy(f.path / "final" / d["file_name"], target)
-        if _sha256(target) != d["sha256"]:
-            raise CollectRefused(f"{target}: the copy in the outbox differs from the booked file")
-        paths[d["file_name"]] = str(target)
     manifest = {"tenant": run.cfg.tenant, "run_id": run.run_id, "collection_date": run.run_date.isoformat(),
                 "n_files": len(summary["files"]), "count": summary["n_collections"],
                 "control_sum_cents": summary["total_cents"],
                 "files": [{k: d[k] for k in ("file_name", "message_id", "sequence_type", "count",
                                              "control_sum_cents", "sha256")} for d in summary["files"]]}
-    target = out / f"pain008_{run.run_date:%Y%m%d}_{run.run_id[-8:]}.manifest.json"
-    tmp = target.with_name(f".{target.name}.tmp")
-    tmp.write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
-    os.replace(tmp, target)
-    paths["manifest"] = str(target)
+    paths = deliver(run.cfg, outbox_dir(run.cfg), f.path / "final", summary["files"], manifest,
+                    f"pain008_{run.run_date:%Y%m%d}_{run.run_id[-8:]}.manifest.json", CollectRefused)
     f.write_json("outbox_paths", paths)
     checkpoints.reached("outbox")
     return paths

@@ -29,7 +29,6 @@ folder and the date's record are written, so a crash leaves the ledger as it was
 
 from __future__ import annotations
 
-import hashlib
 import importlib
 import json
 import os
@@ -51,12 +50,13 @@ from collection.payouts import payable, transfers
 from collection.sepa_text import Charset, FieldKind, SepaTextError
 from collection.setoff import credit_debtors, eligible_claims, set_off
 from collection.xsd import PainValidationError, validate
+from jobs.outbox import deliver, sha256_of
 from jobs.payout.record import PayoutRecord, all_records, find_record, read_record, write_record
 from jobs.records import advanced
 from jobs.runner import Run, book_run, new_run, open_ledger, runs_row, tenant_lock
 from ledger import checkpoints
 from ledger.block_journal import blocks_frame, load_blocks
-from ledger.config import TenantConfig, tenant_path_problem
+from ledger.config import TenantConfig
 from ledger.payout_state import PayoutState, booked_payout_runs, read_payout_state
 from ledger.release_journal import Release, read_releases, record_release
 from ledger.tables import AUDIT_EVENTS, OWN_CLAIMS
@@ -235,14 +235,6 @@ def step_compute(run: Run) -> dict[str, int]:
 
 # --- the file and the letters ---------------------------------------------------------------------------
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def write_file(run: Run, rows: pl.DataFrame, mid: str, folder: Path, created_at: datetime) -> dict[str, Any]:
     """The pain.001 file of ``rows`` into ``folder``, written atomically and validated against its XSD."""
     version = pain_version(run.cfg)
@@ -260,7 +252,7 @@ def write_file(run: Run, rows: pl.DataFrame, mid: str, folder: Path, created_at:
         raise PayoutRefused(f"the pain.001 file cannot be written: {err} (nothing was booked)") from err
     os.replace(tmp, target)
     return {"file_name": name, "message_id": mid, "pmtinf_id": payment_info_id(mid, "TRF"), "count": info.count,
-            "control_sum_cents": info.control_sum_cents, "sha256": _sha256(target), "version": version}
+            "control_sum_cents": info.control_sum_cents, "sha256": sha256_of(target), "version": version}
 
 
 def write_letters(run: Run, letters: pl.DataFrame, lines: pl.DataFrame, path: Path, *, draft: bool) -> str | None:
@@ -461,45 +453,20 @@ def outbox_dir(cfg: TenantConfig) -> Path:
     return cfg.tenant_dir / (cfg.payout.outbox or cfg.collection.outbox or OUTBOX)
 
 
-def _atomic_copy(source: Path, target: Path) -> None:
-    tmp = target.with_name(f".{target.name}.tmp")
-    with source.open("rb") as src, tmp.open("wb") as dst:
-        for block in iter(lambda: src.read(1 << 20), b""):
-            dst.write(block)
-        dst.flush()
-        os.fsync(dst.fileno())
-    os.replace(tmp, target)
-
-
 def step_outbox(run: Run) -> dict[str, str]:
-    """Copy the booked file into the outbox, then the manifest (SHA-256, count, control sum) — the manifest
-    last. Overwrites what a crashed attempt left (the same bytes)."""
+    """Copy the booked file into the outbox, then the manifest (``jobs.outbox.deliver``); a run that pays
+    nothing out (everything set off) has no file and writes nothing."""
     f = run.folder
     summary = f.read_json("book_summary")
-    out = outbox_dir(run.cfg)
-    problem = tenant_path_problem(out, run.cfg.tenant_dir, link_ok=False)
-    if problem:
-        raise PayoutRefused(f"outbox {out}: {problem}; the released file is written only into a plain folder "
-                            "of the tenant (the booking stands; fix the folder and run again)")
     paths: dict[str, str] = {}
     if summary["files"]:
-        out.mkdir(parents=True, exist_ok=True)
-        for d in summary["files"]:
-            target = out / d["file_name"]
-            _atomic_copy(f.path / "final" / d["file_name"], target)
-            if _sha256(target) != d["sha256"]:
-                raise PayoutRefused(f"{target}: the copy in the outbox differs from the booked file")
-            paths[d["file_name"]] = str(target)
         manifest = {"tenant": run.cfg.tenant, "run_id": run.run_id, "execution_date": run.run_date.isoformat(),
                     "n_files": len(summary["files"]), "count": summary["n_payouts"],
                     "control_sum_cents": summary["total_cents"],
                     "files": [{k: d[k] for k in ("file_name", "message_id", "count", "control_sum_cents", "sha256")}
                               for d in summary["files"]]}
-        target = out / f"pain001_{run.run_date:%Y%m%d}_{run.run_id[-8:]}.manifest.json"
-        tmp = target.with_name(f".{target.name}.tmp")
-        tmp.write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
-        os.replace(tmp, target)
-        paths["manifest"] = str(target)
+        paths = deliver(run.cfg, outbox_dir(run.cfg), f.path / "final", summary["files"], manifest,
+                        f"pain001_{run.run_date:%Y%m%d}_{run.run_id[-8:]}.manifest.json", PayoutRefused)
     f.write_json("outbox_paths", paths)
     checkpoints.reached("outbox")
     return paths
