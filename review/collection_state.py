@@ -10,53 +10,25 @@ release line is written, as :class:`review.dunning_state.DunningCache` does for 
 from __future__ import annotations
 
 import json
-import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
-from ledger.journal import journal_dir
 from ledger.publish_collection import CollectionPublished, published_dir, read_collection_published
-from ledger.release_journal import SUB as RELEASES
+from review.snapshot_cache import SnapshotCache
 
 #: ``counts_json`` tables of a run: collections per sequence type, skipped claims and those dropped at
 #: booking per reason
 COUNT_TABLES = ("sequence", "skipped", "dropped")
 
 
-def _signature(state_dir: Path, tenant: str) -> tuple[Any, ...]:
-    """What the snapshot as read depends on: the published ``meta.json`` and the release journal's files.
-    (``journal_dir`` checks the tenant name's pattern before it becomes a path.)"""
-    folder = journal_dir(state_dir, tenant) / RELEASES
-    try:
-        meta = (published_dir(state_dir, tenant) / "meta.json").read_bytes()
-    except OSError:
-        meta = b""
-    files = tuple((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in sorted(folder.glob("*.jsonl"))) \
-        if folder.is_dir() else ()
-    return meta, files
-
-
-@dataclass
-class CollectionCache:
+class CollectionCache(SnapshotCache[CollectionPublished]):
     """Per-tenant cache of the collection snapshot (module docstring)."""
 
-    state_dir: Path
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-    _cached: dict[str, tuple[tuple[Any, ...], CollectionPublished]] = field(default_factory=dict)
-
-    def get(self, tenant: str) -> CollectionPublished:
-        key = _signature(self.state_dir, tenant)
-        with self._lock:
-            hit = self._cached.get(tenant)
-            if hit is not None and hit[0] == key:
-                return hit[1]
-        pub = read_collection_published(self.state_dir, tenant)
-        with self._lock:
-            self._cached[tenant] = (key, pub)
-        return pub
+    def __init__(self, state_dir: Path) -> None:
+        super().__init__(state_dir, published_dir, read_collection_published)
 
 
 def parse_counts(raw: str | None) -> dict[str, dict[str, int]]:

@@ -9,17 +9,14 @@ shapes what the pages show: one run, a debtor's notices with their claims, the c
 from __future__ import annotations
 
 import json
-import threading
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
-from ledger.journal import journal_dir
 from ledger.publish_dunning import DunningPublished, published_dir, read_dunning_published
-from ledger.release_journal import SUB as RELEASES
+from review.snapshot_cache import SnapshotCache
 
 #: ``counts_json`` tables the Mahnlauf page shows: notices per level, skipped claims per reason, the blocked
 #: ones per block reason, notices taken off the letters at booking per reason
@@ -31,39 +28,11 @@ def read_dunning(state_dir: Path, tenant: str) -> DunningPublished:
     return read_dunning_published(state_dir, tenant)
 
 
-def _signature(state_dir: Path, tenant: str) -> tuple[Any, ...]:
-    """What the snapshot as read depends on: the published ``meta.json`` (a new version) and the release
-    journal's files (a release laid over a run)."""
-    try:
-        meta = (published_dir(state_dir, tenant) / "meta.json").read_bytes()
-    except OSError:
-        meta = b""
-    folder = journal_dir(state_dir, tenant) / RELEASES
-    files = tuple((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in sorted(folder.glob("*.jsonl"))) \
-        if folder.is_dir() else ()
-    return meta, files
+class DunningCache(SnapshotCache[DunningPublished]):
+    """Per-tenant cache of the dunning snapshot (:class:`review.snapshot_cache.SnapshotCache`)."""
 
-
-@dataclass
-class DunningCache:
-    """Per-tenant cache of the dunning snapshot: the notices of every booked run add up over the years, so
-    the frames are read again only when the job publishes or a release is written."""
-
-    state_dir: Path
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-    _cached: dict[str, tuple[tuple[Any, ...], DunningPublished]] = field(default_factory=dict)
-
-    def get(self, tenant: str) -> DunningPublished:
-        """The tenant's snapshot as :func:`read_dunning` reads it, from the cache while nothing changed."""
-        key = _signature(self.state_dir, tenant)
-        with self._lock:
-            hit = self._cached.get(tenant)
-            if hit is not None and hit[0] == key:
-                return hit[1]
-        pub = read_dunning(self.state_dir, tenant)
-        with self._lock:
-            self._cached[tenant] = (key, pub)
-        return pub
+    def __init__(self, state_dir: Path) -> None:
+        super().__init__(state_dir, published_dir, read_dunning)
 
 
 def run_row(pub: DunningPublished, run_id: str) -> dict[str, Any] | None:
