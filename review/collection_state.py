@@ -9,7 +9,6 @@ release line is written, as :class:`review.dunning_state.DunningCache` does for 
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,7 @@ from typing import Any
 import polars as pl
 
 from ledger.publish_collection import CollectionPublished, published_dir, read_collection_published
-from review.snapshot_cache import SnapshotCache
+from review.snapshot_cache import SnapshotCache, counts_of
 
 #: ``counts_json`` tables of a run: collections per sequence type, skipped claims and those dropped at
 #: booking per reason
@@ -32,19 +31,8 @@ class CollectionCache(SnapshotCache[CollectionPublished]):
 
 
 def parse_counts(raw: str | None) -> dict[str, dict[str, int]]:
-    """``counts_json`` as ``{table: {code: n}}`` for :data:`COUNT_TABLES`; unreadable parts give empty tables."""
-    try:
-        data = json.loads(raw or "{}")
-    except ValueError:
-        data = {}
-    if not isinstance(data, dict):
-        data = {}
-    out: dict[str, dict[str, int]] = {}
-    for key in COUNT_TABLES:
-        table = data.get(key)
-        out[key] = {str(k): int(v) for k, v in table.items() if isinstance(v, int | float)} \
-            if isinstance(table, dict) else {}
-    return out
+    """``counts_json`` of a collection run as ``{table: {code: n}}`` for :data:`COUNT_TABLES`."""
+    return counts_of(raw, COUNT_TABLES)
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,6 @@ shapes what the pages show: one run, a debtor's notices with their claims, the c
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,7 @@ from typing import Any
 import polars as pl
 
 from ledger.publish_dunning import DunningPublished, published_dir, read_dunning_published
-from review.snapshot_cache import SnapshotCache
+from review.snapshot_cache import SnapshotCache, counts_of
 
 #: ``counts_json`` tables the Mahnlauf page shows: notices per level, skipped claims per reason, the blocked
 #: ones per block reason, notices taken off the letters at booking per reason
@@ -54,19 +53,8 @@ def debtor_notices(pub: DunningPublished, debtor_id: str) -> list[dict[str, Any]
 
 
 def parse_counts(raw: str | None) -> dict[str, dict[str, int]]:
-    """``counts_json`` as ``{table: {code: n}}`` for :data:`COUNT_TABLES`; unreadable parts give empty tables."""
-    try:
-        data = json.loads(raw or "{}")
-    except ValueError:
-        data = {}
-    if not isinstance(data, dict):
-        data = {}
-    out: dict[str, dict[str, int]] = {}
-    for key in COUNT_TABLES:
-        table = data.get(key)
-        out[key] = {str(k): int(v) for k, v in table.items() if isinstance(v, int | float)} \
-            if isinstance(table, dict) else {}
-    return out
+    """``counts_json`` of a dunning run as ``{table: {code: n}}`` for :data:`COUNT_TABLES`."""
+    return counts_of(raw, COUNT_TABLES)
 
 
 def when(value: object) -> str:

@@ -8,8 +8,9 @@ the two things the snapshot as read depends on (:meth:`SnapshotCache.signature`)
 
 from __future__ import annotations
 
+import json
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
@@ -54,3 +55,20 @@ class SnapshotCache(Generic[T]):
         with self._lock:
             self._cached[tenant] = (key, pub)
         return pub
+
+
+def counts_of(raw: str | None, tables: Iterable[str]) -> dict[str, dict[str, int]]:
+    """A published run's ``counts_json`` as ``{table: {code: n}}`` for each of ``tables``; unreadable parts
+    give empty tables (the page shows what it can)."""
+    try:
+        data = json.loads(raw or "{}")
+    except ValueError:
+        data = {}
+    if not isinstance(data, dict):
+        data = {}
+    out: dict[str, dict[str, int]] = {}
+    for key in tables:
+        table = data.get(key)
+        out[key] = {str(k): int(v) for k, v in table.items() if isinstance(v, int | float)} \
+            if isinstance(table, dict) else {}
+    return out
