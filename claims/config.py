@@ -353,6 +353,7 @@ class CollectionSection(Section):
     cutoff: time = time(12, 0)           # the bank's cut-off on the last day (local time) [practice value]
     timezone: Name = "Europe/Berlin"
     first_sequence: Literal["RCUR", "FRST"] = "RCUR"
+    convert_names: Bool = True           # a debtor name outside the SEPA set is converted (reported), not refused
     pain008_version: Literal["001.001.08", "001.001.02"] = "001.001.08"
     mandate_expiry_months: Count = 36
     due_window_days: Days = 7            # a claim due this many days before the collection date is still collected

@@ -202,3 +202,35 @@ def refuse_bad_text(
     issues = check_text(frame, fields, charset=charset)
     if not issues.is_empty():
         raise SepaTextError(issues)
+
+
+def convert_names(frame: pl.DataFrame, column: str, *, charset: Charset = Charset.DK) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Write the names in ``column`` in the SEPA character set the way the EPC's best practice for names
+    does (EPC217-08: a character outside the set is converted to its Latin base form — "Çelik" becomes
+    "Celik", "Ørsted" "Orsted", "Łukasz" "Lukasz" —; here with ``anyascii``): the frame with the names
+    converted, and a report ``row``, ``original``, ``converted`` of every name changed.
+
+    For names only: the bank files the name beside the IBAN and does not book by it, and a debtor whose name
+    has a "ë" must be collected like anyone else. Only letters (and combining accents, dropped) are
+    converted; a symbol, a control or a direction mark stays and ``check_text`` refuses it — such a name is
+    a data error to correct, not a spelling. Ids and remittance texts are never converted (they are what
+    the treasury reads back). The umlauts and ß of the DK set stay. A converted name longer than the field
+    stays too long: ``check_text`` still refuses it.
+
+    Set-based: the distinct characters outside the set are found in one pass and each is converted once.
+    """
+    import unicodedata
+
+    from anyascii import anyascii
+
+    bad = _bad_pattern(FieldKind.NAME, charset)
+    values = frame.get_column(column)
+    chars = [c for c in values.str.extract_all(bad).explode().drop_nulls().unique().to_list()
+             if unicodedata.category(c)[0] in "LM"]
+    if not chars:
+        return frame, pl.DataFrame(schema={"row": pl.UInt32(), "original": pl.String(), "converted": pl.String()})
+    table = {c: anyascii(c) for c in chars}
+    converted = values.str.replace_many(list(table), list(table.values()))
+    report = (pl.DataFrame({"original": values, "converted": converted}).with_row_index("row")
+              .filter(pl.col("original") != pl.col("converted")))
+    return frame.with_columns(converted.alias(column)), report

@@ -22,7 +22,7 @@ from typing import Any
 from flows.job_cli import DatedCommand, add_dated_arguments, run_dated
 
 COMMAND = DatedCommand("collect", "run_collect", "next_collection_date", "collection_date", "collection date",
-                       ("n_collections", "total_cents", "sequence", "skipped", "dropped"))
+                       ("n_collections", "total_cents", "sequence", "skipped", "dropped", "names_converted"))
 
 
 def register(subparsers: Any) -> None:

@@ -53,11 +53,12 @@ from collection.mandates import amend_register, mandate_states, mandates_from_cl
 from collection.pain008 import TEXT_FIELDS, Creditor, split_files, write_pain008
 from collection.pain_xml import PainInputError, check_header_text, payment_info_id
 from collection.select import select_collections
-from collection.sepa_text import Charset, FieldKind, SepaTextError, check_text
+from collection.sepa_text import Charset, FieldKind, SepaTextError, check_text, convert_names
 from collection.xsd import PainValidationError, validate
 from jobs.collect.record import DateRecord, all_records, find_record, read_record, write_record
 from jobs.outbox import deliver, sha256_of
 from jobs.records import advanced
+from jobs.rundir import RunDir
 from jobs.runner import Run, book_run, new_run, open_ledger, runs_row, tenant_lock
 from ledger import checkpoints
 from ledger.collection_state import CollectionState, booked_collection_runs, read_collection_state
@@ -227,6 +228,10 @@ def step_select(run: Run) -> dict[str, int]:
     f.write(f"amendments_{phase}", amendments)
     sel, skipped = select_collections(state.claims, mandates, state.collected, state.returned,
                                       collection_date=day, settings=settings)
+    if settings.convert_names:     # the bank files a name, it does not book by it (collection.sepa_text)
+        sel, converted = convert_names(sel, "debtor_name", charset=Charset.DK)
+        f.write(f"converted_{phase}", converted.join(
+            sel.with_row_index("row").select("row", "receivable_id", "kassenzeichen"), on="row", how="left"))
     f.write(f"mandates_{phase}", mandates)
     f.write(f"selected_{phase}", sel)
     f.write(f"skipped_{phase}", skipped)
@@ -311,6 +316,15 @@ def _tally(df: pl.DataFrame, col: str) -> dict[str, int]:
     return {str(k): int(v) for k, v in df[col].drop_nulls().value_counts(sort=True).iter_rows()}
 
 
+def _converted(f: RunDir, phase: str) -> pl.DataFrame:
+    """The phase's names written in the SEPA set (``[collection] convert_names``): ``receivable_id``,
+    ``original``, ``converted`` (none when the setting is off)."""
+    path = f.file(f"converted_{phase}")
+    if not path.exists():
+        return pl.DataFrame(schema={"receivable_id": pl.String(), "original": pl.String(), "converted": pl.String()})
+    return pl.read_parquet(path).select("receivable_id", "original", "converted")
+
+
 def step_files(run: Run) -> dict[str, Any]:
     """Check the texts, write and validate the prepared files (``prepared/``), the prepared summary."""
     f = run.folder
@@ -318,7 +332,8 @@ def step_files(run: Run) -> dict[str, Any]:
     summary: dict[str, Any] = {"collection_date": run.run_date.isoformat(), "n_collections": sel.height,
                                "total_cents": int(sel["amount_cents"].sum() or 0),
                                "sequence": _tally(sel, "sequence_type"),
-                               "skipped": _tally(f.read("skipped_prepare"), "reason"), "files": []}
+                               "skipped": _tally(f.read("skipped_prepare"), "reason"), "files": [],
+                               "names_converted": _converted(f, "prepare").height}
     if sel.height:
         header = creditor(run.cfg)
         try:
@@ -416,11 +431,15 @@ def step_stage(run: Run) -> dict[str, int]:
                "dropped": _tally(dropped, "reason"), "files": files, "prepared_by": record.prepared_by,
                "prepared_at": record.prepared_at.isoformat(), "released_by": rel.released_by,
                "released_at": rel.released_at, "booked_by": _context(run)["user"]}
+    converted = _converted(f, "book").join(kept.select("receivable_id"), on="receivable_id", how="semi")
+    summary["names_converted"] = converted.height
     now = datetime.now(UTC)
     events = [("collection.prepared", run.run_id, {"by": record.prepared_by, "at": record.prepared_at.isoformat()}),
               ("collection.released", run.run_id, {"by": rel.released_by, "at": rel.released_at}),
               *[("collection.dropped", str(r), {"end_to_end_id": e, "amount_cents": a, "reason": why})
                 for r, _, e, a, why in dropped.iter_rows()],
+              *[("collection.name_converted", str(r["receivable_id"]), {"original": r["original"], "sent": r["converted"]})
+                for r in converted.iter_rows(named=True)],
               ("collection.booked", run.run_id, {k: summary[k] for k in ("n_collections", "total_cents", "dropped")})]
     f.book("audit_events", pl.DataFrame(
         [{"tenant": cfg.tenant, "run_id": run.run_id, "at": now, "event": e, "subject": s,
