@@ -68,15 +68,17 @@ def _artifact(tenant: str, outcome: Any) -> None:
     create_markdown_artifact("\n".join(lines), key=key, description="Stadtkasse SEPA payout run")
 
 
-def run_tenant(cfg: TenantConfig, day: date | None, user: str) -> list[dict[str, Any]]:
-    """One tenant's call: the released dates, then ``day``; each planned, then its steps as tasks."""
+def run_tenant(cfg: TenantConfig, day: date | None, user: str, today: date | None = None) -> list[dict[str, Any]]:
+    """One tenant's call: the released dates, then ``day``; each planned, then its steps as tasks.
+    ``today``: the set-off day of a new preparation (default: today; the demo passes its simulated day)."""
     from jobs.runner import tenant_lock
 
     steps = _job()
     out = []
     with tenant_lock(cfg):
         for d in steps.dates_to_run(cfg, day or steps.next_execution_date(cfg)):
-            plan = steps.plan_date(cfg, d, user=user, mode="prefect", flow_run_id=str(runtime.flow_run.id or ""))
+            plan = steps.plan_date(cfg, d, user=user, mode="prefect", flow_run_id=str(runtime.flow_run.id or ""),
+                                   today=today)
             results = {name: TASKS[name](plan.run) for name, _ in steps.STEPS[plan.phase]} if plan.run else {}
             result = steps.outcome(plan, results)
             _artifact(cfg.tenant, result)
@@ -86,10 +88,11 @@ def run_tenant(cfg: TenantConfig, day: date | None, user: str) -> list[dict[str,
 
 @flow(name="stadtkasse-payout", log_prints=True)
 def payout(configs: list[str], execution_date: str | None = None, user: str = "schedule",
-           tenants: list[str] | None = None) -> list[dict[str, Any]]:
+           tenants: list[str] | None = None, today: str | None = None) -> list[dict[str, Any]]:
     """The SEPA payout run for every tenant config in ``configs`` (``execution_date`` ISO, default: the next
-    one a file sent now reaches)."""
+    one a file sent now reaches; ``today`` ISO: the set-off day of a new preparation, default today)."""
     day = date.fromisoformat(execution_date) if execution_date else None
+    on = date.fromisoformat(today) if today else None
     chosen = [c for c in (load_tenant_config(Path(p) if p else None) for p in configs)
               if not tenants or c.tenant in tenants]
-    return [r for cfg in chosen for r in run_tenant(cfg, day, user)]
+    return [r for cfg in chosen for r in run_tenant(cfg, day, user, on)]

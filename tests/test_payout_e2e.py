@@ -13,7 +13,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 from nightly_files import ACCOUNT, Entry, write_mt940
-from test_payout_job import K, PAYEE, REFUND_IBAN, export, q, tenant
+from test_payout_job import PAYEE, REFUND_IBAN, K, export, q, tenant
 
 import jobs.nightly as night
 from claims.config import TenantConfig
@@ -130,9 +130,10 @@ def test_a_payout_goes_out_is_booked_by_the_bank_comes_back_and_the_blocked_iban
 
 
 def test_payout_day_files_refuse_a_statement_before_the_execution_date(tmp_path: Path) -> None:
-    from collection.pain001 import DebtorAccount, write_pain001
     import io
     from datetime import datetime
+
+    from collection.pain001 import DebtorAccount, write_pain001
 
     rows = pl.DataFrame({"end_to_end_id": ["E1"], "amount_cents": [1234], "payee_name": ["Empfaenger"],
                          "payee_iban": [PAYEE], "remittance": ["Erstattung"]})
