@@ -147,3 +147,26 @@ def test_payout_day_files_refuse_a_statement_before_the_execution_date(tmp_path:
     mt = payout_day_files(buf.getvalue(), {"E1": "AC01"}, header=StatementHeader(OWN, 1, EXEC, 0, "x"), fmt="mt940")
     text = next(iter(mt.values())).decode("iso-8859-1")
     assert "KREF+" in text and "?34901" in text and "EREF+E1" in text      # the batch debit and the return
+
+
+def test_a_refund_to_a_blocked_iban_is_skipped_payee_blocked_with_the_block_named() -> None:
+    from collection.payout_back import BLOCK_SCHEMA
+    from collection.payouts import DUE_SCHEMA, SKIPPED_SCHEMA
+    from jobs.payout.steps import skip_blocked_payees
+
+    due = pl.DataFrame([{"source": "refund", "source_id": s, "transaction_id": f"T{s}", "bank_ref": None,
+                         "amount_cents": c, "payee_iban": i, "payee_name": "Otto", "received_on": D1,
+                         "kassenzeichen": None} for s, c, i in (("D1", 1200, PAYEE), ("D2", 1500, NEW_IBAN))],
+                       schema=DUE_SCHEMA)
+    blocks = pl.DataFrame([{"tenant": "stadt", "iban": PAYEE, "since": BACK, "reason": "AC04", "end_to_end_id": "E9"}],
+                          schema=BLOCK_SCHEMA)
+    kept, skipped = skip_blocked_payees(due, blocks)
+    assert kept["source_id"].to_list() == ["D2"] and kept.columns == due.columns
+    assert skipped.schema == pl.Schema(SKIPPED_SCHEMA)
+    assert skipped.rows() == [("refund", "D1", "TD1", 1200, "payee_blocked",
+                               f"{PAYEE} gesperrt seit 20.11.2026 (AC04, Rückläufer E9)")]
+    # no block: nothing skipped; a block without a reason code says so
+    none, _ = skip_blocked_payees(due, blocks.head(0))
+    assert none.height == 2
+    _, why = skip_blocked_payees(due, blocks.with_columns(pl.lit(None, pl.String()).alias("reason")))
+    assert why["detail"].to_list() == [f"{PAYEE} gesperrt seit 20.11.2026 (ohne Grund, Rückläufer E9)"]
