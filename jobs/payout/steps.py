@@ -5,7 +5,8 @@ collection run (:mod:`jobs.collect.steps`):
 
 * **prepare** (nothing prepared for the date): read the refunds due, what earlier runs gave them, the
   payments' allocations and the open claims (``ledger.payout_state``) and the blocks of the block journal;
-  the payable refunds (``collection.payouts.payable``: IBAN by schwifty, SEPA text); the **set-off**
+  the payable refunds (``collection.payouts.payable``: IBAN by schwifty, SEPA text) less those to an IBAN
+  a returned transfer blocked (``payee_blocks``: skipped ``payee_blocked``); the **set-off**
   (``collection.setoff``: certain debtor, due, allowed, unblocked claims, oldest first) on the preparation
   day; the credit transfers of what is left; one pain.001 file into the run folder (``prepared/``),
   validated against its XSD; the draft Verrechnungsmitteilungen (when ``outputs.setoff_letters`` is
