@@ -397,6 +397,7 @@ class PayoutSkip(StrEnum):
     PAYEE_NAME_INVALID = "payee_name_invalid"   # the name holds characters outside the SEPA set or is too long
     REMITTANCE_TOO_LONG = "remittance_too_long"  # the Kassenzeichen do not fit the 140-character remittance
     SET_OFF_IN_FULL = "set_off_in_full"  # nothing left after the set-off: no transfer
+    PAYEE_BLOCKED = "payee_blocked"      # a returned transfer blocked the IBAN for payouts (payee_blocks)
 
 
 __all__ += ["PayoutSkip", "PayoutSource", "SetoffSkip"]

@@ -95,6 +95,7 @@ def run(args: argparse.Namespace) -> int:
     """Execute ``kasse demo``."""
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")     # the demo prints its own summary
     from flows.cmd_nightly import describe, run_reports
+    from flows.demo_payout import payout_day
 
     samples, out = args.samples, args.out
     if not (samples / "statements").is_dir():
@@ -127,17 +128,24 @@ def run(args: argparse.Namespace) -> int:
     dunned = dunning_week(cfg, config, max(days), prefect=not args.no_prefect)
     collected = collection_day(cfg, config, max(days), prefect=not args.no_prefect)
     back: dict[str, Any] = {}
+    paid: dict[str, Any] = {}
     if collected:
         back = bank_day(cfg, config, days[max(days)], collected, prefect=not args.no_prefect)
+        paid = payout_day(cfg, config, collected["day"], collected["last"], prefect=not args.no_prefect)
     took = time.perf_counter() - started
     rep = last.get("reports") or {}
-    print(f"\n{len(days)} booking days{' and the collection day' if back else ''} in {took:.1f} s. Open these first:")
+    what = "".join(s for s, done in ((" and the collection day", back), (" and the payout day", paid)) if done)
+    print(f"\n{len(days)} booking days{what} in {took:.1f} s. Open these first:")
     print(f"  day close (to sign): {rep.get('day_close_pdf', '-')}")
     print(f"  Klärungsliste:       {rep.get('klaerungsliste_xlsx', '-')}")
     print(f"  dunning letters:     {dunned.get('letters.pdf', '-')}")
     if collected:
         print(f"  collection file:     {', '.join(p for p in collected['files'])}")
         print(f"  collection day:      {(back.get('reports') or {}).get('day_close_pdf', '-')}")
+    if paid:
+        print(f"  payout file:         {', '.join(paid['files'])}")
+        print(f"  Verrechnungsmitt.:   {paid.get('letters') or '- (nothing set off)'}")
+        print(f"  payout bank day:     {(paid['report'].get('reports') or {}).get('day_close_pdf', '-')}")
     print(f"  every day's reports: {out / cfg.tenant}/<date>/   ledger: {cfg.ledger}")
     return 0
 
@@ -251,38 +259,15 @@ def bank_day(cfg: Any, config: Path, last_files: list[Path], collected: dict[str
 
     from collection.pain_read import read_pain
     from flows.cmd_nightly import describe, run_reports
-    from synth.bookings import Account, StatementHeader
-    from synth.collection_day import (
-        DEFAULT_RETURNS,
-        RETURN_FEE_CENTS,
-        collection_day_files,
-        pick_returns,
-        quiet_day_file,
-    )
+    from flows.demo_payout import write_statements
+    from synth.collection_day import DEFAULT_RETURNS, RETURN_FEE_CENTS, collection_day_files, pick_returns
 
     day: date = collected["day"]
     pains = [Path(p).read_bytes() for p in collected["files"]]
-    last = _last_statements(last_files)
-    accounts = cfg.settings.accounts
-    collecting = (cfg.collection.account or accounts[0].iban).replace(" ", "").upper()
-    owner = cfg.settings.tenant.name or cfg.tenant
+    collecting = (cfg.collection.account or cfg.settings.accounts[0].iban).replace(" ", "").upper()
     print(f"\nnext demo day {day}: the bank's statements, made from the released pain.008 file(s)")
-    for acc in accounts:
-        bank = acc.bank or acc.iban
-        number, opening = last.get(bank, (0, 0))
-        account = Account(bank=bank, bank_name=acc.name or bank, blz=acc.iban[4:12], bic=acc.bic or "", iban=acc.iban,
-                          owner=owner)
-        header = StatementHeader(account, number + 1, day, opening, f"{acc.iban}-{day:%Y%m%d}-{number + 1:05d}")
-        fmt = "mt940" if (acc.format or "").lower().startswith("mt940") else "camt.053"
-        if acc.iban.replace(" ", "").upper() == collecting:
-            made = collection_day_files(pains, DEFAULT_RETURNS, header=header, fmt=fmt)
-        else:
-            made = quiet_day_file(header, fmt)
-        for name, data in made.items():
-            target = cfg.inbox / "statements" / bank / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(data)
-            print(f"  {bank}: {name}")
+    collected["last"] = write_statements(cfg, day, _last_statements(last_files), lambda iban, header, fmt: (
+        collection_day_files(pains, DEFAULT_RETURNS, header=header, fmt=fmt) if iban == collecting else None))
     rows = pl.concat([read_pain(b) for b in pains])
     batches = rows.group_by("payment_info_id", maintain_order=True).agg(pl.len(), pl.col("amount_cents").sum())
     for pid, n, cents in batches.iter_rows():

@@ -17,6 +17,8 @@ PAYOUT_SKIP_TEXT: dict[str, str] = {
     PayoutSkip.PAYEE_NAME_INVALID: "Name des Empfängers mit Zeichen außerhalb des SEPA-Zeichensatzes oder zu lang",
     PayoutSkip.REMITTANCE_TOO_LONG: "Verwendungszweck mit den Kassenzeichen länger als 140 Zeichen",
     PayoutSkip.SET_OFF_IN_FULL: "Vollständig mit fälligen Forderungen verrechnet: keine Überweisung",
+    PayoutSkip.PAYEE_BLOCKED: "IBAN für Auszahlungen gesperrt (frühere Überweisung zurückgekommen): "
+                              "bitte Erstattung mit neuer IBAN entscheiden",
 }
 
 #: Why a refund was paid out without set-off (``setoff_skip``).

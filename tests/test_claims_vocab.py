@@ -111,7 +111,7 @@ STORED: dict[type[StrEnum], set[str]] = {
     PayoutSource: {"refund"},
     SetoffSkip: {"unknown_payer", "several_debtors"},
     PayoutSkip: {"already_paid", "iban_invalid", "no_payee_name", "payee_name_invalid", "remittance_too_long",
-                 "set_off_in_full"},
+                 "set_off_in_full", "payee_blocked"},
     HandoffSkip: {"in_enforcement", "nothing_open", "main_claim_closed", "blocked", "blocked_since_mahnung",
                   "pending_payment", "identity_incomplete", "identity_conflict", "no_mahnung", "schonfrist",
                   "mahnfrist", "below_threshold", "main_claim_skipped"},

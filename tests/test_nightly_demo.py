@@ -33,7 +33,7 @@ def test_demo_runs_every_day_and_says_where_the_reports_are(tmp_path: Path,
     con = connect(out / "kasse.duckdb", read_only=True)
     closes = fetch(con, "SELECT booking_date, status, difference_cents FROM day_closes WHERE kind = 'close'")
     con.close()
-    assert closes.height == 6                                  # two accounts, two days and the collection day
+    assert closes.height == 10           # two accounts: two days, the collection day, the refund night, the payout day
     assert set(closes["difference_cents"].to_list()) == {0}
     assert not list((out / "files" / "musterstadt" / "inbox").rglob("*.*"))
     # then one dunning week: prepared, released by a second person, booked, its letters written
@@ -45,6 +45,7 @@ def test_demo_runs_every_day_and_says_where_the_reports_are(tmp_path: Path,
     con.close()
     assert notices.rows() == [("kasse-demo", "aufsicht", notices["n"][0])] and notices["n"][0] > 0
     collection_day_was_booked_and_came_back(out, printed)
+    payout_day_was_booked_and_came_back(out, printed)
     # a second demo recreates its own folder, but never a folder it did not make
     prepare(samples, out)
     assert sorted(p.name for p in out.iterdir()) == [".kasse-demo", "kasse.toml"]
@@ -113,3 +114,43 @@ def collection_day_was_booked_and_came_back(out: Path, printed: str) -> None:
     skipped = pl.read_parquet(folder / "skipped_prepare.parquet")
     assert ms03 in selected["receivable_id"].to_list() and ac04 not in selected["receivable_id"].to_list()
     assert skipped.filter(pl.col("receivable_id") == ac04)["reason"].to_list() == ["mandate_blocked"]
+
+
+def payout_day_was_booked_and_came_back(out: Path, printed: str) -> None:
+    """The payout day: two refunds decided by sachbearbeitung (approved by aufsicht) and booked by a night;
+    one set off against the debtor's due claims (a Verrechnungsmitteilung), one paid by an XSD-valid pain.001
+    in the outbox (prepared by kasse-demo, released by aufsicht); the bank's debit of that file booked by the
+    night of the execution date, nothing of it on the Klärungsliste."""
+    import json
+
+    from collection.pain_read import read_pain
+    from collection.xsd import validate
+
+    outbox = out / "files" / "musterstadt" / "outbox"
+    (pain,) = outbox.glob("pain001_*.xml")
+    assert validate(pain) == "pain.001.001.09"
+    (manifest,) = outbox.glob("pain001_*.manifest.json")
+    assert json.loads(manifest.read_text(encoding="utf-8"))["files"][0]["file_name"] == pain.name
+    assert "sachbearbeitung refunds" in printed and "payouts booked by the bank: 1" in printed
+    con = connect(out / "kasse.duckdb", read_only=True)
+    try:
+        refunds = fetch(con, "SELECT decided_by, amount_cents FROM refunds")
+        decided = fetch(con, "SELECT decided_by, approved_by FROM clerk_decisions WHERE action = 'refund'")
+        pay = fetch(con, "SELECT end_to_end_id, amount_cents, payee_iban, prepared_by, released_by, execution_date "
+                         "FROM payouts")
+        setoffs = fetch(con, "SELECT amount_cents FROM setoffs")
+        bank = fetch(con, "SELECT end_to_end_id, amount_cents, booking_date FROM payout_bookings")
+        held = fetch(con, "SELECT count(*) AS n FROM unresolved WHERE booking_date = ?", [pay["execution_date"][0]])
+    finally:
+        con.close()
+    assert refunds.height == 2 and set(refunds["decided_by"]) == {"sachbearbeitung"}
+    assert set(decided.rows()) == {("sachbearbeitung", "aufsicht")}
+    assert pay.height == 1 and pay.select("prepared_by", "released_by").row(0) == ("kasse-demo", "aufsicht")
+    assert setoffs.height >= 1
+    (letters,) = [p for p in (out / "state").rglob("final/verrechnung_*.pdf")]
+    assert letters.read_bytes().startswith(b"%PDF")
+    rows = read_pain(pain)
+    assert rows.select("end_to_end_id", "amount_cents", "party_iban").rows() == pay.select(
+        "end_to_end_id", "amount_cents", "payee_iban").rows()
+    assert bank.rows() == [(pay["end_to_end_id"][0], pay["amount_cents"][0], pay["execution_date"][0])]
+    assert held["n"][0] == 0

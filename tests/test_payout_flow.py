@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from test_payout_job import EXEC, nights, q, tenant
+from test_payout_job import EXEC, TODAY, nights, q, tenant
 
 from flows.cli import main
 from jobs.payout import release
@@ -47,12 +47,15 @@ def test_the_flow_prepares_then_books_after_the_release_and_then_has_nothing_to_
 
     cfg = tenant(tmp_path)
     nights(cfg)
-    args = {"configs": [str(cfg.source)], "execution_date": EXEC.isoformat(), "user": "anna"}
+    # ``now``: the set-off day on the caller's clock (the demo's simulated day), not the machine's
+    args = {"configs": [str(cfg.source)], "execution_date": EXEC.isoformat(), "user": "anna",
+            "now": f"{TODAY.isoformat()}T09:00:00+01:00"}
     (prepared,) = payout(**args)
     assert (prepared["status"], prepared["tenant"], prepared["counts"]["n_payouts"]) == ("prepared", "stadt", 2)
+    assert prepared["counts"]["set_off_on"] == TODAY.isoformat()
     release(cfg, prepared["run_id"], user="sven", role="supervisor")
     (booked,) = payout(**args)
     assert (booked["status"], booked["run_id"]) == ("booked", prepared["run_id"])
     (again,) = payout(**args)
     assert again["status"] == "nothing_to_do"
-    assert q(cfg, "SELECT count(*) AS n FROM setoffs")["n"].to_list() == [1]
+    assert q(cfg, "SELECT set_off_on FROM setoffs")["set_off_on"].to_list() == [TODAY]

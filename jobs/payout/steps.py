@@ -5,7 +5,8 @@ collection run (:mod:`jobs.collect.steps`):
 
 * **prepare** (nothing prepared for the date): read the refunds due, what earlier runs gave them, the
   payments' allocations and the open claims (``ledger.payout_state``) and the blocks of the block journal;
-  the payable refunds (``collection.payouts.payable``: IBAN by schwifty, SEPA text); the **set-off**
+  the payable refunds (``collection.payouts.payable``: IBAN by schwifty, SEPA text) less those to an IBAN
+  a returned transfer blocked (``payee_blocks``: skipped ``payee_blocked``); the **set-off**
   (``collection.setoff``: certain debtor, due, allowed, unblocked claims, oldest first) on the preparation
   day; the credit transfers of what is left; one pain.001 file into the run folder (``prepared/``),
   validated against its XSD; the draft Verrechnungsmitteilungen (when ``outputs.setoff_letters`` is
@@ -43,10 +44,12 @@ from zoneinfo import ZoneInfo
 import polars as pl
 
 from claims.errors import KasseError
+from claims.vocab import PayoutSkip
 from collection.dates import earliest_collection_date, is_target_day
 from collection.pain001 import DebtorAccount, write_pain001
 from collection.pain_xml import PainInputError, check_header_text, payment_info_id
-from collection.payouts import payable, transfers
+from collection.payout_back import BLOCK_SCHEMA, skip_blocked
+from collection.payouts import SKIPPED_SCHEMA, payable, transfers
 from collection.sepa_text import Charset, FieldKind, SepaTextError
 from collection.setoff import credit_debtors, eligible_claims, set_off
 from collection.xsd import PainValidationError, validate
@@ -57,6 +60,7 @@ from jobs.runner import Run, book_run, new_run, open_ledger, runs_row, tenant_lo
 from ledger import checkpoints
 from ledger.block_journal import blocks_frame, load_blocks
 from ledger.config import TenantConfig
+from ledger.payout_back_state import blocked_payee_ibans
 from ledger.payout_state import PayoutState, booked_payout_runs, read_payout_state
 from ledger.release_journal import Release, read_releases, record_release
 from ledger.tables import AUDIT_EVENTS, OWN_CLAIMS
@@ -192,20 +196,42 @@ def letter_prefix(run: Run) -> str:
 
 def step_read_ledger(run: Run) -> dict[str, int]:
     """Read the refunds, what was given for them, the allocations and the open claims (``in_<phase>_*``),
-    and the blocks in force on the set-off day (``blocks_<phase>``)."""
+    the blocks in force on the set-off day (``blocks_<phase>``) and the IBANs blocked for payouts after a
+    returned transfer (``payee_blocks_<phase>``)."""
     ctx = _context(run)
     phase = ctx["phase"]
     con = open_ledger(run.cfg)
     try:
         state = read_payout_state(con, run.cfg.tenant)
+        payee_blocks = blocked_payee_ibans(con, run.cfg.tenant)
     finally:
         con.close()
         del con
     state.write(run.folder.path, prefix=f"in_{phase}_")
     blocks, _ = load_blocks(run.cfg.state_dir, run.cfg.tenant)
     run.folder.write(f"blocks_{phase}", blocks_frame(blocks, date.fromisoformat(ctx["set_off_on"])))
+    run.folder.write(f"payee_blocks_{phase}", payee_blocks)
     checkpoints.reached("read_ledger")
-    return {"refunds": state.due.height, "claims": state.claims.height}
+    return {"refunds": state.due.height, "claims": state.claims.height, "payee_blocks": payee_blocks.height}
+
+
+def skip_blocked_payees(candidates: pl.DataFrame, payee_blocks: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """``(candidates, skipped)``: the payable refunds whose IBAN a returned transfer blocked
+    (``collection.payout_back.skip_blocked``) leave the run with ``payee_blocked`` — before the set-off,
+    as every skip for the payee: a clerk decides the refund again with another IBAN (or lifts the block)."""
+    kept, blocked = skip_blocked(candidates, payee_blocks)
+    skipped = blocked.select(
+        "source", "source_id", "transaction_id", "amount_cents", pl.lit(PayoutSkip.PAYEE_BLOCKED.value).alias("reason"),
+        pl.format("{} gesperrt seit {} ({}, Rückläufer {})", pl.col("payee_iban"),
+                  pl.col("blocked_since").dt.strftime("%d.%m.%Y"), pl.col("blocked_reason").fill_null("ohne Grund"),
+                  pl.col("blocked_by_end_to_end_id")).alias("detail"))
+    return kept, skipped.select([pl.col(c).cast(t) for c, t in SKIPPED_SCHEMA.items()])
+
+
+def _payee_blocks(run: Run, phase: str) -> pl.DataFrame:
+    """The run folder's ``payee_blocks_<phase>`` (none in the folder of a run read by an older release)."""
+    name = f"payee_blocks_{phase}"
+    return run.folder.read(name) if run.folder.file(name).exists() else pl.DataFrame(schema=BLOCK_SCHEMA)
 
 
 def step_compute(run: Run) -> dict[str, int]:
@@ -216,6 +242,8 @@ def step_compute(run: Run) -> dict[str, int]:
     f, s = run.folder, run.cfg.payout
     state = PayoutState.read(f.path, prefix=f"in_{phase}_")
     candidates, skipped = payable(state.due, state.booked)
+    candidates, blocked = skip_blocked_payees(candidates, _payee_blocks(run, phase))
+    skipped = pl.concat([skipped, blocked])
     credits = credit_debtors(candidates, state.links)
     claims = eligible_claims(state.claims, on, claim_types=s.setoff_claim_types, despite_blocks=s.setoff_despite_blocks,
                              blocks=f.read(f"blocks_{phase}"))
