@@ -4,7 +4,7 @@ Per tenant the flow books first what a supervisor released since the last call (
 dates_to_run``), then plans the date it was given — by default the next execution date a file sent now
 still reaches (``[payout] lead_days``, ``cutoff``) — and runs that phase's steps as tasks in order: for a
 booking read ledger → compute → reconcile → stage → **book** (the one write, one transaction) → outbox →
-done. Tasks hand each other only the run's identity; frames travel as Parquet in the run folder. ``kasse
+publish (the review page's snapshot) → done. Tasks hand each other only the run's identity; frames travel as Parquet in the run folder. ``kasse
 serve`` schedules it per tenant with ``[schedule] payout``; the scheduled call prepares (preparer:
 ``user``, default ``schedule``); the release is ``kasse payout --release``.
 """
@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 RETRIES = 2
 RETRY_DELAY = 5
 #: Steps that touch the ledger file or the outbox are retried; the others are pure computations.
-_RETRIED = frozenset({"read_ledger", "book", "outbox", "done"})
+_RETRIED = frozenset({"read_ledger", "book", "outbox", "publish", "done"})
 
 
 def _job() -> ModuleType:
@@ -55,7 +55,8 @@ def _task(name: str) -> Any:
 
 
 TASKS: dict[str, Any] = {name: _task(name) for name in ("read_ledger", "compute", "files", "record", "reconcile",
-                                                          "stage", "book", "outbox", "done")}
+                                                          "stage", "book", "outbox", "publish",
+                                                          "done")}
 
 
 def _artifact(tenant: str, outcome: Any) -> None:
