@@ -49,6 +49,18 @@ def _ts(value: object) -> datetime | None:
     return at if at.tzinfo else at.replace(tzinfo=UTC)
 
 
+def _pdf(cfg: TenantConfig, raw: object) -> str | None:
+    """The letters' PDF as the page serves it: relative to the tenant's run folders when it lies in them
+    (``review.views_dunning.safe_pdf`` reads it from there; the state folder can move), else as written."""
+    if not raw:
+        return None
+    path = Path(str(raw))
+    try:
+        return str(path.relative_to(cfg.runs_dir))
+    except ValueError:
+        return str(path)
+
+
 def _details(folder: Path, run_id: str, booked: bool) -> dict[str, pl.DataFrame]:
     """One run's transfers, set-offs, skipped and dropped refunds (module docstring)."""
     stage = "booked" if booked else "prepared"
@@ -117,7 +129,7 @@ def run_frames(cfg: TenantConfig, booked_at: dict[str, datetime]) -> dict[str, p
             "schema": next((d.get("version") for d in summary.get("files", [])), None),
             "set_off_on": date.fromisoformat(summary["set_off_on"]) if summary.get("set_off_on") else r.set_off_on,
             "credit_cents": paid + set_off, "n_setoffs": summary.get("n_setoffs"), "setoff_cents": set_off,
-            "n_letters": summary.get("n_letters"), "letters_pdf": summary.get("letters_pdf")})
+            "n_letters": summary.get("n_letters"), "letters_pdf": _pdf(cfg, summary.get("letters_pdf"))})
         if r.run_id in detailed:
             for name, frame in _details(folder, r.run_id, booked).items():
                 parts[name].append(frame)
