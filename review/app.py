@@ -36,8 +36,8 @@ from review.views_collection import (
 from review.views_decisions import decisions_page
 from review.views_detail import detail_page
 from review.views_dunning import debtor_page, dunning_page, release, run_pdf
-from review.views_payout import payout_letters, payout_release, payout_run_page, payouts_page
 from review.views_list import list_page
+from review.views_payout import payout_letters, payout_release, payout_run_page, payouts_page
 from review.views_rules import approve as approve_rule
 from review.views_rules import expire as expire_rule
 from review.views_rules import propose as propose_rule

@@ -90,49 +90,65 @@ def _not_found(tenant: str, run_id: str) -> HTTPException:
     return HTTPException(404, f"Auszahlungslauf {run_id} ist für {tenant} nicht veröffentlicht.")
 
 
+def _lists(pub: PayoutPublished, run_id: str, pages: dict[str, int], size: int) -> dict[str, Any]:
+    """One run's transfers, set-offs and skipped refunds, each a :class:`~review.collection_state.Page`
+    (``pages``: the page of each, by ``page``, ``setoff_page``, ``skipped_page``); the skipped rows with
+    their German texts."""
+    def mine(df: pl.DataFrame) -> pl.DataFrame:
+        return df.filter(pl.col("run_id") == run_id)
+
+    skipped = page_of(mine(pub.skipped).sort("kind", "reason", "source_id", nulls_last=True), pages["skipped_page"],
+                      size)
+    return {
+        "transfers": page_of(mine(pub.transfers).sort("payee_name", "source_id", nulls_last=True), pages["page"], size),
+        "setoffs": page_of(mine(pub.setoffs).sort("debtor_id", "kassenzeichen", "receivable_id", nulls_last=True),
+                           pages["setoff_page"], size),
+        "skipped": skipped,
+        "skipped_rows": [{**s, "kind_text": SKIP_KINDS.get(s["kind"], (s["kind"], {}))[0],
+                          "reason_text": text_of(SKIP_KINDS.get(s["kind"], ("", {}))[1], s["reason"])}
+                         for s in skipped.rows],
+    }
+
+
+FIRST_PAGES = {"page": 1, "setoff_page": 1, "skipped_page": 1}
+
+
 async def payouts_page(request: Request) -> Response:
-    """GET /t/{tenant}/payouts: the runs, newest execution date first (a prepared one on top)."""
+    """GET /t/{tenant}/payouts: the runs, newest execution date first (a prepared one on top); a run not
+    booked yet with the first page of its transfers, set-offs and skipped refunds (what is released)."""
     user, tenant = _reader(request)
     pub = _pub(request, tenant)
+    size = context_of(request).config.page_size
     runs = pub.runs.sort(pl.col("status") != "prepared", pl.col("run_date"), pl.col("run_id"),
                          descending=[False, True, True], nulls_last=True)
-    views = [_run_view(request, tenant, pub, r, user) for r in runs.to_dicts()]
+    views = [{**_run_view(request, tenant, pub, r, user),
+              "lists": _lists(pub, r["run_id"], FIRST_PAGES, size) if r["status"] != "booked" else None}
+             for r in runs.to_dicts()]
     return render(request, "payouts.html", {"tenant": tenant, "runs": views})
 
 
 async def payout_run_page(request: Request) -> Response:
     """GET /t/{tenant}/payouts/{run_id}?page=&setoff_page=&skipped_page=: one run, its transfers, set-offs
-    and skipped refunds (each list paged)."""
+    and skipped refunds (each list paged) and what the booking took out."""
     user, tenant = _reader(request)
     pub = _pub(request, tenant)
     run_id = request.path_params["run_id"]
     run = run_of(pub.runs, run_id)
     if run is None:
         raise _not_found(tenant, run_id)
-    size = context_of(request).config.page_size
     q = request.query_params
-    pages = {k: int_param(q.get(k)) for k in ("page", "setoff_page", "skipped_page")}
-
-    def mine(df: pl.DataFrame) -> pl.DataFrame:
-        return df.filter(pl.col("run_id") == run_id)
-
-    transfers = page_of(mine(pub.transfers).sort("payee_name", "source_id", nulls_last=True), pages["page"], size)
-    setoffs = page_of(mine(pub.setoffs).sort("debtor_id", "kassenzeichen", "receivable_id", nulls_last=True),
-                      pages["setoff_page"], size)
-    skipped = page_of(mine(pub.skipped).sort("kind", "reason", "source_id", nulls_last=True), pages["skipped_page"], size)
-    skipped_rows = [{**s, "kind_text": SKIP_KINDS.get(s["kind"], (s["kind"], {}))[0],
-                     "reason_text": text_of(SKIP_KINDS.get(s["kind"], ("", {}))[1], s["reason"])}
-                    for s in skipped.rows]
+    pages = {k: int_param(q.get(k)) for k in FIRST_PAGES}
+    lists = _lists(pub, run_id, pages, context_of(request).config.page_size)
     dropped = [{**d, "reason_text": text_of(DROP_TEXT, d["reason"])}
-               for d in mine(pub.dropped).sort("source_id").to_dicts()]
+               for d in pub.dropped.filter(pl.col("run_id") == run_id).sort("source_id").to_dicts()]
 
     def link(**changes: object) -> str:
         values: dict[str, object] = {**pages, **changes}
         return "?" + urlencode({k: v for k, v in values.items() if v not in ("", None, 1)})
 
     return render(request, "payout_run.html", {
-        "tenant": tenant, "x": _run_view(request, tenant, pub, run, user), "transfers": transfers,
-        "setoffs": setoffs, "skipped": skipped, "skipped_rows": skipped_rows, "dropped": dropped, "link": link})
+        "tenant": tenant, "x": _run_view(request, tenant, pub, run, user), **lists, "dropped": dropped,
+        "link": link})
 
 
 async def payout_release(request: Request) -> Response:

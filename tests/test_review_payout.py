@@ -15,7 +15,7 @@ from typing import Any
 import polars as pl
 import pytest
 from collection_review_data import PASSWORD, review_config
-from payout_review_data import OTHER, TENANT, build, config, write_users
+from payout_review_data import BAD_IBAN, OTHER, TENANT, build, config, write_users
 from review_data import make_client
 from test_payout_job import EXEC, REFUND_IBAN, TODAY
 
@@ -101,6 +101,10 @@ def test_the_prepared_run_shows_its_file_sums_skipped_refunds_and_the_release_bu
     assert files.select("count", "control_sum_cents", "stage").rows() == [(1, 3000, "prepared")]
     assert files["file_name"][0] in text
     assert "IBAN ungültig: keine Auszahlung, bitte Erstattung neu entscheiden" in text
+    # what is released is on the page: the transfer, the set-off, the skipped refund (its IBAN masked too)
+    assert "Überweisungen (1)" in text and "Verrechnungen (1)" in text and "Übersprungen (1)" in text
+    assert "DE44 ···· 4931" in text and "Anna Alt" in text and "Otto Unbekannt" in text
+    assert "DE00 ···· 3000" in text and BAD_IBAN not in page.text and REFUND_IBAN not in page.text
     assert page.text.count("Auszahlungslauf freigeben") == 1
     assert f'action="{PAYOUTS}/{env["run"]}/release"' in page.text
     assert f'href="{PAYOUTS}"' in page.text                                  # the nav link
@@ -243,6 +247,28 @@ def test_names_are_escaped(tmp_path: Path) -> None:
     assert page.status_code == 200
     assert "<script>alert" not in page.text and "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text
     assert "&lt;b&gt;x&lt;/b&gt;" in page.text
+
+
+def test_the_lists_are_paged_and_the_overview_links_to_the_rest(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    run = "20261119-stadt-payout-cafe0001"
+    publish_payout(state, TENANT, {
+        "runs": pl.DataFrame([{"run_id": run, "run_date": date(2026, 11, 19), "status": "prepared",
+                               "prepared_by": "anna", "n_items": 3, "total_cents": 600}],
+                             schema_overrides=PAYOUT_RUNS_SCHEMA),
+        "transfers": pl.DataFrame({"run_id": [run] * 3, "status": ["prepared"] * 3,
+                                   "payee_name": ["Erna Eins", "Zora Zwei", "Dora Drei"], "amount_cents": [100, 200, 300]}),
+    }, on=date(2026, 11, 19))
+    users = write_users(tmp_path / "users.toml")
+    app = create_app(load_review_config(review_config(tmp_path, state, page_size=1)), load_users(users))
+    anna = login({"app": app}, "anna")
+    overview = text_of(anna.get(PAYOUTS).text)
+    assert "Dora Drei" in overview and "Zora Zwei" not in overview and "alle 3 ansehen" in overview
+    pages = [text_of(anna.get(f"{PAYOUTS}/{run}?page={n}").text) for n in (1, 2, 3)]
+    assert [n for p in pages for n in ("Dora Drei", "Erna Eins", "Zora Zwei") if n in p] == [
+        "Dora Drei", "Erna Eins", "Zora Zwei"]
+    assert "Seite 2 von 3" in pages[1]
+    assert "Seite 3 von 3" in text_of(anna.get(f"{PAYOUTS}/{run}?page=99").text)     # clamped
 
 
 def test_the_iban_is_published_masked() -> None:

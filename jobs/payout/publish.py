@@ -19,6 +19,7 @@ from typing import Any
 
 import polars as pl
 
+from claims.vocab import PayoutSkip
 from jobs.payout.record import all_records
 from jobs.runner import open_ledger
 from ledger.config import TenantConfig
@@ -83,8 +84,11 @@ def _details(folder: Path, run_id: str, booked: bool) -> dict[str, pl.DataFrame]
              else pl.DataFrame(schema={"source_id": pl.String(), "payee_name": pl.String(), "kassenzeichen": pl.String()}))
     parts = []
     if skipped is not None:
+        # an invalid IBAN's detail is the IBAN as decided: published masked as every other IBAN
         parts.append(skipped.select("source_id", "transaction_id", "amount_cents", "reason", "detail")
-                     .with_columns(pl.lit("payout").alias("kind")))
+                     .with_columns(pl.lit("payout").alias("kind"),
+                                   pl.when(pl.col("reason") == PayoutSkip.IBAN_INVALID.value)
+                                   .then(masked_iban("detail")).otherwise(pl.col("detail")).alias("detail")))
     if credits is not None:
         parts.append(credits.filter(pl.col("setoff_skip").is_not_null()).select(
             "source_id", "transaction_id", "amount_cents", pl.col("setoff_skip").alias("reason"),
