@@ -20,9 +20,10 @@ link swapped in one ``rename``, so the page reads one version or the other, neve
 
 :func:`read_collection_published` lays the release journal over the runs (:func:`lay_releases`, lines of
 kind ``collection_release`` only): a run the page released shows as ``released`` at once, before the
-job is called again. The runs frame and the overlay know nothing of pain.008: a payout run (pain.001,
-``payout_release`` lines) can publish its runs in :data:`RUNS_SCHEMA` and read them through
-:func:`lay_releases` with its own kind.
+job is called again. The runs frame and the overlay know nothing of pain.008: the payout runs (pain.001,
+``payout_release`` lines; :mod:`ledger.publish_payout`) publish theirs in :data:`RUNS_SCHEMA` with their
+sums added, written and read by :func:`write_snapshot` / :func:`read_snapshot` and laid over by
+:func:`lay_releases` with their own kind.
 """
 
 from __future__ import annotations
