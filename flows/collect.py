@@ -1,13 +1,12 @@
 """The SEPA collection run as a Prefect 3 flow: each task is one call of a plain step in ``jobs.collect``.
 
-Per tenant the flow books first what a supervisor released since the last call (``jobs.collect.steps.
-dates_to_run``), then plans the date it was given — by default the next collection date a file sent now
-still reaches (``[collection] lead_days``, ``cutoff``) — and runs that phase's steps as tasks in order: for
-a booking read ledger → select → reconcile → stage → **book** (the one write, one transaction) → outbox →
-publish (the review page's snapshot) → done. Tasks hand each other only the run's identity; frames travel as Parquet in the run folder. ``kasse
+The flow body is the dated jobs' one (``flows/dated_job.py``): per tenant, first what a supervisor released
+since the last call, then the date given — by default the next collection date a file sent now still
+reaches (``[collection] lead_days``, ``cutoff``); for a booking read ledger → select → reconcile → stage →
+**book** (the one write, one transaction) → outbox → publish (the review page's snapshot) → done. ``kasse
 serve`` schedules it per tenant with ``[schedule] collect`` (e.g. ``"30 7 * * 1-5"``); the scheduled call
-prepares (preparer: ``user``, default ``schedule``); the release is the review page's ("Lastschrifteinzug")
-or ``kasse collect --release``.
+prepares (preparer: ``user``, default ``schedule``); the release is the review page's
+("Lastschrifteinzug") or ``kasse collect --release``.
 """
 
 from __future__ import annotations

@@ -1,12 +1,12 @@
 """The SEPA payout run as a Prefect 3 flow: each task is one call of a plain step in ``jobs.payout``.
 
-Per tenant the flow books first what a supervisor released since the last call (``jobs.payout.steps.
-dates_to_run``), then plans the date it was given — by default the next execution date a file sent now
-still reaches (``[payout] lead_days``, ``cutoff``) — and runs that phase's steps as tasks in order: for a
-booking read ledger → compute → reconcile → stage → **book** (the one write, one transaction) → outbox →
-done. Tasks hand each other only the run's identity; frames travel as Parquet in the run folder. ``kasse
+The flow body is the dated jobs' one (``flows/dated_job.py``): per tenant, first what a supervisor released
+since the last call, then the date given — by default the next execution date a file sent now still
+reaches (``[payout] lead_days``, ``cutoff``); for a booking read ledger → compute → reconcile → stage →
+**book** (the one write, one transaction) → outbox → publish (the review page's snapshot) → done. ``kasse
 serve`` schedules it per tenant with ``[schedule] payout``; the scheduled call prepares (preparer:
-``user``, default ``schedule``); the release is ``kasse payout --release``.
+``user``, default ``schedule``); the release is the review page's ("Auszahlungen") or ``kasse payout
+--release``.
 """
 
 from __future__ import annotations
@@ -30,8 +30,8 @@ def _set_off_day(now: datetime | None) -> dict[str, Any]:
 
 
 JOB = DatedJob("payout", "jobs.payout.steps", "execution_date", "next_execution_date", "SEPA payout run",
-               ("read_ledger", "compute", "files", "record", "reconcile", "stage", "book", "outbox", "done"),
-               clock=_set_off_day)
+               ("read_ledger", "compute", "files", "record", "reconcile", "stage", "book", "outbox", "done",
+                "publish"), clock=_set_off_day)
 TASKS: dict[str, Any] = make_tasks(JOB)
 
 

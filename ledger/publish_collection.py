@@ -20,9 +20,10 @@ link swapped in one ``rename``, so the page reads one version or the other, neve
 
 :func:`read_collection_published` lays the release journal over the runs (:func:`lay_releases`, lines of
 kind ``collection_release`` only): a run the page released shows as ``released`` at once, before the
-job is called again. The runs frame and the overlay know nothing of pain.008: a payout run (pain.001,
-``payout_release`` lines) can publish its runs in :data:`RUNS_SCHEMA` and read them through
-:func:`lay_releases` with its own kind.
+job is called again. The runs frame and the overlay know nothing of pain.008: the payout runs (pain.001,
+``payout_release`` lines; :mod:`ledger.publish_payout`) publish theirs in :data:`RUNS_SCHEMA` with their
+sums added, written and read by :func:`write_snapshot` / :func:`read_snapshot` and laid over by
+:func:`lay_releases` with their own kind.
 """
 
 from __future__ import annotations
@@ -194,24 +195,26 @@ def published_dir(state_dir: Path, tenant: str) -> Path:
     return Path(state_dir) / ROOT / tenant
 
 
-def publish_collection(state_dir: Path, tenant: str, frames: dict[str, pl.DataFrame], *, on: date) -> Path:
-    """Write a new version of the tenant's collection snapshot (``frames`` by the names of :data:`FRAMES`;
-    a missing one is published empty) and switch the link to it; return the link."""
-    unknown = set(frames) - set(FRAMES)
+def write_snapshot(state_dir: Path, root_name: str, tenant: str,
+                   spec: dict[str, tuple[dict[str, pl.DataType], tuple[str, ...]]], frames: dict[str, pl.DataFrame], *,
+                   on: date, descending: tuple[str, ...] = ()) -> Path:
+    """Write a new version of a tenant's snapshot under ``<state_dir>/<root_name>/`` (``frames`` by the names
+    of ``spec``, name -> (schema, sort keys); a missing one is published empty; the frames in ``descending``
+    newest first) and switch the link to it; return the link. Shared by the collection and payout runs."""
+    unknown = set(frames) - set(spec)
     if unknown:
-        raise ValueError(f"unknown collection frames: {sorted(unknown)}")
-    root = Path(state_dir) / ROOT
+        raise ValueError(f"unknown {root_name} frames: {sorted(unknown)}")
+    root = Path(state_dir) / root_name
     versions = root / f".{tenant}"
     versions.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC)
     version = versions / f"{stamp:%Y%m%dT%H%M%S%f}"
     tmp = versions / f".tmp-{version.name}"
     tmp.mkdir()
-    for name, (schema, keys) in FRAMES.items():
+    for name, (schema, keys) in spec.items():
         df = frames.get(name)
         out = conform(df, schema) if df is not None else pl.DataFrame(schema=schema)
-        descending = name in ("runs", "returns")
-        out.sort(list(keys), descending=descending, nulls_last=True).write_parquet(tmp / f"{name}.parquet")
+        out.sort(list(keys), descending=name in descending, nulls_last=True).write_parquet(tmp / f"{name}.parquet")
     meta = {"tenant": tenant, "published_at": stamp.isoformat(), "on": on.isoformat(),
             "n_runs": frames["runs"].height if "runs" in frames else 0}
     (tmp / "meta.json").write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
@@ -223,6 +226,25 @@ def publish_collection(state_dir: Path, tenant: str, frames: dict[str, pl.DataFr
     for old in sorted(p for p in versions.iterdir() if not p.name.startswith("."))[:-KEEP_VERSIONS]:
         shutil.rmtree(old, ignore_errors=True)
     return link
+
+
+def read_snapshot(state_dir: Path, root_name: str, tenant: str,
+                  spec: dict[str, tuple[dict[str, pl.DataType], tuple[str, ...]]]
+                  ) -> tuple[dict[str, pl.DataFrame], dict[str, Any]]:
+    """The frames and meta of the tenant's current version under ``<state_dir>/<root_name>/``; empty frames
+    and ``{}`` when nothing was published yet."""
+    folder = Path(state_dir) / root_name / tenant
+    if not (folder / "meta.json").exists():
+        return {n: pl.DataFrame(schema=s) for n, (s, _) in spec.items()}, {}
+    folder = folder.resolve()
+    frames = {n: conform(pl.read_parquet(folder / f"{n}.parquet"), s) for n, (s, _) in spec.items()}
+    return frames, json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+
+
+def publish_collection(state_dir: Path, tenant: str, frames: dict[str, pl.DataFrame], *, on: date) -> Path:
+    """Write a new version of the tenant's collection snapshot (``frames`` by the names of :data:`FRAMES`;
+    a missing one is published empty) and switch the link to it; return the link."""
+    return write_snapshot(state_dir, ROOT, tenant, FRAMES, frames, on=on, descending=("runs", "returns"))
 
 
 def lay_releases(runs: pl.DataFrame, state_dir: Path, tenant: str, kind: str) -> pl.DataFrame:
@@ -249,13 +271,8 @@ def lay_releases(runs: pl.DataFrame, state_dir: Path, tenant: str, kind: str) ->
 def read_collection_published(state_dir: Path, tenant: str) -> CollectionPublished:
     """The tenant's collection snapshot with the release journal laid over its runs; empty frames when
     nothing was published yet."""
-    folder = published_dir(state_dir, tenant)
-    if not (folder / "meta.json").exists():
-        return CollectionPublished(**{n: pl.DataFrame(schema=s) for n, (s, _) in FRAMES.items()}, meta={})
-    folder = folder.resolve()
-    frames = {n: conform(pl.read_parquet(folder / f"{n}.parquet"), s) for n, (s, _) in FRAMES.items()}
+    frames, meta = read_snapshot(state_dir, ROOT, tenant, FRAMES)
     frames["runs"] = lay_releases(frames["runs"], state_dir, tenant, RELEASE_KIND)
-    meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
     return CollectionPublished(**frames, meta=meta)
 
 

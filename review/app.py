@@ -37,6 +37,7 @@ from review.views_decisions import decisions_page
 from review.views_detail import detail_page
 from review.views_dunning import debtor_page, dunning_page, release, run_pdf
 from review.views_list import list_page
+from review.views_payout import payout_letters, payout_release, payout_run_page, payouts_page
 from review.views_rules import approve as approve_rule
 from review.views_rules import expire as expire_rule
 from review.views_rules import propose as propose_rule
@@ -115,6 +116,10 @@ def create_app(config: ReviewConfig, users: dict[str, User], users_path: Path | 
         Route("/t/{tenant}/mandates", mandates_page),
         Route("/t/{tenant}/mandate", mandate_page),
         Route("/t/{tenant}/returns", returns_page),
+        Route("/t/{tenant}/payouts", payouts_page),
+        Route("/t/{tenant}/payouts/{run_id}", payout_run_page),
+        Route("/t/{tenant}/payouts/{run_id}/release", payout_release, methods=["POST"]),
+        Route("/t/{tenant}/payouts/{run_id}/letters.pdf", payout_letters),
         Route("/t/{tenant}/akte", casefile_page),
         Route("/t/{tenant}/akte/dok/{seq:int}", document_download),
         Route("/t/{tenant}/akte/export.zip", casefile_zip),

@@ -1,10 +1,12 @@
-"""The collection job's published snapshot as the review pages read it, cached per tenant.
+"""The collection (and payout) job's published snapshot as the review pages read it, cached per tenant.
 
 The job publishes under ``<state_dir>/published_collection/<tenant>/`` and
 :func:`ledger.publish_collection.read_collection_published` reads it, with the release journal laid over
 the runs (a run this page released shows as ``released`` at once). The page never opens the ledger.
 The cache reads the frames again only when the job (or the nightly run) publishes a new version or a
 release line is written, as :class:`review.dunning_state.DunningCache` does for the dunning runs.
+:class:`review.snapshot_cache.SnapshotCache` is that cache for any job's snapshot: the payout runs
+(:func:`payout_cache`, :mod:`ledger.publish_payout`) use it too.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from typing import Any
 import polars as pl
 
 from ledger.publish_collection import CollectionPublished, published_dir, read_collection_published
+from ledger.publish_payout import PayoutPublished, read_payout_published
+from ledger.publish_payout import published_dir as payout_dir
 from review.snapshot_cache import SnapshotCache, counts_of
 
 #: ``counts_json`` tables of a run: collections per sequence type, skipped claims and those dropped at
@@ -28,6 +32,11 @@ class CollectionCache(SnapshotCache[CollectionPublished]):
 
     def __init__(self, state_dir: Path) -> None:
         super().__init__(state_dir, published_dir, read_collection_published)
+
+
+def payout_cache(state_dir: Path) -> SnapshotCache[PayoutPublished]:
+    """Per-tenant cache of the payout snapshot (``published_payout``)."""
+    return SnapshotCache(state_dir, payout_dir, read_payout_published)
 
 
 def parse_counts(raw: str | None) -> dict[str, dict[str, int]]:

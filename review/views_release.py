@@ -1,5 +1,5 @@
 """The four-eyes release of a prepared run on the review page, for every kind of run the jobs publish in
-the shape of :data:`ledger.publish_collection.RUNS_SCHEMA` (today: the SEPA collection runs).
+the shape of :data:`ledger.publish_collection.RUNS_SCHEMA` (the SEPA collection and payout runs).
 
 A job prepares a run and publishes it; nothing is booked and no file reaches the outbox until a
 supervisor **other than the preparer** releases it here (403 for anyone else, 409 for a run no longer
@@ -8,8 +8,8 @@ journal ``kind``); the snapshot reader lays it over the published runs, so the p
 released at once, and the job's next call books it.
 
 A kind is a :class:`ReleaseKind`: the journal kind, the German words, the page to return to and how to
-get the published runs. A payout run (pain.001, ``payout_release``) needs one more :class:`ReleaseKind`
-and a route; :func:`release_run` and :func:`may_release` stay as they are.
+get the published runs: ``COLLECTION`` in :mod:`review.views_collection`, ``PAYOUT`` (pain.001,
+``payout_release``) in :mod:`review.views_payout`; :func:`release_run` and :func:`may_release` serve both.
 """
 
 from __future__ import annotations

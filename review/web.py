@@ -15,9 +15,10 @@ from starlette.responses import HTMLResponse, Response
 from starlette.templating import Jinja2Templates
 
 from ledger.documents import IndexReader
+from ledger.publish_payout import PayoutPublished
 from outputs.klaerungsliste import REASON_TEXT
 from review.amounts import format_cents
-from review.collection_state import CollectionCache
+from review.collection_state import CollectionCache, SnapshotCache, payout_cache
 from review.config import ReviewConfig
 from review.dunning_state import DunningCache
 from review.sessions import SessionStore
@@ -49,6 +50,8 @@ class ReviewContext:
     dunning: DunningCache = field(init=False)
     #: the collection job's published snapshot (runs, mandates, returns), per tenant
     collection: CollectionCache = field(init=False)
+    #: the payout job's published snapshot (runs, transfers, set-offs, skipped refunds), per tenant
+    payout: SnapshotCache[PayoutPublished] = field(init=False)
     #: the case files' document index, per tenant (ledger.documents; read beside the ledger, never in it)
     documents: IndexReader = field(init=False)
 
@@ -56,6 +59,7 @@ class ReviewContext:
         self.sessions = SessionStore.in_state_dir(self.config.state_dir)
         self.dunning = DunningCache(self.config.state_dir)
         self.collection = CollectionCache(self.config.state_dir)
+        self.payout = payout_cache(self.config.state_dir)
         self.documents = IndexReader(self.config.state_dir)
 
     def current_users(self) -> dict[str, User]:

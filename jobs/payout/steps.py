@@ -11,7 +11,7 @@ collection run (:mod:`jobs.collect.steps`):
   day; the credit transfers of what is left; one pain.001 file into the run folder (``prepared/``),
   validated against its XSD; the draft Verrechnungsmitteilungen (when ``outputs.setoff_letters`` is
   there); the date's record. Nothing is booked, nothing reaches the outbox;
-* **show** (prepared, not released yet): nothing changes;
+* **show** (prepared, not released yet): nothing changes but the page's snapshot (``publish``);
 * **book** (a ``payout_release`` line by a supervisor other than the preparer): recompute everything at
   the same set-off day against the ledger as it is now; keep what is unchanged — per debtor (or per
   refund when its debtor is not certain) the same transfers and set-offs to the cent — and drop the rest
@@ -62,11 +62,11 @@ from ledger.block_journal import blocks_frame, load_blocks
 from ledger.config import TenantConfig
 from ledger.payout_back_state import blocked_payee_ibans
 from ledger.payout_state import PayoutState, booked_payout_runs, read_payout_state
+from ledger.publish_payout import RELEASE_KIND
 from ledger.release_journal import Release, read_releases, record_release
 from ledger.tables import AUDIT_EVENTS, OWN_CLAIMS
 
 JOB = "payout"
-RELEASE_KIND = "payout_release"
 PHASES = ("prepare", "show", "book", "finish", "nothing")
 OUTBOX = "outbox"
 #: The Verrechnungsmitteilung writer (``write_setoff_letters(letters, lines, sender, path, *, draft)``).
@@ -500,6 +500,17 @@ def step_outbox(run: Run) -> dict[str, str]:
     return paths
 
 
+def step_publish(run: Run) -> str:
+    """Publish the tenant's payout runs for the review page ("Auszahlungen"; :mod:`jobs.payout.publish`): the
+    page never opens the ledger. Before ``done``: a crash here is finished by the next call, which
+    publishes again."""
+    from jobs.payout.publish import publish_state
+
+    link = publish_state(run.cfg)
+    checkpoints.reached("publish")
+    return str(link)
+
+
 def step_done(run: Run) -> str:
     """Mark the date done (the outbox holds the file)."""
     record = find_record(run.cfg, run.run_id)
@@ -513,11 +524,12 @@ def step_done(run: Run) -> str:
 Step = Callable[[Run], Any]
 STEPS: dict[str, tuple[tuple[str, Step], ...]] = {
     "prepare": (("read_ledger", step_read_ledger), ("compute", step_compute), ("files", step_files),
-                ("record", step_record)),
-    "show": (),
+                ("record", step_record), ("publish", step_publish)),
+    "show": (("publish", step_publish),),
     "book": (("read_ledger", step_read_ledger), ("compute", step_compute), ("reconcile", step_reconcile),
-             ("stage", step_stage), ("book", step_book), ("outbox", step_outbox), ("done", step_done)),
-    "finish": (("outbox", step_outbox), ("done", step_done)),
+             ("stage", step_stage), ("book", step_book), ("outbox", step_outbox), ("publish", step_publish),
+             ("done", step_done)),
+    "finish": (("outbox", step_outbox), ("publish", step_publish), ("done", step_done)),
     "nothing": (),
 }
 STEPS_BY_NAME: dict[str, Step] = {name: step for phase in STEPS.values() for name, step in phase}
