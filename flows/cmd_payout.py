@@ -23,7 +23,8 @@ from typing import Any
 from flows.job_cli import DatedCommand, add_dated_arguments, run_dated
 
 COMMAND = DatedCommand("payout", "run_payout", "next_execution_date", "execution_date", "execution date",
-                       ("n_payouts", "total_cents", "n_setoffs", "setoff_cents", "n_letters", "skipped", "no_setoff", "dropped"))
+                       ("n_payouts", "total_cents", "n_setoffs", "setoff_cents", "n_letters", "skipped", "no_setoff",
+                        "dropped", "names_converted"))
 
 
 def register(subparsers: Any) -> None:

@@ -55,13 +55,14 @@ def export(cfg: TenantConfig, name: str = "export_1116.csv", more: tuple[str, ..
     path.write_text("\n".join(rows) + "\n", encoding="utf-8")
 
 
-def nights(cfg: TenantConfig, other_iban: str = PAYEE, more: tuple[str, ...] = ()) -> None:
+def nights(cfg: TenantConfig, other_iban: str = PAYEE, more: tuple[str, ...] = (), stranger: str = "Otto Unbekannt"
+           ) -> None:
     """Night 1: A pays 200 € naming K0 (50 € over), somebody pays 30 € naming nothing we know. A clerk
     decides both refunds (the second to ``other_iban``); night 2 books them."""
     export(cfg, more=more)
     write_mt940(cfg.inbox / "s1.sta", day=D1, seq=1, opening=0,
                 entries=[Entry(20000, f"Grundsteuer KZ {K[0]}", name="Anna Alt", iban=PAYEE),
-                         Entry(3000, "Spende Fest", name="Otto Unbekannt", iban="DE27100777770209299700")])
+                         Entry(3000, "Spende Fest", name=stranger, iban="DE27100777770209299700")])
     night.run_night(cfg, D1)
     kl, _, _ = read_published(cfg.state_dir / "published", "stadt")
     assert sorted(kl["unallocated_cents"].to_list()) == [3000, 5000], kl
@@ -326,3 +327,17 @@ def test_a_refund_set_off_in_full_books_the_set_offs_and_no_transfer(tmp_path: P
     assert q(cfg, "SELECT receivable_id, amount_cents FROM setoffs ORDER BY 1").rows() == [("R3", 1000), ("R4", 4000)]
     assert open_of(cfg, "R4") == 0 and open_of(cfg, "R3") == 1000
     assert q(cfg, "SELECT debtor_id, amount_cents FROM payouts").rows() == [(None, 3000)]
+
+
+def test_a_payee_name_outside_the_sepa_set_is_converted_and_reported_not_left_unpaid(tmp_path: Path) -> None:
+    cfg = tenant(tmp_path, '[payout]\nsetoff = false\n')
+    nights(cfg, stranger="Zoë Brontë")
+    out = run_payout(cfg, EXEC, user="anna", today=TODAY)
+    assert out.counts["skipped"] == {} and out.counts["n_payouts"] == 2 and out.counts["names_converted"] == 1
+    rows = read_pain(Path(out.paths[out.counts["files"][0]["file_name"]]))
+    assert "Zoe Bronte" in rows["party_name"].to_list()
+    release(cfg, out.run_id, user="sven", role="supervisor")
+    assert run_payout(cfg, EXEC, user="anna", today=TODAY).status == "booked"
+    ev = q(cfg, "SELECT detail FROM audit_events WHERE event = 'payout.name_converted'")
+    assert [json.loads(d) for d in ev["detail"]] == [{"original": "Zoë Brontë", "sent": "Zoe Bronte"}]
+    assert q(cfg, "SELECT payee_name FROM payouts ORDER BY 1")["payee_name"].to_list() == ["Anna Alt", "Zoe Bronte"]

@@ -50,12 +50,13 @@ from collection.pain001 import DebtorAccount, write_pain001
 from collection.pain_xml import PainInputError, check_header_text, payment_info_id
 from collection.payout_back import BLOCK_SCHEMA, skip_blocked
 from collection.payouts import SKIPPED_SCHEMA, payable, transfers
-from collection.sepa_text import Charset, FieldKind, SepaTextError
+from collection.sepa_text import Charset, FieldKind, SepaTextError, convert_names
 from collection.setoff import credit_debtors, eligible_claims, set_off
 from collection.xsd import PainValidationError, validate
 from jobs.outbox import deliver, sha256_of
 from jobs.payout.record import PayoutRecord, all_records, find_record, read_record, write_record
 from jobs.records import advanced
+from jobs.rundir import RunDir
 from jobs.runner import Run, book_run, new_run, open_ledger, runs_row, tenant_lock
 from ledger import checkpoints
 from ledger.block_journal import blocks_frame, load_blocks
@@ -234,6 +235,15 @@ def _payee_blocks(run: Run, phase: str) -> pl.DataFrame:
     return run.folder.read(name) if run.folder.file(name).exists() else pl.DataFrame(schema=BLOCK_SCHEMA)
 
 
+def _converted(f: RunDir, phase: str) -> pl.DataFrame:
+    """The phase's payee names written in the SEPA set (``[collection] convert_names``): ``source_id``,
+    ``original``, ``converted`` (none when the setting is off)."""
+    path = f.file(f"converted_{phase}")
+    if not path.exists():
+        return pl.DataFrame(schema={"source_id": pl.String(), "original": pl.String(), "converted": pl.String()})
+    return pl.read_parquet(path)
+
+
 def step_compute(run: Run) -> dict[str, int]:
     """Payable refunds, the set-off, the transfers (``transfers_<phase>``, ``skipped_<phase>``,
     ``setoffs_<phase>``, ``allocations_<phase>``, ``letters_<phase>``, ``lines_<phase>``, ``credits_<phase>``)."""
@@ -241,7 +251,12 @@ def step_compute(run: Run) -> dict[str, int]:
     phase, on = ctx["phase"], date.fromisoformat(ctx["set_off_on"])
     f, s = run.folder, run.cfg.payout
     state = PayoutState.read(f.path, prefix=f"in_{phase}_")
-    candidates, skipped = payable(state.due, state.booked)
+    due = state.due
+    if run.cfg.collection.convert_names:   # as the collection run: the bank files a name, it does not book by it
+        due, converted = convert_names(due, "payee_name", charset=Charset.DK)
+        f.write(f"converted_{phase}", converted.join(due.with_row_index("row").select("row", "source_id"), on="row",
+                                                     how="left").select("source_id", "original", "converted"))
+    candidates, skipped = payable(due, state.booked)
     candidates, blocked = skip_blocked_payees(candidates, _payee_blocks(run, phase))
     skipped = pl.concat([skipped, blocked])
     credits = credit_debtors(candidates, state.links)
@@ -318,7 +333,8 @@ def step_files(run: Run) -> dict[str, Any]:
         "n_payouts": tr.height, "total_cents": int(tr["amount_cents"].sum() or 0),
         "n_setoffs": setoffs.height, "setoff_cents": int(setoffs["amount_cents"].sum() or 0),
         "n_letters": letters.height, "skipped": _tally(f.read("skipped_prepare"), "reason"),
-        "no_setoff": _tally(credits, "setoff_skip"), "files": []}
+        "no_setoff": _tally(credits, "setoff_skip"), "files": [],
+        "names_converted": _converted(f, "prepare").join(tr.select("source_id"), on="source_id", how="semi").height}
     if tr.height or setoffs.height:
         acct = debtor_account(run.cfg)
         try:
@@ -448,10 +464,14 @@ def step_stage(run: Run) -> dict[str, int]:
                "n_letters": letters.height, "letters_pdf": pdf, "dropped": _tally(dropped, "reason"), "files": files,
                "prepared_by": record.prepared_by, "prepared_at": record.prepared_at.isoformat(),
                "released_by": rel.released_by, "released_at": rel.released_at, "booked_by": _context(run)["user"]}
+    converted = _converted(f, "book").join(tr.select("source_id"), on="source_id", how="semi")
+    summary["names_converted"] = converted.height
     now = datetime.now(UTC)
     events = [("payout.prepared", run.run_id, {"by": record.prepared_by, "at": record.prepared_at.isoformat()}),
               ("payout.released", run.run_id, {"by": rel.released_by, "at": rel.released_at}),
               *[("payout.dropped", str(s), {"reason": why}) for s, why in dropped.iter_rows()],
+              *[("payout.name_converted", str(r["source_id"]), {"original": r["original"], "sent": r["converted"]})
+                for r in converted.iter_rows(named=True)],
               ("payout.booked", run.run_id, {k: summary[k] for k in ("n_payouts", "total_cents", "n_setoffs",
                                                                      "setoff_cents", "dropped")})]
     f.book("audit_events", pl.DataFrame(
