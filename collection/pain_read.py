@@ -46,7 +46,8 @@ def read_pain(source: bytes | Path) -> pl.DataFrame:
     group: dict[str, str | None] = {}
     stream = io.BytesIO(source) if isinstance(source, bytes) else open(source, "rb")  # noqa: SIM115
     with stream:
-        for event, el in etree.iterparse(stream, events=("start", "end"), huge_tree=True):
+        for event, el in etree.iterparse(stream, events=("start", "end"), huge_tree=True, resolve_entities=False,
+                                         no_network=True, load_dtd=False):
             name = etree.QName(el).localname
             if event == "start":
                 if name == "Document" and not (etree.QName(el).namespace or "").split(":")[-1].startswith(
