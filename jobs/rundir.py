@@ -82,3 +82,13 @@ class RunDir:
             p = self.file(f"book_{table}")
             out[table] = pl.read_parquet(p) if p.exists() else pl.DataFrame(schema=schema)
         return out
+
+
+def json_or_empty(path: Path) -> dict[str, Any]:
+    """A JSON object file as a dict; ``{}`` when it is missing, unreadable or not an object (readers of
+    another run's folder, such as the publish steps, show what they can)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}

@@ -52,6 +52,20 @@ class Release:
     kind: str = "dunning_release"
 
 
+def release_misfit(rel: Release, *, kind: str, run_id: str, prepared_by: str) -> str | None:
+    """Why a booking job may not book ``run_id`` on the release line ``rel`` (``None``: it fits): the line
+    must be of the job's ``kind``, name the preparer the job recorded, and come from someone else
+    (four-eyes). Each job raises its own refusal with the message."""
+    if rel.kind != kind:
+        return f"the release of run {run_id} is a {rel.kind}, not a {_WHAT[kind].split()[0]} release"
+    if rel.prepared_by != prepared_by:
+        return (f"the release of run {run_id} names {rel.prepared_by} as preparer, the run was prepared by "
+                f"{prepared_by}: nothing is booked")
+    if rel.released_by == prepared_by:
+        return f"{rel.released_by} prepared run {run_id} and may not release it (four-eyes)"
+    return None
+
+
 def check_release(run_id: str, user: str, role: str, prepared_by: str, kind: str = "dunning_release") -> None:
     """Raise :class:`JournalError` unless ``user`` (``role``) may release a run ``prepared_by`` prepared."""
     what = _WHAT.get(kind, "run")

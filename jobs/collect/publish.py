@@ -24,6 +24,7 @@ from typing import Any
 import polars as pl
 
 from jobs.collect.record import all_records
+from jobs.rundir import json_or_empty
 from jobs.runner import open_ledger
 from ledger.config import TenantConfig
 from ledger.publish_collection import RELEASE_KIND, ledger_frames, publish_collection
@@ -32,14 +33,6 @@ from ledger.release_journal import read_releases
 #: Booked runs whose collections and skipped claims are published (the newest ones).
 KEEP_BOOKED = 12
 _NAMESPACE = re.compile(rb"urn:iso:std:iso:20022:tech:xsd:(pain\.\d{3}\.\d{3}\.\d{2})")
-
-
-def _json(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
 
 
 def _parquet(path: Path) -> pl.DataFrame | None:
@@ -82,8 +75,8 @@ def run_frames(cfg: TenantConfig, booked_at: dict[str, datetime]) -> dict[str, p
     for r in records:
         folder = cfg.runs_dir / r.run_id
         booked = r.run_id in booked_at
-        prepared = _json(folder / "prepared_summary.json")
-        summary = _json(folder / "book_summary.json") if booked else prepared
+        prepared = json_or_empty(folder / "prepared_summary.json")
+        summary = json_or_empty(folder / "book_summary.json") if booked else prepared
         rel = releases.get(r.run_id) if not booked or not summary.get("released_by") else None
         stage = "final" if booked else "prepared"
         schema = version
@@ -119,7 +112,7 @@ def run_frames(cfg: TenantConfig, booked_at: dict[str, datetime]) -> dict[str, p
             continue
         sel = _parquet(folder / "selected_prepare.parquet")
         if sel is not None:
-            ids = _json(folder / "message_ids.json")
+            ids = json_or_empty(folder / "message_ids.json")
             items.append(sel.with_columns(pl.lit(r.run_id).alias("run_id"), pl.lit("prepared").alias("status"),
                                           pl.col("sequence_type").replace_strict(ids, default=None,
                                                                                  return_dtype=pl.String())

@@ -63,7 +63,7 @@ from jobs.runner import Run, book_run, new_run, open_ledger, runs_row, tenant_lo
 from ledger import checkpoints
 from ledger.collection_state import CollectionState, booked_collection_runs, read_collection_state
 from ledger.config import TenantConfig
-from ledger.release_journal import Release, read_releases, record_release
+from ledger.release_journal import Release, read_releases, record_release, release_misfit
 from ledger.tables import AUDIT_EVENTS
 
 JOB = "collect"
@@ -186,13 +186,9 @@ def plan_date(cfg: TenantConfig, collection_date: date, *, user: str, mode: str 
 
 def check_release_fits(record: DateRecord, rel: Release) -> None:
     """The release must be a collection release naming the recorded preparer, by someone else (four-eyes)."""
-    if rel.kind != RELEASE_KIND:
-        raise CollectRefused(f"the release of run {record.run_id} is a {rel.kind}, not a collection release")
-    if rel.prepared_by != record.prepared_by:
-        raise CollectRefused(f"the release of run {record.run_id} names {rel.prepared_by} as preparer, the run "
-                             f"was prepared by {record.prepared_by}: nothing is booked")
-    if rel.released_by == record.prepared_by:
-        raise CollectRefused(f"{rel.released_by} prepared run {record.run_id} and may not release it (four-eyes)")
+    problem = release_misfit(rel, kind=RELEASE_KIND, run_id=record.run_id, prepared_by=record.prepared_by)
+    if problem:
+        raise CollectRefused(problem)
 
 
 def _context(run: Run) -> dict[str, Any]:

@@ -66,7 +66,7 @@ from ledger.dunning_state import (
     read_dunning_state,
 )
 from ledger.publish_dunning import RUNS_SCHEMA, publish_dunning
-from ledger.release_journal import Release, read_releases, record_release
+from ledger.release_journal import Release, read_releases, record_release, release_misfit
 from ledger.tables import AUDIT_EVENTS
 
 JOB = "dunning"
@@ -148,13 +148,9 @@ def plan_week(cfg: TenantConfig, as_of: date, *, user: str, mode: str = "plain",
 
 def check_release_fits(record: WeekRecord, release: Release) -> None:
     """The release must name the preparer the run recorded, and come from someone else (four-eyes)."""
-    if release.kind != "dunning_release":
-        raise DunningRefused(f"the release of run {record.run_id} is a {release.kind}, not a dunning release")
-    if release.prepared_by != record.prepared_by:
-        raise DunningRefused(f"the release of run {record.run_id} names {release.prepared_by} as preparer, the run "
-                             f"was prepared by {record.prepared_by}: nothing is booked")
-    if release.released_by == record.prepared_by:
-        raise DunningRefused(f"{release.released_by} prepared run {record.run_id} and may not release it (four-eyes)")
+    problem = release_misfit(release, kind="dunning_release", run_id=record.run_id, prepared_by=record.prepared_by)
+    if problem:
+        raise DunningRefused(problem)
 
 
 def _context(run: Run) -> dict[str, Any]:

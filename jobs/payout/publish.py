@@ -21,6 +21,7 @@ import polars as pl
 
 from claims.vocab import PayoutSkip
 from jobs.payout.record import all_records
+from jobs.rundir import json_or_empty
 from jobs.runner import open_ledger
 from ledger.config import TenantConfig
 from ledger.db import fetch
@@ -28,14 +29,6 @@ from ledger.publish_payout import masked_iban, publish_payout
 
 #: Booked runs whose transfers, set-offs and skipped refunds are published (the newest ones).
 KEEP_BOOKED = 12
-
-
-def _json(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
 
 
 def _parquet(folder: Path, name: str) -> pl.DataFrame | None:
@@ -114,8 +107,8 @@ def run_frames(cfg: TenantConfig, booked_at: dict[str, datetime]) -> dict[str, p
     for r in records:
         folder = cfg.runs_dir / r.run_id
         booked = r.run_id in booked_at
-        prepared = _json(folder / "prepared_summary.json")
-        summary = _json(folder / "book_summary.json") if booked else prepared
+        prepared = json_or_empty(folder / "prepared_summary.json")
+        summary = json_or_empty(folder / "book_summary.json") if booked else prepared
         stage = "final" if booked else "prepared"
         for d in summary.get("files", []):
             files.append({**{k: d.get(k) for k in ("file_name", "message_id", "pmtinf_id", "count",

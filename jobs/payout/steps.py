@@ -64,7 +64,7 @@ from ledger.config import TenantConfig
 from ledger.payout_back_state import blocked_payee_ibans
 from ledger.payout_state import PayoutState, booked_payout_runs, read_payout_state
 from ledger.publish_payout import RELEASE_KIND
-from ledger.release_journal import Release, read_releases, record_release
+from ledger.release_journal import Release, read_releases, record_release, release_misfit
 from ledger.tables import AUDIT_EVENTS, OWN_CLAIMS
 
 JOB = "payout"
@@ -153,13 +153,9 @@ def plan_date(cfg: TenantConfig, execution_date: date, *, user: str, mode: str =
 
 def check_release_fits(record: PayoutRecord, rel: Release) -> None:
     """The release must be a payout release naming the recorded preparer, by someone else (four-eyes)."""
-    if rel.kind != RELEASE_KIND:
-        raise PayoutRefused(f"the release of run {record.run_id} is a {rel.kind}, not a payout release")
-    if rel.prepared_by != record.prepared_by:
-        raise PayoutRefused(f"the release of run {record.run_id} names {rel.prepared_by} as preparer, the run "
-                            f"was prepared by {record.prepared_by}: nothing is booked")
-    if rel.released_by == record.prepared_by:
-        raise PayoutRefused(f"{rel.released_by} prepared run {record.run_id} and may not release it (four-eyes)")
+    problem = release_misfit(rel, kind=RELEASE_KIND, run_id=record.run_id, prepared_by=record.prepared_by)
+    if problem:
+        raise PayoutRefused(problem)
 
 
 def _context(run: Run) -> dict[str, Any]:
