@@ -423,6 +423,12 @@ class EnforcementSection(Section):
     postal_buffer_days: Days = 3         # calendar days after the Mahnung's deadline: the debtor's letter back
     bank_lag_days: Days = 2              # business days after those: a transfer made on the deadline is credited
     case_tag: Annotated[str, Field(pattern=r"^[A-Z0-9]{1,8}$")] | None = None   # case numbers; None: from the tenant id
+    office_id: Annotated[str, Field(pattern=r"^[^\s|]{1,64}$")] = "VS"   # the enforcement office's id (its files' OfficeId)
+    office_name: Text = "Vollstreckungsstelle"   # the receiver of the hand-off and updates files
+    office_street: Text | None = None
+    office_postcode: Text | None = None
+    office_city: Text | None = None
+    office_tenant: Name | None = None    # the office is another Stadtkasse tenant's (issue 17 §4); None: our own
     limitation_years: Count = 5          # §§ 228 ff. AO (KAG claims via § 12 KAG NRW)
     limitation_years_private: Count = 3  # §§ 195, 199 BGB
     limitation_warning_days: Days = 180

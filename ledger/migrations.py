@@ -47,6 +47,8 @@ MIGRATIONS: list[Migration] = [
     (8, "payouts, setoffs: SEPA payouts and the set-offs before them", sql_file("0008_payouts.sql")),
     (9, "payout_bookings, payout_returns, payee_blocks: the payouts back in the nightly run",
      sql_file("0009_payout_back.sql")),
+    (10, "enforcement_cases, enforcement_case_claims, enforcement_updates, enforcement_update_claims, "
+         "enforcement_outcomes, enforcement_outcome_fees: the enforcement hand-off", sql_file("0010_enforcement.sql")),
 ]
 
 

@@ -278,6 +278,153 @@ PAYOUT_RETURNS: Schema = _with(PAYOUT_RETURN_SCHEMA, {}, first=KEY)
 #: IBANs blocked for payouts (migration 9): the account a payout came back from; the payout job skips them.
 PAYEE_BLOCKS: Schema = _with(BLOCK_SCHEMA, {}, first=KEY)
 
+#: The enforcement cases (migration 10, issue 17 §2; jobs/handoff): one row per case a booked hand-off run
+#: opened or added claims to (``new``: opened by this run). ``office_id`` is the enforcement office the
+#: case went to (``office_tenant``: its Stadtkasse tenant when it is another municipality's, §4); the
+#: debtor's identity and the sums are as handed over in this run's file.
+ENFORCEMENT_CASES: Schema = {
+    "tenant": pl.String(),
+    "run_id": pl.String(),
+    "case_number": pl.String(),
+    "debtor_id": pl.String(),
+    "new": pl.Boolean(),
+    "opened_on": pl.Date(),
+    "handed_off_on": pl.Date(),
+    "office_id": pl.String(),
+    "office_tenant": pl.String(),
+    "message_id": pl.String(),
+    "debtor_name": pl.String(),
+    "debtor_street": pl.String(),
+    "debtor_postcode": pl.String(),
+    "debtor_city": pl.String(),
+    "debtor_country": pl.String(),
+    "debtor_birth_date": pl.Date(),
+    "n_claims": pl.Int64(),
+    "principal_cents": pl.Int64(),
+    "saeumniszuschlag_cents": pl.Int64(),
+    "mahngebuehr_cents": pl.Int64(),
+    "interest_cents": pl.Int64(),
+    "kosten_cents": pl.Int64(),
+    "total_cents": pl.Int64(),
+    "file_name": pl.String(),
+    "file_sha256": pl.String(),
+    "prepared_by": pl.String(),
+    "released_by": pl.String(),
+}
+
+#: The claims of the enforcement cases (migration 10): one row per claim a booked hand-off run handed over
+#: (``enforcement.cases`` items: main claims, their Nebenforderungen, and the surcharge accrued to the
+#: hand-off day that the run booked as a fee claim). ``handed_cents``: its open amount when handed over.
+#: A claim is in at most one open case (``ledger.enforcement_state``).
+ENFORCEMENT_CASE_CLAIMS: Schema = {
+    "tenant": pl.String(),
+    "run_id": pl.String(),
+    "case_number": pl.String(),
+    "receivable_id": pl.String(),
+    "main_receivable_id": pl.String(),
+    "ancillary": pl.Boolean(),
+    "debtor_id": pl.String(),
+    "kassenzeichen": pl.String(),
+    "claim_type": pl.String(),
+    "law": pl.String(),
+    "handed_off_on": pl.Date(),
+    "handed_cents": pl.Int64(),
+    "saeumniszuschlag_accrued_cents": pl.Int64(),
+    "saeumniszuschlag_new_cents": pl.Int64(),
+    "interest_accrued_cents": pl.Int64(),
+    "interest_new_cents": pl.Int64(),
+    "basis": pl.String(),
+    "due_date": pl.Date(),
+    "due_effective": pl.Date(),
+    "notice_date": pl.Date(),
+    "external_ref": pl.String(),
+    "schonfrist_end": pl.Date(),
+    "mahnung_notice_id": pl.String(),
+    "mahnung_date": pl.Date(),
+    "mahnung_deadline": pl.Date(),
+    "mahnung_waiver": pl.String(),
+    "handoff_from": pl.Date(),
+}
+
+#: The updates to the enforcement office (migration 10, issue 17 §2; the nightly run): one row per update
+#: (``kind``: ``claims.vocab.EnforcementUpdateKind``) with the updates file it went out in.
+ENFORCEMENT_UPDATES: Schema = {
+    "tenant": pl.String(),
+    "run_id": pl.String(),
+    "update_id": pl.String(),
+    "case_number": pl.String(),
+    "kind": pl.String(),
+    "effective_date": pl.Date(),
+    "suspension_reason": pl.String(),
+    "suspended_until": pl.Date(),
+    "note": pl.String(),
+    "office_id": pl.String(),
+    "message_id": pl.String(),
+    "file_name": pl.String(),
+    "file_sha256": pl.String(),
+}
+
+#: The claims of an update (migration 10): what was paid and what stays open, per claim.
+ENFORCEMENT_UPDATE_CLAIMS: Schema = {
+    "tenant": pl.String(),
+    "run_id": pl.String(),
+    "update_id": pl.String(),
+    "case_number": pl.String(),
+    "receivable_id": pl.String(),
+    "kassenzeichen": pl.String(),
+    "paid_cents": pl.Int64(),
+    "open_principal_cents": pl.Int64(),
+    "open_surcharges_cents": pl.Int64(),
+    "open_fees_cents": pl.Int64(),
+}
+
+#: The outcomes the enforcement office returned (migration 10, issue 17 §2): one row per outcome id
+#: (``enforcement.outcomes_file.outcome_id``), booked once. ``state``: ``booked``, or ``held`` for a clerk
+#: (``hold_reason``: the same id came again with other content, a case not ours …).
+ENFORCEMENT_OUTCOMES: Schema = {
+    "tenant": pl.String(),
+    "run_id": pl.String(),
+    "outcome_id": pl.String(),
+    "digest": pl.String(),
+    "office_id": pl.String(),
+    "office_reference": pl.String(),
+    "message_id": pl.String(),
+    "case_number": pl.String(),
+    "sequence": pl.Int64(),
+    "receivable_id": pl.String(),
+    "kassenzeichen": pl.String(),
+    "outcome": pl.String(),
+    "outcome_date": pl.Date(),
+    "collected_cents": pl.Int64(),
+    "fees_cents": pl.Int64(),
+    "instalment_cents": pl.Int64(),
+    "instalment_first_due": pl.Date(),
+    "instalment_count": pl.Int64(),
+    "new_street": pl.String(),
+    "new_postcode": pl.String(),
+    "new_city": pl.String(),
+    "new_country": pl.String(),
+    "note": pl.String(),
+    "file_name": pl.String(),
+    "file_sha256": pl.String(),
+    "state": pl.String(),
+    "hold_reason": pl.String(),
+}
+
+#: The office's fees of an outcome (migration 10; §§ 10 ff. VO VwVG NRW): each booked as a claim of origin
+#: ``fee`` (``fee_receivable_id``) on the case's main claim.
+ENFORCEMENT_OUTCOME_FEES: Schema = {
+    "tenant": pl.String(),
+    "run_id": pl.String(),
+    "outcome_id": pl.String(),
+    "case_number": pl.String(),
+    "kind": pl.String(),
+    "basis": pl.String(),
+    "description": pl.String(),
+    "amount_cents": pl.Int64(),
+    "fee_receivable_id": pl.String(),
+}
+
 AUDIT_EVENTS: Schema = {
     "tenant": pl.String(),
     "run_id": pl.String(),
@@ -315,6 +462,12 @@ TABLES: dict[str, Schema] = {
     "payout_bookings": PAYOUT_BOOKINGS,
     "payout_returns": PAYOUT_RETURNS,
     "payee_blocks": PAYEE_BLOCKS,
+    "enforcement_cases": ENFORCEMENT_CASES,
+    "enforcement_case_claims": ENFORCEMENT_CASE_CLAIMS,
+    "enforcement_updates": ENFORCEMENT_UPDATES,
+    "enforcement_update_claims": ENFORCEMENT_UPDATE_CLAIMS,
+    "enforcement_outcomes": ENFORCEMENT_OUTCOMES,
+    "enforcement_outcome_fees": ENFORCEMENT_OUTCOME_FEES,
 }
 
 #: Where each stage frame lives in the ledger (the test checks columns and types agree).
