@@ -21,11 +21,19 @@ the skip reason, in this order):
    ``reminder_days_before_due`` when the level sequence holds one and none was sent);
 6. ``schonfrist``: one week (``schonfrist_days``) after the (shifted) due date, or after the
    ``notice_date`` (Bekanntgabe of the Leistungsbescheid) if later, has not passed (§ 6 Abs. 1 VwVG NRW);
-7. ``last_level``: every post-due level was sent (the enforcement hand-off's turn);
+7. ``last_level``: every post-due level was sent (the enforcement hand-off's turn) — unless a block held
+   after the last Mahnung-level notice and has ended since (below);
 8. ``interval``: the last Mahnung-level notice is less than ``interval_days`` old.
 
 Otherwise the claim gets the next level after the highest one sent (a Zahlungserinnerung does not count:
-it has no legal effect). :func:`missing_booking_days` is the run's precondition: every booking day up
+it has no legal effect). **A Mahnung renewed after a block**: when a block (Stundung, AdV, instalments …)
+held at some time after the last Mahnung-level notice and has ended before ``as_of`` — a row of ``blocks``
+whose ``block_until`` lies between that notice and ``as_of``, or the export's own ``dunning_block_until``
+there — the debtor was told he need not pay yet, so that notice's deadline no longer stands and the
+enforcement hand-off waits for a new one (``enforcement.select``: ``blocked_since_mahnung``, DOMAIN.md §9.1
+rule 13). Such a claim is not ``last_level``: it gets the last post-due level again (``renewed``).
+
+:func:`missing_booking_days` is the run's precondition: every booking day up
 to the run date minus the bank lag has a day close.
 """
 
@@ -113,6 +121,21 @@ def _blocks(claims: pl.LazyFrame, blocks: pl.LazyFrame, as_of: date) -> pl.LazyF
             .group_by("receivable_id").agg(pl.col("block_reason").first().alias("block_in_force")))
 
 
+def _renewals(claims: pl.LazyFrame, blocks: pl.LazyFrame, as_of: date) -> pl.LazyFrame:
+    """(receivable_id, block_ended) of every claim with a block that ended before ``as_of`` — on the claim,
+    on its debtor, or the export's own ``dunning_block_until`` — the latest end; compared with the last
+    notice by the caller."""
+    ended = blocks.filter(pl.col("block_until").is_not_null() & (pl.col("block_until") < as_of))
+    by_claim = ended.filter(pl.col("receivable_id").is_not_null()).select("receivable_id", "block_until")
+    by_debtor = claims.select("receivable_id", "debtor_id").join(
+        ended.filter(pl.col("debtor_id").is_not_null()).select("debtor_id", "block_until"), on="debtor_id",
+        how="inner").select("receivable_id", "block_until")
+    own = claims.filter(pl.col("dunning_block_until") < as_of).select(
+        "receivable_id", pl.col("dunning_block_until").alias("block_until"))
+    return (pl.concat([by_claim, by_debtor, own]).group_by("receivable_id")
+            .agg(pl.col("block_until").max().alias("block_ended")))
+
+
 def _held_debtors(claims: pl.LazyFrame, pending: pl.LazyFrame) -> pl.LazyFrame:
     """Debtors an unresolved payment could belong to (by a candidate claim or a known IBAN)."""
     named = claims.join(pending.filter(pl.col("receivable_id").is_not_null()).select("receivable_id").unique(),
@@ -150,6 +173,7 @@ def select(claims: pl.DataFrame | pl.LazyFrame, as_of: date, settings: DunningSe
     # blocks and held debtors are few: looked up by value (a hash set), not joined over the claims
     blocked = _blocks(lf, conform(blocks, BLOCK_SCHEMA), as_of).collect(engine=ENGINE)
     held = _held_debtors(lf, conform(pending, PENDING_SCHEMA)).collect(engine=ENGINE)["debtor_id"]
+    renew = _renewals(lf, conform(blocks, BLOCK_SCHEMA), as_of).collect(engine=ENGINE)
     # maintain_order: the claims' order is the output's, deterministic without a sort
     lf = (lf.join(_history(conform(notices, NOTICE_SCHEMA), post_due), on="receivable_id", how="left",
                   maintain_order="left")
@@ -158,7 +182,10 @@ def select(claims: pl.DataFrame | pl.LazyFrame, as_of: date, settings: DunningSe
                         (pl.col("receivable_id").replace_strict(blocked["receivable_id"], blocked["block_in_force"],
                                                                 default=None, return_dtype=pl.String)
                          if blocked.height else pl.lit(None, pl.String)).alias("block_in_force"),
-                        (pl.col("debtor_id").is_in(held.implode()) if held.len() else pl.lit(False)).alias("held")))
+                        (pl.col("debtor_id").is_in(held.implode()) if held.len() else pl.lit(False)).alias("held"),
+                        (pl.col("receivable_id").replace_strict(renew["receivable_id"], renew["block_ended"],
+                                                                default=None, return_dtype=pl.Date)
+                         if renew.height else pl.lit(None, pl.Date)).alias("block_ended")))
 
     due, day = pl.col("due_effective"), pl.lit(as_of)
     overdue = (day > due).fill_null(False)           # no due date: never dunned (not_due)
@@ -167,6 +194,8 @@ def select(claims: pl.DataFrame | pl.LazyFrame, as_of: date, settings: DunningSe
     remind = (pl.lit(reminder) & ~overdue & ~pl.col("reminded") & (pl.col("last_rank") == 0)
               & (day >= due - pl.duration(days=s.reminder_days_before_due))).fill_null(False)
     recent = pl.col("last_notice").is_not_null() & (day < pl.col("last_notice") + pl.duration(days=s.interval_days))
+    # a block held after the last Mahnung and ended: that notice's deadline no longer stands (docstring)
+    renewed = (pl.col("block_ended") >= pl.col("last_notice")).fill_null(False)
     public = (pl.col("claim_type").str.to_uppercase().is_in(list(s.public_reminder_types))
               if s.public_reminder_types else pl.lit(False))
     reason = (
@@ -177,11 +206,11 @@ def select(claims: pl.DataFrame | pl.LazyFrame, as_of: date, settings: DunningSe
         .when(pl.col("amount_cents") < s.threshold).then(pl.lit(SkipReason.BELOW_THRESHOLD))
         .when(~overdue & ~remind).then(pl.lit(SkipReason.NOT_DUE))
         .when(overdue & in_schonfrist).then(pl.lit(SkipReason.SCHONFRIST))
-        .when(overdue & (pl.col("last_rank") >= len(post_due))).then(pl.lit(SkipReason.LAST_LEVEL))
+        .when(overdue & (pl.col("last_rank") >= len(post_due)) & ~renewed).then(pl.lit(SkipReason.LAST_LEVEL))
         .when(overdue & recent).then(pl.lit(SkipReason.INTERVAL))
     )
-    following = pl.col("last_rank").replace_strict({i: str(lv) for i, lv in enumerate(post_due)}, default=None,
-                                                   return_dtype=pl.String)
+    following = pl.col("last_rank").clip(upper_bound=len(post_due) - 1).replace_strict(
+        {i: str(lv) for i, lv in enumerate(post_due)}, default=None, return_dtype=pl.String)
     level = pl.when(~overdue).then(pl.lit(DunningLevel.ZAHLUNGSERINNERUNG)).otherwise(following)
     lf = lf.with_columns(reason.alias("reason")).with_columns(
         pl.when(pl.col("reason").is_null()).then(level).alias("level"))

@@ -251,3 +251,25 @@ def blocks_frame(blocks: list[Block], as_of: date) -> pl.DataFrame:
              "block_from": b.block_from, "block_until": b.effective_until()}
             for b in blocks if b.state_on(as_of) == BlockState.IN_FORCE]
     return pl.DataFrame(rows, schema=BLOCK_SCHEMA)
+
+
+def block_history_frame(blocks: list[Block], as_of: date) -> pl.DataFrame:
+    """Every block that held on some day up to ``as_of``, ended ones too, in the same schema: ``block_until``
+    is the last day it held (a lifted block: the day before the lift; one awaiting approval past its first 90
+    days: the 90th), null while it holds without end. A block in force on ``as_of`` is read by
+    :func:`dunning.select.select` as :func:`blocks_frame` gives it; an ended one tells it (and the
+    enforcement selection) that the debtor was told he need not pay for a while after the last Mahnung."""
+    rows = []
+    for b in blocks:
+        if b.block_from > as_of:
+            continue
+        last = b.effective_until()
+        lifted = b.lifted_on
+        if lifted is not None and lifted <= as_of:
+            if lifted <= b.block_from:
+                continue                       # lifted before its first day: it never held
+            last = min(last, lifted - timedelta(days=1)) if last is not None else lifted - timedelta(days=1)
+        rows.append({"receivable_id": b.receivable_id, "debtor_id": b.debtor_id, "block_reason": b.reason,
+                     "block_from": b.block_from, "block_until": last})
+    return pl.DataFrame(rows, schema=BLOCK_SCHEMA)
+

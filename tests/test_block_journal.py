@@ -15,6 +15,7 @@ from dunning.select import BLOCK_SCHEMA, select
 from ledger.block_journal import (
     ALONE,
     approve_block,
+    block_history_frame,
     blocks_frame,
     lift_block,
     load_blocks,
@@ -134,3 +135,27 @@ def test_blocks_frame_feeds_the_selection(tmp_path: Path) -> None:
     sel = select(pl.DataFrame(claims), as_of, blocks=frame)
     assert sel.selected["receivable_id"].to_list() == ["R2"]
     assert sel.skipped.select("receivable_id", "reason", "block_reason").rows() == [("R1", "blocked", "MAHNSPERRE")]
+
+
+def test_block_history_keeps_ended_and_lifted_blocks(tmp_path: Path) -> None:
+    """Ended blocks stay in the history with the last day they held; in force ones as blocks_frame has them."""
+    ended = set_block(tmp_path, T, receivable_id="R1", reason="STUNDUNG", start=D0,
+                      until=D0 + timedelta(days=30), note="Antrag vom 1.10.", user="anna", role="clerk")
+    running = set_block(tmp_path, T, debtor_id="D9", reason="ADV", start=D0, until=D0 + timedelta(days=60),
+                        note="Widerspruch mit AdV-Antrag", user="anna", role="clerk")
+    later = D0 + timedelta(days=45)
+    frame = block_history_frame(read_blocks(tmp_path, T), later)
+    rows = {r["receivable_id"] or r["debtor_id"]: r for r in frame.iter_rows(named=True)}
+    assert rows["R1"]["block_until"] == ended.until and rows["D9"]["block_until"] == running.until
+    assert blocks_frame(read_blocks(tmp_path, T), later)["debtor_id"].to_list() == ["D9"]
+    assert block_history_frame(read_blocks(tmp_path, T), D0 - timedelta(days=1)).height == 0   # not begun
+
+
+def test_a_lifted_block_held_until_the_day_before_its_lift(tmp_path: Path) -> None:
+    b = set_block(tmp_path, T, receivable_id="R2", reason="STUNDUNG", start=D0, until=None,
+                  note="Stundung bis auf Weiteres", user="anna", role="clerk")
+    approve_block(tmp_path, T, b.block_id, user="bert", role="supervisor")
+    lifted = lift_block(tmp_path, T, b.block_id, user="bert", role="supervisor", note="Antrag zurückgenommen")
+    assert lifted.lifted_on is not None
+    frame = block_history_frame(read_blocks(tmp_path, T), lifted.lifted_on + timedelta(days=3))
+    assert frame["block_until"].to_list() == [lifted.lifted_on - timedelta(days=1)]

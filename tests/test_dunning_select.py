@@ -139,6 +139,32 @@ def test_level_sequence_interval_and_last_level() -> None:
     assert outcome(only_mahnung)["m_old"] == "last_level"
 
 
+def test_a_block_after_the_last_mahnung_renews_it() -> None:
+    """Rule 13: a Stundung that held after the last Mahnung and has ended takes away that Mahnung's deadline:
+    the claim gets the last level again instead of ``last_level`` (else it could never be handed over)."""
+    df = claims([{"receivable_id": r} for r in ("stundung_after", "stundung_before", "still_blocked", "own_after",
+                                                 "debtor_after")])
+    df = df.with_columns(pl.when(pl.col("receivable_id") == "own_after").then(D(2026, 11, 20))
+                         .otherwise(pl.col("dunning_block_until")).alias("dunning_block_until"))
+    notices = pl.DataFrame({
+        "receivable_id": ["stundung_after", "stundung_before", "still_blocked", "own_after", "debtor_after"],
+        "level": ["vollstreckungsankuendigung"] * 5, "notice_date": [D(2026, 10, 1)] * 5,
+        "mahngebuehr_cents": [0] * 5})
+    blocks = pl.DataFrame({
+        "receivable_id": ["stundung_after", "stundung_before", "still_blocked", None],
+        "debtor_id": [None, None, None, "D-debtor_after"],
+        "block_reason": ["STUNDUNG", "STUNDUNG", "ADV", "STUNDUNG"],
+        "block_from": [D(2026, 10, 5), D(2026, 8, 1), D(2026, 10, 5), D(2026, 10, 5)],
+        "block_until": [D(2026, 11, 30), D(2026, 9, 30), D(2027, 1, 31), D(2026, 11, 30)]})
+    got = outcome(select(df, RUN, notices=notices, blocks=blocks))
+    assert got == {"stundung_after": "vollstreckungsankuendigung", "stundung_before": "last_level",
+                   "still_blocked": "blocked", "own_after": "vollstreckungsankuendigung",
+                   "debtor_after": "vollstreckungsankuendigung"}
+    # a block ending on the run day still holds then: blocked, not renewed yet
+    on_day = blocks.with_columns(pl.lit(RUN).alias("block_until"))
+    assert outcome(select(df, RUN, notices=notices, blocks=on_day))["stundung_after"] == "blocked"
+
+
 def test_zahlungserinnerung_before_the_due_date() -> None:
     s = DunningSection(levels=("zahlungserinnerung", "mahnung"), reminder_days_before_due=7)
     df = claims([

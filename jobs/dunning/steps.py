@@ -54,7 +54,7 @@ from jobs.dunning.record import (
 from jobs.records import advanced
 from jobs.runner import Run, book_run, new_run, open_ledger, runs_row, tenant_lock
 from ledger import checkpoints
-from ledger.block_journal import blocks_frame, load_blocks
+from ledger.block_journal import block_history_frame, load_blocks
 from ledger.config import TenantConfig, tenant_path_problem
 from ledger.dunning_state import (
     DunningState,
@@ -223,7 +223,8 @@ def step_select(run: Run) -> dict[str, int]:
     who = state.claims.select("receivable_id", "debtor_id")
     grace = cfg.dunning.instalment_grace_days
     status = plan_status(plans, paid, run.run_date, claims=who, grace_days=grace)
-    in_force = pl.concat([blocks_frame(blocks, run.run_date),
+    # ended blocks too: one that held after the last Mahnung renews it (dunning.select, "renewed")
+    in_force = pl.concat([block_history_frame(blocks, run.run_date),
                           instalment_blocks(plans, paid, run.run_date, claims=who, grace_days=grace)],
                          how="diagonal_relaxed")
     sel = select(state.claims, run.run_date, cfg.dunning, notices=state.notices, payments=state.payments,
