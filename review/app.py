@@ -43,6 +43,7 @@ from review.views_rules import expire as expire_rule
 from review.views_rules import propose as propose_rule
 from review.views_rules import revoke as revoke_rule
 from review.views_rules import rules_page
+from review.views_waivers import approve_waiver_view, set_waiver_view, waivers_page, withdraw_waiver_view
 from review.web import HERE, ReviewContext, http_error, make_templates
 
 CSP = ("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
@@ -106,6 +107,10 @@ def create_app(config: ReviewConfig, users: dict[str, User], users_path: Path | 
         Route("/t/{tenant}/blocks/set", set_block_view, methods=["POST"]),
         Route("/t/{tenant}/block/{block_id}/approve", approve_block_view, methods=["POST"]),
         Route("/t/{tenant}/block/{block_id}/lift", lift_block_view, methods=["POST"]),
+        Route("/t/{tenant}/waivers", waivers_page),
+        Route("/t/{tenant}/waivers/set", set_waiver_view, methods=["POST"]),
+        Route("/t/{tenant}/waiver/{waiver_id}/approve", approve_waiver_view, methods=["POST"]),
+        Route("/t/{tenant}/waiver/{waiver_id}/withdraw", withdraw_waiver_view, methods=["POST"]),
         Route("/t/{tenant}/dunning", dunning_page),
         Route("/t/{tenant}/dunning/{run_id}/release", release, methods=["POST"]),
         Route("/t/{tenant}/dunning/{run_id}/{kind}.pdf", run_pdf),

@@ -15,8 +15,9 @@ Auditors read only (403 on every POST, and no forms are shown to them).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, Protocol
 
 import polars as pl
 from starlette.exceptions import HTTPException
@@ -57,7 +58,7 @@ def _find(request: Request, tenant: str, block_id: str) -> Block:
     raise HTTPException(404, f"Mahnsperre {block_id} gibt es im Journal von {tenant} nicht.")
 
 
-def _day(value: object, what: str) -> date | None:
+def form_day(value: object, what: str) -> date | None:
     text = str(value or "").strip()
     if not text:
         return None
@@ -67,9 +68,18 @@ def _day(value: object, what: str) -> date | None:
         raise HTTPException(422, f"{what}: ein Datum wie 2027-06-30 angeben.") from None
 
 
-def _claims_of(open_items: pl.DataFrame, blocks: list[Block]) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
-    """The blocked claims' open items (receivable_id -> Kassenzeichen, debtor) and the debtors' names, looked
-    up for the few blocks only (a tenant has hundreds of thousands of open items)."""
+class Targeted(Protocol):
+    """A journal entry on one claim or one debtor (a block, a Mahnverzicht)."""
+
+    @property
+    def receivable_id(self) -> str | None: ...
+    @property
+    def debtor_id(self) -> str | None: ...
+
+
+def claims_of(open_items: pl.DataFrame, blocks: Sequence[Targeted]) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
+    """The named claims' open items (receivable_id -> Kassenzeichen, debtor) and the debtors' names, looked
+    up for the few entries only (a tenant has hundreds of thousands of open items)."""
     if not open_items.height or not blocks:
         return {}, {}
     rids = [b.receivable_id for b in blocks if b.receivable_id]
@@ -101,7 +111,7 @@ def block_rows(request: Request, tenant: str, user: User) -> list[dict[str, Any]
     """Every block of the tenant as the page shows it (state on today, Kassenzeichen, debtor), newest first."""
     snap = context_of(request).state.snapshot(tenant)
     blocks = _blocks(request, tenant)
-    claims, debtors = _claims_of(snap.open_items if snap is not None else pl.DataFrame(), blocks)
+    claims, debtors = claims_of(snap.open_items if snap is not None else pl.DataFrame(), blocks)
     today = _today()
     return [_row(b, today, claims, debtors, user.login, user.role)
             for b in sorted(blocks, key=lambda b: b.set_at, reverse=True)]
@@ -128,7 +138,7 @@ async def blocks_page(request: Request) -> Response:
     })
 
 
-def _target(open_items: pl.DataFrame, kind: str, key: str) -> tuple[str | None, str | None]:
+def target_of(open_items: pl.DataFrame, kind: str, key: str) -> tuple[str | None, str | None]:
     """(receivable_id, debtor_id) for what the clerk typed, or 422 with what was wrong."""
     key = key.strip()
     if not key:
@@ -151,11 +161,11 @@ async def set_block_view(request: Request) -> Response:
     user, tenant, form = await checked_post(request)
     snap = context_of(request).state.snapshot(tenant)
     open_items = snap.open_items if snap is not None else pl.DataFrame()
-    receivable_id, debtor_id = _target(open_items, str(form.get("kind") or ""), str(form.get("target") or "")[:100])
+    receivable_id, debtor_id = target_of(open_items, str(form.get("kind") or ""), str(form.get("target") or "")[:100])
     reason = str(form.get("reason") or "")
     if reason not in tuple(BlockReason):
         raise HTTPException(422, "Bitte einen Sperrgrund aus der Liste wählen.")
-    until = _day(form.get("until"), "Sperre bis")
+    until = form_day(form.get("until"), "Sperre bis")
     if until is not None and until < _today():
         raise HTTPException(422, "Sperre bis: das Datum liegt in der Vergangenheit.")
     note = str(form.get("note") or "").strip()[:2000]
