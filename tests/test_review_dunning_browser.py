@@ -66,3 +66,29 @@ def test_dunning_pages_in_the_browser(tmp_path: Path) -> None:
         assert errors == []
     assert [b.approved_by for b in read_blocks(state, TENANT) if b.debtor_id == "D3"] == ["sven"]
     assert read_releases(state, TENANT)[RUN].released_by == "sven"
+
+
+def test_waivers_page_in_the_browser(tmp_path: Path) -> None:
+    """A clerk records a Mahnverzicht in the form; another supervisor approves it (no console errors)."""
+    from ledger.waiver_journal import read_waivers
+
+    state = write_state(tmp_path / "state")
+    app = create_app(load_review_config(config_file(tmp_path, state)), load_users(write_users(tmp_path / "u.toml")))
+    out = Path(os.environ.get("KASSE_SCREENSHOTS") or tmp_path)
+    with serve(app) as base, browser_page() as (page, errors):
+        log_in(page, base, "anna")
+        page.click("nav >> text=Mahnverzicht")
+        page.select_option("select[name=kind]", "debtor")
+        page.fill("input[name=target]", "D2")
+        page.select_option("select[name=reason]", "address_unknown")
+        page.fill("input[name=note]", "EMA-Anfrage vom 02.11. ohne Treffer, Akte 20.4/113")
+        page.click("button:has-text('Erfassen')")
+        assert "zweite Aufsicht" in page.inner_text(".flash")
+        page.context.clear_cookies()
+        log_in(page, base, "sven")
+        page.goto(f"{base}/t/{TENANT}/waivers")
+        page.screenshot(path=str(out / "review_waivers.png"), full_page=True)
+        page.locator("tr", has_text="EMA-Anfrage").locator("button:has-text('Freigeben')").click()
+        assert "freigegeben" in page.inner_text(".flash")
+        assert errors == []
+    assert [w.approved_by for w in read_waivers(state, TENANT)] == ["sven"]
