@@ -98,3 +98,21 @@ def known_case_numbers(con: duckdb.DuckDBPyConnection, tenant: str) -> pl.Series
     """Every case number the tenant ever issued (closed cases too): the counter continues after them."""
     return fetch(con, "SELECT DISTINCT case_number FROM enforcement_cases WHERE tenant = $t",
                  {"t": tenant})["case_number"].cast(pl.String)
+
+
+def export_history(con: duckdb.DuckDBPyConnection, tenant: str, receivable_ids: list[str]) -> pl.DataFrame:
+    """Every open-items export row of the given claims (one per import that carried the claim), with the
+    import's time: what ``outputs.notice_export`` files as the claim's notice "as exported". Stadtkasse's
+    own claims (fees) have no export row."""
+    if not receivable_ids:
+        return fetch(con, "SELECT o.*, i.imported_at FROM open_items o JOIN open_item_imports i USING (tenant, import_id) "
+                          "WHERE false", {})
+    con.register("_wanted", pl.DataFrame({"receivable_id": receivable_ids}).to_arrow())
+    try:
+        return fetch(con, """
+            SELECT o.*, i.imported_at FROM open_items o
+            JOIN open_item_imports i ON i.tenant = o.tenant AND i.import_id = o.import_id
+            WHERE o.tenant = $t AND o.receivable_id IN (SELECT receivable_id FROM _wanted)
+            ORDER BY o.receivable_id, i.imported_at, o.import_id""", {"t": tenant})
+    finally:
+        con.unregister("_wanted")
