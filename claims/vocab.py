@@ -534,3 +534,50 @@ class Interruption(StrEnum):
 
 
 __all__ += ["AllowanceMethod", "ClaimStanding", "EnforceabilityBasis", "EnforcementOutcome", "HandoffSkip", "Interruption", "LimitationState", "MahnungWaiver"]
+
+
+# --- enforcement requests from other creditors (issue 18; docs/AMTSHILFE.md) -----------------------------
+
+
+class ErsuchenMessage(StrEnum):
+    """The messages of an enforcement request's life cycle, named as in XAmtshilfe (DOMAIN.md §5; the
+    number is XAmtshilfe's). Inbound: from the requesting creditor; outbound: our answers."""
+
+    ERSUCHEN = "ersuchen"                    # .100 a request (inbound; outbound for §4, requests going out)
+    AENDERUNG = "aenderung"                  # .101 the creditor changes an open request (amounts, address)
+    AUSSETZUNG = "aussetzung"                # .102 the creditor suspends enforcement (until a day or further notice)
+    RUECKNAHME = "ruecknahme"                # .103 the creditor withdraws the request
+    RUECKGABE = "rueckgabe"                  # .104 we return the request (not accepted, or given back), with a reason
+    SACHSTAND = "sachstand"                  # .105 Aktion: a status report (accepted, paid, forwarded, fruitless …)
+    INFORMATION = "information"              # .999 free text, only where no other message fits
+
+
+class ErsuchenState(StrEnum):
+    """Where a request stands (DOMAIN.md §5, the life cycle): received → accepted | returned | flagged;
+    accepted → in enforcement → (changed | suspended)* → settled | uncollectible | returned | withdrawn."""
+
+    FLAGGED = "flagged"                      # a check wants a person before it is accepted or returned
+    ACCEPTED = "accepted"                    # a case of the foreign creditor, in enforcement
+    SUSPENDED = "suspended"                  # the creditor suspended it
+    RETURNED = "returned"                    # returned to the creditor (Rückgabe) with a reason
+    WITHDRAWN = "withdrawn"                  # the creditor withdrew it (Rücknahme)
+    SETTLED = "settled"                      # paid in full and forwarded
+    UNCOLLECTIBLE = "uncollectible"          # enforcement was fruitless (Fruchtlosigkeit)
+
+
+class ErsuchenCheck(StrEnum):
+    """Why a request is returned or held for a person (issue 18 §2; texts in ``outputs``)."""
+
+    NO_AUTHORITY = "no_authority"            # the requesting authority is missing (name or id)
+    NO_NOTICE = "no_notice"                  # no underlying act, or one without its authority, date or file number
+    NOT_ENFORCEABLE = "not_enforceable"      # no statement that the claims are enforceable (VGH BW 2 S 535/25)
+    NO_DEBTOR = "no_debtor"                  # the debtor cannot be identified (name, address)
+    NOT_COMPETENT = "not_competent"          # the debtor's address lies outside our district
+    DUPLICATE = "duplicate"                  # the same creditor and file number is an open case already
+    SOURCE_CLOSED = "source_closed"          # a Beitragsservice/WDR request for NRW after the cut-off (not run-off)
+    NOTHING_OPEN = "nothing_open"            # the amounts demanded add up to nothing
+    SURCHARGE_DOUBT = "surcharge_doubt"      # a Säumniszuschlag not fitting the Rundfunkbeitrag rule: a person looks (flag)
+    UNKNOWN_CASE = "unknown_case"            # a change, suspension or withdrawal names no open request of this creditor
+
+
+__all__ += ["ErsuchenCheck", "ErsuchenMessage", "ErsuchenState"]

@@ -122,6 +122,11 @@ STORED: dict[type[StrEnum], set[str]] = {
     EnforceabilityBasis: {"vwvg_6_mahnung", "vwvg_6_waiver", "vwvg_6_4"},
     AllowanceMethod: {"individual", "flat", "time_barred"},
     Interruption: {"mahnung", "stundung", "adv", "enforcement"},
+    vocab.ErsuchenMessage: {"ersuchen", "aenderung", "aussetzung", "ruecknahme", "rueckgabe", "sachstand",
+                            "information"},
+    vocab.ErsuchenState: {"flagged", "accepted", "suspended", "returned", "withdrawn", "settled", "uncollectible"},
+    vocab.ErsuchenCheck: {"no_authority", "no_notice", "not_enforceable", "no_debtor", "not_competent", "duplicate",
+                          "source_closed", "nothing_open", "surcharge_doubt", "unknown_case"},
 }
 
 
