@@ -122,6 +122,7 @@ STORED: dict[type[StrEnum], set[str]] = {
     EnforceabilityBasis: {"vwvg_6_mahnung", "vwvg_6_waiver", "vwvg_6_4"},
     AllowanceMethod: {"individual", "flat", "time_barred"},
     Interruption: {"mahnung", "stundung", "adv", "enforcement"},
+    vocab.OfficeCaseState: {"open", "suspended", "settled"},
 }
 
 
