@@ -318,3 +318,21 @@ def test_created_is_not_part_of_the_route() -> None:
     one = write_handoff(H, cases(), claims())
     two = write_handoff(replace(H, created=datetime(2026, 12, 7, 10, 0)), cases(), claims())
     assert one != two and envelope(one) == envelope(two)
+
+
+def test_kasse_exchange_command(dc: dict[str, TenantConfig], capsys: pytest.CaptureFixture[str]) -> None:
+    from flows.cli import main
+
+    a = dc[A]
+    argv = ["exchange", *(x for t in (A, B, C) for x in ("--config", str(dc[t].source)))]
+    put(a, "handoff.xml", handoff())
+    assert main([*argv, "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["counts"] == {"moved": 1} and report["files"][0]["receiver"] == B
+    put(a, "wrong.xml", write_handoff(replace(H, message_id="H-2", receiver=replace(OFFICE, tenant=C)), cases(),
+                                      claims()))
+    assert main(argv) == 1                                  # refused: it stays, the line says why
+    out = capsys.readouterr()
+    assert f"{A} -> {C} refused Handoff wrong.xml: tenant 'oerlinghausen' is not a client" in out.out
+    assert "refused 1" in out.err
+    assert main(["exchange", "--config", str(a.source.parent / "missing.toml")]) == 2
