@@ -336,3 +336,43 @@ def test_kasse_exchange_command(dc: dict[str, TenantConfig], capsys: pytest.Capt
     assert f"{A} -> {C} refused Handoff wrong.xml: tenant 'oerlinghausen' is not a client" in out.out
     assert "refused 1" in out.err
     assert main(["exchange", "--config", str(a.source.parent / "missing.toml")]) == 2
+
+
+def test_a_crash_between_copy_and_filing_delivers_again_and_books_once(dc: dict[str, TenantConfig],
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    import jobs.exchange as ex
+
+    a, b = dc[A], dc[B]
+    put(a, "handoff.xml", handoff())
+
+    def crash(*_: object) -> None:
+        raise RuntimeError("power cut")
+
+    with monkeypatch.context() as m:
+        m.setattr(ex, "_file_away", crash)
+        with pytest.raises(RuntimeError):
+            exchange(list(dc.values()))
+    assert len(inbox_files(b)) == 1 and (a.tenant_dir / "outbox" / "handoff.xml").exists()
+    night.run_night(b, DAY)                      # the office's night took the first copy meanwhile
+    assert [r.status for r in exchange(list(dc.values()))] == ["moved"]      # carried again: the source stayed
+    assert len(inbox_files(b)) == 1 and not (a.tenant_dir / "outbox" / "handoff.xml").exists()
+    night.run_night(b, date(2026, 12, 9))
+    assert rows(b, "SELECT count(*) AS n FROM office_cases")["n"][0] == 3      # booked once
+    assert exchange(list(dc.values())) == []
+
+
+def test_a_later_handoff_of_the_same_case_joins_it(dc: dict[str, TenantConfig]) -> None:
+    a, b = dc[A], dc[B]
+    put(a, "h1.xml", handoff())
+    later_cases = cases().head(1)
+    later = claims().head(1).with_columns(pl.lit("1.2345.6789.099").alias("kassenzeichen"),
+                                          pl.lit(2000).alias("principal_cents"), pl.lit(0).alias("surcharges_cents"),
+                                          pl.lit(0).alias("fees_cents"))
+    put(a, "h2.xml", write_handoff(replace(H, message_id="H-2026-0002", handoff_date=date(2026, 12, 14)),
+                                   later_cases, later))
+    exchange(list(dc.values()))
+    night.run_night(b, DAY)
+    pub = read_office_published(b.state_dir, B)
+    c1 = pub.cases.filter(pl.col("case_number") == "V-2026-000001").row(0, named=True)
+    assert (c1["n_handoffs"], c1["n_claims"], c1["handed_cents"]) == (2, 3, 10000 + 300 + 600 + 500 + 2000)
+    assert c1["last_handoff"] == date(2026, 12, 14) and pub.cases.height == 3
