@@ -429,6 +429,9 @@ class EnforcementSection(Section):
     office_postcode: Text | None = None
     office_city: Text | None = None
     office_tenant: Name | None = None    # the office is another Stadtkasse tenant's (issue 17 §4); None: our own
+    # the tenants whose hand-offs this tenant's office takes (issue 17 §4: it enforces for them); the exchange
+    # routes a client's files here only when the client is listed, and the nightly books only theirs
+    clients: tuple[Name, ...] = ()
     limitation_years: Count = 5          # §§ 228 ff. AO (KAG claims via § 12 KAG NRW)
     limitation_years_private: Count = 3  # §§ 195, 199 BGB
     limitation_warning_days: Days = 180

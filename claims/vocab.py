@@ -536,6 +536,16 @@ class Interruption(StrEnum):
 __all__ += ["AllowanceMethod", "ClaimStanding", "EnforceabilityBasis", "EnforcementOutcome", "HandoffSkip", "Interruption", "LimitationState", "MahnungWaiver"]
 
 
+class OfficeCaseState(StrEnum):
+    """The state of a case another tenant handed to this tenant's enforcement office (issue 17 §4), from the
+    latest update received for it (``ledger.office_state``)."""
+
+    OPEN = "open"                            # received; enforce (a partial payment or a resumption keeps it open)
+    SUSPENDED = "suspended"                  # the creditor suspended it (Stundung, AdV, insolvency …): pause
+    SETTLED = "settled"                      # paid in full at the creditor: STOP all measures
+
+
+__all__ += ["OfficeCaseState"]
 # --- enforcement requests from other creditors (issue 18; docs/AMTSHILFE.md) -----------------------------
 
 

@@ -49,6 +49,8 @@ MIGRATIONS: list[Migration] = [
      sql_file("0009_payout_back.sql")),
     (10, "enforcement_cases, enforcement_case_claims, enforcement_updates, enforcement_update_claims, "
          "enforcement_outcomes, enforcement_outcome_fees: the enforcement hand-off", sql_file("0010_enforcement.sql")),
+    (11, "office_cases, office_case_claims, office_updates, office_update_claims: cases received from another "
+         "tenant (issue 17 §4)", sql_file("0011_office.sql")),
 ]
 
 

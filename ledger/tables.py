@@ -425,6 +425,94 @@ ENFORCEMENT_OUTCOME_FEES: Schema = {
     "fee_receivable_id": pl.String(),
 }
 
+#: Cases another tenant handed to this tenant's enforcement office (migration 11, issue 17 §4): one row per
+#: case of a received hand-off file (``tenant``: the office's tenant, whose ledger this is; ``creditor_tenant``:
+#: the client the case belongs to). A later hand-off of the same case (a claim joining it) is another row
+#: with its own ``message_id``. Booked once per (creditor, message id) by the office's nightly
+#: (jobs/nightly/office.py); the office never sees the creditor's ledger, only what the file says.
+OFFICE_CASES: Schema = {
+    "tenant": pl.String(),
+    "run_id": pl.String(),
+    "creditor_tenant": pl.String(),
+    "creditor_name": pl.String(),
+    "message_id": pl.String(),
+    "case_number": pl.String(),
+    "handoff_date": pl.Date(),
+    "received_on": pl.Date(),
+    "debtor_id": pl.String(),
+    "debtor_name": pl.String(),
+    "debtor_street": pl.String(),
+    "debtor_postcode": pl.String(),
+    "debtor_city": pl.String(),
+    "debtor_country": pl.String(),
+    "debtor_birth_date": pl.Date(),
+    "n_claims": pl.Int64(),
+    "principal_cents": pl.Int64(),
+    "surcharges_cents": pl.Int64(),
+    "fees_cents": pl.Int64(),
+    "total_cents": pl.Int64(),
+    "file_name": pl.String(),
+    "file_sha256": pl.String(),
+}
+
+#: The claims of the received cases (migration 11): one row per ``Claim`` of a received hand-off file.
+OFFICE_CASE_CLAIMS: Schema = {
+    "tenant": pl.String(),
+    "run_id": pl.String(),
+    "creditor_tenant": pl.String(),
+    "message_id": pl.String(),
+    "case_number": pl.String(),
+    "kassenzeichen": pl.String(),
+    "claim_type": pl.String(),
+    "main_kassenzeichen": pl.String(),
+    "notice_reference": pl.String(),
+    "notice_date": pl.Date(),
+    "due_date": pl.Date(),
+    "mahnung_date": pl.Date(),
+    "mahnung_deadline": pl.Date(),
+    "mahnung_omitted": pl.String(),
+    "schonfrist_end": pl.Date(),
+    "enforceable_since": pl.Date(),
+    "principal_cents": pl.Int64(),
+    "surcharges_cents": pl.Int64(),
+    "fees_cents": pl.Int64(),
+    "statement": pl.String(),
+}
+
+#: Updates the creditors sent about their cases (migration 11): one row per (creditor, update id), booked
+#: once. ``hold_reason`` null: applied to the case's state (``ledger.office_state``); otherwise kept for a
+#: person and not applied (an update for a case this office never received).
+OFFICE_UPDATES: Schema = {
+    "tenant": pl.String(),
+    "run_id": pl.String(),
+    "creditor_tenant": pl.String(),
+    "message_id": pl.String(),
+    "update_id": pl.String(),
+    "case_number": pl.String(),
+    "kind": pl.String(),
+    "effective_date": pl.Date(),
+    "suspension_reason": pl.String(),
+    "suspended_until": pl.Date(),
+    "note": pl.String(),
+    "received_on": pl.Date(),
+    "hold_reason": pl.String(),
+    "file_name": pl.String(),
+    "file_sha256": pl.String(),
+}
+
+#: The claims of a received update (migration 11): paid and still open per Kassenzeichen.
+OFFICE_UPDATE_CLAIMS: Schema = {
+    "tenant": pl.String(),
+    "run_id": pl.String(),
+    "creditor_tenant": pl.String(),
+    "update_id": pl.String(),
+    "kassenzeichen": pl.String(),
+    "paid_cents": pl.Int64(),
+    "open_principal_cents": pl.Int64(),
+    "open_surcharges_cents": pl.Int64(),
+    "open_fees_cents": pl.Int64(),
+}
+
 AUDIT_EVENTS: Schema = {
     "tenant": pl.String(),
     "run_id": pl.String(),
@@ -468,6 +556,10 @@ TABLES: dict[str, Schema] = {
     "enforcement_update_claims": ENFORCEMENT_UPDATE_CLAIMS,
     "enforcement_outcomes": ENFORCEMENT_OUTCOMES,
     "enforcement_outcome_fees": ENFORCEMENT_OUTCOME_FEES,
+    "office_cases": OFFICE_CASES,
+    "office_case_claims": OFFICE_CASE_CLAIMS,
+    "office_updates": OFFICE_UPDATES,
+    "office_update_claims": OFFICE_UPDATE_CLAIMS,
 }
 
 #: Where each stage frame lives in the ledger (the test checks columns and types agree).

@@ -15,6 +15,8 @@ from starlette.responses import HTMLResponse, Response
 from starlette.templating import Jinja2Templates
 
 from ledger.documents import IndexReader
+from ledger.office_state import OfficePublished, read_office_published
+from ledger.office_state import published_dir as office_dir
 from ledger.publish_payout import PayoutPublished
 from outputs.klaerungsliste import REASON_TEXT
 from review.amounts import format_cents
@@ -54,6 +56,8 @@ class ReviewContext:
     payout: SnapshotCache[PayoutPublished] = field(init=False)
     #: the case files' document index, per tenant (ledger.documents; read beside the ledger, never in it)
     documents: IndexReader = field(init=False)
+    #: the cases other tenants handed to this tenant's enforcement office (issue 17 §4), per tenant
+    office: SnapshotCache[OfficePublished] = field(init=False)
 
     def __post_init__(self) -> None:
         self.sessions = SessionStore.in_state_dir(self.config.state_dir)
@@ -61,6 +65,7 @@ class ReviewContext:
         self.collection = CollectionCache(self.config.state_dir)
         self.payout = payout_cache(self.config.state_dir)
         self.documents = IndexReader(self.config.state_dir)
+        self.office = SnapshotCache(self.config.state_dir, office_dir, read_office_published)
 
     def current_users(self) -> dict[str, User]:
         """The users, re-read from ``users_path`` when the file changed (a broken file keeps the old ones)."""

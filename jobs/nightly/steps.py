@@ -32,6 +32,7 @@ from ledger.collection_state import read_collection_state
 from ledger.config import TenantConfig, check_inbox
 from ledger.db import connect
 from ledger.marker import check_ledger, check_ledger_file
+from ledger.office_state import read_known
 from ledger.payout_back_state import read_payout_back_state
 from ledger.publish import publish
 from ledger.state import read_state
@@ -64,12 +65,14 @@ def step_read_ledger(night: Run) -> str:
         state = read_state(con, night.cfg.tenant, night.booking_date)
         own = read_collection_state(con, night.cfg.tenant, paid_too=True)
         payouts = read_payout_back_state(con, night.cfg.tenant)
+        office = read_known(con, night.cfg.tenant)   # cases received from other tenants (issue 17 §4)
     finally:
         con.close()
         del con
     night.folder.write_state(state)
     own.write(night.folder.path, "collect_")   # our own collections: their money comes back (match step)
     payouts.write(night.folder.path, "payout_")   # our payouts: booked by the bank, or back (match step)
+    office.write(night.folder.path)
     checkpoints.reached("read_ledger")
     return str(night.folder.path)
 
@@ -123,6 +126,10 @@ def step_publish(night: Run) -> str:
         from jobs.collect.publish import publish_state
 
         publish_state(night.cfg, on=night.booking_date)
+    if night.cfg.enforcement.clients:
+        from jobs.nightly.office_publish import publish_office_cases
+
+        publish_office_cases(night.cfg)   # the cases received from other tenants, for the office's page
     checkpoints.reached("publish")
     return str(link)
 
