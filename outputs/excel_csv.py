@@ -85,15 +85,17 @@ def _xlsx_frame(df: pl.DataFrame, cols: Sequence[Col]) -> pl.DataFrame:
     return df.select(exprs)
 
 
-def xlsx_bytes(sheets: Sequence[tuple[str, pl.DataFrame, Sequence[Col]]], *, created: date) -> bytes:
+def xlsx_bytes(sheets: Sequence[tuple[str, pl.DataFrame, Sequence[Col]]], *, created: date,
+               title: str = "Klärungsliste") -> bytes:
     """An XLSX workbook with one table per sheet; amounts as numbers in € format, dates as dates.
 
-    ``created`` is written as the document's creation time so the same input gives the same bytes.
+    ``created`` is written as the document's creation time so the same input gives the same bytes;
+    ``title`` is the document's title property.
     """
     buf = io.BytesIO()
     wb = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_formulas": False,
                                    "strings_to_urls": False, "strings_to_numbers": False})
-    wb.set_properties({"title": "Klärungsliste", "created": datetime.combine(created, time())})
+    wb.set_properties({"title": title, "created": datetime.combine(created, time())})
     for name, df, cols in sheets:
         frame = _xlsx_frame(df, cols)
         formats = {c.header: EUR_FORMAT for c in cols if c.kind == "cents"}

@@ -123,6 +123,10 @@ def step_publish(night: Run) -> str:
         from jobs.collect.publish import publish_state
 
         publish_state(night.cfg, on=night.booking_date)
+    # the enforcement cases (payments and outcomes of the night) and the limitation warnings of the day
+    from jobs.enforcement_report import publish_state as publish_enforcement
+
+    publish_enforcement(night.cfg, on=night.booking_date)
     checkpoints.reached("publish")
     return str(link)
 
