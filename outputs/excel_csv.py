@@ -105,8 +105,9 @@ def xlsx_bytes(sheets: Sequence[tuple[str, pl.DataFrame, Sequence[Col]]], *, cre
             ws.write_row(0, 0, frame.columns)
             ws.write_string(1, 0, "keine Einträge")
             continue
-        # fixed widths: autofit would cost another pass over every cell
-        widths: dict[Any, Any] = {c.header: c.width or _DEFAULT_WIDTH[c.kind] for c in cols}
+        # fixed widths: autofit would cost another pass over every cell; polars takes pixels, the Cols say
+        # characters (about 7 pixels each in Excel's default font, plus the cell's padding)
+        widths: dict[Any, Any] = {c.header: (c.width or _DEFAULT_WIDTH[c.kind]) * 7 + 5 for c in cols}
         fmts: dict[Any, Any] = formats
         frame.write_excel(workbook=wb, worksheet=name, column_formats=fmts, column_widths=widths,
                           freeze_panes=(1, 0), table_style="Table Style Light 9")
