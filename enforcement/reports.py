@@ -87,6 +87,23 @@ def measures_from(case_claims: pl.DataFrame | pl.LazyFrame | None, outcomes: pl.
                        pl.lit(None, pl.Date).alias("until")).cast(polars_schema(InterruptionRow))  # type: ignore[arg-type]
 
 
+def limitation_warnings(*, case_claims: pl.DataFrame | None, outcomes: pl.DataFrame | None,
+                        open_claims: pl.DataFrame | None, mahnungen: pl.DataFrame | None,
+                        blocks: pl.DataFrame | None, as_of: date,
+                        settings: EnforcementSection | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """``(limits, warnings)`` of the open claims on ``as_of`` (module docstring): what the nightly snapshot
+    needs, without the key figures and the valuation."""
+    s = settings or EnforcementSection()
+    open_ = conform(open_claims, OPEN_CLAIM_SCHEMA).collect(engine=ENGINE)
+    stops = pl.concat([interruptions_from(mahnungen, blocks, open_.select("receivable_id", "debtor_id")),
+                       measures_from(case_claims, outcomes, as_of)])
+    limits = limitation(open_, as_of, s, stops)
+    warned = warning_list(limits).join(
+        open_.select("receivable_id", "kassenzeichen", "debtor_name", pl.col("amount_cents").alias("open_cents")),
+        on="receivable_id", how="left", maintain_order="left")
+    return limits, warned.select(WARNING_COLUMNS)
+
+
 def report(*, case_claims: pl.DataFrame | None, outcomes: pl.DataFrame | None, claims: pl.DataFrame | None,
            open_claims: pl.DataFrame | None, mahnungen: pl.DataFrame | None, blocks: pl.DataFrame | None,
            as_of: date, since: date | None = None, settings: EnforcementSection | None = None) -> EnforcementReport:
@@ -96,16 +113,13 @@ def report(*, case_claims: pl.DataFrame | None, outcomes: pl.DataFrame | None, c
     since = since or as_of - timedelta(days=364)
     open_ = conform(open_claims, OPEN_CLAIM_SCHEMA).collect(engine=ENGINE)
     figures = enforcement_key_figures(case_claims, outcomes, claims, as_of=as_of, since=since, settings=s)
-    stops = pl.concat([interruptions_from(mahnungen, blocks, open_.select("receivable_id", "debtor_id")),
-                       measures_from(case_claims, outcomes, as_of)])
-    limits = limitation(open_, as_of, s, stops)
-    warned = warning_list(limits).join(
-        open_.select("receivable_id", "kassenzeichen", "debtor_name", pl.col("amount_cents").alias("open_cents")),
-        on="receivable_id", how="left", maintain_order="left")
+    limits, warnings = limitation_warnings(case_claims=case_claims, outcomes=outcomes, open_claims=open_,
+                                           mahnungen=mahnungen, blocks=blocks, as_of=as_of, settings=s)
     standing = claim_standing(case_claims, outcomes, as_of=as_of)
     val = valuation(open_, as_of, s, standing=standing, limits=limits)
-    return EnforcementReport(as_of=as_of, since=since, figures=figures, limits=limits,
-                             warnings=warned.select(WARNING_COLUMNS), valuation=val)
+    return EnforcementReport(as_of=as_of, since=since, figures=figures, limits=limits, warnings=warnings,
+                             valuation=val)
 
 
-__all__ = ["MEASURES", "OPEN_CLAIM_SCHEMA", "WARNING_COLUMNS", "EnforcementReport", "measures_from", "report"]
+__all__ = ["MEASURES", "OPEN_CLAIM_SCHEMA", "WARNING_COLUMNS", "EnforcementReport", "limitation_warnings",
+           "measures_from", "report"]

@@ -141,12 +141,16 @@ def all_blocks(state_dir: Path, tenant: str) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=BLOCK_SCHEMA)
 
 
-def read_report_inputs(con: duckdb.DuckDBPyConnection, tenant: str, state_dir: Path) -> ReportInputs:
-    """Everything the enforcement reports of ``tenant`` read (module docstring), in one go."""
+def read_report_inputs(con: duckdb.DuckDBPyConnection, tenant: str, state_dir: Path, *,
+                       figures: bool = True) -> ReportInputs:
+    """Everything the enforcement reports of ``tenant`` read (module docstring), in one go. Without
+    ``figures`` the claims ever known (every export's rows: the one large read) stay empty — the nightly
+    snapshot needs only the limitation warnings."""
     open_now = current_open_items(con, tenant).filter(pl.col("amount_cents") > 0)
     return ReportInputs(
         case_claims=case_claims(con, tenant), outcomes=booked_outcomes(con, tenant),
-        claims=known_claims(con, tenant), open_claims=conform(open_now, OPEN_CLAIM_SCHEMA),
+        claims=known_claims(con, tenant) if figures else pl.DataFrame(schema=CLAIM_SCHEMA),
+        open_claims=conform(open_now, OPEN_CLAIM_SCHEMA),
         mahnungen=sent_mahnungen(con, tenant), blocks=all_blocks(state_dir, tenant))
 
 

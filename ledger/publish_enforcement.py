@@ -23,6 +23,7 @@ import duckdb
 import polars as pl
 
 from claims.config import EnforcementSection
+from enforcement.reports import limitation_warnings
 from ledger.db import fetch
 from ledger.enforcement_report import read_report_inputs
 from ledger.enforcement_state import cases as case_rows
@@ -97,11 +98,13 @@ def snapshot_frames(con: duckdb.DuckDBPyConnection, tenant: str, state_dir: Path
                     settings: EnforcementSection | None = None) -> dict[str, pl.DataFrame]:
     """The frames of :data:`FRAMES` on ``on``: the cases, and the limitation warnings of the claims open now
     (each with the open case it is in, if any)."""
-    inputs = read_report_inputs(con, tenant, state_dir)
-    rep = inputs.report(as_of=on, settings=settings)
+    inputs = read_report_inputs(con, tenant, state_dir, figures=False)
+    _limits, warned = limitation_warnings(case_claims=inputs.case_claims, outcomes=inputs.outcomes,
+                                          open_claims=inputs.open_claims, mahnungen=inputs.mahnungen,
+                                          blocks=inputs.blocks, as_of=on, settings=settings)
     in_case = (inputs.case_claims.filter(pl.col("closed_on").is_null())
                .group_by("receivable_id").agg(pl.col("case_number").max()))
-    warnings = rep.warnings.join(in_case, on="receivable_id", how="left", maintain_order="left")
+    warnings = warned.join(in_case, on="receivable_id", how="left", maintain_order="left")
     return {"cases": case_overview(con, tenant), "warnings": warnings}
 
 
