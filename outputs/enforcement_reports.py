@@ -62,10 +62,9 @@ WARNING_COLS = (
     Col("kassenzeichen", "Kassenzeichen"), Col("receivable_id", "Sollstellungs-ID"),
     Col("debtor_id", "Schuldnernummer"), Col("debtor_name", "Schuldner", width=28),
     Col("claim_type", "Forderungsart"), Col("open_cents", "offener Betrag", "cents"),
-    Col("due_date", "fällig seit", "date"), Col("last_interruption", "letzte Unterbrechung", "date", width=12),
-    Col("interruption_text", "Art der Unterbrechung", width=30), Col("expires_on", "verjährt mit Ablauf", "date",
-                                                                      width=12),
-    Col("days_left", "Tage bis Verjährung", "int", width=10),
+    Col("due_date", "fällig seit", "date"), Col("last_interruption", "letzte Unterbrechung", "date", width=20),
+    Col("interruption_text", "Art der Unterbrechung", width=44),
+    Col("expires_on", "verjährt mit Ablauf", "date", width=19), Col("days_left", "Tage bis Verjährung", "int", width=19),
 )
 REPORT_COLS = (
     Col("standing_text", "Stand", width=30), Col("age_class", "Altersklasse", width=14),

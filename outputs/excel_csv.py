@@ -111,5 +111,10 @@ def xlsx_bytes(sheets: Sequence[tuple[str, pl.DataFrame, Sequence[Col]]], *, cre
         fmts: dict[Any, Any] = formats
         frame.write_excel(workbook=wb, worksheet=name, column_formats=fmts, column_widths=widths,
                           freeze_panes=(1, 0), table_style="Table Style Light 9")
+        printed = wb.get_worksheet_by_name(name)
+        if printed is not None:     # printed: landscape, every column on one page's width, the head repeated
+            printed.set_landscape()
+            printed.fit_to_pages(1, 0)
+            printed.repeat_rows(0)
     wb.close()
     return buf.getvalue()
