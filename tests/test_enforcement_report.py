@@ -282,3 +282,18 @@ def test_the_nightly_publisher_needs_no_cases(tmp_path: Path) -> None:
     publish_state(empty, on=AS_OF)
     frames, meta = read_enforcement_published(empty.state_dir, "leer")
     assert meta["tenant"] == "leer" and frames["cases"].height == 0 and frames["warnings"].height == 0
+
+
+def test_the_xlsx_columns_are_wide_enough_to_read_and_print_landscape(cfg: TenantConfig) -> None:
+    paths = write_reports(cfg, AS_OF, SINCE)
+    wb = openpyxl.load_workbook(paths["verjaehrung_warnliste.xlsx"])
+    try:
+        ws = wb["Warnliste"]
+        # "Kassenzeichen" is 18 characters wide (polars takes pixels: once it got 18 pixels, a sliver)
+        assert ws.column_dimensions["A"].width >= 17
+        assert ws.column_dimensions["I"].width >= 40                        # the interruption in words
+        assert ws.page_setup.orientation == "landscape" and ws.sheet_properties.pageSetUpPr.fitToPage
+        assert ws.page_setup.fitToHeight == 0                               # as many pages down as needed
+        assert ws.print_title_rows == "$1:$1"                                # the head on every page
+    finally:
+        wb.close()
