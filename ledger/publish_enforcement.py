@@ -26,8 +26,8 @@ from claims.config import EnforcementSection
 from enforcement.reports import limitation_warnings
 from ledger.db import fetch
 from ledger.enforcement_report import read_report_inputs
+from ledger.enforcement_state import case_claims
 from ledger.enforcement_state import cases as case_rows
-from ledger.enforcement_state import open_case_claims
 from ledger.publish_collection import read_snapshot, write_snapshot
 from ledger.state import current_open_items
 from parsers.schema import conform
@@ -64,9 +64,12 @@ def published_dir(state_dir: Path, tenant: str) -> Path:
     return Path(state_dir) / ROOT / tenant
 
 
-def case_overview(con: duckdb.DuckDBPyConnection, tenant: str) -> pl.DataFrame:
+def case_overview(con: duckdb.DuckDBPyConnection, tenant: str, *, handed: pl.DataFrame | None = None,
+                  open_now: pl.DataFrame | None = None) -> pl.DataFrame:
     """:data:`CASES_SCHEMA` from the ledger: ``ledger.enforcement_state.cases`` with the debtor's name (the
-    latest hand-off's), the open amount now, the last update and the last booked outcome."""
+    latest hand-off's), the open amount now, the last update and the last booked outcome. ``handed``
+    (``ledger.enforcement_state.case_claims``) and ``open_now`` (the open claims: ``receivable_id``,
+    ``amount_cents``) are read when not given."""
     base = case_rows(con, tenant)
     p = {"t": tenant}
     names = fetch(con, "SELECT case_number, arg_max(debtor_name, handed_off_on) AS debtor_name "
@@ -77,8 +80,10 @@ def case_overview(con: duckdb.DuckDBPyConnection, tenant: str) -> pl.DataFrame:
     outcomes = fetch(con, "SELECT case_number, max(outcome_date) AS last_outcome_on, "
                           "arg_max(outcome, (outcome_date, sequence)) AS last_outcome FROM enforcement_outcomes "
                           "WHERE tenant = $t AND state = 'booked' GROUP BY case_number", p)
-    inside = open_case_claims(con, tenant).select("case_number", "receivable_id")
-    owed = current_open_items(con, tenant).select("receivable_id", pl.col("amount_cents").alias("owed"))
+    handed = case_claims(con, tenant) if handed is None else handed
+    inside = handed.filter(pl.col("closed_on").is_null()).select("case_number", "receivable_id")
+    open_now = current_open_items(con, tenant) if open_now is None else open_now
+    owed = open_now.select("receivable_id", pl.col("amount_cents").alias("owed"))
     per_case = (inside.join(owed, on="receivable_id", how="left").group_by("case_number")
                 .agg(pl.col("owed").fill_null(0).sum().alias("open_cents")))
     out = (base.join(conform(names, {"case_number": pl.String(), "debtor_name": pl.String()}), on="case_number",
@@ -105,7 +110,8 @@ def snapshot_frames(con: duckdb.DuckDBPyConnection, tenant: str, state_dir: Path
     in_case = (inputs.case_claims.filter(pl.col("closed_on").is_null())
                .group_by("receivable_id").agg(pl.col("case_number").max()))
     warnings = warned.join(in_case, on="receivable_id", how="left", maintain_order="left")
-    return {"cases": case_overview(con, tenant), "warnings": warnings}
+    return {"cases": case_overview(con, tenant, handed=inputs.case_claims, open_now=inputs.open_claims),
+            "warnings": warnings}
 
 
 def publish_enforcement(state_dir: Path, tenant: str, frames: dict[str, pl.DataFrame], *, on: date) -> Path:
