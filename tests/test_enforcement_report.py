@@ -297,3 +297,12 @@ def test_the_xlsx_columns_are_wide_enough_to_read_and_print_landscape(cfg: Tenan
         assert ws.print_title_rows == "$1:$1"                                # the head on every page
     finally:
         wb.close()
+
+
+def test_an_empty_ledger_still_gives_every_file(tmp_path: Path) -> None:
+    empty = tenant(tmp_path, "leer")
+    connect(empty.ledger).close()
+    paths = write_reports(empty, AS_OF)
+    assert len(_sheet(paths["verjaehrung_warnliste.xlsx"], "Warnliste")) == 2      # head + "keine Einträge"
+    assert len(_sheet(paths["forderungsbewertung.xlsx"], "Buchungen")) == 4        # head + the three methods
+    assert paths["forderungsbewertung.pdf"].read_bytes().startswith(b"%PDF")
