@@ -9,6 +9,7 @@ shown as it is (``outputs.dunning_texts.text_of``), never hidden.
 from __future__ import annotations
 
 from claims.vocab import (
+    AllowanceMethod,
     ClaimStanding,
     EnforcementOutcome,
     HandoffSkip,
@@ -76,4 +77,11 @@ STANDING_TEXT: dict[str, str] = {
     ClaimStanding.IN_ENFORCEMENT: "In der Vollstreckung",
     ClaimStanding.INSTALMENTS: "Ratenzahlung",
     ClaimStanding.UNCOLLECTIBLE: "Uneinbringlich / niedergeschlagen",
+}
+
+#: How a claim's valuation allowance is set (``method`` of ``enforcement.valuation``).
+ALLOWANCE_METHOD_TEXT: dict[str, str] = {
+    AllowanceMethod.INDIVIDUAL: "Einzelwertberichtigung (uneinbringlich)",
+    AllowanceMethod.FLAT: "Pauschalwertberichtigung (nach Altersklasse)",
+    AllowanceMethod.TIME_BARRED: "Verjährt: Abschreibung (§ 47 AO)",
 }

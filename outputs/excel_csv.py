@@ -85,15 +85,17 @@ def _xlsx_frame(df: pl.DataFrame, cols: Sequence[Col]) -> pl.DataFrame:
     return df.select(exprs)
 
 
-def xlsx_bytes(sheets: Sequence[tuple[str, pl.DataFrame, Sequence[Col]]], *, created: date) -> bytes:
+def xlsx_bytes(sheets: Sequence[tuple[str, pl.DataFrame, Sequence[Col]]], *, created: date,
+               title: str = "Klärungsliste") -> bytes:
     """An XLSX workbook with one table per sheet; amounts as numbers in € format, dates as dates.
 
-    ``created`` is written as the document's creation time so the same input gives the same bytes.
+    ``created`` is written as the document's creation time so the same input gives the same bytes;
+    ``title`` is the document's title property.
     """
     buf = io.BytesIO()
     wb = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_formulas": False,
                                    "strings_to_urls": False, "strings_to_numbers": False})
-    wb.set_properties({"title": "Klärungsliste", "created": datetime.combine(created, time())})
+    wb.set_properties({"title": title, "created": datetime.combine(created, time())})
     for name, df, cols in sheets:
         frame = _xlsx_frame(df, cols)
         formats = {c.header: EUR_FORMAT for c in cols if c.kind == "cents"}
@@ -103,10 +105,16 @@ def xlsx_bytes(sheets: Sequence[tuple[str, pl.DataFrame, Sequence[Col]]], *, cre
             ws.write_row(0, 0, frame.columns)
             ws.write_string(1, 0, "keine Einträge")
             continue
-        # fixed widths: autofit would cost another pass over every cell
-        widths: dict[Any, Any] = {c.header: c.width or _DEFAULT_WIDTH[c.kind] for c in cols}
+        # fixed widths: autofit would cost another pass over every cell; polars takes pixels, the Cols say
+        # characters (about 7 pixels each in Excel's default font, plus the cell's padding)
+        widths: dict[Any, Any] = {c.header: (c.width or _DEFAULT_WIDTH[c.kind]) * 7 + 5 for c in cols}
         fmts: dict[Any, Any] = formats
         frame.write_excel(workbook=wb, worksheet=name, column_formats=fmts, column_widths=widths,
                           freeze_panes=(1, 0), table_style="Table Style Light 9")
+        printed = wb.get_worksheet_by_name(name)
+        if printed is not None:     # printed: landscape, every column on one page's width, the head repeated
+            printed.set_landscape()
+            printed.fit_to_pages(1, 0)
+            printed.repeat_rows(0)
     wb.close()
     return buf.getvalue()

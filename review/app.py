@@ -36,6 +36,7 @@ from review.views_collection import (
 from review.views_decisions import decisions_page
 from review.views_detail import detail_page
 from review.views_dunning import debtor_page, dunning_page, release, run_pdf
+from review.views_enforcement import enforcement_page
 from review.views_list import list_page
 from review.views_office import office_page
 from review.views_payout import payout_letters, payout_release, payout_run_page, payouts_page
@@ -129,7 +130,8 @@ def create_app(config: ReviewConfig, users: dict[str, User], users_path: Path | 
         Route("/t/{tenant}/akte", casefile_page),
         Route("/t/{tenant}/akte/dok/{seq:int}", document_download),
         Route("/t/{tenant}/akte/export.zip", casefile_zip),
-        Route("/t/{tenant}/vollstreckung", office_page),
+        Route("/t/{tenant}/vollstreckung/auftraege", office_page),
+        Route("/t/{tenant}/vollstreckung", enforcement_page),
         Mount("/static", StaticFiles(directory=Path(HERE) / "static"), name="static"),
     ]
     middleware = [

@@ -23,6 +23,7 @@ from review.amounts import format_cents
 from review.collection_state import CollectionCache, SnapshotCache, payout_cache
 from review.config import ReviewConfig
 from review.dunning_state import DunningCache
+from review.enforcement_state import EnforcementPublished, enforcement_cache
 from review.sessions import SessionStore
 from review.state import PublishedState
 from review.throttle import LoginThrottle
@@ -58,6 +59,8 @@ class ReviewContext:
     documents: IndexReader = field(init=False)
     #: the cases other tenants handed to this tenant's enforcement office (issue 17 §4), per tenant
     office: SnapshotCache[OfficePublished] = field(init=False)
+    #: the enforcement cases and limitation warnings the nightly run publishes, per tenant
+    enforcement: SnapshotCache[EnforcementPublished] = field(init=False)
 
     def __post_init__(self) -> None:
         self.sessions = SessionStore.in_state_dir(self.config.state_dir)
@@ -66,6 +69,7 @@ class ReviewContext:
         self.payout = payout_cache(self.config.state_dir)
         self.documents = IndexReader(self.config.state_dir)
         self.office = SnapshotCache(self.config.state_dir, office_dir, read_office_published)
+        self.enforcement = enforcement_cache(self.config.state_dir)
 
     def current_users(self) -> dict[str, User]:
         """The users, re-read from ``users_path`` when the file changed (a broken file keeps the old ones)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from claims.vocab import (
+    AllowanceMethod,
     ClaimStanding,
     EnforcementOutcome,
     HandoffSkip,
@@ -14,6 +15,7 @@ from claims.vocab import (
 )
 from outputs.dunning_texts import text_of
 from outputs.enforcement_texts import (
+    ALLOWANCE_METHOD_TEXT,
     HANDOFF_SKIP_TEXT,
     INTERRUPTION_TEXT,
     LIMITATION_TEXT,
@@ -25,7 +27,8 @@ from outputs.enforcement_texts import (
 
 @pytest.mark.parametrize(("enum", "table"), [
     (HandoffSkip, HANDOFF_SKIP_TEXT), (MahnungWaiver, MAHNUNG_WAIVER_TEXT), (EnforcementOutcome, OUTCOME_TEXT),
-    (LimitationState, LIMITATION_TEXT), (Interruption, INTERRUPTION_TEXT), (ClaimStanding, STANDING_TEXT)])
+    (LimitationState, LIMITATION_TEXT), (Interruption, INTERRUPTION_TEXT), (ClaimStanding, STANDING_TEXT),
+    (AllowanceMethod, ALLOWANCE_METHOD_TEXT)])
 def test_every_member_has_a_german_text(enum: type, table: dict[str, str]) -> None:
     assert set(table) == {m.value for m in enum}
     assert all(text.strip() and text != code for code, text in table.items())

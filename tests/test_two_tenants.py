@@ -297,18 +297,18 @@ def test_the_office_page_shows_the_received_cases_and_nothing_of_the_creditors_l
     night.run_night(b, DAY)
     night.run_night(a, DAY)              # the creditor's own night: its ledger and Klärungsliste exist
     vera = _client(dc, tmp_path, "vera")
-    page = vera.get(f"/t/{B}/vollstreckung")
+    page = vera.get(f"/t/{B}/vollstreckung/auftraege")
     assert page.status_code == 200
     assert all(n in page.text for n in ("V-2026-000001", "V-2026-000002", "V-2026-000003", "Stadt Oerlinghausen"))
     assert page.text.count(">STOP<") == 1 and "Özlem Şahin" in page.text
     assert vera.get(f"/t/{A}/").status_code == 403                     # the creditor's pages: not hers
-    assert vera.get(f"/t/{A}/vollstreckung").status_code == 403
+    assert vera.get(f"/t/{A}/vollstreckung/auftraege").status_code == 403
     assert vera.get(f"/t/{B}/").status_code == 403                     # the office sees no Klärungsliste
     olaf = _client(dc, tmp_path, "olaf")                                # the creditor's supervisor
-    assert olaf.get(f"/t/{B}/vollstreckung").status_code == 403        # nor the office's other clients
+    assert olaf.get(f"/t/{B}/vollstreckung/auftraege").status_code == 403        # nor the office's other clients
     lena = _client(dc, tmp_path, "lena")                                # another tenant's office
-    assert lena.get(f"/t/{B}/vollstreckung").status_code == 403
-    mine = lena.get(f"/t/{C}/vollstreckung")
+    assert lena.get(f"/t/{B}/vollstreckung/auftraege").status_code == 403
+    mine = lena.get(f"/t/{C}/vollstreckung/auftraege")
     assert mine.status_code == 200 and "V-2026-000001" not in mine.text and "Keine übergebenen Fälle" in mine.text
 
 

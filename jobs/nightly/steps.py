@@ -130,6 +130,10 @@ def step_publish(night: Run) -> str:
         from jobs.nightly.office_publish import publish_office_cases
 
         publish_office_cases(night.cfg)   # the cases received from other tenants, for the office's page
+    # the enforcement cases (payments and outcomes of the night) and the limitation warnings of the day
+    from jobs.enforcement_report import publish_state as publish_enforcement
+
+    publish_enforcement(night.cfg, on=night.booking_date)
     checkpoints.reached("publish")
     return str(link)
 
