@@ -12,6 +12,7 @@ from starlette.responses import Response
 from claims.vocab import DecisionState
 from review.auth import require_tenant, require_user
 from review.explain import explain, iban_verdict, parse_candidates, proposed_items, search_open_items
+from review.payer import WHY_TEXT, payer_debtors
 from review.state import Snapshot
 from review.web import context_of, render
 
@@ -40,12 +41,15 @@ def detail_response(request: Request, tenant: str, transaction_id: str, *, error
     proposed, cand_problem = parse_candidates(row["candidates"])
     items_q = (request.query_params.get("items_q") or "").strip()[:100]
     items = proposed_items(snap.open_items, proposed)
+    decisions = ctx.state.decisions(tenant)
+    payer, payer_items = payer_debtors((tenant, snap.run_id), snap.open_items, row, decisions)
+    items = pl.concat([items, payer_items.filter(~pl.col("receivable_id").is_in(items["receivable_id"].to_list()))])
     if items_q:
         found = search_open_items(snap.open_items, items_q)
         items = pl.concat([items, found.filter(~pl.col("receivable_id").is_in(items["receivable_id"].to_list()))])
     fits = explain(row, items, proposed)
     gone = [c for c in proposed if c["receivable_id"] not in set(items["receivable_id"].to_list())]
-    history = [d for d in ctx.state.decisions(tenant) if d.transaction_id == transaction_id]
+    history = [d for d in decisions if d.transaction_id == transaction_id]
     live = next((d for d in reversed(history) if d.state == DecisionState.PENDING
                  or (d.state == DecisionState.EFFECTIVE and not snap.seen_by_run(d))), None)
     return render(request, "detail.html", {
@@ -53,6 +57,7 @@ def detail_response(request: Request, tenant: str, transaction_id: str, *, error
         "fits": fits, "gone": gone, "cand_problem": cand_problem, "items_q": items_q,
         "history": list(reversed(history)), "live": live, "free_rows": FREE_ROWS,
         "threshold": ctx.config.four_eyes_above_cents, "errors": errors or [], "form": form or {},
+        "payer": payer, "payer_why": WHY_TEXT,
     }, status=status)
 
 
