@@ -8,7 +8,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import urlencode
 
 import polars as pl
@@ -21,6 +21,8 @@ from review.amounts import try_parse_amount
 SORTS = {"age": "age_days", "amount": "unallocated_cents", "account": "account_iban", "reason": "reason",
          "name": "counterparty_name"}
 STATUS_FILTERS = ("", "open", DecisionState.PENDING, DecisionState.EFFECTIVE, ItemState.PARKED)
+#: page sizes a clerk may choose (``size``); none chosen: ``[review] page_size``
+PAGE_SIZES = (25, 50, 100, 200)
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +41,7 @@ class ListQuery:
     sort: str = "age"
     descending: bool = True
     page: int = 1
+    size: int | None = None                # rows per page, one of PAGE_SIZES (None: the configured size)
 
     def params(self, **changes: object) -> str:
         """The query string for this query with some fields changed (for sort and page links)."""
@@ -47,6 +50,7 @@ class ListQuery:
             "age_min": self.age_min, "age_max": self.age_max,
             "amount_min": _euros(self.amount_min), "amount_max": _euros(self.amount_max),
             "sort": self.sort, "dir": "desc" if self.descending else "asc", "page": self.page,
+            "size": self.size,
         }
         values.update(changes)
         return urlencode({k: v for k, v in values.items() if v not in (None, "")})
@@ -81,6 +85,7 @@ def parse_list_query(params: Mapping[str, str]) -> ListQuery:
         sort=sort if sort in SORTS else "age",
         descending=(params.get("dir") or "desc") != "asc",
         page=max(1, _int(params.get("page")) or 1),
+        size=size if (size := _int(params.get("size"))) in PAGE_SIZES else None,
     )
 
 
@@ -131,3 +136,21 @@ def page_of(rows: pl.DataFrame, page: int, page_size: int) -> tuple[pl.DataFrame
     pages = max(1, -(-rows.height // page_size))
     page = min(max(1, page), pages)
     return rows.slice((page - 1) * page_size, page_size), page, pages
+
+
+def next_payment(items: pl.DataFrame, query: ListQuery, current: str, decided: Mapping[str, str]) -> str | None:
+    """The payment after ``current`` in the filtered, sorted list that has no decision yet ("save and next").
+
+    ``current`` keeps its place even when the filter no longer shows it (e.g. status "open" after its
+    decision): the place is taken from the same sort without the status filter. ``None``: nothing follows.
+    """
+    matched = filter_items(items, query, decided)
+    undecided = matched.filter(~pl.col("transaction_id").is_in(list(decided)) & (pl.col("transaction_id") != current))
+    if undecided.height == 0:
+        return None
+    ordered = filter_items(items, replace(query, status=""), decided).with_row_index("_pos")
+    here = ordered.filter(pl.col("transaction_id") == current)["_pos"]
+    if here.len() == 0:
+        return str(undecided["transaction_id"][0])
+    after = ordered.filter((pl.col("_pos") > here[0]) & pl.col("transaction_id").is_in(undecided["transaction_id"].implode()))
+    return str(after["transaction_id"][0]) if after.height else None

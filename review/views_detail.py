@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import parse_qsl
 
 import polars as pl
 from starlette.exceptions import HTTPException
@@ -10,8 +12,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from claims.vocab import DecisionState
-from review.auth import require_tenant, require_user
+from review.auth import current_user, require_tenant, require_user
 from review.explain import explain, iban_verdict, parse_candidates, proposed_items, search_open_items
+from review.history import payment_history
+from review.labels import de_time
+from review.listing import next_payment, parse_list_query
 from review.payer import WHY_TEXT, payer_debtors
 from review.state import Snapshot
 from review.web import context_of, render
@@ -29,6 +34,23 @@ def find_row(snap: Snapshot | None, tenant: str, transaction_id: str) -> dict[st
         raise HTTPException(404, f"Zahlung {transaction_id} steht nicht (mehr) in der Klärungsliste "
                                  f"(Stand: Lauf {snap.run_id}).")
     return hit.row(0, named=True)
+
+
+def list_context(request: Request, tenant: str) -> str:
+    """The query string of the list this clerk last looked at for ``tenant`` ("" if none)."""
+    last = request.session.get("list_query") or {}
+    return str(last.get("params") or "") if isinstance(last, dict) and last.get("tenant") == tenant else ""
+
+
+def next_of(request: Request, tenant: str, transaction_id: str) -> str | None:
+    """The next undecided payment of the clerk's last filtered list after this one ("save and next")."""
+    ctx = context_of(request)
+    snap = ctx.state.snapshot(tenant)
+    if snap is None:
+        return None
+    live = ctx.state.live_decisions(tenant, snap)
+    query = parse_list_query(dict(parse_qsl(list_context(request, tenant))))
+    return next_payment(snap.items, query, transaction_id, {t: d.state for t, d in live.items()})
 
 
 def detail_response(request: Request, tenant: str, transaction_id: str, *, errors: list[str] | None = None,
@@ -52,12 +74,19 @@ def detail_response(request: Request, tenant: str, transaction_id: str, *, error
     history = [d for d in decisions if d.transaction_id == transaction_id]
     live = next((d for d in reversed(history) if d.state == DecisionState.PENDING
                  or (d.state == DecisionState.EFFECTIVE and not snap.seen_by_run(d))), None)
+    user = current_user(request)
+    locks = ctx.locks.held_by_others(tenant, [transaction_id], user.login if user else "")
+    if user is not None and user.may_decide:
+        ctx.locks.touch(tenant, transaction_id, user.login, user.name)
+    lock = locks.get(transaction_id)
     return render(request, "detail.html", {
         "tenant": tenant, "snap": snap, "row": row, "verdict": iban_verdict(row["counterparty_iban"]),
         "fits": fits, "gone": gone, "cand_problem": cand_problem, "items_q": items_q,
         "history": list(reversed(history)), "live": live, "free_rows": FREE_ROWS,
         "threshold": ctx.config.four_eyes_above_cents, "errors": errors or [], "form": form or {},
-        "payer": payer, "payer_why": WHY_TEXT,
+        "payer": payer, "payer_why": WHY_TEXT, "events": payment_history(row, decisions, snap),
+        "lock": lock, "lock_since": de_time(datetime.fromtimestamp(lock.since, UTC)) if lock else "",
+        "next_tid": next_of(request, tenant, transaction_id), "list_params": list_context(request, tenant),
     }, status=status)
 
 
