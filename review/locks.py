@@ -64,6 +64,7 @@ class LockStore:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         db = sqlite3.connect(self.path, isolation_level=None, timeout=5.0)
         try:
+            db.execute("PRAGMA synchronous = OFF")     # a mark lost in a crash is harmless; no fsync per view
             if not self._ready:
                 db.executescript(_SCHEMA)
                 self._ready = True

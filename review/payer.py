@@ -28,8 +28,8 @@ from review.explain import normalise_iban
 
 #: name similarity (0-100) from which a debtor counts as a name match
 NAME_MIN = 85
-#: debtors found by name, at most (the best first)
-NAME_LIMIT = 3
+#: debtors found by name, at most (the best names first; a common name may belong to many debtors)
+NAME_LIMIT = 5
 #: open items shown per payer, at most (oldest due date first)
 ITEM_LIMIT = 25
 
@@ -124,10 +124,12 @@ def payer_debtors(key: tuple[str, str], open_items: pl.DataFrame, row: dict[str,
             found.setdefault(debtor, ("earlier", 0))
     payer = (row.get("counterparty_name") or "").strip().lower()
     if payer and index.names:
+        by_name: list[tuple[str, int]] = []
         for name, score, _i in process.extract(payer, index.names, scorer=fuzz.token_sort_ratio,
                                                limit=NAME_LIMIT, score_cutoff=NAME_MIN):
-            for debtor in index.name_debtors[name]:
-                found.setdefault(debtor, ("name", round(score)))
+            by_name += [(debtor, round(score)) for debtor in sorted(index.name_debtors[name])]
+        for debtor, score in by_name[:NAME_LIMIT]:
+            found.setdefault(debtor, ("name", score))
     if not found:
         return [], open_items.head(0)
     items = open_items.filter(pl.col("debtor_id").is_in(list(found)) & (pl.col("amount_cents") > 0))

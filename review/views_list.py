@@ -13,7 +13,7 @@ from starlette.responses import Response
 from review.auth import require_tenant, require_user
 from review.labels import DECISION_STATE_TEXT
 from review.list_export import list_csv, list_xlsx
-from review.listing import PAGE_SIZES, SORTS, filter_items, page_of, parse_list_query
+from review.listing import PAGE_SIZES, SORTS, filter_items, ordered_rows, page_of, parse_list_query
 from review.web import context_of, render
 
 _COLUMNS = ("transaction_id", "booking_date", "age_days", "account_iban", "amount_cents", "unallocated_cents",
@@ -36,9 +36,10 @@ async def list_page(request: Request) -> Response:
                                              "sum_cents": 0, "size": ctx.config.page_size, "locks": {}})
     request.session[LIST_QUERY] = {"tenant": tenant, "params": query.params()}
     live = ctx.state.live_decisions(tenant, snap)
-    matched = filter_items(snap.items, query, {t: d.state for t, d in live.items()})
+    matched = ordered_rows(snap.items, query, {t: d.state for t, d in live.items()})
     size = query.size or ctx.config.page_size
-    shown, page, pages = page_of(matched, query.page, size)
+    keys, page, pages = page_of(matched, query.page, size)
+    shown = snap.items[keys["_i"]]                     # the page's full rows, gathered after sorting the keys
     ids = shown["transaction_id"].to_list()
     return render(request, "list.html", {
         **base, "rows": shown.select(_COLUMNS).to_dicts(), "total": matched.height, "all": snap.items.height,

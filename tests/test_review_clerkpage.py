@@ -95,6 +95,8 @@ def test_next_payment_follows_the_filtered_sorted_list_and_skips_decided_ones() 
     erika = parse_list_query({"q": "erika"})                                       # age desc: tx-split, tx-over
     assert next_payment(items, erika, "tx-split", {}) == "tx-over"
     assert next_payment(items, erika, "tx-noref", {}) == "tx-split"                # not in the list: its first
+    pending = parse_list_query({"status": "pending"})                               # decided ones only: none
+    assert next_payment(items, pending, "tx-over", {"tx-over": "pending", "tx-xss": "pending"}) is None
 
 
 def test_save_and_next_goes_to_the_next_payment_of_the_clerks_list(env: dict[str, Any]) -> None:

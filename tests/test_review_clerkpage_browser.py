@@ -98,7 +98,7 @@ def test_bulk_retry_then_a_supervisor_approves_in_bulk(app_env: dict[str, Any]) 
         anna.click("button[name=bulk][value=retry]")
         assert "3 von 3 Zahlungen gespeichert" in anna.inner_text(".meta")
         assert anna.locator(".bulk-result tr.ok").count() == 3
-        anna.screenshot(path=str(app_env["shots"] / "review_bulk.png"), full_page=True)
+        anna.screenshot(path=str(app_env["shots"] / "review_day_bulk.png"), full_page=True)
 
         sven, sven_errors = person(chromium, base, "sven")
         sven.goto(f"{base}/t/{TENANT}/?status=pending")
@@ -123,11 +123,11 @@ def test_the_soft_lock_seen_by_a_second_clerk(app_env: dict[str, Any]) -> None:
         row = anna.locator("tr[data-row]", has_text="150,00")
         assert row.locator(".badge.lock").inner_text() == "geöffnet von Bert"
         assert anna.locator(".badge.lock").count() == 1
-        anna.screenshot(path=str(shots / "review_list.png"), full_page=True)
+        anna.screenshot(path=str(shots / "review_day_list.png"), full_page=True)
         anna.goto(f"{base}/t/{TENANT}/item/tx-split")
         assert "Geöffnet von Bert (bert) seit" in anna.inner_text(".flash.lock")
         assert "Erika Mustermann" in anna.inner_text("#zahler")              # the payer's own items up front
-        anna.screenshot(path=str(shots / "review_detail.png"), full_page=True)
+        anna.screenshot(path=str(shots / "review_day_detail.png"), full_page=True)
         bert.fill("form:has(input[value=retry]) input[name=note]", "erledigt")
         bert.click("button:has-text('Neu abgleichen und weiter')")
         anna.goto(f"{base}/t/{TENANT}/?sort=amount&dir=desc")
