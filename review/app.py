@@ -37,7 +37,7 @@ from review.views_collection import (
     returns_page,
 )
 from review.views_decisions import decisions_page
-from review.views_detail import detail_page
+from review.views_detail import detail_page, next_page
 from review.views_dunning import debtor_page, dunning_page, release, run_pdf
 from review.views_list import export_list, list_page
 from review.views_payout import payout_letters, payout_release, payout_run_page, payouts_page
@@ -100,6 +100,7 @@ def create_app(config: ReviewConfig, users: dict[str, User], users_path: Path | 
         Route("/t/{tenant}/decisions", decisions_page),
         Route("/t/{tenant}/item/{transaction_id}", detail_page),
         Route("/t/{tenant}/item/{transaction_id}/decide", decide, methods=["POST"]),
+        Route("/t/{tenant}/item/{transaction_id}/next", next_page),
         Route("/t/{tenant}/decision/{decision_id}/approve", approve, methods=["POST"]),
         Route("/t/{tenant}/decision/{decision_id}/withdraw", withdraw, methods=["POST"]),
         Route("/t/{tenant}/rules", rules_page),

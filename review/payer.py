@@ -15,7 +15,7 @@ rapidfuzz scan over the distinct names (a few ms at 50,000 debtors) and one filt
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,6 +56,7 @@ class _Index:
     names: list[str]                       # distinct debtor names, lower case
     name_debtors: dict[str, list[str]]     # lower-case name -> debtor ids
     item_debtor: dict[str, str]            # receivable_id -> debtor_id
+    debtor_rows: dict[str, list[int]]      # debtor_id -> row numbers of its open items (gathered, not filtered)
 
 
 _lock = threading.Lock()
@@ -78,8 +79,11 @@ def _build(open_items: pl.DataFrame) -> _Index:
     )
     name_debtors = dict(zip(names["n"].to_list(), names["debtor_id"].to_list(), strict=True))
     ids = open_items.select("receivable_id", "debtor_id").filter(pl.col("debtor_id").is_not_null())
+    rows = (open_items.select("debtor_id").with_row_index("_i").filter(pl.col("debtor_id").is_not_null())
+            .group_by("debtor_id").agg("_i"))
     return _Index(iban, list(name_debtors), name_debtors,
-                  dict(zip(ids["receivable_id"].to_list(), ids["debtor_id"].to_list(), strict=True)))
+                  dict(zip(ids["receivable_id"].to_list(), ids["debtor_id"].to_list(), strict=True)),
+                  dict(zip(rows["debtor_id"].to_list(), rows["_i"].to_list(), strict=True)))
 
 
 def index_of(key: tuple[str, str], open_items: pl.DataFrame) -> _Index:
@@ -96,22 +100,37 @@ def index_of(key: tuple[str, str], open_items: pl.DataFrame) -> _Index:
     return built
 
 
-def earlier_debtors(decisions: Iterable[Decision], payer_iban: str, item_debtor: dict[str, str]) -> set[str]:
-    """Debtors that earlier assignments (pending or in force) of a payment from ``payer_iban`` went to."""
-    out: set[str] = set()
-    if not payer_iban:
-        return out
-    for d in decisions:
+def earlier_debtors(decisions: Iterable[Decision], item_debtor: dict[str, str]) -> dict[str, set[str]]:
+    """payer IBAN -> the debtors earlier assignments (pending or in force) of its payments went to."""
+    out: dict[str, set[str]] = {}
+    for d in decisions:                    # the journal, folded once per change of it (see _earlier_of)
         if d.action != DecisionAction.ASSIGN or d.state not in (DecisionState.EFFECTIVE, DecisionState.PENDING):
             continue
-        if normalise_iban(str(d.before.get("counterparty_iban") or "")) != payer_iban:
-            continue
-        out.update(item_debtor[a.receivable_id] for a in d.allocations if a.receivable_id in item_debtor)
+        iban = normalise_iban(str(d.before.get("counterparty_iban") or ""))
+        debtors = {item_debtor[a.receivable_id] for a in d.allocations if a.receivable_id in item_debtor}
+        if iban and debtors:
+            out.setdefault(iban, set()).update(debtors)
     return out
 
 
+_earlier: dict[str, tuple[tuple[str, str], Sequence[Decision], dict[str, set[str]]]] = {}
+
+
+def _earlier_of(key: tuple[str, str], decisions: Sequence[Decision], index: _Index) -> dict[str, set[str]]:
+    """:func:`earlier_debtors`, kept while the run and the journal's decision list (cached by the page's
+    :class:`~review.state.PublishedState` until a journal file changes) stay the same objects."""
+    with _lock:
+        hit = _earlier.get(key[0])
+    if hit is not None and hit[0] == key and hit[1] is decisions:
+        return hit[2]
+    built = earlier_debtors(decisions, index.item_debtor)
+    with _lock:
+        _earlier[key[0]] = (key, decisions, built)
+    return built
+
+
 def payer_debtors(key: tuple[str, str], open_items: pl.DataFrame, row: dict[str, Any],
-                  decisions: Iterable[Decision] = ()) -> tuple[list[PayerDebtor], pl.DataFrame]:
+                  decisions: Sequence[Decision] = ()) -> tuple[list[PayerDebtor], pl.DataFrame]:
     """(the debtors behind the payer of ``row``, strongest evidence first; their open items, at most
     :data:`ITEM_LIMIT`, oldest due date first)."""
     index = index_of(key, open_items)
@@ -120,19 +139,20 @@ def payer_debtors(key: tuple[str, str], open_items: pl.DataFrame, row: dict[str,
     if payer_iban:
         for debtor in index.iban_debtor.filter(pl.col("iban") == payer_iban)["debtor_id"].to_list():
             found.setdefault(debtor, ("iban", 0))
-        for debtor in sorted(earlier_debtors(decisions, payer_iban, index.item_debtor)):
+        for debtor in sorted(_earlier_of(key, decisions, index).get(payer_iban, ())):
             found.setdefault(debtor, ("earlier", 0))
     payer = (row.get("counterparty_name") or "").strip().lower()
     if payer and index.names:
         by_name: list[tuple[str, int]] = []
         for name, score, _i in process.extract(payer, index.names, scorer=fuzz.token_sort_ratio,
                                                limit=NAME_LIMIT, score_cutoff=NAME_MIN):
-            by_name += [(debtor, round(score)) for debtor in sorted(index.name_debtors[name])]
+            by_name += [(debtor, round(score)) for debtor in sorted(index.name_debtors[name])[:NAME_LIMIT]]
         for debtor, score in by_name[:NAME_LIMIT]:
             found.setdefault(debtor, ("name", score))
     if not found:
         return [], open_items.head(0)
-    items = open_items.filter(pl.col("debtor_id").is_in(list(found)) & (pl.col("amount_cents") > 0))
+    picked = sorted(i for debtor in found for i in index.debtor_rows.get(debtor, ()))
+    items = open_items[pl.Series("_i", picked, dtype=pl.UInt32)].filter(pl.col("amount_cents") > 0)
     sums = items.group_by("debtor_id").agg(pl.len().alias("n"), pl.col("amount_cents").sum().alias("s"),
                                            pl.col("debtor_name").first().alias("name"))
     by_debtor = {r[0]: r[1:] for r in sums.iter_rows()}

@@ -9,7 +9,7 @@ from urllib.parse import parse_qsl
 import polars as pl
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 
 from claims.vocab import DecisionState
 from review.auth import current_user, require_tenant, require_user
@@ -19,7 +19,7 @@ from review.labels import de_time
 from review.listing import next_payment, parse_list_query
 from review.payer import WHY_TEXT, payer_debtors
 from review.state import Snapshot
-from review.web import context_of, render
+from review.web import context_of, flash, render
 
 #: empty rows in the split form for open items the matcher did not propose
 FREE_ROWS = 2
@@ -86,7 +86,7 @@ def detail_response(request: Request, tenant: str, transaction_id: str, *, error
         "threshold": ctx.config.four_eyes_above_cents, "errors": errors or [], "form": form or {},
         "payer": payer, "payer_why": WHY_TEXT, "events": payment_history(row, decisions, snap),
         "lock": lock, "lock_since": de_time(datetime.fromtimestamp(lock.since, UTC)) if lock else "",
-        "next_tid": next_of(request, tenant, transaction_id), "list_params": list_context(request, tenant),
+        "list_params": list_context(request, tenant),
     }, status=status)
 
 
@@ -96,3 +96,17 @@ async def detail_page(request: Request) -> Response:
     tenant = request.path_params["tenant"]
     require_tenant(user, tenant)
     return detail_response(request, tenant, request.path_params["transaction_id"])
+
+
+async def next_page(request: Request) -> Response:
+    """GET /t/{tenant}/item/{transaction_id}/next: on to the next undecided payment of the clerk's last list
+    (worked out on the click, so a detail view does not sort the list for a link that may not be used)."""
+    user = require_user(request)
+    tenant = request.path_params["tenant"]
+    require_tenant(user, tenant)
+    following = next_of(request, tenant, request.path_params["transaction_id"])
+    if following is None:
+        flash(request, "Keine weitere unentschiedene Zahlung in dieser Liste.")
+        params = list_context(request, tenant)
+        return RedirectResponse(f"/t/{tenant}/" + (f"?{params}" if params else ""), status_code=303)
+    return RedirectResponse(f"/t/{tenant}/item/{following}", status_code=303)

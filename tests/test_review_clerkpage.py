@@ -106,12 +106,17 @@ def test_save_and_next_goes_to_the_next_payment_of_the_clerks_list(env: dict[str
     assert r.status_code == 303 and r.headers["location"] == item("tx-over")
     html = anna.get(item("tx-over")).text
     assert "Neuer Abgleich über 0,00 € gespeichert" in html or "Neuer Abgleich" in html
-    assert f'href="{item("tx-noref")}" data-key="n"' in html                       # the next one after it
+    assert f'href="{item("tx-over")}/next" data-key="n"' in html
+    nxt = anna.get(item("tx-over") + "/next", follow_redirects=False)               # on without deciding
+    assert nxt.status_code == 303 and nxt.headers["location"] == item("tx-noref")
     r = decide(anna, "tx-big", action="retry", then="next")                         # the last: back to the list
     assert r.status_code == 303 and r.headers["location"].startswith(LIST + "?")
     assert "status=open" in r.headers["location"]
     r = decide(anna, "tx-over", action="retry")                                     # plain save stays
     assert r.headers["location"] == item("tx-over")
+    anna.get(LIST, params={"status": "open"})                                       # nothing undecided after
+    last = anna.get(item("tx-noref") + "/next", follow_redirects=False)
+    assert last.headers["location"] == LIST + "?status=open&sort=age&dir=desc&page=1"
 
 
 def test_page_size_sum_and_german_dates_on_the_list(env: dict[str, Any]) -> None:
