@@ -44,6 +44,9 @@ RULE_TEXT: dict[str, str] = {
     Rule.LEARNED_RULE: "gelernte Regel", Rule.SET_OFF: "Verrechnung (Aufrechnung)",
 }
 
+#: the matcher's ``why`` of a suggestion is a rule, or one of these (matching/suggest.py)
+SUGGESTION_TEXT: dict[str, str] = {**RULE_TEXT, "name_amount": "Name und Betrag"}
+
 ACTION_TEXT: dict[str, str] = {DecisionAction.ASSIGN: "Zuordnung", DecisionAction.REFUND: "Erstattung",
                                DecisionAction.PARK: "Verwahrgeld", DecisionAction.RETRY: "Neuer Abgleich"}
 
@@ -55,7 +58,7 @@ ITEM_STATE_TEXT: dict[str, str] = {ItemState.OPEN: "offen", ItemState.PARKED: "V
                                    ItemState.RESOLVED: "erledigt"}
 
 _TABLES: dict[str, dict[str, str]] = {
-    "role": ROLE_TEXT, "claim_type": CLAIM_TYPE_TEXT, "rule": RULE_TEXT, "action": ACTION_TEXT,
+    "role": ROLE_TEXT, "claim_type": CLAIM_TYPE_TEXT, "rule": RULE_TEXT, "why": SUGGESTION_TEXT, "action": ACTION_TEXT,
     "decision_state": DECISION_STATE_TEXT, "item_state": ITEM_STATE_TEXT, "reason": ALL_REASON_TEXT,
 }
 

@@ -315,6 +315,7 @@ def test_german_labels_dates_and_berlin_times() -> None:
     assert de_time("2026-01-01T10:00:00") == "01.01.2026 11:00"                     # naive means UTC
     assert de_date(date(2026, 3, 2)) == "02.03.2026" and de_date(None) == "" and de_date("kaputt") == "kaputt"
     assert label("rule", "reference.exact") == "Kassenzeichen genau"
+    assert label("why", "name_amount") == "Name und Betrag" and label("why", "iban_amount") == "IBAN und Betrag"
     assert label("reason", "no_reference") == "Kein Kassenzeichen im Verwendungszweck gefunden"
     assert label("action", "park") == "Verwahrgeld" and label("decision_state", "superseded") == "ersetzt"
     for member in ClaimType:
