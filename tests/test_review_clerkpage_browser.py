@@ -8,13 +8,18 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pytest
+from nightly_files import Entry, kz, write_mt940, write_open_items
 from review_data import PASSWORD, TENANT, config_file, write_state, write_users
 from test_review_browser import ARGS, CHROMIUM, serve
 
+from claims.config import load_tenant_config
+from jobs.nightly import run_night
 from ledger.journal import effective_decisions, read_decisions
 from review import create_app, load_review_config, load_users
 
@@ -133,3 +138,67 @@ def test_the_soft_lock_seen_by_a_second_clerk(app_env: dict[str, Any]) -> None:
         anna.goto(f"{base}/t/{TENANT}/?sort=amount&dir=desc")
         assert anna.locator("tr[data-row]", has_text="150,00").locator(".badge.lock").count() == 0
         assert errors == [] and bert_errors == []
+
+
+def test_a_clerk_clears_a_nights_list_with_keyboard_and_bulk_actions(tmp_path: Path) -> None:
+    """The whole day: a real night publishes three payments; the clerk assigns two as suggested in bulk and
+    splits the third with "Zuordnen und weiter"; a supervisor approves all three in bulk; the next night
+    books them and the Klärungsliste is empty."""
+    (tmp_path / "kasse.toml").write_text(
+        f'[tenant]\nid = "{TENANT}"\n\n[paths]\nledger = "kasse.duckdb"\ntenant_dir = "{TENANT}"\n'
+        'state_dir = "state"\n', encoding="utf-8")
+    inbox = tmp_path / TENANT / "inbox"
+    k1, k2, k3, k4 = kz(1), kz(2), kz(3), kz(4)
+    write_open_items(inbox / "open_items.csv", [("R1", k1, 10000), ("R2", k2, 5000), ("R3", k3, 7777),
+                                                ("R4", k4, 4900)])
+    write_mt940(inbox / "day1.sta", day=date(2026, 3, 2), seq=1, opening=0, entries=[
+        Entry(7777, "Zahlung", name="Schuldner R3", iban="DE02120300000000202051"),
+        Entry(14900, "Sammelzahlung Steuern"),
+        Entry(5000, "Abgabe", name="Schuldner R2"),
+    ])
+    cfg = load_tenant_config(tmp_path / "kasse.toml")
+    run_night(cfg, date(2026, 3, 2))
+    app = create_app(load_review_config(tmp_path / "kasse.toml"), load_users(write_users(tmp_path / "u.toml")))
+    with serve(app) as base, browser() as chromium:
+        anna, errors = person(chromium, base, "anna")
+        anna.goto(f"{base}/t/{TENANT}/?status=open&sort=amount&dir=desc")
+        anna.keyboard.press("Escape")
+        for key in ("j", "x", "j", "x", "j", "x"):
+            anna.keyboard.press(key)
+        anna.click("button[name=bulk][value=assign_suggested]")
+        assert "2 von 3 Zahlungen gespeichert" in anna.inner_text(".meta")
+        assert "übersprungen: kein Vorschlag" in anna.inner_text(".bulk-result")
+        anna.keyboard.press("b")
+        anna.wait_for_url(lambda url: "status=open" in url)
+        anna.wait_for_load_state()
+        anna.keyboard.press("Escape")                                            # out of the search field
+        anna.keyboard.press("j")
+        anna.keyboard.press("Enter")                                             # the one left: 149,00 €
+        anna.wait_for_url(lambda url: "/item/" in url)
+        anna.fill("input[name=items_q]", "Schuldner")
+        anna.click("button:has-text('Suchen')")
+        anna.fill(f"input[aria-label='Betrag für {k1}']", "100,00")
+        anna.fill(f"input[aria-label='Betrag für {k4}']", "49,00")
+        anna.focus(f"input[aria-label='Betrag für {k4}']")
+        anna.keyboard.press("Alt+Enter")                                         # "Zuordnen und weiter"
+        anna.wait_for_url(lambda url: url.split("?")[0] == f"{base}/t/{TENANT}/")  # nothing left: the list
+        assert "Keine weitere unentschiedene Zahlung" in anna.inner_text("main")
+
+        sven, sven_errors = person(chromium, base, "sven")
+        sven.goto(f"{base}/t/{TENANT}/?status=pending")
+        for box in sven.locator("input[name=tid]").all():
+            box.check()
+        sven.click("button[name=bulk][value=approve]")
+        assert "3 von 3 Zahlungen freigegeben" in sven.inner_text(".meta")
+        run_night(cfg, date(2026, 3, 3))                                         # the next night books them
+        sven.goto(f"{base}/t/{TENANT}/")
+        assert "0 von 0 Zahlungen" in sven.inner_text("main")
+        assert errors == [] and sven_errors == []
+    con = duckdb.connect(str(cfg.ledger), read_only=True)
+    try:
+        rows = con.execute("SELECT receivable_id, amount_cents, rule, decided_by FROM allocations "
+                           "WHERE rule = 'clerk' ORDER BY receivable_id").fetchall()
+    finally:
+        con.close()
+    assert rows == [("R1", 10000, "clerk", "anna"), ("R2", 5000, "clerk", "anna"), ("R3", 7777, "clerk", "anna"),
+                    ("R4", 4900, "clerk", "anna")]
