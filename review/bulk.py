@@ -36,8 +36,7 @@ from review.labels import DECISION_STATE_TEXT
 from review.users import User
 
 BULK_ACTIONS = ("retry", "park", "assign_suggested", "approve")
-ACTION_OF = {"retry": DecisionAction.RETRY, "park": DecisionAction.PARK, "assign_suggested": DecisionAction.ASSIGN,
-             "approve": DecisionAction.ASSIGN}
+ACTION_OF = {"retry": DecisionAction.RETRY, "park": DecisionAction.PARK, "assign_suggested": DecisionAction.ASSIGN}
 #: rows one bulk action may take (the largest page)
 MAX_ROWS = 200
 

@@ -17,7 +17,7 @@ from review.listing import PAGE_SIZES, SORTS, filter_items, ordered_rows, page_o
 from review.web import context_of, render
 
 _COLUMNS = ("transaction_id", "booking_date", "age_days", "account_iban", "amount_cents", "unallocated_cents",
-            "counterparty_name", "counterparty_iban", "remittance", "reason", "state", "candidates")
+            "counterparty_name", "counterparty_iban", "remittance", "reason", "state")
 #: the session key holding the list's last query string: "save and next" walks that list
 LIST_QUERY = "list_query"
 
