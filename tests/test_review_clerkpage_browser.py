@@ -75,7 +75,8 @@ def test_keyboard_save_and_next(app_env: dict[str, Any]) -> None:
         anna.keyboard.press("j")                                              # the first row: 12,34 €
         anna.keyboard.press("Enter")
         anna.wait_for_url(f"{base}/t/{TENANT}/item/tx-xss")
-        anna.fill("form:has(input[value=retry]) input[name=note]", "Zahler anschreiben")
+        anna.keyboard.press("r")                                              # to the retry form's note
+        anna.keyboard.type("Zahler anschreiben")
         anna.keyboard.press("Alt+Enter")                                     # "Neu abgleichen und weiter"
         anna.wait_for_url(f"{base}/t/{TENANT}/item/tx-over")                 # the next by amount: 20,00 €
         assert "Neuer Abgleich über 0,00 € gespeichert" in anna.inner_text(".flash")

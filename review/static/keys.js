@@ -1,6 +1,7 @@
 /* Keyboard shortcuts of the review page. Loaded from /static (the CSP allows no inline script); every
    page works without it. Keys act only when no input field has the focus (Esc leaves a field).
-   Any element with data-key="x" is clicked (links, buttons) or focused (fields) when x is pressed.
+   Any element with data-key="x" is clicked (links) or focused (fields) when x is pressed; no key
+   submits a decision by itself (Enter or Alt+Enter in a field does, as the clerk chooses).
    On the Klärungsliste: j / k move the row cursor, Enter or o opens the row, x ticks its box.
    In a form: Alt+Enter presses its "Speichern und weiter" button. */
 (function () {
