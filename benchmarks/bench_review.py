@@ -1,9 +1,13 @@
-"""Benchmark of the review page: server time of the list and detail pages over 10,000 unresolved items.
+"""Benchmark of the review page: server time of the list and detail pages over N unresolved items
+(default 50,000: a large town's backlog; issue 19 asks p95 ≤ 100 ms server time for both).
 
-Publishes a synthetic Klärungsliste (N payments, 2·N open items) with the nightly run's own ``publish``,
-writes a journal of N/10 decisions, logs in through the real login form and requests pages in-process.
-Server time is read from the ``Server-Timing`` header the app sets (routing, Polars, Jinja, journal
-fold); the client round trip is printed beside it. Run: ``.venv/bin/python benchmarks/bench_review.py [n]``.
+Publishes a synthetic Klärungsliste (N payments, 2·N open items; every fourth item carries the IBAN of a
+payer, so the detail page's "payer's own open items" find debtors by IBAN and by name) with the nightly
+run's own ``publish``, writes a journal of N/10 decisions, logs in through the real login form and
+requests pages in-process. Each detail view also renews the clerk's soft lock (SQLite) and works out
+"the next payment" of the clerk's last list. Server time is read from the ``Server-Timing`` header the
+app sets (routing, Polars, Jinja, journal fold); the client round trip is printed beside it.
+Run: ``.venv/bin/python benchmarks/bench_review.py [n]``.
 """
 
 from __future__ import annotations
@@ -72,26 +76,40 @@ def synthetic(n: int) -> tuple[pl.DataFrame, pl.DataFrame]:
         pl.lit(TENANT).alias("tenant"), pl.format("R{}", pl.col("j")).alias("receivable_id"),
         pl.col("j").cast(pl.String).alias("kassenzeichen"), pl.col("j").cast(pl.String).alias("kz_norm"),
         pl.format("D{}", pl.col("j") // 2).alias("debtor_id"),
-        pl.concat_str([pl.lit(pl.Series(FIRST)).gather(pl.col("j") % len(FIRST)), pl.lit(" "),
-                       pl.lit(pl.Series(LAST)).gather(pl.col("j") % len(LAST))]).alias("debtor_name"),
+        pl.concat_str([pl.lit(pl.Series(FIRST)).gather((pl.col("j") // 2) % len(FIRST)), pl.lit(" "),
+                       pl.lit(pl.Series(LAST)).gather((pl.col("j") // 2) % len(LAST))]).alias("debtor_name"),
         pl.lit("GRUNDSTEUER").alias("claim_type"), ((pl.col("j") * 31) % 400_000 + 500).alias("amount_cents"),
         pl.lit(date(2026, 2, 15)).alias("due_date"),
+        # every fourth item: the IBAN payment j // 2 was made from (the payer's own items by IBAN)
+        pl.when(pl.col("j") % 4 == 0).then(
+            pl.format("DE{}{}", ((pl.col("j") // 2) % 89 + 10),
+                      ((pl.col("j") // 2) * 104729 % 10**18).cast(pl.String).str.zfill(18))
+        ).alias("debtor_iban"),
     ).drop("j")
     return items, open_items
 
 
-def timed(client: Any, url: str) -> tuple[float, float]:
-    """(server ms from Server-Timing, client round trip ms) for one GET."""
-    t0 = time.perf_counter()
+def timed(client: Any, url: str) -> tuple[float, float, float]:
+    """(server ms from Server-Timing, client round trip ms, CPU ms of the process) for one GET. The CPU
+    time (all threads, client included) is what a request costs when the machine is shared: on a loaded
+    machine the wall-clock figures mostly measure the wait for a core."""
+    t0, c0 = time.perf_counter(), time.process_time()
     r = client.get(url)
     wall = (time.perf_counter() - t0) * 1000
+    cpu = (time.process_time() - c0) * 1000
     if r.status_code != 200 or r.history or "/item/" not in r.text:
         raise RuntimeError(f"{url}: HTTP {r.status_code}, not the page asked for (login failed?)")
     server = float(re.search(r"app;dur=([0-9.]+)", r.headers["server-timing"]).group(1))  # type: ignore[union-attr]
-    return server, wall
+    return server, wall, cpu
 
 
-def main(n: int = 10_000) -> None:
+def p95(values: list[float]) -> float:
+    """The 95th percentile (nearest rank)."""
+    ordered = sorted(values)
+    return ordered[max(0, -(-len(ordered) * 95 // 100) - 1)]
+
+
+def main(n: int = 50_000) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         from starlette.testclient import TestClient
@@ -125,22 +143,28 @@ def main(n: int = 10_000) -> None:
             "list reason+account+age": base + f"?reason=overpayment&account={ACCOUNTS[1]}&age_min=10&age_max=90",
             "list last page": base + "?page=200",
             "list status pending": base + "?status=pending",
+            "list 200 rows a page": base + "?size=200",
+            "list status open, amount asc": base + "?status=open&sort=amount&dir=asc",
         }
         rows = []
         for name, url in cases.items():
             samples = [timed(client, url) for _ in range(30)]
-            rows.append((name, statistics.median(s[0] for s in samples), max(s[0] for s in samples),
-                         statistics.median(s[1] for s in samples)))
+            rows.append((name, statistics.median(s[0] for s in samples), p95([s[0] for s in samples]),
+                         max(s[0] for s in samples), statistics.median(s[1] for s in samples),
+                         p95([s[2] for s in samples])))
+        client.get(base + "?status=open&sort=amount&dir=asc")      # the list "save and next" walks
         detail = [timed(client, f"/t/{TENANT}/item/tx{(k * 97) % n}") for k in range(100)]
         rows.append(("detail (100 different items)", statistics.median(s[0] for s in detail),
-                     max(s[0] for s in detail), statistics.median(s[1] for s in detail)))
-        print(f"\n{'page':34} {'server median ms':>17} {'server max ms':>14} {'round trip ms':>14}")
-        for name, med, worst, wall in rows:
-            print(f"{name:34} {med:17.1f} {worst:14.1f} {wall:14.1f}")
-        lists = [r[1] for r in rows if r[0].startswith("list")]
-        print(f"\nlist pages: worst median {max(lists):.1f} ms (target < 300 ms); "
-              f"detail median {rows[-1][1]:.1f} ms (target < 100 ms)")
+                     p95([s[0] for s in detail]), max(s[0] for s in detail), statistics.median(s[1] for s in detail),
+                     p95([s[2] for s in detail])))
+        print(f"\n{'page':34} {'server median ms':>17} {'server p95 ms':>14} {'server max ms':>14} "
+              f"{'round trip ms':>14} {'CPU p95 ms':>11}")
+        for name, med, q95, worst, wall, cpu in rows:
+            print(f"{name:34} {med:17.1f} {q95:14.1f} {worst:14.1f} {wall:14.1f} {cpu:11.1f}")
+        lists = [r[2] for r in rows if r[0].startswith("list")]
+        print(f"\nlist pages: worst p95 {max(lists):.1f} ms; detail p95 {rows[-1][2]:.1f} ms "
+              f"(target: p95 ≤ 100 ms server time)")
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 10_000)
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 50_000)

@@ -1,7 +1,9 @@
 """The review web app: routes, session, security headers. ``create_app(config, users)`` builds it.
 
-Server-rendered HTML only, no JavaScript at all: the Content-Security-Policy forbids every script, so
-even an escaping mistake could not run one.
+Server-rendered HTML; the one script is the keyboard helper ``/static/keys.js`` (shortcuts on the
+Klärungsliste and a payment's page). The Content-Security-Policy allows scripts from this origin's
+``/static/`` files only — no inline script, no ``eval`` — so even an escaping mistake could not run one,
+and every page works without JavaScript.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from review.state import PublishedState
 from review.users import User
 from review.views_actions import approve, decide, withdraw
 from review.views_blocks import approve_block_view, blocks_page, lift_block_view, set_block_view
+from review.views_bulk import bulk
 from review.views_casefile import casefile_page, casefile_zip, document_download
 from review.views_collection import (
     collection_page,
@@ -34,10 +37,10 @@ from review.views_collection import (
     returns_page,
 )
 from review.views_decisions import decisions_page
-from review.views_detail import detail_page
+from review.views_detail import detail_page, next_page
 from review.views_dunning import debtor_page, dunning_page, release, run_pdf
 from review.views_enforcement import enforcement_page
-from review.views_list import list_page
+from review.views_list import export_list, list_page
 from review.views_office import office_page
 from review.views_payout import payout_letters, payout_release, payout_run_page, payouts_page
 from review.views_rules import approve as approve_rule
@@ -48,7 +51,7 @@ from review.views_rules import rules_page
 from review.views_waivers import approve_waiver_view, set_waiver_view, waivers_page, withdraw_waiver_view
 from review.web import HERE, ReviewContext, http_error, make_templates
 
-CSP = ("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; "
        "frame-ancestors 'none'; base-uri 'none'")
 SECURITY_HEADERS = [
     (b"content-security-policy", CSP.encode()),
@@ -95,9 +98,12 @@ def create_app(config: ReviewConfig, users: dict[str, User], users_path: Path | 
         Route("/login", login_page, methods=["GET", "POST"]),
         Route("/logout", logout, methods=["POST"]),
         Route("/t/{tenant}/", list_page),
+        Route("/t/{tenant}/export.{kind}", export_list),
+        Route("/t/{tenant}/bulk", bulk, methods=["POST"]),
         Route("/t/{tenant}/decisions", decisions_page),
         Route("/t/{tenant}/item/{transaction_id}", detail_page),
         Route("/t/{tenant}/item/{transaction_id}/decide", decide, methods=["POST"]),
+        Route("/t/{tenant}/item/{transaction_id}/next", next_page),
         Route("/t/{tenant}/decision/{decision_id}/approve", approve, methods=["POST"]),
         Route("/t/{tenant}/decision/{decision_id}/withdraw", withdraw, methods=["POST"]),
         Route("/t/{tenant}/rules", rules_page),

@@ -8,7 +8,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import urlencode
 
 import polars as pl
@@ -21,6 +21,8 @@ from review.amounts import try_parse_amount
 SORTS = {"age": "age_days", "amount": "unallocated_cents", "account": "account_iban", "reason": "reason",
          "name": "counterparty_name"}
 STATUS_FILTERS = ("", "open", DecisionState.PENDING, DecisionState.EFFECTIVE, ItemState.PARKED)
+#: page sizes a clerk may choose (``size``); none chosen: ``[review] page_size``
+PAGE_SIZES = (25, 50, 100, 200)
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +41,7 @@ class ListQuery:
     sort: str = "age"
     descending: bool = True
     page: int = 1
+    size: int | None = None                # rows per page, one of PAGE_SIZES (None: the configured size)
 
     def params(self, **changes: object) -> str:
         """The query string for this query with some fields changed (for sort and page links)."""
@@ -47,6 +50,7 @@ class ListQuery:
             "age_min": self.age_min, "age_max": self.age_max,
             "amount_min": _euros(self.amount_min), "amount_max": _euros(self.amount_max),
             "sort": self.sort, "dir": "desc" if self.descending else "asc", "page": self.page,
+            "size": self.size,
         }
         values.update(changes)
         return urlencode({k: v for k, v in values.items() if v not in (None, "")})
@@ -81,6 +85,7 @@ def parse_list_query(params: Mapping[str, str]) -> ListQuery:
         sort=sort if sort in SORTS else "age",
         descending=(params.get("dir") or "desc") != "asc",
         page=max(1, _int(params.get("page")) or 1),
+        size=size if (size := _int(params.get("size"))) in PAGE_SIZES else None,
     )
 
 
@@ -95,8 +100,19 @@ def _search(q: str, amount_cents: int | None) -> pl.Expr:
     return expr
 
 
+#: the columns filters and sorts read: filtering and sorting these alone and gathering the full rows of
+#: one page afterwards keeps a 50,000-row list fast (a sort of all columns moves every text, raw MT940 included)
+_KEYS = ("transaction_id", "_name", "_text", "_iban", "amount_cents", "unallocated_cents", "account_iban",
+         "reason", "age_days", "state", "counterparty_name")
+
+
 def filter_items(items: pl.DataFrame, query: ListQuery, decided: Mapping[str, str] | None = None) -> pl.DataFrame:
     """The rows matching the query, sorted (``decided``: transaction_id -> pending|effective)."""
+    return items[ordered_rows(items, query, decided)["_i"]]
+
+
+def ordered_rows(items: pl.DataFrame, query: ListQuery, decided: Mapping[str, str] | None = None) -> pl.DataFrame:
+    """The matching rows' key columns, sorted, with ``_i`` (their row number in ``items``) to gather by."""
     conds: list[pl.Expr] = []
     if query.q:
         conds.append(_search(query.q, query.amount_cents))
@@ -121,7 +137,8 @@ def filter_items(items: pl.DataFrame, query: ListQuery, decided: Mapping[str, st
         else:
             ids = [t for t, s in decided.items() if s == query.status]
             conds.append(pl.col("transaction_id").is_in(ids))
-    out = items.filter(pl.all_horizontal(conds)) if conds else items
+    keys = items.select(_KEYS).with_row_index("_i")
+    out = keys.filter(pl.all_horizontal(conds)) if conds else keys
     column = SORTS[query.sort]
     return out.sort([column, "transaction_id"], descending=[query.descending, False], nulls_last=True)
 
@@ -131,3 +148,21 @@ def page_of(rows: pl.DataFrame, page: int, page_size: int) -> tuple[pl.DataFrame
     pages = max(1, -(-rows.height // page_size))
     page = min(max(1, page), pages)
     return rows.slice((page - 1) * page_size, page_size), page, pages
+
+
+def next_payment(items: pl.DataFrame, query: ListQuery, current: str, decided: Mapping[str, str]) -> str | None:
+    """The payment after ``current`` in the filtered, sorted list that has no decision yet ("save and next").
+
+    ``current`` keeps its place even when the filter no longer shows it (e.g. status "open" after its
+    decision): the place is taken from the same sort without the status filter (one sort of the key
+    columns serves both). ``None``: nothing follows.
+    """
+    if query.status in (DecisionState.PENDING, DecisionState.EFFECTIVE):
+        return None                         # such a list holds decided payments only
+    ordered = ordered_rows(items, replace(query, status=""), decided).with_row_index("_pos")
+    undecided = ordered.filter(~pl.col("transaction_id").is_in(list(decided)) & (pl.col("transaction_id") != current))
+    if query.status == ItemState.PARKED:
+        undecided = undecided.filter(pl.col("state") == ItemState.PARKED)
+    here = ordered.filter(pl.col("transaction_id") == current)["_pos"]
+    after = undecided.filter(pl.col("_pos") > here[0]) if here.len() else undecided
+    return str(after["transaction_id"][0]) if after.height else None

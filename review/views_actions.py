@@ -14,7 +14,7 @@ from review.auth import require_decider, require_tenant, require_user
 from review.csrf import check_csrf
 from review.decide import DecisionForm, build_decision
 from review.users import User
-from review.views_detail import detail_response, find_row
+from review.views_detail import detail_response, find_row, list_context, next_of
 from review.web import context_of, flash
 
 STATE_NAMES: dict[str, str] = {DecisionState.PENDING: "wartet auf Freigabe", DecisionState.EFFECTIVE: "wirksam", DecisionState.WITHDRAWN: "zurückgezogen",
@@ -66,6 +66,14 @@ async def decide(request: Request) -> Response:
     what = f"{ACTION_NAMES[decision.action]} über {format_cents(decision.amount_cents)} € gespeichert"
     flash(request, f"{what}: wartet auf Freigabe durch eine zweite Person." if decision.requires_approval
           else f"{what}: wird im nächsten Lauf gebucht.")
+    ctx.locks.release(tenant, tid, user.login)
+    if str(form.get("then") or "") == "next":           # "Speichern und weiter": the next payment of the list
+        following = next_of(request, tenant, tid)
+        if following is None:
+            flash(request, "Keine weitere unentschiedene Zahlung in dieser Liste.")
+            params = list_context(request, tenant)
+            return RedirectResponse(f"/t/{tenant}/" + (f"?{params}" if params else ""), status_code=303)
+        return RedirectResponse(f"/t/{tenant}/item/{following}", status_code=303)
     return RedirectResponse(f"/t/{tenant}/item/{tid}", status_code=303)
 
 

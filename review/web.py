@@ -24,6 +24,8 @@ from review.collection_state import CollectionCache, SnapshotCache, payout_cache
 from review.config import ReviewConfig
 from review.dunning_state import DunningCache
 from review.enforcement_state import EnforcementPublished, enforcement_cache
+from review.labels import de_date, de_epoch, de_time, label
+from review.locks import LockStore
 from review.sessions import SessionStore
 from review.state import PublishedState
 from review.throttle import LoginThrottle
@@ -49,6 +51,8 @@ class ReviewContext:
 
     #: live sessions, in <state_dir>/review/sessions.sqlite3
     sessions: SessionStore = field(init=False)
+    #: soft locks ("another clerk has this payment open"), in <state_dir>/review/locks.sqlite3
+    locks: LockStore = field(init=False)
     #: the dunning job's published snapshot, per tenant
     dunning: DunningCache = field(init=False)
     #: the collection job's published snapshot (runs, mandates, returns), per tenant
@@ -64,6 +68,7 @@ class ReviewContext:
 
     def __post_init__(self) -> None:
         self.sessions = SessionStore.in_state_dir(self.config.state_dir)
+        self.locks = LockStore.in_state_dir(self.config.state_dir)
         self.dunning = DunningCache(self.config.state_dir)
         self.collection = CollectionCache(self.config.state_dir)
         self.payout = payout_cache(self.config.state_dir)
@@ -95,6 +100,10 @@ def make_templates() -> Jinja2Templates:
     )
     env.filters["money"] = format_cents
     env.filters["reason_text"] = lambda code: REASON_TEXT.get(code or "", code or "")
+    env.filters["de_date"] = de_date
+    env.filters["de_time"] = de_time
+    env.filters["epoch_time"] = de_epoch
+    env.filters["label"] = lambda code, kind: label(kind, code)
     return Jinja2Templates(env=env)
 
 
