@@ -122,6 +122,8 @@ STORED: dict[type[StrEnum], set[str]] = {
     EnforceabilityBasis: {"vwvg_6_mahnung", "vwvg_6_waiver", "vwvg_6_4"},
     AllowanceMethod: {"individual", "flat", "time_barred"},
     Interruption: {"mahnung", "stundung", "adv", "enforcement"},
+    vocab.OutcomeState: {"booked", "held"},
+    vocab.OutcomeHold: {"changed", "case_unknown", "other_office", "kassenzeichen_not_in_case"},
 }
 
 

@@ -308,3 +308,22 @@ def test_written_off_stays_out_of_dunning_and_hand_off_and_returned_may_go_again
     assert "R2" not in d.selected["receivable_id"].to_list()
     assert d.skipped.filter(pl.col("receivable_id") == "R2")["reason"].to_list() == [SkipReason.BLOCKED]
     assert everything.filter(pl.col("receivable_id") == "R3")["closed_by"].to_list() == ["returned"]
+
+
+def test_moved_records_the_new_address_and_shows_it_without_touching_the_export(tmp_path: Path) -> None:
+    cfg = setup(tmp_path)
+    out = pl.DataFrame({"office_reference": ["A-5"], "case_number": ["C2"], "sequence": [1], "outcome": ["moved"],
+                        "outcome_date": [D1], "collected_cents": [0], "new_street": ["Neue Str. 9"],
+                        "new_postcode": ["32657"], "new_city": ["Lemgo"]})
+    deliver(cfg, "umzug.xml", write_outcomes(header(), out, _one()[1]))
+    night.run_night(cfg, D1)
+    assert table(cfg, "SELECT state, new_street, new_postcode, new_city, new_country FROM enforcement_outcomes").rows() \
+        == [("booked", "Neue Str. 9", "32657", "Lemgo", "DE")]
+    shown = table(cfg, "SELECT severity, message FROM issues WHERE code = 'outcomes.moved'").rows()
+    assert shown and shown[0][0] == "info" and "Neue Str. 9, 32657 Lemgo" in shown[0][1]
+    con = connect(cfg.ledger)
+    try:
+        assert open_case_claims(con, "stadt").filter(pl.col("case_number") == "C2").height == 1   # still in its case
+    finally:
+        con.close()
+    assert table(cfg, "SELECT count(*) AS n FROM open_items WHERE debtor_street = 'Neue Str. 9'")["n"][0] == 0

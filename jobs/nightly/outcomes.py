@@ -185,6 +185,12 @@ def _findings(applied: Applied) -> list[Issue]:
                   f"case {r['case_number']}: fee {r['kind']} of {r['amount_cents']} cents booked as the office wrote "
                   f"it ({'kind not in [enforcement] fee_kinds' if r['flag'] == 'unknown_kind' else 'amount differs from [enforcement] fee_amounts'})")
             for r in applied.fees.filter(pl.col("flag").is_not_null()).iter_rows(named=True)]
+    # the new address stands beside the export's (the finance system keeps the master data): shown, not copied
+    out += [Issue(r["file_name"] or "", f"outcome {r['outcome_id']}", INFO, "outcomes.moved",
+                  f"case {r['case_number']}: debtor moved to {r['new_street']}, {r['new_postcode']} {r['new_city']} "
+                  f"({r['new_country'] or 'DE'}) — please update the finance system's master data")
+            for r in applied.outcomes.filter((pl.col("state") == OutcomeState.BOOKED)
+                                             & pl.col("new_street").is_not_null()).iter_rows(named=True)]
     return out
 
 
