@@ -9,7 +9,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 from faults import InjectedFailure, fail_at
-from nightly_files import kz, write_open_items
+from nightly_files import ACCOUNT, Entry, kz, write_mt940, write_open_items
 
 import jobs.nightly as night
 from claims.config import TenantConfig, load_tenant_config
@@ -18,6 +18,7 @@ from dunning.select import select as dunning_select
 from enforcement.file_format import Party
 from enforcement.outcomes_file import OutcomesHeader, write_outcomes
 from enforcement.select import select as handoff_select
+from jobs.dunning import run_dunning
 from jobs.nightly.outcomes import is_outcomes_file
 from ledger.db import connect, fetch
 from ledger.documents import read_index, read_object
@@ -327,3 +328,26 @@ def test_moved_records_the_new_address_and_shows_it_without_touching_the_export(
     finally:
         con.close()
     assert table(cfg, "SELECT count(*) AS n FROM open_items WHERE debtor_street = 'Neue Str. 9'")["n"][0] == 0
+
+
+def test_the_dunning_run_leaves_a_written_off_claim_alone(tmp_path: Path) -> None:
+    (tmp_path / "kasse.toml").write_text(f'[tenant]\nid = "stadt"\n[[accounts]]\niban = "{ACCOUNT}"\n', encoding="utf-8")
+    cfg = load_tenant_config(tmp_path / "kasse.toml")
+    monday, wednesday = date(2026, 11, 16), date(2026, 11, 18)
+    write_open_items(cfg.inbox / "export.csv", [("R0", K[0], 15000), ("R1", K[1], 9900)], due=date(2026, 10, 1))
+    write_mt940(cfg.inbox / "bank.sta", day=monday, seq=1, opening=100000, entries=[Entry(-350, "Kontofuehrung")])
+    night.run_night(cfg, monday)
+    con = connect(cfg.ledger)
+    try:
+        con.execute("INSERT INTO enforcement_cases (tenant, run_id, case_number, debtor_id, opened_on, handed_off_on, "
+                    "office_id) VALUES ('stadt', 'h1', 'C1', 'D-R1', DATE '2026-11-02', DATE '2026-11-02', 'VS')")
+        con.execute("INSERT INTO enforcement_case_claims (tenant, run_id, case_number, receivable_id, debtor_id, "
+                    "handed_off_on) VALUES ('stadt', 'h1', 'C1', 'R1', 'D-R1', DATE '2026-11-02')")
+        con.execute("INSERT INTO enforcement_outcomes (tenant, run_id, outcome_id, case_number, outcome, outcome_date, "
+                    "state) VALUES ('stadt', 'n1', 'VS|1|C1|1', 'C1', 'written_off', DATE '2026-11-10', 'booked')")
+    finally:
+        con.close()
+    out = run_dunning(cfg, wednesday, user="anna")
+    assert out.counts["blocked"] == {"NIEDERSCHLAGUNG": 1} and out.counts["n_notices"] == 1
+    skipped = pl.read_parquet(Path(out.paths["run_folder"]) / "skipped_prepare.parquet")
+    assert skipped.select("receivable_id", "reason", "block_reason").rows() == [("R1", "blocked", "NIEDERSCHLAGUNG")]
