@@ -415,6 +415,20 @@ ALLOWANCE_RATES_PERCENT: tuple[float, ...] = (0.0, 10.0, 25.0, 50.0, 100.0)
 Percent = Annotated[float, Field(ge=0, le=100)]
 
 
+#: The enforcement office's fee kinds we know (the ``Kind`` of a ``Fee`` in its outcomes file) and their legal
+#: basis in words: § 8 VO VwVG NRW lists the kinds of fee exhaustively, the amounts are in §§ 10 ff. VO VwVG NRW
+#: (DOMAIN.md §1.5). The amounts are UNCONFIRMED (DOMAIN.md did not retrieve them), so none is preset: the
+#: import books what the office wrote and flags a kind not listed here, or an amount other than a configured
+#: ``fee_amounts`` entry (docs/ENFORCEMENT.md, "Importing outcomes").
+OUTCOME_FEE_KINDS: dict[str, str] = {
+    "pfaendung": "Pfändungsgebühr, §§ 10 ff. VO VwVG NRW",
+    "wegnahme": "Wegnahmegebühr, §§ 10 ff. VO VwVG NRW",
+    "verwertung": "Verwertungsgebühr, §§ 10 ff. VO VwVG NRW",
+    "vermoegensauskunft": "Gebühr für die Vermögensauskunft, §§ 10 ff. VO VwVG NRW",
+    "auslagen": "Auslagen (Zustellung, Post, Wegegeld u. a.), §§ 10 ff. VO VwVG NRW",
+}
+
+
 class EnforcementSection(Section):
     """``[enforcement]``: the hand-off to the enforcement office, limitation, valuation and key figures
     (docs/ENFORCEMENT.md, DOMAIN.md §1.2, §1.10, §6, §9.2 ``enforcement:``)."""
@@ -442,6 +456,10 @@ class EnforcementSection(Section):
     allowance_age_days: tuple[Days, ...] = ALLOWANCE_AGE_DAYS
     allowance_rates_percent: tuple[Percent, ...] = ALLOWANCE_RATES_PERCENT
     allowance_uncollectible_percent: Percent = 100.0   # individual allowance of a claim found uncollectible
+    #: the office's fee kinds (outcomes import): kind -> legal basis in words, laid over OUTCOME_FEE_KINDS
+    fee_kinds: dict[str, str] = Field(default_factory=lambda: dict(OUTCOME_FEE_KINDS))
+    #: the amount a fee kind must have (cents); a kind not listed is not checked (UNCONFIRMED amounts)
+    fee_amounts: dict[str, Cents] = Field(default_factory=dict)
 
     @field_validator("allowance_rates_percent")
     @classmethod
@@ -450,6 +468,13 @@ class EnforcementSection(Section):
         if len(value) != len(days):
             raise ValueError(f"expected one rate per age class ({len(days)}), got {len(value)}")
         return value
+
+    @field_validator("fee_kinds", mode="before")
+    @classmethod
+    def _merge_fee_kinds(cls, value: Any) -> Any:
+        if not isinstance(value, dict):
+            return value
+        return {**OUTCOME_FEE_KINDS, **{str(k).lower(): v for k, v in value.items()}}
 
     @field_validator("allowance_age_days")
     @classmethod

@@ -591,3 +591,23 @@ class ErsuchenCheck(StrEnum):
 
 
 __all__ += ["ErsuchenCheck", "ErsuchenMessage", "ErsuchenState"]
+# --- the import of the enforcement office's outcomes (docs/ENFORCEMENT.md, "Importing outcomes") -----------
+
+
+class OutcomeState(StrEnum):
+    """What the nightly import made of an outcome (``enforcement_outcomes.state``)."""
+
+    BOOKED = "booked"                        # booked: it changes the claims' state, its fees are claims
+    HELD = "held"                            # recorded, not booked: a clerk looks at it (``hold_reason``)
+
+
+class OutcomeHold(StrEnum):
+    """Why an outcome of the enforcement office was held instead of booked (``enforcement.outcomes_apply``)."""
+
+    CHANGED = "changed"                      # the same outcome id came before with other content (digest)
+    CASE_UNKNOWN = "case_unknown"            # the case number is not one the tenant handed over
+    OTHER_OFFICE = "other_office"            # the case was handed to another enforcement office (OfficeId)
+    KASSENZEICHEN_NOT_IN_CASE = "kassenzeichen_not_in_case"   # the outcome names a claim that is not in the case
+
+
+__all__ += ["OutcomeHold", "OutcomeState"]

@@ -57,7 +57,7 @@ RUNS: Schema = {
 
 #: Every file the run saw in the inbox: ingested, duplicate or rejected (and where it went).
 FILES: Schema = _with(FILE_SCHEMA, {
-    "kind": pl.String(),                  # statement | open_items | other (not a regular file)
+    "kind": pl.String(),                  # statement | open_items | enforcement_outcomes | other (not a regular file)
     "booking_date": pl.Date(),
     "archived_as": pl.String(),           # path below the tenant folder after the move
 }, first=KEY)

@@ -16,6 +16,7 @@ from claims.vocab import (
     Interruption,
     LimitationState,
     MahnungWaiver,
+    OutcomeHold,
 )
 
 #: Why the hand-off left a claim out (``skipped.reason`` of ``enforcement.select``).
@@ -84,4 +85,12 @@ ALLOWANCE_METHOD_TEXT: dict[str, str] = {
     AllowanceMethod.INDIVIDUAL: "Einzelwertberichtigung (uneinbringlich)",
     AllowanceMethod.FLAT: "Pauschalwertberichtigung (nach Altersklasse)",
     AllowanceMethod.TIME_BARRED: "Verjährt: Abschreibung (§ 47 AO)",
+}
+
+#: Why an outcome of the enforcement office was held for a clerk (``hold_reason``).
+OUTCOME_HOLD_TEXT: dict[str, str] = {
+    OutcomeHold.CHANGED: "Dieselbe Rückmeldung kam schon einmal mit anderem Inhalt: bitte mit der Vollstreckungsstelle klären",
+    OutcomeHold.CASE_UNKNOWN: "Aktenzeichen ist kein von uns abgegebener Vollstreckungsfall",
+    OutcomeHold.OTHER_OFFICE: "Der Fall wurde einer anderen Vollstreckungsstelle übergeben",
+    OutcomeHold.KASSENZEICHEN_NOT_IN_CASE: "Das Kassenzeichen gehört nicht zu diesem Vollstreckungsfall",
 }

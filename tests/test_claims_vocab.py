@@ -128,6 +128,8 @@ STORED: dict[type[StrEnum], set[str]] = {
     vocab.ErsuchenCheck: {"no_authority", "no_notice", "not_enforceable", "no_debtor", "not_competent", "duplicate",
                           "source_closed", "nothing_open", "surcharge_doubt", "unknown_case"},
     vocab.OfficeCaseState: {"open", "suspended", "settled"},
+    vocab.OutcomeState: {"booked", "held"},
+    vocab.OutcomeHold: {"changed", "case_unknown", "other_office", "kassenzeichen_not_in_case"},
 }
 
 

@@ -12,6 +12,7 @@ from claims.vocab import (
     Interruption,
     LimitationState,
     MahnungWaiver,
+    OutcomeHold,
 )
 from outputs.dunning_texts import text_of
 from outputs.enforcement_texts import (
@@ -20,6 +21,7 @@ from outputs.enforcement_texts import (
     INTERRUPTION_TEXT,
     LIMITATION_TEXT,
     MAHNUNG_WAIVER_TEXT,
+    OUTCOME_HOLD_TEXT,
     OUTCOME_TEXT,
     STANDING_TEXT,
 )
@@ -28,7 +30,7 @@ from outputs.enforcement_texts import (
 @pytest.mark.parametrize(("enum", "table"), [
     (HandoffSkip, HANDOFF_SKIP_TEXT), (MahnungWaiver, MAHNUNG_WAIVER_TEXT), (EnforcementOutcome, OUTCOME_TEXT),
     (LimitationState, LIMITATION_TEXT), (Interruption, INTERRUPTION_TEXT), (ClaimStanding, STANDING_TEXT),
-    (AllowanceMethod, ALLOWANCE_METHOD_TEXT)])
+    (AllowanceMethod, ALLOWANCE_METHOD_TEXT), (OutcomeHold, OUTCOME_HOLD_TEXT)])
 def test_every_member_has_a_german_text(enum: type, table: dict[str, str]) -> None:
     assert set(table) == {m.value for m in enum}
     assert all(text.strip() and text != code for code, text in table.items())

@@ -65,6 +65,7 @@ from ledger.dunning_state import (
     plan_payments,
     read_dunning_state,
 )
+from ledger.outcomes_state import outcome_blocks
 from ledger.publish_dunning import RUNS_SCHEMA, publish_dunning
 from ledger.release_journal import Release, read_releases, record_release, release_misfit
 from ledger.tables import AUDIT_EVENTS
@@ -168,6 +169,7 @@ def step_read_ledger(run: Run) -> dict[str, int]:
     try:
         state = read_dunning_state(con, run.cfg.tenant)
         paid = plan_payments(con, run.cfg.tenant, plans["debtor_id"].unique().sort().to_list())
+        written_off = outcome_blocks(con, run.cfg.tenant)   # uncollectible / written off by the enforcement office
     finally:
         con.close()
         del con
@@ -183,6 +185,7 @@ def step_read_ledger(run: Run) -> dict[str, int]:
     state.write(run.folder.path, prefix=f"in_{phase}_")
     run.folder.write(f"in_{phase}_plans", plans)
     run.folder.write(f"in_{phase}_plan_payments", paid)
+    run.folder.write(f"in_{phase}_outcome_blocks", written_off)
     checkpoints.reached("read_ledger")
     return {"claims": state.claims.height, "notices_before": state.notices.height,
             "pending": state.pending.height}
@@ -213,7 +216,8 @@ def read_instalment_plans(cfg: TenantConfig) -> pl.DataFrame:
 
 def step_select(run: Run) -> dict[str, int]:
     """The selection at ``as_of`` with the blocks in force then (``selected_<phase>`` / ``skipped_<phase>``):
-    those of the block journal and ``RATENZAHLUNG`` for the claims of every instalment plan on time; the
+    those of the block journal, ``RATENZAHLUNG`` for the claims of every instalment plan on time and
+    ``NIEDERSCHLAGUNG`` for claims the enforcement office found uncollectible or wrote off; the
     plans' states counted in ``plans_<phase>``."""
     phase = _context(run)["phase"]
     f, cfg = run.folder, run.cfg
@@ -225,7 +229,8 @@ def step_select(run: Run) -> dict[str, int]:
     status = plan_status(plans, paid, run.run_date, claims=who, grace_days=grace)
     # ended blocks too: one that held after the last Mahnung renews it (dunning.select, "renewed")
     in_force = pl.concat([block_history_frame(blocks, run.run_date),
-                          instalment_blocks(plans, paid, run.run_date, claims=who, grace_days=grace)],
+                          instalment_blocks(plans, paid, run.run_date, claims=who, grace_days=grace),
+                          f.read(f"in_{phase}_outcome_blocks")],
                          how="diagonal_relaxed")
     sel = select(state.claims, run.run_date, cfg.dunning, notices=state.notices, payments=state.payments,
                  blocks=in_force, pending=state.pending)

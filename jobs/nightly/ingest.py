@@ -16,6 +16,7 @@ from typing import Any
 import polars as pl
 
 from claims.vocab import FileStatus
+from jobs.nightly import outcomes
 from jobs.nightly.inbox import Entry, plan_move, scan_inbox
 from jobs.rundir import RunDir
 from ledger.config import TenantConfig
@@ -115,7 +116,7 @@ def ingest(cfg: TenantConfig, booking_date: date, run_id: str, folder: RunDir) -
     from jobs.nightly.office import ingest_office, split
 
     office, entries = split(entries)        # hand-off and updates files of the office's clients (issue 17 §4)
-    banks = [e for e in entries if e.kind == "bank"]
+    banks, outcome_files = outcomes.split_outcomes([e for e in entries if e.kind == "bank"])
     exports = [e for e in entries if e.kind == "open_items"]
     others = [e for e in entries if e.kind == "other"]
     result = parse_paths([e.path for e in banks], tenant=cfg.tenant, known_files=frozenset(known),
@@ -128,21 +129,25 @@ def ingest(cfg: TenantConfig, booking_date: date, run_id: str, folder: RunDir) -
                                                    run_id=run_id, booking_date=booking_date,
                                                    config=match_config(cfg))
     of_files, of_issues = ingest_office(cfg, office, known, run_id=run_id, booking_date=booking_date, folder=folder)
+    oc_files, oc_issues = outcomes.ingest_outcomes(cfg, outcome_files, known, folder, run_id=run_id,
+                                                   booking_date=booking_date)
     other_files, other_issues = _others(others)
     tag = [pl.lit(cfg.tenant).alias("tenant"), pl.lit(run_id).alias("run_id")]
     files = pl.concat([
         conform(result.files, FILE_SCHEMA).with_columns(pl.lit("statement").alias("kind")),
         ex_files.with_columns(pl.lit("open_items").alias("kind")),
         of_files.with_columns(pl.lit("enforcement").alias("kind")),
+        oc_files.with_columns(pl.lit(outcomes.KIND).alias("kind")),
         other_files.with_columns(pl.lit("other").alias("kind")),
     ], how="vertical")
     # each real inbox file is tied to its own row by position, never by a name
-    rows = [*result.input_rows, *range(result.files.height, result.files.height + ex_files.height + of_files.height)]
-    files, moves = _with_moves(files, [*banks, *exports, *(e for e, _ in office)], rows, cfg=cfg,
+    rows = [*result.input_rows, *range(result.files.height,
+                                       result.files.height + ex_files.height + of_files.height + oc_files.height)]
+    files, moves = _with_moves(files, [*banks, *exports, *(e for e, _ in office), *outcome_files], rows, cfg=cfg,
                                booking_date=booking_date)
     folder.write_json("moves", {"moves": moves})
     files = files.with_columns(*tag, pl.lit(booking_date).alias("booking_date"))
-    issues = issues_frame([*result.issues, *ex_issues, *of_issues, *other_issues]).with_columns(
+    issues = issues_frame([*result.issues, *ex_issues, *of_issues, *oc_issues, *other_issues]).with_columns(
         *tag, pl.lit(booking_date).alias("booking_date"))
     from jobs.nightly.close import expected_accounts
 

@@ -24,7 +24,7 @@ from typing import Any
 
 import polars as pl
 
-from jobs.nightly import close, ingest, match
+from jobs.nightly import close, ingest, match, outcomes
 from jobs.nightly.inbox import Move, apply_moves
 from jobs.runner import Run, book_run, new_run, run_plain, runs_row
 from ledger import checkpoints
@@ -66,6 +66,7 @@ def step_read_ledger(night: Run) -> str:
         own = read_collection_state(con, night.cfg.tenant, paid_too=True)
         payouts = read_payout_back_state(con, night.cfg.tenant)
         office = read_known(con, night.cfg.tenant)   # cases received from other tenants (issue 17 §4)
+        outcomes.read_ledger(con, night.cfg, night.folder)   # the enforcement office's outcomes (ingest)
     finally:
         con.close()
         del con
@@ -101,7 +102,7 @@ def step_close(night: Run) -> dict[str, int]:
 def step_book(night: Run) -> dict[str, int]:
     """Append the run's rows to the ledger in one transaction; return rows per table."""
     checkpoints.reached("book")
-    frames = night.folder.ledger_frames()
+    frames = outcomes.with_fee_claims(night.folder.ledger_frames(), night.folder)
     summary = night.folder.read_json("summary")
     return book_run(night, frames, runs_row(night, summary, _counts(frames, summary)))
 
@@ -109,6 +110,8 @@ def step_book(night: Run) -> dict[str, int]:
 def step_reports(night: Run) -> dict[str, str]:
     """Write the report files (HTML, PDF, CSV, XLSX, Parquet) of the night; return name -> path."""
     paths = close.write_reports(night.cfg, night.booking_date, night.run_id, night.folder, night.report_dir)
+    # after the commit: the booked outcomes into their case files (idempotent; completes a crashed run's)
+    outcomes.file_outcome_documents(night.cfg, night.folder, night.run_id)
     checkpoints.reached("reports")
     return paths
 
