@@ -34,7 +34,8 @@ seed, the stream and ``i``): the same arguments give the same frames, byte for b
   Nebenforderungen paid off or whose main claim was paid and closed, debtors with an open case already
   (their first claim handed over 100 days ago, the new ones join the case).
 
-``trouble=0`` leaves the plain claims only (nearly all are handed over); the default gives every
+``trouble=0`` leaves the plain claims only: all are handed over but a partly paid claim whose rest is
+under the threshold (and its Nebenforderungen); the default gives every
 :class:`~claims.vocab.HandoffSkip` reason on a few hundred debtors (``tests/test_synth_enforcement.py``).
 """
 
@@ -42,13 +43,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import TypedDict
 
 import polars as pl
 
 from claims.vocab import BlockReason, ClaimType, DunningLevel, MahnungWaiver
 from enforcement.cases import Cases, case_number
-from enforcement.frames import BlockRow, CaseClaim, HandoffClaim, MahnungSent, MahnungWaived, PendingPayment
-from enforcement.frames import SurchargeBooked, polars_schema
+from enforcement.frames import (
+    BlockRow,
+    CaseClaim,
+    HandoffClaim,
+    MahnungSent,
+    MahnungWaived,
+    PendingPayment,
+    SurchargeBooked,
+    polars_schema,
+)
 from synth import rand
 from synth.addresses import ABROAD, STREETS, TOWNS
 from synth.names import COMPANY_FORMS, COMPANY_STEMS, FIRST_NAMES, LAST_NAMES
@@ -80,6 +90,16 @@ _CLAIM_TROUBLE_W = (0.0, 2.0, 1.5, 0.7, 1.5, 0.8, 2.0, 1.2, 0.5)
 _WAIVER_SHARE, _ENDED_BEFORE_SHARE = 0.03, 0.01
 
 
+class SelectFrames(TypedDict):
+    """The keyword frames of :func:`enforcement.select.select`."""
+
+    mahnungen: pl.DataFrame
+    waivers: pl.DataFrame
+    blocks: pl.DataFrame
+    pending: pl.DataFrame
+    open_cases: pl.DataFrame
+
+
 @dataclass(frozen=True, slots=True)
 class EnforcementSet:
     """The frames of one hand-off day (each in its ``enforcement.frames`` schema's columns and types)."""
@@ -95,7 +115,7 @@ class EnforcementSet:
     booked: pl.DataFrame          # SurchargeBooked
     known_numbers: pl.Series      # every case number issued before (the open cases')
 
-    def select_kwargs(self) -> dict[str, pl.DataFrame]:
+    def select_kwargs(self) -> SelectFrames:
         """The keyword frames of :func:`enforcement.select.select`."""
         return {"mahnungen": self.mahnungen, "waivers": self.waivers, "blocks": self.blocks,
                 "pending": self.pending, "open_cases": self.open_cases}
@@ -121,7 +141,9 @@ def _debtors(n: int, seed: int, trouble: float, max_claims: int, as_of: date) ->
                       "kind": kind})
     c = pl.col
     trouble_kind = pl.when(c("trouble") < trouble * 0.12).then(c("kind")).otherwise(0)
-    company = c("company") < 0.15
+    f = f.with_columns(trouble_kind.alias("trouble"))
+    # a company has no birth date, so two of them cannot disagree: a conflict is a person's
+    company = (c("company") < 0.15) & (c("trouble") != DEBTOR_TROUBLE.index("conflict"))
     name = (pl.when(company)
             .then(pl.format("{} {}", _pick(COMPANY_STEMS, c("n_stem") % len(COMPANY_STEMS)),
                             _pick(COMPANY_FORMS, c("n_form") % len(COMPANY_FORMS))))
@@ -139,7 +161,7 @@ def _debtors(n: int, seed: int, trouble: float, max_claims: int, as_of: date) ->
         pl.when(c("blank") < 0.5).then(pl.lit("DE")).otherwise(pl.lit(None, pl.String)))
     birth = pl.when(~company & (c("birth_known") < 0.7)).then(
         pl.lit(as_of) - _days(c("n_birth") % (72 * 365) + 18 * 365))
-    f = f.with_columns(trouble_kind.alias("trouble"), company.alias("company"), name.alias("name"),
+    f = f.with_columns(company.alias("company"), name.alias("name"),
                        street.alias("street"), postcode.alias("postcode"), city.alias("city"),
                        country.alias("country"), birth.alias("birth"))
     # an incomplete identity: one of four faults
@@ -269,7 +291,7 @@ def _ancillary(mains: pl.DataFrame, seed: int, trouble: float) -> tuple[pl.DataF
     booked = fees.filter(c("fee_type").is_in([str(ClaimType.SAEUMNISZUSCHLAG), str(ClaimType.ZINSEN)])).group_by(
         "receivable_id").agg(
         c("fee").filter(c("fee_type") == str(ClaimType.SAEUMNISZUSCHLAG)).sum().alias("saeumniszuschlag_booked_cents"),
-        c("fee").filter(c("fee_type") == str(ClaimType.ZINSEN)).sum().alias("interest_booked_cents"))
+        c("fee").filter(c("fee_type") == str(ClaimType.ZINSEN)).sum().alias("interest_booked_cents")).sort("receivable_id")
     return rows, booked
 
 
@@ -412,5 +434,5 @@ def _td(days: int) -> timedelta:
     return timedelta(days=days)
 
 
-__all__ = ["AS_OF", "CASE_TAG", "CLAIM_TROUBLE", "DEBTOR_TROUBLE", "MAIN_TYPES", "EnforcementSet", "enforcement_set",
+__all__ = ["AS_OF", "CASE_TAG", "CLAIM_TROUBLE", "DEBTOR_TROUBLE", "MAIN_TYPES", "EnforcementSet", "SelectFrames", "enforcement_set",
            "handoff_file_frames"]

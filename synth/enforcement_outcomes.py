@@ -38,8 +38,14 @@ import polars as pl
 
 from claims.vocab import BlockReason, EnforcementOutcome, EnforcementUpdateKind
 from enforcement.file_format import Party
-from enforcement.outcomes_file import FEE_COLUMNS, FEE_OPTIONAL, OUTCOME_COLUMNS, OUTCOME_OPTIONAL, OutcomesHeader
-from enforcement.outcomes_file import write_outcomes
+from enforcement.outcomes_file import (
+    FEE_COLUMNS,
+    FEE_OPTIONAL,
+    OUTCOME_COLUMNS,
+    OUTCOME_OPTIONAL,
+    OutcomesHeader,
+    write_outcomes,
+)
 from synth import rand
 from synth.addresses import STREETS, TOWNS
 
@@ -74,7 +80,7 @@ class OutcomeFrames:
     fees: pl.DataFrame
 
 
-def _pick(values: tuple[object, ...], index: pl.Expr) -> pl.Expr:
+def _pick(values: tuple[object, ...], index: pl.Expr | pl.Series) -> pl.Expr:
     return pl.lit(pl.Series(values)).gather(index)
 
 
@@ -144,7 +150,7 @@ def outcome_frames(claims: pl.DataFrame, on: date, seed: int = 1, *, share: floa
     outcomes = (pl.concat([first, second.filter(c("collected_cents") > 0)])
                 .sort("office_reference", "sequence"))
     fees = _fees(outcomes, seed)
-    return OutcomeFrames(outcomes.select(list({**OUTCOME_COLUMNS, **OUTCOME_OPTIONAL})), fees)
+    return OutcomeFrames(outcomes.select([*OUTCOME_COLUMNS, *OUTCOME_OPTIONAL]), fees)
 
 
 def _fees(outcomes: pl.DataFrame, seed: int) -> pl.DataFrame:
@@ -166,7 +172,7 @@ def _fees(outcomes: pl.DataFrame, seed: int) -> pl.DataFrame:
         _pick(tuple(k[1] for k in FEE_KINDS), kind_i).alias("basis"),
         pl.when(c("f") == 1).then(pl.lit("weitere Maßnahme")).alias("description"),
         ((low + (pl.lit(u) * (high - low)).floor().cast(pl.Int64)) // 10 * 10).alias("amount_cents"),
-    ).select(list({**FEE_COLUMNS, **FEE_OPTIONAL}))
+    ).select([*FEE_COLUMNS, *FEE_OPTIONAL])
 
 
 def outcomes_header(message_id: str, created: datetime, *, office_id: str = "VS-MS", tenant: str = "musterstadt",
