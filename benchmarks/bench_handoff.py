@@ -25,7 +25,7 @@ it reads the Parquet files (not timed) and runs the pure path of a hand-off day 
    validation alone again on the bytes (``validate``: part of ``write_handoff``'s time);
 5. ``read_handoff`` — the office's side: parse, validate, frames;
 6. the night's recall: payments on ``--paid-share`` of the cases (a third pay everything, the rest half
-   of one claim). :func:`recall` runs ``enforcement.updates.night_updates`` (helper [recall]'s module)
+   of one claim), a Stundung on the debtors of a tenth as many other cases. :func:`recall` runs ``enforcement.updates.night_updates`` (helper [recall]'s module)
    when it is there and skips with a message when not; ``write_updates`` then writes its answer. The
    updates writer is also measured on :func:`synth.enforcement_outcomes.update_frames` of the same night
    (``write_updates (synth)``), so there is a figure before the recall is merged.
@@ -114,18 +114,25 @@ def load(work: Path) -> EnforcementSet:
     return EnforcementSet(as_of=AS_OF, known_numbers=pl.read_parquet(work / "known.parquet")["case_number"], **f)
 
 
-def night_payments(items: pl.DataFrame, share: float, seed: int) -> tuple[pl.DataFrame, pl.DataFrame]:
+def night_payments(items: pl.DataFrame, cases: pl.DataFrame, share: float,
+                   seed: int) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """The night after the hand-off: payments on ``share`` of the cases — a third pay every claim of the
-    case, the others half of the first main claim. ``(open_now, paid)`` as the recall reads them: the
-    claims' open amounts after the night, the payments booked (``receivable_id``, ``amount_cents``,
-    ``booking_date``, ``committed_at``)."""
+    case, the others half of the first main claim — and a Stundung set on the debtors of a tenth as many
+    other cases. ``(open_now, paid, blocks)`` as the recall reads them: the claims' open amounts after
+    the night, the payments booked (``receivable_id``, ``amount_cents``, ``booking_date``,
+    ``committed_at``), the journal's blocks in force (``enforcement.frames.BlockRow``)."""
     from synth import rand
 
     c = pl.col
     case_list = items.select("case_number").unique().sort("case_number")
     n = case_list.height
-    pick = case_list.with_columns(u=rand.uniform(n, seed, 500), all=rand.uniform(n, seed, 501) < 1 / 3).filter(
-        c("u") < share)
+    drawn = case_list.with_columns(u=rand.uniform(n, seed, 500), all=rand.uniform(n, seed, 501) < 1 / 3)
+    pick = drawn.filter(c("u") < share)
+    blocks = (drawn.filter((c("u") >= share) & (c("u") < share * 1.1))
+              .join(cases.select("case_number", "debtor_id"), on="case_number")
+              .select(pl.lit(None, pl.String).alias("receivable_id"), "debtor_id",
+                      pl.lit("STUNDUNG").alias("block_reason"), pl.lit(NIGHT).alias("block_from"),
+                      pl.lit(NIGHT + timedelta(days=90)).alias("block_until")))
     whole = items.join(pick.filter(c("all")), on="case_number", how="semi").select(
         "receivable_id", c("open_cents").alias("amount_cents"))
     firsts = (items.filter(~c("ancillary")).join(pick.filter(~c("all")), on="case_number", how="semi")
@@ -137,10 +144,11 @@ def night_payments(items: pl.DataFrame, share: float, seed: int) -> tuple[pl.Dat
     open_now = items.select("receivable_id", "open_cents").join(paid.select("receivable_id", "amount_cents"),
                                                                 on="receivable_id", how="left").select(
         "receivable_id", (c("open_cents") - c("amount_cents").fill_null(0)).alias("amount_cents"))
-    return open_now, paid
+    return open_now, paid, blocks
 
 
-def recall(items: pl.DataFrame, cases: pl.DataFrame, open_now: pl.DataFrame, paid: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame] | None:
+def recall(items: pl.DataFrame, cases: pl.DataFrame, open_now: pl.DataFrame, paid: pl.DataFrame,
+           blocks: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame] | None:
     """The recall's pure function over the open cases and the night's payments: ``(updates, update_claims)``
     in the columns ``write_updates`` takes, or None (with a message) when ``enforcement.updates`` is not
     merged yet. The call follows [recall]'s module as it stood when this was written; check it at merge."""
@@ -156,7 +164,7 @@ def recall(items: pl.DataFrame, cases: pl.DataFrame, open_now: pl.DataFrame, pai
     handed = handed.with_columns(pl.lit(AS_OF).alias("handed_off_on"),
                                  pl.lit("VS").alias("office_id"), pl.lit(None, pl.String).alias("office_tenant"),
                                  pl.lit(datetime.combine(AS_OF, datetime.min.time(), UTC)).alias("handed_at"))
-    got = night_updates(handed, open_now, paid, night=NIGHT)
+    got = night_updates(handed, open_now, paid, night=NIGHT, blocks=blocks)
     claims = got.update_claims
     if "kassenzeichen" not in claims.columns:
         claims = claims.join(items.select("receivable_id", "kassenzeichen"), on="receivable_id", how="left")
@@ -189,8 +197,8 @@ def worker(work: Path, paid_share: float = 0.05) -> None:
     data = _timed(t, "write_handoff", lambda: write_handoff(HEADER, fc, fcl))
     _timed(t, "validate", lambda: validate_written(data, file="handoff.xml", item="Case"))
     back = _timed(t, "read_handoff", lambda: read_handoff(data))
-    open_now, paid = _timed(t, "night_payments", lambda: night_payments(cs.items, paid_share, 7))
-    got = _timed(t, "recall", lambda: recall(cs.items, cs.cases, open_now, paid))
+    open_now, paid, blocks = _timed(t, "night_payments", lambda: night_payments(cs.items, cs.cases, paid_share, 7))
+    got = _timed(t, "recall", lambda: recall(cs.items, cs.cases, open_now, paid, blocks))
     n_updates = None
     if got is not None and got[0].height:
         head = Header(message_id="U-BENCH-1", created=datetime(2026, 12, 8, 2, 0), tenant=TENANT,
@@ -209,7 +217,8 @@ def worker(work: Path, paid_share: float = 0.05) -> None:
         "cases": cs.cases.height, "new_cases": int(cs.cases["new"].sum()), "items": cs.items.height,
         "file_mb": len(data) / 1e6, "read_cases": back.cases.height, "read_claims": back.claims.height,
         "rejected": back.rejected.height, "total_cents": int(cs.cases["total_cents"].sum()),
-        "payments": paid.height, "updates": n_updates, "updates_synth": ups.height,
+        "payments": paid.height, "updates": n_updates,
+        "update_kinds": dict(got[0].group_by("kind").len().sort("kind").iter_rows()) if got is not None else None, "updates_synth": ups.height,
         "update_claims_synth": uc.height}))
 
 
