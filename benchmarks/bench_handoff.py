@@ -294,6 +294,10 @@ def _table(results: dict[str, dict[str, Any]]) -> str:
     total = {n: sum(v for k, v in r["median"].items() if k != "validate") for n, r in results.items()}
     lines.append("| **total** | " + " | ".join(
         f"**{total[n]:.2f}** | {total[n] / max(r['items'], 1) * 1e6:.1f}" for n, r in results.items()) + " |")
+    first = names[0]
+    base = total[first] / max(results[first]["items"], 1)
+    lines.append(f"| µs per claim ÷ `{first}`'s | " + " | ".join(
+        f"| {total[n] / max(r['items'], 1) / base:.2f}" for n, r in results.items()) + " |")
     lines.append("| file MB / peak RSS MB | " + " | ".join(
         f"{r['file_mb']:.0f} | {r['rss_mb']:.0f}" for r in results.values()) + " |")
     return "\n".join(lines)
