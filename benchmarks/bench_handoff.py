@@ -30,6 +30,7 @@ it reads the Parquet files (not timed) and runs the pure path of a hand-off day 
    updates writer is also measured on :func:`synth.enforcement_outcomes.update_frames` of the same night
    (``write_updates (synth)``), so there is a figure before the recall is merged.
 
+``--skip-files`` leaves out steps 4 and 5 (to measure the recall without the file's minutes).
 Per step the median wall seconds of ``--repeat`` children, µs per claim, and peak RSS; ``--docs`` writes
 the "Enforcement hand-off" section of docs/BENCHMARKS.md.
 """
@@ -194,9 +195,11 @@ def worker(work: Path, paid_share: float = 0.05) -> None:
                                                       known_numbers=es.known_numbers, payments=es.payments,
                                                       booked=es.booked))
     fc, fcl = _timed(t, "file_frames", lambda: handoff_file_frames(cs, es.claims))
-    data = _timed(t, "write_handoff", lambda: write_handoff(HEADER, fc, fcl))
-    _timed(t, "validate", lambda: validate_written(data, file="handoff.xml", item="Case"))
-    back = _timed(t, "read_handoff", lambda: read_handoff(data))
+    data, back = b"", None
+    if not os.environ.get("BENCH_HANDOFF_SKIP_FILES"):
+        data = _timed(t, "write_handoff", lambda: write_handoff(HEADER, fc, fcl))
+        _timed(t, "validate", lambda: validate_written(data, file="handoff.xml", item="Case"))
+        back = _timed(t, "read_handoff", lambda: read_handoff(data))
     open_now, paid, blocks = _timed(t, "night_payments", lambda: night_payments(cs.items, cs.cases, paid_share, 7))
     got = _timed(t, "recall", lambda: recall(cs.items, cs.cases, open_now, paid, blocks))
     n_updates = None
@@ -215,8 +218,8 @@ def worker(work: Path, paid_share: float = 0.05) -> None:
         "times": t, "claims_in": es.claims.height, "selected": h.selected.height, "skipped": h.skipped.height,
         "reasons": dict(h.skipped.group_by("reason").len().sort("reason").iter_rows()),
         "cases": cs.cases.height, "new_cases": int(cs.cases["new"].sum()), "items": cs.items.height,
-        "file_mb": len(data) / 1e6, "read_cases": back.cases.height, "read_claims": back.claims.height,
-        "rejected": back.rejected.height, "total_cents": int(cs.cases["total_cents"].sum()),
+        "file_mb": len(data) / 1e6, "read_cases": back.cases.height if back else None,
+        "read_claims": back.claims.height if back else None, "rejected": back.rejected.height if back else None, "total_cents": int(cs.cases["total_cents"].sum()),
         "payments": paid.height, "updates": n_updates,
         "update_kinds": dict(got[0].group_by("kind").len().sort("kind").iter_rows()) if got is not None else None, "updates_synth": ups.height,
         "update_claims_synth": uc.height}))
@@ -231,12 +234,16 @@ def main() -> None:
     ap.add_argument("--paid-share", type=float, default=0.05)
     ap.add_argument("--work", type=Path, default=Path("/tmp/bench_handoff"))
     ap.add_argument("--docs", action="store_true")
+    ap.add_argument("--skip-files", action="store_true",
+                    help="leave out write/validate/read of the hand-off file (to measure the recall alone)")
     ap.add_argument("--worker", nargs=2, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.worker:
         worker(Path(args.worker[1]), float(os.environ.get("BENCH_HANDOFF_PAID_SHARE", "0.05")))
         return
     os.environ["BENCH_HANDOFF_PAID_SHARE"] = str(args.paid_share)
+    if args.skip_files:
+        os.environ["BENCH_HANDOFF_SKIP_FILES"] = "1"
     results: dict[str, dict[str, Any]] = {}
     for shape in args.shapes.split(","):
         work = args.work / f"{shape}-{args.cases}-{args.seed}"
