@@ -227,7 +227,7 @@ def test_a_claim_paid_between_prepare_and_book_is_dropped_and_reported(template:
 def test_nothing_enforceable_is_nothing_to_do_and_records_nothing(template: Path, tmp_path: Path) -> None:
     cfg = copy_of(template, tmp_path)
     out = run_handoff(cfg, date(2026, 11, 30), user="anna")               # the Mahnfrist has not run out
-    assert out.status == "nothing_to_do" and out.counts["skipped"] == {"mahnfrist": 3}
+    assert out.status == "nothing_to_do" and out.counts["skipped"] == {"mahnfrist": 3, "main_claim_skipped": 6}
     assert read_record(cfg, date(2026, 11, 30)) is None
 
 
