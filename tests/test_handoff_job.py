@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import polars as pl
@@ -26,6 +26,7 @@ from jobs.handoff import release, run_handoff
 from jobs.handoff.record import read_record
 from jobs.handoff.steps import STEPS, outbox_dir
 from ledger.block_journal import set_block
+from ledger.booking import book
 from ledger.db import connect, fetch, row_counts
 from ledger.documents import documents_of, read_index, read_object
 from ledger.journal import JournalError
@@ -96,7 +97,7 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def copy_of(template: Path, tmp_path: Path) -> TenantConfig:
-    shutil.copytree(template, tmp_path / "t")
+    shutil.copytree(template, tmp_path / "t", symlinks=True)   # the snapshots' links are relative
     return load_tenant_config(tmp_path / "t" / "kasse.toml")
 
 
@@ -268,3 +269,50 @@ def test_a_crash_at_any_checkpoint_leaves_the_ledger_as_it_was_and_the_rerun_boo
     assert len(docs) == 3
     assert run_handoff(cfg, HANDOFF, user="anna").status == "nothing_to_do"
     assert counts(cfg) == after
+
+
+def close_days(cfg: TenantConfig, days: list[date]) -> None:
+    """Day closes for ``days`` booked directly (what nights without statements would leave)."""
+    run_id = f"closes-{days[0]}"
+    runs = pl.DataFrame([{"tenant": "stadt", "run_id": run_id, "booking_date": days[-1], "job": "nightly",
+                          "mode": "plain", "started_at": datetime.now(UTC)}])
+    closes = pl.DataFrame([{"tenant": "stadt", "run_id": run_id, "kind": "close", "booking_date": d,
+                            "account_iban": ACCOUNT, "closed_on": d, "status": "ok"} for d in days])
+    con = connect(cfg.ledger)
+    try:
+        book(con, {"runs": runs, "day_closes": closes}, run_id=run_id)
+    finally:
+        con.close()
+
+
+def test_a_later_claim_of_the_same_debtor_joins_the_open_case(template: Path, tmp_path: Path) -> None:
+    cfg = copy_of(template, tmp_path)
+    release(cfg, prepared(cfg), user="sven", role="supervisor")
+    run_handoff(cfg, HANDOFF, user="anna")
+    first = dict(q(cfg, "SELECT debtor_id, case_number FROM enforcement_cases").iter_rows())
+    # a new export brings Anna's R5 (40 €, due 16 Nov); the next dunning week dunns it
+    export(cfg, "export_1210.csv", (*ROWS, f"R5;{K[5]};A;Anna Alt;;ABFALL;40,00;2026-11-16;Markt 1;33602;Musterstadt"))
+    write_mt940(cfg.inbox / "s_1210.sta", day=date(2026, 12, 10), seq=2, opening=99650, entries=[Entry(-100, "Gebuehr")])
+    night.run_night(cfg, date(2026, 12, 10))
+    days = pl.date_range(date(2026, 11, 17), date(2026, 12, 15), eager=True)
+    close_days(cfg, [d for d in days.to_list() if d.weekday() < 5 and d != date(2026, 12, 10)])
+    dun = run_dunning(cfg, date(2026, 12, 16), user="anna")
+    assert dun.status == "prepared" and dun.run_id
+    release_dunning(cfg, dun.run_id, user="sven", role="supervisor")
+    assert run_dunning(cfg, date(2026, 12, 16), user="anna").status == "booked"
+    day = date(2027, 1, 13)
+    out = run_handoff(cfg, day, user="anna")
+    assert out.status == "prepared" and out.counts["n_new_cases"] == 0, out.counts
+    release(cfg, out.run_id, user="sven", role="supervisor")           # type: ignore[arg-type]
+    assert run_handoff(cfg, day, user="anna").status == "booked"
+    second = q(cfg, f"SELECT debtor_id, case_number, new, opened_on FROM enforcement_cases WHERE run_id = '{out.run_id}'")
+    assert second.filter(pl.col("debtor_id") == "A").rows() == [("A", first["A"], False, HANDOFF)]
+    assert set(second["new"]) == {False} and all(first[d] == n for d, n in second.select("debtor_id", "case_number")
+                                                 .iter_rows())
+    r5 = q(cfg, "SELECT case_number, handed_off_on FROM enforcement_case_claims WHERE receivable_id = 'R5'")
+    assert r5.rows() == [(first["A"], day)]
+    # no claim of the first hand-off was handed over again
+    twice = q(cfg, "SELECT receivable_id FROM enforcement_case_claims GROUP BY 1 HAVING count(*) > 1")
+    assert twice.height == 0
+    back = read_handoff(outbox_dir(cfg) / f"handoff_20270113_{out.run_id[-8:]}" / "handoff.xml")  # type: ignore[index]
+    assert first["A"] in back.cases["case_number"].to_list()

@@ -128,7 +128,7 @@ def one_per_kassenzeichen(rows: pl.DataFrame) -> pl.DataFrame:
         *[pl.col(c).first() for c in rest], *[pl.col(c).sum() for c in AMOUNTS],
         pl.col("enforceable_since").max(), pl.col("receivable_id").first(),
         pl.col("receivable_id").alias("receivable_ids"),
-    ).select(rows.columns + ["receivable_ids"])
+    ).select([*rows.columns, "receivable_ids"])
 
 
 def file_cases(cases: pl.DataFrame) -> pl.DataFrame:

@@ -183,10 +183,10 @@ def parties(cfg: TenantConfig) -> tuple[Party, Party, Party]:
     Stadtkasse tenant's)."""
     lt, en = cfg.letters, cfg.enforcement
     name = cfg.settings.tenant.name or cfg.tenant
-    where = {"street": lt.sender_street or None, "postcode": lt.sender_postcode or None, "city": lt.sender_city or None}
-    creditor = Party(name=name, tenant=cfg.tenant, **where)
-    sender = Party(name=lt.sender_name or f"Stadtkasse {name}", tenant=cfg.tenant, contact=tuple(lt.contact)[:5],
-                   **where)
+    street, postcode, city = lt.sender_street or None, lt.sender_postcode or None, lt.sender_city or None
+    creditor = Party(name=name, tenant=cfg.tenant, street=street, postcode=postcode, city=city)
+    sender = Party(name=lt.sender_name or f"Stadtkasse {name}", tenant=cfg.tenant, street=street, postcode=postcode,
+                   city=city, contact=tuple(lt.contact)[:5])
     receiver = Party(name=en.office_name, tenant=en.office_tenant, street=en.office_street,
                      postcode=en.office_postcode, city=en.office_city)
     return creditor, sender, receiver
