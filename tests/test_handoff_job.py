@@ -158,12 +158,20 @@ def test_dunned_then_handed_over_once_released_by_another_person(template: Path,
     assert back.claims.filter(pl.col("principal_cents") > 0)["principal_cents"].sort().to_list() == [5000, 9900, 15000]
 
     # the case file: one hand-off record per case, the case's own XSD-valid message
+    # (read back: XSD, the header's counts and control sums of the one case)
     index = read_index(cfg.state_dir, "stadt")
-    for number in ledger_cases["case_number"]:
+    in_files = 0
+    for number, total in ledger_cases.select("case_number", "total_cents").iter_rows():
         (doc,) = documents_of(index, SubjectKind.CASE, number)
         assert doc["kind"] == DocumentKind.HANDOFF and doc["media_type"] == "application/xml"
         own = read_handoff(read_object(cfg.state_dir, "stadt", doc["sha256"]))
+        assert own.rejected.height == 0 and own.count_in == 1
         assert own.cases["case_number"].to_list() == [number] and own.header.message_id == back.header.message_id
+        mine = int(own.claims.select(pl.sum_horizontal("principal_cents", "surcharges_cents", "fees_cents")).sum()
+                   .item())
+        assert mine == total
+        in_files += mine
+    assert in_files == file_total
 
     # booked once: the same day again, and a later day (every claim is in an open case) book nothing
     after = counts(cfg)

@@ -32,7 +32,7 @@ written, so a crash leaves the ledger as it was.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -46,10 +46,11 @@ from claims.vocab import ClaimType, DocumentKind, SubjectKind
 from enforcement.cases import build_cases, case_tag
 from enforcement.file_format import Party
 from enforcement.handoff_file import CASE_COLUMNS as FILE_CASE_COLUMNS
-from enforcement.handoff_file import CASE_OPTIONAL, CLAIM_COLUMNS, CLAIM_OPTIONAL, Header, write_handoff
+from enforcement.handoff_file import CASE_OPTIONAL, CLAIM_COLUMNS, CLAIM_OPTIONAL, Header
 from enforcement.select import select
 from jobs.dunning.charges import FeeNumberCollision, fee_claims, fee_numbers, next_counter, notice_numbers
 from jobs.handoff.batch import fee_items, file_cases, file_claims, new_charges
+from jobs.handoff.casefile import case_messages
 from jobs.handoff.record import HandoffRecord, all_records, find_record, read_record, write_record
 from jobs.outbox import deliver, sha256_of
 from jobs.records import advanced
@@ -540,24 +541,18 @@ def step_outbox(run: Run) -> dict[str, str]:
     return paths
 
 
-def case_documents(run: Run) -> list[NewDocument]:
-    """The hand-off record of each booked case: the case's own hand-off message (the batch's header, this
-    case and its claims only; XSD-valid) — what the office received for it, without the other debtors."""
-    f = run.folder
-    fc, fl = _file_frames(f, "kept")
-    if fc.height == 0:
-        return []
-    head = header(run)
-    title = f"Übergabe an die Vollstreckungsstelle vom {run.run_date:%d.%m.%Y} (Nachricht {head.message_id})"
-    claims_of = {k[0]: g for k, g in fl.group_by("case_number", maintain_order=True)}
-    out = []
-    for i in range(fc.height):
-        case = fc.slice(i, 1)
-        number = str(case["case_number"][0])
-        data = write_handoff(head, case, claims_of[number], file=f"{number}.xml")
-        out.append(NewDocument(data, SubjectKind.CASE, number, DocumentKind.HANDOFF, handoff_key(run.run_id, number),
-                               run.run_date, title, media_type="application/xml", run_id=run.run_id))
-    return out
+def case_documents(run: Run) -> Iterator[NewDocument]:
+    """The hand-off record of each booked case: the case's own hand-off message cut from the booked batch
+    (:mod:`jobs.handoff.casefile`: why this record)."""
+    batch = run.folder.path / "final" / HANDOFF_XML
+    if not batch.exists():
+        return
+    mid = run.folder.read_json("ids")["message_id"]
+    title = f"Übergabe an die Vollstreckungsstelle vom {run.run_date:%d.%m.%Y} (Nachricht {mid})"
+    claims = run.folder.read("file_claims_kept")
+    for number, data in case_messages(batch.read_bytes(), claims):
+        yield NewDocument(data, SubjectKind.CASE, number, DocumentKind.HANDOFF, handoff_key(run.run_id, number),
+                          run.run_date, title, media_type="application/xml", run_id=run.run_id)
 
 
 def handoff_key(run_id: str, case_number: str) -> str:
@@ -568,10 +563,9 @@ def handoff_key(run_id: str, case_number: str) -> str:
 def step_documents(run: Run) -> dict[str, int]:
     """File the hand-off record per case in the case file (subject ``case``, kind ``handoff``); idempotent
     per key, so a rerun after a crash files nothing twice."""
-    docs = case_documents(run)
-    lines = file_documents(run.cfg.state_dir, run.cfg.tenant, docs, settings=run.cfg.documents) if docs else []
+    lines = file_documents(run.cfg.state_dir, run.cfg.tenant, case_documents(run), settings=run.cfg.documents)
     checkpoints.reached("documents")
-    return {"cases": len(docs), "documents": len(lines)}
+    return {"documents": len(lines)}
 
 
 def step_publish(run: Run) -> str:
