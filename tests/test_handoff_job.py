@@ -324,3 +324,21 @@ def test_a_later_claim_of_the_same_debtor_joins_the_open_case(template: Path, tm
     assert twice.height == 0
     back = read_handoff(outbox_dir(cfg) / f"handoff_20270113_{out.run_id[-8:]}" / "handoff.xml")  # type: ignore[index]
     assert first["A"] in back.cases["case_number"].to_list()
+
+
+def test_a_release_whose_cases_were_all_dropped_books_the_day_and_sends_nothing(template: Path,
+                                                                                 tmp_path: Path) -> None:
+    cfg = copy_of(template, tmp_path)
+    release(cfg, prepared(cfg), user="sven", role="supervisor")
+    for debtor in ("A", "B", "C"):
+        set_block(cfg.state_dir, "stadt", debtor_id=debtor, reason=BlockReason.INSOLVENZ, until=date(2027, 1, 31),
+                  note="Insolvenzantrag", user="ben", role="clerk", start=date(2026, 12, 8))
+    before = counts(cfg)
+    out = run_handoff(cfg, HANDOFF, user="anna")
+    assert out.status == "booked" and out.counts["n_cases"] == 0 and out.counts["dropped"] == {"blocked": 9}
+    after = counts(cfg)
+    assert after["enforcement_cases"] == after["enforcement_case_claims"] == 0 and after["claims"] == before["claims"]
+    assert after["runs"] == before["runs"] + 1                           # the day is booked: not prepared again
+    assert not outbox_dir(cfg).exists() and not (Path(out.paths["run_folder"]) / "final").exists()
+    assert not [e for e in read_index(cfg.state_dir, "stadt") if e.get("kind") == DocumentKind.HANDOFF]
+    assert run_handoff(cfg, HANDOFF, user="anna").status == "nothing_to_do"

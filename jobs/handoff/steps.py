@@ -32,6 +32,7 @@ written, so a crash leaves the ledger as it was.
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -458,6 +459,7 @@ def step_stage(run: Run) -> dict[str, int]:
     mid = f.read_json("ids")["message_id"]
     files: list[dict[str, Any]] = []
     sha = None
+    shutil.rmtree(f.path / "final", ignore_errors=True)   # an earlier attempt's batch (a crash before the commit)
     if cases.height:
         released_on = datetime.fromisoformat(rel.released_at).date()
         written = write_handoff_batch(f.path / "final", header(run), fc, fl,
@@ -545,7 +547,7 @@ def case_documents(run: Run) -> Iterator[NewDocument]:
     """The hand-off record of each booked case: the case's own hand-off message cut from the booked batch
     (:mod:`jobs.handoff.casefile`: why this record)."""
     batch = run.folder.path / "final" / HANDOFF_XML
-    if not batch.exists():
+    if not run.folder.read_json("book_summary").get("files") or not batch.exists():
         return
     mid = run.folder.read_json("ids")["message_id"]
     title = f"Übergabe an die Vollstreckungsstelle vom {run.run_date:%d.%m.%Y} (Nachricht {mid})"
