@@ -93,6 +93,8 @@ class ScheduleSection(Section):
     collect: Name | None = None
     #: the SEPA payout run (set-off, then refunds by pain.001; books released runs): off unless set
     payout: Name | None = None
+    #: the enforcement hand-off (prepares the day's batch; books released runs): off unless set
+    handoff: Name | None = None
     timezone: Name = "Europe/Berlin"
 
 
@@ -446,6 +448,7 @@ class EnforcementSection(Section):
     # the tenants whose hand-offs this tenant's office takes (issue 17 §4: it enforces for them); the exchange
     # routes a client's files here only when the client is listed, and the nightly books only theirs
     clients: tuple[Name, ...] = ()
+    outbox: Annotated[str, Field(min_length=1)] | None = None   # released hand-off batches (default: <tenant>/outbox/enforcement)
     limitation_years: Count = 5          # §§ 228 ff. AO (KAG claims via § 12 KAG NRW)
     limitation_years_private: Count = 3  # §§ 195, 199 BGB
     limitation_warning_days: Days = 180

@@ -13,7 +13,7 @@ import sys
 
 #: Sub-command modules, in the order ``--help`` lists them. A module missing here is not offered.
 COMMANDS = ("parse", "match", "generate", "nightly", "dunning", "collect", "payout", "demo", "serve", "review",
-            "documents", "exchange", "enforcement_report")
+            "documents", "handoff", "exchange", "enforcement_report")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -38,6 +38,7 @@ SCHEDULED_JOBS: dict[str, tuple[str, str, str]] = {
     "dunning": ("flows.dunning", "dunning", "weekly dunning run (prepares the week; books it once released)"),
     "collect": ("flows.collect", "collect", "SEPA collection run (prepares the next date; books released runs)"),
     "payout": ("flows.payout", "payout", "SEPA payout run: set-off, then refunds (prepares; books released runs)"),
+    "handoff": ("flows.handoff", "handoff", "enforcement hand-off (prepares the day's batch; books released runs)"),
 }
 
 

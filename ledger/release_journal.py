@@ -7,7 +7,7 @@ files made final (issue 15 §3). The page never opens the ledger, so the release
 the dunning job reads it when it is called again. The SEPA collection job (``jobs.collect``, issue 16)
 releases its prepared pain.008 files the same way, with lines of kind ``collection_release`` (``kind=``);
 run ids name their job, so one folder holds both. The payout job (``jobs.payout``) writes kind
-``payout_release``.
+``payout_release``, the enforcement hand-off (``jobs.handoff``) kind ``handoff_release``.
 
 The writer refuses a release by the preparer or by anyone but a supervisor, and a second release of the
 same run (:class:`~ledger.journal.JournalError`); the reader ignores such lines and reports them
@@ -32,9 +32,10 @@ from typing import Any
 from ledger.journal import APPROVER_ROLES, JournalError, _append, journal_dir, read_lines
 from parsers.issues import WARNING, Issue
 
-KINDS = ("dunning_release", "collection_release", "payout_release")
+KINDS = ("dunning_release", "collection_release", "payout_release", "handoff_release")
 #: What a kind's messages call the run.
-_WHAT = {"dunning_release": "dunning run", "collection_release": "collection run", "payout_release": "payout run"}
+_WHAT = {"dunning_release": "dunning run", "collection_release": "collection run", "payout_release": "payout run",
+         "handoff_release": "hand-off run"}
 SUB = "releases"
 
 

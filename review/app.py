@@ -40,6 +40,7 @@ from review.views_decisions import decisions_page
 from review.views_detail import detail_page, next_page
 from review.views_dunning import debtor_page, dunning_page, release, run_pdf
 from review.views_enforcement import enforcement_page
+from review.views_handoff import handoff_list, handoff_page, handoff_release
 from review.views_list import export_list, list_page
 from review.views_office import office_page
 from review.views_payout import payout_letters, payout_release, payout_run_page, payouts_page
@@ -133,6 +134,9 @@ def create_app(config: ReviewConfig, users: dict[str, User], users_path: Path | 
         Route("/t/{tenant}/payouts/{run_id}", payout_run_page),
         Route("/t/{tenant}/payouts/{run_id}/release", payout_release, methods=["POST"]),
         Route("/t/{tenant}/payouts/{run_id}/letters.pdf", payout_letters),
+        Route("/t/{tenant}/handoff", handoff_page),
+        Route("/t/{tenant}/handoff/{run_id}/release", handoff_release, methods=["POST"]),
+        Route("/t/{tenant}/handoff/{run_id}/list.pdf", handoff_list),
         Route("/t/{tenant}/akte", casefile_page),
         Route("/t/{tenant}/akte/dok/{seq:int}", document_download),
         Route("/t/{tenant}/akte/export.zip", casefile_zip),

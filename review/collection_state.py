@@ -18,6 +18,8 @@ from typing import Any
 import polars as pl
 
 from ledger.publish_collection import CollectionPublished, published_dir, read_collection_published
+from ledger.publish_handoff import HandoffPublished, read_handoff_published
+from ledger.publish_handoff import published_dir as handoff_dir
 from ledger.publish_payout import PayoutPublished, read_payout_published
 from ledger.publish_payout import published_dir as payout_dir
 from review.snapshot_cache import SnapshotCache, counts_of
@@ -37,6 +39,11 @@ class CollectionCache(SnapshotCache[CollectionPublished]):
 def payout_cache(state_dir: Path) -> SnapshotCache[PayoutPublished]:
     """Per-tenant cache of the payout snapshot (``published_payout``)."""
     return SnapshotCache(state_dir, payout_dir, read_payout_published)
+
+
+def handoff_cache(state_dir: Path) -> SnapshotCache[HandoffPublished]:
+    """Per-tenant cache of the enforcement hand-off snapshot (``published_handoff``)."""
+    return SnapshotCache(state_dir, handoff_dir, read_handoff_published)
 
 
 def parse_counts(raw: str | None) -> dict[str, dict[str, int]]:

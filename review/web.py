@@ -17,10 +17,11 @@ from starlette.templating import Jinja2Templates
 from ledger.documents import IndexReader
 from ledger.office_state import OfficePublished, read_office_published
 from ledger.office_state import published_dir as office_dir
+from ledger.publish_handoff import HandoffPublished
 from ledger.publish_payout import PayoutPublished
 from outputs.klaerungsliste import REASON_TEXT
 from review.amounts import format_cents
-from review.collection_state import CollectionCache, SnapshotCache, payout_cache
+from review.collection_state import CollectionCache, SnapshotCache, handoff_cache, payout_cache
 from review.config import ReviewConfig
 from review.dunning_state import DunningCache
 from review.enforcement_state import EnforcementPublished, enforcement_cache
@@ -59,6 +60,8 @@ class ReviewContext:
     collection: CollectionCache = field(init=False)
     #: the payout job's published snapshot (runs, transfers, set-offs, skipped refunds), per tenant
     payout: SnapshotCache[PayoutPublished] = field(init=False)
+    #: the enforcement hand-off's published snapshot (runs, cases, skipped and dropped claims), per tenant
+    handoff: SnapshotCache[HandoffPublished] = field(init=False)
     #: the case files' document index, per tenant (ledger.documents; read beside the ledger, never in it)
     documents: IndexReader = field(init=False)
     #: the cases other tenants handed to this tenant's enforcement office (issue 17 §4), per tenant
@@ -72,6 +75,7 @@ class ReviewContext:
         self.dunning = DunningCache(self.config.state_dir)
         self.collection = CollectionCache(self.config.state_dir)
         self.payout = payout_cache(self.config.state_dir)
+        self.handoff = handoff_cache(self.config.state_dir)
         self.documents = IndexReader(self.config.state_dir)
         self.office = SnapshotCache(self.config.state_dir, office_dir, read_office_published)
         self.enforcement = enforcement_cache(self.config.state_dir)

@@ -20,7 +20,8 @@ def test_each_scheduled_job_is_a_deployment_with_its_cron(tmp_path: Path) -> Non
     (dep,) = deployments([config(tmp_path, 'nightly = "15 3 * * 1-5"\ntimezone = "Europe/Berlin"')], None)
     assert dep.name == "nightly-stadt"
     assert [s.schedule.cron for s in dep.schedules] == ["15 3 * * 1-5"]
-    assert "nightly" in dep.tags and set(SCHEDULED_JOBS) == {"nightly", "dunning", "collect", "payout"}
+    assert "nightly" in dep.tags and set(SCHEDULED_JOBS) == {"nightly", "dunning", "collect", "payout",
+                                                                            "handoff"}
 
 
 def test_the_weekly_dunning_run_is_a_deployment_when_its_cron_is_set(tmp_path: Path) -> None:
@@ -28,6 +29,12 @@ def test_the_weekly_dunning_run_is_a_deployment_when_its_cron_is_set(tmp_path: P
     assert [(d.name, [s.schedule.cron for s in d.schedules]) for d in deps] == [
         ("dunning-stadt", ["0 6 * * 2"]), ("nightly-stadt", ["15 3 * * 1-5"])]
     assert "dunning" in deps[0].tags
+
+
+def test_the_enforcement_handoff_is_a_deployment_when_its_cron_is_set(tmp_path: Path) -> None:
+    deps = deployments([config(tmp_path, 'handoff = "0 7 * * 3"')], None)
+    assert [(d.name, d.flow_name, [s.schedule.cron for s in d.schedules]) for d in deps] == [
+        ("handoff-stadt", "stadtkasse-handoff", ["0 7 * * 3"]), ("nightly-stadt", "stadtkasse-nightly", ["0 2 * * *"])]
 
 
 def test_cron_option_overrides_the_nightly(tmp_path: Path) -> None:
