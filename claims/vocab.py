@@ -238,6 +238,7 @@ class SkipReason(StrEnum):
     SCHONFRIST = "schonfrist"            # overdue, but the week of § 6 Abs. 1 VwVG NRW has not passed
     INTERVAL = "interval"                # the last notice is more recent than the interval
     LAST_LEVEL = "last_level"            # every level was sent: a matter for the enforcement hand-off
+    IN_ENFORCEMENT = "in_enforcement"    # in an open enforcement case: the enforcement office has it
 
 
 class BlockReason(StrEnum):

@@ -8,6 +8,8 @@ rule), and the **skipped** claims with a :class:`SkipReason`. No Python loop ove
 A claim is dunned when, at the run's notice date ``as_of``, none of these holds (the first that does is
 the skip reason, in this order):
 
+0. ``in_enforcement``: the claim is in an open enforcement case (``enforced``): the enforcement office has
+   it; a Mahnung now would contradict the hand-off (a claim whose case closed is dunned again as before);
 1. ``blocked``: a block in force — the export's ``dunning_block_until`` / ``block_reason`` (a reason
    without an end date blocks until lifted; an end date without a reason is a ``MAHNSPERRE``; the block
    ends after its end date) or a row of ``blocks`` (by claim or by debtor: insolvency, death and an
@@ -154,13 +156,15 @@ def select(claims: pl.DataFrame | pl.LazyFrame, as_of: date, settings: DunningSe
            notices: pl.DataFrame | pl.LazyFrame | None = None,
            payments: pl.DataFrame | pl.LazyFrame | None = None,
            blocks: pl.DataFrame | pl.LazyFrame | None = None,
-           pending: pl.DataFrame | pl.LazyFrame | None = None) -> Selection:
+           pending: pl.DataFrame | pl.LazyFrame | None = None,
+           enforced: pl.DataFrame | pl.LazyFrame | None = None) -> Selection:
     """The dunning run's selection and amounts at notice date ``as_of`` (module docstring).
 
     ``claims``: the open claims (``receivable_id``, ``debtor_id``, ``claim_type``, ``amount_cents`` = open
     principal, ``due_date``; optional :data:`OPTIONAL`). ``notices``: :data:`NOTICE_SCHEMA`; ``payments``:
     ``dunning.surcharge.PAYMENT_SCHEMA``; ``blocks``: :data:`BLOCK_SCHEMA`; ``pending``:
-    :data:`PENDING_SCHEMA` (missing columns of these frames are read as null)."""
+    :data:`PENDING_SCHEMA` (missing columns of these frames are read as null); ``enforced``: the
+    ``receivable_id`` of every claim in an open enforcement case."""
     s = settings or DunningSection()
     lf = claims.lazy()
     have = lf.collect_schema().names()
@@ -174,6 +178,7 @@ def select(claims: pl.DataFrame | pl.LazyFrame, as_of: date, settings: DunningSe
     blocked = _blocks(lf, conform(blocks, BLOCK_SCHEMA), as_of).collect(engine=ENGINE)
     held = _held_debtors(lf, conform(pending, PENDING_SCHEMA)).collect(engine=ENGINE)["debtor_id"]
     renew = _renewals(lf, conform(blocks, BLOCK_SCHEMA), as_of).collect(engine=ENGINE)
+    in_case = conform(enforced, {"receivable_id": pl.String()}).collect(engine=ENGINE)["receivable_id"]
     # maintain_order: the claims' order is the output's, deterministic without a sort
     lf = (lf.join(_history(conform(notices, NOTICE_SCHEMA), post_due), on="receivable_id", how="left",
                   maintain_order="left")
@@ -185,7 +190,9 @@ def select(claims: pl.DataFrame | pl.LazyFrame, as_of: date, settings: DunningSe
                         (pl.col("debtor_id").is_in(held.implode()) if held.len() else pl.lit(False)).alias("held"),
                         (pl.col("receivable_id").replace_strict(renew["receivable_id"], renew["block_ended"],
                                                                 default=None, return_dtype=pl.Date)
-                         if renew.height else pl.lit(None, pl.Date)).alias("block_ended")))
+                         if renew.height else pl.lit(None, pl.Date)).alias("block_ended"),
+                        (pl.col("receivable_id").is_in(in_case.implode()) if in_case.len() else pl.lit(False))
+                        .alias("in_case")))
 
     due, day = pl.col("due_effective"), pl.lit(as_of)
     overdue = (day > due).fill_null(False)           # no due date: never dunned (not_due)
@@ -199,7 +206,8 @@ def select(claims: pl.DataFrame | pl.LazyFrame, as_of: date, settings: DunningSe
     public = (pl.col("claim_type").str.to_uppercase().is_in(list(s.public_reminder_types))
               if s.public_reminder_types else pl.lit(False))
     reason = (
-        pl.when(pl.col("block_in_force").is_not_null()).then(pl.lit(SkipReason.BLOCKED))
+        pl.when(pl.col("in_case")).then(pl.lit(SkipReason.IN_ENFORCEMENT))
+        .when(pl.col("block_in_force").is_not_null()).then(pl.lit(SkipReason.BLOCKED))
         .when(pl.col("held")).then(pl.lit(SkipReason.PENDING_PAYMENT))
         .when(pl.col("ancillary") & pl.lit(not s.dun_ancillary)).then(pl.lit(SkipReason.ANCILLARY))
         .when(public).then(pl.lit(SkipReason.PUBLIC_REMINDER))

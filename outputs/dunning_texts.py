@@ -13,6 +13,7 @@ from claims.vocab import BlockReason, DunningLevel, SkipReason
 #: Why the run left a claim out (``skipped.reason``).
 SKIP_REASON_TEXT: dict[str, str] = {
     SkipReason.BLOCKED: "Mahnsperre oder anderer Sperrgrund in Kraft",
+    SkipReason.IN_ENFORCEMENT: "an die Vollstreckung abgegeben (offener Vollstreckungsfall)",
     SkipReason.PENDING_PAYMENT: "Ungeklärte Zahlung könnte vom Schuldner sein: zurückgestellt",
     SkipReason.ANCILLARY: "Nebenforderung: wird mit der Hauptforderung beigetrieben",
     SkipReason.PUBLIC_REMINDER: "Öffentliche Erinnerung statt Mahnung",

@@ -89,7 +89,7 @@ STORED: dict[type[StrEnum], set[str]] = {
     BlockState: {"in_force", "awaiting_approval", "scheduled", "lifted", "expired"},
     DunningLevel: {"zahlungserinnerung", "mahnung", "vollstreckungsankuendigung", "oeffentliche_erinnerung"},
     SkipReason: {"blocked", "pending_payment", "ancillary", "public_reminder", "below_threshold", "not_due",
-                 "schonfrist", "interval", "last_level"},
+                 "schonfrist", "interval", "last_level", "in_enforcement"},
     BlockReason: {"MAHNSPERRE", "STUNDUNG", "ADV", "INSOLVENZ", "NIEDERSCHLAGUNG", "RATENZAHLUNG", "VERSTORBEN",
                   "ADRESSE_UNBEKANNT"},
     FeeRule: {"vo_vwvg_9", "vo_vwvg_9.cap", "charged_before", "no_fee_level", "ancillary"},

@@ -165,6 +165,16 @@ def test_a_block_after_the_last_mahnung_renews_it() -> None:
     assert outcome(select(df, RUN, notices=notices, blocks=on_day))["stundung_after"] == "blocked"
 
 
+def test_a_claim_in_an_open_enforcement_case_gets_no_mahnung() -> None:
+    """The enforcement office has it: checked before everything else, even a block."""
+    df = claims([{"receivable_id": "handed"}, {"receivable_id": "handed_blocked", "block_reason": "STUNDUNG"},
+                 {"receivable_id": "free"}])
+    enforced = pl.DataFrame({"receivable_id": ["handed", "handed_blocked", "not_ours"]})
+    assert outcome(select(df, RUN, enforced=enforced)) == {"handed": "in_enforcement",
+                                                           "handed_blocked": "in_enforcement", "free": "mahnung"}
+    assert outcome(select(df, RUN))["handed"] == "mahnung"
+
+
 def test_zahlungserinnerung_before_the_due_date() -> None:
     s = DunningSection(levels=("zahlungserinnerung", "mahnung"), reminder_days_before_due=7)
     df = claims([

@@ -12,8 +12,8 @@ from enforcement.file_format import Party
 from enforcement.handoff_file import Header, read_handoff, write_handoff
 from jobs.handoff.batch import file_claims, new_charges, one_per_kassenzeichen
 from jobs.handoff.casefile import case_messages
-from jobs.handoff.steps import block_rows, reconcile
-from ledger.block_journal import Block
+from jobs.handoff.steps import reconcile
+from ledger.block_journal import Block, block_history_frame
 
 D = date(2026, 12, 9)
 
@@ -95,9 +95,9 @@ def block(**more: object) -> Block:
 
 
 def test_blocks_as_they_held_ended_and_lifted_ones_too() -> None:
-    rows = block_rows([block(), block(lifted_by="ben", lifted_at="2026-11-10T09:00:00+00:00"),
-                       block(lifted_by="ben", lifted_at="2026-11-01T09:00:00+00:00"),
-                       block(until=None, approved_by="sven")])
+    rows = block_history_frame([block(), block(lifted_by="ben", lifted_at="2026-11-10T09:00:00+00:00"),
+                                block(lifted_by="ben", lifted_at="2026-11-01T09:00:00+00:00"),
+                                block(until=None, approved_by="sven")], date(2026, 12, 1))
     assert rows.select("block_from", "block_until").rows() == [
         (date(2026, 11, 1), date(2026, 11, 30)),       # ended: the selection asks whether it held since the Mahnung
         (date(2026, 11, 1), date(2026, 11, 9)),        # lifted on the 10th: held to the 9th

@@ -65,6 +65,7 @@ from ledger.dunning_state import (
     plan_payments,
     read_dunning_state,
 )
+from ledger.enforcement_state import open_case_claims
 from ledger.outcomes_state import outcome_blocks
 from ledger.publish_dunning import RUNS_SCHEMA, publish_dunning
 from ledger.release_journal import Release, read_releases, record_release, release_misfit
@@ -170,6 +171,7 @@ def step_read_ledger(run: Run) -> dict[str, int]:
         state = read_dunning_state(con, run.cfg.tenant)
         paid = plan_payments(con, run.cfg.tenant, plans["debtor_id"].unique().sort().to_list())
         written_off = outcome_blocks(con, run.cfg.tenant)   # uncollectible / written off by the enforcement office
+        enforced = open_case_claims(con, run.cfg.tenant).select("receivable_id").unique()   # the office has them
     finally:
         con.close()
         del con
@@ -186,6 +188,7 @@ def step_read_ledger(run: Run) -> dict[str, int]:
     run.folder.write(f"in_{phase}_plans", plans)
     run.folder.write(f"in_{phase}_plan_payments", paid)
     run.folder.write(f"in_{phase}_outcome_blocks", written_off)
+    run.folder.write(f"in_{phase}_enforced", enforced)
     checkpoints.reached("read_ledger")
     return {"claims": state.claims.height, "notices_before": state.notices.height,
             "pending": state.pending.height}
@@ -233,7 +236,7 @@ def step_select(run: Run) -> dict[str, int]:
                           f.read(f"in_{phase}_outcome_blocks")],
                          how="diagonal_relaxed")
     sel = select(state.claims, run.run_date, cfg.dunning, notices=state.notices, payments=state.payments,
-                 blocks=in_force, pending=state.pending)
+                 blocks=in_force, pending=state.pending, enforced=f.read(f"in_{phase}_enforced"))
     f.write(f"selected_{phase}", sel.selected)
     f.write(f"skipped_{phase}", sel.skipped)
     f.write(f"plan_status_{phase}", status)

@@ -57,15 +57,17 @@ from jobs.outbox import deliver, sha256_of
 from jobs.records import advanced
 from jobs.runner import Run, book_run, new_run, open_ledger, runs_row, tenant_lock
 from ledger import checkpoints
-from ledger.block_journal import Block, load_blocks
+from ledger.block_journal import block_history_frame, load_blocks
 from ledger.config import TenantConfig
 from ledger.db import fetch
 from ledger.documents import NewDocument, file_documents
 from ledger.dunning_state import kassenzeichen_taken, read_dunning_state
 from ledger.enforcement_state import known_case_numbers, open_case_claims
+from ledger.outcomes_state import outcome_blocks
 from ledger.publish_handoff import RELEASE_KIND as PUBLISHED_RELEASE_KIND
 from ledger.release_journal import Release, read_releases, record_release, release_misfit
 from ledger.tables import AUDIT_EVENTS, ENFORCEMENT_CASE_CLAIMS, ENFORCEMENT_CASES
+from ledger.waiver_journal import read_waivers, waivers_frame
 from outputs.enforcement_batch import HANDOFF_CSV, HANDOFF_PDF, HANDOFF_XML, write_handoff_batch
 from outputs.enforcement_list import Signoff
 
@@ -210,28 +212,6 @@ def header(run: Run) -> Header:
 
 # --- reading and computing (both phases) ------------------------------------------------------------
 
-#: Every block of the journal as ``enforcement.frames.BlockRow`` (ended ones too).
-BLOCK_ROWS: dict[str, pl.DataType] = {"receivable_id": pl.String(), "debtor_id": pl.String(),
-                                      "block_reason": pl.String(), "block_from": pl.Date(), "block_until": pl.Date()}
-
-
-def block_rows(blocks: list[Block]) -> pl.DataFrame:
-    """Every block as it held: from its first day to its last (``effective_until``, or the day before it
-    was lifted, when earlier); a block lifted before its first day never held and is left out. The
-    selection reads the ones in force on the hand-off day and those that held since the Mahnung."""
-    rows = []
-    for b in blocks:
-        until = b.effective_until()
-        if b.lifted_on is not None:
-            last = date.fromordinal(b.lifted_on.toordinal() - 1)
-            if last < b.block_from:
-                continue
-            until = last if until is None else min(until, last)
-        rows.append({"receivable_id": b.receivable_id, "debtor_id": b.debtor_id, "block_reason": b.reason,
-                     "block_from": b.block_from, "block_until": until})
-    return pl.DataFrame(rows, schema=BLOCK_ROWS)
-
-
 def read_inputs(con: Any, tenant: str) -> dict[str, pl.DataFrame]:
     """Everything the selection and the cases read from the ledger (module docstring), as frames."""
     p = {"t": tenant}
@@ -265,11 +245,16 @@ def step_read_ledger(run: Run) -> dict[str, int]:
     con = open_ledger(run.cfg)
     try:
         frames = read_inputs(con, run.cfg.tenant)
+        # a claim the office found uncollectible or wrote off is blocked (NIEDERSCHLAGUNG) by its booked outcome
+        written_off = outcome_blocks(con, run.cfg.tenant)
     finally:
         con.close()
         del con
     blocks, _ = load_blocks(run.cfg.state_dir, run.cfg.tenant)
-    frames["blocks"] = block_rows(blocks)
+    # every block as it held, ended ones too: one since the last Mahnung keeps the claim back
+    frames["blocks"] = pl.concat([block_history_frame(blocks, run.run_date), written_off], how="diagonal_relaxed")
+    # the approved decisions that no Mahnung was needed (review page "Mahnverzicht", four-eyes)
+    frames["waivers"] = waivers_frame(read_waivers(run.cfg.state_dir, run.cfg.tenant), run.run_date)
     for name, frame in frames.items():
         run.folder.write(f"in_{phase}_{name}", frame)
     checkpoints.reached("read_ledger")
@@ -279,7 +264,7 @@ def step_read_ledger(run: Run) -> dict[str, int]:
 
 def _inputs(run: Run, phase: str) -> dict[str, pl.DataFrame]:
     names = ("claims", "mahnungen", "pending", "payments", "booked", "fee_numbers", "open_cases", "known_numbers",
-             "message_ids", "blocks")
+             "message_ids", "blocks", "waivers")
     return {n: run.folder.read(f"in_{phase}_{n}") for n in names}
 
 
@@ -288,8 +273,8 @@ def compute(cfg: TenantConfig, day: date, run_id: str, inp: dict[str, pl.DataFra
     """The selection, the cases, the surcharge fee claims and the file frames of a hand-off on ``day``."""
     s, d = cfg.enforcement, cfg.dunning
     claims, open_cases = inp["claims"], inp["open_cases"]
-    h = select(claims, day, s, d, mahnungen=inp["mahnungen"], blocks=inp["blocks"], pending=inp["pending"],
-               open_cases=open_cases)
+    h = select(claims, day, s, d, mahnungen=inp["mahnungen"], waivers=inp["waivers"], blocks=inp["blocks"],
+               pending=inp["pending"], open_cases=open_cases)
     c = build_cases(h.selected, day, tenant=cfg.tenant, settings=s, dunning=d, open_cases=open_cases,
                     known_numbers=inp["known_numbers"]["case_number"], payments=inp["payments"],
                     booked=inp["booked"])
