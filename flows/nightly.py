@@ -66,6 +66,16 @@ def close(night: Run) -> dict[str, int]:
     return _job().step_close(night)
 
 
+@task(name="enforcement-updates", cache_policy=NO_CACHE)
+def enforcement(night: Run) -> dict[str, int]:
+    return _job().step_enforcement(night)
+
+
+@task(name="enforcement-outbox", retries=RETRIES, retry_delay_seconds=RETRY_DELAY, cache_policy=NO_CACHE)
+def enforcement_outbox(night: Run) -> dict[str, int]:
+    return _job().step_enforcement_outbox(night)
+
+
 @task(name="book", retries=RETRIES, retry_delay_seconds=RETRY_DELAY, cache_policy=NO_CACHE)   # idempotent per run_id: a retry after a commit books nothing twice
 def book(night: Run) -> dict[str, int]:
     return _job().step_book(night)
@@ -113,12 +123,14 @@ def run_tenant(cfg: TenantConfig, booking_date: date) -> dict[str, Any]:
         files = ingest(night)
         matched = match(night)
         closed = close(night)
+        updates = enforcement(night)
         booked = book(night)
+        sent = enforcement_outbox(night)
         paths = reports(night)
         published = publish(night)
         archived = archive(night)
-    report = steps.night_report(night, {"files": files, "match": matched, "close": closed, "booked": booked,
-                                        "reports": paths, "published": published, "archived": archived})
+    report = steps.night_report(night, {"files": files, "match": matched, "close": closed, "enforcement": updates,
+                                        "booked": booked, "enforcement_outbox": sent, "reports": paths, "published": published, "archived": archived})
     _artifacts(night, paths, report)
     return report
 
