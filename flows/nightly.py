@@ -1,6 +1,7 @@
 """The nightly reconciliation as a Prefect 3 flow: each task is one call of a plain step in ``jobs.nightly``.
 
-Per tenant: read ledger → ingest → match → close → **book** (the one write, one transaction) →
+Per tenant: read ledger → ingest → match → close → enforcement updates → **book** (the one write, one
+transaction) → enforcement outbox →
 reports → publish → archive. Tasks hand each other only the run's identity; the frames travel as
 Parquet in the run folder. Tenants run one after the other inside one flow run, so exactly one process
 (this one) writes the DuckDB file, one transaction at a time. Artifacts link the report files.
@@ -101,7 +102,7 @@ def _artifacts(night: Run, paths: dict[str, str], report: dict[str, Any]) -> Non
     key = f"nightly-{night.cfg.tenant}".lower().replace("_", "-")
     lines = [f"# Nightly run {night.cfg.tenant} {night.booking_date.isoformat()}", "",
              f"run_id `{night.run_id}`", "", "| what | value |", "|---|---|"]
-    for section in ("files", "match", "close", "booked"):
+    for section in ("files", "match", "close", "enforcement", "booked"):
         for k, v in (report.get(section) or {}).items():
             lines.append(f"| {section}.{k} | {v} |")
     lines += ["", "Reports:", *[f"- {name}: `{p}`" for name, p in sorted(paths.items())]]

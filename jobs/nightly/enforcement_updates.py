@@ -80,20 +80,25 @@ def read(con: duckdb.DuckDBPyConnection, cfg: TenantConfig, folder: RunDir) -> b
     folder.write("enf_case_claims", open_)
     folder.write("enf_settled_claims", in_case.filter(pl.col("closed_by") == EnforcementUpdateKind.SETTLED)
                  .join(open_.select("receivable_id"), on="receivable_id", how="anti"))
-    folder.write("enf_allocations", fetch(con, """
-        SELECT a.receivable_id, a.amount_cents, a.booking_date, r.committed_at
-        FROM allocations a JOIN runs r ON r.tenant = a.tenant AND r.run_id = a.run_id
-        WHERE a.tenant = $t AND a.receivable_id IN
-              (SELECT receivable_id FROM enforcement_case_claims WHERE tenant = $t)""", t))
-    folder.write("enf_booked", fetch(con, """
-        SELECT u.update_id, u.case_number, u.kind, u.effective_date, r.committed_at
-        FROM enforcement_updates u LEFT JOIN runs r ON r.tenant = u.tenant AND r.run_id = u.run_id
-        WHERE u.tenant = $t""", t))
-    folder.write("enf_booked_claims", fetch(con, """
-        SELECT c.update_id, c.case_number, c.receivable_id, c.open_principal_cents, c.open_surcharges_cents,
-               c.open_fees_cents, r.committed_at
-        FROM enforcement_update_claims c LEFT JOIN runs r ON r.tenant = c.tenant AND r.run_id = c.run_id
-        WHERE c.tenant = $t""", t))
+    # only what the open cases need: their claims' allocations and their cases' updates (a long history of
+    # closed cases is not read every night)
+    con.register("_enf_open", open_.select("case_number", "receivable_id").to_arrow())
+    try:
+        folder.write("enf_allocations", fetch(con, """
+            SELECT a.receivable_id, a.amount_cents, a.booking_date, r.committed_at
+            FROM allocations a JOIN runs r ON r.tenant = a.tenant AND r.run_id = a.run_id
+            WHERE a.tenant = $t AND a.receivable_id IN (SELECT receivable_id FROM _enf_open)""", t))
+        folder.write("enf_booked", fetch(con, """
+            SELECT u.update_id, u.case_number, u.kind, u.effective_date, r.committed_at
+            FROM enforcement_updates u LEFT JOIN runs r ON r.tenant = u.tenant AND r.run_id = u.run_id
+            WHERE u.tenant = $t AND u.case_number IN (SELECT case_number FROM _enf_open)""", t))
+        folder.write("enf_booked_claims", fetch(con, """
+            SELECT c.update_id, c.case_number, c.receivable_id, c.open_principal_cents, c.open_surcharges_cents,
+                   c.open_fees_cents, r.committed_at
+            FROM enforcement_update_claims c LEFT JOIN runs r ON r.tenant = c.tenant AND r.run_id = c.run_id
+            WHERE c.tenant = $t AND c.case_number IN (SELECT case_number FROM _enf_open)""", t))
+    finally:
+        con.unregister("_enf_open")
     return True
 
 
