@@ -1,8 +1,7 @@
 """The nightly reconciliation as a Prefect 3 flow: each task is one call of a plain step in ``jobs.nightly``.
 
 Per tenant: read ledger → ingest → match → close → enforcement updates → **book** (the one write, one
-transaction) → enforcement outbox →
-reports → publish → archive. Tasks hand each other only the run's identity; the frames travel as
+transaction) → enforcement outbox → reports → publish → archive. Tasks hand each other only the run's identity; the frames travel as
 Parquet in the run folder. Tenants run one after the other inside one flow run, so exactly one process
 (this one) writes the DuckDB file, one transaction at a time. Artifacts link the report files.
 Callers in the same process may hold the ledger open around the flow (``ledger.db.hold``, as
