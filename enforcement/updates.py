@@ -114,8 +114,8 @@ def update_id(case_number: pl.Expr, night: date, kind: pl.Expr) -> pl.Expr:
 
 
 def _after(at: pl.Expr, since: pl.Expr) -> pl.Expr:
-    """Committed after ``since`` (tonight's rows, ``at`` null, always are)."""
-    return at.is_null() | since.is_null() | (at > since)
+    """Committed after ``since`` (tonight's rows, ``at`` null, always are; with ``since`` unknown only they)."""
+    return at.is_null() | (since.is_not_null() & (at > since)).fill_null(False)
 
 
 def _claims_now(cc: pl.DataFrame, open_now: pl.DataFrame, alloc: pl.DataFrame,

@@ -130,3 +130,13 @@ def test_a_reversal_on_a_settled_case_is_listed_for_a_clerk_not_sent() -> None:
 def test_a_claim_the_open_items_no_longer_list_keeps_its_reported_amount() -> None:
     r = night_updates(CASE, open_now(a=10000), paid(), night=NIGHT)        # a-sz, a-mg missing: unknown, not 0
     assert r.updates.is_empty()
+
+
+def test_without_a_known_hand_off_time_only_tonights_payments_count() -> None:
+    unknown = CASE.with_columns(pl.lit(None, pl.Datetime("us", "UTC")).alias("handed_at"))
+    old = paid(("a", 3000), at=datetime(2026, 10, 1, tzinfo=UTC))
+    r = night_updates(unknown, open_now(a=10000, **{"a-sz": 500, "a-mg": 300}), old, night=NIGHT)
+    assert r.updates.is_empty()
+    r = night_updates(unknown, open_now(a=9000, **{"a-sz": 500, "a-mg": 300}), pl.concat([old, paid(("a", 1000))]),
+                      night=NIGHT)
+    assert r.update_claims.select("paid_cents", "open_principal_cents").row(0) == (1000, 9000)

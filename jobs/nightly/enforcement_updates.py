@@ -176,7 +176,8 @@ def stage(cfg: TenantConfig, booking_date: date, run_id: str, started_at: dateti
                       "receivable_id", "kassenzeichen", "case_number", "settled_on", "open_cents",
                       "reversed_cents").alias("message"),
             pl.lit(None, pl.String()).alias("raw"), pl.lit(booking_date).alias("booking_date"))
-        folder.book("issues", pl.concat([folder.read("book_issues"), issues.select(ISSUES.keys())],
+        earlier = folder.read("book_issues").filter(pl.col("code") != REOPENED)   # a repeated step: once
+        folder.book("issues", pl.concat([earlier, issues.select(ISSUES.keys())],
                                         how="diagonal_relaxed"))
     counts = {str(k): v for k, v in updates["kind"].value_counts().rows()}
     out = {f"{kind}": int(counts.get(str(kind), 0)) for kind in EnforcementUpdateKind}
