@@ -1,7 +1,7 @@
 """The nightly reconciliation as a Prefect 3 flow: each task is one call of a plain step in ``jobs.nightly``.
 
-Per tenant: read ledger → ingest → match → close → **book** (the one write, one transaction) →
-reports → publish → archive. Tasks hand each other only the run's identity; the frames travel as
+Per tenant: read ledger → ingest → match → close → enforcement updates → **book** (the one write, one
+transaction) → enforcement outbox → reports → publish → archive. Tasks hand each other only the run's identity; the frames travel as
 Parquet in the run folder. Tenants run one after the other inside one flow run, so exactly one process
 (this one) writes the DuckDB file, one transaction at a time. Artifacts link the report files.
 Callers in the same process may hold the ledger open around the flow (``ledger.db.hold``, as
@@ -66,6 +66,16 @@ def close(night: Run) -> dict[str, int]:
     return _job().step_close(night)
 
 
+@task(name="enforcement-updates", cache_policy=NO_CACHE)
+def enforcement(night: Run) -> dict[str, int]:
+    return _job().step_enforcement(night)
+
+
+@task(name="enforcement-outbox", retries=RETRIES, retry_delay_seconds=RETRY_DELAY, cache_policy=NO_CACHE)
+def enforcement_outbox(night: Run) -> dict[str, int]:
+    return _job().step_enforcement_outbox(night)
+
+
 @task(name="book", retries=RETRIES, retry_delay_seconds=RETRY_DELAY, cache_policy=NO_CACHE)   # idempotent per run_id: a retry after a commit books nothing twice
 def book(night: Run) -> dict[str, int]:
     return _job().step_book(night)
@@ -91,7 +101,7 @@ def _artifacts(night: Run, paths: dict[str, str], report: dict[str, Any]) -> Non
     key = f"nightly-{night.cfg.tenant}".lower().replace("_", "-")
     lines = [f"# Nightly run {night.cfg.tenant} {night.booking_date.isoformat()}", "",
              f"run_id `{night.run_id}`", "", "| what | value |", "|---|---|"]
-    for section in ("files", "match", "close", "booked"):
+    for section in ("files", "match", "close", "enforcement", "booked"):
         for k, v in (report.get(section) or {}).items():
             lines.append(f"| {section}.{k} | {v} |")
     lines += ["", "Reports:", *[f"- {name}: `{p}`" for name, p in sorted(paths.items())]]
@@ -113,12 +123,14 @@ def run_tenant(cfg: TenantConfig, booking_date: date) -> dict[str, Any]:
         files = ingest(night)
         matched = match(night)
         closed = close(night)
+        updates = enforcement(night)
         booked = book(night)
+        sent = enforcement_outbox(night)
         paths = reports(night)
         published = publish(night)
         archived = archive(night)
-    report = steps.night_report(night, {"files": files, "match": matched, "close": closed, "booked": booked,
-                                        "reports": paths, "published": published, "archived": archived})
+    report = steps.night_report(night, {"files": files, "match": matched, "close": closed, "enforcement": updates,
+                                        "booked": booked, "enforcement_outbox": sent, "reports": paths, "published": published, "archived": archived})
     _artifacts(night, paths, report)
     return report
 

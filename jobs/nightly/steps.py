@@ -6,7 +6,9 @@ Order and who touches the ledger file::
     ingest        inbox -> parsed frames                                    (no ledger)
     match         clerk decisions, then the matcher                         (no ledger)
     close         day close, Klärungsliste, key figures (computed, not yet written out)
+    enforcement   the night's updates to the enforcement office, staged (jobs/nightly/enforcement_updates.py)
     book          ONE transaction appends everything                        (the only write)
+    enforcement_outbox  the booked updates files to the outbox and the case files (once per message)
     reports       report files from the frames that were just committed
     publish       read-only snapshot for the review page
     archive       inbox files to archive/ or quarantine/
@@ -24,7 +26,7 @@ from typing import Any
 
 import polars as pl
 
-from jobs.nightly import close, ingest, match, outcomes
+from jobs.nightly import close, enforcement_updates, ingest, match, outcomes
 from jobs.nightly.inbox import Move, apply_moves
 from jobs.runner import Run, book_run, new_run, run_plain, runs_row
 from ledger import checkpoints
@@ -67,6 +69,7 @@ def step_read_ledger(night: Run) -> str:
         payouts = read_payout_back_state(con, night.cfg.tenant)
         office = read_known(con, night.cfg.tenant)   # cases received from other tenants (issue 17 §4)
         outcomes.read_ledger(con, night.cfg, night.folder)   # the enforcement office's outcomes (ingest)
+        enforcement_updates.read(con, night.cfg, night.folder)   # cases handed over? (else nothing later)
     finally:
         con.close()
         del con
@@ -99,12 +102,33 @@ def step_close(night: Run) -> dict[str, int]:
     return counts
 
 
+def step_enforcement(night: Run) -> dict[str, int]:
+    """Stage the night's updates to the enforcement office; return counts per kind (empty: no cases)."""
+    counts = enforcement_updates.stage(night.cfg, night.booking_date, night.run_id, night.started_at, night.folder)
+    checkpoints.reached("enforcement")
+    return counts
+
+
 def step_book(night: Run) -> dict[str, int]:
     """Append the run's rows to the ledger in one transaction; return rows per table."""
     checkpoints.reached("book")
     frames = outcomes.with_fee_claims(night.folder.ledger_frames(), night.folder)
     summary = night.folder.read_json("summary")
     return book_run(night, frames, runs_row(night, summary, _counts(frames, summary)))
+
+
+def step_enforcement_outbox(night: Run) -> dict[str, int]:
+    """Write the booked, undelivered updates files to the outbox and file them in the case files."""
+    if not night.folder.read_json(enforcement_updates.STATE).get("cases"):
+        return {}
+    con = connect(night.cfg.ledger)
+    try:
+        out = enforcement_updates.deliver_booked(night.cfg, night.folder, con)
+    finally:
+        con.close()
+        del con
+    checkpoints.reached("enforcement_outbox")
+    return out
 
 
 def step_reports(night: Run) -> dict[str, str]:
@@ -154,7 +178,8 @@ def step_archive(night: Run) -> list[str]:
 
 #: The steps in the order of a night, with the key each adds to the run report.
 STEPS = (("read_ledger", step_read_ledger), ("files", step_ingest), ("match", step_match), ("close", step_close),
-         ("booked", step_book), ("reports", step_reports), ("published", step_publish),
+         ("enforcement", step_enforcement), ("booked", step_book), ("enforcement_outbox", step_enforcement_outbox),
+         ("reports", step_reports), ("published", step_publish),
          ("archived", step_archive))
 
 
