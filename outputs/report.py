@@ -52,8 +52,8 @@ KLAERUNG_COLS = [
     Col("booking_date", "Buchungstag", "date"), Col("value_date", "Valuta", "date"),
     Col("amount_cents", "Betrag", "cents"), Col("unallocated_cents", "offen", "cents"),
     Col("currency", "Währung"), Col("counterparty_name", "Zahler", width=28), Col("counterparty_iban", "IBAN", width=24),
-    Col("iban_valid", "IBAN gültig", "bool"), Col("remittance", "Verwendungszweck", width=40),
-    Col("reason_text", "Grund", width=36), Col("reason", "Grund-Code"), Col("candidates_text", "Vorschläge", width=50),
+    Col("iban_valid", "IBAN gültig", "bool"), Col("remittance", "Verwendungszweck", width=48),
+    Col("reason_text", "Grund", width=56), Col("reason", "Grund-Code"), Col("candidates_text", "Vorschläge", width=50),
     Col("account_iban", "Konto", width=24), Col("bank_ref", "Bankreferenz"), Col("end_to_end_id", "End-to-End-ID"),
     Col("transaction_id", "Transaktions-ID"),
 ]
