@@ -5,6 +5,7 @@ Files (all in ``out_dir``, listed with rows, money sums and SHA-256 in ``manifes
 =============================  ==============================================================
 ``day_close.html``             day close + corrections + Klärungsliste + key figures (people)
 ``day_close.pdf``              the same day close to sign (Kassenleiter/in, zweite Unterschrift)
+``day_close_pdfa.pdf``         the same PDF as PDF/A-2B archive copy (only where DejaVu Sans is found)
 ``day_close.csv``              German Excel CSV of the day-close rows
 ``day_close.parquet``          DAY_CLOSE_SCHEMA rows (machines, controlling)
 ``klaerungsliste.csv``         German Excel CSV (BOM, ``;``, decimal comma, formulas neutralised)
@@ -32,6 +33,9 @@ from outputs.key_figures import key_figures
 from outputs.klaerungsliste import KLAERUNG_SCHEMA, klaerungsliste
 from outputs.report_html import render_html
 from outputs.report_model import SECTION_TEXT, build_model
+
+#: The day close's PDF/A archive copy (written beside ``day_close.pdf`` when a font can be embedded).
+ARCHIVE_PDF = "day_close_pdfa.pdf"
 
 #: Day-close CSV columns (German headers).
 DAY_CLOSE_COLS = [
@@ -84,6 +88,16 @@ def _pdf(model: dict[str, Any]) -> bytes:
     return render_pdf(model)
 
 
+def _archive_pdf(model: dict[str, Any]) -> list[PlannedFile]:
+    """The PDF/A-2B archive copy of the day close, where the machine has the font to embed (else none)."""
+    from outputs.report_pdf import ArchiveUnavailable, render_pdf
+
+    try:
+        return [PlannedFile(ARCHIVE_PDF, render_pdf(model, archive=True), None, {})]
+    except ArchiveUnavailable:
+        return []
+
+
 def _font_found() -> bool:
     from outputs.report_pdf import find_font
 
@@ -110,7 +124,8 @@ def _only(df: pl.DataFrame, tenant: str) -> pl.DataFrame:
 
 def plan_reports(*, tenant: str, booking_date: date, day_close: pl.DataFrame, klaerungsliste: pl.DataFrame,
                  key_figures: dict[str, pl.DataFrame], run_id: str,
-                 issues: pl.DataFrame | None = None) -> list[PlannedFile]:
+                 issues: pl.DataFrame | None = None, delivered: pl.DataFrame | None = None,
+                 history: pl.DataFrame | None = None) -> list[PlannedFile]:
     """Render every report file in memory (nothing written): the "plan" half of :func:`write_reports`."""
     dc = _only(day_close, tenant)
     kl = _only(klaerungsliste, tenant)
@@ -121,13 +136,15 @@ def plan_reports(*, tenant: str, booking_date: date, day_close: pl.DataFrame, kl
         raise AssertionError("write_reports: klaerungsliste does not have KLAERUNG_SCHEMA")
     check_totals(dc)
     model = build_model(tenant=tenant, booking_date=booking_date, run_id=run_id, day_close=dc,
-                        klaerungsliste=kl, key_figures=kf, issues=None if issues is None else _only(issues, tenant))
+                        klaerungsliste=kl, key_figures=kf, issues=None if issues is None else _only(issues, tenant),
+                        files=None if delivered is None else _only(delivered, tenant), history=history)
     kl_h = kl.with_columns(pl.col("section").replace_strict(SECTION_TEXT, default=pl.col("section"))
                            .alias("section_txt"))
     sheets = [(SECTION_TEXT[s], kl_h.filter(pl.col("section") == s), KLAERUNG_COLS) for s in SECTION_TEXT]
     files = [
         PlannedFile("day_close.html", render_html(model).encode("utf-8"), dc.height, _sums(dc)),
         PlannedFile("day_close.pdf", _pdf(model), None, {}),
+        *_archive_pdf(model),
         PlannedFile("day_close.csv", excel_csv_bytes(dc, DAY_CLOSE_COLS), dc.height, _sums(dc)),
         PlannedFile("day_close.parquet", _parquet(dc), dc.height, _sums(dc)),
         PlannedFile("klaerungsliste.csv", excel_csv_bytes(kl_h, KLAERUNG_COLS), kl.height, _sums(kl)),
@@ -141,17 +158,21 @@ def plan_reports(*, tenant: str, booking_date: date, day_close: pl.DataFrame, kl
 
 def write_reports(out_dir: Path, *, tenant: str, booking_date: date, day_close: pl.DataFrame,
                   klaerungsliste: pl.DataFrame, key_figures: dict[str, pl.DataFrame], run_id: str,
-                  issues: pl.DataFrame | None = None) -> ReportPaths:
+                  issues: pl.DataFrame | None = None, delivered: pl.DataFrame | None = None,
+                  history: pl.DataFrame | None = None) -> ReportPaths:
     """Write all reports of ``tenant`` for ``booking_date`` into ``out_dir`` atomically, with a manifest.
 
     Frames are the outputs of :func:`outputs.day_close`, :func:`outputs.klaerungsliste` and
     :func:`outputs.key_figures` (rows of other tenants are left out); ``issues`` (ISSUE_SCHEMA) are the
-    run's import findings, listed in the day close ("Befunde beim Import"). Everything is rendered first; then
-    all files go to a staging folder and are renamed into place, ``manifest.json`` last. If anything
-    fails, ``out_dir`` keeps what it had before.
+    run's import findings, listed in the day close ("Befunde beim Import"); ``delivered`` the night's files
+    (rejected ones and open-items exports listed, "Eingelesene Dateien"); ``history`` the earlier nights'
+    automation rates (booking_date, n_incoming, automation_rate_pct) for the 30-day chart. Everything is
+    rendered first; then all files go to a staging folder and are renamed into place, ``manifest.json``
+    last. If anything fails, ``out_dir`` keeps what it had before.
     """
     files = plan_reports(tenant=tenant, booking_date=booking_date, day_close=day_close,
-                         klaerungsliste=klaerungsliste, key_figures=key_figures, run_id=run_id, issues=issues)
+                         klaerungsliste=klaerungsliste, key_figures=key_figures, run_id=run_id, issues=issues,
+                         delivered=delivered, history=history)
     meta = {"kind": "stadtkasse.reports", "version": 1, "tenant": tenant,
             "booking_date": booking_date.isoformat(), "run_id": run_id,
             "pdf_font": "DejaVu Sans" if _font_found() else "core latin-1 (transliterated)"}
