@@ -30,6 +30,8 @@ _DEFAULT_WIDTH = {"text": 18, "cents": 16, "date": 11, "int": 9, "bool": 8, "flo
 _FILTER_BUTTON = 3
 EUR_FORMAT = '#,##0.00 "€";-#,##0.00 "€"'
 DATE_FORMAT = "dd.mm.yyyy"
+COUNT_FORMAT = "#,##0"                  # thousands separator as the reader's Excel shows it (1.234 in German)
+FLOAT_FORMAT = "#,##0.00"
 
 
 @dataclass(frozen=True)
@@ -108,7 +110,8 @@ def _xlsx_frame(df: pl.DataFrame, cols: Sequence[Col]) -> pl.DataFrame:
     return df.select(exprs)
 
 
-def xlsx_bytes(sheets: Sequence[tuple[str, pl.DataFrame, Sequence[Col]]], *, created: date) -> bytes:
+def xlsx_bytes(sheets: Sequence[tuple[str, pl.DataFrame, Sequence[Col]]], *, created: date,
+               title: str = "Klärungsliste") -> bytes:
     """An XLSX workbook with one table per sheet; amounts as numbers in € format, dates as dates.
 
     ``created`` is written as the document's creation time so the same input gives the same bytes.
@@ -116,11 +119,13 @@ def xlsx_bytes(sheets: Sequence[tuple[str, pl.DataFrame, Sequence[Col]]], *, cre
     buf = io.BytesIO()
     wb = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_formulas": False,
                                    "strings_to_urls": False, "strings_to_numbers": False})
-    wb.set_properties({"title": "Klärungsliste", "created": datetime.combine(created, time())})
+    wb.set_properties({"title": title, "created": datetime.combine(created, time())})
     for name, df, cols in sheets:
         frame = _xlsx_frame(df, cols)
         formats = {c.header: EUR_FORMAT for c in cols if c.kind == "cents"}
         formats |= {c.header: DATE_FORMAT for c in cols if c.kind == "date"}
+        formats |= {c.header: COUNT_FORMAT for c in cols if c.kind == "int"}
+        formats |= {c.header: FLOAT_FORMAT for c in cols if c.kind == "float"}
         if frame.is_empty():
             ws = wb.add_worksheet(name)
             ws.write_row(0, 0, frame.columns)

@@ -12,6 +12,8 @@ Files (all in ``out_dir``, listed with rows, money sums and SHA-256 in ``manifes
 ``klaerungsliste.xlsx``        one sheet per section, amounts as numbers in € format
 ``klaerungsliste.parquet``     KLAERUNG_SCHEMA rows
 ``key_figures_<name>.parquet`` one file per key-figure frame (summary, per_day_account, …)
+``key_figures.xlsx``           the same for people: one sheet per view, German headers, amounts in €
+``key_figures.csv``            the overview (day figures and the stock apart) for German Excel
 =============================  ==============================================================
 """
 
@@ -30,6 +32,7 @@ from outputs.atomic import MANIFEST, PlannedFile, write_all
 from outputs.day_close import DAY_CLOSE_SCHEMA, check_totals, day_close
 from outputs.excel_csv import Col, excel_csv_bytes, xlsx_bytes
 from outputs.key_figures import key_figures
+from outputs.key_figures_files import key_figures_csv, key_figures_xlsx
 from outputs.klaerungsliste import KLAERUNG_SCHEMA, klaerungsliste
 from outputs.report_html import render_html
 from outputs.report_model import SECTION_TEXT, build_model
@@ -153,6 +156,10 @@ def plan_reports(*, tenant: str, booking_date: date, day_close: pl.DataFrame, kl
     ]
     files += [PlannedFile(f"key_figures_{name}.parquet", _parquet(df), df.height, _sums(df))
               for name, df in sorted(kf.items())]
+    if "summary" in kf:                    # for people: German labels, euros, one sheet per view
+        files += [PlannedFile("key_figures.xlsx", key_figures_xlsx(kf, created=booking_date), kf["summary"].height,
+                              _sums(kf["summary"])),
+                  PlannedFile("key_figures.csv", key_figures_csv(kf), kf["summary"].height, _sums(kf["summary"]))]
     return files
 
 

@@ -200,3 +200,37 @@ def test_the_archive_copy_is_pdfa_and_the_same_bytes_each_time(out: Path, frames
 
 def tmp_path_of(out: Path) -> Path:
     return out.parent
+
+
+# --- key figures for controlling ------------------------------------------------------------------------------
+
+def test_key_figures_xlsx_one_sheet_per_view_with_german_headers(out: Path) -> None:
+    z = zipfile.ZipFile(io.BytesIO((out / "key_figures.xlsx").read_bytes()))
+    sheets = re.findall(r'<sheet name="([^"]+)"', z.read("xl/workbook.xml").decode())
+    assert sheets == ["Übersicht", "Je Tag und Konto", "Altersstruktur", "Nach Zuordnungsregel", "Gelernte Regeln",
+                      "Nach Klärungsgrund"]
+    shared = z.read("xl/sharedStrings.xml").decode()
+    for text in ("Automatisierungsgrad (%)", "Bestand am Stichtag", "Buchungstag", "Kassenzeichen genau",
+                 "Überzahlung: Rest nach Zuordnung", "automatisch"):
+        assert text in shared, text
+    styles = z.read("xl/styles.xml").decode()
+    assert "€" in styles and "#,##0" in styles                      # euros and counts with separators
+    manifest = (out / "manifest.json").read_text(encoding="utf-8")
+    assert "key_figures.xlsx" in manifest and "key_figures.csv" in manifest
+
+
+def test_key_figures_csv_keeps_the_day_and_the_stock_apart(out: Path, frames: dict) -> None:  # noqa: F811
+    from outputs.key_figures_files import overview
+
+    back = pl.read_csv(out / "key_figures.csv", separator=";", encoding="utf8-lossy", infer_schema=False)
+    assert back.columns[:5] == ["Bezug", "Kennzahl", "Anzahl", "Betrag", "Quote"]
+    by = {(r["Bezug"], r["Kennzahl"]): r for r in back.to_dicts()}
+    summary = frames["kf"]["summary"].row(0, named=True)
+    day = by[("Buchungstag", "Summe der Einzahlungen")]
+    assert day["Betrag"] == f"{summary['incoming_cents'] // 100},{summary['incoming_cents'] % 100:02d}"
+    assert day["erster Buchungstag"] == "2024-05-16"
+    stock = by[("Bestand am Stichtag", "offener Betrag aller ungeklärten Zahlungen")]
+    assert stock["Betrag"] == "5192,89" and stock["erster Buchungstag"] is None   # the stock names no days
+    assert by[("Bestand am Stichtag", "ungeklärte Zahlungen (Klärungsliste)")]["Anzahl"] == "3"
+    rows = overview(frames["kf"]["summary"])
+    assert set(rows["scope"]) == {"Buchungstag", "Bestand am Stichtag"}
