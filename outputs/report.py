@@ -81,6 +81,7 @@ class ReportPaths:
     klaerungsliste_parquet: Path
     key_figures: dict[str, Path]
     files: dict[str, Path]
+    key_figures_xlsx: Path | None = None   # the key figures for people (absent without a summary)
 
 
 # the PDF writer is imported when a PDF is made: fpdf takes about 0.2 s to import, and the commands that
@@ -192,7 +193,7 @@ def write_reports(out_dir: Path, *, tenant: str, booking_date: date, day_close: 
         klaerungsliste_parquet=paths["klaerungsliste.parquet"],
         key_figures={n[len("key_figures_"):-len(".parquet")]: p for n, p in paths.items()
                      if n.startswith("key_figures_")},
-        files=paths,
+        files=paths, key_figures_xlsx=paths.get("key_figures.xlsx"),
     )
 
 
