@@ -150,7 +150,7 @@ class _Writer:
         rows.append(["Summe", "", tt["opening_cents_txt"], tt["credits_cents_txt"], tt["debits_cents_txt"],
                      tt["closing_cents_txt"], tt["book_opening_cents_txt"], tt["book_closing_cents_txt"],
                      tt["difference_cents_txt"], "", tt["n_unresolved_txt"], tt["unresolved_cents_txt"], ""])
-        self.table(head, rows, [35, 16, 23, 22, 22, 23, 23, 23, 22, 12, 16, 22, 18], {2, 3, 4, 5, 6, 7, 8, 10, 11},
+        self.table(head, rows, [38, 15, 22, 21, 21, 22, 22, 22, 21, 12, 15, 22, 24], {2, 3, 4, 5, 6, 7, 8, 10, 11},
                    bold_last=True, size=7)
         hints = [f"{r['account_iban']}: {r['hint']}" for r in m["rows"] if r["hint"]]
         if hints:
