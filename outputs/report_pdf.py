@@ -71,7 +71,7 @@ class _Pdf(FPDF):
 
 
 #: The smallest font size (pt) a table's numbers shrink to so that none wraps.
-MIN_TABLE_SIZE = 5.5
+MIN_TABLE_SIZE = 6.0
 _PADDING = 0.8
 
 
@@ -111,21 +111,29 @@ class _Writer:
         self.font(size, bold)
         self.pdf.multi_cell(0, 4.6, self.t(text), new_x="LMARGIN", new_y="NEXT")
 
-    def fitting_size(self, rows: list[list[str]], widths: list[float], right: set[int], size: float,
-                     bold_last: bool) -> float:
-        """The largest size ≤ ``size`` at which every number (right-aligned cell) fits on one line of its
-        column, so that no sum wraps; never below :data:`MIN_TABLE_SIZE`."""
-        while size > MIN_TABLE_SIZE:
+    def fitting(self, rows: list[list[str]], widths: list[float], right: set[int], size: float,
+                bold_last: bool) -> tuple[float, list[float]]:
+        """A size and column widths at which every number (right-aligned cell) fits on one line, so that no
+        sum wraps: the font shrinks down to :data:`MIN_TABLE_SIZE`; if a number is still too wide there, the
+        number columns get the room they need and the text columns share what is left."""
+        while True:
             self.font(size, bold=bold_last)        # the totals line is bold, the widest
-            if all(self.pdf.get_string_width(self.t(v)) <= widths[j] - 2 * _PADDING - 1.0
-                   for values in rows for j, v in enumerate(values) if j in right):
-                break
-            size -= 0.25
-        return max(size, MIN_TABLE_SIZE)
+            need = {j: max((self.pdf.get_string_width(self.t(values[j])) for values in rows if j < len(values)),
+                           default=0.0) + 2 * _PADDING + 1.0 for j in right}
+            if all(need[j] <= widths[j] for j in right):
+                return size, widths
+            if size - 0.25 >= MIN_TABLE_SIZE:
+                size -= 0.25
+                continue
+            grown = {j: max(widths[j], need[j]) for j in right}
+            text = [j for j in range(len(widths)) if j not in right]
+            rest = sum(widths) - sum(grown.values())
+            share = sum(widths[j] for j in text) or 1.0
+            return size, [grown[j] if j in right else widths[j] * rest / share for j in range(len(widths))]
 
     def table(self, head: list[str], rows: list[list[str]], widths: list[float], right: set[int],
               bold_last: bool = False, size: float = 7.5) -> None:
-        size = self.fitting_size(rows, widths, right, size, bold_last)
+        size, widths = self.fitting(rows, widths, right, size, bold_last)
         self.font(size)
         with self.pdf.table(col_widths=widths, width=sum(widths), align="LEFT", text_align="LEFT",
                             line_height=size * 0.56, headings_style=FontFace(emphasis="BOLD", fill_color=(230, 230, 230)),
