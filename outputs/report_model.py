@@ -11,7 +11,6 @@ from datetime import date
 from typing import Any
 
 import polars as pl
-from schwifty import IBAN
 
 from claims.vocab import Section
 from outputs.fmt import de_date, de_int, eur, eur_expr
@@ -49,7 +48,12 @@ def _money_rows(df: pl.DataFrame, cols: list[str]) -> list[dict[str, Any]]:
 
 
 def bank_name(iban: str | None) -> str:
-    """The bank behind an IBAN, as schwifty's bank registry knows it ("" when it does not)."""
+    """The bank behind an IBAN, as schwifty's bank registry knows it ("" when it does not).
+
+    schwifty is imported here, when a report is made: loading its registry costs about 0.3 s, and
+    ``kasse match``/``kasse parse`` import this package without making a report."""
+    from schwifty import IBAN
+
     if not iban:
         return ""
     try:
