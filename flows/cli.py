@@ -11,6 +11,8 @@ import argparse
 import importlib
 import sys
 
+from flows.help_text import clean_parser
+
 #: Sub-command modules, in the order ``--help`` lists them. A module missing here is not offered.
 COMMANDS = ("parse", "match", "generate", "nightly", "dunning", "collect", "payout", "demo", "serve", "review",
             "documents", "handoff", "exchange", "enforcement_report")
@@ -31,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
                 continue
             raise
         module.register(sub)
+    clean_parser(parser)                 # descriptions are docstrings: no reST markup on a terminal
     return parser
 
 

@@ -17,6 +17,10 @@ account is made from the pain.008 file just written (``synth.collection_day``: t
 two returns, AC04 and MS03, debited with the bank's charge), the other accounts get a statement without
 entries, and the nightly run books the day: ``direct_debit`` allocations, ``dd_return`` reversals (the
 claims open again with their original due dates), the return-fee claims, the returns' actions.
+
+At the end it prints where everything is and how to open the review page on the demo: it writes
+``<out>/demo_users.toml`` with one login per role (random passwords, printed once; ``kasse review`` serves
+them on a loopback address only).
 """
 
 from __future__ import annotations
@@ -133,6 +137,9 @@ def run(args: argparse.Namespace) -> int:
         back = bank_day(cfg, config, days[max(days)], collected, prefect=not args.no_prefect)
         paid = payout_day(cfg, config, collected["day"], collected["last"], prefect=not args.no_prefect)
     took = time.perf_counter() - started
+    from flows.demo_users import USERS_FILE, write_demo_users
+
+    logins = write_demo_users(out, cfg.tenant)
     rep = last.get("reports") or {}
     what = "".join(s for s, done in ((" and the collection day", back), (" and the payout day", paid)) if done)
     print(f"\n{len(days)} booking days{what} in {took:.1f} s. Open these first:")
@@ -146,8 +153,19 @@ def run(args: argparse.Namespace) -> int:
         print(f"  payout file:         {', '.join(paid['files'])}")
         print(f"  Verrechnungsmitt.:   {paid.get('letters') or '- (nothing set off)'}")
         print(f"  payout bank day:     {(paid['report'].get('reports') or {}).get('day_close_pdf', '-')}")
+    print(f"  key figures:         {rep.get('key_figures_xlsx', '-')}")
     print(f"  every day's reports: {out / cfg.tenant}/<date>/   ledger: {cfg.ledger}")
+    print("\nThe review page (clerks' Klärungsliste; demo logins, this machine only):")
+    print(f"  kasse review --config {config} --users {out / USERS_FILE}")
+    print("  then open http://127.0.0.1:8080/ and log in as")
+    for who in logins:
+        print(f"    {who.login:<16} {who.password}   ({ROLE_TEXT.get(who.role, who.role)})")
+    print(f"  (the passwords are new each demo; they are also in {out / 'demo_logins.txt'})")
     return 0
+
+
+ROLE_TEXT = {"clerk": "Sachbearbeitung: entscheidet", "supervisor": "Aufsicht: gibt frei",
+             "auditor": "Prüfung: liest nur"}
 
 
 def dunning_week(cfg: Any, config: Path, last_day: date, *, prefect: bool) -> dict[str, str]:

@@ -10,8 +10,9 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import sys
+import time
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 
 def register(subparsers: Any) -> None:
@@ -37,6 +38,28 @@ def register(subparsers: Any) -> None:
     p.set_defaults(run=run)
 
 
+class Progress:
+    """One line on a terminal, rewritten in place: ``[ 40 %] 3/8 MT940_…sta  (2.1 s)``.
+
+    Only when stderr is a terminal (a log file or a pipe gets the final summary line only)."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.started = time.perf_counter()
+        self.width = 0
+
+    def __call__(self, what: str, done: int, total: int) -> None:
+        pct = 100 * done // max(total, 1)
+        line = f"[{pct:3d} %] {done}/{total} {what}  ({time.perf_counter() - self.started:.1f} s)"
+        self.stream.write("\r" + line.ljust(self.width))
+        self.stream.flush()
+        self.width = len(line)
+
+    def done(self) -> None:
+        self.stream.write("\r" + " " * self.width + "\r")
+        self.stream.flush()
+
+
 def run(args: argparse.Namespace) -> int:
     """Generate the set; print what was written."""
     from synth import generate, generate_scale
@@ -53,11 +76,15 @@ def run(args: argparse.Namespace) -> int:
         print("kasse generate: --mix is a share from 0 to below 1", file=sys.stderr)
         return 2
     out = Path(args.out)
+    progress = Progress(sys.stderr) if sys.stderr.isatty() else None
     if args.payments is not None:
-        result = generate_scale(out, n_items=args.items, n_payments=args.payments, seed=args.seed, mix=args.mix)
+        result = generate_scale(out, n_items=args.items, n_payments=args.payments, seed=args.seed, mix=args.mix,
+                                progress=progress)
     else:
         result = generate(out, seed=args.seed, n_items=args.items, days=args.days, start=start, tenant=args.tenant,
-                          mix=args.mix)
+                          mix=args.mix, progress=progress)
+    if progress is not None:
+        progress.done()
     print(f"{result.n_items} open items, {result.n_payments} bank bookings in {len(result.statements)} "
           f"statement files → {out}")
     return 0

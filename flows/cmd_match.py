@@ -136,9 +136,64 @@ def run(args: Any) -> int:
     if args.json:
         print(json.dumps(summary, indent=2, sort_keys=True))
     else:
-        rate = summary["automation_rate"]
-        print(f"{summary['payments']} payments, {summary['allocated_fully']} fully and {summary['allocated_partly']} "
-              f"partly booked ({'-' if rate is None else f'{rate:.1%}'} automatic); "
-              f"unresolved: {summary['unresolved'] or 'none'}; skipped: {summary['skipped'] or 'none'}")
-        print(f"wrote {args.out}/allocations.*, unresolved.*, issues.csv, summary.json")
+        print(human_summary(summary, args.out))
+    why = exit_reason(summary, args.out, issues_of(args.out))
+    if why:
+        print(why, file=sys.stderr)
     return 1 if summary["issues"]["error"] else 0
+
+
+def _counts(by: dict[str, int]) -> str:
+    """``{"no_reference": 60, "ambiguous": 3}`` -> ``"no_reference 60, ambiguous 3"`` (largest first)."""
+    return ", ".join(f"{k} {v:,}" for k, v in sorted(by.items(), key=lambda kv: (-kv[1], kv[0]))) or "none"
+
+
+def _eur(cents: int) -> str:
+    return f"{cents / 100:,.2f} EUR"
+
+
+def human_summary(summary: dict[str, Any], out: Path) -> str:
+    """What a person reads after ``kasse match``: payments and how they went, what was read, what was written."""
+    rate = summary.get("automation_rate")
+    unresolved = summary.get("unresolved") or {}
+    lines = [
+        f"{summary['payments']:,} payments ({_eur(summary.get('payments_cents', 0))}): "
+        f"{summary['allocated_fully']:,} fully and {summary['allocated_partly']:,} partly booked, "
+        f"{'-' if rate is None else f'{rate:.1%}'} automatically ({_eur(summary.get('allocated_cents', 0))})",
+        f"  unresolved {sum(unresolved.values()):,} ({_eur(summary.get('unresolved_cents', 0))}): {_counts(unresolved)}",
+        f"  not matched (no incoming payment): {_counts(summary.get('skipped') or {})}",
+        f"  read {summary['open_items']:,} open items ({summary['open_items_rejected_lines']:,} lines rejected) and "
+        f"{summary['files']:,} bank files ({summary['files_rejected']:,} rejected); "
+        f"{summary['issues']['error']:,} errors, {summary['issues']['other']:,} warnings/notes in issues.csv",
+        f"wrote {out}/allocations.*, unresolved.*, issues.csv, summary.json",
+    ]
+    return "\n".join(lines)
+
+
+def issues_of(out: Path) -> pl.DataFrame:
+    """The run's issues.csv as written (empty when it cannot be read)."""
+    try:
+        return pl.read_csv(out / "issues.csv", separator=";", infer_schema=False)
+    except (pl.exceptions.PolarsError, OSError):
+        return pl.DataFrame()
+
+
+def exit_reason(summary: dict[str, Any], out: Path, issues: pl.DataFrame, first: int = 3) -> str:
+    """Why ``kasse match`` exits 1 ("" when it does not): which input was rejected, and the first errors."""
+    errors = summary["issues"]["error"]
+    if not errors:
+        return ""
+    parts = []
+    if summary["files_rejected"]:
+        parts.append(f"{summary['files_rejected']:,} bank file(s)")
+    if summary["open_items_rejected_lines"]:
+        parts.append(f"{summary['open_items_rejected_lines']:,} line(s) of the open-items export")
+    what = " and ".join(parts) or "some input rows"
+    lines = [f"exit 1: matched what could be read, but {what} rejected ({errors:,} errors; all in {out / 'issues.csv'}):"]
+    if issues.height and "severity" in issues.columns:
+        for r in issues.filter(pl.col("severity") == ERROR).head(first).iter_rows(named=True):
+            where = " ".join(x for x in (Path(r.get("source_path") or "").name, r.get("locator") or "") if x)
+            lines.append(f"  {where}: {r.get('code')}: {r.get('message')}")
+        if errors > first:
+            lines.append(f"  … and {errors - first:,} more")
+    return "\n".join(lines)

@@ -45,6 +45,12 @@ def run(args: argparse.Namespace) -> int:
     if args.users is None:
         print("error: --users FILE is required (make hashes with: kasse review --hash-password)", file=sys.stderr)
         return 2
+    from flows.demo_users import is_demo_users_file, loopback_only
+
+    if is_demo_users_file(args.users) and not loopback_only(args.host):
+        print(f"error: {args.users} holds the demo's users; serve them on a loopback address only "
+              "(--host 127.0.0.1)", file=sys.stderr)
+        return 2
     try:
         config = load_review_config(args.config, state_dir=args.state_dir)
         users = load_users(args.users)

@@ -99,12 +99,11 @@ def archive(night: Run) -> list[str]:
 def _artifacts(night: Run, paths: dict[str, str], report: dict[str, Any]) -> None:
     """Markdown summary plus links to the day-close PDF and the Klärungsliste (the files are the report)."""
     key = f"nightly-{night.cfg.tenant}".lower().replace("_", "-")
+    from outputs.night_summary import night_markdown
+
     lines = [f"# Nightly run {night.cfg.tenant} {night.booking_date.isoformat()}", "",
-             f"run_id `{night.run_id}`", "", "| what | value |", "|---|---|"]
-    for section in ("files", "match", "close", "enforcement", "booked"):
-        for k, v in (report.get(section) or {}).items():
-            lines.append(f"| {section}.{k} | {v} |")
-    lines += ["", "Reports:", *[f"- {name}: `{p}`" for name, p in sorted(paths.items())]]
+             f"run_id `{night.run_id}`", "", *night_markdown(report)]
+    lines += ["Reports:", *[f"- {name}: `{p}`" for name, p in sorted(paths.items())]]
     create_markdown_artifact("\n".join(lines), key=key, description="Stadtkasse nightly run")
     for name, p in paths.items():
         if name.endswith(("pdf", "xlsx")) or p.endswith((".pdf", ".xlsx")):

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ledger.config import TenantConfig, tenant_path_problem
+from outputs.atomic import OUTPUT_MODE
 
 
 def sha256_of(path: Path) -> str:
@@ -33,6 +34,7 @@ def atomic_copy(source: Path, target: Path) -> None:
     """Copy ``source`` to ``target`` through a temp file in the target folder, synced, then renamed."""
     tmp = target.with_name(f".{target.name}.tmp")
     with source.open("rb") as src, tmp.open("wb") as dst:
+        os.fchmod(dst.fileno(), OUTPUT_MODE)         # the bank file holds IBANs: outputs.atomic's one mode
         for block in iter(lambda: src.read(1 << 20), b""):
             dst.write(block)
         dst.flush()
@@ -60,6 +62,7 @@ def deliver(cfg: TenantConfig, out: Path, source_dir: Path, files: list[dict[str
     target = out / manifest_name
     tmp = target.with_name(f".{target.name}.tmp")
     tmp.write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
+    os.chmod(tmp, OUTPUT_MODE)
     os.replace(tmp, target)
     paths["manifest"] = str(target)
     return paths

@@ -21,6 +21,11 @@ from typing import Any
 
 MANIFEST = "manifest.json"
 
+#: The one mode of every file Stadtkasse writes for people or other systems (reports, Klärungsliste, letters,
+#: bank files, ``kasse match``/``parse`` results): they hold personal data (names, IBANs, amounts owed), so
+#: the owner reads and writes, the owner's group (the treasury's staff) reads, nobody else (docs/OPERATIONS.md).
+OUTPUT_MODE = 0o640
+
 
 @dataclass(frozen=True)
 class PlannedFile:
@@ -49,6 +54,7 @@ def write_file_atomically(target: Path, write: Callable[[Path], object]) -> None
     os.close(fd)
     try:
         write(Path(tmp))
+        os.chmod(tmp, OUTPUT_MODE)
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -57,6 +63,7 @@ def write_file_atomically(target: Path, write: Callable[[Path], object]) -> None
 
 def _fsync_write(path: Path, data: bytes) -> None:
     with open(path, "wb") as fh:
+        os.fchmod(fh.fileno(), OUTPUT_MODE)     # set, not left to the umask: one mode for every output
         fh.write(data)
         fh.flush()
         os.fsync(fh.fileno())

@@ -25,9 +25,13 @@ Kind = Literal["text", "cents", "date", "int", "bool", "float"]
 #: Leading characters Excel (and LibreOffice) would treat as the start of a formula.
 FORMULA_START = r"^[=+\-@\t\r]"
 
-_DEFAULT_WIDTH = {"text": 18, "cents": 14, "date": 11, "int": 9, "bool": 8, "float": 10}
+_DEFAULT_WIDTH = {"text": 18, "cents": 16, "date": 11, "int": 9, "bool": 8, "float": 10}
+#: room for the autofilter's drop-down button beside a header, in characters
+_FILTER_BUTTON = 3
 EUR_FORMAT = '#,##0.00 "€";-#,##0.00 "€"'
 DATE_FORMAT = "dd.mm.yyyy"
+COUNT_FORMAT = "#,##0"                  # thousands separator as the reader's Excel shows it (1.234 in German)
+FLOAT_FORMAT = "#,##0.00"
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,7 @@ class Col:
     header: str
     kind: Kind = "text"
     width: int = 0                                  # XLSX column width in characters (0: from the kind)
+                                                    # (turned into pixels for polars by width_pixels)
 
 
 def neutralise_expr(col: str) -> pl.Expr:
@@ -71,6 +76,26 @@ def excel_csv_bytes(df: pl.DataFrame, cols: Sequence[Col]) -> bytes:
     return buf.getvalue()
 
 
+def width_chars(col: Col) -> int:
+    """The column's width in characters: its own or its kind's, never narrower than its header (and the
+    autofilter button beside it)."""
+    return max(col.width or _DEFAULT_WIDTH[col.kind], len(col.header) + _FILTER_BUTTON)
+
+
+def width_pixels(chars: int) -> int:
+    """Excel's pixel width for a width in characters of the default font (Calibri 11: 7 px per digit plus
+    5 px padding, as xlsxwriter converts). polars' ``write_excel(column_widths=…)`` takes pixels."""
+    return int(chars * 7 + 0.5) + 5
+
+
+def _print_setup(ws: Any) -> None:
+    """Printed, a list reads across: A4 landscape, the header row on every page, page numbers below."""
+    ws.set_landscape()
+    ws.set_paper(9)
+    ws.repeat_rows(0)
+    ws.set_footer("&L&A&RSeite &P von &N")
+
+
 def _xlsx_frame(df: pl.DataFrame, cols: Sequence[Col]) -> pl.DataFrame:
     exprs = []
     for col in cols:
@@ -100,21 +125,21 @@ def xlsx_bytes(sheets: Sequence[tuple[str, pl.DataFrame, Sequence[Col]]], *, cre
         frame = _xlsx_frame(df, cols)
         formats = {c.header: EUR_FORMAT for c in cols if c.kind == "cents"}
         formats |= {c.header: DATE_FORMAT for c in cols if c.kind == "date"}
+        formats |= {c.header: COUNT_FORMAT for c in cols if c.kind == "int"}
+        formats |= {c.header: FLOAT_FORMAT for c in cols if c.kind == "float"}
         if frame.is_empty():
             ws = wb.add_worksheet(name)
             ws.write_row(0, 0, frame.columns)
             ws.write_string(1, 0, "keine Einträge")
+            for i, c in enumerate(cols):
+                ws.set_column_pixels(i, i, width_pixels(width_chars(c)))
+            _print_setup(ws)
             continue
-        # fixed widths: autofit would cost another pass over every cell; polars takes pixels, the Cols say
-        # characters (about 7 pixels each in Excel's default font, plus the cell's padding)
-        widths: dict[Any, Any] = {c.header: (c.width or _DEFAULT_WIDTH[c.kind]) * 7 + 5 for c in cols}
+        # fixed widths: autofit would cost another pass over every cell; polars wants pixels, not characters
+        widths: dict[Any, Any] = {c.header: width_pixels(width_chars(c)) for c in cols}
         fmts: dict[Any, Any] = formats
         frame.write_excel(workbook=wb, worksheet=name, column_formats=fmts, column_widths=widths,
                           freeze_panes=(1, 0), table_style="Table Style Light 9")
-        printed = wb.get_worksheet_by_name(name)
-        if printed is not None:     # printed: landscape, every column on one page's width, the head repeated
-            printed.set_landscape()
-            printed.fit_to_pages(1, 0)
-            printed.repeat_rows(0)
+        _print_setup(wb.get_worksheet_by_name(name))
     wb.close()
     return buf.getvalue()

@@ -26,6 +26,15 @@ def eur(cents: int | None, *, sign: bool = False, symbol: bool = True) -> str:
     return prefix + format_eur(cents) + (" €" if symbol else "")
 
 
+def de_int(n: int | None) -> str:
+    """A count for people, with German thousands dots: ``12345`` -> ``'12.345'`` (``''`` for ``None``).
+
+    >>> de_int(1234567), de_int(-1000), de_int(7), de_int(None)
+    ('1.234.567', '-1.000', '7', '')
+    """
+    return "" if n is None else f"{int(n):,}".replace(",", ".")
+
+
 def de_date(d: date | None) -> str:
     """A date for people: ``date(2024, 5, 17)`` -> ``'17.05.2024'`` (``''`` for ``None``)."""
     return "" if d is None else d.strftime("%d.%m.%Y")

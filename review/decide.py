@@ -47,22 +47,24 @@ def _allocations(form: DecisionForm, open_items: pl.DataFrame, errors: list[str]
         key, text = key.strip(), text.strip()
         if not text:
             continue
+        item = resolve_open_item(open_items, key)
+        # the row as the clerk sees it: its Kassenzeichen, never only an internal receivable id
+        where = f"Zeile {i} ({item['kassenzeichen'] or key})" if item is not None else f"Zeile {i}"
         try:
             cents = parse_amount(text)
         except AmountError:
-            errors.append(f"Zeile {i}: {text!r} ist kein Betrag (z. B. 1.234,56 oder 1234.56).")
+            errors.append(f"{where}: {text!r} ist kein Betrag (z. B. 1.234,56 oder 1234.56).")
             continue
         if cents <= 0:
-            errors.append(f"Zeile {i}: der Betrag muss größer als 0,00 sein.")
+            errors.append(f"{where}: der Betrag muss größer als 0,00 sein.")
             continue
-        item = resolve_open_item(open_items, key)
         if item is None:
             errors.append(f"Zeile {i}: offener Posten {key!r} nicht gefunden oder nicht eindeutig "
                           "(Kassenzeichen oder Sollstellungs-ID angeben)." if key else
                           f"Zeile {i}: Betrag ohne offenen Posten.")
             continue
         if item["amount_cents"] is not None and cents > item["amount_cents"]:
-            errors.append(f"Zeile {i}: {format_cents(cents)} übersteigt den offenen Betrag "
+            errors.append(f"{where}: {format_cents(cents)} übersteigt den offenen Betrag "
                           f"{format_cents(item['amount_cents'])} von {item['kassenzeichen']}.")
             continue
         allocs.append(Allocation(item["receivable_id"], item["kassenzeichen"] or "", cents))

@@ -123,7 +123,8 @@ def proposed_items(open_items: pl.DataFrame, proposed: list[dict[str, Any]]) -> 
 
 
 def search_open_items(open_items: pl.DataFrame, q: str, limit: int = 20) -> pl.DataFrame:
-    """Open items whose Kassenzeichen, receivable id, debtor name or IBAN contains ``q`` (for a manual pick)."""
+    """Open items with money still open whose Kassenzeichen, receivable id, debtor name or IBAN contains ``q``
+    (for a manual pick)."""
     q = q.strip()
     if not q:
         return open_items.head(0)
@@ -138,7 +139,8 @@ def search_open_items(open_items: pl.DataFrame, q: str, limit: int = 20) -> pl.D
     )
     if compact:
         expr = expr | pl.col("kz_norm").fill_null("").str.contains(compact, literal=True)
-    return open_items.filter(expr).head(limit)
+    # an item with nothing left open (0,00 €) cannot take money: the search does not offer it
+    return open_items.filter(expr & (pl.col("amount_cents").fill_null(1) > 0)).head(limit)
 
 
 def resolve_open_item(open_items: pl.DataFrame, key: str) -> dict[str, Any] | None:

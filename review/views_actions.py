@@ -14,7 +14,7 @@ from review.auth import require_decider, require_tenant, require_user
 from review.csrf import check_csrf
 from review.decide import DecisionForm, build_decision
 from review.users import User
-from review.views_detail import detail_response, find_row, list_context, next_of
+from review.views_detail import detail_response, find_row, list_context, next_of, split_rows
 from review.web import context_of, flash
 
 STATE_NAMES: dict[str, str] = {DecisionState.PENDING: "wartet auf Freigabe", DecisionState.EFFECTIVE: "wirksam", DecisionState.WITHDRAWN: "zurückgezogen",
@@ -56,8 +56,13 @@ async def decide(request: Request) -> Response:
     decision, errors = build_decision(submitted, row=row, run_id=snap.run_id, open_items=snap.open_items,
                                       user=user, tenant=tenant, config=ctx.config)
     if decision is None:
-        values = {"action": submitted.action, "amounts": list(submitted.amounts), "keys": list(submitted.item_keys),
-                  "refund_iban": submitted.refund_iban, "note": submitted.note}
+        try:
+            listed = int(str(form.get("listed") or "0"))
+        except ValueError:
+            listed = 0
+        values = {"action": submitted.action, "refund_iban": submitted.refund_iban, "note": submitted.note,
+                  "items_q": str(form.get("items_q") or ""),
+                  "split": split_rows(list(submitted.item_keys), list(submitted.amounts), listed)}
         return detail_response(request, tenant, tid, errors=errors, form=values, status=422)
     try:
         record_decision(ctx.config.state_dir, decision)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl
@@ -23,6 +24,25 @@ from review.web import context_of, flash, render
 
 #: empty rows in the split form for open items the matcher did not propose
 FREE_ROWS = 2
+
+
+@dataclass(frozen=True, slots=True)
+class SplitRows:
+    """A refused split as the clerk filled it: the listed items' amounts by receivable id (in the order the
+    page showed them) and the free rows' (key, amount) pairs, so the page comes back exactly as it was."""
+
+    listed: dict[str, str] = field(default_factory=dict)
+    free: list[tuple[str, str]] = field(default_factory=list)
+
+
+def split_rows(keys: list[str], amounts: list[str], listed_count: int) -> SplitRows:
+    """Pair the submitted ``rid``/``amt`` fields again: the first ``listed_count`` rows were open items the page
+    listed (hidden ``rid``), the rest were free rows the clerk typed into (kept as typed)."""
+    listed_count = max(0, min(listed_count, len(keys)))
+    padded = list(amounts) + [""] * max(0, len(keys) - len(amounts))
+    listed = {k: padded[i] for i, k in enumerate(keys[:listed_count]) if k}
+    free = [(keys[i], padded[i]) for i in range(listed_count, len(keys))]
+    return SplitRows(listed, free)
 
 
 def find_row(snap: Snapshot | None, tenant: str, transaction_id: str) -> dict[str, Any]:
@@ -61,7 +81,8 @@ def detail_response(request: Request, tenant: str, transaction_id: str, *, error
     row = find_row(snap, tenant, transaction_id)
     assert snap is not None
     proposed, cand_problem = parse_candidates(row["candidates"])
-    items_q = (request.query_params.get("items_q") or "").strip()[:100]
+    form = form or {}
+    items_q = (request.query_params.get("items_q") or form.get("items_q") or "").strip()[:100]
     items = proposed_items(snap.open_items, proposed)
     decisions = ctx.state.decisions(tenant)
     payer, payer_items = payer_debtors((tenant, snap.run_id), snap.open_items, row, decisions)
@@ -69,7 +90,20 @@ def detail_response(request: Request, tenant: str, transaction_id: str, *, error
     if items_q:
         found = search_open_items(snap.open_items, items_q)
         items = pl.concat([items, found.filter(~pl.col("receivable_id").is_in(items["receivable_id"].to_list()))])
+    rows: SplitRows = form.get("split") or SplitRows()
+    if rows.listed:                        # a refused split: every row it listed comes back, found ones too
+        extra = snap.open_items.filter(pl.col("receivable_id").is_in(list(rows.listed))
+                                       & ~pl.col("receivable_id").is_in(items["receivable_id"].to_list()))
+        items = pl.concat([items, extra])
     fits = explain(row, items, proposed)
+    if rows.listed:
+        order = {rid: i for i, rid in enumerate(rows.listed)}
+        fits.sort(key=lambda f: order.get(f.receivable_id, len(order)))
+        shown = {f.receivable_id for f in fits}
+        # an item booked meanwhile is no longer listed: keep what the clerk typed for it as a free row
+        rows = SplitRows(rows.listed, rows.free + [(rid, amt) for rid, amt in rows.listed.items()
+                                                   if rid not in shown and amt.strip()])
+    free = rows.free + [("", "")] * max(0, FREE_ROWS - len(rows.free))
     gone = [c for c in proposed if c["receivable_id"] not in set(items["receivable_id"].to_list())]
     history = [d for d in decisions if d.transaction_id == transaction_id]
     live = next((d for d in reversed(history) if d.state == DecisionState.PENDING
@@ -82,8 +116,8 @@ def detail_response(request: Request, tenant: str, transaction_id: str, *, error
     return render(request, "detail.html", {
         "tenant": tenant, "snap": snap, "row": row, "verdict": iban_verdict(row["counterparty_iban"]),
         "fits": fits, "gone": gone, "cand_problem": cand_problem, "items_q": items_q,
-        "history": list(reversed(history)), "live": live, "free_rows": FREE_ROWS,
-        "threshold": ctx.config.four_eyes_above_cents, "errors": errors or [], "form": form or {},
+        "history": list(reversed(history)), "live": live, "free_rows": free, "listed_amounts": rows.listed,
+        "threshold": ctx.config.four_eyes_above_cents, "errors": errors or [], "form": form,
         "payer": payer, "payer_why": WHY_TEXT, "events": payment_history(row, decisions, snap),
         "lock": lock, "lock_since": de_time(datetime.fromtimestamp(lock.since, UTC)) if lock else "",
         "list_params": list_context(request, tenant),

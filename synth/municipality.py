@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import polars as pl
@@ -83,7 +84,8 @@ def _bookings(payments: list[Payment], bank: str, day: dt.date, rng: random.Rand
 
 
 def generate(out_dir: Path, *, seed: int = 1, n_items: int = 3000, days: int = 5,
-             start: dt.date = dt.date(2026, 11, 16), tenant: str = "musterstadt", mix: float = 0.0) -> GeneratedSet:
+             start: dt.date = dt.date(2026, 11, 16), tenant: str = "musterstadt", mix: float = 0.0,
+             progress: Callable[[str, int, int], None] | None = None) -> GeneratedSet:
     """Write the synthetic municipality into ``out_dir`` (replacing what the generator wrote there before).
 
     ``n_items`` open items of about ``n_items // 3`` debtors; about ``n_items // 2`` payments over ``days``
@@ -95,10 +97,14 @@ def generate(out_dir: Path, *, seed: int = 1, n_items: int = 3000, days: int = 5
     ``expected_hold``. They draw from a generator of their own: the base payments are the same as with
     ``mix=0`` (which gives the same bytes as before the round-two kinds existed).
 
+    ``progress(what, done, total)`` is called after each step (for a terminal; it changes no value).
+
     >>> # s = generate(Path("data_samples"), seed=1); s.truth_frame().group_by("case").len()
     """
     if not 0 <= mix < 1:
         raise ValueError(f"mix is a share of the payments, 0 <= mix < 1: {mix}")
+    tell = progress or (lambda what, done, total: None)
+    steps = 3 + len(BANKS) * days
     rng = random.Random(seed)
     booking_days = business_days(start, days)
     debtors = make_debtors(rng, max(20, n_items // 3))
@@ -113,6 +119,7 @@ def generate(out_dir: Path, *, seed: int = 1, n_items: int = 3000, days: int = 5
             place(rng2, p, booking_days, BANKS)
         payments += more
     assign_banks_and_days(rng, payments, booking_days, BANKS)
+    tell(f"{len(items)} open items, {len(payments)} payments made", 1, steps)
 
     out_dir.mkdir(parents=True, exist_ok=True)
     if (out_dir / "statements").exists():
@@ -123,6 +130,7 @@ def generate(out_dir: Path, *, seed: int = 1, n_items: int = 3000, days: int = 5
     add_dunning_fields(items, seed)            # own generators: no other value of the set changes
     open_items.write_bytes(open_items_csv(items, tenant, seed=seed, as_of=start))
     (out_dir / "instalment_plans.csv").write_bytes(plans_csv(instalment_plans(items, seed, start)))
+    tell(open_items.name, 2, steps)
 
     files: list[Path] = []
     truth_rows: list[dict[str, object]] = []
@@ -144,6 +152,7 @@ def generate(out_dir: Path, *, seed: int = 1, n_items: int = 3000, days: int = 5
                 path.write_bytes(camt_render.render_camt053(header, frame, "08").encode("utf-8"))
             balance += int(frame.get_column("amount_cents").sum() or 0)
             files.append(path)
+            tell(path.name, 2 + len(files), steps)
             rel = path.relative_to(out_dir).as_posix()
             for p, ref, entry_ref in zip(ordered, frame.get_column("bank_ref"), frame.get_column("entry_ref"),
                                          strict=True):
@@ -161,5 +170,6 @@ def generate(out_dir: Path, *, seed: int = 1, n_items: int = 3000, days: int = 5
     config.write_text(tenant_toml(tenant), encoding="utf-8")
     readme = out_dir / "README.md"
     readme.write_text(readme_text(seed, n_items, days, start, tenant, len(truth_rows), mix=mix), encoding="utf-8")
+    tell(truth.name, steps, steps)
     return GeneratedSet(out_dir, open_items, tuple(files), truth, config, readme, len(items), len(truth_rows))
 

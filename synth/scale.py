@@ -13,6 +13,7 @@ debtor, and the payment cases ``full``, ``partial``, ``over``, ``typo_digit``, `
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import polars as pl
@@ -167,16 +168,21 @@ def _payments(items: pl.DataFrame, n: int, seed: int, mix: float = 0.0) -> pl.Da
 
 
 def generate_scale(out_dir: Path, *, n_items: int, n_payments: int, seed: int = 1,
-                   tenant: str = "scale", mix: float = 0.0) -> GeneratedSet:
+                   tenant: str = "scale", mix: float = 0.0,
+                   progress: Callable[[str, int, int], None] | None = None) -> GeneratedSet:
     """Write ``n_items`` open items and ``n_payments`` payments with truth, e.g. 5 M / 1 M, fast.
 
     Payments alternate between the Sparkasse (MT940) and the Volksbank (camt.053) account; each bank
     file holds one statement per business day of :data:`synth.bench.ENTRIES_PER_STATEMENT` entries.
     ``mix`` > 0: about that share of the payments become round-two kinds of issue 14
     (:mod:`synth.scale_round_two`), and the truth gets the column ``expected_hold``.
+    ``progress(what, done, total)`` is called every ten statements (for a terminal; it changes no value).
     """
     if not 0 <= mix < 1:
         raise ValueError(f"mix is a share of the payments, 0 <= mix < 1: {mix}")
+    tell = progress or (lambda what, done, total: None)
+    total = 2 + 2 * max(1, -(-n_payments // ENTRIES_PER_STATEMENT))   # about: the split by bank rounds
+    done = 0
     out_dir.mkdir(parents=True, exist_ok=True)
     items = _open_items(n_items, seed, tenant, european=bool(mix))
     open_items = out_dir / "open_items.parquet"
@@ -186,6 +192,8 @@ def generate_scale(out_dir: Path, *, n_items: int, n_payments: int, seed: int = 
                       (pl.col("amount_cents") % 100).cast(pl.String).str.zfill(2)).alias("amount"),
         "due_date", "law",
     ).write_parquet(open_items, statistics=False)
+    done += 1
+    tell(open_items.name, done, total)
     pays = _payments(items, n_payments, seed, mix).with_columns(
         pl.when(pl.col("p") % 5 < 3).then(pl.lit("sparkasse")).otherwise(pl.lit("volksbank")).alias("bank"))
     if mix:  # the Sparkasse file is ISO-8859-1: names and text as that bank spells them
@@ -218,6 +226,7 @@ def generate_scale(out_dir: Path, *, n_items: int, n_payments: int, seed: int = 
         with open(path, "wb") as out:
             for k, day in enumerate(days):
                 if k % 10 == 0:
+                    tell(f"{path.name}: statement {k + 1} of {len(days)}", min(done + k, total - 1), total)
                     chunk = bookings.slice(k * ENTRIES_PER_STATEMENT, block)
                     texts = (mt940_render.render_entries(chunk) if bank == "sparkasse"
                              else camt_render.render_entries(chunk, "08")).to_list()
@@ -235,6 +244,7 @@ def generate_scale(out_dir: Path, *, n_items: int, n_payments: int, seed: int = 
             if bank == "volksbank":
                 out.write(camt_render.document_tail().encode("utf-8"))
         files.append(path)
+        done += len(days)
         truth_parts.append(rows.select(
             pl.lit(bank).alias("bank"), pl.lit(path.relative_to(out_dir).as_posix()).alias("statement_file"),
             "bank_ref", pl.col("bank_ref").alias("entry_ref"), "booking_date", "amount_cents", "case", "decidable",
@@ -243,4 +253,5 @@ def generate_scale(out_dir: Path, *, n_items: int, n_payments: int, seed: int = 
     truth = out_dir / "truth.parquet"
     schema = ROUND_TWO_TRUTH_SCHEMA if mix else TRUTH_SCHEMA
     pl.concat(truth_parts).cast(schema).write_parquet(truth, statistics=False)  # type: ignore[arg-type]
+    tell(truth.name, total, total)
     return GeneratedSet(out_dir, open_items, tuple(files), truth, None, None, n_items, n_payments)

@@ -63,9 +63,9 @@ def test_the_scan_sees_imports() -> None:
 
 def test_the_command_line_starts_without_the_heavy_libraries() -> None:
     """``kasse`` builds its parser, and ``kasse match`` / ``kasse parse`` start, without Prefect, the PDF
-    writer or the frame-schema library (each costs 0.2 s or more at every start; they are imported by the
-    steps that use them)."""
+    writer, the frame-schema library or schwifty (each costs 0.2 s or more at every start; they are imported
+    by the steps that use them)."""
     code = ("import sys, flows.cli as c; c.build_parser(); import flows.cmd_match, flows.cmd_parse; "
-            "print(sorted(m for m in ('prefect', 'fpdf', 'dataframely', 'sqlalchemy') if m in sys.modules))")
+            "print(sorted(m for m in ('prefect', 'fpdf', 'dataframely', 'sqlalchemy', 'schwifty') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

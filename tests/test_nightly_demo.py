@@ -27,6 +27,7 @@ def test_demo_runs_every_day_and_says_where_the_reports_are(tmp_path: Path,
     assert main(["demo", "--samples", str(samples), "--out", str(out), "--no-prefect"]) == 0
     printed = capsys.readouterr().out
     assert "2 booking days" in printed and "day_close.pdf" in printed and "klaerungsliste.xlsx" in printed
+    demo_users_log_in_on_the_review_page(out, printed)
     for day in ("2026-11-16", "2026-11-17"):
         assert (out / "musterstadt" / day / "day_close.pdf").read_bytes().startswith(b"%PDF")
         assert (out / "musterstadt" / day / "klaerungsliste.xlsx").exists()
@@ -154,3 +155,22 @@ def payout_day_was_booked_and_came_back(out: Path, printed: str) -> None:
         "end_to_end_id", "amount_cents", "payee_iban").rows()
     assert bank.rows() == [(pay["end_to_end_id"][0], pay["amount_cents"][0], pay["execution_date"][0])]
     assert held["n"][0] == 0
+
+
+def demo_users_log_in_on_the_review_page(out: Path, printed: str) -> None:
+    """The demo ends with the review page: the command to start it and a login per role that works."""
+    import re
+    import stat
+
+    from review.users import authenticate, load_users
+
+    assert f"kasse review --config {out / 'kasse.toml'} --users {out / 'demo_users.toml'}" in printed
+    assert "http://127.0.0.1:8080/" in printed and "key_figures.xlsx" in printed
+    logins = dict(re.findall(r"^ {4}(sachbearbeitung|aufsicht|pruefung) +(\S+)", printed, re.M))
+    assert set(logins) == {"sachbearbeitung", "aufsicht", "pruefung"}
+    users = load_users(out / "demo_users.toml")
+    roles = {login: getattr(authenticate(users, login, pw), "role", None) for login, pw in logins.items()}
+    assert roles == {"sachbearbeitung": "clerk", "aufsicht": "supervisor", "pruefung": "auditor"}
+    assert authenticate(users, "aufsicht", logins["sachbearbeitung"]) is None
+    for name in ("demo_users.toml", "demo_logins.txt"):
+        assert stat.S_IMODE((out / name).stat().st_mode) == 0o600, name

@@ -24,6 +24,16 @@ def _artifact_keys() -> set[str]:
     return asyncio.run(read())
 
 
+def _artifact_text(key: str) -> str:
+    from prefect.client.orchestration import get_client
+
+    async def read() -> str:
+        async with get_client() as client:
+            return "\n".join(str(a.data) for a in await client.read_artifacts() if a.key == key)
+
+    return asyncio.run(read())
+
+
 def test_flow_fails_cleanly_then_books_once_and_a_repeat_changes_nothing(
         tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     from faults import InjectedFailure, fail_at
@@ -46,6 +56,10 @@ def test_flow_fails_cleanly_then_books_once_and_a_repeat_changes_nothing(
     kl, _, meta = read_published(cfg.state_dir / "published", "stadt")
     assert kl.height == 1 and meta["as_of"] == "2026-11-16"
     assert {"nightly-stadt", "nightly-stadt-pdf"} <= _artifact_keys()
+    summary = _artifact_text("nightly-stadt")               # euros, and the night apart from the stock
+    assert "## Diese Nacht" in summary and "## Bestand nach der Nacht" in summary
+    assert "| offener Betrag der Klärungsliste |" in summary and " €" in summary
+    assert "_cents" not in summary
 
     assert main(args) == 0                               # the same night again
     again = facts(cfg)

@@ -103,6 +103,28 @@ def close(cfg: TenantConfig, booking_date: date, run_id: str, folder: RunDir) ->
             "klaerungsliste": current.height}
 
 
+def reported_automation(tenant_reports: Path, booking_date: date, days: int = 30) -> pl.DataFrame:
+    """The Automatisierungsgrad the earlier nights reported (their ``key_figures_summary.parquet`` in the
+    sibling report folders ``<reports>/<tenant>/<date>/``), for the day close's 30-day chart: one row per
+    booking day before ``booking_date`` (booking_date, n_incoming, automation_rate_pct). Reads at most
+    ``days`` small files; a folder without the file (or not a date) is skipped."""
+    schema = {"booking_date": pl.Date(), "n_incoming": pl.Int64(), "automation_rate_pct": pl.Float64()}
+    dated = []
+    for p in tenant_reports.iterdir() if tenant_reports.is_dir() else []:
+        try:
+            day = date.fromisoformat(p.name)
+        except ValueError:
+            continue
+        if day < booking_date and (p / "key_figures_summary.parquet").is_file():
+            dated.append((day, p / "key_figures_summary.parquet"))
+    rows = []
+    for day, path in sorted(dated)[-days:]:
+        summary = pl.read_parquet(path, columns=["n_incoming", "automation_rate_pct"])
+        if summary.height:
+            rows.append({"booking_date": day, **summary.row(0, named=True)})
+    return pl.DataFrame(rows, schema=schema)
+
+
 def hkr_bookings(cfg: TenantConfig, booking_date: date, folder: RunDir, state: LedgerState,
                  transactions: pl.DataFrame) -> pl.DataFrame:
     """The finance system's booking rows of the night: earlier runs' allocations of this booking date
@@ -126,9 +148,11 @@ def write_reports(cfg: TenantConfig, booking_date: date, run_id: str, folder: Ru
     from outputs.report import write_reports as write
 
     figures = {n: folder.read(f"kf_{n}") for n in folder.read_json("key_figures").get("names", [])}
+    delivered = folder.read("book_files") if folder.file("book_files").exists() else None
     paths = write(out_dir, tenant=cfg.tenant, booking_date=booking_date,
                   day_close=folder.read("report_day_close"), klaerungsliste=folder.read("report_klaerungsliste"),
-                  key_figures=figures, run_id=run_id, issues=folder.read("book_issues"))
+                  key_figures=figures, run_id=run_id, issues=folder.read("book_issues"), delivered=delivered,
+                  history=reported_automation(out_dir.parent, booking_date))
     out = _as_paths(paths)
     # the claims the night created itself (return fees charged to debtors): the finance system books them
     staged = folder.file("book_claims")
