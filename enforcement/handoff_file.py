@@ -245,6 +245,12 @@ def _updates_checked(updates: pl.DataFrame, update_claims: pl.DataFrame) -> tupl
     if no_claims.height:
         raise EnforcementFileError(f"update_claims: a suspension or resumption carries no claims: "
                                    f"{_first(no_claims, 'update_id')}")
+    # one Claim per Kassenzeichen, as in the hand-off file: the ledger claims that share one (a dunning run's
+    # Mahngebühr and Säumniszuschlag under one fee Kassenzeichen) were handed over as one claim, summed
+    sums = ("paid_cents", *_OPEN_AMOUNTS)
+    update_claims = update_claims.group_by("update_id", "kassenzeichen", maintain_order=True).agg(
+        *(pl.col(c).sum() for c in sums), *(pl.col(c).first() for c in update_claims.columns
+                                             if c not in (*sums, "update_id", "kassenzeichen")))
     return updates, update_claims
 
 

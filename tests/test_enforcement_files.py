@@ -207,6 +207,20 @@ def test_updates_validate_and_read_back_equal() -> None:
     assert set(got.updates["kind"]) == {str(k) for k in EnforcementUpdateKind}
 
 
+def test_updates_sum_the_claims_that_share_a_kassenzeichen() -> None:
+    """A Mahngebühr and a Säumniszuschlag booked under one fee Kassenzeichen went out as one hand-off claim:
+    an update names that Kassenzeichen once, with the sums."""
+    ups, ucl = updates()
+    first = ucl.row(0, named=True)
+    twin = {**first, "paid_cents": 100, "open_principal_cents": 0, "open_surcharges_cents": 250, "open_fees_cents": 0}
+    data = write_updates(UPDATE_HEADER, ups, pl.concat([ucl, pl.DataFrame([twin], schema=ucl.schema)]))
+    got = read_updates(data).update_claims
+    assert got.height == ucl.height
+    row = got.filter((pl.col("update_id") == first["update_id"]) & (pl.col("kassenzeichen") == first["kassenzeichen"]))
+    assert row["paid_cents"].item() == first["paid_cents"] + 100
+    assert row["open_surcharges_cents"].item() == first["open_surcharges_cents"] + 250
+
+
 def test_updates_refusals() -> None:
     ups, ucl = updates()
     with pytest.raises(EnforcementFileError, match="unknown kind"):
