@@ -148,7 +148,7 @@ def test_dunned_then_handed_over_once_released_by_another_person(template: Path,
     assert set(ledger_cases["released_by"]) == {"sven"} and set(ledger_cases["prepared_by"]) == {"anna"}
     assert all(case_number_valid(n) for n in ledger_cases["case_number"])
     assert sorted(back.cases["case_number"]) == sorted(ledger_cases["case_number"])
-    claims = q(cfg, "SELECT case_number, receivable_id, handed_cents FROM enforcement_case_claims")
+    claims = q(cfg, "SELECT case_number, receivable_id, handed_cents, kassenzeichen, ancillary FROM enforcement_case_claims")
     assert claims.height == 12 and claims["receivable_id"].n_unique() == 12
     file_total = int(back.claims.select(pl.sum_horizontal("principal_cents", "surcharges_cents", "fees_cents")).sum()
                      .item())
@@ -162,8 +162,14 @@ def test_dunned_then_handed_over_once_released_by_another_person(template: Path,
     index = read_index(cfg.state_dir, "stadt")
     in_files = 0
     for number, total in ledger_cases.select("case_number", "total_cents").iter_rows():
-        (doc,) = documents_of(index, SubjectKind.CASE, number)
-        assert doc["kind"] == DocumentKind.HANDOFF and doc["media_type"] == "application/xml"
+        docs = {d["kind"]: d for d in documents_of(index, SubjectKind.CASE, number)}
+        assert set(docs) == {DocumentKind.HANDOFF, DocumentKind.NOTICE_EXPORT}
+        doc = docs[DocumentKind.HANDOFF]
+        assert doc["media_type"] == "application/xml"
+        # the claims' notices as exported: one CSV row per export row of the case's claims from the export
+        notices = read_object(cfg.state_dir, "stadt", docs[DocumentKind.NOTICE_EXPORT]["sha256"]).decode("utf-8-sig")
+        exported = claims.filter((pl.col("case_number") == number) & ~pl.col("ancillary"))["kassenzeichen"]
+        assert notices.startswith("eingelesen am (UTC);") and all(kz in notices for kz in exported.to_list())
         own = read_handoff(read_object(cfg.state_dir, "stadt", doc["sha256"]))
         assert own.rejected.height == 0 and own.count_in == 1
         assert own.cases["case_number"].to_list() == [number] and own.header.message_id == back.header.message_id

@@ -62,7 +62,7 @@ from ledger.config import TenantConfig
 from ledger.db import fetch
 from ledger.documents import NewDocument, file_documents
 from ledger.dunning_state import kassenzeichen_taken, read_dunning_state
-from ledger.enforcement_state import known_case_numbers, open_case_claims
+from ledger.enforcement_state import export_history, known_case_numbers, open_case_claims
 from ledger.outcomes_state import outcome_blocks
 from ledger.publish_handoff import RELEASE_KIND as PUBLISHED_RELEASE_KIND
 from ledger.release_journal import Release, read_releases, record_release, release_misfit
@@ -70,6 +70,7 @@ from ledger.tables import AUDIT_EVENTS, ENFORCEMENT_CASE_CLAIMS, ENFORCEMENT_CAS
 from ledger.waiver_journal import read_waivers, waivers_frame
 from outputs.enforcement_batch import HANDOFF_CSV, HANDOFF_PDF, HANDOFF_XML, write_handoff_batch
 from outputs.enforcement_list import Signoff
+from outputs.notice_export import notice_export_documents
 
 JOB = "handoff"
 PHASES = ("prepare", "show", "book", "finish", "nothing")
@@ -540,6 +541,19 @@ def case_documents(run: Run) -> Iterator[NewDocument]:
     for number, data in case_messages(batch.read_bytes(), claims):
         yield NewDocument(data, SubjectKind.CASE, number, DocumentKind.HANDOFF, handoff_key(run.run_id, number),
                           run.run_date, title, media_type="application/xml", run_id=run.run_id)
+    # the claims' notices as the finance system exported them (every export row of each handed claim)
+    items = run.folder.read("kept_items").select("case_number", "receivable_id")
+    con = open_ledger(run.cfg)
+    try:
+        history = export_history(con, run.cfg.tenant, items["receivable_id"].unique().sort().to_list())
+    finally:
+        con.close()
+        del con
+    for number, data, n in notice_export_documents(history.join(items, on="receivable_id", how="inner")):
+        yield NewDocument(data, SubjectKind.CASE, number, DocumentKind.NOTICE_EXPORT,
+                          f"notice_export:{run.run_id}:{number}", run.run_date,
+                          f"Sollstellungen laut Export ({n} Zeilen) zur Übergabe vom {run.run_date:%d.%m.%Y}",
+                          media_type="text/csv", run_id=run.run_id)
 
 
 def handoff_key(run_id: str, case_number: str) -> str:
