@@ -99,6 +99,7 @@ def run(args: argparse.Namespace) -> int:
     """Execute ``kasse demo``."""
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")     # the demo prints its own summary
     from flows.cmd_nightly import describe, run_reports
+    from flows.demo_enforcement import enforcement_days
     from flows.demo_payout import payout_day
 
     samples, out = args.samples, args.out
@@ -136,12 +137,16 @@ def run(args: argparse.Namespace) -> int:
     if collected:
         back = bank_day(cfg, config, days[max(days)], collected, prefect=not args.no_prefect)
         paid = payout_day(cfg, config, collected["day"], collected["last"], prefect=not args.no_prefect)
+    enforced: dict[str, Any] = {}
+    if paid:
+        enforced = enforcement_days(cfg, config, paid["execution_date"], paid["last"], prefect=not args.no_prefect)
     took = time.perf_counter() - started
     from flows.demo_users import USERS_FILE, write_demo_users
 
     logins = write_demo_users(out, cfg.tenant)
     rep = last.get("reports") or {}
-    what = "".join(s for s, done in ((" and the collection day", back), (" and the payout day", paid)) if done)
+    what = "".join(s for s, done in ((" and the collection day", back), (" and the payout day", paid),
+                                     (" and the enforcement days", enforced)) if done)
     print(f"\n{len(days)} booking days{what} in {took:.1f} s. Open these first:")
     print(f"  day close (to sign): {rep.get('day_close_pdf', '-')}")
     print(f"  Klärungsliste:       {rep.get('klaerungsliste_xlsx', '-')}")
@@ -153,6 +158,13 @@ def run(args: argparse.Namespace) -> int:
         print(f"  payout file:         {', '.join(paid['files'])}")
         print(f"  Verrechnungsmitt.:   {paid.get('letters') or '- (nothing set off)'}")
         print(f"  payout bank day:     {(paid['report'].get('reports') or {}).get('day_close_pdf', '-')}")
+    if enforced:
+        hand = enforced.get("handoff") or {}
+        print(f"  hand-off batch:      {', '.join(str(p) for n, p in hand.items() if str(p).endswith(('.xml', '.pdf')))}")
+        if enforced.get("updates"):
+            print(f"  updates (recall):    {', '.join(enforced['updates'])}")
+        if enforced.get("outcomes"):
+            print(f"  outcomes (office):   {enforced['outcomes']} (imported by the night, archived)")
     print(f"  key figures:         {rep.get('key_figures_xlsx', '-')}")
     print(f"  every day's reports: {out / cfg.tenant}/<date>/   ledger: {cfg.ledger}")
     print("\nThe review page (clerks' Klärungsliste; demo logins, this machine only):")
