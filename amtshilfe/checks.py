@@ -147,10 +147,11 @@ ANSWER_COLUMNS = (
     "competent_authority_postcode", "competent_authority_city",
 )
 
-#: The fields of a notice in the content key, and those of the request.
+#: The fields of a notice in the content key, and those of the request (not the message kind: an Änderung
+#: is compared with the request it changes).
 _NOTICE_FIELDS = ("notice_date", "notice_authority", "notice_file_number", "period_from", "period_to",
                   "principal_cents", "surcharge_cents", "costs_cents")
-_REQUEST_FIELDS = ("message", "creditor_id", "creditor_name", "creditor_file_number", "debtor_name",
+_REQUEST_FIELDS = ("creditor_id", "creditor_name", "creditor_file_number", "debtor_name",
                    "debtor_street", "debtor_postcode", "debtor_city", "debtor_country", "debtor_municipality",
                    "debtor_birth_date", "enforceable_statement", "enforceable_since", "payment_reference",
                    "request_date", "suspended_until")

@@ -602,4 +602,12 @@ class ErsuchenFeedback(StrEnum):
     COST_INVOICE = "cost_invoice"            # the cost contributions and outlays of a period
 
 
-__all__ += ["ErsuchenCheck", "ErsuchenFeedback", "ErsuchenMessage", "ErsuchenOutcome", "ErsuchenState"]
+class ErsuchenCostItem(StrEnum):
+    """An item of a cost invoice to a requesting creditor (``amtshilfe.feedback.cost_invoice``)."""
+
+    CONTRIBUTION = "contribution"            # the flat contribution per accepted request (§ 5 Abs. 1 VO VwVG NRW)
+    OUTLAY = "outlay"                        # an outlay (Auslage) of the case the creditor reimburses
+
+
+__all__ += ["ErsuchenCheck", "ErsuchenCostItem", "ErsuchenFeedback", "ErsuchenMessage", "ErsuchenOutcome",
+            "ErsuchenState"]

@@ -130,6 +130,7 @@ STORED: dict[type[StrEnum], set[str]] = {
     vocab.ErsuchenOutcome: {"accepted", "returned", "flagged", "repeated", "applied"},
     vocab.ErsuchenFeedback: {"accepted", "returned", "payment_forwarded", "settled", "uncollectible", "withdrawn",
                              "cost_invoice"},
+    vocab.ErsuchenCostItem: {"contribution", "outlay"},
 }
 
 
