@@ -8,7 +8,7 @@ creditor, so they name the rule, not our internals.
 
 from __future__ import annotations
 
-from claims.vocab import ErsuchenCheck, ErsuchenFeedback, ErsuchenOutcome
+from claims.vocab import ErsuchenCheck, ErsuchenCostItem, ErsuchenFeedback, ErsuchenOutcome
 
 #: Why a request is returned (Rückgabe) or held for a person (``answers.check``).
 ERSUCHEN_CHECK_TEXT: dict[str, str] = {
@@ -46,4 +46,10 @@ ERSUCHEN_FEEDBACK_TEXT: dict[str, str] = {
     ErsuchenFeedback.COST_INVOICE: "Kostenbeitrag und Auslagen des Zeitraums",
 }
 
-__all__ = ["ERSUCHEN_CHECK_TEXT", "ERSUCHEN_FEEDBACK_TEXT", "ERSUCHEN_OUTCOME_TEXT"]
+#: The items of a cost invoice (``cost_invoice.item``).
+ERSUCHEN_COST_ITEM_TEXT: dict[str, str] = {
+    ErsuchenCostItem.CONTRIBUTION: "Kostenbeitrag je Ersuchen (§ 5 Abs. 1 VO VwVG NRW)",
+    ErsuchenCostItem.OUTLAY: "Auslagen",
+}
+
+__all__ = ["ERSUCHEN_CHECK_TEXT", "ERSUCHEN_COST_ITEM_TEXT", "ERSUCHEN_FEEDBACK_TEXT", "ERSUCHEN_OUTCOME_TEXT"]

@@ -328,3 +328,16 @@ def test_totals_and_the_notices_kept() -> None:
     assert (first["notices"], first["principal_cents"], first["surcharge_cents"], first["costs_cents"],
             first["total_cents"]) == (2, 26_000, 200, 3_000, 29_200)
     assert got.notices["message_id"].to_list() == ["m1", "m1"]
+
+
+def test_the_amtshilfe_table_of_the_tenant_file(tmp_path: Path) -> None:
+    from claims.config import tenant_config
+    cfg = tenant_config({"amtshilfe": {"district_postcodes": ["33602"], "authorities_file": "behoerden.csv",
+                                       "rundfunk_cutoff": date(2024, 6, 30), "cost_contribution": "37,00",
+                                       "cost_free_creditor_ids": ["stadt-gt"]}}, base=tmp_path)
+    a = cfg.amtshilfe
+    assert a.authorities_file == str(tmp_path / "behoerden.csv")      # relative to the tenant file
+    assert (a.rundfunk_cutoff, a.cost_contribution, a.cost_free_creditor_ids) == (date(2024, 6, 30), 3_700,
+                                                                                 ("STADT-GT",))
+    with pytest.raises(ValueError, match="district_postcodes"):
+        AmtshilfeSection.model_validate({"district_postcodes": ["3360"]})
