@@ -328,6 +328,7 @@ def test_totals_and_the_notices_kept() -> None:
     assert (first["notices"], first["principal_cents"], first["surcharge_cents"], first["costs_cents"],
             first["total_cents"]) == (2, 26_000, 200, 3_000, 29_200)
     assert got.notices["message_id"].to_list() == ["m1", "m1"]
+    assert got.with_outcome(ErsuchenOutcome.RETURNED)["message_id"].to_list() == ["m2"]
 
 
 def test_the_amtshilfe_table_of_the_tenant_file(tmp_path: Path) -> None:
