@@ -487,6 +487,34 @@ class EnforcementSection(Section):
         return value
 
 
+#: A German postcode (the district's list): five digits.
+Postcode = Annotated[str, Strict(), Field(pattern=r"^[0-9]{5}$")]
+
+
+class AmtshilfeSection(Section):
+    """``[amtshilfe]``: the checks every enforcement request of another creditor goes through, and what the
+    requesting creditors are invoiced (docs/AMTSHILFE.md "Checks", "Feedback"; DOMAIN.md §4, §9.1 r. 19–21).
+
+    The district decides competence: a debtor whose postcode is in ``district_postcodes`` — or whose
+    municipality (key or name, as the request gives it) is in ``district_municipalities`` — is ours. A
+    Beitragsservice/WDR request (creditor id in ``rundfunk_creditor_ids`` or name matching
+    ``rundfunk_name_pattern``) is refused in NRW when it is dated after ``rundfunk_cutoff``: since 1 Jan 2024
+    the WDR enforces itself (DOMAIN.md §0.1); a request dated on or before the cut-off is run-off and kept,
+    and a change to a case still open is always applied."""
+
+    district_postcodes: tuple[Postcode, ...] = ()
+    district_municipalities: Annotated[Words, BeforeValidator(_upper)] = ()   # AGS keys or names
+    authorities_file: Annotated[str, Field(min_length=1)] | None = None   # CSV: the competent authority per postcode
+    in_nrw: Bool = True                  # the tenant is in NRW (the WDR rule applies)
+    rundfunk_creditor_ids: Annotated[Words, BeforeValidator(_upper)] = ("BEITRAGSSERVICE", "WDR")
+    rundfunk_name_pattern: Text = r"(?i)beitragsservice|rundfunk|\bWDR\b"
+    rundfunk_cutoff: date = date(2023, 12, 31)
+    cost_contribution: Cents = 3700      # per accepted request of a third party (§ 5 Abs. 1 VO VwVG NRW)
+    cost_free_creditor_ids: Annotated[Words, BeforeValidator(_upper)] = ()   # creditors not invoiced [UNCONFIRMED]
+    surcharge_rate_percent: Annotated[float, Field(ge=0, le=100)] = 1.0   # Rundfunkbeitragssatzung § 11
+    surcharge_min: Cents = 800
+
+
 class Account(Section):
     """``[[accounts]]``: one bank account of the treasury (the day close expects a statement for each)."""
 
@@ -515,6 +543,7 @@ class TenantFile(Section):
     documents: DocumentsSection = DocumentsSection()
     payout: PayoutSection = PayoutSection()
     enforcement: EnforcementSection = EnforcementSection()
+    amtshilfe: AmtshilfeSection = AmtshilfeSection()
     accounts: tuple[Account, ...] = ()
 
 
@@ -525,6 +554,7 @@ SECTIONS: dict[str, type[Section]] = {
     "letters": LettersSection, "collection": CollectionSection, "payout": PayoutSection, "accounts": Account,
     "documents": DocumentsSection,
     "enforcement": EnforcementSection,
+    "amtshilfe": AmtshilfeSection,
 }
 
 
@@ -589,6 +619,10 @@ class TenantConfig:
     @property
     def enforcement(self) -> EnforcementSection:
         return self.settings.enforcement
+
+    @property
+    def amtshilfe(self) -> AmtshilfeSection:
+        return self.settings.amtshilfe
 
     @property
     def collection_account(self) -> str | None:
@@ -713,7 +747,8 @@ def _absolute(value: str, folder: Path) -> str:
 def _anchor(data: dict[str, Any], folder: Path) -> dict[str, Any]:
     """``data`` with its relative paths made absolute against ``folder`` (the file that sets them)."""
     out = dict(data)
-    for section, keys in (("paths", ("ledger", "tenant_dir", "state_dir", "reports")), ("review", ("secret_file",))):
+    for section, keys in (("paths", ("ledger", "tenant_dir", "state_dir", "reports")), ("review", ("secret_file",)),
+                          ("amtshilfe", ("authorities_file",))):
         if isinstance(out.get(section), dict):
             out[section] = {k: _absolute(v, folder) if k in keys and isinstance(v, str) and v else v
                             for k, v in out[section].items()}

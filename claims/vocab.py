@@ -579,7 +579,7 @@ class ErsuchenState(StrEnum):
 class ErsuchenCheck(StrEnum):
     """Why a request is returned or held for a person (issue 18 §2; texts in ``outputs``)."""
 
-    NO_AUTHORITY = "no_authority"            # the requesting authority is missing (name or id)
+    NO_AUTHORITY = "no_authority"            # the requesting authority is missing (name or id, or its file number)
     NO_NOTICE = "no_notice"                  # no underlying act, or one without its authority, date or file number
     NOT_ENFORCEABLE = "not_enforceable"      # no statement that the claims are enforceable (VGH BW 2 S 535/25)
     NO_DEBTOR = "no_debtor"                  # the debtor cannot be identified (name, address)
@@ -592,6 +592,8 @@ class ErsuchenCheck(StrEnum):
 
 
 __all__ += ["ErsuchenCheck", "ErsuchenMessage", "ErsuchenState"]
+
+
 # --- the import of the enforcement office's outcomes (docs/ENFORCEMENT.md, "Importing outcomes") -----------
 
 
@@ -612,3 +614,36 @@ class OutcomeHold(StrEnum):
 
 
 __all__ += ["OutcomeHold", "OutcomeState"]
+
+
+class ErsuchenOutcome(StrEnum):
+    """What the checks made of one received message (``amtshilfe.checks``; texts in ``outputs``)."""
+
+    ACCEPTED = "accepted"                    # a new request passed every check: a case of the foreign creditor
+    RETURNED = "returned"                    # not accepted: a Rückgabe with the first check that held
+    FLAGGED = "flagged"                      # a person looks first (surcharge doubt, a differing duplicate …)
+    REPEATED = "repeated"                    # the same content again (a repeated delivery): adds nothing
+    APPLIED = "applied"                      # a change, suspension or withdrawal of an open request, applied
+
+
+class ErsuchenFeedback(StrEnum):
+    """What we report back to a requesting creditor (DOMAIN.md §4.4, §9.1 r. 20; ``amtshilfe.feedback``)."""
+
+    ACCEPTED = "accepted"                    # the request is a case of ours now (with our case number)
+    RETURNED = "returned"                    # the request is returned, with the reason (Rückgabe)
+    PAYMENT_FORWARDED = "payment_forwarded"  # money collected and forwarded (a partial payment, or the last)
+    SETTLED = "settled"                      # paid in full and forwarded: the case is closed
+    UNCOLLECTIBLE = "uncollectible"          # enforcement was fruitless (Fruchtlosigkeit)
+    WITHDRAWN = "withdrawn"                  # the creditor's withdrawal is carried out (with what was forwarded)
+    COST_INVOICE = "cost_invoice"            # the cost contributions and outlays of a period
+
+
+class ErsuchenCostItem(StrEnum):
+    """An item of a cost invoice to a requesting creditor (``amtshilfe.feedback.cost_invoice``)."""
+
+    CONTRIBUTION = "contribution"            # the flat contribution per accepted request (§ 5 Abs. 1 VO VwVG NRW)
+    OUTLAY = "outlay"                        # an outlay (Auslage) of the case the creditor reimburses
+
+
+__all__ += ["ErsuchenCheck", "ErsuchenCostItem", "ErsuchenFeedback", "ErsuchenMessage", "ErsuchenOutcome",
+            "ErsuchenState"]

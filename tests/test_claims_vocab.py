@@ -130,6 +130,10 @@ STORED: dict[type[StrEnum], set[str]] = {
     vocab.OfficeCaseState: {"open", "suspended", "settled"},
     vocab.OutcomeState: {"booked", "held"},
     vocab.OutcomeHold: {"changed", "case_unknown", "other_office", "kassenzeichen_not_in_case"},
+    vocab.ErsuchenOutcome: {"accepted", "returned", "flagged", "repeated", "applied"},
+    vocab.ErsuchenFeedback: {"accepted", "returned", "payment_forwarded", "settled", "uncollectible", "withdrawn",
+                             "cost_invoice"},
+    vocab.ErsuchenCostItem: {"contribution", "outlay"},
 }
 
 
