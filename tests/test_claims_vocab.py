@@ -127,6 +127,7 @@ STORED: dict[type[StrEnum], set[str]] = {
     vocab.ErsuchenState: {"flagged", "accepted", "suspended", "returned", "withdrawn", "settled", "uncollectible"},
     vocab.ErsuchenCheck: {"no_authority", "no_notice", "not_enforceable", "no_debtor", "not_competent", "duplicate",
                           "source_closed", "nothing_open", "surcharge_doubt", "unknown_case"},
+    vocab.SachstandCode: {"accepted", "payment_forwarded", "settled", "uncollectible", "withdrawn", "cost_invoice"},
 }
 
 
