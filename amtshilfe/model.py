@@ -121,8 +121,9 @@ class Rueckgabe(dy.Schema):
 
 class Sachstand(dy.Schema):
     """A status report (.105, ``claims.vocab.SachstandCode``). ``payment_forwarded`` carries the amount and
-    the day it was paid out; ``cost_invoice`` the period and its :class:`CostItem` rows (and no file number:
-    it covers every request of the period); every other code names one request."""
+    the day it was paid out; ``cost_invoice`` the period and its :class:`CostItem` rows (and no file number
+    nor creditor id: it covers every request of the period, and its creditor is the file's receiver);
+    every other code names one request."""
 
     message_id = dy.String(nullable=False)
     creditor_id = dy.String(nullable=True)

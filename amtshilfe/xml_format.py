@@ -296,7 +296,9 @@ def write_answers(header: Header, data: Answers, *, file: str = "answers.xml") -
         (s.filter(invoice).join(items, on="message_id", how="anti"), "cost_invoice without items"),
         (s.filter(~invoice & (pl.col("period_from").is_not_null() | pl.col("period_to").is_not_null())),
          "a period on a status report that is no cost_invoice"),
-        (items.join(s.filter(invoice), on="message_id", how="anti"), "cost items of no cost_invoice")])
+        (items.join(s.filter(invoice), on="message_id", how="anti"), "cost items of no cost_invoice"),
+        *((f.filter(pl.col("creditor_file_number").is_null() & pl.col("creditor_id").is_not_null()),
+           "a creditor id without a file number (the file's receiver is the creditor)") for f in (s, data.information))])
     total = int(s["amount_cents"].sum() or 0) + int(items["amount_cents"].sum() or 0)
     count = data.rueckgaben.height + s.height + data.information.height
     root = _root(ANSWERS, header, count, ("CostItems", items.height), total)
@@ -336,8 +338,6 @@ def write_answers(header: Header, data: Answers, *, file: str = "answers.xml") -
         _sub(m, "MessageId", r["message_id"])
         if r["creditor_file_number"] is not None:
             _ref(m, r)
-        elif r["creditor_id"] is not None:
-            raise AmtshilfeFileError(f"a creditor id without a file number: message {r['message_id']}", file=file)
         _sub(m, "CaseNumber", r["case_number"])
         _sub(m, "Date", r["message_date"])
         _sub(m, "Text", r["text"])
@@ -419,11 +419,14 @@ def _body_of(element: etree._Element | None) -> Body:
 
 def _screen(source: bytes | Path, kind: str, file: str | None) -> _Screened:
     name = file or (source.name if isinstance(source, Path) else "<bytes>")
+    data = source if isinstance(source, bytes) else source.read_bytes()
+    if b"<!DOCTYPE" in data:       # refused before parsing: no DTD, no entity gets near the parser
+        raise AmtshilfeFileError("a DOCTYPE (DTD, entities) is not allowed", file=name, line=1)
     try:
-        tree = etree.parse(io.BytesIO(source) if isinstance(source, bytes) else str(source), _parser())
+        tree = etree.parse(io.BytesIO(data), _parser())
     except etree.XMLSyntaxError as exc:
         raise AmtshilfeFileError(f"not well-formed XML: {exc.msg}", file=name, line=exc.lineno or 0) from exc
-    if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
+    if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:     # e.g. a file in another encoding
         raise AmtshilfeFileError("a DOCTYPE (DTD, entities) is not allowed", file=name, line=1)
     root = tree.getroot()
     if root.tag != f"{_NS}{kind}":
