@@ -194,7 +194,9 @@ def _assemble(df: pl.DataFrame, ragged: list[dict[str, object]], file: str, enco
     c = pl.col
     df = df.with_columns(c("message_id").fill_null(pl.format("Z{}", c("line").min().over(_KEY))))
     # the request columns must agree within a request, and a message id must name one request
-    differ = [pl.when(c(f).n_unique().over(_KEY) > 1).then(pl.lit(f)) for f in REQUEST_FIELDS]
+    # (among the rows without an error of their own: a field that did not parse is null, not different)
+    fine = c("reason").is_null()
+    differ = [pl.when(c(f).filter(fine).n_unique().over(_KEY) > 1).then(pl.lit(f)) for f in REQUEST_FIELDS]
     split_id = c("creditor_file_number").n_unique().over("message_id") + c("creditor_id").n_unique().over("message_id")
     df = df.with_columns(
         disagree=pl.concat_list([*differ, pl.when(split_id > 2).then(pl.lit("message_id"))]).list.drop_nulls())
