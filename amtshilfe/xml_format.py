@@ -478,9 +478,10 @@ def _check_totals(sc: _Screened, tag: str, count: int, total: int) -> None:
 
 
 def _notice_rows(m: etree._Element, mid: str) -> tuple[list[dict[str, Any]], list[tuple[int, str, str]]]:
-    rows, problems = [], []
+    rows: list[dict[str, Any]] = []
+    problems: list[tuple[int, str, str]] = []
     for i, n in enumerate(m.iterfind(f"{_NS}Notice"), start=1):
-        row = {"message_id": mid, "position": i, "notice_date": _day(_t(n, "Date")),
+        row: dict[str, Any] = {"message_id": mid, "position": i, "notice_date": _day(_t(n, "Date")),
                "notice_authority": _t(n, "Authority"), "notice_file_number": _t(n, "FileNumber"),
                "period_from": _day(_t(n, "PeriodFrom")), "period_to": _day(_t(n, "PeriodTo")),
                "principal_cents": _cents(_t(n, "Principal")), "surcharge_cents": _cents(_t(n, "Surcharges")),
