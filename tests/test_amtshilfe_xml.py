@@ -85,8 +85,9 @@ def test_every_message_kind_has_an_element_and_its_xamtshilfe_name() -> None:
     assert set(ELEMENT) == set(ErsuchenMessage) == set(XAMTSHILFE)
     assert XAMTSHILFE[ErsuchenMessage.SACHSTAND] == "vollstreckungshilfe.Aktion.105"
     assert all(name.startswith("vollstreckungshilfe.") for name in XAMTSHILFE.values())
-    xsd = etree.parse(str(__import__("amtshilfe.xml_format").xml_format.resources.files("amtshilfe")
-                          / "schema" / "amtshilfe-1.xsd"))
+    from importlib import resources
+
+    xsd = etree.parse(str(resources.files("amtshilfe") / "schema" / "amtshilfe-1.xsd"))
     declared = {e.get("name") for e in xsd.iter("{http://www.w3.org/2001/XMLSchema}element")}
     assert set(ELEMENT.values()) <= declared
     assert schema() is schema()                           # compiled once
@@ -318,3 +319,16 @@ def test_an_empty_delivery_round_trips() -> None:
     assert got.count_in == 0 and got.data.requests.is_empty() and "<ControlSum>0.00</ControlSum>" in data.decode()
     assert got.data.requests.schema == model.requests().requests.schema
     assert date(2026, 12, 7) == got.header.created.date()
+
+
+def test_the_schema_code_lists_are_the_vocabularies() -> None:
+    from importlib import resources
+
+    from claims.vocab import ErsuchenCheck
+
+    xs = "{http://www.w3.org/2001/XMLSchema}"
+    doc = etree.parse(str(resources.files("amtshilfe") / "schema" / "amtshilfe-1.xsd"))
+    lists = {t.get("name"): {e.get("value") for e in t.iter(f"{xs}enumeration")}
+             for t in doc.getroot().iterfind(f"{xs}simpleType")}
+    assert lists["CheckCode"] == {str(c) for c in ErsuchenCheck}
+    assert lists["SachstandCode"] == {str(c) for c in SachstandCode}
