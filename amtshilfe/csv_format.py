@@ -185,7 +185,9 @@ def _parse(raw: pl.DataFrame) -> tuple[pl.DataFrame, pl.Expr]:
 
 
 def _first_column(reason: pl.Expr) -> pl.Expr:
-    return reason.str.extract(r"^([^:]+):", 1)
+    """The column a row reason starts with (``Hauptforderung: …``); null for reasons about the request."""
+    head = reason.str.extract(r"^([^:]+):", 1)
+    return pl.when(head.is_in([c.header for c in COLUMNS])).then(head)
 
 
 def _assemble(df: pl.DataFrame, ragged: list[dict[str, object]], file: str, encoding: str,
@@ -198,12 +200,12 @@ def _assemble(df: pl.DataFrame, ragged: list[dict[str, object]], file: str, enco
     fine = c("reason").is_null()
     differ = [pl.when(c(f).filter(fine).n_unique().over(_KEY) > 1).then(pl.lit(f)) for f in REQUEST_FIELDS]
     split_id = c("creditor_file_number").n_unique().over("message_id") + c("creditor_id").n_unique().over("message_id")
+    df = df.with_columns(disagree=pl.concat_list(differ).list.drop_nulls())
     df = df.with_columns(
-        disagree=pl.concat_list([*differ, pl.when(split_id > 2).then(pl.lit("message_id"))]).list.drop_nulls())
-    df = df.with_columns(
-        reason=pl.when(c("reason").is_null() & (c("disagree").list.len() > 0) & c("creditor_file_number").is_not_null())
-        .then(pl.format("rows of request {} differ in {}", c("creditor_file_number"), c("disagree").list.join(", ")))
-        .otherwise(c("reason")))
+        reason=pl.when(c("reason").is_not_null()).then(c("reason"))
+        .when(split_id > 2).then(pl.format("message id {} names more than one request", c("message_id")))
+        .when((c("disagree").list.len() > 0) & c("creditor_file_number").is_not_null())
+        .then(pl.format("rows of request {} differ in {}", c("creditor_file_number"), c("disagree").list.join(", "))))
     first_bad = c("line").filter(c("reason").is_not_null()).min().over(_KEY)
     df = df.with_columns(
         reason=pl.when(c("reason").is_null() & first_bad.is_not_null())

@@ -180,3 +180,13 @@ def test_writer_refuses_what_the_csv_cannot_carry() -> None:
     euro = data.requests.with_columns(pl.lit("Łódź").alias("debtor_city"))
     with pytest.raises(AmtshilfeFileError, match="Windows-1252"):
         write_requests_csv(model.requests(euro, data.notices), encoding="cp1252")
+
+
+def test_a_message_id_naming_two_requests_is_rejected() -> None:
+    head = "Nachrichten-ID;" + HEAD
+    got = read_requests_csv(_csv(
+        "M1;K1;X;Stadt A;30.11.2026;Meier;32756;;;;10,00;;",
+        "M1;K2;X;Stadt A;30.11.2026;Kurz;32758;;;;1,00;;",
+        "M2;K3;X;Stadt A;30.11.2026;Lang;32758;;;;1,00;;", head=head))
+    assert got.rejected["reason"].to_list() == ["message id M1 names more than one request"] * 2
+    assert got.data.requests["message_id"].to_list() == ["M2"]
