@@ -86,7 +86,7 @@ class Notice(dy.Schema):
 
 class Change(dy.Schema):
     """A message about an open request (.101 Aenderung, .102 Aussetzung, .103 Ruecknahme). An Aenderung may
-    carry a new debtor name/address and a new list of notices (``Notice`` rows with its ``message_id``,
+    carry a new debtor name/birth date/address and a new list of notices (``Notice`` rows with its ``message_id``,
     replacing the old list); an Aussetzung suspends until ``suspended_until`` (null: until further notice)."""
 
     message_id = dy.String(nullable=False)
@@ -97,6 +97,7 @@ class Change(dy.Schema):
     message_date = dy.Date(nullable=False)
     debtor_name = dy.String(nullable=True)
     debtor_given_name = dy.String(nullable=True)
+    debtor_birth_date = dy.Date(nullable=True)
     debtor_street = dy.String(nullable=True)
     debtor_postcode = dy.String(nullable=True)
     debtor_city = dy.String(nullable=True)

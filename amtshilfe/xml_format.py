@@ -166,8 +166,8 @@ def _ref(parent: etree._Element, row: dict[str, Any]) -> None:
 
 def _debtor(parent: etree._Element, row: dict[str, Any], *, always: bool) -> None:
     address = [row["debtor_street"], row["debtor_postcode"], row["debtor_city"], row["debtor_country"]]
-    if not always and row["debtor_name"] is None and row["debtor_given_name"] is None and not any(
-            v is not None for v in address):
+    if not always and row["debtor_name"] is None and row["debtor_given_name"] is None and row[
+            "debtor_birth_date"] is None and not any(v is not None for v in address):
         return
     d = etree.SubElement(parent, f"{_NS}Debtor")
     _sub(d, "Name", row["debtor_name"])
@@ -262,15 +262,16 @@ def write_requests(header: Header, data: Requests, *, file: str = "requests.xml"
         _sub(m, "MessageId", r["message_id"])
         _ref(m, r)
         _sub(m, "Date", r["message_date"])
+        if r["message"] != ErsuchenMessage.AENDERUNG and any(
+                r[k] is not None for k in ("debtor_name", "debtor_given_name", "debtor_birth_date", "debtor_street",
+                                           "debtor_postcode", "debtor_city", "debtor_country")):
+            raise AmtshilfeFileError(f"a new debtor on a message that is no Aenderung: message {r['message_id']}",
+                                     file=file)
         if r["message"] == ErsuchenMessage.AENDERUNG:
-            _debtor(m, {**r, "debtor_birth_date": None}, always=False)
+            _debtor(m, r, always=False)
             _notices(m, notices.get(r["message_id"], []))
         elif r["message"] == ErsuchenMessage.AUSSETZUNG:
             _sub(m, "Until", r["suspended_until"])
-        elif any(r[k] is not None for k in ("debtor_name", "debtor_given_name", "debtor_street", "debtor_postcode",
-                                             "debtor_city", "debtor_country")):
-            raise AmtshilfeFileError(f"a new debtor on a message that is no Aenderung: message {r['message_id']}",
-                                     file=file)
         _sub(m, "Note", r["note"])
     return _finish(root, file)
 
@@ -495,6 +496,7 @@ def _notice_rows(m: etree._Element, mid: str) -> tuple[list[dict[str, Any]], lis
 def _debtor_of(m: etree._Element) -> dict[str, Any]:
     d = m.find(f"{_NS}Debtor")
     return {"debtor_name": _t(d, "Name"), "debtor_given_name": _t(d, "GivenName"),
+            "debtor_birth_date": _day(_t(d, "BirthDate")),
             "debtor_street": _t(d, "Address/Street"), "debtor_postcode": _t(d, "Address/Postcode"),
             "debtor_city": _t(d, "Address/City"), "debtor_country": _t(d, "Address/Country")}
 
@@ -517,7 +519,6 @@ def read_requests(source: bytes | Path, *, file: str | None = None) -> RequestsR
                    "creditor_iban": _t(m, "Creditor/Iban"), "creditor_bic": _t(m, "Creditor/Bic"),
                    "payment_reference": _t(m, "Creditor/PaymentReference"),
                    "request_date": _day(_t(m, "RequestDate")), **_debtor_of(m),
-                   "debtor_birth_date": _day(_t(m, "Debtor/BirthDate")),
                    "enforceable_statement": _t(m, "Enforceability/Statement"),
                    "enforceable_date": _day(_t(m, "Enforceability/Date"))}
         else:

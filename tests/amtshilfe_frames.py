@@ -34,7 +34,7 @@ def requests() -> model.Requests:
     ])
     changes = pl.DataFrame([
         {"message_id": "A-1", "message": "aenderung", "creditor_id": "BS-KOELN",
-         "creditor_file_number": "BS/2026/000100", "message_date": date(2026, 12, 1), "debtor_name": "Schmidt",
+         "creditor_file_number": "BS/2026/000100", "message_date": date(2026, 12, 1), "debtor_name": "Schmidt", "debtor_birth_date": date(1975, 5, 5),
          "debtor_street": "Bruchstraße 3", "debtor_postcode": "32756", "debtor_city": "Detmold",
          "debtor_country": "DE", "note": "Neue Anschrift laut Melderegister"},
         {"message_id": "S-1", "message": "aussetzung", "creditor_id": "BS-KOELN",

@@ -295,6 +295,9 @@ def test_writer_refuses_what_the_schema_or_the_rules_refuse() -> None:
     orphan = pl.concat([data.notices, data.notices.head(1).with_columns(pl.lit("S-1").alias("message_id"))])
     with pytest.raises(AmtshilfeFileError, match="notices of no request or change"):
         write_requests(HEADER, model.Requests(data.requests, orphan, data.changes))
+    moved = data.changes.with_columns(pl.lit("Neu").alias("debtor_name"))      # only an Aenderung moves a debtor
+    with pytest.raises(AmtshilfeFileError, match="a new debtor on a message that is no Aenderung: message S-1"):
+        write_requests(HEADER, model.Requests(data.requests, data.notices, moved))
     negative = data.notices.with_columns(pl.lit(-1).alias("costs_cents"))
     with pytest.raises(dy.exc.ValidationError):
         write_requests(HEADER, model.Requests(data.requests, negative, data.changes))
