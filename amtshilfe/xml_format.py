@@ -478,27 +478,51 @@ def _check_totals(sc: _Screened, tag: str, count: int, total: int) -> None:
                                  file=sc.file, element="Header/ControlSum")
 
 
+def _flat(element: etree._Element) -> dict[str, str]:
+    """The texts of an element's leaves by relative path (``Creditor/FileNumber``), in one walk; repeated
+    children (``Notice``, ``Item``) are left out and read one by one. One ``find`` per field would cost
+    more than the rest of the reader together."""
+    out: dict[str, str] = {}
+    cut = len(_NS)
+
+    def walk(node: etree._Element, prefix: str) -> None:
+        for child in node:
+            tag = child.tag
+            if not isinstance(tag, str):
+                continue
+            name = tag[cut:]
+            if name in ("Notice", "Item"):
+                continue
+            if len(child):
+                walk(child, f"{prefix}{name}/")
+            else:
+                out[f"{prefix}{name}"] = child.text or ""
+
+    walk(element, "")
+    return out
+
+
 def _notice_rows(m: etree._Element, mid: str) -> tuple[list[dict[str, Any]], list[tuple[int, str, str]]]:
     rows: list[dict[str, Any]] = []
     problems: list[tuple[int, str, str]] = []
     for i, n in enumerate(m.iterfind(f"{_NS}Notice"), start=1):
-        row: dict[str, Any] = {"message_id": mid, "position": i, "notice_date": _day(_t(n, "Date")),
-               "notice_authority": _t(n, "Authority"), "notice_file_number": _t(n, "FileNumber"),
-               "period_from": _day(_t(n, "PeriodFrom")), "period_to": _day(_t(n, "PeriodTo")),
-               "principal_cents": _cents(_t(n, "Principal")), "surcharge_cents": _cents(_t(n, "Surcharges")),
-               "costs_cents": _cents(_t(n, "Costs"))}
+        fn = _flat(n)
+        row: dict[str, Any] = {"message_id": mid, "position": i, "notice_date": _day(fn.get("Date")),
+               "notice_authority": fn.get("Authority"), "notice_file_number": fn.get("FileNumber"),
+               "period_from": _day(fn.get("PeriodFrom")), "period_to": _day(fn.get("PeriodTo")),
+               "principal_cents": _cents(fn.get("Principal")), "surcharge_cents": _cents(fn.get("Surcharges")),
+               "costs_cents": _cents(fn.get("Costs"))}
         if row["period_from"] and row["period_to"] and row["period_from"] > row["period_to"]:
             problems.append((n.sourceline or 0, readable_path(n), "the period ends before it starts"))
         rows.append(row)
     return rows, problems
 
 
-def _debtor_of(m: etree._Element) -> dict[str, Any]:
-    d = m.find(f"{_NS}Debtor")
-    return {"debtor_name": _t(d, "Name"), "debtor_given_name": _t(d, "GivenName"),
-            "debtor_birth_date": _day(_t(d, "BirthDate")),
-            "debtor_street": _t(d, "Address/Street"), "debtor_postcode": _t(d, "Address/Postcode"),
-            "debtor_city": _t(d, "Address/City"), "debtor_country": _t(d, "Address/Country")}
+def _debtor_of(f: dict[str, str]) -> dict[str, Any]:
+    return {"debtor_name": f.get("Debtor/Name"), "debtor_given_name": f.get("Debtor/GivenName"),
+            "debtor_birth_date": _day(f.get("Debtor/BirthDate")),
+            "debtor_street": f.get("Debtor/Address/Street"), "debtor_postcode": f.get("Debtor/Address/Postcode"),
+            "debtor_city": f.get("Debtor/Address/City"), "debtor_country": f.get("Debtor/Address/Country")}
 
 
 def read_requests(source: bytes | Path, *, file: str | None = None) -> RequestsRead:
@@ -509,21 +533,22 @@ def read_requests(source: bytes | Path, *, file: str | None = None) -> RequestsR
     changes: list[dict[str, Any]] = []
     for m in sc.items:
         kind = _KIND[etree.QName(m).localname]
-        mid = _t(m, "MessageId") or ""
+        f = _flat(m)
+        mid = f.get("MessageId") or ""
         rows, problems = _notice_rows(m, mid)
-        ref = {"message_id": mid, "creditor_id": _t(m, "Creditor/AuthorityId"),
-               "creditor_file_number": _t(m, "Creditor/FileNumber")}
+        ref = {"message_id": mid, "creditor_id": f.get("Creditor/AuthorityId"),
+               "creditor_file_number": f.get("Creditor/FileNumber")}
         if kind == ErsuchenMessage.ERSUCHEN:
-            row = {**ref, "creditor_name": _t(m, "Creditor/Name"), "creditor_street": _t(m, "Creditor/Street"),
-                   "creditor_postcode": _t(m, "Creditor/Postcode"), "creditor_city": _t(m, "Creditor/City"),
-                   "creditor_iban": _t(m, "Creditor/Iban"), "creditor_bic": _t(m, "Creditor/Bic"),
-                   "payment_reference": _t(m, "Creditor/PaymentReference"),
-                   "request_date": _day(_t(m, "RequestDate")), **_debtor_of(m),
-                   "enforceable_statement": _t(m, "Enforceability/Statement"),
-                   "enforceable_date": _day(_t(m, "Enforceability/Date"))}
+            row = {**ref, "creditor_name": f.get("Creditor/Name"), "creditor_street": f.get("Creditor/Street"),
+                   "creditor_postcode": f.get("Creditor/Postcode"), "creditor_city": f.get("Creditor/City"),
+                   "creditor_iban": f.get("Creditor/Iban"), "creditor_bic": f.get("Creditor/Bic"),
+                   "payment_reference": f.get("Creditor/PaymentReference"),
+                   "request_date": _day(f.get("RequestDate")), **_debtor_of(f),
+                   "enforceable_statement": f.get("Enforceability/Statement"),
+                   "enforceable_date": _day(f.get("Enforceability/Date"))}
         else:
-            row = {**ref, "message": str(kind), "message_date": _day(_t(m, "Date")), **_debtor_of(m),
-                   "suspended_until": _day(_t(m, "Until")), "note": _t(m, "Note")}
+            row = {**ref, "message": str(kind), "message_date": _day(f.get("Date")), **_debtor_of(f),
+                   "suspended_until": _day(f.get("Until")), "note": f.get("Note")}
             if row["suspended_until"] and row["suspended_until"] < row["message_date"]:
                 problems.append((m.sourceline or 0, readable_path(m), "suspended until a day before the message"))
         if problems:
@@ -539,7 +564,7 @@ def read_requests(source: bytes | Path, *, file: str | None = None) -> RequestsR
     return RequestsRead(sc.header, data, _rejected(sc.rejected), sc.count_in)
 
 
-def _sachstand_problems(m: etree._Element, code: str | None) -> list[tuple[int, str, str]]:
+def _sachstand_problems(m: etree._Element, f: dict[str, str], code: str | None) -> list[tuple[int, str, str]]:
     """What the schema cannot say about one status report."""
     line, where = m.sourceline or 0, readable_path(m)
     has = {t: m.find(f"{_NS}{t}") is not None for t in ("Creditor", "Payment", "Invoice")}
@@ -550,7 +575,7 @@ def _sachstand_problems(m: etree._Element, code: str | None) -> list[tuple[int, 
         out.append((line, where, "Payment belongs to payment_forwarded and only there"))
     if (code == SachstandCode.COST_INVOICE) != has["Invoice"]:
         out.append((line, where, "Invoice belongs to cost_invoice and only there"))
-    start, end = _day(_t(m, "Invoice/PeriodFrom")), _day(_t(m, "Invoice/PeriodTo"))
+    start, end = _day(f.get("Invoice/PeriodFrom")), _day(f.get("Invoice/PeriodTo"))
     if start and end and start > end:
         out.append((line, f"{where}/Invoice", "the period ends before it starts"))
     return out
@@ -562,27 +587,29 @@ def read_answers(source: bytes | Path, *, file: str | None = None) -> AnswersRea
     out: dict[str, list[dict[str, Any]]] = {"r": [], "s": [], "c": [], "i": []}
     for m in sc.items:
         kind = _KIND[etree.QName(m).localname]
-        ref = {"message_id": _t(m, "MessageId") or "", "creditor_id": _t(m, "Creditor/AuthorityId"),
-               "creditor_file_number": _t(m, "Creditor/FileNumber"), "case_number": _t(m, "CaseNumber"),
-               "message_date": _day(_t(m, "Date"))}
+        f = _flat(m)
+        ref = {"message_id": f.get("MessageId") or "", "creditor_id": f.get("Creditor/AuthorityId"),
+               "creditor_file_number": f.get("Creditor/FileNumber"), "case_number": f.get("CaseNumber"),
+               "message_date": _day(f.get("Date"))}
         if kind == ErsuchenMessage.RUECKGABE:
-            out["r"].append({**ref, "reason": _t(m, "Reason"), "text": _t(m, "Text"),
-                             "competent_authority": _t(m, "CompetentAuthority")})
+            out["r"].append({**ref, "reason": f.get("Reason"), "text": f.get("Text"),
+                             "competent_authority": f.get("CompetentAuthority")})
         elif kind == ErsuchenMessage.INFORMATION:
-            out["i"].append({**ref, "text": _t(m, "Text")})
+            out["i"].append({**ref, "text": f.get("Text")})
         else:
-            code = _t(m, "Code")
-            problems = _sachstand_problems(m, code)
+            code = f.get("Code")
+            problems = _sachstand_problems(m, f, code)
             if problems:
                 sc.rejected.append(_reject(sc.file, m, problems))
                 continue
-            out["s"].append({**ref, "code": code, "amount_cents": _cents(_t(m, "Payment/Amount")),
-                             "paid_on": _day(_t(m, "Payment/Date")), "period_from": _day(_t(m, "Invoice/PeriodFrom")),
-                             "period_to": _day(_t(m, "Invoice/PeriodTo")), "note": _t(m, "Note")})
-            out["c"].extend({"message_id": ref["message_id"], "position": i, "creditor_file_number": _t(it, "FileNumber"),
-                             "kind": _t(it, "Kind"), "description": _t(it, "Description"),
-                             "amount_cents": _cents(_t(it, "Amount"))}
-                            for i, it in enumerate(m.iterfind(f"{_NS}Invoice/{_NS}Item"), start=1))
+            out["s"].append({**ref, "code": code, "amount_cents": _cents(f.get("Payment/Amount")),
+                             "paid_on": _day(f.get("Payment/Date")), "period_from": _day(f.get("Invoice/PeriodFrom")),
+                             "period_to": _day(f.get("Invoice/PeriodTo")), "note": f.get("Note")})
+            for i, item in enumerate(m.iterfind(f"{_NS}Invoice/{_NS}Item"), start=1):
+                fi = _flat(item)
+                out["c"].append({"message_id": ref["message_id"], "position": i,
+                                 "creditor_file_number": fi.get("FileNumber"), "kind": fi.get("Kind"),
+                                 "description": fi.get("Description"), "amount_cents": _cents(fi.get("Amount"))})
     total = sum(r["amount_cents"] or 0 for r in out["s"]) + sum(c["amount_cents"] for c in out["c"])
     _check_totals(sc, "CostItems", len(out["c"]), total)
     data = answers(*(pl.DataFrame(out[k], schema=columns(s), orient="row")
