@@ -40,6 +40,7 @@ from datetime import date
 
 import polars as pl
 
+from claims.config import Creditor
 from claims.vocab import PayoutSkip, PayoutSource
 from collection.payouts import SKIPPED_SCHEMA, TRANSFER_SCHEMA, iban_ok
 from collection.sepa_text import MAX_LENGTH, Charset, FieldKind, check_text
@@ -101,11 +102,10 @@ def creditor_of(source_ids: pl.Expr) -> pl.Expr:
     return source_ids.str.extract(SOURCE_ID.pattern, 1)
 
 
-def register_frame(creditors: Iterable[object]) -> pl.DataFrame:
-    """The ``[[creditors]]`` entries (objects with id, name, iban, bic, reference, remittance) as a frame."""
-    rows = [{"creditor": getattr(c, "id"), "name": getattr(c, "name"), "iban": getattr(c, "iban"),
-             "bic": getattr(c, "bic"), "reference": getattr(c, "reference"),
-             "remittance": getattr(c, "remittance")} for c in creditors]
+def register_frame(creditors: Iterable[Creditor]) -> pl.DataFrame:
+    """The ``[[creditors]]`` entries as a frame."""
+    rows = [{"creditor": c.id, "name": c.name, "iban": c.iban, "bic": c.bic, "reference": c.reference,
+             "remittance": c.remittance} for c in creditors]
     return pl.DataFrame(rows, schema=CREDITOR_SCHEMA)
 
 

@@ -8,7 +8,9 @@ collection run (:mod:`jobs.collect.steps`):
   the payable refunds (``collection.payouts.payable``: IBAN by schwifty, SEPA text) less those to an IBAN
   a returned transfer blocked (``payee_blocks``: skipped ``payee_blocked``); the **set-off**
   (``collection.setoff``: certain debtor, due, allowed, unblocked claims, oldest first) on the preparation
-  day; the credit transfers of what is left; one pain.001 file into the run folder (``prepared/``),
+  day; the credit transfers of what is left, and the **forwards** of money collected for other creditors
+  (``collection.forward``: one per creditor, never set off, with a Weiterleitungsnachweis CSV each);
+  one pain.001 file into the run folder (``prepared/``),
   validated against its XSD; the draft Verrechnungsmitteilungen (when ``outputs.setoff_letters`` is
   there); the date's record. Nothing is booked, nothing reaches the outbox;
 * **show** (prepared, not released yet): nothing changes but the page's snapshot (``publish``);
