@@ -14,7 +14,8 @@ take:
 * ``ids`` — every end-to-end id and message id a payout of the tenant used (never used again);
 * ``forward_items`` (``collection.forward.ITEM_SCHEMA``) — the allocations (reversals included) to claims
   of origin ``amtshilfe`` of a creditor other than the tenant, with the payment's booking day;
-* ``forwarded`` — what earlier runs forwarded to each creditor (payouts of source ``forward``).
+* ``forwarded`` — what earlier runs forwarded to each creditor (payouts of source ``forward``, less those
+  the creditor's bank returned).
 """
 
 from __future__ import annotations
@@ -116,15 +117,19 @@ def read_forwards(con: duckdb.DuckDBPyConnection, tenant: str) -> tuple[pl.DataF
             SELECT transaction_id, booking_date FROM transactions WHERE tenant = $t
             QUALIFY row_number() OVER (PARTITION BY transaction_id ORDER BY booking_date) = 1
         ), theirs AS (
-            SELECT DISTINCT receivable_id, creditor, external_ref, debtor_name FROM claims
+            SELECT receivable_id, creditor, external_ref, debtor_name FROM claims
             WHERE tenant = $t AND origin = 'amtshilfe' AND creditor IS NOT NULL AND creditor <> $t
+            QUALIFY row_number() OVER (PARTITION BY receivable_id ORDER BY created_at) = 1   -- one row per claim
         )
         SELECT c.creditor, a.transaction_id, a.receivable_id, a.kassenzeichen, c.external_ref, c.debtor_name,
                coalesce(tx.booking_date, a.booking_date) AS paid_on, a.amount_cents
         FROM allocations a JOIN theirs c USING (receivable_id) LEFT JOIN tx USING (transaction_id)
         WHERE a.tenant = $t
         ORDER BY 1, 2, 3""", {"t": tenant}), ITEM_SCHEMA)
-    payouts = fetch(con, "SELECT source_id, amount_cents FROM payouts WHERE tenant = $t AND source = $f",
+    # a forward the creditor's bank returned counts as not forwarded (its IBAN is blocked: payee_blocked)
+    payouts = fetch(con, """
+        SELECT source_id, amount_cents FROM payouts WHERE tenant = $t AND source = $f
+        UNION ALL SELECT source_id, -amount_cents FROM payout_returns WHERE tenant = $t AND source = $f""",
                     {"t": tenant, "f": PayoutSource.FORWARD.value})
     forwarded = conform(payouts.select(creditor_of(pl.col("source_id")).alias("creditor"), "amount_cents"),
                         FORWARDED_SCHEMA)

@@ -2,7 +2,8 @@
 ``amtshilfe``) goes to the Beitragsservice in the same pain.001 as the refunds, with its
 Weiterleitungsnachweis beside it in the outbox; the payment on our own fee claim is kept; a later run
 forwards nothing again; a reversal after forwarding is held, never a negative transfer; a creditor without
-an entry in ``[[creditors]]`` is skipped."""
+an entry in ``[[creditors]]`` is skipped; a forward returned by the creditor's bank is due again but not
+paid to the blocked IBAN."""
 
 from __future__ import annotations
 
@@ -119,3 +120,29 @@ def test_a_creditor_without_a_register_entry_is_skipped_and_the_money_stays_due(
     skipped = pl.read_parquet(Path(out.paths["run_folder"]) / "skipped_prepare.parquet")
     assert skipped.filter(pl.col("reason") == "creditor_unknown").select("source_id", "amount_cents").rows() == [
         ("WDR@20261119", 5000)]
+
+
+def test_a_forward_the_creditors_bank_returned_is_due_again_but_its_blocked_iban_is_not_paid(tmp_path: Path) -> None:
+    from ledger.tables import PAYEE_BLOCKS, PAYOUT_RETURNS
+
+    cfg = tenant(tmp_path, REGISTER)
+    nights(cfg)
+    stage_claims(cfg)
+    carla_pays(cfg)
+    out = run_payout(cfg, EXEC, user="anna", today=TODAY)
+    assert out.run_id
+    release(cfg, out.run_id, user="sven", role="supervisor")
+    assert run_payout(cfg, EXEC, user="anna", today=TODAY).status == "booked"
+    e2e = q(cfg, "SELECT end_to_end_id FROM payouts WHERE source = 'forward'")["end_to_end_id"][0]
+    back = date(2026, 11, 20)
+    _book(cfg, "return-1", {
+        "payout_returns": _frame(PAYOUT_RETURNS, [{"tenant": "stadt", "run_id": "return-1", "end_to_end_id": e2e,
+                                                   "source": "forward", "source_id": "BS@20261119",
+                                                   "payee_iban": BS_IBAN, "reason_code": "AC04", "return_date": back,
+                                                   "amount_cents": 5000, "transaction_id": "TX-RET"}]),
+        "payee_blocks": _frame(PAYEE_BLOCKS, [{"tenant": "stadt", "run_id": "return-1", "iban": BS_IBAN,
+                                               "since": back, "reason": "AC04", "end_to_end_id": e2e}])})
+    again = run_payout(cfg, date(2026, 11, 24), user="anna", today=date(2026, 11, 23))
+    assert again.status == "nothing_to_do"
+    assert again.counts["skipped"] == {"already_paid": 2, "payee_blocked": 1}
+    assert q(cfg, "SELECT count(*) AS n FROM payouts WHERE source = 'forward'")["n"][0] == 1

@@ -267,9 +267,10 @@ def step_compute(run: Run) -> dict[str, int]:
     # money collected for other creditors: never set off (no mutuality), one transfer per creditor
     fw, fw_skipped, proof = forward_due(state.forward_items, state.forwarded, register_frame(run.cfg.creditors),
                                         run.run_date)
+    fw, fw_blocked = skip_blocked_payees(fw, _payee_blocks(run, phase))   # a returned forward: its IBAN blocked
     tr = pl.concat([tr, fw])
-    full = pl.concat([full, fw_skipped])
-    f.write(f"proof_{phase}", proof)
+    full = pl.concat([full, fw_skipped, fw_blocked])
+    f.write(f"proof_{phase}", proof.join(fw.select("source_id"), on="source_id", how="semi"))
     f.write(f"credits_{phase}", out.credits)
     f.write(f"transfers_{phase}", tr)
     f.write(f"skipped_{phase}", pl.concat([skipped, full]))
