@@ -471,8 +471,9 @@ def step_stage(run: Run) -> dict[str, int]:
     files = ([write_file(run, tr, ids["message_id"], f.path / "final", datetime.fromisoformat(ids["created_at"]))]
              if tr.height else [])
     fd = files[0] if files else {"file_name": None, "message_id": None, "pmtinf_id": None, "sha256": None}
-    proofs = write_proofs(run, f.read("proof_prepare").join(tr.select("source_id"), on="source_id", how="semi"),
-                          f.path / "final") if files else []
+    # a run prepared before forwards existed has no proof frame (and no forwards)
+    proofs = (write_proofs(run, f.read("proof_prepare").join(tr.select("source_id"), on="source_id", how="semi"),
+                           f.path / "final") if files and f.file("proof_prepare").exists() else [])
     key = {"tenant": cfg.tenant, "run_id": run.run_id}
     f.book("payouts", tr.with_columns(
         *[pl.lit(v).alias(k) for k, v in key.items()], pl.lit(fd["message_id"], pl.String).alias("message_id"),
