@@ -526,6 +526,18 @@ class Account(Section):
     encoding: Text | None = None
 
 
+class Creditor(Section):
+    """``[[creditors]]``: a foreign creditor the enforcement office collects for (Amtshilfe): where the money
+    collected for its claims (``claims.creditor`` = ``id``) is forwarded (docs/SEPA_PAYOUT.md)."""
+
+    id: Name                             # as in the claims' ``creditor`` column
+    name: Text                           # the account holder, as the transfer names it
+    iban: Name
+    bic: Text | None = None
+    reference: Text | None = None        # the creditor's reference for our forwards (their file or account sign)
+    remittance: Text | None = None       # template: {reference} {kassenzeichen} {count} {date}; default below
+
+
 class TenantFile(Section):
     """The whole document (after ``extends``): one field per table."""
 
@@ -545,8 +557,11 @@ class TenantFile(Section):
     enforcement: EnforcementSection = EnforcementSection()
     amtshilfe: AmtshilfeSection = AmtshilfeSection()
     accounts: tuple[Account, ...] = ()
+    creditors: tuple[Creditor, ...] = ()
 
 
+#: The tables that are arrays of tables (``[[name]]``; replaced as a whole by a file that ``extends``).
+ARRAYS = ("accounts", "creditors")
 #: The tables of the file and their models (``accounts`` is an array of tables).
 SECTIONS: dict[str, type[Section]] = {
     "tenant": TenantSection, "paths": PathsSection, "ingest": IngestSection, "schedule": ScheduleSection, "reference": ReferenceSection,
@@ -555,6 +570,7 @@ SECTIONS: dict[str, type[Section]] = {
     "documents": DocumentsSection,
     "enforcement": EnforcementSection,
     "amtshilfe": AmtshilfeSection,
+    "creditors": Creditor,
 }
 
 
@@ -645,6 +661,10 @@ class TenantConfig:
         return self.settings.accounts
 
     @property
+    def creditors(self) -> tuple[Creditor, ...]:
+        return self.settings.creditors
+
+    @property
     def inbox(self) -> Path:
         return self.tenant_dir / "inbox"
 
@@ -689,7 +709,7 @@ def _where(loc: tuple[Any, ...], extra: bool) -> tuple[str, type[BaseModel]]:
             if parts:
                 parts[-1] = f"{parts[-1]} #{step + 1}"
         elif model is TenantFile and step in SECTIONS:
-            parts.append(f"[[{step}]]" if step == "accounts" else f"[{step}]")
+            parts.append(f"[[{step}]]" if step in ARRAYS else f"[{step}]")
             model = SECTIONS[step]
         elif step in model.model_fields or (extra and i == len(loc) - 1):
             parts.append(str(step))

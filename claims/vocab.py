@@ -380,6 +380,7 @@ class PayoutSource(StrEnum):
     """What money due to a payee comes from (``payouts.source``, ``setoffs.source``)."""
 
     REFUND = "refund"                    # a clerk's refund decision (ledger ``refunds``; source_id: decision_id)
+    FORWARD = "forward"                  # money collected for another creditor (source_id: <creditor>@<yyyymmdd>)
 
 
 class SetoffSkip(StrEnum):
@@ -399,6 +400,8 @@ class PayoutSkip(StrEnum):
     REMITTANCE_TOO_LONG = "remittance_too_long"  # the Kassenzeichen do not fit the 140-character remittance
     SET_OFF_IN_FULL = "set_off_in_full"  # nothing left after the set-off: no transfer
     PAYEE_BLOCKED = "payee_blocked"      # a returned transfer blocked the IBAN for payouts (payee_blocks)
+    CREDITOR_UNKNOWN = "creditor_unknown"  # a forward's creditor is not in [[creditors]]: no account to pay to
+    REVERSED_AFTER_FORWARD = "reversed_after_forward"  # reversals since the last forward exceed what came in
 
 
 __all__ += ["PayoutSkip", "PayoutSource", "SetoffSkip"]

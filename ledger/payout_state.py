@@ -11,7 +11,11 @@ take:
 * ``links`` — the payments' allocations (not the set-offs) with the debtor of each claim (every import
   and Stadtkasse's own claims: a claim two imports gave two debtors shows both, a doubt);
 * ``claims`` — the claims open now (:func:`ledger.state.current_open_items`);
-* ``ids`` — every end-to-end id and message id a payout of the tenant used (never used again).
+* ``ids`` — every end-to-end id and message id a payout of the tenant used (never used again);
+* ``forward_items`` (``collection.forward.ITEM_SCHEMA``) — the allocations (reversals included) to claims
+  of origin ``amtshilfe`` of a creditor other than the tenant, with the payment's booking day;
+* ``forwarded`` — what earlier runs forwarded to each creditor (payouts of source ``forward``, less those
+  the creditor's bank returned).
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import duckdb
 import polars as pl
 
 from claims.vocab import PayoutSource, Rule
+from collection.forward import FORWARDED_SCHEMA, ITEM_SCHEMA, creditor_of
 from collection.payouts import BOOKED_SCHEMA, DUE_SCHEMA
 from ledger.db import fetch
 from ledger.state import current_open_items
@@ -43,6 +48,8 @@ class PayoutState:
     links: pl.DataFrame
     claims: pl.DataFrame
     ids: pl.DataFrame
+    forward_items: pl.DataFrame
+    forwarded: pl.DataFrame
 
     def write(self, folder: Path, prefix: str) -> None:
         folder.mkdir(parents=True, exist_ok=True)
@@ -51,7 +58,10 @@ class PayoutState:
 
     @classmethod
     def read(cls, folder: Path, prefix: str) -> PayoutState:
-        return cls(**{f.name: pl.read_parquet(folder / f"{prefix}{f.name}.parquet") for f in fields(cls)})
+        # a run folder written before forwards existed has no forward frames: nothing to forward from it
+        empty = {"forward_items": pl.DataFrame(schema=ITEM_SCHEMA), "forwarded": pl.DataFrame(schema=FORWARDED_SCHEMA)}
+        return cls(**{f.name: pl.read_parquet(path) if (path := folder / f"{prefix}{f.name}.parquet").exists()
+                      or f.name not in empty else empty[f.name] for f in fields(cls)})
 
 
 def _kassenzeichen(links: pl.DataFrame) -> pl.DataFrame:
@@ -94,8 +104,36 @@ def read_payout_state(con: duckdb.DuckDBPyConnection, tenant: str) -> PayoutStat
         BOOKED_SCHEMA)
     claims = current_open_items(con, tenant)
     ids = conform(fetch(con, "SELECT end_to_end_id, message_id FROM payouts WHERE tenant = $t", {"t": tenant}), IDS)
+    forward_items, forwarded = read_forwards(con, tenant)
     return PayoutState(due=due, booked=booked, links=links, claims=claims.filter(pl.col("amount_cents") > 0),
-                       ids=ids)
+                       ids=ids, forward_items=forward_items, forwarded=forwarded)
+
+
+def read_forwards(con: duckdb.DuckDBPyConnection, tenant: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """``(forward_items, forwarded)`` of the module docstring: money allocated to other creditors' claims
+    (net of reversals once summed) and what was forwarded to them already."""
+    items = conform(fetch(con, """
+        WITH tx AS (
+            SELECT transaction_id, booking_date FROM transactions WHERE tenant = $t
+            QUALIFY row_number() OVER (PARTITION BY transaction_id ORDER BY booking_date) = 1
+        ), theirs AS (
+            SELECT receivable_id, creditor, external_ref, debtor_name FROM claims
+            WHERE tenant = $t AND origin = 'amtshilfe' AND creditor IS NOT NULL AND creditor <> $t
+            QUALIFY row_number() OVER (PARTITION BY receivable_id ORDER BY created_at) = 1   -- one row per claim
+        )
+        SELECT c.creditor, a.transaction_id, a.receivable_id, a.kassenzeichen, c.external_ref, c.debtor_name,
+               coalesce(tx.booking_date, a.booking_date) AS paid_on, a.amount_cents
+        FROM allocations a JOIN theirs c USING (receivable_id) LEFT JOIN tx USING (transaction_id)
+        WHERE a.tenant = $t
+        ORDER BY 1, 2, 3""", {"t": tenant}), ITEM_SCHEMA)
+    # a forward the creditor's bank returned counts as not forwarded (its IBAN is blocked: payee_blocked)
+    payouts = fetch(con, """
+        SELECT source_id, amount_cents FROM payouts WHERE tenant = $t AND source = $f
+        UNION ALL SELECT source_id, -amount_cents FROM payout_returns WHERE tenant = $t AND source = $f""",
+                    {"t": tenant, "f": PayoutSource.FORWARD.value})
+    forwarded = conform(payouts.select(creditor_of(pl.col("source_id")).alias("creditor"), "amount_cents"),
+                        FORWARDED_SCHEMA)
+    return items, forwarded
 
 
 def booked_payout_runs(con: duckdb.DuckDBPyConnection, tenant: str, day: date) -> pl.DataFrame:

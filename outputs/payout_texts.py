@@ -19,6 +19,9 @@ PAYOUT_SKIP_TEXT: dict[str, str] = {
     PayoutSkip.SET_OFF_IN_FULL: "Vollständig mit fälligen Forderungen verrechnet: keine Überweisung",
     PayoutSkip.PAYEE_BLOCKED: "IBAN für Auszahlungen gesperrt (frühere Überweisung zurückgekommen): "
                               "bitte Erstattung mit neuer IBAN entscheiden",
+    PayoutSkip.CREDITOR_UNKNOWN: "Gläubiger ohne Eintrag im Gläubigerverzeichnis ([[creditors]]): keine Weiterleitung",
+    PayoutSkip.REVERSED_AFTER_FORWARD: "Nach der Weiterleitung storniert: mehr weitergeleitet als eingegangen, "
+                                       "keine Überweisung bis zum Ausgleich (ggf. Rückforderung beim Gläubiger)",
 }
 
 #: Why a refund was paid out without set-off (``setoff_skip``).
@@ -30,6 +33,7 @@ SETOFF_SKIP_TEXT: dict[str, str] = {
 #: What the money paid out comes from (``payouts.source``).
 PAYOUT_SOURCE_TEXT: dict[str, str] = {
     PayoutSource.REFUND: "Erstattung (Entscheidung der Sachbearbeitung)",
+    PayoutSource.FORWARD: "Weiterleitung an fremden Gläubiger (Amtshilfe)",
 }
 
 #: The allocation rule of a set-off (``allocations.rule``), as the Klärungs- and Kontenansicht shows it.

@@ -161,7 +161,7 @@ def _documented() -> set[str]:
 def _modelled() -> set[str]:
     out = {"extends"}
     for name in TenantFile.model_fields:
-        brackets = "[[{}]]" if name == "accounts" else "[{}]"
+        brackets = "[[{}]]" if name in ("accounts", "creditors") else "[{}]"
         out |= {f"{brackets.format(name)} {key}" for key in SECTIONS[name].model_fields}
     return out
 

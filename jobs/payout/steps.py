@@ -8,7 +8,9 @@ collection run (:mod:`jobs.collect.steps`):
   the payable refunds (``collection.payouts.payable``: IBAN by schwifty, SEPA text) less those to an IBAN
   a returned transfer blocked (``payee_blocks``: skipped ``payee_blocked``); the **set-off**
   (``collection.setoff``: certain debtor, due, allowed, unblocked claims, oldest first) on the preparation
-  day; the credit transfers of what is left; one pain.001 file into the run folder (``prepared/``),
+  day; the credit transfers of what is left, and the **forwards** of money collected for other creditors
+  (``collection.forward``: one per creditor, never set off, with a Weiterleitungsnachweis CSV each);
+  one pain.001 file into the run folder (``prepared/``),
   validated against its XSD; the draft Verrechnungsmitteilungen (when ``outputs.setoff_letters`` is
   there); the date's record. Nothing is booked, nothing reaches the outbox;
 * **show** (prepared, not released yet): nothing changes but the page's snapshot (``publish``);
@@ -44,8 +46,9 @@ from zoneinfo import ZoneInfo
 import polars as pl
 
 from claims.errors import KasseError
-from claims.vocab import PayoutSkip
+from claims.vocab import PayoutSkip, PayoutSource
 from collection.dates import earliest_collection_date, is_target_day
+from collection.forward import forward_due, proof_files, register_frame
 from collection.pain001 import DebtorAccount, write_pain001
 from collection.pain_xml import PainInputError, check_header_text, payment_info_id
 from collection.payout_back import BLOCK_SCHEMA, skip_blocked
@@ -261,6 +264,13 @@ def step_compute(run: Run) -> dict[str, int]:
     preparer = find_record(run.cfg, run.run_id).prepared_by if phase == "book" else ctx["user"]
     out = set_off(credits, claims, on, letter_prefix=letter_prefix(run), decided_by=preparer, enabled=s.setoff)
     tr, full = transfers(out.credits, candidates, run.run_date)
+    # money collected for other creditors: never set off (no mutuality), one transfer per creditor
+    fw, fw_skipped, proof = forward_due(state.forward_items, state.forwarded, register_frame(run.cfg.creditors),
+                                        run.run_date)
+    fw, fw_blocked = skip_blocked_payees(fw, _payee_blocks(run, phase))   # a returned forward: its IBAN blocked
+    tr = pl.concat([tr, fw])
+    full = pl.concat([full, fw_skipped, fw_blocked])
+    f.write(f"proof_{phase}", proof.join(fw.select("source_id"), on="source_id", how="semi"))
     f.write(f"credits_{phase}", out.credits)
     f.write(f"transfers_{phase}", tr)
     f.write(f"skipped_{phase}", pl.concat([skipped, full]))
@@ -269,7 +279,8 @@ def step_compute(run: Run) -> dict[str, int]:
     f.write(f"letters_{phase}", out.letters)
     f.write(f"lines_{phase}", out.lines)
     checkpoints.reached("compute")
-    return {"transfers": tr.height, "setoffs": out.setoffs.height, "skipped": skipped.height + full.height}
+    return {"transfers": tr.height, "forwards": fw.height, "setoffs": out.setoffs.height,
+            "skipped": skipped.height + full.height}
 
 
 # --- the file and the letters ---------------------------------------------------------------------------
@@ -318,6 +329,25 @@ def _tally(df: pl.DataFrame, col: str) -> dict[str, int]:
     return {str(k): int(v) for k, v in df[col].drop_nulls().value_counts(sort=True).iter_rows()}
 
 
+def _forwards(tr: pl.DataFrame) -> dict[str, int]:
+    fw = tr.filter(pl.col("source") == PayoutSource.FORWARD.value)
+    return {"n_forwards": fw.height, "forward_cents": int(fw["amount_cents"].sum() or 0)}
+
+
+def write_proofs(run: Run, proof: pl.DataFrame, folder: Path) -> list[dict[str, str]]:
+    """The Weiterleitungsnachweis of each forward (``collection.forward.proof_files``) as a CSV beside the
+    pain.001 file (``;``, decimal comma, with BOM for Excel), written atomically: ``file_name`` and ``sha256``."""
+    out: list[dict[str, str]] = []
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, rows in proof_files(proof, run.run_date):
+        target = folder / name
+        tmp = target.with_name(target.name + ".tmp")
+        rows.write_csv(tmp, separator=";", include_bom=True)
+        os.replace(tmp, target)
+        out.append({"file_name": name, "sha256": sha256_of(target)})
+    return out
+
+
 def step_files(run: Run) -> dict[str, Any]:
     """Check the header, write and validate the prepared file (``prepared/``) and the draft letters; the
     prepared summary."""
@@ -328,7 +358,7 @@ def step_files(run: Run) -> dict[str, Any]:
         "execution_date": run.run_date.isoformat(), "set_off_on": _context(run)["set_off_on"],
         "n_payouts": tr.height, "total_cents": int(tr["amount_cents"].sum() or 0),
         "n_setoffs": setoffs.height, "setoff_cents": int(setoffs["amount_cents"].sum() or 0),
-        "n_letters": letters.height, "skipped": _tally(f.read("skipped_prepare"), "reason"),
+        "n_letters": letters.height, "skipped": _tally(f.read("skipped_prepare"), "reason"), **_forwards(tr),
         "no_setoff": _tally(credits, "setoff_skip"), "files": [],
         "names_converted": _converted(f, "prepare").join(tr.select("source_id"), on="source_id", how="semi").height}
     if tr.height or setoffs.height:
@@ -347,6 +377,7 @@ def step_files(run: Run) -> dict[str, Any]:
         f.write_json("ids", {"message_id": mid, "created_at": prepared_at.isoformat()})
         if tr.height:
             summary["files"] = [write_file(run, tr, mid, f.path / "prepared", prepared_at)]
+            summary["proofs"] = write_proofs(run, f.read("proof_prepare"), f.path / "prepared")
         summary["letters_pdf"] = write_letters(run, letters, f.read("lines_prepare"),
                                                f.path / "prepared" / f"verrechnung_{run.run_date:%Y%m%d}.pdf", draft=True)
     f.write_json("prepared_summary", summary)
@@ -440,6 +471,9 @@ def step_stage(run: Run) -> dict[str, int]:
     files = ([write_file(run, tr, ids["message_id"], f.path / "final", datetime.fromisoformat(ids["created_at"]))]
              if tr.height else [])
     fd = files[0] if files else {"file_name": None, "message_id": None, "pmtinf_id": None, "sha256": None}
+    # a run prepared before forwards existed has no proof frame (and no forwards)
+    proofs = (write_proofs(run, f.read("proof_prepare").join(tr.select("source_id"), on="source_id", how="semi"),
+                           f.path / "final") if files and f.file("proof_prepare").exists() else [])
     key = {"tenant": cfg.tenant, "run_id": run.run_id}
     f.book("payouts", tr.with_columns(
         *[pl.lit(v).alias(k) for k, v in key.items()], pl.lit(fd["message_id"], pl.String).alias("message_id"),
@@ -458,6 +492,7 @@ def step_stage(run: Run) -> dict[str, int]:
                "n_payouts": tr.height, "total_cents": int(tr["amount_cents"].sum() or 0),
                "n_setoffs": so.height, "setoff_cents": int(so["amount_cents"].sum() or 0),
                "n_letters": letters.height, "letters_pdf": pdf, "dropped": _tally(dropped, "reason"), "files": files,
+               "proofs": proofs, **_forwards(tr),
                "prepared_by": record.prepared_by, "prepared_at": record.prepared_at.isoformat(),
                "released_by": rel.released_by, "released_at": rel.released_at, "booked_by": _context(run)["user"]}
     converted = _converted(f, "book").join(tr.select("source_id"), on="source_id", how="semi")
@@ -508,8 +543,10 @@ def step_outbox(run: Run) -> dict[str, str]:
                     "n_files": len(summary["files"]), "count": summary["n_payouts"],
                     "control_sum_cents": summary["total_cents"],
                     "files": [{k: d[k] for k in ("file_name", "message_id", "count", "control_sum_cents", "sha256")}
-                              for d in summary["files"]]}
-        paths = deliver(run.cfg, outbox_dir(run.cfg), f.path / "final", summary["files"], manifest,
+                              for d in summary["files"]],
+                    "proofs": summary.get("proofs", [])}
+        paths = deliver(run.cfg, outbox_dir(run.cfg), f.path / "final", summary["files"] + summary.get("proofs", []),
+                        manifest,
                         f"pain001_{run.run_date:%Y%m%d}_{run.run_id[-8:]}.manifest.json", PayoutRefused)
     f.write_json("outbox_paths", paths)
     checkpoints.reached("outbox")
