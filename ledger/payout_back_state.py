@@ -25,6 +25,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from claims.vocab import PayoutSource
 from collection.payout_back import BLOCK_SCHEMA, BOOKING_SCHEMA, PAID_SCHEMA, PAYOUT_RETURN_SCHEMA
 from ledger.db import fetch
 from parsers.schema import conform
@@ -87,16 +88,19 @@ def blocked_payee_ibans(con: duckdb.DuckDBPyConnection, tenant: str) -> pl.DataF
 def refunds_waiting_for_iban(con: duckdb.DuckDBPyConnection, tenant: str) -> pl.DataFrame:
     """The payouts that came back and were not paid out again since (PAYOUT_RETURN_SCHEMA): reopened
     refunds, waiting for a clerk's new IBAN (module docstring). A payout of the same source and source id
-    booked by a run committed after the night that booked the return ends the wait."""
+    booked by a run committed after the night that booked the return ends the wait. Only refunds: a
+    returned forward (money for another creditor) is due again by itself (``collection.forward``), under a
+    new source id, and never waits for a clerk's IBAN."""
     cols = ", ".join(f'pr."{c}"' for c in PAYOUT_RETURN_SCHEMA)
     return conform(fetch(con, f"""
         SELECT {cols} FROM payout_returns pr
         JOIN runs rr ON rr.tenant = pr.tenant AND rr.run_id = pr.run_id
-        WHERE pr.tenant = $t AND NOT EXISTS (
+        WHERE pr.tenant = $t AND pr.source = $refund AND NOT EXISTS (
             SELECT 1 FROM payouts p JOIN runs rp ON rp.tenant = p.tenant AND rp.run_id = p.run_id
             WHERE p.tenant = pr.tenant AND p.source = pr.source AND p.source_id = pr.source_id
               AND rp.committed_at > rr.committed_at)
-        ORDER BY pr.return_date, pr.end_to_end_id""", {"t": tenant}), PAYOUT_RETURN_SCHEMA)
+        ORDER BY pr.return_date, pr.end_to_end_id""", {"t": tenant, "refund": PayoutSource.REFUND.value}),
+        PAYOUT_RETURN_SCHEMA)
 
 
 __all__ = ["PayoutBackState", "blocked_payee_ibans", "read_payout_back_state", "refunds_waiting_for_iban"]

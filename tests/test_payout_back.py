@@ -312,3 +312,22 @@ def test_the_klaerungsliste_shows_a_held_payout_row_in_german() -> None:
 
     assert ALL_REASON_TEXT["payout_duplicate"] == "Auszahlung bereits abgebucht: zweite Abbuchung"
     assert ALL_REASON_TEXT["batch_duplicate"] == "Sammelgutschrift bereits verbucht"
+
+
+def test_a_returned_forward_never_waits_for_a_clerks_iban() -> None:
+    """Money for another creditor that came back is due again by itself (collection.forward); only a
+    refund waits for a new IBAN."""
+    import duckdb
+
+    from ledger.migrations import migrate
+
+    con = duckdb.connect()
+    try:
+        migrate(con)
+        con.execute("INSERT INTO runs (tenant, run_id, committed_at) VALUES ('stadt', 'n1', now())")
+        con.execute("INSERT INTO payout_returns (tenant, run_id, end_to_end_id, source, source_id, amount_cents, "
+                    "return_date) VALUES ('stadt', 'n1', 'E1', 'refund', 'D-1', 500, DATE '2026-11-20'), "
+                    "('stadt', 'n1', 'E2', 'forward', 'IHK@20261118', 900, DATE '2026-11-20')")
+        assert refunds_waiting_for_iban(con, "stadt")["end_to_end_id"].to_list() == ["E1"]
+    finally:
+        con.close()
