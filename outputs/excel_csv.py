@@ -89,9 +89,11 @@ def width_pixels(chars: int) -> int:
 
 
 def _print_setup(ws: Any) -> None:
-    """Printed, a list reads across: A4 landscape, the header row on every page, page numbers below."""
+    """Printed, a list reads across: A4 landscape, every column on one page's width, the header row on every
+    page, page numbers below."""
     ws.set_landscape()
     ws.set_paper(9)
+    ws.fit_to_pages(1, 0)
     ws.repeat_rows(0)
     ws.set_footer("&L&A&RSeite &P von &N")
 

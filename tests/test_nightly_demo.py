@@ -34,7 +34,8 @@ def test_demo_runs_every_day_and_says_where_the_reports_are(tmp_path: Path,
     con = connect(out / "kasse.duckdb", read_only=True)
     closes = fetch(con, "SELECT booking_date, status, difference_cents FROM day_closes WHERE kind = 'close'")
     con.close()
-    assert closes.height == 10           # two accounts: two days, the collection day, the refund night, the payout day
+    # two accounts: two days, the collection day, the refund night, the payout day, the recall and outcomes nights
+    assert closes.height == 14
     assert set(closes["difference_cents"].to_list()) == {0}
     assert not list((out / "files" / "musterstadt" / "inbox").rglob("*.*"))
     # then one dunning week: prepared, released by a second person, booked, its letters written
@@ -47,6 +48,7 @@ def test_demo_runs_every_day_and_says_where_the_reports_are(tmp_path: Path,
     assert notices.rows() == [("kasse-demo", "aufsicht", notices["n"][0])] and notices["n"][0] > 0
     collection_day_was_booked_and_came_back(out, printed)
     payout_day_was_booked_and_came_back(out, printed)
+    enforcement_days_were_booked(out, printed)
     # a second demo recreates its own folder, but never a folder it did not make
     prepare(samples, out)
     assert sorted(p.name for p in out.iterdir()) == [".kasse-demo", "kasse.toml"]
@@ -55,6 +57,24 @@ def test_demo_runs_every_day_and_says_where_the_reports_are(tmp_path: Path,
     (other / "keep.txt").write_text("x", encoding="utf-8")
     assert main(["demo", "--samples", str(samples), "--out", str(other), "--no-prefect"]) == 2
     assert (other / "keep.txt").exists()
+
+
+def enforcement_days_were_booked(out: Path, printed: str) -> None:
+    """The hand-off released by a second person, the recall the same night, the office's outcomes imported."""
+    con = connect(out / "kasse.duckdb", read_only=True)
+    try:
+        cases = fetch(con, "SELECT prepared_by, released_by, count(*) AS n FROM enforcement_cases GROUP BY ALL")
+        updates = fetch(con, "SELECT kind, count(*) AS n FROM enforcement_updates GROUP BY ALL ORDER BY 1")
+        outcomes = fetch(con, "SELECT outcome, state FROM enforcement_outcomes ORDER BY 1")
+        fees = fetch(con, "SELECT count(*) AS n FROM enforcement_outcome_fees WHERE fee_receivable_id IS NOT NULL")
+    finally:
+        con.close()
+    assert cases.select("prepared_by", "released_by").rows() == [("kasse-demo", "aufsicht")] and cases["n"][0] >= 4
+    assert updates.rows() == [("partial_payment", 1), ("suspended", 1)]
+    assert outcomes.rows() == [("instalments", "booked"), ("uncollectible", "booked")] and fees["n"][0] == 2
+    assert "hand-off batch:" in printed and "updates (recall):" in printed
+    (handoff,) = (out / "files" / "musterstadt" / "outbox" / "enforcement").glob("handoff_*/handoff.xml")
+    assert handoff.read_bytes().startswith(b"<?xml")
 
 
 def collection_day_was_booked_and_came_back(out: Path, printed: str) -> None:

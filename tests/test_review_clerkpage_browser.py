@@ -45,6 +45,7 @@ def browser() -> Iterator[Any]:
 def person(chromium: Any, base: str, who: str) -> tuple[Any, list[str]]:
     """A fresh context logged in as ``who``: its page and the console errors it logs (a CSP violation)."""
     page = chromium.new_context(viewport={"width": 1400, "height": 900}, locale="de-DE").new_page()
+    page.set_default_timeout(90_000)      # a loaded CI machine: a bulk POST or a night may take a while
     errors: list[str] = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.goto(f"{base}/login")
@@ -166,6 +167,7 @@ def test_a_clerk_clears_a_nights_list_with_keyboard_and_bulk_actions(tmp_path: P
         anna.keyboard.press("Escape")
         for key in ("j", "x", "j", "x", "j", "x"):
             anna.keyboard.press(key)
+        anna.wait_for_function("document.querySelectorAll('input[name=tid]:checked').length === 3")
         anna.click("button[name=bulk][value=assign_suggested]")
         assert "2 von 3 Zahlungen gespeichert" in anna.inner_text(".meta")
         assert "übersprungen: kein Vorschlag" in anna.inner_text(".bulk-result")
