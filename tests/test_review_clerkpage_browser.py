@@ -6,6 +6,7 @@ pages are saved there as PNG (docs/REVIEW.md)."""
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -167,7 +168,11 @@ def test_a_clerk_clears_a_nights_list_with_keyboard_and_bulk_actions(tmp_path: P
         anna.keyboard.press("Escape")
         for key in ("j", "x", "j", "x", "j", "x"):
             anna.keyboard.press(key)
-        anna.wait_for_function("document.querySelectorAll('input[name=tid]:checked').length === 3")
+        checked = anna.locator("input[name=tid]:checked")      # polled from here: the page's CSP forbids eval
+        deadline = time.monotonic() + 60
+        while checked.count() < 3 and time.monotonic() < deadline:
+            anna.wait_for_timeout(100)
+        assert checked.count() == 3
         anna.click("button[name=bulk][value=assign_suggested]")
         assert "2 von 3 Zahlungen gespeichert" in anna.inner_text(".meta")
         assert "übersprungen: kein Vorschlag" in anna.inner_text(".bulk-result")
