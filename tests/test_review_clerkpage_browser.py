@@ -43,6 +43,19 @@ def browser() -> Iterator[Any]:
             chromium.close()
 
 
+def settle_focus(page: Any) -> None:
+    """Leave the search field the page focuses on load (autofocus may land after the load event): wait for
+    it to take the focus, press Escape, and wait until no field has it — only then do the keys act."""
+    focused = page.locator("input:focus")
+    deadline = time.monotonic() + 5
+    while focused.count() == 0 and time.monotonic() < deadline:
+        page.wait_for_timeout(50)
+    page.keyboard.press("Escape")
+    deadline = time.monotonic() + 10
+    while focused.count() and time.monotonic() < deadline:
+        page.wait_for_timeout(50)
+
+
 def person(chromium: Any, base: str, who: str) -> tuple[Any, list[str]]:
     """A fresh context logged in as ``who``: its page and the console errors it logs (a CSP violation)."""
     page = chromium.new_context(viewport={"width": 1400, "height": 900}, locale="de-DE").new_page()
@@ -165,7 +178,7 @@ def test_a_clerk_clears_a_nights_list_with_keyboard_and_bulk_actions(tmp_path: P
     with serve(app) as base, browser() as chromium:
         anna, errors = person(chromium, base, "anna")
         anna.goto(f"{base}/t/{TENANT}/?status=open&sort=amount&dir=desc")
-        anna.keyboard.press("Escape")
+        settle_focus(anna)
         for key in ("j", "x", "j", "x", "j", "x"):
             anna.keyboard.press(key)
         checked = anna.locator("input[name=tid]:checked")      # polled from here: the page's CSP forbids eval
