@@ -86,7 +86,7 @@ def test_keyboard_save_and_next(app_env: dict[str, Any]) -> None:
         anna, errors = person(chromium, base, "anna")
         anna.goto(f"{base}/t/{TENANT}/?sort=amount&dir=asc&status=open")
         assert anna.evaluate("document.activeElement.name") == "q"           # the search field has the focus
-        anna.keyboard.press("Escape")
+        settle_focus(anna)
         anna.keyboard.press("j")                                              # the first row: 12,34 €
         anna.keyboard.press("Enter")
         anna.wait_for_url(f"{base}/t/{TENANT}/item/tx-xss")
@@ -112,7 +112,7 @@ def test_bulk_retry_then_a_supervisor_approves_in_bulk(app_env: dict[str, Any]) 
     with serve(app_env["app"]) as base, browser() as chromium:
         anna, errors = person(chromium, base, "anna")
         anna.goto(f"{base}/t/{TENANT}/?sort=amount&dir=desc")
-        anna.keyboard.press("Escape")
+        settle_focus(anna)
         for key in ("j", "x", "j", "x", "j", "j", "x"):                       # tick rows 1, 2 and 4
             anna.keyboard.press(key)
         assert anna.locator("input[name=tid]:checked").count() == 3
@@ -192,7 +192,7 @@ def test_a_clerk_clears_a_nights_list_with_keyboard_and_bulk_actions(tmp_path: P
         anna.keyboard.press("b")
         anna.wait_for_url(lambda url: "status=open" in url)
         anna.wait_for_load_state()
-        anna.keyboard.press("Escape")                                            # out of the search field
+        settle_focus(anna)                                                       # out of the search field
         anna.keyboard.press("j")
         anna.keyboard.press("Enter")                                             # the one left: 149,00 €
         anna.wait_for_url(lambda url: "/item/" in url)
