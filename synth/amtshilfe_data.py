@@ -222,6 +222,7 @@ def delivery(n: int, seed: int = 7, *, plans: tuple[tuple[Plan, int], ...] = PLA
     weights = [w for _, w in plans]
     reqs: list[dict[str, Any]] = []
     notices: list[dict[str, Any]] = []
+    by_message: dict[str, list[dict[str, Any]]] = {}      # a request's notices, to copy without a scan
     changes: list[dict[str, Any]] = []
     planned: list[tuple[str, str]] = []
     taken: list[int] = []                # indices into reqs of accepted requests not named by a change yet
@@ -234,7 +235,7 @@ def delivery(n: int, seed: int = 7, *, plans: tuple[tuple[Plan, int], ...] = PLA
         if plan in ("duplicate", "repeated"):
             base = reqs[taken[rng.randrange(len(taken))]]
             twin = {**base, "message_id": mid}
-            own = [{**x, "message_id": mid} for x in notices if x["message_id"] == base["message_id"]]
+            own = [{**x, "message_id": mid} for x in by_message[base["message_id"]]]
             if plan == "duplicate":
                 own[0] = {**own[0], "costs_cents": own[0]["costs_cents"] + 1_000}
             reqs.append(twin)
@@ -256,8 +257,7 @@ def delivery(n: int, seed: int = 7, *, plans: tuple[tuple[Plan, int], ...] = PLA
                                                  "debtor_postcode", "debtor_city", "debtor_country")})
                 row.update(debtor_street=f"{rng.choice(STREETS)} {rng.randint(1, 120)}",
                            note="Neue Anschrift laut Melderegister")
-                own = [{**x, "message_id": mid} for x in notices if x["message_id"] == base["message_id"]]
-                notices.extend(own)
+                notices.extend({**x, "message_id": mid} for x in by_message[base["message_id"]])
             elif message == ErsuchenMessage.AUSSETZUNG:
                 row["suspended_until"] = rng.choice((None, AS_OF + timedelta(days=rng.randint(30, 180))))
                 row["note"] = "Ratenzahlung vereinbart"
@@ -272,6 +272,7 @@ def delivery(n: int, seed: int = 7, *, plans: tuple[tuple[Plan, int], ...] = PLA
                 taken.append(len(reqs))
             reqs.append(req)
             notices.extend(own)
+            by_message[mid] = own
         planned.append((mid, plan))
     data = requests(pl.DataFrame(reqs, infer_schema_length=None) if reqs else None,
                     pl.DataFrame(notices, infer_schema_length=None) if notices else None,
