@@ -12,9 +12,9 @@ refuse the file). A leading apostrophe that an Excel export put before ``= + - @
 Whole file refused (:class:`~amtshilfe.xml_format.AmtshilfeFileError`): not decodable, no header row,
 a required column missing, a header twice. A row is **rejected** (file, line, column, reason) for a
 missing required field, an amount or date that does not parse, or a field count that differs from the
-header's; and because a request without one of its notices would demand too little, every other row of
-that request is rejected with it (naming the line that failed), as are the rows of a request whose request
-columns differ between rows. Columns we do not know are listed in ``ignored_columns``, not read. Empty
+header's (its key read from the fields it has); and because a request without one of its notices would
+demand too little, every other row of that request is rejected with it (naming the line that failed), as
+are the rows of a request whose request columns differ between rows. Columns we do not know are listed in ``ignored_columns``, not read. Empty
 lines (``;;;;``, as Excel leaves them) are not rows. ``count_in == notices.height + rejected.height``.
 
 The CSV carries requests only (changes come as XML); :func:`write_requests_csv` writes the same columns
@@ -141,24 +141,26 @@ def read_requests_csv(source: bytes | Path, *, file: str | None = None) -> CsvRe
     ignored = tuple(h.strip() for h, c in zip(head, known, strict=True) if c is None)
     rows: list[list[str | None]] = []
     lines: list[int] = []
-    ragged: list[dict[str, object]] = []
+    ragged: list[str | None] = []
     start = reader.line_num + 1
     for record in reader:
         if any(v.strip() for v in record):
-            if len(record) != len(head):
-                ragged.append({"line": start, "element": None,
-                               "reason": f"{len(record)} fields, the header has {len(head)}"})
-            else:
-                rows.append([v.strip() or None for v, c in zip(record, known, strict=True) if c is not None])
-                lines.append(start)
+            # a row of the wrong length is rejected, but kept as a row (cut or padded to the header) so that
+            # the key it still shows rejects the other rows of its request too: read without this row, the
+            # request would demand too little. A key read from a shifted row can only reject more, never
+            # let a wrong row through.
+            ragged.append(f"{len(record)} fields, the header has {len(head)}" if len(record) != len(head) else None)
+            record = (record + [""] * len(head))[: len(head)]
+            rows.append([v.strip() or None for v, c in zip(record, known, strict=True) if c is not None])
+            lines.append(start)
         start = reader.line_num + 1
     raw = pl.DataFrame(rows, schema={f: pl.String() for f in fields}, orient="row").with_columns(
-        line=pl.Series(lines, dtype=pl.Int64()))
+        line=pl.Series(lines, dtype=pl.Int64()), ragged=pl.Series(ragged, dtype=pl.String()))
     raw = raw.with_columns([pl.lit(None, pl.String()).alias(c.field) for c in COLUMNS if c.field not in fields])
     raw = raw.with_columns(pl.when(pl.col(c.field).str.contains(r"^'[=+\-@\t\r]")).then(pl.col(c.field).str.slice(1))
                            .otherwise(pl.col(c.field)) for c in COLUMNS if c.kind == "text")
     parsed, reasons = _parse(raw)
-    return _assemble(parsed.with_columns(reason=reasons), ragged, name, encoding, ignored)
+    return _assemble(parsed.with_columns(reason=pl.coalesce(pl.col("ragged"), reasons)), name, encoding, ignored)
 
 
 def _parse(raw: pl.DataFrame) -> tuple[pl.DataFrame, pl.Expr]:
@@ -190,9 +192,8 @@ def _first_column(reason: pl.Expr) -> pl.Expr:
     return pl.when(head.is_in([c.header for c in COLUMNS])).then(head)
 
 
-def _assemble(df: pl.DataFrame, ragged: list[dict[str, object]], file: str, encoding: str,
-              ignored: tuple[str, ...]) -> CsvRead:
-    count_in = df.height + len(ragged)
+def _assemble(df: pl.DataFrame, file: str, encoding: str, ignored: tuple[str, ...]) -> CsvRead:
+    count_in = df.height
     c = pl.col
     df = df.with_columns(c("message_id").fill_null(pl.format("Z{}", c("line").min().over(_KEY))))
     # the request columns must agree within a request, and a message id must name one request
@@ -213,13 +214,10 @@ def _assemble(df: pl.DataFrame, ragged: list[dict[str, object]], file: str, enco
         .otherwise(c("reason")))
     bad = df.filter(c("reason").is_not_null())
     good = df.filter(c("reason").is_null()).with_columns(position=pl.int_range(1, pl.len() + 1).over("message_id"))
-    rejected = pl.concat([
-        bad.select(file=pl.lit(file), line="line", element=_first_column(c("reason")),
-                   message=pl.lit(str(ErsuchenMessage.ERSUCHEN)), message_id="message_id",
-                   creditor_file_number="creditor_file_number", reason="reason"),
-        pl.DataFrame([{**r, "file": file, "message": str(ErsuchenMessage.ERSUCHEN), "message_id": None,
-                       "creditor_file_number": None} for r in ragged], schema=REJECTED_SCHEMA, orient="row")
-        .select(list(REJECTED_SCHEMA))]).cast(REJECTED_SCHEMA).sort("line")   # type: ignore[arg-type]
+    rejected = bad.select(file=pl.lit(file), line="line", element=_first_column(c("reason")),
+                          message=pl.lit(str(ErsuchenMessage.ERSUCHEN)), message_id="message_id",
+                          creditor_file_number="creditor_file_number", reason="reason",
+                          ).cast(REJECTED_SCHEMA).sort("line")   # type: ignore[arg-type]
     reqs = good.group_by("message_id", maintain_order=True).first().select(list(columns(Request)))
     data = requests(reqs, good.select(list(columns(Notice))), None)
     return CsvRead(data, rejected, count_in, encoding, ignored)

@@ -27,12 +27,17 @@ from enum import StrEnum
 import dataframely as dy
 import polars as pl
 
-from claims.vocab import ErsuchenCheck, ErsuchenMessage, SachstandCode
+from claims.vocab import ErsuchenCheck, ErsuchenCostItem, ErsuchenFeedback, ErsuchenMessage
 
 
 def _among(values: Iterable[StrEnum]) -> dict[str, Callable[[pl.Expr], pl.Expr]]:
     codes = sorted(str(v) for v in values)
     return {"vocabulary": lambda c: c.is_null() | c.is_in(codes)}
+
+
+#: The codes of a status report (.105): what we report back (``claims.vocab.ErsuchenFeedback``) less
+#: ``returned``, which is a Rückgabe (.104) of its own.
+SACHSTAND_CODES = tuple(k for k in ErsuchenFeedback if k != ErsuchenFeedback.RETURNED)
 
 
 def _cents() -> dy.Int64:
@@ -121,7 +126,7 @@ class Rueckgabe(dy.Schema):
 
 
 class Sachstand(dy.Schema):
-    """A status report (.105, ``claims.vocab.SachstandCode``). ``payment_forwarded`` carries the amount and
+    """A status report (.105, :data:`SACHSTAND_CODES`: ``claims.vocab.ErsuchenFeedback`` less ``returned``). ``payment_forwarded`` carries the amount and
     the day it was paid out; ``cost_invoice`` the period and its :class:`CostItem` rows (and no file number
     nor creditor id: it covers every request of the period, and its creditor is the file's receiver);
     every other code names one request."""
@@ -131,7 +136,7 @@ class Sachstand(dy.Schema):
     creditor_file_number = dy.String(nullable=True)
     case_number = dy.String(nullable=True)
     message_date = dy.Date(nullable=False)
-    code = dy.String(nullable=False, check=_among(SachstandCode))
+    code = dy.String(nullable=False, check=_among(SACHSTAND_CODES))
     amount_cents = dy.Int64(nullable=True, min=1)
     paid_on = dy.Date(nullable=True)
     period_from = dy.Date(nullable=True)
@@ -140,13 +145,13 @@ class Sachstand(dy.Schema):
 
 
 class CostItem(dy.Schema):
-    """One line of a cost invoice: the request it is for, a code (``kostenbeitrag`` for the 37 € flat
-    contribution, ``auslagen`` for outlays), a text and the amount."""
+    """One line of a cost invoice: the request it is for, its kind (``claims.vocab.ErsuchenCostItem``:
+    ``contribution`` for the 37 € flat contribution, ``outlay`` for an outlay), a text and the amount."""
 
     message_id = dy.String(nullable=False)
     position = dy.Int64(nullable=False, min=1)
     creditor_file_number = dy.String(nullable=False)
-    kind = dy.String(nullable=False)
+    kind = dy.String(nullable=False, check=_among(ErsuchenCostItem))
     description = dy.String(nullable=True)
     amount_cents = dy.Int64(nullable=False, min=1)
 

@@ -54,7 +54,7 @@ from amtshilfe.model import (
     columns,
     requests,
 )
-from claims.vocab import ErsuchenMessage, SachstandCode
+from claims.vocab import ErsuchenFeedback, ErsuchenMessage
 from enforcement.file_format import euros, readable_path
 
 #: The namespace of format version 1; the root's ``schemaVersion`` says which 1.x wrote the file.
@@ -283,13 +283,13 @@ def write_answers(header: Header, data: Answers, *, file: str = "answers.xml") -
     data = answers(data.rueckgaben, data.sachstand, data.cost_items, data.information)
     s, items = data.sachstand, data.cost_items
     code = pl.col("code")
-    invoice = code == SachstandCode.COST_INVOICE
+    invoice = code == ErsuchenFeedback.COST_INVOICE
     _writer_checks(file, [data.rueckgaben["message_id"], s["message_id"], data.information["message_id"]], [
         (s.filter(~invoice & pl.col("creditor_file_number").is_null()), "a status report that names no request"),
-        (s.filter((code == SachstandCode.PAYMENT_FORWARDED)
+        (s.filter((code == ErsuchenFeedback.PAYMENT_FORWARDED)
                   & (pl.col("amount_cents").is_null() | pl.col("paid_on").is_null())),
          "payment_forwarded without its amount and day"),
-        (s.filter((code != SachstandCode.PAYMENT_FORWARDED)
+        (s.filter((code != ErsuchenFeedback.PAYMENT_FORWARDED)
                   & (pl.col("amount_cents").is_not_null() | pl.col("paid_on").is_not_null())),
          "an amount paid on a status report that is no payment_forwarded"),
         (s.filter(invoice & (pl.col("period_from").is_null() | pl.col("period_to").is_null()
@@ -323,7 +323,7 @@ def write_answers(header: Header, data: Answers, *, file: str = "answers.xml") -
             p = etree.SubElement(m, f"{_NS}Payment")
             _amount(p, "Amount", r["amount_cents"])
             _sub(p, "Date", r["paid_on"])
-        if r["code"] == SachstandCode.COST_INVOICE:
+        if r["code"] == ErsuchenFeedback.COST_INVOICE:
             inv = etree.SubElement(m, f"{_NS}Invoice")
             _sub(inv, "PeriodFrom", r["period_from"])
             _sub(inv, "PeriodTo", r["period_to"])
@@ -569,11 +569,11 @@ def _sachstand_problems(m: etree._Element, f: dict[str, str], code: str | None) 
     line, where = m.sourceline or 0, readable_path(m)
     has = {t: m.find(f"{_NS}{t}") is not None for t in ("Creditor", "Payment", "Invoice")}
     out = []
-    if code != SachstandCode.COST_INVOICE and not has["Creditor"]:
+    if code != ErsuchenFeedback.COST_INVOICE and not has["Creditor"]:
         out.append((line, where, f"status report {code} names no request (Creditor)"))
-    if (code == SachstandCode.PAYMENT_FORWARDED) != has["Payment"]:
+    if (code == ErsuchenFeedback.PAYMENT_FORWARDED) != has["Payment"]:
         out.append((line, where, "Payment belongs to payment_forwarded and only there"))
-    if (code == SachstandCode.COST_INVOICE) != has["Invoice"]:
+    if (code == ErsuchenFeedback.COST_INVOICE) != has["Invoice"]:
         out.append((line, where, "Invoice belongs to cost_invoice and only there"))
     start, end = _day(f.get("Invoice/PeriodFrom")), _day(f.get("Invoice/PeriodTo"))
     if start and end and start > end:

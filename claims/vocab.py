@@ -650,18 +650,3 @@ class ErsuchenCostItem(StrEnum):
 
 __all__ += ["ErsuchenCheck", "ErsuchenCostItem", "ErsuchenFeedback", "ErsuchenMessage", "ErsuchenOutcome",
             "ErsuchenState"]
-
-
-class SachstandCode(StrEnum):
-    """What a status report (Sachstand, XAmtshilfe Aktion.105) tells the requesting creditor (issue 18 §3,
-    DOMAIN.md §4.4, §9.1 rule 20); a returned request is a Rückgabe (.104), not a Sachstand."""
-
-    ACCEPTED = "accepted"                    # the request is a case of ours now
-    PAYMENT_FORWARDED = "payment_forwarded"  # money collected and forwarded (amount and date in the message)
-    SETTLED = "settled"                      # paid in full and forwarded: the request is done
-    UNCOLLECTIBLE = "uncollectible"          # enforcement was fruitless (Fruchtlosigkeit)
-    WITHDRAWN = "withdrawn"                  # the creditor's withdrawal (Rücknahme) is confirmed
-    COST_INVOICE = "cost_invoice"            # the cost contributions of a period (37 € per request, § 5 VO VwVG NRW)
-
-
-__all__ += ["SachstandCode"]

@@ -7,7 +7,8 @@ from datetime import date, datetime
 import polars as pl
 
 from amtshilfe import model
-from claims.vocab import ErsuchenCheck, SachstandCode
+from amtshilfe.model import SACHSTAND_CODES
+from claims.vocab import ErsuchenCheck, ErsuchenCostItem, ErsuchenFeedback
 
 HEADER = model.Header(message_id="BS-2026-12-07-001", created=datetime(2026, 12, 7, 9, 30),
                       sender=model.Body("ARD ZDF Deutschlandradio Beitragsservice", "BS-KOELN", "Freimersdorfer Weg 6",
@@ -69,21 +70,21 @@ def answers() -> model.Answers:
          "case_number": "AH-2026-000001" if i == 1 else None}
         for i, check in enumerate(ErsuchenCheck, start=1)])
     sach = pl.DataFrame([
-        {"message_id": f"SS-{code}", "creditor_id": None if code == SachstandCode.COST_INVOICE else "BS-KOELN",
-         "creditor_file_number": None if code == SachstandCode.COST_INVOICE else "BS/2026/000123",
-         "case_number": None if code == SachstandCode.COST_INVOICE else "AH-2026-000007",
+        {"message_id": f"SS-{code}", "creditor_id": None if code == ErsuchenFeedback.COST_INVOICE else "BS-KOELN",
+         "creditor_file_number": None if code == ErsuchenFeedback.COST_INVOICE else "BS/2026/000123",
+         "case_number": None if code == ErsuchenFeedback.COST_INVOICE else "AH-2026-000007",
          "message_date": date(2026, 12, 8), "code": str(code),
-         "amount_cents": 1 if code == SachstandCode.PAYMENT_FORWARDED else None,
-         "paid_on": date(2026, 12, 7) if code == SachstandCode.PAYMENT_FORWARDED else None,
-         "period_from": date(2026, 11, 1) if code == SachstandCode.COST_INVOICE else None,
-         "period_to": date(2026, 11, 30) if code == SachstandCode.COST_INVOICE else None,
-         "note": "Fruchtlosigkeitsbescheinigung folgt" if code == SachstandCode.UNCOLLECTIBLE else None}
-        for code in SachstandCode])
+         "amount_cents": 1 if code == ErsuchenFeedback.PAYMENT_FORWARDED else None,
+         "paid_on": date(2026, 12, 7) if code == ErsuchenFeedback.PAYMENT_FORWARDED else None,
+         "period_from": date(2026, 11, 1) if code == ErsuchenFeedback.COST_INVOICE else None,
+         "period_to": date(2026, 11, 30) if code == ErsuchenFeedback.COST_INVOICE else None,
+         "note": "Fruchtlosigkeitsbescheinigung folgt" if code == ErsuchenFeedback.UNCOLLECTIBLE else None}
+        for code in SACHSTAND_CODES])
     items = pl.DataFrame([
         {"message_id": "SS-cost_invoice", "position": 1, "creditor_file_number": "BS/2026/000123",
-         "kind": "kostenbeitrag", "description": "Kostenbeitrag § 5 Abs. 1 VO VwVG NRW", "amount_cents": 3700},
+         "kind": ErsuchenCostItem.CONTRIBUTION, "description": "Kostenbeitrag § 5 Abs. 1 VO VwVG NRW", "amount_cents": 3700},
         {"message_id": "SS-cost_invoice", "position": 2, "creditor_file_number": "BS/2026/000124",
-         "kind": "kostenbeitrag", "amount_cents": 3700},
+         "kind": ErsuchenCostItem.OUTLAY, "amount_cents": 3700},
     ])
     info = pl.DataFrame([
         {"message_id": "IN-1", "creditor_id": "BS-KOELN", "creditor_file_number": "BS/2026/000123",

@@ -129,6 +129,18 @@ def test_a_row_with_the_wrong_field_count_is_rejected_and_empty_lines_are_skippe
     assert got.count_in == 3 and got.data.requests["creditor_file_number"].to_list() == ["K1", "K3"]
 
 
+
+def test_a_cut_row_rejects_the_other_rows_of_its_request() -> None:
+    # K1 has two notices; its second row is cut short: read without it, K1 would demand too little
+    got = read_requests_csv(_csv(
+        "K1;X;Stadt A;30.11.2026;Meier;32756;;;;10,00;;",
+        "K1;X;Stadt A;30.11.2026;Meier;32756;;;;7,00",
+        "K2;X;Stadt A;30.11.2026;Kurz;32758;;;;1,00;;"))
+    assert got.rejected.select("line", "creditor_file_number", "reason").rows() == [
+        (2, "K1", "another row of request K1 was rejected (line 3)"),
+        (3, "K1", "10 fields, the header has 12")]
+    assert got.count_in == 3 and got.data.requests["creditor_file_number"].to_list() == ["K2"]
+
 def test_line_numbers_count_a_quoted_line_break() -> None:
     got = read_requests_csv(_csv(
         'K1;X;"Stadt A\r\nKämmerei";30.11.2026;Meier;32756;;;;10,00;;',

@@ -11,6 +11,7 @@ from amtshilfe_frames import ANSWER_HEADER, HEADER, answers, requests
 from lxml import etree
 
 from amtshilfe import model
+from amtshilfe.model import SACHSTAND_CODES
 from amtshilfe.xml_format import (
     ELEMENT,
     NAMESPACE,
@@ -22,7 +23,7 @@ from amtshilfe.xml_format import (
     write_answers,
     write_requests,
 )
-from claims.vocab import ErsuchenMessage, SachstandCode
+from claims.vocab import ErsuchenCostItem, ErsuchenFeedback, ErsuchenMessage
 
 
 def _same(a: pl.DataFrame, b: pl.DataFrame) -> None:
@@ -61,7 +62,7 @@ def test_answers_round_trip_every_outbound_kind(ans_bytes: bytes) -> None:
     for a, b in ((got.data.rueckgaben, want.rueckgaben), (got.data.sachstand, want.sachstand),
                  (got.data.cost_items, want.cost_items), (got.data.information, want.information)):
         _same(a, b)
-    assert set(got.data.sachstand["code"]) == set(SachstandCode)
+    assert set(got.data.sachstand["code"]) == set(SACHSTAND_CODES)
     assert got.rejected.is_empty() and got.count_in == 10 + 6 + 2
 
 
@@ -334,4 +335,15 @@ def test_the_schema_code_lists_are_the_vocabularies() -> None:
     lists = {t.get("name"): {e.get("value") for e in t.iter(f"{xs}enumeration")}
              for t in doc.getroot().iterfind(f"{xs}simpleType")}
     assert lists["CheckCode"] == {str(c) for c in ErsuchenCheck}
-    assert lists["SachstandCode"] == {str(c) for c in SachstandCode}
+    assert lists["FeedbackCode"] == {str(c) for c in ErsuchenFeedback} - {ErsuchenFeedback.RETURNED}
+    assert lists["CostItemKind"] == {str(c) for c in ErsuchenCostItem}
+
+
+@pytest.mark.parametrize(("frame", "column", "value"), [
+    ("sachstand", "code", "returned"), ("cost_items", "kind", "kostenbeitrag")])
+def test_a_sachstand_speaks_only_the_feedback_vocabulary(frame: str, column: str, value: str) -> None:
+    a = answers()
+    bad = getattr(a, frame).with_columns(pl.lit(value).alias(column))
+    with pytest.raises(dy.exc.ValidationError):
+        model.answers(**{**{k: getattr(a, k) for k in ("rueckgaben", "sachstand", "cost_items", "information")},
+                         frame: bad})

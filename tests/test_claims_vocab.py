@@ -134,7 +134,6 @@ STORED: dict[type[StrEnum], set[str]] = {
     vocab.ErsuchenFeedback: {"accepted", "returned", "payment_forwarded", "settled", "uncollectible", "withdrawn",
                              "cost_invoice"},
     vocab.ErsuchenCostItem: {"contribution", "outlay"},
-    vocab.SachstandCode: {"accepted", "payment_forwarded", "settled", "uncollectible", "withdrawn", "cost_invoice"},
 }
 
 
