@@ -544,6 +544,9 @@ AMTSHILFE_REQUESTS: Schema = {
     "debtor_postcode": pl.String(),
     "debtor_city": pl.String(),
     "debtor_country": pl.String(),
+    "debtor_municipality": pl.String(),
+    "enforceable_statement": pl.Boolean(),
+    "enforceable_since": pl.Date(),
     "notices": pl.Int64(),
     "principal_cents": pl.Int64(),
     "surcharge_cents": pl.Int64(),
@@ -551,6 +554,25 @@ AMTSHILFE_REQUESTS: Schema = {
     "total_cents": pl.Int64(),
     "file_name": pl.String(),
     "file_sha256": pl.String(),
+}
+
+#: The notices of a request as held (migration 12): the rows of the request row with the same ``seq`` (an
+#: Änderung that brings no notices keeps the old ones: they are written again under its ``seq``).
+AMTSHILFE_NOTICES: Schema = {
+    "tenant": pl.String(),
+    "run_id": pl.String(),
+    "seq": pl.Int64(),
+    "creditor_id": pl.String(),
+    "creditor_file_number": pl.String(),
+    "position": pl.Int64(),
+    "notice_date": pl.Date(),
+    "notice_authority": pl.String(),
+    "notice_file_number": pl.String(),
+    "period_from": pl.Date(),
+    "period_to": pl.Date(),
+    "principal_cents": pl.Int64(),
+    "surcharge_cents": pl.Int64(),
+    "costs_cents": pl.Int64(),
 }
 
 #: What became of each received Amtshilfe message (migration 12): one row per message of a delivery (its
@@ -640,6 +662,7 @@ TABLES: dict[str, Schema] = {
     "office_updates": OFFICE_UPDATES,
     "office_update_claims": OFFICE_UPDATE_CLAIMS,
     "amtshilfe_requests": AMTSHILFE_REQUESTS,
+    "amtshilfe_notices": AMTSHILFE_NOTICES,
     "amtshilfe_events": AMTSHILFE_EVENTS,
     "amtshilfe_feedback": AMTSHILFE_FEEDBACK,
 }

@@ -1,5 +1,6 @@
--- Migration 12 (frozen): the requests of foreign creditors (Amtshilfe, issue 18), what became of each
--- received message and each event reported back, and the feedback rows sent (docs/AMTSHILFE.md).
+-- Migration 12 (frozen): the requests of foreign creditors (Amtshilfe, issue 18) with their notices, what
+-- became of each received message and each event reported back, and the feedback rows sent
+-- (docs/AMTSHILFE.md "In the ledger").
 CREATE TABLE amtshilfe_requests (
   "tenant" VARCHAR,
   "run_id" VARCHAR,
@@ -25,6 +26,9 @@ CREATE TABLE amtshilfe_requests (
   "debtor_postcode" VARCHAR,
   "debtor_city" VARCHAR,
   "debtor_country" VARCHAR,
+  "debtor_municipality" VARCHAR,
+  "enforceable_statement" BOOLEAN,
+  "enforceable_since" DATE,
   "notices" BIGINT,
   "principal_cents" BIGINT,
   "surcharge_cents" BIGINT,
@@ -32,6 +36,22 @@ CREATE TABLE amtshilfe_requests (
   "total_cents" BIGINT,
   "file_name" VARCHAR,
   "file_sha256" VARCHAR
+);
+CREATE TABLE amtshilfe_notices (
+  "tenant" VARCHAR,
+  "run_id" VARCHAR,
+  "seq" BIGINT,
+  "creditor_id" VARCHAR,
+  "creditor_file_number" VARCHAR,
+  "position" BIGINT,
+  "notice_date" DATE,
+  "notice_authority" VARCHAR,
+  "notice_file_number" VARCHAR,
+  "period_from" DATE,
+  "period_to" DATE,
+  "principal_cents" BIGINT,
+  "surcharge_cents" BIGINT,
+  "costs_cents" BIGINT
 );
 CREATE TABLE amtshilfe_events (
   "tenant" VARCHAR,
