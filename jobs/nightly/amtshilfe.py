@@ -214,11 +214,26 @@ def _stage(cfg: TenantConfig, received: pl.DataFrame, extra: pl.DataFrame, held:
     got = check(received, held.select("creditor_id", "creditor_file_number", "state", "content_key", "case_number"),
                 s, authorities=authorities)
     c = pl.col
-    a = got.answers.join(extra, on="message_id", how="left", maintain_order="left")
+    key = [c("creditor_id").str.strip_chars().str.to_uppercase().alias("_cid"),
+           c("creditor_file_number").str.strip_chars().alias("_fn")]
+    # a request returned before and sent again unchanged is a repeat too: it is not answered a second time
+    returned_before = held.filter(c("state") == ErsuchenState.RETURNED).select(
+        *key, c("content_key").alias("_returned_key"))
+    again = ((c("message") == ErsuchenMessage.ERSUCHEN) & (c("outcome") == ErsuchenOutcome.RETURNED)
+             & (c("content_key") == c("_returned_key")).fill_null(False))
+    a = (got.answers.with_columns(key)
+         .join(returned_before, on=["_cid", "_fn"], how="left", nulls_equal=False, maintain_order="left")
+         .with_columns(pl.when(again).then(pl.lit(str(ErsuchenOutcome.REPEATED))).otherwise(c("outcome"))
+                       .alias("outcome"),
+                       pl.when(again).then(None).otherwise(c("check")).alias("check"),
+                       pl.when(again).then(None).otherwise(c("state")).alias("state"))
+         .drop("_cid", "_fn", "_returned_key")
+         .join(extra, on="message_id", how="left", maintain_order="left"))
     a = a.with_columns(
         pl.when(c("outcome") == ErsuchenOutcome.ACCEPTED)
         .then(pl.struct("creditor_id", "creditor_file_number").map_elements(
-            lambda r: case_number(cfg.tenant, r["creditor_id"], r["creditor_file_number"]), return_dtype=pl.String))
+            lambda r: case_number(cfg.tenant, r["creditor_id"] or "", r["creditor_file_number"] or ""),
+            return_dtype=pl.String))
         .otherwise(c("case_number")).alias("case_number"))
     kind = (pl.when(c("outcome") == ErsuchenOutcome.ACCEPTED).then(pl.lit(str(ErsuchenFeedback.ACCEPTED)))
             .when(c("outcome") == ErsuchenOutcome.RETURNED).then(pl.lit(str(ErsuchenFeedback.RETURNED)))
@@ -233,8 +248,6 @@ def _stage(cfg: TenantConfig, received: pl.DataFrame, extra: pl.DataFrame, held:
                       .alias("text"), "competent_authority_id", "competent_authority_name", "file_name", "file_sha256")
     folder.book("amtshilfe_events", events)
 
-    key = [c("creditor_id").str.strip_chars().str.to_uppercase().alias("_cid"),
-           c("creditor_file_number").str.strip_chars().alias("_fn")]
     open_now = held.filter(c("state").is_in([str(x) for x in (ErsuchenState.ACCEPTED, ErsuchenState.FLAGGED,
                                                               ErsuchenState.SUSPENDED)])).select(key)
     new = a.filter(c("message") == ErsuchenMessage.ERSUCHEN).with_columns(key)
