@@ -51,6 +51,8 @@ MIGRATIONS: list[Migration] = [
          "enforcement_outcomes, enforcement_outcome_fees: the enforcement hand-off", sql_file("0010_enforcement.sql")),
     (11, "office_cases, office_case_claims, office_updates, office_update_claims: cases received from another "
          "tenant (issue 17 §4)", sql_file("0011_office.sql")),
+    (12, "amtshilfe_requests, amtshilfe_notices, amtshilfe_events, amtshilfe_feedback: foreign creditors (issue 18)",
+     sql_file("0012_amtshilfe.sql")),
 ]
 
 

@@ -513,6 +513,107 @@ OFFICE_UPDATE_CLAIMS: Schema = {
     "open_fees_cents": pl.Int64(),
 }
 
+#: The requests of foreign creditors (Amtshilfe, migration 12, issue 18; docs/AMTSHILFE.md "In the ledger"):
+#: append-only, one row each time a request's state changes (accepted, flagged, returned, changed, suspended,
+#: withdrawn, …). The **current** state of a request (``creditor_id`` + ``creditor_file_number``) is its row
+#: with the greatest ``seq``; ``content_key`` is what the next delivery is compared with (amtshilfe.checks).
+#: The creditor's account (``creditor_iban``/``creditor_bic``) and ``payment_reference`` are kept for the
+#: forwarding register. Amounts are the request's totals over its notices.
+AMTSHILFE_REQUESTS: Schema = {
+    "tenant": pl.String(),
+    "run_id": pl.String(),
+    "seq": pl.Int64(),
+    "creditor_id": pl.String(),
+    "creditor_name": pl.String(),
+    "creditor_file_number": pl.String(),
+    "message_id": pl.String(),
+    "content_key": pl.String(),
+    "state": pl.String(),
+    "check": pl.String(),
+    "case_number": pl.String(),
+    "request_date": pl.Date(),
+    "received_on": pl.Date(),
+    "suspended_until": pl.Date(),
+    "payment_reference": pl.String(),
+    "creditor_iban": pl.String(),
+    "creditor_bic": pl.String(),
+    "debtor_name": pl.String(),
+    "debtor_given_name": pl.String(),
+    "debtor_birth_date": pl.Date(),
+    "debtor_street": pl.String(),
+    "debtor_postcode": pl.String(),
+    "debtor_city": pl.String(),
+    "debtor_country": pl.String(),
+    "debtor_municipality": pl.String(),
+    "enforceable_statement": pl.Boolean(),
+    "enforceable_since": pl.Date(),
+    "notices": pl.Int64(),
+    "principal_cents": pl.Int64(),
+    "surcharge_cents": pl.Int64(),
+    "costs_cents": pl.Int64(),
+    "total_cents": pl.Int64(),
+    "file_name": pl.String(),
+    "file_sha256": pl.String(),
+}
+
+#: The notices of a request as held (migration 12): the rows of the request row with the same ``seq`` (an
+#: Änderung that brings no notices keeps the old ones: they are written again under its ``seq``).
+AMTSHILFE_NOTICES: Schema = {
+    "tenant": pl.String(),
+    "run_id": pl.String(),
+    "seq": pl.Int64(),
+    "creditor_id": pl.String(),
+    "creditor_file_number": pl.String(),
+    "position": pl.Int64(),
+    "notice_date": pl.Date(),
+    "notice_authority": pl.String(),
+    "notice_file_number": pl.String(),
+    "period_from": pl.Date(),
+    "period_to": pl.Date(),
+    "principal_cents": pl.Int64(),
+    "surcharge_cents": pl.Int64(),
+    "costs_cents": pl.Int64(),
+}
+
+#: What became of each received Amtshilfe message (migration 12): one row per message of a delivery (its
+#: ``outcome``: accepted, returned, flagged, repeated, applied; ``check`` the reason of a return or flag;
+#: ``text`` for the creditor or a clerk), and later one row per event reported back (``payment_forwarded``,
+#: ``settled``, …: ``kind``). ``event_id`` is unique and never reused: the feedback id is made from it.
+AMTSHILFE_EVENTS: Schema = {
+    "tenant": pl.String(),
+    "run_id": pl.String(),
+    "event_id": pl.String(),
+    "kind": pl.String(),
+    "creditor_id": pl.String(),
+    "creditor_file_number": pl.String(),
+    "message_id": pl.String(),
+    "message": pl.String(),
+    "outcome": pl.String(),
+    "check": pl.String(),
+    "state": pl.String(),
+    "case_number": pl.String(),
+    "payment_reference": pl.String(),
+    "event_date": pl.Date(),
+    "amount_cents": pl.Int64(),
+    "text": pl.String(),
+    "competent_authority_id": pl.String(),
+    "competent_authority_name": pl.String(),
+    "file_name": pl.String(),
+    "file_sha256": pl.String(),
+}
+
+#: The feedback rows sent back (migration 12): one row per ``feedback_id`` (``<kind>-<event_id>``) written
+#: into an Answers file, booked after the file is written — what is here is never sent again.
+AMTSHILFE_FEEDBACK: Schema = {
+    "tenant": pl.String(),
+    "run_id": pl.String(),
+    "feedback_id": pl.String(),
+    "creditor_id": pl.String(),
+    "file_name": pl.String(),
+    "file_message_id": pl.String(),
+    "sent_on": pl.Date(),
+}
+
 AUDIT_EVENTS: Schema = {
     "tenant": pl.String(),
     "run_id": pl.String(),
@@ -560,6 +661,10 @@ TABLES: dict[str, Schema] = {
     "office_case_claims": OFFICE_CASE_CLAIMS,
     "office_updates": OFFICE_UPDATES,
     "office_update_claims": OFFICE_UPDATE_CLAIMS,
+    "amtshilfe_requests": AMTSHILFE_REQUESTS,
+    "amtshilfe_notices": AMTSHILFE_NOTICES,
+    "amtshilfe_events": AMTSHILFE_EVENTS,
+    "amtshilfe_feedback": AMTSHILFE_FEEDBACK,
 }
 
 #: Where each stage frame lives in the ledger (the test checks columns and types agree).

@@ -116,6 +116,9 @@ def ingest(cfg: TenantConfig, booking_date: date, run_id: str, folder: RunDir) -
     from jobs.nightly.office import ingest_office, split
 
     office, entries = split(entries)        # hand-off and updates files of the office's clients (issue 17 §4)
+    from jobs.nightly import amtshilfe
+
+    requests, entries = amtshilfe.split(entries)   # Amtshilfe requests of foreign creditors (issue 18)
     banks, outcome_files = outcomes.split_outcomes([e for e in entries if e.kind == "bank"])
     exports = [e for e in entries if e.kind == "open_items"]
     others = [e for e in entries if e.kind == "other"]
@@ -129,6 +132,8 @@ def ingest(cfg: TenantConfig, booking_date: date, run_id: str, folder: RunDir) -
                                                    run_id=run_id, booking_date=booking_date,
                                                    config=match_config(cfg))
     of_files, of_issues = ingest_office(cfg, office, known, run_id=run_id, booking_date=booking_date, folder=folder)
+    ah_files, ah_issues = amtshilfe.ingest_amtshilfe(cfg, requests, known, folder, run_id=run_id,
+                                                     booking_date=booking_date)
     oc_files, oc_issues = outcomes.ingest_outcomes(cfg, outcome_files, known, folder, run_id=run_id,
                                                    booking_date=booking_date)
     other_files, other_issues = _others(others)
@@ -138,16 +143,19 @@ def ingest(cfg: TenantConfig, booking_date: date, run_id: str, folder: RunDir) -
         ex_files.with_columns(pl.lit("open_items").alias("kind")),
         of_files.with_columns(pl.lit("enforcement").alias("kind")),
         oc_files.with_columns(pl.lit(outcomes.KIND).alias("kind")),
+        ah_files.with_columns(pl.lit(amtshilfe.KIND).alias("kind")),
         other_files.with_columns(pl.lit("other").alias("kind")),
     ], how="vertical")
     # each real inbox file is tied to its own row by position, never by a name
     rows = [*result.input_rows, *range(result.files.height,
-                                       result.files.height + ex_files.height + of_files.height + oc_files.height)]
-    files, moves = _with_moves(files, [*banks, *exports, *(e for e, _ in office), *outcome_files], rows, cfg=cfg,
+                                       result.files.height + ex_files.height + of_files.height + oc_files.height
+                                       + ah_files.height)]
+    files, moves = _with_moves(files, [*banks, *exports, *(e for e, _ in office), *outcome_files,
+                                       *(e for e, _ in requests)], rows, cfg=cfg,
                                booking_date=booking_date)
     folder.write_json("moves", {"moves": moves})
     files = files.with_columns(*tag, pl.lit(booking_date).alias("booking_date"))
-    issues = issues_frame([*result.issues, *ex_issues, *of_issues, *oc_issues, *other_issues]).with_columns(
+    issues = issues_frame([*result.issues, *ex_issues, *of_issues, *oc_issues, *ah_issues, *other_issues]).with_columns(
         *tag, pl.lit(booking_date).alias("booking_date"))
     from jobs.nightly.close import expected_accounts
 

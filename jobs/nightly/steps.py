@@ -26,7 +26,7 @@ from typing import Any
 
 import polars as pl
 
-from jobs.nightly import close, enforcement_updates, ingest, match, outcomes
+from jobs.nightly import amtshilfe, close, enforcement_updates, ingest, match, outcomes
 from jobs.nightly.inbox import Move, apply_moves
 from jobs.runner import Run, book_run, new_run, run_plain, runs_row
 from ledger import checkpoints
@@ -69,6 +69,7 @@ def step_read_ledger(night: Run) -> str:
         payouts = read_payout_back_state(con, night.cfg.tenant)
         office = read_known(con, night.cfg.tenant)   # cases received from other tenants (issue 17 §4)
         outcomes.read_ledger(con, night.cfg, night.folder)   # the enforcement office's outcomes (ingest)
+        amtshilfe.read_ledger(con, night.cfg, night.folder)  # foreign creditors' requests held (issue 18)
         enforcement_updates.read(con, night.cfg, night.folder)   # cases handed over? (else nothing later)
     finally:
         con.close()
@@ -113,6 +114,7 @@ def step_book(night: Run) -> dict[str, int]:
     """Append the run's rows to the ledger in one transaction; return rows per table."""
     checkpoints.reached("book")
     frames = outcomes.with_fee_claims(night.folder.ledger_frames(), night.folder)
+    frames = amtshilfe.with_amtshilfe_claims(frames, night.folder)
     summary = night.folder.read_json("summary")
     return book_run(night, frames, runs_row(night, summary, _counts(frames, summary)))
 
@@ -136,6 +138,13 @@ def step_reports(night: Run) -> dict[str, str]:
     paths = close.write_reports(night.cfg, night.booking_date, night.run_id, night.folder, night.report_dir)
     # after the commit: the booked outcomes into their case files (idempotent; completes a crashed run's)
     outcomes.file_outcome_documents(night.cfg, night.folder, night.run_id)
+    # after the commit: the Amtshilfe feedback per creditor (what earlier runs wrote is never written again)
+    con = connect(night.cfg.ledger)
+    try:
+        amtshilfe.write_feedback(night.cfg, con, run_id=night.run_id, today=night.booking_date)
+    finally:
+        con.close()
+        del con
     checkpoints.reached("reports")
     return paths
 
