@@ -23,7 +23,7 @@ import polars as pl
 
 from amtshilfe import model
 from amtshilfe.checks import ErsuchenRow
-from claims.vocab import ErsuchenCostItem, ErsuchenFeedback, ErsuchenMessage
+from claims.vocab import ErsuchenFeedback, ErsuchenMessage
 from enforcement.frames import take
 
 #: The columns of a held request (``amtshilfe_requests``) an Änderung is completed from.
@@ -34,8 +34,6 @@ HELD_COLUMNS = ("creditor_id", "creditor_name", "creditor_file_number", "payment
 _DEBTOR = ("debtor_name", "debtor_street", "debtor_postcode", "debtor_city", "debtor_country", "debtor_birth_date")
 _NOTICE = ("notice_date", "notice_authority", "notice_file_number", "period_from", "period_to", "principal_cents",
            "surcharge_cents", "costs_cents")
-#: The cost item codes of the XML file (``Item/Kind``) for :class:`~claims.vocab.ErsuchenCostItem`.
-COST_KIND = {ErsuchenCostItem.CONTRIBUTION: "kostenbeitrag", ErsuchenCostItem.OUTLAY: "auslagen"}
 
 
 def _key(prefix: str = "") -> list[pl.Expr]:
@@ -131,10 +129,9 @@ def answers_from_feedback(rows: pl.DataFrame, texts: Mapping[str, str], *,
                               maintain_order="left")
                  .with_columns(pl.int_range(1, pl.len() + 1).over("message_id").cast(pl.Int64).alias("position"))
                  .select("message_id", "position", "creditor_file_number",
-                         pl.col("item").replace_strict({str(k): v for k, v in COST_KIND.items()},
-                                                       return_dtype=pl.String).alias("kind"),
+                         pl.col("item").alias("kind"),
                          "description", "amount_cents"))
     return model.answers(rueckgaben=rueckgaben, sachstand=sachstand, cost_items=items)
 
 
-__all__ = ["COST_KIND", "HELD_COLUMNS", "answers_from_feedback", "ersuchen_rows"]
+__all__ = ["HELD_COLUMNS", "answers_from_feedback", "ersuchen_rows"]

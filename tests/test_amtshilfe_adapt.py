@@ -124,4 +124,4 @@ def test_feedback_rows_become_an_answers_file_the_reader_takes() -> None:
     assert s.filter(pl.col("code") == "payment_forwarded")["amount_cents"].to_list() == [4_000]
     assert s.filter(pl.col("code") == "cost_invoice")["creditor_id"].to_list() == [None]
     items = back.data.cost_items
-    assert items[["creditor_file_number", "kind", "amount_cents"]].rows() == [("A-1", "kostenbeitrag", 3_700)]
+    assert items[["creditor_file_number", "kind", "amount_cents"]].rows() == [("A-1", "contribution", 3_700)]
