@@ -650,3 +650,17 @@ class ErsuchenCostItem(StrEnum):
 
 __all__ += ["ErsuchenCheck", "ErsuchenCostItem", "ErsuchenFeedback", "ErsuchenMessage", "ErsuchenOutcome",
             "ErsuchenState"]
+
+
+# --- a person's decisions on foreign creditors' requests (docs/AMTSHILFE.md "Decisions of a person") ------
+
+
+class ErsuchenDecision(StrEnum):
+    """What a person of the enforcement office decides on a request (``ledger.amtshilfe_journal``)."""
+
+    ACCEPT = "accept"                        # a flagged request is accepted: a case with claims
+    RETURN = "return"                        # a flagged request is returned (Rückgabe) with a reason
+    UNCOLLECTIBLE = "uncollectible"          # an accepted case is fruitless (Fruchtlosigkeit): four-eyes
+
+
+__all__ += ["ErsuchenDecision"]

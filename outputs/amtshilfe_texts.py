@@ -8,7 +8,14 @@ creditor, so they name the rule, not our internals.
 
 from __future__ import annotations
 
-from claims.vocab import ErsuchenCheck, ErsuchenCostItem, ErsuchenFeedback, ErsuchenOutcome
+from claims.vocab import (
+    ErsuchenCheck,
+    ErsuchenCostItem,
+    ErsuchenDecision,
+    ErsuchenFeedback,
+    ErsuchenOutcome,
+    ErsuchenState,
+)
 
 #: Why a request is returned (Rückgabe) or held for a person (``answers.check``).
 ERSUCHEN_CHECK_TEXT: dict[str, str] = {
@@ -52,4 +59,23 @@ ERSUCHEN_COST_ITEM_TEXT: dict[str, str] = {
     ErsuchenCostItem.OUTLAY: "Auslagen",
 }
 
-__all__ = ["ERSUCHEN_CHECK_TEXT", "ERSUCHEN_COST_ITEM_TEXT", "ERSUCHEN_FEEDBACK_TEXT", "ERSUCHEN_OUTCOME_TEXT"]
+#: A person's decision on a request (``ledger.amtshilfe_journal``; the review page ``/t/<tenant>/amtshilfe``).
+ERSUCHEN_DECISION_TEXT: dict[str, str] = {
+    ErsuchenDecision.ACCEPT: "Annehmen: Vollstreckungsfall mit Forderungen anlegen",
+    ErsuchenDecision.RETURN: "Zurückgeben (Rückgabe mit Grund)",
+    ErsuchenDecision.UNCOLLECTIBLE: "Fruchtlos: Vollstreckung erfolglos (Fruchtlosigkeitsbescheinigung)",
+}
+
+#: Where a request stands (``amtshilfe_requests.state``), for the review page.
+ERSUCHEN_STATE_TEXT: dict[str, str] = {
+    ErsuchenState.FLAGGED: "wartet auf Entscheidung",
+    ErsuchenState.ACCEPTED: "angenommen, in Vollstreckung",
+    ErsuchenState.SUSPENDED: "ausgesetzt",
+    ErsuchenState.RETURNED: "zurückgegeben",
+    ErsuchenState.WITHDRAWN: "zurückgenommen",
+    ErsuchenState.SETTLED: "erledigt",
+    ErsuchenState.UNCOLLECTIBLE: "fruchtlos",
+}
+
+__all__ = ["ERSUCHEN_CHECK_TEXT", "ERSUCHEN_COST_ITEM_TEXT", "ERSUCHEN_DECISION_TEXT", "ERSUCHEN_FEEDBACK_TEXT",
+           "ERSUCHEN_OUTCOME_TEXT", "ERSUCHEN_STATE_TEXT"]
