@@ -190,10 +190,23 @@ def _text(c: str) -> pl.Expr:
 
 def _surcharge_fits(s: AmtshilfeSection) -> pl.Expr:
     """A notice's Säumniszuschlag is none, or 1 % of its principal (rounded, ±1 cent) and at least 8 €."""
-    expected = pl.max_horizontal((pl.col("principal_cents").fill_null(0) * (s.surcharge_rate_percent / 100))
-                                 .round(0).cast(pl.Int64), pl.lit(s.surcharge_min, pl.Int64))
+    expected = expected_surcharge(s)
     surcharge = pl.col("surcharge_cents").fill_null(0)
     return (surcharge == 0) | ((surcharge - expected).abs() <= 1)
+
+
+def expected_surcharge(s: AmtshilfeSection) -> pl.Expr:
+    """The Säumniszuschlag the Rundfunkbeitrag rule expects on a notice: 1 % of ``principal_cents`` (rounded),
+    at least ``surcharge_min`` (the review page shows it beside the one asked)."""
+    return pl.max_horizontal((pl.col("principal_cents").fill_null(0) * (s.surcharge_rate_percent / 100))
+                             .round(0).cast(pl.Int64), pl.lit(s.surcharge_min, pl.Int64))
+
+
+def rundfunk_creditor(s: AmtshilfeSection) -> pl.Expr:
+    """Whether the creditor is the Beitragsservice/WDR: ``_cid`` (the id trimmed and upper-cased) in
+    ``rundfunk_creditor_ids`` or ``creditor_name`` matching ``rundfunk_name_pattern``."""
+    return (pl.col("_cid").is_in(list(s.rundfunk_creditor_ids))
+            | pl.col("creditor_name").str.contains(s.rundfunk_name_pattern)).fill_null(False)
 
 
 def _messages(rows: pl.DataFrame, s: AmtshilfeSection) -> pl.DataFrame:
@@ -260,8 +273,7 @@ def check(requests: pl.DataFrame | pl.LazyFrame, open_requests: pl.DataFrame | p
         (pl.col("_row").rank("ordinal").over([*key, "content_key"]) > 1).alias("_same_before"),
     )
 
-    rundfunk = (pl.col("_cid").is_in(list(s.rundfunk_creditor_ids))
-                | pl.col("creditor_name").str.contains(s.rundfunk_name_pattern)).fill_null(False)
+    rundfunk = rundfunk_creditor(s)
     municipality_in = (pl.col("debtor_municipality").str.strip_chars().str.to_uppercase()
                        .is_in(list(s.district_municipalities))
                        | pl.col("debtor_city").str.strip_chars().str.to_uppercase()
@@ -366,4 +378,5 @@ def check(requests: pl.DataFrame | pl.LazyFrame, open_requests: pl.DataFrame | p
 
 
 __all__ = ["ANSWER_COLUMNS", "CHANGES", "ERSUCHEN_ORDER", "FLAG_CHECKS", "INBOUND", "OPEN_STATES", "Authority",
-           "Checked", "ErsuchenRow", "OpenRequest", "check", "read_authorities"]
+           "Checked", "ErsuchenRow", "OpenRequest", "check", "expected_surcharge", "read_authorities",
+           "rundfunk_creditor"]

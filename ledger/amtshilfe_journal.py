@@ -21,7 +21,8 @@ Line kinds (``kind``):
 * ``ah_withdraw`` — a person of role ``vollstreckung`` takes a decision back (with a note), as long as the
   nightly run has not booked it (the caller passes the booked ids; the run skips a withdrawn one).
 
-One live decision per request: a second one is refused while the first is neither withdrawn nor booked. The
+One live decision per request: a second one on the same row is refused while the first is neither withdrawn
+nor booked. The
 nightly run refuses (books not, says why) a decision on a request that changed since the page showed it
 (another ``seq``: a Rücknahme, an Änderung came in the meantime).
 
@@ -181,7 +182,8 @@ def decide(state_dir: Path, tenant: str, *, creditor_id: str, creditor_file_numb
            certificate_date: date | None = None, case_number: str | None = None,
            booked: Collection[str] = ()) -> AmtshilfeDecision:
     """Append an ``ah_decision`` on the request (``seq``, ``state``: the row the person saw). Refused while
-    another decision on the same request is live (neither withdrawn nor in ``booked``)."""
+    another decision on the same request is live: neither withdrawn nor in ``booked``, and made on the same
+    row (a decision on an older row is booked, or will be refused as the request changed since)."""
     entry = {"kind": "ah_decision", "tenant": tenant, "decision_id": str(uuid.uuid4()), "user": user, "role": role,
              "created_at": _now(), "creditor_id": creditor_id, "creditor_file_number": creditor_file_number,
              "case_number": case_number, "seq": int(seq), "seen_state": str(state), "action": str(action),
@@ -190,7 +192,8 @@ def decide(state_dir: Path, tenant: str, *, creditor_id: str, creditor_file_numb
     d = _decision_from(entry)
     check_decision(d, role, today=datetime.now(UTC).date())
     for other in read_decisions(state_dir, tenant):
-        if other.key == d.key and other.withdrawn_by is None and other.decision_id not in booked:
+        if (other.key == d.key and other.withdrawn_by is None and other.decision_id not in booked
+                and other.seq >= d.seq):
             raise JournalError(f"request {creditor_id} {creditor_file_number} has a decision already "
                                f"({other.action}, {other.decided_by}): withdraw it first")
     _append(state_dir, tenant, entry, sub=SUB)

@@ -7,7 +7,9 @@ outcomes set (docs/ENFORCEMENT.md, "Importing outcomes"). Nothing here writes.
   fee numbering continues after the tenant's own claims and skips every number an export used);
 * :func:`outcome_blocks` — the ``NIEDERSCHLAGUNG`` blocks of booked ``uncollectible`` / ``written_off``
   outcomes (``enforcement.outcomes_apply.outcome_blocks``) plus the fee claims charged on a blocked claim,
-  in ``dunning.select.BLOCK_SCHEMA``: the dunning run and the hand-off add them to the block journal's.
+  in ``dunning.select.BLOCK_SCHEMA``: the dunning run and the hand-off add them to the block journal's;
+  and those of foreign creditors' cases a person declared uncollectible
+  (:func:`ledger.amtshilfe_state.uncollectible_blocks`).
 
 **Why the blocks are derived, not written to the block journal.** The journal is a clerk's record with
 four-eyes rules (a block without end set by one user holds 90 days until a second approves it) and lives
@@ -28,6 +30,7 @@ import polars as pl
 from claims.vocab import BlockReason, OutcomeState
 from enforcement import outcomes_apply
 from ledger.db import fetch
+from ledger.amtshilfe_state import uncollectible_blocks
 from ledger.enforcement_state import case_claims
 from parsers.schema import conform
 
@@ -101,8 +104,10 @@ def outcome_blocks(con: duckdb.DuckDBPyConnection, tenant: str) -> pl.DataFrame:
     ``uncollectible`` or ``written_off`` outcome reached, and the claims of the tenant's own charged on them
     (fees, Säumniszuschläge: ``claims.parent_receivable_id``)."""
     blocks = outcomes_apply.outcome_blocks(booked_outcomes(con, tenant), case_claims(con, tenant))
+    # foreign creditors' cases a person declared uncollectible (Amtshilfe): their claims are blocked alike
+    fruitless = uncollectible_blocks(con, tenant).select(blocks.columns)
     if blocks.is_empty():
-        return blocks
+        return fruitless
     con.register("_blocked", blocks.select("receivable_id", "block_from").to_arrow())
     try:
         fees = fetch(con, "SELECT c.receivable_id, min(b.block_from) AS block_from FROM claims c "
@@ -114,4 +119,4 @@ def outcome_blocks(con: duckdb.DuckDBPyConnection, tenant: str) -> pl.DataFrame:
         pl.col("receivable_id").cast(pl.String), pl.lit(None, pl.String).alias("debtor_id"),
         pl.lit(BlockReason.NIEDERSCHLAGUNG.value).alias("block_reason"), pl.col("block_from").cast(pl.Date),
         pl.lit(None, pl.Date).alias("block_until"))
-    return pl.concat([blocks, extra.select(blocks.columns)]).sort("receivable_id")
+    return pl.concat([blocks, extra.select(blocks.columns), fruitless]).sort("receivable_id")

@@ -203,6 +203,10 @@ def ingest_amtshilfe(cfg: TenantConfig, found: list[tuple[Entry, str]], known_fi
     if parts:
         _stage(cfg, pl.concat(parts), pl.concat(extras), held, held_notices, folder, run_id=run_id,
                booking_date=booking_date)
+    # a person's decisions on flagged or accepted requests, after tonight's messages (amtshilfe_decisions.py)
+    from jobs.nightly import amtshilfe_decisions
+
+    issues += amtshilfe_decisions.stage(cfg, held, held_notices, folder, run_id=run_id, booking_date=booking_date)
     return files, issues
 
 
@@ -309,7 +313,20 @@ def _stage(cfg: TenantConfig, received: pl.DataFrame, extra: pl.DataFrame, held:
 
     accepted = req.filter(c("outcome") == ErsuchenOutcome.ACCEPTED).select(
         "message_id", "case_number", "rundfunk", "file_name", "file_sha256", "_cid")
-    claims = own.join(accepted, on="message_id", how="inner", maintain_order="left")
+    folder.write(CLAIMS_FILE, request_claims(own, accepted, tenant=cfg.tenant, run_id=run_id,
+                                             booking_date=booking_date))
+
+
+def request_claims(notices: pl.DataFrame, accepted: pl.DataFrame, *, tenant: str, run_id: str,
+                   booking_date: date) -> pl.DataFrame:
+    """The claims of accepted requests (``CLAIMS``), one per notice with an amount: ``notices`` (``message_id``,
+    ``position``, ``notice_date``, ``request_date``, ``payment_reference``, the three amounts) joined on
+    ``message_id`` with ``accepted`` (``case_number``, ``rundfunk``, ``file_name``, ``file_sha256`` and
+    ``_cid``, the creditor id trimmed and upper-cased). Also used for a flagged request a person accepts
+    (``jobs/nightly/amtshilfe_decisions.py``)."""
+    c = pl.col
+    tag = [pl.lit(tenant).alias("tenant"), pl.lit(run_id).alias("run_id")]
+    claims = notices.join(accepted, on="message_id", how="inner", maintain_order="left")
     now = datetime.now(UTC)
     amount = c("principal_cents").fill_null(0) + c("surcharge_cents").fill_null(0) + c("costs_cents").fill_null(0)
     claims = claims.filter(amount > 0).with_columns(
@@ -328,7 +345,7 @@ def _stage(cfg: TenantConfig, received: pl.DataFrame, extra: pl.DataFrame, held:
     from ledger import handoff
 
     handoff.check("claims", claims)
-    folder.write(CLAIMS_FILE, claims)
+    return claims
 
 
 def with_amtshilfe_claims(frames: dict[str, pl.DataFrame], folder: RunDir) -> dict[str, pl.DataFrame]:
@@ -398,4 +415,4 @@ def write_feedback(cfg: TenantConfig, con: duckdb.DuckDBPyConnection, *, run_id:
 
 
 __all__ = ["AMTSHILFE_EVENTS", "AMTSHILFE_REQUESTS", "CLAIMS_FILE", "KIND", "case_number", "ingest_amtshilfe",
-           "read_ledger", "split", "with_amtshilfe_claims", "write_feedback"]
+           "read_ledger", "request_claims", "split", "with_amtshilfe_claims", "write_feedback"]

@@ -26,7 +26,7 @@ from typing import Any
 
 import polars as pl
 
-from jobs.nightly import amtshilfe, close, enforcement_updates, ingest, match, outcomes
+from jobs.nightly import amtshilfe, amtshilfe_decisions, close, enforcement_updates, ingest, match, outcomes
 from jobs.nightly.inbox import Move, apply_moves
 from jobs.runner import Run, book_run, new_run, run_plain, runs_row
 from ledger import checkpoints
@@ -70,6 +70,7 @@ def step_read_ledger(night: Run) -> str:
         office = read_known(con, night.cfg.tenant)   # cases received from other tenants (issue 17 §4)
         outcomes.read_ledger(con, night.cfg, night.folder)   # the enforcement office's outcomes (ingest)
         amtshilfe.read_ledger(con, night.cfg, night.folder)  # foreign creditors' requests held (issue 18)
+        amtshilfe_decisions.read_ledger(con, night.cfg, night.folder)   # a person's decisions booked so far
         enforcement_updates.read(con, night.cfg, night.folder)   # cases handed over? (else nothing later)
     finally:
         con.close()
