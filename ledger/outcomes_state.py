@@ -29,8 +29,8 @@ import polars as pl
 
 from claims.vocab import BlockReason, OutcomeState
 from enforcement import outcomes_apply
-from ledger.db import fetch
 from ledger.amtshilfe_state import uncollectible_blocks
+from ledger.db import fetch
 from ledger.enforcement_state import case_claims
 from parsers.schema import conform
 

@@ -177,7 +177,7 @@ def test_a_decision_on_a_request_withdrawn_since_is_refused_once(tmp_path: Path)
     [(kind, state, text)] = table(cfg, "SELECT kind, state, text FROM amtshilfe_events "
                                        "WHERE starts_with(event_id, 'decision:')").rows()
     assert (kind, state) == (None, None)
-    assert f"nicht gebucht: Ersuchen hat sich seit der Entscheidung geändert (jetzt: zurückgenommen)" in text
+    assert "nicht gebucht: Ersuchen hat sich seit der Entscheidung geändert (jetzt: zurückgenommen)" in text
     assert table(cfg, "SELECT count(*) FROM issues WHERE code = 'amtshilfe.decision_refused'").item() == 1
     night.run_night(cfg, D3)                                   # recorded once: not refused again every night
     assert table(cfg, f"SELECT count(*) FROM amtshilfe_events WHERE message_id = '{decision}'").item() == 1
