@@ -21,6 +21,7 @@ from ledger.amtshilfe_journal import approve, decide, withdraw
 from ledger.amtshilfe_state import BLOCKS
 from ledger.db import connect, fetch
 from ledger.outcomes_state import outcome_blocks
+from ledger.publish_amtshilfe import read_amtshilfe_published
 
 D0, D1, D2, D3, D4 = (date(2026, 12, d) for d in (1, 2, 3, 4, 5))
 WDR = {"creditor_id": "WDR", "creditor_name": "Westdeutscher Rundfunk Köln"}
@@ -98,6 +99,15 @@ def test_accept_and_return_of_flagged_requests_are_booked_once(tmp_path: Path) -
     night.run_night(cfg, D1)
     assert [current(cfg, fn)[1] for fn in ("A-1", "A-2")] == ["flagged", "flagged"]
     assert amtshilfe_claims(cfg) == []
+    # published for the page: the flagged requests with their notices, the surcharge asked and expected
+    frames, meta = read_amtshilfe_published(cfg.state_dir, cfg.tenant)
+    assert meta["on"] == "2026-12-02"
+    assert frames["requests"].select("creditor_file_number", "state", "check", "rundfunk").sort("creditor_file_number"
+                                                                                              ).rows() == [
+        ("A-1", "flagged", "surcharge_doubt", True), ("A-2", "flagged", "surcharge_doubt", True)]
+    assert frames["notices"].filter(pl.col("creditor_file_number") == "A-1").select(
+        "position", "surcharge_cents", "expected_surcharge_cents").sort("position").rows() == [(1, 1500, 800),
+                                                                                              (2, 800, 800)]
     accepted = by(cfg, "A-1", ErsuchenDecision.ACCEPT, note="Zuschlag laut WDR richtig (Satzung alt)")
     returned = by(cfg, "A-2", ErsuchenDecision.RETURN, reason=ErsuchenCheck.SURCHARGE_DOUBT,
                   note="bitte Säumniszuschlag prüfen")
@@ -120,6 +130,12 @@ def test_accept_and_return_of_flagged_requests_are_booked_once(tmp_path: Path) -
     last = answers(cfg)[-1]
     assert last.sachstand[["code", "creditor_file_number", "case_number"]].rows() == [("accepted", "A-1", c1)]
     assert last.rueckgaben[["reason", "creditor_file_number"]].rows() == [("surcharge_doubt", "A-2")]
+    frames, _ = read_amtshilfe_published(cfg.state_dir, cfg.tenant)
+    case = frames["requests"].filter(pl.col("creditor_file_number") == "A-1").row(0, named=True)
+    assert (case["state"], case["claims_cents"], case["paid_cents"], case["open_cents"]) == ("accepted", 13316, 0,
+                                                                                             13316)
+    assert frames["notices"].height == 0
+    assert sorted(frames["decisions"]["decision_id"].to_list()) == sorted([accepted, returned])
 
     # the next night books nothing again, and a withdrawal after the booking is refused by the page's check
     before = {t: table(cfg, f"SELECT count(*) FROM {t}").item()

@@ -255,4 +255,22 @@ def _append(folder: RunDir, table: str, rows: pl.DataFrame, schema: dict[str, pl
     folder.book(table, pl.concat([earlier.select(list(schema)), rows.select(list(schema))], how="vertical_relaxed"))
 
 
-__all__ = ["BEFORE", "BEFORE_NOTICES", "DECIDED", "PREFIX", "read_ledger", "stage"]
+def publish(cfg: TenantConfig, *, on: date) -> None:
+    """Publish step (after the commit): the requests, flagged notices, decisions and forwards for the review
+    page (:mod:`ledger.publish_amtshilfe`). Only for a tenant that takes requests (``[amtshilfe]`` names a
+    district)."""
+    s = cfg.amtshilfe
+    if not (s.district_postcodes or s.district_municipalities):
+        return
+    from jobs.runner import open_ledger
+    from ledger.publish_amtshilfe import publish_from_ledger
+
+    con = open_ledger(cfg)
+    try:
+        publish_from_ledger(con, cfg.state_dir, cfg.tenant, s, on=on)
+    finally:
+        con.close()
+        del con
+
+
+__all__ = ["BEFORE", "BEFORE_NOTICES", "DECIDED", "PREFIX", "publish", "read_ledger", "stage"]

@@ -171,6 +171,7 @@ def step_publish(night: Run) -> str:
     from jobs.enforcement_report import publish_state as publish_enforcement
 
     publish_enforcement(night.cfg, on=night.booking_date)
+    amtshilfe_decisions.publish(night.cfg, on=night.booking_date)   # foreign creditors' requests (issue 18)
     checkpoints.reached("publish")
     return str(link)
 
