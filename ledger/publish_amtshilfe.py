@@ -113,11 +113,17 @@ def snapshot_frames(con: duckdb.DuckDBPyConnection, tenant: str, settings: Amtsh
     return {"requests": requests, "notices": notices, "decisions": decisions, "forwarded": forwarded}
 
 
+def publish_amtshilfe(state_dir: Path, tenant: str, frames: dict[str, pl.DataFrame], *, on: date) -> Path:
+    """Write a new version of the tenant's snapshot (``frames`` by the names of :data:`FRAMES`; a missing one is
+    published empty) and switch the link to it; return the link."""
+    return write_snapshot(state_dir, ROOT, tenant, FRAMES, frames, on=on,
+                          descending=("requests", "decisions", "forwarded"))
+
+
 def publish_from_ledger(con: duckdb.DuckDBPyConnection, state_dir: Path, tenant: str, settings: AmtshilfeSection, *,
                         on: date) -> Path:
     """:func:`snapshot_frames` published as a new version; return the link."""
-    return write_snapshot(state_dir, ROOT, tenant, FRAMES, snapshot_frames(con, tenant, settings), on=on,
-                          descending=("requests", "decisions", "forwarded"))
+    return publish_amtshilfe(state_dir, tenant, snapshot_frames(con, tenant, settings), on=on)
 
 
 def read_amtshilfe_published(state_dir: Path, tenant: str) -> tuple[dict[str, pl.DataFrame], dict[str, Any]]:
@@ -126,4 +132,4 @@ def read_amtshilfe_published(state_dir: Path, tenant: str) -> tuple[dict[str, pl
 
 
 __all__ = ["DECISIONS_SCHEMA", "FORWARDED_SCHEMA", "FRAMES", "NOTICES_SCHEMA", "REQUESTS_SCHEMA", "ROOT",
-           "publish_from_ledger", "published_dir", "read_amtshilfe_published", "snapshot_frames"]
+           "publish_amtshilfe", "publish_from_ledger", "published_dir", "read_amtshilfe_published", "snapshot_frames"]

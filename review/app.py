@@ -25,6 +25,11 @@ from review.config import ReviewConfig
 from review.state import PublishedState
 from review.users import User
 from review.views_actions import approve, decide, withdraw
+from review.views_amtshilfe import amtshilfe_page
+from review.views_amtshilfe import approve_view as amtshilfe_approve
+from review.views_amtshilfe import decide_view as amtshilfe_decide
+from review.views_amtshilfe import export_csv as amtshilfe_export
+from review.views_amtshilfe import withdraw_view as amtshilfe_withdraw
 from review.views_blocks import approve_block_view, blocks_page, lift_block_view, set_block_view
 from review.views_bulk import bulk
 from review.views_casefile import casefile_page, casefile_zip, document_download
@@ -142,6 +147,11 @@ def create_app(config: ReviewConfig, users: dict[str, User], users_path: Path | 
         Route("/t/{tenant}/akte/export.zip", casefile_zip),
         Route("/t/{tenant}/vollstreckung/auftraege", office_page),
         Route("/t/{tenant}/vollstreckung", enforcement_page),
+        Route("/t/{tenant}/amtshilfe", amtshilfe_page),
+        Route("/t/{tenant}/amtshilfe/export.csv", amtshilfe_export),
+        Route("/t/{tenant}/amtshilfe/decide", amtshilfe_decide, methods=["POST"]),
+        Route("/t/{tenant}/amtshilfe/decision/{decision_id}/approve", amtshilfe_approve, methods=["POST"]),
+        Route("/t/{tenant}/amtshilfe/decision/{decision_id}/withdraw", amtshilfe_withdraw, methods=["POST"]),
         Mount("/static", StaticFiles(directory=Path(HERE) / "static"), name="static"),
     ]
     middleware = [

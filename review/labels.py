@@ -15,6 +15,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from claims.vocab import ClaimType, DecisionAction, DecisionState, ItemState, Rule
+from outputs.amtshilfe_texts import ERSUCHEN_CHECK_TEXT, ERSUCHEN_DECISION_TEXT, ERSUCHEN_STATE_TEXT
 from outputs.klaerungsliste import ALL_REASON_TEXT
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -60,6 +61,8 @@ ITEM_STATE_TEXT: dict[str, str] = {ItemState.OPEN: "offen", ItemState.PARKED: "V
 _TABLES: dict[str, dict[str, str]] = {
     "role": ROLE_TEXT, "claim_type": CLAIM_TYPE_TEXT, "rule": RULE_TEXT, "why": SUGGESTION_TEXT, "action": ACTION_TEXT,
     "decision_state": DECISION_STATE_TEXT, "item_state": ITEM_STATE_TEXT, "reason": ALL_REASON_TEXT,
+    "ersuchen_state": ERSUCHEN_STATE_TEXT, "ersuchen_check": ERSUCHEN_CHECK_TEXT,
+    "ersuchen_decision": ERSUCHEN_DECISION_TEXT,
 }
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import anyio
 import jinja2
+import polars as pl
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
@@ -17,6 +18,8 @@ from starlette.templating import Jinja2Templates
 from ledger.documents import IndexReader
 from ledger.office_state import OfficePublished, read_office_published
 from ledger.office_state import published_dir as office_dir
+from ledger.publish_amtshilfe import published_dir as amtshilfe_dir
+from ledger.publish_amtshilfe import read_amtshilfe_published
 from ledger.publish_handoff import HandoffPublished
 from ledger.publish_payout import PayoutPublished
 from outputs.klaerungsliste import REASON_TEXT
@@ -33,6 +36,8 @@ from review.throttle import LoginThrottle
 from review.users import User, UsersFileError, load_users
 
 HERE = Path(__file__).resolve().parent
+#: the Amtshilfe snapshot's frames (requests, notices, decisions, forwarded) and its meta
+AmtshilfePublished = tuple[dict[str, pl.DataFrame], dict[str, Any]]
 log = logging.getLogger(__name__)
 
 
@@ -68,6 +73,8 @@ class ReviewContext:
     office: SnapshotCache[OfficePublished] = field(init=False)
     #: the enforcement cases and limitation warnings the nightly run publishes, per tenant
     enforcement: SnapshotCache[EnforcementPublished] = field(init=False)
+    #: foreign creditors' requests (Amtshilfe) the nightly run publishes, per tenant
+    amtshilfe: SnapshotCache[AmtshilfePublished] = field(init=False)
 
     def __post_init__(self) -> None:
         self.sessions = SessionStore.in_state_dir(self.config.state_dir)
@@ -79,6 +86,7 @@ class ReviewContext:
         self.documents = IndexReader(self.config.state_dir)
         self.office = SnapshotCache(self.config.state_dir, office_dir, read_office_published)
         self.enforcement = enforcement_cache(self.config.state_dir)
+        self.amtshilfe = SnapshotCache(self.config.state_dir, amtshilfe_dir, read_amtshilfe_published)
 
     def current_users(self) -> dict[str, User]:
         """The users, re-read from ``users_path`` when the file changed (a broken file keeps the old ones)."""
