@@ -188,7 +188,6 @@ def test_the_page_in_the_browser(env: dict[str, Any], tmp_path: Path) -> None:
         page.wait_for_url(f"{base}{PAGE}")
         assert "Entscheidung für A-1 erfasst" in page.inner_text("main")
         assert "wird im nächsten Nachtlauf gebucht" in page.inner_text("#entscheidungen")
-        page.screenshot(path=str(out / "review_amtshilfe_decided.png"), full_page=True)
     assert errors == []
     [d] = read_decisions(env["state"], TENANT)
     assert (d.action, d.decided_by) == ("accept", "vera")
