@@ -3,6 +3,7 @@ what, four-eyes for a fruitless case, withdrawal until booked, forged lines refu
 
 from __future__ import annotations
 
+import doctest
 import json
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -10,6 +11,7 @@ from typing import Any
 
 import pytest
 
+import ledger.amtshilfe_journal
 from claims.vocab import ErsuchenCheck, ErsuchenDecision
 from ledger.amtshilfe_journal import approve, decide, load_decisions, read_decisions, withdraw
 from ledger.journal import JournalError, journal_dir
@@ -118,3 +120,17 @@ def test_forged_lines_are_reported_and_never_count(tmp_path: Path) -> None:
     assert [(x.decision_id, x.effective) for x in got] == [(d.decision_id, False)]
     assert sorted(i.code for i in issues) == ["journal.ah_approval_refused", "journal.ah_approval_refused",
                                               "journal.ah_decision_refused", "journal.bad_line"]
+
+
+def test_a_decision_on_an_older_row_does_not_block_one_on_the_new_row(tmp_path: Path) -> None:
+    """The night booked the first (or will refuse it: the request changed), so the new row may be decided."""
+    flagged(tmp_path, ErsuchenDecision.ACCEPT, seq=4)
+    with pytest.raises(JournalError, match="has a decision already"):
+        flagged(tmp_path, ErsuchenDecision.ACCEPT, seq=4)
+    flagged(tmp_path, ErsuchenDecision.UNCOLLECTIBLE, seq=5, state="accepted", certificate_date=TODAY)
+    assert [(x.seq, x.action) for x in read_decisions(tmp_path, T)] == [(4, "accept"), (5, "uncollectible")]
+
+
+def test_the_docstring_example_holds() -> None:
+    result = doctest.testmod(ledger.amtshilfe_journal)
+    assert result.failed == 0 and result.attempted > 0

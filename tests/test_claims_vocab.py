@@ -134,6 +134,7 @@ STORED: dict[type[StrEnum], set[str]] = {
     vocab.ErsuchenFeedback: {"accepted", "returned", "payment_forwarded", "settled", "uncollectible", "withdrawn",
                              "cost_invoice"},
     vocab.ErsuchenCostItem: {"contribution", "outlay"},
+    vocab.ErsuchenDecision: {"accept", "return", "uncollectible"},
 }
 
 
