@@ -8,7 +8,7 @@ creditor, so they name the rule, not our internals.
 
 from __future__ import annotations
 
-from claims.vocab import ErsuchenCheck, ErsuchenCostItem, ErsuchenFeedback, ErsuchenOutcome
+from claims.vocab import AmtshilfeFigure, ErsuchenCheck, ErsuchenCostItem, ErsuchenFeedback, ErsuchenOutcome
 
 #: Why a request is returned (Rückgabe) or held for a person (``answers.check``).
 ERSUCHEN_CHECK_TEXT: dict[str, str] = {
@@ -52,4 +52,18 @@ ERSUCHEN_COST_ITEM_TEXT: dict[str, str] = {
     ErsuchenCostItem.OUTLAY: "Auslagen",
 }
 
-__all__ = ["ERSUCHEN_CHECK_TEXT", "ERSUCHEN_COST_ITEM_TEXT", "ERSUCHEN_FEEDBACK_TEXT", "ERSUCHEN_OUTCOME_TEXT"]
+__all__ = ["AMTSHILFE_FIGURE_TEXT", "ERSUCHEN_CHECK_TEXT", "ERSUCHEN_COST_ITEM_TEXT", "ERSUCHEN_FEEDBACK_TEXT", "ERSUCHEN_OUTCOME_TEXT"]
+
+#: The key figures of the foreign creditors' requests (``amtshilfe.key_figures``), as the report labels them.
+AMTSHILFE_FIGURE_TEXT: dict[str, str] = {
+    AmtshilfeFigure.RECEIVED: "Eingegangene fremde Ersuchen (ersuchter Betrag)",
+    AmtshilfeFigure.ACCEPTED: "Angenommene Ersuchen (ersuchter Betrag)",
+    AmtshilfeFigure.FLAGGED: "Zur Prüfung gestellte Ersuchen",
+    AmtshilfeFigure.RETURNED: "Zurückgegebene Ersuchen",
+    AmtshilfeFigure.WITHDRAWN: "Zurückgenommene Ersuchen",
+    AmtshilfeFigure.SETTLED: "Erledigte Ersuchen (vollständig beigetrieben)",
+    AmtshilfeFigure.UNCOLLECTIBLE: "Fruchtlos (uneinbringlich)",
+    AmtshilfeFigure.COLLECTED: "Eingezogen (Zahlungen auf die Fälle)",
+    AmtshilfeFigure.FORWARDED: "An die Gläubiger weitergeleitet",
+    AmtshilfeFigure.COST_INVOICED: "Kostenbeiträge und Auslagen in Rechnung gestellt",
+}
