@@ -72,9 +72,10 @@ def amtshilfe_key_figures(events: pl.DataFrame | None, collected: pl.DataFrame |
                AmtshilfeFigure.UNCOLLECTIBLE: ErsuchenFeedback.UNCOLLECTIBLE,
                AmtshilfeFigure.FORWARDED: ErsuchenFeedback.PAYMENT_FORWARDED,
                AmtshilfeFigure.COST_INVOICED: ErsuchenFeedback.COST_INVOICE}
-    figure = pl.when(delivered & (c("outcome") == ErsuchenOutcome.FLAGGED)).then(pl.lit(str(AmtshilfeFigure.FLAGGED)))
+    figure: pl.Expr = pl.when(delivered & (c("outcome") == ErsuchenOutcome.FLAGGED)).then(
+        pl.lit(str(AmtshilfeFigure.FLAGGED)))
     for fig, kind in of_kind.items():
-        figure = figure.when(c("kind") == kind).then(pl.lit(str(fig)))
+        figure = pl.when(c("kind") == kind).then(pl.lit(str(fig))).otherwise(figure)
     tagged = ev.with_columns(c("event_date").dt.year().cast(pl.Int32).alias("year"))
     received = tagged.filter(delivered & (c("outcome") != ErsuchenOutcome.REPEATED).fill_null(True)).with_columns(
         pl.lit(str(AmtshilfeFigure.RECEIVED)).alias("figure"), pl.lit(None, pl.String).alias("reason"))

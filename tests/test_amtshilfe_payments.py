@@ -121,3 +121,45 @@ def test_a_payment_quoting_the_case_number_or_the_creditors_reference_is_booked_
     # the case number of one debtor and the reference of another, the amount their sum: the payer named
     # both (as with two Kassenzeichen side by side), so both are paid
     assert got[texts["two cases"]] == (tuple(sorted((f"{k['A-6']}-1", f"{k['A-7']}-1"))), None, ())
+
+
+def test_the_amtshilfe_key_figures_are_in_the_enforcement_report(tmp_path: Path) -> None:
+    """The import's events, a payment booked on a case, and the events of the payout job and the close
+    (inserted here as those jobs will book them) give the year's figures in the report's files."""
+    cfg = with_requests(tmp_path)
+    k = case_number("stadt", "IHK-BI", "A-1")
+    write_mt940(cfg.inbox / "bank.sta", day=D2, seq=1, opening=0, entries=[Entry(10_500, f"Az {k}")])
+    night.run_night(cfg, D2)
+    con = connect(cfg.ledger)
+    try:
+        cols = "tenant, run_id, event_id, kind, creditor_id, creditor_file_number, event_date, amount_cents"
+        con.execute(f"INSERT INTO amtshilfe_events ({cols}) VALUES "
+                    "('stadt', 'r', 'F1', 'payment_forwarded', 'IHK-BI', 'A-1', DATE '2026-12-04', 10500), "
+                    "('stadt', 'r', 'S1', 'settled', 'IHK-BI', 'A-1', DATE '2026-12-04', NULL), "
+                    "('stadt', 'r', 'U1', 'uncollectible', 'IHK-BI', 'A-2', DATE '2026-12-05', NULL), "
+                    "('stadt', 'r', 'C1', 'cost_invoice', 'IHK-BI', NULL, DATE '2026-12-31', 25900)")
+    finally:
+        con.close()
+    from jobs.enforcement_report import write_reports
+
+    paths = write_reports(cfg, date(2026, 12, 31))
+    figures = pl.read_parquet(paths["amtshilfe_kennzahlen.parquet"])
+    got = {(r["figure"], r["reason"]): (r["count"], r["amount_cents"]) for r in figures.iter_rows(named=True)}
+    total = sum(p + 500 for _, _, p in CASES.values())
+    assert got == {("received", None): (7, total), ("accepted", None): (7, total), ("flagged", None): (0, 0),
+                   ("returned", None): (0, 0), ("withdrawn", None): (0, None), ("settled", None): (1, None),
+                   ("uncollectible", None): (1, None), ("collected", None): (1, 10_500),
+                   ("forwarded", None): (1, 10_500), ("cost_invoiced", None): (1, 25_900)}
+    assert set(figures["year"].to_list()) == {2026}
+    text = paths["amtshilfe_kennzahlen.csv"].read_bytes().decode("utf-8-sig").splitlines()
+    assert text[0] == "Jahr;Kennzahl fremde Ersuchen;Grund der Rückgabe;Anzahl;Betrag (EUR)"
+    assert "2026;An die Gläubiger weitergeleitet;;1;105,00" in text
+    import openpyxl
+
+    wb = openpyxl.load_workbook(paths["vollstreckungskennzahlen.xlsx"], read_only=True)
+    try:
+        rows = list(wb["Amtshilfe"].iter_rows(values_only=True))
+    finally:
+        wb.close()
+    assert rows[0] == ("Jahr", "Kennzahl fremde Ersuchen", "Grund der Rückgabe", "Anzahl", "Betrag (EUR)")
+    assert ("Eingegangene fremde Ersuchen (ersuchter Betrag)", 7, total / 100) in [r[1:2] + r[3:] for r in rows[1:]]
