@@ -179,7 +179,8 @@ def run(args: argparse.Namespace) -> int:
         if enforced.get("outcomes"):
             print(f"  outcomes (office):   {enforced['outcomes']} (imported by the night, archived)")
     if helped:
-        print(f"  Amtshilfe answers:   {', '.join(helped['feedback']) or '-'}")
+        folder = Path(helped["feedback"][0]).parent if helped["feedback"] else "-"
+        print(f"  Amtshilfe answers:   {len(helped['feedback'])} files (one per creditor) in {folder}")
         print(f"  Amtshilfe requests:  {', '.join(f'{k} {v}' for k, v in helped['outcomes'].items())}; "
               f"records rejected: {helped['rejected']}")
     print(f"  key figures:         {rep.get('key_figures_xlsx', '-')}")
