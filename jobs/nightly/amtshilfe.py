@@ -25,8 +25,10 @@ the files again):
 * ``claims``: for an accepted request, one claim per notice (principal + Säumniszuschläge + costs), origin
   ``amtshilfe``, ``creditor`` = the creditor id (upper-cased, trimmed: the id ``[[creditors]]`` names),
   claim type ``RUNDFUNK_AMTSHILFE`` for the Beitragsservice/WDR, else ``AMTSHILFE``; the Kassenzeichen is
-  our **case number** ``AH`` + 10 hex digits of SHA-256(tenant, creditor, file number): the same request
-  always gets the same number, so a rerun never makes a second one. ``external_ref`` is the creditor's
+  our **case number**, a valid Kassenzeichen of the tenant's scheme that the debtor can quote
+  (:mod:`amtshilfe.case_numbers`: ``[amtshilfe] case_number_prefix`` + digits of SHA-256(tenant, creditor,
+  file number) + check digit, skipping numbers in use): the same request and ledger always give the same
+  number, so a rerun never makes a second one. ``external_ref`` is the creditor's
   payment reference (the Beitragsnummer), which the debtor may quote.
 
 A repeated delivery (the same file again: duplicate; the same requests in another file: ``repeated``)
@@ -168,10 +170,9 @@ def _numbered(cfg: TenantConfig, a: pl.DataFrame, held: pl.DataFrame, taken: pl.
         [case_numbers.key_of(cfg.tenant, cid, fn) for cid, fn in zip(new["_cid"], new["_fn"], strict=True)],
         prefix=cfg.amtshilfe.case_number_prefix, digits=ref.digits, scheme=ref.check_digit,
         taken=taken.drop_nulls().to_list())
-    got = dict(zip(zip(new["_cid"], new["_fn"], strict=True), numbers, strict=True))
-    out = [had_n if had_n is not None else got.get((cid, fn)) if acc else None
-           for acc, cid, fn, had_n in rows.select("_acc", "_cid", "_fn", "_had").iter_rows()]
-    return pl.Series("case_number", out, pl.String)
+    given = new.select("_cid", "_fn", pl.Series("_new", numbers, pl.String)).unique(["_cid", "_fn"])
+    return rows.join(given, on=["_cid", "_fn"], how="left", maintain_order="left").select(
+        pl.when(c("_acc")).then(pl.coalesce("_had", "_new")).alias("case_number")).to_series()
 
 
 def _file_row(name: str, sha: str, size: int, kind: str, status: str, reason: str | None, n: int = 0) -> dict[str, Any]:
