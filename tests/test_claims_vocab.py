@@ -134,6 +134,8 @@ STORED: dict[type[StrEnum], set[str]] = {
     vocab.ErsuchenFeedback: {"accepted", "returned", "payment_forwarded", "settled", "uncollectible", "withdrawn",
                              "cost_invoice"},
     vocab.ErsuchenCostItem: {"contribution", "outlay"},
+    vocab.AmtshilfeFigure: {"received", "accepted", "flagged", "returned", "withdrawn", "settled", "uncollectible",
+                            "collected", "forwarded", "cost_invoiced"},
 }
 
 
