@@ -361,6 +361,60 @@ def _element_at(tree: etree._ElementTree, path: str | None) -> etree._Element | 
     return found[0] if isinstance(found, list) and found and isinstance(found[0], etree._Element) else None
 
 
+class _Paths:
+    """Elements of a file by a schema error's path, and their readable paths, without a scan of the file per
+    error: ``tree.xpath`` of ``/*/*[k]/…`` and lxml's ``getelementpath`` both count the root's children
+    (10⁴–10⁵ messages) for every call, so a file with a thousand bad records took minutes. Here the root's
+    children and their names (``Ersuchen[21]``, the position among siblings of the same name, as
+    ``getelementpath`` writes it) are listed once; below a message the few children are counted."""
+
+    def __init__(self, tree: etree._ElementTree) -> None:
+        self.tree = tree
+        self.root = tree.getroot()
+        self.children = [c for c in self.root if isinstance(c.tag, str)]
+        total: dict[str, int] = defaultdict(int)
+        for c in self.children:
+            total[c.tag] += 1
+        seen: dict[str, int] = defaultdict(int)
+        self.names: dict[etree._Element, str] = {}
+        for c in self.children:
+            seen[c.tag] += 1
+            local = etree.QName(c).localname
+            self.names[c] = f"{local}[{seen[c.tag]}]" if total[c.tag] > 1 else local
+
+    def element(self, path: str | None) -> etree._Element | None:
+        """The element of a libxml2 error path (``/*/*[22]/*[5]/*[4]``); other shapes by XPath."""
+        steps = (path or "").split("/")
+        if len(steps) < 2 or steps[0] != "" or steps[1] != "*" or not all(
+                st.startswith("*[") and st.endswith("]") and st[2:-1].isdigit() for st in steps[2:]):
+            return _element_at(self.tree, path)
+        node: etree._Element = self.root
+        for n, st in enumerate(steps[2:]):
+            kids = self.children if n == 0 else [c for c in node if isinstance(c.tag, str)]
+            k = int(st[2:-1])
+            if not 1 <= k <= len(kids):
+                return None
+            node = kids[k - 1]
+        return node
+
+    def readable(self, element: etree._Element) -> str:
+        """:func:`enforcement.file_format.readable_path` of ``element``, counted as the class says."""
+        parts: list[str] = []
+        node: etree._Element | None = element
+        while node is not None and node not in self.names:
+            parent = node.getparent()
+            if parent is None:                  # the root
+                return readable_path(element)
+            same = [c for c in parent if c.tag == node.tag]
+            local = etree.QName(node).localname
+            parts.append(f"{local}[{same.index(node) + 1}]" if len(same) > 1 else local)
+            node = parent
+        if node is None:
+            return readable_path(element)
+        parts.append(self.names[node])
+        return "/".join(reversed(parts))
+
+
 def _message_of(element: etree._Element) -> etree._Element | None:
     """The message (a child of the root other than the header) an element lies in, else None."""
     node: etree._Element | None = element
@@ -435,11 +489,13 @@ def _screen(source: bytes | Path, kind: str, file: str | None) -> _Screened:
                                  element=etree.QName(root).localname, line=root.sourceline or 0)
     xsd = schema()
     bad: dict[etree._Element, list[tuple[int, str, str]]] = {}
+    paths: _Paths | None = None
     if not xsd.validate(tree):
+        paths = _Paths(tree)
         for entry in xsd.error_log:
-            element = _element_at(tree, entry.path)
+            element = paths.element(entry.path)
             owner = _message_of(element) if element is not None else None
-            where = readable_path(element) if element is not None else ""
+            where = paths.readable(element) if element is not None else ""
             if owner is None:          # the root or the header: nothing in the file can be trusted
                 raise AmtshilfeFileError(_reason(entry.message), file=name, element=where, line=entry.line)
             bad.setdefault(owner, []).append((entry.line, where, _reason(entry.message)))
@@ -456,7 +512,8 @@ def _screen(source: bytes | Path, kind: str, file: str | None) -> _Screened:
     for m in items:                                 # a message id twice: the second and later are rejected
         mid = _t(m, "MessageId")
         if mid is not None and mid in seen and m not in bad:
-            bad[m] = [(m.sourceline or 0, readable_path(m), f"message id {mid} repeated in this file")]
+            paths = paths or _Paths(tree)
+            bad[m] = [(m.sourceline or 0, paths.readable(m), f"message id {mid} repeated in this file")]
         if mid is not None:
             seen.add(mid)
     rejected = [_reject(name, m, errors) for m, errors in bad.items()]

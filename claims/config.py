@@ -513,6 +513,9 @@ class AmtshilfeSection(Section):
     cost_free_creditor_ids: Annotated[Words, BeforeValidator(_upper)] = ()   # creditors not invoiced [UNCONFIRMED]
     surcharge_rate_percent: Annotated[float, Field(ge=0, le=100)] = 1.0   # Rundfunkbeitragssatzung § 11
     surcharge_min: Cents = 800
+    #: leading digits of our case numbers (valid Kassenzeichen of ``[reference]``: prefix + hashed digits +
+    #: check digit; amtshilfe/case_numbers.py): a range the tenant's own numbers and the fees' never use
+    case_number_prefix: Annotated[str, Field(pattern=r"^[0-9]{1,6}$")] = "8"
 
 
 class Account(Section):

@@ -664,3 +664,22 @@ class ErsuchenDecision(StrEnum):
 
 
 __all__ += ["ErsuchenDecision"]
+
+
+class AmtshilfeFigure(StrEnum):
+    """A key figure of the foreign creditors' requests per year (``amtshilfe.key_figures``; texts in
+    ``outputs``)."""
+
+    RECEIVED = "received"                    # new requests received in deliveries (repeats left out)
+    ACCEPTED = "accepted"                    # requests accepted: cases of ours (the amount requested)
+    FLAGGED = "flagged"                      # requests held for a person by a check
+    RETURNED = "returned"                    # requests returned, one row per reason (ErsuchenCheck)
+    WITHDRAWN = "withdrawn"                  # withdrawals of the creditors carried out
+    SETTLED = "settled"                      # cases settled
+    UNCOLLECTIBLE = "uncollectible"          # cases reported uncollectible (Fruchtlosigkeit)
+    COLLECTED = "collected"                  # money booked on the cases' claims (payments)
+    FORWARDED = "forwarded"                  # money forwarded to the creditors
+    COST_INVOICED = "cost_invoiced"          # cost invoices (contributions and outlays)
+
+
+__all__ += ["AmtshilfeFigure"]

@@ -24,11 +24,13 @@ counted: the safe side for a warning list.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import polars as pl
 
+from amtshilfe.key_figures import FIGURE_SCHEMA as AMTSHILFE_FIGURE_SCHEMA
+from amtshilfe.key_figures import amtshilfe_key_figures
 from claims.config import EnforcementSection
 from claims.vocab import EnforcementOutcome, Interruption, LimitationState
 from dunning import ENGINE
@@ -54,7 +56,8 @@ WARNING_COLUMNS = ("kassenzeichen", "receivable_id", "debtor_id", "debtor_name",
 @dataclass(frozen=True, slots=True)
 class EnforcementReport:
     """``figures`` (``dunning.key_figures.FIGURE_SCHEMA``), ``limits`` (one row per open claim,
-    ``enforcement.limitation.LIMITATION_COLUMNS``), ``warnings`` (:data:`WARNING_COLUMNS`), ``valuation``."""
+    ``enforcement.limitation.LIMITATION_COLUMNS``), ``warnings`` (:data:`WARNING_COLUMNS`), ``valuation``;
+    ``amtshilfe``: the foreign creditors' requests per year (``amtshilfe.key_figures.FIGURE_SCHEMA``)."""
 
     as_of: date
     since: date
@@ -62,6 +65,7 @@ class EnforcementReport:
     limits: pl.DataFrame
     warnings: pl.DataFrame
     valuation: Valuation
+    amtshilfe: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=AMTSHILFE_FIGURE_SCHEMA))
 
     @property
     def n_expired(self) -> int:
@@ -106,9 +110,12 @@ def limitation_warnings(*, case_claims: pl.DataFrame | None, outcomes: pl.DataFr
 
 def report(*, case_claims: pl.DataFrame | None, outcomes: pl.DataFrame | None, claims: pl.DataFrame | None,
            open_claims: pl.DataFrame | None, mahnungen: pl.DataFrame | None, blocks: pl.DataFrame | None,
-           as_of: date, since: date | None = None, settings: EnforcementSection | None = None) -> EnforcementReport:
+           as_of: date, since: date | None = None, settings: EnforcementSection | None = None,
+           amtshilfe_events: pl.DataFrame | None = None,
+           amtshilfe_collected: pl.DataFrame | None = None) -> EnforcementReport:
     """Key figures of ``since`` .. ``as_of`` (365 days by default), the limitation of the open claims on
-    ``as_of`` with the warning list, and the valuation on ``as_of`` (module docstring)."""
+    ``as_of`` with the warning list, and the valuation on ``as_of`` (module docstring); the Amtshilfe
+    figures per year up to ``as_of`` from its events and the payments on its cases."""
     s = settings or EnforcementSection()
     since = since or as_of - timedelta(days=364)
     open_ = conform(open_claims, OPEN_CLAIM_SCHEMA).collect(engine=ENGINE)
@@ -118,7 +125,8 @@ def report(*, case_claims: pl.DataFrame | None, outcomes: pl.DataFrame | None, c
     standing = claim_standing(case_claims, outcomes, as_of=as_of)
     val = valuation(open_, as_of, s, standing=standing, limits=limits)
     return EnforcementReport(as_of=as_of, since=since, figures=figures, limits=limits, warnings=warnings,
-                             valuation=val)
+                             valuation=val,
+                             amtshilfe=amtshilfe_key_figures(amtshilfe_events, amtshilfe_collected, as_of=as_of))
 
 
 __all__ = ["MEASURES", "OPEN_CLAIM_SCHEMA", "WARNING_COLUMNS", "EnforcementReport", "limitation_warnings",

@@ -18,6 +18,10 @@ two returns, AC04 and MS03, debited with the bank's charge), the other accounts 
 entries, and the nightly run books the day: ``direct_debit`` allocations, ``dd_return`` reversals (the
 claims open again with their original due dates), the return-fee claims, the returns' actions.
 
+Then the enforcement days (``flows/demo_enforcement.py``) and the **Amtshilfe nights**
+(``flows/demo_amtshilfe.py``): a synth delivery of foreign creditors' requests with bad records through
+the inbox, then a payment quoting one case's number.
+
 At the end it prints where everything is and how to open the review page on the demo: it writes
 ``<out>/demo_users.toml`` with one login per role (random passwords, printed once; ``kasse review`` serves
 them on a loopback address only).
@@ -89,9 +93,13 @@ def prepare(samples: Path, out: Path) -> Path:
     extends = f'extends = "{Path(os.path.relpath(base.resolve(), out.resolve())).as_posix()}"\n' \
         if base.exists() else f'[tenant]\nid = "{tenant}"\n'
     config = out / "kasse.toml"
+    from synth.amtshilfe_data import DISTRICT
+
+    district = ", ".join(f'"{p}"' for p, _ in DISTRICT)   # the synth delivery's district (flows/demo_amtshilfe.py)
     config.write_text(
         f"{extends}\n[paths]\nledger = \"kasse.duckdb\"\ntenant_dir = \"files/{tenant}\"\n"
-        "state_dir = \"state\"\nreports = \".\"\n", encoding="utf-8")
+        "state_dir = \"state\"\nreports = \".\"\n"
+        f"\n[amtshilfe]\ndistrict_postcodes = [{district}]\n", encoding="utf-8")
     return config
 
 
@@ -99,6 +107,7 @@ def run(args: argparse.Namespace) -> int:
     """Execute ``kasse demo``."""
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")     # the demo prints its own summary
     from flows.cmd_nightly import describe, run_reports
+    from flows.demo_amtshilfe import amtshilfe_days
     from flows.demo_enforcement import enforcement_days
     from flows.demo_payout import payout_day
 
@@ -140,13 +149,17 @@ def run(args: argparse.Namespace) -> int:
     enforced: dict[str, Any] = {}
     if paid:
         enforced = enforcement_days(cfg, config, paid["execution_date"], paid["last"], prefect=not args.no_prefect)
+    helped: dict[str, Any] = {}
+    if enforced.get("last"):
+        helped = amtshilfe_days(cfg, config, enforced["day"], enforced["last"], prefect=not args.no_prefect)
     took = time.perf_counter() - started
     from flows.demo_users import USERS_FILE, write_demo_users
 
     logins = write_demo_users(out, cfg.tenant)
     rep = last.get("reports") or {}
     what = "".join(s for s, done in ((" and the collection day", back), (" and the payout day", paid),
-                                     (" and the enforcement days", enforced)) if done)
+                                     (" and the enforcement days", enforced),
+                                     (" and the Amtshilfe nights", helped)) if done)
     print(f"\n{len(days)} booking days{what} in {took:.1f} s. Open these first:")
     print(f"  day close (to sign): {rep.get('day_close_pdf', '-')}")
     print(f"  Klärungsliste:       {rep.get('klaerungsliste_xlsx', '-')}")
@@ -165,6 +178,11 @@ def run(args: argparse.Namespace) -> int:
             print(f"  updates (recall):    {', '.join(enforced['updates'])}")
         if enforced.get("outcomes"):
             print(f"  outcomes (office):   {enforced['outcomes']} (imported by the night, archived)")
+    if helped:
+        folder = Path(helped["feedback"][0]).parent if helped["feedback"] else "-"
+        print(f"  Amtshilfe answers:   {len(helped['feedback'])} files (one per creditor) in {folder}")
+        print(f"  Amtshilfe requests:  {', '.join(f'{k} {v}' for k, v in helped['outcomes'].items())}; "
+              f"records rejected: {helped['rejected']}")
     print(f"  key figures:         {rep.get('key_figures_xlsx', '-')}")
     print(f"  every day's reports: {out / cfg.tenant}/<date>/   ledger: {cfg.ledger}")
     print("\nThe review page (clerks' Klärungsliste; demo logins, this machine only):")

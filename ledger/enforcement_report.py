@@ -17,7 +17,10 @@ does the rest. The frames (each in the shape its pure function takes):
   debtor's name: the limitation and the valuation are about what is still owed;
 * ``mahnungen`` — every claim on a booked notice with the notice's level, date and deadline;
 * ``blocks`` — every block of the review page's journal, **ended ones too** (a Stundung that ended still
-  interrupted the limitation period), ``block_until`` the last day it held.
+  interrupted the limitation period), ``block_until`` the last day it held;
+* ``amtshilfe_events`` — the events of the foreign creditors' requests, ``amtshilfe_collected`` — the
+  allocations on their claims (origin ``amtshilfe``): the Amtshilfe figures per year
+  (``amtshilfe.key_figures``).
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from amtshilfe.key_figures import COLLECTED_COLUMNS, EVENT_COLUMNS
 from claims.config import EnforcementSection
 from enforcement.reports import OPEN_CLAIM_SCHEMA, EnforcementReport, report
 from ledger.block_journal import read_blocks
@@ -61,6 +65,8 @@ class ReportInputs:
     open_claims: pl.DataFrame
     mahnungen: pl.DataFrame
     blocks: pl.DataFrame
+    amtshilfe_events: pl.DataFrame | None = None
+    amtshilfe_collected: pl.DataFrame | None = None
 
     def frames(self) -> dict[str, pl.DataFrame]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
@@ -70,7 +76,8 @@ class ReportInputs:
         """:func:`enforcement.reports.report` over these frames."""
         return report(case_claims=self.case_claims, outcomes=self.outcomes, claims=self.claims,
                       open_claims=self.open_claims, mahnungen=self.mahnungen, blocks=self.blocks,
-                      as_of=as_of, since=since, settings=settings)
+                      as_of=as_of, since=since, settings=settings, amtshilfe_events=self.amtshilfe_events,
+                      amtshilfe_collected=self.amtshilfe_collected)
 
 
 def booked_outcomes(con: duckdb.DuckDBPyConnection, tenant: str) -> pl.DataFrame:
@@ -141,18 +148,32 @@ def all_blocks(state_dir: Path, tenant: str) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=BLOCK_SCHEMA)
 
 
+def amtshilfe_inputs(con: duckdb.DuckDBPyConnection, tenant: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """``(events, collected)`` of the foreign creditors' requests (``amtshilfe.key_figures``' inputs)."""
+    events = fetch(con, "SELECT event_date, kind, message, outcome, \"check\", amount_cents, file_sha256 "
+                        "FROM amtshilfe_events WHERE tenant = $t ORDER BY event_date, event_id", {"t": tenant})
+    collected = fetch(con, """
+        SELECT a.booking_date, a.transaction_id, a.amount_cents FROM allocations a
+        WHERE a.tenant = $t AND a.receivable_id IN (SELECT receivable_id FROM claims
+                                                    WHERE tenant = $t AND origin = 'amtshilfe')
+        ORDER BY a.booking_date, a.transaction_id""", {"t": tenant})
+    return conform(events, EVENT_COLUMNS), conform(collected, COLLECTED_COLUMNS)
+
+
 def read_report_inputs(con: duckdb.DuckDBPyConnection, tenant: str, state_dir: Path, *,
                        figures: bool = True) -> ReportInputs:
     """Everything the enforcement reports of ``tenant`` read (module docstring), in one go. Without
     ``figures`` the claims ever known (every export's rows: the one large read) stay empty — the nightly
     snapshot needs only the limitation warnings."""
     open_now = current_open_items(con, tenant).filter(pl.col("amount_cents") > 0)
+    events, collected = amtshilfe_inputs(con, tenant) if figures else (None, None)
     return ReportInputs(
         case_claims=case_claims(con, tenant), outcomes=booked_outcomes(con, tenant),
         claims=known_claims(con, tenant) if figures else pl.DataFrame(schema=CLAIM_SCHEMA),
         open_claims=conform(open_now, OPEN_CLAIM_SCHEMA),
-        mahnungen=sent_mahnungen(con, tenant), blocks=all_blocks(state_dir, tenant))
+        mahnungen=sent_mahnungen(con, tenant), blocks=all_blocks(state_dir, tenant),
+        amtshilfe_events=events, amtshilfe_collected=collected)
 
 
 __all__ = ["BLOCK_SCHEMA", "CLAIM_SCHEMA", "MAHNUNG_SCHEMA", "OUTCOME_SCHEMA", "ReportInputs",
-           "all_blocks", "booked_outcomes", "known_claims", "read_report_inputs", "sent_mahnungen"]
+           "all_blocks", "amtshilfe_inputs", "booked_outcomes", "known_claims", "read_report_inputs", "sent_mahnungen"]

@@ -145,12 +145,20 @@ def by_reference(
     n = cfg.digits
     exact = _look_up(refs.filter(pl.col("kind") == "exact"), ix, LEVEL[Rule.REFERENCE_EXACT], n)
     frames = [exact.drop("_k")]
+    shared_ref: list[pl.Series] = []
     if rec["external_ref"].null_count() < rec.height:
         at = rec["external_ref"].is_not_null().arg_true()
         ext = pl.DataFrame({"_r": at.cast(ix.schema["_r"]), "token": rec["external_ref"].gather(at)}).with_columns(
             pl.col("token").str.to_uppercase().str.replace_all(r"[^A-Z0-9]", ""))
         tokens = text_tokens(pay, cfg, ext["token"].unique())
-        frames.append(tokens.join(ext, on="token").select("transaction_id", "_r", pl.lit(0, pl.Int32).alias("level")))
+        hits = tokens.join(ext, on="token")
+        frames.append(hits.select("transaction_id", "_r", pl.lit(0, pl.Int32).alias("level")))
+        # an external_ref on items of several debtors (a Beitragsnummer quoted in two debtors' Amtshilfe
+        # cases) names no one: shown, never booked (looked at for the payments with such a hit only)
+        shared = (hits.with_columns(rec["debtor_id"].gather(hits["_r"]).alias("_d"))
+                  .group_by("transaction_id", "token").agg(pl.col("_d").n_unique().alias("_n"))
+                  .filter(pl.col("_n") > 1)["transaction_id"])
+        shared_ref.append(shared.cast(pay.schema["transaction_id"]))
     # valid ISO 11649 references (and windows: tier 1) count only where no exact reference found an item:
     # read only for those payments
     rest = pay.filter(~pl.col("transaction_id").is_in(pl.concat(frames)["transaction_id"].implode()))
@@ -158,7 +166,8 @@ def by_reference(
     rf = _look_up(rf.with_columns(valid_ref(cfg).alias("valid")), ix, LEVEL[Rule.REFERENCE_EXACT], n)
     rest = rest.filter(~pl.col("transaction_id").is_in(rf["transaction_id"].implode()))
     windows = _look_up(reference_candidates(rest, cfg, kinds=("window",)), ix, LEVEL[Rule.REFERENCE_WINDOW], n)
-    shown = pl.concat([_overlapping(pay, exact, cfg, "exact"), _overlapping(rest, windows, cfg, "window")])
+    shown = pl.concat([_overlapping(pay, exact, cfg, "exact"), _overlapping(rest, windows, cfg, "window"),
+                       *shared_ref])
     found = pl.concat([*frames, rf.drop("_k"), windows.drop("_k")])  # (duplicates dropped later, per payment and item)
     return found.with_columns(pl.col("transaction_id").is_in(shown.implode()).alias("shown"))
 

@@ -9,6 +9,7 @@ creditor, so they name the rule, not our internals.
 from __future__ import annotations
 
 from claims.vocab import (
+    AmtshilfeFigure,
     ErsuchenCheck,
     ErsuchenCostItem,
     ErsuchenDecision,
@@ -77,5 +78,19 @@ ERSUCHEN_STATE_TEXT: dict[str, str] = {
     ErsuchenState.UNCOLLECTIBLE: "fruchtlos",
 }
 
-__all__ = ["ERSUCHEN_CHECK_TEXT", "ERSUCHEN_COST_ITEM_TEXT", "ERSUCHEN_DECISION_TEXT", "ERSUCHEN_FEEDBACK_TEXT",
-           "ERSUCHEN_OUTCOME_TEXT", "ERSUCHEN_STATE_TEXT"]
+#: The key figures of the foreign creditors' requests (``amtshilfe.key_figures``), as the report labels them.
+AMTSHILFE_FIGURE_TEXT: dict[str, str] = {
+    AmtshilfeFigure.RECEIVED: "Eingegangene fremde Ersuchen (ersuchter Betrag)",
+    AmtshilfeFigure.ACCEPTED: "Angenommene Ersuchen (ersuchter Betrag)",
+    AmtshilfeFigure.FLAGGED: "Zur Prüfung gestellte Ersuchen",
+    AmtshilfeFigure.RETURNED: "Zurückgegebene Ersuchen",
+    AmtshilfeFigure.WITHDRAWN: "Zurückgenommene Ersuchen",
+    AmtshilfeFigure.SETTLED: "Erledigte Ersuchen (vollständig beigetrieben)",
+    AmtshilfeFigure.UNCOLLECTIBLE: "Fruchtlos (uneinbringlich)",
+    AmtshilfeFigure.COLLECTED: "Eingezogen (Zahlungen auf die Fälle)",
+    AmtshilfeFigure.FORWARDED: "An die Gläubiger weitergeleitet",
+    AmtshilfeFigure.COST_INVOICED: "Kostenbeiträge und Auslagen in Rechnung gestellt",
+}
+
+__all__ = ["AMTSHILFE_FIGURE_TEXT", "ERSUCHEN_CHECK_TEXT", "ERSUCHEN_COST_ITEM_TEXT", "ERSUCHEN_DECISION_TEXT",
+           "ERSUCHEN_FEEDBACK_TEXT", "ERSUCHEN_OUTCOME_TEXT", "ERSUCHEN_STATE_TEXT"]

@@ -12,6 +12,10 @@ Takes an :class:`enforcement.reports.EnforcementReport` and writes, with the rep
                                            every claim with its allowance
     forderungsbewertung.pdf                one summary page to sign (postings and the state × age class table)
     forderungsbewertung_posten.parquet     the claims with their allowance
+    amtshilfe_kennzahlen.csv / .parquet    the foreign creditors' requests per year (also a sheet "Amtshilfe"
+                                           of vollstreckungskennzahlen.xlsx): received, accepted, returned by
+                                           reason, withdrawn, settled, uncollectible, collected, forwarded,
+                                           cost contributions invoiced (amtshilfe.key_figures)
 
 Money stays integer cents until the XLSX (a number in € format) or the CSV (decimal comma) is written.
 """
@@ -30,6 +34,7 @@ from fpdf.fonts import FontFace
 
 from enforcement.key_figures import GPA_COMPARISON
 from enforcement.reports import EnforcementReport
+from outputs.amtshilfe_texts import AMTSHILFE_FIGURE_TEXT, ERSUCHEN_CHECK_TEXT
 from outputs.atomic import PlannedFile, write_all
 from outputs.enforcement_texts import ALLOWANCE_METHOD_TEXT, INTERRUPTION_TEXT, STANDING_TEXT
 from outputs.excel_csv import Col, excel_csv_bytes, xlsx_bytes
@@ -58,6 +63,9 @@ BENCH_COLS = (Col("label", "Kennzahl", width=58), Col("year", "Jahr", "int"), Co
               Col("q1", "1. Quartil", "float"), Col("median", "Median", "float"), Col("q3", "3. Quartil", "float"),
               Col("max", "Maximum", "float"), Col("mean", "Mittelwert", "float"), Col("n", "Anzahl Kommunen", "int"),
               Col("source", "Quelle", width=44))
+AMTSHILFE_COLS = (Col("year_text", "Jahr", width=8), Col("label", "Kennzahl fremde Ersuchen", width=50),
+                  Col("reason_text", "Grund der Rückgabe", width=84), Col("count", "Anzahl", "int"),
+                  Col("amount_cents", "Betrag (EUR)", "cents"))
 WARNING_COLS = (
     Col("kassenzeichen", "Kassenzeichen"), Col("receivable_id", "Sollstellungs-ID"),
     Col("debtor_id", "Schuldnernummer"), Col("debtor_name", "Schuldner", width=28),
@@ -206,9 +214,20 @@ def valuation_pdf(rep: EnforcementReport, *, tenant: str) -> bytes:
     return bytes(pdf.output())
 
 
+def amtshilfe_sheet(figures: pl.DataFrame) -> pl.DataFrame:
+    """The Amtshilfe figures with their German labels and reasons."""
+    def texts(col: str, table: dict[str, str]) -> pl.Expr:   # (an unknown code shown as it is)
+        return pl.col(col).replace_strict(table, default=pl.col(col), return_dtype=pl.String)
+
+    return figures.with_columns(pl.col("year").cast(pl.String).alias("year_text"),   # (no thousands separator)
+                                texts("figure", AMTSHILFE_FIGURE_TEXT).alias("label"),
+                                texts("reason", ERSUCHEN_CHECK_TEXT).alias("reason_text"))
+
+
 def report_files(rep: EnforcementReport, *, tenant: str) -> list[PlannedFile]:
     """Every file of the module docstring, rendered in memory."""
     figs = figure_sheet(rep.figures)
+    ah = amtshilfe_sheet(rep.amtshilfe)
     warn = _texts(rep.warnings)
     val = rep.valuation
     items, by, post = _texts(val.items), _texts(val.report), _texts(val.postings)
@@ -216,8 +235,12 @@ def report_files(rep: EnforcementReport, *, tenant: str) -> list[PlannedFile]:
     return [
         PlannedFile("vollstreckungskennzahlen.parquet", _parquet(rep.figures), rep.figures.height),
         PlannedFile("vollstreckungskennzahlen.xlsx", xlsx_bytes(
-            [("Kennzahlen", figs, FIGURE_COLS), ("Vergleichswerte gpaNRW", _comparison(), BENCH_COLS)],
+            [("Kennzahlen", figs, FIGURE_COLS), ("Vergleichswerte gpaNRW", _comparison(), BENCH_COLS),
+             ("Amtshilfe", ah, AMTSHILFE_COLS)],
             created=made, title="Vollstreckungskennzahlen"), figs.height),
+        PlannedFile("amtshilfe_kennzahlen.csv", excel_csv_bytes(ah, AMTSHILFE_COLS), ah.height,
+                    _cents_sums(ah, AMTSHILFE_COLS)),
+        PlannedFile("amtshilfe_kennzahlen.parquet", _parquet(rep.amtshilfe), ah.height),
         PlannedFile("verjaehrung_warnliste.xlsx", xlsx_bytes([("Warnliste", warn, WARNING_COLS)], created=made,
                                                              title="Verjährung: Warnliste"),
                     warn.height, _cents_sums(warn, WARNING_COLS)),
@@ -241,5 +264,5 @@ def write_enforcement_reports(out_dir: Path, rep: EnforcementReport, meta: Mappi
         "n_warnings": rep.warnings.height, "n_expired": rep.n_expired})
 
 
-__all__ = ["FIGURE_COLS", "ITEM_COLS", "POSTING_COLS", "REPORT_COLS", "WARNING_COLS", "figure_sheet",
+__all__ = ["AMTSHILFE_COLS", "FIGURE_COLS", "ITEM_COLS", "POSTING_COLS", "REPORT_COLS", "WARNING_COLS", "amtshilfe_sheet", "figure_sheet",
            "report_files", "valuation_pdf", "write_enforcement_reports"]

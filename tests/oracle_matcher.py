@@ -275,13 +275,16 @@ def oracle_match(transactions: pl.DataFrame, receivables: pl.DataFrame, cfg: Mat
         tokens = _tokens(t, cfg)
         known = {r["kz_norm"] for r in recs if _valid(r["kz_norm"], cfg)}
         exact_hits = {x for x in exact if x in known}
+        ext_debtors: dict[str, set[str]] = {}
         for r in recs:
             if r["kz_norm"] in exact_hits:
                 levels[0].add(r["receivable_id"])
             ext = re.sub(r"[^A-Z0-9]", "", (r["external_ref"] or "").upper())
             if ext and ext in tokens:
                 levels[0].add(r["receivable_id"])
-        ambiguous = _ambiguous(t, cfg, "exact", exact_hits)
+                ext_debtors.setdefault(ext, set()).add(r["debtor_id"])
+        # an external reference quoted that several debtors' items carry names no one
+        ambiguous = _ambiguous(t, cfg, "exact", exact_hits) or any(len(d) > 1 for d in ext_debtors.values())
         if not levels[0]:
             levels[0] = {r["receivable_id"] for r in recs if r["kz_norm"] in _rf_kz(t, cfg) & known}
         if not levels[0]:

@@ -135,6 +135,8 @@ STORED: dict[type[StrEnum], set[str]] = {
                              "cost_invoice"},
     vocab.ErsuchenCostItem: {"contribution", "outlay"},
     vocab.ErsuchenDecision: {"accept", "return", "uncollectible"},
+    vocab.AmtshilfeFigure: {"received", "accepted", "flagged", "returned", "withdrawn", "settled", "uncollectible",
+                            "collected", "forwarded", "cost_invoiced"},
 }
 
 

@@ -34,8 +34,9 @@ def test_demo_runs_every_day_and_says_where_the_reports_are(tmp_path: Path,
     con = connect(out / "kasse.duckdb", read_only=True)
     closes = fetch(con, "SELECT booking_date, status, difference_cents FROM day_closes WHERE kind = 'close'")
     con.close()
-    # two accounts: two days, the collection day, the refund night, the payout day, the recall and outcomes nights
-    assert closes.height == 14
+    # two accounts: two days, the collection day, the refund night, the payout day, the recall and outcomes
+    # nights, the Amtshilfe delivery and payment nights
+    assert closes.height == 18
     assert set(closes["difference_cents"].to_list()) == {0}
     assert not list((out / "files" / "musterstadt" / "inbox").rglob("*.*"))
     # then one dunning week: prepared, released by a second person, booked, its letters written
@@ -49,6 +50,7 @@ def test_demo_runs_every_day_and_says_where_the_reports_are(tmp_path: Path,
     collection_day_was_booked_and_came_back(out, printed)
     payout_day_was_booked_and_came_back(out, printed)
     enforcement_days_were_booked(out, printed)
+    amtshilfe_nights_were_booked(out, printed)
     # a second demo recreates its own folder, but never a folder it did not make
     prepare(samples, out)
     assert sorted(p.name for p in out.iterdir()) == [".kasse-demo", "kasse.toml"]
@@ -75,6 +77,35 @@ def enforcement_days_were_booked(out: Path, printed: str) -> None:
     assert "hand-off batch:" in printed and "updates (recall):" in printed
     (handoff,) = (out / "files" / "musterstadt" / "outbox" / "enforcement").glob("handoff_*/handoff.xml")
     assert handoff.read_bytes().startswith(b"<?xml")
+
+
+def amtshilfe_nights_were_booked(out: Path, printed: str) -> None:
+    """The synth delivery through the inbox (bad records reported, answers written), then a payment quoting
+    a case number booked on the case's claims."""
+    from amtshilfe.xml_format import read_answers
+    from flows.demo_amtshilfe import BAD_EVERY, N_MESSAGES, SEED
+    from synth.amtshilfe_data import delivery, requests_xml, with_bad_records
+
+    _, broken = with_bad_records(requests_xml(delivery(N_MESSAGES, SEED)), "xml", every=BAD_EVERY)
+    con = connect(out / "kasse.duckdb", read_only=True)
+    try:
+        events = dict(fetch(con, "SELECT outcome, count(*) FROM amtshilfe_events GROUP BY ALL").rows())
+        closed = fetch(con, "SELECT count(*) AS n FROM amtshilfe_events WHERE \"check\" = 'source_closed'")["n"][0]
+        rejected = fetch(con, "SELECT count(*) AS n FROM issues WHERE code = 'amtshilfe.record_rejected'")["n"][0]
+        case = fetch(con, "SELECT case_number, total_cents FROM amtshilfe_requests WHERE state = 'accepted' "
+                          "ORDER BY seq LIMIT 1")
+        booked = fetch(con, "SELECT sum(amount_cents) AS c, any_value(\"rule\") AS r FROM allocations "
+                            "WHERE kassenzeichen = $1", [case["case_number"][0]])
+    finally:
+        con.close()
+    # every message read is answered; the broken records are issues, not messages
+    assert sum(events.values()) == N_MESSAGES - broken.height and rejected == broken.height > 0
+    assert events["accepted"] > 0 and events["returned"] > 0 and closed > 0   # Beitragsservice after the cut-off
+    answers = sorted((out / "files" / "musterstadt" / "outbox" / "amtshilfe").glob("*.xml"))
+    assert answers and all(read_answers(p.read_bytes()).rejected.height == 0 for p in answers)
+    assert booked.row(0) == (case["total_cents"][0], "reference.exact")
+    assert "Amtshilfe night" in printed and "records rejected by the reader: 3" in printed
+    assert f"booked on case {case['case_number'][0]}" in printed and "Amtshilfe answers:" in printed
 
 
 def collection_day_was_booked_and_came_back(out: Path, printed: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from claims.vocab import (
+    AmtshilfeFigure,
     ErsuchenCheck,
     ErsuchenCostItem,
     ErsuchenDecision,
@@ -13,6 +14,7 @@ from claims.vocab import (
     ErsuchenState,
 )
 from outputs.amtshilfe_texts import (
+    AMTSHILFE_FIGURE_TEXT,
     ERSUCHEN_CHECK_TEXT,
     ERSUCHEN_COST_ITEM_TEXT,
     ERSUCHEN_DECISION_TEXT,
@@ -26,7 +28,8 @@ from outputs.dunning_texts import text_of
 @pytest.mark.parametrize(("enum", "table"), [
     (ErsuchenCheck, ERSUCHEN_CHECK_TEXT), (ErsuchenOutcome, ERSUCHEN_OUTCOME_TEXT),
     (ErsuchenFeedback, ERSUCHEN_FEEDBACK_TEXT), (ErsuchenCostItem, ERSUCHEN_COST_ITEM_TEXT),
-    (ErsuchenDecision, ERSUCHEN_DECISION_TEXT), (ErsuchenState, ERSUCHEN_STATE_TEXT)])
+    (ErsuchenDecision, ERSUCHEN_DECISION_TEXT), (ErsuchenState, ERSUCHEN_STATE_TEXT),
+    (AmtshilfeFigure, AMTSHILFE_FIGURE_TEXT)])
 def test_every_member_has_a_german_text(enum: type, table: dict[str, str]) -> None:
     assert set(table) == {m.value for m in enum}
     assert all(text.strip() and text != code for code, text in table.items())

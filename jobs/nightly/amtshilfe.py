@@ -25,8 +25,10 @@ the files again):
 * ``claims``: for an accepted request, one claim per notice (principal + Säumniszuschläge + costs), origin
   ``amtshilfe``, ``creditor`` = the creditor id (upper-cased, trimmed: the id ``[[creditors]]`` names),
   claim type ``RUNDFUNK_AMTSHILFE`` for the Beitragsservice/WDR, else ``AMTSHILFE``; the Kassenzeichen is
-  our **case number** ``AH`` + 10 hex digits of SHA-256(tenant, creditor, file number): the same request
-  always gets the same number, so a rerun never makes a second one. ``external_ref`` is the creditor's
+  our **case number**, a valid Kassenzeichen of the tenant's scheme that the debtor can quote
+  (:mod:`amtshilfe.case_numbers`: ``[amtshilfe] case_number_prefix`` + digits of SHA-256(tenant, creditor,
+  file number) + check digit, skipping numbers in use): the same request and ledger always give the same
+  number, so a rerun never makes a second one. ``external_ref`` is the creditor's
   payment reference (the Beitragsnummer), which the debtor may quote.
 
 A repeated delivery (the same file again: duplicate; the same requests in another file: ``repeated``)
@@ -51,7 +53,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from amtshilfe import model
+from amtshilfe import case_numbers, model
 from amtshilfe.adapt import answers_from_feedback, ersuchen_rows
 from amtshilfe.checks import check, read_authorities
 from amtshilfe.csv_format import read_requests_csv
@@ -90,6 +92,8 @@ KIND = "amtshilfe"
 CLAIM_TYPE = "AMTSHILFE"
 #: Run-folder names: what the ledger holds (read step) and the claims staged for the book step.
 HELD, HELD_NOTICES, CLAIMS_FILE = "amtshilfe_held", "amtshilfe_held_notices", "amtshilfe_claims"
+#: Run-folder name: the Kassenzeichen in use in the range of our case numbers (read step)
+TAKEN = "amtshilfe_taken"
 _HEAD = 4096
 
 
@@ -129,6 +133,12 @@ def read_ledger(con: duckdb.DuckDBPyConnection, cfg: TenantConfig, folder: RunDi
                     "ORDER BY n.seq, n.position", p, table="amtshilfe_notices")
     folder.write(HELD, held)
     folder.write(HELD_NOTICES, notices)
+    # the numbers a new case number must not be: exports', claims' and cases' in the prefix's range
+    taken = fetch(con, "SELECT DISTINCT kz_norm FROM open_items WHERE tenant = $t AND starts_with(kz_norm, $p) "
+                       "UNION SELECT kz_norm FROM claims WHERE tenant = $t AND starts_with(kz_norm, $p) "
+                       "UNION SELECT case_number FROM amtshilfe_requests WHERE tenant = $t "
+                       "AND case_number IS NOT NULL", {**p, "p": cfg.amtshilfe.case_number_prefix})
+    folder.write(TAKEN, conform(taken, {"kz_norm": pl.String()}))
 
 
 def _held(folder: RunDir, name: str, table: str) -> pl.DataFrame:
@@ -136,10 +146,33 @@ def _held(folder: RunDir, name: str, table: str) -> pl.DataFrame:
     return pl.read_parquet(path) if path.exists() else pl.DataFrame(schema=TABLES[table])
 
 
-def case_number(tenant: str, creditor_id: str, file_number: str) -> str:
-    """Our case number of a foreign creditor's request: the same request, the same number, every run."""
-    key = "\x1f".join((tenant, creditor_id.strip().upper(), file_number.strip()))
-    return "AH" + hashlib.sha256(key.encode()).hexdigest()[:10].upper()
+def case_number(tenant: str, creditor_id: str, file_number: str, *, prefix: str = "8", digits: int = 12,
+                scheme: str = "mod11", taken: frozenset[str] = frozenset()) -> str:
+    """Our case number of a foreign creditor's request: a valid Kassenzeichen of the tenant's scheme, the
+    same request the same number every run (:mod:`amtshilfe.case_numbers`; the defaults are the config's)."""
+    return case_numbers.assign([case_numbers.key_of(tenant, creditor_id, file_number)], prefix=prefix,
+                               digits=digits, scheme=scheme, taken=taken)[0]
+
+
+def _numbered(cfg: TenantConfig, a: pl.DataFrame, held: pl.DataFrame, taken: pl.Series) -> pl.Series:
+    """The case numbers of the accepted rows of ``a`` (null for the others): the one the ledger holds for
+    the request, else a new one (:func:`amtshilfe.case_numbers.assign`, in the order of ``a``)."""
+    c = pl.col
+    key = [c("creditor_id").fill_null("").str.strip_chars().str.to_uppercase().alias("_cid"),
+           c("creditor_file_number").fill_null("").str.strip_chars().alias("_fn")]
+    had = held.filter(c("case_number").is_not_null()).select(*key, c("case_number").alias("_had")).unique(
+        ["_cid", "_fn"], keep="last", maintain_order=True)
+    rows = a.select((c("outcome") == ErsuchenOutcome.ACCEPTED).fill_null(False).alias("_acc"), *key).join(
+        had, on=["_cid", "_fn"], how="left", maintain_order="left")
+    new = rows.filter(c("_acc") & c("_had").is_null())
+    ref = cfg.reference
+    numbers = case_numbers.assign(
+        [case_numbers.key_of(cfg.tenant, cid, fn) for cid, fn in zip(new["_cid"], new["_fn"], strict=True)],
+        prefix=cfg.amtshilfe.case_number_prefix, digits=ref.digits, scheme=ref.check_digit,
+        taken=taken.drop_nulls().to_list())
+    given = new.select("_cid", "_fn", pl.Series("_new", numbers, pl.String)).unique(["_cid", "_fn"])
+    return rows.join(given, on=["_cid", "_fn"], how="left", maintain_order="left").select(
+        pl.when(c("_acc")).then(pl.coalesce("_had", "_new")).alias("case_number")).to_series()
 
 
 def _file_row(name: str, sha: str, size: int, kind: str, status: str, reason: str | None, n: int = 0) -> dict[str, Any]:
@@ -156,9 +189,11 @@ def _read(path: Path, kind: str, name: str) -> tuple[model.Requests, pl.DataFram
 
 
 def ingest_amtshilfe(cfg: TenantConfig, found: list[tuple[Entry, str]], known_files: set[str], folder: RunDir, *,
-                     run_id: str, booking_date: date) -> tuple[pl.DataFrame, list[Issue]]:
+                     run_id: str, booking_date: date,
+                     export_numbers: pl.Series | None = None) -> tuple[pl.DataFrame, list[Issue]]:
     """Read the request files, check them, stage their rows in ``folder``; return their ``files`` rows (in
-    the order of ``found``) and the issues."""
+    the order of ``found``) and the issues. ``export_numbers``: the Kassenzeichen (``kz_norm``) of the
+    night's open-items exports, which a new case number must not take either."""
     settings = cfg.amtshilfe
     configured = bool(settings.district_postcodes or settings.district_municipalities)
     held = _held(folder, HELD, "amtshilfe_requests")
@@ -200,18 +235,27 @@ def ingest_amtshilfe(cfg: TenantConfig, found: list[tuple[Entry, str]], known_fi
         n = data.requests.height + data.changes.height
         rows.append(_file_row(name, sha, size, kind, FileStatus.OK, None, n))
     files = conform(pl.DataFrame(rows, schema=FILE_SCHEMA), FILE_SCHEMA) if rows else pl.DataFrame(schema=FILE_SCHEMA)
+    path = folder.file(TAKEN)
+    taken = pl.read_parquet(path)["kz_norm"] if path.exists() else pl.Series("kz_norm", [], pl.String)
+    if export_numbers is not None:
+        taken = pl.concat([taken, export_numbers.cast(pl.String).rename("kz_norm")])
     if parts:
         _stage(cfg, pl.concat(parts), pl.concat(extras), held, held_notices, folder, run_id=run_id,
-               booking_date=booking_date)
+               booking_date=booking_date, taken=taken)
     # a person's decisions on flagged or accepted requests, after tonight's messages (amtshilfe_decisions.py)
     from jobs.nightly import amtshilfe_decisions
 
-    issues += amtshilfe_decisions.stage(cfg, held, held_notices, folder, run_id=run_id, booking_date=booking_date)
+    staged = folder.file(CLAIMS_FILE)
+    if staged.exists():      # the numbers tonight's accepted requests took are taken too
+        taken = pl.concat([taken, pl.read_parquet(staged, columns=["kassenzeichen"])["kassenzeichen"].rename("kz_norm")])
+    issues += amtshilfe_decisions.stage(cfg, held, held_notices, folder, run_id=run_id, booking_date=booking_date,
+                                        taken=taken)
     return files, issues
 
 
 def _stage(cfg: TenantConfig, received: pl.DataFrame, extra: pl.DataFrame, held: pl.DataFrame,
-           held_notices: pl.DataFrame, folder: RunDir, *, run_id: str, booking_date: date) -> None:
+           held_notices: pl.DataFrame, folder: RunDir, *, run_id: str, booking_date: date,
+           taken: pl.Series) -> None:
     """Check the night's messages and stage events, requests, notices and claims."""
     s = cfg.amtshilfe
     authorities = read_authorities(cfg.tenant_dir / s.authorities_file) if s.authorities_file else None
@@ -233,12 +277,8 @@ def _stage(cfg: TenantConfig, received: pl.DataFrame, extra: pl.DataFrame, held:
                        pl.when(again).then(None).otherwise(c("state")).alias("state"))
          .drop("_cid", "_fn", "_returned_key")
          .join(extra, on="message_id", how="left", maintain_order="left"))
-    a = a.with_columns(
-        pl.when(c("outcome") == ErsuchenOutcome.ACCEPTED)
-        .then(pl.struct("creditor_id", "creditor_file_number").map_elements(
-            lambda r: case_number(cfg.tenant, r["creditor_id"] or "", r["creditor_file_number"] or ""),
-            return_dtype=pl.String))
-        .otherwise(c("case_number")).alias("case_number"))
+    a = a.with_columns(pl.when(c("outcome") == ErsuchenOutcome.ACCEPTED)
+                       .then(_numbered(cfg, a, held, taken)).otherwise(c("case_number")).alias("case_number"))
     kind = (pl.when(c("outcome") == ErsuchenOutcome.ACCEPTED).then(pl.lit(str(ErsuchenFeedback.ACCEPTED)))
             .when(c("outcome") == ErsuchenOutcome.RETURNED).then(pl.lit(str(ErsuchenFeedback.RETURNED)))
             .when((c("outcome") == ErsuchenOutcome.APPLIED) & (c("message") == ErsuchenMessage.RUECKNAHME))

@@ -40,7 +40,8 @@ import polars as pl
 
 from amtshilfe.checks import rundfunk_creditor
 from claims.vocab import ErsuchenDecision, ErsuchenFeedback, ErsuchenOutcome, ErsuchenState
-from jobs.nightly.amtshilfe import CLAIMS_FILE, case_number, request_claims
+from amtshilfe import case_numbers
+from jobs.nightly.amtshilfe import CLAIMS_FILE, request_claims
 from jobs.rundir import RunDir
 from ledger.amtshilfe_journal import STATE_FOR, load_decisions
 from ledger.config import TenantConfig
@@ -120,9 +121,10 @@ def _refusal(c: Any) -> pl.Expr:
 
 
 def stage(cfg: TenantConfig, held: pl.DataFrame, held_notices: pl.DataFrame, folder: RunDir, *, run_id: str,
-          booking_date: date) -> list[Issue]:
+          booking_date: date, taken: pl.Series | None = None) -> list[Issue]:
     """Stage the effective decisions not recorded yet (module docstring); return the issues (refusals, bad
-    journal lines). Nothing is written when there is no such decision."""
+    journal lines). Nothing is written when there is no such decision. ``taken``: the Kassenzeichen a new
+    case number must not take (the ledger's, tonight's exports' and tonight's accepted requests')."""
     decided = set(_read(folder, DECIDED, {"decision_id": pl.String()})["decision_id"].to_list())
     todo, issues = _decisions(cfg, decided)
     if todo.is_empty():
@@ -158,9 +160,12 @@ def stage(cfg: TenantConfig, held: pl.DataFrame, held_notices: pl.DataFrame, fol
                                             maintain_order="left")
     plain_back = back.join(before.select(*_KEY), on=_KEY, how="anti")
     tag = [pl.lit(cfg.tenant).alias("tenant"), pl.lit(run_id).alias("run_id")]
-    accept = accept.with_columns(pl.struct("creditor_id", "creditor_file_number").map_elements(
-        lambda r: case_number(cfg.tenant, r["creditor_id"] or "", r["creditor_file_number"] or ""),
-        return_dtype=pl.String).alias("case_number"))
+    ref = cfg.reference     # numbered as the checks' accepted requests are (jobs.nightly.amtshilfe._numbered)
+    numbers = case_numbers.assign(
+        [case_numbers.key_of(cfg.tenant, cid, fn) for cid, fn in zip(accept["_cid"], accept["_fn"], strict=True)],
+        prefix=cfg.amtshilfe.case_number_prefix, digits=ref.digits, scheme=ref.check_digit,
+        taken=[] if taken is None else taken.drop_nulls().to_list())
+    accept = accept.with_columns(pl.Series("case_number", numbers, pl.String))
 
     def row(frame: pl.DataFrame, state: pl.Expr, check: pl.Expr) -> pl.DataFrame:
         return frame.with_columns(*tag, c("new_seq").alias("seq"), state.alias("state"), check.alias("check"),

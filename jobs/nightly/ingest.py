@@ -133,7 +133,8 @@ def ingest(cfg: TenantConfig, booking_date: date, run_id: str, folder: RunDir) -
                                                    config=match_config(cfg))
     of_files, of_issues = ingest_office(cfg, office, known, run_id=run_id, booking_date=booking_date, folder=folder)
     ah_files, ah_issues = amtshilfe.ingest_amtshilfe(cfg, requests, known, folder, run_id=run_id,
-                                                     booking_date=booking_date)
+                                                     booking_date=booking_date,
+                                                     export_numbers=items.get_column("kz_norm", default=None))
     oc_files, oc_issues = outcomes.ingest_outcomes(cfg, outcome_files, known, folder, run_id=run_id,
                                                    booking_date=booking_date)
     other_files, other_issues = _others(others)
