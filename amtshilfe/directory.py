@@ -34,7 +34,7 @@ _OPTIONAL = ("postcode", "ags", "authority_id", "authority_street", "authority_p
 _ADDRESS = ("authority_name", "authority_street", "authority_postcode", "authority_city", "exchange")
 _POSTCODE = re.compile(r"^[0-9]{5}$")
 _AGS = re.compile(r"^[0-9]{8}$")
-_ID = re.compile(r"^[^\s|]{1,64}$")
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
 class DirectoryError(KasseError, ValueError):
@@ -89,7 +89,7 @@ def read_directory(path: Path | str) -> pl.DataFrame:
             raise DirectoryError(file, line, "authority_name: missing")
         aid = rec["authority_id"]
         if aid is not None and not _ID.match(aid):
-            raise DirectoryError(file, line, f"authority_id: not an id (1–64 characters, no blank or |) {aid!r}")
+            raise DirectoryError(file, line, f"authority_id: not an id (1–64 letters, digits, . _ -: it names a folder) {aid!r}")
         keys = [(kind, rec[kind]) for kind in ("postcode", "ags") if rec[kind]]
         if not keys:
             raise DirectoryError(file, line, "neither postcode nor ags given")
