@@ -47,7 +47,9 @@ def read_out_inputs(con: duckdb.DuckDBPyConnection, cfg: TenantConfig) -> dict[s
     return {
         "out_open": claims.join(sent.select("file_number"), on="file_number", how="semi"),
         "out_numbers": reqs.select(pl.col("file_number").alias("case_number")),
-        "out_returned": last.filter(pl.col("state") == str(OutgoingState.RETURNED)).select("debtor_id"),
+        # the debtor's last request came back (returned, fruitless): ours to handle, not sent out again
+        "out_returned": last.filter(pl.col("state").is_in([str(OutgoingState.RETURNED),
+                                                            str(OutgoingState.UNCOLLECTIBLE)])).select("debtor_id"),
         "out_sent": sent.select("file_number", "authority_id"),
         "out_claims": claims.join(sent.select("file_number"), on="file_number", how="semi"),
         "out_forwarded": reqs.filter(pl.col("forwarded")).select("file_number"),
