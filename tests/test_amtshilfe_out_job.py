@@ -27,7 +27,7 @@ from jobs.dunning import run_dunning
 from jobs.handoff import release, run_handoff
 from jobs.handoff.record import read_record
 from jobs.handoff.steps import STEPS
-from ledger.amtshilfe_out import out_requests
+from ledger.amtshilfe_out import open_out_claims, out_requests
 from ledger.db import connect, fetch, row_counts
 from ledger.release_journal import read_releases
 
@@ -69,6 +69,15 @@ def counts(cfg: TenantConfig) -> dict[str, int]:
     con = connect(cfg.ledger)
     try:
         return row_counts(con)
+    finally:
+        con.close()
+
+
+def blocked(cfg: TenantConfig) -> list[str]:
+    """The claims the dunning run leaves out because a request is open (``open_out_claims``)."""
+    con = connect(cfg.ledger)
+    try:
+        return sorted(open_out_claims(con, "stadt")["receivable_id"].to_list())
     finally:
         con.close()
 
@@ -140,6 +149,7 @@ def test_a_debtor_outside_the_district_goes_to_the_competent_authority_once_rele
     assert claims.rows() == [("GEB-900000000036-1", "MAHNGEBUEHR", 649), ("GEB-900000000036-2", "SAEUMNISZUSCHLAG", 100),
                              ("R1", "GRUNDSTEUER", 9900)]
     assert state_of(cfg) == {"B": OutgoingState.SENT}
+    assert blocked(cfg) == ["GEB-900000000036-1", "GEB-900000000036-2", "R1"]   # no dunning while it is out
     # the claims stay in our books, open
     assert q(cfg, "SELECT count(*) AS n FROM claims WHERE parent_receivable_id = 'R1'")["n"][0] == 2
 
@@ -203,7 +213,7 @@ def test_a_rueckgabe_frees_the_claims_for_our_office_and_unknown_answers_are_iss
     night_of(cfg, day, 2, 99650, [Entry(-100, "Kontofuehrung")])
     ev = q(cfg, "SELECT kind, state, reason, text FROM amtshilfe_out_events WHERE kind <> 'sent'")
     assert ev.rows() == [("returned", "returned", "not_competent", "Schuldner verzogen nach Köln")]
-    assert state_of(cfg) == {"B": OutgoingState.RETURNED}
+    assert state_of(cfg) == {"B": OutgoingState.RETURNED} and blocked(cfg) == []
     issues = q(cfg, "SELECT code, message FROM issues WHERE code LIKE 'amtshilfe.%' ORDER BY code")
     assert issues["code"].to_list() == ["amtshilfe.answer_unknown", "amtshilfe.out_returned"]
     assert "Schuldner verzogen nach Köln" in issues["message"][1]
