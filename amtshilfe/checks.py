@@ -55,6 +55,7 @@ from pathlib import Path
 import dataframely as dy
 import polars as pl
 
+from amtshilfe.directory import by_postcode, read_directory
 from claims.config import AmtshilfeSection
 from claims.vocab import ErsuchenCheck, ErsuchenMessage, ErsuchenOutcome, ErsuchenState
 from enforcement.frames import take
@@ -172,12 +173,9 @@ class Checked:
 
 
 def read_authorities(path: Path | str) -> pl.DataFrame:
-    """The directory of competent authorities from a CSV (German Excel: ``;``, UTF-8 with or without BOM):
-    columns ``postcode;authority_id;authority_name`` and optionally ``authority_street;authority_postcode;
-    authority_city``, everything read as text (postcodes keep their leading zero)."""
-    raw = pl.read_csv(Path(path), separator=";", infer_schema=False, encoding="utf8-lossy")
-    raw = raw.rename({c: c.lstrip("\ufeff").strip() for c in raw.columns})
-    return take(raw.with_columns(pl.col(pl.String).str.strip_chars()), Authority)
+    """The directory of competent authorities (:func:`amtshilfe.directory.read_directory`: validated, file and
+    line in its errors) by postcode, as :class:`Authority` (postcodes keep their leading zero)."""
+    return take(by_postcode(read_directory(path)), Authority)
 
 
 def _filled(c: str) -> pl.Expr:

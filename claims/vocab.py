@@ -464,6 +464,7 @@ class HandoffSkip(StrEnum):
     MAHNFRIST = "mahnfrist"                  # the Mahnung's deadline + postal + bank-lag buffer has not passed
     BELOW_THRESHOLD = "below_threshold"      # main claim + its Nebenforderungen under the hand-off threshold
     MAIN_CLAIM_SKIPPED = "main_claim_skipped"   # a Nebenforderung goes only with its main claim (§ 6 Abs. 4)
+    NO_COMPETENT_AUTHORITY = "no_competent_authority"   # debtor outside the district, no authority in the directory
 
 
 class MahnungWaiver(StrEnum):
@@ -683,3 +684,36 @@ class AmtshilfeFigure(StrEnum):
 
 
 __all__ += ["AmtshilfeFigure"]
+
+
+# --- requests going out to the competent authority elsewhere (docs/AMTSHILFE.md "Requests going out") ------
+
+
+class OutgoingState(StrEnum):
+    """Where a request we sent to another enforcement authority stands (issue 18 §4); only ``sent`` is open:
+    its claims stay in our books but are neither dunned nor handed over."""
+
+    SENT = "sent"                            # released and written to the authority's outbox: theirs to enforce
+    RETURNED = "returned"                    # they gave it back (Rückgabe, with their reason): the claims are ours again
+    UNCOLLECTIBLE = "uncollectible"          # they found it fruitless: closed, the claims are ours to decide on
+    SETTLED = "settled"                      # every claim of the request is paid (through them or to us)
+    RECALLED = "recalled"                    # we withdrew it (Rücknahme), the debtor having paid us directly
+
+
+class OutgoingEvent(StrEnum):
+    """What happened to a request we sent (``amtshilfe_out_events.kind``): ours (sent, recalled, settled) or
+    an answer of the authority (their Rückgabe, Sachstand code or Information)."""
+
+    SENT = "sent"                            # our Ersuchen went out
+    ACCEPTED = "accepted"                    # they took it (Sachstand)
+    PAYMENT_FORWARDED = "payment_forwarded"  # they report money forwarded to us (it arrives as a bank credit)
+    SETTLED = "settled"                      # settled: reported by them, or every claim closed in our books
+    UNCOLLECTIBLE = "uncollectible"          # they report enforcement fruitless
+    RETURNED = "returned"                    # their Rückgabe
+    WITHDRAWN = "withdrawn"                  # they confirm our Rücknahme
+    COST_INVOICE = "cost_invoice"            # their cost invoice (recorded; paid by the treasury as any invoice)
+    INFORMATION = "information"              # free text from them
+    RECALLED = "recalled"                    # our Rücknahme went out
+
+
+__all__ += ["OutgoingEvent", "OutgoingState"]

@@ -53,6 +53,8 @@ MIGRATIONS: list[Migration] = [
          "tenant (issue 17 §4)", sql_file("0011_office.sql")),
     (12, "amtshilfe_requests, amtshilfe_notices, amtshilfe_events, amtshilfe_feedback: foreign creditors (issue 18)",
      sql_file("0012_amtshilfe.sql")),
+    (13, "amtshilfe_out_requests, amtshilfe_out_claims, amtshilfe_out_events: requests going out (issue 18 §4)",
+     sql_file("0013_amtshilfe_out.sql")),
 ]
 
 

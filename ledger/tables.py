@@ -614,6 +614,78 @@ AMTSHILFE_FEEDBACK: Schema = {
     "sent_on": pl.Date(),
 }
 
+#: The requests we sent to another enforcement authority (migration 13, issue 18 §4; docs/AMTSHILFE.md
+#: "Requests going out"): one row per request, booked by the hand-off run that released it. ``file_number``
+#: (our case number) is the key the authority's answers quote; ``message_id`` the Ersuchen's id and
+#: ``file_message_id`` the id of the Requests file it went out in. Where it stands is in the events.
+AMTSHILFE_OUT_REQUESTS: Schema = {
+    "tenant": pl.String(),
+    "run_id": pl.String(),
+    "file_number": pl.String(),
+    "message_id": pl.String(),
+    "file_message_id": pl.String(),
+    "authority_id": pl.String(),
+    "authority_name": pl.String(),
+    "authority_street": pl.String(),
+    "authority_postcode": pl.String(),
+    "authority_city": pl.String(),
+    "exchange": pl.String(),
+    "debtor_id": pl.String(),
+    "debtor_name": pl.String(),
+    "debtor_street": pl.String(),
+    "debtor_postcode": pl.String(),
+    "debtor_city": pl.String(),
+    "debtor_country": pl.String(),
+    "request_date": pl.Date(),
+    "n_claims": pl.Int64(),
+    "principal_cents": pl.Int64(),
+    "surcharge_cents": pl.Int64(),
+    "costs_cents": pl.Int64(),
+    "total_cents": pl.Int64(),
+    "payment_reference": pl.String(),
+    "file_name": pl.String(),
+    "file_sha256": pl.String(),
+    "prepared_by": pl.String(),
+    "released_by": pl.String(),
+}
+
+#: The claims of a request we sent (migration 13): they stay in our books, open, neither dunned nor handed
+#: over while the request is open; ``open_cents`` is what was open when it went out.
+AMTSHILFE_OUT_CLAIMS: Schema = {
+    "tenant": pl.String(),
+    "run_id": pl.String(),
+    "file_number": pl.String(),
+    "receivable_id": pl.String(),
+    "main_receivable_id": pl.String(),
+    "kassenzeichen": pl.String(),
+    "claim_type": pl.String(),
+    "open_cents": pl.Int64(),
+}
+
+#: What happened to a request we sent (migration 13): ours (``sent``, ``recalled``, ``settled``) and the
+#: authority's answers (``claims.vocab.OutgoingEvent``). ``state`` (``OutgoingState``) is set by the events
+#: that move it; the current state is that of the last such event (``recorded_at``, then ``position``).
+#: ``event_id`` is unique: ``sent:``/``recalled:``/``settled:`` + file number, or 12 hex of the answer
+#: file's SHA-256 + ``:`` + its message id — an answer file read twice books nothing twice.
+AMTSHILFE_OUT_EVENTS: Schema = {
+    "tenant": pl.String(),
+    "run_id": pl.String(),
+    "event_id": pl.String(),
+    "file_number": pl.String(),
+    "authority_id": pl.String(),
+    "kind": pl.String(),
+    "state": pl.String(),
+    "event_date": pl.Date(),
+    "amount_cents": pl.Int64(),
+    "reason": pl.String(),
+    "text": pl.String(),
+    "message_id": pl.String(),
+    "file_name": pl.String(),
+    "file_sha256": pl.String(),
+    "recorded_at": pl.Datetime("us", "UTC"),
+    "position": pl.Int64(),
+}
+
 AUDIT_EVENTS: Schema = {
     "tenant": pl.String(),
     "run_id": pl.String(),
@@ -665,6 +737,9 @@ TABLES: dict[str, Schema] = {
     "amtshilfe_notices": AMTSHILFE_NOTICES,
     "amtshilfe_events": AMTSHILFE_EVENTS,
     "amtshilfe_feedback": AMTSHILFE_FEEDBACK,
+    "amtshilfe_out_requests": AMTSHILFE_OUT_REQUESTS,
+    "amtshilfe_out_claims": AMTSHILFE_OUT_CLAIMS,
+    "amtshilfe_out_events": AMTSHILFE_OUT_EVENTS,
 }
 
 #: Where each stage frame lives in the ledger (the test checks columns and types agree).

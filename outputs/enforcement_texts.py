@@ -34,6 +34,8 @@ HANDOFF_SKIP_TEXT: dict[str, str] = {
     HandoffSkip.MAHNFRIST: "Mahnfrist mit Post- und Bankpuffer noch nicht abgelaufen",
     HandoffSkip.BELOW_THRESHOLD: "Unter der Abgabegrenze für die Vollstreckung",
     HandoffSkip.MAIN_CLAIM_SKIPPED: "Nebenforderung: geht nur mit ihrer Hauptforderung in die Vollstreckung",
+    HandoffSkip.NO_COMPETENT_AUTHORITY: ("Schuldner wohnt außerhalb des Bezirks, keine zuständige Behörde im "
+                                         "Verzeichnis: Amtshilfeersuchen zurückgehalten, bitte prüfen"),
 }
 
 #: Why no Mahnung was needed (``mahnung_waiver``; DOMAIN.md §1.3).

@@ -114,7 +114,7 @@ STORED: dict[type[StrEnum], set[str]] = {
                  "set_off_in_full", "payee_blocked", "creditor_unknown", "reversed_after_forward"},
     HandoffSkip: {"in_enforcement", "nothing_open", "main_claim_closed", "blocked", "blocked_since_mahnung",
                   "pending_payment", "identity_incomplete", "identity_conflict", "no_mahnung", "schonfrist",
-                  "mahnfrist", "below_threshold", "main_claim_skipped"},
+                  "mahnfrist", "below_threshold", "main_claim_skipped", "no_competent_authority"},
     MahnungWaiver: {"disproportionate", "without_means", "address_unknown", "continuing_garnishment",
                     "public_reminder", "refused"},
     LimitationState: {"running", "warning", "expired"},
@@ -137,6 +137,9 @@ STORED: dict[type[StrEnum], set[str]] = {
     vocab.ErsuchenDecision: {"accept", "return", "uncollectible"},
     vocab.AmtshilfeFigure: {"received", "accepted", "flagged", "returned", "withdrawn", "settled", "uncollectible",
                             "collected", "forwarded", "cost_invoiced"},
+    vocab.OutgoingState: {"sent", "returned", "uncollectible", "settled", "recalled"},
+    vocab.OutgoingEvent: {"sent", "accepted", "payment_forwarded", "settled", "uncollectible", "returned", "withdrawn",
+                          "cost_invoice", "information", "recalled"},
 }
 
 

@@ -54,6 +54,7 @@ from jobs.dunning.record import (
 from jobs.records import advanced
 from jobs.runner import Run, book_run, new_run, open_ledger, runs_row, tenant_lock
 from ledger import checkpoints
+from ledger.amtshilfe_out import open_out_claims
 from ledger.block_journal import block_history_frame, load_blocks
 from ledger.config import TenantConfig, tenant_path_problem
 from ledger.dunning_state import (
@@ -172,6 +173,8 @@ def step_read_ledger(run: Run) -> dict[str, int]:
         paid = plan_payments(con, run.cfg.tenant, plans["debtor_id"].unique().sort().to_list())
         written_off = outcome_blocks(con, run.cfg.tenant)   # uncollectible / written off by the enforcement office
         enforced = open_case_claims(con, run.cfg.tenant).select("receivable_id").unique()   # the office has them
+        # … or another authority has them: a request sent there is open (issue 18 §4)
+        enforced = pl.concat([enforced, open_out_claims(con, run.cfg.tenant).select("receivable_id")]).unique()
     finally:
         con.close()
         del con

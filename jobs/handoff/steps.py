@@ -44,12 +44,13 @@ import polars as pl
 
 from claims.errors import KasseError
 from claims.vocab import ClaimType, DocumentKind, SubjectKind
-from enforcement.cases import build_cases, case_tag
+from enforcement.cases import Cases, build_cases, case_tag
 from enforcement.file_format import Party
 from enforcement.handoff_file import CASE_COLUMNS as FILE_CASE_COLUMNS
 from enforcement.handoff_file import CASE_OPTIONAL, CLAIM_COLUMNS, CLAIM_OPTIONAL, Header
 from enforcement.select import select
 from jobs.dunning.charges import FeeNumberCollision, fee_claims, fee_numbers, next_counter, notice_numbers
+from jobs.handoff import outgoing as ahout
 from jobs.handoff.batch import fee_items, file_cases, file_claims, new_charges
 from jobs.handoff.casefile import case_messages
 from jobs.handoff.record import HandoffRecord, all_records, find_record, read_record, write_record
@@ -213,8 +214,10 @@ def header(run: Run) -> Header:
 
 # --- reading and computing (both phases) ------------------------------------------------------------
 
-def read_inputs(con: Any, tenant: str) -> dict[str, pl.DataFrame]:
-    """Everything the selection and the cases read from the ledger (module docstring), as frames."""
+def read_inputs(con: Any, cfg: TenantConfig) -> dict[str, pl.DataFrame]:
+    """Everything the selection and the cases read from the ledger (module docstring), as frames; with the
+    requests sent to other authorities and their directory (:mod:`jobs.handoff.outgoing`)."""
+    tenant = cfg.tenant
     p = {"t": tenant}
     st = read_dunning_state(con, tenant)
     parents = fetch(con, "SELECT receivable_id, any_value(parent_receivable_id) AS parent_receivable_id FROM claims "
@@ -234,9 +237,11 @@ def read_inputs(con: Any, tenant: str) -> dict[str, pl.DataFrame]:
         .alias("interest_booked_cents")).rename({"parent_receivable_id": "receivable_id"}).sort("receivable_id")
     messages = fetch(con, "SELECT DISTINCT message_id FROM enforcement_cases WHERE tenant = $t "
                           "AND message_id IS NOT NULL", p)
-    return {"claims": claims, "mahnungen": mahnungen, "pending": st.pending, "payments": st.payments,
+    sent = ahout.read_out_inputs(con, cfg)      # requests going out (issue 18 §4): their file numbers are case numbers
+    return {**sent, "claims": claims, "mahnungen": mahnungen, "pending": st.pending, "payments": st.payments,
             "booked": booked, "fee_numbers": st.fee_numbers, "open_cases": open_case_claims(con, tenant),
-            "known_numbers": known_case_numbers(con, tenant).to_frame("case_number"),
+            "known_numbers": pl.concat([known_case_numbers(con, tenant).to_frame("case_number"),
+                                                sent["out_numbers"]]),
             "message_ids": messages.select(pl.col("message_id").cast(pl.String))}
 
 
@@ -245,7 +250,7 @@ def step_read_ledger(run: Run) -> dict[str, int]:
     phase = _phase(run)
     con = open_ledger(run.cfg)
     try:
-        frames = read_inputs(con, run.cfg.tenant)
+        frames = read_inputs(con, run.cfg)
         # a claim the office found uncollectible or wrote off is blocked (NIEDERSCHLAGUNG) by its booked outcome
         written_off = outcome_blocks(con, run.cfg.tenant)
     finally:
@@ -265,7 +270,7 @@ def step_read_ledger(run: Run) -> dict[str, int]:
 
 def _inputs(run: Run, phase: str) -> dict[str, pl.DataFrame]:
     names = ("claims", "mahnungen", "pending", "payments", "booked", "fee_numbers", "open_cases", "known_numbers",
-             "message_ids", "blocks", "waivers")
+             "message_ids", "blocks", "waivers", *ahout.INPUTS)
     return {n: run.folder.read(f"in_{phase}_{n}") for n in names}
 
 
@@ -274,11 +279,16 @@ def compute(cfg: TenantConfig, day: date, run_id: str, inp: dict[str, pl.DataFra
     """The selection, the cases, the surcharge fee claims and the file frames of a hand-off on ``day``."""
     s, d = cfg.enforcement, cfg.dunning
     claims, open_cases = inp["claims"], inp["open_cases"]
-    h = select(claims, day, s, d, mahnungen=inp["mahnungen"], waivers=inp["waivers"], blocks=inp["blocks"],
+    free, with_other = ahout.without_open_requests(claims, inp["out_open"])
+    h = select(free, day, s, d, mahnungen=inp["mahnungen"], waivers=inp["waivers"], blocks=inp["blocks"],
                pending=inp["pending"], open_cases=open_cases)
-    c = build_cases(h.selected, day, tenant=cfg.tenant, settings=s, dunning=d, open_cases=open_cases,
-                    known_numbers=inp["known_numbers"]["case_number"], payments=inp["payments"],
-                    booked=inp["booked"])
+    built = build_cases(h.selected, day, tenant=cfg.tenant, settings=s, dunning=d, open_cases=open_cases,
+                        known_numbers=inp["known_numbers"]["case_number"], payments=inp["payments"],
+                        booked=inp["booked"])
+    # a debtor outside the district goes to the authority there (issue 18 §4), or is held for a person
+    routed = ahout.split(cfg, built.cases, built.items, inp)
+    c = Cases(routed["home_cases"], routed["home_items"])
+    skipped = pl.concat([h.skipped, with_other, routed["held_skipped"]], how="diagonal_relaxed")
     charges = new_charges(c.items)
     ref = cfg.reference
     prefix = d.fee_kassenzeichen_prefix
@@ -294,7 +304,9 @@ def compute(cfg: TenantConfig, day: date, run_id: str, inp: dict[str, pl.DataFra
     main_kz = pl.concat([claims.select("receivable_id", "kassenzeichen"),
                          open_cases.select("receivable_id", "kassenzeichen")])
     debtors = c.cases.select("case_number", "debtor_id")
-    return {"selected": h.selected, "skipped": h.skipped, "cases": c.cases, "core_items": c.items,
+    return {"selected": h.selected, "skipped": skipped, "cases": c.cases, "core_items": c.items,
+            "out_cases": routed["out_cases"], "out_items": routed["out_items"], "held": routed["held_skipped"],
+            "out_settled": ahout.settlements(claims, inp),
             "items": items.join(debtors, on="case_number", how="left", maintain_order="left"), "fees": fees,
             "file_cases": file_cases(c.cases),
             "file_claims": file_claims(items, h.selected.select("receivable_id", "handoff_from"), main_kz)}
@@ -346,23 +358,45 @@ def step_files(run: Run) -> dict[str, Any]:
                                **_figures(cases, f.read("items_prepare"), fl),
                                "n_fee_claims": f.read("fees_prepare").height,
                                "skipped": _tally(f.read("skipped_prepare"), "reason"), "files": []}
-    if cases.height:
+    out_cases, out_settled = f.read("out_cases_prepare"), f.read("out_settled_prepare")
+    if cases.height or out_cases.height or out_settled.height:
         mid = message_id(run)
         if mid in set(f.read("in_prepare_message_ids")["message_id"].to_list()):
             raise HandoffRefused(f"message id {mid} is in the ledger already; nothing was prepared")
         f.write_json("ids", {"message_id": mid, "created_at": datetime.now(UTC).replace(microsecond=0).isoformat()})
+    if cases.height:
         written = write_handoff_batch(f.path / "prepared", header(run), fc, fl,
                                       Signoff(preparer=ctx["user"], prepared_on=run.run_date))
         summary["message_id"] = mid
         summary["files"] = [{"file_name": n, "sha256": sha256_of(written[n])} for n in FILES]
+    # requests going out (issue 18 §4): drafts of one Requests XML per authority, released with the batch
+    out_files = _out_files(run, ahout.PREPARED, "prepare") if out_cases.height or out_settled.height else []
+    summary.update(ahout.summary(out_files, out_cases, f.read("held_prepare"), out_settled))
     f.write_json("prepared_summary", summary)
     checkpoints.reached("files")
     return summary
 
 
+def _anything(summary: dict[str, Any]) -> bool:
+    """A hand-off with cases for our office, requests going out or requests to settle."""
+    return bool(summary.get("n_cases") or summary.get("n_out_requests") or summary.get("n_out_settled"))
+
+
+def _out_files(run: Run, sub: str, suffix: str) -> list[dict[str, Any]]:
+    """Write the Requests files going out (``<sub>/<authority id>/``) from the ``*_<suffix>`` frames."""
+    f = run.folder
+    shutil.rmtree(f.path / sub, ignore_errors=True)
+    created = datetime.fromisoformat(f.read_json("ids")["created_at"])
+    files = ahout.write_files(run.cfg, run.run_date, run.run_id, f.path / sub, f.read(f"out_cases_{suffix}"),
+                              f.read(f"out_items_{suffix}"), f.read(f"out_settled_{suffix}"),
+                              case_tag(run.cfg.tenant, run.cfg.enforcement), created)
+    f.write_json(f"out_files_{suffix}", {"files": files})
+    return files
+
+
 def step_record(run: Run) -> str:
     """Record the prepared run for the day; a day with nothing to hand over records nothing."""
-    if not run.folder.read_json("prepared_summary").get("n_cases"):
+    if not _anything(run.folder.read_json("prepared_summary")):
         checkpoints.reached("record")
         return ""
     at = datetime.fromisoformat(run.folder.read_json("ids")["created_at"])
@@ -407,10 +441,20 @@ def step_reconcile(run: Run) -> dict[str, int]:
     def frames(phase: str) -> dict[str, pl.DataFrame]:
         out = {k: f.read(f"{k}_{phase}") for k in ("core_items", "cases", "skipped")}
         out["claims"] = f.read(f"in_{phase}_claims")
+        # the requests going out are released with the batch: a debtor routed elsewhere now is dropped too
+        out["cases"], out["core_items"] = ahout.for_reconcile(out["cases"], out["core_items"],
+                                                              f.read(f"out_cases_{phase}"), f.read(f"out_items_{phase}"))
         return out
 
     kept, dropped = reconcile(frames("prepare"), frames("book"))
     keep = kept.implode()
+    out_cases = f.read("out_cases_book").filter(pl.col("debtor_id").is_in(keep))
+    f.write("out_cases_kept", out_cases)
+    f.write("out_items_kept", f.read("out_items_book").join(out_cases.select("case_number"), on="case_number",
+                                                             how="semi"))
+    f.write("out_settled_kept", f.read("out_settled_book").join(f.read("out_settled_prepare"),
+                                                                 on=["file_number", "authority_id", "recall"],
+                                                                 how="semi"))
     cases = f.read("cases_book").filter(pl.col("debtor_id").is_in(keep))
     numbers = cases["case_number"].implode()
     items = f.read("items_book").filter(pl.col("case_number").is_in(numbers))
@@ -421,7 +465,7 @@ def step_reconcile(run: Run) -> dict[str, int]:
     f.write("file_claims_kept", f.read("file_claims_book").filter(pl.col("case_number").is_in(numbers)))
     f.write("dropped", dropped)
     checkpoints.reached("reconcile")
-    return {"kept": cases.height, "dropped": dropped.height}
+    return {"kept": cases.height, "dropped": dropped.height, "out_kept": out_cases.height}
 
 
 def step_stage(run: Run) -> dict[str, int]:
@@ -471,11 +515,15 @@ def step_stage(run: Run) -> dict[str, int]:
                          pl.col("open_cents").alias("handed_cents"))
            .select(list(ENFORCEMENT_CASE_CLAIMS)))
     f.book("claims", fees)
+    out_cases, out_items, out_settled = f.read("out_cases_kept"), f.read("out_items_kept"), f.read("out_settled_kept")
+    out_files = _out_files(run, ahout.FINAL, "kept") if out_cases.height or out_settled.height else []
+    ahout.stage(run, out_files, out_cases, out_items, out_settled, record.prepared_by, rel.released_by)
     summary = {"handoff_date": run.run_date.isoformat(), "message_id": mid, **_figures(cases, items, fl),
                "n_fee_claims": fees.height, "fee_cents": int(fees["amount_cents"].sum() or 0),
                "dropped": _tally(dropped, "reason"), "n_dropped_cases": dropped["debtor_id"].n_unique(),
                "files": files, "prepared_by": record.prepared_by, "prepared_at": record.prepared_at.isoformat(),
-               "released_by": rel.released_by, "released_at": rel.released_at, "booked_by": _context(run)["user"]}
+               "released_by": rel.released_by, "released_at": rel.released_at, "booked_by": _context(run)["user"],
+               **ahout.summary(out_files, out_cases, f.read("held_book"), out_settled)}
     now = datetime.now(UTC)
     events = [("handoff.prepared", run.run_id, {"by": record.prepared_by, "at": record.prepared_at.isoformat()}),
               ("handoff.released", run.run_id, {"by": rel.released_by, "at": rel.released_at}),
@@ -524,6 +572,8 @@ def step_outbox(run: Run) -> dict[str, str]:
         manifest["run_id"] = run.run_id
         paths = deliver(run.cfg, outbox_dir(run.cfg) / batch_folder(run), f.path / "final", summary["files"],
                         manifest, "manifest.json", HandoffRefused)
+    # the requests going out: one folder per authority (issue 18 §4)
+    paths.update(ahout.deliver_files(run, f.read_json("out_files_kept").get("files", []), HandoffRefused))
     f.write_json("outbox_paths", paths)
     checkpoints.reached("outbox")
     return paths
@@ -611,15 +661,15 @@ def outcome(plan: Plan, results: dict[str, Any]) -> HandoffOutcome:
     f = plan.run.folder
     if plan.phase in ("prepare", "show"):
         counts = f.read_json("prepared_summary")
-        if plan.phase == "prepare" and not counts.get("n_cases"):
+        if plan.phase == "prepare" and not _anything(counts):
             return HandoffOutcome("nothing_to_do", None, day, counts,
                                   message=f"no claim is to be handed over on {day:%d.%m.%Y}")
         paths = {"run_folder": str(f.path), **{d["file_name"]: str(f.path / "prepared" / d["file_name"])
                                                for d in counts.get("files", [])}}
         return HandoffOutcome("prepared", plan.run_id, day, counts, paths,
                               plan.message or f"prepared: {counts.get('n_cases', 0)} cases with "
-                              f"{counts.get('n_claims', 0)} claims wait for the release by a supervisor other than "
-                              "the preparer")
+                              f"{counts.get('n_claims', 0)} claims and {counts.get('n_out_requests', 0)} requests to "
+                              "other authorities wait for the release by a supervisor other than the preparer")
     counts = f.read_json("book_summary")
     paths = {"run_folder": str(f.path), **f.read_json("outbox_paths")}
     return HandoffOutcome("booked", plan.run_id, day, counts, paths,

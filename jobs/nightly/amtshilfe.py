@@ -68,6 +68,7 @@ from claims.vocab import (
     ErsuchenState,
     FileStatus,
 )
+from jobs.nightly import amtshilfe_answers as answers_in
 from jobs.nightly.inbox import Entry
 from jobs.rundir import RunDir
 from ledger.config import TenantConfig
@@ -103,7 +104,8 @@ def _kind(path: Path) -> str | None:
             kind = kind_of(fh.read(_HEAD))
     except OSError:
         return None
-    return kind if kind in ("requests_xml", "requests_csv") else None
+    # answers_xml: another authority answers a request we sent (issue 18 §4, jobs.nightly.amtshilfe_answers)
+    return kind if kind in ("requests_xml", "requests_csv", "answers_xml") else None
 
 
 def split(entries: list[Entry]) -> tuple[list[tuple[Entry, str]], list[Entry]]:
@@ -139,6 +141,7 @@ def read_ledger(con: duckdb.DuckDBPyConnection, cfg: TenantConfig, folder: RunDi
                        "UNION SELECT case_number FROM amtshilfe_requests WHERE tenant = $t "
                        "AND case_number IS NOT NULL", {**p, "p": cfg.amtshilfe.case_number_prefix})
     folder.write(TAKEN, conform(taken, {"kz_norm": pl.String()}))
+    answers_in.read_held(con, cfg, folder)   # our requests sent to other authorities (issue 18 §4)
 
 
 def _held(folder: RunDir, name: str, table: str) -> pl.DataFrame:
@@ -202,11 +205,24 @@ def ingest_amtshilfe(cfg: TenantConfig, found: list[tuple[Entry, str]], known_fi
     issues: list[Issue] = []
     parts: list[pl.DataFrame] = []
     extras: list[pl.DataFrame] = []
+    answered: list[pl.DataFrame] = []
     for entry, kind in found:
         name, sha, size = display_name(entry.path), sha256_file(str(entry.path)), entry.path.stat().st_size
         if sha in known_files:
             rows.append(_file_row(name, sha, size, kind, FileStatus.DUPLICATE, "file already imported (same SHA-256)"))
             issues.append(Issue(name, "", "info", "file.duplicate", "Amtshilfe delivery already imported"))
+            continue
+        if kind == "answers_xml":            # an answer to a request we sent (issue 18 §4)
+            try:
+                events, found_issues = answers_in.read_one(entry.path, name, sha, folder)
+            except AmtshilfeFileError as exc:
+                rows.append(_file_row(name, sha, size, kind, FileStatus.REJECTED, str(exc)))
+                issues.append(Issue(name, "", ERROR, "amtshilfe.file_rejected", str(exc)))
+                continue
+            known_files.add(sha)
+            answered.append(events)
+            issues.extend(found_issues)
+            rows.append(_file_row(name, sha, size, kind, FileStatus.OK, None, events.height))
             continue
         try:
             if not configured:
@@ -239,6 +255,7 @@ def ingest_amtshilfe(cfg: TenantConfig, found: list[tuple[Entry, str]], known_fi
     taken = pl.read_parquet(path)["kz_norm"] if path.exists() else pl.Series("kz_norm", [], pl.String)
     if export_numbers is not None:
         taken = pl.concat([taken, export_numbers.cast(pl.String).rename("kz_norm")])
+    answers_in.stage(folder, answered, tenant=cfg.tenant, run_id=run_id)
     if parts:
         _stage(cfg, pl.concat(parts), pl.concat(extras), held, held_notices, folder, run_id=run_id,
                booking_date=booking_date, taken=taken)

@@ -1,0 +1,60 @@
+-- Migration 13 (frozen): the requests we send to the competent enforcement authority elsewhere (issue 18
+-- §4), their claims and what happened to them (docs/AMTSHILFE.md "Requests going out").
+CREATE TABLE amtshilfe_out_requests (
+  "tenant" VARCHAR,
+  "run_id" VARCHAR,
+  "file_number" VARCHAR,
+  "message_id" VARCHAR,
+  "file_message_id" VARCHAR,
+  "authority_id" VARCHAR,
+  "authority_name" VARCHAR,
+  "authority_street" VARCHAR,
+  "authority_postcode" VARCHAR,
+  "authority_city" VARCHAR,
+  "exchange" VARCHAR,
+  "debtor_id" VARCHAR,
+  "debtor_name" VARCHAR,
+  "debtor_street" VARCHAR,
+  "debtor_postcode" VARCHAR,
+  "debtor_city" VARCHAR,
+  "debtor_country" VARCHAR,
+  "request_date" DATE,
+  "n_claims" BIGINT,
+  "principal_cents" BIGINT,
+  "surcharge_cents" BIGINT,
+  "costs_cents" BIGINT,
+  "total_cents" BIGINT,
+  "payment_reference" VARCHAR,
+  "file_name" VARCHAR,
+  "file_sha256" VARCHAR,
+  "prepared_by" VARCHAR,
+  "released_by" VARCHAR
+);
+CREATE TABLE amtshilfe_out_claims (
+  "tenant" VARCHAR,
+  "run_id" VARCHAR,
+  "file_number" VARCHAR,
+  "receivable_id" VARCHAR,
+  "main_receivable_id" VARCHAR,
+  "kassenzeichen" VARCHAR,
+  "claim_type" VARCHAR,
+  "open_cents" BIGINT
+);
+CREATE TABLE amtshilfe_out_events (
+  "tenant" VARCHAR,
+  "run_id" VARCHAR,
+  "event_id" VARCHAR,
+  "file_number" VARCHAR,
+  "authority_id" VARCHAR,
+  "kind" VARCHAR,
+  "state" VARCHAR,
+  "event_date" DATE,
+  "amount_cents" BIGINT,
+  "reason" VARCHAR,
+  "text" VARCHAR,
+  "message_id" VARCHAR,
+  "file_name" VARCHAR,
+  "file_sha256" VARCHAR,
+  "recorded_at" TIMESTAMPTZ,
+  "position" BIGINT
+);
