@@ -53,6 +53,8 @@ MIGRATIONS: list[Migration] = [
          "tenant (issue 17 §4)", sql_file("0011_office.sql")),
     (12, "amtshilfe_requests, amtshilfe_notices, amtshilfe_events, amtshilfe_feedback: foreign creditors (issue 18)",
      sql_file("0012_amtshilfe.sql")),
+    (16, "claim_changes: a claim amended or cancelled after it was booked; amtshilfe_notices.receivable_id "
+         "(issue 18 §3)", sql_file("0016_claim_changes.sql")),
 ]
 
 
