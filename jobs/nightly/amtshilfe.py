@@ -432,7 +432,8 @@ def _apply_changes(a: pl.DataFrame, received: pl.DataFrame, kept: pl.DataFrame, 
         got = amend_claims(old_list, new_list, claims)
         refused.append(got.refused["message_id"])
         ch = ch.filter(~c("message_id").is_in(got.refused["message_id"].implode()))
-        withdrawn = ch.filter((c("message") == ErsuchenMessage.RUECKNAHME) & c("_claimed"))
+        # a Rücknahme closes every claim the request has (one ever accepted has them, whatever its state now)
+        withdrawn = ch.filter(c("message") == ErsuchenMessage.RUECKNAHME)
         closing = close_request_claims(claims.join(withdrawn.select("case_number", "message_id"), on="case_number",
                                                    how="inner"))
         done = pl.concat([got.changes, closing]).join(ch.select("message_id", "message"), on="message_id",
