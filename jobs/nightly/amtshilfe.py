@@ -28,6 +28,12 @@ the files again):
   our **case number** ``AH`` + 10 hex digits of SHA-256(tenant, creditor, file number): the same request
   always gets the same number, so a rerun never makes a second one. ``external_ref`` is the creditor's
   payment reference (the Beitragsnummer), which the debtor may quote.
+* ``claim_changes`` (migration 16): what an applied Änderung or Rücknahme does to the request's claims —
+  amended, cancelled (the open part), or a new claim for a notice an Änderung adds; an Änderung that would
+  lower a claim below what is paid on it is flagged (``below_paid``) instead. Several changes of one
+  request in one night are applied in the order received, each to the result of the one before
+  (:func:`_apply_changes`; docs/AMTSHILFE.md "Changes to a request"). The night's matching sees them
+  (:func:`with_claim_changes`).
 
 A repeated delivery (the same file again: duplicate; the same requests in another file: ``repeated``)
 adds no request, notice or claim. The requests are **not** made enforcement cases (``enforcement_cases``)
