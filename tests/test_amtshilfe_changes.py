@@ -414,3 +414,41 @@ def test_a_rueckgabe_a_person_decides_closes_the_claims_through_the_same_rows(tm
         assert current_open_items(con, "stadt").filter(pl.col("kassenzeichen") == case).is_empty()
     finally:
         con.close()
+
+
+def test_a_synth_delivery_through_a_night_keeps_every_request_and_its_claims_in_step(tmp_path: Path) -> None:
+    """Every kind of message, changes of requests accepted in the same delivery: each answered as planned,
+    and the claims of every request as they stand add up to its current total (withdrawn: nothing open)."""
+    from synth import amtshilfe_data as ad
+
+    (tmp_path / "kasse.toml").write_text(
+        '[tenant]\nid = "stadt"\n[enforcement]\noffice_id = "VS-LP"\noffice_name = "Stadt Lippstadt"\n'
+        '[amtshilfe]\ndistrict_postcodes = ["59555", "59557", "59558"]\n', encoding="utf-8")
+    from claims.config import load_tenant_config
+    cfg = load_tenant_config(tmp_path / "kasse.toml")
+    d = ad.delivery(300, seed=11)
+    cfg.inbox.mkdir(parents=True, exist_ok=True)
+    deliver(cfg, "synth.xml", ad.requests_xml(d))
+    night.run_night(cfg, D1)
+    events = table(cfg, "SELECT event_id, outcome, \"check\" FROM amtshilfe_events").with_columns(
+        pl.col("event_id").str.split(":").list.last().alias("message_id"))
+    both = d.planned.join(events, on="message_id", how="left", suffix="_got")
+    assert both.filter((pl.col("outcome") != pl.col("outcome_got")) | pl.col("outcome_got").is_null()).is_empty()
+    assert set(d.planned["plan"]) >= {"aenderung", "aussetzung", "ruecknahme"}
+    con = connect(cfg.ledger)
+    try:
+        claims = request_claims(con, "stadt")
+    finally:
+        con.close()
+    standing = claims.group_by("case_number").agg(
+        pl.when(pl.col("closed")).then(0).otherwise(pl.col("amount_cents")).sum().alias("standing"),
+        pl.when(pl.col("closed")).then(0).otherwise(pl.col("amount_cents") - pl.col("allocated_cents")).sum()
+        .alias("open"))
+    rows = table(cfg, "SELECT case_number, state, total_cents FROM amtshilfe_requests WHERE case_number IS NOT NULL "
+                      "QUALIFY row_number() OVER (PARTITION BY creditor_id, creditor_file_number ORDER BY seq DESC) = 1")
+    got = rows.join(standing, on="case_number", how="left")
+    live = got.filter(pl.col("state").is_in(["accepted", "suspended"]))
+    assert live.height > 0 and live.filter(pl.col("standing") != pl.col("total_cents")).is_empty()
+    assert got.filter(pl.col("state") == "withdrawn")["open"].fill_null(0).to_list() == [0] * got.filter(
+        pl.col("state") == "withdrawn").height
+    assert got.filter(pl.col("state") == "withdrawn").height > 0
