@@ -230,7 +230,8 @@ def ingest_amtshilfe(cfg: TenantConfig, found: list[tuple[Entry, str]], known_fi
 
 def _stage(cfg: TenantConfig, received: pl.DataFrame, extra: pl.DataFrame, held: pl.DataFrame,
            held_notices: pl.DataFrame, folder: RunDir, *, run_id: str, booking_date: date) -> None:
-    """Check the night's messages and stage events, requests, notices and claims."""
+    """Check the night's messages and stage events, requests, notices, claims and the changes the night's
+    Änderungen and Rücknahmen make to claims (:func:`_apply_changes`)."""
     s = cfg.amtshilfe
     authorities = read_authorities(cfg.tenant_dir / s.authorities_file) if s.authorities_file else None
     got = check(received, held.select("creditor_id", "creditor_file_number", "state", "content_key", "case_number"),
