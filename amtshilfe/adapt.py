@@ -4,8 +4,9 @@
 notices, and changes) into the checks' input (:class:`~amtshilfe.checks.ErsuchenRow`, one row per notice).
 An Änderung (.101) carries only what changes — a new debtor, a new list of notices — but the checks compare
 the **whole** changed request with the one held (its content key), so it is completed from the request the
-ledger holds (``held``/``held_notices``): what the change does not bring is the held request's. A change
-for a request we do not hold stays as sent; the checks return it (``unknown_case``).
+ledger holds (``held``/``held_notices``), or from a request of the same delivery it names (the last one
+sent of that creditor and file number): what the change does not bring is that request's. A change for a
+request neither holds stays as sent; the checks return it (``unknown_case``).
 
 :func:`answers_from_feedback` turns the feedback rows (:func:`amtshilfe.feedback.feedback`) into the
 :class:`~amtshilfe.model.Answers` frames the XML writer takes: a ``returned`` row is a Rückgabe (.104) with
@@ -64,12 +65,19 @@ def ersuchen_rows(data: model.Requests, *, held: pl.DataFrame | None = None,
 
     hold = (held.select([c for c in HELD_COLUMNS if c in held.columns]) if held is not None
             else pl.DataFrame(schema={c: ErsuchenRow.columns()[c].dtype for c in HELD_COLUMNS}))
-    hold = hold.with_columns(_key()).unique(["_cid", "_fn"], keep="last").drop("creditor_id",
-                                                                               "creditor_file_number")
+    # a change may name a request of this same delivery (sent before it): completed from that one
+    sent = take(new, ErsuchenRow)
+    hold = pl.concat([hold, sent.select(HELD_COLUMNS)], how="diagonal_relaxed")
+    hold = hold.with_columns(_key()).unique(["_cid", "_fn"], keep="last", maintain_order=True).drop(
+        "creditor_id", "creditor_file_number")
     hn = held_notices if held_notices is not None else pl.DataFrame(
         schema={"creditor_id": pl.String, "creditor_file_number": pl.String,
                 **{c: ErsuchenRow.columns()[c].dtype for c in _NOTICE}})
-    hn = hn.with_columns(_key()).select("_cid", "_fn", *_NOTICE)
+    sent_notices = sent.filter(pl.col("principal_cents").is_not_null()).with_columns(_key()).select(
+        "_cid", "_fn", *_NOTICE)
+    hn = pl.concat([hn.with_columns(_key()).select("_cid", "_fn", *_NOTICE)
+                    .join(sent_notices.select("_cid", "_fn").unique(), on=["_cid", "_fn"], how="anti"),
+                    sent_notices], how="vertical_relaxed")
 
     ch = changes.with_columns(_key()).join(hold, on=["_cid", "_fn"], how="left", suffix="_held",
                                            maintain_order="left")

@@ -593,6 +593,7 @@ class ErsuchenCheck(StrEnum):
     NOTHING_OPEN = "nothing_open"            # the amounts demanded add up to nothing
     SURCHARGE_DOUBT = "surcharge_doubt"      # a Säumniszuschlag not fitting the Rundfunkbeitrag rule: a person looks (flag)
     UNKNOWN_CASE = "unknown_case"            # a change, suspension or withdrawal names no open request of this creditor
+    BELOW_PAID = "below_paid"                # an Änderung would lower a claim below what was already paid: a person looks (flag)
 
 
 __all__ += ["ErsuchenCheck", "ErsuchenMessage", "ErsuchenState"]
@@ -649,8 +650,16 @@ class ErsuchenCostItem(StrEnum):
     OUTLAY = "outlay"                        # an outlay (Auslage) of the case the creditor reimburses
 
 
-__all__ += ["ErsuchenCheck", "ErsuchenCostItem", "ErsuchenFeedback", "ErsuchenMessage", "ErsuchenOutcome",
-            "ErsuchenState"]
+class ClaimChange(StrEnum):
+    """How a claim of our own books changes after it was booked (table ``claim_changes``, migration 16;
+    ``ledger.amtshilfe_claims``). The claims table stays append-only: the latest change of a claim wins."""
+
+    AMENDED = "amended"                      # the claim's amount from now on (never below what is allocated to it)
+    CANCELLED = "cancelled"                  # the open part is closed; what is allocated to it stays (and is forwarded)
+
+
+__all__ += ["ClaimChange", "ErsuchenCheck", "ErsuchenCostItem", "ErsuchenFeedback", "ErsuchenMessage",
+            "ErsuchenOutcome", "ErsuchenState"]
 
 
 # --- a person's decisions on foreign creditors' requests (docs/AMTSHILFE.md "Decisions of a person") ------

@@ -3,7 +3,8 @@
 Nothing here writes. Every frame is in the shape :func:`dunning.select.select` takes it:
 
 * ``claims`` — the current claims (:func:`ledger.state.current_open_items`: the newest export + the
-  claims Stadtkasse created − allocations), still open (``amount_cents`` > 0);
+  claims Stadtkasse created − allocations), still open (``amount_cents`` > 0), less those of foreign
+  creditors (origin ``amtshilfe``: never dunned or handed over by us);
 * ``notices`` — every claim on a booked notice (``dunning.select.NOTICE_SCHEMA``);
 * ``payments`` — what was credited to each current claim, signed (a reversal is negative), dated by the
   payment's value date (else its booking day) (``dunning.surcharge.PAYMENT_SCHEMA``);
@@ -91,7 +92,10 @@ def _pending(con: duckdb.DuckDBPyConnection, tenant: str) -> pl.DataFrame:
 def read_dunning_state(con: duckdb.DuckDBPyConnection, tenant: str) -> DunningState:
     """Everything a dunning run of ``tenant`` reads from the ledger (module docstring), in one go."""
     p = {"t": tenant}
-    claims = current_open_items(con, tenant).filter(pl.col("amount_cents") > 0)
+    # a foreign creditor's claim (Amtshilfe) is never dunned by us, nor handed to an enforcement office: the
+    # creditor dunned it before the request, and our own office enforces it (docs/AMTSHILFE.md)
+    claims = current_open_items(con, tenant).filter((pl.col("amount_cents") > 0)
+                                                    & (pl.col("origin").fill_null("export") != "amtshilfe"))
     con.register("_claim_ids", claims.select("receivable_id").to_arrow())
     try:
         payments = fetch(con, """

@@ -5,7 +5,8 @@ derived from the append-only tables:
 
 - current open items = rows of the newest open-items import, minus the allocations booked against that
   import since (a reversal is a negative allocation, so it re-opens the amount), never below 0, plus
-  the claims Stadtkasse created itself (table ``claims``) minus their allocations, while still open;
+  the claims Stadtkasse created itself (table ``claims``, at the amount of their latest ``claim_changes``
+  row; a cancelled one not at all) minus their allocations, while still open;
 - current Klärungsliste = the latest ``unresolved`` event per transaction whose state is not ``resolved``;
 - the day close of a day = its ``close`` row plus any ``correction`` rows.
 """
@@ -21,6 +22,7 @@ import polars as pl
 
 from claims.claim import OPEN_ITEM_SCHEMA
 from claims.vocab import ItemState
+from ledger.amtshilfe_claims import LATEST_CHANGE
 from ledger.db import fetch
 from ledger.tables import (
     ALLOCATIONS,
@@ -81,10 +83,11 @@ class LedgerState:
 def current_open_items(con: duckdb.DuckDBPyConnection, tenant: str) -> pl.DataFrame:
     """The claims open now: rows of the newest import with the amount still open (0 for settled ones),
     plus Stadtkasse's own claims (table ``claims``, ``import_id`` = ``OWN_CLAIMS``) not yet settled."""
+    # a claim's amount as it stands: its latest change (claim_changes, migration 16), a cancelled one nothing
     own = ", ".join(
         f"$own AS {c}" if c == "import_id"
-        else "greatest(c.amount_cents - coalesce(p.paid, 0), 0) AS amount_cents" if c == "amount_cents"
-        else f'c."{c}"' for c in OPEN_ITEMS)
+        else "greatest(coalesce(x.amount_cents, c.amount_cents) - coalesce(p.paid, 0), 0) AS amount_cents"
+        if c == "amount_cents" else f'c."{c}"' for c in OPEN_ITEMS)
     df = fetch(con, f"""
         WITH latest AS (
             SELECT import_id FROM open_item_imports WHERE tenant = $t
@@ -95,6 +98,7 @@ def current_open_items(con: duckdb.DuckDBPyConnection, tenant: str) -> pl.DataFr
         ), own_paid AS (
             SELECT receivable_id, sum(amount_cents) AS paid FROM allocations
             WHERE tenant = $t AND import_id = $own GROUP BY receivable_id
+        ), x AS ({LATEST_CHANGE}
         )
         SELECT * FROM (
             SELECT o.* REPLACE (greatest(o.amount_cents - coalesce(p.paid, 0), 0) AS amount_cents,
@@ -102,8 +106,9 @@ def current_open_items(con: duckdb.DuckDBPyConnection, tenant: str) -> pl.DataFr
             FROM open_items o LEFT JOIN paid p USING (receivable_id)
             WHERE o.tenant = $t AND o.import_id = (SELECT import_id FROM latest)
             UNION ALL BY NAME
-            SELECT {own} FROM claims c LEFT JOIN own_paid p USING (receivable_id)
-            WHERE c.tenant = $t AND c.amount_cents - coalesce(p.paid, 0) > 0
+            SELECT {own} FROM claims c LEFT JOIN own_paid p USING (receivable_id) LEFT JOIN x USING (receivable_id)
+            WHERE c.tenant = $t AND coalesce(x.change, '') <> 'cancelled'
+              AND coalesce(x.amount_cents, c.amount_cents) - coalesce(p.paid, 0) > 0
         )
         ORDER BY receivable_id
     """, {"t": tenant, "own": OWN_CLAIMS})

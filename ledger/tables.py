@@ -573,6 +573,7 @@ AMTSHILFE_NOTICES: Schema = {
     "principal_cents": pl.Int64(),
     "surcharge_cents": pl.Int64(),
     "costs_cents": pl.Int64(),
+    "receivable_id": pl.String(),  # the claim the notice is booked as (migration 16; null: none)
 }
 
 #: What became of each received Amtshilfe message (migration 12): one row per message of a delivery (its
@@ -684,6 +685,25 @@ AMTSHILFE_OUT_EVENTS: Schema = {
     "file_sha256": pl.String(),
     "recorded_at": pl.Datetime("us", "UTC"),
     "position": pl.Int64(),
+#: A claim of our own books (table ``claims``) amended or cancelled after it was booked (migration 16;
+#: ``claims.vocab.ClaimChange``; docs/AMTSHILFE.md "Changes to a request"). Append-only; a claim's latest
+#: change (``created_at``, then ``seq``) wins: ``amount_cents`` is its amount from then on — for
+#: ``cancelled`` what was allocated to it then, and nothing of it is open any more. ``change_id`` (the
+#: source and the claim) is unique: a rerun books a change once.
+CLAIM_CHANGES: Schema = {
+    "tenant": pl.String(),
+    "run_id": pl.String(),
+    "change_id": pl.String(),
+    "seq": pl.Int64(),
+    "receivable_id": pl.String(),
+    "change": pl.String(),
+    "amount_cents": pl.Int64(),
+    "before_cents": pl.Int64(),
+    "allocated_cents": pl.Int64(),
+    "effective_on": pl.Date(),
+    "reason": pl.String(),                # what made it: aenderung, ruecknahme, rueckgabe (ErsuchenMessage)
+    "source_id": pl.String(),             # the event or decision that made it
+    "created_at": pl.Datetime("us", "UTC"),
 }
 
 AUDIT_EVENTS: Schema = {
@@ -740,6 +760,7 @@ TABLES: dict[str, Schema] = {
     "amtshilfe_out_requests": AMTSHILFE_OUT_REQUESTS,
     "amtshilfe_out_claims": AMTSHILFE_OUT_CLAIMS,
     "amtshilfe_out_events": AMTSHILFE_OUT_EVENTS,
+    "claim_changes": CLAIM_CHANGES,
 }
 
 #: Where each stage frame lives in the ledger (the test checks columns and types agree).

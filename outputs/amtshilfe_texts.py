@@ -32,6 +32,7 @@ ERSUCHEN_CHECK_TEXT: dict[str, str] = {
     ErsuchenCheck.SURCHARGE_DOUBT: "Säumniszuschlag entspricht nicht 1 %, mindestens 8 € "
                                    "(§ 11 Rundfunkbeitragssatzung): bitte prüfen",
     ErsuchenCheck.UNKNOWN_CASE: "Kein offenes Ersuchen dieses Gläubigers mit diesem Aktenzeichen",
+    ErsuchenCheck.BELOW_PAID: "Änderung senkt eine Forderung unter den bereits gezahlten Betrag: bitte prüfen",
 }
 
 #: What the checks made of a message (``answers.outcome``).

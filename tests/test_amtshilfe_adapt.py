@@ -125,3 +125,21 @@ def test_feedback_rows_become_an_answers_file_the_reader_takes() -> None:
     assert s.filter(pl.col("code") == "cost_invoice")["creditor_id"].to_list() == [None]
     items = back.data.cost_items
     assert items[["creditor_file_number", "kind", "amount_cents"]].rows() == [("A-1", "contribution", 3_700)]
+
+
+def test_a_change_of_a_request_sent_earlier_in_the_same_delivery_is_completed_from_it() -> None:
+    """An Ersuchen and its Änderung (no notices, no debtor) and Aussetzung in one file, nothing held."""
+    data = through_file(model.requests(
+        pl.DataFrame([request("E-1", "A-1")]),
+        pl.DataFrame([notice("E-1", 1, 10_000), notice("E-1", 2, 20_000)]),
+        pl.DataFrame([{"message_id": "C-1", "message": "aenderung", "creditor_id": "IHK-BI",
+                       "creditor_file_number": "A-1", "message_date": date(2026, 3, 9), "note": "Hinweis"},
+                      {"message_id": "S-1", "message": "aussetzung", "creditor_id": "IHK-BI",
+                       "creditor_file_number": "A-1", "message_date": date(2026, 3, 9)}])))
+    rows = ersuchen_rows(data)
+    changed = rows.filter(pl.col("message_id") == "C-1")
+    assert changed["principal_cents"].to_list() == [10_000, 20_000]          # the request's notices
+    assert set(changed["creditor_name"]) == {IHK["creditor_name"]} and set(changed["debtor_name"]) == {"Anna Muster"}
+    answers = check(rows, None, SETTINGS).answers
+    assert answers.select("message_id", "outcome").rows() == [
+        ("E-1", ErsuchenOutcome.ACCEPTED), ("C-1", ErsuchenOutcome.REPEATED), ("S-1", ErsuchenOutcome.APPLIED)]

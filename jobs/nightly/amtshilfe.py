@@ -30,6 +30,12 @@ the files again):
   file number) + check digit, skipping numbers in use): the same request and ledger always give the same
   number, so a rerun never makes a second one. ``external_ref`` is the creditor's
   payment reference (the Beitragsnummer), which the debtor may quote.
+* ``claim_changes`` (migration 16): what an applied Änderung or Rücknahme does to the request's claims —
+  amended, cancelled (the open part), or a new claim for a notice an Änderung adds; an Änderung that would
+  lower a claim below what is paid on it is flagged (``below_paid``) instead. Several changes of one
+  request in one night are applied in the order received, each to the result of the one before
+  (:func:`_apply_changes`; docs/AMTSHILFE.md "Changes to a request"). The night's matching sees them
+  (:func:`with_claim_changes`).
 
 A repeated delivery (the same file again: duplicate; the same requests in another file: ``repeated``)
 adds no request, notice or claim. The requests are **not** made enforcement cases (``enforcement_cases``)
@@ -46,6 +52,7 @@ wrote (``amtshilfe_feedback``): a crash after the file but before that booking w
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -56,12 +63,15 @@ import polars as pl
 from amtshilfe import case_numbers, model
 from amtshilfe.adapt import answers_from_feedback, ersuchen_rows
 from amtshilfe.checks import check, read_authorities
+from amtshilfe.claim_changes import CHANGES, CLAIM_STATE, amend_claims, apply_changes, close_request_claims
 from amtshilfe.csv_format import read_requests_csv
 from amtshilfe.feedback import feedback, per_creditor
 from amtshilfe.sniff import kind_of
 from amtshilfe.xml_format import AmtshilfeFileError, read_requests, write_answers
 from claims.vocab import (
+    ClaimChange,
     ClaimType,
+    ErsuchenCheck,
     ErsuchenFeedback,
     ErsuchenMessage,
     ErsuchenOutcome,
@@ -71,6 +81,7 @@ from claims.vocab import (
 from jobs.nightly import amtshilfe_answers as answers_in
 from jobs.nightly.inbox import Entry
 from jobs.rundir import RunDir
+from ledger.amtshilfe_claims import change_rows, request_claims
 from ledger.config import TenantConfig
 from ledger.db import fetch
 from ledger.tables import (
@@ -79,6 +90,7 @@ from ledger.tables import (
     AMTSHILFE_NOTICES,
     AMTSHILFE_REQUESTS,
     CLAIMS,
+    OWN_CLAIMS,
     TABLES,
 )
 from outputs.amtshilfe_texts import ERSUCHEN_CHECK_TEXT
@@ -93,6 +105,8 @@ KIND = "amtshilfe"
 CLAIM_TYPE = "AMTSHILFE"
 #: Run-folder names: what the ledger holds (read step) and the claims staged for the book step.
 HELD, HELD_NOTICES, CLAIMS_FILE = "amtshilfe_held", "amtshilfe_held_notices", "amtshilfe_claims"
+#: Run-folder names: the requests' claims as they stand (read step), the night's changes to them (match step).
+HELD_CLAIMS, CHANGES_FILE = "amtshilfe_held_claims", "amtshilfe_claim_changes"
 #: Run-folder name: the Kassenzeichen in use in the range of our case numbers (read step)
 TAKEN = "amtshilfe_taken"
 _HEAD = 4096
@@ -135,6 +149,7 @@ def read_ledger(con: duckdb.DuckDBPyConnection, cfg: TenantConfig, folder: RunDi
                     "ORDER BY n.seq, n.position", p, table="amtshilfe_notices")
     folder.write(HELD, held)
     folder.write(HELD_NOTICES, notices)
+    folder.write(HELD_CLAIMS, request_claims(con, cfg.tenant))
     # the numbers a new case number must not be: exports', claims' and cases' in the prefix's range
     taken = fetch(con, "SELECT DISTINCT kz_norm FROM open_items WHERE tenant = $t AND starts_with(kz_norm, $p) "
                        "UNION SELECT kz_norm FROM claims WHERE tenant = $t AND starts_with(kz_norm, $p) "
@@ -147,6 +162,11 @@ def read_ledger(con: duckdb.DuckDBPyConnection, cfg: TenantConfig, folder: RunDi
 def _held(folder: RunDir, name: str, table: str) -> pl.DataFrame:
     path = folder.file(name)
     return pl.read_parquet(path) if path.exists() else pl.DataFrame(schema=TABLES[table])
+
+
+def _held_claims(folder: RunDir) -> pl.DataFrame:
+    path = folder.file(HELD_CLAIMS)
+    return pl.read_parquet(path) if path.exists() else pl.DataFrame(schema=CLAIM_STATE)
 
 
 def case_number(tenant: str, creditor_id: str, file_number: str, *, prefix: str = "8", digits: int = 12,
@@ -243,10 +263,12 @@ def ingest_amtshilfe(cfg: TenantConfig, found: list[tuple[Entry, str]], known_fi
         extras.append(pl.concat([
             data.requests.select(
                 (pl.lit(prefix) + pl.col("message_id")).alias("message_id"), "creditor_iban", "creditor_bic",
-                "debtor_given_name"),
+                "debtor_given_name", pl.lit(True).alias("own_notices")),
             data.changes.select((pl.lit(prefix) + pl.col("message_id")).alias("message_id"),
                                 pl.lit(None, pl.String).alias("creditor_iban"),
-                                pl.lit(None, pl.String).alias("creditor_bic"), "debtor_given_name"),
+                                pl.lit(None, pl.String).alias("creditor_bic"), "debtor_given_name",
+                                # an Änderung with Notice rows of its own replaces the list; without, keeps it
+                                pl.col("message_id").is_in(data.notices["message_id"].implode()).alias("own_notices")),
         ]).with_columns(pl.lit(name).alias("file_name"), pl.lit(sha).alias("file_sha256")))
         n = data.requests.height + data.changes.height
         rows.append(_file_row(name, sha, size, kind, FileStatus.OK, None, n))
@@ -273,7 +295,8 @@ def ingest_amtshilfe(cfg: TenantConfig, found: list[tuple[Entry, str]], known_fi
 def _stage(cfg: TenantConfig, received: pl.DataFrame, extra: pl.DataFrame, held: pl.DataFrame,
            held_notices: pl.DataFrame, folder: RunDir, *, run_id: str, booking_date: date,
            taken: pl.Series) -> None:
-    """Check the night's messages and stage events, requests, notices and claims."""
+    """Check the night's messages and stage events, requests, notices, claims and the changes the night's
+    Änderungen and Rücknahmen make to claims (:func:`_apply_changes`)."""
     s = cfg.amtshilfe
     authorities = read_authorities(cfg.tenant_dir / s.authorities_file) if s.authorities_file else None
     got = check(received, held.select("creditor_id", "creditor_file_number", "state", "content_key", "case_number"),
@@ -296,18 +319,7 @@ def _stage(cfg: TenantConfig, received: pl.DataFrame, extra: pl.DataFrame, held:
          .join(extra, on="message_id", how="left", maintain_order="left"))
     a = a.with_columns(pl.when(c("outcome") == ErsuchenOutcome.ACCEPTED)
                        .then(_numbered(cfg, a, held, taken)).otherwise(c("case_number")).alias("case_number"))
-    kind = (pl.when(c("outcome") == ErsuchenOutcome.ACCEPTED).then(pl.lit(str(ErsuchenFeedback.ACCEPTED)))
-            .when(c("outcome") == ErsuchenOutcome.RETURNED).then(pl.lit(str(ErsuchenFeedback.RETURNED)))
-            .when((c("outcome") == ErsuchenOutcome.APPLIED) & (c("message") == ErsuchenMessage.RUECKNAHME))
-            .then(pl.lit(str(ErsuchenFeedback.WITHDRAWN))))
     tag = [pl.lit(cfg.tenant).alias("tenant"), pl.lit(run_id).alias("run_id")]
-    events = a.select(*tag, c("message_id").alias("event_id"), kind.alias("kind"), "creditor_id",
-                      "creditor_file_number", "message_id", "message", "outcome", "check", "state", "case_number",
-                      "payment_reference", pl.lit(booking_date).alias("event_date"),
-                      c("total_cents").alias("amount_cents"),
-                      c("check").replace_strict(ERSUCHEN_CHECK_TEXT, default=None, return_dtype=pl.String)
-                      .alias("text"), "competent_authority_id", "competent_authority_name", "file_name", "file_sha256")
-    folder.book("amtshilfe_events", events)
 
     open_now = held.filter(c("state").is_in([str(x) for x in (ErsuchenState.ACCEPTED, ErsuchenState.FLAGGED,
                                                               ErsuchenState.SUSPENDED)])).select(key)
@@ -322,76 +334,84 @@ def _stage(cfg: TenantConfig, received: pl.DataFrame, extra: pl.DataFrame, held:
     full = received.unique("message_id", keep="first", maintain_order=True).select("message_id", *request_cols)
     new_rows = new.join(full, on="message_id", how="left", maintain_order="left")
 
-    # changes applied to an open request: its current row (held, or accepted/flagged tonight) with the change
-    changes = a.filter((c("message") != ErsuchenMessage.ERSUCHEN) & (c("outcome") == ErsuchenOutcome.APPLIED)) \
-        .with_columns(key)
-    base = pl.concat([held.with_columns(key), new_rows.filter(c("outcome") != ErsuchenOutcome.RETURNED)],
-                     how="diagonal_relaxed").unique(["_cid", "_fn"], keep="last", maintain_order=True)
-    aenderung = c("message") == ErsuchenMessage.AENDERUNG
-    changed = changes.join(full, on="message_id", how="left", maintain_order="left").join(
-        base.select("_cid", "_fn", *[pl.col(x).alias(f"{x}_base") for x in (
-            "state", "case_number", "creditor_iban", "creditor_bic", "debtor_given_name", "content_key",
-            "suspended_until", "notices", "principal_cents", "surcharge_cents", "costs_cents", "total_cents")]),
-        on=["_cid", "_fn"], how="inner", maintain_order="left").with_columns(
-        c("state").fill_null(c("state_base")).alias("state"),
-        c("case_number_base").alias("case_number"),
-        *[c(f"{x}_base").alias(x) for x in ("creditor_iban", "creditor_bic", "debtor_given_name")],
-        *[pl.when(aenderung).then(c(x)).otherwise(c(f"{x}_base")).alias(x)
-          for x in ("content_key", "notices", "principal_cents", "surcharge_cents", "costs_cents", "total_cents")],
-        pl.when(c("message") == ErsuchenMessage.AUSSETZUNG).then(c("suspended_until"))
-        .otherwise(c("suspended_until_base")).alias("suspended_until"))
-    # an Aussetzung or Rücknahme keeps the request's content: take it from the base row
-    keep_cols = [*request_cols, "creditor_name", "payment_reference", "request_date"]
-    base_content = base.select("_cid", "_fn", *[c(x).alias(f"{x}_b") for x in keep_cols])
-    changed = changed.join(base_content, on=["_cid", "_fn"], how="left", maintain_order="left").with_columns(
-        [pl.when(aenderung).then(c(x)).otherwise(c(f"{x}_b")).alias(x) for x in keep_cols])
+    # every notice row the checks kept, numbered 1, 2, … in its message, with its amount
+    amount = c("principal_cents").fill_null(0) + c("surcharge_cents").fill_null(0) + c("costs_cents").fill_null(0)
+    kept = got.notices.with_columns(pl.int_range(1, pl.len() + 1).over("message_id").cast(pl.Int64).alias("position"),
+                                    amount.alias("amount_cents"))
+    accepted = new_rows.filter(c("outcome") == ErsuchenOutcome.ACCEPTED).select("message_id", "case_number")
+    new_notices = kept.join(new_rows.select("message_id", c("outcome").alias("_outcome"), "case_number"),
+                            on="message_id", how="inner", maintain_order="left").with_columns(
+        pl.when((c("_outcome") == ErsuchenOutcome.ACCEPTED) & (c("amount_cents") > 0))
+        .then(c("case_number") + "-" + c("position").cast(pl.String)).alias("receivable_id")).drop("_outcome",
+                                                                                                 "case_number")
+    tonight_claims = new_notices.join(accepted, on="message_id", how="inner").filter(
+        c("receivable_id").is_not_null()).select(
+        "receivable_id", "case_number", "amount_cents", pl.lit(0, pl.Int64).alias("allocated_cents"),
+        pl.lit(False).alias("closed"))
+    rounds = _apply_changes(a, received, kept, held, held_notices, _held_claims(folder), new_rows, new_notices,
+                            tonight_claims, keep=request_cols)
+
+    # an Änderung that would lower a claim below what is paid on it is not applied: a person decides
+    refused = c("message_id").is_in(rounds.refused.implode())
+    a = a.with_columns(pl.when(refused).then(pl.lit(str(ErsuchenOutcome.FLAGGED))).otherwise(c("outcome"))
+                       .alias("outcome"),
+                       pl.when(refused).then(pl.lit(str(ErsuchenCheck.BELOW_PAID))).otherwise(c("check"))
+                       .alias("check"),
+                       pl.when(refused).then(None).otherwise(c("state")).alias("state"))
+    kind = (pl.when(c("outcome") == ErsuchenOutcome.ACCEPTED).then(pl.lit(str(ErsuchenFeedback.ACCEPTED)))
+            .when(c("outcome") == ErsuchenOutcome.RETURNED).then(pl.lit(str(ErsuchenFeedback.RETURNED)))
+            .when((c("outcome") == ErsuchenOutcome.APPLIED) & (c("message") == ErsuchenMessage.RUECKNAHME))
+            .then(pl.lit(str(ErsuchenFeedback.WITHDRAWN))))
+    events = a.select(*tag, c("message_id").alias("event_id"), kind.alias("kind"), "creditor_id",
+                      "creditor_file_number", "message_id", "message", "outcome", "check", "state", "case_number",
+                      "payment_reference", pl.lit(booking_date).alias("event_date"),
+                      c("total_cents").alias("amount_cents"),
+                      c("check").replace_strict(ERSUCHEN_CHECK_TEXT, default=None, return_dtype=pl.String)
+                      .alias("text"), "competent_authority_id", "competent_authority_name", "file_name", "file_sha256")
+    folder.book("amtshilfe_events", events)
 
     top = held.select(pl.col("seq").max()).item() if held.height else None
     seq_max_all = int(top) if top is not None else 0
     req = pl.concat([new_rows.with_columns(pl.lit(booking_date).alias("received_on")),
-                     changed.with_columns(pl.lit(booking_date).alias("received_on"))], how="diagonal_relaxed")
+                     rounds.rows.with_columns(pl.lit(booking_date).alias("received_on"))], how="diagonal_relaxed")
     req = req.with_row_index("_i").with_columns((pl.lit(seq_max_all + 1) + c("_i").cast(pl.Int64)).alias("seq"))
     folder.book("amtshilfe_requests", req.with_columns(*tag, c("total_cents").alias("total_cents")))
 
-    # the notices of the rows written: a new request's or an Änderung's own, else the base row's again
-    own = got.notices.join(req.select("message_id", "seq"), on="message_id", how="inner", maintain_order="left")
-    own = own.with_columns(pl.int_range(1, pl.len() + 1).over("message_id").cast(pl.Int64).alias("position"))
-    carried_ids = req.filter((c("message") != ErsuchenMessage.ERSUCHEN)
-                             & ~c("message_id").is_in(own["message_id"].unique().implode()))
-    carried = carried_ids.select("seq", "_cid", "_fn").join(
-        pl.concat([held_notices.with_columns(key),
-                   own.with_columns(key)], how="diagonal_relaxed").drop("seq", "tenant", "run_id", strict=False),
-        on=["_cid", "_fn"], how="inner", maintain_order="left")
-    notices = pl.concat([own, carried], how="diagonal_relaxed").join(
-        req.select("seq", "creditor_id", "creditor_file_number"), on="seq", how="left", suffix="_r",
-        maintain_order="left").with_columns(c("creditor_id_r").alias("creditor_id"),
-                                            c("creditor_file_number_r").alias("creditor_file_number"))
+    # the notices of the rows written: a new request's own, a change's as the rounds left them
+    notices = pl.concat([new_notices, rounds.notices], how="diagonal_relaxed").join(
+        req.select("message_id", "seq", "creditor_id", "creditor_file_number"), on="message_id", how="inner",
+        suffix="_r", maintain_order="left").with_columns(c("creditor_id_r").alias("creditor_id"),
+                                                         c("creditor_file_number_r").alias("creditor_file_number"))
     folder.book("amtshilfe_notices", notices.with_columns(*tag).select(list(AMTSHILFE_NOTICES)))
 
-    accepted = req.filter(c("outcome") == ErsuchenOutcome.ACCEPTED).select(
-        "message_id", "case_number", "rundfunk", "file_name", "file_sha256", "_cid")
-    folder.write(CLAIMS_FILE, request_claims(own, accepted, tenant=cfg.tenant, run_id=run_id,
-                                             booking_date=booking_date))
+    # claims: the notices of a request accepted tonight, and a notice an Änderung added
+    info = a.select("message_id", "rundfunk", "file_name", "file_sha256")
+    claims = pl.concat([
+        new_notices.filter(c("receivable_id").is_not_null()).join(accepted, on="message_id", how="inner"),
+        kept.join(rounds.new_claims.select("message_id", "position", "receivable_id", "case_number"),
+                  on=["message_id", "position"], how="inner")], how="diagonal_relaxed").join(
+        info, on="message_id", how="left", maintain_order="left").with_columns(key)
+    now = datetime.now(UTC)
+    claims = _claim_rows(claims, tenant=cfg.tenant, run_id=run_id, booking_date=booking_date, now=now)
+    folder.write(CLAIMS_FILE, claims)
+    changes = change_rows(rounds.changes, tenant=cfg.tenant, run_id=run_id, reason=c("message"),
+                          effective_on=booking_date, created_at=now)
+    folder.book("claim_changes", changes)
+    # what the night's matching may still allocate to a changed claim (jobs.nightly.match)
+    folder.write(CHANGES_FILE, rounds.changes.select("receivable_id", "change", "open_cents"))
 
 
-def request_claims(notices: pl.DataFrame, accepted: pl.DataFrame, *, tenant: str, run_id: str,
-                   booking_date: date) -> pl.DataFrame:
-    """The claims of accepted requests (``CLAIMS``), one per notice with an amount: ``notices`` (``message_id``,
-    ``position``, ``notice_date``, ``request_date``, ``payment_reference``, the three amounts) joined on
-    ``message_id`` with ``accepted`` (``case_number``, ``rundfunk``, ``file_name``, ``file_sha256`` and
-    ``_cid``, the creditor id trimmed and upper-cased). Also used for a flagged request a person accepts
-    (``jobs/nightly/amtshilfe_decisions.py``)."""
+def _claim_rows(rows: pl.DataFrame, *, tenant: str, run_id: str, booking_date: date, now: datetime) -> pl.DataFrame:
+    """The ``CLAIMS`` rows of notices with a ``receivable_id`` and ``amount_cents`` (and ``case_number``,
+    ``notice_date``, ``request_date``, ``payment_reference``, ``rundfunk``, ``file_name``, ``file_sha256``,
+    ``position``, ``_cid``), checked against the claims schema."""
     c = pl.col
     tag = [pl.lit(tenant).alias("tenant"), pl.lit(run_id).alias("run_id")]
-    claims = notices.join(accepted, on="message_id", how="inner", maintain_order="left")
-    now = datetime.now(UTC)
-    amount = c("principal_cents").fill_null(0) + c("surcharge_cents").fill_null(0) + c("costs_cents").fill_null(0)
-    claims = claims.filter(amount > 0).with_columns(
-        *tag, (c("case_number") + "-" + c("position").cast(pl.String)).alias("receivable_id"),
-        c("case_number").alias("kassenzeichen"), c("case_number").alias("kz_norm"),
+    claims = rows.with_columns(
+        *tag, c("case_number").alias("kassenzeichen"), c("case_number").alias("kz_norm"),
         ("AH-" + c("case_number")).alias("debtor_id"),
         pl.when(c("rundfunk")).then(pl.lit(str(ClaimType.RUNDFUNK_AMTSHILFE))).otherwise(pl.lit(CLAIM_TYPE))
-        .alias("claim_type"), amount.alias("amount_cents"),
+        .alias("claim_type"),
         pl.coalesce("notice_date", "request_date", pl.lit(booking_date)).alias("due_date"),
         c("payment_reference").alias("external_ref"), pl.lit("public").alias("law"),
         pl.lit("amtshilfe").alias("origin"), c("_cid").alias("creditor"),
@@ -403,6 +423,165 @@ def request_claims(notices: pl.DataFrame, accepted: pl.DataFrame, *, tenant: str
 
     handoff.check("claims", claims)
     return claims
+
+
+def accepted_claims(notices: pl.DataFrame, accepted: pl.DataFrame, *, tenant: str, run_id: str,
+                    booking_date: date) -> pl.DataFrame:
+    """The claims of accepted requests, one per notice with an amount (receivable id = case number + ``-`` +
+    position): ``notices`` (``message_id``, ``position``, ``notice_date``, ``request_date``,
+    ``payment_reference``, the three amounts) joined on ``message_id`` with ``accepted`` (``case_number``,
+    ``rundfunk``, ``file_name``, ``file_sha256`` and ``_cid``, the creditor id trimmed and upper-cased). For a
+    flagged request a person accepts (``jobs/nightly/amtshilfe_decisions.py``)."""
+    c = pl.col
+    amount = c("principal_cents").fill_null(0) + c("surcharge_cents").fill_null(0) + c("costs_cents").fill_null(0)
+    rows = notices.join(accepted, on="message_id", how="inner", maintain_order="left").with_columns(
+        amount.alias("amount_cents")).filter(c("amount_cents") > 0).with_columns(
+        (c("case_number") + "-" + c("position").cast(pl.String)).alias("receivable_id"))
+    return _claim_rows(rows, tenant=tenant, run_id=run_id, booking_date=booking_date, now=datetime.now(UTC))
+
+
+#: A notice's columns in the ledger (``amtshilfe_notices`` less the request's key and the run's).
+_NOTICE = ("position", "notice_date", "notice_authority", "notice_file_number", "period_from", "period_to",
+           "principal_cents", "surcharge_cents", "costs_cents", "receivable_id")
+_CLAIMED = (str(ErsuchenState.ACCEPTED), str(ErsuchenState.SUSPENDED))
+
+
+@dataclass(frozen=True, slots=True)
+class _Rounds:
+    """The night's applied changes (:func:`_apply_changes`): ``rows`` the request rows to write, in the order
+    applied; ``notices`` their notices (``message_id`` + :data:`_NOTICE`); ``changes`` the claim changes
+    (``amtshilfe.claim_changes.CHANGES`` + ``message``); ``new_claims`` the notices an Änderung added
+    (``message_id``, ``position``, ``receivable_id``, ``case_number``); ``refused`` the Änderungen not
+    applied (``below_paid``)."""
+
+    rows: pl.DataFrame
+    notices: pl.DataFrame
+    changes: pl.DataFrame
+    new_claims: pl.DataFrame
+    refused: pl.Series
+
+
+def _keyed(frame: pl.DataFrame) -> pl.DataFrame:
+    c = pl.col
+    return frame.with_columns(c("creditor_id").str.strip_chars().str.to_uppercase().alias("_cid"),
+                              c("creditor_file_number").str.strip_chars().alias("_fn"))
+
+
+def _apply_changes(a: pl.DataFrame, received: pl.DataFrame, kept: pl.DataFrame, held: pl.DataFrame,
+                   held_notices: pl.DataFrame, held_claims: pl.DataFrame, new_rows: pl.DataFrame,
+                   new_notices: pl.DataFrame, tonight_claims: pl.DataFrame, *, keep: list[str]) -> _Rounds:
+    """Apply the night's applied changes (Änderung, Aussetzung, Rücknahme) in the order received, each to the
+    request as the one before left it (round ``r`` takes the ``r``-th change of every request: set-based over
+    the requests, a loop only over the few rounds), with what each does to the request's claims
+    (``amtshilfe.claim_changes``; docs/AMTSHILFE.md "Changes to a request")."""
+    c = pl.col
+    changes = _keyed(a.filter((c("message") != ErsuchenMessage.ERSUCHEN) & (c("outcome") == ErsuchenOutcome.APPLIED)))
+    changes = changes.with_columns(pl.int_range(pl.len()).over("_cid", "_fn").alias("_round"))
+    full = received.unique("message_id", keep="first", maintain_order=True).select("message_id", *keep)
+    base = pl.concat([_keyed(held), _keyed(new_rows.filter(c("outcome") != ErsuchenOutcome.RETURNED))],
+                     how="diagonal_relaxed").unique(["_cid", "_fn"], keep="last", maintain_order=True)
+    claims = pl.concat([conform(held_claims, CLAIM_STATE), conform(tonight_claims, CLAIM_STATE)])
+    # the notices as they stand, each with its claim (a notice booked before migration 16: <case>-<position>)
+    hn = _keyed(held_notices).join(_keyed(held).select("_cid", "_fn", "case_number"), on=["_cid", "_fn"], how="left",
+                                   maintain_order="left")
+    hn = hn.with_columns(pl.coalesce(c("receivable_id"), c("case_number") + "-" + c("position").cast(pl.String))
+                         .alias("_rid")).with_columns(
+        pl.when(c("_rid").is_in(claims["receivable_id"].implode())).then(c("_rid")).alias("receivable_id"))
+    nn = _keyed(new_notices)
+    now = pl.concat([hn.join(nn.select("_cid", "_fn").unique(), on=["_cid", "_fn"], how="anti"), nn],
+                    how="diagonal_relaxed").select("_cid", "_fn", *_NOTICE)
+    rows, notices, claim_changes, new_claims, refused = [], [], [], [], []
+    aenderung, aussetzung = c("message") == ErsuchenMessage.AENDERUNG, c("message") == ErsuchenMessage.AUSSETZUNG
+    own = aenderung & c("own_notices").fill_null(False)
+    from_notices = ("notices", "principal_cents", "surcharge_cents", "costs_cents", "total_cents")
+    n_rounds = int(changes.select(pl.col("_round").max().fill_null(-1)).item()) + 1
+    for r in range(n_rounds):
+        ch = changes.filter(c("_round") == r).join(full, on="message_id", how="left", maintain_order="left")
+        ch = ch.join(base.select("_cid", "_fn", *[c(x).alias(f"{x}_base") for x in (
+            "state", "case_number", "creditor_iban", "creditor_bic", "debtor_given_name", "content_key",
+            "suspended_until", *from_notices, *keep, "creditor_name", "payment_reference", "request_date")]),
+            on=["_cid", "_fn"], how="inner", maintain_order="left")
+        resumed = aenderung & (c("state_base") == ErsuchenState.SUSPENDED)
+        ch = ch.with_columns(
+            pl.when(resumed).then(pl.lit(str(ErsuchenState.ACCEPTED))).otherwise(c("state").fill_null(c("state_base")))
+            .alias("state"),
+            c("case_number_base").alias("case_number"),
+            *[c(f"{x}_base").alias(x) for x in ("creditor_iban", "creditor_bic", "debtor_given_name")],
+            pl.when(aenderung).then(c("content_key")).otherwise(c("content_key_base")).alias("content_key"),
+            *[pl.when(own).then(c(x)).otherwise(c(f"{x}_base")).alias(x) for x in from_notices],
+            pl.when(aussetzung).then(c("suspended_until")).when(resumed).then(None)
+            .otherwise(c("suspended_until_base")).alias("suspended_until"),
+            # an Aussetzung or Rücknahme keeps the request's content: the one the change before left
+            *[pl.when(aenderung).then(c(x)).otherwise(c(f"{x}_base")).alias(x)
+              for x in (*keep, "creditor_name", "payment_reference", "request_date")],
+            c("state_base").is_in(list(_CLAIMED)).alias("_claimed"),
+            (c("_cid") + "\x1f" + c("_fn")).alias("request"))
+
+        # an Änderung with a new list of notices: the claims follow it (or it is refused: below_paid)
+        amend = ch.filter(own & c("_claimed"))
+        new_list = kept.join(amend.select("message_id", "request", "case_number"), on="message_id", how="inner",
+                             maintain_order="left")
+        old_list = now.join(amend.select("_cid", "_fn", "request"), on=["_cid", "_fn"], how="inner")
+        got = amend_claims(old_list, new_list, claims)
+        refused.append(got.refused["message_id"])
+        ch = ch.filter(~c("message_id").is_in(got.refused["message_id"].implode()))
+        # a Rücknahme closes every claim the request has (one ever accepted has them, whatever its state now)
+        withdrawn = ch.filter(c("message") == ErsuchenMessage.RUECKNAHME)
+        closing = close_request_claims(claims.join(withdrawn.select("case_number", "message_id"), on="case_number",
+                                                   how="inner"))
+        done = pl.concat([got.changes, closing]).join(ch.select("message_id", "message"), on="message_id",
+                                                      how="left")
+        claim_changes.append(done)
+        added = got.new_claims.join(ch.select("message_id", "case_number"), on="message_id", how="inner")
+        new_claims.append(added)
+
+        # the notices of each row: an Änderung's own list (with the claims it follows), else as they stand
+        listed = kept.join(ch.filter(own).select("message_id"), on="message_id", how="inner").drop("receivable_id",
+                                                                                                  strict=False)
+        listed = listed.join(got.notices.select("message_id", "position", "receivable_id"),
+                             on=["message_id", "position"], how="left", maintain_order="left")
+        carried = ch.filter(~own).select("message_id", "_cid", "_fn").join(now, on=["_cid", "_fn"], how="inner",
+                                                                           maintain_order="left")
+        these = pl.concat([_keyed(listed).select("message_id", "_cid", "_fn", *_NOTICE),
+                           carried.select("message_id", "_cid", "_fn", *_NOTICE)])
+        notices.append(these.drop("_cid", "_fn"))
+        rows.append(ch)
+        base = pl.concat([base, ch], how="diagonal_relaxed").unique(["_cid", "_fn"], keep="last", maintain_order=True)
+        now = pl.concat([now.join(ch.select("_cid", "_fn"), on=["_cid", "_fn"], how="anti"), these.drop("message_id")],
+                        how="diagonal_relaxed")
+        claims = pl.concat([apply_changes(claims, done), added.select(
+            "receivable_id", "case_number", "amount_cents", pl.lit(0, pl.Int64).alias("allocated_cents"),
+            pl.lit(False).alias("closed"))])
+    empty_changes = pl.DataFrame(schema={**CHANGES, "message": pl.String()})
+    return _Rounds(
+        rows=pl.concat(rows, how="diagonal_relaxed") if rows else pl.DataFrame(),
+        notices=pl.concat(notices, how="diagonal_relaxed") if notices else pl.DataFrame(
+            schema={"message_id": pl.String()}),
+        changes=pl.concat([empty_changes, *[x.select(empty_changes.columns) for x in claim_changes]],
+                          how="vertical_relaxed"),
+        new_claims=pl.concat(new_claims, how="diagonal_relaxed") if new_claims else pl.DataFrame(
+            schema={"message_id": pl.String(), "position": pl.Int64(), "receivable_id": pl.String(),
+                    "case_number": pl.String(), "amount_cents": pl.Int64()}),
+        refused=pl.concat(refused) if refused else pl.Series("message_id", [], pl.String()))
+
+def with_claim_changes(open_items: pl.DataFrame, folder: RunDir) -> pl.DataFrame:
+    """``open_items`` (the match step's) with the night's claim changes applied: an amended claim open for its
+    new amount less what was allocated, a cancelled one gone — so tonight's payments are never allocated to
+    what a change booked in the same transaction has closed."""
+    path = folder.file(CHANGES_FILE)
+    if not path.exists():
+        return open_items
+    changed = pl.read_parquet(path).unique("receivable_id", keep="last", maintain_order=True)
+    if changed.height == 0:
+        return open_items
+    c = pl.col
+    own = c("import_id") == OWN_CLAIMS
+    out = open_items.join(changed.select("receivable_id", c("change").alias("_change"), c("open_cents").alias("_open")),
+                          on="receivable_id", how="left", maintain_order="left")
+    out = out.with_columns(pl.when(own & c("_open").is_not_null()).then(c("_open").clip(lower_bound=0))
+                           .otherwise(c("amount_cents")).alias("amount_cents"))
+    gone = own & ((c("_change") == ClaimChange.CANCELLED) | (c("_open").is_not_null() & (c("amount_cents") <= 0)))
+    return out.filter(~gone.fill_null(False)).drop("_change", "_open")
 
 
 def with_amtshilfe_claims(frames: dict[str, pl.DataFrame], folder: RunDir) -> dict[str, pl.DataFrame]:
@@ -471,5 +650,5 @@ def write_feedback(cfg: TenantConfig, con: duckdb.DuckDBPyConnection, *, run_id:
     return written
 
 
-__all__ = ["AMTSHILFE_EVENTS", "AMTSHILFE_REQUESTS", "CLAIMS_FILE", "KIND", "case_number", "ingest_amtshilfe",
-           "read_ledger", "request_claims", "split", "with_amtshilfe_claims", "write_feedback"]
+__all__ = ["AMTSHILFE_EVENTS", "AMTSHILFE_REQUESTS", "CHANGES_FILE", "CLAIMS_FILE", "KIND", "accepted_claims", "case_number",
+           "ingest_amtshilfe", "read_ledger", "split", "with_amtshilfe_claims", "with_claim_changes", "write_feedback"]

@@ -7,7 +7,7 @@ is seen), into the night's one transaction:
 
 * **accept** (a ``flagged`` request): a new request row in state ``accepted`` with our case number, its
   notices again under the new ``seq``, its claims built exactly as for a request the checks accept
-  (:func:`jobs.nightly.amtshilfe.request_claims`), and an ``accepted`` event: the creditor gets the Sachstand;
+  (:func:`jobs.nightly.amtshilfe.accepted_claims`), and an ``accepted`` event: the creditor gets the Sachstand;
 * **return** (a ``flagged`` request): state ``returned`` with the reason, a ``returned`` event (the Rückgabe
   with the reason's text; the person's note stays in the event's ``text``). A flagged request that was the
   second version of a case open before (the check ``duplicate``) does not close that case: the row before it
@@ -41,7 +41,7 @@ import polars as pl
 from amtshilfe.checks import rundfunk_creditor
 from claims.vocab import ErsuchenDecision, ErsuchenFeedback, ErsuchenOutcome, ErsuchenState
 from amtshilfe import case_numbers
-from jobs.nightly.amtshilfe import CLAIMS_FILE, request_claims
+from jobs.nightly.amtshilfe import CLAIMS_FILE, accepted_claims
 from jobs.rundir import RunDir
 from ledger.amtshilfe_journal import STATE_FOR, load_decisions
 from ledger.config import TenantConfig
@@ -197,7 +197,7 @@ def stage(cfg: TenantConfig, held: pl.DataFrame, held_notices: pl.DataFrame, fol
     debtor = ["debtor_name", "debtor_street", "debtor_postcode", "debtor_city", "debtor_country", "debtor_birth_date"]
     acc_notices = acc.select("message_id", "seq", "request_date", "payment_reference", *debtor).join(
         notices, on="seq", how="inner", maintain_order="left").drop("seq")
-    claims = request_claims(acc_notices, acc.select("message_id", "case_number", "rundfunk", "file_name",
+    claims = accepted_claims(acc_notices, acc.select("message_id", "case_number", "rundfunk", "file_name",
                                                     "file_sha256", "_cid"),
                             tenant=cfg.tenant, run_id=run_id, booking_date=booking_date)
 

@@ -16,6 +16,7 @@ import polars as pl
 
 from claims.claim import OPEN_ITEM_SCHEMA
 from claims.vocab import DecisionState, ItemState
+from jobs.nightly import amtshilfe
 from jobs.nightly.collection_back import fee_claims, take_back
 from jobs.nightly.decisions import DecisionOutcome, apply_decisions
 from jobs.nightly.ingest import match_config
@@ -85,6 +86,7 @@ def match(cfg: TenantConfig, booking_date: date, run_id: str, folder: RunDir) ->
                               unresolved=state.unresolved, open_items=state.open_items,
                               known_ids=state.decision_ids["decision_id"].to_list())
     base = _base_open_items(state.open_items, folder.read("book_open_item_imports"), folder.read("book_open_items"))
+    base = amtshilfe.with_claim_changes(base, folder)   # tonight's Änderung/Rücknahme of Amtshilfe claims
     receivables = receivables_now(base, outcome.allocations)
 
     again = state.unresolved.filter(
