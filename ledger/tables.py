@@ -685,6 +685,8 @@ AMTSHILFE_OUT_EVENTS: Schema = {
     "file_sha256": pl.String(),
     "recorded_at": pl.Datetime("us", "UTC"),
     "position": pl.Int64(),
+}
+
 #: A claim of our own books (table ``claims``) amended or cancelled after it was booked (migration 16;
 #: ``claims.vocab.ClaimChange``; docs/AMTSHILFE.md "Changes to a request"). Append-only; a claim's latest
 #: change (``created_at``, then ``seq``) wins: ``amount_cents`` is its amount from then on — for

@@ -38,9 +38,9 @@ from typing import Any
 import duckdb
 import polars as pl
 
+from amtshilfe import case_numbers
 from amtshilfe.checks import rundfunk_creditor
 from claims.vocab import ErsuchenDecision, ErsuchenFeedback, ErsuchenOutcome, ErsuchenState
-from amtshilfe import case_numbers
 from jobs.nightly.amtshilfe import CLAIMS_FILE, accepted_claims
 from jobs.rundir import RunDir
 from ledger.amtshilfe_journal import STATE_FOR, load_decisions
