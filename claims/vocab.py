@@ -402,6 +402,7 @@ class PayoutSkip(StrEnum):
     PAYEE_BLOCKED = "payee_blocked"      # a returned transfer blocked the IBAN for payouts (payee_blocks)
     CREDITOR_UNKNOWN = "creditor_unknown"  # a forward's creditor is not in [[creditors]]: no account to pay to
     REVERSED_AFTER_FORWARD = "reversed_after_forward"  # reversals since the last forward exceed what came in
+    CREDITOR_ACCOUNT_CONFLICT = "creditor_account_conflict"  # the creditor's open requests name different IBANs
 
 
 __all__ += ["PayoutSkip", "PayoutSource", "SetoffSkip"]
