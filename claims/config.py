@@ -513,6 +513,8 @@ class AmtshilfeSection(Section):
     cost_free_creditor_ids: Annotated[Words, BeforeValidator(_upper)] = ()   # creditors not invoiced [UNCONFIRMED]
     surcharge_rate_percent: Annotated[float, Field(ge=0, le=100)] = 1.0   # Rundfunkbeitragssatzung § 11
     surcharge_min: Cents = 800
+    invoice_period: Literal["month", "quarter", "year"] = "month"   # the cost invoice's period (§ 5 VO VwVG NRW)
+    invoice_due_days: Annotated[int, Field(ge=0, le=365)] = 30      # the invoice's claim is due this many days later
 
 
 class Account(Section):

@@ -53,6 +53,8 @@ MIGRATIONS: list[Migration] = [
          "tenant (issue 17 §4)", sql_file("0011_office.sql")),
     (12, "amtshilfe_requests, amtshilfe_notices, amtshilfe_events, amtshilfe_feedback: foreign creditors (issue 18)",
      sql_file("0012_amtshilfe.sql")),
+    (15, "amtshilfe_invoice_items: the items of the Amtshilfe cost invoices (issue 18 §3)",
+     sql_file("0015_amtshilfe_invoices.sql")),
 ]
 
 

@@ -614,6 +614,28 @@ AMTSHILFE_FEEDBACK: Schema = {
     "sent_on": pl.Date(),
 }
 
+#: The items of the cost invoices to the requesting creditors (migration 15; docs/AMTSHILFE.md "Cost invoice
+#: per period"): one row per item (``item_id`` ``contribution-<creditor>-<file number>``: a request is
+#: invoiced once, ever), ``invoice_id`` ``<creditor>:<from>:<to>`` (one per creditor and period), the
+#: invoice's ``kassenzeichen`` (its claim against the creditor, origin ``fee``).
+AMTSHILFE_INVOICE_ITEMS: Schema = {
+    "tenant": pl.String(),
+    "run_id": pl.String(),
+    "invoice_id": pl.String(),
+    "kassenzeichen": pl.String(),
+    "item_id": pl.String(),
+    "creditor_id": pl.String(),
+    "period_from": pl.Date(),
+    "period_to": pl.Date(),
+    "item": pl.String(),
+    "creditor_file_number": pl.String(),
+    "case_number": pl.String(),
+    "item_date": pl.Date(),
+    "amount_cents": pl.Int64(),
+    "description": pl.String(),
+    "invoiced_on": pl.Date(),
+}
+
 AUDIT_EVENTS: Schema = {
     "tenant": pl.String(),
     "run_id": pl.String(),
@@ -665,6 +687,7 @@ TABLES: dict[str, Schema] = {
     "amtshilfe_notices": AMTSHILFE_NOTICES,
     "amtshilfe_events": AMTSHILFE_EVENTS,
     "amtshilfe_feedback": AMTSHILFE_FEEDBACK,
+    "amtshilfe_invoice_items": AMTSHILFE_INVOICE_ITEMS,
 }
 
 #: Where each stage frame lives in the ledger (the test checks columns and types agree).

@@ -55,7 +55,7 @@ from amtshilfe import model
 from amtshilfe.adapt import answers_from_feedback, ersuchen_rows
 from amtshilfe.checks import check, read_authorities
 from amtshilfe.csv_format import read_requests_csv
-from amtshilfe.feedback import feedback, per_creditor
+from amtshilfe.feedback import INVOICE_COLUMNS, feedback, per_creditor
 from amtshilfe.sniff import kind_of
 from amtshilfe.xml_format import AmtshilfeFileError, read_requests, write_answers
 from claims.vocab import (
@@ -66,6 +66,7 @@ from claims.vocab import (
     ErsuchenState,
     FileStatus,
 )
+from jobs.nightly.amtshilfe_money import write_invoice_documents
 from jobs.nightly.inbox import Entry
 from jobs.rundir import RunDir
 from ledger.config import TenantConfig
@@ -359,9 +360,16 @@ def write_feedback(cfg: TenantConfig, con: duckdb.DuckDBPyConnection, *, run_id:
     events = events.with_columns(pl.when(pl.col("kind") == ErsuchenFeedback.PAYMENT_FORWARDED)
                                  .then(pl.col("amount_cents")).alias("amount_cents"))
     sent = fetch(con, "SELECT feedback_id FROM amtshilfe_feedback WHERE tenant = $t", p)
-    rows = feedback(events, sent=sent)
+    # the cost invoices (amtshilfe_money): their items, and each invoice's document beside the Answers file
+    items = fetch(con, "SELECT * FROM amtshilfe_invoice_items WHERE tenant = $t ORDER BY invoice_id, item_id", p,
+                  table="amtshilfe_invoice_items")
+    rows = feedback(events, sent=sent, invoice=items.select(INVOICE_COLUMNS))
     if rows.height == 0:
         return []
+    bills = rows.filter(pl.col("kind") == ErsuchenFeedback.COST_INVOICE).select("creditor_id", "period_from",
+                                                                               "period_to")
+    write_invoice_documents(outbox(cfg), cfg.tenant,
+                            items.join(bills, on=["creditor_id", "period_from", "period_to"], how="semi"))
     names = fetch(con, "SELECT creditor_id, any_value(creditor_name) AS creditor_name FROM amtshilfe_requests "
                        "WHERE tenant = $t GROUP BY creditor_id", p)
     name_of = dict(zip(names["creditor_id"].to_list(), names["creditor_name"].to_list(), strict=True))
@@ -375,7 +383,8 @@ def write_feedback(cfg: TenantConfig, con: duckdb.DuckDBPyConnection, *, run_id:
         message_id = f"{cfg.tenant}-AH-{today:%Y%m%d}-{digest}"
         header = model.Header(message_id=message_id, created=created or datetime(today.year, today.month, today.day),
                               sender=us, receiver=model.Body(name_of.get(creditor) or creditor, creditor))
-        data = write_answers(header, answers_from_feedback(part, ERSUCHEN_CHECK_TEXT), file=f"{message_id}.xml")
+        data = write_answers(header, answers_from_feedback(part, ERSUCHEN_CHECK_TEXT, invoice=items.select(
+            INVOICE_COLUMNS)), file=f"{message_id}.xml")
         target = folder / f"{message_id}.xml"
         tmp = target.with_name(target.name + ".tmp")
         tmp.write_bytes(data)
