@@ -169,5 +169,5 @@ def test_the_invoice_document_lists_the_items_and_the_total_in_german_convention
     assert doc.select("Aktenzeichen_Glaeubiger", "Datum", "Posten", "Betrag_EUR").rows() == [
         ("A-1", "02.12.2026", "Kostenbeitrag § 5 Abs. 1 VO VwVG NRW", "37,00"),
         ("A-2", "09.12.2026", "Kostenbeitrag § 5 Abs. 1 VO VwVG NRW", "37,00"),
-        ("", "", "Summe", "74,00")]
+        (None, None, "Summe", "74,00")]
     assert set(doc["Kassenzeichen"].to_list()) == {got["kassenzeichen"][0]}

@@ -258,8 +258,8 @@ def invoice_document(items: pl.DataFrame) -> pl.DataFrame:
         pl.col("item_date").dt.strftime("%d.%m.%Y").alias("Datum"),
         pl.col("item").replace_strict({"contribution": "Kostenbeitrag § 5 Abs. 1 VO VwVG NRW", "outlay": "Auslage"},
                                       default=pl.col("item"), return_dtype=pl.String).alias("Posten"),
-        pl.col("description").fill_null("").alias("Beschreibung"), _euro(pl.col("amount_cents")).alias("Betrag_EUR"))
-    total = pl.DataFrame({c: [""] for c in body.columns}).with_columns(
+        pl.col("description").alias("Beschreibung"), _euro(pl.col("amount_cents")).alias("Betrag_EUR"))
+    total = pl.DataFrame({c: [None] for c in body.columns}, schema=body.schema).with_columns(
         pl.lit(items["kassenzeichen"][0]).alias("Kassenzeichen"), pl.lit("Summe").alias("Posten"),
         _euro(pl.lit(int(items["amount_cents"].sum()), pl.Int64)).alias("Betrag_EUR"))
     return pl.concat([body, total])
