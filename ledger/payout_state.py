@@ -32,8 +32,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from claims.vocab import PayoutSource, Rule
-from claims.vocab import ErsuchenState
+from claims.vocab import ErsuchenState, PayoutSource, Rule
 from collection.forward import ACCOUNT_SCHEMA, FORWARDED_SCHEMA, ITEM_SCHEMA, creditor_of
 from collection.payouts import BOOKED_SCHEMA, DUE_SCHEMA
 from ledger.db import fetch

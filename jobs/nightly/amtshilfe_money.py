@@ -201,8 +201,9 @@ def with_money(frames: dict[str, pl.DataFrame], folder: RunDir, cfg: TenantConfi
             .alias("kind"), "creditor_id", "creditor_file_number", pl.lit(str(ErsuchenState.SETTLED)).alias("state"),
             "case_number", "payment_reference", pl.lit(booking_date).alias("event_date"),
             pl.col("settled_cents").alias("amount_cents"), pl.lit("Forderungen vollständig bezahlt").alias("text")))
-        top = max(int(held["seq"].max() or 0), int(staged["seq"].max() or 0)) if staged.height else int(
-            held["seq"].max() or 0)
+        # after every row the ledger holds and every row staged tonight (amtshilfe._stage numbers from held)
+        top = pl.concat([held.select("seq"), staged.select("seq")]).select(
+            pl.col("seq").cast(pl.Int64).max().fill_null(0)).item()
         new = (rows.sort("case_number").with_row_index("_i")
                .with_columns((pl.lit(top + 1) + pl.col("_i").cast(pl.Int64)).alias("seq"), *tag,
                              pl.lit(str(ErsuchenState.SETTLED)).alias("state"),
