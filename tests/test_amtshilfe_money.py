@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
+import pytest
+from faults import InjectedFailure, fail_at
 from nightly_files import write_open_items
 from test_amtshilfe_import import HEADER, deliver, notice, request
 
@@ -219,3 +221,27 @@ def test_the_cost_invoice_is_booked_once_per_creditor_and_period(tmp_path: Path)
     assert q(cfg, "SELECT item_id FROM amtshilfe_invoice_items ORDER BY 1")["item_id"].to_list() == [
         "contribution-IHK-BI-A-1", "contribution-IHK-BI-A-2", "contribution-IHK-BI-A-3"]
     assert q(cfg, "SELECT sum(amount_cents) AS s FROM claims WHERE origin = 'fee'")["s"][0] == 11_100
+
+
+@pytest.mark.parametrize("step", ["book", "book.commit", "reports"])
+def test_a_crash_before_or_after_the_commit_settles_and_invoices_once(tmp_path: Path, step: str,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    cfg = tenant(tmp_path)
+    _, c2 = import_requests(cfg)
+    pay(cfg, "pay-1", D1, ("T1", f"{c2}-1", 5_500))
+    jan = date(2027, 1, 4)                            # settles A-2 and invoices December in one night
+    fail_at(monkeypatch, step)
+    with pytest.raises(InjectedFailure):
+        night.run_night(cfg, jan)
+    fail_at(monkeypatch, None)
+    night.run_night(cfg, jan)
+    night.run_night(cfg, date(2027, 1, 5))
+    assert q(cfg, "SELECT kind, count(*) AS n FROM amtshilfe_events WHERE kind IN ('settled', 'cost_invoice') "
+                  "GROUP BY 1 ORDER BY 1").rows() == [("cost_invoice", 1), ("settled", 1)]
+    assert q(cfg, "SELECT count(*) AS n FROM amtshilfe_invoice_items")["n"][0] == 2
+    assert q(cfg, "SELECT count(*) AS n FROM claims WHERE origin = 'fee'")["n"][0] == 1
+    assert q(cfg, "SELECT count(*) AS n FROM amtshilfe_requests WHERE state = 'settled'")["n"][0] == 1
+    sent = q(cfg, "SELECT feedback_id FROM amtshilfe_feedback WHERE feedback_id LIKE 'settled%' "
+                  "OR feedback_id LIKE 'cost_invoice%' ORDER BY 1")["feedback_id"].to_list()
+    assert sent == ["cost_invoice-IHK-BI-2026-12-01-2026-12-31", f"settled-settled:{c2}"]
+    assert len(list((cfg.tenant_dir / "outbox" / "amtshilfe").glob("*.csv"))) == 1
