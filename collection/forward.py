@@ -112,6 +112,11 @@ def _conform(frame: pl.DataFrame, schema: dict[str, pl.DataType]) -> pl.DataFram
                          for c, t in schema.items()])
 
 
+def _key(creditor: pl.Expr) -> pl.Expr:
+    """A creditor id as compared: trimmed, upper-cased (as the Amtshilfe import writes the claims' ``creditor``)."""
+    return creditor.str.strip_chars().str.to_uppercase()
+
+
 def source_id(creditor: str, execution_date: date) -> str:
     """``<creditor>@<yyyymmdd>``: one forward per creditor and execution date."""
     return f"{creditor}@{execution_date:%Y%m%d}"
@@ -124,15 +129,15 @@ def creditor_of(source_ids: pl.Expr) -> pl.Expr:
 
 def register_frame(creditors: Iterable[Creditor], accounts: pl.DataFrame | None = None) -> pl.DataFrame:
     """The creditor register: the ``[[creditors]]`` entries, and for every other creditor the account its
-    requests name (:func:`register_from_requests`) — the config overrides the ledger."""
+    requests name (:func:`register_from_requests`) — the config overrides the ledger. An id matches the
+    claims' ``creditor`` trimmed and upper-cased; of two entries with the same id the first counts."""
     rows = [{"creditor": c.id, "name": c.name, "iban": c.iban, "bic": c.bic, "reference": c.reference,
              "remittance": c.remittance, "conflict": None} for c in creditors]
     config = pl.DataFrame(rows, schema=CREDITOR_SCHEMA)
     if accounts is None or accounts.is_empty():
         return config
-    known = config["creditor"].str.strip_chars().str.to_uppercase().implode()
-    derived = register_from_requests(accounts)
-    derived = derived.filter(~pl.col("creditor").str.strip_chars().str.to_uppercase().is_in(known))
+    known = config.select(_key(pl.col("creditor")))["creditor"].implode()
+    derived = register_from_requests(accounts).filter(~_key(pl.col("creditor")).is_in(known))
     return pl.concat([config, derived])
 
 
@@ -187,7 +192,10 @@ def forward_due(items: pl.DataFrame, forwarded: pl.DataFrame, register: pl.DataF
            .with_columns(pl.col("total").fill_null(0), pl.col("given").fill_null(0))
            .with_columns((pl.col("total") - pl.col("given")).alias("due"))
            .filter(pl.col("due") != 0)
-           .join(_conform(register, CREDITOR_SCHEMA), on="creditor", how="left")
+           .with_columns(_key(pl.col("creditor")).alias("_key"))
+           .join(_conform(register, CREDITOR_SCHEMA).with_columns(_key(pl.col("creditor")).alias("_key"))
+                 .unique("_key", keep="first", maintain_order=True).drop("creditor"),
+                 on="_key", how="left").drop("_key")
            .with_columns(pl.col("iban").str.replace_all(r"\s", "").str.to_uppercase(),
                          pl.lit(PayoutSource.FORWARD.value).alias("source"),
                          pl.format("{}@{}", pl.col("creditor"), pl.lit(f"{execution_date:%Y%m%d}")).alias("source_id"))

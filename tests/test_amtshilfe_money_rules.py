@@ -61,6 +61,10 @@ def test_the_config_entry_overrides_the_requests_account() -> None:
                                                ("HWK", "HWK Bielefeld", HWK_IBAN, 3, True)))
     assert register.select("creditor", "name", "iban").rows() == [
         ("ihk-bi", "IHK Kasse", HWK_IBAN), ("HWK", "HWK Bielefeld", HWK_IBAN)]
+    tr, skipped, _ = forward_due(items(("IHK-BI", "AH01", 5500, "R1", "A-1")), NONE_GIVEN, register, EXEC)
+    assert skipped.is_empty()
+    assert tr.select("source_id", "payee_name", "payee_iban", "remittance").rows() == [
+        ("IHK-BI@20261210", "IHK Kasse", HWK_IBAN, "VH-1 Weiterleitung Kz AH01")]
 
 
 def test_open_requests_naming_different_ibans_hold_the_money_a_closed_one_does_not() -> None:
