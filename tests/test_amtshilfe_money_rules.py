@@ -128,14 +128,17 @@ def test_the_period_invoiced_is_the_last_complete_one(day: date, period: str, ex
     assert period_before(day, period) == expected
 
 
-def test_a_case_is_settled_when_every_claim_is_paid_with_tonights_allocations() -> None:
-    held = pl.DataFrame({"case_number": ["AH1", "AH1", "AH2", "AH3"], "receivable_id": ["AH1-1", "AH1-2", "AH2-1",
-                                                                                         "AH3-1"],
-                         "amount_cents": [1000, 500, 700, 900], "paid_cents": [1000, 200, 0, 900]})
-    tonight = pl.DataFrame({"receivable_id": ["AH1-2", "AH1-2", "AH2-1"], "amount_cents": [300, 0, 699]})
-    assert settled(held, tonight).rows() == [("AH1", 1500), ("AH3", 900)]
-    reversed_ = pl.DataFrame({"receivable_id": ["AH3-1"], "amount_cents": [-100]})
-    assert settled(held, reversed_).rows() == []
+def test_a_case_is_settled_when_no_claim_is_open_after_tonights_allocations() -> None:
+    cases = pl.DataFrame({"case_number": ["AH1", "AH2", "AH3", "AH4"], "settled_cents": [1500, 700, 900, 400]})
+    # what the ledger holds open: AH1's second claim 300, AH2's claim 700; AH3 and AH4 are paid already
+    open_claims = pl.DataFrame({"kassenzeichen": ["AH1", "AH2"], "receivable_id": ["AH1-2", "AH2-1"],
+                                "amount_cents": [300, 700]})
+    tonight = pl.DataFrame({"receivable_id": ["AH1-2", "AH1-2", "AH2-1"], "kassenzeichen": ["AH1", "AH1", "AH2"],
+                            "amount_cents": [300, 0, 699]})
+    assert settled(cases, open_claims, tonight).rows() == [("AH1", 1500), ("AH3", 900), ("AH4", 400)]
+    # a reversal tonight on a paid case: it waits
+    reversal = pl.DataFrame({"receivable_id": ["AH3-1"], "kassenzeichen": ["AH3"], "amount_cents": [-100]})
+    assert settled(cases, open_claims, reversal).rows() == [("AH4", 400)]
 
 
 def accepted(*rows: tuple[str, str, date]) -> pl.DataFrame:

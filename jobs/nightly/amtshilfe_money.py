@@ -5,8 +5,9 @@ Both are booked in the night's one transaction, with what causes them (:func:`wi
 book step), and both reach the creditor in the Answers file written after the commit
 (:func:`jobs.nightly.amtshilfe.write_feedback`).
 
-* **Settled**: a request that is open (``accepted`` or ``suspended``) and whose claims (origin ``amtshilfe``,
-  Kassenzeichen = our case number) are all paid in full — the ledger's allocations plus tonight's — gets a
+* **Settled**: a request that is open (``accepted`` or ``suspended``), has claims (origin ``amtshilfe``,
+  Kassenzeichen = our case number), and none of them open after tonight — the night's open items (which
+  read a claim as amended) less tonight's allocations; a reversal tonight on the case makes it wait — gets a
   ``settled`` event (``event_id`` ``settled:<case number>``) and a request row in state ``settled`` (its
   notices written again under the new ``seq``, as every change does). Its money is forwarded by the next
   payout run (or was already): a forward is computed from the allocations, so the settled case's money
@@ -46,9 +47,10 @@ from ledger.tables import AMTSHILFE_EVENTS, AMTSHILFE_INVOICE_ITEMS, CLAIMS, TAB
 SETTLE, ACCEPTED, INVOICED = "amtshilfe_settle", "amtshilfe_accepted", "amtshilfe_invoiced"
 HELD, HELD_NOTICES = "amtshilfe_held", "amtshilfe_held_notices"   # written by jobs.nightly.amtshilfe.read_ledger
 OPEN = (str(ErsuchenState.ACCEPTED), str(ErsuchenState.SUSPENDED))
-#: The claims of the open requests with what the ledger allocated to each.
-SETTLE_SCHEMA: dict[str, pl.DataType] = {"case_number": pl.String(), "receivable_id": pl.String(),
-                                         "amount_cents": pl.Int64(), "paid_cents": pl.Int64()}
+#: The open requests not settled yet that have claims, with the claims' sum as booked.
+SETTLE_SCHEMA: dict[str, pl.DataType] = {"case_number": pl.String(), "settled_cents": pl.Int64()}
+#: The night's open items (the read step's ``state_open_items``: what is still open of each claim).
+OPEN_ITEMS_FILE = "state_open_items"
 ACCEPTED_SCHEMA: dict[str, pl.DataType] = {"creditor_id": pl.String(), "creditor_file_number": pl.String(),
                                            "case_number": pl.String(), "accepted_on": pl.Date(),
                                            "creditor_name": pl.String()}
@@ -56,8 +58,8 @@ INVOICED_SCHEMA: dict[str, pl.DataType] = {"item_id": pl.String(), "invoice_id":
 
 
 def read(con: duckdb.DuckDBPyConnection, cfg: TenantConfig, folder: RunDir) -> None:
-    """Read step: the claims of the open requests not settled yet with their allocations (``SETTLE``), the
-    accepted requests (``ACCEPTED``: first ``accepted`` event; the creditor's latest name) and the items
+    """Read step: the open requests not settled yet that have claims (``SETTLE``; what is still open of
+    their claims is in the night's open items, which read claims as amended), the accepted requests (``ACCEPTED``: first ``accepted`` event; the creditor's latest name) and the items
     and invoices booked (``INVOICED``)."""
     p = {"t": cfg.tenant, "open": list(OPEN)}
     settle = fetch(con, """
@@ -69,16 +71,13 @@ def read(con: duckdb.DuckDBPyConnection, cfg: TenantConfig, folder: RunDir) -> N
             SELECT receivable_id, kassenzeichen AS case_number, amount_cents FROM claims
             WHERE tenant = $t AND origin = 'amtshilfe'
             QUALIFY row_number() OVER (PARTITION BY receivable_id ORDER BY created_at) = 1
-        ), paid AS (
-            SELECT receivable_id, sum(amount_cents) AS paid_cents FROM allocations
-            WHERE tenant = $t AND receivable_id IN (SELECT receivable_id FROM theirs) GROUP BY receivable_id
         )
-        SELECT c.case_number, c.receivable_id, c.amount_cents, coalesce(p.paid_cents, 0) AS paid_cents
-        FROM theirs c JOIN cur USING (case_number) LEFT JOIN paid p USING (receivable_id)
+        SELECT c.case_number, sum(c.amount_cents) AS settled_cents
+        FROM theirs c JOIN cur USING (case_number)
         WHERE cur.state IN (SELECT unnest($open))
           AND NOT EXISTS (SELECT 1 FROM amtshilfe_events e WHERE e.tenant = $t AND e.kind = 'settled'
                           AND e.case_number = c.case_number)
-        ORDER BY 1, 2""", p)
+        GROUP BY 1 ORDER BY 1""", p)
     accepted = fetch(con, """
         WITH names AS (
             SELECT upper(trim(creditor_id)) AS cid, creditor_name FROM amtshilfe_requests
@@ -114,16 +113,18 @@ def period_before(day: date, period: str) -> tuple[date, date]:
     return date(last.year, (last.month - 1) // months * months + 1, 1), last
 
 
-def settled(settle: pl.DataFrame, tonight: pl.DataFrame) -> pl.DataFrame:
-    """The case numbers paid in full: every claim's allocations (the ledger's plus ``tonight``'s:
-    ``receivable_id``, ``amount_cents``) reach its amount. ``case_number``, ``settled_cents`` (the claims' sum)."""
+def settled(cases: pl.DataFrame, open_claims: pl.DataFrame, tonight: pl.DataFrame) -> pl.DataFrame:
+    """The ``cases`` (``case_number``, ``settled_cents``) paid in full: none of their claims is open after
+    tonight. ``open_claims``: what the ledger holds open of each claim (``kassenzeichen`` = the case number,
+    ``receivable_id``, ``amount_cents`` > 0; a paid claim has no row); ``tonight``: the night's allocations
+    (``receivable_id``, ``kassenzeichen``, ``amount_cents``; a reversal negative)."""
     add = tonight.group_by("receivable_id").agg(pl.col("amount_cents").sum().alias("_tonight"))
-    return (settle.join(add, on="receivable_id", how="left")
-            .with_columns((pl.col("paid_cents") + pl.col("_tonight").fill_null(0)).alias("_paid"))
-            .group_by("case_number")
-            .agg((pl.col("_paid") >= pl.col("amount_cents")).all().alias("_all"),
-                 pl.col("amount_cents").sum().alias("settled_cents"))
-            .filter(pl.col("_all") & (pl.col("settled_cents") > 0))
+    still = (open_claims.join(add, on="receivable_id", how="left")
+             .filter(pl.col("amount_cents") - pl.col("_tonight").fill_null(0) > 0)
+             .select(pl.col("kassenzeichen").alias("case_number")).unique())
+    # a reversal tonight reopens a claim the ledger holds as paid: such a case waits for the next night
+    reopened = tonight.filter(pl.col("amount_cents") < 0).select(pl.col("kassenzeichen").alias("case_number"))
+    return (cases.join(still, on="case_number", how="anti").join(reopened.unique(), on="case_number", how="anti")
             .select("case_number", "settled_cents").sort("case_number"))
 
 
@@ -191,7 +192,14 @@ def with_money(frames: dict[str, pl.DataFrame], folder: RunDir, cfg: TenantConfi
     staged = frames["amtshilfe_requests"]
     key = [pl.col("creditor_id").str.strip_chars().str.to_uppercase().alias("_cid"),
            pl.col("creditor_file_number").str.strip_chars().alias("_fn")]
-    done = settled(_frame(folder, SETTLE, SETTLE_SCHEMA), frames["allocations"].select("receivable_id", "amount_cents"))
+    cases = _frame(folder, SETTLE, SETTLE_SCHEMA)
+    open_claims = pl.DataFrame(schema={"kassenzeichen": pl.String(), "receivable_id": pl.String(),
+                                       "amount_cents": pl.Int64()})
+    if cases.height and folder.file(OPEN_ITEMS_FILE).exists():   # only the candidates' claims are read
+        open_claims = (pl.scan_parquet(folder.file(OPEN_ITEMS_FILE))
+                       .filter(pl.col("kassenzeichen").is_in(cases["case_number"].implode()))
+                       .select("kassenzeichen", "receivable_id", "amount_cents").collect())
+    done = settled(cases, open_claims, frames["allocations"].select("receivable_id", "kassenzeichen", "amount_cents"))
     rows = (held.filter(pl.col("state").is_in(OPEN)).join(done, on="case_number", how="inner")
             .with_columns(key).join(staged.with_columns(key).select("_cid", "_fn"), on=["_cid", "_fn"], how="anti"))
     events: list[pl.DataFrame] = []
