@@ -2,7 +2,7 @@
 "Changes to a request").
 
 The claims of an accepted request are booked once (one per notice, table ``claims``); the ledger never
-updates them. A change is a row of ``claim_changes`` (migration 16, :class:`claims.vocab.ClaimChange`):
+updates them. A change is a row of ``claim_changes`` (migration 15, :class:`claims.vocab.ClaimChange`):
 ``amended`` gives the claim a new amount from then on, ``cancelled`` closes its open part — what was
 allocated to it stays allocated (and is forwarded to the creditor). The latest change of a claim wins.
 This module decides the rows; the nightly import (``jobs.nightly.amtshilfe``) and a person's Rückgabe book

@@ -516,6 +516,8 @@ class AmtshilfeSection(Section):
     #: leading digits of our case numbers (valid Kassenzeichen of ``[reference]``: prefix + hashed digits +
     #: check digit; amtshilfe/case_numbers.py): a range the tenant's own numbers and the fees' never use
     case_number_prefix: Annotated[str, Field(pattern=r"^[0-9]{1,6}$")] = "8"
+    invoice_period: Literal["month", "quarter", "year"] = "month"   # the cost invoice's period (§ 5 VO VwVG NRW)
+    invoice_due_days: Annotated[int, Field(ge=0, le=365)] = 30      # the invoice's claim is due this many days later
 
 
 class Account(Section):

@@ -402,6 +402,7 @@ class PayoutSkip(StrEnum):
     PAYEE_BLOCKED = "payee_blocked"      # a returned transfer blocked the IBAN for payouts (payee_blocks)
     CREDITOR_UNKNOWN = "creditor_unknown"  # a forward's creditor is not in [[creditors]]: no account to pay to
     REVERSED_AFTER_FORWARD = "reversed_after_forward"  # reversals since the last forward exceed what came in
+    CREDITOR_ACCOUNT_CONFLICT = "creditor_account_conflict"  # the creditor's open requests name different IBANs
 
 
 __all__ += ["PayoutSkip", "PayoutSource", "SetoffSkip"]
@@ -651,7 +652,7 @@ class ErsuchenCostItem(StrEnum):
 
 
 class ClaimChange(StrEnum):
-    """How a claim of our own books changes after it was booked (table ``claim_changes``, migration 16;
+    """How a claim of our own books changes after it was booked (table ``claim_changes``, migration 15;
     ``ledger.amtshilfe_claims``). The claims table stays append-only: the latest change of a claim wins."""
 
     AMENDED = "amended"                      # the claim's amount from now on (never below what is allocated to it)

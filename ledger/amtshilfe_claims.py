@@ -2,7 +2,7 @@
 docs/AMTSHILFE.md "Changes to a request"). Reads only; the rows are booked by the run that made them.
 
 A claim of our own books (table ``claims``) is never updated: a change is a ``claim_changes`` row
-(migration 16). :data:`LATEST_CHANGE` is the one definition of "the claim as it stands" — its latest change
+(migration 15). :data:`LATEST_CHANGE` is the one definition of "the claim as it stands" — its latest change
 (``created_at``, then ``seq``) — which :func:`ledger.state.current_open_items` (matching, dunning, the
 enforcement hand-off, collection) reads too: an ``amended`` claim is open for its new amount less what is
 allocated, a ``cancelled`` one for nothing.

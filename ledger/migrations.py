@@ -55,8 +55,10 @@ MIGRATIONS: list[Migration] = [
      sql_file("0012_amtshilfe.sql")),
     (13, "amtshilfe_out_requests, amtshilfe_out_claims, amtshilfe_out_events: requests going out (issue 18 §4)",
      sql_file("0013_amtshilfe_out.sql")),
-    (16, "claim_changes: a claim amended or cancelled after it was booked; amtshilfe_notices.receivable_id "
-         "(issue 18 §3)", sql_file("0016_claim_changes.sql")),
+    (14, "amtshilfe_invoice_items: the items of the Amtshilfe cost invoices (issue 18 §3)",
+     sql_file("0014_amtshilfe_invoices.sql")),
+    (15, "claim_changes: a claim amended or cancelled after it was booked; amtshilfe_notices.receivable_id "
+         "(issue 18 §3)", sql_file("0015_claim_changes.sql")),
 ]
 
 

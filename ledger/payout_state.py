@@ -15,7 +15,12 @@ take:
 * ``forward_items`` (``collection.forward.ITEM_SCHEMA``) — the allocations (reversals included) to claims
   of origin ``amtshilfe`` of a creditor other than the tenant, with the payment's booking day;
 * ``forwarded`` — what earlier runs forwarded to each creditor (payouts of source ``forward``, less those
-  the creditor's bank returned).
+  the creditor's bank returned);
+* ``accounts`` (``collection.forward.ACCOUNT_SCHEMA``) — the bank account each foreign creditor's request
+  names (the current row of every request that became a case): the creditor register where
+  ``[[creditors]]`` has no entry;
+* ``cases`` — our case number of each such request with the creditor id and file number as the creditor
+  sent them and its payment reference: whom a forward's ``payment_forwarded`` event is about.
 """
 
 from __future__ import annotations
@@ -27,8 +32,8 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from claims.vocab import PayoutSource, Rule
-from collection.forward import FORWARDED_SCHEMA, ITEM_SCHEMA, creditor_of
+from claims.vocab import ErsuchenState, PayoutSource, Rule
+from collection.forward import ACCOUNT_SCHEMA, FORWARDED_SCHEMA, ITEM_SCHEMA, creditor_of
 from collection.payouts import BOOKED_SCHEMA, DUE_SCHEMA
 from ledger.db import fetch
 from ledger.state import current_open_items
@@ -37,6 +42,13 @@ from parsers.schema import conform
 LINKS: dict[str, pl.DataType] = {"transaction_id": pl.String(), "receivable_id": pl.String(),
                                  "kassenzeichen": pl.String(), "debtor_id": pl.String(), "amount_cents": pl.Int64()}
 IDS: dict[str, pl.DataType] = {"end_to_end_id": pl.String(), "message_id": pl.String()}
+CASES: dict[str, pl.DataType] = {"case_number": pl.String(), "creditor_id": pl.String(),
+                                 "creditor_file_number": pl.String(), "payment_reference": pl.String()}
+#: The current row of each foreign creditor's request that became a case (``amtshilfe_requests``).
+_CURRENT_CASES = """
+    SELECT * FROM amtshilfe_requests WHERE tenant = $t AND case_number IS NOT NULL
+    QUALIFY row_number() OVER (PARTITION BY upper(trim(creditor_id)), trim(creditor_file_number)
+                               ORDER BY seq DESC) = 1"""
 
 
 @dataclass(slots=True)
@@ -50,6 +62,8 @@ class PayoutState:
     ids: pl.DataFrame
     forward_items: pl.DataFrame
     forwarded: pl.DataFrame
+    accounts: pl.DataFrame
+    cases: pl.DataFrame
 
     def write(self, folder: Path, prefix: str) -> None:
         folder.mkdir(parents=True, exist_ok=True)
@@ -59,7 +73,8 @@ class PayoutState:
     @classmethod
     def read(cls, folder: Path, prefix: str) -> PayoutState:
         # a run folder written before forwards existed has no forward frames: nothing to forward from it
-        empty = {"forward_items": pl.DataFrame(schema=ITEM_SCHEMA), "forwarded": pl.DataFrame(schema=FORWARDED_SCHEMA)}
+        empty = {"forward_items": pl.DataFrame(schema=ITEM_SCHEMA), "forwarded": pl.DataFrame(schema=FORWARDED_SCHEMA),
+                 "accounts": pl.DataFrame(schema=ACCOUNT_SCHEMA), "cases": pl.DataFrame(schema=CASES)}
         return cls(**{f.name: pl.read_parquet(path) if (path := folder / f"{prefix}{f.name}.parquet").exists()
                       or f.name not in empty else empty[f.name] for f in fields(cls)})
 
@@ -105,8 +120,21 @@ def read_payout_state(con: duckdb.DuckDBPyConnection, tenant: str) -> PayoutStat
     claims = current_open_items(con, tenant)
     ids = conform(fetch(con, "SELECT end_to_end_id, message_id FROM payouts WHERE tenant = $t", {"t": tenant}), IDS)
     forward_items, forwarded = read_forwards(con, tenant)
+    accounts, cases = read_creditor_accounts(con, tenant)
     return PayoutState(due=due, booked=booked, links=links, claims=claims.filter(pl.col("amount_cents") > 0),
-                       ids=ids, forward_items=forward_items, forwarded=forwarded)
+                       ids=ids, forward_items=forward_items, forwarded=forwarded, accounts=accounts, cases=cases)
+
+
+def read_creditor_accounts(con: duckdb.DuckDBPyConnection, tenant: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """``(accounts, cases)`` of the module docstring, from the current rows of the requests that became
+    cases. A request is open while it is accepted or suspended."""
+    rows = fetch(con, _CURRENT_CASES + " ORDER BY seq", {"t": tenant}, table="amtshilfe_requests")
+    open_states = [str(ErsuchenState.ACCEPTED), str(ErsuchenState.SUSPENDED)]
+    accounts = conform(rows.select(
+        pl.col("creditor_id").str.strip_chars().str.to_uppercase().alias("creditor"),
+        pl.col("creditor_name").alias("name"), pl.col("creditor_iban").alias("iban"),
+        pl.col("creditor_bic").alias("bic"), "seq", pl.col("state").is_in(open_states).alias("open")), ACCOUNT_SCHEMA)
+    return accounts, conform(rows, CASES)
 
 
 def read_forwards(con: duckdb.DuckDBPyConnection, tenant: str) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -117,13 +145,16 @@ def read_forwards(con: duckdb.DuckDBPyConnection, tenant: str) -> tuple[pl.DataF
             SELECT transaction_id, booking_date FROM transactions WHERE tenant = $t
             QUALIFY row_number() OVER (PARTITION BY transaction_id ORDER BY booking_date) = 1
         ), theirs AS (
-            SELECT receivable_id, creditor, external_ref, debtor_name FROM claims
+            SELECT receivable_id, creditor, kassenzeichen AS case_number, external_ref, debtor_name FROM claims
             WHERE tenant = $t AND origin = 'amtshilfe' AND creditor IS NOT NULL AND creditor <> $t
             QUALIFY row_number() OVER (PARTITION BY receivable_id ORDER BY created_at) = 1   -- one row per claim
+        ), cases AS (""" + _CURRENT_CASES + """
         )
-        SELECT c.creditor, a.transaction_id, a.receivable_id, a.kassenzeichen, c.external_ref, c.debtor_name,
-               coalesce(tx.booking_date, a.booking_date) AS paid_on, a.amount_cents
+        SELECT c.creditor, a.transaction_id, a.receivable_id, a.kassenzeichen, c.external_ref,
+               r.creditor_file_number, c.debtor_name, coalesce(tx.booking_date, a.booking_date) AS paid_on,
+               a.amount_cents
         FROM allocations a JOIN theirs c USING (receivable_id) LEFT JOIN tx USING (transaction_id)
+        LEFT JOIN cases r ON r.case_number = c.case_number
         WHERE a.tenant = $t
         ORDER BY 1, 2, 3""", {"t": tenant}), ITEM_SCHEMA)
     # a forward the creditor's bank returned counts as not forwarded (its IBAN is blocked: payee_blocked)

@@ -83,7 +83,7 @@ class LedgerState:
 def current_open_items(con: duckdb.DuckDBPyConnection, tenant: str) -> pl.DataFrame:
     """The claims open now: rows of the newest import with the amount still open (0 for settled ones),
     plus Stadtkasse's own claims (table ``claims``, ``import_id`` = ``OWN_CLAIMS``) not yet settled."""
-    # a claim's amount as it stands: its latest change (claim_changes, migration 16), a cancelled one nothing
+    # a claim's amount as it stands: its latest change (claim_changes, migration 15), a cancelled one nothing
     own = ", ".join(
         f"$own AS {c}" if c == "import_id"
         else "greatest(coalesce(x.amount_cents, c.amount_cents) - coalesce(p.paid, 0), 0) AS amount_cents"

@@ -573,7 +573,7 @@ AMTSHILFE_NOTICES: Schema = {
     "principal_cents": pl.Int64(),
     "surcharge_cents": pl.Int64(),
     "costs_cents": pl.Int64(),
-    "receivable_id": pl.String(),  # the claim the notice is booked as (migration 16; null: none)
+    "receivable_id": pl.String(),  # the claim the notice is booked as (migration 15; null: none)
 }
 
 #: What became of each received Amtshilfe message (migration 12): one row per message of a delivery (its
@@ -687,7 +687,7 @@ AMTSHILFE_OUT_EVENTS: Schema = {
     "position": pl.Int64(),
 }
 
-#: A claim of our own books (table ``claims``) amended or cancelled after it was booked (migration 16;
+#: A claim of our own books (table ``claims``) amended or cancelled after it was booked (migration 15;
 #: ``claims.vocab.ClaimChange``; docs/AMTSHILFE.md "Changes to a request"). Append-only; a claim's latest
 #: change (``created_at``, then ``seq``) wins: ``amount_cents`` is its amount from then on — for
 #: ``cancelled`` what was allocated to it then, and nothing of it is open any more. ``change_id`` (the
@@ -706,6 +706,27 @@ CLAIM_CHANGES: Schema = {
     "reason": pl.String(),                # what made it: aenderung, ruecknahme, rueckgabe (ErsuchenMessage)
     "source_id": pl.String(),             # the event or decision that made it
     "created_at": pl.Datetime("us", "UTC"),
+
+#: The items of the cost invoices to the requesting creditors (migration 14; docs/AMTSHILFE.md "Cost invoice
+#: per period"): one row per item (``item_id`` ``contribution-<creditor>-<file number>``: a request is
+#: invoiced once, ever), ``invoice_id`` ``<creditor>:<from>:<to>`` (one per creditor and period), the
+#: invoice's ``kassenzeichen`` (its claim against the creditor, origin ``fee``).
+AMTSHILFE_INVOICE_ITEMS: Schema = {
+    "tenant": pl.String(),
+    "run_id": pl.String(),
+    "invoice_id": pl.String(),
+    "kassenzeichen": pl.String(),
+    "item_id": pl.String(),
+    "creditor_id": pl.String(),
+    "period_from": pl.Date(),
+    "period_to": pl.Date(),
+    "item": pl.String(),
+    "creditor_file_number": pl.String(),
+    "case_number": pl.String(),
+    "item_date": pl.Date(),
+    "amount_cents": pl.Int64(),
+    "description": pl.String(),
+    "invoiced_on": pl.Date(),
 }
 
 AUDIT_EVENTS: Schema = {
@@ -762,6 +783,7 @@ TABLES: dict[str, Schema] = {
     "amtshilfe_out_requests": AMTSHILFE_OUT_REQUESTS,
     "amtshilfe_out_claims": AMTSHILFE_OUT_CLAIMS,
     "amtshilfe_out_events": AMTSHILFE_OUT_EVENTS,
+    "amtshilfe_invoice_items": AMTSHILFE_INVOICE_ITEMS,
     "claim_changes": CLAIM_CHANGES,
 }
 

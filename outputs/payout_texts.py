@@ -22,6 +22,8 @@ PAYOUT_SKIP_TEXT: dict[str, str] = {
     PayoutSkip.CREDITOR_UNKNOWN: "Gläubiger ohne Eintrag im Gläubigerverzeichnis ([[creditors]]): keine Weiterleitung",
     PayoutSkip.REVERSED_AFTER_FORWARD: "Nach der Weiterleitung storniert: mehr weitergeleitet als eingegangen, "
                                        "keine Überweisung bis zum Ausgleich (ggf. Rückforderung beim Gläubiger)",
+    PayoutSkip.CREDITOR_ACCOUNT_CONFLICT: "Offene Ersuchen des Gläubigers nennen verschiedene Konten: keine "
+                                          "Weiterleitung, bitte Konto klären und in [[creditors]] eintragen",
 }
 
 #: Why a refund was paid out without set-off (``setoff_skip``).

@@ -57,10 +57,7 @@ def migrated_only() -> Definitions:
 def test_migrations_are_numbered_from_one_contiguous_with_unique_names_and_applied_once(tmp_path: Path) -> None:
     numbers = [n for n, _, _ in MIGRATIONS]
     names = [name for _, name, _ in MIGRATIONS]
-    # h11-ahchange: 13–15 are the other session-11 branches' (merged by the lead); restore the contiguity
-    # check (numbers == list(range(1, len(numbers) + 1))) once they are all in
-    assert numbers[0] == 1 and numbers == sorted(set(numbers))
-    assert set(range(1, numbers[-1] + 1)) - set(numbers) <= {13, 14, 15}
+    assert numbers == list(range(1, len(numbers) + 1))
     assert len(set(names)) == len(names) and all(names)
     path = tmp_path / "k.duckdb"
     connect(path).close()

@@ -30,7 +30,7 @@ the files again):
   file number) + check digit, skipping numbers in use): the same request and ledger always give the same
   number, so a rerun never makes a second one. ``external_ref`` is the creditor's
   payment reference (the Beitragsnummer), which the debtor may quote.
-* ``claim_changes`` (migration 16): what an applied Änderung or Rücknahme does to the request's claims —
+* ``claim_changes`` (migration 15): what an applied Änderung or Rücknahme does to the request's claims —
   amended, cancelled (the open part), or a new claim for a notice an Änderung adds; an Änderung that would
   lower a claim below what is paid on it is flagged (``below_paid``) instead. Several changes of one
   request in one night are applied in the order received, each to the result of the one before
@@ -65,7 +65,7 @@ from amtshilfe.adapt import answers_from_feedback, ersuchen_rows
 from amtshilfe.checks import check, read_authorities
 from amtshilfe.claim_changes import CHANGES, CLAIM_STATE, amend_claims, apply_changes, close_request_claims
 from amtshilfe.csv_format import read_requests_csv
-from amtshilfe.feedback import feedback, per_creditor
+from amtshilfe.feedback import INVOICE_COLUMNS, feedback, per_creditor
 from amtshilfe.sniff import kind_of
 from amtshilfe.xml_format import AmtshilfeFileError, read_requests, write_answers
 from claims.vocab import (
@@ -79,6 +79,7 @@ from claims.vocab import (
     FileStatus,
 )
 from jobs.nightly import amtshilfe_answers as answers_in
+from jobs.nightly.amtshilfe_money import write_invoice_documents
 from jobs.nightly.inbox import Entry
 from jobs.rundir import RunDir
 from ledger.amtshilfe_claims import change_rows, request_claims
@@ -481,7 +482,7 @@ def _apply_changes(a: pl.DataFrame, received: pl.DataFrame, kept: pl.DataFrame, 
     base = pl.concat([_keyed(held), _keyed(new_rows.filter(c("outcome") != ErsuchenOutcome.RETURNED))],
                      how="diagonal_relaxed").unique(["_cid", "_fn"], keep="last", maintain_order=True)
     claims = pl.concat([conform(held_claims, CLAIM_STATE), conform(tonight_claims, CLAIM_STATE)])
-    # the notices as they stand, each with its claim (a notice booked before migration 16: <case>-<position>)
+    # the notices as they stand, each with its claim (a notice booked before migration 15: <case>-<position>)
     hn = _keyed(held_notices).join(_keyed(held).select("_cid", "_fn", "case_number"), on=["_cid", "_fn"], how="left",
                                    maintain_order="left")
     hn = hn.with_columns(pl.coalesce(c("receivable_id"), c("case_number") + "-" + c("position").cast(pl.String))
@@ -612,9 +613,16 @@ def write_feedback(cfg: TenantConfig, con: duckdb.DuckDBPyConnection, *, run_id:
     events = events.with_columns(pl.when(pl.col("kind") == ErsuchenFeedback.PAYMENT_FORWARDED)
                                  .then(pl.col("amount_cents")).alias("amount_cents"))
     sent = fetch(con, "SELECT feedback_id FROM amtshilfe_feedback WHERE tenant = $t", p)
-    rows = feedback(events, sent=sent)
+    # the cost invoices (amtshilfe_money): their items, and each invoice's document beside the Answers file
+    items = fetch(con, "SELECT * FROM amtshilfe_invoice_items WHERE tenant = $t ORDER BY invoice_id, item_id", p,
+                  table="amtshilfe_invoice_items")
+    rows = feedback(events, sent=sent, invoice=items.select(INVOICE_COLUMNS))
     if rows.height == 0:
         return []
+    bills = rows.filter(pl.col("kind") == ErsuchenFeedback.COST_INVOICE).select("creditor_id", "period_from",
+                                                                               "period_to")
+    write_invoice_documents(outbox(cfg), cfg.tenant,
+                            items.join(bills, on=["creditor_id", "period_from", "period_to"], how="semi"))
     names = fetch(con, "SELECT creditor_id, any_value(creditor_name) AS creditor_name FROM amtshilfe_requests "
                        "WHERE tenant = $t GROUP BY creditor_id", p)
     name_of = dict(zip(names["creditor_id"].to_list(), names["creditor_name"].to_list(), strict=True))
@@ -628,7 +636,8 @@ def write_feedback(cfg: TenantConfig, con: duckdb.DuckDBPyConnection, *, run_id:
         message_id = f"{cfg.tenant}-AH-{today:%Y%m%d}-{digest}"
         header = model.Header(message_id=message_id, created=created or datetime(today.year, today.month, today.day),
                               sender=us, receiver=model.Body(name_of.get(creditor) or creditor, creditor))
-        data = write_answers(header, answers_from_feedback(part, ERSUCHEN_CHECK_TEXT), file=f"{message_id}.xml")
+        data = write_answers(header, answers_from_feedback(part, ERSUCHEN_CHECK_TEXT, invoice=items.select(
+            INVOICE_COLUMNS)), file=f"{message_id}.xml")
         target = folder / f"{message_id}.xml"
         tmp = target.with_name(target.name + ".tmp")
         tmp.write_bytes(data)

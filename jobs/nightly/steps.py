@@ -26,7 +26,7 @@ from typing import Any
 
 import polars as pl
 
-from jobs.nightly import amtshilfe, amtshilfe_decisions, close, enforcement_updates, ingest, match, outcomes
+from jobs.nightly import amtshilfe, amtshilfe_decisions, amtshilfe_money, close, enforcement_updates, ingest, match, outcomes
 from jobs.nightly.inbox import Move, apply_moves
 from jobs.runner import Run, book_run, new_run, run_plain, runs_row
 from ledger import checkpoints
@@ -71,6 +71,7 @@ def step_read_ledger(night: Run) -> str:
         outcomes.read_ledger(con, night.cfg, night.folder)   # the enforcement office's outcomes (ingest)
         amtshilfe.read_ledger(con, night.cfg, night.folder)  # foreign creditors' requests held (issue 18)
         amtshilfe_decisions.read_ledger(con, night.cfg, night.folder)   # a person's decisions booked so far
+        amtshilfe_money.read(con, night.cfg, night.folder)   # their cases' payments, accepted requests, invoices
         enforcement_updates.read(con, night.cfg, night.folder)   # cases handed over? (else nothing later)
     finally:
         con.close()
@@ -116,6 +117,8 @@ def step_book(night: Run) -> dict[str, int]:
     checkpoints.reached("book")
     frames = outcomes.with_fee_claims(night.folder.ledger_frames(), night.folder)
     frames = amtshilfe.with_amtshilfe_claims(frames, night.folder)
+    frames = amtshilfe_money.with_money(frames, night.folder, night.cfg, run_id=night.run_id,
+                                        booking_date=night.booking_date)   # settled, the period's cost invoice
     summary = night.folder.read_json("summary")
     return book_run(night, frames, runs_row(night, summary, _counts(frames, summary)))
 

@@ -48,7 +48,7 @@ import polars as pl
 from claims.errors import KasseError
 from claims.vocab import PayoutSkip, PayoutSource
 from collection.dates import earliest_collection_date, is_target_day
-from collection.forward import forward_due, proof_files, register_frame
+from collection.forward import forward_due, forward_events, proof_files, register_frame
 from collection.pain001 import DebtorAccount, write_pain001
 from collection.pain_xml import PainInputError, check_header_text, payment_info_id
 from collection.payout_back import BLOCK_SCHEMA, skip_blocked
@@ -265,8 +265,8 @@ def step_compute(run: Run) -> dict[str, int]:
     out = set_off(credits, claims, on, letter_prefix=letter_prefix(run), decided_by=preparer, enabled=s.setoff)
     tr, full = transfers(out.credits, candidates, run.run_date)
     # money collected for other creditors: never set off (no mutuality), one transfer per creditor
-    fw, fw_skipped, proof = forward_due(state.forward_items, state.forwarded, register_frame(run.cfg.creditors),
-                                        run.run_date)
+    register = register_frame(run.cfg.creditors, state.accounts)   # [[creditors]], else the requests' accounts
+    fw, fw_skipped, proof = forward_due(state.forward_items, state.forwarded, register, run.run_date)
     fw, fw_blocked = skip_blocked_payees(fw, _payee_blocks(run, phase))   # a returned forward: its IBAN blocked
     tr = pl.concat([tr, fw])
     full = pl.concat([full, fw_skipped, fw_blocked])
@@ -481,6 +481,11 @@ def step_stage(run: Run) -> dict[str, int]:
         pl.lit(fd["file_name"], pl.String).alias("file_name"), pl.lit(fd["sha256"], pl.String).alias("file_sha256"),
         pl.lit(record.prepared_by).alias("prepared_by"), pl.lit(rel.released_by).alias("released_by")))
     f.book("setoffs", so.with_columns(*[pl.lit(v).alias(k) for k, v in key.items()]))
+    # the foreign creditors are told what was forwarded (the next night's Answers file): in this transaction
+    if f.file("proof_prepare").exists():
+        forwarded = forward_events(f.read("proof_prepare").join(tr.select("source_id"), on="source_id", how="semi"),
+                                   PayoutState.read(f.path, prefix="in_book_").cases, run.run_date)
+        f.book("amtshilfe_events", forwarded.with_columns(*[pl.lit(v).alias(k) for k, v in key.items()]))
     # the allocations carry the open-items version of their claim (as every allocation: the open amount
     # of that version is the claim less its allocations)
     claims = PayoutState.read(f.path, prefix="in_book_").claims.select("receivable_id", "import_id")

@@ -1,4 +1,4 @@
--- Migration 16 (frozen): changes to claims of our own books after they were booked (issue 18 §3: an
+-- Migration 15 (frozen): changes to claims of our own books after they were booked (issue 18 §3: an
 -- Änderung, Rücknahme or Rückgabe of a foreign creditor's request), and the claim each Amtshilfe notice is
 -- booked as. The claims table stays append-only; the latest change of a claim (created_at, seq) wins
 -- (docs/AMTSHILFE.md "Changes to a request").
