@@ -706,6 +706,7 @@ CLAIM_CHANGES: Schema = {
     "reason": pl.String(),                # what made it: aenderung, ruecknahme, rueckgabe (ErsuchenMessage)
     "source_id": pl.String(),             # the event or decision that made it
     "created_at": pl.Datetime("us", "UTC"),
+}
 
 #: The items of the cost invoices to the requesting creditors (migration 14; docs/AMTSHILFE.md "Cost invoice
 #: per period"): one row per item (``item_id`` ``contribution-<creditor>-<file number>``: a request is

@@ -26,7 +26,16 @@ from typing import Any
 
 import polars as pl
 
-from jobs.nightly import amtshilfe, amtshilfe_decisions, amtshilfe_money, close, enforcement_updates, ingest, match, outcomes
+from jobs.nightly import (
+    amtshilfe,
+    amtshilfe_decisions,
+    amtshilfe_money,
+    close,
+    enforcement_updates,
+    ingest,
+    match,
+    outcomes,
+)
 from jobs.nightly.inbox import Move, apply_moves
 from jobs.runner import Run, book_run, new_run, run_plain, runs_row
 from ledger import checkpoints
