@@ -68,8 +68,8 @@ def every_step_a_task() -> Any:
         cfg = load_tenant_config(Path(config))
         run = steps.new_night(cfg, DAY, mode="prefect")
         with tenant_lock(cfg):
-            results = {name: tasks[name](run) for name, _ in steps.STEPS}
-        _artifacts(run, dict(results["reports"]), steps.night_report(run, results))
+            results: dict[str, Any] = {name: tasks[name](run) for name, _ in steps.STEPS}
+        _artifacts(run, results["reports"], steps.night_report(run, results))
 
     return night
 
