@@ -59,34 +59,40 @@ def config_paths(given: list[Path] | None) -> list[Path | None]:
 
 @contextmanager
 def holding(configs: list[Path | None]) -> Iterator[None]:
-    """Hold every ledger file of ``configs`` open while the block runs (one checkpoint per night)."""
+    """Check every tenant first, then hold each ledger file that several of ``configs`` share open while
+    the block runs (one checkpoint per night); a tenant's own file is held around its own run only."""
     with ExitStack() as stack:
         cfgs = [load_tenant_config(c) for c in configs]
         for cfg in cfgs:
             check_inbox(cfg)                # before the ledger is opened: opening would create it
             check_ledger_file(cfg)
-        for ledger in sorted({cfg.ledger for cfg in cfgs}):
+        files = [cfg.ledger for cfg in cfgs]
+        for ledger in sorted({f for f in files if files.count(f) > 1}):
             stack.enter_context(hold(ledger))
         yield
 
 
 def run_reports(configs: list[Path | None], day: date, *, tenants: list[str] | None,
                 prefect: bool) -> list[dict[str, Any]]:
-    """Run the night for every config (Prefect flow or plain steps); return the run reports."""
-    if prefect:
-        from flows.nightly import nightly
+    """Run the night for every config (a Prefect flow run per tenant, or plain steps); return the run reports."""
+    def night_of(config: Path | None, cfg: Any) -> dict[str, Any]:
+        if prefect:      # a person at the terminal runs it again: no flow retries
+            from flows.nightly import nightly
 
-        with holding(configs):
-            return nightly(configs=[str(c) if c else "" for c in configs], booking_date=day.isoformat(),
-                           tenants=tenants)
-    from jobs.nightly import run_night
+            report: dict[str, Any] = nightly.with_options(retries=0)(config=str(config) if config else "",
+                                                                     booking_date=day.isoformat())
+            return report
+        from jobs.nightly import run_night
+
+        return run_night(cfg, day)
 
     out = []
     with holding(configs):
         for c in configs:
             cfg = load_tenant_config(c)
             if not tenants or cfg.tenant in tenants:
-                out.append(run_night(cfg, day))
+                with hold(cfg.ledger):              # one checkpoint per tenant's night
+                    out.append(night_of(c, cfg))
     return out
 
 
