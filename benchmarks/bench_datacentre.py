@@ -85,14 +85,15 @@ def plain_child(configs_file: Path) -> None:
     from jobs.nightly import run_night
 
     configs: list[Path | None] = [Path(p) for p in json.loads(configs_file.read_text())]
-    out: dict[str, Any] = {"seconds": {}, "allocations": {}}
+    out: dict[str, Any] = {"seconds": {}, "cpu": {}, "allocations": {}}
     t0 = time.perf_counter()
     with holding(configs):
         for c in configs:
             cfg = load_tenant_config(c)
-            t = time.perf_counter()
+            t, cpu = time.perf_counter(), time.process_time()
             report = run_night(cfg, DAY)
             out["seconds"][cfg.tenant] = time.perf_counter() - t
+            out["cpu"][cfg.tenant] = time.process_time() - cpu
             out["allocations"][cfg.tenant] = report.get("match", {}).get("n_allocations", 0)
     out["wall_in_child"] = time.perf_counter() - t0
     print(json.dumps(out))
@@ -114,6 +115,7 @@ def run_plain(configs: list[Path], work: Path) -> dict[str, Any]:
     got = json.loads(raw)
     secs = list(got["seconds"].values())
     return {"wall": wall, "per_tenant": got["seconds"], "median": statistics.median(secs), "p95": p95(secs),
+            "cpu_median": statistics.median(got["cpu"].values()), "cpu_per_tenant": got["cpu"],
             "rss": usage.ru_maxrss / 1024, "allocations": got["allocations"], "failed": 0}
 
 
@@ -375,7 +377,12 @@ def table(results: dict[str, dict[str, Any]], args: argparse.Namespace) -> str:
         ratios.append(f"one worker / plain = {walls['one'] / walls['plain']:.2f}×")
     head = (f"{args.tenants} tenants × {args.items:,} open items and {args.payments:,} payments, booking day "
             f"{DAY.isoformat()}; {os.cpu_count()} cores; run {datetime.now().astimezone():%Y-%m-%d %H:%M %Z}.")
-    return "\n".join([head, "", *lines, "", "Ratios of walls in this run: " + ("; ".join(ratios) or "–") + "."])
+    cpu = results.get("plain", {}).get("cpu_median")
+    cpu_line = ([f"CPU per tenant (plain, median of the tenants, the process's CPU time: all its threads): "
+                 f"**{cpu:.2f} s** — the figure a capacity plan divides by, since it moves least with the load."]
+                if cpu is not None else [])
+    return "\n".join([head, "", *lines, "", "Ratios of walls in this run: " + ("; ".join(ratios) or "–") + ".",
+                      *cpu_line])
 
 
 def main() -> int:
