@@ -16,11 +16,13 @@ the same night:
   the run folder, SQLite), ``kasse deploy --pool P`` (one deployment per tenant on a process work pool),
   one or two ``prefect worker start --pool P --type process --limit 1`` (each runs one flow run at a
   time), and ``kasse night --pool P --date D`` (every tenant's nightly now; waits). The per-tenant
-  figures come from the server: each flow run's wall (start to end), its task runs, its state.
+  figures come from the server: each flow run's wall from PENDING (a worker took it and starts its
+  process) to its end, its task runs, its state.
 
 Figures per mode: wall time of the whole night, per-tenant median and p95 (plain: each tenant's
-``run_night``; Prefect: each flow run's start-to-end), the Prefect overhead per flow run (median of
-flow-run wall minus the same tenant's plain time, and of flow-run wall minus the sum of its task runs),
+``run_night``; Prefect: each flow run from PENDING to its end), the Prefect overhead per flow run (median
+of flow-run wall minus the same tenant's plain time, and of flow-run wall minus the sum of its task runs;
+the part from PENDING to RUNNING, the process start, is shown by itself too),
 peak RSS per worker (the worker and the flow-run processes it starts, summed, sampled every 0.2 s;
 plain: the child's ``ru_maxrss``) and the machine load (``/proc/loadavg``) before and after. Ratios
 (two workers / one worker, plain / two workers) are of walls measured in this one run. ``--docs``
@@ -290,10 +292,16 @@ def _flow_runs(env: dict[str, str], since: datetime) -> list[dict[str, Any]]:
                                      work_pool_filter=WorkPoolFilter(name=WorkPoolFilterName(any_=[POOL])))
         for run in runs:
             tasks = client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[run.id])))
-            wall = ((run.end_time - run.start_time).total_seconds()
-                    if run.end_time and run.start_time else float("nan"))
+            # the worker's slot is busy from PENDING (it took the run and starts its process) to the end;
+            # Prefect's start_time is later (RUNNING: the process is up and has loaded the flow)
+            pending = [st.timestamp for st in client.read_flow_run_states(run.id) if st.type.value == "PENDING"]
+            begin = min(pending) if pending else run.start_time
+            wall = (run.end_time - begin).total_seconds() if run.end_time and begin else float("nan")
+            running = ((run.end_time - run.start_time).total_seconds()
+                       if run.end_time and run.start_time else float("nan"))
             out.append({"tenant": _tenant_of(run.parameters), "state": run.state_name, "wall": wall,
-                        "in_tasks": sum(t.total_run_time.total_seconds() for t in tasks), "tasks": len(tasks)})
+                        "running": running, "in_tasks": sum(t.total_run_time.total_seconds() for t in tasks),
+                        "tasks": len(tasks)})
     return out
 
 
@@ -330,7 +338,9 @@ def run_workers(configs: list[Path], n_workers: int, work: Path, env: dict[str, 
     walls = [r["wall"] for r in done] or [float("nan")]
     over_plain = [r["wall"] - plain[r["tenant"]] for r in done if plain and r["tenant"] in plain]
     over_tasks = [r["wall"] - r["in_tasks"] for r in done if r["tasks"]]
+    start = [r["wall"] - r["running"] for r in done]
     return {"wall": wall, "exit": night.returncode, "median": statistics.median(walls), "p95": p95(walls),
+            "pending_to_running": statistics.median(start) if start else None,
             "flow_runs": len(runs), "failed": len(runs) - len(done),
             "overhead_vs_plain": statistics.median(over_plain) if over_plain else None,
             "overhead_vs_tasks": statistics.median(over_tasks) if over_tasks else None,
@@ -356,14 +366,15 @@ def _fmt(v: float | None, spec: str = ".1f") -> str:
 def table(results: dict[str, dict[str, Any]], args: argparse.Namespace) -> str:
     names = {"plain": "plain sequential (`kasse nightly --no-prefect`, one process)",
              "one": "one Prefect worker (`--limit 1`)", "two": "two Prefect workers (`--limit 1` each)"}
-    lines = ["| mode | wall s | per tenant median s | p95 s | Prefect overhead per flow run s (vs plain / vs tasks) "
+    lines = ["| mode | wall s | per tenant median s | p95 s | Prefect overhead per flow run s: vs plain / vs tasks (PENDING→RUNNING) "
              "| peak RSS per worker MiB | failed | load before → after |",
              "|---|---:|---:|---:|---:|---:|---:|---|"]
     for mode, r in results.items():
         if "skipped" in r:
             lines.append(f"| {names[mode]} | not run: {r['skipped']} | | | | | | |")
             continue
-        over = ("–" if mode == "plain" else f"{_fmt(r['overhead_vs_plain'], '.2f')} / {_fmt(r['overhead_vs_tasks'], '.2f')}")
+        over = ("–" if mode == "plain" else f"{_fmt(r['overhead_vs_plain'], '.2f')} / {_fmt(r['overhead_vs_tasks'], '.2f')}"
+                f" (start {_fmt(r['pending_to_running'], '.2f')})")
         rss = f"{r['rss']:.0f}" + (f" (largest process {r['rss_single']:.0f})" if "rss_single" in r else "")
         lines.append(f"| {names[mode]} | {r['wall']:.1f} | {r['median']:.2f} | {r['p95']:.2f} | {over} | {rss} "
                      f"| {r['failed']} | {r['load_before']} → {r['load_after']} |")
