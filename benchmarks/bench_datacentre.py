@@ -296,8 +296,8 @@ def _flow_runs(env: dict[str, str], since: datetime) -> list[dict[str, Any]]:
             # Prefect's start_time is later (RUNNING: the process is up and has loaded the flow)
             pending = [st.timestamp for st in client.read_flow_run_states(run.id) if st.type.value == "PENDING"]
             begin = min(pending) if pending else run.start_time
-            wall = (run.end_time - begin).total_seconds() if run.end_time and begin else float("nan")
-            running = ((run.end_time - run.start_time).total_seconds()
+            wall = run.end_time.timestamp() - begin.timestamp() if run.end_time and begin else float("nan")
+            running = (run.end_time.timestamp() - run.start_time.timestamp()
                        if run.end_time and run.start_time else float("nan"))
             out.append({"tenant": _tenant_of(run.parameters), "state": run.state_name, "wall": wall,
                         "running": running, "in_tasks": sum(t.total_run_time.total_seconds() for t in tasks),
