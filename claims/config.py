@@ -13,7 +13,7 @@ names the file that holds the key. A relative path is relative to the folder of 
 
 >>> cfg = tenant_config({"tenant": {"id": "stadt"}, "reference": {"digits": 10}}, base=Path("/srv"))
 >>> cfg.tenant, cfg.reference.digits, cfg.matching.suggestions, str(cfg.ledger)
-('stadt', 10, 3, '/srv/kasse.duckdb')
+('stadt', 10, 3, '/srv/stadt.duckdb')
 """
 
 from __future__ import annotations
@@ -69,7 +69,9 @@ class TenantSection(Section):
 class PathsSection(Section):
     """``[paths]``: where the tenant's files live (relative to the file that sets them)."""
 
-    ledger: Name = "kasse.duckdb"
+    #: None: one file per tenant, ``<tenant id>.duckdb`` beside the config (tenants never wait for each
+    #: other's write lock); set it (e.g. ``"../kasse.duckdb"``) for a file several tenants share
+    ledger: Name | None = None
     tenant_dir: Name | None = None       # None: a folder named like the tenant id, beside the config
     state_dir: Name | None = None        # None: ``state`` beside the ledger file
     reports: Name = "reports"
@@ -814,6 +816,11 @@ def _merge(docs: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
+def default_ledger_name(tenant: str) -> str:
+    """The ledger file of a tenant whose ``[paths] ledger`` is not set: its own, ``<tenant id>.duckdb``."""
+    return f"{tenant}.duckdb"
+
+
 def tenant_config(data: dict[str, Any], *, base: Path, tenant: str | None = None,
                   source: Path | None = None) -> TenantConfig:
     """The typed config of a parsed document; relative paths against ``base``; ``tenant`` overrides
@@ -822,7 +829,7 @@ def tenant_config(data: dict[str, Any], *, base: Path, tenant: str | None = None
     settings = _validate(data, str(source) if source else "config")
     name = tenant or settings.tenant.id
     paths = settings.paths
-    ledger = Path(_absolute(paths.ledger, base))
+    ledger = Path(_absolute(paths.ledger or default_ledger_name(name), base))
     return TenantConfig(
         tenant=name,
         ledger=ledger,

@@ -14,7 +14,7 @@ import sys
 from flows.help_text import clean_parser
 
 #: Sub-command modules, in the order ``--help`` lists them. A module missing here is not offered.
-COMMANDS = ("parse", "match", "generate", "nightly", "dunning", "collect", "payout", "demo", "serve", "review",
+COMMANDS = ("parse", "match", "generate", "nightly", "dunning", "collect", "payout", "demo", "serve", "deploy", "night", "review",
             "documents", "handoff", "exchange", "enforcement_report")
 
 

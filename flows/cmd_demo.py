@@ -194,7 +194,7 @@ def dunning_week(cfg: Any, config: Path, last_day: date, *, prefect: bool) -> di
         if prefect:
             from flows.dunning import dunning
 
-            (res,) = dunning(configs=[str(config)], as_of=as_of.isoformat(), user=user)
+            res = dunning(config=str(config), as_of=as_of.isoformat(), user=user)
             return SimpleNamespace(**{**res, "as_of": date.fromisoformat(res["as_of"])})
         from jobs.dunning import run_dunning
 
@@ -230,7 +230,7 @@ def _collect_call(cfg: Any, config: Path, day: date, user: str, *, prefect: bool
     if prefect:
         from flows.collect import collect
 
-        (res,) = collect(configs=[str(config)], collection_date=day.isoformat(), user=user, now=now.isoformat())
+        (res,) = collect(config=str(config), collection_date=day.isoformat(), user=user, now=now.isoformat())
         return SimpleNamespace(**{**res, "collection_date": date.fromisoformat(res["collection_date"])})
     from jobs.collect import run_collect
 

@@ -5,8 +5,9 @@ Needs a Prefect server: start one with ``prefect server start`` and point ``PREF
 (docs/OPERATIONS.md). A tenant's jobs and their crons come from its config's ``[schedule]`` table
 (``nightly`` defaults to ``0 2 * * *``, Europe/Berlin; ``dunning``, ``collect`` and ``payout`` are off unless set, e.g.
 ``0 6 * * 2``);
-``--cron`` overrides the nightly's. At most one
-flow run executes at a time (``--limit 1``), so this process is the only writer of the ledger file.
+``--cron`` overrides the nightly's. Each run is one tenant's job; at most ``--limit`` (default 1) run at a
+time, and a tenant's runs never overlap (its slot ``tenant-<id>``: ``flows/tenant_slot.py``). Several
+machines: ``kasse deploy`` onto a work pool instead (docs/OPERATIONS.md, "A data centre").
 """
 
 from __future__ import annotations
@@ -42,8 +43,11 @@ SCHEDULED_JOBS: dict[str, tuple[str, str, str]] = {
 }
 
 
-def deployments(configs: list[Path], cron: str | None) -> list[Any]:
-    """One deployment per tenant and scheduled job: ``<flow>/<job>-<tenant>`` with the job's cron.
+def deployments(configs: list[Path], cron: str | None, *, pool: str | None = None,
+                job_variables: dict[str, Any] | None = None) -> list[Any]:
+    """One deployment per tenant and scheduled job: ``<flow>/<job>-<tenant>`` with the job's cron; its one
+    parameter the tenant's config (each flow run is one tenant's job). ``pool``: the work pool its runs go
+    to (``kasse deploy``); None: this process runs them (``kasse serve``).
 
     A ``[schedule]`` key without a flow here is a :class:`ConfigError` (a job this release cannot run).
     """
@@ -68,10 +72,12 @@ def deployments(configs: list[Path], cron: str | None) -> list[Any]:
             out.append(flow.to_deployment(
                 name=f"{job}-{cfg.tenant}",
                 schedules=[Cron(job_cron, timezone=cfg.timezone)],
-                parameters={"configs": [str(path.resolve())]},
+                parameters={"config": str(path.resolve())},
                 description=f"Stadtkasse {what} of {cfg.tenant}",
                 tags=["stadtkasse", cfg.tenant, job],
                 entrypoint_type=EntrypointType.MODULE_PATH,
+                work_pool_name=pool,
+                job_variables=job_variables,
             ))
     return out
 
@@ -90,6 +96,9 @@ def run(args: argparse.Namespace) -> int:
         return 2
     from prefect import serve
 
+    from flows.tenant_slot import ensure_tenant_limits
+
+    ensure_tenant_limits([load_tenant_config(c).tenant for c in configs])
     print(f"serving {', '.join(d.name for d in deps)} (limit {args.limit}); Ctrl-C stops", flush=True)
     serve(*deps, limit=args.limit)
     return 0

@@ -20,7 +20,7 @@ for _name, _value in (("DO_NOT_TRACK", "1"), ("PREFECT_SERVER_ANALYTICS_ENABLED"
 
 from prefect import flow  # noqa: E402  (the environment above must be set first)
 
-from flows.dated_job import DatedJob, make_tasks, run_configs  # noqa: E402
+from flows.dated_job import DatedJob, make_tasks, run_config  # noqa: E402
 
 JOB = DatedJob("collect", "jobs.collect.steps", "collection_date", "next_collection_date", "SEPA collection run",
                ("read_ledger", "select", "files", "record", "reconcile", "stage", "book", "outbox", "done",
@@ -29,9 +29,9 @@ TASKS: dict[str, Any] = make_tasks(JOB)
 
 
 @flow(name="stadtkasse-collect", log_prints=True)
-def collect(configs: list[str], collection_date: str | None = None, user: str = "schedule",
-            tenants: list[str] | None = None, now: str | None = None) -> list[dict[str, Any]]:
-    """The SEPA collection run for every tenant config in ``configs`` (``collection_date`` ISO, default:
+def collect(config: str, collection_date: str | None = None, user: str = "schedule",
+            now: str | None = None) -> list[dict[str, Any]]:
+    """The SEPA collection run of ONE tenant, its TOML ``config`` (path) (``collection_date`` ISO, default:
     the next one a file sent now reaches). ``now``: an ISO moment with its offset standing in for the
     clock (the demo's simulated day; a schedule never sets it)."""
-    return run_configs(JOB, TASKS, configs, collection_date, user, tenants, now)
+    return run_config(JOB, TASKS, config, collection_date, user, now)

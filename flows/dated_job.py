@@ -8,7 +8,7 @@ Parquet in the run folder. Steps that touch the ledger file or the outbox are re
 computations. Each date's outcome becomes a markdown artifact on the flow run.
 
 A flow module describes its job with a :class:`DatedJob`, makes its tasks once with :func:`make_tasks`
-(Prefect registers a task by its name at import) and calls :func:`run_configs` from its ``@flow``.
+(Prefect registers a task by its name at import) and calls :func:`run_config` from its ``@flow`` (one tenant per flow run).
 """
 
 from __future__ import annotations
@@ -102,13 +102,15 @@ def run_tenant(job: DatedJob, tasks: dict[str, Any], cfg: TenantConfig, day: dat
     return out
 
 
-def run_configs(job: DatedJob, tasks: dict[str, Any], configs: list[str], day: str | None, user: str,
-                tenants: list[str] | None, now: str | None) -> list[dict[str, Any]]:
-    """The flow's body: every tenant config in ``configs`` (those in ``tenants`` when given), for the ISO
-    ``day`` (default: the next date), with ``now`` an ISO moment with its offset standing in for the clock
-    (the demo's simulated day; a schedule never sets it)."""
+def run_config(job: DatedJob, tasks: dict[str, Any], config: str, day: str | None, user: str,
+               now: str | None) -> list[dict[str, Any]]:
+    """The flow's body for ONE tenant config (its path), for the ISO ``day`` (default: the next date), with
+    ``now`` an ISO moment with its offset standing in for the clock (the demo's simulated day; a schedule
+    never sets it). A deployment's run holds the tenant's slot (``flows.tenant_slot``)."""
+    from flows.tenant_slot import tenant_slot
+
     when = date.fromisoformat(day) if day else None
     moment = datetime.fromisoformat(now) if now else None
-    chosen = [c for c in (load_tenant_config(Path(p) if p else None) for p in configs)
-              if not tenants or c.tenant in tenants]
-    return [r for cfg in chosen for r in run_tenant(job, tasks, cfg, when, user, moment)]
+    cfg = load_tenant_config(Path(config) if config else None)
+    with tenant_slot(cfg.tenant):
+        return run_tenant(job, tasks, cfg, when, user, moment)

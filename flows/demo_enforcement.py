@@ -32,7 +32,7 @@ def _handoff_call(cfg: Any, config: Path, day: date, user: str, *, prefect: bool
     if prefect:
         from flows.handoff import handoff
 
-        (res,) = handoff(configs=[str(config)], handoff_date=day.isoformat(), user=user)
+        (res,) = handoff(config=str(config), handoff_date=day.isoformat(), user=user)
         return SimpleNamespace(**{**res, "handoff_date": date.fromisoformat(res["handoff_date"])})
     from jobs.handoff import run_handoff
 

@@ -110,7 +110,7 @@ def _payout_call(cfg: Any, config: Path, day: date, user: str, today: date, *, p
         from flows.payout import payout
 
         now = datetime.combine(today, clock_time(9), ZoneInfo("Europe/Berlin"))   # the set-off day, 09:00
-        (res,) = payout(configs=[str(config)], execution_date=day.isoformat(), user=user, now=now.isoformat())
+        (res,) = payout(config=str(config), execution_date=day.isoformat(), user=user, now=now.isoformat())
         return SimpleNamespace(**{**res, "execution_date": date.fromisoformat(res["execution_date"])})
     from jobs.payout import run_payout
 

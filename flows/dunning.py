@@ -86,10 +86,12 @@ def run_tenant(cfg: TenantConfig, as_of: date, user: str) -> dict[str, Any]:
 
 
 @flow(name="stadtkasse-dunning", log_prints=True)
-def dunning(configs: list[str], as_of: str | None = None, user: str = "schedule",
-            tenants: list[str] | None = None) -> list[dict[str, Any]]:
-    """The weekly dunning run for every tenant config in ``configs`` (``as_of`` ISO, default today)."""
+def dunning(config: str, as_of: str | None = None, user: str = "schedule") -> dict[str, Any]:
+    """The weekly dunning run of ONE tenant: its TOML ``config`` (path), ``as_of`` ISO (default today). A
+    deployment's run holds the tenant's slot (``flows.tenant_slot``)."""
+    from flows.tenant_slot import tenant_slot
+
+    cfg = load_tenant_config(Path(config) if config else None)
     day = date.fromisoformat(as_of) if as_of else date.today()
-    chosen = [c for c in (load_tenant_config(Path(p) if p else None) for p in configs)
-              if not tenants or c.tenant in tenants]
-    return [run_tenant(cfg, day, user) for cfg in chosen]
+    with tenant_slot(cfg.tenant):
+        return run_tenant(cfg, day, user)

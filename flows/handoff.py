@@ -19,7 +19,7 @@ for _name, _value in (("DO_NOT_TRACK", "1"), ("PREFECT_SERVER_ANALYTICS_ENABLED"
 
 from prefect import flow  # noqa: E402  (the environment above must be set first)
 
-from flows.dated_job import DatedJob, make_tasks, run_configs  # noqa: E402
+from flows.dated_job import DatedJob, make_tasks, run_config  # noqa: E402
 
 JOB = DatedJob("handoff", "jobs.handoff.steps", "handoff_date", "next_handoff_date", "enforcement hand-off",
                ("read_ledger", "compute", "files", "record", "reconcile", "stage", "book", "outbox", "documents",
@@ -28,8 +28,8 @@ TASKS: dict[str, Any] = make_tasks(JOB)
 
 
 @flow(name="stadtkasse-handoff", log_prints=True)
-def handoff(configs: list[str], handoff_date: str | None = None, user: str = "schedule",
-            tenants: list[str] | None = None, now: str | None = None) -> list[dict[str, Any]]:
-    """The enforcement hand-off for every tenant config in ``configs`` (``handoff_date`` ISO, default: today
+def handoff(config: str, handoff_date: str | None = None, user: str = "schedule",
+            now: str | None = None) -> list[dict[str, Any]]:
+    """The enforcement hand-off of ONE tenant, its TOML ``config`` (path) (``handoff_date`` ISO, default: today
     in the tenant's time zone). ``now``: an ISO moment with its offset standing in for the clock."""
-    return run_configs(JOB, TASKS, configs, handoff_date, user, tenants, now)
+    return run_config(JOB, TASKS, config, handoff_date, user, now)

@@ -1,9 +1,10 @@
-"""The nightly reconciliation as a Prefect 3 flow: each task is one call of a plain step in ``jobs.nightly``.
+"""The nightly reconciliation of ONE tenant as a Prefect 3 flow over the plain steps of ``jobs.nightly``.
 
-Per tenant: read ledger → ingest → match → close → enforcement updates → **book** (the one write, one
-transaction) → enforcement outbox → reports → publish → archive. Tasks hand each other only the run's identity; the frames travel as
-Parquet in the run folder. Tenants run one after the other inside one flow run, so exactly one process
-(this one) writes the DuckDB file, one transaction at a time. Artifacts link the report files.
+read ledger → ingest → match → close → enforcement updates → **book** (the one write, one transaction) →
+enforcement outbox → reports → publish → archive. Tasks hand each other only the run's identity; the
+frames travel as Parquet in the run folder. Each tenant's night is its own flow run (``kasse nightly``
+starts one per tenant, a work pool's workers run them in parallel: docs/OPERATIONS.md); a tenant's own
+ledger file has one writer, its run. Artifacts link the report files.
 Callers in the same process may hold the ledger open around the flow (``ledger.db.hold``, as
 ``kasse nightly`` does) so that DuckDB checkpoints once per night instead of once per step.
 """
@@ -44,8 +45,15 @@ def _job() -> ModuleType:
 #: Steps that touch files or the ledger file (which may be locked for a moment) are retried.
 RETRIES = 2
 RETRY_DELAY = 5
+#: A tenant's whole night is retried once more by the flow (a deployment's run: a lost lock, a full disk
+#: mended meanwhile); safe because the booking is idempotent per run and a delivery is booked once.
+FLOW_RETRIES = 1
+FLOW_RETRY_DELAY = 30
 
 
+# Tasks only where a retry or the run's page in the UI needs one (reading, ingest, the booking, what goes
+# out after it, the archive); the computations between them are plain calls in the flow body: a task
+# costs a few hundred milliseconds of API calls, more than the small tenant's computation it would wrap.
 @task(name="read-ledger", retries=RETRIES, retry_delay_seconds=RETRY_DELAY, cache_policy=NO_CACHE)
 def read_ledger(night: Run) -> str:
     return _job().step_read_ledger(night)
@@ -56,39 +64,18 @@ def ingest(night: Run) -> dict[str, int]:
     return _job().step_ingest(night)
 
 
-@task(name="match", cache_policy=NO_CACHE)
-def match(night: Run) -> dict[str, int]:
-    return _job().step_match(night)
-
-
-@task(name="close", cache_policy=NO_CACHE)
-def close(night: Run) -> dict[str, int]:
-    return _job().step_close(night)
-
-
-@task(name="enforcement-updates", cache_policy=NO_CACHE)
-def enforcement(night: Run) -> dict[str, int]:
-    return _job().step_enforcement(night)
-
-
-@task(name="enforcement-outbox", retries=RETRIES, retry_delay_seconds=RETRY_DELAY, cache_policy=NO_CACHE)
-def enforcement_outbox(night: Run) -> dict[str, int]:
-    return _job().step_enforcement_outbox(night)
-
-
 @task(name="book", retries=RETRIES, retry_delay_seconds=RETRY_DELAY, cache_policy=NO_CACHE)   # idempotent per run_id: a retry after a commit books nothing twice
 def book(night: Run) -> dict[str, int]:
     return _job().step_book(night)
 
 
-@task(name="reports", retries=RETRIES, retry_delay_seconds=RETRY_DELAY, cache_policy=NO_CACHE)
-def reports(night: Run) -> dict[str, str]:
-    return _job().step_reports(night)
-
-
 @task(name="publish", retries=RETRIES, retry_delay_seconds=RETRY_DELAY, cache_policy=NO_CACHE)
-def publish(night: Run) -> str:
-    return _job().step_publish(night)
+def publish(night: Run) -> dict[str, Any]:
+    """After the commit: the enforcement outbox, the reports, the review page's snapshot (each rewrites
+    the same files on a retry)."""
+    steps = _job()
+    return {"enforcement_outbox": steps.step_enforcement_outbox(night), "reports": steps.step_reports(night),
+            "published": steps.step_publish(night)}
 
 
 @task(name="archive", retries=RETRIES, retry_delay_seconds=RETRY_DELAY, cache_policy=NO_CACHE)
@@ -112,7 +99,7 @@ def _artifacts(night: Run, paths: dict[str, str], report: dict[str, Any]) -> Non
 
 
 def run_tenant(cfg: TenantConfig, booking_date: date) -> dict[str, Any]:
-    """One tenant's night: each step a task, named in order (the flow body is the pipeline)."""
+    """One tenant's night, under its lock: tasks for what touches files, plain calls for the computation."""
     from jobs.runner import tenant_lock
 
     steps = _job()
@@ -120,25 +107,28 @@ def run_tenant(cfg: TenantConfig, booking_date: date) -> dict[str, Any]:
     with tenant_lock(cfg):
         read_ledger(night)
         files = ingest(night)
-        matched = match(night)
-        closed = close(night)
-        updates = enforcement(night)
+        matched = steps.step_match(night)
+        closed = steps.step_close(night)
+        updates = steps.step_enforcement(night)
         booked = book(night)
-        sent = enforcement_outbox(night)
-        paths = reports(night)
-        published = publish(night)
+        after = publish(night)
         archived = archive(night)
+    paths = after["reports"]
     report = steps.night_report(night, {"files": files, "match": matched, "close": closed, "enforcement": updates,
-                                        "booked": booked, "enforcement_outbox": sent, "reports": paths, "published": published, "archived": archived})
+                                        "booked": booked, "enforcement_outbox": after["enforcement_outbox"],
+                                        "reports": paths, "published": after["published"], "archived": archived})
     _artifacts(night, paths, report)
     return report
 
 
-@flow(name="stadtkasse-nightly", log_prints=True)
-def nightly(configs: list[str], booking_date: str | None = None,
-            tenants: list[str] | None = None) -> list[dict[str, Any]]:
-    """Nightly reconciliation for every tenant config in ``configs`` (``booking_date`` ISO, default yesterday)."""
+@flow(name="stadtkasse-nightly", log_prints=True, retries=FLOW_RETRIES, retry_delay_seconds=FLOW_RETRY_DELAY)
+def nightly(config: str, booking_date: str | None = None) -> dict[str, Any]:
+    """One tenant's nightly reconciliation: the tenant TOML ``config`` (its path; "" for ./kasse.toml's
+    defaults), ``booking_date`` ISO (default yesterday). One flow run per tenant: a failing tenant stops no
+    other, and a deployment's run holds the tenant's slot (``flows.tenant_slot``)."""
+    from flows.tenant_slot import tenant_slot
+
+    cfg = load_tenant_config(Path(config) if config else None)
     day = date.fromisoformat(booking_date) if booking_date else _job().default_booking_date()
-    chosen = [c for c in (load_tenant_config(Path(p) if p else None) for p in configs)
-              if not tenants or c.tenant in tenants]
-    return [run_tenant(cfg, day) for cfg in chosen]
+    with tenant_slot(cfg.tenant):
+        return run_tenant(cfg, day)

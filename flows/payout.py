@@ -21,7 +21,7 @@ for _name, _value in (("DO_NOT_TRACK", "1"), ("PREFECT_SERVER_ANALYTICS_ENABLED"
 
 from prefect import flow  # noqa: E402  (the environment above must be set first)
 
-from flows.dated_job import DatedJob, make_tasks, run_configs  # noqa: E402
+from flows.dated_job import DatedJob, make_tasks, run_config  # noqa: E402
 
 
 def _set_off_day(now: datetime | None) -> dict[str, Any]:
@@ -36,8 +36,8 @@ TASKS: dict[str, Any] = make_tasks(JOB)
 
 
 @flow(name="stadtkasse-payout", log_prints=True)
-def payout(configs: list[str], execution_date: str | None = None, user: str = "schedule",
-           tenants: list[str] | None = None, now: str | None = None) -> list[dict[str, Any]]:
-    """The SEPA payout run for every tenant config in ``configs`` (``execution_date`` ISO, default: the next
+def payout(config: str, execution_date: str | None = None, user: str = "schedule",
+           now: str | None = None) -> list[dict[str, Any]]:
+    """The SEPA payout run of ONE tenant, its TOML ``config`` (path) (``execution_date`` ISO, default: the next
     one a file sent now reaches). ``now``: an ISO moment with its offset standing in for the clock."""
-    return run_configs(JOB, TASKS, configs, execution_date, user, tenants, now)
+    return run_config(JOB, TASKS, config, execution_date, user, now)

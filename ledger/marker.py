@@ -43,10 +43,14 @@ def read_marker(cfg: TenantConfig) -> dict[str, Any] | None:
 
 
 def _tell(cfg: TenantConfig, marker: dict[str, Any], what: str) -> LedgerMissing:
+    moved = marker.get("ledger") and str(marker.get("ledger")) != str(cfg.ledger.resolve())
+    hint = (f"; the last commit went to {marker.get('ledger')}: if that file is this tenant's ledger (a shared "
+            "file of a release before one-ledger-per-tenant, whose unset [paths] ledger meant kasse.duckdb), "
+            "name it in [paths] ledger" if moved else "")
     return LedgerMissing(
         f"ledger {cfg.ledger} {what}, but {marker_path(cfg)} records {marker.get('runs')} committed runs of "
         f"tenant {cfg.tenant} (last {marker.get('last_run_id')}, in {marker.get('ledger')}); nothing was run: "
-        "restore the ledger file from the backup (remove the marker only for a deliberate new start)")
+        f"restore the ledger file from the backup (remove the marker only for a deliberate new start){hint}")
 
 
 def check_ledger_file(cfg: TenantConfig) -> None:

@@ -46,7 +46,7 @@ def test_the_flow_prepares_then_books_after_the_release_and_then_has_nothing_to_
 
     cfg = tenant(tmp_path)
     first_night(cfg)
-    args = {"configs": [str(cfg.source)], "collection_date": DAY.isoformat(), "user": "anna"}
+    args = {"config": str(cfg.source), "collection_date": DAY.isoformat(), "user": "anna"}
     (prepared,) = collect(**args)
     assert (prepared["status"], prepared["tenant"], prepared["counts"]["n_collections"]) == ("prepared", "stadt", 2)
     release(cfg, prepared["run_id"], user="sven", role="supervisor")

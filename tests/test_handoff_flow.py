@@ -49,7 +49,7 @@ def test_the_flow_prepares_then_books_after_the_release_and_then_has_nothing_to_
 
     cfg = tenant(tmp_path)
     dunned(cfg)
-    args = {"configs": [str(cfg.source)], "handoff_date": HANDOFF.isoformat(), "user": "anna"}
+    args = {"config": str(cfg.source), "handoff_date": HANDOFF.isoformat(), "user": "anna"}
     (prepared,) = handoff(**args)
     assert (prepared["status"], prepared["tenant"], prepared["counts"]["n_cases"]) == ("prepared", "stadt", 3)
     release(cfg, prepared["run_id"], user="sven", role="supervisor")

@@ -77,7 +77,8 @@ def test_kasse_parse_gives_every_input_one_line(world: tuple[Path, list[Case]], 
 
 def test_two_nights_over_the_hostile_inbox(world: tuple[Path, list[Case]], tmp_path: Path) -> None:
     root, cases = world
-    (root / "kasse.toml").write_text('[tenant]\nid = "stadt"\n[paths]\ntenant_dir = "stadt"\n', encoding="utf-8")
+    (root / "kasse.toml").write_text('[tenant]\nid = "stadt"\n[paths]\ntenant_dir = "stadt"\n'
+                                     'ledger = "kasse.duckdb"\n', encoding="utf-8")
     before_outside = sorted(p.name for p in (root / "outside").iterdir())
     code, out, rss = run_measured([str(KASSE), "nightly", "--no-prefect", "--config", "kasse.toml",
                                    "--date", "2026-11-16"], cwd=root)

@@ -48,7 +48,7 @@ def test_the_flow_prepares_then_books_after_the_release_and_then_has_nothing_to_
     cfg = tenant(tmp_path)
     nights(cfg)
     # ``now``: the set-off day on the caller's clock (the demo's simulated day), not the machine's
-    args = {"configs": [str(cfg.source)], "execution_date": EXEC.isoformat(), "user": "anna",
+    args = {"config": str(cfg.source), "execution_date": EXEC.isoformat(), "user": "anna",
             "now": f"{TODAY.isoformat()}T09:00:00+01:00"}
     (prepared,) = payout(**args)
     assert (prepared["status"], prepared["tenant"], prepared["counts"]["n_payouts"]) == ("prepared", "stadt", 2)
