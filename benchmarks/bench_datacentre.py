@@ -65,6 +65,8 @@ MODES = ("plain", "one", "two")
 WORKERS = {"one": 1, "two": 2}
 BIN = Path(sys.executable).parent
 SECTION = "Data centre: one night of N tenants"
+NIGHTLY_FLOW = "stadtkasse-nightly"   # flows/nightly.py's flow; `kasse night` tags its runs NIGHT_TAG
+NIGHT_TAG = "kasse-night"
 
 
 def load() -> str:
@@ -112,8 +114,9 @@ def run_plain(configs: list[Path], work: Path) -> dict[str, Any]:
     proc.stdout.close()
     _pid, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - t0
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"plain night failed (exit {os.waitstatus_to_exitcode(status)})")
+    proc.returncode = os.waitstatus_to_exitcode(status)   # reaped by wait4: tell the Popen object
+    if proc.returncode != 0:
+        raise SystemExit(f"plain night failed (exit {proc.returncode})")
     got = json.loads(raw)
     secs = list(got["seconds"].values())
     return {"wall": wall, "per_tenant": got["seconds"], "median": statistics.median(secs), "p95": p95(secs),
@@ -279,18 +282,28 @@ def _flow_runs(env: dict[str, str], since: datetime) -> list[dict[str, Any]]:
     os.environ.update({k: v for k, v in env.items() if k.startswith("PREFECT_")})
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import (
+        FlowFilter,
+        FlowFilterName,
         FlowRunFilter,
         FlowRunFilterId,
         FlowRunFilterStartTime,
+        FlowRunFilterTags,
         WorkPoolFilter,
         WorkPoolFilterName,
     )
 
     out = []
     with get_client(sync_client=True) as client:
-        runs = client.read_flow_runs(flow_run_filter=FlowRunFilter(start_time=FlowRunFilterStartTime(after_=since)),  # type: ignore[arg-type]
-                                     work_pool_filter=WorkPoolFilter(name=WorkPoolFilterName(any_=[POOL])))
+        runs = client.read_flow_runs(
+            flow_filter=FlowFilter(name=FlowFilterName(any_=[NIGHTLY_FLOW])),
+            flow_run_filter=FlowRunFilter(start_time=FlowRunFilterStartTime(after_=since),  # type: ignore[arg-type]
+                                          tags=FlowRunFilterTags(all_=[NIGHT_TAG])),
+            work_pool_filter=WorkPoolFilter(name=WorkPoolFilterName(any_=[POOL])))
         for run in runs:
+            if run.start_time is None:   # created but never started (the night gave up waiting)
+                out.append({"tenant": _tenant_of(run.parameters), "state": run.state_name, "wall": float("nan"),
+                            "running": float("nan"), "in_tasks": 0.0, "tasks": 0})
+                continue
             tasks = client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[run.id])))
             # the worker's slot is busy from PENDING (it took the run and starts its process) to the end;
             # Prefect's start_time is later (RUNNING: the process is up and has loaded the flow)
@@ -342,6 +355,7 @@ def run_workers(configs: list[Path], n_workers: int, work: Path, env: dict[str, 
     return {"wall": wall, "exit": night.returncode, "median": statistics.median(walls), "p95": p95(walls),
             "pending_to_running": statistics.median(start) if start else None,
             "flow_runs": len(runs), "failed": len(runs) - len(done),
+            "not_completed": [(r["tenant"], r["state"]) for r in runs if r["state"] != "Completed"],
             "overhead_vs_plain": statistics.median(over_plain) if over_plain else None,
             "overhead_vs_tasks": statistics.median(over_tasks) if over_tasks else None,
             "tasks_per_run": statistics.median([r["tasks"] for r in done]) if done else None,
