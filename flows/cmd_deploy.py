@@ -5,7 +5,7 @@ Creates the pool when it is missing and sets its concurrency limit to ``--limit`
 global limit: flow runs at once over all workers; not given: unchanged, none on a new pool). Then one
 deployment per tenant and job, exactly as ``kasse serve`` makes them (``<flow>/<job>-<tenant>``, the cron
 of ``[schedule]``, the one parameter the tenant's config path), whose runs start in this checkout
-(``working_dir``, ``PYTHONPATH``: every worker machine must hold it at the same path, as it must see the
+(``working_dir``, ``PYTHONPATH`` first, then the deploying shell's: every worker machine must hold it at the same path, as it must see the
 tenants' files at the same paths). And a global concurrency limit ``tenant-<id>`` of 1 per tenant: two
 workers never run one tenant's jobs at once (``flows/tenant_slot.py``). Running it again updates all of
 it in place. ``kasse night --pool NAME`` starts every tenant's night now.
@@ -63,6 +63,12 @@ def ensure_pool(pool: str, limit: int | None) -> None:
     asyncio.run(make())
 
 
+def search_path() -> str:
+    """``PYTHONPATH`` of the flow runs: this checkout, then what the deploying shell had (kept in order)."""
+    parts = [str(CHECKOUT), *(os.environ.get("PYTHONPATH") or "").split(os.pathsep)]
+    return os.pathsep.join(dict.fromkeys(p for p in parts if p))
+
+
 def deploy(configs: list[Path], pool: str, limit: int | None, cron: str | None) -> list[str]:
     """Pool, deployments and tenant limits on the current Prefect API; return the deployments' names."""
     from prefect.deployments.runner import deploy as prefect_deploy
@@ -77,7 +83,7 @@ def deploy(configs: list[Path], pool: str, limit: int | None, cron: str | None) 
         raise ConfigError(f"two configs name the same tenant ({', '.join(sorted(tenants))}): one config per tenant")
     deps = deployments(configs, cron, pool=pool, job_variables={
         "working_dir": str(CHECKOUT),
-        "env": {"PYTHONPATH": str(CHECKOUT)}})
+        "env": {"PYTHONPATH": search_path()}})
     ensure_pool(pool, limit)
     ensure_tenant_limits(tenants)
     prefect_deploy(*deps, work_pool_name=pool, build=False, push=False, print_next_steps_message=False,

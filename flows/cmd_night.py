@@ -15,6 +15,7 @@ import asyncio
 import os
 import sys
 import time
+import uuid
 from datetime import date
 from typing import Any
 
@@ -53,8 +54,9 @@ async def start_and_wait(pool: str, day: date | None, tenants: list[str] | None,
     async with get_client() as client:
         deps = await _nightly_deployments(client, pool)
         chosen = sorted(t for t in deps if not tenants or t in tenants)
+        night = uuid.uuid4().hex     # one key per tenant and call: a create the client retried makes no second run
         runs = {t: await arun_deployment(deps[t].id, client=client, parameters=params, timeout=0, as_subflow=False,
-                                        tags=["kasse-night"])
+                                        tags=["kasse-night"], idempotency_key=f"kasse-night-{night}-{t}")
                 for t in chosen}
         end = None if timeout is None else time.monotonic() + timeout
         final: dict[str, Any] = {}

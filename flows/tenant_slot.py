@@ -36,10 +36,16 @@ def tenant_slot(tenant: str) -> Iterator[None]:
         yield
         return
     from prefect.concurrency.sync import concurrency
+    from prefect.logging import get_run_logger
 
+    log = get_run_logger()
     with concurrency(slot_name(tenant), occupy=1, lease_duration=LEASE_SECONDS, strict=True,
                      raise_on_lease_renewal_failure=False):
-        yield
+        log.info("%s: slot held", slot_name(tenant))        # the log says when the tenant's job ran
+        try:
+            yield
+        finally:
+            log.info("%s: slot released", slot_name(tenant))
 
 
 def ensure_tenant_limits(tenants: list[str]) -> None:
