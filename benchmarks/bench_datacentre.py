@@ -23,10 +23,11 @@ the same night:
 Figures per mode: wall time of the whole night, per-tenant median and p95 (plain: each tenant's
 ``run_night``; Prefect: each flow run from PENDING to its end), the Prefect overhead per flow run (median
 of flow-run wall minus the same tenant's plain time, and of flow-run wall minus the sum of its task runs;
-the part from PENDING to RUNNING, the process start, is shown by itself too),
-peak RSS per worker (the worker and the flow-run processes it starts, summed, sampled every 0.2 s;
+the part from PENDING to RUNNING, the process start, is shown by itself too), CPU seconds per tenant
+(plain: the child's CPU time per tenant; Prefect: the workers' CPU time with the flow-run processes they
+reaped, from all workers online to the night's end, divided by the flow runs), peak RSS per worker (the worker and the flow-run processes it starts, summed, sampled every 0.2 s;
 plain: the child's ``ru_maxrss``) and the machine load (``/proc/loadavg``) before and after. Ratios
-(two workers / one worker, plain / two workers) are of walls measured in this one run. ``--docs``
+(one worker / two workers, plain / two workers, one worker / plain) are of walls measured in this one run. ``--docs``
 writes the "Data centre: one night of N tenants" section of docs/BENCHMARKS.md.
 
 An idle worker asks the server for runs every ``PREFECT_WORKER_QUERY_SECONDS`` (Prefect's default 10 s):
