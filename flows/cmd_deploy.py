@@ -8,7 +8,8 @@ of ``[schedule]``, the one parameter the tenant's config path), whose runs start
 (``working_dir``, ``PYTHONPATH`` first, then the deploying shell's: every worker machine must hold it at the same path, as it must see the
 tenants' files at the same paths). And a global concurrency limit ``tenant-<id>`` of 1 per tenant: two
 workers never run one tenant's jobs at once (``flows/tenant_slot.py``). Running it again updates all of
-it in place. ``kasse night --pool NAME`` starts every tenant's night now.
+it in place. And the pool's night-shift deployment (``flows/night_shift.py``). ``kasse night --pool NAME
+[--shifts K]`` starts every tenant's night now.
 """
 
 from __future__ import annotations
@@ -69,6 +70,20 @@ def search_path() -> str:
     return os.pathsep.join(dict.fromkeys(p for p in parts if p))
 
 
+def shift_deployment(pool: str, job_variables: dict[str, Any] | None) -> Any:
+    """The pool's night-shift deployment ``stadtkasse-night-shift/shift-<pool>`` (no schedule: ``kasse night
+    --shifts K`` starts its runs, each with its group of tenants' configs)."""
+    from prefect.deployments.runner import EntrypointType
+
+    from flows.night_shift import night_shift
+
+    return night_shift.to_deployment(
+        name=f"shift-{pool}", parameters={"configs": []}, description="Stadtkasse night shift: several "
+        "tenants' nights in one flow-run process, each a subflow run (kasse night --shifts)",
+        tags=["stadtkasse", "night-shift"], entrypoint_type=EntrypointType.MODULE_PATH, work_pool_name=pool,
+        job_variables=job_variables)
+
+
 def deploy(configs: list[Path], pool: str, limit: int | None, cron: str | None) -> list[str]:
     """Pool, deployments and tenant limits on the current Prefect API; return the deployments' names."""
     from prefect.deployments.runner import deploy as prefect_deploy
@@ -84,6 +99,7 @@ def deploy(configs: list[Path], pool: str, limit: int | None, cron: str | None) 
     deps = deployments(configs, cron, pool=pool, job_variables={
         "working_dir": str(CHECKOUT),
         "env": {"PYTHONPATH": search_path()}})
+    deps.append(shift_deployment(pool, deps[0].job_variables if deps else None))
     ensure_pool(pool, limit)
     ensure_tenant_limits(tenants)
     prefect_deploy(*deps, work_pool_name=pool, build=False, push=False, print_next_steps_message=False,

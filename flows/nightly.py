@@ -122,13 +122,16 @@ def run_tenant(cfg: TenantConfig, booking_date: date) -> dict[str, Any]:
 
 
 @flow(name="stadtkasse-nightly", log_prints=True, retries=FLOW_RETRIES, retry_delay_seconds=FLOW_RETRY_DELAY)
-def nightly(config: str, booking_date: str | None = None) -> dict[str, Any]:
+def nightly(config: str, booking_date: str | None = None, slot: bool = True) -> dict[str, Any]:
     """One tenant's nightly reconciliation: the tenant TOML ``config`` (its path; "" for ./kasse.toml's
     defaults), ``booking_date`` ISO (default yesterday). One flow run per tenant: a failing tenant stops no
-    other, and a deployment's run holds the tenant's slot (``flows.tenant_slot``)."""
+    other, and a deployment's run holds the tenant's slot (``flows.tenant_slot``) unless ``slot`` is false
+    (a night shift holds it around this run itself: ``flows.night_shift``)."""
+    from contextlib import nullcontext
+
     from flows.tenant_slot import tenant_slot
 
     cfg = load_tenant_config(Path(config) if config else None)
     day = date.fromisoformat(booking_date) if booking_date else _job().default_booking_date()
-    with tenant_slot(cfg.tenant):
+    with tenant_slot(cfg.tenant) if slot else nullcontext():
         return run_tenant(cfg, day)

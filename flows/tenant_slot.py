@@ -28,11 +28,12 @@ def slot_name(tenant: str) -> str:
 
 
 @contextmanager
-def tenant_slot(tenant: str) -> Iterator[None]:
-    """Hold the tenant's slot for the block when this flow run belongs to a deployment; else do nothing."""
+def tenant_slot(tenant: str, *, always: bool = False) -> Iterator[None]:
+    """Hold the tenant's slot for the block when this flow run belongs to a deployment (or ``always``: a
+    night shift, whose tenants' runs are its subflows); else do nothing."""
     from prefect import runtime
 
-    if runtime.deployment.id is None:
+    if not always and runtime.deployment.id is None:
         yield
         return
     from prefect.concurrency.sync import concurrency
