@@ -67,8 +67,10 @@ from child import replace_section  # noqa: E402
 
 DAY = date(2026, 1, 2)          # synth.bench.FIRST_DAY: the booking day of every tenant's statements
 POOL = "kasse-bench"
-MODES = ("plain", "one", "two")
-WORKERS = {"one": 1, "two": 2}
+MODES = ("plain", "one", "two", "one-shifts", "two-shifts")
+WORKERS = {"one": 1, "two": 2, "one-shifts": 1, "two-shifts": 2}
+#: ``kasse night --shifts`` per mode: two shifts per worker, so a worker that ends early takes another
+SHIFTS = {"one-shifts": 2, "two-shifts": 4}
 BIN = Path(sys.executable).parent
 SECTION = "Data centre: one night of N tenants"
 NIGHTLY_FLOW = "stadtkasse-nightly"   # flows/nightly.py's flow; `kasse night` tags its runs NIGHT_TAG
@@ -339,9 +341,22 @@ def _flow_runs(env: dict[str, str], since: datetime) -> list[dict[str, Any]]:
     return out
 
 
+def _night_lines(out: str) -> list[dict[str, Any]]:
+    """``kasse night``'s tenant lines (``<tenant> <STATE> <seconds> s <run>``) as flow-run rows."""
+    rows = []
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) >= 4 and parts[3] == "s" and not line.startswith("night:"):
+            took = float("nan") if parts[2] == "-" else float(parts[2])
+            rows.append({"tenant": parts[0], "state": "Completed" if parts[1] == "COMPLETED" else parts[1],
+                         "wall": took, "running": took, "in_tasks": 0.0, "tasks": 0})
+    return rows
+
+
 def run_workers(configs: list[Path], n_workers: int, work: Path, env: dict[str, str],
-                plain: dict[str, float] | None) -> dict[str, Any]:
-    """One night on ``n_workers`` process workers (one flow run at a time each)."""
+                plain: dict[str, float] | None, shifts: int = 0) -> dict[str, Any]:
+    """One night on ``n_workers`` process workers (one flow run at a time each); ``shifts`` > 0: the
+    tenants in that many night shifts (each tenant a subflow run; its wall from ``kasse night``'s line)."""
     deploy = [sys.executable, "-m", "flows.cli", "deploy", "--pool", POOL, "--limit", str(n_workers)]
     for c in configs:
         deploy += ["--config", str(c)]
@@ -359,7 +374,8 @@ def run_workers(configs: list[Path], n_workers: int, work: Path, env: dict[str, 
         since = datetime.now().astimezone()
         with TreePeak([w.pid for w in workers]) as peak:
             t0 = time.perf_counter()
-            night = subprocess.run([sys.executable, "-m", "flows.cli", "night", "--pool", POOL, "--date", DAY.isoformat()],
+            night = subprocess.run([sys.executable, "-m", "flows.cli", "night", "--pool", POOL, "--date", DAY.isoformat(),
+                                    "--shifts", str(shifts)],
                                    env=_env(env), cwd=ROOT, capture_output=True, text=True, check=False)
             wall = time.perf_counter() - t0
         _wait_for_reaping([w.pid for w in workers])
@@ -370,7 +386,7 @@ def run_workers(configs: list[Path], n_workers: int, work: Path, env: dict[str, 
             _stop(w)
         for log in logs:
             log.close()
-    runs = _flow_runs(env, since)
+    runs = _night_lines(night.stdout) if shifts else _flow_runs(env, since)
     done = [r for r in runs if r["state"] == "Completed"]
     walls = [r["wall"] for r in done] or [float("nan")]
     over_plain = [r["wall"] - plain[r["tenant"]] for r in done if plain and r["tenant"] in plain]
@@ -404,7 +420,10 @@ def _fmt(v: float | None, spec: str = ".1f") -> str:
 
 def table(results: dict[str, dict[str, Any]], args: argparse.Namespace) -> str:
     names = {"plain": "plain sequential (`kasse nightly --no-prefect`, one process)",
-             "one": "one Prefect worker (`--limit 1`)", "two": "two Prefect workers (`--limit 1` each)"}
+             "one": "one Prefect worker (`--limit 1`), a flow-run process per tenant",
+             "two": "two Prefect workers (`--limit 1` each), a flow-run process per tenant",
+             "one-shifts": "one Prefect worker, `kasse night --shifts 2` (a process per shift, tenants as subflows)",
+             "two-shifts": "two Prefect workers, `kasse night --shifts 4`"}
     lines = ["| mode | wall s | per tenant median s | p95 s | CPU per tenant s "
              "| Prefect overhead per flow run s: vs plain / vs tasks (PENDING→RUNNING) "
              "| peak RSS per worker MiB | failed | load before → after |",
@@ -428,6 +447,10 @@ def table(results: dict[str, dict[str, Any]], args: argparse.Namespace) -> str:
         ratios.append(f"plain / two workers = {walls['plain'] / walls['two']:.2f}×")
     if "plain" in walls and "one" in walls:
         ratios.append(f"one worker / plain = {walls['one'] / walls['plain']:.2f}×")
+    if "one-shifts" in walls and "two-shifts" in walls:
+        ratios.append(f"shifts: one worker / two workers = **{walls['one-shifts'] / walls['two-shifts']:.2f}×**")
+    if "plain" in walls and "two-shifts" in walls:
+        ratios.append(f"plain / two workers with shifts = {walls['plain'] / walls['two-shifts']:.2f}×")
     poll = f"{args.query_seconds:g} s" if args.query_seconds is not None else "Prefect's default, 10 s"
     head = (f"{args.tenants} tenants × {args.items:,} open items and {args.payments:,} payments, booking day "
             f"{DAY.isoformat()}; {os.cpu_count()} cores; workers ask for runs every {poll}; "
@@ -485,7 +508,7 @@ def main() -> int:
                     env = stack.enter_context(server)
                     if args.query_seconds is not None:
                         env["PREFECT_WORKER_QUERY_SECONDS"] = str(args.query_seconds)
-                r = run_workers(configs, WORKERS[mode], args.dir, env, plain_times)
+                r = run_workers(configs, WORKERS[mode], args.dir, env, plain_times, SHIFTS.get(mode, 0))
             r.update(load_before=before, load_after=load())
             results[mode] = r
             print(f"{mode}: wall {r['wall']:.1f} s, median {r['median']:.2f} s, p95 {r['p95']:.2f} s, "
