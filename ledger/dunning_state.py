@@ -4,7 +4,8 @@ Nothing here writes. Every frame is in the shape :func:`dunning.select.select` t
 
 * ``claims`` — the current claims (:func:`ledger.state.current_open_items`: the newest export + the
   claims Stadtkasse created − allocations), still open (``amount_cents`` > 0), less those of foreign
-  creditors (origin ``amtshilfe``: never dunned or handed over by us);
+  creditors (origin ``amtshilfe``: never dunned or handed over by us) and our cost invoices to them (debtor
+  ``AH-GL-<creditor>``: an authority is not dunned like a citizen; jobs/nightly/amtshilfe_money.py);
 * ``notices`` — every claim on a booked notice (``dunning.select.NOTICE_SCHEMA``);
 * ``payments`` — what was credited to each current claim, signed (a reversal is negative), dated by the
   payment's value date (else its booking day) (``dunning.surcharge.PAYMENT_SCHEMA``);
@@ -89,13 +90,19 @@ def _pending(con: duckdb.DuckDBPyConnection, tenant: str) -> pl.DataFrame:
     return conform(df, PENDING_SCHEMA).unique(maintain_order=True)
 
 
+#: The debtor id of our cost invoices to requesting authorities (``jobs/nightly/amtshilfe_money.py``).
+INVOICE_DEBTOR = "AH-GL-"
+
+
 def read_dunning_state(con: duckdb.DuckDBPyConnection, tenant: str) -> DunningState:
     """Everything a dunning run of ``tenant`` reads from the ledger (module docstring), in one go."""
     p = {"t": tenant}
     # a foreign creditor's claim (Amtshilfe) is never dunned by us, nor handed to an enforcement office: the
     # creditor dunned it before the request, and our own office enforces it (docs/AMTSHILFE.md)
-    claims = current_open_items(con, tenant).filter((pl.col("amount_cents") > 0)
-                                                    & (pl.col("origin").fill_null("export") != "amtshilfe"))
+    # and our cost invoice to a requesting authority (debtor AH-GL-…) is settled between authorities, not dunned
+    claims = current_open_items(con, tenant).filter(
+        (pl.col("amount_cents") > 0) & (pl.col("origin").fill_null("export") != "amtshilfe")
+        & ~pl.col("debtor_id").fill_null("").str.starts_with(INVOICE_DEBTOR))
     con.register("_claim_ids", claims.select("receivable_id").to_arrow())
     try:
         payments = fetch(con, """

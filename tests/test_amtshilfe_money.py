@@ -196,6 +196,16 @@ def test_the_cost_invoice_is_booked_once_per_creditor_and_period(tmp_path: Path)
                   "claim_type, due_date FROM claims WHERE origin = 'fee'").rows() == [
         (f"{kz}-1", kz, "AH-GL-IHK-BI", "IHK Ostwestfalen zu Bielefeld", 7_400, "fee", "stadt", "KOSTEN",
          date(2027, 2, 3))]
+    # an authority is not dunned like a citizen: the invoice's claim is not among the dunning run's claims
+    from ledger.db import connect
+    from ledger.dunning_state import read_dunning_state
+
+    con = connect(cfg.ledger)
+    try:
+        dunnable = read_dunning_state(con, "stadt").claims
+    finally:
+        con.close()
+    assert kz not in dunnable["kassenzeichen"].to_list()
     # the Answers file carries the invoice with its items; the document lies beside it
     [report] = [p for p in answers(cfg) if p not in before]
     got = read_answers(report.read_bytes()).data
