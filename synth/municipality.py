@@ -8,6 +8,8 @@ Files written into ``out_dir`` (all deterministic for a seed: same seed, same by
     truth.parquet                     one row per booking: case, decidable, expected allocation
     kasse.toml                        tenant config: [tenant], [reference], [[accounts]]
     instalment_plans.csv              instalment agreements (synth.dunning_data), for dunning.instalments
+    authorities.csv                   a directory of competent enforcement authorities ([amtshilfe]
+                                      authorities_file; amtshilfe.directory), for requests going out
     README.md                         what this is
 """
 
@@ -32,6 +34,16 @@ from synth.dunning_data import add_dunning_fields, instalment_plans, plans_csv
 from synth.generated import ROUND_TWO_TRUTH_SCHEMA, TRUTH_SCHEMA, GeneratedSet
 from synth.round_two import make_round_two, place
 from synth.writing import open_items_csv, readme_text, tenant_toml
+
+#: The sample directory of competent enforcement authorities (``amtshilfe.directory``; real authorities'
+#: public addresses, exchange addresses made up): the postcode (or municipality key) → who enforces there.
+AUTHORITIES_SAMPLE = """postcode;ags;authority_id;authority_name;authority_street;authority_postcode;authority_city;exchange
+33602;;VS-BI;Stadt Bielefeld, Vollstreckung;Niederwall 23;33602;Bielefeld;xta:vs-bielefeld
+33604;;VS-BI;Stadt Bielefeld, Vollstreckung;Niederwall 23;33602;Bielefeld;xta:vs-bielefeld
+48143;05515000;VS-MS;Stadt Münster, Stadtkasse Vollstreckung;Klemensstraße 10;48143;Münster;xta:vs-muenster
+50667;05315000;VS-K;Stadt Köln, Kasse und Steueramt Vollstreckung;Willy-Brandt-Platz 2;50679;Köln;xta:vs-koeln
+33330;05754008;VS-GT;Stadt Gütersloh, Stadtkasse;Berliner Straße 70;33330;Gütersloh;xta:vs-guetersloh
+"""
 
 BANKS = ("sparkasse", "volksbank")
 
@@ -168,6 +180,7 @@ def generate(out_dir: Path, *, seed: int = 1, n_items: int = 3000, days: int = 5
         truth, statistics=False)
     config = out_dir / "kasse.toml"
     config.write_text(tenant_toml(tenant), encoding="utf-8")
+    (out_dir / "authorities.csv").write_text(AUTHORITIES_SAMPLE, encoding="utf-8")
     readme = out_dir / "README.md"
     readme.write_text(readme_text(seed, n_items, days, start, tenant, len(truth_rows), mix=mix), encoding="utf-8")
     tell(truth.name, steps, steps)

@@ -124,8 +124,9 @@ def test_a_payment_quoting_the_case_number_or_the_creditors_reference_is_booked_
 
 
 def test_the_amtshilfe_key_figures_are_in_the_enforcement_report(tmp_path: Path) -> None:
-    """The import's events, a payment booked on a case, and the events of the payout job and the close
-    (inserted here as those jobs will book them) give the year's figures in the report's files."""
+    """The import's events, a payment booked on a case (the night books the case ``settled``), and the
+    events of the payout job and of a person (inserted here as those book them) give the year's figures
+    in the report's files."""
     cfg = with_requests(tmp_path)
     k = case_number("stadt", "IHK-BI", "A-1")
     write_mt940(cfg.inbox / "bank.sta", day=D2, seq=1, opening=0, entries=[Entry(10_500, f"Az {k}")])
@@ -135,7 +136,6 @@ def test_the_amtshilfe_key_figures_are_in_the_enforcement_report(tmp_path: Path)
         cols = "tenant, run_id, event_id, kind, creditor_id, creditor_file_number, event_date, amount_cents"
         con.execute(f"INSERT INTO amtshilfe_events ({cols}) VALUES "
                     "('stadt', 'r', 'F1', 'payment_forwarded', 'IHK-BI', 'A-1', DATE '2026-12-04', 10500), "
-                    "('stadt', 'r', 'S1', 'settled', 'IHK-BI', 'A-1', DATE '2026-12-04', NULL), "
                     "('stadt', 'r', 'U1', 'uncollectible', 'IHK-BI', 'A-2', DATE '2026-12-05', NULL), "
                     "('stadt', 'r', 'C1', 'cost_invoice', 'IHK-BI', NULL, DATE '2026-12-31', 25900)")
     finally:

@@ -89,7 +89,9 @@ def amtshilfe_nights_were_booked(out: Path, printed: str) -> None:
     _, broken = with_bad_records(requests_xml(delivery(N_MESSAGES, SEED)), "xml", every=BAD_EVERY)
     con = connect(out / "kasse.duckdb", read_only=True)
     try:
-        events = dict(fetch(con, "SELECT outcome, count(*) FROM amtshilfe_events GROUP BY ALL").rows())
+        events = dict(fetch(con, "SELECT outcome, count(*) FROM amtshilfe_events WHERE file_sha256 IS NOT NULL "
+                                 "GROUP BY ALL").rows())                     # the messages received
+        settled = fetch(con, "SELECT count(*) AS n FROM amtshilfe_events WHERE kind = 'settled'")["n"][0]
         closed = fetch(con, "SELECT count(*) AS n FROM amtshilfe_events WHERE \"check\" = 'source_closed'")["n"][0]
         rejected = fetch(con, "SELECT count(*) AS n FROM issues WHERE code = 'amtshilfe.record_rejected'")["n"][0]
         case = fetch(con, "SELECT case_number, total_cents FROM amtshilfe_requests WHERE state = 'accepted' "
@@ -101,6 +103,7 @@ def amtshilfe_nights_were_booked(out: Path, printed: str) -> None:
     # every message read is answered; the broken records are issues, not messages
     assert sum(events.values()) == N_MESSAGES - broken.height and rejected == broken.height > 0
     assert events["accepted"] > 0 and events["returned"] > 0 and closed > 0   # Beitragsservice after the cut-off
+    assert settled == 1                                 # the case paid in full the next night is settled
     answers = sorted((out / "files" / "musterstadt" / "outbox" / "amtshilfe").glob("*.xml"))
     assert answers and all(read_answers(p.read_bytes()).rejected.height == 0 for p in answers)
     assert booked.row(0) == (case["total_cents"][0], "reference.exact")

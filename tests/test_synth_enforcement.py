@@ -69,7 +69,8 @@ def test_same_seed_same_frames_and_bytes_another_seed_others() -> None:
 
 def test_select_on_generated_data_gives_every_skip_reason() -> None:
     _, h, _ = _handoff()
-    assert set(h.skipped["reason"].unique()) == {str(r) for r in HandoffSkip}
+    # no_competent_authority is the hand-off job's, after the selection (jobs/handoff/outgoing.py)
+    assert set(h.skipped["reason"].unique()) == {str(r) for r in HandoffSkip} - {HandoffSkip.NO_COMPETENT_AUTHORITY}
     assert h.selected.height > h.skipped.height                       # most claims do go over
     blocked = h.skipped.filter(pl.col("reason") == HandoffSkip.BLOCKED)["block_reason"].unique().to_list()
     assert {"INSOLVENZ", "STUNDUNG", "ADV"} <= set(blocked)
