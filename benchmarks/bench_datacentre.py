@@ -1,7 +1,8 @@
-"""A Rechenzentrum's night (issue 21): N tenants, plain sequential, one Prefect worker, two workers.
+"""A Rechenzentrum's night (issue 21): N tenants, plain sequential, one or two Prefect workers, with and
+without night shifts.
 
     .venv/bin/python benchmarks/bench_datacentre.py [--tenants 40] [--items 50000] [--payments 2500]
-                                                    [--modes plain,one,two] [--dir /tmp/kasse-datacentre]
+                                                    [--modes plain,one,two,one-shifts,two-shifts] [--dir /tmp/kasse-datacentre]
                                                     [--query-seconds 10] [--docs]
 
 The tenants are :func:`synth.datacentre.generate_datacentre` (each its own config extending a shared
@@ -18,7 +19,10 @@ the same night:
   one or two ``prefect worker start --pool P --type process --limit 1`` (each runs one flow run at a
   time), and ``kasse night --pool P --date D`` (every tenant's nightly now; waits). The per-tenant
   figures come from the server: each flow run's wall from PENDING (a worker took it and starts its
-  process) to its end, its task runs, its state.
+  process) to its end, its task runs, its state;
+* ``one-shifts`` / ``two-shifts`` — the same pool with ``kasse night --shifts`` (two shifts per worker):
+  each shift one flow-run process running its tenants as subflow runs (``flows/night_shift.py``); the
+  per-tenant wall is the subflow run's, from ``kasse night``'s lines (no task-run split).
 
 Figures per mode: wall time of the whole night, per-tenant median and p95 (plain: each tenant's
 ``run_night``; Prefect: each flow run from PENDING to its end), the Prefect overhead per flow run (median
