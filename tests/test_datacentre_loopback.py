@@ -244,7 +244,7 @@ def test_six_tenants_on_two_workers_a_killed_worker_and_a_tenant_twice(tmp_path:
         deployed = _kasse("deploy", "--pool", "rz", "--limit", "6", *[a for c in configs for a in ("--config", str(c))],
                           env={**env, "PYTHONPATH": f"{REPO}{os.pathsep}{HOOKS}"}, timeout=120)
         assert deployed.returncode == 0, deployed.stderr[-3000:]
-        assert "6 deployments" in deployed.stdout
+        assert "7 deployments" in deployed.stdout and "stadtkasse-night-shift/shift-rz" in deployed.stdout  # 6 nights + the shift
 
         # the night: the doomed worker takes t0 (created first; one run at a time), which pauses inside its
         # booking transaction; then the two workers of the night start and run the others in parallel, and
