@@ -39,7 +39,6 @@ import os
 import statistics
 import sys
 import time
-from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -51,7 +50,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(ROOT))
 
-from child import replace_section, run_child  # noqa: E402
+from child import replace_section, run_child, timed  # noqa: E402
 
 from amtshilfe import model  # noqa: E402
 from claims.vocab import ErsuchenFeedback, ErsuchenMessage, ErsuchenOutcome  # noqa: E402
@@ -85,12 +84,6 @@ def generate(work: Path, shape: str, n: int, seed: int) -> dict[str, int]:
     done.write_text(json.dumps(counts))
     return counts
 
-
-def _timed(times: dict[str, float], step: str, fn: Callable[[], Any]) -> Any:
-    t = time.perf_counter()
-    out = fn()
-    times[step] = time.perf_counter() - t
-    return out
 
 
 def events_of(answers: pl.DataFrame, today: date) -> pl.DataFrame:
@@ -153,10 +146,10 @@ def worker(work: Path) -> None:
     data = (work / "delivery").read_bytes()
     csv = work.name.startswith("csv")
     t: dict[str, float] = {}
-    got = _timed(t, "read", lambda: (read_requests_csv(data, file="d.csv") if csv
+    got = timed(t, "read", lambda: (read_requests_csv(data, file="d.csv") if csv
                                      else read_requests(data, file="d.xml")))
-    rows = _timed(t, "rows", lambda: ad.check_rows(got.data))
-    checked = _timed(t, "check", lambda: check(rows, None, ad.SETTINGS))
+    rows = timed(t, "rows", lambda: ad.check_rows(got.data))
+    checked = timed(t, "check", lambda: check(rows, None, ad.SETTINGS))
 
     def _feedback() -> tuple[pl.DataFrame, pl.DataFrame]:
         ev = events_of(checked.answers, ad.AS_OF)
@@ -164,7 +157,7 @@ def worker(work: Path) -> None:
             "creditor_id", "creditor_file_number", "case_number", pl.col("event_date").alias("accepted_on"))
         inv = cost_invoice(accepted, *PERIOD, ad.SETTINGS)
         return feedback(ev, invoice=inv), inv
-    fb, inv = _timed(t, "feedback", _feedback)
+    fb, inv = timed(t, "feedback", _feedback)
 
     def _answers() -> list[int]:
         sizes = []
@@ -173,7 +166,7 @@ def worker(work: Path) -> None:
                                 model.Body(creditor, creditor))
             sizes.append(len(write_answers(head, answer_frames(part, inv, ad.AS_OF), file=f"{creditor}.xml")))
         return sizes
-    sizes = _timed(t, "answers", _answers)
+    sizes = timed(t, "answers", _answers)
     print(json.dumps({
         "times": t, "count_in": got.count_in, "rejected": got.rejected.height,
         "messages": checked.answers.height,

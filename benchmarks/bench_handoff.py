@@ -44,7 +44,6 @@ import os
 import statistics
 import sys
 import time
-from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -56,7 +55,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(ROOT))
 
-from child import replace_section, run_child  # noqa: E402
+from child import replace_section, run_child, timed  # noqa: E402
 
 from enforcement.file_format import Party  # noqa: E402
 from enforcement.handoff_file import Header  # noqa: E402
@@ -172,12 +171,6 @@ def recall(items: pl.DataFrame, cases: pl.DataFrame, open_now: pl.DataFrame, pai
     return got.updates, claims
 
 
-def _timed(times: dict[str, float], step: str, fn: Callable[[], Any]) -> Any:
-    t = time.perf_counter()
-    out = fn()
-    times[step] = time.perf_counter() - t
-    return out
-
 
 def worker(work: Path, paid_share: float = 0.05) -> None:
     """One measured run (a child process): read the frames, hand over, read back, recall; print JSON."""
@@ -190,30 +183,30 @@ def worker(work: Path, paid_share: float = 0.05) -> None:
 
     es = load(work)
     t: dict[str, float] = {}
-    h = _timed(t, "select", lambda: select(es.claims, es.as_of, **es.select_kwargs()))
-    cs = _timed(t, "build_cases", lambda: build_cases(h.selected, es.as_of, tenant=TENANT, open_cases=es.open_cases,
+    h = timed(t, "select", lambda: select(es.claims, es.as_of, **es.select_kwargs()))
+    cs = timed(t, "build_cases", lambda: build_cases(h.selected, es.as_of, tenant=TENANT, open_cases=es.open_cases,
                                                       known_numbers=es.known_numbers, payments=es.payments,
                                                       booked=es.booked))
-    fc, fcl = _timed(t, "file_frames", lambda: handoff_file_frames(cs, es.claims))
+    fc, fcl = timed(t, "file_frames", lambda: handoff_file_frames(cs, es.claims))
     data, back = b"", None
     if not os.environ.get("BENCH_HANDOFF_SKIP_FILES"):
-        data = _timed(t, "write_handoff", lambda: write_handoff(HEADER, fc, fcl))
-        _timed(t, "validate", lambda: validate_written(data, file="handoff.xml", item="Case"))
-        back = _timed(t, "read_handoff", lambda: read_handoff(data))
-    open_now, paid, blocks = _timed(t, "night_payments", lambda: night_payments(cs.items, cs.cases, paid_share, 7))
-    got = _timed(t, "recall", lambda: recall(cs.items, cs.cases, open_now, paid, blocks))
+        data = timed(t, "write_handoff", lambda: write_handoff(HEADER, fc, fcl))
+        timed(t, "validate", lambda: validate_written(data, file="handoff.xml", item="Case"))
+        back = timed(t, "read_handoff", lambda: read_handoff(data))
+    open_now, paid, blocks = timed(t, "night_payments", lambda: night_payments(cs.items, cs.cases, paid_share, 7))
+    got = timed(t, "recall", lambda: recall(cs.items, cs.cases, open_now, paid, blocks))
     n_updates = None
     if got is not None and got[0].height:
         head = Header(message_id="U-BENCH-1", created=datetime(2026, 12, 8, 2, 0), tenant=TENANT,
                       creditor=HEADER.creditor, sender=HEADER.sender, receiver=HEADER.receiver)
-        _timed(t, "write_updates", lambda: write_updates(head, got[0], got[1]))
+        timed(t, "write_updates", lambda: write_updates(head, got[0], got[1]))
         n_updates = got[0].height
     else:
         t.pop("recall", None)
     ups, uc = update_frames(fcl, NIGHT, 7, paid_share=paid_share)
     head = Header(message_id="U-BENCH-2", created=datetime(2026, 12, 8, 2, 0), tenant=TENANT,
                   creditor=HEADER.creditor, sender=HEADER.sender, receiver=HEADER.receiver)
-    _timed(t, "write_updates_synth", lambda: write_updates(head, ups, uc))
+    timed(t, "write_updates_synth", lambda: write_updates(head, ups, uc))
     print(json.dumps({
         "times": t, "claims_in": es.claims.height, "selected": h.selected.height, "skipped": h.skipped.height,
         "reasons": dict(h.skipped.group_by("reason").len().sort("reason").iter_rows()),

@@ -11,6 +11,8 @@ import json
 import os
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -40,3 +42,11 @@ def replace_section(docs: Path, heading: str, section: str) -> None:
     text = pattern.sub(lambda _m: section, text) if pattern.search(text) else text.rstrip("\n") + "\n\n" + section
     docs.parent.mkdir(exist_ok=True)
     docs.write_text(text, encoding="utf-8")
+
+
+def timed(times: dict[str, float], step: str, fn: Callable[[], Any]) -> Any:
+    """``fn()``, its wall seconds put into ``times[step]`` (the steps a benchmark's child reports)."""
+    t = time.perf_counter()
+    out = fn()
+    times[step] = time.perf_counter() - t
+    return out
